@@ -1,0 +1,96 @@
+# sztp - RFC 8572 bootstrap server, admin CLI, PKI tool.
+#
+#   make              build everything into $(BUILD) (default build/)
+#   make test         unit + end-to-end tests (prints "N passed, N failed")
+#   make asan         the same tests built with ASan/UBSan into build-asan/
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make lint         clang-format check
+#
+# Settings are per build directory, so switching flavours never needs a
+# distclean.  Warnings are errors.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CC      ?= cc
+PKGS    := gnutls libmicrohttpd jansson sqlite3 libyang libtasn1 nettle hogweed
+SAN     ?=
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+           $(WARN) $(CFLAGS) $(SAN) \
+           -DSZTP_YANG_DIR='"$(PREFIX)/share/sztp/yang"' \
+           -Ilib -Idb -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS))
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread
+LDFLAGS += $(SAN)
+
+GEN        := $(BUILD)/gen
+LIB_SRC    := $(wildcard lib/*.c) $(wildcard db/*.c)
+LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN)/cms_asn1_tab.o $(GEN)/migrations.o
+LIB        := $(BUILD)/libsztp.a
+SZTPD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+CTL_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
+PKI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard certs/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki
+
+.PHONY: all test unit e2e asan install lint clean
+all: $(PROGS) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h server/*.h cli/*.h certs/*.h) | $(GEN)/cms_asn1_tab.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(GEN)/cms_asn1_tab.c: lib/cms.asn
+	@mkdir -p $(GEN)
+	asn1Parser -o $@ -n cms_asn1_tab $<
+
+$(GEN)/migrations.c: $(sort $(wildcard db/migrations/*.sql)) scripts/embed-migrations.sh
+	@mkdir -p $(GEN)
+	sh scripts/embed-migrations.sh $(sort $(wildcard db/migrations/*.sql)) > $@
+
+$(GEN)/%.o: $(GEN)/%.c
+	$(CC) $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sztpd: $(SZTPD_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/sztpctl: $(CTL_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+test: all
+	BUILD=$(BUILD) sh tests/run.sh
+
+unit: all
+	BUILD=$(BUILD) sh tests/run.sh unit
+
+e2e: all
+	BUILD=$(BUILD) sh tests/run.sh e2e
+
+asan:
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" test
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/sztp/yang $(DESTDIR)$(PREFIX)/share/sztp/examples
+	install -m 0755 $(BUILD)/sztpd $(DESTDIR)$(PREFIX)/sbin/sztpd
+	install -m 0755 $(BUILD)/sztpctl $(BUILD)/sztp-pki $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 yang/*.yang $(DESTDIR)$(PREFIX)/share/sztp/yang/
+	install -m 0644 conf/sztpd.conf $(DESTDIR)$(PREFIX)/share/sztp/examples/
+
+lint:
+	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] cli/*.[ch] certs/*.[ch])
+
+clean:
+	rm -rf build build-asan

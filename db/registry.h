@@ -1,0 +1,144 @@
+/*
+ * registry.h - the device registry, the only interface to stored state.
+ * The SQLite implementation (db/registry_sqlite.c) is the only includer
+ * of sqlite3.h; its schema and numbered migrations are db/migrations/*.sql.
+ * A second backend (PostgreSQL) implements this same header.
+ *
+ * All functions are safe to call from several threads on one handle.
+ * Every admin change runs in one transaction: either inside an explicit
+ * reg_begin()/reg_commit() pair, or its own.
+ */
+#ifndef SZTP_REGISTRY_H
+#define SZTP_REGISTRY_H
+
+#include <stdint.h>
+
+#include "pki.h"
+#include "result.h"
+
+#define REG_NAME_MAX 64
+
+struct reg;
+
+enum reg_kind { REG_KIND_ONBOARDING = 0, REG_KIND_REDIRECT = 1 };
+/* When get-bootstrapping-data is answered with signed data. */
+enum reg_sign {
+	REG_SIGN_IF_REQUESTED = 0, /* when the device sends signed-data-preferred */
+	REG_SIGN_ALWAYS = 1,       /* always (plus voucher and owner certificate) */
+	REG_SIGN_NEVER = 2         /* never (unsigned redirect only to untrusted devices) */
+};
+enum reg_reporting { REG_REPORT_MINIMAL = 0, REG_REPORT_VERBOSE = 1 };
+
+struct reg_profile {
+	char name[REG_NAME_MAX];
+	enum reg_kind kind;
+	char *conveyed_json;   /* conveyed-information JSON, as served */
+	enum reg_sign sign;
+	enum reg_reporting reporting;
+	char owner[REG_NAME_MAX]; /* owner identity name, "default" */
+	int64_t revision;      /* changes on every update of this row */
+};
+
+struct reg_owner {
+	char name[REG_NAME_MAX];
+	sztp_bytes *chain;     /* DER, signing certificate first */
+	size_t n_chain;
+	char *key_path;        /* private key file, read by sztpd only */
+	int64_t revision;
+};
+
+struct reg_device {
+	char serial[PKI_SERIAL_MAX];
+	char *password_hash;   /* passwd.h format, NULL when none */
+	char profile[REG_NAME_MAX]; /* "" when none */
+	sztp_bytes voucher;    /* voucher CMS as supplied, empty when none */
+	char state[32];        /* "enrolled", then the last progress-type */
+	int64_t created;       /* unix time */
+	int64_t first_seen;    /* 0 = never */
+	int64_t last_seen;
+	int64_t revision;
+};
+
+struct reg_progress {
+	char serial[PKI_SERIAL_MAX];
+	int64_t time;
+	char peer[64];
+	char type[40];         /* progress-type without prefix */
+	char *message;         /* may be NULL */
+	char *ssh_host_keys;   /* JSON array text or NULL */
+	char *trust_anchors;   /* JSON array text (base64 CMS) or NULL */
+};
+
+struct reg_log {
+	char serial[PKI_SERIAL_MAX]; /* "" when unauthenticated */
+	int64_t time;
+	char peer[64];
+	char endpoint[48];
+	char result[48];       /* "ok", "signed", "unsigned", "auth-failed", ... */
+	int status;            /* HTTP status */
+	int64_t duration_us;
+};
+
+void reg_profile_clear(struct reg_profile *p);
+void reg_owner_clear(struct reg_owner *o);
+void reg_device_clear(struct reg_device *d);
+void reg_progress_clear(struct reg_progress *p);
+
+/* Open (creating if missing) and migrate to the latest schema.  WAL mode,
+ * foreign keys on. */
+sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e);
+void reg_close(struct reg *r);
+int reg_schema_version(struct reg *r);
+
+/* ---- transactions (admin) ------------------------------------------- */
+sztp_rc reg_begin(struct reg *r, struct sztp_err *e);
+sztp_rc reg_commit(struct reg *r, struct sztp_err *e);
+void reg_rollback(struct reg *r);
+
+/* ---- devices --------------------------------------------------------- */
+/* SZTP_E_NOT_FOUND when absent. */
+sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out,
+		       struct sztp_err *e);
+/* SZTP_E_EXISTS when the serial is enrolled; SZTP_E_NOT_FOUND when the
+ * named profile does not exist. */
+sztp_rc reg_device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e);
+/* Replace password hash, profile and voucher of an existing device. */
+sztp_rc reg_device_update(struct reg *r, const struct reg_device *d, struct sztp_err *e);
+sztp_rc reg_device_remove(struct reg *r, const char *serial, struct sztp_err *e);
+/* Record a contact: sets first_seen (once) and last_seen, and state when
+ * state is non-NULL. */
+sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state,
+			int64_t now, struct sztp_err *e);
+/* Callback returns non-zero to stop.  Ordered by serial. */
+typedef int (*reg_device_cb)(const struct reg_device *d, void *arg);
+sztp_rc reg_device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e);
+sztp_rc reg_device_count(struct reg *r, int64_t *n, struct sztp_err *e);
+
+/* ---- profiles -------------------------------------------------------- */
+sztp_rc reg_profile_get(struct reg *r, const char *name, struct reg_profile *out,
+			struct sztp_err *e);
+/* Insert or replace (revision changes). */
+sztp_rc reg_profile_put(struct reg *r, const struct reg_profile *p, struct sztp_err *e);
+/* SZTP_E_EXISTS when devices still use it. */
+sztp_rc reg_profile_remove(struct reg *r, const char *name, struct sztp_err *e);
+typedef int (*reg_profile_cb)(const struct reg_profile *p, void *arg);
+sztp_rc reg_profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e);
+
+/* ---- owner identity -------------------------------------------------- */
+sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out,
+		      struct sztp_err *e);
+sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e);
+
+/* ---- progress reports and the bootstrapping log ----------------------- */
+/* Store a report and set the device state to its type. */
+sztp_rc reg_progress_add(struct reg *r, const struct reg_progress *p, struct sztp_err *e);
+typedef int (*reg_progress_cb)(const struct reg_progress *p, void *arg);
+/* serial NULL = all devices; newest last; limit <= 0 = no limit. */
+sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit,
+			  reg_progress_cb cb, void *arg, struct sztp_err *e);
+sztp_rc reg_log_add(struct reg *r, const struct reg_log *l, struct sztp_err *e);
+typedef int (*reg_log_cb)(const struct reg_log *l, void *arg);
+sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb,
+		     void *arg, struct sztp_err *e);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * yang.h - validation against the standard YANG modules with libyang
+ * 2.1 (the only includer of libyang): RESTCONF RPC input of
+ * ietf-sztp-bootstrap-server (RFC 8572 s7), conveyed information
+ * (ietf-sztp-conveyed-info yang-data, s6.3) and vouchers (RFC 8366).
+ * Guards libyang 2.1's yang-data choice bug (a top-level choice is not
+ * enforced and data for both cases loops forever) by checking the
+ * top-level member with jansson first.  Thread-safe.
+ */
+#ifndef SZTP_YANG_H
+#define SZTP_YANG_H
+
+#include <jansson.h>
+
+#include "result.h"
+
+struct sztp_yang;
+
+enum yang_enc { YANG_ENC_JSON, YANG_ENC_XML };
+enum yang_rpc { YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_RPC_REPORT_PROGRESS };
+
+/* Load ietf-sztp-bootstrap-server, ietf-sztp-conveyed-info, ietf-voucher
+ * and ietf-restconf from dir (the project's yang/ or the installed copy). */
+sztp_rc yang_open(const char *dir, struct sztp_yang **out, struct sztp_err *e);
+void yang_close(struct sztp_yang *y);
+
+/* Validate a RESTCONF RPC input body: JSON {"ietf-sztp-bootstrap-server:input":{...}}
+ * or XML <input xmlns="urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server">.
+ * An empty body (len 0) is valid for get-bootstrapping-data.
+ * On success *input is a new JSON object holding the input members with
+ * their names unprefixed, in RFC 7951 form ({"signed-data-preferred":[null],
+ * "nonce":"<b64>", "progress-type":"bootstrap-complete", ...}) whatever the
+ * request encoding.  Errors: SZTP_E_MALFORMED (not JSON/XML, missing input
+ * wrapper), SZTP_E_UNKNOWN_ELEMENT, SZTP_E_INVALID_VALUE (types, lengths,
+ * `when`), SZTP_E_MISSING_ELEMENT; e->msg names the offending node. */
+sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
+		       const char *body, size_t len, json_t **input,
+		       struct sztp_err *e);
+
+/* Validate a conveyed-information document (exactly one of
+ * ietf-sztp-conveyed-info:redirect-information / :onboarding-information). */
+sztp_rc yang_conveyed_validate(struct sztp_yang *y, enum yang_enc enc,
+			       const char *doc, size_t len, struct sztp_err *e);
+/* Convert a valid JSON conveyed-information document to XML (new string). */
+sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len,
+			     char **xml, struct sztp_err *e);
+
+/* Validate a voucher JSON document ({"ietf-voucher:voucher":{...}}). */
+sztp_rc yang_voucher_validate(struct sztp_yang *y, const char *json, size_t len,
+			      struct sztp_err *e);
+
+#endif

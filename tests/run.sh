@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs the unit test binaries and the end-to-end scripts, adds up what
+# each one reports ("name: N passed, N failed") and ends with the total.
+# Usage: tests/run.sh [unit|e2e|all]   (BUILD selects the build dir)
+set -u
+BUILD=${BUILD:-build}
+what=${1:-all}
+top=$(cd "$(dirname "$0")/.." && pwd)
+export SZTP_TOP="$top" SZTP_BUILD="$top/$BUILD"
+passed=0; failed=0; broken=""
+log=$(mktemp)
+run_one() {
+	name=$1; shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	line=$(grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "** $name printed no result line (exit $rc)"
+		failed=$((failed + 1)); broken="$broken $name"; return
+	fi
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$f" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		broken="$broken $name"
+		[ "$f" -eq 0 ] && failed=$((failed + 1))
+	fi
+}
+if [ "$what" = unit ] || [ "$what" = all ]; then
+	for t in "$top/$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_one "$(basename "$t")" "$t"
+	done
+fi
+if [ "$what" = e2e ] || [ "$what" = all ]; then
+	for t in "$top"/tests/e2e/t_*.sh; do
+		[ -f "$t" ] || continue
+		run_one "$(basename "$t" .sh)" bash "$t"
+	done
+fi
+rm -f "$log"
+[ -n "$broken" ] && echo "failing:$broken"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
