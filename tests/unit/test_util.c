@@ -1,0 +1,90 @@
+/* Unit tests for util.c (base64, hex-string, time) and passwd.c. */
+#include "unit.h"
+#include "log.h"
+#include "passwd.h"
+#include "util.h"
+
+static void test_b64(void)
+{
+	static const struct {
+		const char *plain, *enc;
+	} kat[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+		   {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+		   {"foobar", "Zm9vYmFy"}}; /* RFC 4648 s10 */
+	size_t i;
+
+	for (i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+		char *s = NULL;
+		sztp_bytes b = {0};
+		CHECK_RC(b64_encode((const uint8_t *)kat[i].plain, strlen(kat[i].plain), &s, NULL),
+			 SZTP_OK);
+		CHECK(s && !strcmp(s, kat[i].enc));
+		CHECK_RC(b64_decode(kat[i].enc, strlen(kat[i].enc), &b, NULL), SZTP_OK);
+		CHECK(b.len == strlen(kat[i].plain) && !memcmp(b.data, kat[i].plain, b.len));
+		free(s);
+		sztp_bytes_free(&b);
+	}
+	{
+		sztp_bytes b = {0};
+		struct sztp_err e = {0};
+		CHECK_RC(b64_decode("Zm9", 3, &b, &e), SZTP_E_MALFORMED);
+		CHECK(strstr(e.msg, "multiple of 4") != NULL);
+		CHECK_RC(b64_decode("Zm9v\n", 5, &b, NULL), SZTP_E_MALFORMED);
+		CHECK_RC(b64_decode("Zm!v", 4, &b, NULL), SZTP_E_MALFORMED);
+		CHECK_RC(b64_decode("Zh==", 4, &b, NULL), SZTP_E_MALFORMED); /* non-canonical */
+		CHECK_RC(b64_decode("=Zm9", 4, &b, NULL), SZTP_E_MALFORMED);
+		CHECK(b.data == NULL);
+	}
+}
+
+static void test_hex_time(void)
+{
+	uint8_t d[3] = {0xba, 0xec, 0x0f};
+	char out[9], ts[21];
+
+	hex_colon(d, 3, out);
+	CHECK(!strcmp(out, "ba:ec:0f"));
+	time_rfc3339(0, ts);
+	CHECK(!strcmp(ts, "1970-01-01T00:00:00Z"));
+	CHECK(time_parse_rfc3339("2026-11-27T02:19:33Z") == 1795745973);
+	CHECK(time_parse_rfc3339("2026-11-27T04:19:33.123+02:00") == 1795745973);
+	CHECK(time_parse_rfc3339("2026-11-26T23:19:33-03:00") == 1795745973);
+	CHECK(time_parse_rfc3339("2026-11-27T02:19:33") == -1);
+	CHECK(time_parse_rfc3339("2026-11-27T02:19:33Zjunk") == -1);
+	CHECK(time_parse_rfc3339("yesterday") == -1);
+}
+
+static void test_passwd(void)
+{
+	char h1[PASSWD_HASH_MAX], h2[PASSWD_HASH_MAX];
+
+	CHECK_RC(passwd_hash("activation-code-1", h1, NULL), SZTP_OK);
+	CHECK_RC(passwd_hash("activation-code-1", h2, NULL), SZTP_OK);
+	CHECK(strcmp(h1, h2) != 0); /* salted */
+	CHECK(strncmp(h1, "$pbkdf2-sha256$", 15) == 0);
+	CHECK(passwd_verify("activation-code-1", h1) == 1);
+	CHECK(passwd_verify("activation-code-2", h1) == 0);
+	CHECK(passwd_verify("", h1) == 0);
+	CHECK(passwd_verify("activation-code-1", NULL) == 0);
+	CHECK(passwd_verify("x", "$md5$nope") == 0);
+	CHECK(passwd_verify("x", "$pbkdf2-sha256$99999999999$AA==$AA==") == 0);
+}
+
+static void test_kv_quote(void)
+{
+	char buf[64];
+
+	CHECK(!strcmp(log_kv_quote("SN-1", buf, sizeof(buf)), "SN-1"));
+	CHECK(!strcmp(log_kv_quote("a b", buf, sizeof(buf)), "\"a b\""));
+	CHECK(!strcmp(log_kv_quote("x=\"y\"\n", buf, sizeof(buf)), "\"x=\\\"y\\\"?\""));
+	CHECK(!strcmp(log_kv_quote("", buf, sizeof(buf)), "\"\""));
+}
+
+int main(void)
+{
+	test_b64();
+	test_hex_time();
+	test_passwd();
+	test_kv_quote();
+	return unit_report("test_util");
+}
