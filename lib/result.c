@@ -30,6 +30,10 @@ static const char *const rc_names[SZTP_E__COUNT] = {
 	[SZTP_E_MISMATCH] = "mismatch",
 	[SZTP_E_UNSUPPORTED] = "unsupported",
 	[SZTP_E_PERM] = "permissions",
+	[SZTP_E_NO_RESOURCE] = "no-resource",
+	[SZTP_E_METHOD] = "method-not-allowed",
+	[SZTP_E_NOT_ACCEPTABLE] = "not-acceptable",
+	[SZTP_E_MEDIA_TYPE] = "unsupported-media-type",
 };
 
 const char *sztp_rc_name(sztp_rc rc)

@@ -34,6 +34,11 @@ typedef enum sztp_rc {
 	SZTP_E_MISMATCH,        /* two things that must agree do not (serial, key/cert) */
 	SZTP_E_UNSUPPORTED,     /* valid but not supported by us */
 	SZTP_E_PERM,            /* unsafe file permissions */
+	/* HTTP-level outcomes, used by the server's request path */
+	SZTP_E_NO_RESOURCE,     /* no such resource or RPC            -> 404 invalid-value */
+	SZTP_E_METHOD,          /* method not allowed                 -> 405 operation-not-supported */
+	SZTP_E_NOT_ACCEPTABLE,  /* no acceptable response media type  -> 406 invalid-value */
+	SZTP_E_MEDIA_TYPE,      /* unsupported request media type     -> 415 invalid-value */
 	SZTP_E__COUNT
 } sztp_rc;
 
