@@ -1,0 +1,780 @@
+/*
+ * pki.c - X.509 on GnuTLS: PEM certificate lists, private keys (refused
+ * when group/world accessible), signers (key + chain, SHA-256 signatures
+ * for CMS), trust lists and chain verification with an optional key
+ * purpose (RFC 5280 s4.2.1.12) and a caller-chosen time, and the device
+ * serial number from the subject serialNumber attribute (2.5.4.5; RFC 8572
+ * s5.3 and s9.6, IEEE 802.1AR).
+ *
+ * Verifying at a given time: GnuTLS 3.7.9 has no per-call verification
+ * time (only the process-wide gnutls_global_set_time_function), so for
+ * now != 0 GnuTLS's own time checks are disabled and the validity of every
+ * certificate on the path leaf -> anchor is checked here.  now = 0 leaves
+ * the time checks to GnuTLS.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gnutls/gnutls.h>
+
+#include "pki_internal.h"
+#include "util.h"
+
+#define PEM_FILE_MAX   (1024 * 1024)
+#define KEY_FILE_MAX   (64 * 1024)
+#define CHAIN_MAX      16
+#define PEM_CERTS_MAX  256
+#define PEM_BEGIN_CERT "-----BEGIN CERTIFICATE-----"
+#define PEM_END_CERT   "-----END CERTIFICATE-----"
+
+/* ---- certificate lists ------------------------------------------------ */
+
+void pki_certs_free(sztp_bytes *certs, size_t n)
+{
+	size_t i;
+
+	if (!certs)
+		return;
+	for (i = 0; i < n; i++)
+		sztp_bytes_free(&certs[i]);
+	free(certs);
+}
+
+static sztp_rc crt_import(const sztp_bytes *der, gnutls_x509_crt_t *out, struct sztp_err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	int r;
+
+	*out = NULL;
+	if (!der || !der->data || !der->len || der->len > UINT32_MAX)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "empty certificate");
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory for a certificate");
+	d.data = der->data;
+	d.size = (unsigned)der->len;
+	r = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER);
+	if (r < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return sztp_err_set(e, SZTP_E_MALFORMED, "certificate does not parse: %s",
+				    gnutls_strerror(r));
+	}
+	*out = crt;
+	return SZTP_OK;
+}
+
+/* Append one PEM block (from BEGIN to END inclusive) decoded as DER. */
+static sztp_rc pem_block_add(const char *blk, size_t blen, sztp_bytes *dst, size_t idx,
+			     struct sztp_err *e)
+{
+	gnutls_datum_t in = {(unsigned char *)blk, (unsigned)blen}, der = {NULL, 0};
+	gnutls_x509_crt_t crt = NULL;
+	sztp_rc rc = SZTP_E_MALFORMED;
+	int r;
+
+	r = gnutls_pem_base64_decode2("CERTIFICATE", &in, &der);
+	if (r < 0) {
+		sztp_err_set(e, rc, "PEM certificate #%zu: bad base64: %s", idx + 1,
+			     gnutls_strerror(r));
+		goto out;
+	}
+	if (sztp_bytes_dup(dst, der.data, der.size) != SZTP_OK) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory reading PEM");
+		goto out;
+	}
+	rc = crt_import(dst, &crt, e);
+	if (rc != SZTP_OK) {
+		sztp_err_set(e, rc, "PEM certificate #%zu is not a valid X.509 certificate",
+			     idx + 1);
+		sztp_bytes_free(dst);
+	}
+out:
+	gnutls_x509_crt_deinit(crt);
+	gnutls_free(der.data);
+	return rc;
+}
+
+sztp_rc pki_pem_certs_parse(const char *pem, size_t len, sztp_bytes **certs, size_t *n,
+			    struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_MALFORMED;
+	sztp_bytes *list = NULL;
+	size_t cnt = 0, pos = 0;
+	const char *b, *end;
+
+	*certs = NULL;
+	*n = 0;
+	if (len > PEM_FILE_MAX)
+		return sztp_err_set(e, SZTP_E_TOO_BIG, "PEM text of %zu bytes exceeds %d",
+				    len, PEM_FILE_MAX);
+	while (pem && pos < len) {
+		b = memmem(pem + pos, len - pos, PEM_BEGIN_CERT, strlen(PEM_BEGIN_CERT));
+		if (!b)
+			break;
+		end = memmem(b, len - (size_t)(b - pem), PEM_END_CERT, strlen(PEM_END_CERT));
+		if (!end) {
+			sztp_err_set(e, rc, "PEM certificate #%zu is truncated (no END line)",
+				     cnt + 1);
+			goto out;
+		}
+		end += strlen(PEM_END_CERT);
+		if (cnt == PEM_CERTS_MAX) {
+			rc = sztp_err_set(e, SZTP_E_TOO_BIG, "more than %d certificates in PEM",
+					  PEM_CERTS_MAX);
+			goto out;
+		}
+		if (cnt % 8 == 0) {
+			sztp_bytes *nl = realloc(list, (cnt + 8) * sizeof(*list));
+			if (!nl) {
+				rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory reading PEM");
+				goto out;
+			}
+			list = nl;
+		}
+		rc = pem_block_add(b, (size_t)(end - b), &list[cnt], cnt, e);
+		if (rc != SZTP_OK)
+			goto out;
+		cnt++;
+		pos = (size_t)(end - pem);
+	}
+	if (!cnt) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "no CERTIFICATE block in PEM text");
+		goto out;
+	}
+	*certs = list;
+	*n = cnt;
+	list = NULL;
+	rc = SZTP_OK;
+out:
+	pki_certs_free(list, cnt);
+	return rc;
+}
+
+sztp_rc pki_pem_certs_read(const char *path, sztp_bytes **certs, size_t *n, struct sztp_err *e)
+{
+	sztp_bytes f = {NULL, 0};
+	sztp_rc rc;
+
+	*certs = NULL;
+	*n = 0;
+	rc = file_read(path, PEM_FILE_MAX, &f, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = pki_pem_certs_parse((const char *)f.data, f.len, certs, n, e);
+	if (rc != SZTP_OK) {
+		char msg[SZTP_ERR_MSG_MAX];
+		if (e) {
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			sztp_err_set(e, rc, "%s: %s", path, msg);
+		}
+	}
+	sztp_bytes_free(&f);
+	return rc;
+}
+
+sztp_rc pki_certs_to_pem(const sztp_bytes *certs, size_t n, char **pem, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_NOMEM;
+	char *s = NULL, *ns;
+	size_t len = 0, i;
+
+	*pem = NULL;
+	s = calloc(1, 1);
+	if (!s)
+		return sztp_err_set(e, rc, "out of memory encoding PEM");
+	for (i = 0; i < n; i++) {
+		gnutls_datum_t d = {certs[i].data, (unsigned)certs[i].len}, o = {NULL, 0};
+		int r = gnutls_pem_base64_encode2("CERTIFICATE", &d, &o);
+		if (r < 0) {
+			rc = sztp_err_set(e, SZTP_E_CRYPTO, "PEM encoding failed: %s",
+					  gnutls_strerror(r));
+			goto out;
+		}
+		ns = realloc(s, len + o.size + 1);
+		if (!ns) {
+			gnutls_free(o.data);
+			sztp_err_set(e, rc, "out of memory encoding PEM");
+			goto out;
+		}
+		s = ns;
+		memcpy(s + len, o.data, o.size);
+		len += o.size;
+		s[len] = '\0';
+		gnutls_free(o.data);
+	}
+	*pem = s;
+	s = NULL;
+	rc = SZTP_OK;
+out:
+	free(s);
+	return rc;
+}
+
+/* ---- single certificate attributes ------------------------------------ */
+
+sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen,
+			       struct sztp_err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	sztp_rc rc;
+	size_t sz = outlen, i;
+	int r;
+
+	if (outlen)
+		out[0] = '\0';
+	rc = crt_import(cert, &crt, e);
+	if (rc != SZTP_OK)
+		return rc;
+	/* RFC 8572 s5.3 / 802.1AR: serial number from subject serialNumber */
+	r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 0, 0, out, &sz);
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND,
+				  "certificate subject has no serialNumber (2.5.4.5) attribute");
+	} else if (r == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "certificate serialNumber is longer than %zu bytes", outlen);
+	} else if (r < 0) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "certificate serialNumber unreadable: %s",
+				  gnutls_strerror(r));
+	} else {
+		rc = SZTP_OK;
+		for (i = 0; out[i]; i++) {
+			unsigned char c = (unsigned char)out[i];
+			if (c < 0x20 || c == 0x7f) {
+				rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						  "certificate serialNumber holds control characters");
+				break;
+			}
+		}
+		if (!out[0])
+			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					  "certificate serialNumber is empty");
+	}
+	if (rc != SZTP_OK && outlen)
+		out[0] = '\0';
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before, time_t *not_after,
+			  struct sztp_err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	sztp_rc rc = crt_import(cert, &crt, e);
+
+	if (rc != SZTP_OK)
+		return rc;
+	*not_before = gnutls_x509_crt_get_activation_time(crt);
+	*not_after = gnutls_x509_crt_get_expiration_time(crt);
+	if (*not_before == (time_t)-1 || *not_after == (time_t)-1)
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "certificate validity is unreadable");
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+static void crt_subject(gnutls_x509_crt_t crt, char *out, size_t outlen)
+{
+	gnutls_datum_t d = {NULL, 0};
+
+	if (!outlen)
+		return;
+	out[0] = '\0';
+	if (gnutls_x509_crt_get_dn3(crt, &d, 0) >= 0)
+		snprintf(out, outlen, "%.*s", (int)d.size, (const char *)d.data);
+	else
+		snprintf(out, outlen, "(unreadable subject)");
+	gnutls_free(d.data);
+}
+
+sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	sztp_rc rc = crt_import(cert, &crt, e);
+
+	if (outlen)
+		out[0] = '\0';
+	if (rc != SZTP_OK)
+		return rc;
+	crt_subject(crt, out, outlen);
+	gnutls_x509_crt_deinit(crt);
+	return SZTP_OK;
+}
+
+sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	unsigned char buf[128];
+	size_t sz = sizeof(buf);
+	unsigned crit = 0;
+	sztp_rc rc;
+	int r;
+
+	out->data = NULL;
+	out->len = 0;
+	rc = crt_import(cert, &crt, e);
+	if (rc != SZTP_OK)
+		return rc;
+	r = gnutls_x509_crt_get_authority_key_id(crt, buf, &sz, &crit);
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND,
+				  "certificate has no authority key identifier");
+	else if (r < 0)
+		rc = sztp_err_set(e, SZTP_E_MALFORMED,
+				  "certificate authority key identifier unreadable: %s",
+				  gnutls_strerror(r));
+	else if (sztp_bytes_dup(out, buf, sz) != SZTP_OK)
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int pki_cert_equal(const sztp_bytes *a, const sztp_bytes *b)
+{
+	if (!a || !b || !a->data || !b->data || a->len != b->len)
+		return 0;
+	return memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* ---- private keys ------------------------------------------------------ */
+
+sztp_rc pki_key_file_check(const char *path, struct sztp_err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return sztp_err_set(e, SZTP_E_IO, "cannot stat key file %s: %s", path,
+				    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sztp_err_set(e, SZTP_E_PERM, "key file %s is not a regular file (mode %04o)",
+				    path, (unsigned)(st.st_mode & 07777));
+	if (st.st_mode & 077)
+		return sztp_err_set(e, SZTP_E_PERM,
+				    "key file %s has mode %04o: it must not be accessible by "
+				    "group or others (chmod 600)",
+				    path, (unsigned)(st.st_mode & 07777));
+	return SZTP_OK;
+}
+
+/* Parse a private key: PEM (PKCS#8 or traditional RSA/EC) or DER. */
+static sztp_rc xkey_import(const uint8_t *key, size_t len, gnutls_x509_privkey_t *out,
+			   struct sztp_err *e)
+{
+	gnutls_x509_privkey_t xk = NULL;
+	gnutls_datum_t d = {(unsigned char *)key, (unsigned)len};
+	gnutls_x509_crt_fmt_t fmt = GNUTLS_X509_FMT_DER;
+	int r;
+
+	*out = NULL;
+	if (!key || !len || len > KEY_FILE_MAX)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "private key is empty or too large");
+	if (memmem(key, len, "-----BEGIN", 10))
+		fmt = GNUTLS_X509_FMT_PEM;
+	if (gnutls_x509_privkey_init(&xk) < 0)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory for a private key");
+	r = gnutls_x509_privkey_import2(xk, &d, fmt, NULL, GNUTLS_PKCS_PLAIN);
+	if (r < 0) {
+		gnutls_x509_privkey_deinit(xk);
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "private key does not parse (unencrypted PKCS#8, RSA or EC "
+				    "key in PEM or DER expected): %s",
+				    gnutls_strerror(r));
+	}
+	*out = xk;
+	return SZTP_OK;
+}
+
+/* SZTP_OK when the key's public half is the certificate's. */
+static sztp_rc xkey_match(gnutls_x509_privkey_t xk, gnutls_x509_crt_t crt, struct sztp_err *e)
+{
+	unsigned char a[64], b[64];
+	size_t alen = sizeof(a), blen = sizeof(b);
+	char subj[160];
+
+	if (gnutls_x509_privkey_get_key_id(xk, GNUTLS_KEYID_USE_SHA256, a, &alen) < 0 ||
+	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, b, &blen) < 0)
+		return sztp_err_set(e, SZTP_E_CRYPTO, "cannot compute key identifiers");
+	if (alen != blen || memcmp(a, b, alen) != 0) {
+		crt_subject(crt, subj, sizeof(subj));
+		return sztp_err_set(e, SZTP_E_MISMATCH,
+				    "private key does not belong to certificate %s", subj);
+	}
+	return SZTP_OK;
+}
+
+void pki_signer_free(struct pki_signer *s)
+{
+	if (!s)
+		return;
+	gnutls_privkey_deinit(s->key); /* wipes the key (auto-release of x509 key) */
+	gnutls_x509_crt_deinit(s->leaf);
+	pki_certs_free(s->chain, s->n);
+	free(s);
+}
+
+static sztp_rc chain_copy(const sztp_bytes *chain, size_t n, struct pki_signer *s,
+			  struct sztp_err *e)
+{
+	size_t i;
+
+	s->chain = calloc(n, sizeof(*s->chain));
+	if (!s->chain)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (sztp_bytes_dup(&s->chain[i], chain[i].data, chain[i].len) != SZTP_OK)
+			return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		s->n = i + 1;
+	}
+	return SZTP_OK;
+}
+
+sztp_rc pki_signer_from_mem(const uint8_t *key, size_t key_len, const sztp_bytes *chain,
+			    size_t n, struct pki_signer **out, struct sztp_err *e)
+{
+	gnutls_x509_privkey_t xk = NULL;
+	struct pki_signer *s = NULL;
+	sztp_rc rc = SZTP_E_NOMEM;
+	int r, alg;
+
+	*out = NULL;
+	if (!chain || !n || n > CHAIN_MAX)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "signer needs 1..%d certificates, got %zu",
+				    CHAIN_MAX, chain ? n : 0);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		sztp_err_set(e, rc, "out of memory");
+		goto out;
+	}
+	rc = chain_copy(chain, n, s, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = crt_import(&s->chain[0], &s->leaf, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = xkey_import(key, key_len, &xk, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = xkey_match(xk, s->leaf, e);
+	if (rc != SZTP_OK)
+		goto out;
+	alg = gnutls_x509_privkey_get_pk_algorithm(xk);
+	if (alg != GNUTLS_PK_RSA && alg != GNUTLS_PK_ECDSA) {
+		rc = sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				  "signing key algorithm %s is not supported (RSA or ECDSA)",
+				  gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)alg));
+		goto out;
+	}
+	s->is_rsa = alg == GNUTLS_PK_RSA;
+	rc = SZTP_E_CRYPTO;
+	if (gnutls_privkey_init(&s->key) < 0) {
+		sztp_err_set(e, rc, "cannot create a private key object");
+		goto out;
+	}
+	r = gnutls_privkey_import_x509(s->key, xk, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+	if (r < 0) {
+		sztp_err_set(e, rc, "cannot load private key: %s", gnutls_strerror(r));
+		goto out;
+	}
+	xk = NULL; /* owned by s->key now */
+	*out = s;
+	s = NULL;
+	rc = SZTP_OK;
+out:
+	gnutls_x509_privkey_deinit(xk);
+	pki_signer_free(s);
+	return rc;
+}
+
+/* Read a key file after checking its permissions. */
+static sztp_rc key_file_read(const char *path, sztp_bytes *key, struct sztp_err *e)
+{
+	sztp_rc rc = pki_key_file_check(path, e);
+
+	key->data = NULL;
+	key->len = 0;
+	if (rc != SZTP_OK)
+		return rc;
+	return file_read(path, KEY_FILE_MAX, key, e);
+}
+
+sztp_rc pki_signer_load(const char *key_path, const char *chain_path, struct pki_signer **out,
+			struct sztp_err *e)
+{
+	sztp_bytes key = {NULL, 0}, *chain = NULL;
+	size_t n = 0;
+	sztp_rc rc;
+
+	*out = NULL;
+	rc = key_file_read(key_path, &key, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = pki_pem_certs_read(chain_path, &chain, &n, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = pki_signer_from_mem(key.data, key.len, chain, n, out, e);
+	if (rc != SZTP_OK && e) {
+		char msg[SZTP_ERR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		sztp_err_set(e, rc, "%s / %s: %s", key_path, chain_path, msg);
+	}
+out:
+	sztp_bytes_wipe(&key);
+	pki_certs_free(chain, n);
+	return rc;
+}
+
+const sztp_bytes *pki_signer_chain(const struct pki_signer *s, size_t *n)
+{
+	*n = s ? s->n : 0;
+	return s ? s->chain : NULL;
+}
+
+sztp_rc pki_signer_sign(const struct pki_signer *s, const uint8_t *data, size_t len,
+			sztp_bytes *sig, int *is_rsa, struct sztp_err *e)
+{
+	gnutls_datum_t d = {(unsigned char *)data, (unsigned)len}, o = {NULL, 0};
+	sztp_rc rc = SZTP_OK;
+	int r;
+
+	sig->data = NULL;
+	sig->len = 0;
+	if (len > UINT32_MAX)
+		return sztp_err_set(e, SZTP_E_TOO_BIG, "data to sign is too large");
+	r = gnutls_privkey_sign_data(s->key, GNUTLS_DIG_SHA256, 0, &d, &o);
+	if (r < 0)
+		return sztp_err_set(e, SZTP_E_CRYPTO, "signing failed: %s", gnutls_strerror(r));
+	if (sztp_bytes_dup(sig, o.data, o.size) != SZTP_OK)
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if (is_rsa)
+		*is_rsa = s->is_rsa;
+	gnutls_free(o.data);
+	return rc;
+}
+
+sztp_rc pki_key_matches_cert(const char *key_path, const sztp_bytes *cert, struct sztp_err *e)
+{
+	gnutls_x509_privkey_t xk = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	sztp_bytes key = {NULL, 0};
+	sztp_rc rc;
+
+	rc = key_file_read(key_path, &key, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = crt_import(cert, &crt, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = xkey_import(key.data, key.len, &xk, e);
+	if (rc != SZTP_OK)
+		goto out;
+	rc = xkey_match(xk, crt, e);
+out:
+	gnutls_x509_privkey_deinit(xk);
+	gnutls_x509_crt_deinit(crt);
+	sztp_bytes_wipe(&key);
+	return rc;
+}
+
+/* ---- trust anchors ------------------------------------------------------ */
+
+void pki_trust_free(struct pki_trust *t)
+{
+	if (!t)
+		return;
+	if (t->tl)
+		gnutls_x509_trust_list_deinit(t->tl, 1);
+	free(t);
+}
+
+sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust **out,
+			   struct sztp_err *e)
+{
+	gnutls_x509_crt_t *crts = NULL;
+	struct pki_trust *t = NULL;
+	sztp_rc rc = SZTP_E_NOMEM;
+	size_t i, got = 0;
+	int r;
+
+	*out = NULL;
+	if (!n || n > PEM_CERTS_MAX)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "trust anchors: need 1..%d certificates",
+				    PEM_CERTS_MAX);
+	t = calloc(1, sizeof(*t));
+	crts = calloc(n, sizeof(*crts));
+	if (!t || !crts) {
+		sztp_err_set(e, rc, "out of memory");
+		goto out;
+	}
+	if (gnutls_x509_trust_list_init(&t->tl, 0) < 0) {
+		sztp_err_set(e, rc, "cannot create a trust list");
+		goto out;
+	}
+	for (got = 0; got < n; got++) {
+		rc = crt_import(&certs[got], &crts[got], e);
+		if (rc != SZTP_OK)
+			goto out;
+	}
+	r = gnutls_x509_trust_list_add_cas(t->tl, crts, (unsigned)n, 0);
+	if (r < 0) {
+		rc = sztp_err_set(e, SZTP_E_CRYPTO, "cannot add trust anchors: %s",
+				  gnutls_strerror(r));
+		goto out;
+	}
+	got = 0; /* the trust list owns them now */
+	t->n_anchors = (size_t)r;
+	*out = t;
+	t = NULL;
+	rc = SZTP_OK;
+out:
+	for (i = 0; i < got; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	free(crts);
+	pki_trust_free(t);
+	return rc;
+}
+
+sztp_rc pki_trust_load(const char *pem_path, struct pki_trust **out, struct sztp_err *e)
+{
+	sztp_bytes *certs = NULL;
+	size_t n = 0;
+	sztp_rc rc;
+
+	*out = NULL;
+	rc = pki_pem_certs_read(pem_path, &certs, &n, e);
+	if (rc == SZTP_OK)
+		rc = pki_trust_from_der(certs, n, out, e);
+	pki_certs_free(certs, n);
+	return rc;
+}
+
+/* Translate GnuTLS verification status bits into a result and reason. */
+static sztp_rc status_err(unsigned st, gnutls_x509_crt_t leaf, struct sztp_err *e)
+{
+	gnutls_datum_t txt = {NULL, 0};
+	const char *why = NULL;
+	sztp_rc rc = SZTP_E_VERIFY;
+	char subj[160];
+
+	crt_subject(leaf, subj, sizeof(subj));
+	if (st & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		why = "issuer is unknown";
+	else if (st & GNUTLS_CERT_SIGNATURE_FAILURE)
+		why = "signature failure";
+	else if (st & GNUTLS_CERT_SIGNER_NOT_CA)
+		why = "issuer is not a CA";
+	else if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
+		why = "key purpose mismatch";
+	else if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
+		why = "insecure signature algorithm";
+	else if (st & GNUTLS_CERT_REVOKED)
+		why = "certificate revoked";
+	else if (st & GNUTLS_CERT_EXPIRED) {
+		why = "certificate expired";
+		rc = SZTP_E_EXPIRED;
+	} else if (st & GNUTLS_CERT_NOT_ACTIVATED) {
+		why = "certificate not yet activated";
+		rc = SZTP_E_EXPIRED;
+	}
+	if (why)
+		return sztp_err_set(e, rc, "certificate %s does not verify: %s", subj, why);
+	gnutls_certificate_verification_status_print(st, GNUTLS_CRT_X509, &txt, 0);
+	sztp_err_set(e, rc, "certificate %s does not verify: %s", subj,
+		     txt.data ? (const char *)txt.data : "unknown reason");
+	gnutls_free(txt.data);
+	return rc;
+}
+
+static sztp_rc time_check_one(gnutls_x509_crt_t c, time_t now, struct sztp_err *e)
+{
+	time_t nb = gnutls_x509_crt_get_activation_time(c);
+	time_t na = gnutls_x509_crt_get_expiration_time(c);
+	char subj[160];
+
+	if (nb != (time_t)-1 && now < nb) {
+		crt_subject(c, subj, sizeof(subj));
+		return sztp_err_set(e, SZTP_E_EXPIRED,
+				    "certificate %s does not verify: certificate not yet activated",
+				    subj);
+	}
+	if (na != (time_t)-1 && now > na) {
+		crt_subject(c, subj, sizeof(subj));
+		return sztp_err_set(e, SZTP_E_EXPIRED,
+				    "certificate %s does not verify: certificate expired", subj);
+	}
+	return SZTP_OK;
+}
+
+/* Walk leaf -> anchor (the chain already verified) checking validity at
+ * `now` for every certificate on the path, the anchor included. */
+static sztp_rc time_check_path(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, size_t n,
+			       time_t now, struct sztp_err *e)
+{
+	gnutls_x509_crt_t cur = crts[0], next, anchor;
+	sztp_rc rc = SZTP_OK;
+	size_t depth, i;
+
+	for (depth = 0; depth <= CHAIN_MAX && rc == SZTP_OK; depth++) {
+		rc = time_check_one(cur, now, e);
+		if (rc != SZTP_OK || gnutls_x509_crt_check_issuer(cur, cur))
+			break;
+		anchor = NULL;
+		if (gnutls_x509_trust_list_get_issuer(tl, cur, &anchor, 0) >= 0 && anchor) {
+			rc = time_check_one(anchor, now, e);
+			break;
+		}
+		next = NULL;
+		for (i = 1; i < n && !next; i++)
+			if (crts[i] != cur && gnutls_x509_crt_check_issuer(cur, crts[i]))
+				next = crts[i];
+		if (!next)
+			break;
+		cur = next;
+	}
+	return rc;
+}
+
+sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+			 const char *purpose_oid, time_t now, struct sztp_err *e)
+{
+	gnutls_x509_crt_t crts[CHAIN_MAX] = {NULL};
+	gnutls_typed_vdata_st vd;
+	unsigned st = 0, flags = 0;
+	sztp_rc rc = SZTP_E_MALFORMED;
+	size_t i, got = 0;
+	int r;
+
+	if (!t || !t->tl)
+		return sztp_err_set(e, SZTP_E_NOT_FOUND, "no trust anchors configured");
+	if (!chain || !n || n > CHAIN_MAX)
+		return sztp_err_set(e, rc, "certificate chain must hold 1..%d certificates",
+				    CHAIN_MAX);
+	for (got = 0; got < n; got++) {
+		rc = crt_import(&chain[got], &crts[got], e);
+		if (rc != SZTP_OK)
+			goto out;
+	}
+	if (now)
+		flags |= GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+			 GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+	memset(&vd, 0, sizeof(vd));
+	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vd.data = (unsigned char *)purpose_oid;
+	r = gnutls_x509_trust_list_verify_crt2(t->tl, crts, (unsigned)n, &vd, purpose_oid ? 1 : 0,
+					       flags, &st, NULL);
+	if (r < 0) {
+		rc = sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
+				  gnutls_strerror(r));
+		goto out;
+	}
+	if (st) {
+		rc = status_err(st, crts[0], e);
+		goto out;
+	}
+	rc = now ? time_check_path(t->tl, crts, n, now, e) : SZTP_OK;
+out:
+	for (i = 0; i < got; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	return rc;
+}
