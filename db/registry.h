@@ -1,7 +1,7 @@
 /*
  * registry.h - the device registry, the only interface to stored state.
  * The SQLite implementation (db/registry_sqlite.c) is the only includer
- * of sqlite3.h; its schema and numbered migrations are db/migrations/*.sql.
+ * of sqlite3.h; its schema and numbered migrations are db/migrations/NNN_*.sql.
  * A second backend (PostgreSQL) implements this same header.
  *
  * All functions are safe to call from several threads on one handle.

@@ -1,0 +1,231 @@
+/*
+ * artifacts.c - builds and caches the CMS artifacts of RFC 8572 s3:
+ * conveyed information as a bare ContentInfo (unsigned) or as SignedData
+ * by the owner's key (signed, s3.1), eContentType .43 for JSON and .42 for
+ * XML, and the owner-certificate as a degenerate certs-only SignedData
+ * (s3.2).  Entries are keyed by profile name, encoding and signing, and
+ * are rebuilt when the profile's or the owner's revision changes.  The
+ * owner's private key is loaded (permissions checked) only when its
+ * revision changes, and never leaves the pki signer object.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifacts.h"
+#include "cms.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+#define MAX_KEY_FILE (64 * 1024)
+
+struct entry {
+	char profile[REG_NAME_MAX];
+	enum yang_enc enc;
+	int sign;
+	int64_t profile_rev;
+	int64_t owner_rev;
+	char *ci_b64;
+	char *oc_b64;
+};
+
+struct signer_slot {
+	char owner[REG_NAME_MAX];
+	int64_t rev;
+	struct pki_signer *signer;
+	char *oc_b64;
+};
+
+struct artifacts {
+	struct server *s;
+	pthread_mutex_t mu;
+	struct entry *v;
+	size_t n, cap;
+	struct signer_slot signer;
+};
+
+sztp_rc artifacts_new(struct server *s, struct artifacts **out, struct sztp_err *e)
+{
+	struct artifacts *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	a->s = s;
+	pthread_mutex_init(&a->mu, NULL);
+	*out = a;
+	return SZTP_OK;
+}
+
+void artifacts_free(struct artifacts *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->n; i++) {
+		free(a->v[i].ci_b64);
+		free(a->v[i].oc_b64);
+	}
+	free(a->v);
+	pki_signer_free(a->signer.signer);
+	free(a->signer.oc_b64);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
+
+void conveyed_out_clear(struct conveyed_out *o)
+{
+	free(o->ci_b64);
+	free(o->oc_b64);
+	o->ci_b64 = o->oc_b64 = NULL;
+}
+
+/* Load the owner signer for owner o (called with a->mu held). */
+static sztp_rc load_signer(struct artifacts *a, const struct reg_owner *o, struct sztp_err *e)
+{
+	struct pki_signer *sg = NULL;
+	sztp_bytes key = {0}, oc = {0};
+	char *oc_b64 = NULL;
+	sztp_rc rc;
+
+	rc = pki_key_file_check(o->key_path, e);
+	if (rc == SZTP_OK)
+		rc = file_read(o->key_path, MAX_KEY_FILE, &key, e);
+	if (rc == SZTP_OK)
+		rc = pki_signer_from_mem(key.data, key.len, o->chain, o->n_chain, &sg, e);
+	sztp_bytes_wipe(&key);
+	/* RFC 8572 s3.2: the owner certificate and its intermediates */
+	if (rc == SZTP_OK)
+		rc = cms_certs_only(o->chain, o->n_chain, &oc, e);
+	if (rc == SZTP_OK)
+		rc = b64_encode(oc.data, oc.len, &oc_b64, e);
+	sztp_bytes_free(&oc);
+	if (rc != SZTP_OK) {
+		pki_signer_free(sg);
+		free(oc_b64);
+		return rc;
+	}
+	pki_signer_free(a->signer.signer);
+	free(a->signer.oc_b64);
+	snprintf(a->signer.owner, sizeof(a->signer.owner), "%s", o->name);
+	a->signer.rev = o->revision;
+	a->signer.signer = sg;
+	a->signer.oc_b64 = oc_b64;
+	log_info("owner identity '%s' loaded (revision %lld)", o->name, (long long)o->revision);
+	return SZTP_OK;
+}
+
+/* Build the conveyed-information CMS for p into ent (a->mu held). */
+static sztp_rc build(struct artifacts *a, const struct reg_profile *p, struct entry *ent,
+		     struct sztp_err *e)
+{
+	const char *doc = p->conveyed_json;
+	char *xml = NULL;
+	sztp_bytes cms = {0};
+	sztp_rc rc = SZTP_OK;
+	/* the content-type OID matches the encoding of the content (s3.1) */
+	const char *oid = ent->enc == YANG_ENC_XML ? CMS_OID_CI_XML : CMS_OID_CI_JSON;
+
+	if (ent->enc == YANG_ENC_XML) {
+		rc = yang_conveyed_to_xml(a->s->yang, doc, strlen(doc), &xml, e);
+		if (rc != SZTP_OK)
+			return rc;
+		doc = xml;
+	}
+	if (ent->sign)
+		rc = cms_sign(oid, (const uint8_t *)doc, strlen(doc), a->signer.signer, 0, 0, &cms,
+			      e);
+	else
+		rc = cms_content_info(oid, (const uint8_t *)doc, strlen(doc), &cms, e);
+	free(xml);
+	if (rc == SZTP_OK)
+		rc = b64_encode(cms.data, cms.len, &ent->ci_b64, e);
+	sztp_bytes_free(&cms);
+	if (rc == SZTP_OK && ent->sign) {
+		ent->oc_b64 = strdup(a->signer.oc_b64);
+		if (!ent->oc_b64)
+			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	}
+	return rc;
+}
+
+static struct entry *slot(struct artifacts *a, const char *name, enum yang_enc enc, int sign)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].enc == enc && a->v[i].sign == sign && !strcmp(a->v[i].profile, name))
+			return &a->v[i];
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct entry *nv = realloc(a->v, cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		a->v = nv;
+		a->cap = cap;
+	}
+	memset(&a->v[a->n], 0, sizeof(a->v[0]));
+	snprintf(a->v[a->n].profile, sizeof(a->v[0].profile), "%s", name);
+	a->v[a->n].enc = enc;
+	a->v[a->n].sign = sign;
+	a->v[a->n].profile_rev = -1;
+	return &a->v[a->n++];
+}
+
+sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc,
+		      int sign, struct conveyed_out *out, struct sztp_err *e)
+{
+	struct reg_owner owner = {0};
+	struct entry *ent;
+	int64_t owner_rev = 0;
+	sztp_rc rc = SZTP_E_NOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if (sign) {
+		rc = reg_owner_get(a->s->reg, p->owner[0] ? p->owner : "default", &owner, e);
+		if (rc == SZTP_E_NOT_FOUND)
+			return sztp_err_set(e, SZTP_E_NOT_FOUND,
+					    "signed data is required but no owner identity is "
+					    "configured");
+		if (rc != SZTP_OK)
+			return rc;
+		owner_rev = owner.revision;
+	}
+	pthread_mutex_lock(&a->mu);
+	if (sign && (!a->signer.signer || a->signer.rev != owner.revision ||
+		     strcmp(a->signer.owner, owner.name))) {
+		rc = load_signer(a, &owner, e);
+		if (rc != SZTP_OK) {
+			log_err("cannot load owner identity '%s': %s", owner.name, e ? e->msg : "");
+			goto out;
+		}
+	}
+	ent = slot(a, p->name, enc, sign);
+	if (!ent) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (ent->profile_rev != p->revision || ent->owner_rev != owner_rev || !ent->ci_b64) {
+		free(ent->ci_b64);
+		free(ent->oc_b64);
+		ent->ci_b64 = ent->oc_b64 = NULL;
+		ent->profile_rev = -1;
+		rc = build(a, p, ent, e);
+		if (rc != SZTP_OK)
+			goto out;
+		ent->profile_rev = p->revision;
+		ent->owner_rev = owner_rev;
+	}
+	out->ci_b64 = strdup(ent->ci_b64);
+	out->oc_b64 = ent->oc_b64 ? strdup(ent->oc_b64) : NULL;
+	rc = (!out->ci_b64 || (ent->oc_b64 && !out->oc_b64)) ? SZTP_E_NOMEM : SZTP_OK;
+	if (rc != SZTP_OK) {
+		conveyed_out_clear(out);
+		sztp_err_set(e, rc, "out of memory");
+	}
+out:
+	pthread_mutex_unlock(&a->mu);
+	reg_owner_clear(&owner);
+	return rc;
+}

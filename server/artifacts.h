@@ -1,0 +1,29 @@
+/*
+ * artifacts.h - prepared conveyed information.  The CMS a device gets
+ * depends only on its profile, the owner identity, the encoding and
+ * whether it is signed, so it is built once and reused until the profile
+ * or owner revision changes: no signing and no key-file read per request.
+ */
+#ifndef SZTPD_ARTIFACTS_H
+#define SZTPD_ARTIFACTS_H
+
+#include "registry.h"
+#include "yang.h"
+
+struct artifacts;
+struct server;
+
+struct conveyed_out {
+	char *ci_b64; /* conveyed-information CMS, base64 */
+	char *oc_b64; /* owner-certificate CMS, base64; NULL when unsigned */
+};
+
+sztp_rc artifacts_new(struct server *s, struct artifacts **out, struct sztp_err *e);
+void artifacts_free(struct artifacts *a);
+
+/* Copy out the (possibly cached) artifacts for profile p. */
+sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc,
+		      int sign, struct conveyed_out *out, struct sztp_err *e);
+void conveyed_out_clear(struct conveyed_out *o);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * bootstrap.c - the get-bootstrapping-data RPC (RFC 8572 s7.1, s4.4,
+ * s5.3).  Authenticates the device, validates the input against
+ * ietf-sztp-bootstrap-server, looks up its profile and answers with
+ * onboarding or redirect information:
+ *  - signed (conveyed information signed by the owner, plus
+ *    owner-certificate and the device's ownership voucher as the
+ *    manufacturer supplied it) when the device sends signed-data-preferred
+ *    or the profile says "always";
+ *  - never unsigned onboarding information to a device that asked for
+ *    signed data (s4.4, s5.3: the device would have to reject it);
+ *  - unsigned redirect information is allowed to an untrusting device
+ *    when no signature can be made (s3.3 table).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "artifacts.h"
+#include "handlers.h"
+#include "identity.h"
+#include "log.h"
+#include "restconf.h"
+#include "server.h"
+#include "util.h"
+
+#define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
+
+/* Decide whether to sign; fills *sign or returns the error to send. */
+static sztp_rc signing_decision(const struct reg_profile *p, const struct reg_device *d,
+				int sdp, int *sign, struct request *r, struct sztp_err *e)
+{
+	int onboarding = p->kind == REG_KIND_ONBOARDING;
+
+	*sign = sdp || p->sign == REG_SIGN_ALWAYS;
+	if (p->sign == REG_SIGN_NEVER && *sign) {
+		if (onboarding) /* RFC 8572 s5.3 */
+			return sztp_err_set(e, SZTP_E_NOT_FOUND,
+					    "the device asked for signed data, but its profile "
+					    "never signs onboarding information");
+		*sign = 0; /* unsigned redirect is allowed (s3.3) */
+		r->result = "unsigned-redirect";
+		return SZTP_OK;
+	}
+	if (*sign && d->voucher.len == 0) {
+		if (onboarding || p->sign == REG_SIGN_ALWAYS)
+			return sztp_err_set(e, SZTP_E_NOT_FOUND,
+					    "signed data is required, but no ownership voucher "
+					    "is enrolled for this device");
+		*sign = 0;
+		r->result = "unsigned-redirect";
+	}
+	return SZTP_OK;
+}
+
+static char *output_json(const struct conveyed_out *co, const char *voucher_b64, int verbose,
+			 size_t *len)
+{
+	json_t *o = json_object(), *root;
+	char *body;
+
+	if (verbose)
+		json_object_set_new(o, "reporting-level", json_string("verbose"));
+	json_object_set_new(o, "conveyed-information", json_string(co->ci_b64));
+	if (co->oc_b64) {
+		json_object_set_new(o, "owner-certificate", json_string(co->oc_b64));
+		json_object_set_new(o, "ownership-voucher", json_string(voucher_b64));
+	}
+	root = json_pack("{s:o}", "ietf-sztp-bootstrap-server:output", o);
+	body = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(root);
+	*len = body ? strlen(body) : 0;
+	return body;
+}
+
+static char *output_xml(const struct conveyed_out *co, const char *voucher_b64, int verbose,
+			size_t *len)
+{
+	char *body = NULL;
+	int n;
+
+	n = asprintf(&body,
+		     "<output xmlns=\"" NS_SVR "\">%s"
+		     "<conveyed-information>%s</conveyed-information>"
+		     "%s%s%s%s%s%s</output>\n",
+		     verbose ? "<reporting-level>verbose</reporting-level>" : "", co->ci_b64,
+		     co->oc_b64 ? "<owner-certificate>" : "", co->oc_b64 ? co->oc_b64 : "",
+		     co->oc_b64 ? "</owner-certificate><ownership-voucher>" : "",
+		     co->oc_b64 ? voucher_b64 : "", co->oc_b64 ? "</ownership-voucher>" : "", "");
+	*len = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? NULL : body;
+}
+
+void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yang_enc in_enc)
+{
+	struct reg_device dev = {0};
+	struct reg_profile prof = {0};
+	struct conveyed_out co = {0};
+	struct sztp_err e = {0};
+	char *voucher_b64 = NULL, *body = NULL;
+	json_t *in = NULL;
+	int sdp, sign = 0, verbose;
+	size_t len = 0;
+	sztp_rc rc;
+
+	rc = identity_authenticate(s, r, &dev, &e);
+	if (rc != SZTP_OK)
+		goto fail;
+	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, in_enc, r->body,
+			    r->body_len, &in, &e);
+	if (rc != SZTP_OK)
+		goto fail;
+	sdp = json_object_get(in, "signed-data-preferred") != NULL;
+	(void)reg_device_seen(s->reg, dev.serial, NULL, time(NULL), NULL);
+	if (!dev.profile[0]) {
+		rc = sztp_err_set(&e, SZTP_E_NOT_FOUND,
+				  "no bootstrapping data is configured for this device");
+		goto fail;
+	}
+	rc = reg_profile_get(s->reg, dev.profile, &prof, &e);
+	if (rc == SZTP_E_NOT_FOUND)
+		sztp_err_set(&e, rc, "no bootstrapping data is configured for this device");
+	if (rc != SZTP_OK)
+		goto fail;
+	rc = signing_decision(&prof, &dev, sdp, &sign, r, &e);
+	if (rc != SZTP_OK)
+		goto fail;
+	rc = artifacts_get(s->art, &prof, r->enc, sign, &co, &e);
+	if (rc != SZTP_OK)
+		goto fail;
+	if (sign) {
+		rc = b64_encode(dev.voucher.data, dev.voucher.len, &voucher_b64, &e);
+		if (rc != SZTP_OK)
+			goto fail;
+	}
+	/* reporting-level exists only for onboarding-server (s7.1) */
+	verbose = prof.kind == REG_KIND_ONBOARDING && prof.reporting == REG_REPORT_VERBOSE;
+	body = r->enc == YANG_ENC_XML ? output_xml(&co, voucher_b64, verbose, &len)
+				      : output_json(&co, voucher_b64, verbose, &len);
+	if (!body) {
+		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (!r->result)
+		r->result = sign ? "signed" : "unsigned";
+	restconf_reply(r, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
+	goto out;
+fail:
+	if (rc >= SZTP_E_NOMEM && rc <= SZTP_E_CRYPTO) {
+		log_err("get-bootstrapping-data for %s: %s", r->serial, e.msg);
+		restconf_error(r, rc, "the bootstrap server could not prepare the data");
+	} else {
+		restconf_error(r, rc, e.msg);
+	}
+out:
+	free(voucher_b64);
+	conveyed_out_clear(&co);
+	json_decref(in);
+	reg_profile_clear(&prof);
+	reg_device_clear(&dev);
+}

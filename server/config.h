@@ -1,0 +1,38 @@
+/*
+ * config.h - sztpd's configuration file: "key = value" lines, '#'
+ * comments, one table of keys with types, bounds and defaults.  An
+ * unknown key, a duplicate or a bad value stops start-up naming file and
+ * line.  Devices, profiles, owners and vouchers live in the database.
+ */
+#ifndef SZTPD_CONFIG_H
+#define SZTPD_CONFIG_H
+
+#include "result.h"
+
+struct config {
+	char *listen_address;   /* listen-address */
+	int port;               /* port */
+	char *tls_cert;         /* tls-cert: PEM chain, leaf first */
+	char *tls_key;          /* tls-key */
+	char *tls_priority;     /* tls-priority: GnuTLS priority string */
+	char *client_ca;        /* client-ca: manufacturer IDevID anchors (PEM) */
+	char *database;         /* database: SQLite file */
+	char *yang_dir;         /* yang-dir */
+	int threads;            /* threads: 0 = one per core */
+	int max_body;           /* max-body: bytes */
+	int max_connections;    /* max-connections */
+	int connection_timeout; /* connection-timeout: seconds */
+	int basic_auth;         /* basic-auth: yes/no */
+	int bootstrap_log;      /* bootstrap-log: yes/no, record requests in the database */
+	char *log_level;        /* log-level */
+	char *log_target;       /* log-target: stderr | syslog */
+};
+
+/* Parse path into cfg (defaults first).  On error e->msg is
+ * "FILE:LINE: message". */
+sztp_rc config_load(const char *path, struct config *cfg, struct sztp_err *e);
+/* Set defaults only (no file). */
+void config_defaults(struct config *cfg);
+void config_free(struct config *cfg);
+
+#endif

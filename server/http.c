@@ -1,0 +1,360 @@
+/*
+ * http.c - HTTPS for sztpd: libmicrohttpd with GnuTLS, epoll and a thread
+ * pool of one thread per core (libraries.md s3), TLS 1.3 and 1.2.  The
+ * client certificate is requested, not required, so devices may use HTTP
+ * Basic instead (RFC 8572 s5.3); identity.c enforces authentication.
+ * Bodies are capped (413), the TLS client chain is handed on as DER, and
+ * one key=value audit line is written per request when it completes.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+
+#include "http.h"
+#include "log.h"
+#include "registry.h"
+#include "restconf.h"
+#include "server.h"
+#include "util.h"
+
+#define MAX_PEER_CERTS 8
+#define MAX_PEM (1024 * 1024)
+
+struct http {
+	struct MHD_Daemon *d;
+	sztp_bytes key, cert, trust;
+};
+
+struct ctx {
+	struct request r;
+	char *body;
+	size_t len, cap;
+	sztp_bytes certs[MAX_PEER_CERTS];
+	char url[512];
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void peer_address(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, len, "-");
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)len);
+	else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, a, out, (socklen_t)len);
+	}
+}
+
+/* The chain the device sent in TLS, as DER (leaf first). */
+static void peer_certs(struct MHD_Connection *c, struct ctx *x)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const gnutls_datum_t *list;
+	unsigned int n = 0, i;
+
+	if (!ci || !ci->tls_session)
+		return;
+	list = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+	if (!list)
+		return;
+	if (n > MAX_PEER_CERTS)
+		n = MAX_PEER_CERTS;
+	for (i = 0; i < n; i++) {
+		x->certs[i].data = list[i].data; /* borrowed from the session */
+		x->certs[i].len = list[i].size;
+	}
+	x->r.peer_certs = x->certs;
+	x->r.n_peer_certs = n;
+}
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, struct request *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body ? r->resp_body : (void *)"",
+					       r->resp_body ? MHD_RESPMEM_MUST_FREE
+							    : MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	r->resp_body = NULL; /* owned by the response now */
+	if (r->resp_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache"); /* RFC 8040 s5.5 */
+	if (r->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->www_authenticate)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"sztp\"");
+	ret = MHD_queue_response(c, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static int declared_too_big(struct MHD_Connection *c, size_t max)
+{
+	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl && strtoull(cl, NULL, 10) > max;
+}
+
+static void request_setup(struct server *s, struct MHD_Connection *c, struct ctx *x,
+			  const char *url, const char *method)
+{
+	x->r.start_us = now_us();
+	snprintf(x->url, sizeof(x->url), "%s", url);
+	x->r.url = x->url;
+	x->r.method = method;
+	x->r.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	x->r.accept = header(c, MHD_HTTP_HEADER_ACCEPT);
+	x->r.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	peer_address(c, x->r.peer, sizeof(x->r.peer));
+	peer_certs(c, x);
+	(void)s;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct server *s = cls;
+	struct ctx *x = *con_cls;
+	size_t max = (size_t)s->cfg.max_body;
+
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return MHD_NO;
+		*con_cls = x;
+		request_setup(s, c, x, url, method);
+		if (!declared_too_big(c, max))
+			return MHD_YES;
+		/* answer at once rather than read an oversized body */
+		x->r.body_too_big = 1;
+		restconf_handle(s, &x->r);
+		return respond(c, &x->r);
+	}
+	if (*upload_size) {
+		if (!x->r.body_too_big && x->len + *upload_size <= max) {
+			if (x->len + *upload_size + 1 > x->cap) {
+				size_t cap = x->cap ? x->cap : 4096;
+				char *nb;
+				while (cap < x->len + *upload_size + 1)
+					cap *= 2;
+				if (cap > max + 1)
+					cap = max + 1;
+				nb = realloc(x->body, cap);
+				if (!nb)
+					return MHD_NO;
+				x->body = nb;
+				x->cap = cap;
+			}
+			memcpy(x->body + x->len, upload_data, *upload_size);
+			x->len += *upload_size;
+			x->body[x->len] = '\0';
+		} else {
+			x->r.body_too_big = 1;
+			free(x->body);
+			x->body = NULL;
+			x->len = x->cap = 0;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (x->r.status) /* already answered (oversized) */
+		return MHD_YES;
+	x->r.body = x->body ? x->body : "";
+	x->r.body_len = x->len;
+	restconf_handle(s, &x->r);
+	return respond(c, &x->r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct server *s = cls;
+	struct ctx *x = *con_cls;
+	char q1[160], q2[SZTP_ERR_MSG_MAX + 8];
+	int64_t dur;
+
+	if (!x)
+		return;
+	dur = now_us() - x->r.start_us;
+	if (x->r.status) {
+		log_info("audit serial=%s peer=%s method=%s endpoint=%s result=%s status=%d "
+			 "duration_us=%lld%s%s",
+			 log_kv_quote(x->r.serial, q1, sizeof(q1)), x->r.peer, x->r.method,
+			 x->r.endpoint ? x->r.endpoint : "-", x->r.result ? x->r.result : "-",
+			 x->r.status, (long long)dur, x->r.err.msg[0] ? " reason=" : "",
+			 x->r.err.msg[0] ? log_kv_quote(x->r.err.msg, q2, sizeof(q2)) : "");
+		if (s->cfg.bootstrap_log && x->r.endpoint && strncmp(x->r.url, "/restconf/operations/", 21) == 0) {
+			struct reg_log l;
+			memset(&l, 0, sizeof(l));
+			snprintf(l.serial, sizeof(l.serial), "%s", x->r.serial);
+			l.time = time(NULL);
+			snprintf(l.peer, sizeof(l.peer), "%s", x->r.peer);
+			snprintf(l.endpoint, sizeof(l.endpoint), "%s", x->r.endpoint);
+			snprintf(l.result, sizeof(l.result), "%s",
+				 x->r.result ? x->r.result : "-");
+			l.status = x->r.status;
+			l.duration_us = dur;
+			(void)reg_log_add(s->reg, &l, NULL);
+		}
+	}
+	free(x->r.resp_body);
+	free(x->body);
+	free(x);
+	*con_cls = NULL;
+}
+
+static sztp_rc read_tls(struct server *s, struct http *h, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	rc = pki_key_file_check(s->cfg.tls_key, e);
+	if (rc == SZTP_OK)
+		rc = file_read(s->cfg.tls_key, MAX_PEM, &h->key, e);
+	if (rc == SZTP_OK)
+		rc = file_read(s->cfg.tls_cert, MAX_PEM, &h->cert, e);
+	if (rc == SZTP_OK)
+		rc = file_read(s->cfg.client_ca, MAX_PEM, &h->trust, e);
+	return rc;
+}
+
+static void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	sztp_bytes_wipe(&h->key);
+	sztp_bytes_free(&h->cert);
+	sztp_bytes_free(&h->trust);
+	free(h);
+}
+
+sztp_rc http_check_tls(struct server *s, struct sztp_err *e)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	sztp_rc rc;
+
+	if (!h)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	rc = read_tls(s, h, e);
+	http_free(h);
+	return rc;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t l;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	l = strlen(buf);
+	while (l && (buf[l - 1] == '\n' || buf[l - 1] == '\r'))
+		buf[--l] = '\0';
+	log_debug("mhd: %s", buf);
+}
+
+sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct http *h = calloc(1, sizeof(*h));
+	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned threads = (unsigned)s->cfg.threads;
+	char port[8];
+	sztp_rc rc;
+	int gai;
+
+	if (!h)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	rc = read_tls(s, h, e);
+	if (rc != SZTP_OK)
+		goto fail;
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", s->cfg.port);
+	gai = getaddrinfo(s->cfg.listen_address, port, &hints, &ai);
+	if (gai) {
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "listen-address '%s': %s",
+				  s->cfg.listen_address, gai_strerror(gai));
+		goto fail;
+	}
+	if (ai->ai_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+		if (IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr))
+			flags |= MHD_USE_DUAL_STACK;
+	}
+	h->d = MHD_start_daemon(
+		flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_HTTPS_MEM_KEY, (const char *)h->key.data,
+		MHD_OPTION_HTTPS_MEM_CERT, (const char *)h->cert.data,
+		MHD_OPTION_HTTPS_MEM_TRUST, (const char *)h->trust.data,
+		MHD_OPTION_HTTPS_PRIORITIES, s->cfg.tls_priority,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.connection_timeout,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!h->d) {
+		rc = sztp_err_set(e, SZTP_E_IO,
+				  "cannot listen on [%s]:%d with the configured TLS settings "
+				  "(port in use, bad certificate/key, or bad tls-priority)",
+				  s->cfg.listen_address, s->cfg.port);
+		goto fail;
+	}
+	log_info("listening on [%s]:%d, %u threads", s->cfg.listen_address, s->cfg.port, threads);
+	*out = h;
+	return SZTP_OK;
+fail:
+	http_free(h);
+	return rc;
+}
+
+void http_stop(struct http *h)
+{
+	if (!h)
+		return;
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	http_free(h);
+}

@@ -1,0 +1,118 @@
+/*
+ * main.c - sztpd, the RFC 8572 bootstrap server: options, start-up in
+ * dependency order (config, logging, trust anchors, YANG, registry, HTTPS),
+ * `-n` to check a configuration and exit, and a clean stop on SIGINT or
+ * SIGTERM.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "artifacts.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+
+#ifndef SZTP_VERSION
+#define SZTP_VERSION "0.1.0"
+#endif
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: sztpd [-n] [-c FILE]\n"
+			"  -c FILE  configuration file (default /etc/sztp/sztpd.conf)\n"
+			"  -n       check the configuration and the files it names, then exit\n"
+			"  -V       print the version\n");
+}
+
+static void server_close(struct server *s)
+{
+	artifacts_free(s->art);
+	reg_close(s->reg);
+	yang_close(s->yang);
+	pki_trust_free(s->idevid_trust);
+	config_free(&s->cfg);
+}
+
+/* Everything but the listener: also what -n checks. */
+static sztp_rc server_open(struct server *s, const char *conf, struct sztp_err *e)
+{
+	sztp_rc rc;
+	int lvl;
+
+	rc = config_load(conf, &s->cfg, e);
+	if (rc != SZTP_OK)
+		return rc;
+	lvl = log_level_parse(s->cfg.log_level);
+	log_init("sztpd", lvl < 0 ? LOG_LVL_INFO : (enum log_level)lvl,
+		 !strcmp(s->cfg.log_target, "syslog"));
+	rc = pki_trust_load(s->cfg.client_ca, &s->idevid_trust, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = yang_open(s->cfg.yang_dir, &s->yang, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = reg_open(s->cfg.database, &s->reg, e);
+	if (rc != SZTP_OK)
+		return rc;
+	return artifacts_new(s, &s->art, e);
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = "/etc/sztp/sztpd.conf";
+	struct server s;
+	struct sztp_err e = {0};
+	struct http *h = NULL;
+	int check = 0, opt, sig, ret = 1;
+	sigset_t set;
+
+	while ((opt = getopt(argc, argv, "c:nVh")) != -1) {
+		switch (opt) {
+		case 'c': conf = optarg; break;
+		case 'n': check = 1; break;
+		case 'V': printf("sztpd %s\n", SZTP_VERSION); return 0;
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	memset(&s, 0, sizeof(s));
+	signal(SIGPIPE, SIG_IGN);
+	/* block before any thread starts so only sigwait sees them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (server_open(&s, conf, &e) != SZTP_OK) {
+		fprintf(stderr, "sztpd: %s\n", e.msg);
+		goto out;
+	}
+	if (check) {
+		if (http_check_tls(&s, &e) != SZTP_OK) {
+			fprintf(stderr, "sztpd: %s\n", e.msg);
+			goto out;
+		}
+		printf("sztpd: configuration %s is valid\n", conf);
+		ret = 0;
+		goto out;
+	}
+	if (http_start(&s, &h, &e) != SZTP_OK) {
+		log_err("%s", e.msg);
+		goto out;
+	}
+	log_info("sztpd %s started (database %s)", SZTP_VERSION, s.cfg.database);
+	if (sigwait(&set, &sig) == 0)
+		log_info("signal %d: stopping", sig);
+	http_stop(h);
+	ret = 0;
+out:
+	server_close(&s);
+	return ret;
+}

@@ -1,0 +1,24 @@
+/*
+ * server.h - the state sztpd's request path shares: configuration,
+ * registry, YANG context, IDevID trust anchors and prepared artifacts.
+ * Everything here is read-only after start-up or internally locked.
+ */
+#ifndef SZTPD_SERVER_H
+#define SZTPD_SERVER_H
+
+#include "config.h"
+#include "pki.h"
+#include "registry.h"
+#include "yang.h"
+
+struct artifacts;
+
+struct server {
+	struct config cfg;
+	struct reg *reg;
+	struct sztp_yang *yang;
+	struct pki_trust *idevid_trust;
+	struct artifacts *art;
+};
+
+#endif
