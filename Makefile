@@ -30,6 +30,7 @@ LIB_SRC    := $(wildcard lib/*.c) $(wildcard db/*.c)
 LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN)/cms_asn1_tab.o $(GEN)/migrations.o
 LIB        := $(BUILD)/libsztp.a
 SZTPD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+SRV_LIB    := $(BUILD)/libsztpd.a
 CTL_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 PKI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard certs/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -58,16 +59,21 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/sztpd: $(SZTPD_OBJ) $(LIB)
+# server modules minus main(), so unit tests can link them
+$(SRV_LIB): $(filter-out $(BUILD)/server/main.o,$(SZTPD_OBJ))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sztpd: $(BUILD)/server/main.o $(SRV_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sztpctl: $(CTL_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(SRV_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LDLIBS)
 
 test: all
 	BUILD=$(BUILD) sh tests/run.sh

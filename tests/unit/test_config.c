@@ -1,0 +1,77 @@
+/* Unit tests for server/config.c: defaults, values, bounds, relative
+ * paths, and errors naming file and line. */
+#include <unistd.h>
+
+#include "config.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/sztp-config-XXXXXX";
+
+static const char *write_conf(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	struct config c;
+	struct sztp_err e = {0};
+	const char *p = write_conf("bad.conf", text);
+
+	CHECK_RC(config_load(p, &c, &e), SZTP_E_INVALID_VALUE);
+	if (!strstr(e.msg, want))
+		fprintf(stderr, "message '%s' lacks '%s'\n", e.msg, want);
+	CHECK(strstr(e.msg, want) != NULL);
+	config_free(&c);
+}
+
+#define REQ "tls-cert = c.pem\ntls-key = k.pem\nclient-ca = /abs/ca.pem\n"
+
+int main(void)
+{
+	struct config c;
+	struct sztp_err e = {0};
+	char want[300];
+	const char *p;
+
+	if (!mkdtemp(dir))
+		return 1;
+	p = write_conf("good.conf", "# comment\n\n" REQ "port = 8443\n  threads=3  \n"
+				    "basic-auth = no\nlog-level = debug\n");
+	CHECK_RC(config_load(p, &c, &e), SZTP_OK);
+	CHECK(c.port == 8443);
+	CHECK(c.threads == 3);
+	CHECK(c.basic_auth == 0);
+	CHECK(c.bootstrap_log == 1);
+	CHECK(c.max_body == 262144);
+	CHECK(!strcmp(c.log_level, "debug"));
+	CHECK(!strcmp(c.listen_address, "::"));
+	snprintf(want, sizeof(want), "%s/c.pem", dir);
+	CHECK(!strcmp(c.tls_cert, want)); /* relative to the file's directory */
+	CHECK(!strcmp(c.client_ca, "/abs/ca.pem"));
+	config_free(&c);
+
+	expect_error(REQ "port = 0\n", "bad.conf:4: port: 0 is outside 1..65535");
+	expect_error(REQ "port = 80x\n", "bad.conf:4: port: '80x' is not a number");
+	expect_error(REQ "colour = blue\n", "bad.conf:4: unknown key 'colour'");
+	expect_error(REQ "port = 1\nport = 2\n", "bad.conf:5: 'port' is set twice");
+	expect_error("just words\n", "bad.conf:1: expected 'key = value'");
+	expect_error(REQ "basic-auth = maybe\n", "bad.conf:4: basic-auth: 'maybe' is not yes or no");
+	expect_error(REQ "log-level = chatty\n", "log-level: 'chatty' is not one of");
+	expect_error("tls-cert = c.pem\n", "'tls-key' is required");
+	expect_error(REQ "database =\n", "bad.conf:4: database: empty value");
+
+	CHECK_RC(config_load("/nonexistent/sztpd.conf", &c, &e), SZTP_E_IO);
+	config_free(&c);
+	unlink(write_conf("good.conf", ""));
+	unlink(write_conf("bad.conf", ""));
+	rmdir(dir);
+	return unit_report("test_config");
+}
