@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs everything sztp needs to build, run and test on Debian 12
+# (run as root).  Each package and why: docs/dependencies.md.
+set -eu
+PKGS="build-essential pkg-config
+ libmicrohttpd-dev libgnutls28-dev nettle-dev libtasn1-6-dev libtasn1-bin
+ libjansson-dev libsqlite3-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
+ curl openssl sqlite3 jq iproute2 procps ca-certificates"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
