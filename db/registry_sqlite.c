@@ -1,0 +1,1474 @@
+/*
+ * registry_sqlite.c - the device registry on SQLite: enrolled devices,
+ * profiles (what conveyed information a device gets, RFC 8572 s2.2, s5.4),
+ * owner identities (the chain that signs it, s3.2), report-progress
+ * notifications (s7.3) and one log row per bootstrap request.  The schema
+ * lives in db/migrations/NNN_name.sql, embedded by the build and applied in
+ * order at open, each migration in its own transaction; a database newer
+ * than this program is refused.  This is the only file that includes
+ * sqlite3.h.
+ *
+ * Sharing: sztpd and sztpctl open the same file.  WAL mode lets readers run
+ * while one process writes; busy_timeout (5 s) makes a writer wait for the
+ * other process instead of failing; write transactions start with BEGIN
+ * IMMEDIATE so they never fail half-way on a lock upgrade.
+ *
+ * Threads: one struct reg is shared by sztpd's worker threads.  The
+ * connection is opened SQLITE_OPEN_NOMUTEX and every public function holds
+ * r->mu (a recursive mutex) for its whole run, because the prepared
+ * statements (each prepared once per handle, at open) are reused.  Between
+ * reg_begin() and reg_commit()/reg_rollback() the calling thread keeps
+ * holding r->mu, so other threads wait and never see or join a half-done
+ * admin transaction.  List callbacks run with r->mu held: they may call
+ * other reg_ functions on the same thread, but not the list function that
+ * is calling them.
+ *
+ * Transactions: outside reg_begin() a single-statement write is its own
+ * transaction and a multi-statement write is wrapped in BEGIN IMMEDIATE ..
+ * COMMIT; inside reg_begin() the multi-statement writes use a SAVEPOINT so
+ * a failed call leaves nothing behind while the caller's transaction stays
+ * open.
+ *
+ * revision: a random 63-bit value, replaced whenever an admin call writes
+ * the row (device add/update, profile put, owner put).  Contact bookkeeping
+ * (reg_device_seen, the state set by reg_progress_add) leaves a device's
+ * revision alone, so caches keyed on it survive device contacts.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "registry.h"
+
+/* Generated from db/migrations/ by scripts/embed-migrations.sh. */
+struct reg_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+extern const struct reg_migration reg_migrations[];
+extern const size_t reg_migrations_count;
+
+#define REG_BUSY_TIMEOUT_MS 5000
+#define REG_STATE_MAX	    32 /* sizeof(struct reg_device).state */
+
+enum stmt_id {
+	S_BEGIN,
+	S_BEGIN_READ,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_DEV_GET,
+	S_DEV_ADD,
+	S_DEV_UPDATE,
+	S_DEV_REMOVE,
+	S_DEV_SEEN,
+	S_DEV_LIST,
+	S_DEV_COUNT,
+	S_PROF_GET,
+	S_PROF_PUT,
+	S_PROF_USERS,
+	S_PROF_REMOVE,
+	S_PROF_LIST,
+	S_OWN_GET,
+	S_OWN_CERTS,
+	S_OWN_PUT,
+	S_OWN_CERTS_DEL,
+	S_OWN_CERT_ADD,
+	S_PROG_ADD,
+	S_PROG_LIST_ALL,
+	S_PROG_LIST_ONE,
+	S_LOG_ADD,
+	S_LOG_LIST_ALL,
+	S_LOG_LIST_ONE,
+	S__COUNT
+};
+
+#define REVISION  "(random() & 9223372036854775807)"
+#define DEV_COLS  "serial, password_hash, profile, voucher, state, created, first_seen, last_seen, revision"
+#define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision"
+#define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
+#define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
+
+/* Every statement the registry runs, prepared once per handle. */
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_BEGIN_READ] = "BEGIN",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT reg_op",
+	[S_RELEASE] = "RELEASE reg_op",
+	[S_ROLLBACK_TO] = "ROLLBACK TO reg_op",
+	[S_DEV_GET] = "SELECT " DEV_COLS " FROM devices WHERE serial = ?1",
+	[S_DEV_ADD] = "INSERT INTO devices (" DEV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " REVISION
+		      ")",
+	[S_DEV_UPDATE] = "UPDATE devices SET password_hash = ?2, profile = ?3, voucher = ?4, "
+			 "revision = " REVISION " WHERE serial = ?1",
+	[S_DEV_REMOVE] = "DELETE FROM devices WHERE serial = ?1",
+	[S_DEV_SEEN] = "UPDATE devices SET first_seen = CASE first_seen WHEN 0 THEN ?2 ELSE first_seen "
+		       "END, last_seen = ?2, state = coalesce(?3, state) WHERE serial = ?1",
+	[S_DEV_LIST] = "SELECT " DEV_COLS " FROM devices ORDER BY serial",
+	[S_DEV_COUNT] = "SELECT count(*) FROM devices",
+	[S_PROF_GET] = "SELECT " PROF_COLS " FROM profiles WHERE name = ?1",
+	[S_PROF_PUT] = "INSERT INTO profiles (" PROF_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, " REVISION
+		       ") ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, conveyed_json = "
+		       "excluded.conveyed_json, sign = excluded.sign, reporting = excluded.reporting, "
+		       "owner = excluded.owner, revision = excluded.revision",
+	[S_PROF_USERS] = "SELECT count(*) FROM devices WHERE profile = ?1",
+	[S_PROF_REMOVE] = "DELETE FROM profiles WHERE name = ?1",
+	[S_PROF_LIST] = "SELECT " PROF_COLS " FROM profiles ORDER BY name",
+	[S_OWN_GET] = "SELECT name, key_path, revision FROM owners WHERE name = ?1",
+	[S_OWN_CERTS] = "SELECT der FROM owner_certs WHERE owner = ?1 ORDER BY pos",
+	[S_OWN_PUT] = "INSERT INTO owners (name, key_path, revision) VALUES (?1, ?2, " REVISION
+		      ") ON CONFLICT (name) DO UPDATE SET key_path = excluded.key_path, "
+		      "revision = excluded.revision",
+	[S_OWN_CERTS_DEL] = "DELETE FROM owner_certs WHERE owner = ?1",
+	[S_OWN_CERT_ADD] = "INSERT INTO owner_certs (owner, pos, der) VALUES (?1, ?2, ?3)",
+	[S_PROG_ADD] = "INSERT INTO progress (" PROG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_PROG_LIST_ALL] = "SELECT " PROG_COLS " FROM (SELECT * FROM progress ORDER BY id DESC "
+			    "LIMIT ?1) ORDER BY id",
+	[S_PROG_LIST_ONE] = "SELECT " PROG_COLS " FROM (SELECT * FROM progress WHERE serial = ?2 "
+			    "ORDER BY id DESC LIMIT ?1) ORDER BY id",
+	[S_LOG_ADD] = "INSERT INTO bootstrap_log (" LOG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_LOG_LIST_ALL] = "SELECT " LOG_COLS " FROM (SELECT * FROM bootstrap_log ORDER BY id DESC "
+			   "LIMIT ?1) ORDER BY id",
+	[S_LOG_LIST_ONE] = "SELECT " LOG_COLS " FROM (SELECT * FROM bootstrap_log WHERE serial = ?2 "
+			   "ORDER BY id DESC LIMIT ?1) ORDER BY id",
+};
+
+static const char *const kind_names[] = {"onboarding", "redirect"};
+static const char *const sign_names[] = {"if-requested", "always", "never"};
+static const char *const report_names[] = {"minimal", "verbose"};
+
+struct reg {
+	sqlite3 *db;
+	pthread_mutex_t mu; /* recursive; see the file comment */
+	int mu_ok;
+	int in_txn; /* inside reg_begin(); the owning thread holds mu */
+	int version;
+	sqlite3_stmt *st[S__COUNT];
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void reg_lock(struct reg *r)
+{
+	pthread_mutex_lock(&r->mu);
+}
+
+static void reg_unlock(struct reg *r)
+{
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Make a used statement ready for its next run. */
+static void st_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static sztp_rc db_fail(struct reg *r, struct sztp_err *e, const char *what)
+{
+	return sztp_err_set(e, SZTP_E_DB, "registry: %s failed: %s", what, sqlite3_errmsg(r->db));
+}
+
+/* Run a statement that returns nothing of interest. */
+static sztp_rc st_run(struct reg *r, enum stmt_id id, const char *what, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[id];
+	sztp_rc rc = SZTP_OK;
+	int src = sqlite3_step(s);
+
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = db_fail(r, e, what);
+	st_done(s);
+	return rc;
+}
+
+/* Checks a name that must be non-empty (unless allow_empty) and fit in cap
+ * bytes with its NUL. */
+static sztp_rc check_str(const char *what, const char *v, size_t cap, int allow_empty,
+			 struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	size_t n;
+
+	if (!v) {
+		sztp_err_set(e, rc, "%s is missing", what);
+		goto out;
+	}
+	n = strnlen(v, cap);
+	if (n == 0 && !allow_empty)
+		sztp_err_set(e, rc, "%s is empty", what);
+	else if (n >= cap)
+		sztp_err_set(e, rc, "%s '%.40s...' is too long (at most %zu characters)", what, v,
+			     cap - 1);
+	else
+		rc = SZTP_OK;
+out:
+	return rc;
+}
+
+static sztp_rc check_serial(const char *serial, struct sztp_err *e)
+{
+	return check_str("device serial number", serial, PKI_SERIAL_MAX, 0, e);
+}
+
+static int bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* NULL and "" are stored as NULL. */
+static int bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	return v && *v ? bind_str(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+static int bind_bytes(sqlite3_stmt *s, int i, const sztp_bytes *b)
+{
+	if (!b->data || !b->len)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_blob64(s, i, b->data, b->len, SQLITE_STATIC);
+}
+
+static sztp_rc col_str(sqlite3_stmt *s, int i, char *dst, size_t cap, struct sztp_err *e)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
+
+	if (n >= cap)
+		return sztp_err_set(e, SZTP_E_DB, "registry: stored %s '%.40s...' is too long",
+				    sqlite3_column_name(s, i), (const char *)t);
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+	return SZTP_OK;
+}
+
+/* NULL stays NULL. */
+static sztp_rc col_dup(sqlite3_stmt *s, int i, char **dst, struct sztp_err *e)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	*dst = NULL;
+	if (!t)
+		return SZTP_OK;
+	*dst = strdup((const char *)t);
+	return *dst ? SZTP_OK : sztp_err_set(e, SZTP_E_NOMEM, "registry: out of memory");
+}
+
+static sztp_rc col_bytes(sqlite3_stmt *s, int i, sztp_bytes *dst, struct sztp_err *e)
+{
+	const void *p = sqlite3_column_blob(s, i);
+	size_t n = (size_t)sqlite3_column_bytes(s, i);
+
+	dst->data = NULL;
+	dst->len = 0;
+	if (!p || !n)
+		return SZTP_OK;
+	if (sztp_bytes_dup(dst, p, n) != SZTP_OK)
+		return sztp_err_set(e, SZTP_E_NOMEM, "registry: out of memory");
+	return SZTP_OK;
+}
+
+/* Text column -> enum index through a name table. */
+static sztp_rc col_enum(sqlite3_stmt *s, int i, const char *const *names, size_t n, int *out,
+			struct sztp_err *e)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	size_t k;
+
+	for (k = 0; t && k < n; k++) {
+		if (strcmp(t, names[k]) == 0) {
+			*out = (int)k;
+			return SZTP_OK;
+		}
+	}
+	return sztp_err_set(e, SZTP_E_DB, "registry: stored %s '%s' is unknown",
+			    sqlite3_column_name(s, i), t ? t : "(null)");
+}
+
+static int is_unique_violation(int xrc)
+{
+	return xrc == SQLITE_CONSTRAINT_PRIMARYKEY || xrc == SQLITE_CONSTRAINT_UNIQUE;
+}
+
+/* ---- transactions --------------------------------------------------- */
+
+/* Start the transaction of one multi-statement call. */
+static sztp_rc op_begin(struct reg *r, struct sztp_err *e)
+{
+	return st_run(r, r->in_txn ? S_SAVEPOINT : S_BEGIN, "starting a transaction", e);
+}
+
+/* Start a read-only snapshot of several statements (takes no write lock). */
+static sztp_rc op_begin_read(struct reg *r, struct sztp_err *e)
+{
+	return st_run(r, r->in_txn ? S_SAVEPOINT : S_BEGIN_READ, "starting a transaction", e);
+}
+
+/* Finish either: commit when rc is SZTP_OK, else undo everything it did. */
+static sztp_rc op_end(struct reg *r, sztp_rc rc, struct sztp_err *e)
+{
+	if (rc == SZTP_OK) {
+		rc = st_run(r, r->in_txn ? S_RELEASE : S_COMMIT, "committing", e);
+		if (rc == SZTP_OK)
+			return rc;
+	}
+	if (r->in_txn) {
+		st_run(r, S_ROLLBACK_TO, "rollback", NULL);
+		st_run(r, S_RELEASE, "release", NULL);
+	} else if (!sqlite3_get_autocommit(r->db)) {
+		st_run(r, S_ROLLBACK, "rollback", NULL);
+	}
+	return rc;
+}
+
+sztp_rc reg_begin(struct reg *r, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	reg_lock(r);
+	if (r->in_txn) {
+		sztp_err_set(e, rc, "registry: a transaction is already open (reg_begin nested)");
+		goto out;
+	}
+	rc = st_run(r, S_BEGIN, "starting a transaction", e);
+	if (rc != SZTP_OK)
+		goto out;
+	r->in_txn = 1;
+	reg_lock(r); /* held until reg_commit / reg_rollback */
+out:
+	reg_unlock(r);
+	return rc;
+}
+
+/* Ends the explicit transaction and releases the lock reg_begin kept. */
+static void txn_finish(struct reg *r)
+{
+	r->in_txn = 0;
+	reg_unlock(r);
+}
+
+sztp_rc reg_commit(struct reg *r, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	reg_lock(r);
+	if (!r->in_txn) {
+		sztp_err_set(e, rc, "registry: commit without a transaction (call reg_begin first)");
+		goto out;
+	}
+	rc = st_run(r, S_COMMIT, "committing", e);
+	if (rc != SZTP_OK && !sqlite3_get_autocommit(r->db))
+		st_run(r, S_ROLLBACK, "rollback", NULL);
+	txn_finish(r);
+out:
+	reg_unlock(r);
+	return rc;
+}
+
+void reg_rollback(struct reg *r)
+{
+	if (!r)
+		return;
+	reg_lock(r);
+	if (r->in_txn) {
+		if (!sqlite3_get_autocommit(r->db))
+			st_run(r, S_ROLLBACK, "rollback", NULL);
+		txn_finish(r);
+	}
+	reg_unlock(r);
+}
+
+/* ---- open, migrate, close ------------------------------------------- */
+
+/* One-off query at open returning an integer. */
+static sztp_rc query_int(struct reg *r, const char *sql, int64_t *out, struct sztp_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	sztp_rc rc = SZTP_E_DB;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(r, e, "reading the schema version");
+		goto out;
+	}
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		db_fail(r, e, "reading the schema version");
+		goto out;
+	}
+	*out = sqlite3_column_int64(s, 0);
+	rc = SZTP_OK;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static sztp_rc schema_version(struct reg *r, int64_t *v, struct sztp_err *e)
+{
+	int64_t has = 0;
+	sztp_rc rc;
+
+	*v = 0;
+	rc = query_int(r,
+		       "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+		       "AND name = 'schema_version'",
+		       &has, e);
+	if (rc == SZTP_OK && has)
+		rc = query_int(r, "SELECT coalesce(max(version), 0) FROM schema_version", v, e);
+	return rc;
+}
+
+static sztp_rc record_version(struct reg *r, const struct reg_migration *m, struct sztp_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	sztp_rc rc = SZTP_E_DB;
+
+	if (sqlite3_prepare_v2(r->db,
+			       "INSERT INTO schema_version (version, name, applied) VALUES (?1, ?2, ?3)",
+			       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 1, m->version) != SQLITE_OK || bind_str(s, 2, m->name) ||
+	    sqlite3_bind_int64(s, 3, (int64_t)time(NULL)) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE) {
+		db_fail(r, e, "recording the schema version");
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static sztp_rc apply_migration(struct reg *r, const struct reg_migration *m, struct sztp_err *e)
+{
+	char *msg = NULL;
+	sztp_rc rc = SZTP_E_DB;
+
+	if (sqlite3_exec(r->db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sztp_err_set(e, rc, "registry: migration %s failed: %s", m->name,
+			     msg ? msg : sqlite3_errmsg(r->db));
+		goto out;
+	}
+	rc = record_version(r, m, e);
+out:
+	sqlite3_free(msg);
+	return rc;
+}
+
+/* Brings the schema up to the newest embedded migration, one transaction
+ * per migration; re-reads the version inside each transaction so two
+ * processes opening a new file at once do not both apply it. */
+static sztp_rc migrate(struct reg *r, const char *path, struct sztp_err *e)
+{
+	int max = reg_migrations_count ? reg_migrations[reg_migrations_count - 1].version : 0;
+	sztp_rc rc = SZTP_E_INTERNAL;
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 1; i < reg_migrations_count; i++) {
+		if (reg_migrations[i].version <= reg_migrations[i - 1].version) {
+			sztp_err_set(e, rc, "registry: migrations %s and %s are out of order",
+				     reg_migrations[i - 1].name, reg_migrations[i].name);
+			goto out;
+		}
+	}
+	for (i = 0;; i++) {
+		rc = st_run(r, S_BEGIN, "starting the schema migration", e);
+		if (rc == SZTP_OK)
+			rc = schema_version(r, &v, e);
+		if (rc == SZTP_OK && v > max)
+			rc = sztp_err_set(e, SZTP_E_UNSUPPORTED,
+					  "registry %s has schema version %lld, newer than this "
+					  "program knows (%d); use a newer sztp release",
+					  path, (long long)v, max);
+		if (rc == SZTP_OK && i < reg_migrations_count && v < reg_migrations[i].version)
+			rc = apply_migration(r, &reg_migrations[i], e);
+		rc = op_end(r, rc, e);
+		if (rc != SZTP_OK || i >= reg_migrations_count)
+			break;
+	}
+	if (rc == SZTP_OK)
+		rc = schema_version(r, &v, e);
+	r->version = (int)v;
+out:
+	return rc;
+}
+
+/* Connection settings; the first statement also tells a non-database file. */
+static sztp_rc configure(struct reg *r, const char *path, struct sztp_err *e)
+{
+	static const char *const pragmas[] = {
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA synchronous = NORMAL", /* safe with WAL: no corruption on crash */
+		"PRAGMA cache_size = -16384",  /* 16 MiB */
+	};
+	sqlite3_stmt *s = NULL;
+	sztp_rc rc = SZTP_E_DB;
+	int64_t fk = 0;
+	const char *mode;
+	size_t i;
+
+	sqlite3_extended_result_codes(r->db, 1);
+	sqlite3_busy_timeout(r->db, REG_BUSY_TIMEOUT_MS);
+	if (sqlite3_prepare_v2(r->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		sztp_err_set(e, rc, "registry %s: %s", path, sqlite3_errmsg(r->db));
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(s, 0);
+	if (!mode || strcmp(mode, "wal") != 0) {
+		sztp_err_set(e, rc, "registry %s: cannot switch to WAL mode (journal mode is %s)",
+			     path, mode ? mode : "unknown");
+		goto out;
+	}
+	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
+		if (sqlite3_exec(r->db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+			sztp_err_set(e, rc, "registry %s: %s: %s", path, pragmas[i],
+				     sqlite3_errmsg(r->db));
+			goto out;
+		}
+	}
+	if (query_int(r, "PRAGMA foreign_keys", &fk, e) != SZTP_OK)
+		goto out;
+	if (!fk) {
+		sztp_err_set(e, rc, "registry %s: this SQLite has no foreign key support", path);
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Prepares statements [from, to). */
+static sztp_rc prepare_range(struct reg *r, int from, int to, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+	int i;
+
+	for (i = from; i < to && rc == SZTP_OK; i++) {
+		if (sqlite3_prepare_v3(r->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i],
+				       NULL) != SQLITE_OK)
+			rc = sztp_err_set(e, SZTP_E_INTERNAL,
+					  "registry: preparing statement %d failed: %s", i,
+					  sqlite3_errmsg(r->db));
+	}
+	return rc;
+}
+
+/* A new database holds password hashes: create it owner-only (SQLite gives
+ * the -wal and -shm files the same mode). */
+static void create_private(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0)
+		return;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e)
+{
+	pthread_mutexattr_t ma;
+	struct reg *r = NULL;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	int src;
+
+	*out = NULL;
+	if (!path || !*path) {
+		sztp_err_set(e, rc, "registry: no database path given");
+		goto out;
+	}
+	rc = SZTP_E_NOMEM;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		sztp_err_set(e, rc, "registry: out of memory");
+		goto out;
+	}
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	r->mu_ok = pthread_mutex_init(&r->mu, &ma) == 0;
+	pthread_mutexattr_destroy(&ma);
+	rc = SZTP_E_INTERNAL;
+	if (!r->mu_ok) {
+		sztp_err_set(e, rc, "registry: cannot create a mutex");
+		goto out;
+	}
+	create_private(path);
+	src = sqlite3_open_v2(path, &r->db,
+			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (src != SQLITE_OK) {
+		rc = sztp_err_set(e, SZTP_E_DB, "registry: cannot open %s: %s", path,
+				  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(src));
+		goto out;
+	}
+	rc = configure(r, path, e);
+	if (rc == SZTP_OK) /* transaction control first: the migration uses it */
+		rc = prepare_range(r, S_BEGIN, S_DEV_GET, e);
+	if (rc == SZTP_OK)
+		rc = migrate(r, path, e);
+	if (rc == SZTP_OK)
+		rc = prepare_range(r, S_DEV_GET, S__COUNT, e);
+out:
+	if (rc != SZTP_OK) {
+		reg_close(r);
+		r = NULL;
+	}
+	*out = r;
+	return rc;
+}
+
+void reg_close(struct reg *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	if (r->db) {
+		if (r->in_txn && !sqlite3_get_autocommit(r->db))
+			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		for (i = 0; i < S__COUNT; i++)
+			sqlite3_finalize(r->st[i]);
+		sqlite3_exec(r->db, "PRAGMA optimize", NULL, NULL, NULL);
+		sqlite3_close(r->db);
+	}
+	if (r->mu_ok)
+		pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+int reg_schema_version(struct reg *r)
+{
+	return r ? r->version : 0;
+}
+
+/* ---- clearing ----------------------------------------------------------- */
+
+void reg_profile_clear(struct reg_profile *p)
+{
+	if (!p)
+		return;
+	free(p->conveyed_json);
+	memset(p, 0, sizeof(*p));
+}
+
+void reg_owner_clear(struct reg_owner *o)
+{
+	size_t i;
+
+	if (!o)
+		return;
+	for (i = 0; o->chain && i < o->n_chain; i++)
+		sztp_bytes_free(&o->chain[i]);
+	free(o->chain);
+	free(o->key_path);
+	memset(o, 0, sizeof(*o));
+}
+
+void reg_device_clear(struct reg_device *d)
+{
+	if (!d)
+		return;
+	free(d->password_hash);
+	sztp_bytes_free(&d->voucher);
+	memset(d, 0, sizeof(*d));
+}
+
+void reg_progress_clear(struct reg_progress *p)
+{
+	if (!p)
+		return;
+	free(p->message);
+	free(p->ssh_host_keys);
+	free(p->trust_anchors);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- devices ------------------------------------------------------------ */
+
+/* Reads a row of DEV_COLS; out is cleared on failure. */
+static sztp_rc row_device(sqlite3_stmt *s, struct reg_device *d, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = col_str(s, 0, d->serial, sizeof(d->serial), e);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 1, &d->password_hash, e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 2, d->profile, sizeof(d->profile), e);
+	if (rc == SZTP_OK)
+		rc = col_bytes(s, 3, &d->voucher, e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 4, d->state, sizeof(d->state), e);
+	d->created = sqlite3_column_int64(s, 5);
+	d->first_seen = sqlite3_column_int64(s, 6);
+	d->last_seen = sqlite3_column_int64(s, 7);
+	d->revision = sqlite3_column_int64(s, 8);
+	if (rc != SZTP_OK)
+		reg_device_clear(d);
+	return rc;
+}
+
+static sztp_rc device_get(struct reg *r, const char *serial, struct reg_device *out,
+			  struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_DEV_GET];
+	sztp_rc rc = SZTP_E_DB;
+	int src;
+
+	if (bind_str(s, 1, serial) != SQLITE_OK) {
+		rc = db_fail(r, e, "reading a device");
+		goto out;
+	}
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		rc = row_device(s, out, e);
+	else if (src == SQLITE_DONE)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
+	else
+		rc = db_fail(r, e, "reading a device");
+out:
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out,
+		       struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_serial(serial, e);
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = device_get(r, serial, out, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc check_device(const struct reg_device *d, struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(d->serial, e);
+
+	if (rc == SZTP_OK)
+		rc = check_str("profile name", d->profile, sizeof(d->profile), 1, e);
+	if (rc == SZTP_OK)
+		rc = check_str("device state", d->state, sizeof(d->state), 1, e);
+	return rc;
+}
+
+/* Maps the failure of a device insert/update. */
+static sztp_rc device_write_fail(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+{
+	int x = sqlite3_extended_errcode(r->db);
+
+	if (is_unique_violation(x))
+		return sztp_err_set(e, SZTP_E_EXISTS, "device %s is already enrolled", d->serial);
+	if (x == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist",
+				    d->profile);
+	if (x == SQLITE_CONSTRAINT_CHECK)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "device %s: %s", d->serial,
+				    sqlite3_errmsg(r->db));
+	return db_fail(r, e, "writing a device");
+}
+
+static sztp_rc device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_DEV_ADD];
+	sztp_rc rc = SZTP_E_DB;
+
+	if (bind_str(s, 1, d->serial) || bind_opt(s, 2, d->password_hash) ||
+	    bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher) ||
+	    bind_str(s, 5, d->state[0] ? d->state : "enrolled") ||
+	    sqlite3_bind_int64(s, 6, d->created ? d->created : (int64_t)time(NULL)) ||
+	    sqlite3_bind_int64(s, 7, d->first_seen) || sqlite3_bind_int64(s, 8, d->last_seen)) {
+		rc = db_fail(r, e, "adding a device");
+		goto out;
+	}
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = device_write_fail(r, d, e);
+	else
+		rc = SZTP_OK;
+out:
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+{
+	sztp_rc rc = check_device(d, e);
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = device_add(r, d, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc device_update(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_DEV_UPDATE];
+	sztp_rc rc = SZTP_E_DB;
+
+	if (bind_str(s, 1, d->serial) || bind_opt(s, 2, d->password_hash) ||
+	    bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher)) {
+		rc = db_fail(r, e, "updating a device");
+		goto out;
+	}
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = device_write_fail(r, d, e);
+	else if (sqlite3_changes(r->db) == 0)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", d->serial);
+	else
+		rc = SZTP_OK;
+out:
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_device_update(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+{
+	sztp_rc rc = check_device(d, e);
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = device_update(r, d, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+/* Runs a statement keyed by ?1 = key; SZTP_E_NOT_FOUND (message left to
+ * the caller) when it touched no row. */
+static sztp_rc run_keyed(struct reg *r, enum stmt_id id, const char *key, const char *what,
+			 struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[id];
+	sztp_rc rc = SZTP_E_DB;
+
+	if (bind_str(s, 1, key) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, what);
+	else if (sqlite3_changes(r->db) == 0)
+		rc = SZTP_E_NOT_FOUND;
+	else
+		rc = SZTP_OK;
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_device_remove(struct reg *r, const char *serial, struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(serial, e);
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = run_keyed(r, S_DEV_REMOVE, serial, "removing a device", e);
+		if (rc == SZTP_E_NOT_FOUND)
+			sztp_err_set(e, rc, "device %s is not enrolled", serial);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc device_seen(struct reg *r, const char *serial, const char *state, int64_t now,
+			   struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_DEV_SEEN];
+	sztp_rc rc = SZTP_E_DB;
+
+	if (bind_str(s, 1, serial) || sqlite3_bind_int64(s, 2, now ? now : (int64_t)time(NULL)) ||
+	    (state ? bind_str(s, 3, state) : sqlite3_bind_null(s, 3)) ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "recording a device contact");
+	else if (sqlite3_changes(r->db) == 0)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
+	else
+		rc = SZTP_OK;
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state, int64_t now,
+			struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(serial, e);
+
+	if (rc == SZTP_OK && state)
+		rc = check_str("device state", state, REG_STATE_MAX, 0, e);
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = device_seen(r, serial, state, now, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_DEV_LIST];
+	struct reg_device d;
+	sztp_rc rc = SZTP_OK;
+	int src, stop = 0;
+
+	while (rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row_device(s, &d, e);
+		if (rc == SZTP_OK)
+			stop = cb(&d, arg);
+		reg_device_clear(&d);
+	}
+	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing devices");
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	reg_lock(r);
+	rc = device_list(r, cb, arg, e);
+	reg_unlock(r);
+	return rc;
+}
+
+sztp_rc reg_device_count(struct reg *r, int64_t *n, struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_DB;
+
+	*n = 0;
+	reg_lock(r);
+	s = r->st[S_DEV_COUNT];
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(s, 0);
+		rc = SZTP_OK;
+	} else {
+		rc = db_fail(r, e, "counting devices");
+	}
+	st_done(s);
+	reg_unlock(r);
+	return rc;
+}
+
+/* ---- profiles ----------------------------------------------------------- */
+
+static sztp_rc row_profile(sqlite3_stmt *s, struct reg_profile *p, struct sztp_err *e)
+{
+	int kind = 0, sign = 0, rep = 0;
+	sztp_rc rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(s, 0, p->name, sizeof(p->name), e);
+	if (rc == SZTP_OK)
+		rc = col_enum(s, 1, kind_names, 2, &kind, e);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 2, &p->conveyed_json, e);
+	if (rc == SZTP_OK)
+		rc = col_enum(s, 3, sign_names, 3, &sign, e);
+	if (rc == SZTP_OK)
+		rc = col_enum(s, 4, report_names, 2, &rep, e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 5, p->owner, sizeof(p->owner), e);
+	p->kind = (enum reg_kind)kind;
+	p->sign = (enum reg_sign)sign;
+	p->reporting = (enum reg_reporting)rep;
+	p->revision = sqlite3_column_int64(s, 6);
+	if (rc != SZTP_OK)
+		reg_profile_clear(p);
+	return rc;
+}
+
+static sztp_rc profile_get(struct reg *r, const char *name, struct reg_profile *out,
+			   struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_PROF_GET];
+	sztp_rc rc = SZTP_E_DB;
+	int src;
+
+	src = bind_str(s, 1, name);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		rc = row_profile(s, out, e);
+	else if (src == SQLITE_DONE)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
+	else
+		rc = db_fail(r, e, "reading a profile");
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_profile_get(struct reg *r, const char *name, struct reg_profile *out,
+			struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = profile_get(r, name, out, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc check_profile(const struct reg_profile *p, struct sztp_err *e)
+{
+	sztp_rc rc = check_str("profile name", p->name, sizeof(p->name), 0, e);
+
+	if (rc == SZTP_OK)
+		rc = check_str("profile owner", p->owner, sizeof(p->owner), 0, e);
+	if (rc == SZTP_OK && (unsigned)p->kind > REG_KIND_REDIRECT)
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': kind %d is unknown",
+				  p->name, (int)p->kind);
+	if (rc == SZTP_OK && (unsigned)p->sign > REG_SIGN_NEVER)
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': sign %d is unknown",
+				  p->name, (int)p->sign);
+	if (rc == SZTP_OK && (unsigned)p->reporting > REG_REPORT_VERBOSE)
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': reporting %d is unknown",
+				  p->name, (int)p->reporting);
+	return rc;
+}
+
+static sztp_rc profile_put(struct reg *r, const struct reg_profile *p, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_PROF_PUT];
+	sztp_rc rc = SZTP_E_DB;
+
+	if (bind_str(s, 1, p->name) || bind_str(s, 2, kind_names[p->kind]) ||
+	    (p->conveyed_json ? bind_str(s, 3, p->conveyed_json) : sqlite3_bind_null(s, 3)) ||
+	    bind_str(s, 4, sign_names[p->sign]) || bind_str(s, 5, report_names[p->reporting]) ||
+	    bind_str(s, 6, p->owner) || sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "writing a profile");
+	else
+		rc = SZTP_OK;
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_profile_put(struct reg *r, const struct reg_profile *p, struct sztp_err *e)
+{
+	sztp_rc rc = check_profile(p, e);
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = profile_put(r, p, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+/* Counts the devices using a profile, then removes it. */
+static sztp_rc profile_remove(struct reg *r, const char *name, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_PROF_USERS];
+	sztp_rc rc = SZTP_E_DB;
+	int64_t users = 0;
+
+	if (bind_str(s, 1, name) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		rc = db_fail(r, e, "counting the devices of a profile");
+		st_done(s);
+		goto out;
+	}
+	users = sqlite3_column_int64(s, 0);
+	st_done(s);
+	if (users > 0) {
+		rc = sztp_err_set(e, SZTP_E_EXISTS, "profile '%s' is used by %lld device%s", name,
+				  (long long)users, users == 1 ? "" : "s");
+		goto out;
+	}
+	rc = run_keyed(r, S_PROF_REMOVE, name, "removing a profile", e);
+	if (rc == SZTP_E_NOT_FOUND)
+		sztp_err_set(e, rc, "profile '%s' does not exist", name);
+out:
+	return rc;
+}
+
+sztp_rc reg_profile_remove(struct reg *r, const char *name, struct sztp_err *e)
+{
+	sztp_rc rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = op_begin(r, e);
+		if (rc == SZTP_OK)
+			rc = op_end(r, profile_remove(r, name, e), e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_PROF_LIST];
+	struct reg_profile p;
+	sztp_rc rc = SZTP_OK;
+	int src, stop = 0;
+
+	while (rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row_profile(s, &p, e);
+		if (rc == SZTP_OK)
+			stop = cb(&p, arg);
+		reg_profile_clear(&p);
+	}
+	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing profiles");
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	reg_lock(r);
+	rc = profile_list(r, cb, arg, e);
+	reg_unlock(r);
+	return rc;
+}
+
+/* ---- owner identity ----------------------------------------------------- */
+
+/* Appends the chain, in stored order, to o. */
+static sztp_rc owner_certs(struct reg *r, struct reg_owner *o, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_OWN_CERTS];
+	sztp_rc rc = SZTP_OK;
+	sztp_bytes *grown;
+	int src = bind_str(s, 1, o->name);
+
+	while (rc == SZTP_OK && src == SQLITE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		grown = realloc(o->chain, (o->n_chain + 1) * sizeof(*grown));
+		if (!grown) {
+			rc = sztp_err_set(e, SZTP_E_NOMEM, "registry: out of memory");
+			break;
+		}
+		o->chain = grown;
+		rc = col_bytes(s, 0, &o->chain[o->n_chain], e);
+		if (rc == SZTP_OK)
+			o->n_chain++;
+		src = SQLITE_OK;
+	}
+	if (rc == SZTP_OK && src != SQLITE_DONE)
+		rc = db_fail(r, e, "reading an owner certificate chain");
+	st_done(s);
+	return rc;
+}
+
+static sztp_rc owner_get(struct reg *r, const char *name, struct reg_owner *o,
+			 struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_OWN_GET];
+	sztp_rc rc = SZTP_E_DB;
+	int src = bind_str(s, 1, name);
+
+	if (src == SQLITE_OK)
+		src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		rc = col_str(s, 0, o->name, sizeof(o->name), e);
+		if (rc == SZTP_OK)
+			rc = col_dup(s, 1, &o->key_path, e);
+		o->revision = sqlite3_column_int64(s, 2);
+	} else if (src == SQLITE_DONE) {
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "owner identity '%s' does not exist", name);
+	} else {
+		rc = db_fail(r, e, "reading an owner identity");
+	}
+	st_done(s);
+	if (rc == SZTP_OK)
+		rc = owner_certs(r, o, e);
+	if (rc != SZTP_OK)
+		reg_owner_clear(o);
+	return rc;
+}
+
+sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out,
+		      struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_str("owner name", name, REG_NAME_MAX, 0, e);
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		/* one read transaction: the row and its chain from the same snapshot */
+		rc = op_begin_read(r, e);
+		if (rc == SZTP_OK)
+			rc = op_end(r, owner_get(r, name, out, e), e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_OWN_PUT];
+	sztp_rc rc = SZTP_E_DB;
+	size_t i;
+
+	if (bind_str(s, 1, o->name) || bind_opt(s, 2, o->key_path) ||
+	    sqlite3_step(s) != SQLITE_DONE) {
+		rc = db_fail(r, e, "writing an owner identity");
+		st_done(s);
+		goto out;
+	}
+	st_done(s);
+	rc = run_keyed(r, S_OWN_CERTS_DEL, o->name, "replacing an owner chain", e);
+	if (rc == SZTP_E_NOT_FOUND) /* there was no chain before */
+		rc = SZTP_OK;
+	for (i = 0; rc == SZTP_OK && i < o->n_chain; i++) {
+		s = r->st[S_OWN_CERT_ADD];
+		if (bind_str(s, 1, o->name) || sqlite3_bind_int64(s, 2, (int64_t)i) ||
+		    bind_bytes(s, 3, &o->chain[i]) || sqlite3_step(s) != SQLITE_DONE)
+			rc = db_fail(r, e, "storing an owner certificate");
+		st_done(s);
+	}
+out:
+	return rc;
+}
+
+sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e)
+{
+	sztp_rc rc = check_str("owner name", o->name, sizeof(o->name), 0, e);
+	size_t i;
+
+	for (i = 0; rc == SZTP_OK && i < o->n_chain; i++) {
+		if (!o->chain[i].data || !o->chain[i].len)
+			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					  "owner '%s': certificate %zu of the chain is empty",
+					  o->name, i + 1);
+	}
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = op_begin(r, e);
+		if (rc == SZTP_OK)
+			rc = op_end(r, owner_put(r, o, e), e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+/* ---- progress reports --------------------------------------------------- */
+
+static sztp_rc row_progress(sqlite3_stmt *s, struct reg_progress *p, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(s, 0, p->serial, sizeof(p->serial), e);
+	p->time = sqlite3_column_int64(s, 1);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 2, p->peer, sizeof(p->peer), e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 3, p->type, sizeof(p->type), e);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 4, &p->message, e);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 5, &p->ssh_host_keys, e);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 6, &p->trust_anchors, e);
+	if (rc != SZTP_OK)
+		reg_progress_clear(p);
+	return rc;
+}
+
+static sztp_rc check_progress(const struct reg_progress *p, struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(p->serial, e);
+
+	if (rc == SZTP_OK) /* the type becomes the device state */
+		rc = check_str("progress type", p->type, REG_STATE_MAX, 0, e);
+	if (rc == SZTP_OK)
+		rc = check_str("peer address", p->peer, sizeof(p->peer), 1, e);
+	return rc;
+}
+
+/* Sets the device state (NOT_FOUND for an unknown device), then stores. */
+static sztp_rc progress_add(struct reg *r, const struct reg_progress *p, int64_t t,
+			    struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_PROG_ADD];
+	sztp_rc rc = device_seen(r, p->serial, p->type, t, e);
+
+	if (rc != SZTP_OK)
+		goto out;
+	if (bind_str(s, 1, p->serial) || sqlite3_bind_int64(s, 2, t) || bind_str(s, 3, p->peer) ||
+	    bind_str(s, 4, p->type) || bind_opt(s, 5, p->message) ||
+	    bind_opt(s, 6, p->ssh_host_keys) || bind_opt(s, 7, p->trust_anchors) ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "storing a progress report");
+	st_done(s);
+out:
+	return rc;
+}
+
+sztp_rc reg_progress_add(struct reg *r, const struct reg_progress *p, struct sztp_err *e)
+{
+	sztp_rc rc = check_progress(p, e);
+	int64_t t = p->time ? p->time : (int64_t)time(NULL);
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = op_begin(r, e);
+		if (rc == SZTP_OK)
+			rc = op_end(r, progress_add(r, p, t, e), e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+/* Binds (limit, serial) of a *_LIST_ALL / *_LIST_ONE pair and picks one. */
+static sqlite3_stmt *list_stmt(struct reg *r, enum stmt_id all, enum stmt_id one,
+			       const char *serial, int limit)
+{
+	sqlite3_stmt *s = r->st[serial ? one : all];
+
+	if (sqlite3_bind_int(s, 1, limit > 0 ? limit : -1) != SQLITE_OK ||
+	    (serial && bind_str(s, 2, serial) != SQLITE_OK))
+		return NULL;
+	return s;
+}
+
+static sztp_rc progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
+			     void *arg, struct sztp_err *e)
+{
+	sqlite3_stmt *s = list_stmt(r, S_PROG_LIST_ALL, S_PROG_LIST_ONE, serial, limit);
+	struct reg_progress p;
+	sztp_rc rc = SZTP_OK;
+	int src = SQLITE_ERROR, stop = 0;
+
+	while (s && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row_progress(s, &p, e);
+		if (rc == SZTP_OK)
+			stop = cb(&p, arg);
+		reg_progress_clear(&p);
+	}
+	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing progress reports");
+	st_done(r->st[serial ? S_PROG_LIST_ONE : S_PROG_LIST_ALL]);
+	return rc;
+}
+
+sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
+			  void *arg, struct sztp_err *e)
+{
+	sztp_rc rc = serial ? check_serial(serial, e) : SZTP_OK;
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = progress_list(r, serial, limit, cb, arg, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+/* ---- bootstrapping log -------------------------------------------------- */
+
+static sztp_rc check_log(const struct reg_log *l, struct sztp_err *e)
+{
+	sztp_rc rc = check_str("device serial number", l->serial, sizeof(l->serial), 1, e);
+
+	if (rc == SZTP_OK)
+		rc = check_str("peer address", l->peer, sizeof(l->peer), 1, e);
+	if (rc == SZTP_OK)
+		rc = check_str("endpoint", l->endpoint, sizeof(l->endpoint), 1, e);
+	if (rc == SZTP_OK)
+		rc = check_str("result", l->result, sizeof(l->result), 1, e);
+	return rc;
+}
+
+static sztp_rc log_add(struct reg *r, const struct reg_log *l, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_LOG_ADD];
+	sztp_rc rc = SZTP_OK;
+
+	if (bind_str(s, 1, l->serial) ||
+	    sqlite3_bind_int64(s, 2, l->time ? l->time : (int64_t)time(NULL)) ||
+	    bind_str(s, 3, l->peer) || bind_str(s, 4, l->endpoint) || bind_str(s, 5, l->result) ||
+	    sqlite3_bind_int(s, 6, l->status) || sqlite3_bind_int64(s, 7, l->duration_us) ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "writing the bootstrap log");
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_log_add(struct reg *r, const struct reg_log *l, struct sztp_err *e)
+{
+	sztp_rc rc = check_log(l, e);
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = log_add(r, l, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+static sztp_rc row_log(sqlite3_stmt *s, struct reg_log *l, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	memset(l, 0, sizeof(*l));
+	rc = col_str(s, 0, l->serial, sizeof(l->serial), e);
+	l->time = sqlite3_column_int64(s, 1);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 2, l->peer, sizeof(l->peer), e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 3, l->endpoint, sizeof(l->endpoint), e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 4, l->result, sizeof(l->result), e);
+	l->status = sqlite3_column_int(s, 5);
+	l->duration_us = sqlite3_column_int64(s, 6);
+	return rc;
+}
+
+static sztp_rc log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb, void *arg,
+			struct sztp_err *e)
+{
+	sqlite3_stmt *s = list_stmt(r, S_LOG_LIST_ALL, S_LOG_LIST_ONE, serial, limit);
+	struct reg_log l;
+	sztp_rc rc = SZTP_OK;
+	int src = SQLITE_ERROR, stop = 0;
+
+	while (s && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row_log(s, &l, e);
+		if (rc == SZTP_OK)
+			stop = cb(&l, arg);
+	}
+	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing the bootstrap log");
+	st_done(r->st[serial ? S_LOG_LIST_ONE : S_LOG_LIST_ALL]);
+	return rc;
+}
+
+/* serial "" lists the unauthenticated requests. */
+sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb, void *arg,
+		     struct sztp_err *e)
+{
+	sztp_rc rc = serial ? check_str("device serial number", serial, PKI_SERIAL_MAX, 1, e)
+			    : SZTP_OK;
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = log_list(r, serial, limit, cb, arg, e);
+		reg_unlock(r);
+	}
+	return rc;
+}

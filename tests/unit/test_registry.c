@@ -1,0 +1,767 @@
+/*
+ * test_registry.c - the SQLite device registry (db/registry_sqlite.c):
+ * open and migrate, refusal of a newer schema, WAL mode, device / profile /
+ * owner / progress / log round trips, error mapping, explicit transactions,
+ * two handles on one file, worker threads sharing one handle, and a bulk
+ * import whose rate is printed (never asserted).  The sqlite3 command-line
+ * tool is used as the independent look at the file.
+ *
+ * REG_BENCH_DEVICES=N changes the bulk import size (default 100000).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "unit.h"
+
+static char tmpdir[] = "/tmp/test_registry.XXXXXX";
+static char dbpath[256];
+
+static void path_in_tmp(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", tmpdir, name);
+}
+
+/* First line printed by the sqlite3 tool for sql on file db ("" when it
+ * prints nothing); 0 when the tool succeeded. */
+static int sqlite_cli(const char *db, const char *sql, char *out, size_t cap)
+{
+	char cmd[1024];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\" 2>&1", db, sql);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(out, (int)cap, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void mkdev(struct reg_device *d, const char *serial, const char *profile)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->serial, sizeof(d->serial), "%s", serial);
+	snprintf(d->profile, sizeof(d->profile), "%s", profile ? profile : "");
+}
+
+static void mkprofile(struct reg_profile *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->owner, sizeof(p->owner), "default");
+	p->kind = REG_KIND_ONBOARDING;
+	p->conveyed_json = (char *)"{\"ietf-sztp-conveyed-info:onboarding-information\":{}}";
+}
+
+/* ---- open, migrate, refuse ------------------------------------------- */
+
+static void test_open(void)
+{
+	struct sztp_err e = {0};
+	struct reg *r = NULL, *r2 = NULL;
+	char out[256], p[300], wal[300];
+	struct stat st;
+	int v;
+	FILE *f;
+
+	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
+	CHECK(r != NULL);
+	v = reg_schema_version(r);
+	CHECK(v >= 1);
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	CHECK(stat(wal, &st) == 0); /* WAL file exists while open */
+	CHECK(stat(dbpath, &st) == 0 && (st.st_mode & 077) == 0);
+	reg_close(r);
+	r = NULL;
+
+	/* reopening is idempotent */
+	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
+	CHECK(reg_schema_version(r) == v);
+	reg_close(r);
+	r = NULL;
+
+	/* independent checks with the sqlite3 tool */
+	CHECK(sqlite_cli(dbpath, "PRAGMA journal_mode;", out, sizeof(out)) == 0);
+	CHECK(strcmp(out, "wal") == 0);
+	CHECK(sqlite_cli(dbpath, "SELECT count(*) FROM schema_version;", out, sizeof(out)) == 0);
+	CHECK(atoi(out) == v);
+	CHECK(sqlite_cli(dbpath, "SELECT name FROM schema_version WHERE version = 1;", out,
+			 sizeof(out)) == 0);
+	CHECK(strcmp(out, "001_initial") == 0);
+
+	/* a database newer than this program is refused, clearly */
+	path_in_tmp(p, sizeof(p), "future.db");
+	CHECK_RC(reg_open(p, &r, &e), SZTP_OK);
+	reg_close(r);
+	r = NULL;
+	CHECK(sqlite_cli(p, "INSERT INTO schema_version VALUES (999, '999_future', 0);", out,
+			 sizeof(out)) == 0);
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_open(p, &r2, &e), SZTP_E_UNSUPPORTED);
+	CHECK(r2 == NULL);
+	CHECK(strstr(e.msg, "999") != NULL && strstr(e.msg, "newer") != NULL);
+
+	/* a file that is not a database */
+	path_in_tmp(p, sizeof(p), "garbage.db");
+	f = fopen(p, "w");
+	if (f) {
+		for (v = 0; v < 300; v++)
+			fputs("this is not an sqlite file ", f);
+		fclose(f);
+	}
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_open(p, &r2, &e), SZTP_E_DB);
+	CHECK(r2 == NULL && e.msg[0] != '\0');
+
+	/* a directory that does not exist */
+	path_in_tmp(p, sizeof(p), "no/such/dir/reg.db");
+	CHECK_RC(reg_open(p, &r2, &e), SZTP_E_DB);
+	CHECK_RC(reg_open("", &r2, &e), SZTP_E_INVALID_VALUE);
+}
+
+/* ---- devices and profiles ---------------------------------------------- */
+
+static void test_devices(struct reg *r)
+{
+	static const uint8_t voucher[] = {0x30, 0x82, 0x00, 0x03, 0x00, 0xff, 0x00};
+	struct sztp_err e = {0};
+	struct reg_profile p;
+	struct reg_device d, g;
+	char longsn[300];
+	int64_t rev;
+
+	memset(&g, 0, sizeof(g));
+	reg_device_clear(&g); /* zeroed: no-op */
+	mkprofile(&p, "p1");
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+
+	mkdev(&d, "SN-1", "p1");
+	d.password_hash = (char *)"$pbkdf2-sha256$1000$c2FsdA$aGFzaA";
+	d.voucher.data = (uint8_t *)voucher;
+	d.voucher.len = sizeof(voucher);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_get(r, "SN-1", &g, &e), SZTP_OK);
+	CHECK(strcmp(g.serial, "SN-1") == 0);
+	CHECK(strcmp(g.profile, "p1") == 0);
+	CHECK(g.password_hash && strcmp(g.password_hash, d.password_hash) == 0);
+	CHECK(g.voucher.len == sizeof(voucher) && memcmp(g.voucher.data, voucher, sizeof(voucher)) == 0);
+	CHECK(strcmp(g.state, "enrolled") == 0);
+	CHECK(g.created > 1600000000 && g.first_seen == 0 && g.last_seen == 0);
+	rev = g.revision;
+	reg_device_clear(&g);
+	CHECK(g.password_hash == NULL && g.voucher.data == NULL);
+
+	/* duplicate and unknown profile */
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_EXISTS);
+	CHECK(strstr(e.msg, "device SN-1 is already enrolled") != NULL);
+	mkdev(&d, "SN-2", "nope");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "profile 'nope' does not exist") != NULL);
+	CHECK_RC(reg_device_get(r, "SN-2", &g, &e), SZTP_E_NOT_FOUND);
+
+	/* names that do not fit */
+	memset(longsn, 'x', sizeof(longsn) - 1);
+	longsn[sizeof(longsn) - 1] = '\0';
+	CHECK_RC(reg_device_get(r, longsn, &g, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(reg_device_get(r, "", &g, &e), SZTP_E_INVALID_VALUE);
+	mkdev(&d, "", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_INVALID_VALUE);
+	memset(d.serial, 'y', sizeof(d.serial)); /* not terminated */
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_INVALID_VALUE);
+	mkdev(&d, "SN-3", NULL);
+	memset(d.profile, 'z', sizeof(d.profile));
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(reg_profile_get(r, longsn, &p, &e), SZTP_E_INVALID_VALUE);
+
+	/* update: profile removed, voucher removed, revision changes */
+	mkdev(&d, "SN-1", NULL);
+	CHECK_RC(reg_device_update(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_get(r, "SN-1", &g, &e), SZTP_OK);
+	CHECK(g.profile[0] == '\0' && g.voucher.len == 0 && g.password_hash == NULL);
+	CHECK(g.revision != rev);
+	reg_device_clear(&g);
+	mkdev(&d, "SN-1", "nope");
+	CHECK_RC(reg_device_update(r, &d, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "profile 'nope'") != NULL);
+	mkdev(&d, "SN-404", NULL);
+	CHECK_RC(reg_device_update(r, &d, &e), SZTP_E_NOT_FOUND);
+
+	/* seen: first_seen once, last_seen and state each time */
+	CHECK_RC(reg_device_seen(r, "SN-1", NULL, 1000, &e), SZTP_OK);
+	CHECK_RC(reg_device_seen(r, "SN-1", "bootstrap-initiated", 2000, &e), SZTP_OK);
+	CHECK_RC(reg_device_get(r, "SN-1", &g, &e), SZTP_OK);
+	CHECK(g.first_seen == 1000 && g.last_seen == 2000);
+	CHECK(strcmp(g.state, "bootstrap-initiated") == 0);
+	reg_device_clear(&g);
+	CHECK_RC(reg_device_seen(r, "SN-404", NULL, 1, &e), SZTP_E_NOT_FOUND);
+
+	/* remove */
+	CHECK_RC(reg_device_remove(r, "SN-1", &e), SZTP_OK);
+	CHECK_RC(reg_device_get(r, "SN-1", &g, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "SN-1") != NULL);
+	CHECK_RC(reg_device_remove(r, "SN-1", &e), SZTP_E_NOT_FOUND);
+}
+
+static int count_profiles(const struct reg_profile *p, void *arg)
+{
+	(void)p;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_profiles(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct reg_profile p, g;
+	struct reg_device d;
+	int64_t rev;
+	int n = 0;
+
+	mkprofile(&p, "redir");
+	p.kind = REG_KIND_REDIRECT;
+	p.sign = REG_SIGN_ALWAYS;
+	p.reporting = REG_REPORT_VERBOSE;
+	snprintf(p.owner, sizeof(p.owner), "acme");
+	p.conveyed_json = (char *)"{\"bootstrap-server\":[{\"address\":\"a\"}]}";
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	CHECK_RC(reg_profile_get(r, "redir", &g, &e), SZTP_OK);
+	CHECK(strcmp(g.name, "redir") == 0 && g.kind == REG_KIND_REDIRECT);
+	CHECK(g.sign == REG_SIGN_ALWAYS && g.reporting == REG_REPORT_VERBOSE);
+	CHECK(strcmp(g.owner, "acme") == 0);
+	CHECK(g.conveyed_json && strcmp(g.conveyed_json, p.conveyed_json) == 0);
+	rev = g.revision;
+	reg_profile_clear(&g);
+	reg_profile_clear(&g); /* twice is fine */
+
+	/* replace: values and revision change */
+	p.sign = REG_SIGN_NEVER;
+	p.conveyed_json = NULL;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	CHECK_RC(reg_profile_get(r, "redir", &g, &e), SZTP_OK);
+	CHECK(g.sign == REG_SIGN_NEVER && g.conveyed_json == NULL);
+	CHECK(g.revision != rev);
+	reg_profile_clear(&g);
+
+	p.sign = (enum reg_sign)7;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_E_INVALID_VALUE);
+	p.sign = REG_SIGN_NEVER;
+	memset(p.name, 'n', sizeof(p.name));
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_E_INVALID_VALUE);
+
+	/* remove while used */
+	mkdev(&d, "PR-1", "redir");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	mkdev(&d, "PR-2", "redir");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_profile_remove(r, "redir", &e), SZTP_E_EXISTS);
+	CHECK(strstr(e.msg, "profile 'redir' is used by 2 devices") != NULL);
+	CHECK_RC(reg_profile_get(r, "redir", &g, &e), SZTP_OK);
+	reg_profile_clear(&g);
+	CHECK_RC(reg_device_remove(r, "PR-1", &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "PR-2", &e), SZTP_OK);
+	CHECK_RC(reg_profile_remove(r, "redir", &e), SZTP_OK);
+	CHECK_RC(reg_profile_get(r, "redir", &g, &e), SZTP_E_NOT_FOUND);
+	CHECK_RC(reg_profile_remove(r, "redir", &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "profile 'redir' does not exist") != NULL);
+
+	CHECK_RC(reg_profile_list(r, count_profiles, &n, &e), SZTP_OK);
+	CHECK(n == 1); /* p1 from test_devices */
+}
+
+/* ---- owners ------------------------------------------------------------- */
+
+static void test_owners(struct reg *r)
+{
+	static const char *const certs[] = {"cert-C\0x", "cert-A", "cert-B-longer"};
+	static const size_t lens[] = {8, 6, 13};
+	struct sztp_err e = {0};
+	struct reg_owner o, g;
+	sztp_bytes chain[3];
+	int64_t rev;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	memset(&g, 0, sizeof(g));
+	reg_owner_clear(&g);
+	for (i = 0; i < 3; i++) {
+		chain[i].data = (uint8_t *)certs[i];
+		chain[i].len = lens[i];
+	}
+	snprintf(o.name, sizeof(o.name), "default");
+	o.chain = chain;
+	o.n_chain = 3;
+	o.key_path = (char *)"/etc/sztp/owner.key";
+	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_OK);
+	CHECK_RC(reg_owner_get(r, "default", &g, &e), SZTP_OK);
+	CHECK(g.n_chain == 3);
+	for (i = 0; i < 3 && i < g.n_chain; i++)
+		CHECK(g.chain[i].len == lens[i] && memcmp(g.chain[i].data, certs[i], lens[i]) == 0);
+	CHECK(g.key_path && strcmp(g.key_path, o.key_path) == 0);
+	rev = g.revision;
+	reg_owner_clear(&g);
+	CHECK(g.chain == NULL && g.n_chain == 0);
+
+	/* replace with a shorter chain */
+	o.chain = &chain[2];
+	o.n_chain = 1;
+	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_OK);
+	CHECK_RC(reg_owner_get(r, "default", &g, &e), SZTP_OK);
+	CHECK(g.n_chain == 1 && g.chain[0].len == lens[2]);
+	CHECK(g.revision != rev);
+	reg_owner_clear(&g);
+
+	CHECK_RC(reg_owner_get(r, "nobody", &g, &e), SZTP_E_NOT_FOUND);
+	chain[0].len = 0;
+	o.chain = chain;
+	o.n_chain = 2;
+	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(reg_owner_get(r, "default", &g, &e), SZTP_OK);
+	CHECK(g.n_chain == 1); /* unchanged */
+	reg_owner_clear(&g);
+}
+
+/* ---- progress and log --------------------------------------------------- */
+
+struct collect {
+	int n;
+	int stop_after; /* 0 = never */
+	char seen[8][256];
+};
+
+static int collect_progress(const struct reg_progress *p, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n < 8)
+		snprintf(c->seen[c->n], sizeof(c->seen[0]), "%s/%s/%s", p->serial, p->type,
+			 p->message ? p->message : "-");
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+static int collect_log(const struct reg_log *l, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n < 8)
+		snprintf(c->seen[c->n], sizeof(c->seen[0]), "%s/%s/%d", l->serial, l->result,
+			 l->status);
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+static void test_progress(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct reg_progress p;
+	struct reg_device d;
+	struct collect c;
+	struct reg_log l;
+
+	mkdev(&d, "PG-1", "p1");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.serial, sizeof(p.serial), "PG-1");
+	snprintf(p.peer, sizeof(p.peer), "192.0.2.7");
+	snprintf(p.type, sizeof(p.type), "bootstrap-initiated");
+	p.time = 5000;
+	CHECK_RC(reg_progress_add(r, &p, &e), SZTP_OK);
+	snprintf(p.type, sizeof(p.type), "bootstrap-complete");
+	p.message = (char *)"done";
+	p.ssh_host_keys = (char *)"[{\"algorithm\":\"ssh-ed25519\",\"key-data\":\"AAAA\"}]";
+	p.time = 6000;
+	CHECK_RC(reg_progress_add(r, &p, &e), SZTP_OK);
+
+	CHECK_RC(reg_device_get(r, "PG-1", &d, &e), SZTP_OK);
+	CHECK(strcmp(d.state, "bootstrap-complete") == 0);
+	CHECK(d.last_seen == 6000 && d.first_seen == 5000);
+	reg_device_clear(&d);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_progress_list(r, "PG-1", 0, collect_progress, &c, &e), SZTP_OK);
+	CHECK(c.n == 2);
+	CHECK(strcmp(c.seen[0], "PG-1/bootstrap-initiated/-") == 0);
+	CHECK(strcmp(c.seen[1], "PG-1/bootstrap-complete/done") == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_progress_list(r, "PG-1", 1, collect_progress, &c, &e), SZTP_OK);
+	CHECK(c.n == 1 && strcmp(c.seen[0], "PG-1/bootstrap-complete/done") == 0);
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	CHECK_RC(reg_progress_list(r, NULL, 0, collect_progress, &c, &e), SZTP_OK);
+	CHECK(c.n == 1 && strcmp(c.seen[0], "PG-1/bootstrap-initiated/-") == 0);
+
+	/* unknown device, over-long type */
+	snprintf(p.serial, sizeof(p.serial), "PG-404");
+	CHECK_RC(reg_progress_add(r, &p, &e), SZTP_E_NOT_FOUND);
+	snprintf(p.serial, sizeof(p.serial), "PG-1");
+	snprintf(p.type, sizeof(p.type), "%s", "an-overly-long-progress-type-name-x");
+	CHECK_RC(reg_progress_add(r, &p, &e), SZTP_E_INVALID_VALUE);
+
+	/* bootstrap log */
+	memset(&l, 0, sizeof(l));
+	snprintf(l.peer, sizeof(l.peer), "198.51.100.1");
+	snprintf(l.endpoint, sizeof(l.endpoint), "get-bootstrapping-data");
+	snprintf(l.result, sizeof(l.result), "auth-failed");
+	l.status = 401;
+	CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
+	snprintf(l.serial, sizeof(l.serial), "PG-1");
+	snprintf(l.result, sizeof(l.result), "signed");
+	l.status = 200;
+	l.duration_us = 1234;
+	CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
+	snprintf(l.serial, sizeof(l.serial), "PG-2"); /* no device needed */
+	snprintf(l.result, sizeof(l.result), "ok");
+	l.status = 204;
+	CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_log_list(r, NULL, 0, collect_log, &c, &e), SZTP_OK);
+	CHECK(c.n == 3);
+	CHECK(strcmp(c.seen[0], "/auth-failed/401") == 0);
+	CHECK(strcmp(c.seen[2], "PG-2/ok/204") == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_log_list(r, "PG-1", 0, collect_log, &c, &e), SZTP_OK);
+	CHECK(c.n == 1 && strcmp(c.seen[0], "PG-1/signed/200") == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_log_list(r, "", 0, collect_log, &c, &e), SZTP_OK);
+	CHECK(c.n == 1 && strcmp(c.seen[0], "/auth-failed/401") == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_log_list(r, NULL, 2, collect_log, &c, &e), SZTP_OK);
+	CHECK(c.n == 2 && strcmp(c.seen[0], "PG-1/signed/200") == 0);
+
+	/* removing the device removes its reports, not its log */
+	CHECK_RC(reg_device_remove(r, "PG-1", &e), SZTP_OK);
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_progress_list(r, "PG-1", 0, collect_progress, &c, &e), SZTP_OK);
+	CHECK(c.n == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_log_list(r, "PG-1", 0, collect_log, &c, &e), SZTP_OK);
+	CHECK(c.n == 1);
+}
+
+/* ---- lists and transactions --------------------------------------------- */
+
+static int collect_devices(const struct reg_device *d, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n < 8)
+		snprintf(c->seen[c->n], sizeof(c->seen[0]), "%s", d->serial);
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+static void test_transactions(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct reg_progress p;
+	struct reg_device d;
+	struct collect c;
+	char sn[32];
+	int64_t n0 = -1, n = -1;
+	int i;
+
+	CHECK_RC(reg_device_count(r, &n0, &e), SZTP_OK);
+	CHECK(n0 == 0);
+
+	/* rollback leaves nothing */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	for (i = 0; i < 10; i++) {
+		snprintf(sn, sizeof(sn), "TX-%d", i);
+		mkdev(&d, sn, "p1");
+		CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	}
+	CHECK_RC(reg_device_count(r, &n, &e), SZTP_OK);
+	CHECK(n == 10); /* visible inside */
+	CHECK_RC(reg_begin(r, &e), SZTP_E_INVALID_VALUE); /* nested */
+	reg_rollback(r);
+	CHECK_RC(reg_device_count(r, &n, &e), SZTP_OK);
+	CHECK(n == 0);
+	CHECK_RC(reg_commit(r, &e), SZTP_E_INVALID_VALUE); /* none open */
+	reg_rollback(r);                                  /* none open: no-op */
+
+	/* a failed call inside leaves the transaction usable and nothing behind */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	mkdev(&d, "c", "p1");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_EXISTS);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.serial, sizeof(p.serial), "nobody");
+	snprintf(p.type, sizeof(p.type), "bootstrap-error");
+	CHECK_RC(reg_progress_add(r, &p, &e), SZTP_E_NOT_FOUND);
+	mkdev(&d, "a", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	mkdev(&d, "b", "p1");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	CHECK_RC(reg_device_count(r, &n, &e), SZTP_OK);
+	CHECK(n == 3);
+
+	/* lists are ordered by serial; a non-zero callback stops */
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_device_list(r, collect_devices, &c, &e), SZTP_OK);
+	CHECK(c.n == 3);
+	CHECK(strcmp(c.seen[0], "a") == 0 && strcmp(c.seen[1], "b") == 0 &&
+	      strcmp(c.seen[2], "c") == 0);
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 2;
+	CHECK_RC(reg_device_list(r, collect_devices, &c, &e), SZTP_OK);
+	CHECK(c.n == 2);
+	/* the list statement was reset: a second run starts again */
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(reg_device_list(r, collect_devices, &c, &e), SZTP_OK);
+	CHECK(c.n == 3);
+}
+
+static void test_two_handles(struct reg *a)
+{
+	struct sztp_err e = {0};
+	struct reg_device d;
+	struct reg *b = NULL;
+
+	CHECK_RC(reg_open(dbpath, &b, &e), SZTP_OK);
+	if (!b)
+		return;
+	CHECK_RC(reg_begin(a, &e), SZTP_OK);
+	mkdev(&d, "TWO-1", "p1");
+	CHECK_RC(reg_device_add(a, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_get(b, "TWO-1", &d, &e), SZTP_E_NOT_FOUND); /* not committed */
+	CHECK_RC(reg_commit(a, &e), SZTP_OK);
+	CHECK_RC(reg_device_get(b, "TWO-1", &d, &e), SZTP_OK);
+	reg_device_clear(&d);
+	/* and the other way round, outside explicit transactions */
+	CHECK_RC(reg_device_remove(b, "TWO-1", &e), SZTP_OK);
+	CHECK_RC(reg_device_get(a, "TWO-1", &d, &e), SZTP_E_NOT_FOUND);
+	reg_close(b);
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+#define T_DEVICES 500
+
+struct tctx {
+	struct reg *r;    /* shared by readers and the writer */
+	struct reg *r2;   /* a second connection, like sztpctl */
+	int id;
+	int errors;
+	int gets;
+};
+
+static void *reader(void *arg)
+{
+	struct tctx *t = arg;
+	struct sztp_err e;
+	struct reg_device d;
+	struct reg_profile p;
+	unsigned seed = (unsigned)t->id * 7919u;
+	char sn[32];
+	int i;
+
+	for (i = 0; i < 4000; i++) {
+		snprintf(sn, sizeof(sn), "TH-%04d", (int)(rand_r(&seed) % T_DEVICES));
+		if (reg_device_get(t->r, sn, &d, &e) != SZTP_OK || strcmp(d.serial, sn) != 0) {
+			if (t->errors++ < 3)
+				fprintf(stderr, "reader %d: %s: %s\n", t->id, sn, e.msg);
+		} else {
+			t->gets++;
+		}
+		reg_device_clear(&d);
+		if (i % 100 == 0) {
+			if (reg_profile_get(t->r, "p1", &p, &e) != SZTP_OK)
+				t->errors++;
+			reg_profile_clear(&p);
+		}
+	}
+	return NULL;
+}
+
+static void *writer(void *arg)
+{
+	struct tctx *t = arg;
+	struct sztp_err e;
+	struct reg_log l;
+	char sn[32];
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.endpoint, sizeof(l.endpoint), "get-bootstrapping-data");
+	snprintf(l.result, sizeof(l.result), "ok");
+	for (i = 0; i < 1000; i++) {
+		snprintf(sn, sizeof(sn), "TH-%04d", i % T_DEVICES);
+		snprintf(l.serial, sizeof(l.serial), "%s", sn);
+		if (reg_device_seen(t->r, sn, "bootstrap-initiated", 100 + i, &e) != SZTP_OK ||
+		    reg_log_add(t->r, &l, &e) != SZTP_OK) {
+			if (t->errors++ < 3)
+				fprintf(stderr, "writer: %s\n", e.msg);
+		}
+	}
+	return NULL;
+}
+
+/* The admin CLI on its own connection: batches of adds in transactions. */
+static void *admin(void *arg)
+{
+	struct tctx *t = arg;
+	struct sztp_err e;
+	struct reg_device d;
+	char sn[32];
+	int b, i;
+
+	for (b = 0; b < 20; b++) {
+		if (reg_begin(t->r2, &e) != SZTP_OK) {
+			t->errors++;
+			fprintf(stderr, "admin: %s\n", e.msg);
+			continue;
+		}
+		for (i = 0; i < 50; i++) {
+			snprintf(sn, sizeof(sn), "AD-%02d-%02d", b, i);
+			mkdev(&d, sn, "p1");
+			if (reg_device_add(t->r2, &d, &e) != SZTP_OK)
+				t->errors++;
+		}
+		if (reg_commit(t->r2, &e) != SZTP_OK) {
+			t->errors++;
+			fprintf(stderr, "admin commit: %s\n", e.msg);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct tctx t[6];
+	pthread_t th[6];
+	struct reg_device d;
+	struct reg *r2 = NULL;
+	int64_t n = 0;
+	char sn[32];
+	int i, errors = 0, gets = 0;
+
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	for (i = 0; i < T_DEVICES; i++) {
+		snprintf(sn, sizeof(sn), "TH-%04d", i);
+		mkdev(&d, sn, "p1");
+		CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	}
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	CHECK_RC(reg_open(dbpath, &r2, &e), SZTP_OK);
+	if (!r2)
+		return;
+	memset(t, 0, sizeof(t));
+	for (i = 0; i < 6; i++) {
+		t[i].r = r;
+		t[i].r2 = r2;
+		t[i].id = i;
+		CHECK(pthread_create(&th[i], NULL, i < 4 ? reader : i == 4 ? writer : admin,
+				     &t[i]) == 0);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		errors += t[i].errors;
+		gets += t[i].gets;
+	}
+	CHECK(errors == 0);
+	CHECK(gets == 4 * 4000);
+	CHECK_RC(reg_device_count(r, &n, &e), SZTP_OK);
+	CHECK(n == 3 + T_DEVICES + 20 * 50);
+	CHECK_RC(reg_device_get(r, "TH-0499", &d, &e), SZTP_OK);
+	CHECK(strcmp(d.state, "bootstrap-initiated") == 0 && d.last_seen == 100 + 999);
+	reg_device_clear(&d);
+	reg_close(r2);
+}
+
+/* ---- bulk import ---------------------------------------------------------- */
+
+static void test_bulk(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct reg_device d, g;
+	const char *env = getenv("REG_BENCH_DEVICES");
+	int64_t before = 0, after = 0;
+	int i, count = env ? atoi(env) : 100000, bad = 0;
+	unsigned seed = 1;
+	double t0, t1;
+
+	if (count <= 0)
+		count = 100000;
+	CHECK_RC(reg_device_count(r, &before, &e), SZTP_OK);
+	mkdev(&d, "", "p1");
+	d.password_hash = (char *)"$pbkdf2-sha256$100000$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA";
+	t0 = now_s();
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	for (i = 0; i < count; i++) {
+		snprintf(d.serial, sizeof(d.serial), "BULK-%08d", i);
+		bad += reg_device_add(r, &d, &e) != SZTP_OK;
+	}
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	t1 = now_s();
+	CHECK(bad == 0);
+	CHECK_RC(reg_device_count(r, &after, &e), SZTP_OK);
+	CHECK(after - before == count);
+	printf("test_registry: bulk import of %d devices in one transaction: %.2f s, %.0f/s\n",
+	       count, t1 - t0, count / (t1 - t0));
+
+	t0 = now_s();
+	for (i = 0; i < 100000; i++) {
+		snprintf(d.serial, sizeof(d.serial), "BULK-%08d", (int)(rand_r(&seed) % count));
+		if (reg_device_get(r, d.serial, &g, &e) != SZTP_OK ||
+		    strcmp(g.serial, d.serial) != 0)
+			bad++;
+		reg_device_clear(&g);
+	}
+	t1 = now_s();
+	CHECK(bad == 0);
+	printf("test_registry: reg_device_get with %lld devices: %.0f lookups/s\n",
+	       (long long)after, 100000 / (t1 - t0));
+}
+
+int main(void)
+{
+	struct sztp_err e = {0};
+	struct reg *r = NULL;
+	char cmd[300];
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	path_in_tmp(dbpath, sizeof(dbpath), "reg.db");
+	test_open();
+	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
+	if (r) {
+		test_devices(r);
+		test_profiles(r);
+		test_owners(r);
+		test_progress(r);
+		test_transactions(r);
+		test_two_handles(r);
+		test_threads(r);
+		test_bulk(r);
+		reg_close(r);
+	} else {
+		fprintf(stderr, "reg_open: %s\n", e.msg);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return unit_report("test_registry");
+}
