@@ -116,8 +116,8 @@ sztp_rc pki_pem_certs_parse(const char *pem, size_t len, sztp_bytes **certs, siz
 			break;
 		end = memmem(b, len - (size_t)(b - pem), PEM_END_CERT, strlen(PEM_END_CERT));
 		if (!end) {
-			sztp_err_set(e, rc, "PEM certificate #%zu is truncated (no END line)",
-				     cnt + 1);
+			rc = sztp_err_set(e, SZTP_E_MALFORMED,
+					  "PEM certificate #%zu is truncated (no END line)", cnt + 1);
 			goto out;
 		}
 		end += strlen(PEM_END_CERT);
