@@ -1,0 +1,65 @@
+#!/bin/sh
+# One command from a fresh Debian 12 machine (as root) to a running
+# bootstrap server: installs the dependencies, builds, mints a demo PKI,
+# creates the embedded SQLite registry with one enrolled demo device and
+# starts sztpd on port 8443, printing the curl command that bootstraps the
+# demo device.  State goes to ./demo (or $SZTP_DEMO_DIR); run again to
+# start over.  Stop the server with Ctrl-C.
+set -eu
+cd "$(dirname "$0")/.."
+TOP=$(pwd)
+DEMO=${SZTP_DEMO_DIR:-$TOP/demo}
+PORT=${SZTP_DEMO_PORT:-8443}
+SN=SN-DEMO-0001
+
+sh scripts/deps.sh
+make -j"$(nproc)" all >/dev/null
+B=$TOP/build
+rm -rf "$DEMO"
+mkdir -p "$DEMO/files"
+"$B/sztp-pki" init --out "$DEMO/pki" --serial "$SN"
+
+# What the demo device gets: a boot image, a configuration and a script.
+printf 'demo operating system image 2.0\n' >"$DEMO/files/demo-os-2.0.img"
+printf 'hostname demo-switch\ninterface eth0\n  description uplink\n' >"$DEMO/files/startup.cfg"
+printf '#!/bin/sh\necho post-configuration done\n' >"$DEMO/files/post.sh"
+
+export SZTP_DB="$DEMO/sztp.db" SZTP_MASA_CA="$DEMO/pki/manufacturer/root.pem" SZTP_YANG_DIR="$TOP/yang"
+CTL="$B/sztpctl"
+"$CTL" owner set --chain "$DEMO/pki/owner/chain.pem" --key "$DEMO/pki/owner/signer.key"
+"$CTL" profile onboarding demo --image-name demo-os --image-version 2.0 \
+	--image-file "$DEMO/files/demo-os-2.0.img" \
+	--image-uri "https://localhost:8444/demo-os-2.0.img" \
+	--config "$DEMO/files/startup.cfg" --config-handling merge \
+	--post-script "$DEMO/files/post.sh" --reporting verbose
+"$CTL" device add "$SN" --profile demo --voucher "$DEMO/pki/devices/$SN/voucher.vcj"
+
+cat >"$DEMO/sztpd.conf" <<CONF
+# demo configuration written by scripts/demo.sh; see conf/sztpd.conf
+listen-address = ::
+port = $PORT
+tls-cert = pki/server/chain.pem
+tls-key = pki/server/key.pem
+client-ca = pki/manufacturer/root.pem
+database = sztp.db
+yang-dir = $TOP/yang
+CONF
+"$B/sztpd" -n -c "$DEMO/sztpd.conf"
+
+cat <<MSG
+
+Demo device $SN is enrolled.  Bootstrap it (from another terminal):
+
+  curl --cacert $DEMO/pki/owner/ca.pem \\
+       --cert $DEMO/pki/devices/$SN/chain.pem --key $DEMO/pki/devices/$SN/idevid.key \\
+       -H 'Content-Type: application/yang-data+json' \\
+       -d '{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}' \\
+       https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
+
+See its progress and the bootstrapping log:
+  SZTP_DB=$DEMO/sztp.db $CTL progress $SN
+  SZTP_DB=$DEMO/sztp.db $CTL log
+
+Starting sztpd on port $PORT (Ctrl-C stops it)...
+MSG
+exec "$B/sztpd" -c "$DEMO/sztpd.conf"

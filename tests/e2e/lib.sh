@@ -1,0 +1,131 @@
+# tests/e2e/lib.sh - shared helpers for the end-to-end scripts (bash).
+# Every script: sources this, calls e2e_init NAME, runs checks, ends with
+# e2e_finish.  Temporary files live in $TMP (removed on exit); processes
+# started with e2e_bg are remembered and only those are stopped.
+set -u
+TOP=${SZTP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BIN=${SZTP_BUILD:-$TOP/build}
+case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
+E2E_PIDS=()
+E2E_PASS=0
+E2E_FAIL=0
+
+e2e_cleanup() {
+	local p
+	for p in "${E2E_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${E2E_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	[ -n "${TMP:-}" ] && [ -z "${E2E_KEEP:-}" ] && rm -rf "$TMP"
+}
+
+e2e_init() {
+	E2E_NAME=$1
+	TMP=$(mktemp -d "/tmp/sztp-$E2E_NAME.XXXXXX")
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+e2e_finish() {
+	echo "$E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed"
+	[ "$E2E_FAIL" -eq 0 ]
+}
+
+pass() { E2E_PASS=$((E2E_PASS + 1)); }
+fail() {
+	E2E_FAIL=$((E2E_FAIL + 1))
+	echo "FAIL: $*" >&2
+}
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	local d=$1
+	shift
+	if "$@" >"$TMP/.check.out" 2>&1; then
+		pass
+	else
+		fail "$d"
+		sed 's/^/    | /' "$TMP/.check.out" | head -20 >&2
+	fi
+}
+
+# check_fails DESCRIPTION COMMAND...: passes when the command fails.
+check_fails() {
+	local d=$1
+	shift
+	if "$@" >"$TMP/.check.out" 2>&1; then
+		fail "$d (command succeeded)"
+	else
+		pass
+	fi
+}
+
+# check_eq DESCRIPTION GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass
+	else
+		fail "$1: got '$2', want '$3'"
+	fi
+}
+
+# check_contains DESCRIPTION FILE TEXT
+check_contains() {
+	if grep -qF -- "$3" "$2"; then
+		pass
+	else
+		fail "$1: '$3' not in $2"
+		head -c 600 "$2" | sed 's/^/    | /' >&2
+		echo >&2
+	fi
+}
+
+check_not_contains() {
+	if grep -qF -- "$3" "$2"; then
+		fail "$1: '$3' found in $2"
+	else
+		pass
+	fi
+}
+
+# A TCP port nobody listens on.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# e2e_bg LOGFILE COMMAND...: start in background, remember the PID in E2E_LAST_PID.
+e2e_bg() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	E2E_LAST_PID=$!
+	E2E_PIDS+=("$E2E_LAST_PID")
+}
+
+# wait_https PORT: wait until a TLS listener answers on 127.0.0.1:PORT.
+wait_https() {
+	local i
+	for i in $(seq 1 100); do
+		if curl -sk -o /dev/null "https://127.0.0.1:$1/.well-known/host-meta"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_pid PID: stop one process we started.
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
