@@ -1,0 +1,120 @@
+/*
+ * ctl.h - shared state of sztpctl's commands: the parsed command line,
+ * the lazily opened registry, YANG context and voucher trust anchor, and
+ * the handlers of the command table in sztpctl.c.  A handler returns
+ * sztp_rc and fills e; the dispatcher prints "sztpctl: error: ..." and
+ * wraps state-changing commands in one registry transaction.
+ */
+#ifndef SZTP_CTL_H
+#define SZTP_CTL_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "pki.h"
+#include "registry.h"
+#include "result.h"
+
+struct sztp_yang;
+
+#define CTL_MAX_OPTS 512
+#define CTL_MAX_POS 8
+
+struct ctl_opt {
+	const char *name;  /* without the leading "--" */
+	const char *value; /* NULL for a flag */
+};
+
+struct ctl {
+	/* global options */
+	const char *db_path;
+	const char *conf_path;
+	const char *yang_dir;
+	int json;
+	/* the current command */
+	const char *cmd;
+	char *pos[CTL_MAX_POS];
+	int npos;
+	struct ctl_opt opts[CTL_MAX_OPTS];
+	int nopts;
+	/* opened on demand */
+	struct reg *reg;
+	struct sztp_yang *y;
+	struct pki_trust *masa;
+	char masa_path[512];
+	/* printed after a successful commit */
+	char done[768];
+};
+
+/* ---- sztpctl.c: options and output ----------------------------------- */
+/* Last value of --name, or NULL. */
+const char *opt_get(const struct ctl *c, const char *name);
+/* 1 when --name was given (flag or value). */
+int opt_has(const struct ctl *c, const char *name);
+/* Every value of a repeatable option, in order; returns the count. */
+size_t opt_all(const struct ctl *c, const char *name, const char **out, size_t max);
+/* Parse --name as an integer in [min, max]; *v unchanged when absent. */
+sztp_rc opt_int(const struct ctl *c, const char *name, long min, long max, long *v,
+		struct sztp_err *e);
+
+/* The YANG context (opened on first use). */
+sztp_rc ctl_yang(struct ctl *c, struct sztp_yang **y, struct sztp_err *e);
+/* The voucher trust anchor from --masa-ca or SZTP_MASA_CA.  With
+ * required == 0 a missing anchor gives SZTP_OK and *t = NULL. */
+sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t,
+		 struct sztp_err *e);
+/* Message printed once the command's transaction is committed. */
+void ctl_done(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "2026-11-27T02:19:33Z", or dash when t == 0. */
+const char *ctl_time(int64_t t, char buf[32]);
+/* Serial numbers: 1..127 printable characters, no comma or space. */
+sztp_rc ctl_check_serial(const char *s, struct sztp_err *e);
+sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e);
+/* Read a password file: first line, newline stripped, non-empty. */
+sztp_rc ctl_read_password(const char *path, char *out, size_t outlen, struct sztp_err *e);
+
+/* ---- ctl_voucher.c ------------------------------------------------------ */
+/* Read the voucher file and check it for serial: CMS well-formed, signature
+ * to the MASA anchor, serial-number, validity, and pinned-domain-cert
+ * against the chain of owner identity owner_name (skipped with a warning
+ * when that owner is not set).  out receives the bytes as supplied. */
+sztp_rc ctl_voucher_load(struct ctl *c, const char *path, const char *serial,
+			 const char *owner_name, sztp_bytes *out, struct sztp_err *e);
+/* SZTP_OK when pinned is a certificate of chain or chain validates to it. */
+sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
+			   struct sztp_err *e);
+/* Voucher summary: "  key value" lines on stdout, or member "voucher" of
+ * obj when obj is non-NULL.  The signature is checked when an anchor is
+ * configured, and reported either way. */
+sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj,
+			    struct sztp_err *e);
+/* Owner identity name that serves a device with this profile ("" = none):
+ * the profile's owner, "default" without a profile.  SZTP_E_NOT_FOUND
+ * names the profile when it does not exist. */
+sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAME_MAX],
+			  struct sztp_err *e);
+
+/* ---- handlers ---------------------------------------------------------- */
+typedef sztp_rc (*ctl_handler)(struct ctl *c, struct sztp_err *e);
+
+sztp_rc cmd_device_add(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_device_list(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_device_remove(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_device_import(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_voucher_attach(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_voucher_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_profile_onboarding(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_profile_redirect(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_profile_list(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_profile_remove(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_progress(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_log(struct ctl *c, struct sztp_err *e);
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * ctl_device.c - sztpctl's `device` commands: enrol, list, show, change,
+ * remove and bulk-import devices.  A device is known by the serial number
+ * of its IDevID (RFC 8572 s5.3, s9.6), may carry an HTTP-auth password
+ * (stored only as a salted hash; never printed), a profile naming the
+ * conveyed information it receives, and an ownership voucher (s3.3)
+ * checked by ctl_voucher.c before it is stored.
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+
+#include "ctl.h"
+#include "passwd.h"
+#include "util.h"
+
+#define CSV_MAX (64 * 1024 * 1024)
+#define CSV_HEADER "serial,profile,password,voucher"
+#define PW_MAX 1024
+
+/* The password given by --password or --password-file, hashed into out;
+ * *given = 0 when neither option is present. */
+static sztp_rc password_opt(struct ctl *c, char out[PASSWD_HASH_MAX], int *given,
+			    struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+	const char *pw = opt_get(c, "password"), *file = opt_get(c, "password-file");
+	char buf[PW_MAX];
+
+	*given = 0;
+	if (pw && file)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "give --password or --password-file, not both");
+	if (file) {
+		if ((rc = ctl_read_password(file, buf, sizeof(buf), e)) != SZTP_OK)
+			goto out;
+		pw = buf;
+	}
+	if (!pw)
+		goto out;
+	if (!*pw) {
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "the password is empty");
+		goto out;
+	}
+	*given = 1;
+	rc = passwd_hash(pw, out, e);
+out:
+	gnutls_memset(buf, 0, sizeof(buf));
+	return rc;
+}
+
+/* One enrolment: serial checked, profile must exist, voucher verified. */
+static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile,
+		     const char *pw_hash, const char *voucher_path, struct sztp_err *e)
+{
+	sztp_rc rc;
+	struct reg_device d;
+	char owner[REG_NAME_MAX];
+
+	memset(&d, 0, sizeof(d));
+	if ((rc = ctl_check_serial(serial, e)) != SZTP_OK ||
+	    (rc = ctl_profile_owner(c, profile, owner, e)) != SZTP_OK)
+		goto out;
+	snprintf(d.serial, sizeof(d.serial), "%s", serial);
+	snprintf(d.profile, sizeof(d.profile), "%s", profile ? profile : "");
+	d.password_hash = (char *)pw_hash; /* borrowed; not freed below */
+	snprintf(d.state, sizeof(d.state), "enrolled");
+	d.created = (int64_t)time(NULL);
+	if (voucher_path &&
+	    (rc = ctl_voucher_load(c, voucher_path, serial, owner, &d.voucher, e)) != SZTP_OK)
+		goto out;
+	rc = reg_device_add(c->reg, &d, e);
+	if (rc == SZTP_E_EXISTS)
+		sztp_err_set(e, rc, "device '%s' is already enrolled", serial);
+	else if (rc == SZTP_E_NOT_FOUND)
+		sztp_err_set(e, rc, "no profile named '%s'", profile);
+out:
+	sztp_bytes_free(&d.voucher);
+	return rc;
+}
+
+sztp_rc cmd_device_add(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	char hash[PASSWD_HASH_MAX];
+	int has_pw;
+	const char *voucher = opt_get(c, "voucher");
+
+	if ((rc = ctl_check_serial(c->pos[0], e)) != SZTP_OK ||
+	    (rc = password_opt(c, hash, &has_pw, e)) != SZTP_OK)
+		return rc;
+	rc = enrol(c, c->pos[0], opt_get(c, "profile"), has_pw ? hash : NULL, voucher, e);
+	if (rc == SZTP_OK)
+		ctl_done(c, "device %s enrolled%s%s", c->pos[0], voucher ? " with voucher" : "",
+			 has_pw ? ", password set" : "");
+	return rc;
+}
+
+sztp_rc cmd_device_remove(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc = reg_device_remove(c->reg, c->pos[0], e);
+
+	if (rc == SZTP_E_NOT_FOUND)
+		sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
+	if (rc == SZTP_OK)
+		ctl_done(c, "device %s removed", c->pos[0]);
+	return rc;
+}
+
+sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	struct reg_device d;
+	char hash[PASSWD_HASH_MAX], owner[REG_NAME_MAX];
+	const char *profile = opt_get(c, "profile");
+	int has_pw;
+
+	memset(&d, 0, sizeof(d));
+	if (profile && opt_has(c, "no-profile"))
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "give --profile or --no-profile, not both");
+	if ((rc = password_opt(c, hash, &has_pw, e)) != SZTP_OK)
+		return rc;
+	if (has_pw && opt_has(c, "no-password"))
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "give a password or --no-password, not both");
+	if (!profile && !has_pw && !opt_has(c, "no-profile") && !opt_has(c, "no-password"))
+		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
+				    "nothing to change: give --profile, --no-profile, --password, "
+				    "--password-file or --no-password");
+	if ((rc = reg_device_get(c->reg, c->pos[0], &d, e)) != SZTP_OK) {
+		if (rc == SZTP_E_NOT_FOUND)
+			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
+		goto out;
+	}
+	if (profile) {
+		if ((rc = ctl_profile_owner(c, profile, owner, e)) != SZTP_OK)
+			goto out;
+		snprintf(d.profile, sizeof(d.profile), "%s", profile);
+	} else if (opt_has(c, "no-profile")) {
+		d.profile[0] = '\0';
+	}
+	if (has_pw || opt_has(c, "no-password")) {
+		free(d.password_hash);
+		d.password_hash = has_pw ? strdup(hash) : NULL;
+		if (has_pw && !d.password_hash) {
+			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if ((rc = reg_device_update(c->reg, &d, e)) != SZTP_OK)
+		goto out;
+	ctl_done(c, "device %s updated: profile %s, password %s", d.serial,
+		 d.profile[0] ? d.profile : "(none)", d.password_hash ? "set" : "not set");
+out:
+	reg_device_clear(&d);
+	return rc;
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+struct list_ctx {
+	struct ctl *c;
+	const char *profile;
+	json_t *arr;
+	size_t n;
+};
+
+static json_t *device_json(const struct reg_device *d)
+{
+	char t1[32], t2[32], t3[32];
+
+	return json_pack("{s:s, s:s?, s:s, s:b, s:b, s:s, s:s?, s:s?}", "serial", d->serial,
+			 "profile", d->profile[0] ? d->profile : NULL, "state", d->state,
+			 "password", d->password_hash != NULL, "voucher", d->voucher.len > 0,
+			 "created", ctl_time(d->created, t1), "first-seen",
+			 d->first_seen ? ctl_time(d->first_seen, t2) : NULL, "last-seen",
+			 d->last_seen ? ctl_time(d->last_seen, t3) : NULL);
+}
+
+static int list_cb(const struct reg_device *d, void *arg)
+{
+	struct list_ctx *l = arg;
+	char t[32];
+
+	if (l->profile && strcmp(l->profile, d->profile) != 0)
+		return 0;
+	l->n++;
+	if (l->arr)
+		return json_array_append_new(l->arr, device_json(d)) ? 1 : 0;
+	printf("%-24s %-16s %-22s %-8s %-7s %s\n", d->serial, d->profile[0] ? d->profile : "-",
+	       d->state, d->password_hash ? "set" : "-", d->voucher.len ? "yes" : "-",
+	       ctl_time(d->last_seen, t));
+	return 0;
+}
+
+static sztp_rc print_json(json_t *j, struct sztp_err *e)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (!s)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory formatting JSON");
+	printf("%s\n", s);
+	free(s);
+	return SZTP_OK;
+}
+
+sztp_rc cmd_device_list(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	struct list_ctx l = {c, opt_get(c, "profile"), NULL, 0};
+
+	if (c->json && !(l.arr = json_array()))
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if (!c->json)
+		printf("%-24s %-16s %-22s %-8s %-7s %s\n", "SERIAL", "PROFILE", "STATE",
+		       "PASSWORD", "VOUCHER", "LAST-SEEN");
+	if ((rc = reg_device_list(c->reg, list_cb, &l, e)) == SZTP_OK && l.arr)
+		rc = print_json(l.arr, e);
+	json_decref(l.arr);
+	return rc;
+}
+
+/* ---- show --------------------------------------------------------------- */
+
+struct prog_ctx {
+	size_t n;
+	char last_type[40];
+	int64_t last_time;
+};
+
+static int prog_cb(const struct reg_progress *p, void *arg)
+{
+	struct prog_ctx *pc = arg;
+
+	pc->n++;
+	snprintf(pc->last_type, sizeof(pc->last_type), "%s", p->type);
+	pc->last_time = p->time;
+	return 0;
+}
+
+sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	struct reg_device d;
+	struct prog_ctx pc;
+	json_t *obj = NULL;
+	char t[32];
+
+	memset(&d, 0, sizeof(d));
+	memset(&pc, 0, sizeof(pc));
+	if ((rc = reg_device_get(c->reg, c->pos[0], &d, e)) != SZTP_OK) {
+		if (rc == SZTP_E_NOT_FOUND)
+			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
+		goto out;
+	}
+	if ((rc = reg_progress_list(c->reg, d.serial, 0, prog_cb, &pc, e)) != SZTP_OK)
+		goto out;
+	if (c->json) {
+		if (!(obj = device_json(&d))) {
+			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+			goto out;
+		}
+		json_object_set_new(obj, "progress-reports", json_integer((json_int_t)pc.n));
+		if (pc.n)
+			json_object_set_new(obj, "last-progress", json_string(pc.last_type));
+		if (d.voucher.len &&
+		    (rc = ctl_voucher_summary(c, &d.voucher, obj, e)) != SZTP_OK)
+			goto out;
+		rc = print_json(obj, e);
+		goto out;
+	}
+	printf("serial:     %s\n", d.serial);
+	printf("profile:    %s\n", d.profile[0] ? d.profile : "(none)");
+	printf("password:   %s\n", d.password_hash ? "set" : "not set");
+	printf("state:      %s\n", d.state);
+	printf("created:    %s\n", ctl_time(d.created, t));
+	printf("first seen: %s\n", d.first_seen ? ctl_time(d.first_seen, t) : "never");
+	printf("last seen:  %s\n", d.last_seen ? ctl_time(d.last_seen, t) : "never");
+	if (pc.n)
+		printf("progress:   %zu report(s), last %s at %s\n", pc.n, pc.last_type,
+		       ctl_time(pc.last_time, t));
+	else
+		printf("progress:   no reports\n");
+	if (!d.voucher.len) {
+		printf("voucher:    none\n");
+	} else {
+		printf("voucher:\n");
+		if (ctl_voucher_summary(c, &d.voucher, NULL, e) != SZTP_OK)
+			printf("  unreadable: %s\n", e ? e->msg : "");
+	}
+out:
+	json_decref(obj);
+	reg_device_clear(&d);
+	return rc;
+}
+
+/* ---- import ------------------------------------------------------------- */
+
+/* Split line in place into exactly 4 comma-separated fields. */
+static int csv_fields(char *line, char *f[4])
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (n < 4)
+			f[n] = p;
+		n++;
+		if (!comma)
+			break;
+		*comma = '\0';
+		p = comma + 1;
+	}
+	return n;
+}
+
+/* One data row; errors are prefixed with the line number by the caller. */
+static sztp_rc import_row(struct ctl *c, char *line, const char *dir, struct sztp_err *e)
+{
+	sztp_rc rc;
+	char *f[4], hash[PASSWD_HASH_MAX], vpath[4096];
+	int n = csv_fields(line, f);
+
+	if (n != 4)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "expected 4 fields (" CSV_HEADER "), found %d", n);
+	if (strchr(f[0], '"') || strchr(f[1], '"') || strchr(f[2], '"') || strchr(f[3], '"'))
+		return sztp_err_set(e, SZTP_E_MALFORMED, "quoted fields are not supported");
+	if (*f[2] && (rc = passwd_hash(f[2], hash, e)) != SZTP_OK)
+		return rc;
+	if (*f[3]) {
+		int w = f[3][0] == '/' ? snprintf(vpath, sizeof(vpath), "%s", f[3])
+				       : snprintf(vpath, sizeof(vpath), "%s/%s", dir, f[3]);
+		if (w < 0 || (size_t)w >= sizeof(vpath))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE, "voucher path too long");
+	}
+	rc = enrol(c, f[0], *f[1] ? f[1] : NULL, *f[2] ? hash : NULL, *f[3] ? vpath : NULL, e);
+	gnutls_memset(f[2], 0, strlen(f[2]));
+	return rc;
+}
+
+static sztp_rc import_lines(struct ctl *c, const char *path, char *text, const char *dir,
+			    size_t *count, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+	char *line = text, *next;
+	size_t lineno = 0;
+
+	if (strncmp(line, "\xef\xbb\xbf", 3) == 0) /* UTF-8 BOM */
+		line += 3;
+	for (; line && *line; line = next) {
+		size_t len;
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		len = strlen(line);
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (lineno == 1) {
+			if (strcmp(line, CSV_HEADER) != 0)
+				return sztp_err_set(e, SZTP_E_MALFORMED,
+						    "%s line 1: header must be '" CSV_HEADER "'",
+						    path);
+			continue;
+		}
+		if (len == 0)
+			continue;
+		if ((rc = import_row(c, line, dir, e)) != SZTP_OK) {
+			char msg[SZTP_ERR_MSG_MAX];
+			snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+			return sztp_err_set(e, rc, "%s line %zu: %s; nothing imported", path,
+					    lineno, msg);
+		}
+		(*count)++;
+	}
+	if (lineno == 0)
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "%s is empty (no header line)", path);
+	return rc;
+}
+
+sztp_rc cmd_device_import(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	sztp_bytes b = {NULL, 0};
+	char *dcopy = NULL;
+	size_t count = 0;
+	struct timespec t0, t1;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = file_read(c->pos[0], CSV_MAX, &b, e)) != SZTP_OK)
+		goto out;
+	if (memchr(b.data, '\0', b.len)) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "%s contains a NUL byte", c->pos[0]);
+		goto out;
+	}
+	if (!(dcopy = strdup(c->pos[0]))) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = import_lines(c, c->pos[0], (char *)b.data, dirname(dcopy), &count, e)) !=
+	    SZTP_OK)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ctl_done(c, "imported %zu device(s) from %s in %.2f s (%.0f devices/s)", count,
+		 c->pos[0], secs, secs > 0 ? (double)count / secs : 0.0);
+out:
+	free(dcopy);
+	sztp_bytes_wipe(&b);
+	return rc;
+}

@@ -1,0 +1,252 @@
+/*
+ * ctl_owner.c - sztpctl's `owner` commands: the owner identity whose
+ * certificate chain and private key sign conveyed information (RFC 8572
+ * s3.2 owner certificate, s5.4).  Before it is stored: the key file's
+ * permissions are safe and the key belongs to the first certificate, the
+ * chain validates from the leaf to its last certificate, the leaf may sign
+ * (keyUsage digitalSignature when the extension is present), and enrolled
+ * vouchers' pinned-domain-cert anchors the chain (warning, or refusal with
+ * --strict).  Only the key's absolute path is stored; sztpd reads the key.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/x509.h>
+
+#include "ctl.h"
+#include "voucher.h"
+
+/* keyUsage of the leaf.  pki.h has no accessor for it; this is the one
+ * place sztpctl touches a GnuTLS certificate object directly (a candidate
+ * for a pki_cert_key_usage() in pki.c). */
+static sztp_rc leaf_can_sign(const sztp_bytes *der, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_MALFORMED;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = {der->data, (unsigned)der->len};
+	unsigned ku = 0, crit = 0;
+	int r;
+
+	if (gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+		sztp_err_set(e, rc, "owner certificate does not parse");
+		goto out;
+	}
+	r = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || (r >= 0 && (ku & GNUTLS_KEY_DIGITAL_SIGNATURE)))
+		rc = SZTP_OK;
+	else
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "owner certificate's keyUsage lacks digitalSignature: it "
+				  "cannot sign conveyed information");
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+static sztp_rc chain_validates(const sztp_bytes *chain, size_t n, struct sztp_err *e)
+{
+	sztp_rc rc;
+	struct pki_trust *t = NULL;
+	struct sztp_err ve = {SZTP_OK, ""};
+
+	if ((rc = pki_trust_from_der(&chain[n - 1], 1, &t, e)) != SZTP_OK)
+		return rc;
+	if ((rc = pki_trust_verify(t, chain, n, NULL, 0, &ve)) != SZTP_OK)
+		sztp_err_set(e, rc, "owner chain does not validate from the leaf to its last "
+				    "certificate: %s", ve.msg);
+	pki_trust_free(t);
+	return rc;
+}
+
+/* Vouchers of devices served by owner `name` that do not pin this chain. */
+struct vch {
+	char serial[PKI_SERIAL_MAX];
+	char profile[REG_NAME_MAX];
+	sztp_bytes voucher;
+};
+struct vch_list {
+	struct vch *v;
+	size_t n, cap;
+	int oom;
+};
+
+static int vch_cb(const struct reg_device *d, void *arg)
+{
+	struct vch_list *l = arg;
+	struct vch *nv;
+
+	if (!d->voucher.len)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		if (!(nv = realloc(l->v, cap * sizeof(*nv)))) {
+			l->oom = 1;
+			return 1;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	nv = &l->v[l->n];
+	memset(nv, 0, sizeof(*nv));
+	snprintf(nv->serial, sizeof(nv->serial), "%s", d->serial);
+	snprintf(nv->profile, sizeof(nv->profile), "%s", d->profile);
+	if (sztp_bytes_dup(&nv->voucher, d->voucher.data, d->voucher.len) != SZTP_OK) {
+		l->oom = 1;
+		return 1;
+	}
+	l->n++;
+	return 0;
+}
+
+static sztp_rc check_vouchers(struct ctl *c, const char *name, const sztp_bytes *chain,
+			      size_t n, struct sztp_err *e)
+{
+	sztp_rc rc;
+	struct vch_list l = {NULL, 0, 0, 0};
+	size_t i, bad = 0;
+	char first[PKI_SERIAL_MAX] = "", owner[REG_NAME_MAX];
+
+	if ((rc = reg_device_list(c->reg, vch_cb, &l, e)) != SZTP_OK)
+		goto out;
+	if (l.oom) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory reading vouchers");
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		struct voucher v;
+		memset(&v, 0, sizeof(v));
+		if (ctl_profile_owner(c, l.v[i].profile, owner, NULL) != SZTP_OK ||
+		    strcmp(owner, name) != 0)
+			continue;
+		if (voucher_parse(l.v[i].voucher.data, l.v[i].voucher.len, NULL, NULL, &v,
+				  NULL) != SZTP_OK ||
+		    ctl_pinned_anchors(&v.pinned_domain_cert, chain, n, NULL) != SZTP_OK) {
+			if (!bad++)
+				snprintf(first, sizeof(first), "%s", l.v[i].serial);
+		}
+		voucher_clear(&v);
+	}
+	if (bad && opt_has(c, "strict"))
+		rc = sztp_err_set(e, SZTP_E_MISMATCH,
+				  "%zu enrolled voucher(s) (first: %s) pin a certificate that "
+				  "does not anchor this chain; not changed (--strict)",
+				  bad, first);
+	else if (bad)
+		ctl_warn("%zu enrolled voucher(s) (first: %s) pin a certificate that does not "
+			 "anchor this chain: those devices will reject the owner certificate",
+			 bad, first);
+out:
+	for (i = 0; i < l.n; i++)
+		sztp_bytes_free(&l.v[i].voucher);
+	free(l.v);
+	return rc;
+}
+
+sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	const char *chain_path = opt_get(c, "chain"), *key = opt_get(c, "key");
+	const char *name = opt_get(c, "name");
+	char abskey[PATH_MAX];
+	struct reg_owner o;
+	sztp_bytes *chain = NULL;
+	size_t n = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (!name)
+		name = "default";
+	if (!chain_path || !key)
+		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
+				    "owner set needs --chain CHAIN.pem and --key KEY.pem");
+	if ((rc = ctl_check_name("owner", name, e)) != SZTP_OK)
+		return rc;
+	if (!realpath(key, abskey))
+		return sztp_err_set(e, SZTP_E_IO, "cannot resolve key file %s: %m", key);
+	if ((rc = pki_key_file_check(abskey, e)) != SZTP_OK ||
+	    (rc = pki_pem_certs_read(chain_path, &chain, &n, e)) != SZTP_OK)
+		goto out;
+	if (n == 0) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "%s holds no certificate", chain_path);
+		goto out;
+	}
+	if ((rc = pki_key_matches_cert(abskey, &chain[0], e)) != SZTP_OK) {
+		if (rc == SZTP_E_MISMATCH)
+			sztp_err_set(e, rc, "key %s does not belong to the first certificate "
+					    "of %s", key, chain_path);
+		goto out;
+	}
+	if ((rc = chain_validates(chain, n, e)) != SZTP_OK ||
+	    (rc = leaf_can_sign(&chain[0], e)) != SZTP_OK ||
+	    (rc = check_vouchers(c, name, chain, n, e)) != SZTP_OK)
+		goto out;
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	o.chain = chain;
+	o.n_chain = n;
+	o.key_path = abskey;
+	if ((rc = reg_owner_put(c->reg, &o, e)) != SZTP_OK)
+		goto out;
+	ctl_done(c, "owner identity '%s' set: %zu certificate(s), key %s", name, n, abskey);
+out:
+	pki_certs_free(chain, n);
+	return rc;
+}
+
+sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	const char *name = opt_get(c, "name");
+	struct reg_owner o;
+	json_t *obj = NULL, *certs = NULL;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	if (!name)
+		name = "default";
+	if ((rc = reg_owner_get(c->reg, name, &o, e)) != SZTP_OK) {
+		if (rc == SZTP_E_NOT_FOUND)
+			sztp_err_set(e, rc, "owner identity '%s' is not set (use 'sztpctl owner "
+					    "set')", name);
+		goto out;
+	}
+	obj = json_pack("{s:s, s:s}", "name", o.name, "key", o.key_path ? o.key_path : "");
+	certs = json_array();
+	if (!obj || !certs) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < o.n_chain; i++) {
+		char subj[256] = "?", t1[32] = "", t2[32] = "";
+		time_t nb = 0, na = 0;
+		pki_cert_subject(&o.chain[i], subj, sizeof(subj), NULL);
+		if (pki_cert_validity(&o.chain[i], &nb, &na, NULL) == SZTP_OK) {
+			ctl_time(nb, t1);
+			ctl_time(na, t2);
+		}
+		json_array_append_new(certs, json_pack("{s:s, s:s, s:s}", "subject", subj,
+						       "not-before", t1, "not-after", t2));
+	}
+	json_object_set(obj, "chain", certs);
+	if (c->json) {
+		char *s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		goto out;
+	}
+	printf("owner: %s\nkey:   %s\nchain:\n", o.name, o.key_path ? o.key_path : "");
+	for (i = 0; i < json_array_size(certs); i++) {
+		json_t *x = json_array_get(certs, i);
+		printf("  [%zu] %s\n      valid %s .. %s\n", i,
+		       json_string_value(json_object_get(x, "subject")),
+		       json_string_value(json_object_get(x, "not-before")),
+		       json_string_value(json_object_get(x, "not-after")));
+	}
+out:
+	json_decref(certs);
+	json_decref(obj);
+	reg_owner_clear(&o);
+	return rc;
+}

@@ -1,0 +1,556 @@
+/*
+ * sztpctl.c - the operators' admin CLI of the SZTP bootstrap server
+ * (RFC 8572): enrols devices with their ownership vouchers (s3.3, s5.3),
+ * sets the owner identity that signs conveyed information (s3.2, s5.4),
+ * builds onboarding and redirect profiles (s2.2, s6.3) and shows progress
+ * reports (s7.3) and the bootstrapping log.  Commands are one table, like
+ * OpenSMTPD's smtpctl; the table also drives option parsing and `help`.
+ * Every command that changes state runs in exactly one registry
+ * transaction, so a failed command leaves the database as it was.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+#include "pki.h"
+#include "registry.h"
+#include "util.h"
+#include "yang.h"
+
+#ifndef SZTP_VERSION
+#define SZTP_VERSION "0.1.0"
+#endif
+#ifndef SZTP_YANG_DIR
+#define SZTP_YANG_DIR "/usr/local/share/sztp/yang"
+#endif
+#define DEFAULT_CONF "/etc/sztp/sztpd.conf"
+
+enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2 };
+
+struct cmd {
+	const char *name;  /* command words */
+	int min, max;      /* positional arguments */
+	const char *opts;  /* accepted options; "x=" takes a value */
+	int mode;          /* CMD_NODB, CMD_READ, CMD_WRITE */
+	ctl_handler fn;
+	const char *usage; /* arguments after the name */
+	const char *help;
+};
+
+static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e);
+static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e);
+
+#define PW_OPTS "password= password-file= "
+static const struct cmd cmds[] = {
+	{"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca=", CMD_WRITE,
+	 cmd_device_add,
+	 "SERIAL [--profile P] [--password PW | --password-file F] [--voucher F.vcj]",
+	 "enrol a device"},
+	{"device list", 0, 0, "profile=", CMD_READ, cmd_device_list, "[--profile P]",
+	 "list enrolled devices"},
+	{"device show", 1, 1, "", CMD_READ, cmd_device_show, "SERIAL",
+	 "show a device, its voucher and progress"},
+	{"device remove", 1, 1, "", CMD_WRITE, cmd_device_remove, "SERIAL",
+	 "remove a device (and its progress reports)"},
+	{"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password", CMD_WRITE,
+	 cmd_device_set,
+	 "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | --no-password]",
+	 "change a device's profile or password"},
+	{"device import", 1, 1, "masa-ca=", CMD_WRITE, cmd_device_import, "FILE.csv",
+	 "enrol devices from CSV (serial,profile,password,voucher); all or nothing"},
+	{"voucher attach", 2, 2, "masa-ca=", CMD_WRITE, cmd_voucher_attach,
+	 "SERIAL FILE.vcj --masa-ca ROOT.pem", "check and store a device's ownership voucher"},
+	{"voucher show", 1, 1, "masa-ca=", CMD_READ, cmd_voucher_show,
+	 "SERIAL [--masa-ca ROOT.pem]", "show a device's voucher"},
+	{"owner set", 0, 0, "chain= key= name= strict", CMD_WRITE, cmd_owner_set,
+	 "--chain CHAIN.pem --key KEY.pem [--name default] [--strict]",
+	 "set the owner identity that signs conveyed information"},
+	{"owner show", 0, 0, "name=", CMD_READ, cmd_owner_show, "[--name default]",
+	 "show the owner identity"},
+	{"profile onboarding", 1, 1,
+	 "image-name= image-version= image-file= image-uri= config= config-handling= "
+	 "pre-script= post-script= sign= reporting= owner=",
+	 CMD_WRITE, cmd_profile_onboarding,
+	 "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
+	 "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
+	 "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME]",
+	 "create or replace an onboarding profile"},
+	{"profile redirect", 1, 1, "server= sign= reporting= owner=", CMD_WRITE,
+	 cmd_profile_redirect,
+	 "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
+	 "[--owner NAME]",
+	 "create or replace a redirect profile"},
+	{"profile list", 0, 0, "", CMD_READ, cmd_profile_list, "", "list profiles"},
+	{"profile show", 1, 1, "", CMD_READ, cmd_profile_show, "NAME",
+	 "show a profile's conveyed information"},
+	{"profile remove", 1, 1, "", CMD_WRITE, cmd_profile_remove, "NAME",
+	 "remove a profile no device uses"},
+	{"progress", 0, 1, "limit=", CMD_READ, cmd_progress, "[SERIAL] [--limit N]",
+	 "show progress reports"},
+	{"log", 0, 1, "limit=", CMD_READ, cmd_log, "[SERIAL] [--limit N]",
+	 "show the bootstrapping log"},
+	{"version", 0, 0, "", CMD_NODB, cmd_version, "", "print the version"},
+	{"help", 0, 0, "", CMD_NODB, cmd_help, "", "print this table"},
+};
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage_line(FILE *f, const struct cmd *k)
+{
+	fprintf(f, "  %s%s%s\n", k->name, *k->usage ? " " : "", k->usage);
+}
+
+static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e)
+{
+	size_t i;
+
+	printf("usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
+	       "database: -d FILE, else $SZTP_DB, else `database` in the sztpd config\n"
+	       "voucher anchor: --masa-ca FILE or $SZTP_MASA_CA\n\ncommands:\n");
+	for (i = 0; i < N_CMDS; i++) {
+		usage_line(stdout, &cmds[i]);
+		printf("      %s\n", cmds[i].help);
+	}
+	return SZTP_OK;
+}
+
+static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e)
+{
+	printf("sztpctl %s\n", SZTP_VERSION);
+	return SZTP_OK;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+const char *opt_get(const struct ctl *c, const char *name)
+{
+	int i;
+
+	for (i = c->nopts - 1; i >= 0; i--)
+		if (strcmp(c->opts[i].name, name) == 0)
+			return c->opts[i].value;
+	return NULL;
+}
+
+int opt_has(const struct ctl *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+size_t opt_all(const struct ctl *c, const char *name, const char **out, size_t max)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < c->nopts && n < max; i++)
+		if (strcmp(c->opts[i].name, name) == 0)
+			out[n++] = c->opts[i].value;
+	return n;
+}
+
+sztp_rc opt_int(const struct ctl *c, const char *name, long min, long max, long *v,
+		struct sztp_err *e)
+{
+	const char *s = opt_get(c, name);
+	char *end;
+	long x;
+
+	if (!s)
+		return SZTP_OK;
+	errno = 0;
+	x = strtol(s, &end, 10);
+	if (errno || end == s || *end || x < min || x > max)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "--%s wants a number from %ld to %ld, not '%s'", name, min,
+				    max, s);
+	*v = x;
+	return SZTP_OK;
+}
+
+/* Does the table's option list accept --name, and with a value? */
+static int opt_lookup(const char *spec, const char *name, size_t nlen, int *has_value)
+{
+	const char *p = spec;
+
+	while (*p) {
+		size_t l = strcspn(p, " ");
+		size_t base = (l && p[l - 1] == '=') ? l - 1 : l;
+		if (base == nlen && strncmp(p, name, nlen) == 0) {
+			*has_value = base != l;
+			return 1;
+		}
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+static sztp_rc parse_args(struct ctl *c, const struct cmd *k, int argc, char **argv,
+			  struct sztp_err *e)
+{
+	int i, has_value, only_pos = 0;
+
+	for (i = 0; i < argc; i++) {
+		char *a = argv[i];
+		if (only_pos || strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			if (!only_pos && strcmp(a, "--") == 0) {
+				only_pos = 1;
+				continue;
+			}
+			if (c->npos >= CTL_MAX_POS || c->npos >= k->max)
+				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						    "too many arguments for '%s' (usage: %s %s)",
+						    k->name, k->name, k->usage);
+			c->pos[c->npos++] = a;
+			continue;
+		}
+		char *name = a + 2, *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		if (nlen == 4 && strncmp(name, "json", 4) == 0 && !eq) {
+			c->json = 1;
+			continue;
+		}
+		if (!opt_lookup(k->opts, name, nlen, &has_value))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "unknown option --%.*s for '%s' (usage: %s %s)",
+					    (int)nlen, name, k->name, k->name, k->usage);
+		if (c->nopts >= CTL_MAX_OPTS)
+			return sztp_err_set(e, SZTP_E_TOO_BIG, "more than %d options",
+					    CTL_MAX_OPTS);
+		if (eq)
+			*eq = '\0';
+		c->opts[c->nopts].name = name;
+		c->opts[c->nopts].value = NULL;
+		if (has_value) {
+			if (eq)
+				c->opts[c->nopts].value = eq + 1;
+			else if (i + 1 < argc)
+				c->opts[c->nopts].value = argv[++i];
+			else
+				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						    "option --%s needs a value", name);
+		} else if (eq) {
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "option --%s takes no value", name);
+		}
+		c->nopts++;
+	}
+	if (c->npos < k->min)
+		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
+				    "missing argument for '%s' (usage: %s %s)", k->name,
+				    k->name, k->usage);
+	return SZTP_OK;
+}
+
+/* The longest table entry whose words start argv; *used = words taken. */
+static const struct cmd *cmd_find(int argc, char **argv, int *used)
+{
+	const struct cmd *best = NULL;
+	int best_n = 0;
+	size_t i;
+
+	for (i = 0; i < N_CMDS; i++) {
+		char buf[64], *save = NULL, *w;
+		int n = 0, ok = 1;
+		snprintf(buf, sizeof(buf), "%s", cmds[i].name);
+		for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save), n++)
+			if (n >= argc || strcmp(w, argv[n]) != 0) {
+				ok = 0;
+				break;
+			}
+		if (ok && n > best_n) {
+			best = &cmds[i];
+			best_n = n;
+		}
+	}
+	*used = best_n;
+	return best;
+}
+
+/* ---- shared helpers ----------------------------------------------------- */
+
+void ctl_done(struct ctl *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->done, sizeof(c->done), fmt, ap);
+	va_end(ap);
+}
+
+void ctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sztpctl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *ctl_time(int64_t t, char buf[32])
+{
+	if (t == 0)
+		return "-";
+	time_rfc3339((time_t)t, buf);
+	return buf;
+}
+
+sztp_rc ctl_check_serial(const char *s, struct sztp_err *e)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= PKI_SERIAL_MAX)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "serial number must be 1 to %d characters", PKI_SERIAL_MAX - 1);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch <= ' ' || ch == 0x7f || ch == ',' || ch == '"')
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "serial number '%s' has a space, comma, quote or "
+					    "control character", s);
+	}
+	return SZTP_OK;
+}
+
+sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= REG_NAME_MAX)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "%s name must be 1 to %d characters",
+				    what, REG_NAME_MAX - 1);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "%s name '%s': use letters, digits, '-', '_' and '.'",
+					    what, s);
+	}
+	return SZTP_OK;
+}
+
+sztp_rc ctl_read_password(const char *path, char *out, size_t outlen, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	sztp_bytes b = {NULL, 0};
+	size_t n;
+
+	if (file_read(path, 4096, &b, e) != SZTP_OK) {
+		rc = e ? e->rc : SZTP_E_IO;
+		goto out;
+	}
+	n = strcspn((const char *)b.data, "\r\n");
+	if (n == 0) {
+		sztp_err_set(e, rc, "password file %s is empty", path);
+		goto out;
+	}
+	if (n >= outlen || memchr(b.data, '\0', n)) {
+		sztp_err_set(e, rc, "password in %s is too long or binary", path);
+		goto out;
+	}
+	memcpy(out, b.data, n);
+	out[n] = '\0';
+	rc = SZTP_OK;
+out:
+	sztp_bytes_wipe(&b);
+	return rc;
+}
+
+static const char *yang_dir(const struct ctl *c)
+{
+	struct stat st;
+	const char *env = getenv("SZTP_YANG_DIR");
+
+	if (c->yang_dir)
+		return c->yang_dir;
+	if (env && *env)
+		return env;
+	if (stat(SZTP_YANG_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		return SZTP_YANG_DIR;
+	return "yang";
+}
+
+sztp_rc ctl_yang(struct ctl *c, struct sztp_yang **y, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+
+	if (!c->y)
+		rc = yang_open(yang_dir(c), &c->y, e);
+	*y = c->y;
+	return rc;
+}
+
+sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t,
+		 struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+	const char *path = opt_get(c, "masa-ca");
+
+	*t = NULL;
+	if (!path)
+		path = getenv("SZTP_MASA_CA");
+	if (!path || !*path) {
+		if (required)
+			return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
+					    "no voucher trust anchor: use --masa-ca ROOT.pem "
+					    "or set SZTP_MASA_CA");
+		return SZTP_OK;
+	}
+	if (!c->masa) {
+		snprintf(c->masa_path, sizeof(c->masa_path), "%s", path);
+		if ((rc = pki_trust_load(path, &c->masa, e)) != SZTP_OK)
+			return rc;
+	}
+	*t = c->masa;
+	return rc;
+}
+
+/* ---- database selection -------------------------------------------------- */
+
+/* The `database` key of the sztpd config ("key value" or "key = value",
+ * '#' comments); only this key is read here. */
+static char *conf_database(const char *path)
+{
+	char line[1024], *val = NULL;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	while (!val && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t"), *end;
+		if (strncmp(p, "database", 8) != 0 || !strchr(" \t=", p[8]))
+			continue;
+		p += 8;
+		p += strspn(p, " \t=");
+		if ((end = strchr(p, '#')) != NULL)
+			*end = '\0';
+		end = p + strlen(p);
+		while (end > p && strchr(" \t\r\n\"", end[-1]))
+			*--end = '\0';
+		if (*p == '"')
+			p++;
+		if (*p)
+			val = strdup(p);
+	}
+	fclose(f);
+	return val;
+}
+
+static sztp_rc open_db(struct ctl *c, char **owned, struct sztp_err *e)
+{
+	const char *path = c->db_path;
+
+	if (!path)
+		path = getenv("SZTP_DB");
+	if (!path || !*path) {
+		*owned = conf_database(c->conf_path ? c->conf_path : DEFAULT_CONF);
+		path = *owned;
+	}
+	if (!path || !*path)
+		return sztp_err_set(e, SZTP_E_NOT_FOUND,
+				    "no database: use -d FILE (or set SZTP_DB)");
+	return reg_open(path, &c->reg, e);
+}
+
+static int run(struct ctl *c, const struct cmd *k, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_INTERNAL;
+	char *conf_db = NULL;
+
+	if (k->mode != CMD_NODB && (rc = open_db(c, &conf_db, e)) != SZTP_OK)
+		goto out;
+	if (k->mode == CMD_WRITE) {
+		if ((rc = reg_begin(c->reg, e)) != SZTP_OK)
+			goto out;
+		if ((rc = k->fn(c, e)) == SZTP_OK)
+			rc = reg_commit(c->reg, e);
+		if (rc != SZTP_OK)
+			reg_rollback(c->reg);
+	} else {
+		rc = k->fn(c, e);
+	}
+	if (rc == SZTP_OK && c->done[0])
+		printf("%s\n", c->done);
+out:
+	free(conf_db);
+	return rc == SZTP_OK ? 0 : 1;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
+			"       sztpctl help\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctl c; /* large; zeroed */
+	struct sztp_err e = {SZTP_OK, ""};
+	const struct cmd *k;
+	int i = 1, used, status;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		if (strcmp(a, "--json") == 0) {
+			c.json = 1;
+			continue;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return cmd_help(&c, &e) == SZTP_OK ? 0 : 1;
+		if (strcmp(a, "-d") == 0)
+			dst = &c.db_path;
+		else if (strcmp(a, "-c") == 0)
+			dst = &c.conf_path;
+		else if (strcmp(a, "--yang-dir") == 0)
+			dst = &c.yang_dir;
+		if (!dst) {
+			fprintf(stderr, "sztpctl: error: unknown option %s\n", a);
+			return usage();
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "sztpctl: error: option %s needs a value\n", a);
+			return usage();
+		}
+		*dst = argv[++i];
+	}
+	if (i >= argc)
+		return usage();
+	if (!(k = cmd_find(argc - i, argv + i, &used))) {
+		fprintf(stderr, "sztpctl: error: unknown command '%s%s%s'; try 'sztpctl help'\n",
+			argv[i], i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+		return 2;
+	}
+	c.cmd = k->name;
+	if (parse_args(&c, k, argc - i - used, argv + i + used, &e) != SZTP_OK) {
+		fprintf(stderr, "sztpctl: error: %s\n", e.msg);
+		return 2;
+	}
+	status = run(&c, k, &e);
+	if (status)
+		fprintf(stderr, "sztpctl: error: %s\n", e.msg[0] ? e.msg : "command failed");
+	if (fflush(stdout) != 0 && status == 0) {
+		fprintf(stderr, "sztpctl: error: writing output: %s\n", strerror(errno));
+		status = 1;
+	}
+	if (c.masa)
+		pki_trust_free(c.masa);
+	if (c.y)
+		yang_close(c.y);
+	if (c.reg)
+		reg_close(c.reg);
+	return status;
+}
