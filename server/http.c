@@ -215,7 +215,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (x->r.status) {
 		log_info("audit serial=%s peer=%s method=%s endpoint=%s result=%s status=%d "
 			 "duration_us=%lld%s%s",
-			 log_kv_quote(x->r.serial, q1, sizeof(q1)), x->r.peer, x->r.method,
+			 x->r.serial[0] ? log_kv_quote(x->r.serial, q1, sizeof(q1)) : "-", x->r.peer, x->r.method,
 			 x->r.endpoint ? x->r.endpoint : "-", x->r.result ? x->r.result : "-",
 			 x->r.status, (long long)dur, x->r.err.msg[0] ? " reason=" : "",
 			 x->r.err.msg[0] ? log_kv_quote(x->r.err.msg, q2, sizeof(q2)) : "");
