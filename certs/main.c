@@ -264,6 +264,12 @@ static int check_opts(const struct command *c, struct cmd_opts *o)
 				 o->assertion);
 	if (!o->signer_key != !o->signer_cert)
 		return usage_err(n, "--signer-key and --signer-cert go together");
+	if (o->nonce) {
+		sztp_bytes nb = {NULL, 0};
+		if (b64_decode(o->nonce, strlen(o->nonce), &nb, NULL) != SZTP_OK)
+			return usage_err(n, "--nonce \"%s\" is not strict base64", o->nonce);
+		sztp_bytes_free(&nb);
+	}
 	if (o->model && !*o->model)
 		return usage_err(n, "--model needs a non-empty value");
 	if (o->server_san) {
@@ -277,11 +283,11 @@ static int check_opts(const struct command *c, struct cmd_opts *o)
 /* Parse argv for command c into o; 0 on success, else an exit code. */
 static int parse_opts(const struct command *c, int argc, char **argv, struct cmd_opts *o)
 {
-	int id, rc;
+	int id, rc, li = 0;
 
 	opterr = 0;
 	optind = 1;
-	while ((id = getopt_long(argc, argv, ":h", c->opts, NULL)) != -1) {
+	while ((id = getopt_long(argc, argv, ":h", c->opts, &li)) != -1) {
 		if (id == O_HELP) {
 			printf("usage: sztp-pki %s\n", c->usage);
 			return -1;
@@ -290,6 +296,9 @@ static int parse_opts(const struct command *c, int argc, char **argv, struct cmd
 			return usage_err(c->name, "option %s needs a value", argv[optind - 1]);
 		if (id == '?')
 			return usage_err(c->name, "unknown option %s", argv[optind - 1]);
+		if (optarg && optarg[0] == '-' && optarg[1] == '-')
+			return usage_err(c->name, "option --%s needs a value, not \"%s\"",
+					 c->opts[li].name, optarg);
 		if ((rc = apply_opt(c->name, id, optarg, o)) != 0)
 			return rc;
 	}
