@@ -238,7 +238,8 @@ static sztp_rc ly_code(const struct ly_err_item *ei)
 			return SZTP_E_UNKNOWN_ELEMENT;
 		return SZTP_E_INVALID_VALUE;
 	case LYVE_DATA:
-		if (ei->msg && (!strncmp(ei->msg, "Mandatory ", 10) || !strncmp(ei->msg, "Too few ", 8)))
+		if (ei->msg && (!strncmp(ei->msg, "Mandatory ", 10) || !strncmp(ei->msg, "Too few ", 8) ||
+				strstr(ei->msg, "missing its key")))
 			return SZTP_E_MISSING_ELEMENT;
 		return SZTP_E_INVALID_VALUE; /* type, length, pattern, when, must */
 	default:
@@ -246,16 +247,31 @@ static sztp_rc ly_code(const struct ly_err_item *ei)
 	}
 }
 
-/* Report this thread's last libyang error on c: "<what>: <msg> (<path>)". */
+/* The node path out of libyang's 'Data location "/a:b/c", line number 1.'
+ * (or 'Schema location ...'); "" when there is none. */
+static void ly_path(const char *raw, char *buf, size_t size)
+{
+	const char *q = raw ? strchr(raw, '"') : NULL;
+	const char *q2 = q ? strchr(q + 1, '"') : NULL;
+
+	buf[0] = '\0';
+	if (q2 && q2 - q - 1 < (ptrdiff_t)size)
+		snprintf(buf, size, "%.*s", (int)(q2 - q - 1), q + 1);
+}
+
+/* Report this thread's last libyang error on c as "<what>: <path>: <msg>"
+ * (the path first, so a long message cannot push it out of e->msg). */
 static sztp_rc ly_fail(struct yctx *c, const char *what, struct sztp_err *e)
 {
 	const struct ly_err_item *ei = ly_err_last(c->ctx);
 	sztp_rc rc = ly_code(ei);
+	char path[SZTP_ERR_MSG_MAX];
 
 	if (!ei)
 		return sztp_err_set(e, rc, "%s: libyang failed without a message", what);
-	if (ei->path)
-		return sztp_err_set(e, rc, "%s: %s (%s)", what, ei->msg ? ei->msg : "?", ei->path);
+	ly_path(ei->path, path, sizeof(path));
+	if (path[0])
+		return sztp_err_set(e, rc, "%s: %s: %s", what, path, ei->msg ? ei->msg : "?");
 	return sztp_err_set(e, rc, "%s: %s", what, ei->msg ? ei->msg : "?");
 }
 

@@ -1,0 +1,529 @@
+/*
+ * test_yang.c - lib/yang.c: RESTCONF RPC input (JSON and XML), conveyed
+ * information (including the libyang 2.1 choice loop, under alarm()),
+ * conversion to XML, vouchers, and concurrent use with a throughput
+ * figure for one and two threads.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "yang.h"
+
+#define BS "ietf-sztp-bootstrap-server:"
+#define CI "ietf-sztp-conveyed-info:"
+#define IN(x) "{\"" BS "input\":{" x "}}"
+
+#define N15 "QUFBQUFBQUFBQUFBQUFB"
+#define N16 "QUFBQUFBQUFBQUFBQUFBQQ=="
+#define N32 "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
+#define N33 "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
+
+static struct sztp_yang *Y;
+
+static int rpc(enum yang_rpc r, enum yang_enc enc, const char *body, json_t **out, struct sztp_err *e)
+{
+	json_t *tmp = NULL;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = yang_rpc_input(Y, r, enc, body, body ? strlen(body) : 0, out ? out : &tmp, e);
+	json_decref(tmp);
+	return rc;
+}
+
+static int gbd(const char *body, struct sztp_err *e)
+{
+	return rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, body, NULL, e);
+}
+
+static int rp(const char *body, struct sztp_err *e)
+{
+	return rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, body, NULL, e);
+}
+
+static int has(const struct sztp_err *e, const char *s)
+{
+	if (strstr(e->msg, s))
+		return 1;
+	fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", e->msg, s);
+	return 0;
+}
+
+static void test_open(void)
+{
+	struct sztp_yang *y = NULL;
+	struct sztp_err e = {0};
+	char tmpl[] = "/tmp/test_yang.XXXXXX";
+
+	CHECK_RC(yang_open("/nonexistent/yang", &y, &e), SZTP_E_IO);
+	CHECK(y == NULL && has(&e, "/nonexistent/yang"));
+	CHECK(mkdtemp(tmpl) != NULL);
+	CHECK_RC(yang_open(tmpl, &y, &e), SZTP_E_IO);
+	CHECK(y == NULL && has(&e, tmpl) && has(&e, "ietf-restconf"));
+	rmdir(tmpl);
+	yang_close(NULL);
+}
+
+static void test_gbd_valid(void)
+{
+	struct sztp_err e;
+	json_t *in = NULL;
+
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, "", &in, &e), SZTP_OK);
+	CHECK(json_is_object(in) && json_object_size(in) == 0);
+	json_decref(in);
+	in = NULL;
+	CHECK_RC(gbd(IN(""), &e), SZTP_OK);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON,
+		     IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\",\"hw-model\":\"model-x\","
+			"\"os-name\":\"VendorOS\",\"os-version\":\"17.3R2.1\""),
+		     &in, &e),
+		 SZTP_OK);
+	CHECK(json_is_array(json_object_get(in, "signed-data-preferred")));
+	CHECK(json_is_null(json_array_get(json_object_get(in, "signed-data-preferred"), 0)));
+	CHECK(!strcmp(json_string_value(json_object_get(in, "nonce")) ?: "", N16));
+	CHECK(!strcmp(json_string_value(json_object_get(in, "hw-model")) ?: "", "model-x"));
+	CHECK(!strcmp(json_string_value(json_object_get(in, "os-name")) ?: "", "VendorOS"));
+	CHECK(!strcmp(json_string_value(json_object_get(in, "os-version")) ?: "", "17.3R2.1"));
+	CHECK(json_object_size(in) == 5);
+	json_decref(in);
+	CHECK_RC(gbd(IN("\"nonce\":\"" N32 "\""), &e), SZTP_OK);
+	/* member names may carry the module prefix (RFC 7951 s4) */
+	in = NULL;
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, IN("\"" BS "hw-model\":\"m\""), &in, &e), SZTP_OK);
+	CHECK(json_object_get(in, "hw-model") != NULL && json_object_size(in) == 1);
+	json_decref(in);
+}
+
+static void test_gbd_invalid(void)
+{
+	struct sztp_err e;
+
+	CHECK_RC(gbd(IN("\"nonce\":\"" N15 "\""), &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "nonce") && has(&e, "length"));
+	CHECK_RC(gbd(IN("\"nonce\":\"" N33 "\""), &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "nonce"));
+	CHECK_RC(gbd(IN("\"nonce\":\"not base64!\""), &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(gbd(IN("\"hw-modell\":\"x\""), &e), SZTP_E_UNKNOWN_ELEMENT);
+	CHECK(has(&e, "hw-modell"));
+	CHECK_RC(gbd(IN("\"ietf-voucher:voucher\":{}"), &e), SZTP_E_UNKNOWN_ELEMENT);
+	CHECK_RC(gbd(IN("\"hw-model\":5"), &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "hw-model"));
+	CHECK_RC(gbd(IN("\"signed-data-preferred\":true"), &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(gbd(IN("\"signed-data-preferred\":\"\""), &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(gbd("{\"hw-model\":\"x\"}", &e), SZTP_E_MALFORMED); /* no input wrapper */
+	CHECK(has(&e, "\"ietf-sztp-bootstrap-server:input\""));
+	CHECK_RC(gbd("{\"input\":{}}", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("{\"" BS "input\":{},\"" BS "input2\":{}}", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("{\"" BS "input\":{},\"x\":1}", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("{\"" BS "input\":[]}", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("{\"" BS "input\":{\"hw-model\":\"x\"}", &e), SZTP_E_MALFORMED); /* truncated */
+	CHECK(has(&e, "not valid JSON"));
+	CHECK_RC(gbd("{\"" BS "input\":{\"hw-model\":\"x\",\"hw-model\":\"y\"}}", &e), SZTP_E_MALFORMED);
+	CHECK(has(&e, "duplicate"));
+	CHECK_RC(gbd("{\"" BS "input\":{},\"" BS "input\":{}}", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("[1,2]", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("\"input\"", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("42", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("null", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd(IN("\"hw-model\":\"a\\u0000b\""), &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("{\"" BS "input\":{}} trailing", &e), SZTP_E_MALFORMED);
+	/* a NUL byte inside the stated length */
+	memset(&e, 0, sizeof(e));
+	{
+		json_t *in = NULL;
+		static const char b[] = "{\"" BS "input\":{}}\0{}";
+
+		CHECK(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, b, sizeof(b) - 1, &in, &e) !=
+		      SZTP_OK);
+		CHECK(in == NULL);
+	}
+	/* deep nesting refused */
+	{
+		char deep[400] = "{\"" BS "input\":{\"hw-model\":";
+		size_t n = strlen(deep);
+		int i;
+
+		for (i = 0; i < 40; i++)
+			deep[n++] = '[';
+		for (i = 0; i < 40; i++)
+			deep[n++] = ']';
+		strcpy(deep + n, "}}");
+		CHECK_RC(gbd(deep, &e), SZTP_E_MALFORMED);
+		CHECK(has(&e, "deeper"));
+	}
+}
+
+#define SSH_KEYS "\"ssh-host-keys\":{\"ssh-host-key\":[{\"algorithm\":\"ssh-ed25519\",\"key-data\":\"AAAA\"}]}"
+#define TA_CERTS "\"trust-anchor-certs\":{\"trust-anchor-cert\":[\"MIIB\"]}"
+
+static void test_report_progress(void)
+{
+	struct sztp_err e;
+	json_t *in = NULL;
+
+	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON,
+		     IN("\"progress-type\":\"bootstrap-complete\",\"message\":\"done\"," SSH_KEYS "," TA_CERTS), &in, &e),
+		 SZTP_OK);
+	CHECK(!strcmp(json_string_value(json_object_get(in, "progress-type")) ?: "", "bootstrap-complete"));
+	CHECK(!strcmp(json_string_value(json_object_get(in, "message")) ?: "", "done"));
+	CHECK(json_is_array(json_object_get(json_object_get(in, "ssh-host-keys"), "ssh-host-key")));
+	CHECK(json_is_array(json_object_get(json_object_get(in, "trust-anchor-certs"), "trust-anchor-cert")));
+	json_decref(in);
+	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-initiated\""), &e), SZTP_OK);
+	CHECK_RC(rp(IN("\"progress-type\":\"config-error\",\"message\":\"bad\""), &e), SZTP_OK);
+	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-done\""), &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "progress-type"));
+	CHECK_RC(rp(IN("\"message\":\"x\""), &e), SZTP_E_MISSING_ELEMENT);
+	CHECK(has(&e, "progress-type"));
+	CHECK_RC(rp(IN(""), &e), SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(rp("", &e), SZTP_E_MISSING_ELEMENT);
+	CHECK(has(&e, "progress-type"));
+	/* `when "../progress-type = 'bootstrap-complete'"` (RFC 8572 s7.3) */
+	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-initiated\"," SSH_KEYS), &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "ssh-host-keys") && has(&e, "When"));
+	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-error\"," TA_CERTS), &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "trust-anchor-certs"));
+	/* mandatory key-data inside a list entry */
+	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-complete\",\"ssh-host-keys\":{\"ssh-host-key\":"
+		       "[{\"algorithm\":\"ssh-rsa\"}]}"),
+		    &e),
+		 SZTP_E_MISSING_ELEMENT);
+	CHECK(has(&e, "key-data"));
+	/* get-bootstrapping-data members are unknown here */
+	CHECK_RC(rp(IN("\"progress-type\":\"informational\",\"nonce\":\"" N16 "\""), &e), SZTP_E_UNKNOWN_ELEMENT);
+}
+
+#define XNS "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
+
+static void test_xml_input(void)
+{
+	struct sztp_err e;
+	json_t *in = NULL;
+
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<?xml version=\"1.0\"?>\n<input xmlns=\"" XNS "\"><signed-data-preferred/>"
+		     "<hw-model>m&amp;x</hw-model><nonce>" N16 "</nonce></input>\n",
+		     &in, &e),
+		 SZTP_OK);
+	CHECK(json_is_array(json_object_get(in, "signed-data-preferred")));
+	CHECK(!strcmp(json_string_value(json_object_get(in, "hw-model")) ?: "", "m&x"));
+	json_decref(in);
+	in = NULL;
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<!-- c --><s:input xmlns:s='" XNS "'><s:os-name>V</s:os-name></s:input >", &in, &e),
+		 SZTP_OK);
+	CHECK(!strcmp(json_string_value(json_object_get(in, "os-name")) ?: "", "V"));
+	json_decref(in);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"/>", NULL, &e), SZTP_OK);
+	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"><progress-type>bootstrap-complete</progress-type>"
+		     "<trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert></trust-anchor-certs></input>",
+		     NULL, &e),
+		 SZTP_OK);
+	/* invalid */
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><nonce>" N15
+							       "</nonce></input>",
+		     NULL, &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><foo>1</foo></input>",
+		     NULL, &e),
+		 SZTP_E_UNKNOWN_ELEMENT);
+	CHECK(has(&e, "foo"));
+	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"><progress-type>parsing-error</progress-type>"
+		     "<trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert></trust-anchor-certs></input>",
+		     NULL, &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><message>m</message></input>",
+		     NULL, &e),
+		 SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input><hw-model>x</hw-model></input>", NULL, &e),
+		 SZTP_E_MALFORMED); /* no namespace */
+	CHECK(has(&e, "namespace"));
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"urn:other\"/>", NULL, &e),
+		 SZTP_E_MALFORMED);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<get-bootstrapping-data xmlns=\"" XNS "\"/>", NULL, &e),
+		 SZTP_E_MALFORMED);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><hw-model>x</hw-model>",
+		     NULL, &e),
+		 SZTP_E_MALFORMED); /* truncated */
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"></input><input xmlns=\"" XNS "\"></input>", NULL, &e),
+		 SZTP_E_MALFORMED);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"></inputx>", NULL, &e),
+		 SZTP_E_MALFORMED);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<!DOCTYPE x [<!ENTITY a \"b\">]><input xmlns=\"" XNS "\"/>", NULL, &e),
+		 SZTP_E_MALFORMED);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "not xml", NULL, &e), SZTP_E_MALFORMED);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><hw-model>x</hw-model>"
+							       "</input>junk",
+		     NULL, &e),
+		 SZTP_E_MALFORMED);
+	{
+		char deep[1024], *p = deep;
+		int i;
+
+		p += sprintf(p, "<input xmlns=\"" XNS "\">");
+		for (i = 0; i < 40; i++)
+			p += sprintf(p, "<a>");
+		for (i = 0; i < 40; i++)
+			p += sprintf(p, "</a>");
+		strcpy(p, "</input>");
+		CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, deep, NULL, &e), SZTP_E_MALFORMED);
+		CHECK(has(&e, "deeper"));
+	}
+}
+
+#define ONBOARD                                                                                                       \
+	"{\"" CI "onboarding-information\":{\"boot-image\":{\"os-name\":\"VendorOS\",\"os-version\":\"17.2R1.6\","    \
+	"\"download-uri\":[\"https://example.com/path/to/image/file\"],\"image-verification\":[{\"hash-algorithm\":" \
+	"\"%s\",\"hash-value\":\"%s\"}]},\"configuration-handling\":\"merge\",\"pre-configuration-script\":\"IyEv\"," \
+	"\"configuration\":\"PHRvcC8+\",\"post-configuration-script\":\"IyEv\"}}"
+#define HASH "ba:ec:cf:a5:67:82:b4:10:77:c6:67:a6:22:ab:7d:50:04:a7:8b:8f:0e:db:02:8b:f4:75:55:fb:c1:13:b2:33"
+#define REDIRECT                                                                                               \
+	"{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"sztp1.example.com\",\"port\":8443," \
+	"\"trust-anchor\":\"MIIB\"},{\"address\":\"192.0.2.1\"}]}}"
+
+static int conv(enum yang_enc enc, const char *doc, struct sztp_err *e)
+{
+	memset(e, 0, sizeof(*e));
+	return yang_conveyed_validate(Y, enc, doc, strlen(doc), e);
+}
+
+static void test_conveyed(void)
+{
+	struct sztp_err e;
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), ONBOARD, "sha-256", HASH);
+	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_OK);
+	snprintf(buf, sizeof(buf), ONBOARD, CI "sha-256", HASH);
+	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_OK);
+	snprintf(buf, sizeof(buf), ONBOARD, "sha-256", "baeccfa56782b41077c667a622ab7d5004a78b8f0edb028bf47555fbc113b233");
+	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "hash-value"));
+	snprintf(buf, sizeof(buf), ONBOARD, "md5", HASH);
+	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, REDIRECT, &e), SZTP_OK);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"configuration\":\"PHRvcC8+\","
+				     "\"configuration-handling\":\"replace\"}}",
+		      &e),
+		 SZTP_OK);
+	/* must '../configuration' */
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"configuration-handling\":\"merge\"}}", &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "configuration-handling"));
+	/* must '../download-uri' on image-verification */
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"boot-image\":{\"image-verification\":"
+				     "[{\"hash-algorithm\":\"sha-256\",\"hash-value\":\"ab\"}]}}}",
+		      &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"a\","
+				     "\"port\":70000}]}}",
+		      &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"port\":1}]}}", &e),
+		 SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"bogus\":1}}", &e),
+		 SZTP_E_UNKNOWN_ELEMENT);
+	/* top-level choice: guarded before libyang (its 2.1 loop) */
+	CHECK_RC(conv(YANG_ENC_JSON, "{}", &e), SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "exactly one member"));
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[]}}", &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "bootstrap-server"));
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{}}", &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{}}", &e), SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":[]}", &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"redirect-information\":{}}", &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, "[]", &e), SZTP_E_MALFORMED);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect", &e), SZTP_E_MALFORMED);
+	alarm(10); /* both cases at once loops forever inside libyang 2.1 */
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"a\"}]},"
+				     "\"" CI "onboarding-information\":{\"configuration\":\"AA==\","
+				     "\"configuration-handling\":\"merge\"}}",
+		      &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+				    "<bootstrap-server><address>a</address></bootstrap-server></redirect-information>"
+				    "<onboarding-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+				    "<configuration>AA==</configuration><configuration-handling>merge"
+				    "</configuration-handling></onboarding-information>",
+		      &e),
+		 SZTP_E_MALFORMED);
+	alarm(0);
+	/* XML */
+	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+				    "<bootstrap-server><address>a.example</address><port>443</port></bootstrap-server>"
+				    "</redirect-information>",
+		      &e),
+		 SZTP_OK);
+	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+				    "</redirect-information>",
+		      &e),
+		 SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(conv(YANG_ENC_XML, "<onboarding-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+				    "<configuration-handling>merge</configuration-handling></onboarding-information>",
+		      &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_XML, "<other xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\"/>", &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:x\"><bootstrap-server><address>a</address>"
+				    "</bootstrap-server></redirect-information>",
+		      &e),
+		 SZTP_E_UNKNOWN_ELEMENT);
+}
+
+static void test_to_xml(void)
+{
+	struct sztp_err e = {0};
+	char buf[1024], *xml = NULL;
+
+	snprintf(buf, sizeof(buf), ONBOARD, "sha-256", HASH);
+	CHECK_RC(yang_conveyed_to_xml(Y, buf, strlen(buf), &xml, &e), SZTP_OK);
+	CHECK(xml && strstr(xml, "<onboarding-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"));
+	CHECK(xml && strstr(xml, "<configuration>PHRvcC8+</configuration>"));
+	CHECK(xml && strstr(xml, HASH));
+	if (xml)
+		CHECK_RC(conv(YANG_ENC_XML, xml, &e), SZTP_OK); /* parses back */
+	free(xml);
+	xml = NULL;
+	CHECK_RC(yang_conveyed_to_xml(Y, REDIRECT, strlen(REDIRECT), &xml, &e), SZTP_OK);
+	CHECK(xml && strstr(xml, "<address>sztp1.example.com</address><port>8443</port>"));
+	if (xml)
+		CHECK_RC(conv(YANG_ENC_XML, xml, &e), SZTP_OK);
+	free(xml);
+	xml = (char *)"unchanged";
+	CHECK_RC(yang_conveyed_to_xml(Y, "{}", 2, &xml, &e), SZTP_E_INVALID_VALUE);
+	CHECK(xml == NULL);
+}
+
+#define VOUCHER(x)                                                                                            \
+	"{\"ietf-voucher:voucher\":{\"created-on\":\"2024-01-01T00:00:00Z\",\"assertion\":\"verified\"," \
+	"\"pinned-domain-cert\":\"MIIB\"" x "}}"
+
+static int vch(const char *doc, struct sztp_err *e)
+{
+	memset(e, 0, sizeof(*e));
+	return yang_voucher_validate(Y, doc, strlen(doc), e);
+}
+
+static void test_voucher(void)
+{
+	struct sztp_err e;
+
+	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"expires-on\":\"2030-01-01T00:00:00Z\""), &e), SZTP_OK);
+	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"nonce\":\"AAAAAAAAAAA=\","
+			     "\"domain-cert-revocation-checks\":false"),
+		     &e),
+		 SZTP_OK);
+	CHECK_RC(vch(VOUCHER(""), &e), SZTP_E_MISSING_ELEMENT);
+	CHECK(has(&e, "serial-number"));
+	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"expires-on\":\"2030-01-01T00:00:00Z\","
+			     "\"nonce\":\"AAAAAAAAAAA=\""),
+		     &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK(has(&e, "not(../nonce)") || has(&e, "not(../expires-on)"));
+	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"assertion\":\"x\""), &e), SZTP_E_MALFORMED); /* dup */
+	CHECK_RC(vch("{\"ietf-voucher:voucher\":{\"created-on\":\"yesterday\",\"assertion\":\"verified\","
+		     "\"serial-number\":\"S\",\"pinned-domain-cert\":\"MIIB\"}}",
+		     &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"owner\":\"x\""), &e), SZTP_E_UNKNOWN_ELEMENT);
+	CHECK_RC(vch("{}", &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(vch("{\"ietf-voucher:voucher\":{}}", &e), SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(vch("{\"ietf-voucher:voucher\":\"x\"}", &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(vch("voucher", &e), SZTP_E_MALFORMED);
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+struct worker {
+	int n, bad;
+	double secs;
+};
+
+#define GOOD IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\",\"hw-model\":\"x\"")
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct sztp_err e;
+	int i;
+
+	for (i = 0; i < w->n; i++) {
+		/* alternate errors so a mixed-up message would show */
+		if (i % 4 == 3) {
+			if (gbd(IN("\"hw-modelz\":\"x\""), &e) != SZTP_E_UNKNOWN_ELEMENT || !strstr(e.msg, "hw-modelz"))
+				w->bad++;
+		} else if (i % 4 == 1) {
+			if (gbd(IN("\"nonce\":\"" N15 "\""), &e) != SZTP_E_INVALID_VALUE || !strstr(e.msg, "nonce") ||
+			    strstr(e.msg, "hw-modelz"))
+				w->bad++;
+		} else if (gbd(GOOD, &e) != SZTP_OK) {
+			w->bad++;
+		}
+	}
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_threads(int nthreads, int per)
+{
+	pthread_t th[4];
+	struct worker w[4];
+	double t0 = now(), t;
+	int i, bad = 0;
+
+	for (i = 0; i < nthreads; i++) {
+		w[i] = (struct worker){per, 0, 0};
+		CHECK(pthread_create(&th[i], NULL, work, &w[i]) == 0);
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		bad += w[i].bad;
+	}
+	t = now() - t0;
+	CHECK(bad == 0);
+	printf("yang_rpc_input, %d thread(s): %.0f ops/s (3 of 4 valid)\n", nthreads, nthreads * per / t);
+}
+
+int main(void)
+{
+	struct sztp_err e = {0};
+	char dir[4096];
+	const char *top = getenv("SZTP_TOP");
+
+	snprintf(dir, sizeof(dir), "%s/yang", top ? top : ".");
+	test_open();
+	CHECK_RC(yang_open(dir, &Y, &e), SZTP_OK);
+	if (!Y) {
+		fprintf(stderr, "yang_open: %s\n", e.msg);
+		return unit_report("test_yang");
+	}
+	test_gbd_valid();
+	test_gbd_invalid();
+	test_report_progress();
+	test_xml_input();
+	test_conveyed();
+	test_to_xml();
+	test_voucher();
+	run_threads(1, getenv("SZTP_BENCH") ? 100000 : 4000);
+	run_threads(2, getenv("SZTP_BENCH") ? 100000 : 4000);
+	run_threads(4, 1000);
+	yang_close(Y);
+	return unit_report("test_yang");
+}
