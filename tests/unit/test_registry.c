@@ -160,7 +160,8 @@ static void test_devices(struct reg *r)
 	CHECK(strcmp(g.serial, "SN-1") == 0);
 	CHECK(strcmp(g.profile, "p1") == 0);
 	CHECK(g.password_hash && strcmp(g.password_hash, d.password_hash) == 0);
-	CHECK(g.voucher.len == sizeof(voucher) && memcmp(g.voucher.data, voucher, sizeof(voucher)) == 0);
+	CHECK(g.voucher.len == sizeof(voucher) &&
+	      memcmp(g.voucher.data, voucher, sizeof(voucher)) == 0);
 	CHECK(strcmp(g.state, "enrolled") == 0);
 	CHECK(g.created > 1600000000 && g.first_seen == 0 && g.last_seen == 0);
 	rev = g.revision;
@@ -490,13 +491,13 @@ static void test_transactions(struct reg *r)
 		CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
 	}
 	CHECK_RC(reg_device_count(r, &n, &e), SZTP_OK);
-	CHECK(n == 10); /* visible inside */
+	CHECK(n == 10);					  /* visible inside */
 	CHECK_RC(reg_begin(r, &e), SZTP_E_INVALID_VALUE); /* nested */
 	reg_rollback(r);
 	CHECK_RC(reg_device_count(r, &n, &e), SZTP_OK);
 	CHECK(n == 0);
 	CHECK_RC(reg_commit(r, &e), SZTP_E_INVALID_VALUE); /* none open */
-	reg_rollback(r);                                  /* none open: no-op */
+	reg_rollback(r);				   /* none open: no-op */
 
 	/* a failed call inside leaves the transaction usable and nothing behind */
 	CHECK_RC(reg_begin(r, &e), SZTP_OK);
@@ -558,8 +559,8 @@ static void test_two_handles(struct reg *a)
 #define T_DEVICES 500
 
 struct tctx {
-	struct reg *r;    /* shared by readers and the writer */
-	struct reg *r2;   /* a second connection, like sztpctl */
+	struct reg *r;	/* shared by readers and the writer */
+	struct reg *r2; /* a second connection, like sztpctl */
 	int id;
 	int errors;
 	int gets;
@@ -645,6 +646,41 @@ static void *admin(void *arg)
 	return NULL;
 }
 
+struct peek {
+	struct reg *r;
+	sztp_rc rc;
+};
+
+static void *peek_device(void *arg)
+{
+	struct peek *k = arg;
+	struct reg_device d;
+
+	k->rc = reg_device_get(k->r, "ISO-1", &d, NULL);
+	reg_device_clear(&d);
+	return NULL;
+}
+
+/* Another thread on the same handle waits for an explicit transaction to
+ * end and never sees its uncommitted rows. */
+static void test_txn_isolation(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct peek k = {r, SZTP_E_INTERNAL};
+	struct reg_device d;
+	pthread_t th;
+
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	mkdev(&d, "ISO-1", "p1");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK(pthread_create(&th, NULL, peek_device, &k) == 0);
+	usleep(100 * 1000);
+	CHECK(k.rc == SZTP_E_INTERNAL); /* still waiting */
+	reg_rollback(r);
+	pthread_join(th, NULL);
+	CHECK_RC(k.rc, SZTP_E_NOT_FOUND);
+}
+
 static void test_threads(struct reg *r)
 {
 	struct sztp_err e = {0};
@@ -671,7 +707,10 @@ static void test_threads(struct reg *r)
 		t[i].r = r;
 		t[i].r2 = r2;
 		t[i].id = i;
-		CHECK(pthread_create(&th[i], NULL, i < 4 ? reader : i == 4 ? writer : admin,
+		CHECK(pthread_create(&th[i], NULL,
+				     i < 4    ? reader
+				     : i == 4 ? writer
+					      : admin,
 				     &t[i]) == 0);
 	}
 	for (i = 0; i < 6; i++) {
@@ -754,6 +793,7 @@ int main(void)
 		test_progress(r);
 		test_transactions(r);
 		test_two_handles(r);
+		test_txn_isolation(r);
 		test_threads(r);
 		test_bulk(r);
 		reg_close(r);
