@@ -21,7 +21,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
            $(WARN) $(CFLAGS) $(SAN) \
            -DSZTP_YANG_DIR='"$(PREFIX)/share/sztp/yang"' \
-           -Ilib -Idb -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS))
+           -Ilib -Idb -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) libcurl)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS += $(SAN)
 
@@ -33,14 +33,16 @@ SZTPD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
 SRV_LIB    := $(BUILD)/libsztpd.a
 CTL_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 PKI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard certs/*.c))
+AGENT_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/*.c))
+CURL_LIBS  := $(shell pkg-config --libs libcurl)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki
+PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki $(if $(AGENT_OBJ),$(BUILD)/sztp-agent)
 
 .PHONY: all test unit e2e asan install lint clean
 all: $(PROGS) $(UNIT_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h server/*.h cli/*.h certs/*.h) | $(GEN)/cms_asn1_tab.c
+$(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h server/*.h cli/*.h certs/*.h agent/*.h) | $(GEN)/cms_asn1_tab.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -70,6 +72,8 @@ $(BUILD)/sztpctl: $(CTL_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/sztp-agent: $(AGENT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(SRV_LIB)
 	@mkdir -p $(dir $@)
@@ -91,12 +95,12 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/share/sztp/yang $(DESTDIR)$(PREFIX)/share/sztp/examples
 	install -m 0755 $(BUILD)/sztpd $(DESTDIR)$(PREFIX)/sbin/sztpd
-	install -m 0755 $(BUILD)/sztpctl $(BUILD)/sztp-pki $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(filter-out $(BUILD)/sztpd,$(PROGS)) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 yang/*.yang $(DESTDIR)$(PREFIX)/share/sztp/yang/
 	install -m 0644 conf/sztpd.conf $(DESTDIR)$(PREFIX)/share/sztp/examples/
 
 lint:
-	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] cli/*.[ch] certs/*.[ch])
+	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] cli/*.[ch] certs/*.[ch] agent/*.[ch])
 
 clean:
 	rm -rf build build-asan
