@@ -442,6 +442,93 @@ static void test_voucher(void)
 	CHECK_RC(vch("voucher", &e), SZTP_E_MALFORMED);
 }
 
+/* Every strict prefix of a valid document is refused, never accepted or
+ * crashed on (run under ASan by `make asan`). */
+static void test_truncated(void)
+{
+	static const char *xml_in = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<s:input xmlns:s=\"" XNS "\">"
+				    "<!-- note --><s:hw-model><![CDATA[a<b>]]></s:hw-model>"
+				    "<s:nonce>" N16 "</s:nonce></s:input>\n";
+	static const char *json_in = IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\"");
+	static const char *xml_ci = "<?xml version=\"1.0\"?>\n<redirect-information xmlns="
+				    "'urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info'><bootstrap-server>"
+				    "<address>a.example</address><port>443</port></bootstrap-server>"
+				    "</redirect-information>";
+	struct sztp_err e;
+	json_t *in = NULL;
+	size_t n, bad = 0, full;
+
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, &in, &e), SZTP_OK);
+	CHECK(!strcmp(json_string_value(json_object_get(in, "hw-model")) ?: "", "a<b>"));
+	json_decref(in);
+	CHECK_RC(conv(YANG_ENC_XML, xml_ci, &e), SZTP_OK);
+	full = strlen(xml_in) - 1; /* the final newline is optional */
+	for (n = 1; n < full; n++) {
+		in = NULL;
+		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, n, &in, &e) == SZTP_OK ||
+		    in)
+			bad++, fprintf(stderr, "  XML prefix %zu accepted\n", n);
+		json_decref(in);
+	}
+	for (n = 1; n < strlen(json_in); n++) {
+		in = NULL;
+		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, json_in, n, &in, &e) == SZTP_OK ||
+		    in)
+			bad++, fprintf(stderr, "  JSON prefix %zu accepted\n", n);
+		json_decref(in);
+	}
+	for (n = 1; n < strlen(xml_ci); n++)
+		if (yang_conveyed_validate(Y, YANG_ENC_XML, xml_ci, n, &e) == SZTP_OK)
+			bad++, fprintf(stderr, "  conveyed XML prefix %zu accepted\n", n);
+	CHECK(bad == 0);
+}
+
+/* Deterministic byte mutations: every result is OK or a 4xx-class code,
+ * and *input is set exactly on success. */
+static int client_error(int rc)
+{
+	return rc == SZTP_E_MALFORMED || rc == SZTP_E_INVALID_VALUE || rc == SZTP_E_UNKNOWN_ELEMENT ||
+	       rc == SZTP_E_MISSING_ELEMENT;
+}
+
+static void test_mutations(void)
+{
+	static const char *seeds[] = {
+		"<s:input xmlns:s=\"" XNS "\"><s:hw-model>x</s:hw-model><s:nonce>" N16 "</s:nonce></s:input>",
+		IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\",\"os-name\":\"v\""),
+		"<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\"><bootstrap-server>"
+		"<address>a</address></bootstrap-server></redirect-information>",
+		REDIRECT,
+	};
+	static const char alphabet[] = "<>/\"':={}[],!?-x \\\0";
+	unsigned long seed = 12345;
+	char buf[512];
+	struct sztp_err e;
+	int i, k, bad = 0;
+
+	for (i = 0; i < 8000; i++) {
+		const char *s = seeds[i % 4];
+		size_t len = strlen(s);
+		json_t *in = NULL;
+		int rc;
+
+		memcpy(buf, s, len + 1);
+		for (k = 0; k < 1 + i % 3; k++) {
+			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+			buf[(seed >> 33) % len] = alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
+		}
+		if (i % 4 < 2)
+			rc = yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, i % 4 ? YANG_ENC_JSON : YANG_ENC_XML, buf,
+					    len, &in, &e);
+		else
+			rc = yang_conveyed_validate(Y, i % 4 == 2 ? YANG_ENC_XML : YANG_ENC_JSON, buf, len, &e);
+		if ((rc != SZTP_OK && !client_error(rc)) || (i % 4 < 2 && (rc == SZTP_OK) != (in != NULL)))
+			bad++, fprintf(stderr, "  mutation %d: rc %d (%s)\n", i, rc, rc ? e.msg : "");
+		json_decref(in);
+	}
+	CHECK(bad == 0);
+}
+
 /* ---- threads ---------------------------------------------------------- */
 
 struct worker {
@@ -521,6 +608,8 @@ int main(void)
 	test_conveyed();
 	test_to_xml();
 	test_voucher();
+	test_truncated();
+	test_mutations();
 	run_threads(1, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(2, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(4, 1000);
