@@ -82,7 +82,7 @@ static sztp_rc check_pinned(struct ctl *c, const char *path, const struct vouche
 	if (ctl_pinned_anchors(&v->pinned_domain_cert, o.chain, o.n_chain, NULL) != SZTP_OK) {
 		pki_cert_subject(&v->pinned_domain_cert, subj, sizeof(subj), NULL);
 		rc = sztp_err_set(e, SZTP_E_MISMATCH,
-				  "voucher %s pinned-domain-cert '%s', which does not anchor the "
+				  "voucher %s pins '%s' as pinned-domain-cert, which does not anchor the "
 				  "chain of owner identity '%s'", path, subj, owner_name);
 	}
 out:

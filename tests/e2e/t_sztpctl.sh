@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# t_sztpctl.sh - end-to-end test of the admin CLI: drives build/sztpctl
+# with a PKI minted by build/sztp-pki on every run, and checks its work
+# with independent tools (sqlite3 .dump for "a failed command changes
+# nothing", sha256sum, base64, openssl pkcs7, jq).
+set -u
+TOP=${SZTP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BIN=${SZTP_BUILD:-$TOP/build}
+case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
+CTL=$BIN/sztpctl
+PKI_TOOL=$BIN/sztp-pki
+T=$(mktemp -d /tmp/t_sztpctl.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+PASS=0 FAIL=0
+
+export SZTP_DB=$T/reg.db SZTP_YANG_DIR=$TOP/yang
+unset SZTP_MASA_CA
+DB=$SZTP_DB
+
+ok() { PASS=$((PASS + 1)); }
+no() { FAIL=$((FAIL + 1)); echo "FAIL: $*" >&2; }
+show_out() { sed 's/^/    | /' "$T/out" "$T/err" | head -15 >&2; }
+
+# run CMD...: output in $T/out, $T/err, status in $RC
+run() { "$@" >"$T/out" 2>"$T/err"; RC=$?; }
+
+# good DESC CMD...: the command succeeds
+good() {
+	local d=$1; shift
+	run "$@"
+	if [ "$RC" -eq 0 ]; then ok; else no "$d (exit $RC)"; show_out; fi
+}
+
+# refused DESC REGEX CMD...: the command fails (non-zero), prints one
+# "sztpctl: error:" line matching REGEX, and the database is unchanged.
+refused() {
+	local d=$1 re=$2; shift 2
+	sqlite3 "$DB" .dump >"$T/before" 2>/dev/null
+	run "$@"
+	sqlite3 "$DB" .dump >"$T/after" 2>/dev/null
+	if [ "$RC" -eq 0 ]; then no "$d: command succeeded"; show_out; return; fi
+	if ! grep -q '^sztpctl: error: ' "$T/err"; then no "$d: no 'sztpctl: error:' line"; show_out; return; fi
+	if ! grep -Eq "$re" "$T/err"; then no "$d: message does not match /$re/"; show_out; return; fi
+	if ! cmp -s "$T/before" "$T/after"; then no "$d: database changed"; diff "$T/before" "$T/after" | head >&2; return; fi
+	ok
+}
+
+# expect DESC: test a condition given as the remaining arguments
+expect() { local d=$1; shift; if "$@"; then ok; else no "$d"; fi; }
+out_has() { grep -Eq -- "$1" "$T/out"; }
+out_lacks() { ! grep -Eq -- "$1" "$T/out" "$T/err"; }
+
+for tool in sqlite3 openssl jq sha256sum base64; do
+	command -v "$tool" >/dev/null || { echo "t_sztpctl: needs $tool"; echo "t_sztpctl: 0 passed, 1 failed"; exit 1; }
+done
+if [ ! -x "$CTL" ] || [ ! -x "$PKI_TOOL" ]; then
+	echo "t_sztpctl: $CTL or $PKI_TOOL not built"
+	echo "t_sztpctl: 0 passed, 1 failed"
+	exit 1
+fi
+
+# ---- basics ---------------------------------------------------------------
+good "version" "$CTL" version
+expect "version prints a version" out_has '^sztpctl [0-9]'
+good "help" "$CTL" help
+expect "help lists every command group" bash -c "grep -q 'device import' '$T/out' && grep -q 'voucher attach' '$T/out' && grep -q 'profile redirect' '$T/out' && grep -q '^  log' '$T/out'"
+run env -u SZTP_DB "$CTL" -c /nonexistent device list
+expect "no database is an error" bash -c "[ $RC -ne 0 ] && grep -q 'no database: use -d FILE' '$T/err'"
+run "$CTL" frobnicate
+expect "unknown command fails" bash -c "[ $RC -ne 0 ] && grep -q 'unknown command' '$T/err'"
+run "$CTL" device add
+expect "missing argument fails" bash -c "[ $RC -ne 0 ] && grep -q 'missing argument' '$T/err'"
+run "$CTL" device list --bogus
+expect "unknown option fails" bash -c "[ $RC -ne 0 ] && grep -q 'unknown option --bogus' '$T/err'"
+
+# ---- PKI ------------------------------------------------------------------
+if ! "$PKI_TOOL" init --out "$T/pki" --serial SN-1 --serial SN-2 --serial SN-3 >"$T/out" 2>&1; then
+	no "sztp-pki init"; show_out
+	# ---- owner change the enrolled vouchers do not pin: warned, applied ----------
+good "owner set with unpinned vouchers (warning)" "$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key"
+expect "warning names the vouchers" grep -q 'warning: .*voucher.* do not anchor\|warning: .*does not anchor' "$T/err"
+expect "new owner chain stored" bash -c "'$CTL' owner show | grep -q 'Other Owner'"
+
+echo "t_sztpctl: $PASS passed, $FAIL failed"; exit 1
+fi
+P=$T/pki
+MASA=$P/manufacturer/root.pem
+
+# ---- devices --------------------------------------------------------------
+good "device add" "$CTL" device add SN-1
+good "device add (-d)" env -u SZTP_DB "$CTL" -d "$DB" device add SN-9
+good "device list" "$CTL" device list
+expect "list shows SN-1 and SN-9" bash -c "grep -q '^SN-1 ' '$T/out' && grep -q '^SN-9 ' '$T/out'"
+good "device show" "$CTL" device show SN-1
+expect "show: no password" out_has '^password: +not set'
+refused "duplicate add" 'already enrolled' "$CTL" device add SN-1 --password x
+refused "add with unknown profile" "no profile named 'nosuch'" "$CTL" device add SN-7 --profile nosuch
+refused "bad serial" 'serial number' "$CTL" device add 'a b'
+refused "both password options" 'not both' "$CTL" device add SN-7 --password a --password-file /dev/null
+printf 's3cret\n' >"$T/pw"
+good "device add with password file" "$CTL" device add SN-8 --password-file "$T/pw"
+good "device show SN-8" "$CTL" device show SN-8
+expect "show: password set" out_has '^password: +set'
+good "device list --json" "$CTL" device list --json
+expect "list --json is JSON with 3 devices" bash -c "jq -e 'length == 3' '$T/out' >/dev/null"
+expect "passwords and hashes never printed" out_lacks 'pbkdf2|s3cret'
+good "device remove" "$CTL" device remove SN-9
+refused "remove absent device" "no device with serial 'SN-9'" "$CTL" device remove SN-9
+refused "show absent device" "no device" "$CTL" device show SN-9
+
+# ---- owner identity -------------------------------------------------------
+refused "owner key not matching" 'does not belong' "$CTL" owner set --chain "$P/owner/chain.pem" --key "$P/devices/SN-1/idevid.key"
+cp "$P/owner/signer.key" "$T/open.key"; chmod 644 "$T/open.key"
+refused "owner key mode 644" '0?644' "$CTL" owner set --chain "$P/owner/chain.pem" --key "$T/open.key"
+refused "owner chain missing" 'owner set needs' "$CTL" owner set --key "$P/owner/signer.key"
+(cd "$P/owner" && "$CTL" owner set --chain chain.pem --key signer.key >"$T/out" 2>"$T/err"); RC=$?
+expect "owner set (relative key path)" [ "$RC" -eq 0 ]
+expect "absolute key path stored" bash -c "sqlite3 '$DB' 'select key_path from owners' | grep -qx '$P/owner/signer.key'"
+good "owner show" "$CTL" owner show
+expect "owner show lists the signer" out_has 'Owner Signer'
+
+# ---- vouchers ---------------------------------------------------------------
+refused "attach without anchor" 'no voucher trust anchor' "$CTL" voucher attach SN-1 "$P/devices/SN-1/voucher.vcj"
+refused "attach wrong serial" "for serial-number 'SN-2', not 'SN-1'" "$CTL" voucher attach SN-1 "$P/devices/SN-2/voucher.vcj" --masa-ca "$MASA"
+"$PKI_TOOL" voucher --pki "$P" --serial SN-1 --out "$T/expired.vcj" --created-on 2020-01-01T00:00:00Z --expires-on 2021-01-01T00:00:00Z >/dev/null 2>&1
+refused "attach expired" 'expired \(expires-on 2021-01-01' "$CTL" voucher attach SN-1 "$T/expired.vcj" --masa-ca "$MASA"
+"$PKI_TOOL" voucher --pki "$P" --serial SN-1 --out "$T/future.vcj" --created-on 2099-01-01T00:00:00Z --expires-on 2099-06-01T00:00:00Z >/dev/null 2>&1
+refused "attach not yet valid" 'not yet valid' "$CTL" voucher attach SN-1 "$T/future.vcj" --masa-ca "$MASA"
+refused "attach wrong anchor" 'signature does not verify' "$CTL" voucher attach SN-1 "$P/devices/SN-1/voucher.vcj" --masa-ca "$P/owner/ca.pem"
+head -c 700 "$P/devices/SN-1/voucher.vcj" >"$T/trunc.vcj"
+refused "attach truncated" 'malformed' "$CTL" voucher attach SN-1 "$T/trunc.vcj" --masa-ca "$MASA"
+echo 'not a voucher' >"$T/junk.vcj"
+refused "attach junk" 'malformed' "$CTL" voucher attach SN-1 "$T/junk.vcj" --masa-ca "$MASA"
+: >"$T/empty.vcj"
+refused "attach empty" 'malformed' "$CTL" voucher attach SN-1 "$T/empty.vcj" --masa-ca "$MASA"
+"$PKI_TOOL" voucher --pki "$P" --serial SN-1 --out "$T/pinned-other.vcj" --pinned "$MASA" >/dev/null 2>&1
+refused "attach pinned to another CA" 'does not anchor the chain of owner' "$CTL" voucher attach SN-1 "$T/pinned-other.vcj" --masa-ca "$MASA"
+refused "attach to absent device" "no device" "$CTL" voucher attach SN-404 "$P/devices/SN-1/voucher.vcj" --masa-ca "$MASA"
+good "voucher attach" "$CTL" voucher attach SN-1 "$P/devices/SN-1/voucher.vcj" --masa-ca "$MASA"
+want=$(od -An -v -tx1 "$P/devices/SN-1/voucher.vcj" | tr -d ' \n' | tr a-f A-F)
+got=$(sqlite3 "$DB" "select hex(voucher) from devices where serial='SN-1'")
+expect "voucher stored byte for byte" [ "$want" = "$got" ]
+good "voucher show" env SZTP_MASA_CA="$MASA" "$CTL" voucher show SN-1
+expect "voucher show: serial, assertion, verified" bash -c "grep -q 'serial-number *SN-1' '$T/out' && grep -q 'assertion' '$T/out' && grep -q 'verified against' '$T/out'"
+good "device show with voucher" "$CTL" device show SN-1
+expect "device show: voucher summary" bash -c "grep -q 'expires-on' '$T/out' && grep -q 'progress: *no reports' '$T/out'"
+refused "voucher show without voucher" 'has no voucher' "$CTL" voucher show SN-8
+good "device add --voucher" env SZTP_MASA_CA="$MASA" "$CTL" device add SN-2 --voucher "$P/devices/SN-2/voucher.vcj"
+refused "device add --voucher wrong serial" 'not .SN-3' env SZTP_MASA_CA="$MASA" "$CTL" device add SN-3 --voucher "$P/devices/SN-2/voucher.vcj"
+# a chain the enrolled vouchers do not pin: warn, or refuse with --strict
+"$PKI_TOOL" ca --out "$T/other" --name "Other Owner" >/dev/null 2>&1
+"$PKI_TOOL" leaf --ca "$T/other" --out "$T/other/signer" --serial X >/dev/null 2>&1
+chmod 600 "$T/other/signer.key" 2>/dev/null
+refused "owner set --strict with unpinned vouchers" 'do(es)? not anchor' "$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key" --strict
+
+# ---- profiles -----------------------------------------------------------------
+head -c 100000 /dev/urandom >"$T/image.bin"
+good "profile onboarding with image" "$CTL" profile onboarding img --image-name os --image-version 1.2 --image-file "$T/image.bin" --image-uri https://example.com/image.bin
+hash=$(sha256sum "$T/image.bin" | cut -c1-64 | sed 's/../&:/g; s/:$//')
+stored=$(sqlite3 "$DB" "select conveyed_json from profiles where name='img'" | jq -r '.["ietf-sztp-conveyed-info:onboarding-information"]["boot-image"]["image-verification"][0]["hash-value"]')
+expect "stored hash is sha256sum in colon form" [ "$hash" = "$stored" ]
+good "profile show" "$CTL" profile show img
+expect "profile show prints the document" bash -c "jq -e '.[\"ietf-sztp-conveyed-info:onboarding-information\"][\"boot-image\"][\"os-version\"] == \"1.2\"' '$T/out' >/dev/null"
+refused "image file without uri" 'image-uri' "$CTL" profile onboarding img2 --image-file "$T/image.bin"
+refused "config-handling without config" 'not valid conveyed information' "$CTL" profile onboarding cfg --config-handling merge
+refused "bad sign value" 'sign' "$CTL" profile onboarding cfg --config "$T/pw" --config-handling merge --sign sometimes
+refused "empty onboarding" 'needs a boot image' "$CTL" profile onboarding empty
+printf '<config/>' >"$T/cfg.xml"
+printf '#!/bin/sh\necho hi\n' >"$T/pre.sh"
+good "profile onboarding config+script" "$CTL" profile onboarding cfg --config "$T/cfg.xml" --config-handling replace --pre-script "$T/pre.sh" --sign always --reporting verbose
+doc=$(sqlite3 "$DB" "select conveyed_json from profiles where name='cfg'")
+expect "config base64 round-trips" [ "$(jq -r '.["ietf-sztp-conveyed-info:onboarding-information"].configuration' <<<"$doc" | base64 -d)" = '<config/>' ]
+expect "members in YANG order, compact" [ "$(jq -c -r '.["ietf-sztp-conveyed-info:onboarding-information"] | keys_unsorted | join(",")' <<<"$doc")" = "configuration-handling,pre-configuration-script,configuration" ]
+expect "stored JSON is compact" bash -c "! grep -q ' ' <<<'$doc'"
+good "profile redirect" "$CTL" profile redirect red --server "bs.example.com:8443,$P/server/chain.pem" --server '[::1]:9443' --server 192.0.2.7
+doc=$(sqlite3 "$DB" "select conveyed_json from profiles where name='red'")
+jq -r '.["ietf-sztp-conveyed-info:redirect-information"]["bootstrap-server"][0]["trust-anchor"]' <<<"$doc" | base64 -d >"$T/ta.der"
+openssl pkcs7 -inform DER -in "$T/ta.der" -print_certs -noout >"$T/ta.txt" 2>&1
+subj=$(openssl x509 -in "$P/server/cert.pem" -noout -subject | sed 's/^subject= *//')
+expect "trust-anchor is a certs-only CMS holding the server cert" grep -qF "$subj" "$T/ta.txt"
+expect "port given is kept, IPv6 unbracketed" [ "$(jq -c '.["ietf-sztp-conveyed-info:redirect-information"]["bootstrap-server"][1]' <<<"$doc")" = '{"address":"::1","port":9443}' ]
+expect "port omitted when not given" [ "$(jq -c '.["ietf-sztp-conveyed-info:redirect-information"]["bootstrap-server"][2]' <<<"$doc")" = '{"address":"192.0.2.7"}' ]
+refused "redirect without server" 'at least one --server' "$CTL" profile redirect red2
+refused "redirect bad port" 'port' "$CTL" profile redirect red2 --server host:99999
+refused "redirect bad host" 'not valid conveyed information' "$CTL" profile redirect red2 --server 'bad host!'
+refused "redirect missing anchor file" 'red2|ta|No such|cannot' "$CTL" profile redirect red2 --server "h,$T/nonexistent.pem"
+good "profile list" "$CTL" profile list
+expect "profile list shows the three" bash -c "grep -q '^img ' '$T/out' && grep -q '^cfg ' '$T/out' && grep -q '^red .*redirect' '$T/out'"
+good "device set --profile" "$CTL" device set SN-8 --profile img
+refused "profile remove in use" 'used by 1 device' "$CTL" profile remove img
+refused "device set unknown profile" 'no profile' "$CTL" device set SN-8 --profile nosuch
+good "device set --no-profile --no-password" "$CTL" device set SN-8 --no-profile --no-password
+good "device show after set" "$CTL" device show SN-8
+expect "profile and password cleared" bash -c "grep -q 'profile: *(none)' '$T/out' && grep -q 'password: *not set' '$T/out'"
+good "profile remove" "$CTL" profile remove img
+refused "profile remove absent" 'no profile' "$CTL" profile remove img
+
+# ---- import -------------------------------------------------------------------
+mkdir -p "$T/csvdir"
+{
+	echo serial,profile,password,voucher
+	for i in $(seq 1 999); do echo "IMP-$i,cfg,pw$i,"; done
+	echo "SN-3,,,../pki/devices/SN-3/voucher.vcj"
+} >"$T/csvdir/import.csv"
+n_before=$(sqlite3 "$DB" 'select count(*) from devices')
+good "import 1000 rows" env SZTP_MASA_CA="$MASA" "$CTL" device import "$T/csvdir/import.csv"
+expect "import reports count and rate" out_has 'imported 1000 device\(s\) .* devices/s'
+expect "1000 devices added" [ "$(sqlite3 "$DB" 'select count(*) from devices')" -eq $((n_before + 1000)) ]
+expect "imported voucher stored" [ "$(sqlite3 "$DB" "select length(voucher) from devices where serial='SN-3'")" -gt 100 ]
+{
+	echo serial,profile,password,voucher
+	for i in $(seq 2 499); do echo "BAD-$i,,,"; done
+	echo "BAD-500,nosuchprofile,,"
+	for i in $(seq 501 1000); do echo "BAD-$i,,,"; done
+} >"$T/bad.csv"
+refused "import with bad line 500" 'line 500: .*nothing imported' "$CTL" device import "$T/bad.csv"
+{ echo serial,profile,password,voucher; echo "X-1,,,"; echo "X-2,,"; } >"$T/short.csv"
+refused "import short row" 'line 3: expected 4 fields' "$CTL" device import "$T/short.csv"
+{ echo serial,profile,password,voucher; echo "X-1,,,"; echo "X-1,,,"; } >"$T/dup.csv"
+refused "import duplicate in file" 'line 3: .*already enrolled' "$CTL" device import "$T/dup.csv"
+{ echo serial,password; echo "X-1,a"; } >"$T/hdr.csv"
+refused "import bad header" 'line 1: header' "$CTL" device import "$T/hdr.csv"
+{ echo serial,profile,password,voucher; echo "X-1,,,../pki/devices/SN-1/voucher.vcj"; } >"$T/csvdir/wrongv.csv"
+refused "import voucher for another serial" 'line 2: .*serial-number' env SZTP_MASA_CA="$MASA" "$CTL" device import "$T/csvdir/wrongv.csv"
+
+# ---- progress and log ---------------------------------------------------------
+good "progress" "$CTL" progress
+good "progress SERIAL --limit" "$CTL" progress SN-1 --limit 5
+good "log --json" "$CTL" --json log --limit 10
+expect "log --json is a JSON array" bash -c "jq -e 'type == \"array\"' '$T/out' >/dev/null"
+run "$CTL" progress --limit zero
+expect "bad --limit fails" bash -c "[ $RC -ne 0 ] && grep -q 'limit' '$T/err'"
+
+# ---- owner change the enrolled vouchers do not pin: warned, applied ----------
+good "owner set with unpinned vouchers (warning)" "$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key"
+expect "warning names the vouchers" grep -q 'warning: .*voucher.* do not anchor\|warning: .*does not anchor' "$T/err"
+expect "new owner chain stored" bash -c "'$CTL' owner show | grep -q 'Other Owner'"
+
+echo "t_sztpctl: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
