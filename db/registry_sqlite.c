@@ -641,8 +641,11 @@ void reg_close(struct reg *r)
 	if (!r)
 		return;
 	if (r->db) {
-		if (r->in_txn && !sqlite3_get_autocommit(r->db))
-			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		if (r->in_txn) { /* closed by the reg_begin() thread: undo, drop its lock */
+			if (!sqlite3_get_autocommit(r->db))
+				sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+			txn_finish(r);
+		}
 		for (i = 0; i < S__COUNT; i++)
 			sqlite3_finalize(r->st[i]);
 		sqlite3_exec(r->db, "PRAGMA optimize", NULL, NULL, NULL);

@@ -551,7 +551,15 @@ static void test_two_handles(struct reg *a)
 	/* and the other way round, outside explicit transactions */
 	CHECK_RC(reg_device_remove(b, "TWO-1", &e), SZTP_OK);
 	CHECK_RC(reg_device_get(a, "TWO-1", &d, &e), SZTP_E_NOT_FOUND);
+	/* closing inside a transaction discards it */
+	CHECK_RC(reg_begin(b, &e), SZTP_OK);
+	mkdev(&d, "TWO-2", "p1");
+	CHECK_RC(reg_device_add(b, &d, &e), SZTP_OK);
 	reg_close(b);
+	CHECK_RC(reg_device_get(a, "TWO-2", &d, &e), SZTP_E_NOT_FOUND);
+	mkdev(&d, "TWO-2", "p1"); /* and the write lock is gone */
+	CHECK_RC(reg_device_add(a, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(a, "TWO-2", &e), SZTP_OK);
 }
 
 /* ---- threads ------------------------------------------------------------ */
