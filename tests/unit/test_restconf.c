@@ -1,0 +1,142 @@
+/* Unit tests for server/restconf.c: routing, methods, media type
+ * negotiation and RESTCONF error bodies, without the network. */
+#include <jansson.h>
+
+#include "restconf.h"
+#include "server.h"
+#include "unit.h"
+
+#define GBD "/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data"
+
+static struct server srv;
+
+static void run(struct request *r, const char *method, const char *url, const char *ct,
+		const char *accept, const char *body)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = method;
+	r->url = url;
+	r->content_type = ct;
+	r->accept = accept;
+	r->body = body ? body : "";
+	r->body_len = body ? strlen(body) : 0;
+	restconf_handle(&srv, r);
+}
+
+static const char *tag_of(const struct request *r)
+{
+	static char tag[64];
+	json_t *j = json_loadb(r->resp_body, r->resp_len, 0, NULL);
+	json_t *t = json_object_get(
+		json_array_get(json_object_get(json_object_get(j, "ietf-restconf:errors"), "error"),
+			       0),
+		"error-tag");
+
+	snprintf(tag, sizeof(tag), "%s", json_string_value(t) ? json_string_value(t) : "(none)");
+	json_decref(j);
+	return tag;
+}
+
+static void done(struct request *r)
+{
+	free(r->resp_body);
+	r->resp_body = NULL;
+}
+
+int main(void)
+{
+	struct request r;
+
+	srv.cfg.max_body = 1000;
+
+	run(&r, "GET", "/.well-known/host-meta", NULL, NULL, NULL);
+	CHECK(r.status == 200);
+	CHECK(!strcmp(r.resp_type, "application/xrd+xml"));
+	CHECK(strstr(r.resp_body, "<Link rel='restconf' href='/restconf'/>") != NULL);
+	done(&r);
+
+	run(&r, "POST", "/.well-known/host-meta", NULL, NULL, NULL);
+	CHECK(r.status == 405);
+	CHECK(r.allow && !strcmp(r.allow, "GET, HEAD"));
+	CHECK(!strcmp(tag_of(&r), "operation-not-supported"));
+	done(&r);
+
+	run(&r, "GET", "/restconf", NULL, "application/yang-data+xml", NULL);
+	CHECK(r.status == 200);
+	CHECK(!strcmp(r.resp_type, MT_XML));
+	CHECK(strstr(r.resp_body, "<yang-library-version>2016-06-21") != NULL);
+	done(&r);
+
+	/* q-values: XML preferred over JSON */
+	run(&r, "GET", "/restconf/yang-library-version", NULL,
+	    "application/yang-data+json;q=0.5, application/yang-data+xml", NULL);
+	CHECK(r.status == 200 && !strcmp(r.resp_type, MT_XML));
+	done(&r);
+	run(&r, "GET", "/restconf/yang-library-version", NULL, "*/*", NULL);
+	CHECK(r.status == 200 && !strcmp(r.resp_type, MT_JSON));
+	done(&r);
+	run(&r, "HEAD", "/restconf/operations", NULL, NULL, NULL);
+	CHECK(r.status == 200 && strstr(r.resp_body, "get-bootstrapping-data") != NULL);
+	done(&r);
+
+	run(&r, "GET", "/restconf", NULL, "text/html", NULL);
+	CHECK(r.status == 406);
+	CHECK(!strcmp(r.resp_type, MT_JSON));
+	CHECK(!strcmp(tag_of(&r), "invalid-value"));
+	done(&r);
+
+	run(&r, "GET", "/nothing/here", NULL, NULL, NULL);
+	CHECK(r.status == 404 && !strcmp(tag_of(&r), "invalid-value"));
+	done(&r);
+
+	run(&r, "POST", "/restconf/operations/ietf-sztp-bootstrap-server:nope",
+	    "application/yang-data+json", NULL, "{}");
+	CHECK(r.status == 404);
+	CHECK(strstr(r.resp_body, "unknown operation") != NULL);
+	done(&r);
+
+	/* operations: method, then size, then media types */
+	run(&r, "GET", GBD, NULL, NULL, NULL);
+	CHECK(r.status == 405 && r.allow && !strcmp(r.allow, "POST"));
+	done(&r);
+	run(&r, "POST", GBD, "text/plain", NULL, "x");
+	CHECK(r.status == 415 && !strcmp(tag_of(&r), "invalid-value"));
+	done(&r);
+	run(&r, "POST", GBD, NULL, NULL, "{}");
+	CHECK(r.status == 415); /* a body needs a Content-Type */
+	CHECK(strstr(r.resp_body, "needs a Content-Type") != NULL);
+	done(&r);
+	run(&r, "POST", GBD, "application/yang-data+json", "text/html", "{}");
+	CHECK(r.status == 406);
+	done(&r);
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = GBD;
+	r.content_type = "application/yang-data+xml";
+	r.body_too_big = 1;
+	r.body = "";
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 413);
+	CHECK(!strcmp(r.resp_type, MT_XML)); /* errors follow the request's encoding */
+	CHECK(strstr(r.resp_body, "<error-tag>too-big</error-tag>") != NULL);
+	CHECK(strstr(r.resp_body, "larger than the 1000 bytes") != NULL);
+	done(&r);
+
+	/* error messages are escaped in XML */
+	memset(&r, 0, sizeof(r));
+	r.enc = YANG_ENC_XML;
+	restconf_error(&r, SZTP_E_INVALID_VALUE, "a<b & \"c\"");
+	CHECK(r.status == 400);
+	CHECK(strstr(r.resp_body, "a&lt;b &amp; &quot;c&quot;") != NULL);
+	done(&r);
+	memset(&r, 0, sizeof(r));
+	restconf_error(&r, SZTP_E_AUTH, "nope");
+	CHECK(r.status == 401 && r.www_authenticate);
+	CHECK(!strcmp(tag_of(&r), "access-denied"));
+	done(&r);
+	memset(&r, 0, sizeof(r));
+	restconf_error(&r, SZTP_E_DB, "db");
+	CHECK(r.status == 500 && !strcmp(tag_of(&r), "operation-failed"));
+	done(&r);
+	return unit_report("test_restconf");
+}
