@@ -9,14 +9,22 @@
  * enforce it and loops forever when both cases are present.
  *
  * Threads: libyang data calls may share one context, but its dictionary
- * lock makes two threads slower than one (measured on 2 vCPUs, RPC parse,
- * validate and print: shared context 82k ops/s on one thread and 85k on
- * two; shared context with a mutex 63k on two; one context per thread
- * 170k on two).  A context costs about 7 ms to build, too much for
- * thread-per-connection servers, so we keep a pool: a call takes an idle
- * context (building one when none is idle) and returns it afterwards.
- * A context is used by one thread at a time and its error list is
- * cleared before it goes back, so messages never mix between threads.
+ * lock stops a second thread from helping (measured on 2 vCPUs, libyang
+ * RPC parse, validate and print alone: shared context 82k ops/s on one
+ * thread, 85k on two; shared context behind a mutex 63k on two; one
+ * context per thread 170k on two).  A context costs about 7 ms to build,
+ * too much to make per connection for thread-per-connection servers, so
+ * we keep a pool: a call takes an idle context (building one when none
+ * is idle) and gives it back afterwards; the pool grows to the number of
+ * concurrent callers.  Whole yang_rpc_input (with the jansson rewrap and
+ * output) scales the same way: about 35k ops/s on one thread, 71k on two.
+ * A context serves one thread at a time and its error list is cleared
+ * before it goes back, so messages never mix between threads.  libyang's
+ * logging is switched to "store the last error, print nothing".
+ *
+ * Parser differential: libyang is given jansson's re-serialisation of the
+ * JSON we checked, never the original bytes, so the guard and libyang see
+ * the same document (the yang-data choice loop depends on it).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,13 +39,13 @@
 #define SZTP_YANG_DIR "/usr/local/share/sztp/yang"
 #endif
 
-#define BS_MOD "ietf-sztp-bootstrap-server"
-#define BS_NS "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
-#define CI_MOD "ietf-sztp-conveyed-info"
-#define CI_REDIRECT CI_MOD ":redirect-information"
-#define CI_ONBOARD CI_MOD ":onboarding-information"
+#define BS_MOD	       "ietf-sztp-bootstrap-server"
+#define BS_NS	       "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
+#define CI_MOD	       "ietf-sztp-conveyed-info"
+#define CI_REDIRECT    CI_MOD ":redirect-information"
+#define CI_ONBOARD     CI_MOD ":onboarding-information"
 #define VOUCHER_MEMBER "ietf-voucher:voucher"
-#define MAX_DEPTH 32
+#define MAX_DEPTH      32
 
 /* One libyang context with the modules loaded; used by one thread at a time. */
 struct yctx {
@@ -67,8 +75,9 @@ static struct lysc_ext_instance *find_yang_data(const struct lys_module *mod, co
 	{
 		struct lysc_ext_instance *x = &mod->compiled->exts[i];
 
-		if (!strcmp(x->def->name, "yang-data") && !strcmp(x->def->module->name, "ietf-restconf") &&
-		    x->argument && !strcmp(x->argument, name))
+		if (!strcmp(x->def->name, "yang-data") &&
+		    !strcmp(x->def->module->name, "ietf-restconf") && x->argument &&
+		    !strcmp(x->argument, name))
 			return x;
 	}
 	return NULL;
@@ -84,8 +93,10 @@ static sztp_rc load(struct yctx *c, const char *dir, const char *name, int featu
 	if (*mod)
 		return SZTP_OK;
 	ei = ly_err_last(c->ctx);
-	sztp_err_set(e, SZTP_E_IO, "YANG module %s could not be loaded from %s (is %s@<revision>.yang there?): %s",
-		     name, dir, name, ei && ei->msg ? ei->msg : "not found");
+	sztp_err_set(
+	    e, SZTP_E_IO,
+	    "YANG module %s could not be loaded from %s (is %s@<revision>.yang there?): %s", name,
+	    dir, name, ei && ei->msg ? ei->msg : "not found");
 	return SZTP_E_IO;
 }
 
@@ -109,18 +120,22 @@ static sztp_rc yctx_new(const char *dir, struct yctx **out, struct sztp_err *e)
 		return sztp_err_set(e, rc, "out of memory for a YANG context");
 	/* No ietf-yang-library: its mandatory content-id would fail validation
 	 * of any data tree; no modules picked up from the working directory. */
-	if (ly_ctx_new(dir, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD, &c->ctx) != LY_SUCCESS) {
-		rc = sztp_err_set(e, SZTP_E_IO, "cannot create a libyang context for YANG directory %s", dir);
+	if (ly_ctx_new(dir, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD, &c->ctx) !=
+	    LY_SUCCESS) {
+		rc = sztp_err_set(e, SZTP_E_IO,
+				  "cannot create a libyang context for YANG directory %s", dir);
 		goto out;
 	}
-	if ((rc = load(c, dir, "ietf-restconf", 0, &rc_mod, e)) || (rc = load(c, dir, BS_MOD, 1, &bs, e)) ||
-	    (rc = load(c, dir, CI_MOD, 1, &ci, e)) || (rc = load(c, dir, "ietf-voucher", 0, &vo, e)))
+	if ((rc = load(c, dir, "ietf-restconf", 0, &rc_mod, e)) ||
+	    (rc = load(c, dir, BS_MOD, 1, &bs, e)) || (rc = load(c, dir, CI_MOD, 1, &ci, e)) ||
+	    (rc = load(c, dir, "ietf-voucher", 0, &vo, e)))
 		goto out;
 	c->conveyed = find_yang_data(ci, "conveyed-information");
 	c->voucher = find_yang_data(vo, "voucher-artifact");
 	if (!c->conveyed || !c->voucher) {
-		rc = sztp_err_set(e, SZTP_E_INTERNAL, "YANG modules in %s lack the conveyed-information or "
-						      "voucher-artifact yang-data",
+		rc = sztp_err_set(e, SZTP_E_INTERNAL,
+				  "YANG modules in %s lack the conveyed-information or "
+				  "voucher-artifact yang-data",
 				  dir);
 		goto out;
 	}
@@ -179,7 +194,8 @@ sztp_rc yang_open(const char *dir, struct sztp_yang **out, struct sztp_err *e)
 	if (!dir)
 		dir = SZTP_YANG_DIR;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return sztp_err_set(e, SZTP_E_IO, "YANG directory %s does not exist or is not a directory", dir);
+		return sztp_err_set(e, SZTP_E_IO,
+				    "YANG directory %s does not exist or is not a directory", dir);
 	/* Errors are stored for us to report, never printed by libyang.  We are
 	 * the only libyang user in the process, so the global option is ours. */
 	ly_log_options(LY_LOSTORE_LAST);
@@ -238,8 +254,9 @@ static sztp_rc ly_code(const struct ly_err_item *ei)
 			return SZTP_E_UNKNOWN_ELEMENT;
 		return SZTP_E_INVALID_VALUE;
 	case LYVE_DATA:
-		if (ei->msg && (!strncmp(ei->msg, "Mandatory ", 10) || !strncmp(ei->msg, "Too few ", 8) ||
-				strstr(ei->msg, "missing its key")))
+		if (ei->msg &&
+		    (!strncmp(ei->msg, "Mandatory ", 10) || !strncmp(ei->msg, "Too few ", 8) ||
+		     strstr(ei->msg, "missing its key")))
 			return SZTP_E_MISSING_ELEMENT;
 		return SZTP_E_INVALID_VALUE; /* type, length, pattern, when, must */
 	default:
@@ -286,13 +303,9 @@ static int json_depth_ok(const json_t *j, int depth)
 	if (depth > MAX_DEPTH)
 		return 0;
 	if (json_is_object(j)) {
-		json_object_foreach ((json_t *)j, k, v)
-			if (!json_depth_ok(v, depth + 1))
-				return 0;
+		json_object_foreach((json_t *)j, k, v) if (!json_depth_ok(v, depth + 1)) return 0;
 	} else if (json_is_array(j)) {
-		json_array_foreach (j, i, v)
-			if (!json_depth_ok(v, depth + 1))
-				return 0;
+		json_array_foreach(j, i, v) if (!json_depth_ok(v, depth + 1)) return 0;
 	}
 	return 1;
 }
@@ -305,8 +318,9 @@ static sztp_rc json_parse_object(const char *what, const char *s, size_t len, js
 
 	*out = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	if (!*out)
-		return sztp_err_set(e, SZTP_E_MALFORMED, "%s is not valid JSON: %s (line %d, column %d)", what,
-				    je.text, je.line, je.column);
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "%s is not valid JSON: %s (line %d, column %d)", what, je.text,
+				    je.line, je.column);
 	if (!json_is_object(*out) || !json_depth_ok(*out, 1)) {
 		int obj = json_is_object(*out);
 
@@ -314,7 +328,8 @@ static sztp_rc json_parse_object(const char *what, const char *s, size_t len, js
 		*out = NULL;
 		if (!obj)
 			return sztp_err_set(e, SZTP_E_MALFORMED, "%s must be a JSON object", what);
-		return sztp_err_set(e, SZTP_E_MALFORMED, "%s nests deeper than %d levels", what, MAX_DEPTH);
+		return sztp_err_set(e, SZTP_E_MALFORMED, "%s nests deeper than %d levels", what,
+				    MAX_DEPTH);
 	}
 	return SZTP_OK;
 }
@@ -464,7 +479,8 @@ static sztp_rc xml_find_root(const char *what, const char *s, size_t len, struct
 	if (!xs_skip_misc(&x) || x.p >= x.end || *x.p != '<')
 		return sztp_err_set(e, SZTP_E_MALFORMED, "%s is not an XML document", what);
 	if (xs_is(&x, "<!"))
-		return sztp_err_set(e, SZTP_E_MALFORMED, "%s: DOCTYPE and markup declarations are not allowed", what);
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "%s: DOCTYPE and markup declarations are not allowed", what);
 	if (!xs_start_tag(&x, r, &empty))
 		return sztp_err_set(e, SZTP_E_MALFORMED, "%s: bad XML root start tag", what);
 	depth = !empty;
@@ -472,42 +488,56 @@ static sztp_rc xml_find_root(const char *what, const char *s, size_t len, struct
 		while (x.p < x.end && *x.p != '<')
 			x.p++;
 		if (x.p >= x.end)
-			return sztp_err_set(e, SZTP_E_MALFORMED, "%s: XML truncated (%d elements unclosed)", what, depth);
+			return sztp_err_set(e, SZTP_E_MALFORMED,
+					    "%s: XML truncated (%d elements unclosed)", what,
+					    depth);
 		if (xs_is(&x, "<!--") || xs_is(&x, "<?") || xs_is(&x, "<![CDATA[")) {
 			const char *close = x.p[1] == '?' ? "?>" : x.p[2] == '-' ? "-->" : "]]>";
 
 			if (!xs_skip_to(&x, close))
-				return sztp_err_set(e, SZTP_E_MALFORMED, "%s: XML truncated in a comment, PI or CDATA", what);
+				return sztp_err_set(e, SZTP_E_MALFORMED,
+						    "%s: XML truncated in a comment, PI or CDATA",
+						    what);
 		} else if (xs_is(&x, "</")) {
 			const char *nm = x.p += 2;
 
 			if (!xs_name(&x))
-				return sztp_err_set(e, SZTP_E_MALFORMED, "%s: bad XML end tag", what);
+				return sztp_err_set(e, SZTP_E_MALFORMED, "%s: bad XML end tag",
+						    what);
 			if (--depth == 0)
 				r->end_name = nm;
 			while (x.p < x.end && xs_space(*x.p))
 				x.p++;
 			if (x.p >= x.end || *x.p++ != '>')
-				return sztp_err_set(e, SZTP_E_MALFORMED, "%s: bad XML end tag", what);
+				return sztp_err_set(e, SZTP_E_MALFORMED, "%s: bad XML end tag",
+						    what);
 		} else if (xs_is(&x, "<!")) {
-			return sztp_err_set(e, SZTP_E_MALFORMED, "%s: markup declarations are not allowed", what);
+			return sztp_err_set(e, SZTP_E_MALFORMED,
+					    "%s: markup declarations are not allowed", what);
 		} else {
 			if (!xs_start_tag(&x, &tag, &empty))
-				return sztp_err_set(e, SZTP_E_MALFORMED, "%s: bad XML start tag", what);
+				return sztp_err_set(e, SZTP_E_MALFORMED, "%s: bad XML start tag",
+						    what);
 			if (!empty && ++depth > MAX_DEPTH)
-				return sztp_err_set(e, SZTP_E_MALFORMED, "%s nests deeper than %d levels", what, MAX_DEPTH);
+				return sztp_err_set(e, SZTP_E_MALFORMED,
+						    "%s nests deeper than %d levels", what,
+						    MAX_DEPTH);
 		}
 	}
-	if (r->end_name && (x.end - r->end_name < (ptrdiff_t)r->name_len ||
-			    memcmp(r->end_name, r->name, r->name_len) || xs_name_char(r->end_name[r->name_len])))
-		return sztp_err_set(e, SZTP_E_MALFORMED, "%s: XML root end tag does not match its start tag", what);
+	if (r->end_name &&
+	    (x.end - r->end_name < (ptrdiff_t)r->name_len ||
+	     memcmp(r->end_name, r->name, r->name_len) || xs_name_char(r->end_name[r->name_len])))
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "%s: XML root end tag does not match its start tag", what);
 	if (!xs_skip_misc(&x) || x.p != x.end)
-		return sztp_err_set(e, SZTP_E_MALFORMED, "%s: content after the XML root element (one root only)", what);
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "%s: content after the XML root element (one root only)", what);
 	return SZTP_OK;
 }
 
 /* Local part of the root's qualified name and its prefix length (0 if none). */
-static void xml_root_local(const struct xml_root *r, const char **local, size_t *local_len, size_t *pfx_len)
+static void xml_root_local(const struct xml_root *r, const char **local, size_t *local_len,
+			   size_t *pfx_len)
 {
 	const char *colon = memchr(r->name, ':', r->name_len);
 
@@ -543,7 +573,8 @@ static int xml_root_ns_is(const struct xml_root *r, const char *ns)
 	for (a = r->attrs; a < end; a++) {
 		const char *v;
 
-		if ((a != r->attrs && !xs_space(a[-1])) || end - a < n || memcmp(a, attr, (size_t)n))
+		if ((a != r->attrs && !xs_space(a[-1])) || end - a < n ||
+		    memcmp(a, attr, (size_t)n))
 			continue;
 		v = a + n;
 		while (v < end && xs_space(*v))
@@ -554,13 +585,15 @@ static int xml_root_ns_is(const struct xml_root *r, const char *ns)
 			v++;
 		if (v >= end || (*v != '"' && *v != '\''))
 			continue;
-		return end - v - 1 > (ptrdiff_t)ns_len && !memcmp(v + 1, ns, ns_len) && v[1 + ns_len] == *v;
+		return end - v - 1 > (ptrdiff_t)ns_len && !memcmp(v + 1, ns, ns_len) &&
+		       v[1 + ns_len] == *v;
 	}
 	return 0;
 }
 
 /* NUL-terminated copy of a body that must not contain NUL. */
-static sztp_rc text_copy(const char *what, const char *s, size_t len, char **out, struct sztp_err *e)
+static sztp_rc text_copy(const char *what, const char *s, size_t len, char **out,
+			 struct sztp_err *e)
 {
 	*out = NULL;
 	if (memchr(s, '\0', len))
@@ -581,8 +614,8 @@ static const char *rpc_name(enum yang_rpc rpc)
 }
 
 /* {"ietf-sztp-bootstrap-server:input":{..}} -> {"<mod>:<rpc>":{..}} text. */
-static sztp_rc rpc_wrap_json(const char *what, enum yang_rpc rpc, const char *body, size_t len, char **out,
-			     struct sztp_err *e)
+static sztp_rc rpc_wrap_json(const char *what, enum yang_rpc rpc, const char *body, size_t len,
+			     char **out, struct sztp_err *e)
 {
 	json_t *doc = NULL, *inner, *wrapped = NULL;
 	const char *name;
@@ -595,15 +628,17 @@ static sztp_rc rpc_wrap_json(const char *what, enum yang_rpc rpc, const char *bo
 		goto out;
 	inner = json_only_member(doc, &name);
 	if (!inner || strcmp(name, BS_MOD ":input") || !json_is_object(inner)) {
-		rc = sztp_err_set(e, SZTP_E_MALFORMED, "%s: body must be an object with the one member \"" BS_MOD
-						       ":input\" holding an object",
+		rc = sztp_err_set(e, SZTP_E_MALFORMED,
+				  "%s: body must be an object with the one member \"" BS_MOD
+				  ":input\" holding an object",
 				  what);
 		goto out;
 	}
 	snprintf(key, sizeof(key), BS_MOD ":%s", rpc_name(rpc));
 	rc = SZTP_E_NOMEM;
 	wrapped = json_object();
-	if (!wrapped || json_object_set(wrapped, key, inner)) { /* _set: inner stays owned by doc too */
+	if (!wrapped ||
+	    json_object_set(wrapped, key, inner)) { /* _set: inner stays owned by doc too */
 		sztp_err_set(e, rc, "out of memory rewrapping %s", what);
 		goto out;
 	}
@@ -615,8 +650,8 @@ out:
 }
 
 /* <input xmlns="..bootstrap-server">..</input> -> <get-bootstrapping-data ..>. */
-static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *body, size_t len, char **out,
-			    struct sztp_err *e)
+static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *body, size_t len,
+			    char **out, struct sztp_err *e)
 {
 	struct xml_root r;
 	const char *local, *nm = rpc_name(rpc);
@@ -645,7 +680,8 @@ static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *bod
 	memcpy(*out + pos, nm, nm_len);
 	size = pos + nm_len;
 	if (r.end_name) {
-		size_t mid = (size_t)(r.end_name + pfx_len + (pfx_len ? 1 : 0) - (local + local_len));
+		size_t mid =
+		    (size_t)(r.end_name + pfx_len + (pfx_len ? 1 : 0) - (local + local_len));
 
 		memcpy(*out + size, local + local_len, mid);
 		size += mid;
@@ -672,7 +708,8 @@ static json_t *strip_prefixes(json_t *obj)
 
 	if (!out)
 		return NULL;
-	json_object_foreach (obj, k, v) {
+	json_object_foreach(obj, k, v)
+	{
 		const char *bare = strncmp(k, pfx, sizeof(pfx) - 1) ? k : k + sizeof(pfx) - 1;
 
 		if (json_object_set(out, bare, v)) {
@@ -684,7 +721,8 @@ static json_t *strip_prefixes(json_t *obj)
 }
 
 /* The validated op tree as an RFC 7951 object of unprefixed members. */
-static sztp_rc rpc_output(struct lyd_node *op, enum yang_rpc rpc, json_t **input, struct sztp_err *e)
+static sztp_rc rpc_output(struct lyd_node *op, enum yang_rpc rpc, json_t **input,
+			  struct sztp_err *e)
 {
 	char *text = NULL, key[80];
 	json_t *doc = NULL, *inner;
@@ -702,7 +740,8 @@ static sztp_rc rpc_output(struct lyd_node *op, enum yang_rpc rpc, json_t **input
 		goto out;
 	}
 	if (!(*input = strip_prefixes(inner))) {
-		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory building %s input", rpc_name(rpc));
+		rc =
+		    sztp_err_set(e, SZTP_E_NOMEM, "out of memory building %s input", rpc_name(rpc));
 		goto out;
 	}
 	rc = SZTP_OK;
@@ -720,8 +759,8 @@ static int blank(const char *s, size_t len)
 	return 1;
 }
 
-sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc, const char *body, size_t len,
-		       json_t **input, struct sztp_err *e)
+sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc, const char *body,
+		       size_t len, json_t **input, struct sztp_err *e)
 {
 	struct yctx *c = NULL;
 	struct ly_in *in = NULL;
@@ -734,8 +773,8 @@ sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc
 	if (!body || blank(body, len)) {
 		/* RFC 8040 s3.6.1: input with no nodes may be sent without a body */
 		if (rpc == YANG_RPC_REPORT_PROGRESS)
-			return sztp_err_set(e, SZTP_E_MISSING_ELEMENT, "%s: a body with \"progress-type\" is required",
-					    what);
+			return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
+					    "%s: a body with \"progress-type\" is required", what);
 		*input = json_object();
 		return *input ? SZTP_OK : sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	}
@@ -748,7 +787,8 @@ sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc
 		sztp_err_set(e, rc, "out of memory reading %s", what);
 		goto out;
 	}
-	if (lyd_parse_op(c->ctx, NULL, in, enc == YANG_ENC_XML ? LYD_XML : LYD_JSON, LYD_TYPE_RPC_YANG, &tree, &op) ||
+	if (lyd_parse_op(c->ctx, NULL, in, enc == YANG_ENC_XML ? LYD_XML : LYD_JSON,
+			 LYD_TYPE_RPC_YANG, &tree, &op) ||
 	    lyd_validate_op(tree, NULL, LYD_TYPE_RPC_YANG, NULL)) {
 		/* `when` on ssh-host-keys / trust-anchor-certs is enforced here
 		 * (checked: libyang 2.1.30 evaluates `when` in RPC input) */
@@ -771,8 +811,9 @@ out:
 /* ---- yang-data: conveyed information (RFC 8572 s6.3), voucher ------- */
 
 /* Parse doc (already guarded) against a yang-data; *tree non-NULL on OK. */
-static sztp_rc ext_parse(struct yctx *c, struct lysc_ext_instance *ext, const char *what, const char *text,
-			 LYD_FORMAT fmt, struct lyd_node **tree, struct sztp_err *e)
+static sztp_rc ext_parse(struct yctx *c, struct lysc_ext_instance *ext, const char *what,
+			 const char *text, LYD_FORMAT fmt, struct lyd_node **tree,
+			 struct sztp_err *e)
 {
 	struct ly_in *in = NULL;
 	sztp_rc rc = SZTP_E_NOMEM;
@@ -800,13 +841,15 @@ static sztp_rc conveyed_tree_check(const struct lyd_node *tree, struct sztp_err 
 
 	if (tree->next || (strcmp(tree->schema->name, "redirect-information") &&
 			   strcmp(tree->schema->name, "onboarding-information")))
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "conveyed information must hold exactly one of "
-							     "redirect-information or onboarding-information");
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "conveyed information must hold exactly one of "
+				    "redirect-information or onboarding-information");
 	if (!strcmp(tree->schema->name, "redirect-information")) {
 		for (ch = lyd_child(tree); ch; ch = ch->next)
 			if (!strcmp(ch->schema->name, "bootstrap-server"))
 				return SZTP_OK;
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "redirect-information needs at least one bootstrap-server");
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "redirect-information needs at least one bootstrap-server");
 	}
 	return SZTP_OK;
 }
@@ -827,8 +870,10 @@ static sztp_rc conveyed_guard_json(const char *doc, size_t len, char **text, str
 	rc = SZTP_E_INVALID_VALUE;
 	v = json_only_member(j, &name);
 	if (!v || (strcmp(name, CI_REDIRECT) && strcmp(name, CI_ONBOARD))) {
-		sztp_err_set(e, rc, "conveyed information must be an object with exactly one member, \"" CI_REDIRECT
-				    "\" or \"" CI_ONBOARD "\"");
+		sztp_err_set(
+		    e, rc,
+		    "conveyed information must be an object with exactly one member, \"" CI_REDIRECT
+		    "\" or \"" CI_ONBOARD "\"");
 		goto out;
 	}
 	if (!json_is_object(v)) {
@@ -839,7 +884,8 @@ static sztp_rc conveyed_guard_json(const char *doc, size_t len, char **text, str
 		json_t *list = json_object_get(v, "bootstrap-server");
 
 		if (!json_is_array(list) || !json_array_size(list)) {
-			sztp_err_set(e, rc, "redirect-information needs a non-empty bootstrap-server list");
+			sztp_err_set(
+			    e, rc, "redirect-information needs a non-empty bootstrap-server list");
 			goto out;
 		}
 	}
@@ -858,9 +904,11 @@ static sztp_rc conveyed_guard_xml(const char *doc, size_t len, char **text, stru
 	rc = text_copy("conveyed information", doc, len, text, e);
 	if (!rc)
 		rc = xml_find_root("conveyed information", *text, len, &r, e);
-	if (!rc && !xml_local_is(&r, "redirect-information") && !xml_local_is(&r, "onboarding-information"))
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "conveyed information: the root element must be "
-							   "redirect-information or onboarding-information");
+	if (!rc && !xml_local_is(&r, "redirect-information") &&
+	    !xml_local_is(&r, "onboarding-information"))
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "conveyed information: the root element must be "
+				  "redirect-information or onboarding-information");
 	if (rc) {
 		free(*text);
 		*text = NULL;
@@ -875,10 +923,11 @@ static sztp_rc conveyed_parse(struct yctx *c, enum yang_enc enc, const char *doc
 	sztp_rc rc;
 
 	*tree = NULL;
-	rc = enc == YANG_ENC_XML ? conveyed_guard_xml(doc, len, &text, e) : conveyed_guard_json(doc, len, &text, e);
+	rc = enc == YANG_ENC_XML ? conveyed_guard_xml(doc, len, &text, e)
+				 : conveyed_guard_json(doc, len, &text, e);
 	if (!rc)
-		rc = ext_parse(c, c->conveyed, "conveyed information", text, enc == YANG_ENC_XML ? LYD_XML : LYD_JSON,
-			       tree, e);
+		rc = ext_parse(c, c->conveyed, "conveyed information", text,
+			       enc == YANG_ENC_XML ? LYD_XML : LYD_JSON, tree, e);
 	if (!rc)
 		rc = conveyed_tree_check(*tree, e);
 	if (rc) {
@@ -906,7 +955,8 @@ sztp_rc yang_conveyed_validate(struct sztp_yang *y, enum yang_enc enc, const cha
 	return rc;
 }
 
-sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len, char **xml, struct sztp_err *e)
+sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len, char **xml,
+			     struct sztp_err *e)
 {
 	struct yctx *c = NULL;
 	struct lyd_node *tree = NULL;
@@ -945,8 +995,9 @@ sztp_rc yang_voucher_validate(struct sztp_yang *y, const char *json, size_t len,
 		goto out;
 	v = json_only_member(j, &name);
 	if (!v || strcmp(name, VOUCHER_MEMBER) || !json_is_object(v)) {
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "voucher must be an object with the one member \"" VOUCHER_MEMBER
-							   "\" holding an object (RFC 8366 s5.3)");
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "voucher must be an object with the one member \"" VOUCHER_MEMBER
+				  "\" holding an object (RFC 8366 s5.3)");
 		goto out;
 	}
 	if ((rc = json_text(j, &text, e)) || (rc = take(y, &c, e)))

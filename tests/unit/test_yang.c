@@ -12,8 +12,8 @@
 #include "unit.h"
 #include "yang.h"
 
-#define BS "ietf-sztp-bootstrap-server:"
-#define CI "ietf-sztp-conveyed-info:"
+#define BS    "ietf-sztp-bootstrap-server:"
+#define CI    "ietf-sztp-conveyed-info:"
 #define IN(x) "{\"" BS "input\":{" x "}}"
 
 #define N15 "QUFBQUFBQUFBQUFBQUFB"
@@ -23,7 +23,8 @@
 
 static struct sztp_yang *Y;
 
-static int rpc(enum yang_rpc r, enum yang_enc enc, const char *body, json_t **out, struct sztp_err *e)
+static int rpc(enum yang_rpc r, enum yang_enc enc, const char *body, json_t **out,
+	       struct sztp_err *e)
 {
 	json_t *tmp = NULL;
 	int rc;
@@ -78,7 +79,8 @@ static void test_gbd_valid(void)
 	in = NULL;
 	CHECK_RC(gbd(IN(""), &e), SZTP_OK);
 	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON,
-		     IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\",\"hw-model\":\"model-x\","
+		     IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16
+			"\",\"hw-model\":\"model-x\","
 			"\"os-name\":\"VendorOS\",\"os-version\":\"17.3R2.1\""),
 		     &in, &e),
 		 SZTP_OK);
@@ -93,7 +95,9 @@ static void test_gbd_valid(void)
 	CHECK_RC(gbd(IN("\"nonce\":\"" N32 "\""), &e), SZTP_OK);
 	/* member names may carry the module prefix (RFC 7951 s4) */
 	in = NULL;
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, IN("\"" BS "hw-model\":\"m\""), &in, &e), SZTP_OK);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, IN("\"" BS "hw-model\":\"m\""),
+		     &in, &e),
+		 SZTP_OK);
 	CHECK(json_object_get(in, "hw-model") != NULL && json_object_size(in) == 1);
 	json_decref(in);
 }
@@ -120,9 +124,11 @@ static void test_gbd_invalid(void)
 	CHECK_RC(gbd("{\"" BS "input\":{},\"" BS "input2\":{}}", &e), SZTP_E_MALFORMED);
 	CHECK_RC(gbd("{\"" BS "input\":{},\"x\":1}", &e), SZTP_E_MALFORMED);
 	CHECK_RC(gbd("{\"" BS "input\":[]}", &e), SZTP_E_MALFORMED);
-	CHECK_RC(gbd("{\"" BS "input\":{\"hw-model\":\"x\"}", &e), SZTP_E_MALFORMED); /* truncated */
+	CHECK_RC(gbd("{\"" BS "input\":{\"hw-model\":\"x\"}", &e),
+		 SZTP_E_MALFORMED); /* truncated */
 	CHECK(has(&e, "not valid JSON"));
-	CHECK_RC(gbd("{\"" BS "input\":{\"hw-model\":\"x\",\"hw-model\":\"y\"}}", &e), SZTP_E_MALFORMED);
+	CHECK_RC(gbd("{\"" BS "input\":{\"hw-model\":\"x\",\"hw-model\":\"y\"}}", &e),
+		 SZTP_E_MALFORMED);
 	CHECK(has(&e, "duplicate"));
 	CHECK_RC(gbd("{\"" BS "input\":{},\"" BS "input\":{}}", &e), SZTP_E_MALFORMED);
 	CHECK_RC(gbd("[1,2]", &e), SZTP_E_MALFORMED);
@@ -137,8 +143,8 @@ static void test_gbd_invalid(void)
 		json_t *in = NULL;
 		static const char b[] = "{\"" BS "input\":{}}\0{}";
 
-		CHECK(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, b, sizeof(b) - 1, &in, &e) !=
-		      SZTP_OK);
+		CHECK(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, b,
+				     sizeof(b) - 1, &in, &e) != SZTP_OK);
 		CHECK(in == NULL);
 	}
 	/* deep nesting refused */
@@ -157,7 +163,9 @@ static void test_gbd_invalid(void)
 	}
 }
 
-#define SSH_KEYS "\"ssh-host-keys\":{\"ssh-host-key\":[{\"algorithm\":\"ssh-ed25519\",\"key-data\":\"AAAA\"}]}"
+#define SSH_KEYS                                                                                   \
+	"\"ssh-host-keys\":{\"ssh-host-key\":[{\"algorithm\":\"ssh-ed25519\",\"key-data\":"        \
+	"\"AAAA\"}]}"
 #define TA_CERTS "\"trust-anchor-certs\":{\"trust-anchor-cert\":[\"MIIB\"]}"
 
 static void test_report_progress(void)
@@ -166,12 +174,16 @@ static void test_report_progress(void)
 	json_t *in = NULL;
 
 	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON,
-		     IN("\"progress-type\":\"bootstrap-complete\",\"message\":\"done\"," SSH_KEYS "," TA_CERTS), &in, &e),
+		     IN("\"progress-type\":\"bootstrap-complete\",\"message\":\"done\"," SSH_KEYS
+			"," TA_CERTS),
+		     &in, &e),
 		 SZTP_OK);
-	CHECK(!strcmp(json_string_value(json_object_get(in, "progress-type")) ?: "", "bootstrap-complete"));
+	CHECK(!strcmp(json_string_value(json_object_get(in, "progress-type")) ?: "",
+		      "bootstrap-complete"));
 	CHECK(!strcmp(json_string_value(json_object_get(in, "message")) ?: "", "done"));
 	CHECK(json_is_array(json_object_get(json_object_get(in, "ssh-host-keys"), "ssh-host-key")));
-	CHECK(json_is_array(json_object_get(json_object_get(in, "trust-anchor-certs"), "trust-anchor-cert")));
+	CHECK(json_is_array(
+	    json_object_get(json_object_get(in, "trust-anchor-certs"), "trust-anchor-cert")));
 	json_decref(in);
 	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-initiated\""), &e), SZTP_OK);
 	CHECK_RC(rp(IN("\"progress-type\":\"config-error\",\"message\":\"bad\""), &e), SZTP_OK);
@@ -183,18 +195,22 @@ static void test_report_progress(void)
 	CHECK_RC(rp("", &e), SZTP_E_MISSING_ELEMENT);
 	CHECK(has(&e, "progress-type"));
 	/* `when "../progress-type = 'bootstrap-complete'"` (RFC 8572 s7.3) */
-	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-initiated\"," SSH_KEYS), &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-initiated\"," SSH_KEYS), &e),
+		 SZTP_E_INVALID_VALUE);
 	CHECK(has(&e, "ssh-host-keys") && has(&e, "When"));
-	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-error\"," TA_CERTS), &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-error\"," TA_CERTS), &e),
+		 SZTP_E_INVALID_VALUE);
 	CHECK(has(&e, "trust-anchor-certs"));
 	/* mandatory key-data inside a list entry */
-	CHECK_RC(rp(IN("\"progress-type\":\"bootstrap-complete\",\"ssh-host-keys\":{\"ssh-host-key\":"
-		       "[{\"algorithm\":\"ssh-rsa\"}]}"),
-		    &e),
-		 SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(
+	    rp(IN("\"progress-type\":\"bootstrap-complete\",\"ssh-host-keys\":{\"ssh-host-key\":"
+		  "[{\"algorithm\":\"ssh-rsa\"}]}"),
+	       &e),
+	    SZTP_E_MISSING_ELEMENT);
 	CHECK(has(&e, "key-data"));
 	/* get-bootstrapping-data members are unknown here */
-	CHECK_RC(rp(IN("\"progress-type\":\"informational\",\"nonce\":\"" N16 "\""), &e), SZTP_E_UNKNOWN_ELEMENT);
+	CHECK_RC(rp(IN("\"progress-type\":\"informational\",\"nonce\":\"" N16 "\""), &e),
+		 SZTP_E_UNKNOWN_ELEMENT);
 }
 
 #define XNS "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
@@ -214,55 +230,65 @@ static void test_xml_input(void)
 	json_decref(in);
 	in = NULL;
 	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
-		     "<!-- c --><s:input xmlns:s='" XNS "'><s:os-name>V</s:os-name></s:input >", &in, &e),
+		     "<!-- c --><s:input xmlns:s='" XNS "'><s:os-name>V</s:os-name></s:input >",
+		     &in, &e),
 		 SZTP_OK);
 	CHECK(!strcmp(json_string_value(json_object_get(in, "os-name")) ?: "", "V"));
 	json_decref(in);
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"/>", NULL, &e), SZTP_OK);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"/>",
+		     NULL, &e),
+		 SZTP_OK);
 	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_XML,
 		     "<input xmlns=\"" XNS "\"><progress-type>bootstrap-complete</progress-type>"
-		     "<trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert></trust-anchor-certs></input>",
+		     "<trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert></"
+		     "trust-anchor-certs></input>",
 		     NULL, &e),
 		 SZTP_OK);
 	/* invalid */
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><nonce>" N15
-							       "</nonce></input>",
-		     NULL, &e),
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"><nonce>" N15 "</nonce></input>", NULL, &e),
 		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><foo>1</foo></input>",
-		     NULL, &e),
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"><foo>1</foo></input>", NULL, &e),
 		 SZTP_E_UNKNOWN_ELEMENT);
 	CHECK(has(&e, "foo"));
 	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_XML,
 		     "<input xmlns=\"" XNS "\"><progress-type>parsing-error</progress-type>"
-		     "<trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert></trust-anchor-certs></input>",
+		     "<trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert></"
+		     "trust-anchor-certs></input>",
 		     NULL, &e),
 		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><message>m</message></input>",
-		     NULL, &e),
+	CHECK_RC(rpc(YANG_RPC_REPORT_PROGRESS, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"><message>m</message></input>", NULL, &e),
 		 SZTP_E_MISSING_ELEMENT);
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input><hw-model>x</hw-model></input>", NULL, &e),
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<input><hw-model>x</hw-model></input>", NULL, &e),
 		 SZTP_E_MALFORMED); /* no namespace */
 	CHECK(has(&e, "namespace"));
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"urn:other\"/>", NULL, &e),
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"urn:other\"/>",
+		     NULL, &e),
 		 SZTP_E_MALFORMED);
 	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
 		     "<get-bootstrapping-data xmlns=\"" XNS "\"/>", NULL, &e),
 		 SZTP_E_MALFORMED);
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><hw-model>x</hw-model>",
-		     NULL, &e),
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"><hw-model>x</hw-model>", NULL, &e),
 		 SZTP_E_MALFORMED); /* truncated */
 	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
-		     "<input xmlns=\"" XNS "\"></input><input xmlns=\"" XNS "\"></input>", NULL, &e),
+		     "<input xmlns=\"" XNS "\"></input><input xmlns=\"" XNS "\"></input>", NULL,
+		     &e),
 		 SZTP_E_MALFORMED);
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"></inputx>", NULL, &e),
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"></inputx>", NULL, &e),
 		 SZTP_E_MALFORMED);
 	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
 		     "<!DOCTYPE x [<!ENTITY a \"b\">]><input xmlns=\"" XNS "\"/>", NULL, &e),
 		 SZTP_E_MALFORMED);
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "not xml", NULL, &e), SZTP_E_MALFORMED);
-	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "<input xmlns=\"" XNS "\"><hw-model>x</hw-model>"
-							       "</input>junk",
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, "not xml", NULL, &e),
+		 SZTP_E_MALFORMED);
+	CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+		     "<input xmlns=\"" XNS "\"><hw-model>x</hw-model>"
+		     "</input>junk",
 		     NULL, &e),
 		 SZTP_E_MALFORMED);
 	{
@@ -275,19 +301,26 @@ static void test_xml_input(void)
 		for (i = 0; i < 40; i++)
 			p += sprintf(p, "</a>");
 		strcpy(p, "</input>");
-		CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, deep, NULL, &e), SZTP_E_MALFORMED);
+		CHECK_RC(rpc(YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, deep, NULL, &e),
+			 SZTP_E_MALFORMED);
 		CHECK(has(&e, "deeper"));
 	}
 }
 
-#define ONBOARD                                                                                                       \
-	"{\"" CI "onboarding-information\":{\"boot-image\":{\"os-name\":\"VendorOS\",\"os-version\":\"17.2R1.6\","    \
-	"\"download-uri\":[\"https://example.com/path/to/image/file\"],\"image-verification\":[{\"hash-algorithm\":" \
-	"\"%s\",\"hash-value\":\"%s\"}]},\"configuration-handling\":\"merge\",\"pre-configuration-script\":\"IyEv\"," \
+#define ONBOARD                                                                                    \
+	"{\"" CI "onboarding-information\":{\"boot-image\":{\"os-name\":\"VendorOS\",\"os-"        \
+		 "version\":\"17.2R1.6\","                                                         \
+	"\"download-uri\":[\"https://example.com/path/to/image/"                                   \
+	"file\"],\"image-verification\":[{\"hash-algorithm\":"                                     \
+	"\"%s\",\"hash-value\":\"%s\"}]},\"configuration-handling\":\"merge\",\"pre-"              \
+	"configuration-script\":\"IyEv\","                                                         \
 	"\"configuration\":\"PHRvcC8+\",\"post-configuration-script\":\"IyEv\"}}"
-#define HASH "ba:ec:cf:a5:67:82:b4:10:77:c6:67:a6:22:ab:7d:50:04:a7:8b:8f:0e:db:02:8b:f4:75:55:fb:c1:13:b2:33"
-#define REDIRECT                                                                                               \
-	"{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"sztp1.example.com\",\"port\":8443," \
+#define HASH                                                                                       \
+	"ba:ec:cf:a5:67:82:b4:10:77:c6:67:a6:22:ab:7d:50:04:a7:8b:8f:0e:db:02:8b:f4:75:55:fb:c1:"  \
+	"13:b2:33"
+#define REDIRECT                                                                                   \
+	"{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"sztp1.example."     \
+		 "com\",\"port\":8443,"                                                            \
 	"\"trust-anchor\":\"MIIB\"},{\"address\":\"192.0.2.1\"}]}}"
 
 static int conv(enum yang_enc enc, const char *doc, struct sztp_err *e)
@@ -305,77 +338,104 @@ static void test_conveyed(void)
 	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_OK);
 	snprintf(buf, sizeof(buf), ONBOARD, CI "sha-256", HASH);
 	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_OK);
-	snprintf(buf, sizeof(buf), ONBOARD, "sha-256", "baeccfa56782b41077c667a622ab7d5004a78b8f0edb028bf47555fbc113b233");
+	snprintf(buf, sizeof(buf), ONBOARD, "sha-256",
+		 "baeccfa56782b41077c667a622ab7d5004a78b8f0edb028bf47555fbc113b233");
 	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_E_INVALID_VALUE);
 	CHECK(has(&e, "hash-value"));
 	snprintf(buf, sizeof(buf), ONBOARD, "md5", HASH);
 	CHECK_RC(conv(YANG_ENC_JSON, buf, &e), SZTP_E_INVALID_VALUE);
 	CHECK_RC(conv(YANG_ENC_JSON, REDIRECT, &e), SZTP_OK);
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"configuration\":\"PHRvcC8+\","
-				     "\"configuration-handling\":\"replace\"}}",
+	CHECK_RC(conv(YANG_ENC_JSON,
+		      "{\"" CI "onboarding-information\":{\"configuration\":\"PHRvcC8+\","
+		      "\"configuration-handling\":\"replace\"}}",
 		      &e),
 		 SZTP_OK);
 	/* must '../configuration' */
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"configuration-handling\":\"merge\"}}", &e),
+	CHECK_RC(conv(YANG_ENC_JSON,
+		      "{\"" CI "onboarding-information\":{\"configuration-handling\":\"merge\"}}",
+		      &e),
 		 SZTP_E_INVALID_VALUE);
 	CHECK(has(&e, "configuration-handling"));
 	/* must '../download-uri' on image-verification */
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"boot-image\":{\"image-verification\":"
-				     "[{\"hash-algorithm\":\"sha-256\",\"hash-value\":\"ab\"}]}}}",
+	CHECK_RC(conv(YANG_ENC_JSON,
+		      "{\"" CI "onboarding-information\":{\"boot-image\":{\"image-verification\":"
+		      "[{\"hash-algorithm\":\"sha-256\",\"hash-value\":\"ab\"}]}}}",
 		      &e),
 		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"a\","
-				     "\"port\":70000}]}}",
+	CHECK_RC(conv(YANG_ENC_JSON,
+		      "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"a\","
+		      "\"port\":70000}]}}",
 		      &e),
 		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"port\":1}]}}", &e),
+	CHECK_RC(conv(YANG_ENC_JSON,
+		      "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"port\":1}]}}", &e),
 		 SZTP_E_MISSING_ELEMENT);
 	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{\"bogus\":1}}", &e),
 		 SZTP_E_UNKNOWN_ELEMENT);
 	/* top-level choice: guarded before libyang (its 2.1 loop) */
 	CHECK_RC(conv(YANG_ENC_JSON, "{}", &e), SZTP_E_INVALID_VALUE);
 	CHECK(has(&e, "exactly one member"));
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[]}}", &e),
-		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(
+	    conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[]}}", &e),
+	    SZTP_E_INVALID_VALUE);
 	CHECK(has(&e, "bootstrap-server"));
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{}}", &e), SZTP_E_INVALID_VALUE);
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{}}", &e), SZTP_E_MISSING_ELEMENT);
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":[]}", &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{}}", &e),
+		 SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":{}}", &e),
+		 SZTP_E_MISSING_ELEMENT);
+	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "onboarding-information\":[]}", &e),
+		 SZTP_E_INVALID_VALUE);
 	CHECK_RC(conv(YANG_ENC_JSON, "{\"redirect-information\":{}}", &e), SZTP_E_INVALID_VALUE);
 	CHECK_RC(conv(YANG_ENC_JSON, "[]", &e), SZTP_E_MALFORMED);
 	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect", &e), SZTP_E_MALFORMED);
 	alarm(10); /* both cases at once loops forever inside libyang 2.1 */
-	CHECK_RC(conv(YANG_ENC_JSON, "{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"a\"}]},"
-				     "\"" CI "onboarding-information\":{\"configuration\":\"AA==\","
-				     "\"configuration-handling\":\"merge\"}}",
+	CHECK_RC(conv(YANG_ENC_JSON,
+		      "{\"" CI
+		      "redirect-information\":{\"bootstrap-server\":[{\"address\":\"a\"}]},"
+		      "\"" CI "onboarding-information\":{\"configuration\":\"AA==\","
+		      "\"configuration-handling\":\"merge\"}}",
 		      &e),
 		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
-				    "<bootstrap-server><address>a</address></bootstrap-server></redirect-information>"
-				    "<onboarding-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
-				    "<configuration>AA==</configuration><configuration-handling>merge"
-				    "</configuration-handling></onboarding-information>",
-		      &e),
-		 SZTP_E_MALFORMED);
+	CHECK_RC(
+	    conv(YANG_ENC_XML,
+		 "<redirect-information "
+		 "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+		 "<bootstrap-server><address>a</address></bootstrap-server></redirect-information>"
+		 "<onboarding-information "
+		 "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+		 "<configuration>AA==</configuration><configuration-handling>merge"
+		 "</configuration-handling></onboarding-information>",
+		 &e),
+	    SZTP_E_MALFORMED);
 	alarm(0);
 	/* XML */
-	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
-				    "<bootstrap-server><address>a.example</address><port>443</port></bootstrap-server>"
-				    "</redirect-information>",
-		      &e),
-		 SZTP_OK);
-	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
-				    "</redirect-information>",
+	CHECK_RC(
+	    conv(YANG_ENC_XML,
+		 "<redirect-information "
+		 "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+		 "<bootstrap-server><address>a.example</address><port>443</port></bootstrap-server>"
+		 "</redirect-information>",
+		 &e),
+	    SZTP_OK);
+	CHECK_RC(conv(YANG_ENC_XML,
+		      "<redirect-information "
+		      "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+		      "</redirect-information>",
 		      &e),
 		 SZTP_E_MISSING_ELEMENT);
-	CHECK_RC(conv(YANG_ENC_XML, "<onboarding-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
-				    "<configuration-handling>merge</configuration-handling></onboarding-information>",
-		      &e),
+	CHECK_RC(
+	    conv(YANG_ENC_XML,
+		 "<onboarding-information "
+		 "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"
+		 "<configuration-handling>merge</configuration-handling></onboarding-information>",
+		 &e),
+	    SZTP_E_INVALID_VALUE);
+	CHECK_RC(conv(YANG_ENC_XML,
+		      "<other xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\"/>", &e),
 		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(conv(YANG_ENC_XML, "<other xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\"/>", &e),
-		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(conv(YANG_ENC_XML, "<redirect-information xmlns=\"urn:x\"><bootstrap-server><address>a</address>"
-				    "</bootstrap-server></redirect-information>",
+	CHECK_RC(conv(YANG_ENC_XML,
+		      "<redirect-information xmlns=\"urn:x\"><bootstrap-server><address>a</address>"
+		      "</bootstrap-server></redirect-information>",
 		      &e),
 		 SZTP_E_UNKNOWN_ELEMENT);
 }
@@ -387,7 +447,8 @@ static void test_to_xml(void)
 
 	snprintf(buf, sizeof(buf), ONBOARD, "sha-256", HASH);
 	CHECK_RC(yang_conveyed_to_xml(Y, buf, strlen(buf), &xml, &e), SZTP_OK);
-	CHECK(xml && strstr(xml, "<onboarding-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"));
+	CHECK(xml && strstr(xml, "<onboarding-information "
+				 "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\">"));
 	CHECK(xml && strstr(xml, "<configuration>PHRvcC8+</configuration>"));
 	CHECK(xml && strstr(xml, HASH));
 	if (xml)
@@ -404,8 +465,9 @@ static void test_to_xml(void)
 	CHECK(xml == NULL);
 }
 
-#define VOUCHER(x)                                                                                            \
-	"{\"ietf-voucher:voucher\":{\"created-on\":\"2024-01-01T00:00:00Z\",\"assertion\":\"verified\"," \
+#define VOUCHER(x)                                                                                 \
+	"{\"ietf-voucher:voucher\":{\"created-on\":\"2024-01-01T00:00:00Z\",\"assertion\":"        \
+	"\"verified\","                                                                            \
 	"\"pinned-domain-cert\":\"MIIB\"" x "}}"
 
 static int vch(const char *doc, struct sztp_err *e)
@@ -418,7 +480,9 @@ static void test_voucher(void)
 {
 	struct sztp_err e;
 
-	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"expires-on\":\"2030-01-01T00:00:00Z\""), &e), SZTP_OK);
+	CHECK_RC(
+	    vch(VOUCHER(",\"serial-number\":\"SN-1\",\"expires-on\":\"2030-01-01T00:00:00Z\""), &e),
+	    SZTP_OK);
 	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"nonce\":\"AAAAAAAAAAA=\","
 			     "\"domain-cert-revocation-checks\":false"),
 		     &e),
@@ -430,12 +494,15 @@ static void test_voucher(void)
 		     &e),
 		 SZTP_E_INVALID_VALUE);
 	CHECK(has(&e, "not(../nonce)") || has(&e, "not(../expires-on)"));
-	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"assertion\":\"x\""), &e), SZTP_E_MALFORMED); /* dup */
-	CHECK_RC(vch("{\"ietf-voucher:voucher\":{\"created-on\":\"yesterday\",\"assertion\":\"verified\","
+	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"assertion\":\"x\""), &e),
+		 SZTP_E_MALFORMED); /* dup */
+	CHECK_RC(vch("{\"ietf-voucher:voucher\":{\"created-on\":\"yesterday\",\"assertion\":"
+		     "\"verified\","
 		     "\"serial-number\":\"S\",\"pinned-domain-cert\":\"MIIB\"}}",
 		     &e),
 		 SZTP_E_INVALID_VALUE);
-	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"owner\":\"x\""), &e), SZTP_E_UNKNOWN_ELEMENT);
+	CHECK_RC(vch(VOUCHER(",\"serial-number\":\"SN-1\",\"owner\":\"x\""), &e),
+		 SZTP_E_UNKNOWN_ELEMENT);
 	CHECK_RC(vch("{}", &e), SZTP_E_INVALID_VALUE);
 	CHECK_RC(vch("{\"ietf-voucher:voucher\":{}}", &e), SZTP_E_MISSING_ELEMENT);
 	CHECK_RC(vch("{\"ietf-voucher:voucher\":\"x\"}", &e), SZTP_E_INVALID_VALUE);
@@ -446,14 +513,16 @@ static void test_voucher(void)
  * crashed on (run under ASan by `make asan`). */
 static void test_truncated(void)
 {
-	static const char *xml_in = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<s:input xmlns:s=\"" XNS "\">"
-				    "<!-- note --><s:hw-model><![CDATA[a<b>]]></s:hw-model>"
-				    "<s:nonce>" N16 "</s:nonce></s:input>\n";
+	static const char *xml_in =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<s:input xmlns:s=\"" XNS "\">"
+	    "<!-- note --><s:hw-model><![CDATA[a<b>]]></s:hw-model>"
+	    "<s:nonce>" N16 "</s:nonce></s:input>\n";
 	static const char *json_in = IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\"");
-	static const char *xml_ci = "<?xml version=\"1.0\"?>\n<redirect-information xmlns="
-				    "'urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info'><bootstrap-server>"
-				    "<address>a.example</address><port>443</port></bootstrap-server>"
-				    "</redirect-information>";
+	static const char *xml_ci =
+	    "<?xml version=\"1.0\"?>\n<redirect-information xmlns="
+	    "'urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info'><bootstrap-server>"
+	    "<address>a.example</address><port>443</port></bootstrap-server>"
+	    "</redirect-information>";
 	struct sztp_err e;
 	json_t *in = NULL;
 	size_t n, bad = 0, full;
@@ -465,14 +534,16 @@ static void test_truncated(void)
 	full = strlen(xml_in) - 1; /* the final newline is optional */
 	for (n = 1; n < full; n++) {
 		in = NULL;
-		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, n, &in, &e) == SZTP_OK ||
+		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, n, &in,
+				   &e) == SZTP_OK ||
 		    in)
 			bad++, fprintf(stderr, "  XML prefix %zu accepted\n", n);
 		json_decref(in);
 	}
 	for (n = 1; n < strlen(json_in); n++) {
 		in = NULL;
-		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, json_in, n, &in, &e) == SZTP_OK ||
+		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, json_in, n,
+				   &in, &e) == SZTP_OK ||
 		    in)
 			bad++, fprintf(stderr, "  JSON prefix %zu accepted\n", n);
 		json_decref(in);
@@ -487,18 +558,20 @@ static void test_truncated(void)
  * and *input is set exactly on success. */
 static int client_error(int rc)
 {
-	return rc == SZTP_E_MALFORMED || rc == SZTP_E_INVALID_VALUE || rc == SZTP_E_UNKNOWN_ELEMENT ||
-	       rc == SZTP_E_MISSING_ELEMENT;
+	return rc == SZTP_E_MALFORMED || rc == SZTP_E_INVALID_VALUE ||
+	       rc == SZTP_E_UNKNOWN_ELEMENT || rc == SZTP_E_MISSING_ELEMENT;
 }
 
 static void test_mutations(void)
 {
 	static const char *seeds[] = {
-		"<s:input xmlns:s=\"" XNS "\"><s:hw-model>x</s:hw-model><s:nonce>" N16 "</s:nonce></s:input>",
-		IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\",\"os-name\":\"v\""),
-		"<redirect-information xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\"><bootstrap-server>"
-		"<address>a</address></bootstrap-server></redirect-information>",
-		REDIRECT,
+	    "<s:input xmlns:s=\"" XNS "\"><s:hw-model>x</s:hw-model><s:nonce>" N16
+	    "</s:nonce></s:input>",
+	    IN("\"signed-data-preferred\":[null],\"nonce\":\"" N16 "\",\"os-name\":\"v\""),
+	    "<redirect-information "
+	    "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info\"><bootstrap-server>"
+	    "<address>a</address></bootstrap-server></redirect-information>",
+	    REDIRECT,
 	};
 	static const char alphabet[] = "<>/\"':={}[],!?-x \\\0";
 	unsigned long seed = 12345;
@@ -518,12 +591,16 @@ static void test_mutations(void)
 			buf[(seed >> 33) % len] = alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
 		}
 		if (i % 4 < 2)
-			rc = yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, i % 4 ? YANG_ENC_JSON : YANG_ENC_XML, buf,
-					    len, &in, &e);
+			rc =
+			    yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA,
+					   i % 4 ? YANG_ENC_JSON : YANG_ENC_XML, buf, len, &in, &e);
 		else
-			rc = yang_conveyed_validate(Y, i % 4 == 2 ? YANG_ENC_XML : YANG_ENC_JSON, buf, len, &e);
-		if ((rc != SZTP_OK && !client_error(rc)) || (i % 4 < 2 && (rc == SZTP_OK) != (in != NULL)))
-			bad++, fprintf(stderr, "  mutation %d: rc %d (%s)\n", i, rc, rc ? e.msg : "");
+			rc = yang_conveyed_validate(Y, i % 4 == 2 ? YANG_ENC_XML : YANG_ENC_JSON,
+						    buf, len, &e);
+		if ((rc != SZTP_OK && !client_error(rc)) ||
+		    (i % 4 < 2 && (rc == SZTP_OK) != (in != NULL)))
+			bad++,
+			    fprintf(stderr, "  mutation %d: rc %d (%s)\n", i, rc, rc ? e.msg : "");
 		json_decref(in);
 	}
 	CHECK(bad == 0);
@@ -547,11 +624,12 @@ static void *work(void *arg)
 	for (i = 0; i < w->n; i++) {
 		/* alternate errors so a mixed-up message would show */
 		if (i % 4 == 3) {
-			if (gbd(IN("\"hw-modelz\":\"x\""), &e) != SZTP_E_UNKNOWN_ELEMENT || !strstr(e.msg, "hw-modelz"))
+			if (gbd(IN("\"hw-modelz\":\"x\""), &e) != SZTP_E_UNKNOWN_ELEMENT ||
+			    !strstr(e.msg, "hw-modelz"))
 				w->bad++;
 		} else if (i % 4 == 1) {
-			if (gbd(IN("\"nonce\":\"" N15 "\""), &e) != SZTP_E_INVALID_VALUE || !strstr(e.msg, "nonce") ||
-			    strstr(e.msg, "hw-modelz"))
+			if (gbd(IN("\"nonce\":\"" N15 "\""), &e) != SZTP_E_INVALID_VALUE ||
+			    !strstr(e.msg, "nonce") || strstr(e.msg, "hw-modelz"))
 				w->bad++;
 		} else if (gbd(GOOD, &e) != SZTP_OK) {
 			w->bad++;
@@ -585,7 +663,8 @@ static void run_threads(int nthreads, int per)
 	}
 	t = now() - t0;
 	CHECK(bad == 0);
-	printf("yang_rpc_input, %d thread(s): %.0f ops/s (3 of 4 valid)\n", nthreads, nthreads * per / t);
+	printf("yang_rpc_input, %d thread(s): %.0f ops/s (3 of 4 valid)\n", nthreads,
+	       nthreads * per / t);
 }
 
 int main(void)
