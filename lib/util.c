@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
 
 #include <nettle/sha2.h>
 
@@ -238,4 +242,45 @@ time_t time_parse_rfc3339(const char *s)
 		return -1;
 	t = timegm(&tm);
 	return t - off;
+}
+
+#ifndef SZTP_YANG_DIR
+#define SZTP_YANG_DIR "/usr/local/share/sztp/yang"
+#endif
+
+static char yang_dir[PATH_MAX];
+static pthread_once_t yang_dir_once = PTHREAD_ONCE_INIT;
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void yang_dir_find(void)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	snprintf(yang_dir, sizeof(yang_dir), "%s", SZTP_YANG_DIR);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	dirname(exe);
+	snprintf(cand, sizeof(cand), "%s/../share/sztp/yang", exe);
+	if (!is_dir(cand)) {
+		/* build/sztpd or build/tests/test_x in a source tree */
+		snprintf(cand, sizeof(cand), "%s/../yang", exe);
+		if (!is_dir(cand))
+			snprintf(cand, sizeof(cand), "%s/../../yang", exe);
+	}
+	if (is_dir(cand) && realpath(cand, exe))
+		snprintf(yang_dir, sizeof(yang_dir), "%s", exe);
+}
+
+const char *sztp_yang_dir_default(void)
+{
+	pthread_once(&yang_dir_once, yang_dir_find);
+	return yang_dir;
 }

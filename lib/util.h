@@ -35,4 +35,10 @@ void time_rfc3339(time_t t, char out[21]);
 /* Parse yang:date-and-time (any offset, optional fraction); -1 on error. */
 time_t time_parse_rfc3339(const char *s);
 
+/* The YANG module directory when none is configured: next to the
+ * running program (<bindir>/../share/sztp/yang, so an install under any
+ * PREFIX works), the source tree's yang/ when run from build/, else the
+ * compiled-in SZTP_YANG_DIR. */
+const char *sztp_yang_dir_default(void);
+
 #endif

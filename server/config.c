@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "util.h"
 
 enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_BOOL, OPT_ENUM };
 
@@ -40,7 +41,7 @@ static const struct opt opts[] = {
 	 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL},
 	{"client-ca", OPT_PATH, OFF(client_ca), 0, 0, NULL, NULL},
 	{"database", OPT_PATH, OFF(database), 0, 0, "/var/lib/sztp/sztp.db", NULL},
-	{"yang-dir", OPT_PATH, OFF(yang_dir), 0, 0, SZTP_YANG_DIR, NULL},
+	{"yang-dir", OPT_PATH, OFF(yang_dir), 0, 0, "", NULL}, /* "" = sztp_yang_dir_default() */
 	{"threads", OPT_INT, OFF(threads), 0, 256, "0", NULL},
 	{"max-body", OPT_INT, OFF(max_body), 1024, 16 * 1024 * 1024, "262144", NULL},
 	{"max-connections", OPT_INT, OFF(max_connections), 1, 100000, "1024", NULL},
@@ -136,7 +137,8 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < N_OPTS; i++)
 		if (opts[i].def)
-			(void)opt_set(cfg, &opts[i], opts[i].def, NULL);
+			(void)opt_set(cfg, &opts[i], *opts[i].def ? opts[i].def : sztp_yang_dir_default(),
+				      NULL);
 }
 
 void config_free(struct config *cfg)
