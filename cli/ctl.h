@@ -19,7 +19,7 @@
 struct sztp_yang;
 
 #define CTL_MAX_OPTS 512
-#define CTL_MAX_POS 8
+#define CTL_MAX_POS  8
 
 struct ctl_opt {
 	const char *name;  /* without the leading "--" */
@@ -62,8 +62,7 @@ sztp_rc opt_int(const struct ctl *c, const char *name, long min, long max, long 
 sztp_rc ctl_yang(struct ctl *c, struct sztp_yang **y, struct sztp_err *e);
 /* The voucher trust anchor from --masa-ca or SZTP_MASA_CA.  With
  * required == 0 a missing anchor gives SZTP_OK and *t = NULL. */
-sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t,
-		 struct sztp_err *e);
+sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t, struct sztp_err *e);
 /* Message printed once the command's transaction is committed. */
 void ctl_done(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -88,8 +87,7 @@ sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, si
 /* Voucher summary: "  key value" lines on stdout, or member "voucher" of
  * obj when obj is non-NULL.  The signature is checked when an anchor is
  * configured, and reported either way. */
-sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj,
-			    struct sztp_err *e);
+sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj, struct sztp_err *e);
 /* Owner identity name that serves a device with this profile ("" = none):
  * the profile's owner, "default" without a profile.  SZTP_E_NOT_FOUND
  * names the profile when it does not exist. */

@@ -18,9 +18,9 @@
 #include "passwd.h"
 #include "util.h"
 
-#define CSV_MAX (64 * 1024 * 1024)
+#define CSV_MAX	   (64 * 1024 * 1024)
 #define CSV_HEADER "serial,profile,password,voucher"
-#define PW_MAX 1024
+#define PW_MAX	   1024
 
 /* The password given by --password or --password-file, hashed into out;
  * *given = 0 when neither option is present. */
@@ -54,8 +54,8 @@ out:
 }
 
 /* One enrolment: serial checked, profile must exist, voucher verified. */
-static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile,
-		     const char *pw_hash, const char *voucher_path, struct sztp_err *e)
+static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile, const char *pw_hash,
+		     const char *voucher_path, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct reg_device d;
@@ -217,8 +217,8 @@ sztp_rc cmd_device_list(struct ctl *c, struct sztp_err *e)
 	if (c->json && !(l.arr = json_array()))
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	if (!c->json)
-		printf("%-24s %-16s %-22s %-8s %-7s %s\n", "SERIAL", "PROFILE", "STATE",
-		       "PASSWORD", "VOUCHER", "LAST-SEEN");
+		printf("%-24s %-16s %-22s %-8s %-7s %s\n", "SERIAL", "PROFILE", "STATE", "PASSWORD",
+		       "VOUCHER", "LAST-SEEN");
 	if ((rc = reg_device_list(c->reg, list_cb, &l, e)) == SZTP_OK && l.arr)
 		rc = print_json(l.arr, e);
 	json_decref(l.arr);
@@ -268,8 +268,7 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 		json_object_set_new(obj, "progress-reports", json_integer((json_int_t)pc.n));
 		if (pc.n)
 			json_object_set_new(obj, "last-progress", json_string(pc.last_type));
-		if (d.voucher.len &&
-		    (rc = ctl_voucher_summary(c, &d.voucher, obj, e)) != SZTP_OK)
+		if (d.voucher.len && (rc = ctl_voucher_summary(c, &d.voucher, obj, e)) != SZTP_OK)
 			goto out;
 		rc = print_json(obj, e);
 		goto out;
@@ -404,13 +403,12 @@ sztp_rc cmd_device_import(struct ctl *c, struct sztp_err *e)
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = import_lines(c, c->pos[0], (char *)b.data, dirname(dcopy), &count, e)) !=
-	    SZTP_OK)
+	if ((rc = import_lines(c, c->pos[0], (char *)b.data, dirname(dcopy), &count, e)) != SZTP_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	ctl_done(c, "imported %zu device(s) from %s in %.2f s (%.0f devices/s)", count,
-		 c->pos[0], secs, secs > 0 ? (double)count / secs : 0.0);
+	ctl_done(c, "imported %zu device(s) from %s in %.2f s (%.0f devices/s)", count, c->pos[0],
+		 secs, secs > 0 ? (double)count / secs : 0.0);
 out:
 	free(dcopy);
 	sztp_bytes_wipe(&b);

@@ -35,7 +35,8 @@ static sztp_rc leaf_can_sign(const sztp_bytes *der, struct sztp_err *e)
 		goto out;
 	}
 	r = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
-	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || (r >= 0 && (ku & GNUTLS_KEY_DIGITAL_SIGNATURE)))
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ||
+	    (r >= 0 && (ku & GNUTLS_KEY_DIGITAL_SIGNATURE)))
 		rc = SZTP_OK;
 	else
 		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
@@ -56,8 +57,10 @@ static sztp_rc chain_validates(const sztp_bytes *chain, size_t n, struct sztp_er
 	if ((rc = pki_trust_from_der(&chain[n - 1], 1, &t, e)) != SZTP_OK)
 		return rc;
 	if ((rc = pki_trust_verify(t, chain, n, NULL, 0, &ve)) != SZTP_OK)
-		sztp_err_set(e, rc, "owner chain does not validate from the leaf to its last "
-				    "certificate: %s", ve.msg);
+		sztp_err_set(e, rc,
+			     "owner chain does not validate from the leaf to its last "
+			     "certificate: %s",
+			     ve.msg);
 	pki_trust_free(t);
 	return rc;
 }
@@ -102,8 +105,8 @@ static int vch_cb(const struct reg_device *d, void *arg)
 	return 0;
 }
 
-static sztp_rc check_vouchers(struct ctl *c, const char *name, const sztp_bytes *chain,
-			      size_t n, struct sztp_err *e)
+static sztp_rc check_vouchers(struct ctl *c, const char *name, const sztp_bytes *chain, size_t n,
+			      struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct vch_list l = {NULL, 0, 0, 0};
@@ -122,8 +125,8 @@ static sztp_rc check_vouchers(struct ctl *c, const char *name, const sztp_bytes 
 		if (ctl_profile_owner(c, l.v[i].profile, owner, NULL) != SZTP_OK ||
 		    strcmp(owner, name) != 0)
 			continue;
-		if (voucher_parse(l.v[i].voucher.data, l.v[i].voucher.len, NULL, NULL, &v,
-				  NULL) != SZTP_OK ||
+		if (voucher_parse(l.v[i].voucher.data, l.v[i].voucher.len, NULL, NULL, &v, NULL) !=
+			SZTP_OK ||
 		    ctl_pinned_anchors(&v.pinned_domain_cert, chain, n, NULL) != SZTP_OK) {
 			if (!bad++)
 				snprintf(first, sizeof(first), "%s", l.v[i].serial);
@@ -175,8 +178,10 @@ sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e)
 	}
 	if ((rc = pki_key_matches_cert(abskey, &chain[0], e)) != SZTP_OK) {
 		if (rc == SZTP_E_MISMATCH)
-			sztp_err_set(e, rc, "key %s does not belong to the first certificate "
-					    "of %s", key, chain_path);
+			sztp_err_set(e, rc,
+				     "key %s does not belong to the first certificate "
+				     "of %s",
+				     key, chain_path);
 		goto out;
 	}
 	if ((rc = chain_validates(chain, n, e)) != SZTP_OK ||
@@ -208,8 +213,10 @@ sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e)
 		name = "default";
 	if ((rc = reg_owner_get(c->reg, name, &o, e)) != SZTP_OK) {
 		if (rc == SZTP_E_NOT_FOUND)
-			sztp_err_set(e, rc, "owner identity '%s' is not set (use 'sztpctl owner "
-					    "set')", name);
+			sztp_err_set(e, rc,
+				     "owner identity '%s' is not set (use 'sztpctl owner "
+				     "set')",
+				     name);
 		goto out;
 	}
 	obj = json_pack("{s:s, s:s}", "name", o.name, "key", o.key_path ? o.key_path : "");

@@ -19,15 +19,15 @@
 #include "util.h"
 #include "yang.h"
 
-#define BLOB_MAX (8 * 1024 * 1024)
+#define BLOB_MAX    (8 * 1024 * 1024)
 #define MAX_SERVERS 64
-#define MAX_URIS 64
+#define MAX_URIS    64
 
 static const char *const sign_names[] = {"if-requested", "always", "never"};
 static const char *const report_names[] = {"minimal", "verbose"};
 
-static sztp_rc parse_enum(const char *opt, const char *v, const char *const *names,
-			  int n, int *out, struct sztp_err *e)
+static sztp_rc parse_enum(const char *opt, const char *v, const char *const *names, int n, int *out,
+			  struct sztp_err *e)
 {
 	int i;
 
@@ -38,8 +38,8 @@ static sztp_rc parse_enum(const char *opt, const char *v, const char *const *nam
 			*out = i;
 			return SZTP_OK;
 		}
-	return sztp_err_set(e, SZTP_E_INVALID_VALUE, "--%s: '%s' is not one of %s|%s%s%s", opt,
-			    v, names[0], names[1], n > 2 ? "|" : "", n > 2 ? names[2] : "");
+	return sztp_err_set(e, SZTP_E_INVALID_VALUE, "--%s: '%s' is not one of %s|%s%s%s", opt, v,
+			    names[0], names[1], n > 2 ? "|" : "", n > 2 ? names[2] : "");
 }
 
 /* Fill the fields common to both kinds from --sign, --reporting, --owner. */
@@ -55,7 +55,7 @@ static sztp_rc profile_head(struct ctl *c, enum reg_kind kind, struct reg_profil
 	    (owner && (rc = ctl_check_name("owner", owner, e)) != SZTP_OK) ||
 	    (rc = parse_enum("sign", opt_get(c, "sign"), sign_names, 3, &sign, e)) != SZTP_OK ||
 	    (rc = parse_enum("reporting", opt_get(c, "reporting"), report_names, 2, &rep, e)) !=
-		    SZTP_OK)
+		SZTP_OK)
 		return rc;
 	snprintf(p->name, sizeof(p->name), "%s", c->pos[0]);
 	snprintf(p->owner, sizeof(p->owner), "%s", owner ? owner : "default");
@@ -66,8 +66,7 @@ static sztp_rc profile_head(struct ctl *c, enum reg_kind kind, struct reg_profil
 }
 
 /* Validate (RFC 8572 s6.3 schema) and store; takes ownership of json. */
-static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json,
-			     struct sztp_err *e)
+static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct sztp_yang *y;
@@ -83,6 +82,15 @@ static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json,
 		sztp_err_set(e, rc, "profile %s is not valid conveyed information: %s", p->name,
 			     ve.msg);
 		goto out;
+	}
+	if (p->sign != REG_SIGN_NEVER) {
+		struct reg_owner o;
+		memset(&o, 0, sizeof(o));
+		if (reg_owner_get(c->reg, p->owner, &o, NULL) == SZTP_E_NOT_FOUND)
+			ctl_warn("owner identity '%s' is not set yet: sztpd cannot sign profile "
+				 "%s until 'sztpctl owner set --name %s'",
+				 p->owner, p->name, p->owner);
+		reg_owner_clear(&o);
 	}
 	existed = reg_profile_get(c->reg, p->name, &old, NULL) == SZTP_OK;
 	if (existed && old.kind != p->kind)
@@ -102,8 +110,8 @@ out:
 }
 
 /* Read an optional file option into b; *set = &b when given. */
-static sztp_rc blob_opt(struct ctl *c, const char *opt, sztp_bytes *b,
-			const sztp_bytes **set, struct sztp_err *e)
+static sztp_rc blob_opt(struct ctl *c, const char *opt, sztp_bytes *b, const sztp_bytes **set,
+			struct sztp_err *e)
 {
 	const char *path = opt_get(c, opt);
 
@@ -165,8 +173,9 @@ sztp_rc cmd_profile_onboarding(struct ctl *c, struct sztp_err *e)
 	o.config_handling = opt_get(c, "config-handling");
 	if (o.config_handling && strcmp(o.config_handling, "merge") != 0 &&
 	    strcmp(o.config_handling, "replace") != 0) {
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				  "--config-handling: '%s' is not merge|replace", o.config_handling);
+		rc =
+		    sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				 "--config-handling: '%s' is not merge|replace", o.config_handling);
 		goto out;
 	}
 	if ((rc = conveyed_onboarding_json(&o, &json, e)) != SZTP_OK)
@@ -197,7 +206,8 @@ static sztp_rc parse_server(char *spec, struct conveyed_server *s, char **anchor
 	if (*spec == '[') {
 		if (!(rest = strchr(spec, ']')))
 			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					    "--server %s: missing ']' after the IPv6 address", spec);
+					    "--server %s: missing ']' after the IPv6 address",
+					    spec);
 		*rest++ = '\0';
 		host = spec + 1;
 	} else if (colon && memchr(colon + 1, ':', hl - (size_t)(colon + 1 - spec))) {
@@ -247,8 +257,8 @@ static sztp_rc anchor_cms(const char *path, sztp_bytes *out, struct sztp_err *e)
 	if ((rc = pki_pem_certs_read(path, &certs, &n, e)) != SZTP_OK)
 		return rc;
 	if (n == 0)
-		rc = sztp_err_set(e, SZTP_E_MALFORMED, "trust anchor %s holds no certificate",
-				  path);
+		rc =
+		    sztp_err_set(e, SZTP_E_MALFORMED, "trust anchor %s holds no certificate", path);
 	else
 		rc = cms_certs_only(certs, n, out, e);
 	pki_certs_free(certs, n);
@@ -323,8 +333,8 @@ static const char *kind_name(enum reg_kind k)
 
 static json_t *profile_json(const struct reg_profile *p)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "kind",
-			 kind_name(p->kind), "sign", sign_names[p->sign % 3], "reporting",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "kind", kind_name(p->kind),
+			 "sign", sign_names[p->sign % 3], "reporting",
 			 report_names[p->reporting % 2], "owner", p->owner);
 }
 
@@ -362,8 +372,8 @@ sztp_rc cmd_profile_list(struct ctl *c, struct sztp_err *e)
 		printf("%s\n", s ? s : "[]");
 		goto out;
 	}
-	printf("%-20s %-10s %-12s %-9s %-12s %s\n", "NAME", "KIND", "SIGN", "REPORTING",
-	       "OWNER", "DEVICES");
+	printf("%-20s %-10s %-12s %-9s %-12s %s\n", "NAME", "KIND", "SIGN", "REPORTING", "OWNER",
+	       "DEVICES");
 	for (i = 0; i < json_array_size(pl.arr); i++) {
 		json_t *x = json_array_get(pl.arr, i);
 		printf("%-20s %-10s %-12s %-9s %-12s %lld\n",
@@ -395,9 +405,9 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e)
 	}
 	if (c->json) {
 		obj = profile_json(&p);
-		json_object_set_new(obj, "conveyed-information",
-				    json_loads(p.conveyed_json ? p.conveyed_json : "null",
-					       JSON_DECODE_ANY, NULL));
+		json_object_set_new(
+		    obj, "conveyed-information",
+		    json_loads(p.conveyed_json ? p.conveyed_json : "null", JSON_DECODE_ANY, NULL));
 		s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", s ? s : "{}");
 		goto out;
@@ -424,8 +434,9 @@ sztp_rc cmd_profile_remove(struct ctl *c, struct sztp_err *e)
 		sztp_err_set(e, rc, "no profile named '%s'", c->pos[0]);
 	if (rc == SZTP_E_EXISTS) {
 		reg_device_list(c->reg, count_cb, &cc, NULL);
-		sztp_err_set(e, rc, "profile %s is used by %zu device(s); move them with "
-				    "'sztpctl device set SERIAL --profile P|--no-profile' first",
+		sztp_err_set(e, rc,
+			     "profile %s is used by %zu device(s); move them with "
+			     "'sztpctl device set SERIAL --profile P|--no-profile' first",
 			     c->pos[0], cc.n);
 	}
 	if (rc == SZTP_OK)

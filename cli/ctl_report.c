@@ -31,14 +31,14 @@ static int progress_cb(const struct reg_progress *p, void *arg)
 	char t[32];
 
 	if (r->arr)
-		return json_array_append_new(
-			       r->arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "time",
-						 ctl_time(p->time, t), "serial", p->serial, "peer",
-						 p->peer, "type", p->type, "message", p->message))
-			       ? 1
-			       : 0;
-	printf("%-20s %-24s %-22s %-36s %s\n", ctl_time(p->time, t), p->serial, p->peer,
-	       p->type, p->message ? p->message : "");
+		return json_array_append_new(r->arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "time",
+							       ctl_time(p->time, t), "serial",
+							       p->serial, "peer", p->peer, "type",
+							       p->type, "message", p->message))
+			   ? 1
+			   : 0;
+	printf("%-20s %-24s %-22s %-36s %s\n", ctl_time(p->time, t), p->serial, p->peer, p->type,
+	       p->message ? p->message : "");
 	return 0;
 }
 
@@ -49,13 +49,13 @@ static int log_cb(const struct reg_log *l, void *arg)
 
 	if (r->arr)
 		return json_array_append_new(
-			       r->arr,
-			       json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "time",
-					 ctl_time(l->time, t), "serial", l->serial, "peer", l->peer,
-					 "endpoint", l->endpoint, "result", l->result, "status",
-					 l->status, "duration-us", (json_int_t)l->duration_us))
-			       ? 1
-			       : 0;
+			   r->arr,
+			   json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "time",
+				     ctl_time(l->time, t), "serial", l->serial, "peer", l->peer,
+				     "endpoint", l->endpoint, "result", l->result, "status",
+				     l->status, "duration-us", (json_int_t)l->duration_us))
+			   ? 1
+			   : 0;
 	printf("%-20s %-24s %-22s %-24s %-12s %3d %8lld\n", ctl_time(l->time, t),
 	       l->serial[0] ? l->serial : "-", l->peer, l->endpoint, l->result, l->status,
 	       (long long)l->duration_us);
@@ -73,10 +73,9 @@ sztp_rc cmd_progress(struct ctl *c, struct sztp_err *e)
 	if (c->json && !(r.arr = json_array()))
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	if (!c->json)
-		printf("%-20s %-24s %-22s %-36s %s\n", "TIME", "SERIAL", "PEER", "TYPE",
-		       "MESSAGE");
-	if ((rc = reg_progress_list(c->reg, c->npos ? c->pos[0] : NULL, (int)limit,
-				    progress_cb, &r, e)) == SZTP_OK)
+		printf("%-20s %-24s %-22s %-36s %s\n", "TIME", "SERIAL", "PEER", "TYPE", "MESSAGE");
+	if ((rc = reg_progress_list(c->reg, c->npos ? c->pos[0] : NULL, (int)limit, progress_cb, &r,
+				    e)) == SZTP_OK)
 		rc = finish(c, &r, e);
 	json_decref(r.arr);
 	return rc;
@@ -95,8 +94,8 @@ sztp_rc cmd_log(struct ctl *c, struct sztp_err *e)
 	if (!c->json)
 		printf("%-20s %-24s %-22s %-24s %-12s %3s %8s\n", "TIME", "SERIAL", "PEER",
 		       "ENDPOINT", "RESULT", "ST", "US");
-	if ((rc = reg_log_list(c->reg, c->npos ? c->pos[0] : NULL, (int)limit, log_cb, &r,
-			       e)) == SZTP_OK)
+	if ((rc = reg_log_list(c->reg, c->npos ? c->pos[0] : NULL, (int)limit, log_cb, &r, e)) ==
+	    SZTP_OK)
 		rc = finish(c, &r, e);
 	json_decref(r.arr);
 	return rc;

@@ -53,8 +53,10 @@ sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAM
 	}
 	rc = reg_profile_get(c->reg, profile, &p, e);
 	if (rc == SZTP_E_NOT_FOUND)
-		sztp_err_set(e, rc, "no profile named '%s' (create it with 'sztpctl profile "
-				    "onboarding' or 'profile redirect')", profile);
+		sztp_err_set(e, rc,
+			     "no profile named '%s' (create it with 'sztpctl profile "
+			     "onboarding' or 'profile redirect')",
+			     profile);
 	if (rc == SZTP_OK)
 		snprintf(owner, REG_NAME_MAX, "%s", p.owner[0] ? p.owner : "default");
 	reg_profile_clear(&p);
@@ -81,9 +83,11 @@ static sztp_rc check_pinned(struct ctl *c, const char *path, const struct vouche
 		goto out;
 	if (ctl_pinned_anchors(&v->pinned_domain_cert, o.chain, o.n_chain, NULL) != SZTP_OK) {
 		pki_cert_subject(&v->pinned_domain_cert, subj, sizeof(subj), NULL);
-		rc = sztp_err_set(e, SZTP_E_MISMATCH,
-				  "voucher %s pins '%s' as pinned-domain-cert, which does not anchor the "
-				  "chain of owner identity '%s'", path, subj, owner_name);
+		rc = sztp_err_set(
+		    e, SZTP_E_MISMATCH,
+		    "voucher %s pins '%s' as pinned-domain-cert, which does not anchor the "
+		    "chain of owner identity '%s'",
+		    path, subj, owner_name);
 	}
 out:
 	reg_owner_clear(&o);
@@ -98,8 +102,7 @@ static sztp_rc parse_verified(struct ctl *c, const char *path, const sztp_bytes 
 	struct sztp_yang *y;
 	struct sztp_err pe = {SZTP_OK, ""};
 
-	if ((rc = ctl_masa(c, 1, &masa, e)) != SZTP_OK ||
-	    (rc = ctl_yang(c, &y, e)) != SZTP_OK)
+	if ((rc = ctl_masa(c, 1, &masa, e)) != SZTP_OK || (rc = ctl_yang(c, &y, e)) != SZTP_OK)
 		return rc;
 	rc = voucher_parse(b->data, b->len, masa, y, v, &pe);
 	switch (rc) {
@@ -136,8 +139,8 @@ static sztp_rc check_fields(const char *path, const struct voucher *v, const cha
 				    "voucher %s is for serial-number '%s', not '%s'", path,
 				    v->serial, serial);
 	if (v->expires_on && v->expires_on <= now)
-		return sztp_err_set(e, SZTP_E_EXPIRED, "voucher %s expired (expires-on %s)",
-				    path, ctl_time(v->expires_on, t));
+		return sztp_err_set(e, SZTP_E_EXPIRED, "voucher %s expired (expires-on %s)", path,
+				    ctl_time(v->expires_on, t));
 	if (v->created_on > now)
 		return sztp_err_set(e, SZTP_E_EXPIRED,
 				    "voucher %s is not yet valid (created-on %s is in the future)",
@@ -213,15 +216,14 @@ static json_t *voucher_json(const struct voucher *v, const char *sig)
 	json_t *o;
 
 	pki_cert_subject(&v->pinned_domain_cert, subj, sizeof(subj), NULL);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "serial-number", v->serial,
-		      "created-on", ctl_time(v->created_on, t1), "expires-on",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "serial-number", v->serial, "created-on",
+		      ctl_time(v->created_on, t1), "expires-on",
 		      v->expires_on ? ctl_time(v->expires_on, t2) : "never", "assertion",
 		      v->assertion, "pinned-domain-cert", subj, "signature", sig);
 	return o;
 }
 
-sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj,
-			    struct sztp_err *e)
+sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj, struct sztp_err *e)
 {
 	sztp_rc rc;
 	const struct pki_trust *masa = NULL;
@@ -244,8 +246,7 @@ sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj,
 	else if (voucher_parse(b->data, b->len, masa, NULL, &vv, &ve) == SZTP_OK)
 		snprintf(sig, sizeof(sig), "verified against %s", c->masa_path);
 	else
-		snprintf(sig, sizeof(sig), "DOES NOT VERIFY against %s: %s", c->masa_path,
-			 ve.msg);
+		snprintf(sig, sizeof(sig), "DOES NOT VERIFY against %s: %s", c->masa_path, ve.msg);
 	if (!(j = voucher_json(&v, sig))) {
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 		goto out;
@@ -254,7 +255,8 @@ sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj,
 	if (obj) {
 		json_object_set(obj, "voucher", j);
 	} else {
-		json_object_foreach(j, key, val) {
+		json_object_foreach(j, key, val)
+		{
 			if (json_is_string(val))
 				printf("  %-19s %s\n", key, json_string_value(val));
 			else

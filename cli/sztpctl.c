@@ -32,10 +32,10 @@
 enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2 };
 
 struct cmd {
-	const char *name;  /* command words */
-	int min, max;      /* positional arguments */
-	const char *opts;  /* accepted options; "x=" takes a value */
-	int mode;          /* CMD_NODB, CMD_READ, CMD_WRITE */
+	const char *name; /* command words */
+	int min, max;	  /* positional arguments */
+	const char *opts; /* accepted options; "x=" takes a value */
+	int mode;	  /* CMD_NODB, CMD_READ, CMD_WRITE */
 	ctl_handler fn;
 	const char *usage; /* arguments after the name */
 	const char *help;
@@ -46,55 +46,52 @@ static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e);
 
 #define PW_OPTS "password= password-file= "
 static const struct cmd cmds[] = {
-	{"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca=", CMD_WRITE,
-	 cmd_device_add,
-	 "SERIAL [--profile P] [--password PW | --password-file F] [--voucher F.vcj]",
-	 "enrol a device"},
-	{"device list", 0, 0, "profile=", CMD_READ, cmd_device_list, "[--profile P]",
-	 "list enrolled devices"},
-	{"device show", 1, 1, "", CMD_READ, cmd_device_show, "SERIAL",
-	 "show a device, its voucher and progress"},
-	{"device remove", 1, 1, "", CMD_WRITE, cmd_device_remove, "SERIAL",
-	 "remove a device (and its progress reports)"},
-	{"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password", CMD_WRITE,
-	 cmd_device_set,
-	 "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | --no-password]",
-	 "change a device's profile or password"},
-	{"device import", 1, 1, "masa-ca=", CMD_WRITE, cmd_device_import, "FILE.csv",
-	 "enrol devices from CSV (serial,profile,password,voucher); all or nothing"},
-	{"voucher attach", 2, 2, "masa-ca=", CMD_WRITE, cmd_voucher_attach,
-	 "SERIAL FILE.vcj --masa-ca ROOT.pem", "check and store a device's ownership voucher"},
-	{"voucher show", 1, 1, "masa-ca=", CMD_READ, cmd_voucher_show,
-	 "SERIAL [--masa-ca ROOT.pem]", "show a device's voucher"},
-	{"owner set", 0, 0, "chain= key= name= strict", CMD_WRITE, cmd_owner_set,
-	 "--chain CHAIN.pem --key KEY.pem [--name default] [--strict]",
-	 "set the owner identity that signs conveyed information"},
-	{"owner show", 0, 0, "name=", CMD_READ, cmd_owner_show, "[--name default]",
-	 "show the owner identity"},
-	{"profile onboarding", 1, 1,
-	 "image-name= image-version= image-file= image-uri= config= config-handling= "
-	 "pre-script= post-script= sign= reporting= owner=",
-	 CMD_WRITE, cmd_profile_onboarding,
-	 "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
-	 "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
-	 "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME]",
-	 "create or replace an onboarding profile"},
-	{"profile redirect", 1, 1, "server= sign= reporting= owner=", CMD_WRITE,
-	 cmd_profile_redirect,
-	 "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
-	 "[--owner NAME]",
-	 "create or replace a redirect profile"},
-	{"profile list", 0, 0, "", CMD_READ, cmd_profile_list, "", "list profiles"},
-	{"profile show", 1, 1, "", CMD_READ, cmd_profile_show, "NAME",
-	 "show a profile's conveyed information"},
-	{"profile remove", 1, 1, "", CMD_WRITE, cmd_profile_remove, "NAME",
-	 "remove a profile no device uses"},
-	{"progress", 0, 1, "limit=", CMD_READ, cmd_progress, "[SERIAL] [--limit N]",
-	 "show progress reports"},
-	{"log", 0, 1, "limit=", CMD_READ, cmd_log, "[SERIAL] [--limit N]",
-	 "show the bootstrapping log"},
-	{"version", 0, 0, "", CMD_NODB, cmd_version, "", "print the version"},
-	{"help", 0, 0, "", CMD_NODB, cmd_help, "", "print this table"},
+    {"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca=", CMD_WRITE, cmd_device_add,
+     "SERIAL [--profile P] [--password PW | --password-file F] [--voucher F.vcj]",
+     "enrol a device"},
+    {"device list", 0, 0, "profile=", CMD_READ, cmd_device_list, "[--profile P]",
+     "list enrolled devices"},
+    {"device show", 1, 1, "", CMD_READ, cmd_device_show, "SERIAL",
+     "show a device, its voucher and progress"},
+    {"device remove", 1, 1, "", CMD_WRITE, cmd_device_remove, "SERIAL",
+     "remove a device (and its progress reports)"},
+    {"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password", CMD_WRITE, cmd_device_set,
+     "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | --no-password]",
+     "change a device's profile or password"},
+    {"device import", 1, 1, "masa-ca=", CMD_WRITE, cmd_device_import, "FILE.csv",
+     "enrol devices from CSV (serial,profile,password,voucher); all or nothing"},
+    {"voucher attach", 2, 2, "masa-ca=", CMD_WRITE, cmd_voucher_attach,
+     "SERIAL FILE.vcj --masa-ca ROOT.pem", "check and store a device's ownership voucher"},
+    {"voucher show", 1, 1, "masa-ca=", CMD_READ, cmd_voucher_show, "SERIAL [--masa-ca ROOT.pem]",
+     "show a device's voucher"},
+    {"owner set", 0, 0, "chain= key= name= strict", CMD_WRITE, cmd_owner_set,
+     "--chain CHAIN.pem --key KEY.pem [--name default] [--strict]",
+     "set the owner identity that signs conveyed information"},
+    {"owner show", 0, 0, "name=", CMD_READ, cmd_owner_show, "[--name default]",
+     "show the owner identity"},
+    {"profile onboarding", 1, 1,
+     "image-name= image-version= image-file= image-uri= config= config-handling= "
+     "pre-script= post-script= sign= reporting= owner=",
+     CMD_WRITE, cmd_profile_onboarding,
+     "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
+     "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
+     "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME]",
+     "create or replace an onboarding profile"},
+    {"profile redirect", 1, 1, "server= sign= reporting= owner=", CMD_WRITE, cmd_profile_redirect,
+     "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
+     "[--owner NAME]",
+     "create or replace a redirect profile"},
+    {"profile list", 0, 0, "", CMD_READ, cmd_profile_list, "", "list profiles"},
+    {"profile show", 1, 1, "", CMD_READ, cmd_profile_show, "NAME",
+     "show a profile's conveyed information"},
+    {"profile remove", 1, 1, "", CMD_WRITE, cmd_profile_remove, "NAME",
+     "remove a profile no device uses"},
+    {"progress", 0, 1, "limit=", CMD_READ, cmd_progress, "[SERIAL] [--limit N]",
+     "show progress reports"},
+    {"log", 0, 1, "limit=", CMD_READ, cmd_log, "[SERIAL] [--limit N]",
+     "show the bootstrapping log"},
+    {"version", 0, 0, "", CMD_NODB, cmd_version, "", "print the version"},
+    {"help", 0, 0, "", CMD_NODB, cmd_help, "", "print this table"},
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -169,8 +166,8 @@ sztp_rc opt_int(const struct ctl *c, const char *name, long min, long max, long 
 	x = strtol(s, &end, 10);
 	if (errno || end == s || *end || x < min || x > max)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "--%s wants a number from %ld to %ld, not '%s'", name, min,
-				    max, s);
+				    "--%s wants a number from %ld to %ld, not '%s'", name, min, max,
+				    s);
 	*v = x;
 	return SZTP_OK;
 }
@@ -239,15 +236,15 @@ static sztp_rc parse_args(struct ctl *c, const struct cmd *k, int argc, char **a
 				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
 						    "option --%s needs a value", name);
 		} else if (eq) {
-			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					    "option --%s takes no value", name);
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE, "option --%s takes no value",
+					    name);
 		}
 		c->nopts++;
 	}
 	if (c->npos < k->min)
 		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
-				    "missing argument for '%s' (usage: %s %s)", k->name,
-				    k->name, k->usage);
+				    "missing argument for '%s' (usage: %s %s)", k->name, k->name,
+				    k->usage);
 	return SZTP_OK;
 }
 
@@ -318,7 +315,8 @@ sztp_rc ctl_check_serial(const char *s, struct sztp_err *e)
 		if (ch <= ' ' || ch == 0x7f || ch == ',' || ch == '"')
 			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
 					    "serial number '%s' has a space, comma, quote or "
-					    "control character", s);
+					    "control character",
+					    s);
 	}
 	return SZTP_OK;
 }
@@ -392,8 +390,7 @@ sztp_rc ctl_yang(struct ctl *c, struct sztp_yang **y, struct sztp_err *e)
 	return rc;
 }
 
-sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t,
-		 struct sztp_err *e)
+sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_OK;
 	const char *path = opt_get(c, "masa-ca");

@@ -27,16 +27,14 @@ static sztp_rc set_str(json_t *obj, const char *name, const char *v, struct sztp
 	json_t *s = json_string(v);
 
 	if (!s)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "%s is not valid UTF-8 text", name);
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "%s is not valid UTF-8 text", name);
 	if (json_object_set_new(obj, name, s) != 0)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory building %s", name);
 	return SZTP_OK;
 }
 
 /* Set a YANG binary leaf: canonical base64 of b. */
-static sztp_rc set_b64(json_t *obj, const char *name, const sztp_bytes *b,
-		       struct sztp_err *e)
+static sztp_rc set_b64(json_t *obj, const char *name, const sztp_bytes *b, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INTERNAL;
 	char *s = NULL;
@@ -90,8 +88,9 @@ static sztp_rc build_image(const struct conveyed_image *im, json_t *onb, struct 
 		for (i = 0; i < im->n_uris; i++) {
 			json_t *u = json_string(im->uris[i]);
 			if (!u || json_array_append_new(uris, u) != 0) {
-				rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-						  "download-uri %zu is not valid UTF-8 text", i + 1);
+				rc =
+				    sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						 "download-uri %zu is not valid UTF-8 text", i + 1);
 				goto out;
 			}
 		}
@@ -202,8 +201,7 @@ static sztp_rc build_server(const struct conveyed_server *s, json_t *list, struc
 	}
 	if (s->port && json_object_set_new(ent, "port", json_integer(s->port)) != 0)
 		goto nomem;
-	if (s->trust_anchor &&
-	    (rc = set_b64(ent, "trust-anchor", s->trust_anchor, e)) != SZTP_OK)
+	if (s->trust_anchor && (rc = set_b64(ent, "trust-anchor", s->trust_anchor, e)) != SZTP_OK)
 		goto out;
 	rc = json_array_append_new(list, ent) ? SZTP_E_NOMEM : SZTP_OK;
 	ent = NULL;

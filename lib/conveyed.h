@@ -20,25 +20,25 @@
 #define CONVEYED_MOD "ietf-sztp-conveyed-info"
 
 struct conveyed_image {
-	const char *os_name;          /* NULL = absent */
-	const char *os_version;       /* NULL = absent */
-	const char *const *uris;      /* download-uri, in order */
+	const char *os_name;	 /* NULL = absent */
+	const char *os_version;	 /* NULL = absent */
+	const char *const *uris; /* download-uri, in order */
 	size_t n_uris;
-	const uint8_t *sha256;        /* 32 bytes; NULL = no image-verification */
+	const uint8_t *sha256; /* 32 bytes; NULL = no image-verification */
 };
 
 struct conveyed_onboarding {
 	const struct conveyed_image *image; /* NULL = no boot-image */
-	const char *config_handling;        /* "merge", "replace" or NULL */
-	const sztp_bytes *pre_script;       /* NULL = absent (raw, encoded here) */
-	const sztp_bytes *config;           /* NULL = absent */
-	const sztp_bytes *post_script;      /* NULL = absent */
+	const char *config_handling;	    /* "merge", "replace" or NULL */
+	const sztp_bytes *pre_script;	    /* NULL = absent (raw, encoded here) */
+	const sztp_bytes *config;	    /* NULL = absent */
+	const sztp_bytes *post_script;	    /* NULL = absent */
 };
 
 struct conveyed_server {
-	const char *address;                /* inet:host, IPv6 without brackets */
-	unsigned port;                      /* 0 = omitted (YANG default 443) */
-	const sztp_bytes *trust_anchor;     /* certs-only CMS (DER); NULL = absent */
+	const char *address;		/* inet:host, IPv6 without brackets */
+	unsigned port;			/* 0 = omitted (YANG default 443) */
+	const sztp_bytes *trust_anchor; /* certs-only CMS (DER); NULL = absent */
 };
 
 /* Onboarding information: {"ietf-sztp-conveyed-info:onboarding-information":

@@ -66,6 +66,9 @@ good "help" "$CTL" help
 expect "help lists every command group" bash -c "grep -q 'device import' '$T/out' && grep -q 'voucher attach' '$T/out' && grep -q 'profile redirect' '$T/out' && grep -q '^  log' '$T/out'"
 run env -u SZTP_DB "$CTL" -c /nonexistent device list
 expect "no database is an error" bash -c "[ $RC -ne 0 ] && grep -q 'no database: use -d FILE' '$T/err'"
+printf '# test\nport = 443\ndatabase = %s  # the registry\n' "$T/conf.db" >"$T/sztpd.conf"
+good "database from -c CONF" env -u SZTP_DB "$CTL" -c "$T/sztpd.conf" device list
+expect "-c CONF opened its database" [ -f "$T/conf.db" ]
 run "$CTL" frobnicate
 expect "unknown command fails" bash -c "[ $RC -ne 0 ] && grep -q 'unknown command' '$T/err'"
 run "$CTL" device add
