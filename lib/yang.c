@@ -303,9 +303,17 @@ static int json_depth_ok(const json_t *j, int depth)
 	if (depth > MAX_DEPTH)
 		return 0;
 	if (json_is_object(j)) {
-		json_object_foreach((json_t *)j, k, v) if (!json_depth_ok(v, depth + 1)) return 0;
+		json_object_foreach((json_t *)j, k, v)
+		{
+			if (!json_depth_ok(v, depth + 1))
+				return 0;
+		}
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) if (!json_depth_ok(v, depth + 1)) return 0;
+		json_array_foreach(j, i, v)
+		{
+			if (!json_depth_ok(v, depth + 1))
+				return 0;
+		}
 	}
 	return 1;
 }
