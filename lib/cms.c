@@ -11,6 +11,7 @@
  * digest and the signature, then pki_trust_verify for the chain.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ extern const asn1_static_node cms_asn1_tab[];
 #define CMS_MAX          (4 * 1024 * 1024)
 #define CMS_CERTS_MAX    32
 #define OID_SHA256       "2.16.840.1.101.3.4.2.1"
+#define OID_SHA384       "2.16.840.1.101.3.4.2.2"
+#define OID_SHA512       "2.16.840.1.101.3.4.2.3"
 #define OID_ECDSA_SHA256 "1.2.840.10045.4.3.2"
 #define OID_RSA_SHA256   "1.2.840.113549.1.1.11"
 #define OID_ATTR_CT      "1.2.840.113549.1.9.3"
@@ -38,6 +41,8 @@ extern const asn1_static_node cms_asn1_tab[];
 struct cms_signed_priv {
 	struct cms_signed pub; /* first: cms_signed_free frees the whole */
 	char ct_attr[64];      /* content-type attribute of signer 1 */
+	char digest_oid[64];   /* digestAlgorithm of signer 1 */
+	int digest_listed;     /* ... and it appears in digestAlgorithms */
 	int has_md_attr;
 };
 
@@ -403,6 +408,78 @@ sztp_rc cms_content_info(const char *oid, const uint8_t *content, size_t len, sz
 
 /* ---- decoding helpers ---------------------------------------------------- */
 
+/* Length of the TLV at p (at most len bytes): header + content; 0 when
+ * the header is malformed, SIZE_MAX for BER indefinite length. */
+static size_t tlv_len(const uint8_t *p, size_t len, size_t *hdr)
+{
+	size_t off = 1, l, n;
+
+	if (len < 2)
+		return 0;
+	if ((p[0] & 0x1f) == 0x1f) { /* high tag number */
+		while (off < len && (p[off] & 0x80))
+			off++;
+		off++;
+	}
+	if (off >= len)
+		return 0;
+	l = p[off++];
+	if (l == 0x80)
+		return SIZE_MAX;
+	if (l & 0x80) {
+		n = l & 0x7f;
+		if (n > 4 || n > len - off)
+			return 0;
+		for (l = 0; n; n--)
+			l = l << 8 | p[off++];
+	}
+	*hdr = off;
+	return l > len - off ? 0 : off + l;
+}
+
+/* Every constructed value must be filled exactly by its children (libtasn1
+ * does not check the length of an EXPLICIT tag against its content).
+ * 0 ok, 1 BER indefinite length met (left to libtasn1), -1 bad. */
+static int tlv_nest_check(const uint8_t *p, size_t len, int depth)
+{
+	size_t off = 0, t, hdr = 0;
+	int r;
+
+	if (depth > 40)
+		return -1;
+	while (off < len) {
+		t = tlv_len(p + off, len - off, &hdr);
+		if (t == SIZE_MAX)
+			return 1;
+		if (!t)
+			return -1;
+		if (p[off] & 0x20) {
+			r = tlv_nest_check(p + off + hdr, t - hdr, depth + 1);
+			if (r)
+				return r;
+		}
+		off += t;
+	}
+	return 0;
+}
+
+static sztp_rc der_shape(const uint8_t *der, size_t len, struct sztp_err *e)
+{
+	size_t hdr = 0, t = tlv_len(der, len, &hdr);
+
+	if (t == SIZE_MAX)
+		return SZTP_OK;
+	if (!t)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "CMS is truncated or not DER");
+	if (t < len)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "CMS has %zu bytes of trailing garbage",
+				    len - t);
+	if (tlv_nest_check(der, len, 0) < 0)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "CMS has inconsistent or truncated inner lengths");
+	return SZTP_OK;
+}
+
 /* Decode exactly len bytes as type; trailing bytes are an error. */
 static sztp_rc der_decode(const char *type, const uint8_t *der, size_t len, asn1_node *out,
 			  struct sztp_err *e)
@@ -418,6 +495,9 @@ static sztp_rc der_decode(const char *type, const uint8_t *der, size_t len, asn1
 				    CMS_MAX);
 	if (!der || !len)
 		return sztp_err_set(e, SZTP_E_MALFORMED, "CMS is empty");
+	rc = der_shape(der, len, e);
+	if (rc != SZTP_OK)
+		return rc;
 	rc = elem_new(type, &n, e);
 	if (rc != SZTP_OK)
 		return rc;
@@ -654,6 +734,45 @@ static sztp_rc certs_parse(asn1_node ci, struct cms_signed *s, struct sztp_err *
 	return SZTP_OK;
 }
 
+/* Is the INTEGER at name one byte with a value listed in ok? */
+static int version_in(asn1_node n, const char *name, const char *ok)
+{
+	unsigned char v[8];
+	int len = sizeof(v);
+
+	if (asn1_read_value(n, name, v, &len) != ASN1_SUCCESS || len != 1 || !v[0])
+		return 0;
+	return strchr(ok, v[0]) != NULL;
+}
+
+/* RSA PKCS#1 v1.5 and ECDSA signature algorithms take NULL or no
+ * parameters (RFC 4055 s5, RFC 5758 s3.2). */
+static int params_absent_or_null(asn1_node ci, const char *name)
+{
+	sztp_bytes v = {NULL, 0};
+	int ok;
+
+	if (rd(ci, name, &v, NULL) != SZTP_OK)
+		return 1;
+	ok = v.len == 0 || (v.len == 2 && v.data[0] == 0x05 && v.data[1] == 0x00);
+	sztp_bytes_free(&v);
+	return ok;
+}
+
+/* RFC 5652 s5.1: digestAlgorithms lists the signers' digest algorithms. */
+static int digest_listed(asn1_node ci, const char *oid)
+{
+	int i, n = count(ci, "content.digestAlgorithms");
+	char name[64], got[64];
+
+	for (i = 1; i <= n; i++) {
+		snprintf(name, sizeof(name), "content.digestAlgorithms.?%d.algorithm", i);
+		if (rd_oid(ci, name, got, sizeof(got), NULL) == SZTP_OK && !strcmp(got, oid))
+			return 1;
+	}
+	return 0;
+}
+
 static sztp_rc signed_fill(asn1_node ci, struct cms_signed_priv *p, struct sztp_err *e)
 {
 	struct cms_signed *s = &p->pub;
@@ -672,7 +791,25 @@ static sztp_rc signed_fill(asn1_node ci, struct cms_signed_priv *p, struct sztp_
 	rc = certs_parse(ci, s, e);
 	if (rc != SZTP_OK)
 		return rc;
+	/* RFC 5652 s5.1: SignedData version 1, 3, 4 or 5 */
+	if (!version_in(ci, "content.version", "\x01\x03\x04\x05"))
+		return sztp_err_set(e, SZTP_E_MALFORMED, "SignedData version is not 1, 3, 4 or 5");
 	s->n_signers = (size_t)count(ci, "content.signerInfos");
+	for (i = 1; i <= (int)s->n_signers; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "content.signerInfos.?%d.version", i);
+		if (!version_in(ci, name, "\x01\x03")) /* RFC 5652 s5.3 */
+			return sztp_err_set(e, SZTP_E_MALFORMED, "SignerInfo version is not 1 or 3");
+	}
+	if (s->n_signers &&
+	    rd_oid(ci, "content.signerInfos.?1.digestAlgorithm.algorithm", p->digest_oid,
+		   sizeof(p->digest_oid), e) != SZTP_OK)
+		return SZTP_E_MALFORMED;
+	p->digest_listed = digest_listed(ci, p->digest_oid);
+	if (s->n_signers && !params_absent_or_null(ci, "content.signerInfos.?1.signatureAlgorithm"
+						       ".parameters"))
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "SignerInfo signatureAlgorithm parameters are not absent or NULL");
 	s->has_signed_attrs = s->n_signers > 0;
 	for (i = 1; i <= (int)s->n_signers; i++) {
 		char name[64];
@@ -773,6 +910,19 @@ static sztp_rc verify_prepare(const uint8_t *der, size_t len, struct cms_signed_
 				    "message-digest are required)");
 		goto out;
 	}
+	/* GnuTLS hashes with the signature algorithm's digest and ignores
+	 * digestAlgorithm; insist that it names a SHA-2 hash we accept. */
+	if (strcmp(p->digest_oid, OID_SHA256) && strcmp(p->digest_oid, OID_SHA384) &&
+	    strcmp(p->digest_oid, OID_SHA512)) {
+		rc = sztp_err_set(e, SZTP_E_UNSUPPORTED, "SignerInfo digestAlgorithm %s is not "
+				  "SHA-256/384/512", p->digest_oid);
+		goto out;
+	}
+	if (!p->digest_listed) {
+		rc = sztp_err_set(e, SZTP_E_VERIFY,
+				  "digestAlgorithms does not list the signer's digest algorithm");
+		goto out;
+	}
 	if (strcmp(p->ct_attr, p->pub.econtent_oid)) { /* RFC 5652 s11.1 */
 		sztp_err_set(e, rc, "content-type attribute %s differs from eContentType %s",
 			     p->ct_attr, p->pub.econtent_oid);
@@ -854,9 +1004,17 @@ static int signer_find(gnutls_pkcs7_t p7, const struct cms_signed *s, gnutls_x50
 
 /* Signature, content-type attribute and message digest by GnuTLS; the
  * certificate's validity is checked by the caller (pki_trust_verify). */
-static sztp_rc sig_check(gnutls_pkcs7_t p7, gnutls_x509_crt_t crt, struct sztp_err *e)
+static sztp_rc sig_check(gnutls_pkcs7_t p7, const struct cms_signed *s, gnutls_x509_crt_t crt,
+			 struct sztp_err *e)
 {
-	int r = gnutls_pkcs7_verify_direct(p7, crt, 0, NULL, GNUTLS_VERIFY_DISABLE_TIME_CHECKS);
+	int r;
+
+	/* GnuTLS 3.7.9 takes an empty eContent for detached content and has
+	 * no way to be handed zero bytes; SZTP never signs empty content. */
+	if (!s->content.len)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "SignedData with empty or absent eContent cannot be verified");
+	r = gnutls_pkcs7_verify_direct(p7, crt, 0, NULL, GNUTLS_VERIFY_DISABLE_TIME_CHECKS);
 
 	if (r < 0)
 		return sztp_err_set(e, SZTP_E_VERIFY, "CMS signature does not verify: %s",
@@ -900,7 +1058,7 @@ sztp_rc cms_signed_verify_trust(const uint8_t *der, size_t len, const struct pki
 				  p->pub.n_certs);
 		goto out;
 	}
-	rc = sig_check(p7, crt, e);
+	rc = sig_check(p7, &p->pub, crt, e);
 	if (rc == SZTP_OK)
 		rc = chain_verify(&p->pub, idx, t, now, e);
 out:
@@ -930,7 +1088,7 @@ sztp_rc cms_signed_verify_cert(const uint8_t *der, size_t len, const sztp_bytes 
 		sztp_err_set(e, rc, "signer certificate does not parse");
 		goto out;
 	}
-	rc = sig_check(p7, crt, e); /* RFC 8572 s5.4 */
+	rc = sig_check(p7, &p->pub, crt, e); /* RFC 8572 s5.4 */
 out:
 	gnutls_x509_crt_deinit(crt);
 	gnutls_pkcs7_deinit(p7);
