@@ -38,7 +38,7 @@ sztp_rc cmd_ca(const struct cmd_opts *o, struct sztp_err *e)
 
 	memset(&p, 0, sizeof(p));
 	p.cn = o->name ? o->name : "Demo Test CA";
-	p.org = "Demo Test CA";
+	p.org = p.cn;
 	p.is_ca = 1;
 	p.pathlen = 1;
 	p.key_usage = MINT_KU_KEY_CERT_SIGN | MINT_KU_CRL_SIGN;
