@@ -485,6 +485,33 @@ out:
 	return rc == SZTP_OK ? 0 : 1;
 }
 
+/* One line, whatever a library put in the message. */
+static void print_error(struct sztp_err *e)
+{
+	char *p;
+
+	for (p = e->msg; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	fprintf(stderr, "sztpctl: error: %s\n", e->msg[0] ? e->msg : "command failed");
+}
+
+/* "sztpctl device": list that group's commands. */
+static int unknown_command(int argc, char **argv)
+{
+	size_t i, l = strlen(argv[0]), n = 0;
+
+	fprintf(stderr, "sztpctl: error: unknown command '%s%s%s'; try 'sztpctl help'\n", argv[0],
+		argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	for (i = 0; i < N_CMDS; i++)
+		if (strncmp(cmds[i].name, argv[0], l) == 0 && cmds[i].name[l] == ' ') {
+			if (!n++)
+				fprintf(stderr, "usage:\n");
+			usage_line(stderr, &cmds[i]);
+		}
+	return 2;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
@@ -526,11 +553,8 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
-	if (!(k = cmd_find(argc - i, argv + i, &used))) {
-		fprintf(stderr, "sztpctl: error: unknown command '%s%s%s'; try 'sztpctl help'\n",
-			argv[i], i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
-		return 2;
-	}
+	if (!(k = cmd_find(argc - i, argv + i, &used)))
+		return unknown_command(argc - i, argv + i);
 	c.cmd = k->name;
 	if (parse_args(&c, k, argc - i - used, argv + i + used, &e) != SZTP_OK) {
 		fprintf(stderr, "sztpctl: error: %s\n", e.msg);
@@ -538,7 +562,7 @@ int main(int argc, char **argv)
 	}
 	status = run(&c, k, &e);
 	if (status)
-		fprintf(stderr, "sztpctl: error: %s\n", e.msg[0] ? e.msg : "command failed");
+		print_error(&e);
 	if (fflush(stdout) != 0 && status == 0) {
 		fprintf(stderr, "sztpctl: error: writing output: %s\n", strerror(errno));
 		status = 1;

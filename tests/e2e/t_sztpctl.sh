@@ -71,6 +71,8 @@ good "database from -c CONF" env -u SZTP_DB "$CTL" -c "$T/sztpd.conf" device lis
 expect "-c CONF opened its database" [ -f "$T/conf.db" ]
 run "$CTL" frobnicate
 expect "unknown command fails" bash -c "[ $RC -ne 0 ] && grep -q 'unknown command' '$T/err'"
+run "$CTL" device frob
+expect "unknown subcommand lists the group" bash -c "[ $RC -ne 0 ] && grep -q 'unknown command .device frob' '$T/err' && grep -q 'device import' '$T/err'"
 run "$CTL" device add
 expect "missing argument fails" bash -c "[ $RC -ne 0 ] && grep -q 'missing argument' '$T/err'"
 run "$CTL" device list --bogus
@@ -183,6 +185,12 @@ subj=$(openssl x509 -in "$P/server/cert.pem" -noout -subject | sed 's/^subject= 
 expect "trust-anchor is a certs-only CMS holding the server cert" grep -qF "$subj" "$T/ta.txt"
 expect "port given is kept, IPv6 unbracketed" [ "$(jq -c '.["ietf-sztp-conveyed-info:redirect-information"]["bootstrap-server"][1]' <<<"$doc")" = '{"address":"::1","port":9443}' ]
 expect "port omitted when not given" [ "$(jq -c '.["ietf-sztp-conveyed-info:redirect-information"]["bootstrap-server"][2]' <<<"$doc")" = '{"address":"192.0.2.7"}' ]
+refused "redirect duplicate server" 'listed twice' "$CTL" profile redirect red2 --server a.example --server a.example:1234
+refused "invalid UTF-8 image name" 'UTF-8' "$CTL" profile onboarding bad8 --image-name "$(printf 'os\xff')" --image-uri http://x/y
+sqlite3 "$DB" "select conveyed_json from profiles where name='cfg'" >"$T/doc1"
+good "rebuild the same profile" "$CTL" profile onboarding cfg --config "$T/cfg.xml" --config-handling replace --pre-script "$T/pre.sh" --sign always --reporting verbose
+sqlite3 "$DB" "select conveyed_json from profiles where name='cfg'" >"$T/doc2"
+expect "same input, same bytes" cmp -s "$T/doc1" "$T/doc2"
 refused "redirect without server" 'at least one --server' "$CTL" profile redirect red2
 refused "redirect bad port" 'port' "$CTL" profile redirect red2 --server host:99999
 refused "redirect bad host" 'not valid conveyed information' "$CTL" profile redirect red2 --server 'bad host!'
