@@ -235,7 +235,15 @@ refused "import bad header" 'line 1: header' "$CTL" device import "$T/hdr.csv"
 refused "import voucher for another serial" 'line 2: .*serial-number' env SZTP_MASA_CA="$MASA" "$CTL" device import "$T/csvdir/wrongv.csv"
 
 # ---- progress and log ---------------------------------------------------------
+sqlite3 "$DB" "insert into progress(serial,time,peer,type,message) values('SN-1',1700000000,'192.0.2.1','bootstrap-initiated',NULL),('SN-1',1700000060,'192.0.2.1','bootstrap-complete','all done')" "insert into bootstrap_log(serial,time,peer,endpoint,result,status,duration_us) values('SN-1',1700000000,'192.0.2.1','get-bootstrapping-data','signed',200,1234)"
 good "progress" "$CTL" progress
+expect "progress lists the reports" bash -c "grep -q 'SN-1 .*bootstrap-complete *all done' '$T/out' && grep -q '2023-11-14T22:13:20Z' '$T/out'"
+good "progress --limit 1 --json" "$CTL" progress SN-1 --limit 1 --json
+expect "limit keeps the newest" bash -c "jq -e 'length == 1 and .[0].type == \"bootstrap-complete\"' '$T/out' >/dev/null"
+good "device show with progress" "$CTL" device show SN-1
+expect "device show: count and last state" out_has 'progress: +2 report\(s\), last bootstrap-complete'
+good "log" "$CTL" log SN-1
+expect "log lists the request" out_has 'get-bootstrapping-data +signed +200'
 good "progress SERIAL --limit" "$CTL" progress SN-1 --limit 5
 good "log --json" "$CTL" --json log --limit 10
 expect "log --json is a JSON array" bash -c "jq -e 'type == \"array\"' '$T/out' >/dev/null"
