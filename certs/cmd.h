@@ -12,32 +12,32 @@
 
 #include "result.h"
 
-#define CMD_SERIAL_MAX   64 /* ub-serial-number (RFC 5280 appendix A.1) */
-#define CMD_DAY          86400L
-#define CMD_BACKDATE     3600 /* notBefore = now - 1 h: tolerate clock skew */
-#define CMD_CA_DAYS      3650
-#define CMD_LEAF_DAYS    825
+#define CMD_SERIAL_MAX	 64 /* ub-serial-number (RFC 5280 appendix A.1) */
+#define CMD_DAY		 86400L
+#define CMD_BACKDATE	 3600 /* notBefore = now - 1 h: tolerate clock skew */
+#define CMD_CA_DAYS	 3650
+#define CMD_LEAF_DAYS	 825
 #define CMD_VOUCHER_DAYS 365
-#define CMD_DEFAULT_SAN  "DNS:localhost,IP:127.0.0.1,IP:::1"
-#define CMD_DEFAULT_SN   "SN-DEMO-0001"
+#define CMD_DEFAULT_SAN	 "DNS:localhost,IP:127.0.0.1,IP:::1"
+#define CMD_DEFAULT_SN	 "SN-DEMO-0001"
 
 struct cmd_opts {
-	const char *out;        /* --out DIR (init, ca) / FILE (voucher) / PREFIX (leaf) */
-	const char *pki;        /* --pki DIR */
-	const char *ca;         /* --ca DIR */
-	const char **serials;   /* --serial (repeatable) */
+	const char *out;      /* --out DIR (init, ca) / FILE (voucher) / PREFIX (leaf) */
+	const char *pki;      /* --pki DIR */
+	const char *ca;	      /* --ca DIR */
+	const char **serials; /* --serial (repeatable) */
 	size_t n_serials;
-	long count;             /* --count, 0 = none */
-	const char *prefix;     /* --prefix, default "SN-" */
+	long count;		/* --count, 0 = none */
+	const char *prefix;	/* --prefix, default "SN-" */
 	const char *server_san; /* --server-san / --san */
-	const char *model;      /* --model */
-	const char *name;       /* --name */
-	const char *nonce;      /* --nonce B64 */
-	const char *pinned;     /* --pinned FILE.pem */
-	const char *assertion;  /* --assertion, default verified */
+	const char *model;	/* --model */
+	const char *name;	/* --name */
+	const char *nonce;	/* --nonce B64 */
+	const char *pinned;	/* --pinned FILE.pem */
+	const char *assertion;	/* --assertion, default verified */
 	const char *signer_key, *signer_cert;
-	long days;              /* leaf validity, default CMD_LEAF_DAYS */
-	long voucher_days;      /* default CMD_VOUCHER_DAYS */
+	long days;	   /* leaf validity, default CMD_LEAF_DAYS */
+	long voucher_days; /* default CMD_VOUCHER_DAYS */
 	int rsa, force, no_serial_attr, no_voucher, no_expiry, client, server;
 	time_t not_before, not_after, created_on, expires_on; /* 0 = default */
 };

@@ -50,35 +50,77 @@ enum opt_id {
 	O_EXPIRES_ON,
 };
 
-#define ARG(n, id) {n, required_argument, NULL, id}
-#define FLAG(n, id) {n, no_argument, NULL, id}
-#define END {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}
-
+/* Per-command option tables (getopt_long); every table ends with --help. */
 static const struct option init_opts[] = {
-	ARG("out", O_OUT),          ARG("serial", O_SERIAL),       ARG("count", O_COUNT),
-	ARG("prefix", O_PREFIX),    ARG("server-san", O_SAN),      ARG("days", O_DAYS),
-	ARG("voucher-days", O_VOUCHER_DAYS), ARG("model", O_MODEL), FLAG("rsa", O_RSA),
-	FLAG("force", O_FORCE),     END};
+    {"out", required_argument, NULL, O_OUT},
+    {"serial", required_argument, NULL, O_SERIAL},
+    {"count", required_argument, NULL, O_COUNT},
+    {"prefix", required_argument, NULL, O_PREFIX},
+    {"server-san", required_argument, NULL, O_SAN},
+    {"days", required_argument, NULL, O_DAYS},
+    {"voucher-days", required_argument, NULL, O_VOUCHER_DAYS},
+    {"model", required_argument, NULL, O_MODEL},
+    {"rsa", no_argument, NULL, O_RSA},
+    {"force", no_argument, NULL, O_FORCE},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
 static const struct option device_opts[] = {
-	ARG("pki", O_PKI),          ARG("serial", O_SERIAL),       ARG("model", O_MODEL),
-	ARG("not-before", O_NOT_BEFORE), ARG("not-after", O_NOT_AFTER), ARG("days", O_DAYS),
-	ARG("voucher-days", O_VOUCHER_DAYS), FLAG("rsa", O_RSA),   FLAG("force", O_FORCE),
-	FLAG("no-serial-attr", O_NO_SERIAL_ATTR), FLAG("no-voucher", O_NO_VOUCHER), END};
+    {"pki", required_argument, NULL, O_PKI},
+    {"serial", required_argument, NULL, O_SERIAL},
+    {"model", required_argument, NULL, O_MODEL},
+    {"not-before", required_argument, NULL, O_NOT_BEFORE},
+    {"not-after", required_argument, NULL, O_NOT_AFTER},
+    {"days", required_argument, NULL, O_DAYS},
+    {"voucher-days", required_argument, NULL, O_VOUCHER_DAYS},
+    {"rsa", no_argument, NULL, O_RSA},
+    {"force", no_argument, NULL, O_FORCE},
+    {"no-serial-attr", no_argument, NULL, O_NO_SERIAL_ATTR},
+    {"no-voucher", no_argument, NULL, O_NO_VOUCHER},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
 static const struct option voucher_opts[] = {
-	ARG("pki", O_PKI),          ARG("serial", O_SERIAL),       ARG("out", O_OUT),
-	ARG("created-on", O_CREATED_ON), ARG("expires-on", O_EXPIRES_ON),
-	FLAG("no-expiry", O_NO_EXPIRY), ARG("nonce", O_NONCE),     ARG("pinned", O_PINNED),
-	ARG("assertion", O_ASSERTION), ARG("signer-key", O_SIGNER_KEY),
-	ARG("signer-cert", O_SIGNER_CERT), ARG("voucher-days", O_VOUCHER_DAYS), END};
+    {"pki", required_argument, NULL, O_PKI},
+    {"serial", required_argument, NULL, O_SERIAL},
+    {"out", required_argument, NULL, O_OUT},
+    {"created-on", required_argument, NULL, O_CREATED_ON},
+    {"expires-on", required_argument, NULL, O_EXPIRES_ON},
+    {"no-expiry", no_argument, NULL, O_NO_EXPIRY},
+    {"voucher-days", required_argument, NULL, O_VOUCHER_DAYS},
+    {"nonce", required_argument, NULL, O_NONCE},
+    {"pinned", required_argument, NULL, O_PINNED},
+    {"assertion", required_argument, NULL, O_ASSERTION},
+    {"signer-key", required_argument, NULL, O_SIGNER_KEY},
+    {"signer-cert", required_argument, NULL, O_SIGNER_CERT},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
 static const struct option ca_opts[] = {
-	ARG("out", O_OUT), ARG("name", O_NAME), ARG("days", O_DAYS), FLAG("rsa", O_RSA),
-	FLAG("force", O_FORCE), END};
+    {"out", required_argument, NULL, O_OUT},
+    {"name", required_argument, NULL, O_NAME},
+    {"days", required_argument, NULL, O_DAYS},
+    {"rsa", no_argument, NULL, O_RSA},
+    {"force", no_argument, NULL, O_FORCE},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
 static const struct option leaf_opts[] = {
-	ARG("ca", O_CA),            ARG("out", O_OUT),             ARG("serial", O_SERIAL),
-	ARG("san", O_SAN),          ARG("days", O_DAYS),           ARG("not-before", O_NOT_BEFORE),
-	ARG("not-after", O_NOT_AFTER), FLAG("client", O_CLIENT),   FLAG("server", O_SERVER),
-	FLAG("rsa", O_RSA),         FLAG("force", O_FORCE),        FLAG("no-serial-attr", O_NO_SERIAL_ATTR),
-	END};
+    {"ca", required_argument, NULL, O_CA},
+    {"out", required_argument, NULL, O_OUT},
+    {"serial", required_argument, NULL, O_SERIAL},
+    {"san", required_argument, NULL, O_SAN},
+    {"days", required_argument, NULL, O_DAYS},
+    {"not-before", required_argument, NULL, O_NOT_BEFORE},
+    {"not-after", required_argument, NULL, O_NOT_AFTER},
+    {"client", no_argument, NULL, O_CLIENT},
+    {"server", no_argument, NULL, O_SERVER},
+    {"rsa", no_argument, NULL, O_RSA},
+    {"force", no_argument, NULL, O_FORCE},
+    {"no-serial-attr", no_argument, NULL, O_NO_SERIAL_ATTR},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
 
 struct command {
 	const char *name;
@@ -88,28 +130,28 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"init", init_opts, cmd_init,
-	 "init --out DIR [--serial SN]... [--count N [--prefix SN-]] [--rsa]\n"
-	 "       [--server-san DNS:name,IP:addr,...] [--days N] [--voucher-days N]\n"
-	 "       [--model NAME|OID] [--force]\n"
-	 "    mint a complete PKI (manufacturer, owner, server, devices + vouchers)"},
-	{"device", device_opts, cmd_device,
-	 "device --pki DIR --serial SN [--model NAME|OID] [--rsa] [--not-before T]\n"
-	 "       [--not-after T] [--days N] [--no-serial-attr] [--no-voucher] [--force]\n"
-	 "    add one IDevID (and its voucher) to an existing PKI"},
-	{"voucher", voucher_opts, cmd_voucher,
-	 "voucher --pki DIR --serial SN [--out FILE] [--created-on T]\n"
-	 "       [--expires-on T | --no-expiry | --voucher-days N] [--nonce B64]\n"
-	 "       [--pinned FILE.pem] [--assertion verified|logged|proximity]\n"
-	 "       [--signer-key KEY --signer-cert CHAIN.pem]\n"
-	 "    mint an ownership voucher (default out: DIR/devices/SN/voucher.vcj)"},
-	{"ca", ca_opts, cmd_ca,
-	 "ca --out DIR [--name CN] [--rsa] [--days N] [--force]\n"
-	 "    a standalone CA: DIR/ca.pem, DIR/ca.key"},
-	{"leaf", leaf_opts, cmd_leaf,
-	 "leaf --ca DIR --out PREFIX --serial SN [--client|--server] [--san LIST]\n"
-	 "       [--not-before T] [--not-after T] [--days N] [--rsa] [--no-serial-attr] [--force]\n"
-	 "    a leaf from a standalone CA: PREFIX.pem, PREFIX.key, PREFIX-chain.pem"},
+    {"init", init_opts, cmd_init,
+     "init --out DIR [--serial SN]... [--count N [--prefix SN-]] [--rsa]\n"
+     "       [--server-san DNS:name,IP:addr,...] [--days N] [--voucher-days N]\n"
+     "       [--model NAME|OID] [--force]\n"
+     "    mint a complete PKI (manufacturer, owner, server, devices + vouchers)"},
+    {"device", device_opts, cmd_device,
+     "device --pki DIR --serial SN [--model NAME|OID] [--rsa] [--not-before T]\n"
+     "       [--not-after T] [--days N] [--no-serial-attr] [--no-voucher] [--force]\n"
+     "    add one IDevID (and its voucher) to an existing PKI"},
+    {"voucher", voucher_opts, cmd_voucher,
+     "voucher --pki DIR --serial SN [--out FILE] [--created-on T]\n"
+     "       [--expires-on T | --no-expiry | --voucher-days N] [--nonce B64]\n"
+     "       [--pinned FILE.pem] [--assertion verified|logged|proximity]\n"
+     "       [--signer-key KEY --signer-cert CHAIN.pem]\n"
+     "    mint an ownership voucher (default out: DIR/devices/SN/voucher.vcj)"},
+    {"ca", ca_opts, cmd_ca,
+     "ca --out DIR [--name CN] [--rsa] [--days N] [--force]\n"
+     "    a standalone CA: DIR/ca.pem, DIR/ca.key"},
+    {"leaf", leaf_opts, cmd_leaf,
+     "leaf --ca DIR --out PREFIX --serial SN [--client|--server] [--san LIST]\n"
+     "       [--not-before T] [--not-after T] [--days N] [--rsa] [--no-serial-attr] [--force]\n"
+     "    a leaf from a standalone CA: PREFIX.pem, PREFIX.key, PREFIX-chain.pem"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -118,7 +160,8 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: sztp-pki COMMAND [OPTIONS]   (T = RFC 3339, e.g. 2020-01-01T00:00:00Z)\n");
+	fprintf(f,
+		"usage: sztp-pki COMMAND [OPTIONS]   (T = RFC 3339, e.g. 2020-01-01T00:00:00Z)\n");
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  sztp-pki %s\n", commands[i].usage);
 }
@@ -175,9 +218,15 @@ static int add_serial(struct cmd_opts *o, const char *sn)
 static int apply_opt(const char *cmd, int id, const char *arg, struct cmd_opts *o)
 {
 	switch (id) {
-	case O_OUT: o->out = arg; break;
-	case O_PKI: o->pki = arg; break;
-	case O_CA: o->ca = arg; break;
+	case O_OUT:
+		o->out = arg;
+		break;
+	case O_PKI:
+		o->pki = arg;
+		break;
+	case O_CA:
+		o->ca = arg;
+		break;
 	case O_SERIAL:
 		if (add_serial(o, arg) < 0)
 			return usage_err(cmd, "out of memory");
@@ -186,15 +235,33 @@ static int apply_opt(const char *cmd, int id, const char *arg, struct cmd_opts *
 		if (parse_long(arg, 1, 1000000, &o->count) < 0)
 			return usage_err(cmd, "--count \"%s\": want a number 1..1000000", arg);
 		break;
-	case O_PREFIX: o->prefix = arg; break;
-	case O_SAN: o->server_san = arg; break;
-	case O_MODEL: o->model = arg; break;
-	case O_NAME: o->name = arg; break;
-	case O_NONCE: o->nonce = arg; break;
-	case O_PINNED: o->pinned = arg; break;
-	case O_ASSERTION: o->assertion = arg; break;
-	case O_SIGNER_KEY: o->signer_key = arg; break;
-	case O_SIGNER_CERT: o->signer_cert = arg; break;
+	case O_PREFIX:
+		o->prefix = arg;
+		break;
+	case O_SAN:
+		o->server_san = arg;
+		break;
+	case O_MODEL:
+		o->model = arg;
+		break;
+	case O_NAME:
+		o->name = arg;
+		break;
+	case O_NONCE:
+		o->nonce = arg;
+		break;
+	case O_PINNED:
+		o->pinned = arg;
+		break;
+	case O_ASSERTION:
+		o->assertion = arg;
+		break;
+	case O_SIGNER_KEY:
+		o->signer_key = arg;
+		break;
+	case O_SIGNER_CERT:
+		o->signer_cert = arg;
+		break;
 	case O_DAYS:
 		if (parse_long(arg, 1, 36500, &o->days) < 0)
 			return usage_err(cmd, "--days \"%s\": want a number 1..36500", arg);
@@ -203,23 +270,38 @@ static int apply_opt(const char *cmd, int id, const char *arg, struct cmd_opts *
 		if (parse_long(arg, 1, 36500, &o->voucher_days) < 0)
 			return usage_err(cmd, "--voucher-days \"%s\": want a number 1..36500", arg);
 		break;
-	case O_RSA: o->rsa = 1; break;
-	case O_FORCE: o->force = 1; break;
-	case O_NO_SERIAL_ATTR: o->no_serial_attr = 1; break;
-	case O_NO_VOUCHER: o->no_voucher = 1; break;
-	case O_NO_EXPIRY: o->no_expiry = 1; break;
-	case O_CLIENT: o->client = 1; break;
-	case O_SERVER: o->server = 1; break;
+	case O_RSA:
+		o->rsa = 1;
+		break;
+	case O_FORCE:
+		o->force = 1;
+		break;
+	case O_NO_SERIAL_ATTR:
+		o->no_serial_attr = 1;
+		break;
+	case O_NO_VOUCHER:
+		o->no_voucher = 1;
+		break;
+	case O_NO_EXPIRY:
+		o->no_expiry = 1;
+		break;
+	case O_CLIENT:
+		o->client = 1;
+		break;
+	case O_SERVER:
+		o->server = 1;
+		break;
 	case O_NOT_BEFORE:
 	case O_NOT_AFTER:
 	case O_CREATED_ON:
 	case O_EXPIRES_ON: {
-		time_t *t = id == O_NOT_BEFORE ? &o->not_before
-			    : id == O_NOT_AFTER ? &o->not_after
-			    : id == O_CREATED_ON ? &o->created_on : &o->expires_on;
+		time_t *t = id == O_NOT_BEFORE	 ? &o->not_before
+			    : id == O_NOT_AFTER	 ? &o->not_after
+			    : id == O_CREATED_ON ? &o->created_on
+						 : &o->expires_on;
 		if (parse_time(arg, t) < 0)
-			return usage_err(cmd, "bad time \"%s\": want RFC 3339, e.g. 2020-01-01T00:00:00Z",
-					 arg);
+			return usage_err(
+			    cmd, "bad time \"%s\": want RFC 3339, e.g. 2020-01-01T00:00:00Z", arg);
 		break;
 	}
 	default:
@@ -246,8 +328,11 @@ static int check_opts(const struct command *c, struct cmd_opts *o)
 		return usage_err(n, "--prefix needs --count");
 	for (i = 0; c->run != cmd_voucher && i < o->n_serials; i++) {
 		if (!cmd_serial_ok(o->serials[i]))
-			return usage_err(n, "bad serial number \"%s\": 1..64 of A-Z a-z 0-9 . : + = -, "
-					    "not starting with '.'", o->serials[i]);
+			return usage_err(
+			    n,
+			    "bad serial number \"%s\": 1..64 of A-Z a-z 0-9 . : + = -, "
+			    "not starting with '.'",
+			    o->serials[i]);
 	}
 	if (c->run == cmd_voucher && (!*o->serials[0] || strlen(o->serials[0]) >= 128))
 		return usage_err(n, "bad serial number \"%s\": 1..127 characters", o->serials[0]);
@@ -353,7 +438,7 @@ int cmd_serial_ok(const char *s)
 
 	return len >= 1 && len <= CMD_SERIAL_MAX && s[0] != '.' &&
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:+=-") ==
-		       len;
+		   len;
 }
 
 sztp_rc cmd_validity(const struct cmd_opts *o, long days, time_t now, time_t *nb, time_t *na,
@@ -366,6 +451,7 @@ sztp_rc cmd_validity(const struct cmd_opts *o, long days, time_t now, time_t *nb
 	if (!o->not_before && *na <= *nb)
 		*nb = *na - 30 * CMD_DAY;
 	if (*na <= *nb)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "--not-after is not after --not-before");
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "--not-after is not after --not-before");
 	return SZTP_OK;
 }

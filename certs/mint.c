@@ -213,7 +213,8 @@ static sztp_rc hw_module_name_der(const char *hw_type, const char *serial, sztp_
 	size_t olen = der_oid_body(hw_type, oid, sizeof(oid)), slen = strlen(serial), body;
 
 	if (!olen)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "hwType \"%s\" is not an OID", hw_type);
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "hwType \"%s\" is not an OID",
+				    hw_type);
 	if (slen > 1024)
 		return sztp_err_set(e, SZTP_E_TOO_BIG, "hwSerialNum too long");
 	body = 1 + der_len_size(olen) + olen + 1 + der_len_size(slen) + slen;
@@ -265,9 +266,8 @@ static sztp_rc san_apply(gnutls_x509_crt_t crt, const char *san, struct sztp_err
 			}
 			if (!crt)
 				continue;
-			ret = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, tok + 4,
-								   strlen(tok + 4),
-								   GNUTLS_FSAN_APPEND);
+			ret = gnutls_x509_crt_set_subject_alt_name(
+			    crt, GNUTLS_SAN_DNSNAME, tok + 4, strlen(tok + 4), GNUTLS_FSAN_APPEND);
 		} else if (strncmp(tok, "IP:", 3) == 0) {
 			if (inet_pton(AF_INET, tok + 3, ip) == 1)
 				iplen = 4;
@@ -279,9 +279,8 @@ static sztp_rc san_apply(gnutls_x509_crt_t crt, const char *san, struct sztp_err
 			}
 			if (!crt)
 				continue;
-			ret = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip,
-								   (unsigned)iplen,
-								   GNUTLS_FSAN_APPEND);
+			ret = gnutls_x509_crt_set_subject_alt_name(
+			    crt, GNUTLS_SAN_IPADDRESS, ip, (unsigned)iplen, GNUTLS_FSAN_APPEND);
 		} else {
 			sztp_err_set(e, rc, "SAN entry \"%s\" is neither DNS:name nor IP:address",
 				     tok);
@@ -317,15 +316,14 @@ static sztp_rc key_generate(struct mint_ident *id, int rsa, struct sztp_err *e)
 		ret = gnutls_x509_privkey_generate2(id->xkey, GNUTLS_PK_RSA, 2048, 0, NULL, 0);
 	else
 		ret = gnutls_x509_privkey_generate2(
-			id->xkey, GNUTLS_PK_ECDSA,
-			GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0, NULL, 0);
+		    id->xkey, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0,
+		    NULL, 0);
 	if (ret < 0)
 		return gt_err(e, ret, "generating a private key");
 	return ident_wrap_key(id, e);
 }
 
-static sztp_rc set_subject(gnutls_x509_crt_t crt, const struct mint_profile *p,
-			   struct sztp_err *e)
+static sztp_rc set_subject(gnutls_x509_crt_t crt, const struct mint_profile *p, struct sztp_err *e)
 {
 	int ret = 0;
 
@@ -408,9 +406,9 @@ static sztp_rc set_extensions(struct mint_ident *id, const struct mint_profile *
 		rc = hw_module_name_der(p->hw_type, p->hw_serial ? p->hw_serial : "", &hw, e);
 		if (rc != SZTP_OK)
 			return rc;
-		ret = gnutls_x509_crt_set_subject_alt_othername(
-			id->crt, MINT_OID_HW_MODULE_NAME, hw.data, (unsigned)hw.len,
-			GNUTLS_FSAN_APPEND);
+		ret = gnutls_x509_crt_set_subject_alt_othername(id->crt, MINT_OID_HW_MODULE_NAME,
+								hw.data, (unsigned)hw.len,
+								GNUTLS_FSAN_APPEND);
 		sztp_bytes_free(&hw);
 		if (ret < 0)
 			return gt_err(e, ret, "setting hardwareModuleName");

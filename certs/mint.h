@@ -21,21 +21,21 @@
 /* Key usage bits (the values of GnuTLS's GNUTLS_KEY_* flags). */
 #define MINT_KU_DIGITAL_SIGNATURE 128
 #define MINT_KU_KEY_ENCIPHERMENT  32
-#define MINT_KU_KEY_CERT_SIGN     4
-#define MINT_KU_CRL_SIGN          2
+#define MINT_KU_KEY_CERT_SIGN	  4
+#define MINT_KU_CRL_SIGN	  2
 
 /* What to put into one certificate. */
 struct mint_profile {
-	const char *cn;          /* subject commonName (required) */
-	const char *org;         /* subject organizationName, NULL = none */
+	const char *cn;		 /* subject commonName (required) */
+	const char *org;	 /* subject organizationName, NULL = none */
 	const char *serial_attr; /* subject serialNumber (2.5.4.5), NULL = none */
 	int is_ca;
-	int pathlen;             /* CA path length, -1 = unlimited */
-	unsigned key_usage;      /* MINT_KU_* */
-	const char *eku;         /* key purpose OID, NULL = no EKU */
-	const char *san;         /* "DNS:x,IP:y" list, NULL = none */
-	const char *hw_type;     /* hardwareModuleName hwType OID, NULL = none */
-	const char *hw_serial;   /* its hwSerialNum */
+	int pathlen;	       /* CA path length, -1 = unlimited */
+	unsigned key_usage;    /* MINT_KU_* */
+	const char *eku;       /* key purpose OID, NULL = no EKU */
+	const char *san;       /* "DNS:x,IP:y" list, NULL = none */
+	const char *hw_type;   /* hardwareModuleName hwType OID, NULL = none */
+	const char *hw_serial; /* its hwSerialNum */
 	time_t not_before;
 	time_t not_after;
 };

@@ -86,8 +86,7 @@ sztp_rc out_prepare_top(const char *dir, int force, struct sztp_err *e)
 	return SZTP_OK;
 }
 
-sztp_rc out_write(const char *path, const void *data, size_t len, mode_t mode,
-		  struct sztp_err *e)
+sztp_rc out_write(const char *path, const void *data, size_t len, mode_t mode, struct sztp_err *e)
 {
 	const uint8_t *p = data;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -117,8 +116,7 @@ fail:
 	return SZTP_E_IO;
 }
 
-sztp_rc out_write_pems(const char *path, const char *const *pems, size_t n,
-		       struct sztp_err *e)
+sztp_rc out_write_pems(const char *path, const char *const *pems, size_t n, struct sztp_err *e)
 {
 	size_t total = 0, i, o = 0;
 	char *buf;

@@ -25,7 +25,7 @@
 #include "util.h"
 #include "vouch.h"
 
-#define MFG_ORG   "Demo Manufacturer"
+#define MFG_ORG	  "Demo Manufacturer"
 #define OWNER_ORG "Demo Owner"
 
 struct tree {
@@ -38,8 +38,8 @@ struct tree {
 struct dev_spec {
 	const char *serial;
 	int rsa, serial_attr, voucher, force;
-	const char *hw_type;  /* hardwareModuleName hwType, NULL = none */
-	time_t nb, na;        /* certificate validity */
+	const char *hw_type; /* hardwareModuleName hwType, NULL = none */
+	time_t nb, na;	     /* certificate validity */
 	time_t v_created, v_expires;
 };
 
@@ -102,8 +102,7 @@ static sztp_rc masa_signer(struct tree *t, struct sztp_err *e)
 /* ---- devices --------------------------------------------------------- */
 
 static sztp_rc device_voucher(const struct tree *t, const struct dev_spec *d,
-			      const struct mint_ident *idevid, const char *dir,
-			      struct sztp_err *e)
+			      const struct mint_ident *idevid, const char *dir, struct sztp_err *e)
 {
 	struct vouch_params vp;
 	sztp_bytes aki = {NULL, 0}, cms = {NULL, 0};
@@ -137,8 +136,9 @@ static sztp_rc device_mint(const struct tree *t, const struct dev_spec *d, struc
 	if ((rc = out_path_fmt(&dir, e, "%s/devices/%s", t->dir, d->serial)) != SZTP_OK)
 		return rc;
 	if (!d->force && out_exists(dir.s))
-		return sztp_err_set(e, SZTP_E_EXISTS, "device %s already exists in %s (use --force)",
-				    d->serial, dir.s);
+		return sztp_err_set(e, SZTP_E_EXISTS,
+				    "device %s already exists in %s (use --force)", d->serial,
+				    dir.s);
 	if ((rc = out_mkdir(dir.s, OUT_MODE_KEYDIR, e)) != SZTP_OK)
 		return rc;
 	memset(&p, 0, sizeof(p));
@@ -164,8 +164,7 @@ out:
 
 /* Serial numbers for init: --serial values, then --count generated ones,
  * or the one default.  Duplicates are refused. */
-static sztp_rc init_serials(const struct cmd_opts *o, char ***out, size_t *n,
-			    struct sztp_err *e)
+static sztp_rc init_serials(const struct cmd_opts *o, char ***out, size_t *n, struct sztp_err *e)
 {
 	size_t total = o->n_serials + (size_t)o->count, i, j;
 	const char *prefix = o->prefix ? o->prefix : "SN-";
@@ -195,7 +194,8 @@ static sztp_rc init_serials(const struct cmd_opts *o, char ***out, size_t *n,
 	for (i = 0; i < o->n_serials; i++)
 		for (j = i + 1; j < total; j++)
 			if (!strcmp(s[i], s[j]))
-				return sztp_err_set(e, SZTP_E_EXISTS, "serial %s given twice", s[i]);
+				return sztp_err_set(e, SZTP_E_EXISTS, "serial %s given twice",
+						    s[i]);
 	return SZTP_OK;
 }
 
@@ -251,7 +251,7 @@ static sztp_rc init_manufacturer(struct tree *t, int rsa, time_t nb, time_t ca_n
 	profile_ca(&p, "Demo Manufacturer IDevID CA", MFG_ORG, 0, nb, ca_na);
 	if ((rc = mint_issue(&p, rsa, t->root, &t->inter, e)) != SZTP_OK ||
 	    (rc = write_ident(t->inter, dir.s, "intermediate.pem", "intermediate.key", e)) !=
-		    SZTP_OK)
+		SZTP_OK)
 		return rc;
 	profile_leaf(&p, "Demo Manufacturer Voucher Signer", MFG_ORG, nb, na);
 	if ((rc = mint_issue(&p, rsa, t->root, &t->masa_cert, e)) != SZTP_OK ||
@@ -458,8 +458,8 @@ static sztp_rc voucher_output(const struct cmd_opts *o, struct out_path *p, stru
 	return out_path_fmt(p, e, "%s/devices/%s/voucher.vcj", o->pki, o->serials[0]);
 }
 
-static sztp_rc voucher_pinned(const struct cmd_opts *o, const struct tree *t,
-			      sztp_bytes *pinned, struct sztp_err *e)
+static sztp_rc voucher_pinned(const struct cmd_opts *o, const struct tree *t, sztp_bytes *pinned,
+			      struct sztp_err *e)
 {
 	sztp_bytes *certs = NULL;
 	size_t n = 0;
@@ -468,8 +468,8 @@ static sztp_rc voucher_pinned(const struct cmd_opts *o, const struct tree *t,
 	if (!o->pinned)
 		return sztp_bytes_dup(pinned, mint_ident_der(t->owner_ca)->data,
 				      mint_ident_der(t->owner_ca)->len) == SZTP_OK
-			       ? SZTP_OK
-			       : sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+			   ? SZTP_OK
+			   : sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	if ((rc = pki_pem_certs_read(o->pinned, &certs, &n, e)) != SZTP_OK)
 		return rc;
 	if (n == 0) {

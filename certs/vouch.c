@@ -117,8 +117,8 @@ out:
 	return rc;
 }
 
-sztp_rc vouch_mint(const struct vouch_params *v, const struct pki_signer *signer,
-		   sztp_bytes *cms, struct sztp_err *e)
+sztp_rc vouch_mint(const struct vouch_params *v, const struct pki_signer *signer, sztp_bytes *cms,
+		   struct sztp_err *e)
 {
 	char *json = NULL;
 	sztp_rc rc = vouch_json(v, &json, e);
