@@ -74,6 +74,10 @@ sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e);
 /* Read a password file: first line, newline stripped, non-empty. */
 sztp_rc ctl_read_password(const char *path, char *out, size_t outlen, struct sztp_err *e);
 
+/* ---- ctl_validate.c ------------------------------------------------------ */
+sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);
+
 /* ---- ctl_voucher.c ------------------------------------------------------ */
 /* Read the voucher file and check it for serial: CMS well-formed, signature
  * to the MASA anchor, serial-number, validity, and pinned-domain-cert

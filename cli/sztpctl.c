@@ -24,9 +24,6 @@
 #ifndef SZTP_VERSION
 #define SZTP_VERSION "0.1.0"
 #endif
-#ifndef SZTP_YANG_DIR
-#define SZTP_YANG_DIR "/usr/local/share/sztp/yang"
-#endif
 #define DEFAULT_CONF "/etc/sztp/sztpd.conf"
 
 enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2 };
@@ -90,6 +87,10 @@ static const struct cmd cmds[] = {
      "show progress reports"},
     {"log", 0, 1, "limit=", CMD_READ, cmd_log, "[SERIAL] [--limit N]",
      "show the bootstrapping log"},
+    {"validate conveyed-information", 1, 1, "", CMD_NODB, cmd_validate_conveyed, "FILE",
+     "check a conveyed-information document (JSON or XML) against ietf-sztp-conveyed-info"},
+    {"validate voucher", 1, 1, "", CMD_NODB, cmd_validate_voucher, "FILE",
+     "check a voucher's JSON against ietf-voucher"},
     {"version", 0, 0, "", CMD_NODB, cmd_version, "", "print the version"},
     {"help", 0, 0, "", CMD_NODB, cmd_help, "", "print this table"},
 };
@@ -368,16 +369,13 @@ out:
 
 static const char *yang_dir(const struct ctl *c)
 {
-	struct stat st;
 	const char *env = getenv("SZTP_YANG_DIR");
 
 	if (c->yang_dir)
 		return c->yang_dir;
 	if (env && *env)
 		return env;
-	if (stat(SZTP_YANG_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return SZTP_YANG_DIR;
-	return "yang";
+	return sztp_yang_dir_default();
 }
 
 sztp_rc ctl_yang(struct ctl *c, struct sztp_yang **y, struct sztp_err *e)
