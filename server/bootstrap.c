@@ -26,14 +26,42 @@
 #include "restconf.h"
 #include "server.h"
 #include "util.h"
+#include "voucher.h"
 
 #define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
+
+/* Whether the enrolled voucher can still be served: parsed (it was
+ * verified when attached) and checked for serial and validity now, so an
+ * expired voucher is never sent (a device would reject it, RFC 8572 s5.4).
+ * Returns NULL when usable, else the reason. */
+static const char *voucher_unusable(const struct reg_device *d, char *buf, size_t len)
+{
+	struct voucher v;
+	struct sztp_err e = {0};
+	sztp_rc rc;
+
+	if (d->voucher.len == 0)
+		return "no ownership voucher is enrolled for this device";
+	memset(&v, 0, sizeof(v));
+	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, &e);
+	if (rc == SZTP_OK)
+		rc = voucher_check(&v, d->serial, 0, &e);
+	voucher_clear(&v);
+	if (rc == SZTP_OK)
+		return NULL;
+	log_warn("voucher of %s cannot be served: %s", d->serial, e.msg);
+	snprintf(buf, len, "the device's ownership voucher cannot be used (%s)",
+		 rc == SZTP_E_EXPIRED ? "expired or not yet valid" : sztp_rc_name(rc));
+	return buf;
+}
 
 /* Decide whether to sign; fills *sign or returns the error to send. */
 static sztp_rc signing_decision(const struct reg_profile *p, const struct reg_device *d,
 				int sdp, int *sign, struct request *r, struct sztp_err *e)
 {
 	int onboarding = p->kind == REG_KIND_ONBOARDING;
+	const char *why;
+	char buf[128];
 
 	*sign = sdp || p->sign == REG_SIGN_ALWAYS;
 	if (p->sign == REG_SIGN_NEVER && *sign) {
@@ -45,11 +73,10 @@ static sztp_rc signing_decision(const struct reg_profile *p, const struct reg_de
 		r->result = "unsigned-redirect";
 		return SZTP_OK;
 	}
-	if (*sign && d->voucher.len == 0) {
+	if (*sign && (why = voucher_unusable(d, buf, sizeof(buf))) != NULL) {
 		if (onboarding || p->sign == REG_SIGN_ALWAYS)
-			return sztp_err_set(e, SZTP_E_NOT_FOUND,
-					    "signed data is required, but no ownership voucher "
-					    "is enrolled for this device");
+			return sztp_err_set(e, SZTP_E_NOT_FOUND, "signed data is required, but %s",
+					    why);
 		*sign = 0;
 		r->result = "unsigned-redirect";
 	}

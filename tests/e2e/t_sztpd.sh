@@ -13,7 +13,7 @@ export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/ya
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 
 # ---- PKI, registry ------------------------------------------------------
-"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 --serial SN-3 >/dev/null ||
+"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 --serial SN-3 --serial SN-4 >/dev/null ||
 	{ echo "sztp-pki init failed"; exit 1; }
 "$BIN/sztp-pki" device --pki "$PKI" --serial SN-UNKNOWN --no-voucher >/dev/null
 "$BIN/sztp-pki" device --pki "$PKI" --serial SN-EXP --no-voucher \
@@ -39,6 +39,11 @@ check "enrol SN-3" CTL device add SN-3
 check "enrol SN-PW" CTL device add SN-PW --profile onb --password 'pw-Secret-1'
 check "enrol SN-NS" CTL device add SN-NS --profile nosign --password 'pw-ns'
 check "enrol SN-EXP" CTL device add SN-EXP --profile onb
+# an expired voucher, planted behind sztpctl's back (sztpctl refuses it)
+check "enrol SN-4" CTL device add SN-4 --profile onb
+"$BIN/sztp-pki" voucher --pki "$PKI" --serial SN-4 --out "$TMP/expired.vcj" \
+	--created-on 2020-01-01T00:00:00Z --expires-on 2020-06-01T00:00:00Z >/dev/null
+check "plant expired voucher" sqlite3 "$DB" "update devices set voucher=readfile('$TMP/expired.vcj') where serial='SN-4'"
 
 cat >"$TMP/sztpd.conf" <<CONF
 listen-address = ::
@@ -202,6 +207,8 @@ expect_error "basic, signed requested, no voucher" 404 data-missing "no ownershi
 	-u 'SN-PW:pw-Secret-1' -H "$JSON" -d "$SDP" "$GBD"
 expect_error "profile never signs, signed requested" 404 data-missing "never signs" \
 	-u 'SN-NS:pw-ns' -H "$JSON" -d "$SDP" "$GBD"
+expect_error "expired voucher is never served" 404 data-missing "voucher cannot be used (expired" \
+	$(DEV SN-4) -H "$JSON" -d "$SDP" "$GBD"
 expect_error "no profile" 404 data-missing "no bootstrapping data is configured" \
 	$(DEV SN-3) -H "$JSON" -d "$SDP" "$GBD"
 
