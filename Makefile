@@ -5,6 +5,7 @@
 #   make asan         the same tests built with ASan/UBSan into build-asan/
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make lint         clang-format check
+#   make fuzz         libFuzzer run of every parser (needs clang, see tests/fuzz)
 #
 # Settings are per build directory, so switching flavours never needs a
 # distclean.  Warnings are errors.
@@ -39,7 +40,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki $(if $(AGENT_OBJ),$(BUILD)/sztp-agent)
 
-.PHONY: all test unit e2e asan install lint clean
+.PHONY: all test unit e2e asan install lint clean fuzz
 all: $(PROGS) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h server/*.h cli/*.h certs/*.h agent/*.h) | $(GEN)/cms_asn1_tab.c
@@ -98,6 +99,10 @@ install: $(PROGS)
 	install -m 0755 $(filter-out $(BUILD)/sztpd,$(PROGS)) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 yang/*.yang $(DESTDIR)$(PREFIX)/share/sztp/yang/
 	install -m 0644 conf/sztpd.conf $(DESTDIR)$(PREFIX)/share/sztp/examples/
+
+# libFuzzer harnesses for every parser (clang); FUZZ_SECONDS per target
+fuzz:
+	$(MAKE) -f tests/fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30)
 
 lint:
 	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] cli/*.[ch] certs/*.[ch] agent/*.[ch])
