@@ -6,9 +6,11 @@
  * vouchers (RFC 8366 s5.1); degenerate certs-only SignedData (RFC 5652
  * s5.2, RFC 8572 s3.2); bare ContentInfo (RFC 8572 s3.1 unsigned).
  * Verification requires exactly one signer with signed attributes
- * (RFC 8366bis: a voucher without signedAttrs is rejected), and uses
- * GnuTLS's pkcs7 verifier for the content-type attribute, the message
- * digest and the signature, then pki_trust_verify for the chain.
+ * (RFC 8366bis: a voucher without signedAttrs is rejected), checks the
+ * content-type attribute, the message digest and the signature here
+ * (GnuTLS's pkcs7 object only locates the signer certificate), then
+ * pki_trust_verify for the chain.  Inputs are capped at 4 MiB and must be
+ * DER-consistent (every length nests exactly, no trailing bytes).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -26,24 +28,28 @@
 
 extern const asn1_static_node cms_asn1_tab[];
 
-#define CMS_MAX          (4 * 1024 * 1024)
-#define CMS_CERTS_MAX    32
-#define OID_SHA256       "2.16.840.1.101.3.4.2.1"
-#define OID_SHA384       "2.16.840.1.101.3.4.2.2"
-#define OID_SHA512       "2.16.840.1.101.3.4.2.3"
+#define CMS_MAX		 (4 * 1024 * 1024)
+#define CMS_CERTS_MAX	 32
+#define OID_SHA256	 "2.16.840.1.101.3.4.2.1"
+#define OID_SHA384	 "2.16.840.1.101.3.4.2.2"
+#define OID_SHA512	 "2.16.840.1.101.3.4.2.3"
 #define OID_ECDSA_SHA256 "1.2.840.10045.4.3.2"
-#define OID_RSA_SHA256   "1.2.840.113549.1.1.11"
-#define OID_ATTR_CT      "1.2.840.113549.1.9.3"
-#define OID_ATTR_MD      "1.2.840.113549.1.9.4"
-#define OID_ATTR_STIME   "1.2.840.113549.1.9.5"
+#define OID_RSA_SHA256	 "1.2.840.113549.1.1.11"
+#define OID_ATTR_CT	 "1.2.840.113549.1.9.3"
+#define OID_ATTR_MD	 "1.2.840.113549.1.9.4"
+#define OID_ATTR_STIME	 "1.2.840.113549.1.9.5"
 
 /* Parse result with what the verifiers need beyond the public struct. */
 struct cms_signed_priv {
 	struct cms_signed pub; /* first: cms_signed_free frees the whole */
 	char ct_attr[64];      /* content-type attribute of signer 1 */
 	char digest_oid[64];   /* digestAlgorithm of signer 1 */
+	char sig_oid[64];      /* signatureAlgorithm of signer 1 */
 	int digest_listed;     /* ... and it appears in digestAlgorithms */
 	int has_md_attr;
+	sztp_bytes md;	/* message-digest attribute value */
+	sztp_bytes sa;	/* signedAttrs as received (tag 0xA0) */
+	sztp_bytes sig; /* signature of signer 1 */
 };
 
 static asn1_node cms_defs;
@@ -365,7 +371,8 @@ sztp_rc cms_certs_only(const sztp_bytes *certs, size_t n, sztp_bytes *out, struc
 	out->len = 0;
 	if (!certs || !n || n > CMS_CERTS_MAX)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "certs-only SignedData needs 1..%d certificates", CMS_CERTS_MAX);
+				    "certs-only SignedData needs 1..%d certificates",
+				    CMS_CERTS_MAX);
 	/* RFC 5652 s5.2: degenerate case, id-data without eContent, v1 */
 	rc = elem_new("CMS.SignedData", &sd, e);
 	if (rc == SZTP_OK)
@@ -491,8 +498,7 @@ static sztp_rc der_decode(const char *type, const uint8_t *der, size_t len, asn1
 
 	*out = NULL;
 	if (len > CMS_MAX)
-		return sztp_err_set(e, SZTP_E_TOO_BIG, "CMS of %zu bytes exceeds %d", len,
-				    CMS_MAX);
+		return sztp_err_set(e, SZTP_E_TOO_BIG, "CMS of %zu bytes exceeds %d", len, CMS_MAX);
 	if (!der || !len)
 		return sztp_err_set(e, SZTP_E_MALFORMED, "CMS is empty");
 	rc = der_shape(der, len, e);
@@ -546,8 +552,7 @@ static sztp_rc rd(asn1_node n, const char *name, sztp_bytes *out, struct sztp_er
 	return SZTP_OK;
 }
 
-static sztp_rc rd_oid(asn1_node n, const char *name, char *oid, size_t oidlen,
-		      struct sztp_err *e)
+static sztp_rc rd_oid(asn1_node n, const char *name, char *oid, size_t oidlen, struct sztp_err *e)
 {
 	int len = (int)oidlen, r;
 
@@ -570,8 +575,7 @@ static int count(asn1_node n, const char *name)
 	return c;
 }
 
-sztp_rc cms_outer_type(const uint8_t *der, size_t len, char *oid, size_t oidlen,
-		       struct sztp_err *e)
+sztp_rc cms_outer_type(const uint8_t *der, size_t len, char *oid, size_t oidlen, struct sztp_err *e)
 {
 	asn1_node ci = NULL;
 	sztp_rc rc;
@@ -664,6 +668,18 @@ static sztp_rc attr_oid(const sztp_bytes *val, char *oid, size_t oidlen, struct 
 	return rc;
 }
 
+static sztp_rc attr_octets(const sztp_bytes *val, sztp_bytes *out, struct sztp_err *e)
+{
+	asn1_node n = NULL;
+	sztp_rc rc = der_decode("CMS.OctetString", val->data, val->len, &n, e);
+
+	sztp_bytes_free(out);
+	if (rc == SZTP_OK)
+		rc = rd(n, "", out, e);
+	asn1_delete_structure(&n);
+	return rc;
+}
+
 /* Look at the signed attributes of signer 1: content-type, message-digest,
  * signing-time (each MUST have exactly one value, RFC 5652 s11). */
 static sztp_rc attrs_parse(asn1_node ci, struct cms_signed_priv *p, struct sztp_err *e)
@@ -678,8 +694,8 @@ static sztp_rc attrs_parse(asn1_node ci, struct cms_signed_priv *p, struct sztp_
 		rc = rd_oid(ci, name, type, sizeof(type), e);
 		if (rc != SZTP_OK)
 			break;
-		snprintf(name, sizeof(name),
-			 "content.signerInfos.?1.signedAttrs.?%d.attrValues", i);
+		snprintf(name, sizeof(name), "content.signerInfos.?1.signedAttrs.?%d.attrValues",
+			 i);
 		if (strcmp(type, OID_ATTR_CT) && strcmp(type, OID_ATTR_MD) &&
 		    strcmp(type, OID_ATTR_STIME))
 			continue;
@@ -689,8 +705,8 @@ static sztp_rc attrs_parse(asn1_node ci, struct cms_signed_priv *p, struct sztp_
 					  type);
 			break;
 		}
-		snprintf(name, sizeof(name),
-			 "content.signerInfos.?1.signedAttrs.?%d.attrValues.?1", i);
+		snprintf(name, sizeof(name), "content.signerInfos.?1.signedAttrs.?%d.attrValues.?1",
+			 i);
 		rc = rd(ci, name, &val, e);
 		if (rc != SZTP_OK)
 			break;
@@ -699,7 +715,8 @@ static sztp_rc attrs_parse(asn1_node ci, struct cms_signed_priv *p, struct sztp_
 		else if (!strcmp(type, OID_ATTR_STIME))
 			rc = attr_time(&val, &p->pub.signing_time, e);
 		else
-			p->has_md_attr = 1;
+			rc = attr_octets(&val, &p->md, e);
+		p->has_md_attr |= rc == SZTP_OK && !strcmp(type, OID_ATTR_MD);
 		sztp_bytes_free(&val);
 	}
 	return rc;
@@ -799,17 +816,21 @@ static sztp_rc signed_fill(asn1_node ci, struct cms_signed_priv *p, struct sztp_
 		char name[64];
 		snprintf(name, sizeof(name), "content.signerInfos.?%d.version", i);
 		if (!version_in(ci, name, "\x01\x03")) /* RFC 5652 s5.3 */
-			return sztp_err_set(e, SZTP_E_MALFORMED, "SignerInfo version is not 1 or 3");
+			return sztp_err_set(e, SZTP_E_MALFORMED,
+					    "SignerInfo version is not 1 or 3");
 	}
-	if (s->n_signers &&
-	    rd_oid(ci, "content.signerInfos.?1.digestAlgorithm.algorithm", p->digest_oid,
-		   sizeof(p->digest_oid), e) != SZTP_OK)
+	if (s->n_signers && rd_oid(ci, "content.signerInfos.?1.digestAlgorithm.algorithm",
+				   p->digest_oid, sizeof(p->digest_oid), e) != SZTP_OK)
 		return SZTP_E_MALFORMED;
 	p->digest_listed = digest_listed(ci, p->digest_oid);
+	if (s->n_signers && rd_oid(ci, "content.signerInfos.?1.signatureAlgorithm.algorithm",
+				   p->sig_oid, sizeof(p->sig_oid), e) != SZTP_OK)
+		return SZTP_E_MALFORMED;
 	if (s->n_signers && !params_absent_or_null(ci, "content.signerInfos.?1.signatureAlgorithm"
 						       ".parameters"))
-		return sztp_err_set(e, SZTP_E_MALFORMED,
-				    "SignerInfo signatureAlgorithm parameters are not absent or NULL");
+		return sztp_err_set(
+		    e, SZTP_E_MALFORMED,
+		    "SignerInfo signatureAlgorithm parameters are not absent or NULL");
 	s->has_signed_attrs = s->n_signers > 0;
 	for (i = 1; i <= (int)s->n_signers; i++) {
 		char name[64];
@@ -820,6 +841,26 @@ static sztp_rc signed_fill(asn1_node ci, struct cms_signed_priv *p, struct sztp_
 	if (s->n_signers && count(ci, "content.signerInfos.?1.signedAttrs") > 0)
 		rc = attrs_parse(ci, p, e);
 	return rc;
+}
+
+/* The received bytes of signer 1's signedAttrs (the signature covers
+ * them, RFC 5652 s5.4) and its signature. */
+static sztp_rc signer_raw(asn1_node ci, const uint8_t *der, size_t len, struct cms_signed_priv *p,
+			  struct sztp_err *e)
+{
+	int start = 0, end = 0;
+	sztp_rc rc;
+
+	rc = rd(ci, "content.signerInfos.?1.signature", &p->sig, e);
+	if (rc != SZTP_OK || !p->pub.has_signed_attrs)
+		return rc == SZTP_E_NOT_FOUND ? SZTP_E_MALFORMED : rc;
+	if (asn1_der_decoding_startEnd(ci, der, (int)len, "content.signerInfos.?1.signedAttrs",
+				       &start, &end) != ASN1_SUCCESS ||
+	    start < 0 || end < start || (size_t)end >= len)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "CMS: signedAttrs cannot be located");
+	if (sztp_bytes_dup(&p->sa, der + start, (size_t)(end - start + 1)) != SZTP_OK)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	return SZTP_OK;
 }
 
 static sztp_rc signed_parse_priv(const uint8_t *der, size_t len, struct cms_signed_priv **out,
@@ -847,6 +888,8 @@ static sztp_rc signed_parse_priv(const uint8_t *der, size_t len, struct cms_sign
 		goto out;
 	}
 	rc = signed_fill(ci, p, e);
+	if (rc == SZTP_OK && p->pub.n_signers)
+		rc = signer_raw(ci, der, len, p, e);
 	if (rc != SZTP_OK)
 		goto out;
 	*out = p;
@@ -878,10 +921,30 @@ void cms_signed_free(struct cms_signed *s)
 	for (i = 0; i < s->n_certs; i++)
 		sztp_bytes_free(&s->certs[i]);
 	free(s->certs);
+	/* every cms_signed comes from signed_parse_priv */
+	sztp_bytes_free(&((struct cms_signed_priv *)s)->md);
+	sztp_bytes_free(&((struct cms_signed_priv *)s)->sa);
+	sztp_bytes_free(&((struct cms_signed_priv *)s)->sig);
 	free(s); /* s is the first member of struct cms_signed_priv */
 }
 
 /* ---- verification --------------------------------------------------------- */
+
+static int sig_alg_ok(const char *oid)
+{
+	static const char *const ok[] = {
+	    OID_ECDSA_SHA256,	    "1.2.840.10045.4.3.3",   "1.2.840.10045.4.3.4",
+	    OID_RSA_SHA256,	    "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13",
+	    "1.2.840.113549.1.1.1", /* rsaEncryption, as some signers write it */
+	    "1.2.840.10045.2.1",    /* id-ecPublicKey, likewise */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(oid, ok[i]))
+			return 1;
+	return 0;
+}
 
 /* Structural requirements before any cryptography. */
 static sztp_rc verify_prepare(const uint8_t *der, size_t len, struct cms_signed_priv **pp,
@@ -906,16 +969,27 @@ static sztp_rc verify_prepare(const uint8_t *der, size_t len, struct cms_signed_
 	/* RFC 8366bis s5.1 / RFC 5652 s5.3: signedAttrs required with a
 	 * non-id-data eContentType; we require them always. */
 	if (!p->pub.has_signed_attrs || !p->has_md_attr || !p->ct_attr[0]) {
-		sztp_err_set(e, rc, "SignedData has no signed attributes (content-type and "
-				    "message-digest are required)");
+		sztp_err_set(e, rc,
+			     "SignedData has no signed attributes (content-type and "
+			     "message-digest are required)");
 		goto out;
 	}
 	/* GnuTLS hashes with the signature algorithm's digest and ignores
 	 * digestAlgorithm; insist that it names a SHA-2 hash we accept. */
 	if (strcmp(p->digest_oid, OID_SHA256) && strcmp(p->digest_oid, OID_SHA384) &&
 	    strcmp(p->digest_oid, OID_SHA512)) {
-		rc = sztp_err_set(e, SZTP_E_UNSUPPORTED, "SignerInfo digestAlgorithm %s is not "
-				  "SHA-256/384/512", p->digest_oid);
+		rc = sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				  "SignerInfo digestAlgorithm %s is not "
+				  "SHA-256/384/512",
+				  p->digest_oid);
+		goto out;
+	}
+	/* only the algorithms SZTP uses; this also keeps unknown OIDs away
+	 * from a GnuTLS 3.7.9 path that leaks a public key object */
+	if (!sig_alg_ok(p->sig_oid)) {
+		rc = sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				  "SignerInfo signatureAlgorithm %s is not ECDSA or RSA with SHA-2",
+				  p->sig_oid);
 		goto out;
 	}
 	if (!p->digest_listed) {
@@ -969,8 +1043,8 @@ static int sid_matches(gnutls_x509_crt_t crt, const gnutls_pkcs7_signature_info_
 	    memcmp(buf, info->signer_serial.data, sz))
 		return 0;
 	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dn) >= 0)
-		ok = dn.size == info->issuer_dn.size && !memcmp(dn.data, info->issuer_dn.data,
-								 dn.size);
+		ok = dn.size == info->issuer_dn.size &&
+		     !memcmp(dn.data, info->issuer_dn.data, dn.size);
 	gnutls_free(dn.data);
 	return ok;
 }
@@ -1002,24 +1076,88 @@ static int signer_find(gnutls_pkcs7_t p7, const struct cms_signed *s, gnutls_x50
 	return found;
 }
 
-/* Signature, content-type attribute and message digest by GnuTLS; the
- * certificate's validity is checked by the caller (pki_trust_verify). */
-static sztp_rc sig_check(gnutls_pkcs7_t p7, const struct cms_signed *s, gnutls_x509_crt_t crt,
-			 struct sztp_err *e)
+static gnutls_digest_algorithm_t digest_of(const char *oid)
 {
-	int r;
+	if (!strcmp(oid, OID_SHA256))
+		return GNUTLS_DIG_SHA256;
+	if (!strcmp(oid, OID_SHA384))
+		return GNUTLS_DIG_SHA384;
+	if (!strcmp(oid, OID_SHA512))
+		return GNUTLS_DIG_SHA512;
+	return GNUTLS_DIG_UNKNOWN;
+}
 
-	/* GnuTLS 3.7.9 takes an empty eContent for detached content and has
-	 * no way to be handed zero bytes; SZTP never signs empty content. */
-	if (!s->content.len)
-		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				    "SignedData with empty or absent eContent cannot be verified");
-	r = gnutls_pkcs7_verify_direct(p7, crt, 0, NULL, GNUTLS_VERIFY_DISABLE_TIME_CHECKS);
+/* The GnuTLS signature algorithm for signatureAlgorithm oid with a key of
+ * type pk and digest dig; GNUTLS_SIGN_UNKNOWN when they do not agree. */
+static gnutls_sign_algorithm_t sign_of(const char *oid, int pk, gnutls_digest_algorithm_t dig)
+{
+	gnutls_sign_algorithm_t sa;
 
-	if (r < 0)
-		return sztp_err_set(e, SZTP_E_VERIFY, "CMS signature does not verify: %s",
-				    gnutls_strerror(r));
-	return SZTP_OK;
+	if (!strcmp(oid, "1.2.840.113549.1.1.1"))
+		sa = gnutls_pk_to_sign(GNUTLS_PK_RSA, dig);
+	else if (!strcmp(oid, "1.2.840.10045.2.1"))
+		sa = gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig);
+	else
+		sa = gnutls_oid_to_sign(oid);
+	if (sa == GNUTLS_SIGN_UNKNOWN || (int)gnutls_sign_get_pk_algorithm(sa) != pk ||
+	    gnutls_sign_get_hash_algorithm(sa) != dig)
+		return GNUTLS_SIGN_UNKNOWN;
+	return sa;
+}
+
+/* RFC 5652 s5.4 and s11.2: the message digest over eContent and the
+ * signature over the DER signedAttrs (with the SET OF tag).  Done here
+ * rather than with gnutls_pkcs7_verify_direct, which in 3.7.9 leaks a
+ * public key object on hostile keys and cannot verify empty content. */
+static sztp_rc sig_check(const struct cms_signed_priv *p, gnutls_x509_crt_t crt, struct sztp_err *e)
+{
+	gnutls_digest_algorithm_t dig = digest_of(p->digest_oid);
+	gnutls_datum_t sa = {NULL, 0}, sig = {p->sig.data, (unsigned)p->sig.len};
+	gnutls_sign_algorithm_t algo;
+	gnutls_pubkey_t pub = NULL;
+	sztp_rc rc = SZTP_E_CRYPTO;
+	uint8_t h[64];
+	int pk;
+
+	if (gnutls_hash_fast(dig, p->pub.content.data, p->pub.content.len, h) < 0) {
+		sztp_err_set(e, rc, "hashing the content failed");
+		goto out;
+	}
+	rc = SZTP_E_VERIFY;
+	if (p->md.len != gnutls_hash_get_len(dig) || memcmp(p->md.data, h, p->md.len)) {
+		sztp_err_set(e, rc, "message-digest attribute does not match the content");
+		goto out;
+	}
+	pk = gnutls_x509_crt_get_pk_algorithm(crt, NULL);
+	algo = sign_of(p->sig_oid, pk, dig);
+	if (algo == GNUTLS_SIGN_UNKNOWN) {
+		sztp_err_set(e, rc,
+			     "signatureAlgorithm %s does not fit the certificate's key "
+			     "or the digest (wrong signer certificate?)",
+			     p->sig_oid);
+		goto out;
+	}
+	if (gnutls_pubkey_init(&pub) < 0 || gnutls_pubkey_import_x509(pub, crt, 0) < 0) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "signer public key does not load");
+		goto out;
+	}
+	sa.data = malloc(p->sa.len ? p->sa.len : 1);
+	if (!sa.data) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(sa.data, p->sa.data, p->sa.len);
+	sa.size = (unsigned)p->sa.len;
+	sa.data[0] = 0x31; /* RFC 5652 s5.4: EXPLICIT SET OF tag */
+	if (gnutls_pubkey_verify_data2(pub, algo, 0, &sa, &sig) < 0) {
+		sztp_err_set(e, rc, "CMS signature does not verify");
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	free(sa.data);
+	gnutls_pubkey_deinit(pub);
+	return rc;
 }
 
 /* Chain for pki_trust_verify: signer first, then the other certificates. */
@@ -1058,7 +1196,7 @@ sztp_rc cms_signed_verify_trust(const uint8_t *der, size_t len, const struct pki
 				  p->pub.n_certs);
 		goto out;
 	}
-	rc = sig_check(p7, &p->pub, crt, e);
+	rc = sig_check(p, crt, e);
 	if (rc == SZTP_OK)
 		rc = chain_verify(&p->pub, idx, t, now, e);
 out:
@@ -1088,7 +1226,7 @@ sztp_rc cms_signed_verify_cert(const uint8_t *der, size_t len, const sztp_bytes 
 		sztp_err_set(e, rc, "signer certificate does not parse");
 		goto out;
 	}
-	rc = sig_check(p7, &p->pub, crt, e); /* RFC 8572 s5.4 */
+	rc = sig_check(p, crt, e); /* RFC 8572 s5.4 */
 out:
 	gnutls_x509_crt_deinit(crt);
 	gnutls_pkcs7_deinit(p7);

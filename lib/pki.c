@@ -108,8 +108,8 @@ sztp_rc pki_pem_certs_parse(const char *pem, size_t len, sztp_bytes **certs, siz
 	*certs = NULL;
 	*n = 0;
 	if (len > PEM_FILE_MAX)
-		return sztp_err_set(e, SZTP_E_TOO_BIG, "PEM text of %zu bytes exceeds %d",
-				    len, PEM_FILE_MAX);
+		return sztp_err_set(e, SZTP_E_TOO_BIG, "PEM text of %zu bytes exceeds %d", len,
+				    PEM_FILE_MAX);
 	while (pem && pos < len) {
 		b = memmem(pem + pos, len - pos, PEM_BEGIN_CERT, strlen(PEM_BEGIN_CERT));
 		if (!b)
@@ -117,7 +117,8 @@ sztp_rc pki_pem_certs_parse(const char *pem, size_t len, sztp_bytes **certs, siz
 		end = memmem(b, len - (size_t)(b - pem), PEM_END_CERT, strlen(PEM_END_CERT));
 		if (!end) {
 			rc = sztp_err_set(e, SZTP_E_MALFORMED,
-					  "PEM certificate #%zu is truncated (no END line)", cnt + 1);
+					  "PEM certificate #%zu is truncated (no END line)",
+					  cnt + 1);
 			goto out;
 		}
 		end += strlen(PEM_END_CERT);
@@ -215,8 +216,7 @@ out:
 
 /* ---- single certificate attributes ------------------------------------ */
 
-sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen,
-			       struct sztp_err *e)
+sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
 {
 	gnutls_x509_crt_t crt = NULL;
 	sztp_rc rc;
@@ -244,8 +244,9 @@ sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen,
 		for (i = 0; out[i]; i++) {
 			unsigned char c = (unsigned char)out[i];
 			if (c < 0x20 || c == 0x7f) {
-				rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-						  "certificate serialNumber holds control characters");
+				rc = sztp_err_set(
+				    e, SZTP_E_INVALID_VALUE,
+				    "certificate serialNumber holds control characters");
 				break;
 			}
 		}
@@ -430,8 +431,8 @@ static sztp_rc chain_copy(const sztp_bytes *chain, size_t n, struct pki_signer *
 	return SZTP_OK;
 }
 
-sztp_rc pki_signer_from_mem(const uint8_t *key, size_t key_len, const sztp_bytes *chain,
-			    size_t n, struct pki_signer **out, struct sztp_err *e)
+sztp_rc pki_signer_from_mem(const uint8_t *key, size_t key_len, const sztp_bytes *chain, size_t n,
+			    struct pki_signer **out, struct sztp_err *e)
 {
 	gnutls_x509_privkey_t xk = NULL;
 	struct pki_signer *s = NULL;
@@ -756,8 +757,8 @@ sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, siz
 			goto out;
 	}
 	if (now)
-		flags |= GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-			 GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+		flags |=
+		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
 	memset(&vd, 0, sizeof(vd));
 	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
 	vd.data = (unsigned char *)purpose_oid;

@@ -22,7 +22,7 @@ struct pki_trust {
 struct pki_signer {
 	gnutls_privkey_t key;
 	gnutls_x509_crt_t leaf; /* parsed chain[0] */
-	sztp_bytes *chain;      /* DER, leaf first */
+	sztp_bytes *chain;	/* DER, leaf first */
 	size_t n;
 	int is_rsa;
 };

@@ -39,19 +39,17 @@ static sztp_rc str_get(json_t *o, const char *key, int mandatory, const char **o
 	*out = NULL;
 	if (!j) {
 		if (mandatory)
-			return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
-					    "voucher has no \"%s\"", key);
+			return sztp_err_set(e, SZTP_E_MISSING_ELEMENT, "voucher has no \"%s\"",
+					    key);
 		return SZTP_E_NOT_FOUND;
 	}
 	if (!json_is_string(j))
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "voucher \"%s\" is not a string",
-				    key);
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "voucher \"%s\" is not a string", key);
 	*out = json_string_value(j);
 	return SZTP_OK;
 }
 
-static sztp_rc str_copy(json_t *o, const char *key, char *dst, size_t dstlen,
-			struct sztp_err *e)
+static sztp_rc str_copy(json_t *o, const char *key, char *dst, size_t dstlen, struct sztp_err *e)
 {
 	const char *s;
 	sztp_rc rc = str_get(o, key, 1, &s, e);
@@ -66,8 +64,7 @@ static sztp_rc str_copy(json_t *o, const char *key, char *dst, size_t dstlen,
 	return SZTP_OK;
 }
 
-static sztp_rc time_get(json_t *o, const char *key, int mandatory, time_t *out,
-			struct sztp_err *e)
+static sztp_rc time_get(json_t *o, const char *key, int mandatory, time_t *out, struct sztp_err *e)
 {
 	const char *s;
 	sztp_rc rc = str_get(o, key, mandatory, &s, e);
@@ -119,7 +116,8 @@ static sztp_rc fields_get(json_t *v, struct voucher *out, struct sztp_err *e)
 	if (rc == SZTP_OK)
 		rc = b64_get(v, "pinned-domain-cert", 1, &out->pinned_domain_cert, e);
 	if (rc == SZTP_OK && !out->pinned_domain_cert.len)
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "voucher \"pinned-domain-cert\" is empty");
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "voucher \"pinned-domain-cert\" is empty");
 	if (rc == SZTP_OK)
 		rc = b64_get(v, "idevid-issuer", 0, &out->idevid_issuer, e);
 	if (rc == SZTP_OK)
@@ -143,15 +141,13 @@ static sztp_rc json_parse(const sztp_bytes *content, struct voucher *out, struct
 	json_t *doc, *v;
 	sztp_rc rc = SZTP_E_MALFORMED;
 
-	doc = json_loadb((const char *)content->data, content->len,
-			 JSON_REJECT_DUPLICATES, &jerr);
+	doc = json_loadb((const char *)content->data, content->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
 		return sztp_err_set(e, rc, "voucher is not JSON: %s (line %d)", jerr.text,
 				    jerr.line);
 	v = json_object_get(doc, VOUCHER_TOP); /* borrowed */
 	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_object(v)) {
-		sztp_err_set(e, rc, "voucher JSON must be one object {\"%s\":{...}}",
-			     VOUCHER_TOP);
+		sztp_err_set(e, rc, "voucher JSON must be one object {\"%s\":{...}}", VOUCHER_TOP);
 		goto out;
 	}
 	rc = fields_get(v, out, e);
@@ -172,9 +168,8 @@ sztp_rc voucher_parse(const uint8_t *cms, size_t len, const struct pki_trust *ma
 		goto out;
 	/* RFC 8366 s5.1 (erratum 6807): id-ct-animaJSONVoucher; id-data tolerated */
 	if (strcmp(s->econtent_oid, CMS_OID_VOUCHER) && strcmp(s->econtent_oid, CMS_OID_DATA)) {
-		rc = sztp_err_set(e, SZTP_E_MALFORMED,
-				  "CMS eContentType %s is not a voucher (%s)", s->econtent_oid,
-				  CMS_OID_VOUCHER);
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "CMS eContentType %s is not a voucher (%s)",
+				  s->econtent_oid, CMS_OID_VOUCHER);
 		goto out;
 	}
 	if (s->n_signers != 1 || !s->has_signed_attrs) {
@@ -206,8 +201,7 @@ out:
 	return rc;
 }
 
-sztp_rc voucher_check(const struct voucher *v, const char *serial, time_t now,
-		      struct sztp_err *e)
+sztp_rc voucher_check(const struct voucher *v, const char *serial, time_t now, struct sztp_err *e)
 {
 	char a[21], b[21];
 

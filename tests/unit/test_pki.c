@@ -323,6 +323,7 @@ static void test_verify(void)
 
 	CHECK_RC(pki_trust_load(P("root.pem"), &root, NULL), SZTP_OK);
 	CHECK_RC(pki_trust_load(P("vendor.pem"), &vendor, NULL), SZTP_OK);
+	pki_trust_free(vendor);
 	CHECK_RC(pki_trust_load(P("ec.key"), &vendor, &e), SZTP_E_MALFORMED);
 	CHECK(vendor == NULL);
 	CHECK_RC(pki_trust_load(P("vendor.pem"), &vendor, NULL), SZTP_OK);
@@ -388,10 +389,12 @@ static void test_verify(void)
 		CHECK_RC(pki_trust_verify(root, &junk, 1, NULL, 0, &e), SZTP_E_MALFORMED);
 		CHECK_RC(pki_trust_verify(root, ec, 0, NULL, 0, &e), SZTP_E_MALFORMED);
 		CHECK_RC(pki_trust_verify(NULL, ec, ne, NULL, 0, &e), SZTP_E_NOT_FOUND);
-		CHECK_RC(pki_trust_from_der(&junk, 1, &vendor, &e), SZTP_E_MALFORMED);
-		CHECK(vendor == NULL);
+		struct pki_trust *none = NULL;
+		CHECK_RC(pki_trust_from_der(&junk, 1, &none, &e), SZTP_E_MALFORMED);
+		CHECK(none == NULL);
 	}
 	pki_trust_free(root);
+	pki_trust_free(vendor);
 	pki_trust_free(NULL);
 	pki_certs_free(ec, ne);
 	pki_certs_free(evil, nv);
