@@ -100,6 +100,17 @@ install: $(PROGS)
 	install -m 0644 yang/*.yang $(DESTDIR)$(PREFIX)/share/sztp/yang/
 	install -m 0644 conf/sztpd.conf $(DESTDIR)$(PREFIX)/share/sztp/examples/
 
+# Benchmark (issue 4): bench/*.c tools, then bench/run.sh prints the figures
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(CURL_LIBS)
+
+.PHONY: bench
+bench: all $(BENCH_BINS)
+	BUILD=$(BUILD) bash bench/run.sh
+
 # libFuzzer harnesses for every parser (clang); FUZZ_SECONDS per target
 fuzz:
 	$(MAKE) -f tests/fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30)
