@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
 #include "pki_internal.h"
@@ -586,6 +587,7 @@ void pki_trust_free(struct pki_trust *t)
 		return;
 	if (t->tl)
 		gnutls_x509_trust_list_deinit(t->tl, 1);
+	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
 
@@ -608,6 +610,7 @@ sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust *
 		sztp_err_set(e, rc, "out of memory");
 		goto out;
 	}
+	pthread_mutex_init(&t->mu, NULL);
 	if (gnutls_x509_trust_list_init(&t->tl, 0) < 0) {
 		sztp_err_set(e, rc, "cannot create a trust list");
 		goto out;
@@ -736,9 +739,120 @@ static sztp_rc time_check_path(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *c
 	return rc;
 }
 
+/* ---- verified-issuer cache --------------------------------------------
+ * A device's chain is leaf + the manufacturer's intermediate(s), and the
+ * intermediates are shared by a whole fleet.  Verifying the path costs one
+ * signature check per certificate; once an intermediate has been verified
+ * to the anchors on its own (never merely because it appeared in some
+ * chain that verified), later leaves it issued need only their own
+ * signature checked against it. */
+
+static void issuer_key(const sztp_bytes *der, const char *purpose, uint8_t hash[32],
+		       char p[64])
+{
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->len, hash);
+	snprintf(p, 64, "%s", purpose ? purpose : "");
+}
+
+static int issuer_cached(struct pki_trust *t, const sztp_bytes *der, const char *purpose)
+{
+	uint8_t h[32];
+	char p[64];
+	time_t now = time(NULL);
+	size_t i;
+	int hit = 0;
+
+	issuer_key(der, purpose, h, p);
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < t->n_issuers && !hit; i++)
+		hit = !memcmp(t->issuers[i].hash, h, 32) && !strcmp(t->issuers[i].purpose, p) &&
+		      now <= t->issuers[i].not_after;
+	pthread_mutex_unlock(&t->mu);
+	return hit;
+}
+
+static void issuer_remember(struct pki_trust *t, const sztp_bytes *der, const char *purpose,
+			    time_t not_after)
+{
+	struct pki_issuer *slot;
+
+	pthread_mutex_lock(&t->mu);
+	slot = &t->issuers[t->next_issuer];
+	t->next_issuer = (t->next_issuer + 1) % PKI_ISSUER_CACHE;
+	if (t->n_issuers < PKI_ISSUER_CACHE)
+		t->n_issuers++;
+	issuer_key(der, purpose, slot->hash, slot->purpose);
+	slot->not_after = not_after;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* RFC 5280 s4.2.1.12 as GnuTLS applies it: no EKU, the purpose, or
+ * anyExtendedKeyUsage. */
+static int purpose_ok(gnutls_x509_crt_t c, const char *purpose)
+{
+	char oid[128];
+	size_t sz;
+	unsigned i;
+	int r;
+
+	if (!purpose)
+		return 1;
+	for (i = 0;; i++) {
+		sz = sizeof(oid);
+		r = gnutls_x509_crt_get_key_purpose_oid(c, i, oid, &sz, NULL);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return i == 0;
+		if (r < 0)
+			return 0;
+		if (!strcmp(oid, purpose) || !strcmp(oid, "2.5.29.37.0"))
+			return 1;
+	}
+}
+
+/* Leaf against an intermediate already verified to the anchors. */
+static sztp_rc verify_by_issuer(gnutls_x509_crt_t leaf, gnutls_x509_crt_t issuer,
+				const char *purpose_oid, struct sztp_err *e)
+{
+	unsigned st = 0;
+	char subj[160];
+	int r;
+
+	r = gnutls_x509_crt_verify(leaf, &issuer, 1, 0, &st);
+	if (r < 0)
+		return sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
+				    gnutls_strerror(r));
+	if (st)
+		return status_err(st, leaf, e);
+	if (!purpose_ok(leaf, purpose_oid)) {
+		crt_subject(leaf, subj, sizeof(subj));
+		return sztp_err_set(e, SZTP_E_VERIFY,
+				    "certificate %s does not verify: key purpose mismatch", subj);
+	}
+	return SZTP_OK;
+}
+
+static sztp_rc path_verify(const struct pki_trust *t, gnutls_x509_crt_t *crts, size_t n,
+			   const char *purpose_oid, struct sztp_err *e)
+{
+	gnutls_typed_vdata_st vd;
+	unsigned st = 0;
+	int r;
+
+	memset(&vd, 0, sizeof(vd));
+	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vd.data = (unsigned char *)purpose_oid;
+	r = gnutls_x509_trust_list_verify_crt2(t->tl, crts, (unsigned)n, &vd, purpose_oid ? 1 : 0,
+					       0, &st, NULL);
+	if (r < 0)
+		return sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
+				    gnutls_strerror(r));
+	return st ? status_err(st, crts[0], e) : SZTP_OK;
+}
+
 sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
 			 const char *purpose_oid, time_t now, struct sztp_err *e)
 {
+	struct pki_trust *mt = (struct pki_trust *)t; /* the cache is internally locked */
 	gnutls_x509_crt_t crts[CHAIN_MAX] = {NULL};
 	gnutls_typed_vdata_st vd;
 	unsigned st = 0, flags = 0;
@@ -751,31 +865,47 @@ sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, siz
 	if (!chain || !n || n > CHAIN_MAX)
 		return sztp_err_set(e, rc, "certificate chain must hold 1..%d certificates",
 				    CHAIN_MAX);
+	/* fast path: the leaf's sender-supplied issuer is a known-good CA */
+	if (!now && n >= 2 && issuer_cached(mt, &chain[1], purpose_oid)) {
+		rc = crt_import(&chain[0], &crts[0], e);
+		if (rc == SZTP_OK)
+			rc = crt_import(&chain[1], &crts[1], e);
+		if (rc == SZTP_OK)
+			rc = verify_by_issuer(crts[0], crts[1], purpose_oid, e);
+		got = 2;
+		goto out;
+	}
 	for (got = 0; got < n; got++) {
 		rc = crt_import(&chain[got], &crts[got], e);
 		if (rc != SZTP_OK)
 			goto out;
 	}
-	if (now)
-		flags |=
-		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
-	memset(&vd, 0, sizeof(vd));
-	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
-	vd.data = (unsigned char *)purpose_oid;
-	r = gnutls_x509_trust_list_verify_crt2(t->tl, crts, (unsigned)n, &vd, purpose_oid ? 1 : 0,
-					       flags, &st, NULL);
-	if (r < 0) {
-		rc = sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
-				  gnutls_strerror(r));
+	if (now) {
+		flags |= GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+			 GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+		memset(&vd, 0, sizeof(vd));
+		vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
+		vd.data = (unsigned char *)purpose_oid;
+		r = gnutls_x509_trust_list_verify_crt2(t->tl, crts, (unsigned)n, &vd,
+						       purpose_oid ? 1 : 0, flags, &st, NULL);
+		if (r < 0) {
+			rc = sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
+					  gnutls_strerror(r));
+			goto out;
+		}
+		rc = st ? status_err(st, crts[0], e) : time_check_path(t->tl, crts, n, now, e);
 		goto out;
 	}
-	if (st) {
-		rc = status_err(st, crts[0], e);
-		goto out;
-	}
-	rc = now ? time_check_path(t->tl, crts, n, now, e) : SZTP_OK;
+	rc = path_verify(t, crts, n, purpose_oid, e);
+	/* remember chain[1] only when it verifies to the anchors by itself
+	 * and actually issued the leaf */
+	if (rc == SZTP_OK && n >= 2 && gnutls_x509_crt_check_issuer(crts[0], crts[1]) &&
+	    path_verify(t, crts + 1, n - 1, purpose_oid, NULL) == SZTP_OK)
+		issuer_remember(mt, &chain[1], purpose_oid,
+				gnutls_x509_crt_get_expiration_time(crts[1]));
 out:
 	for (i = 0; i < got; i++)
-		gnutls_x509_crt_deinit(crts[i]);
+		if (crts[i])
+			gnutls_x509_crt_deinit(crts[i]);
 	return rc;
 }

@@ -6,10 +6,23 @@
 #ifndef SZTP_PKI_INTERNAL_H
 #define SZTP_PKI_INTERNAL_H
 
+#include <pthread.h>
+
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
 #include "pki.h"
+
+#define PKI_ISSUER_CACHE 32
+
+/* An intermediate CA certificate that was itself verified to the trust
+ * list for a key purpose; leaves it issued then need one signature check
+ * instead of the whole path. */
+struct pki_issuer {
+	uint8_t hash[32];      /* SHA-256 of its DER */
+	char purpose[64];      /* "" = none */
+	time_t not_after;      /* re-verify past this */
+};
 
 struct pki_trust {
 	/* Read-only after load: GnuTLS verifies against one trust list from
@@ -17,6 +30,9 @@ struct pki_trust {
 	 * concurrent gnutls_x509_trust_list_verify_crt2 calls are safe. */
 	gnutls_x509_trust_list_t tl;
 	size_t n_anchors;
+	pthread_mutex_t mu;    /* guards issuers */
+	struct pki_issuer issuers[PKI_ISSUER_CACHE];
+	size_t n_issuers, next_issuer;
 };
 
 struct pki_signer {

@@ -8,9 +8,14 @@
  * its password is checked against the device's salted hash in constant
  * time; when both are present they must name the same serial.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "identity.h"
 #include "log.h"
@@ -60,12 +65,97 @@ out:
 	return rc;
 }
 
+#define IDCACHE_SLOTS 4096 /* direct-mapped; a collision only costs a re-verify */
+
+struct idcache_ent {
+	uint8_t hash[32];
+	time_t until;
+	char serial[PKI_SERIAL_MAX];
+};
+
+struct identity_cache {
+	pthread_mutex_t mu;
+	struct idcache_ent slot[IDCACHE_SLOTS];
+};
+
+sztp_rc identity_cache_new(struct identity_cache **out, struct sztp_err *e)
+{
+	struct identity_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	pthread_mutex_init(&c->mu, NULL);
+	*out = c;
+	return SZTP_OK;
+}
+
+void identity_cache_free(struct identity_cache *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static void chain_hash(const struct request *r, uint8_t h[32])
+{
+	gnutls_hash_hd_t hd;
+	size_t i;
+
+	if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA256) < 0) {
+		memset(h, 0, 32);
+		return;
+	}
+	for (i = 0; i < r->n_peer_certs; i++) {
+		uint32_t l = (uint32_t)r->peer_certs[i].len; /* length-prefixed: no ambiguity */
+		gnutls_hash(hd, &l, sizeof(l));
+		gnutls_hash(hd, r->peer_certs[i].data, r->peer_certs[i].len);
+	}
+	gnutls_hash_deinit(hd, h);
+}
+
+static int cache_get(struct identity_cache *c, const uint8_t h[32], char *serial)
+{
+	struct idcache_ent *s;
+	int hit;
+
+	if (!c)
+		return 0;
+	s = &c->slot[(h[0] | h[1] << 8) % IDCACHE_SLOTS];
+	pthread_mutex_lock(&c->mu);
+	hit = s->until >= time(NULL) && ct_equal(s->hash, h, 32);
+	if (hit)
+		memcpy(serial, s->serial, PKI_SERIAL_MAX);
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+static void cache_put(struct identity_cache *c, const uint8_t h[32], const char *serial,
+		      time_t until)
+{
+	struct idcache_ent *s;
+
+	if (!c)
+		return;
+	s = &c->slot[(h[0] | h[1] << 8) % IDCACHE_SLOTS];
+	pthread_mutex_lock(&c->mu);
+	memcpy(s->hash, h, 32);
+	s->until = until;
+	snprintf(s->serial, sizeof(s->serial), "%s", serial);
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* Verify the client chain and take its serial number. */
 static sztp_rc cert_serial(struct server *s, struct request *r, char *serial, struct sztp_err *e)
 {
 	struct sztp_err ve = {0};
+	time_t nb, na, until = time(NULL) + IDENTITY_CACHE_TTL;
+	uint8_t h[32];
 	sztp_rc rc;
 
+	chain_hash(r, h);
+	if (cache_get(s->idcache, h, serial))
+		return SZTP_OK;
 	rc = pki_trust_verify(s->idevid_trust, r->peer_certs, r->n_peer_certs,
 			      PKI_OID_KP_CLIENT_AUTH, 0, &ve);
 	if (rc != SZTP_OK)
@@ -74,6 +164,9 @@ static sztp_rc cert_serial(struct server *s, struct request *r, char *serial, st
 	if (rc != SZTP_OK)
 		return sztp_err_set(e, SZTP_E_AUTH,
 				    "client certificate rejected: subject has no serialNumber");
+	if (pki_cert_validity(&r->peer_certs[0], &nb, &na, NULL) == SZTP_OK && na < until)
+		until = na;
+	cache_put(s->idcache, h, serial, until);
 	return SZTP_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "request.h"
 
 struct server;
+struct identity_cache;
 
 /* Authenticate r.  On success dev holds the device record and r->serial
  * its serial.  On failure the message in e is safe to send to the client:
@@ -18,5 +19,13 @@ struct server;
  * message (no existence oracle); the precise reason goes to the log. */
 sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_device *dev,
 			      struct sztp_err *e);
+
+/* Verified client chains (SHA-256 of the chain as sent -> serial), so a
+ * device's follow-up requests (report-progress, retries) skip the
+ * signature checks.  An entry lives until the leaf expires or for
+ * IDENTITY_CACHE_TTL seconds, whichever comes first. */
+#define IDENTITY_CACHE_TTL 300
+sztp_rc identity_cache_new(struct identity_cache **out, struct sztp_err *e);
+void identity_cache_free(struct identity_cache *c);
 
 #endif

@@ -12,6 +12,7 @@
 #include "yang.h"
 
 struct artifacts;
+struct identity_cache;
 
 struct server {
 	struct config cfg;
@@ -19,6 +20,7 @@ struct server {
 	struct sztp_yang *yang;
 	struct pki_trust *idevid_trust;
 	struct artifacts *art;
+	struct identity_cache *idcache;
 };
 
 #endif

@@ -1,0 +1,88 @@
+/* Unit tests for the verified-issuer cache of pki_trust_verify: after an
+ * intermediate has been verified on its own, leaves it issued take the
+ * one-signature fast path, which must reject exactly what the full path
+ * rejects (wrong issuer, look-alike intermediate, key purpose). */
+#include <unistd.h>
+
+#include "pki.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/sztp-pkicache-XXXXXX";
+
+static sztp_rc verify(struct pki_trust *t, const char *chain_files, const char *purpose,
+		      struct sztp_err *e)
+{
+	char path[512], files[256], *f, *save = NULL;
+	sztp_bytes all[8], *c = NULL;
+	size_t n = 0, k, i;
+	sztp_rc rc;
+
+	snprintf(files, sizeof(files), "%s", chain_files);
+	for (f = strtok_r(files, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+		snprintf(path, sizeof(path), "%s/%s.pem", dir, f);
+		if (pki_pem_certs_read(path, &c, &k, NULL) != SZTP_OK || k != 1)
+			return SZTP_E_IO;
+		all[n++] = c[0];
+		free(c);
+	}
+	rc = pki_trust_verify(t, all, n, purpose, 0, e);
+	for (i = 0; i < n; i++)
+		sztp_bytes_free(&all[i]);
+	return rc;
+}
+
+int main(void)
+{
+	const char *top = getenv("SZTP_TOP");
+	struct pki_trust *t = NULL;
+	struct sztp_err e = {0};
+	char cmd[2048], path[512];
+	int round;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(cmd, sizeof(cmd),
+		 "sh '%s/tests/unit/mkpki.sh' '%s' >/dev/null 2>&1 && cd '%s' && "
+		 /* a look-alike: same subject as the real intermediate, own key */
+		 "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out fake.key "
+		 "2>/dev/null && openssl req -new -x509 -key fake.key -subj "
+		 "'/CN=Test Owner Intermediate' -days 30 -extensions ca -config ext.cnf "
+		 "-out fake.pem 2>/dev/null && "
+		 "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out fl.key "
+		 "2>/dev/null && openssl req -new -key fl.key -subj '/CN=Fake Leaf' -out fl.csr "
+		 "2>/dev/null && openssl x509 -req -in fl.csr -CA fake.pem -CAkey fake.key "
+		 "-CAcreateserial -days 30 -extfile ext.cnf -extensions client -out fl.pem "
+		 "2>/dev/null",
+		 top ? top : ".", dir, dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "fixture failed\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/root.pem", dir);
+	CHECK_RC(pki_trust_load(path, &t, NULL), SZTP_OK);
+
+	/* twice: the first call takes the full path and caches int, the
+	 * second takes the fast path; both must agree */
+	for (round = 0; round < 2; round++) {
+		CHECK_RC(verify(t, "ec int", NULL, NULL), SZTP_OK);
+		CHECK_RC(verify(t, "rsa int", PKI_OID_KP_CLIENT_AUTH, NULL), SZTP_OK);
+		memset(&e, 0, sizeof(e));
+		CHECK_RC(verify(t, "srv int", PKI_OID_KP_CLIENT_AUTH, &e), SZTP_E_VERIFY);
+		CHECK(strstr(e.msg, "key purpose") != NULL);
+		/* a leaf of another CA presented with the real intermediate */
+		CHECK_RC(verify(t, "evilleaf int", NULL, NULL), SZTP_E_VERIFY);
+		/* a leaf of the look-alike intermediate, with and without it */
+		CHECK_RC(verify(t, "fl fake", NULL, NULL), SZTP_E_VERIFY);
+		CHECK_RC(verify(t, "fl int", NULL, NULL), SZTP_E_VERIFY);
+		/* the intermediate alone is not a client leaf of this chain */
+		CHECK_RC(verify(t, "fl", NULL, NULL), SZTP_E_VERIFY);
+	}
+	/* a chain that verifies without its second certificate must not make
+	 * that certificate trusted: [ec, int, fake] then [fl, fake] */
+	CHECK_RC(verify(t, "ec int fake", NULL, NULL), SZTP_OK);
+	CHECK_RC(verify(t, "fl fake", NULL, NULL), SZTP_E_VERIFY);
+	pki_trust_free(t);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+	return unit_report("test_pki_cache");
+}
