@@ -6,7 +6,7 @@ e2e_init t_install
 
 P=$TMP/prefix
 check "make install" make -C "$TOP" -s BUILD="${SZTP_BUILD:-build}" install PREFIX="$P"
-for f in sbin/sztpd bin/sztpctl bin/sztp-pki share/sztp/examples/sztpd.conf \
+for f in sbin/sztpd bin/sztpctl bin/sztp-pki share/sztp/examples/sztpd.conf share/sztp/examples/sztpd.service \
 	share/sztp/yang/ietf-sztp-bootstrap-server@2019-04-30.yang \
 	share/sztp/yang/ietf-sztp-conveyed-info@2019-04-30.yang \
 	share/sztp/yang/ietf-voucher@2018-05-09.yang share/sztp/yang/ietf-restconf@2017-01-26.yang; do
