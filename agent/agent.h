@@ -1,0 +1,204 @@
+/*
+ * agent.h - the device agent's shared types: the configuration (RFC 8572
+ * s5.1 initial state), one device's run state (s5.3 trust state, phase
+ * timings, outcome), and the prototypes of each concern's module:
+ * config, sources, discovery/RESTCONF client, trust/verify (s5.4),
+ * redirect (s5.5), onboarding (s5.6), progress, syslog and fleet.
+ */
+#ifndef SZTP_AGENT_H
+#define SZTP_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "pki.h"
+#include "result.h"
+
+struct sztp_yang;
+
+#define AGENT_MAX_LIST 16
+
+/* RFC 8572 s5.1 initial state, from the config file (agent/config.c). */
+struct agent_config {
+	char *idevid_cert;  /* PEM, leaf (default: first of idevid-chain) */
+	char *idevid_key;   /* PEM private key */
+	char *idevid_chain; /* PEM leaf + intermediates, sent in TLS (s5.3) */
+	char *voucher_trust;  /* manufacturer voucher anchors (PEM) */
+	char *server_trust;   /* anchors for bootstrap servers (PEM), "" = none */
+	char *well_known[AGENT_MAX_LIST]; /* https://host[:port] */
+	size_t n_well_known;
+	char *urls[AGENT_MAX_LIST]; /* explicit bootstrap URLs */
+	size_t n_urls;
+	char *serial;       /* "" = subject serialNumber of the IDevID */
+	char *device_root;  /* everything installed or written goes below */
+	char *removable;    /* removable-storage directory, "" = none */
+	char *dhcp_option;  /* file with the option value (hex or raw), "" = none */
+	long dhcp_version;  /* 4 or 6 */
+	char *hw_model, *os_name, *os_version;
+	int clock_trusted;
+	int send_nonce;
+	long redirect_limit;
+	long script_timeout;
+	long http_timeout;
+	char *ssh_host_keys[AGENT_MAX_LIST]; /* OpenSSH .pub files */
+	size_t n_ssh_host_keys;
+	char *syslog_server; /* host[:port], "" = none */
+	char *result_file;   /* "" = <device-root>/var/lib/sztp/result.json */
+	char *yang_dir;      /* "" = default */
+	long log_level;      /* enum log_level */
+	int reboot_exit;     /* 1 = exit after installing an image */
+};
+
+/* Parse a config file; unknown key, duplicate or bad value -> error with
+ * file:line.  `fleet` skips the per-device required keys. */
+sztp_rc agent_config_load(const char *path, int fleet, struct agent_config *c,
+			  struct sztp_err *e);
+void agent_config_defaults(struct agent_config *c);
+void agent_config_free(struct agent_config *c);
+
+/* Phases timed for reports and fleet percentiles. */
+enum agent_phase {
+	PH_DISCOVERY, /* TLS connect + host-meta */
+	PH_REQUEST,   /* get-bootstrapping-data */
+	PH_VERIFY,    /* s5.4 */
+	PH_ONBOARD,   /* s5.6 (image, scripts, config) */
+	PH_REPORT,    /* report-progress round trips */
+	PH_TOTAL,
+	PH__COUNT
+};
+extern const char *const agent_phase_names[PH__COUNT];
+
+/* One device and its run (agent/main.c builds one, fleet.c many). */
+struct agent_dev {
+	const struct agent_config *cfg;
+	struct sztp_yang *y;       /* shared, thread-safe */
+	struct pki_trust *masa;    /* voucher anchors, shared */
+	char serial[PKI_SERIAL_MAX];
+	sztp_bytes idevid;         /* leaf DER */
+	char root[1024];           /* device root, absolute */
+	char os_name[128], os_version[128]; /* running image */
+	int quiet;                 /* fleet: log errors only */
+	int syslog_fd;             /* -1 = none */
+	struct sockaddr_storage syslog_addr;
+	socklen_t syslog_len;
+	/* outcome */
+	char status[48];           /* bootstrap-complete, rebooting, failed */
+	char error[SZTP_ERR_MSG_MAX];
+	char source[64];
+	char server[300];
+	int trusted;               /* last onboarding server was trusted */
+	int reboots;
+	unsigned tmp_seq;
+	double ms[PH__COUNT];
+};
+
+/* ---- device set-up and run (main.c uses, fleet.c too) ------------------ */
+sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c,
+		       struct sztp_yang *y, struct pki_trust *masa, struct sztp_err *e);
+void agent_dev_free(struct agent_dev *d);
+/* Run the boot sequence (s5.2) over every source once; 0 when
+ * bootstrapped. */
+int agent_run(struct agent_dev *d);
+sztp_rc agent_write_result(const struct agent_dev *d, int code, const char *path,
+			   struct sztp_err *e);
+double agent_now_ms(void);
+
+/* Outcome of processing a source, a server or a response. */
+enum agent_out {
+	OUT_FAIL = 0, /* try the next thing in the enclosing loop */
+	OUT_DONE,     /* bootstrap-complete */
+	OUT_REBOOT,   /* boot image installed, rebooting */
+};
+
+/* ---- logging (syslog.c) ------------------------------------------------ */
+sztp_rc agent_syslog_open(struct agent_dev *d, const char *server, struct sztp_err *e);
+void agent_log(struct agent_dev *d, int lvl, const char *phase, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- files under the device root (files.c) ------------------------------ */
+/* root + "/" + rel into out; parents of the file are created with mkdir_p. */
+sztp_rc dev_path(const struct agent_dev *d, const char *rel, char *out, size_t len,
+		 struct sztp_err *e);
+sztp_rc mkdir_p(const char *dir, struct sztp_err *e);
+/* Write a whole file atomically (tmp + fsync + rename). */
+sztp_rc file_write_atomic(const char *path, const void *data, size_t len, int mode,
+			  struct sztp_err *e);
+
+/* ---- RESTCONF client (restconf_client.c) ------------------------------ */
+struct rc_conn;
+/* Once per process, before any thread starts (libcurl global state). */
+sztp_rc rc_global_init(struct sztp_err *e);
+void rc_global_cleanup(void);
+/* Connect to https://host:port (addr forces an IP, may be NULL) and find
+ * the RESTCONF root (RFC 8040 s3.1).  ca_file NULL = blind (untrusted);
+ * else the server must validate to it, or SZTP_E_VERIFY. */
+sztp_rc rc_open(struct agent_dev *d, const char *host, unsigned port, const char *addr,
+		const char *ca_file, struct rc_conn **out, struct sztp_err *e);
+int rc_trusted(const struct rc_conn *c);
+const char *rc_root(const struct rc_conn *c);
+/* POST {root}/operations/ietf-sztp-bootstrap-server:<rpc> with a JSON body. */
+sztp_rc rc_post(struct rc_conn *c, const char *rpc, const char *body, long *status,
+		sztp_bytes *resp, struct sztp_err *e);
+void rc_close(struct rc_conn *c);
+/* Fetch an https URL into path (image download; size capped). */
+sztp_rc http_download(struct agent_dev *d, const char *url, const char *path,
+		      struct sztp_err *e);
+/* Split https://host[:port][/path] into host (brackets removed) and port. */
+sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path,
+		  size_t plen, struct sztp_err *e);
+
+/* ---- artifacts and verification (verify.c, RFC 8572 s5.4) -------------- */
+struct artifacts {
+	sztp_bytes ci, oc, ov;
+	char reporting_level[16];
+};
+void artifacts_free(struct artifacts *a);
+/* Parse a get-bootstrapping-data output body (JSON). */
+sztp_rc artifacts_from_output(const sztp_bytes *body, struct artifacts *a, struct sztp_err *e);
+/* Verify and unwrap conveyed information.  *is_signed is set when signed
+ * data verified (trust_state TRUE, s5.3 step 4). *json is a new string,
+ * validated against ietf-sztp-conveyed-info. */
+sztp_rc verify_artifacts(struct agent_dev *d, const struct artifacts *a,
+			 const sztp_bytes *nonce, char **json, int *is_signed,
+			 struct sztp_err *e);
+
+/* ---- progress (progress.c) ----------------------------------------------- */
+struct progress {
+	struct agent_dev *d;
+	struct rc_conn *conn; /* NULL or untrusted: nothing is sent (s5.6) */
+	int verbose;
+};
+/* Send a report when allowed; SZTP_E_IO (etc.) when the server does not
+ * answer 204.  Reports skipped by the level return SZTP_OK. */
+sztp_rc progress_send(struct progress *p, const char *type, const char *msg,
+		      struct sztp_err *e);
+
+/* ---- onboarding (onboard.c, s5.6) ---------------------------------------- */
+enum agent_out onboard(struct agent_dev *d, struct progress *p, const char *json);
+
+/* ---- redirect and server processing (redirect.c, s5.3, s5.5) ----------- */
+struct redirect_server {
+	char host[256];
+	unsigned port;
+	sztp_bytes trust_anchor; /* certs-only CMS; empty = none */
+};
+/* Process conveyed artifacts from a connection (or NULL: local source). */
+enum agent_out process_response(struct agent_dev *d, struct rc_conn *conn,
+				const struct artifacts *a, const sztp_bytes *nonce,
+				int depth);
+/* Walk a bootstrap-server list in order (s5.5).  trusted: whether the
+ * redirect information itself was trusted. */
+enum agent_out redirect_follow(struct agent_dev *d, const struct redirect_server *s,
+			       size_t n, int trusted, int depth);
+/* Contact one server: preconfigured anchors or the given CA file. */
+enum agent_out server_process(struct agent_dev *d, const char *host, unsigned port,
+			      const char *ca_file, int ca_required, int depth);
+
+/* ---- sources (sources.c) ------------------------------------------------- */
+enum agent_out sources_run(struct agent_dev *d);
+
+/* ---- fleet (fleet.c) ----------------------------------------------------- */
+int fleet_main(int argc, char **argv);
+
+#endif
