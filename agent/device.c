@@ -67,6 +67,7 @@ sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c,
 {
 	const char *certf = *c->idevid_cert ? c->idevid_cert : c->idevid_chain;
 	sztp_bytes *certs = NULL;
+	char real[PATH_MAX];
 	size_t n = 0;
 	sztp_rc rc;
 
@@ -92,10 +93,11 @@ sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c,
 		goto out;
 	if ((rc = mkdir_p(c->device_root, e)) != SZTP_OK)
 		goto out;
-	if (!realpath(c->device_root, d->root)) {
+	if (!realpath(c->device_root, real) || strlen(real) >= sizeof(d->root) - 200) {
 		rc = sztp_err_set(e, SZTP_E_IO, "device root %s: %m", c->device_root);
 		goto out;
 	}
+	snprintf(d->root, sizeof(d->root), "%s", real);
 	snprintf(d->os_name, sizeof(d->os_name), "%s", c->os_name);
 	snprintf(d->os_version, sizeof(d->os_version), "%s", c->os_version);
 	boot_promote(d);
