@@ -21,20 +21,20 @@ struct sztp_yang;
 
 /* RFC 8572 s5.1 initial state, from the config file (agent/config.c). */
 struct agent_config {
-	char *idevid_cert;  /* PEM, leaf (default: first of idevid-chain) */
-	char *idevid_key;   /* PEM private key */
-	char *idevid_chain; /* PEM leaf + intermediates, sent in TLS (s5.3) */
-	char *voucher_trust;  /* manufacturer voucher anchors (PEM) */
-	char *server_trust;   /* anchors for bootstrap servers (PEM), "" = none */
+	char *idevid_cert;		  /* PEM, leaf (default: first of idevid-chain) */
+	char *idevid_key;		  /* PEM private key */
+	char *idevid_chain;		  /* PEM leaf + intermediates, sent in TLS (s5.3) */
+	char *voucher_trust;		  /* manufacturer voucher anchors (PEM) */
+	char *server_trust;		  /* anchors for bootstrap servers (PEM), "" = none */
 	char *well_known[AGENT_MAX_LIST]; /* https://host[:port] */
 	size_t n_well_known;
 	char *urls[AGENT_MAX_LIST]; /* explicit bootstrap URLs */
 	size_t n_urls;
-	char *serial;       /* "" = subject serialNumber of the IDevID */
-	char *device_root;  /* everything installed or written goes below */
-	char *removable;    /* removable-storage directory, "" = none */
-	char *dhcp_option;  /* file with the option value (hex or raw), "" = none */
-	long dhcp_version;  /* 4 or 6 */
+	char *serial;	   /* "" = subject serialNumber of the IDevID */
+	char *device_root; /* everything installed or written goes below */
+	char *removable;   /* removable-storage directory, "" = none */
+	char *dhcp_option; /* file with the option value (hex or raw), "" = none */
+	long dhcp_version; /* 4 or 6 */
 	char *hw_model, *os_name, *os_version;
 	int clock_trusted;
 	int send_nonce;
@@ -45,15 +45,14 @@ struct agent_config {
 	size_t n_ssh_host_keys;
 	char *syslog_server; /* host[:port], "" = none */
 	char *result_file;   /* "" = <device-root>/var/lib/sztp/result.json */
-	char *yang_dir;      /* "" = default */
-	long log_level;      /* enum log_level */
+	char *yang_dir;	     /* "" = default */
+	long log_level;	     /* enum log_level */
 	int reboot_exit;     /* 1 = exit after installing an image */
 };
 
 /* Parse a config file; unknown key, duplicate or bad value -> error with
  * file:line.  `fleet` skips the per-device required keys. */
-sztp_rc agent_config_load(const char *path, int fleet, struct agent_config *c,
-			  struct sztp_err *e);
+sztp_rc agent_config_load(const char *path, int fleet, struct agent_config *c, struct sztp_err *e);
 void agent_config_defaults(struct agent_config *c);
 void agent_config_free(struct agent_config *c);
 
@@ -72,30 +71,30 @@ extern const char *const agent_phase_names[PH__COUNT];
 /* One device and its run (agent/main.c builds one, fleet.c many). */
 struct agent_dev {
 	const struct agent_config *cfg;
-	struct sztp_yang *y;       /* shared, thread-safe */
-	struct pki_trust *masa;    /* voucher anchors, shared */
+	struct sztp_yang *y;	/* shared, thread-safe */
+	struct pki_trust *masa; /* voucher anchors, shared */
 	char serial[PKI_SERIAL_MAX];
-	sztp_bytes idevid;         /* leaf DER */
-	char root[1024];           /* device root, absolute */
+	sztp_bytes idevid;		    /* leaf DER */
+	char root[1024];		    /* device root, absolute */
 	char os_name[128], os_version[128]; /* running image */
-	int quiet;                 /* fleet: log errors only */
-	int syslog_fd;             /* -1 = none */
+	int quiet;			    /* fleet: log errors only */
+	int syslog_fd;			    /* -1 = none */
 	struct sockaddr_storage syslog_addr;
 	socklen_t syslog_len;
 	/* outcome */
-	char status[48];           /* bootstrap-complete, rebooting, failed */
+	char status[48]; /* bootstrap-complete, rebooting, failed */
 	char error[SZTP_ERR_MSG_MAX];
 	char source[64];
 	char server[300];
-	int trusted;               /* last onboarding server was trusted */
+	int trusted; /* last onboarding server was trusted */
 	int reboots;
 	unsigned tmp_seq;
 	double ms[PH__COUNT];
 };
 
 /* ---- device set-up and run (main.c uses, fleet.c too) ------------------ */
-sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c,
-		       struct sztp_yang *y, struct pki_trust *masa, struct sztp_err *e);
+sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c, struct sztp_yang *y,
+		       struct pki_trust *masa, struct sztp_err *e);
 void agent_dev_free(struct agent_dev *d);
 /* Run the boot sequence (s5.2) over every source once; 0 when
  * bootstrapped. */
@@ -114,7 +113,7 @@ enum agent_out {
 /* ---- logging (syslog.c) ------------------------------------------------ */
 sztp_rc agent_syslog_open(struct agent_dev *d, const char *server, struct sztp_err *e);
 void agent_log(struct agent_dev *d, int lvl, const char *phase, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* ---- files under the device root (files.c) ------------------------------ */
 /* root + "/" + rel into out; parents of the file are created with mkdir_p. */
@@ -142,11 +141,10 @@ sztp_rc rc_post(struct rc_conn *c, const char *rpc, const char *body, long *stat
 		sztp_bytes *resp, struct sztp_err *e);
 void rc_close(struct rc_conn *c);
 /* Fetch an https URL into path (image download; size capped). */
-sztp_rc http_download(struct agent_dev *d, const char *url, const char *path,
-		      struct sztp_err *e);
+sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, struct sztp_err *e);
 /* Split https://host[:port][/path] into host (brackets removed) and port. */
-sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path,
-		  size_t plen, struct sztp_err *e);
+sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path, size_t plen,
+		  struct sztp_err *e);
 
 /* ---- artifacts and verification (verify.c, RFC 8572 s5.4) -------------- */
 struct artifacts {
@@ -159,9 +157,8 @@ sztp_rc artifacts_from_output(const sztp_bytes *body, struct artifacts *a, struc
 /* Verify and unwrap conveyed information.  *is_signed is set when signed
  * data verified (trust_state TRUE, s5.3 step 4). *json is a new string,
  * validated against ietf-sztp-conveyed-info. */
-sztp_rc verify_artifacts(struct agent_dev *d, const struct artifacts *a,
-			 const sztp_bytes *nonce, char **json, int *is_signed,
-			 struct sztp_err *e);
+sztp_rc verify_artifacts(struct agent_dev *d, const struct artifacts *a, const sztp_bytes *nonce,
+			 char **json, int *is_signed, struct sztp_err *e);
 
 /* ---- progress (progress.c) ----------------------------------------------- */
 struct progress {
@@ -171,8 +168,7 @@ struct progress {
 };
 /* Send a report when allowed; SZTP_E_IO (etc.) when the server does not
  * answer 204.  Reports skipped by the level return SZTP_OK. */
-sztp_rc progress_send(struct progress *p, const char *type, const char *msg,
-		      struct sztp_err *e);
+sztp_rc progress_send(struct progress *p, const char *type, const char *msg, struct sztp_err *e);
 
 /* ---- onboarding (onboard.c, s5.6) ---------------------------------------- */
 enum agent_out onboard(struct agent_dev *d, struct progress *p, const char *json);
@@ -185,12 +181,11 @@ struct redirect_server {
 };
 /* Process conveyed artifacts from a connection (or NULL: local source). */
 enum agent_out process_response(struct agent_dev *d, struct rc_conn *conn,
-				const struct artifacts *a, const sztp_bytes *nonce,
-				int depth);
+				const struct artifacts *a, const sztp_bytes *nonce, int depth);
 /* Walk a bootstrap-server list in order (s5.5).  trusted: whether the
  * redirect information itself was trusted. */
-enum agent_out redirect_follow(struct agent_dev *d, const struct redirect_server *s,
-			       size_t n, int trusted, int depth);
+enum agent_out redirect_follow(struct agent_dev *d, const struct redirect_server *s, size_t n,
+			       int trusted, int depth);
 /* Contact one server: preconfigured anchors or the given CA file. */
 enum agent_out server_process(struct agent_dev *d, const char *host, unsigned port,
 			      const char *ca_file, int ca_required, int depth);

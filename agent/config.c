@@ -23,7 +23,7 @@ enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_BOOL, OPT_LIST, OPT_PATHLIST, OP
 struct opt {
 	const char *name;
 	enum opt_type type;
-	size_t offset;  /* OPT_LIST: the array; count follows at count_off */
+	size_t offset; /* OPT_LIST: the array; count follows at count_off */
 	size_t count_off;
 	long min, max;
 	const char *def;
@@ -36,33 +36,32 @@ static const char *const reboots[] = {"restart", "exit", NULL};
 
 #define OFF(f) offsetof(struct agent_config, f)
 static const struct opt opts[] = {
-	{"idevid-cert", OPT_PATH, OFF(idevid_cert), 0, 0, 0, "", 0, NULL},
-	{"idevid-key", OPT_PATH, OFF(idevid_key), 0, 0, 0, NULL, 1, NULL},
-	{"idevid-chain", OPT_PATH, OFF(idevid_chain), 0, 0, 0, NULL, 1, NULL},
-	{"voucher-trust-anchors", OPT_PATH, OFF(voucher_trust), 0, 0, 0, NULL, 1, NULL},
-	{"server-trust-anchors", OPT_PATH, OFF(server_trust), 0, 0, 0, "", 0, NULL},
-	{"well-known-server", OPT_LIST, OFF(well_known), OFF(n_well_known), 0, 0, NULL, 0, NULL},
-	{"bootstrap-url", OPT_LIST, OFF(urls), OFF(n_urls), 0, 0, NULL, 0, NULL},
-	{"serial-number", OPT_STR, OFF(serial), 0, 0, 0, "", 0, NULL},
-	{"device-root", OPT_PATH, OFF(device_root), 0, 0, 0, NULL, 1, NULL},
-	{"removable-storage", OPT_PATH, OFF(removable), 0, 0, 0, "", 0, NULL},
-	{"dhcp-option-file", OPT_PATH, OFF(dhcp_option), 0, 0, 0, "", 0, NULL},
-	{"dhcp-version", OPT_INT, OFF(dhcp_version), 0, 4, 6, "4", 0, NULL},
-	{"hw-model", OPT_STR, OFF(hw_model), 0, 0, 0, "", 0, NULL},
-	{"os-name", OPT_STR, OFF(os_name), 0, 0, 0, "", 0, NULL},
-	{"os-version", OPT_STR, OFF(os_version), 0, 0, 0, "", 0, NULL},
-	{"clock-trusted", OPT_BOOL, OFF(clock_trusted), 0, 0, 0, "yes", 0, NULL},
-	{"send-nonce", OPT_BOOL, OFF(send_nonce), 0, 0, 0, "no", 0, NULL},
-	{"redirect-limit", OPT_INT, OFF(redirect_limit), 0, 1, 32, "10", 0, NULL},
-	{"script-timeout", OPT_INT, OFF(script_timeout), 0, 1, 3600, "60", 0, NULL},
-	{"http-timeout", OPT_INT, OFF(http_timeout), 0, 1, 3600, "30", 0, NULL},
-	{"ssh-host-key", OPT_PATHLIST, OFF(ssh_host_keys), OFF(n_ssh_host_keys), 0, 0, NULL, 0,
-	 NULL},
-	{"syslog-server", OPT_STR, OFF(syslog_server), 0, 0, 0, "", 0, NULL},
-	{"result-file", OPT_PATH, OFF(result_file), 0, 0, 0, "", 0, NULL},
-	{"yang-dir", OPT_PATH, OFF(yang_dir), 0, 0, 0, "", 0, NULL},
-	{"log-level", OPT_ENUM, OFF(log_level), 0, 0, 0, "info", 0, levels},
-	{"reboot", OPT_ENUM, OFF(reboot_exit), 0, 0, 0, "restart", 0, reboots},
+    {"idevid-cert", OPT_PATH, OFF(idevid_cert), 0, 0, 0, "", 0, NULL},
+    {"idevid-key", OPT_PATH, OFF(idevid_key), 0, 0, 0, NULL, 1, NULL},
+    {"idevid-chain", OPT_PATH, OFF(idevid_chain), 0, 0, 0, NULL, 1, NULL},
+    {"voucher-trust-anchors", OPT_PATH, OFF(voucher_trust), 0, 0, 0, NULL, 1, NULL},
+    {"server-trust-anchors", OPT_PATH, OFF(server_trust), 0, 0, 0, "", 0, NULL},
+    {"well-known-server", OPT_LIST, OFF(well_known), OFF(n_well_known), 0, 0, NULL, 0, NULL},
+    {"bootstrap-url", OPT_LIST, OFF(urls), OFF(n_urls), 0, 0, NULL, 0, NULL},
+    {"serial-number", OPT_STR, OFF(serial), 0, 0, 0, "", 0, NULL},
+    {"device-root", OPT_PATH, OFF(device_root), 0, 0, 0, NULL, 1, NULL},
+    {"removable-storage", OPT_PATH, OFF(removable), 0, 0, 0, "", 0, NULL},
+    {"dhcp-option-file", OPT_PATH, OFF(dhcp_option), 0, 0, 0, "", 0, NULL},
+    {"dhcp-version", OPT_INT, OFF(dhcp_version), 0, 4, 6, "4", 0, NULL},
+    {"hw-model", OPT_STR, OFF(hw_model), 0, 0, 0, "", 0, NULL},
+    {"os-name", OPT_STR, OFF(os_name), 0, 0, 0, "", 0, NULL},
+    {"os-version", OPT_STR, OFF(os_version), 0, 0, 0, "", 0, NULL},
+    {"clock-trusted", OPT_BOOL, OFF(clock_trusted), 0, 0, 0, "yes", 0, NULL},
+    {"send-nonce", OPT_BOOL, OFF(send_nonce), 0, 0, 0, "no", 0, NULL},
+    {"redirect-limit", OPT_INT, OFF(redirect_limit), 0, 1, 32, "10", 0, NULL},
+    {"script-timeout", OPT_INT, OFF(script_timeout), 0, 1, 3600, "60", 0, NULL},
+    {"http-timeout", OPT_INT, OFF(http_timeout), 0, 1, 3600, "30", 0, NULL},
+    {"ssh-host-key", OPT_PATHLIST, OFF(ssh_host_keys), OFF(n_ssh_host_keys), 0, 0, NULL, 0, NULL},
+    {"syslog-server", OPT_STR, OFF(syslog_server), 0, 0, 0, "", 0, NULL},
+    {"result-file", OPT_PATH, OFF(result_file), 0, 0, 0, "", 0, NULL},
+    {"yang-dir", OPT_PATH, OFF(yang_dir), 0, 0, 0, "", 0, NULL},
+    {"log-level", OPT_ENUM, OFF(log_level), 0, 0, 0, "info", 0, levels},
+    {"reboot", OPT_ENUM, OFF(reboot_exit), 0, 0, 0, "restart", 0, reboots},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -188,8 +187,7 @@ static char *trim(char *s)
 	return s;
 }
 
-sztp_rc agent_config_load(const char *path, int fleet, struct agent_config *c,
-			  struct sztp_err *e)
+sztp_rc agent_config_load(const char *path, int fleet, struct agent_config *c, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 	char line[4096], dir[PATH_MAX], *k, *v, *eq, *slash;

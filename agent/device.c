@@ -62,8 +62,8 @@ static void boot_promote(struct agent_dev *d)
 	sztp_bytes_free(&b);
 }
 
-sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c,
-		       struct sztp_yang *y, struct pki_trust *masa, struct sztp_err *e)
+sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c, struct sztp_yang *y,
+		       struct pki_trust *masa, struct sztp_err *e)
 {
 	const char *certf = *c->idevid_cert ? c->idevid_cert : c->idevid_chain;
 	sztp_bytes *certs = NULL;
@@ -136,7 +136,8 @@ int agent_run(struct agent_dev *d)
 		if (d->cfg->reboot_exit || d->reboots > MAX_REBOOTS)
 			break;
 		boot_promote(d); /* simulated reboot into the new image */
-		agent_log(d, LOG_LVL_INFO, "boot", "rebooted into %s %s", d->os_name, d->os_version);
+		agent_log(d, LOG_LVL_INFO, "boot", "rebooted into %s %s", d->os_name,
+			  d->os_version);
 	}
 	switch (out) {
 	case OUT_DONE:
@@ -150,7 +151,8 @@ int agent_run(struct agent_dev *d)
 	default:
 		snprintf(d->status, sizeof(d->status), "failed");
 		if (!d->error[0])
-			snprintf(d->error, sizeof(d->error), "no bootstrapping source yielded data");
+			snprintf(d->error, sizeof(d->error),
+				 "no bootstrapping source yielded data");
 		agent_log(d, LOG_LVL_ERR, "bootstrap", "not bootstrapped: %s", d->error);
 		code = 2;
 	}

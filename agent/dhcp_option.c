@@ -72,8 +72,7 @@ int dhcp_uri_valid(const char *s)
 	return *p == '\0';
 }
 
-sztp_rc dhcp_uri_list_parse(const uint8_t *v, size_t len, struct dhcp_uris *out,
-			    struct sztp_err *e)
+sztp_rc dhcp_uri_list_parse(const uint8_t *v, size_t len, struct dhcp_uris *out, struct sztp_err *e)
 {
 	size_t pos = 0, l;
 	char *u;
@@ -119,8 +118,8 @@ sztp_rc dhcp_uri_list_parse(const uint8_t *v, size_t len, struct dhcp_uris *out,
 	return SZTP_OK;
 }
 
-sztp_rc dhcp_v4_collect(const uint8_t *opts, size_t len, unsigned code, uint8_t *out,
-			size_t cap, size_t *outlen, struct sztp_err *e)
+sztp_rc dhcp_v4_collect(const uint8_t *opts, size_t len, unsigned code, uint8_t *out, size_t cap,
+			size_t *outlen, struct sztp_err *e)
 {
 	size_t pos = 0, l, n = 0;
 	int found = 0;
@@ -180,7 +179,8 @@ sztp_rc dhcp_v6_find(const uint8_t *opts, size_t len, unsigned code, const uint8
 		if (c == code) {
 			if (found) /* RFC 8572 s8.2: MUST NOT appear more than once */
 				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-						    "DHCPv6 option %u appears more than once", code);
+						    "DHCPv6 option %u appears more than once",
+						    code);
 			found = 1;
 			*val = opts + pos + 4;
 			*vlen = l;
@@ -220,9 +220,11 @@ sztp_rc dhcp_value_decode(const uint8_t *in, size_t len, uint8_t *out, size_t *o
 		for (i = 0; i <= len; i++) {
 			if (i == len || in[i] == ':' || isspace(in[i])) {
 				if (tok == 0 && i < len && in[i] == ':')
-					return sztp_err_set(e, SZTP_E_MALFORMED,
-							    "hex option value has an empty octet at "
-							    "offset %zu", i);
+					return sztp_err_set(
+					    e, SZTP_E_MALFORMED,
+					    "hex option value has an empty octet at "
+					    "offset %zu",
+					    i);
 				if (tok)
 					out[n++] = (uint8_t)v;
 				tok = 0;
@@ -230,9 +232,11 @@ sztp_rc dhcp_value_decode(const uint8_t *in, size_t len, uint8_t *out, size_t *o
 				continue;
 			}
 			if (++tok > 2)
-				return sztp_err_set(e, SZTP_E_MALFORMED,
-						    "hex option value has an octet of more than two "
-						    "digits at offset %zu", i);
+				return sztp_err_set(
+				    e, SZTP_E_MALFORMED,
+				    "hex option value has an octet of more than two "
+				    "digits at offset %zu",
+				    i);
 			v = v << 4 | hexval(in[i]);
 		}
 	} else { /* plain hex, white space ignored */

@@ -14,7 +14,7 @@
 
 #define DHCP_V4_SZTP_REDIRECT 143
 #define DHCP_V6_SZTP_REDIRECT 136
-#define DHCP_URI_MAX          32   /* entries kept */
+#define DHCP_URI_MAX	      32   /* entries kept */
 #define DHCP_URI_LEN_MAX      1024 /* bytes per URI */
 
 struct dhcp_uris {
@@ -31,8 +31,8 @@ sztp_rc dhcp_uri_list_parse(const uint8_t *v, size_t len, struct dhcp_uris *out,
 
 /* Collect option `code` from a DHCPv4 options area (code, len, data ...;
  * pad 0 and end 255 honoured), concatenating every instance (RFC 3396). */
-sztp_rc dhcp_v4_collect(const uint8_t *opts, size_t len, unsigned code, uint8_t *out,
-			size_t cap, size_t *outlen, struct sztp_err *e);
+sztp_rc dhcp_v4_collect(const uint8_t *opts, size_t len, unsigned code, uint8_t *out, size_t cap,
+			size_t *outlen, struct sztp_err *e);
 /* The single DHCPv6 option `code` (2-byte code, 2-byte length); more
  * than one instance is refused (RFC 8572 s8.2: a singleton). */
 sztp_rc dhcp_v6_find(const uint8_t *opts, size_t len, unsigned code, const uint8_t **val,

@@ -48,7 +48,7 @@ static int cmp_dbl(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void run_one(struct fleet *f, struct fleet_dev *fd)
+static void run_one(struct fleet *f, struct fleet_dev *fd, size_t idx)
 {
 	struct agent_config c = *f->base; /* shallow: strings belong to base */
 	char key[1200], chain[1200], root[1200];
@@ -64,6 +64,12 @@ static void run_one(struct fleet *f, struct fleet_dev *fd)
 	c.idevid_cert = "";
 	c.device_root = root;
 	c.serial = "";
+	/* spread devices over the bootstrap servers; the others stay as
+	 * fallbacks in order (every device still walks the whole list) */
+	for (i = 0; i < (int)f->base->n_well_known; i++)
+		c.well_known[i] = f->base->well_known[(i + idx) % f->base->n_well_known];
+	for (i = 0; i < (int)f->base->n_urls; i++)
+		c.urls[i] = f->base->urls[(i + idx) % f->base->n_urls];
 	if (agent_dev_init(&d, &c, f->y, f->masa, &e)) {
 		fd->code = 1;
 		snprintf(fd->error, sizeof(fd->error), "%s", e.msg);
@@ -91,13 +97,12 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		if (i >= f->n)
 			return NULL;
-		run_one(f, &f->devs[i]);
+		run_one(f, &f->devs[i], i);
 	}
 }
 
 /* Serial numbers under PKI/devices with the prefix, sorted, at most max. */
-static size_t list_devices(const char *pki, const char *prefix, size_t max,
-			   struct fleet_dev **out)
+static size_t list_devices(const char *pki, const char *prefix, size_t max, struct fleet_dev **out)
 {
 	char dir[1200], **names = NULL, **nn;
 	struct dirent *de;
@@ -201,7 +206,7 @@ static int report(struct fleet *f, double wall_ms, size_t conc, const char *json
 		json_object_set_new(fails, cause, json_integer((json_int_t)k + 1));
 	}
 	json_object_foreach(fails, it_key, it_val)
-		printf("failures: %lld x %s\n", (long long)json_integer_value(it_val), it_key);
+	    printf("failures: %lld x %s\n", (long long)json_integer_value(it_val), it_key);
 	json_object_set_new(j, "devices", json_integer((json_int_t)f->n));
 	json_object_set_new(j, "bootstrapped", json_integer((json_int_t)ok));
 	json_object_set_new(j, "failed", json_integer((json_int_t)(f->n - ok)));
@@ -303,7 +308,8 @@ out:
 		agent_config_free(&c);
 	return code;
 usage:
-	fprintf(stderr, "usage: sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
-			"           [--concurrency N] [--work-dir DIR] [--json FILE]\n");
+	fprintf(stderr,
+		"usage: sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
+		"           [--concurrency N] [--work-dir DIR] [--json FILE]\n");
 	return 1;
 }

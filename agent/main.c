@@ -17,14 +17,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: sztp-agent -c CONFIG [-n] [--dhcp-option FILE] [--url URL]... [--result FILE]\n"
-		"           bootstrap one device (exit 0 done, 2 not bootstrapped, 3 rebooting)\n"
-		"       sztp-agent dhcp-parse [--v4-options|--v6-options] FILE\n"
-		"           print the URIs of an SZTP redirect option (hex or raw bytes)\n"
-		"       sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
-		"           [--concurrency N] [--work-dir DIR] [--json FILE]\n"
-		"           bootstrap many simulated devices in one process\n");
+	fprintf(
+	    f,
+	    "usage: sztp-agent -c CONFIG [-n] [--dhcp-option FILE] [--url URL]... [--result FILE]\n"
+	    "           bootstrap one device (exit 0 done, 2 not bootstrapped, 3 rebooting)\n"
+	    "       sztp-agent dhcp-parse [--v4-options|--v6-options] FILE\n"
+	    "           print the URIs of an SZTP redirect option (hex or raw bytes)\n"
+	    "       sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
+	    "           [--concurrency N] [--work-dir DIR] [--json FILE]\n"
+	    "           bootstrap many simulated devices in one process\n");
 }
 
 static int dhcp_parse_main(int argc, char **argv)
@@ -137,8 +138,8 @@ static int run_main(int argc, char **argv)
 		goto out;
 	code = agent_run(&d);
 	rc_global_cleanup();
-	if (!result && !*c.result_file && dev_path(&d, "var/lib/sztp/result.json", rpath,
-						   sizeof(rpath), &e) == SZTP_OK)
+	if (!result && !*c.result_file &&
+	    dev_path(&d, "var/lib/sztp/result.json", rpath, sizeof(rpath), &e) == SZTP_OK)
 		result = rpath;
 	else if (!result)
 		result = c.result_file;

@@ -28,7 +28,7 @@
 #include "log.h"
 #include "util.h"
 
-#define CI_ONB    "ietf-sztp-conveyed-info:onboarding-information"
+#define CI_ONB	   "ietf-sztp-conveyed-info:onboarding-information"
 #define CONFIG_MAX (16u << 20)
 
 extern char **environ;
@@ -96,7 +96,8 @@ static sztp_rc image_sha256(json_t *bi, uint8_t want[32], struct sztp_err *e)
 		if (strcmp(alg, "sha-256") && strcmp(alg, "ietf-sztp-conveyed-info:sha-256"))
 			continue;
 		if (hex_colon_parse(val, want, 32))
-			return sztp_err_set(e, SZTP_E_MALFORMED, "sha-256 hash-value is not 32 octets");
+			return sztp_err_set(e, SZTP_E_MALFORMED,
+					    "sha-256 hash-value is not 32 octets");
 		return SZTP_OK;
 	}
 	/* RFC 8572 s5.6: the image MUST be verified; we know no vendor signature */
@@ -108,7 +109,8 @@ static void safe_name(const char *in, char *out, size_t len)
 	size_t i;
 
 	for (i = 0; in[i] && i + 1 < len; i++)
-		out[i] = (isalnum((unsigned char)in[i]) || in[i] == '.' || in[i] == '-') ? in[i] : '_';
+		out[i] =
+		    (isalnum((unsigned char)in[i]) || in[i] == '.' || in[i] == '-') ? in[i] : '_';
 	out[i] = '\0';
 }
 
@@ -148,8 +150,7 @@ static sztp_rc image_fetch(struct onb *s, json_t *bi, const uint8_t want[32], ch
 }
 
 /* Install: move into boot/images/ and record it for the next start-up. */
-static sztp_rc image_install(struct onb *s, const char *tmp, const char *name,
-			     const char *version)
+static sztp_rc image_install(struct onb *s, const char *tmp, const char *name, const char *version)
 {
 	char n1[100], n2[100], rel[300], dst[1200], rec[1200], *txt = NULL;
 	json_t *j;
@@ -247,16 +248,18 @@ static sztp_rc script_run(struct onb *s, const char *kind, const sztp_bytes *cod
 		if (agent_now_ms() > deadline) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
-			return sztp_err_set(&s->e, rc, "%s-configuration script timed out after %lds",
-					    kind, s->d->cfg->script_timeout);
+			return sztp_err_set(&s->e, rc,
+					    "%s-configuration script timed out after %lds", kind,
+					    s->d->cfg->script_timeout);
 		}
 		nanosleep(&ts, NULL);
 	}
 	if (r < 0)
 		return sztp_err_set(&s->e, rc, "waitpid: %s", strerror(errno));
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return sztp_err_set(&s->e, rc, "%s-configuration script failed (%s %d), output in %s",
-				    kind, WIFEXITED(st) ? "exit status" : "signal",
+		return sztp_err_set(&s->e, rc,
+				    "%s-configuration script failed (%s %d), output in %s", kind,
+				    WIFEXITED(st) ? "exit status" : "signal",
 				    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), rel);
 	return SZTP_OK;
 }

@@ -68,8 +68,7 @@ static sztp_rc host_keys(struct agent_dev *d, json_t *in, struct sztp_err *e)
 	return rc;
 }
 
-sztp_rc progress_send(struct progress *p, const char *type, const char *msg,
-		      struct sztp_err *e)
+sztp_rc progress_send(struct progress *p, const char *type, const char *msg, struct sztp_err *e)
 {
 	json_t *body = NULL, *in;
 	sztp_bytes resp = {0};

@@ -21,8 +21,8 @@
 #include "log.h"
 #include "util.h"
 
-#define CI_REDIR "ietf-sztp-conveyed-info:redirect-information"
-#define CI_ONB   "ietf-sztp-conveyed-info:onboarding-information"
+#define CI_REDIR  "ietf-sztp-conveyed-info:redirect-information"
+#define CI_ONB	  "ietf-sztp-conveyed-info:onboarding-information"
 #define MAX_ADDRS 8
 
 /* The get-bootstrapping-data input (s5.3 step 2). */
@@ -77,9 +77,9 @@ static size_t resolve(const char *host, unsigned port, char addrs[][64], size_t 
 
 /* Open a connection to one address: with ca_file (required or not),
  * else the preconfigured anchors when configured, else blind. */
-static sztp_rc connect_one(struct agent_dev *d, const char *host, unsigned port,
-			   const char *addr, const char *ca_file, int required,
-			   struct rc_conn **c, struct sztp_err *e)
+static sztp_rc connect_one(struct agent_dev *d, const char *host, unsigned port, const char *addr,
+			   const char *ca_file, int required, struct rc_conn **c,
+			   struct sztp_err *e)
 {
 	const char *ca = ca_file ? ca_file : (*d->cfg->server_trust ? d->cfg->server_trust : NULL);
 	sztp_rc rc;
@@ -134,17 +134,19 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 				break; /* the certificate is the same at every address */
 			continue;
 		}
-		agent_log(d, LOG_LVL_INFO, "connect", "%s (%s) %s, RESTCONF root %s", host, addrs[i],
-			  rc_trusted(c) ? "trusted" : "untrusted", rc_root(c));
+		agent_log(d, LOG_LVL_INFO, "connect", "%s (%s) %s, RESTCONF root %s", host,
+			  addrs[i], rc_trusted(c) ? "trusted" : "untrusted", rc_root(c));
 		body = request_body(d, rc_trusted(c), &nonce);
 		if (!body || rc_post(c, "get-bootstrapping-data", body, &st, &resp, &e)) {
-			agent_log(d, LOG_LVL_WARN, "request", "%s: %s", host, body ? e.msg : "no memory");
+			agent_log(d, LOG_LVL_WARN, "request", "%s: %s", host,
+				  body ? e.msg : "no memory");
 			continue;
 		}
 		if (st != 200 || artifacts_from_output(&resp, &a, &e)) {
 			if (st != 200)
-				snprintf(e.msg, sizeof(e.msg), "get-bootstrapping-data: status %ld: %.200s",
-					 st, resp.data ? (char *)resp.data : "");
+				snprintf(e.msg, sizeof(e.msg),
+					 "get-bootstrapping-data: status %ld: %.200s", st,
+					 resp.data ? (char *)resp.data : "");
 			snprintf(d->error, sizeof(d->error), "%.64s: %.250s", host, e.msg);
 			agent_log(d, LOG_LVL_WARN, "request", "%s", d->error);
 			sztp_bytes_free(&resp);
@@ -178,8 +180,8 @@ static size_t redirect_parse(json_t *ri, struct redirect_server *s, size_t max)
 		memset(&s[n], 0, sizeof(s[n]));
 		snprintf(s[n].host, sizeof(s[n].host), "%s", addr);
 		s[n].port = json_is_integer(json_object_get(x, "port"))
-				    ? (unsigned)json_integer_value(json_object_get(x, "port"))
-				    : 443;
+				? (unsigned)json_integer_value(json_object_get(x, "port"))
+				: 443;
 		ta = json_string_value(json_object_get(x, "trust-anchor"));
 		if (ta && b64_decode(ta, strlen(ta), &s[n].trust_anchor, NULL))
 			continue; /* YANG validated it; be safe anyway */
@@ -219,8 +221,9 @@ enum agent_out process_response(struct agent_dev *d, struct rc_conn *conn,
 		out = redirect_follow(d, srv, n, trust, depth);
 	} else if ((x = json_object_get(root, CI_ONB)) != NULL) {
 		if (!trust) { /* s5.3 step 6 */
-			snprintf(d->error, sizeof(d->error),
-				 "unsigned onboarding information from an untrusted source refused");
+			snprintf(
+			    d->error, sizeof(d->error),
+			    "unsigned onboarding information from an untrusted source refused");
 			agent_log(d, LOG_LVL_ERR, "verify", "%s", d->error);
 			goto out;
 		}
@@ -255,8 +258,8 @@ static sztp_rc anchor_file(struct agent_dev *d, const sztp_bytes *ta, char *path
 	return rc;
 }
 
-enum agent_out redirect_follow(struct agent_dev *d, const struct redirect_server *s,
-			       size_t n, int trusted, int depth)
+enum agent_out redirect_follow(struct agent_dev *d, const struct redirect_server *s, size_t n,
+			       int trusted, int depth)
 {
 	struct sztp_err e;
 	char ca[1200];

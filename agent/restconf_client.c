@@ -19,8 +19,8 @@
 #include "agent.h"
 #include "log.h"
 
-#define BODY_MAX  (4u << 20)   /* RPC responses, host-meta */
-#define IMAGE_MAX (2ull << 30) /* downloads */
+#define BODY_MAX   (4u << 20)	/* RPC responses, host-meta */
+#define IMAGE_MAX  (2ull << 30) /* downloads */
 #define RPC_PREFIX "/operations/ietf-sztp-bootstrap-server:"
 
 struct rc_conn {
@@ -86,8 +86,8 @@ static size_t sink_write(char *p, size_t sz, size_t nm, void *ud)
 	return n;
 }
 
-sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path,
-		  size_t plen, struct sztp_err *e)
+sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path, size_t plen,
+		  struct sztp_err *e)
 {
 	const char *p, *h, *end;
 	size_t n;
@@ -345,8 +345,7 @@ void rc_close(struct rc_conn *c)
 	free(c);
 }
 
-sztp_rc http_download(struct agent_dev *d, const char *url, const char *path,
-		      struct sztp_err *e)
+sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, struct sztp_err *e)
 {
 	struct sink s = {.max = IMAGE_MAX};
 	sztp_rc rc = SZTP_E_IO;

@@ -55,8 +55,7 @@ out:
 }
 
 /* Unsigned redirect information from DHCP or explicit URLs (s4.3). */
-static enum agent_out url_list(struct agent_dev *d, char *const *uris, size_t n,
-			       const char *what)
+static enum agent_out url_list(struct agent_dev *d, char *const *uris, size_t n, const char *what)
 {
 	char host[256];
 	unsigned port;

@@ -58,7 +58,8 @@ sztp_rc artifacts_from_output(const sztp_bytes *body, struct artifacts *a, struc
 	memset(a, 0, sizeof(*a));
 	root = json_loadb((const char *)body->data, body->len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return sztp_err_set(e, rc, "get-bootstrapping-data output is not JSON: %s", je.text);
+		return sztp_err_set(e, rc, "get-bootstrapping-data output is not JSON: %s",
+				    je.text);
 	o = json_object_get(root, OUT_KEY);
 	if (!json_is_object(o)) {
 		sztp_err_set(e, rc, "get-bootstrapping-data output has no %s object", OUT_KEY);
@@ -93,7 +94,7 @@ static sztp_rc check_voucher(struct agent_dev *d, const sztp_bytes *ov, const sz
 	if (!d->masa)
 		return sztp_err_set(e, SZTP_E_VERIFY, "no manufacturer voucher trust anchors");
 	if ((rc = voucher_parse(ov->data, ov->len, d->masa, d->y, v, e)) != SZTP_OK)
-		return rc; /* signature to the manufacturer anchor (step 2) */
+		return rc;	     /* signature to the manufacturer anchor (step 2) */
 	if (d->cfg->clock_trusted) { /* step 3 */
 		if ((rc = voucher_check(v, v->serial, 0, e)) != SZTP_OK)
 			return rc;
@@ -115,8 +116,9 @@ static sztp_rc check_voucher(struct agent_dev *d, const sztp_bytes *ov, const sz
 	}
 	if (nonce && nonce->len) { /* RFC 8366 s5.3: the nonce we sent */
 		if (v->nonce.len != nonce->len || !ct_equal(v->nonce.data, nonce->data, nonce->len))
-			return sztp_err_set(e, SZTP_E_MISMATCH,
-					    "voucher nonce does not match the nonce this device sent");
+			return sztp_err_set(
+			    e, SZTP_E_MISMATCH,
+			    "voucher nonce does not match the nonce this device sent");
 	}
 	return SZTP_OK;
 }
@@ -161,11 +163,15 @@ static sztp_rc check_owner(const struct voucher *v, const sztp_bytes *oc, const 
 	}
 	rc = SZTP_E_VERIFY;
 	if (!chained)
-		sztp_err_set(e, rc, "owner certificate does not chain to the voucher's "
-				    "pinned-domain-cert: %s", tmp.msg);
+		sztp_err_set(e, rc,
+			     "owner certificate does not chain to the voucher's "
+			     "pinned-domain-cert: %s",
+			     tmp.msg);
 	else
-		sztp_err_set(e, rc, "conveyed information is not signed by the owner "
-				    "certificate: %s", tmp.msg);
+		sztp_err_set(e, rc,
+			     "conveyed information is not signed by the owner "
+			     "certificate: %s",
+			     tmp.msg);
 out:
 	free(chain);
 	pki_certs_free(certs, n);
@@ -192,7 +198,8 @@ static sztp_rc signed_ci(struct agent_dev *d, const struct artifacts *a, const s
 		goto out;
 	rc = SZTP_E_VERIFY;
 	if (strcmp(s->econtent_oid, CMS_OID_CI_JSON)) {
-		sztp_err_set(e, rc, "signed conveyed information has eContentType %s, not %s (JSON)",
+		sztp_err_set(e, rc,
+			     "signed conveyed information has eContentType %s, not %s (JSON)",
 			     s->econtent_oid, CMS_OID_CI_JSON);
 		goto out;
 	}
@@ -211,9 +218,8 @@ out:
 	return rc;
 }
 
-sztp_rc verify_artifacts(struct agent_dev *d, const struct artifacts *a,
-			 const sztp_bytes *nonce, char **json, int *is_signed,
-			 struct sztp_err *e)
+sztp_rc verify_artifacts(struct agent_dev *d, const struct artifacts *a, const sztp_bytes *nonce,
+			 char **json, int *is_signed, struct sztp_err *e)
 {
 	sztp_bytes content = {0};
 	char oid[64];

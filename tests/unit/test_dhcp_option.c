@@ -152,7 +152,8 @@ static void test_v4_split(void)
 	char uri[80];
 
 	for (i = 0; i < 8; i++) {
-		snprintf(uri, sizeof(uri), "https://bootstrap-server-%zu.long-domain.example:8443", i);
+		snprintf(uri, sizeof(uri), "https://bootstrap-server-%zu.long-domain.example:8443",
+			 i);
 		put(list, &n, uri);
 	}
 	CHECK(n > 255);
