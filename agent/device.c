@@ -97,7 +97,7 @@ sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c, struct
 		rc = sztp_err_set(e, SZTP_E_IO, "device root %s: %m", c->device_root);
 		goto out;
 	}
-	snprintf(d->root, sizeof(d->root), "%s", real);
+	memcpy(d->root, real, strlen(real) + 1); /* length checked above */
 	snprintf(d->os_name, sizeof(d->os_name), "%s", c->os_name);
 	snprintf(d->os_version, sizeof(d->os_version), "%s", c->os_version);
 	boot_promote(d);

@@ -106,7 +106,7 @@ static size_t list_devices(const char *pki, const char *prefix, size_t max, stru
 {
 	char dir[1200], **names = NULL, **nn;
 	struct dirent *de;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0, i, total;
 	DIR *dp;
 
 	snprintf(dir, sizeof(dir), "%s/devices", pki);
@@ -121,17 +121,18 @@ static size_t list_devices(const char *pki, const char *prefix, size_t max, stru
 				break;
 			names = nn;
 		}
-		names[n++] = strdup(de->d_name);
+		if ((names[n] = strdup(de->d_name)) != NULL)
+			n++;
 	}
 	closedir(dp);
-	if (n)
+	if ((total = n) != 0)
 		qsort(names, n, sizeof(*names), cmp_str);
 	if (n > max)
 		n = max;
 	*out = calloc(n ? n : 1, sizeof(**out));
 	for (i = 0; *out && i < n; i++)
 		snprintf((*out)[i].serial, sizeof((*out)[i].serial), "%s", names[i]);
-	for (i = 0; i < cap && names && names[i]; i++)
+	for (i = 0; i < total; i++)
 		free(names[i]);
 	free(names);
 	return *out ? n : 0;

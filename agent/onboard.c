@@ -213,7 +213,7 @@ static sztp_rc script_run(struct onb *s, const char *kind, const sztp_bytes *cod
 	posix_spawnattr_t at;
 	struct timespec ts = {0, 10 * 1000 * 1000};
 	double deadline = agent_now_ms() + 1000.0 * (double)s->d->cfg->script_timeout;
-	int lfd, st = 0, r;
+	int lfd, st = 0, r, tries;
 	pid_t pid;
 	sztp_rc rc = SZTP_E_IO;
 
@@ -237,7 +237,11 @@ static sztp_rc script_run(struct onb *s, const char *kind, const sztp_bytes *cod
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	r = posix_spawn(&pid, path, &fa, &at, argv, envp);
+	/* another thread's spawn may briefly hold a copy of a write fd of a
+	 * script file (fleet mode): retry "text file busy" */
+	for (tries = 0;
+	     (r = posix_spawn(&pid, path, &fa, &at, argv, envp)) == ETXTBSY && tries < 100; tries++)
+		nanosleep(&ts, NULL);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(lfd);

@@ -28,7 +28,7 @@ struct rc_conn {
 	CURL *h;
 	struct curl_slist *resolve;
 	char base[320]; /* https://host:port */
-	char root[640]; /* discovered RESTCONF root, no trailing '/' */
+	char root[1024]; /* discovered RESTCONF root, no trailing "/" */
 	int trusted;
 };
 
@@ -325,7 +325,7 @@ const char *rc_root(const struct rc_conn *c)
 sztp_rc rc_post(struct rc_conn *c, const char *rpc, const char *body, long *status,
 		sztp_bytes *resp, struct sztp_err *e)
 {
-	char url[800];
+	char url[1200];
 	double t0 = agent_now_ms();
 	sztp_rc rc;
 
