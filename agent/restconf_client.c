@@ -27,7 +27,7 @@ struct rc_conn {
 	struct agent_dev *d;
 	CURL *h;
 	struct curl_slist *resolve;
-	char base[320]; /* https://host:port */
+	char base[320];	 /* https://host:port */
 	char root[1024]; /* discovered RESTCONF root, no trailing "/" */
 	int trusted;
 };
