@@ -231,7 +231,14 @@ time_t time_parse_rfc3339(const char *s)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || p[3] != ':' || hh > 23 || mm > 59)
+#define D(c) ((c) >= '0' && (c) <= '9')
+		/* exactly "+HH:MM": every byte checked before moving past it */
+		if (!D(p[1]) || !D(p[2]) || p[3] != ':' || !D(p[4]) || !D(p[5]))
+			return -1;
+#undef D
+		hh = (p[1] - '0') * 10 + (p[2] - '0');
+		mm = (p[4] - '0') * 10 + (p[5] - '0');
+		if (hh > 23 || mm > 59)
 			return -1;
 		off = (hh * 60 + mm) * 60 * (*p == '+' ? 1 : -1);
 		p += 6;

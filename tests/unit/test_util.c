@@ -52,6 +52,11 @@ static void test_hex_time(void)
 	CHECK(time_parse_rfc3339("2026-11-27T02:19:33") == -1);
 	CHECK(time_parse_rfc3339("2026-11-27T02:19:33Zjunk") == -1);
 	CHECK(time_parse_rfc3339("yesterday") == -1);
+	/* found by fuzzing: a one-digit minute made the parser step past the NUL */
+	CHECK(time_parse_rfc3339("2026-11-27T02:19:33+01:5") == -1);
+	CHECK(time_parse_rfc3339("2026-11-27T02:19:33+1:05") == -1);
+	CHECK(time_parse_rfc3339("2026-11-27T02:19:33+01:05x") == -1);
+	CHECK(time_parse_rfc3339("2026-11-27T02:19:33+24:00") == -1);
 }
 
 static void test_passwd(void)
