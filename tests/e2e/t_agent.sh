@@ -131,16 +131,19 @@ wait_https "$PA" && wait_https "$PB" || { cat "$TMP/a.log" "$TMP/b.log"; echo "s
 wait_https "$NGPORT" || true
 check "nginx serves the image over HTTPS" curl -sfk -o /dev/null "$IMGURL/image-2.0.img"
 
-# ---- syslog receiver (RFC 5424 over UDP) ----------------------------------------
+# ---- syslog server: the real rsyslogd, RFC 5424 over UDP on loopback ----------
 SYSPORT=$(free_port)
-e2e_bg "$TMP/syslog.err" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-with open(sys.argv[2], "ab", buffering=0) as f:
-    while True:
-        f.write(s.recv(65536) + b"\n")
-' "$SYSPORT" "$TMP/syslog.txt"
+mkdir -p "$TMP/rsyslog"
+cat >"$TMP/rsyslog.conf" <<RSYS
+global(workDirectory="$TMP/rsyslog")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="$SYSPORT")
+template(name="raw" type="string" string="%rawmsg%\n")
+template(name="parsed" type="string" string="app=%app-name% proc=%procid% sd=%structured-data% msg=%msg%\n")
+*.* action(type="omfile" file="$TMP/syslog.txt" template="raw")
+*.* action(type="omfile" file="$TMP/syslog-parsed.txt" template="parsed")
+RSYS
+e2e_bg "$TMP/rsyslog.err" /usr/sbin/rsyslogd -n -f "$TMP/rsyslog.conf" -i "$TMP/rsyslog.pid"
 for i in $(seq 1 50); do
 	[ -n "$(ss -Hlun "sport = :$SYSPORT" 2>/dev/null)" ] && break
 	sleep 0.1
@@ -225,6 +228,8 @@ check_contains "syslog: RFC 5424 header" "$TMP/syslog.txt" "<30>1 "
 check_contains "syslog: app-name and serial" "$TMP/syslog.txt" "sztp-agent"
 check_contains "syslog: serial in structured data" "$TMP/syslog.txt" 'serial="SN-T"'
 check_contains "syslog: completion" "$TMP/syslog.txt" "bootstrap complete"
+check_contains "rsyslog parsed the RFC 5424 app-name" "$TMP/syslog-parsed.txt" "app=sztp-agent "
+check_contains "rsyslog parsed the structured data" "$TMP/syslog-parsed.txt" 'serial="SN-T"' 
 # second start: already running 2.0 -> the image is skipped, nothing downloaded
 n_get=$(grep -c 'GET /image-2.0.img' "$TMP/ng/access.log")
 run t
