@@ -76,7 +76,7 @@ $(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
 $(BUILD)/sztp-agent: $(AGENT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(SRV_LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/fixture.h $(LIB) $(SRV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LDLIBS)
 

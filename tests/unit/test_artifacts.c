@@ -8,6 +8,7 @@
 #include "artifacts.h"
 #include "cms.h"
 #include "server.h"
+#include "fixture.h"
 #include "unit.h"
 #include "util.h"
 
@@ -15,7 +16,7 @@
 	"{\"ietf-sztp-conveyed-info:onboarding-information\":{\"configuration-handling\":"        \
 	"\"merge\",\"configuration\":\"aG9zdG5hbWUgeAo=\"}}"
 
-static char dir[] = "/tmp/sztp-artifacts-XXXXXX";
+#define dir fixture_dir
 static struct server srv;
 
 static void put_owner(const char *key)
@@ -50,7 +51,6 @@ static void decode(const char *b64, sztp_bytes *out)
 
 int main(void)
 {
-	const char *top = getenv("SZTP_TOP");
 	struct reg_profile p = {0};
 	struct conveyed_out co = {0}, co2 = {0};
 	sztp_bytes der = {0}, content = {0}, *certs = NULL, leaf = {0};
@@ -58,11 +58,7 @@ int main(void)
 	char cmd[1200], path[300], oid[64], loose[300];
 	size_t n = 0;
 
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(cmd, sizeof(cmd), "sh '%s/tests/unit/mkpki.sh' '%s' >/dev/null 2>&1",
-		 top ? top : ".", dir);
-	if (system(cmd) != 0) {
+	if (fixture_setup("artifacts") != 0) {
 		fprintf(stderr, "mkpki.sh failed\n");
 		return 1;
 	}
@@ -166,7 +162,6 @@ int main(void)
 	artifacts_free(srv.art);
 	yang_close(srv.yang);
 	reg_close(srv.reg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void)!system(cmd);
+	fixture_teardown();
 	return unit_report("test_artifacts");
 }

@@ -15,37 +15,18 @@
 
 #define CI_JSON "{\"ietf-sztp-conveyed-info:onboarding-information\":{\"boot-image\":{}}}"
 
-static char dir[64];
+#include "fixture.h"
 
-static const char *P(const char *name)
-{
-	static char buf[8][256];
-	static int k;
-
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
+#define dir fixture_dir
 
 static int setup(void)
 {
-	const char *top = getenv("SZTP_TOP");
-	char cmd[512];
-
-	snprintf(dir, sizeof(dir), "/tmp/sztp-cms-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "sh '%s/tests/unit/mkpki.sh' '%s'", top ? top : ".", dir);
-	return system(cmd);
+	return fixture_setup("cms");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	fixture_teardown();
 }
 
 static void put(const char *path, const void *data, size_t len)

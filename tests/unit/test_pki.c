@@ -13,37 +13,18 @@
 #include "pki.h"
 #include "util.h"
 
-static char dir[64];
+#include "fixture.h"
 
-static const char *P(const char *name)
-{
-	static char buf[4][256];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
+#define dir fixture_dir
 
 static int setup(void)
 {
-	const char *top = getenv("SZTP_TOP");
-	char cmd[512];
-
-	snprintf(dir, sizeof(dir), "/tmp/sztp-pki-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "sh '%s/tests/unit/mkpki.sh' '%s'", top ? top : ".", dir);
-	return system(cmd);
+	return fixture_setup("pki");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	fixture_teardown();
 }
 
 static void load(const char *name, sztp_bytes **c, size_t *n)

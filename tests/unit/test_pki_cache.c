@@ -5,9 +5,10 @@
 #include <unistd.h>
 
 #include "pki.h"
+#include "fixture.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/sztp-pkicache-XXXXXX";
+#define dir fixture_dir
 
 static sztp_rc verify(struct pki_trust *t, const char *chain_files, const char *purpose,
 		      struct sztp_err *e)
@@ -33,16 +34,15 @@ static sztp_rc verify(struct pki_trust *t, const char *chain_files, const char *
 
 int main(void)
 {
-	const char *top = getenv("SZTP_TOP");
 	struct pki_trust *t = NULL;
 	struct sztp_err e = {0};
 	char cmd[2048], path[512];
 	int round;
 
-	if (!mkdtemp(dir))
+	if (fixture_setup("pkicache") != 0)
 		return 1;
 	snprintf(cmd, sizeof(cmd),
-		 "sh '%s/tests/unit/mkpki.sh' '%s' >/dev/null 2>&1 && cd '%s' && "
+		 "cd '%s' && "
 		 /* a look-alike: same subject as the real intermediate, own key */
 		 "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out fake.key "
 		 "2>/dev/null && openssl req -new -x509 -key fake.key -subj "
@@ -53,7 +53,7 @@ int main(void)
 		 "2>/dev/null && openssl x509 -req -in fl.csr -CA fake.pem -CAkey fake.key "
 		 "-CAcreateserial -days 30 -extfile ext.cnf -extensions client -out fl.pem "
 		 "2>/dev/null",
-		 top ? top : ".", dir, dir);
+		 dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "fixture failed\n");
 		return 1;
@@ -82,7 +82,6 @@ int main(void)
 	CHECK_RC(verify(t, "ec int fake", NULL, NULL), SZTP_OK);
 	CHECK_RC(verify(t, "fl fake", NULL, NULL), SZTP_E_VERIFY);
 	pki_trust_free(t);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void)!system(cmd);
+	fixture_teardown();
 	return unit_report("test_pki_cache");
 }
