@@ -284,8 +284,10 @@ static sztp_rc ly_fail(struct yctx *c, const char *what, struct sztp_err *e)
 	sztp_rc rc = ly_code(ei);
 	char path[SZTP_ERR_MSG_MAX];
 
+	/* the input is what libyang could not take: a client error */
 	if (!ei)
-		return sztp_err_set(e, rc, "%s: libyang failed without a message", what);
+		return sztp_err_set(e, SZTP_E_MALFORMED, "%s: the document could not be parsed",
+				    what);
 	ly_path(ei->path, path, sizeof(path));
 	if (path[0])
 		return sztp_err_set(e, rc, "%s: %s: %s", what, path, ei->msg ? ei->msg : "?");
@@ -476,9 +478,56 @@ static int xs_start_tag(struct xml_scan *x, struct xml_root *r, int *empty)
 
 /* Find the single root element; refuse DOCTYPE, a second root, trailing
  * text, truncation and nesting deeper than MAX_DEPTH. */
+/* XML 1.0 s2.2 characters in well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF, no C0 controls but tab/CR/LF).
+ * libyang 2.1 passes some invalid bytes on (found by fuzzing), so the
+ * document is checked here first.  Returns the offset of the first bad
+ * byte, or len. */
+static size_t xml_chars_end(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i], n, k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+				return i;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return i;
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 static sztp_rc xml_find_root(const char *what, const char *s, size_t len, struct xml_root *r,
 			     struct sztp_err *e)
 {
+	size_t bad = xml_chars_end((const unsigned char *)s, len);
+
+	if (bad != len)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "%s: invalid UTF-8 or a character XML does not allow at byte %zu",
+				    what, bad);
+
 	struct xml_scan x = {s, s + len};
 	struct xml_root tag;
 	int depth = 0, empty;

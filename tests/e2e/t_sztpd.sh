@@ -254,6 +254,9 @@ expect_error "report-progress unauthenticated" 401 access-denied "no client cert
 
 # ---- malformed input ------------------------------------------------------------
 expect_error "malformed JSON" 400 malformed-message "" $(DEV SN-1) -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{' "$GBD"
+printf '<input xmlns="urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"><os-name>\xc3\x28</os-name></input>' >"$TMP/bad-utf8.xml"
+expect_error "XML that is not UTF-8 (400, not 500)" 400 malformed-message "UTF-8" $(DEV SN-1) -H "$XMLT" -H "Accept: application/yang-data+json" \
+	--data-binary @"$TMP/bad-utf8.xml" "$GBD"
 expect_error "missing input wrapper" 400 malformed-message "ietf-sztp-bootstrap-server:input" \
 	$(DEV SN-1) -H "$JSON" -d '{"signed-data-preferred":[null]}' "$GBD"
 expect_error "unknown leaf" 400 unknown-element "colour" $(DEV SN-1) -H "$JSON" \

@@ -667,6 +667,46 @@ static void run_threads(int nthreads, int per)
 	       nthreads * per / t);
 }
 
+/* Found by fuzzing: XML with bytes that are not UTF-8 made libyang fail
+ * without a message, or print JSON jansson could not read; both were
+ * reported as internal errors (500) instead of malformed input. */
+static void test_xml_encoding(void)
+{
+#define NS "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
+	static const char *bad[] = {
+		"<input xmlns=\"" NS "\" \xf5=\"\"/>",
+		"<s:input xmlns:s='" NS "'><s:os-name><![CDATA[\xc3\x28]]></s:os-name></s:input>",
+		"<input xmlns=\"" NS "\"><os-name>\xed\xa0\x80</os-name></input>", /* surrogate */
+		"<input xmlns=\"" NS "\"><os-name>\xc0\xaf</os-name></input>",     /* overlong */
+		"<input xmlns=\"" NS "\"><os-name>a\x01b</os-name></input>",          /* C0 control */
+		"<input xmlns=\"" NS "\"><os-name>\xe2\x82</os-name></input>",       /* truncated */
+	};
+	const char *good = "<input xmlns=\"" NS "\"><os-name>caf\xc3\xa9 \xf0\x9f\x9a\x80</os-name></input>";
+	json_t *in = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sztp_err e = {0};
+		CHECK_RC(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, bad[i],
+					strlen(bad[i]), &in, &e),
+			 SZTP_E_MALFORMED);
+		CHECK(strstr(e.msg, "UTF-8") != NULL);
+	}
+	CHECK_RC(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, good,
+				strlen(good), &in, NULL),
+		 SZTP_OK);
+	CHECK(in && !strcmp(json_string_value(json_object_get(in, "os-name")),
+			    "caf\xc3\xa9 \xf0\x9f\x9a\x80"));
+	json_decref(in);
+	{
+		const char *ci = "<onboarding-information xmlns=\"urn:ietf:params:xml:ns:yang:"
+				 "ietf-sztp-conveyed-info\" \x84=\"\"></onboarding-information>";
+		CHECK_RC(yang_conveyed_validate(Y, YANG_ENC_XML, ci, strlen(ci), NULL),
+			 SZTP_E_MALFORMED);
+	}
+#undef NS
+}
+
 int main(void)
 {
 	struct sztp_err e = {0};
@@ -684,6 +724,7 @@ int main(void)
 	test_gbd_invalid();
 	test_report_progress();
 	test_xml_input();
+	test_xml_encoding();
 	test_conveyed();
 	test_to_xml();
 	test_voucher();
