@@ -13,6 +13,7 @@
 
 FUZZ_SECONDS ?= 30
 FUZZ_TIMEOUT ?= 10
+export FUZZ_ARGS
 B   := build-fuzz
 GEN := $(B)/gen
 

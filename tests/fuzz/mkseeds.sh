@@ -61,9 +61,10 @@ content_info() { # out oid content
 	openssl asn1parse -genconf ci.cnf -noout -out "$1"
 }
 
-rm -rf "$C"
-mkdir -p "$C"
-for t in cms_signed_parse cms_certs_only_parse cms_content_info_parse cms_outer_type \
+# keep the reproducers of found bugs (crash-*, timeout-*, leak-*, oom-*)
+[ -d "$C" ] && find "$C" -type f ! -name 'crash-*' ! -name 'timeout-*' ! -name 'leak-*' \
+	! -name 'oom-*' -exec rm -f {} +
+for t in log_kv_quote cms_signed_parse cms_certs_only_parse cms_content_info_parse cms_outer_type \
 	voucher_parse b64_decode time_parse_rfc3339 pki_pem_certs_parse yang_rpc_input \
 	yang_conveyed_validate yang_voucher_validate config_load restconf_handle; do
 	mkdir -p "$C/$t"
@@ -158,6 +159,12 @@ printf 'POST\n%s:report-progress\ntext/plain\n\n0\nx' "$OPS" > "$d/rp-415"
 printf 'POST\n%s:get-bootstrapping-data\napplication/yang-data+json\ntext/html\n0\n{}' "$OPS" > "$d/gbd-406"
 printf 'POST\n%s:get-bootstrapping-data\napplication/yang-data+xml; charset=utf-8\napplication/*\n1\n' "$OPS" > "$d/gbd-413"
 printf 'POST\n%s:nope\napplication/yang-data+json\n\n0\n{}' "$OPS" > "$d/unknown-rpc"
+
+# ---- audit values: first byte = buffer size ---------------------------------
+d=$C/log_kv_quote
+printf '\100SN-0001' > "$d/plain"
+printf '\100a b="c"\\\n' > "$d/escape"
+printf '\006x y' > "$d/tiny"
 
 for t in "$C"/*; do
 	printf '%-28s %3d files %6d bytes\n' "$(basename "$t")" "$(ls "$t" | wc -l)" \
