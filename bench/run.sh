@@ -1,0 +1,366 @@
+#!/bin/bash
+# bench/run.sh - `make bench` (issue 4): how many devices per second sztpd
+# bootstraps, against the TLS ceiling of its own stack (bench/ceiling.c) and
+# Debian's nginx, and how that changes with the number of enrolled devices.
+# Prints figures; it is not a pass/fail test.  Every file lives in a mktemp
+# directory (removed on exit unless BENCH_KEEP=1); only processes started
+# here are stopped.  Results (markdown table, per-run JSON) go to BENCH_OUT.
+#
+# Settings (environment):
+#   BENCH_DEVICES=1000   devices per run, each with its own IDevID
+#   BENCH_RUNS=3         runs per measurement (median, min, max reported)
+#   BENCH_CONC=50        devices in flight
+#   BENCH_REPORTS=3      report-progress calls per device
+#   BENCH_SIZES="1000 100000 1000000"   enrolled devices in the registry
+#   BENCH_RSS_CONC=500   concurrency of the RSS run at the largest size
+#   BENCH_THREADS=nproc  server threads / nginx workers
+#   BENCH_OUT=$BUILD/bench/out
+#   BENCH_PERF=1         also `perf record` sztpd during one run (perf.txt)
+#   BENCH_KEEP=1         keep the temp directory
+set -u
+shopt -u patsub_replacement 2>/dev/null
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) BIN=$BUILD ;; *) BIN=$TOP/$BUILD ;; esac
+export SZTP_BUILD=$BIN
+E2E_KEEP=${BENCH_KEEP:-}
+. "$TOP/tests/e2e/lib.sh"
+
+D=${BENCH_DEVICES:-1000}
+R=${BENCH_RUNS:-3}
+C=${BENCH_CONC:-50}
+K=${BENCH_REPORTS:-3}
+SIZES=${BENCH_SIZES:-1000 100000 1000000}
+RSS_C=${BENCH_RSS_CONC:-500}
+NPROC=$(nproc)
+THREADS=${BENCH_THREADS:-$NPROC}
+OUT=${BENCH_OUT:-$BIN/bench/out}
+TCK=$(getconf CLK_TCK)
+NGINX=${BENCH_NGINX:-/usr/sbin/nginx}
+LOAD=$BIN/bench/sztp-load
+CEILING=$BIN/bench/ceiling
+
+e2e_init bench
+mkdir -p "$OUT"
+rm -f "$OUT"/run-*.json "$OUT"/runs.tsv
+T0=$(date +%s)
+say() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
+die() {
+	say "ERROR: $*"
+	exit 1
+}
+
+for p in "$BIN/sztpd" "$BIN/sztpctl" "$BIN/sztp-pki" "$LOAD" "$CEILING"; do
+	[ -x "$p" ] || die "$p missing (run make bench)"
+done
+[ -x "$NGINX" ] || say "no $NGINX: the nginx column is skipped"
+command -v jq >/dev/null || die "jq is needed"
+
+PKI=$TMP/pki
+DB=$TMP/sztp.db
+export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
+CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
+
+# ---- helpers ---------------------------------------------------------------
+
+# pids of a process and its children (nginx master + workers)
+family() { echo "$1" $(pgrep -P "$1" 2>/dev/null); }
+# cpu_ticks PID: utime+stime of the process (and its children)
+cpu_ticks() {
+	local t=0 p
+	for p in $(family "$1"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+# kib PID FIELD: VmHWM / VmRSS in KiB (summed over the family)
+kib() {
+	local t=0 p
+	for p in $(family "$1"); do
+		t=$((t + $(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# wait_up PORT PID: seconds until the server answers host-meta (10 ms polling)
+wait_up() {
+	local t0 i
+	t0=$(date +%s.%N)
+	for i in $(seq 1 3000); do
+		kill -0 "$2" 2>/dev/null || return 1
+		if curl -sk -o /dev/null --max-time 1 "https://127.0.0.1:$1/.well-known/host-meta"; then
+			awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+
+# load NAME PORT PID LABEL CONC: one run; appends a line to runs.tsv
+RUN_N=0
+load() {
+	local name=$1 port=$2 pid=$3 label=$4 conc=$5 c0 c1 j
+	RUN_N=$((RUN_N + 1))
+	j=$OUT/run-$RUN_N-$name-$label.json
+	c0=$(cpu_ticks "$pid")
+	"$LOAD" --url-base "https://localhost:$port" --resolve "localhost:$port:127.0.0.1" \
+		--pki "$PKI" --devices "$D" --concurrency "$conc" --reports "$K" \
+		--json "$j" >"$TMP/load.out" 2>&1
+	c1=$(cpu_ticks "$pid")
+	[ -s "$j" ] || {
+		cat "$TMP/load.out" >&2
+		die "$name: load tool failed"
+	}
+	jq -r --arg n "$name" --arg l "$label" --argjson cpu "$((c1 - c0))" --argjson tck "$TCK" \
+		--argjson hwm "$(kib "$pid" VmHWM)" --argjson rss "$(kib "$pid" VmRSS)" \
+		'[$n, $l, .dev_per_s, .req_per_s, .req_p50_ms, .req_p95_ms, .req_p99_ms,
+		  .dev_p50_ms, .dev_p95_ms, .dev_p99_ms,
+		  (if .devices_ok > 0 then $cpu / $tck * 1000 / .devices_ok else 0 end),
+		  $hwm, $rss, .requests_failed, .gbd_bytes,
+		  ([.failures | to_entries[] | "\(.key)=\(.value)"] | join(";")), .tls] | @tsv' \
+		"$j" >>"$OUT/runs.tsv"
+	say "$(tail -1 "$OUT/runs.tsv" | awk -F'\t' '{ printf "%-8s %-10s %7.1f devices/s %8.1f req/s  p99 %6.1f ms  cpu %.2f ms/device  failed %s", $1, $2, $3, $4, $7, $11, $14 }')"
+}
+
+# stat NAME LABEL COL: "median [min-max]" of a runs.tsv column
+st3() {
+	awk -F'\t' -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l { print $c }' "$OUT/runs.tsv" |
+		sort -g | awk -v f="${4:-%.1f}" '{ v[NR] = $1 } END {
+			if (!NR) { print "-"; exit }
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf f " [" f "–" f "]", m, v[1], v[NR] }'
+}
+med() {
+	awk -F'\t' -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l { print $c }' "$OUT/runs.tsv" |
+		sort -g | awk '{ v[NR] = $1 } END { if (!NR) print 0; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+sumcol() { awk -F'\t' -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l { s += $c } END { print s + 0 }' "$OUT/runs.tsv"; }
+maxcol() { awk -F'\t' -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l && $c > m { m = $c } END { print m + 0 }' "$OUT/runs.tsv"; }
+
+# ---- PKI and the registry with the load devices -----------------------------
+say "minting a PKI with $D devices (ECDSA P-256)"
+"$BIN/sztp-pki" init --out "$PKI" --count "$D" --prefix BN- >"$TMP/pki.out" 2>&1 ||
+	{ cat "$TMP/pki.out"; die "sztp-pki init failed"; }
+printf 'benchmark boot image\n%.0s' $(seq 1 64) >"$TMP/image.img"
+printf 'hostname bench\ninterface eth0\n description uplink\n' >"$TMP/config.txt"
+CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key" >/dev/null ||
+	die "owner set failed"
+CTL profile onboarding onb --image-name bench-os --image-version 1.0 \
+	--image-file "$TMP/image.img" --image-uri https://files.example.net/bench-os.img \
+	--config "$TMP/config.txt" --config-handling merge --reporting verbose >/dev/null ||
+	die "profile failed"
+echo "serial,profile,password,voucher" >"$TMP/load.csv"
+ls "$PKI/devices" | sort | head -n "$D" |
+	awk -v p="$PKI/devices" '{ print $1 ",onb,," p "/" $1 "/voucher.vcj" }' >>"$TMP/load.csv"
+ENROLLED=$D
+t0=$(date +%s.%N)
+CTL device import "$TMP/load.csv" >"$TMP/import.out" 2>&1 || { cat "$TMP/import.out"; die "import failed"; }
+ENROL_VOUCHER_RATE=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$D" 'BEGIN { printf "%.0f", n / (b - a) }')
+say "enrolled $D load devices with vouchers: $ENROL_VOUCHER_RATE devices/s"
+
+PORT_S=$(free_port)
+cat >"$TMP/sztpd.conf" <<CONF
+listen-address = 127.0.0.1
+port = $PORT_S
+tls-cert = $PKI/server/chain.pem
+tls-key = $PKI/server/key.pem
+client-ca = $PKI/manufacturer/root.pem
+database = $DB
+yang-dir = $TOP/yang
+threads = $THREADS
+log-level = info
+CONF
+
+start_sztpd() {
+	e2e_bg "$TMP/sztpd-$ENROLLED.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
+	SZTPD=$E2E_LAST_PID
+	STARTUP=$(wait_up "$PORT_S" "$SZTPD") || { cat "$TMP/sztpd-$ENROLLED.log"; die "sztpd did not start"; }
+	START_RSS=$(kib "$SZTPD" VmRSS)
+	say "sztpd with $ENROLLED enrolled: up in ${STARTUP}s, RSS $(mib "$START_RSS") MiB"
+}
+
+# grow_to SIZE: bulk-enrol plain filler devices up to SIZE; sets RATE
+filler=0
+grow_to() {
+	local n t0
+	RATE=-
+	[ "$1" -gt "$ENROLLED" ] || return 0
+	n=$(($1 - ENROLLED))
+	echo "serial,profile,password,voucher" >"$TMP/fill.csv"
+	awk -v a="$filler" -v n="$n" 'BEGIN { for (i = a + 1; i <= a + n; i++) printf "BF-%08d,onb,,\n", i }' >>"$TMP/fill.csv"
+	t0=$(date +%s.%N)
+	CTL device import "$TMP/fill.csv" >"$TMP/import.out" 2>&1 || { cat "$TMP/import.out"; die "filler import failed"; }
+	RATE=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$n" 'BEGIN { printf "%.0f", n / (b - a) }')
+	filler=$((filler + n))
+	ENROLLED=$1
+	rm -f "$TMP/fill.csv"
+	say "bulk enrolment of $n more devices: $RATE devices/s"
+}
+FLEET=$OUT/fleet.tsv
+: >"$FLEET"
+fleet_row() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENROLLED" "$1" "$STARTUP" "$START_RSS" \
+		"$(kib "$SZTPD" VmRSS)" "$(kib "$SZTPD" VmHWM)" "$2" >>"$FLEET"
+}
+
+# ---- the response size -------------------------------------------------------
+FIRST_SIZE=${SIZES%% *}
+grow_to "$FIRST_SIZE"
+FIRST_RATE=$RATE
+start_sztpd
+SDP='{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}'
+st=$(curl -s -o "$TMP/gbd.json" -w '%{http_code}' --cacert "$PKI/owner/ca.pem" \
+	--cert "$PKI/devices/BN-0001/chain.pem" --key "$PKI/devices/BN-0001/idevid.key" \
+	-H 'Content-Type: application/yang-data+json' -d "$SDP" \
+	"https://localhost:$PORT_S/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data")
+[ "$st" = 200 ] || { cat "$TMP/gbd.json"; die "sztpd get-bootstrapping-data: $st"; }
+jq -e '."ietf-sztp-bootstrap-server:output"."owner-certificate"' "$TMP/gbd.json" >/dev/null ||
+	die "sztpd reply is not signed onboarding information"
+BODY_SIZE=$(wc -c <"$TMP/gbd.json")
+# the fixed servers answer sztpd's own reply, byte for byte
+cp "$TMP/gbd.json" "$TMP/body"
+say "sztpd signed get-bootstrapping-data reply: $BODY_SIZE bytes; fixed body $(wc -c <"$TMP/body") bytes"
+
+# ---- ceiling and nginx ---------------------------------------------------------
+PORT_C=$(free_port)
+e2e_bg "$TMP/ceiling.log" "$CEILING" --port "$PORT_C" --cert "$PKI/server/chain.pem" \
+	--key "$PKI/server/key.pem" --trust "$PKI/manufacturer/root.pem" \
+	--body-file "$TMP/body" --threads "$THREADS"
+CEIL=$E2E_LAST_PID
+wait_up "$PORT_C" "$CEIL" >/dev/null || { cat "$TMP/ceiling.log"; die "ceiling did not start"; }
+
+NGX=
+if [ -x "$NGINX" ]; then
+	PORT_N=$(free_port)
+	ND=$TMP/nginx
+	mkdir -p "$ND"
+	conf=$(<"$TOP/bench/nginx.conf.in")
+	cp "$TMP/body" "$ND/body.json"
+	# nginx started by root serves files as an unprivileged worker user
+	chmod 711 "$TMP" && chmod 755 "$ND" && chmod 644 "$ND/body.json"
+	conf=${conf//@WORKERS@/$THREADS}
+	conf=${conf//@DIR@/$ND}
+	conf=${conf//@PORT@/$PORT_N}
+	conf=${conf//@CERT@/$PKI/server/chain.pem}
+	conf=${conf//@KEY@/$PKI/server/key.pem}
+	conf=${conf//@CLIENT_CA@/$PKI/manufacturer/root.pem}
+	conf=${conf//@CURVES@/${BENCH_NGINX_CURVES:-prime256v1:X25519}}
+	printf '%s\n' "$conf" >"$ND/nginx.conf"
+	e2e_bg "$ND/stderr.log" "$NGINX" -p "$ND" -c "$ND/nginx.conf" -e "$ND/error.log" -g 'daemon off;'
+	NGX=$E2E_LAST_PID
+	wait_up "$PORT_N" "$NGX" >/dev/null || { cat "$ND/stderr.log" "$ND/error.log"; die "nginx did not start"; }
+fi
+
+# ---- the three servers, runs interleaved ------------------------------------------
+say "servers: $R runs x $D devices, concurrency $C, $K report-progress calls per device"
+for r in $(seq 1 "$R"); do
+	load ceiling "$PORT_C" "$CEIL" cmp "$C"
+	[ -n "$NGX" ] && load nginx "$PORT_N" "$NGX" cmp "$C"
+	load sztpd "$PORT_S" "$SZTPD" cmp "$C"
+done
+if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
+	say "perf record on sztpd during one extra run"
+	perf record -g -o "$TMP/perf.data" -p "$SZTPD" >/dev/null 2>&1 &
+	PERF=$!
+	load sztpd "$PORT_S" "$SZTPD" perf "$C"
+	kill -INT "$PERF"
+	wait "$PERF"
+	{
+		echo "# by library"
+		perf report -i "$TMP/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+			grep '%' | head -20
+		echo "# by function"
+		perf report -i "$TMP/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
+			grep '%' | head -60
+	} >"$OUT/perf.txt"
+	perf report -i "$TMP/perf.data" --children --sort sym --stdio -g none 2>/dev/null |
+		grep '%' | head -80 >"$OUT/perf-children.txt"
+fi
+CEIL_HWM=$(kib "$CEIL" VmHWM)
+NGX_HWM=$([ -n "$NGX" ] && kib "$NGX" VmHWM || echo 0)
+stop_pid "$CEIL"
+[ -n "$NGX" ] && stop_pid "$NGX"
+
+fleet_row "$FIRST_RATE" cmp # the comparison runs were made at the first size
+
+# ---- fleet size --------------------------------------------------------------------
+for size in ${SIZES#* }; do
+	[ "$size" = "$FIRST_SIZE" ] && continue
+	stop_pid "$SZTPD"
+	grow_to "$size"
+	start_sztpd
+	for r in $(seq 1 "$R"); do load sztpd "$PORT_S" "$SZTPD" "fleet-$ENROLLED" "$C"; done
+	fleet_row "$RATE" "fleet-$ENROLLED"
+done
+say "RSS run: $RSS_C concurrent devices with $ENROLLED enrolled"
+load sztpd "$PORT_S" "$SZTPD" rss "$RSS_C"
+RSS_HWM=$(kib "$SZTPD" VmHWM)
+stop_pid "$SZTPD"
+
+# ---- the table ------------------------------------------------------------------------
+{
+	echo "## Servers"
+	echo
+	echo "$D devices per run (one IDevID each, a new mTLS connection each), $C in flight, $K"
+	echo "report-progress calls after get-bootstrapping-data on the same connection; $R runs,"
+	echo "median [min–max]; $THREADS server threads/workers; reply body $BODY_SIZE bytes;"
+	echo "sztpd registry: $(head -1 "$FLEET" | cut -f1) enrolled devices."
+	echo
+	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	for s in ceiling nginx sztpd; do
+		grep -q "^$s	cmp	" "$OUT/runs.tsv" || continue
+		case $s in
+		ceiling) hwm=$CEIL_HWM ;; nginx) hwm=$NGX_HWM ;;
+		sztpd) hwm=$(awk -F'\t' '$7 == "cmp" { print $6 }' "$FLEET" | head -1) ;;
+		esac
+		echo "| $s | $(st3 $s cmp 3) | $(st3 $s cmp 4) | $(st3 $s cmp 5 %.2f) | $(st3 $s cmp 6 %.2f) | $(st3 $s cmp 7 %.2f) | $(st3 $s cmp 8 %.1f) | $(st3 $s cmp 10 %.1f) | $(st3 $s cmp 11 %.2f) | $(mib "${hwm:-0}") | $(sumcol $s cmp 14) |"
+	done
+	echo
+	sm=$(med sztpd cmp 3) cm=$(med ceiling cmp 3) nm=$(med nginx cmp 3)
+	awk -v s="$sm" -v c="$cm" -v n="$nm" 'BEGIN {
+		printf "Ratios of median devices/s: **sztpd/ceiling = %.2f**", (c > 0 ? s / c : 0)
+		if (n > 0) printf ", **sztpd/nginx = %.2f**", s / n
+		printf " (goal: sztpd >= 0.9 x ceiling).\n" }'
+	echo
+	echo "TLS negotiated (first connection): ceiling \`$(awk -F'\t' '$1 == "ceiling" { print $17; exit }' "$OUT/runs.tsv")\`, nginx \`$(awk -F'\t' '$1 == "nginx" { print $17; exit }' "$OUT/runs.tsv")\`, sztpd \`$(awk -F'\t' '$1 == "sztpd" { print $17; exit }' "$OUT/runs.tsv")\`."
+	echo
+	echo "## Fleet size (sztpd)"
+	echo
+	echo "Bulk enrolment of the $D load devices with ownership vouchers (each voucher verified): $ENROL_VOUCHER_RATE devices/s."
+	echo
+	echo "| enrolled devices | bulk enrolment devices/s | start-up s | RSS after start-up MiB | devices/s | request p99 ms | server CPU ms/device | RSS after load MiB | peak RSS MiB |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	while IFS=$'\t' read -r n rate up rss0 rss1 hwm label; do
+		echo "| $n | $rate | $up | $(mib "$rss0") | $(st3 sztpd "$label" 3) | $(st3 sztpd "$label" 7 %.2f) | $(st3 sztpd "$label" 11 %.2f) | $(mib "$rss1") | $(mib "$hwm") |"
+	done <"$FLEET"
+	echo
+	f1=$(med sztpd cmp 3)
+	fl=$(med sztpd "$(tail -1 "$FLEET" | cut -f7)" 3)
+	awk -v a="$f1" -v b="$fl" -v n="$ENROLLED" -v m="$(head -1 "$FLEET" | cut -f1)" 'BEGIN {
+		printf "Throughput at %d enrolled / at %d enrolled: %.2f (goal: no loss).\n", n, m, (a > 0 ? b / a : 0) }'
+	echo
+	echo "## $RSS_C concurrent connections, $ENROLLED enrolled"
+	echo
+	echo "| devices/s | request p99 ms | device p99 ms | failed requests | sztpd peak RSS MiB (goal < 64) |"
+	echo "|---|---|---|---|---|"
+	echo "| $(st3 sztpd rss 3) | $(st3 sztpd rss 7 %.2f) | $(st3 sztpd rss 10 %.1f) | $(sumcol sztpd rss 14) | $(mib "$RSS_HWM") |"
+	fails=$(awk -F'\t' '$16 != "" { print $1 " " $2 ": " $16 }' "$OUT/runs.tsv" | sort -u)
+	if [ -n "$fails" ]; then
+		echo
+		echo "Failures by cause:"
+		echo
+		echo "$fails" | sed 's/^/- /'
+	fi
+} >"$OUT/results.md"
+{
+	echo
+	echo "Machine: $NPROC cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r); load generator and servers share the cores."
+	echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Total time $(($(date +%s) - T0)) s."
+} >>"$OUT/results.md"
+echo
+cat "$OUT/results.md"
+echo
+echo "(written to $OUT/results.md; per-run figures in $OUT/runs.tsv and $OUT/run-*.json)"
