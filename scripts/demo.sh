@@ -46,6 +46,20 @@ yang-dir = $TOP/yang
 CONF
 "$B/sztpd" -n -c "$DEMO/sztpd.conf"
 
+# The demo device as sztp-agent runs it: no server trust anchor, so it
+# asks for signed data and checks voucher, owner certificate and
+# signature; it already runs demo-os 2.0, so the image step is skipped.
+cat >"$DEMO/agent.conf" <<CONF
+idevid-key = pki/devices/$SN/idevid.key
+idevid-chain = pki/devices/$SN/chain.pem
+voucher-trust-anchors = pki/manufacturer/root.pem
+well-known-server = https://localhost:$PORT
+device-root = device
+os-name = demo-os
+os-version = 2.0
+yang-dir = $TOP/yang
+CONF
+
 cat <<MSG
 
 Demo device $SN is enrolled.  Bootstrap it (from another terminal):
@@ -55,6 +69,10 @@ Demo device $SN is enrolled.  Bootstrap it (from another terminal):
        -H 'Content-Type: application/yang-data+json' \\
        -d '{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}' \\
        https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
+
+Or let the device agent do the whole RFC 8572 flow (verify, apply, report):
+
+  $B/sztp-agent -c $DEMO/agent.conf      # writes below $DEMO/device
 
 See its progress and the bootstrapping log:
   SZTP_DB=$DEMO/sztp.db $CTL progress $SN
