@@ -101,27 +101,31 @@ wait_up() {
 # load NAME PORT PID LABEL CONC: one run; appends a line to runs.tsv
 RUN_N=0
 load() {
-	local name=$1 port=$2 pid=$3 label=$4 conc=$5 c0 c1 j
+	local name=$1 port=$2 pid=$3 label=$4 conc=$5 c0 c1 b0 b1 j
 	RUN_N=$((RUN_N + 1))
 	j=$OUT/run-$RUN_N-$name-$label.json
 	c0=$(cpu_ticks "$pid")
+	b0=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)
 	"$LOAD" --url-base "https://localhost:$port" --resolve "localhost:$port:127.0.0.1" \
 		--pki "$PKI" --devices "$D" --concurrency "$conc" --reports "$K" \
 		--json "$j" >"$TMP/load.out" 2>&1
 	c1=$(cpu_ticks "$pid")
+	b1=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)
 	[ -s "$j" ] || {
 		cat "$TMP/load.out" >&2
 		die "$name: load tool failed"
 	}
 	jq -r --arg n "$name" --arg l "$label" --argjson cpu "$((c1 - c0))" --argjson tck "$TCK" \
+		--argjson busy "$((b1 - b0))" --argjson ncpu "$NPROC" \
 		--argjson hwm "$(kib "$pid" VmHWM)" --argjson rss "$(kib "$pid" VmRSS)" \
 		'[$n, $l, .dev_per_s, .req_per_s, .req_p50_ms, .req_p95_ms, .req_p99_ms,
 		  .dev_p50_ms, .dev_p95_ms, .dev_p99_ms,
 		  (if .devices_ok > 0 then $cpu / $tck * 1000 / .devices_ok else 0 end),
 		  $hwm, $rss, .requests_failed, .gbd_bytes,
-		  ([.failures | to_entries[] | "\(.key)=\(.value)"] | join(";")), .tls] | @tsv' \
+		  ([.failures | to_entries[] | "\(.key)=\(.value)"] | join(";")), .tls,
+		  (($busy - $cpu) / $tck - .client_cpu_s) / (.elapsed_s * $ncpu) * 100] | @tsv' \
 		"$j" >>"$OUT/runs.tsv"
-	say "$(tail -1 "$OUT/runs.tsv" | awk -F'\t' '{ printf "%-8s %-10s %7.1f devices/s %8.1f req/s  p99 %6.1f ms  cpu %.2f ms/device  failed %s", $1, $2, $3, $4, $7, $11, $14 }')"
+	say "$(tail -1 "$OUT/runs.tsv" | awk -F'\t' '{ printf "%-8s %-13s %6.1f devices/s %7.1f req/s  p99 %6.1f ms  cpu %.2f ms/device  failed %s  other load %.0f%%", $1, $2, $3, $4, $7, $11, $14, $18 }')"
 }
 
 # stat NAME LABEL COL: "median [min-max]" of a runs.tsv column
@@ -230,6 +234,12 @@ e2e_bg "$TMP/ceiling.log" "$CEILING" --port "$PORT_C" --cert "$PKI/server/chain.
 	--body-file "$TMP/body" --threads "$THREADS"
 CEIL=$E2E_LAST_PID
 wait_up "$PORT_C" "$CEIL" >/dev/null || { cat "$TMP/ceiling.log"; die "ceiling did not start"; }
+PORT_V=$(free_port)
+e2e_bg "$TMP/ceiling-v.log" "$CEILING" --port "$PORT_V" --cert "$PKI/server/chain.pem" \
+	--key "$PKI/server/key.pem" --trust "$PKI/manufacturer/root.pem" \
+	--body-file "$TMP/body" --threads "$THREADS" --verify-chain
+CEILV=$E2E_LAST_PID
+wait_up "$PORT_V" "$CEILV" >/dev/null || { cat "$TMP/ceiling-v.log"; die "ceiling --verify-chain did not start"; }
 
 NGX=
 if [ -x "$NGINX" ]; then
@@ -257,6 +267,7 @@ fi
 say "servers: $R runs x $D devices, concurrency $C, $K report-progress calls per device"
 for r in $(seq 1 "$R"); do
 	load ceiling "$PORT_C" "$CEIL" cmp "$C"
+	load ceil+vfy "$PORT_V" "$CEILV" cmp "$C"
 	[ -n "$NGX" ] && load nginx "$PORT_N" "$NGX" cmp "$C"
 	load sztpd "$PORT_S" "$SZTPD" cmp "$C"
 done
@@ -279,6 +290,8 @@ if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 		grep '%' | head -80 >"$OUT/perf-children.txt"
 fi
 CEIL_HWM=$(kib "$CEIL" VmHWM)
+CEILV_HWM=$(kib "$CEILV" VmHWM)
+stop_pid "$CEILV"
 NGX_HWM=$([ -n "$NGX" ] && kib "$NGX" VmHWM || echo 0)
 stop_pid "$CEIL"
 [ -n "$NGX" ] && stop_pid "$NGX"
@@ -308,22 +321,34 @@ stop_pid "$SZTPD"
 	echo "median [min–max]; $THREADS server threads/workers; reply body $BODY_SIZE bytes;"
 	echo "sztpd registry: $(head -1 "$FLEET" | cut -f1) enrolled devices."
 	echo
-	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-	for s in ceiling nginx sztpd; do
+	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests | other load % |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for s in ceiling ceil+vfy nginx sztpd; do
 		grep -q "^$s	cmp	" "$OUT/runs.tsv" || continue
 		case $s in
-		ceiling) hwm=$CEIL_HWM ;; nginx) hwm=$NGX_HWM ;;
+		ceiling) hwm=$CEIL_HWM ;; ceil+vfy) hwm=$CEILV_HWM ;; nginx) hwm=$NGX_HWM ;;
 		sztpd) hwm=$(awk -F'\t' '$7 == "cmp" { print $6 }' "$FLEET" | head -1) ;;
 		esac
-		echo "| $s | $(st3 $s cmp 3) | $(st3 $s cmp 4) | $(st3 $s cmp 5 %.2f) | $(st3 $s cmp 6 %.2f) | $(st3 $s cmp 7 %.2f) | $(st3 $s cmp 8 %.1f) | $(st3 $s cmp 10 %.1f) | $(st3 $s cmp 11 %.2f) | $(mib "${hwm:-0}") | $(sumcol $s cmp 14) |"
+		echo "| $s | $(st3 $s cmp 3) | $(st3 $s cmp 4) | $(st3 $s cmp 5 %.2f) | $(st3 $s cmp 6 %.2f) | $(st3 $s cmp 7 %.2f) | $(st3 $s cmp 8 %.1f) | $(st3 $s cmp 10 %.1f) | $(st3 $s cmp 11 %.2f) | $(mib "${hwm:-0}") | $(sumcol $s cmp 14) | $(st3 $s cmp 18 %.0f) |"
 	done
 	echo
-	sm=$(med sztpd cmp 3) cm=$(med ceiling cmp 3) nm=$(med nginx cmp 3)
-	awk -v s="$sm" -v c="$cm" -v n="$nm" 'BEGIN {
+	sm=$(med sztpd cmp 3) cm=$(med ceiling cmp 3) nm=$(med nginx cmp 3) vm=$(med ceil+vfy cmp 3)
+	awk -v s="$sm" -v c="$cm" -v n="$nm" -v v="$vm" 'BEGIN {
 		printf "Ratios of median devices/s: **sztpd/ceiling = %.2f**", (c > 0 ? s / c : 0)
+		if (v > 0) printf ", sztpd/ceil+vfy = %.2f", s / v
 		if (n > 0) printf ", **sztpd/nginx = %.2f**", s / n
 		printf " (goal: sztpd >= 0.9 x ceiling).\n" }'
+	echo
+	awk -v s="$(med sztpd cmp 11)" -v c="$(med ceiling cmp 11)" -v n="$(med nginx cmp 11)" -v v="$(med ceil+vfy cmp 11)" 'BEGIN {
+		printf "Ratios of median server CPU per device (capacity, less sensitive to other load): "
+		printf "**ceiling/sztpd = %.2f**", (s > 0 ? c / s : 0)
+		if (v > 0) printf ", ceil+vfy/sztpd = %.2f", v / s
+		if (n > 0) printf ", **nginx/sztpd = %.2f**", n / s
+		printf ".\n" }'
+	echo
+	echo "ceiling: the MHD+GnuTLS stack with sztpd's TLS settings answering the fixed body (the"
+	echo "handshake proves possession of the IDevID key; no chain check).  ceil+vfy: the same, also"
+	echo "verifying the client chain to the manufacturer root once per connection, as nginx does."
 	echo
 	echo "TLS negotiated (first connection): ceiling \`$(awk -F'\t' '$1 == "ceiling" { print $17; exit }' "$OUT/runs.tsv")\`, nginx \`$(awk -F'\t' '$1 == "nginx" { print $17; exit }' "$OUT/runs.tsv")\`, sztpd \`$(awk -F'\t' '$1 == "sztpd" { print $17; exit }' "$OUT/runs.tsv")\`."
 	echo
@@ -331,16 +356,18 @@ stop_pid "$SZTPD"
 	echo
 	echo "Bulk enrolment of the $D load devices with ownership vouchers (each voucher verified): $ENROL_VOUCHER_RATE devices/s."
 	echo
-	echo "| enrolled devices | bulk enrolment devices/s | start-up s | RSS after start-up MiB | devices/s | request p99 ms | server CPU ms/device | RSS after load MiB | peak RSS MiB |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| enrolled devices | bulk enrolment devices/s | start-up s | RSS after start-up MiB | devices/s | request p99 ms | server CPU ms/device | RSS after load MiB | peak RSS MiB | other load % |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	while IFS=$'\t' read -r n rate up rss0 rss1 hwm label; do
-		echo "| $n | $rate | $up | $(mib "$rss0") | $(st3 sztpd "$label" 3) | $(st3 sztpd "$label" 7 %.2f) | $(st3 sztpd "$label" 11 %.2f) | $(mib "$rss1") | $(mib "$hwm") |"
+		echo "| $n | $rate | $up | $(mib "$rss0") | $(st3 sztpd "$label" 3) | $(st3 sztpd "$label" 7 %.2f) | $(st3 sztpd "$label" 11 %.2f) | $(mib "$rss1") | $(mib "$hwm") | $(st3 sztpd "$label" 18 %.0f) |"
 	done <"$FLEET"
 	echo
 	f1=$(med sztpd cmp 3)
 	fl=$(med sztpd "$(tail -1 "$FLEET" | cut -f7)" 3)
 	awk -v a="$f1" -v b="$fl" -v n="$ENROLLED" -v m="$(head -1 "$FLEET" | cut -f1)" 'BEGIN {
 		printf "Throughput at %d enrolled / at %d enrolled: %.2f (goal: no loss).\n", n, m, (a > 0 ? b / a : 0) }'
+	awk -v a="$(med sztpd cmp 11)" -v b="$(med sztpd "$(tail -1 "$FLEET" | cut -f7)" 11)" 'BEGIN {
+		printf "Server CPU per device at the largest / at the smallest size: %.2f.\n", (a > 0 ? b / a : 0) }'
 	echo
 	echo "## $RSS_C concurrent connections, $ENROLLED enrolled"
 	echo

@@ -289,6 +289,16 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void report(double elapsed)
 {
 	double rps, dps;
@@ -307,6 +317,7 @@ static void report(double elapsed)
 	printf("device latency ms  p50 %.2f p95 %.2f p99 %.2f\n", pct(S.dev_lat, S.n_dev, .5) * 1e3,
 	       pct(S.dev_lat, S.n_dev, .95) * 1e3, pct(S.dev_lat, S.n_dev, .99) * 1e3);
 	printf("tls %s\n", tls_desc);
+	printf("load generator CPU s %.2f\n", cpu_s());
 	printf("get-bootstrapping-data body bytes (mean) %.0f\n",
 	       S.gbd_n ? (double)S.gbd_bytes / (double)S.gbd_n : 0.0);
 	for (i = 0; i < S.n_causes; i++)
@@ -318,9 +329,9 @@ static void report(double elapsed)
 	fprintf(f,
 		"{\"devices_ok\":%ld,\"devices_failed\":%ld,\"requests_ok\":%ld,"
 		"\"requests_failed\":%ld,\"elapsed_s\":%.4f,\"req_per_s\":%.2f,\"dev_per_s\":%.2f,"
-		"\"concurrency\":%ld,\"reports\":%ld,\"tls\":",
+		"\"concurrency\":%ld,\"reports\":%ld,\"client_cpu_s\":%.3f,\"tls\":",
 		S.n_dev, S.fail_dev, S.ok_req, S.fail_req, elapsed, rps, dps, O.concurrency,
-		O.reports);
+		O.reports, cpu_s());
 	json_str(f, tls_desc);
 	fputc(',', f);
 	fprintf(f,
