@@ -217,19 +217,17 @@ out:
 
 /* ---- single certificate attributes ------------------------------------ */
 
-sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+/* RFC 8572 s5.3 / 802.1AR: serial number from the subject serialNumber
+ * of an already parsed certificate. */
+static sztp_rc crt_serial_number(gnutls_x509_crt_t crt, char *out, size_t outlen,
+				 struct sztp_err *e)
 {
-	gnutls_x509_crt_t crt = NULL;
 	sztp_rc rc;
 	size_t sz = outlen, i;
 	int r;
 
 	if (outlen)
 		out[0] = '\0';
-	rc = crt_import(cert, &crt, e);
-	if (rc != SZTP_OK)
-		return rc;
-	/* RFC 8572 s5.3 / 802.1AR: serial number from subject serialNumber */
 	r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 0, 0, out, &sz);
 	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND,
@@ -257,6 +255,20 @@ sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen,
 	}
 	if (rc != SZTP_OK && outlen)
 		out[0] = '\0';
+	return rc;
+}
+
+sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	sztp_rc rc;
+
+	if (outlen)
+		out[0] = '\0';
+	rc = crt_import(cert, &crt, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = crt_serial_number(crt, out, outlen, e);
 	gnutls_x509_crt_deinit(crt);
 	return rc;
 }
@@ -849,8 +861,48 @@ static sztp_rc path_verify(const struct pki_trust *t, gnutls_x509_crt_t *crts, s
 	return st ? status_err(st, crts[0], e) : SZTP_OK;
 }
 
+/* What pki_trust_verify_identity takes from the verified leaf. */
+struct leaf_info {
+	char *serial;
+	size_t serial_len;
+	time_t *not_after;
+};
+
+static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+		      const char *purpose_oid, time_t now, const struct leaf_info *li,
+		      struct sztp_err *e);
+
 sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
 			 const char *purpose_oid, time_t now, struct sztp_err *e)
+{
+	return verify(t, chain, n, purpose_oid, now, NULL, e);
+}
+
+sztp_rc pki_trust_verify_identity(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+				  const char *purpose_oid, char *serial, size_t serial_len,
+				  time_t *not_after, struct sztp_err *e)
+{
+	struct leaf_info li = {serial, serial_len, not_after};
+
+	if (serial_len)
+		serial[0] = '\0';
+	return verify(t, chain, n, purpose_oid, 0, &li, e);
+}
+
+/* Fill li from the parsed, verified leaf. */
+static sztp_rc leaf_info_fill(gnutls_x509_crt_t leaf, const struct leaf_info *li,
+			      struct sztp_err *e)
+{
+	if (!li)
+		return SZTP_OK;
+	if (li->not_after)
+		*li->not_after = gnutls_x509_crt_get_expiration_time(leaf);
+	return crt_serial_number(leaf, li->serial, li->serial_len, e);
+}
+
+static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+		      const char *purpose_oid, time_t now, const struct leaf_info *li,
+		      struct sztp_err *e)
 {
 	struct pki_trust *mt = (struct pki_trust *)t; /* the cache is internally locked */
 	gnutls_x509_crt_t crts[CHAIN_MAX] = {NULL};
@@ -872,6 +924,8 @@ sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, siz
 			rc = crt_import(&chain[1], &crts[1], e);
 		if (rc == SZTP_OK)
 			rc = verify_by_issuer(crts[0], crts[1], purpose_oid, e);
+		if (rc == SZTP_OK)
+			rc = leaf_info_fill(crts[0], li, e);
 		got = 2;
 		goto out;
 	}
@@ -903,6 +957,8 @@ sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, siz
 	    path_verify(t, crts + 1, n - 1, purpose_oid, NULL) == SZTP_OK)
 		issuer_remember(mt, &chain[1], purpose_oid,
 				gnutls_x509_crt_get_expiration_time(crts[1]));
+	if (rc == SZTP_OK)
+		rc = leaf_info_fill(crts[0], li, e);
 out:
 	for (i = 0; i < got; i++)
 		if (crts[i])

@@ -98,4 +98,11 @@ sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain,
 			 size_t n, const char *purpose_oid, time_t now,
 			 struct sztp_err *e);
 
+/* pki_trust_verify at the current time, then the verified leaf's subject
+ * serialNumber (as pki_cert_serial_number) and notAfter, from the same
+ * parse: the server's per-request device authentication. */
+sztp_rc pki_trust_verify_identity(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+				  const char *purpose_oid, char *serial, size_t serial_len,
+				  time_t *not_after, struct sztp_err *e);
+
 #endif

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "server.h"
 #include "util.h"
+#include "voucher.h"
 
 #define MAX_KEY_FILE (64 * 1024)
 
@@ -37,9 +38,22 @@ struct signer_slot {
 	char *oc_b64;
 };
 
+#define VOUCHER_SLOTS 4096 /* direct-mapped by serial; a collision re-parses */
+
+struct voucher_slot {
+	char serial[PKI_SERIAL_MAX];
+	int64_t revision;
+	size_t len;          /* of the voucher, a cheap extra guard */
+	sztp_rc rc;
+	time_t created_on, expires_on;
+	char msg[96];
+};
+
 struct artifacts {
 	struct server *s;
 	pthread_mutex_t mu;
+	pthread_mutex_t vmu; /* guards vouchers */
+	struct voucher_slot *vouchers;
 	struct entry *v;
 	size_t n, cap;
 	struct signer_slot signer;
@@ -51,8 +65,14 @@ sztp_rc artifacts_new(struct server *s, struct artifacts **out, struct sztp_err 
 
 	if (!a)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	a->vouchers = calloc(VOUCHER_SLOTS, sizeof(*a->vouchers));
+	if (!a->vouchers) {
+		free(a);
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	}
 	a->s = s;
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->vmu, NULL);
 	*out = a;
 	return SZTP_OK;
 }
@@ -71,6 +91,8 @@ void artifacts_free(struct artifacts *a)
 	pki_signer_free(a->signer.signer);
 	free(a->signer.oc_b64);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->vmu);
+	free(a->vouchers);
 	free(a);
 }
 
@@ -228,4 +250,54 @@ out:
 	pthread_mutex_unlock(&a->mu);
 	reg_owner_clear(&owner);
 	return rc;
+}
+
+static size_t serial_slot(const char *serial)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *serial; serial++)
+		h = (h ^ (uint8_t)*serial) * 16777619u;
+	return h % VOUCHER_SLOTS;
+}
+
+sztp_rc artifacts_voucher_window(struct artifacts *a, const struct reg_device *d,
+				 time_t *created_on, time_t *expires_on, struct sztp_err *e)
+{
+	struct voucher_slot *vs = &a->vouchers[serial_slot(d->serial)], fresh;
+	struct voucher v;
+	struct sztp_err ve = {0};
+	sztp_rc rc;
+
+	pthread_mutex_lock(&a->vmu);
+	if (vs->revision == d->revision && vs->len == d->voucher.len &&
+	    !strcmp(vs->serial, d->serial)) {
+		fresh = *vs;
+		pthread_mutex_unlock(&a->vmu);
+		goto answer;
+	}
+	pthread_mutex_unlock(&a->vmu);
+
+	memset(&v, 0, sizeof(v));
+	memset(&fresh, 0, sizeof(fresh));
+	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, &ve);
+	if (rc == SZTP_OK && strcmp(v.serial, d->serial))
+		rc = sztp_err_set(&ve, SZTP_E_MISMATCH, "voucher is for serial number %s", v.serial);
+	fresh.rc = rc;
+	fresh.created_on = v.created_on;
+	fresh.expires_on = v.expires_on;
+	snprintf(fresh.msg, sizeof(fresh.msg), "%.95s", ve.msg);
+	snprintf(fresh.serial, sizeof(fresh.serial), "%s", d->serial);
+	fresh.revision = d->revision;
+	fresh.len = d->voucher.len;
+	voucher_clear(&v);
+	pthread_mutex_lock(&a->vmu);
+	*vs = fresh;
+	pthread_mutex_unlock(&a->vmu);
+answer:
+	*created_on = fresh.created_on;
+	*expires_on = fresh.expires_on;
+	if (fresh.rc != SZTP_OK)
+		return sztp_err_set(e, fresh.rc, "%s", fresh.msg);
+	return SZTP_OK;
 }

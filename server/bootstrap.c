@@ -22,31 +22,30 @@
 #include "artifacts.h"
 #include "handlers.h"
 #include "identity.h"
+#include "journal.h"
 #include "log.h"
 #include "restconf.h"
 #include "server.h"
 #include "util.h"
-#include "voucher.h"
 
 #define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
 
-/* Whether the enrolled voucher can still be served: parsed (it was
- * verified when attached) and checked for serial and validity now, so an
- * expired voucher is never sent (a device would reject it, RFC 8572 s5.4).
- * Returns NULL when usable, else the reason. */
-static const char *voucher_unusable(const struct reg_device *d, char *buf, size_t len)
+/* Whether the enrolled voucher can still be served: checked for serial
+ * and validity now, so an expired voucher is never sent (a device would
+ * reject it, RFC 8572 s5.4).  Returns NULL when usable, else the reason. */
+static const char *voucher_unusable(struct server *s, const struct reg_device *d, char *buf,
+				    size_t len)
 {
-	struct voucher v;
 	struct sztp_err e = {0};
+	time_t created, expires, now = time(NULL);
 	sztp_rc rc;
 
 	if (d->voucher.len == 0)
 		return "no ownership voucher is enrolled for this device";
-	memset(&v, 0, sizeof(v));
-	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, &e);
-	if (rc == SZTP_OK)
-		rc = voucher_check(&v, d->serial, 0, &e);
-	voucher_clear(&v);
+	rc = artifacts_voucher_window(s->art, d, &created, &expires, &e);
+	if (rc == SZTP_OK && (now < created || (expires && now >= expires)))
+		rc = sztp_err_set(&e, SZTP_E_EXPIRED, "voucher valid only from %lld to %lld",
+				  (long long)created, (long long)expires);
 	if (rc == SZTP_OK)
 		return NULL;
 	log_warn("voucher of %s cannot be served: %s", d->serial, e.msg);
@@ -56,8 +55,9 @@ static const char *voucher_unusable(const struct reg_device *d, char *buf, size_
 }
 
 /* Decide whether to sign; fills *sign or returns the error to send. */
-static sztp_rc signing_decision(const struct reg_profile *p, const struct reg_device *d,
-				int sdp, int *sign, struct request *r, struct sztp_err *e)
+static sztp_rc signing_decision(struct server *s, const struct reg_profile *p,
+				const struct reg_device *d, int sdp, int *sign, struct request *r,
+				struct sztp_err *e)
 {
 	int onboarding = p->kind == REG_KIND_ONBOARDING;
 	const char *why;
@@ -73,7 +73,7 @@ static sztp_rc signing_decision(const struct reg_profile *p, const struct reg_de
 		r->result = "unsigned-redirect";
 		return SZTP_OK;
 	}
-	if (*sign && (why = voucher_unusable(d, buf, sizeof(buf))) != NULL) {
+	if (*sign && (why = voucher_unusable(s, d, buf, sizeof(buf))) != NULL) {
 		if (onboarding || p->sign == REG_SIGN_ALWAYS)
 			return sztp_err_set(e, SZTP_E_NOT_FOUND, "signed data is required, but %s",
 					    why);
@@ -141,7 +141,7 @@ void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yan
 	if (rc != SZTP_OK)
 		goto fail;
 	sdp = json_object_get(in, "signed-data-preferred") != NULL;
-	(void)reg_device_seen(s->reg, dev.serial, NULL, time(NULL), NULL);
+	journal_seen(s->journal, dev.serial, time(NULL));
 	if (!dev.profile[0]) {
 		rc = sztp_err_set(&e, SZTP_E_NOT_FOUND,
 				  "no bootstrapping data is configured for this device");
@@ -152,7 +152,7 @@ void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yan
 		sztp_err_set(&e, rc, "no bootstrapping data is configured for this device");
 	if (rc != SZTP_OK)
 		goto fail;
-	rc = signing_decision(&prof, &dev, sdp, &sign, r, &e);
+	rc = signing_decision(s, &prof, &dev, sdp, &sign, r, &e);
 	if (rc != SZTP_OK)
 		goto fail;
 	rc = artifacts_get(s->art, &prof, r->enc, sign, &co, &e);

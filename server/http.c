@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "journal.h"
 #include "log.h"
 #include "registry.h"
 #include "restconf.h"
@@ -230,7 +231,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 				 x->r.result ? x->r.result : "-");
 			l.status = x->r.status;
 			l.duration_us = dur;
-			(void)reg_log_add(s->reg, &l, NULL);
+			journal_log(s->journal, &l);
 		}
 	}
 	free(x->r.resp_body);

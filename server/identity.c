@@ -149,22 +149,18 @@ static void cache_put(struct identity_cache *c, const uint8_t h[32], const char 
 static sztp_rc cert_serial(struct server *s, struct request *r, char *serial, struct sztp_err *e)
 {
 	struct sztp_err ve = {0};
-	time_t nb, na, until = time(NULL) + IDENTITY_CACHE_TTL;
+	time_t na = 0, until = time(NULL) + IDENTITY_CACHE_TTL;
 	uint8_t h[32];
 	sztp_rc rc;
 
 	chain_hash(r, h);
 	if (cache_get(s->idcache, h, serial))
 		return SZTP_OK;
-	rc = pki_trust_verify(s->idevid_trust, r->peer_certs, r->n_peer_certs,
-			      PKI_OID_KP_CLIENT_AUTH, 0, &ve);
+	rc = pki_trust_verify_identity(s->idevid_trust, r->peer_certs, r->n_peer_certs,
+				       PKI_OID_KP_CLIENT_AUTH, serial, PKI_SERIAL_MAX, &na, &ve);
 	if (rc != SZTP_OK)
 		return sztp_err_set(e, SZTP_E_AUTH, "client certificate rejected: %s", ve.msg);
-	rc = pki_cert_serial_number(&r->peer_certs[0], serial, PKI_SERIAL_MAX, &ve);
-	if (rc != SZTP_OK)
-		return sztp_err_set(e, SZTP_E_AUTH,
-				    "client certificate rejected: subject has no serialNumber");
-	if (pki_cert_validity(&r->peer_certs[0], &nb, &na, NULL) == SZTP_OK && na < until)
+	if (na > 0 && na < until)
 		until = na;
 	cache_put(s->idcache, h, serial, until);
 	return SZTP_OK;

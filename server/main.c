@@ -13,6 +13,7 @@
 #include "artifacts.h"
 #include "http.h"
 #include "identity.h"
+#include "journal.h"
 #include "log.h"
 #include "server.h"
 
@@ -30,6 +31,7 @@ static void usage(void)
 
 static void server_close(struct server *s)
 {
+	journal_stop(s->journal); /* commits what is queued */
 	artifacts_free(s->art);
 	identity_cache_free(s->idcache);
 	reg_close(s->reg);
@@ -57,6 +59,9 @@ static sztp_rc server_open(struct server *s, const char *conf, struct sztp_err *
 	if (rc != SZTP_OK)
 		return rc;
 	rc = reg_open(s->cfg.database, &s->reg, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = journal_start(s->reg, &s->journal, e);
 	if (rc != SZTP_OK)
 		return rc;
 	rc = identity_cache_new(&s->idcache, e);

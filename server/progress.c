@@ -14,6 +14,7 @@
 
 #include "handlers.h"
 #include "identity.h"
+#include "journal.h"
 #include "log.h"
 #include "restconf.h"
 #include "server.h"
@@ -55,7 +56,7 @@ void handle_report_progress(struct server *s, struct request *r, enum yang_enc i
 	p.message = msg ? strdup(msg) : NULL;
 	p.ssh_host_keys = member_text(in, "ssh-host-keys");
 	p.trust_anchors = member_text(in, "trust-anchor-certs");
-	rc = reg_progress_add(s->reg, &p, &e);
+	rc = journal_progress(s->journal, &p, &e);
 	if (rc != SZTP_OK)
 		goto fail;
 	r->result = p.type;

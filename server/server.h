@@ -13,6 +13,7 @@
 
 struct artifacts;
 struct identity_cache;
+struct journal;
 
 struct server {
 	struct config cfg;
@@ -21,6 +22,7 @@ struct server {
 	struct pki_trust *idevid_trust;
 	struct artifacts *art;
 	struct identity_cache *idcache;
+	struct journal *journal; /* write-behind bookkeeping */
 };
 
 #endif

@@ -18,6 +18,7 @@ CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" device --pki "$PKI" --serial SN-UNKNOWN --no-voucher >/dev/null
 "$BIN/sztp-pki" device --pki "$PKI" --serial SN-EXP --no-voucher \
 	--not-before 2020-01-01T00:00:00Z --not-after 2020-01-02T00:00:00Z >/dev/null
+"$BIN/sztp-pki" device --pki "$PKI" --serial SN-NOATTR --no-serial-attr --no-voucher >/dev/null
 "$BIN/sztp-pki" ca --out "$TMP/evil" --name "Evil CA" >/dev/null
 "$BIN/sztp-pki" leaf --ca "$TMP/evil" --out "$TMP/evil/dev" --serial SN-1 --client >/dev/null
 
@@ -209,6 +210,10 @@ expect_error "profile never signs, signed requested" 404 data-missing "never sig
 	-u 'SN-NS:pw-ns' -H "$JSON" -d "$SDP" "$GBD"
 expect_error "expired voucher is never served" 404 data-missing "voucher cannot be used (expired" \
 	$(DEV SN-4) -H "$JSON" -d "$SDP" "$GBD"
+check "attach a valid voucher to SN-4" CTL voucher attach SN-4 "$PKI/devices/SN-4/voucher.vcj"
+rpc "$TMP/v4" $(DEV SN-4) -H "$JSON" -d "$SDP" "$GBD"
+check_eq "a newly attached voucher is served at once" "$STATUS" 200
+check "served voucher is the new one" cmp <(jq -r "$O.\"ownership-voucher\"" "$TMP/v4" | base64 -d) "$PKI/devices/SN-4/voucher.vcj"
 expect_error "no profile" 404 data-missing "no bootstrapping data is configured" \
 	$(DEV SN-3) -H "$JSON" -d "$SDP" "$GBD"
 
@@ -236,6 +241,8 @@ check_contains "401 has WWW-Authenticate" "$TMP/err.h" "WWW-Authenticate: Basic"
 expect_error "certificate from another CA" 401 access-denied "client certificate rejected" \
 	--cert "$TMP/evil/dev.pem" --key "$TMP/evil/dev.key" -H "$JSON" -d "$SDP" "$GBD"
 expect_error "expired IDevID" 401 access-denied "expired" $(DEV SN-EXP) -H "$JSON" -d "$SDP" "$GBD"
+expect_error "IDevID without serialNumber" 401 access-denied "no serialNumber" \
+	$(DEV SN-NOATTR) -H "$JSON" -d "$SDP" "$GBD"
 expect_error "leaf without its intermediate" 401 access-denied "issuer" \
 	--cert "$PKI/devices/SN-1/idevid.pem" --key "$PKI/devices/SN-1/idevid.key" -H "$JSON" -d "$SDP" "$GBD"
 expect_error "cert and Basic name different serials" 401 access-denied "different serial numbers" \

@@ -1,0 +1,147 @@
+/* Unit tests for server/journal.c: bookkeeping rows written behind the
+ * request path arrive in the registry, in batches, and a full queue drops
+ * (and counts) rather than blocks. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/sztp-journal-XXXXXX";
+
+static int count_cb(const struct reg_log *l, void *arg)
+{
+	(void)l;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int logged(struct reg *r, const char *serial)
+{
+	int n = 0;
+
+	CHECK_RC(reg_log_list(r, serial, 0, count_cb, &n, NULL), SZTP_OK);
+	return n;
+}
+
+static void row(struct reg_log *l, const char *serial, int i)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->serial, sizeof(l->serial), "%s", serial);
+	l->time = 1000 + i;
+	snprintf(l->peer, sizeof(l->peer), "192.0.2.%d", i % 250);
+	snprintf(l->endpoint, sizeof(l->endpoint), "get-bootstrapping-data");
+	snprintf(l->result, sizeof(l->result), "signed");
+	l->status = 200;
+	l->duration_us = i;
+}
+
+static struct journal *J;
+
+static void *reporter(void *arg)
+{
+	long k = (long)arg, i, bad = 0;
+	struct reg_progress p;
+
+	for (i = 0; i < 50; i++) {
+		memset(&p, 0, sizeof(p));
+		/* thread 0 reports for a device that is not enrolled */
+		snprintf(p.serial, sizeof(p.serial), "%s", k == 0 ? "SN-NOPE" : "SN-J");
+		p.time = i;
+		snprintf(p.type, sizeof(p.type), "informational");
+		if (journal_progress(J, &p, NULL) != SZTP_OK)
+			bad++;
+	}
+	return (void *)bad;
+}
+
+static int progress_cb(const struct reg_progress *p, void *arg)
+{
+	(void)p;
+	(*(int *)arg)++;
+	return 0;
+}
+
+int main(void)
+{
+	struct reg *r = NULL;
+	struct journal *j = NULL;
+	struct reg_device d = {0};
+	struct reg_log l;
+	char path[128];
+	int i, n;
+	uint64_t dropped;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/j.db", dir);
+	CHECK_RC(reg_open(path, &r, NULL), SZTP_OK);
+	snprintf(d.serial, sizeof(d.serial), "SN-J");
+	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
+	CHECK_RC(journal_start(r, &j, NULL), SZTP_OK);
+
+	for (i = 0; i < 3000; i++) {
+		row(&l, "SN-J", i);
+		journal_log(j, &l);
+	}
+	journal_seen(j, "SN-J", 4242);
+	journal_seen(j, "SN-GONE", 4243); /* removed meanwhile: ignored */
+	journal_flush(j);
+	CHECK(logged(r, "SN-J") == 3000);
+	CHECK_RC(reg_device_get(r, "SN-J", &d, NULL), SZTP_OK);
+	CHECK(d.first_seen == 4242 && d.last_seen == 4242);
+	reg_device_clear(&d);
+	CHECK(journal_dropped(j) == 0);
+
+	/* hold the registry so the writer cannot commit: the queue fills
+	 * and further rows are dropped, the callers never wait */
+	CHECK_RC(reg_begin(r, NULL), SZTP_OK);
+	for (i = 0; i < 10000; i++) {
+		row(&l, "SN-FULL", i);
+		journal_log(j, &l);
+	}
+	dropped = journal_dropped(j);
+	CHECK(dropped > 0 && dropped < 10000);
+	reg_rollback(r);
+	journal_flush(j);
+	n = logged(r, "SN-FULL");
+	CHECK((uint64_t)n + dropped == 10000);
+
+	/* group commit: reports from 8 threads share batches; each caller
+	 * learns its own result, a bad one does not spoil the others */
+	{
+		pthread_t th[8];
+		void *ret;
+		long k;
+		int stored = 0, failed_ok = 1;
+
+		J = j;
+		for (k = 0; k < 8; k++)
+			pthread_create(&th[k], NULL, reporter, (void *)k);
+		for (k = 0; k < 8; k++) {
+			pthread_join(th[k], &ret);
+			if (k == 0)
+				CHECK((long)ret == 50);
+			else if ((long)ret != 0)
+				failed_ok = 0;
+		}
+		CHECK(failed_ok);
+		CHECK_RC(reg_progress_list(r, "SN-J", 0, progress_cb, &stored, NULL), SZTP_OK);
+		CHECK(stored == 350);
+		CHECK_RC(reg_device_get(r, "SN-J", &d, NULL), SZTP_OK);
+		CHECK(!strcmp(d.state, "informational"));
+		reg_device_clear(&d);
+	}
+
+	/* stop commits what is still queued */
+	for (i = 0; i < 100; i++) {
+		row(&l, "SN-LAST", i);
+		journal_log(j, &l);
+	}
+	journal_stop(j);
+	CHECK(logged(r, "SN-LAST") == 100);
+	reg_close(r);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	(void)!system(path);
+	return unit_report("test_journal");
+}
