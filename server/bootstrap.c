@@ -83,40 +83,34 @@ static sztp_rc signing_decision(struct server *s, const struct reg_profile *p,
 	return SZTP_OK;
 }
 
-static char *output_json(const struct conveyed_out *co, const char *voucher_b64, int verbose,
-			 size_t *len)
+/* The RPC output (RFC 8572 s7.1; RFC 8040 s3.6.2 wraps it in "output").
+ * Every value is base64 or a fixed keyword, none needs escaping in JSON
+ * or XML, so the body is written directly: jansson spent ~0.1 ms per reply
+ * escaping kilobytes of base64 character by character. */
+static char *output_body(enum yang_enc enc, const struct conveyed_out *co,
+			 const char *voucher_b64, int verbose, size_t *len)
 {
-	json_t *o = json_object(), *root;
-	char *body;
-
-	if (verbose)
-		json_object_set_new(o, "reporting-level", json_string("verbose"));
-	json_object_set_new(o, "conveyed-information", json_string(co->ci_b64));
-	if (co->oc_b64) {
-		json_object_set_new(o, "owner-certificate", json_string(co->oc_b64));
-		json_object_set_new(o, "ownership-voucher", json_string(voucher_b64));
-	}
-	root = json_pack("{s:o}", "ietf-sztp-bootstrap-server:output", o);
-	body = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(root);
-	*len = body ? strlen(body) : 0;
-	return body;
-}
-
-static char *output_xml(const struct conveyed_out *co, const char *voucher_b64, int verbose,
-			size_t *len)
-{
+	const char *oc = co->oc_b64;
 	char *body = NULL;
 	int n;
 
-	n = asprintf(&body,
-		     "<output xmlns=\"" NS_SVR "\">%s"
-		     "<conveyed-information>%s</conveyed-information>"
-		     "%s%s%s%s%s%s</output>\n",
-		     verbose ? "<reporting-level>verbose</reporting-level>" : "", co->ci_b64,
-		     co->oc_b64 ? "<owner-certificate>" : "", co->oc_b64 ? co->oc_b64 : "",
-		     co->oc_b64 ? "</owner-certificate><ownership-voucher>" : "",
-		     co->oc_b64 ? voucher_b64 : "", co->oc_b64 ? "</ownership-voucher>" : "", "");
+	if (enc == YANG_ENC_XML)
+		n = asprintf(&body,
+			     "<output xmlns=\"" NS_SVR "\">%s"
+			     "<conveyed-information>%s</conveyed-information>"
+			     "%s%s%s%s%s</output>\n",
+			     verbose ? "<reporting-level>verbose</reporting-level>" : "", co->ci_b64,
+			     oc ? "<owner-certificate>" : "", oc ? oc : "",
+			     oc ? "</owner-certificate><ownership-voucher>" : "",
+			     oc ? voucher_b64 : "", oc ? "</ownership-voucher>" : "");
+	else
+		n = asprintf(&body,
+			     "{\"ietf-sztp-bootstrap-server:output\":{%s"
+			     "\"conveyed-information\":\"%s\"%s%s%s%s%s}}",
+			     verbose ? "\"reporting-level\":\"verbose\"," : "", co->ci_b64,
+			     oc ? ",\"owner-certificate\":\"" : "", oc ? oc : "",
+			     oc ? "\",\"ownership-voucher\":\"" : "", oc ? voucher_b64 : "",
+			     oc ? "\"" : "");
 	*len = n < 0 ? 0 : (size_t)n;
 	return n < 0 ? NULL : body;
 }
@@ -165,8 +159,7 @@ void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yan
 	}
 	/* reporting-level exists only for onboarding-server (s7.1) */
 	verbose = prof.kind == REG_KIND_ONBOARDING && prof.reporting == REG_REPORT_VERBOSE;
-	body = r->enc == YANG_ENC_XML ? output_xml(&co, voucher_b64, verbose, &len)
-				      : output_json(&co, voucher_b64, verbose, &len);
+	body = output_body(r->enc, &co, voucher_b64, verbose, &len);
 	if (!body) {
 		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
 		goto fail;
