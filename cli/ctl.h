@@ -82,9 +82,12 @@ sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);
 /* Read the voucher file and check it for serial: CMS well-formed, signature
  * to the MASA anchor, serial-number, validity, and pinned-domain-cert
  * against the chain of owner identity owner_name (skipped with a warning
- * when that owner is not set).  out receives the bytes as supplied. */
+ * when that owner is not set).  On success d->voucher receives the bytes
+ * as supplied (any previous voucher is freed) and d->voucher_created /
+ * voucher_expires its validity window, which sztpd reads instead of
+ * parsing the voucher per request. */
 sztp_rc ctl_voucher_load(struct ctl *c, const char *path, const char *serial,
-			 const char *owner_name, sztp_bytes *out, struct sztp_err *e);
+			 const char *owner_name, struct reg_device *d, struct sztp_err *e);
 /* SZTP_OK when pinned is a certificate of chain or chain validates to it. */
 sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
 			   struct sztp_err *e);

@@ -71,7 +71,7 @@ static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile, con
 	snprintf(d.state, sizeof(d.state), "enrolled");
 	d.created = (int64_t)time(NULL);
 	if (voucher_path &&
-	    (rc = ctl_voucher_load(c, voucher_path, serial, owner, &d.voucher, e)) != SZTP_OK)
+	    (rc = ctl_voucher_load(c, voucher_path, serial, owner, &d, e)) != SZTP_OK)
 		goto out;
 	rc = reg_device_add(c->reg, &d, e);
 	if (rc == SZTP_E_EXISTS)

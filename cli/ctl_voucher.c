@@ -151,7 +151,7 @@ static sztp_rc check_fields(const char *path, const struct voucher *v, const cha
 }
 
 sztp_rc ctl_voucher_load(struct ctl *c, const char *path, const char *serial,
-			 const char *owner_name, sztp_bytes *out, struct sztp_err *e)
+			 const char *owner_name, struct reg_device *d, struct sztp_err *e)
 {
 	sztp_rc rc;
 	sztp_bytes b = {NULL, 0};
@@ -168,7 +168,10 @@ sztp_rc ctl_voucher_load(struct ctl *c, const char *path, const char *serial,
 	    (rc = check_fields(path, &v, serial, e)) != SZTP_OK ||
 	    (rc = check_pinned(c, path, &v, owner_name, e)) != SZTP_OK)
 		goto out;
-	*out = b; /* as supplied (file_read's NUL is past len) */
+	sztp_bytes_free(&d->voucher);
+	d->voucher = b; /* as supplied (file_read's NUL is past len) */
+	d->voucher_created = v.created_on;
+	d->voucher_expires = v.expires_on;
 	b.data = NULL;
 	b.len = 0;
 out:
@@ -181,7 +184,6 @@ sztp_rc cmd_voucher_attach(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct reg_device d;
-	sztp_bytes vb = {NULL, 0};
 	char owner[REG_NAME_MAX];
 	int had;
 
@@ -191,19 +193,14 @@ sztp_rc cmd_voucher_attach(struct ctl *c, struct sztp_err *e)
 			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
 		goto out;
 	}
-	if ((rc = ctl_profile_owner(c, d.profile, owner, e)) != SZTP_OK ||
-	    (rc = ctl_voucher_load(c, c->pos[1], d.serial, owner, &vb, e)) != SZTP_OK)
-		goto out;
 	had = d.voucher.len > 0;
-	sztp_bytes_free(&d.voucher);
-	d.voucher = vb;
-	vb.data = NULL;
-	if ((rc = reg_device_update(c->reg, &d, e)) != SZTP_OK)
+	if ((rc = ctl_profile_owner(c, d.profile, owner, e)) != SZTP_OK ||
+	    (rc = ctl_voucher_load(c, c->pos[1], d.serial, owner, &d, e)) != SZTP_OK ||
+	    (rc = reg_device_update(c->reg, &d, e)) != SZTP_OK)
 		goto out;
 	ctl_done(c, "voucher %s for %s (%zu bytes)", had ? "replaced" : "attached", d.serial,
 		 d.voucher.len);
 out:
-	sztp_bytes_free(&vb);
 	reg_device_clear(&d);
 	return rc;
 }

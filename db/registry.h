@@ -52,6 +52,8 @@ struct reg_device {
 	char *password_hash;   /* passwd.h format, NULL when none */
 	char profile[REG_NAME_MAX]; /* "" when none */
 	sztp_bytes voucher;    /* voucher CMS as supplied, empty when none */
+	int64_t voucher_created; /* its created-on / expires-on (unix time), */
+	int64_t voucher_expires; /* set by whoever stores the voucher; 0 = unknown */
 	char state[32];        /* "enrolled", then the last progress-type */
 	int64_t created;       /* unix time */
 	int64_t first_seen;    /* 0 = never */

@@ -93,7 +93,8 @@ enum stmt_id {
 
 #define REVISION "(random() & 9223372036854775807)"
 #define DEV_COLS                                                                                   \
-	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, revision"
+	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, revision, "   \
+	"voucher_created, voucher_expires"
 #define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision"
 #define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
 #define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
@@ -109,8 +110,10 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_ROLLBACK_TO] = "ROLLBACK TO reg_op",
     [S_DEV_GET] = "SELECT " DEV_COLS " FROM devices WHERE serial = ?1",
     [S_DEV_ADD] =
-	"INSERT INTO devices (" DEV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " REVISION ")",
+	"INSERT INTO devices (" DEV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " REVISION
+	", ?9, ?10)",
     [S_DEV_UPDATE] = "UPDATE devices SET password_hash = ?2, profile = ?3, voucher = ?4, "
+		     "voucher_created = ?5, voucher_expires = ?6, "
 		     "revision = " REVISION " WHERE serial = ?1",
     [S_DEV_REMOVE] = "DELETE FROM devices WHERE serial = ?1",
     [S_DEV_SEEN] = "UPDATE devices SET first_seen = CASE first_seen WHEN 0 THEN ?2 ELSE first_seen "
@@ -724,6 +727,8 @@ static sztp_rc row_device(sqlite3_stmt *s, struct reg_device *d, struct sztp_err
 	d->first_seen = sqlite3_column_int64(s, 6);
 	d->last_seen = sqlite3_column_int64(s, 7);
 	d->revision = sqlite3_column_int64(s, 8);
+	d->voucher_created = sqlite3_column_int64(s, 9);
+	d->voucher_expires = sqlite3_column_int64(s, 10);
 	if (rc != SZTP_OK)
 		reg_device_clear(d);
 	return rc;
@@ -802,7 +807,9 @@ static sztp_rc device_add(struct reg *r, const struct reg_device *d, struct sztp
 	    bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher) ||
 	    bind_str(s, 5, d->state[0] ? d->state : "enrolled") ||
 	    sqlite3_bind_int64(s, 6, d->created ? d->created : (int64_t)time(NULL)) ||
-	    sqlite3_bind_int64(s, 7, d->first_seen) || sqlite3_bind_int64(s, 8, d->last_seen)) {
+	    sqlite3_bind_int64(s, 7, d->first_seen) || sqlite3_bind_int64(s, 8, d->last_seen) ||
+	    sqlite3_bind_int64(s, 9, d->voucher_created) ||
+	    sqlite3_bind_int64(s, 10, d->voucher_expires)) {
 		rc = db_fail(r, e, "adding a device");
 		goto out;
 	}
@@ -833,7 +840,9 @@ static sztp_rc device_update(struct reg *r, const struct reg_device *d, struct s
 	sztp_rc rc = SZTP_E_DB;
 
 	if (bind_str(s, 1, d->serial) || bind_opt(s, 2, d->password_hash) ||
-	    bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher)) {
+	    bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher) ||
+	    sqlite3_bind_int64(s, 5, d->voucher_created) ||
+	    sqlite3_bind_int64(s, 6, d->voucher_expires)) {
 		rc = db_fail(r, e, "updating a device");
 		goto out;
 	}

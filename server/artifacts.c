@@ -269,6 +269,12 @@ sztp_rc artifacts_voucher_window(struct artifacts *a, const struct reg_device *d
 	struct sztp_err ve = {0};
 	sztp_rc rc;
 
+	/* stored with the voucher by sztpctl (migration 002): nothing to parse */
+	if (d->voucher_created || d->voucher_expires) {
+		*created_on = (time_t)d->voucher_created;
+		*expires_on = (time_t)d->voucher_expires;
+		return SZTP_OK;
+	}
 	pthread_mutex_lock(&a->vmu);
 	if (vs->revision == d->revision && vs->len == d->voucher.len &&
 	    !strcmp(vs->serial, d->serial)) {

@@ -26,10 +26,10 @@ sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yan
 		      int sign, struct conveyed_out *out, struct sztp_err *e);
 void conveyed_out_clear(struct conveyed_out *o);
 
-/* The enrolled voucher of d, parsed (it was verified when attached) and
- * checked for d's serial number: its validity window, remembered per
- * device revision so it is parsed once, not per request.  The caller
- * checks the window against its clock. */
+/* The validity window of d's enrolled voucher: as stored with it by
+ * sztpctl (which verified it), or else parsed, checked for d's serial
+ * number and remembered per device revision, so it is parsed at most once.
+ * The caller checks the window against its clock. */
 sztp_rc artifacts_voucher_window(struct artifacts *a, const struct reg_device *d,
 				 time_t *created_on, time_t *expires_on, struct sztp_err *e);
 

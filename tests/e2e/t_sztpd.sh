@@ -214,6 +214,14 @@ check "attach a valid voucher to SN-4" CTL voucher attach SN-4 "$PKI/devices/SN-
 rpc "$TMP/v4" $(DEV SN-4) -H "$JSON" -d "$SDP" "$GBD"
 check_eq "a newly attached voucher is served at once" "$STATUS" 200
 check "served voucher is the new one" cmp <(jq -r "$O.\"ownership-voucher\"" "$TMP/v4" | base64 -d) "$PKI/devices/SN-4/voucher.vcj"
+# sztpctl stored the voucher's window; sztpd trusts it instead of parsing
+want_exp=$(date -u -d "$(jq -r '."ietf-voucher:voucher"."expires-on"' "$TMP/voucher.json")" +%s)
+check_eq "stored voucher_expires is the voucher's expires-on" \
+	"$(sqlite3 "$DB" "select voucher_expires from devices where serial='SN-1'")" "$want_exp"
+check "mark SN-4's stored window as past" sqlite3 "$DB" "update devices set voucher_expires=1000 where serial='SN-4'"
+expect_error "sztpd uses the stored voucher window" 404 data-missing "voucher cannot be used (expired" \
+	$(DEV SN-4) -H "$JSON" -d "$SDP" "$GBD"
+check "restore SN-4's voucher" CTL voucher attach SN-4 "$PKI/devices/SN-4/voucher.vcj"
 expect_error "no profile" 404 data-missing "no bootstrapping data is configured" \
 	$(DEV SN-3) -H "$JSON" -d "$SDP" "$GBD"
 

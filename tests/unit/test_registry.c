@@ -781,6 +781,40 @@ static void test_bulk(struct reg *r)
 	       (long long)after, 100000 / (t1 - t0));
 }
 
+/* Migration 002: the voucher validity window round-trips through add,
+ * get and update, and defaults to 0 (unknown). */
+static void test_voucher_window(struct reg *r)
+{
+	struct reg_device d, g;
+	uint8_t v[3] = {0x30, 0x01, 0x00};
+
+	memset(&d, 0, sizeof(d));
+	memset(&g, 0, sizeof(g));
+	snprintf(d.serial, sizeof(d.serial), "SN-WINDOW");
+	d.voucher.data = v;
+	d.voucher.len = sizeof(v);
+	d.voucher_created = 1700000000;
+	d.voucher_expires = 1800000000;
+	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
+	CHECK_RC(reg_device_get(r, "SN-WINDOW", &g, NULL), SZTP_OK);
+	CHECK(g.voucher_created == 1700000000 && g.voucher_expires == 1800000000);
+	g.voucher_expires = 1900000000;
+	CHECK_RC(reg_device_update(r, &g, NULL), SZTP_OK);
+	reg_device_clear(&g);
+	CHECK_RC(reg_device_get(r, "SN-WINDOW", &g, NULL), SZTP_OK);
+	CHECK(g.voucher_expires == 1900000000);
+	reg_device_clear(&g);
+	memset(&d, 0, sizeof(d));
+	snprintf(d.serial, sizeof(d.serial), "SN-NOWINDOW");
+	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
+	CHECK_RC(reg_device_get(r, "SN-NOWINDOW", &g, NULL), SZTP_OK);
+	CHECK(g.voucher_created == 0 && g.voucher_expires == 0);
+	reg_device_clear(&g);
+	CHECK(reg_schema_version(r) >= 2);
+	CHECK_RC(reg_device_remove(r, "SN-WINDOW", NULL), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "SN-NOWINDOW", NULL), SZTP_OK);
+}
+
 int main(void)
 {
 	struct sztp_err e = {0};
@@ -794,6 +828,8 @@ int main(void)
 	path_in_tmp(dbpath, sizeof(dbpath), "reg.db");
 	test_open();
 	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
+	if (r)
+		test_voucher_window(r);
 	if (r) {
 		test_devices(r);
 		test_profiles(r);
