@@ -220,7 +220,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 x->r.endpoint ? x->r.endpoint : "-", x->r.result ? x->r.result : "-",
 			 x->r.status, (long long)dur, x->r.err.msg[0] ? " reason=" : "",
 			 x->r.err.msg[0] ? log_kv_quote(x->r.err.msg, q2, sizeof(q2)) : "");
-		if (s->cfg.bootstrap_log && x->r.endpoint && strncmp(x->r.url, "/restconf/operations/", 21) == 0) {
+		/* the bootstrapping log: every get-bootstrapping-data and every
+		 * failed RPC; a stored progress report is its own record */
+		if (s->cfg.bootstrap_log && x->r.endpoint &&
+		    strncmp(x->r.url, "/restconf/operations/", 21) == 0 &&
+		    (x->r.status != 204 || strcmp(x->r.endpoint, "report-progress"))) {
 			struct reg_log l;
 			memset(&l, 0, sizeof(l));
 			snprintf(l.serial, sizeof(l.serial), "%s", x->r.serial);

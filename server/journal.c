@@ -14,6 +14,7 @@
 
 #define JOURNAL_SLOTS 4096
 #define JOURNAL_BATCH 512
+#define JOURNAL_LINGER_MS 20 /* longest a log row waits for company */
 
 enum jkind { J_LOG, J_SEEN, J_PROGRESS };
 
@@ -40,6 +41,7 @@ struct journal {
 	struct jent *batch;   /* the writer's copy of one batch */
 	size_t head, count;   /* queued: ring[head .. head+count) */
 	uint64_t queued, committed, dropped;
+	unsigned waiters;     /* journal_progress callers queued, not yet committed */
 	time_t last_drop_warning;
 	int stopping;
 };
@@ -102,6 +104,20 @@ static void *writer(void *arg)
 			pthread_cond_wait(&j->more, &j->mu);
 		if (!j->count && j->stopping)
 			break;
+		/* nobody waits for log and contact rows: let a few more join
+		 * the transaction (a commit costs more than several rows) */
+		if (!j->waiters && !j->stopping && j->count < JOURNAL_BATCH) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += JOURNAL_LINGER_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			while (!j->waiters && !j->stopping && j->count < JOURNAL_BATCH &&
+			       pthread_cond_timedwait(&j->more, &j->mu, &until) == 0)
+				;
+		}
 		n = j->count < JOURNAL_BATCH ? j->count : JOURNAL_BATCH;
 		for (i = 0; i < n; i++)
 			batch[i] = j->ring[(j->head + i) % JOURNAL_SLOTS];
@@ -187,8 +203,10 @@ sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct
 		pthread_mutex_unlock(&j->mu);
 		return reg_progress_add(j->reg, p, e); /* never drop a report */
 	}
+	j->waiters++;
 	while (!w.done)
 		pthread_cond_wait(&j->done, &j->mu);
+	j->waiters--;
 	pthread_mutex_unlock(&j->mu);
 	if (w.rc != SZTP_OK && e)
 		*e = w.e;

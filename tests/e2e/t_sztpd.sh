@@ -306,5 +306,9 @@ check_not_contains "no private key in the log" "$TMP/sztpd.log" "PRIVATE KEY"
 check_not_contains "no password in the log" "$TMP/sztpd.log" "pw-Secret-1"
 CTL log SN-1 >"$TMP/blog.txt" 2>&1
 check_contains "bootstrapping log records requests" "$TMP/blog.txt" "get-bootstrapping-data"
+check_eq "stored progress reports are not duplicated in the log" \
+	"$(sqlite3 "$DB" "select count(*) from bootstrap_log where endpoint='report-progress' and status=204")" 0
+check "failed report-progress calls are in the log" test \
+	"$(sqlite3 "$DB" "select count(*) from bootstrap_log where endpoint='report-progress' and status<>204")" -ge 4
 check "sztpd stops on SIGTERM" stop_pid "$SZTPD"
 e2e_finish
