@@ -13,7 +13,8 @@
 #   BENCH_REPORTS=3      report-progress calls per device
 #   BENCH_SIZES="1000 100000 1000000"   enrolled devices in the registry
 #   BENCH_RSS_CONC=500   concurrency of the RSS run at the largest size
-#   BENCH_THREADS=nproc  server threads / nginx workers
+#   BENCH_THREADS=nproc  ceiling threads / nginx workers
+#   BENCH_SZTPD_THREADS=0  sztpd threads (0 = its default, two per core)
 #   BENCH_OUT=$BUILD/bench/out
 #   BENCH_PERF=1         also `perf record` sztpd during one run (perf.txt)
 #   BENCH_KEEP=1         keep the temp directory
@@ -173,7 +174,7 @@ tls-key = $PKI/server/key.pem
 client-ca = $PKI/manufacturer/root.pem
 database = $DB
 yang-dir = $TOP/yang
-threads = $THREADS
+threads = ${BENCH_SZTPD_THREADS:-0}
 log-level = info
 CONF
 
