@@ -319,7 +319,7 @@ stop_pid "$SZTPD"
 	echo
 	echo "$D devices per run (one IDevID each, a new mTLS connection each), $C in flight, $K"
 	echo "report-progress calls after get-bootstrapping-data on the same connection; $R runs,"
-	echo "median [min–max]; $THREADS server threads/workers; reply body $BODY_SIZE bytes;"
+	echo "median [min–max]; ceiling $THREADS threads, nginx $THREADS workers, sztpd threads = ${BENCH_SZTPD_THREADS:-0} (0 = two per core); reply body $BODY_SIZE bytes;"
 	echo "sztpd registry: $(head -1 "$FLEET" | cut -f1) enrolled devices."
 	echo
 	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests | other load % |"
