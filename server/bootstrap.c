@@ -169,12 +169,7 @@ void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yan
 	restconf_reply(r, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
 	goto out;
 fail:
-	if (rc >= SZTP_E_NOMEM && rc <= SZTP_E_CRYPTO) {
-		log_err("get-bootstrapping-data for %s: %s", r->serial, e.msg);
-		restconf_error(r, rc, "the bootstrap server could not prepare the data");
-	} else {
-		restconf_error(r, rc, e.msg);
-	}
+	restconf_fail(r, rc, &e, "the bootstrap server could not prepare the data");
 out:
 	free(voucher_b64);
 	conveyed_out_clear(&co);

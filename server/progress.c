@@ -63,12 +63,7 @@ void handle_report_progress(struct server *s, struct request *r, enum yang_enc i
 	restconf_reply(r, 204, NULL, NULL, 0);
 	goto out;
 fail:
-	if (rc >= SZTP_E_NOMEM && rc <= SZTP_E_CRYPTO) {
-		log_err("report-progress for %s: %s", r->serial, e.msg);
-		restconf_error(r, rc, "the bootstrap server could not store the report");
-	} else {
-		restconf_error(r, rc, e.msg);
-	}
+	restconf_fail(r, rc, &e, "the bootstrap server could not store the report");
 out:
 	json_decref(in);
 	reg_progress_clear(&p);

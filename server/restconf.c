@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "handlers.h"
+#include "log.h"
 #include "restconf.h"
 #include "server.h"
 
@@ -129,6 +130,18 @@ void restconf_error(struct request *r, sztp_rc rc, const char *msg)
 			restconf_reply(r, rc_table[rc].status, MT_JSON, NULL, 0);
 		}
 	}
+}
+
+void restconf_fail(struct request *r, sztp_rc rc, const struct sztp_err *e,
+		   const char *public_msg)
+{
+	if ((unsigned)rc < SZTP_E__COUNT && rc_table[rc].status < 500) {
+		restconf_error(r, rc, e->msg);
+		return;
+	}
+	log_err("%s for %s: %s", r->endpoint ? r->endpoint : "request",
+		r->serial[0] ? r->serial : "-", e->msg);
+	restconf_error(r, rc, public_msg);
 }
 
 /* Media type of a header value without parameters, case-insensitively. */

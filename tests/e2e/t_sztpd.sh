@@ -297,6 +297,16 @@ expect_error "report-progress: bad type" 400 invalid-value "progress-type" $(DEV
 	-d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-finished"}}' "$RP"
 expect_error "report-progress: empty body" 400 missing-element "progress-type" $(DEV SN-1) -H "$JSON" -X POST "$RP"
 
+# ---- a server-side failure: detail in the log, not in the reply -----------------
+cp "$PKI/owner/signer.key" "$TMP/owner2.key" && chmod 600 "$TMP/owner2.key"
+check "owner set with a second key file" CTL owner set --chain "$PKI/owner/chain.pem" --key "$TMP/owner2.key"
+chmod 644 "$TMP/owner2.key"
+expect_error "owner key readable by others: 500" 500 operation-failed "could not prepare the data" \
+	$(DEV SN-1) -H "$JSON" -d "$SDP" "$GBD"
+check_not_contains "500 reply does not name the key file" "$TMP/err" "owner2.key"
+check_contains "the log names the key file" "$TMP/sztpd.log" "owner2.key has mode 0644"
+check "restore the owner identity" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
+
 # ---- after all that -------------------------------------------------------------
 rpc "$TMP/s2" $(DEV SN-1) -H "$JSON" -d "$SDP" "$GBD"
 check_eq "still bootstraps after the errors" "$STATUS" 200

@@ -138,5 +138,21 @@ int main(void)
 	restconf_error(&r, SZTP_E_DB, "db");
 	CHECK(r.status == 500 && !strcmp(tag_of(&r), "operation-failed"));
 	done(&r);
+	/* handler failures: 4xx carry the detail, 5xx never do */
+	{
+		struct sztp_err e = {0};
+		memset(&r, 0, sizeof(r));
+		sztp_err_set(&e, SZTP_E_PERM, "key file /etc/sztp/owner.key has mode 0644");
+		restconf_fail(&r, SZTP_E_PERM, &e, "could not prepare the data");
+		CHECK(r.status == 500);
+		CHECK(strstr(r.resp_body, "could not prepare the data") != NULL);
+		CHECK(strstr(r.resp_body, "owner.key") == NULL);
+		done(&r);
+		memset(&r, 0, sizeof(r));
+		sztp_err_set(&e, SZTP_E_INVALID_VALUE, "nonce: too short");
+		restconf_fail(&r, SZTP_E_INVALID_VALUE, &e, "unused");
+		CHECK(r.status == 400 && strstr(r.resp_body, "nonce: too short") != NULL);
+		done(&r);
+	}
 	return unit_report("test_restconf");
 }
