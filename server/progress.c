@@ -59,7 +59,9 @@ void handle_report_progress(struct server *s, struct request *r, enum yang_enc i
 	rc = journal_progress(s->journal, &p, &e);
 	if (rc != SZTP_OK)
 		goto fail;
-	r->result = p.type;
+	/* the audit line outlives p: copy the type into the request */
+	snprintf(r->result_buf, sizeof(r->result_buf), "%s", p.type);
+	r->result = r->result_buf;
 	restconf_reply(r, 204, NULL, NULL, 0);
 	goto out;
 fail:

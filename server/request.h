@@ -39,7 +39,8 @@ struct request {
 	/* audit */
 	char serial[PKI_SERIAL_MAX];
 	const char *endpoint;
-	const char *result;
+	const char *result;        /* static text, or result_buf */
+	char result_buf[40];
 	struct sztp_err err;
 };
 

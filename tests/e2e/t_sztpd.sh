@@ -311,6 +311,8 @@ check "restore the owner identity" CTL owner set --chain "$PKI/owner/chain.pem" 
 rpc "$TMP/s2" $(DEV SN-1) -H "$JSON" -d "$SDP" "$GBD"
 check_eq "still bootstraps after the errors" "$STATUS" 200
 check_contains "audit line" "$TMP/sztpd.log" "audit serial=SN-1 "
+check_contains "audit line of report-progress names the type" "$TMP/sztpd.log" \
+	"endpoint=report-progress result=bootstrap-complete status=204"
 check_contains "audit has status and duration" "$TMP/sztpd.log" "status=200 duration_us="
 check_not_contains "no private key in the log" "$TMP/sztpd.log" "PRIVATE KEY"
 check_not_contains "no password in the log" "$TMP/sztpd.log" "pw-Secret-1"
