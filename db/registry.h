@@ -24,39 +24,39 @@ enum reg_kind { REG_KIND_ONBOARDING = 0, REG_KIND_REDIRECT = 1 };
 /* When get-bootstrapping-data is answered with signed data. */
 enum reg_sign {
 	REG_SIGN_IF_REQUESTED = 0, /* when the device sends signed-data-preferred */
-	REG_SIGN_ALWAYS = 1,       /* always (plus voucher and owner certificate) */
-	REG_SIGN_NEVER = 2         /* never (unsigned redirect only to untrusted devices) */
+	REG_SIGN_ALWAYS = 1,	   /* always (plus voucher and owner certificate) */
+	REG_SIGN_NEVER = 2	   /* never (unsigned redirect only to untrusted devices) */
 };
 enum reg_reporting { REG_REPORT_MINIMAL = 0, REG_REPORT_VERBOSE = 1 };
 
 struct reg_profile {
 	char name[REG_NAME_MAX];
 	enum reg_kind kind;
-	char *conveyed_json;   /* conveyed-information JSON, as served */
+	char *conveyed_json; /* conveyed-information JSON, as served */
 	enum reg_sign sign;
 	enum reg_reporting reporting;
 	char owner[REG_NAME_MAX]; /* owner identity name, "default" */
-	int64_t revision;      /* changes on every update of this row */
+	int64_t revision;	  /* changes on every update of this row */
 };
 
 struct reg_owner {
 	char name[REG_NAME_MAX];
-	sztp_bytes *chain;     /* DER, signing certificate first */
+	sztp_bytes *chain; /* DER, signing certificate first */
 	size_t n_chain;
-	char *key_path;        /* private key file, read by sztpd only */
+	char *key_path; /* private key file, read by sztpd only */
 	int64_t revision;
 };
 
 struct reg_device {
 	char serial[PKI_SERIAL_MAX];
-	char *password_hash;   /* passwd.h format, NULL when none */
+	char *password_hash;	    /* passwd.h format, NULL when none */
 	char profile[REG_NAME_MAX]; /* "" when none */
-	sztp_bytes voucher;    /* voucher CMS as supplied, empty when none */
-	int64_t voucher_created; /* its created-on / expires-on (unix time), */
-	int64_t voucher_expires; /* set by whoever stores the voucher; 0 = unknown */
-	char state[32];        /* "enrolled", then the last progress-type */
-	int64_t created;       /* unix time */
-	int64_t first_seen;    /* 0 = never */
+	sztp_bytes voucher;	    /* voucher CMS as supplied, empty when none */
+	int64_t voucher_created;    /* its created-on / expires-on (unix time), */
+	int64_t voucher_expires;    /* set by whoever stores the voucher; 0 = unknown */
+	char state[32];		    /* "enrolled", then the last progress-type */
+	int64_t created;	    /* unix time */
+	int64_t first_seen;	    /* 0 = never */
 	int64_t last_seen;
 	int64_t revision;
 };
@@ -65,10 +65,10 @@ struct reg_progress {
 	char serial[PKI_SERIAL_MAX];
 	int64_t time;
 	char peer[64];
-	char type[40];         /* progress-type without prefix */
-	char *message;         /* may be NULL */
-	char *ssh_host_keys;   /* JSON array text or NULL */
-	char *trust_anchors;   /* JSON array text (base64 CMS) or NULL */
+	char type[40];	     /* progress-type without prefix */
+	char *message;	     /* may be NULL */
+	char *ssh_host_keys; /* JSON array text or NULL */
+	char *trust_anchors; /* JSON array text (base64 CMS) or NULL */
 };
 
 struct reg_log {
@@ -76,8 +76,8 @@ struct reg_log {
 	int64_t time;
 	char peer[64];
 	char endpoint[48];
-	char result[48];       /* "ok", "signed", "unsigned", "auth-failed", ... */
-	int status;            /* HTTP status */
+	char result[48]; /* "ok", "signed", "unsigned", "auth-failed", ... */
+	int status;	 /* HTTP status */
 	int64_t duration_us;
 };
 
@@ -109,8 +109,8 @@ sztp_rc reg_device_update(struct reg *r, const struct reg_device *d, struct sztp
 sztp_rc reg_device_remove(struct reg *r, const char *serial, struct sztp_err *e);
 /* Record a contact: sets first_seen (once) and last_seen, and state when
  * state is non-NULL. */
-sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state,
-			int64_t now, struct sztp_err *e);
+sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state, int64_t now,
+			struct sztp_err *e);
 /* Callback returns non-zero to stop.  Ordered by serial. */
 typedef int (*reg_device_cb)(const struct reg_device *d, void *arg);
 sztp_rc reg_device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e);
@@ -127,8 +127,7 @@ typedef int (*reg_profile_cb)(const struct reg_profile *p, void *arg);
 sztp_rc reg_profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e);
 
 /* ---- owner identity -------------------------------------------------- */
-sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out,
-		      struct sztp_err *e);
+sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out, struct sztp_err *e);
 sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e);
 
 /* ---- progress reports and the bootstrapping log ----------------------- */
@@ -136,11 +135,11 @@ sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err 
 sztp_rc reg_progress_add(struct reg *r, const struct reg_progress *p, struct sztp_err *e);
 typedef int (*reg_progress_cb)(const struct reg_progress *p, void *arg);
 /* serial NULL = all devices; newest last; limit <= 0 = no limit. */
-sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit,
-			  reg_progress_cb cb, void *arg, struct sztp_err *e);
+sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
+			  void *arg, struct sztp_err *e);
 sztp_rc reg_log_add(struct reg *r, const struct reg_log *l, struct sztp_err *e);
 typedef int (*reg_log_cb)(const struct reg_log *l, void *arg);
-sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb,
-		     void *arg, struct sztp_err *e);
+sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb, void *arg,
+		     struct sztp_err *e);
 
 #endif

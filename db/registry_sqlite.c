@@ -93,7 +93,8 @@ enum stmt_id {
 
 #define REVISION "(random() & 9223372036854775807)"
 #define DEV_COLS                                                                                   \
-	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, revision, "   \
+	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, "         \
+	"revision, "                                                                               \
 	"voucher_created, voucher_expires"
 #define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision"
 #define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
@@ -109,9 +110,8 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RELEASE] = "RELEASE reg_op",
     [S_ROLLBACK_TO] = "ROLLBACK TO reg_op",
     [S_DEV_GET] = "SELECT " DEV_COLS " FROM devices WHERE serial = ?1",
-    [S_DEV_ADD] =
-	"INSERT INTO devices (" DEV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " REVISION
-	", ?9, ?10)",
+    [S_DEV_ADD] = "INSERT INTO devices (" DEV_COLS
+		  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " REVISION ", ?9, ?10)",
     [S_DEV_UPDATE] = "UPDATE devices SET password_hash = ?2, profile = ?3, voucher = ?4, "
 		     "voucher_created = ?5, voucher_expires = ?6, "
 		     "revision = " REVISION " WHERE serial = ?1",

@@ -17,10 +17,22 @@ int log_level_parse(const char *s);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
-#define log_warn(...)  do { if (log_level_current >= LOG_LVL_WARN) log_msg(LOG_LVL_WARN, __VA_ARGS__); } while (0)
-#define log_info(...)  do { if (log_level_current >= LOG_LVL_INFO) log_msg(LOG_LVL_INFO, __VA_ARGS__); } while (0)
-#define log_debug(...) do { if (log_level_current >= LOG_LVL_DEBUG) log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+#define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)                                                                              \
+	do {                                                                                       \
+		if (log_level_current >= LOG_LVL_WARN)                                             \
+			log_msg(LOG_LVL_WARN, __VA_ARGS__);                                        \
+	} while (0)
+#define log_info(...)                                                                              \
+	do {                                                                                       \
+		if (log_level_current >= LOG_LVL_INFO)                                             \
+			log_msg(LOG_LVL_INFO, __VA_ARGS__);                                        \
+	} while (0)
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_level_current >= LOG_LVL_DEBUG)                                            \
+			log_msg(LOG_LVL_DEBUG, __VA_ARGS__);                                       \
+	} while (0)
 
 /* Quote a value for a key=value line: returns v unchanged when it has no
  * space, quote, '=' or control character, else a quoted, escaped copy in

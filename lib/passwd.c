@@ -18,12 +18,11 @@
 
 #define PASSWD_ITER 4096
 #define PASSWD_SALT 16
-#define PASSWD_DK 32
+#define PASSWD_DK   32
 
 /* A hash of a random password, verified when the user is unknown. */
-static const char dummy_hash[] =
-	"$pbkdf2-sha256$4096$c3p0cC1kdW1teS1zYWx0IQ==$"
-	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+static const char dummy_hash[] = "$pbkdf2-sha256$4096$c3p0cC1kdW1teS1zYWx0IQ==$"
+				 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 sztp_rc passwd_hash(const char *password, char out[PASSWD_HASH_MAX], struct sztp_err *e)
 {

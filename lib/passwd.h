@@ -12,8 +12,7 @@
 
 #define PASSWD_HASH_MAX 160
 
-sztp_rc passwd_hash(const char *password, char out[PASSWD_HASH_MAX],
-		    struct sztp_err *e);
+sztp_rc passwd_hash(const char *password, char out[PASSWD_HASH_MAX], struct sztp_err *e);
 /* Returns 1 when password matches stored.  With stored == NULL it does the
  * same work against a dummy hash and returns 0, so an unknown user costs
  * the same time as a known one. */

@@ -759,8 +759,7 @@ static sztp_rc time_check_path(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *c
  * chain that verified), later leaves it issued need only their own
  * signature checked against it. */
 
-static void issuer_key(const sztp_bytes *der, const char *purpose, uint8_t hash[32],
-		       char p[64])
+static void issuer_key(const sztp_bytes *der, const char *purpose, uint8_t hash[32], char p[64])
 {
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->len, hash);
 	snprintf(p, 64, "%s", purpose ? purpose : "");
@@ -935,8 +934,8 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 			goto out;
 	}
 	if (now) {
-		flags |= GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-			 GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+		flags |=
+		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
 		memset(&vd, 0, sizeof(vd));
 		vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
 		vd.data = (unsigned char *)purpose_oid;

@@ -16,19 +16,17 @@
 
 #define PKI_OID_KP_CLIENT_AUTH "1.3.6.1.5.5.7.3.2"
 #define PKI_OID_KP_SERVER_AUTH "1.3.6.1.5.5.7.3.1"
-#define PKI_SERIAL_MAX 128
+#define PKI_SERIAL_MAX	       128
 
 /* ---- certificate lists ---------------------------------------------- */
 
 /* Parse every CERTIFICATE block of a PEM text into DER, in file order. */
-sztp_rc pki_pem_certs_parse(const char *pem, size_t len, sztp_bytes **certs,
-			    size_t *n, struct sztp_err *e);
+sztp_rc pki_pem_certs_parse(const char *pem, size_t len, sztp_bytes **certs, size_t *n,
+			    struct sztp_err *e);
 /* Same, reading a file (capped at 1 MiB). */
-sztp_rc pki_pem_certs_read(const char *path, sztp_bytes **certs, size_t *n,
-			   struct sztp_err *e);
+sztp_rc pki_pem_certs_read(const char *path, sztp_bytes **certs, size_t *n, struct sztp_err *e);
 /* Encode DER certificates as PEM text (NUL-terminated, new string). */
-sztp_rc pki_certs_to_pem(const sztp_bytes *certs, size_t n, char **pem,
-			 struct sztp_err *e);
+sztp_rc pki_certs_to_pem(const sztp_bytes *certs, size_t n, char **pem, struct sztp_err *e);
 void pki_certs_free(sztp_bytes *certs, size_t n);
 
 /* Subject serialNumber (2.5.4.5) of a DER certificate.  SZTP_E_NOT_FOUND
@@ -36,11 +34,10 @@ void pki_certs_free(sztp_bytes *certs, size_t n);
 sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen,
 			       struct sztp_err *e);
 /* notBefore / notAfter of a DER certificate. */
-sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before,
-			  time_t *not_after, struct sztp_err *e);
+sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before, time_t *not_after,
+			  struct sztp_err *e);
 /* Subject DN as a string (for messages). */
-sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen,
-			 struct sztp_err *e);
+sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e);
 /* Authority key identifier (for the voucher's idevid-issuer). */
 sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e);
 /* 1 if a and b are byte-identical certificates. */
@@ -59,34 +56,30 @@ struct pki_signer;
 /* Load key (PEM, PKCS#8 or traditional; permissions checked) and chain
  * (PEM, leaf first); fails with SZTP_E_MISMATCH when the key does not
  * belong to the leaf certificate. */
-sztp_rc pki_signer_load(const char *key_path, const char *chain_path,
-			struct pki_signer **out, struct sztp_err *e);
+sztp_rc pki_signer_load(const char *key_path, const char *chain_path, struct pki_signer **out,
+			struct sztp_err *e);
 /* Same from memory (key PEM or DER, chain as DER list, copied). */
-sztp_rc pki_signer_from_mem(const uint8_t *key, size_t key_len,
-			    const sztp_bytes *chain, size_t n,
+sztp_rc pki_signer_from_mem(const uint8_t *key, size_t key_len, const sztp_bytes *chain, size_t n,
 			    struct pki_signer **out, struct sztp_err *e);
 /* Borrow the chain (leaf first). */
 const sztp_bytes *pki_signer_chain(const struct pki_signer *s, size_t *n);
 /* Sign data with SHA-256: DER ECDSA-Sig-Value or PKCS#1 v1.5.
  * *is_rsa tells the caller which signatureAlgorithm to write. */
-sztp_rc pki_signer_sign(const struct pki_signer *s, const uint8_t *data,
-			size_t len, sztp_bytes *sig, int *is_rsa,
-			struct sztp_err *e);
+sztp_rc pki_signer_sign(const struct pki_signer *s, const uint8_t *data, size_t len,
+			sztp_bytes *sig, int *is_rsa, struct sztp_err *e);
 void pki_signer_free(struct pki_signer *s);
 
 /* 1 if the key file's public key matches cert (key file permissions are
  * checked too). */
-sztp_rc pki_key_matches_cert(const char *key_path, const sztp_bytes *cert,
-			     struct sztp_err *e);
+sztp_rc pki_key_matches_cert(const char *key_path, const sztp_bytes *cert, struct sztp_err *e);
 
 /* ---- trust anchors ---------------------------------------------------- */
 
 struct pki_trust;
 
-sztp_rc pki_trust_load(const char *pem_path, struct pki_trust **out,
-		       struct sztp_err *e);
-sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n,
-			   struct pki_trust **out, struct sztp_err *e);
+sztp_rc pki_trust_load(const char *pem_path, struct pki_trust **out, struct sztp_err *e);
+sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust **out,
+			   struct sztp_err *e);
 void pki_trust_free(struct pki_trust *t);
 
 /* Verify chain[0] (the leaf) to an anchor of t, using chain[1..n-1] as
@@ -94,9 +87,8 @@ void pki_trust_free(struct pki_trust *t);
  * the certificate carries an EKU.  now = 0 means the current time.
  * SZTP_E_VERIFY or SZTP_E_EXPIRED with a reason ("issuer is unknown",
  * "certificate expired", ...). Thread-safe for concurrent readers. */
-sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain,
-			 size_t n, const char *purpose_oid, time_t now,
-			 struct sztp_err *e);
+sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+			 const char *purpose_oid, time_t now, struct sztp_err *e);
 
 /* pki_trust_verify at the current time, then the verified leaf's subject
  * serialNumber (as pki_cert_serial_number) and notAfter, from the same

@@ -19,9 +19,9 @@
  * list for a key purpose; leaves it issued then need one signature check
  * instead of the whole path. */
 struct pki_issuer {
-	uint8_t hash[32];      /* SHA-256 of its DER */
-	char purpose[64];      /* "" = none */
-	time_t not_after;      /* re-verify past this */
+	uint8_t hash[32]; /* SHA-256 of its DER */
+	char purpose[64]; /* "" = none */
+	time_t not_after; /* re-verify past this */
 };
 
 struct pki_trust {
@@ -30,7 +30,7 @@ struct pki_trust {
 	 * concurrent gnutls_x509_trust_list_verify_crt2 calls are safe. */
 	gnutls_x509_trust_list_t tl;
 	size_t n_anchors;
-	pthread_mutex_t mu;    /* guards issuers */
+	pthread_mutex_t mu; /* guards issuers */
 	struct pki_issuer issuers[PKI_ISSUER_CACHE];
 	size_t n_issuers, next_issuer;
 };

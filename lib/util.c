@@ -19,7 +19,7 @@
 #include "util.h"
 
 static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 sztp_rc b64_encode(const uint8_t *in, size_t len, char **out, struct sztp_err *e)
 {
@@ -72,7 +72,8 @@ sztp_rc b64_decode(const char *in, size_t len, sztp_bytes *out, struct sztp_err 
 	out->data = NULL;
 	out->len = 0;
 	if (len % 4)
-		return sztp_err_set(e, SZTP_E_MALFORMED, "base64 length %zu is not a multiple of 4", len);
+		return sztp_err_set(e, SZTP_E_MALFORMED, "base64 length %zu is not a multiple of 4",
+				    len);
 	if (len && in[len - 1] == '=')
 		pad++;
 	if (len > 1 && in[len - 2] == '=')
@@ -92,10 +93,12 @@ sztp_rc b64_decode(const char *in, size_t len, sztp_bytes *out, struct sztp_err 
 			if (v[k] < 0) {
 				free(d);
 				return sztp_err_set(e, SZTP_E_MALFORMED,
-						    "invalid base64 character at offset %zu", i + k);
+						    "invalid base64 character at offset %zu",
+						    i + k);
 			}
 		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
+		uint32_t w =
+		    (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
 		d[o++] = w >> 16;
 		if (!last || pad < 2)
 			d[o++] = (w >> 8) & 0xff;
@@ -104,7 +107,8 @@ sztp_rc b64_decode(const char *in, size_t len, sztp_bytes *out, struct sztp_err 
 		/* non-canonical trailing bits (RFC 4648 s3.5) */
 		if (last && ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15)))) {
 			free(d);
-			return sztp_err_set(e, SZTP_E_MALFORMED, "non-canonical base64 padding bits");
+			return sztp_err_set(e, SZTP_E_MALFORMED,
+					    "non-canonical base64 padding bits");
 		}
 	}
 	out->data = d;
@@ -165,8 +169,8 @@ sztp_rc file_read(const char *path, size_t max, sztp_bytes *out, struct sztp_err
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
-		rc = sztp_err_set(e, SZTP_E_TOO_BIG, "%s: %lld bytes, more than the %zu allowed", path,
-				  (long long)st.st_size, max);
+		rc = sztp_err_set(e, SZTP_E_TOO_BIG, "%s: %lld bytes, more than the %zu allowed",
+				  path, (long long)st.st_size, max);
 		goto out;
 	}
 	d = malloc((size_t)st.st_size + 1);

@@ -18,10 +18,10 @@ struct voucher {
 	char serial[PKI_SERIAL_MAX];
 	char assertion[16];
 	time_t created_on;
-	time_t expires_on;             /* 0 when absent */
+	time_t expires_on;	       /* 0 when absent */
 	sztp_bytes pinned_domain_cert; /* DER */
 	sztp_bytes idevid_issuer;      /* empty when absent */
-	sztp_bytes nonce;              /* empty when absent */
+	sztp_bytes nonce;	       /* empty when absent */
 	int domain_cert_revocation_checks;
 };
 
@@ -34,8 +34,7 @@ sztp_rc voucher_parse(const uint8_t *cms, size_t len, const struct pki_trust *ma
 
 /* Check a parsed voucher for serial (SZTP_E_MISMATCH) and time now
  * (0 = current; SZTP_E_EXPIRED when now is outside created-on..expires-on). */
-sztp_rc voucher_check(const struct voucher *v, const char *serial, time_t now,
-		      struct sztp_err *e);
+sztp_rc voucher_check(const struct voucher *v, const char *serial, time_t now, struct sztp_err *e);
 
 void voucher_clear(struct voucher *v);
 

@@ -524,9 +524,9 @@ static sztp_rc xml_find_root(const char *what, const char *s, size_t len, struct
 	size_t bad = xml_chars_end((const unsigned char *)s, len);
 
 	if (bad != len)
-		return sztp_err_set(e, SZTP_E_MALFORMED,
-				    "%s: invalid UTF-8 or a character XML does not allow at byte %zu",
-				    what, bad);
+		return sztp_err_set(
+		    e, SZTP_E_MALFORMED,
+		    "%s: invalid UTF-8 or a character XML does not allow at byte %zu", what, bad);
 
 	struct xml_scan x = {s, s + len};
 	struct xml_root tag;

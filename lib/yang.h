@@ -33,17 +33,16 @@ void yang_close(struct sztp_yang *y);
  * request encoding.  Errors: SZTP_E_MALFORMED (not JSON/XML, missing input
  * wrapper), SZTP_E_UNKNOWN_ELEMENT, SZTP_E_INVALID_VALUE (types, lengths,
  * `when`), SZTP_E_MISSING_ELEMENT; e->msg names the offending node. */
-sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
-		       const char *body, size_t len, json_t **input,
-		       struct sztp_err *e);
+sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc, const char *body,
+		       size_t len, json_t **input, struct sztp_err *e);
 
 /* Validate a conveyed-information document (exactly one of
  * ietf-sztp-conveyed-info:redirect-information / :onboarding-information). */
-sztp_rc yang_conveyed_validate(struct sztp_yang *y, enum yang_enc enc,
-			       const char *doc, size_t len, struct sztp_err *e);
+sztp_rc yang_conveyed_validate(struct sztp_yang *y, enum yang_enc enc, const char *doc, size_t len,
+			       struct sztp_err *e);
 /* Convert a valid JSON conveyed-information document to XML (new string). */
-sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len,
-			     char **xml, struct sztp_err *e);
+sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len, char **xml,
+			     struct sztp_err *e);
 
 /* Validate a voucher JSON document ({"ietf-voucher:voucher":{...}}). */
 sztp_rc yang_voucher_validate(struct sztp_yang *y, const char *json, size_t len,

@@ -43,7 +43,7 @@ struct signer_slot {
 struct voucher_slot {
 	char serial[PKI_SERIAL_MAX];
 	int64_t revision;
-	size_t len;          /* of the voucher, a cheap extra guard */
+	size_t len; /* of the voucher, a cheap extra guard */
 	sztp_rc rc;
 	time_t created_on, expires_on;
 	char msg[96];
@@ -195,8 +195,8 @@ static struct entry *slot(struct artifacts *a, const char *name, enum yang_enc e
 	return &a->v[a->n++];
 }
 
-sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc,
-		      int sign, struct conveyed_out *out, struct sztp_err *e)
+sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc, int sign,
+		      struct conveyed_out *out, struct sztp_err *e)
 {
 	struct reg_owner owner = {0};
 	struct entry *ent;
@@ -288,7 +288,8 @@ sztp_rc artifacts_voucher_window(struct artifacts *a, const struct reg_device *d
 	memset(&fresh, 0, sizeof(fresh));
 	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, &ve);
 	if (rc == SZTP_OK && strcmp(v.serial, d->serial))
-		rc = sztp_err_set(&ve, SZTP_E_MISMATCH, "voucher is for serial number %s", v.serial);
+		rc =
+		    sztp_err_set(&ve, SZTP_E_MISMATCH, "voucher is for serial number %s", v.serial);
 	fresh.rc = rc;
 	fresh.created_on = v.created_on;
 	fresh.expires_on = v.expires_on;

@@ -22,8 +22,8 @@ sztp_rc artifacts_new(struct server *s, struct artifacts **out, struct sztp_err 
 void artifacts_free(struct artifacts *a);
 
 /* Copy out the (possibly cached) artifacts for profile p. */
-sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc,
-		      int sign, struct conveyed_out *out, struct sztp_err *e);
+sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc, int sign,
+		      struct conveyed_out *out, struct sztp_err *e);
 void conveyed_out_clear(struct conveyed_out *o);
 
 /* The validity window of d's enrolled voucher: as stored with it by

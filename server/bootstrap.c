@@ -87,8 +87,8 @@ static sztp_rc signing_decision(struct server *s, const struct reg_profile *p,
  * Every value is base64 or a fixed keyword, none needs escaping in JSON
  * or XML, so the body is written directly: jansson spent ~0.1 ms per reply
  * escaping kilobytes of base64 character by character. */
-static char *output_body(enum yang_enc enc, const struct conveyed_out *co,
-			 const char *voucher_b64, int verbose, size_t *len)
+static char *output_body(enum yang_enc enc, const struct conveyed_out *co, const char *voucher_b64,
+			 int verbose, size_t *len)
 {
 	const char *oc = co->oc_b64;
 	char *body = NULL;
@@ -99,8 +99,8 @@ static char *output_body(enum yang_enc enc, const struct conveyed_out *co,
 			     "<output xmlns=\"" NS_SVR "\">%s"
 			     "<conveyed-information>%s</conveyed-information>"
 			     "%s%s%s%s%s</output>\n",
-			     verbose ? "<reporting-level>verbose</reporting-level>" : "", co->ci_b64,
-			     oc ? "<owner-certificate>" : "", oc ? oc : "",
+			     verbose ? "<reporting-level>verbose</reporting-level>" : "",
+			     co->ci_b64, oc ? "<owner-certificate>" : "", oc ? oc : "",
 			     oc ? "</owner-certificate><ownership-voucher>" : "",
 			     oc ? voucher_b64 : "", oc ? "</ownership-voucher>" : "");
 	else
@@ -130,8 +130,8 @@ void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yan
 	rc = identity_authenticate(s, r, &dev, &e);
 	if (rc != SZTP_OK)
 		goto fail;
-	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, in_enc, r->body,
-			    r->body_len, &in, &e);
+	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, in_enc, r->body, r->body_len,
+			    &in, &e);
 	if (rc != SZTP_OK)
 		goto fail;
 	sdp = json_object_get(in, "signed-data-preferred") != NULL;

@@ -23,8 +23,8 @@ struct opt {
 	const char *name;
 	enum opt_type type;
 	size_t offset;
-	long min, max;         /* OPT_INT bounds */
-	const char *def;       /* default, as it would be written in the file */
+	long min, max;		    /* OPT_INT bounds */
+	const char *def;	    /* default, as it would be written in the file */
 	const char *const *choices; /* OPT_ENUM */
 };
 
@@ -33,23 +33,23 @@ static const char *const log_targets[] = {"stderr", "syslog", NULL};
 
 #define OFF(f) offsetof(struct config, f)
 static const struct opt opts[] = {
-	{"listen-address", OPT_STR, OFF(listen_address), 0, 0, "::", NULL},
-	{"port", OPT_INT, OFF(port), 1, 65535, "443", NULL},
-	{"tls-cert", OPT_PATH, OFF(tls_cert), 0, 0, NULL, NULL},
-	{"tls-key", OPT_PATH, OFF(tls_key), 0, 0, NULL, NULL},
-	{"tls-priority", OPT_STR, OFF(tls_priority), 0, 0,
-	 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL},
-	{"client-ca", OPT_PATH, OFF(client_ca), 0, 0, NULL, NULL},
-	{"database", OPT_PATH, OFF(database), 0, 0, "/var/lib/sztp/sztp.db", NULL},
-	{"yang-dir", OPT_PATH, OFF(yang_dir), 0, 0, "", NULL}, /* "" = sztp_yang_dir_default() */
-	{"threads", OPT_INT, OFF(threads), 0, 256, "0", NULL},
-	{"max-body", OPT_INT, OFF(max_body), 1024, 16 * 1024 * 1024, "262144", NULL},
-	{"max-connections", OPT_INT, OFF(max_connections), 1, 100000, "1024", NULL},
-	{"connection-timeout", OPT_INT, OFF(connection_timeout), 1, 3600, "30", NULL},
-	{"basic-auth", OPT_BOOL, OFF(basic_auth), 0, 0, "yes", NULL},
-	{"bootstrap-log", OPT_BOOL, OFF(bootstrap_log), 0, 0, "yes", NULL},
-	{"log-level", OPT_ENUM, OFF(log_level), 0, 0, "info", log_levels},
-	{"log-target", OPT_ENUM, OFF(log_target), 0, 0, "stderr", log_targets},
+    {"listen-address", OPT_STR, OFF(listen_address), 0, 0, "::", NULL},
+    {"port", OPT_INT, OFF(port), 1, 65535, "443", NULL},
+    {"tls-cert", OPT_PATH, OFF(tls_cert), 0, 0, NULL, NULL},
+    {"tls-key", OPT_PATH, OFF(tls_key), 0, 0, NULL, NULL},
+    {"tls-priority", OPT_STR, OFF(tls_priority), 0, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+     NULL},
+    {"client-ca", OPT_PATH, OFF(client_ca), 0, 0, NULL, NULL},
+    {"database", OPT_PATH, OFF(database), 0, 0, "/var/lib/sztp/sztp.db", NULL},
+    {"yang-dir", OPT_PATH, OFF(yang_dir), 0, 0, "", NULL}, /* "" = sztp_yang_dir_default() */
+    {"threads", OPT_INT, OFF(threads), 0, 256, "0", NULL},
+    {"max-body", OPT_INT, OFF(max_body), 1024, 16 * 1024 * 1024, "262144", NULL},
+    {"max-connections", OPT_INT, OFF(max_connections), 1, 100000, "1024", NULL},
+    {"connection-timeout", OPT_INT, OFF(connection_timeout), 1, 3600, "30", NULL},
+    {"basic-auth", OPT_BOOL, OFF(basic_auth), 0, 0, "yes", NULL},
+    {"bootstrap-log", OPT_BOOL, OFF(bootstrap_log), 0, 0, "yes", NULL},
+    {"log-level", OPT_ENUM, OFF(log_level), 0, 0, "info", log_levels},
+    {"log-target", OPT_ENUM, OFF(log_target), 0, 0, "stderr", log_targets},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -81,8 +81,8 @@ static const char *opt_set(struct config *c, const struct opt *o, const char *v,
 			return msg;
 		}
 		if (n < o->min || n > o->max) {
-			snprintf(msg, sizeof(msg), "%s: %ld is outside %ld..%ld", o->name, n, o->min,
-				 o->max);
+			snprintf(msg, sizeof(msg), "%s: %ld is outside %ld..%ld", o->name, n,
+				 o->min, o->max);
 			return msg;
 		}
 		*int_field(c, o) = (int)n;
@@ -102,8 +102,8 @@ static const char *opt_set(struct config *c, const struct opt *o, const char *v,
 			if (!strcmp(v, o->choices[i]))
 				break;
 		if (!o->choices[i]) {
-			snprintf(msg, sizeof(msg), "%s: '%s' is not one of the allowed values", o->name,
-				 v);
+			snprintf(msg, sizeof(msg), "%s: '%s' is not one of the allowed values",
+				 o->name, v);
 			return msg;
 		}
 		/* fall through */
@@ -137,8 +137,8 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < N_OPTS; i++)
 		if (opts[i].def)
-			(void)opt_set(cfg, &opts[i], *opts[i].def ? opts[i].def : sztp_yang_dir_default(),
-				      NULL);
+			(void)opt_set(cfg, &opts[i],
+				      *opts[i].def ? opts[i].def : sztp_yang_dir_default(), NULL);
 }
 
 void config_free(struct config *cfg)

@@ -10,22 +10,22 @@
 #include "result.h"
 
 struct config {
-	char *listen_address;   /* listen-address */
-	int port;               /* port */
-	char *tls_cert;         /* tls-cert: PEM chain, leaf first */
-	char *tls_key;          /* tls-key */
-	char *tls_priority;     /* tls-priority: GnuTLS priority string */
-	char *client_ca;        /* client-ca: manufacturer IDevID anchors (PEM) */
-	char *database;         /* database: SQLite file */
-	char *yang_dir;         /* yang-dir */
-	int threads;            /* threads: 0 = one per core */
-	int max_body;           /* max-body: bytes */
-	int max_connections;    /* max-connections */
+	char *listen_address;	/* listen-address */
+	int port;		/* port */
+	char *tls_cert;		/* tls-cert: PEM chain, leaf first */
+	char *tls_key;		/* tls-key */
+	char *tls_priority;	/* tls-priority: GnuTLS priority string */
+	char *client_ca;	/* client-ca: manufacturer IDevID anchors (PEM) */
+	char *database;		/* database: SQLite file */
+	char *yang_dir;		/* yang-dir */
+	int threads;		/* threads: 0 = one per core */
+	int max_body;		/* max-body: bytes */
+	int max_connections;	/* max-connections */
 	int connection_timeout; /* connection-timeout: seconds */
-	int basic_auth;         /* basic-auth: yes/no */
-	int bootstrap_log;      /* bootstrap-log: yes/no, record requests in the database */
-	char *log_level;        /* log-level */
-	char *log_target;       /* log-target: stderr | syslog */
+	int basic_auth;		/* basic-auth: yes/no */
+	int bootstrap_log;	/* bootstrap-log: yes/no, record requests in the database */
+	char *log_level;	/* log-level */
+	char *log_target;	/* log-target: stderr | syslog */
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is

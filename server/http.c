@@ -28,7 +28,7 @@
 #include "util.h"
 
 #define MAX_PEER_CERTS 8
-#define MAX_PEM (1024 * 1024)
+#define MAX_PEM	       (1024 * 1024)
 
 struct http {
 	struct MHD_Daemon *d;
@@ -54,7 +54,7 @@ static int64_t now_us(void)
 static void peer_address(struct MHD_Connection *c, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	snprintf(out, len, "-");
@@ -64,7 +64,8 @@ static void peer_address(struct MHD_Connection *c, char *out, size_t len)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
 			  (socklen_t)len);
 	else if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 		if (IN6_IS_ADDR_V4MAPPED(a))
 			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)len);
 		else
@@ -76,7 +77,7 @@ static void peer_address(struct MHD_Connection *c, char *out, size_t len)
 static void peer_certs(struct MHD_Connection *c, struct ctx *x)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const gnutls_datum_t *list;
 	unsigned int n = 0, i;
 
@@ -105,15 +106,16 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct request *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body ? r->resp_body : (void *)"",
-					       r->resp_body ? MHD_RESPMEM_MUST_FREE
-							    : MHD_RESPMEM_PERSISTENT);
+	resp = MHD_create_response_from_buffer(
+	    r->resp_len, r->resp_body ? r->resp_body : (void *)"",
+	    r->resp_body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	r->resp_body = NULL; /* owned by the response now */
 	if (r->resp_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache"); /* RFC 8040 s5.5 */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				"no-cache"); /* RFC 8040 s5.5 */
 	if (r->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (r->www_authenticate)
@@ -147,8 +149,8 @@ static void request_setup(struct server *s, struct MHD_Connection *c, struct ctx
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct server *s = cls;
 	struct ctx *x = *con_cls;
@@ -216,9 +218,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (x->r.status) {
 		log_info("audit serial=%s peer=%s method=%s endpoint=%s result=%s status=%d "
 			 "duration_us=%lld%s%s",
-			 x->r.serial[0] ? log_kv_quote(x->r.serial, q1, sizeof(q1)) : "-", x->r.peer, x->r.method,
-			 x->r.endpoint ? x->r.endpoint : "-", x->r.result ? x->r.result : "-",
-			 x->r.status, (long long)dur, x->r.err.msg[0] ? " reason=" : "",
+			 x->r.serial[0] ? log_kv_quote(x->r.serial, q1, sizeof(q1)) : "-",
+			 x->r.peer, x->r.method, x->r.endpoint ? x->r.endpoint : "-",
+			 x->r.result ? x->r.result : "-", x->r.status, (long long)dur,
+			 x->r.err.msg[0] ? " reason=" : "",
 			 x->r.err.msg[0] ? log_kv_quote(x->r.err.msg, q2, sizeof(q2)) : "");
 		/* the bootstrapping log: every get-bootstrapping-data and every
 		 * failed RPC; a stored progress report is its own record */
@@ -231,8 +234,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			l.time = time(NULL);
 			snprintf(l.peer, sizeof(l.peer), "%s", x->r.peer);
 			snprintf(l.endpoint, sizeof(l.endpoint), "%s", x->r.endpoint);
-			snprintf(l.result, sizeof(l.result), "%s",
-				 x->r.result ? x->r.result : "-");
+			snprintf(l.result, sizeof(l.result), "%s", x->r.result ? x->r.result : "-");
 			l.status = x->r.status;
 			l.duration_us = dur;
 			journal_log(s->journal, &l);
@@ -327,22 +329,19 @@ sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e)
 	}
 	if (ai->ai_family == AF_INET6) {
 		flags |= MHD_USE_IPv6;
-		if (IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr))
+		if (IN6_IS_ADDR_UNSPECIFIED(
+			&((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr))
 			flags |= MHD_USE_DUAL_STACK;
 	}
 	h->d = MHD_start_daemon(
-		flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_HTTPS_MEM_KEY, (const char *)h->key.data,
-		MHD_OPTION_HTTPS_MEM_CERT, (const char *)h->cert.data,
-		MHD_OPTION_HTTPS_MEM_TRUST, (const char *)h->trust.data,
-		MHD_OPTION_HTTPS_PRIORITIES, s->cfg.tls_priority,
-		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.connection_timeout,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_END);
+	    flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+	    ai->ai_addr, MHD_OPTION_HTTPS_MEM_KEY, (const char *)h->key.data,
+	    MHD_OPTION_HTTPS_MEM_CERT, (const char *)h->cert.data, MHD_OPTION_HTTPS_MEM_TRUST,
+	    (const char *)h->trust.data, MHD_OPTION_HTTPS_PRIORITIES, s->cfg.tls_priority,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)s->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)s->cfg.connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
 		rc = sztp_err_set(e, SZTP_E_IO,

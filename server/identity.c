@@ -39,7 +39,8 @@ static sztp_rc parse_basic(const char *hdr, struct basic *b, struct sztp_err *e)
 	size_t ulen;
 
 	if (strncasecmp(p, "Basic ", 6))
-		return sztp_err_set(e, rc, "only the HTTP Basic authentication scheme is supported");
+		return sztp_err_set(e, rc,
+				    "only the HTTP Basic authentication scheme is supported");
 	p += 6;
 	while (*p == ' ')
 		p++;

@@ -12,8 +12,8 @@
 #include "journal.h"
 #include "log.h"
 
-#define JOURNAL_SLOTS 4096
-#define JOURNAL_BATCH 512
+#define JOURNAL_SLOTS	  4096
+#define JOURNAL_BATCH	  512
 #define JOURNAL_LINGER_MS 20 /* longest a log row waits for company */
 
 enum jkind { J_LOG, J_SEEN, J_PROGRESS };
@@ -28,8 +28,8 @@ struct waiter {
 
 struct jent {
 	enum jkind kind;
-	struct reg_log log;  /* J_SEEN uses serial and time only */
-	struct waiter *w;    /* J_PROGRESS */
+	struct reg_log log; /* J_SEEN uses serial and time only */
+	struct waiter *w;   /* J_PROGRESS */
 };
 
 struct journal {
@@ -38,10 +38,10 @@ struct journal {
 	pthread_mutex_t mu;
 	pthread_cond_t more, done;
 	struct jent *ring;
-	struct jent *batch;   /* the writer's copy of one batch */
-	size_t head, count;   /* queued: ring[head .. head+count) */
+	struct jent *batch; /* the writer's copy of one batch */
+	size_t head, count; /* queued: ring[head .. head+count) */
 	uint64_t queued, committed, dropped;
-	unsigned waiters;     /* journal_progress callers queued, not yet committed */
+	unsigned waiters; /* journal_progress callers queued, not yet committed */
 	time_t last_drop_warning;
 	int stopping;
 };
@@ -52,8 +52,8 @@ static void apply_failed(struct jent *batch, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (batch[i].kind == J_PROGRESS)
-			batch[i].w->rc = sztp_err_set(&batch[i].w->e, SZTP_E_DB,
-						      "cannot begin a transaction");
+			batch[i].w->rc =
+			    sztp_err_set(&batch[i].w->e, SZTP_E_DB, "cannot begin a transaction");
 }
 
 static void apply(struct journal *j, struct jent *batch, size_t n)
@@ -90,7 +90,6 @@ static void apply(struct journal *j, struct jent *batch, size_t n)
 							      "commit failed: %s", e.msg);
 	}
 }
-
 
 static void *writer(void *arg)
 {
@@ -256,7 +255,8 @@ void journal_stop(struct journal *j)
 	pthread_mutex_unlock(&j->mu);
 	pthread_join(j->thread, NULL);
 	if (j->dropped)
-		log_warn("journal: %llu bookkeeping rows were dropped", (unsigned long long)j->dropped);
+		log_warn("journal: %llu bookkeeping rows were dropped",
+			 (unsigned long long)j->dropped);
 	pthread_cond_destroy(&j->more);
 	pthread_cond_destroy(&j->done);
 	pthread_mutex_destroy(&j->mu);

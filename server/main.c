@@ -81,11 +81,21 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "c:nVh")) != -1) {
 		switch (opt) {
-		case 'c': conf = optarg; break;
-		case 'n': check = 1; break;
-		case 'V': printf("sztpd %s\n", SZTP_VERSION); return 0;
-		case 'h': usage(); return 0;
-		default: usage(); return 2;
+		case 'c':
+			conf = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			printf("sztpd %s\n", SZTP_VERSION);
+			return 0;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
 		}
 	}
 	if (optind != argc) {

@@ -16,30 +16,30 @@ struct request {
 	/* filled by http.c */
 	const char *method;
 	const char *url;
-	const char *content_type;  /* NULL when absent */
-	const char *accept;        /* NULL when absent */
-	const char *authorization; /* NULL when absent */
+	const char *content_type;     /* NULL when absent */
+	const char *accept;	      /* NULL when absent */
+	const char *authorization;    /* NULL when absent */
 	const sztp_bytes *peer_certs; /* TLS client chain as sent, leaf first */
 	size_t n_peer_certs;
-	char peer[64];             /* client address */
+	char peer[64]; /* client address */
 	const char *body;
 	size_t body_len;
 	int body_too_big;
 	int64_t start_us;
 
 	/* decided by restconf.c and the handlers */
-	enum yang_enc enc;         /* response encoding */
+	enum yang_enc enc; /* response encoding */
 	int status;
-	char *resp_body;           /* malloc'd */
+	char *resp_body; /* malloc'd */
 	size_t resp_len;
 	const char *resp_type;
-	const char *allow;         /* Allow header on 405 */
-	int www_authenticate;      /* add WWW-Authenticate on 401 */
+	const char *allow;    /* Allow header on 405 */
+	int www_authenticate; /* add WWW-Authenticate on 401 */
 
 	/* audit */
 	char serial[PKI_SERIAL_MAX];
 	const char *endpoint;
-	const char *result;        /* static text, or result_buf */
+	const char *result; /* static text, or result_buf */
 	char result_buf[40];
 	struct sztp_err err;
 };

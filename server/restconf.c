@@ -20,37 +20,37 @@
 #include "server.h"
 
 #define OPS_PREFIX "/restconf/operations/"
-#define RPC_GBD    "ietf-sztp-bootstrap-server:get-bootstrapping-data"
-#define RPC_RP     "ietf-sztp-bootstrap-server:report-progress"
+#define RPC_GBD	   "ietf-sztp-bootstrap-server:get-bootstrapping-data"
+#define RPC_RP	   "ietf-sztp-bootstrap-server:report-progress"
 
 static const struct {
 	int status;
 	const char *type;
 	const char *tag;
 } rc_table[SZTP_E__COUNT] = {
-	[SZTP_OK] = {200, NULL, NULL},
-	[SZTP_E_NOMEM] = {500, "application", "resource-denied"},
-	[SZTP_E_INTERNAL] = {500, "application", "operation-failed"},
-	[SZTP_E_IO] = {500, "application", "operation-failed"},
-	[SZTP_E_DB] = {500, "application", "operation-failed"},
-	[SZTP_E_CRYPTO] = {500, "application", "operation-failed"},
-	[SZTP_E_MALFORMED] = {400, "protocol", "malformed-message"},
-	[SZTP_E_INVALID_VALUE] = {400, "protocol", "invalid-value"},
-	[SZTP_E_UNKNOWN_ELEMENT] = {400, "protocol", "unknown-element"},
-	[SZTP_E_MISSING_ELEMENT] = {400, "protocol", "missing-element"},
-	[SZTP_E_TOO_BIG] = {413, "transport", "too-big"},
-	[SZTP_E_AUTH] = {401, "protocol", "access-denied"},
-	[SZTP_E_NOT_FOUND] = {404, "application", "data-missing"},
-	[SZTP_E_EXISTS] = {409, "application", "data-exists"},
-	[SZTP_E_VERIFY] = {500, "application", "operation-failed"},
-	[SZTP_E_EXPIRED] = {500, "application", "operation-failed"},
-	[SZTP_E_MISMATCH] = {500, "application", "operation-failed"},
-	[SZTP_E_UNSUPPORTED] = {500, "application", "operation-failed"},
-	[SZTP_E_PERM] = {500, "application", "operation-failed"},
-	[SZTP_E_NO_RESOURCE] = {404, "protocol", "invalid-value"},
-	[SZTP_E_METHOD] = {405, "protocol", "operation-not-supported"},
-	[SZTP_E_NOT_ACCEPTABLE] = {406, "protocol", "invalid-value"},
-	[SZTP_E_MEDIA_TYPE] = {415, "protocol", "invalid-value"},
+    [SZTP_OK] = {200, NULL, NULL},
+    [SZTP_E_NOMEM] = {500, "application", "resource-denied"},
+    [SZTP_E_INTERNAL] = {500, "application", "operation-failed"},
+    [SZTP_E_IO] = {500, "application", "operation-failed"},
+    [SZTP_E_DB] = {500, "application", "operation-failed"},
+    [SZTP_E_CRYPTO] = {500, "application", "operation-failed"},
+    [SZTP_E_MALFORMED] = {400, "protocol", "malformed-message"},
+    [SZTP_E_INVALID_VALUE] = {400, "protocol", "invalid-value"},
+    [SZTP_E_UNKNOWN_ELEMENT] = {400, "protocol", "unknown-element"},
+    [SZTP_E_MISSING_ELEMENT] = {400, "protocol", "missing-element"},
+    [SZTP_E_TOO_BIG] = {413, "transport", "too-big"},
+    [SZTP_E_AUTH] = {401, "protocol", "access-denied"},
+    [SZTP_E_NOT_FOUND] = {404, "application", "data-missing"},
+    [SZTP_E_EXISTS] = {409, "application", "data-exists"},
+    [SZTP_E_VERIFY] = {500, "application", "operation-failed"},
+    [SZTP_E_EXPIRED] = {500, "application", "operation-failed"},
+    [SZTP_E_MISMATCH] = {500, "application", "operation-failed"},
+    [SZTP_E_UNSUPPORTED] = {500, "application", "operation-failed"},
+    [SZTP_E_PERM] = {500, "application", "operation-failed"},
+    [SZTP_E_NO_RESOURCE] = {404, "protocol", "invalid-value"},
+    [SZTP_E_METHOD] = {405, "protocol", "operation-not-supported"},
+    [SZTP_E_NOT_ACCEPTABLE] = {406, "protocol", "invalid-value"},
+    [SZTP_E_MEDIA_TYPE] = {415, "protocol", "invalid-value"},
 };
 
 void restconf_reply(struct request *r, int status, const char *type, char *body, size_t len)
@@ -69,11 +69,21 @@ static void xml_escape(const char *in, char *out, size_t outlen)
 	for (; *in && o + 7 < outlen; in++) {
 		const char *rep = NULL;
 		switch (*in) {
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '&': rep = "&amp;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&apos;"; break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&apos;";
+			break;
 		}
 		if (rep) {
 			size_t l = strlen(rep);
@@ -132,8 +142,7 @@ void restconf_error(struct request *r, sztp_rc rc, const char *msg)
 	}
 }
 
-void restconf_fail(struct request *r, sztp_rc rc, const struct sztp_err *e,
-		   const char *public_msg)
+void restconf_fail(struct request *r, sztp_rc rc, const struct sztp_err *e, const char *public_msg)
 {
 	if ((unsigned)rc < SZTP_E__COUNT && rc_table[rc].status < 500) {
 		restconf_error(r, rc, e->msg);
@@ -204,10 +213,9 @@ static int negotiate(const char *accept, int fallback)
 
 static void host_meta(struct request *r)
 {
-	static const char xrd[] =
-		"<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n"
-		"  <Link rel='restconf' href='/restconf'/>\n"
-		"</XRD>\n";
+	static const char xrd[] = "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n"
+				  "  <Link rel='restconf' href='/restconf'/>\n"
+				  "</XRD>\n";
 
 	r->endpoint = "host-meta";
 	r->result = "ok";
