@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@
 
 #define MAX_PEER_CERTS 8
 #define MAX_PEM	       (1024 * 1024)
+/* Of an oversized body, at most this much is read (and dropped) so that
+ * the client gets its 413; past it the connection is closed. */
+#define DISCARD_MAX (16 * 1024 * 1024)
 
 struct http {
 	struct MHD_Daemon *d;
@@ -39,6 +43,7 @@ struct ctx {
 	struct request r;
 	char *body;
 	size_t len, cap;
+	size_t discarded; /* bytes of an oversized body read and dropped */
 	sztp_bytes certs[MAX_PEER_CERTS];
 	char url[512];
 };
@@ -126,6 +131,13 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct request *r)
 	return ret;
 }
 
+static int expects_continue(struct MHD_Connection *c)
+{
+	const char *v = header(c, MHD_HTTP_HEADER_EXPECT);
+
+	return v && !strcasecmp(v, "100-continue");
+}
+
 static int declared_too_big(struct MHD_Connection *c, size_t max)
 {
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -164,10 +176,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		request_setup(s, c, x, url, method);
 		if (!declared_too_big(c, max))
 			return MHD_YES;
-		/* answer at once rather than read an oversized body */
 		x->r.body_too_big = 1;
+		/* A client that waits for 100 Continue is answered at once.  One
+		 * that sends its body regardless would get a reset instead of
+		 * the 413 if the connection closed under it: read and drop the
+		 * body (up to DISCARD_MAX), then answer. */
+		if (!expects_continue(c))
+			return MHD_YES;
 		restconf_handle(s, &x->r);
 		return respond(c, &x->r);
+	}
+	if (*upload_size && x->r.body_too_big) {
+		x->discarded += *upload_size;
+		*upload_size = 0;
+		return x->discarded > DISCARD_MAX ? MHD_NO : MHD_YES; /* MHD_NO: close */
 	}
 	if (*upload_size) {
 		if (!x->r.body_too_big && x->len + *upload_size <= max) {
@@ -189,6 +211,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			x->body[x->len] = '\0';
 		} else {
 			x->r.body_too_big = 1;
+			x->discarded = x->len + *upload_size;
 			free(x->body);
 			x->body = NULL;
 			x->len = x->cap = 0;

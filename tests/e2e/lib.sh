@@ -129,3 +129,17 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 	return 0
 }
+
+# check_eventually DESCRIPTION WANT COMMAND...: the command's output
+# becomes WANT within 5 s (for rows sztpd writes behind the request path,
+# e.g. the bootstrapping log).
+check_eventually() {
+	local d=$1 want=$2 got i
+	shift 2
+	for i in $(seq 1 50); do
+		got=$("$@" 2>/dev/null)
+		[ "$got" = "$want" ] && break
+		sleep 0.1
+	done
+	check_eq "$d" "$got" "$want"
+}
