@@ -120,6 +120,13 @@ static sztp_rc check_voucher(struct agent_dev *d, const sztp_bytes *ov, const sz
 			    e, SZTP_E_MISMATCH,
 			    "voucher nonce does not match the nonce this device sent");
 	}
+	/* RFC 8572 s5.4 step 7 (RFC 8366 s5.3): with domain-cert-revocation-
+	 * checks the revocation status MUST be obtained, else the owner
+	 * certificate is rejected; this agent has no CRL/OCSP client */
+	if (v->domain_cert_revocation_checks)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "voucher requires domain-cert-revocation-checks, and this "
+				    "agent cannot obtain revocation status");
 	return SZTP_OK;
 }
 

@@ -344,6 +344,16 @@ echo "clock-trusted = no" >>"$TMP/usb-expired.conf"
 rm -rf "$TMP/dev/usb-expired"
 run usb-expired
 check_eq "expired voucher, clock not trusted: accepted" "$EXIT" 0
+# a voucher that demands revocation checks the agent cannot make (RFC 8572 s5.4 step 7)
+openssl cms -verify -inform DER -binary -in "$PKI/devices/SN-RS/voucher.vcj" -noverify -out "$TMP/rv.json" 2>/dev/null
+jq -c '."ietf-voucher:voucher"."domain-cert-revocation-checks" = true' "$TMP/rv.json" >"$TMP/rv2.json"
+openssl cms -sign -binary -nodetach -in "$TMP/rv2.json" -econtent_type 1.2.840.113549.1.9.16.1.40 \
+	-signer "$PKI/manufacturer/voucher-signer.pem" -inkey "$PKI/manufacturer/voucher-signer.key" \
+	-certfile "$PKI/manufacturer/root.pem" -outform DER -out "$TMP/revocation.vcj"
+usb usb-revocation SN-RS "$TMP/revocation.vcj"
+check_eq "revocation-checks voucher: exit 2" "$EXIT" 2
+check_contains "revocation-checks voucher: reason" "$R" "domain-cert-revocation-checks"
+check "revocation-checks voucher: nothing applied" nothing_applied usb-revocation
 # the right owner-certificate, but the conveyed information signed by another key
 SIGNER=$TMP/evil/signer.pem SIGNKEY=$TMP/evil/signer.key usb usb-other-key SN-NA "$PKI/devices/SN-NA/voucher.vcj"
 check_eq "signed by another key: exit 2" "$EXIT" 2
