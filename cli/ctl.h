@@ -121,5 +121,6 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_remove(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_progress(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_log(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_prune(struct ctl *c, struct sztp_err *e);
 
 #endif

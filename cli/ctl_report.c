@@ -100,3 +100,25 @@ sztp_rc cmd_log(struct ctl *c, struct sztp_err *e)
 	json_decref(r.arr);
 	return rc;
 }
+
+/* Retention: the bootstrapping log and progress reports grow with every
+ * request; an operator removes what is older than N days (cron). */
+sztp_rc cmd_prune(struct ctl *c, struct sztp_err *e)
+{
+	long days = -1;
+	int64_t nlog = 0, nprog = 0;
+	time_t before;
+	char t[32];
+	sztp_rc rc;
+
+	if ((rc = opt_int(c, "older-than", 1, 36500, &days, e)) != SZTP_OK)
+		return rc;
+	if (days < 0)
+		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT, "prune needs --older-than DAYS");
+	before = time(NULL) - (time_t)days * 86400;
+	if ((rc = reg_prune(c->reg, before, &nlog, &nprog, e)) != SZTP_OK)
+		return rc;
+	ctl_done(c, "pruned %lld log rows and %lld progress reports from before %s",
+		 (long long)nlog, (long long)nprog, ctl_time(before, t));
+	return SZTP_OK;
+}

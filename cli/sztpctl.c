@@ -87,6 +87,8 @@ static const struct cmd cmds[] = {
      "show progress reports"},
     {"log", 0, 1, "limit=", CMD_READ, cmd_log, "[SERIAL] [--limit N]",
      "show the bootstrapping log"},
+    {"prune", 0, 0, "older-than=", CMD_WRITE, cmd_prune, "--older-than DAYS",
+     "delete bootstrapping-log rows and progress reports older than DAYS"},
     {"validate conveyed-information", 1, 1, "", CMD_NODB, cmd_validate_conveyed, "FILE",
      "check a conveyed-information document (JSON or XML) against ietf-sztp-conveyed-info"},
     {"validate voucher", 1, 1, "", CMD_NODB, cmd_validate_voucher, "FILE",

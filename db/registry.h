@@ -142,4 +142,9 @@ typedef int (*reg_log_cb)(const struct reg_log *l, void *arg);
 sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb, void *arg,
 		     struct sztp_err *e);
 
+/* Retention: delete bootstrapping-log rows and progress reports older
+ * than `before` (unix time), in one transaction; counts are optional. */
+sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *progress_deleted,
+		  struct sztp_err *e);
+
 #endif

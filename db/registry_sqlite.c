@@ -88,6 +88,8 @@ enum stmt_id {
 	S_LOG_ADD,
 	S_LOG_LIST_ALL,
 	S_LOG_LIST_ONE,
+	S_LOG_PRUNE,
+	S_PROG_PRUNE,
 	S__COUNT
 };
 
@@ -140,6 +142,8 @@ static const char *const stmt_sql[S__COUNT] = {
 			"LIMIT ?1) ORDER BY id",
     [S_PROG_LIST_ONE] = "SELECT " PROG_COLS " FROM (SELECT * FROM progress WHERE serial = ?2 "
 			"ORDER BY id DESC LIMIT ?1) ORDER BY id",
+    [S_LOG_PRUNE] = "DELETE FROM bootstrap_log WHERE time < ?1",
+    [S_PROG_PRUNE] = "DELETE FROM progress WHERE time < ?1",
     [S_LOG_ADD] = "INSERT INTO bootstrap_log (" LOG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_LOG_LIST_ALL] = "SELECT " LOG_COLS " FROM (SELECT * FROM bootstrap_log ORDER BY id DESC "
 		       "LIMIT ?1) ORDER BY id",
@@ -1420,6 +1424,40 @@ static sztp_rc log_add(struct reg *r, const struct reg_log *l, struct sztp_err *
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = db_fail(r, e, "writing the bootstrap log");
 	st_done(s);
+	return rc;
+}
+
+static sztp_rc prune(struct reg *r, int stmt, int64_t before, int64_t *deleted, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[stmt];
+	sztp_rc rc = SZTP_OK;
+
+	if (sqlite3_bind_int64(s, 1, before) || sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "pruning old rows");
+	else if (deleted)
+		*deleted += sqlite3_changes(r->db);
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *progress_deleted,
+		  struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	if (log_deleted)
+		*log_deleted = 0;
+	if (progress_deleted)
+		*progress_deleted = 0;
+	reg_lock(r);
+	rc = op_begin(r, e);
+	if (rc == SZTP_OK) {
+		rc = prune(r, S_LOG_PRUNE, before, log_deleted, e);
+		if (rc == SZTP_OK)
+			rc = prune(r, S_PROG_PRUNE, before, progress_deleted, e);
+		rc = op_end(r, rc, e);
+	}
+	reg_unlock(r);
 	return rc;
 }
 
