@@ -15,21 +15,20 @@
 #define JOURNAL_SLOTS	  4096
 #define JOURNAL_BATCH	  512
 #define JOURNAL_LINGER_MS 20 /* longest a log row waits for company */
+#ifndef JOURNAL_REPORT_MS
+#define JOURNAL_REPORT_MS 5 /* longest a progress report does (its device waits) */
+#endif
 
 enum jkind { J_LOG, J_SEEN, J_PROGRESS };
 
-/* A caller of journal_progress, waiting on its own stack. */
-struct waiter {
-	const struct reg_progress *p;
-	sztp_rc rc;
-	struct sztp_err e;
-	int done;
-};
+/* what the writer is doing, so that queueing wakes it only when needed */
+enum wstate { W_BUSY, W_IDLE, W_LINGER };
 
 struct jent {
 	enum jkind kind;
-	struct reg_log log; /* J_SEEN uses serial and time only */
-	struct waiter *w;   /* J_PROGRESS */
+	struct reg_log log;	   /* J_SEEN uses serial and time only */
+	struct journal_report *jr; /* J_PROGRESS */
+	int callback;		   /* jr->done is set: jr is not ours after calling it */
 };
 
 struct journal {
@@ -41,7 +40,9 @@ struct journal {
 	struct jent *batch; /* the writer's copy of one batch */
 	size_t head, count; /* queued: ring[head .. head+count) */
 	uint64_t queued, committed, dropped;
-	unsigned waiters; /* journal_progress callers queued, not yet committed */
+	unsigned reports;	      /* progress reports queued, not yet taken by the writer */
+	struct timespec report_since; /* when the oldest of them was queued */
+	enum wstate wstate;
 	time_t last_drop_warning;
 	int stopping;
 };
@@ -52,8 +53,8 @@ static void apply_failed(struct jent *batch, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (batch[i].kind == J_PROGRESS)
-			batch[i].w->rc =
-			    sztp_err_set(&batch[i].w->e, SZTP_E_DB, "cannot begin a transaction");
+			batch[i].jr->rc =
+			    sztp_err_set(&batch[i].jr->e, SZTP_E_DB, "cannot begin a transaction");
 }
 
 static void apply(struct journal *j, struct jent *batch, size_t n)
@@ -69,9 +70,9 @@ static void apply(struct journal *j, struct jent *batch, size_t n)
 	for (i = 0; i < n; i++) {
 		sztp_rc rc;
 		if (batch[i].kind == J_PROGRESS) {
-			struct waiter *w = batch[i].w;
+			struct journal_report *jr = batch[i].jr;
 			/* a failed add rolls back to its own savepoint only */
-			w->rc = reg_progress_add(j->reg, w->p, &w->e);
+			jr->rc = reg_progress_add(j->reg, &jr->p, &jr->e);
 			continue;
 		}
 		rc = batch[i].kind == J_LOG ? reg_log_add(j->reg, &batch[i].log, &e)
@@ -85,10 +86,50 @@ static void apply(struct journal *j, struct jent *batch, size_t n)
 		log_err("journal: commit failed, %zu rows lost: %s", n, e.msg);
 		reg_rollback(j->reg);
 		for (i = 0; i < n; i++)
-			if (batch[i].kind == J_PROGRESS && batch[i].w->rc == SZTP_OK)
-				batch[i].w->rc = sztp_err_set(&batch[i].w->e, SZTP_E_DB,
-							      "commit failed: %s", e.msg);
+			if (batch[i].kind == J_PROGRESS && batch[i].jr->rc == SZTP_OK)
+				batch[i].jr->rc = sztp_err_set(&batch[i].jr->e, SZTP_E_DB,
+							       "commit failed: %s", e.msg);
 	}
+}
+
+static void deadline_after(struct timespec *t, const struct timespec *from, long ms)
+{
+	*t = *from;
+	t->tv_nsec += ms * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Wait until a batch is worth writing: something queued, then up to
+ * JOURNAL_LINGER_MS for more bookkeeping rows, or JOURNAL_REPORT_MS after
+ * the first progress report (its device waits for the commit). */
+static void wait_for_batch(struct journal *j)
+{
+	struct timespec now, until, r_until;
+
+	j->wstate = W_IDLE;
+	while (!j->count && !j->stopping)
+		pthread_cond_wait(&j->more, &j->mu);
+	clock_gettime(CLOCK_REALTIME, &now);
+	deadline_after(&until, &now, JOURNAL_LINGER_MS);
+	j->wstate = W_LINGER;
+	while (!j->stopping && j->count < JOURNAL_BATCH) {
+		if (j->reports) {
+			deadline_after(&r_until, &j->report_since, JOURNAL_REPORT_MS);
+			if (before(&r_until, &until))
+				until = r_until;
+		}
+		if (pthread_cond_timedwait(&j->more, &j->mu, &until) != 0)
+			break;
+	}
+	j->wstate = W_BUSY;
 }
 
 static void *writer(void *arg)
@@ -99,35 +140,27 @@ static void *writer(void *arg)
 
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
-		while (!j->count && !j->stopping)
-			pthread_cond_wait(&j->more, &j->mu);
+		wait_for_batch(j);
 		if (!j->count && j->stopping)
 			break;
-		/* nobody waits for log and contact rows: let a few more join
-		 * the transaction (a commit costs more than several rows) */
-		if (!j->waiters && !j->stopping && j->count < JOURNAL_BATCH) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += JOURNAL_LINGER_MS * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			while (!j->waiters && !j->stopping && j->count < JOURNAL_BATCH &&
-			       pthread_cond_timedwait(&j->more, &j->mu, &until) == 0)
-				;
-		}
 		n = j->count < JOURNAL_BATCH ? j->count : JOURNAL_BATCH;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			batch[i] = j->ring[(j->head + i) % JOURNAL_SLOTS];
+			if (batch[i].kind == J_PROGRESS)
+				j->reports--;
+		}
 		j->head = (j->head + n) % JOURNAL_SLOTS;
 		j->count -= n;
 		pthread_mutex_unlock(&j->mu);
 		apply(j, batch, n);
+		/* callbacks first, outside the lock: they resume connections */
+		for (i = 0; i < n; i++)
+			if (batch[i].kind == J_PROGRESS && batch[i].callback)
+				batch[i].jr->done(batch[i].jr);
 		pthread_mutex_lock(&j->mu);
 		for (i = 0; i < n; i++)
-			if (batch[i].kind == J_PROGRESS)
-				batch[i].w->done = 1;
+			if (batch[i].kind == J_PROGRESS && !batch[i].callback)
+				batch[i].jr->finished = 1;
 		j->committed += n;
 		pthread_cond_broadcast(&j->done);
 	}
@@ -168,7 +201,15 @@ static int enqueue_locked(struct journal *j, const struct jent *ent)
 	j->ring[(j->head + j->count) % JOURNAL_SLOTS] = *ent;
 	j->count++;
 	j->queued++;
-	pthread_cond_signal(&j->more);
+	if (ent->kind == J_PROGRESS && j->reports++ == 0)
+		clock_gettime(CLOCK_REALTIME, &j->report_since);
+	/* a busy writer looks at the queue again when its batch is done; a
+	 * lingering one only needs to hear of a first report (a nearer
+	 * deadline) or a full batch */
+	if (j->wstate == W_IDLE ||
+	    (j->wstate == W_LINGER &&
+	     ((ent->kind == J_PROGRESS && j->reports == 1) || j->count >= JOURNAL_BATCH)))
+		pthread_cond_signal(&j->more);
 	return 1;
 }
 
@@ -187,29 +228,43 @@ static void enqueue(struct journal *j, const struct jent *ent)
 	pthread_mutex_unlock(&j->mu);
 }
 
+int journal_submit(struct journal *j, struct journal_report *jr)
+{
+	struct jent ent;
+	int ok;
+
+	memset(&ent, 0, sizeof(ent));
+	ent.kind = J_PROGRESS;
+	ent.jr = jr;
+	ent.callback = jr->done != NULL;
+	jr->finished = 0;
+	pthread_mutex_lock(&j->mu);
+	ok = enqueue_locked(j, &ent);
+	pthread_mutex_unlock(&j->mu);
+	return ok;
+}
+
 sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct sztp_err *e)
 {
-	struct waiter w;
+	struct journal_report jr;
 	struct jent ent;
 
-	memset(&w, 0, sizeof(w));
+	memset(&jr, 0, sizeof(jr));
 	memset(&ent, 0, sizeof(ent));
-	w.p = p;
+	jr.p = *p; /* borrowed strings: only read while we wait */
 	ent.kind = J_PROGRESS;
-	ent.w = &w;
+	ent.jr = &jr;
 	pthread_mutex_lock(&j->mu);
 	if (!enqueue_locked(j, &ent)) {
 		pthread_mutex_unlock(&j->mu);
 		return reg_progress_add(j->reg, p, e); /* never drop a report */
 	}
-	j->waiters++;
-	while (!w.done)
+	while (!jr.finished)
 		pthread_cond_wait(&j->done, &j->mu);
-	j->waiters--;
 	pthread_mutex_unlock(&j->mu);
-	if (w.rc != SZTP_OK && e)
-		*e = w.e;
-	return w.rc;
+	if (jr.rc != SZTP_OK && e)
+		*e = jr.e;
+	return jr.rc;
 }
 
 void journal_log(struct journal *j, const struct reg_log *l)

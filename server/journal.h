@@ -4,8 +4,16 @@
  * them over without touching the database; one writer thread commits them
  * in batches, one transaction per batch, so the request path does not pay
  * a write transaction for each.  Progress reports go through the same
- * batches but their callers wait for the commit (group commit): a
- * device's 204 still means its report is stored.
+ * batches but are answered only after their commit (group commit), so a
+ * device's 204 still means its report is stored: journal_submit() hands a
+ * report over and calls back when it is committed (the HTTP worker
+ * suspends the connection meanwhile and serves others); journal_progress()
+ * is the same, waiting.
+ *
+ * The writer sleeps until work arrives; bookkeeping rows then linger up to
+ * JOURNAL_LINGER_MS for company, and only a progress report or a full batch
+ * cuts that short, so a busy server pays one wake-up and one commit per
+ * batch rather than per row.
  */
 #ifndef SZTPD_JOURNAL_H
 #define SZTPD_JOURNAL_H
@@ -21,6 +29,22 @@ void journal_stop(struct journal *j);
  * counted (logged once per second at most): bookkeeping never blocks a
  * device. */
 void journal_log(struct journal *j, const struct reg_log *l);
+/* A progress report handed over without waiting.  The caller fills p and
+ * done (and arg), and keeps the whole struct alive until done(jr) has run:
+ * it is called on the journal's thread after the commit, with rc and e set
+ * to reg_progress_add's result.  done must not call back into the journal. */
+struct journal_report {
+	struct reg_progress p;
+	void (*done)(struct journal_report *jr);
+	void *arg;
+	sztp_rc rc;
+	struct sztp_err e;
+	int finished; /* internal: set under the journal's lock (waiting callers) */
+};
+/* 1: queued, done(jr) will be called.  0: the queue is full or the journal
+ * is stopping; nothing was queued and the caller stores the report itself
+ * (reg_progress_add) - a report is never dropped. */
+int journal_submit(struct journal *j, struct journal_report *jr);
 /* Store a progress report in the next batch and wait for its commit;
  * returns reg_progress_add's result.  p is only read during the call. */
 sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct sztp_err *e);

@@ -1,7 +1,10 @@
 /* Unit tests for server/journal.c: bookkeeping rows written behind the
  * request path arrive in the registry, in batches, and a full queue drops
- * (and counts) rather than blocks. */
+ * (and counts) rather than blocks; progress reports handed over with a
+ * callback are called back once each, after their commit, with their own
+ * result. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -53,6 +56,29 @@ static void *reporter(void *arg)
 			bad++;
 	}
 	return (void *)bad;
+}
+
+/* journal_submit: the callback sees the committed row */
+static struct reg *R;
+static atomic_int called, called_ok, saw_row, called_twice;
+
+static int find_cb(const struct reg_progress *p, void *arg)
+{
+	if (!strcmp(p->type, "bootstrap-complete") && p->message && !strcmp(p->message, arg))
+		atomic_fetch_add(&saw_row, 1);
+	return 0;
+}
+
+static void submitted(struct journal_report *jr)
+{
+	if (jr->finished++) /* not touched by the journal for callbacks */
+		atomic_fetch_add(&called_twice, 1);
+	if (jr->rc == SZTP_OK) {
+		atomic_fetch_add(&called_ok, 1);
+		/* committed: visible on the registry already */
+		reg_progress_list(R, jr->p.serial, 0, find_cb, jr->p.message, NULL);
+	}
+	atomic_fetch_add(&called, 1);
 }
 
 static int progress_cb(const struct reg_progress *p, void *arg)
@@ -131,6 +157,39 @@ int main(void)
 		CHECK_RC(reg_device_get(r, "SN-J", &d, NULL), SZTP_OK);
 		CHECK(!strcmp(d.state, "informational"));
 		reg_device_clear(&d);
+	}
+
+	/* handed over with callbacks: 60 good, 20 for a device that is not
+	 * enrolled; each called back once, after its commit */
+	{
+		static struct journal_report jr[80];
+		static char msg[80][16];
+		int k, queued = 0;
+
+		R = r;
+		for (k = 0; k < 80; k++) {
+			snprintf(jr[k].p.serial, sizeof(jr[k].p.serial), "%s",
+				 k % 4 == 3 ? "SN-NOPE" : "SN-J");
+			jr[k].p.time = 5000 + k;
+			snprintf(jr[k].p.type, sizeof(jr[k].p.type), "bootstrap-complete");
+			snprintf(msg[k], sizeof(msg[k]), "cb-%d", k);
+			jr[k].p.message = msg[k];
+			jr[k].done = submitted;
+			queued += journal_submit(j, &jr[k]);
+		}
+		CHECK(queued == 80);
+		for (k = 0; k < 500 && atomic_load(&called) < 80; k++)
+			usleep(10000);
+		CHECK(atomic_load(&called) == 80);
+		CHECK(atomic_load(&called_ok) == 60);
+		CHECK(atomic_load(&saw_row) == 60);
+		CHECK(atomic_load(&called_twice) == 0);
+		for (k = 0; k < 80; k++)
+			if (k % 4 == 3)
+				CHECK(jr[k].rc != SZTP_OK && jr[k].e.msg[0]);
+		journal_flush(j);
+		usleep(50000);
+		CHECK(atomic_load(&called) == 80); /* never again */
 	}
 
 	/* stop commits what is still queued */
