@@ -1,6 +1,9 @@
 /*
  * http.c - HTTPS for sztpd: libmicrohttpd with GnuTLS, epoll and a thread
- * pool of one thread per core (libraries.md s3), TLS 1.3 and 1.2.  The
+ * pool of one thread per core (libraries.md s3), TLS 1.3 and 1.2.  A
+ * request whose answer waits for another thread (a progress report
+ * waiting for its commit) is set aside with MHD's suspend/resume, so a
+ * worker never blocks.  The
  * client certificate is requested, not required, so devices may use HTTP
  * Basic instead (RFC 8572 s5.3); identity.c enforces authentication.
  * Bodies are capped (413), the TLS client chain is handed on as DER, and
@@ -8,7 +11,9 @@
  */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +40,20 @@
 #define DISCARD_MAX (16 * 1024 * 1024)
 
 struct http {
+	struct server *s;
 	struct MHD_Daemon *d;
 	sztp_bytes key, cert, trust;
+	/* connections set aside by defer() whose resume() has not been
+	 * called yet: MHD must not be stopped while there are any */
+	atomic_int parked;
+	atomic_int stopping;
 };
 
 struct ctx {
-	struct request r;
+	struct request r; /* first: defer/resume get back to the ctx from it */
+	struct http *h;
+	struct MHD_Connection *conn;
+	int deferred; /* set aside; answered by whoever calls resume() */
 	char *body;
 	size_t len, cap;
 	size_t discarded; /* bytes of an oversized body read and dropped */
@@ -145,9 +158,38 @@ static int declared_too_big(struct MHD_Connection *c, size_t max)
 	return cl && strtoull(cl, NULL, 10) > max;
 }
 
+/* request.h: set the connection aside until resume().  0 while stopping:
+ * the handler then answers before returning. */
+static int defer(struct request *r)
+{
+	struct ctx *x = (struct ctx *)r;
+
+	atomic_fetch_add(&x->h->parked, 1);
+	if (atomic_load(&x->h->stopping)) {
+		atomic_fetch_sub(&x->h->parked, 1);
+		return 0;
+	}
+	x->deferred = 1;
+	MHD_suspend_connection(x->conn);
+	return 1;
+}
+
+/* Any thread, once the answer is in r; the worker then sends it. */
+static void resume(struct request *r)
+{
+	struct ctx *x = (struct ctx *)r;
+	struct http *h = x->h; /* x may be gone once the connection runs again */
+
+	MHD_resume_connection(x->conn);
+	atomic_fetch_sub(&h->parked, 1);
+}
+
 static void request_setup(struct server *s, struct MHD_Connection *c, struct ctx *x,
 			  const char *url, const char *method)
 {
+	x->conn = c;
+	x->r.defer = defer;
+	x->r.resume = resume;
 	x->r.start_us = now_us();
 	snprintf(x->url, sizeof(x->url), "%s", url);
 	x->r.url = x->url;
@@ -164,7 +206,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **con_cls)
 {
-	struct server *s = cls;
+	struct http *h = cls;
+	struct server *s = h->s;
 	struct ctx *x = *con_cls;
 	size_t max = (size_t)s->cfg.max_body;
 
@@ -172,6 +215,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		x = calloc(1, sizeof(*x));
 		if (!x)
 			return MHD_NO;
+		x->h = h;
 		*con_cls = x;
 		request_setup(s, c, x, url, method);
 		if (!declared_too_big(c, max))
@@ -219,18 +263,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (x->deferred) { /* resumed: the answer is ready */
+		x->deferred = 0;
+		return respond(c, &x->r);
+	}
 	if (x->r.status) /* already answered (oversized) */
 		return MHD_YES;
 	x->r.body = x->body ? x->body : "";
 	x->r.body_len = x->len;
 	restconf_handle(s, &x->r);
+	if (x->deferred)
+		return MHD_YES; /* set aside; called again after resume() */
 	return respond(c, &x->r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct server *s = cls;
+	struct server *s = ((struct http *)cls)->s;
 	struct ctx *x = *con_cls;
 	char q1[160], q2[SZTP_ERR_MSG_MAX + 8];
 	int64_t dur;
@@ -263,6 +313,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			journal_log(s->journal, &l);
 		}
 	}
+	if (x->r.pending_free)
+		x->r.pending_free(x->r.pending);
 	free(x->r.resp_body);
 	free(x->body);
 	free(x);
@@ -317,11 +369,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("mhd: %s", buf);
 }
 
+/* The cores this process may run on (taskset, cpusets), not the machine's. */
+static unsigned usable_cpus(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
 sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e)
 {
 	struct addrinfo hints, *ai = NULL;
 	struct http *h = calloc(1, sizeof(*h));
-	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	unsigned threads = (unsigned)s->cfg.threads;
 	char port[8];
 	sztp_rc rc;
@@ -329,17 +394,12 @@ sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e)
 
 	if (!h)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	h->s = s;
 	rc = read_tls(s, h, e);
 	if (rc != SZTP_OK)
 		goto fail;
-	if (!threads) {
-		/* two per core: a worker waits while its device's progress
-		 * report is committed (journal.c) and the other keeps the core
-		 * busy with handshakes (a few percent more devices/s than one
-		 * per core in make bench, within its noise) */
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n > 0 ? 2 * (unsigned)n : 2;
-	}
+	if (!threads)
+		threads = usable_cpus(); /* workers never wait: one per core */
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	hints.ai_socktype = SOCK_STREAM;
@@ -357,13 +417,13 @@ sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e)
 			flags |= MHD_USE_DUAL_STACK;
 	}
 	h->d = MHD_start_daemon(
-	    flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+	    flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
 	    ai->ai_addr, MHD_OPTION_HTTPS_MEM_KEY, (const char *)h->key.data,
 	    MHD_OPTION_HTTPS_MEM_CERT, (const char *)h->cert.data, MHD_OPTION_HTTPS_MEM_TRUST,
 	    (const char *)h->trust.data, MHD_OPTION_HTTPS_PRIORITIES, s->cfg.tls_priority,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)s->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)s->cfg.connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    (unsigned)s->cfg.connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
@@ -381,11 +441,39 @@ fail:
 	return rc;
 }
 
+static unsigned open_connections(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return i ? i->num_connections : 0;
+}
+
+/* Graceful: stop accepting, let the journal answer the requests waiting
+ * for a commit (MHD must not stop with connections set aside), give the
+ * requests in flight up to STOP_GRACE_MS to finish, then close the rest. */
+#define STOP_GRACE_MS 1000
 void http_stop(struct http *h)
 {
+	MHD_socket lsock = MHD_INVALID_SOCKET;
+	int waited_ms = 0;
+
 	if (!h)
 		return;
 	if (h->d)
+		lsock = MHD_quiesce_daemon(h->d);
+	atomic_store(&h->stopping, 1);
+	while (atomic_load(&h->parked) > 0) {
+		if (waited_ms++ == 10000)
+			log_warn("stopping: still waiting for %d stored report(s)",
+				 atomic_load(&h->parked));
+		usleep(1000);
+	}
+	for (waited_ms = 0; h->d && waited_ms < STOP_GRACE_MS && open_connections(h->d) > 0;
+	     waited_ms += 10)
+		usleep(10000);
+	if (h->d)
 		MHD_stop_daemon(h->d);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
 	http_free(h);
 }

@@ -130,6 +130,13 @@ stop_pid() {
 	return 0
 }
 
+# stop_clean PID: SIGTERM one process we started (a child of this shell);
+# succeeds only when it exits with status 0.
+stop_clean() {
+	kill -TERM "$1" 2>/dev/null || return 1
+	wait "$1"
+}
+
 # check_eventually DESCRIPTION WANT COMMAND...: the command's output
 # becomes WANT within 5 s (for rows sztpd writes behind the request path,
 # e.g. the bootstrapping log).

@@ -336,5 +336,29 @@ check "prune --older-than 30" CTL prune --older-than 30
 check_contains "prune reports what it removed" "$TMP/.check.out" "pruned 1 log rows and 1 progress reports"
 check_eq "old log row gone, recent kept" "$(sqlite3 "$DB" "select count(*) from bootstrap_log")" "$recent_log"
 check_eq "old progress row gone, recent kept" "$(sqlite3 "$DB" "select count(*) from progress")" "$recent_prog"
-check "sztpd stops on SIGTERM" stop_pid "$SZTPD"
+# ---- stopping while reports wait for their commit ------------------------------
+# A 204 means the report is stored: each request is set aside until the
+# journal commits it, and a stop answers (and stores) every one of them first.
+before=$(sqlite3 "$DB" "select count(*) from progress where message like 'burst-%'")
+for i in $(seq 1 40); do
+	curl -s -o /dev/null -w '%{http_code}\n' --cacert "$PKI/owner/ca.pem" $(DEV SN-1) -H "$JSON" \
+		-d "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":\"informational\",\"message\":\"burst-$i\"}}" \
+		"$RP" >"$TMP/burst.$i" 2>/dev/null &
+	BURST+=($!)
+done
+sleep 0.2
+check "sztpd stops on SIGTERM with status 0" stop_clean "$SZTPD"
+wait "${BURST[@]}"
+answered=0 lost=0
+for i in $(seq 1 40); do
+	grep -q '^204$' "$TMP/burst.$i" || continue
+	answered=$((answered + 1))
+	[ "$(sqlite3 "$DB" "select count(*) from progress where message = 'burst-$i'")" = 1 ] || lost=$((lost + 1))
+done
+echo "burst: answered $answered, stored $(($(sqlite3 "$DB" "select count(*) from progress where message like 'burst-%'") - before))" >&2
+check "some burst reports were answered before the stop" test "$answered" -gt 0
+check_eq "every 204 of the burst is a stored report" "$lost" 0
+check "the stop answered the reports it stored" test "$answered" -ge \
+	"$(($(sqlite3 "$DB" "select count(*) from progress where message like 'burst-%'") - before - 5))"
+check_not_contains "no MHD panic on stop" "$TMP/sztpd.log" "suspended connections"
 e2e_finish
