@@ -309,7 +309,7 @@ static void test_xml_input(void)
 
 #define ONBOARD                                                                                    \
 	"{\"" CI "onboarding-information\":{\"boot-image\":{\"os-name\":\"VendorOS\",\"os-"        \
-		 "version\":\"17.2R1.6\","                                                         \
+	"version\":\"17.2R1.6\","                                                                  \
 	"\"download-uri\":[\"https://example.com/path/to/image/"                                   \
 	"file\"],\"image-verification\":[{\"hash-algorithm\":"                                     \
 	"\"%s\",\"hash-value\":\"%s\"}]},\"configuration-handling\":\"merge\",\"pre-"              \
@@ -320,7 +320,7 @@ static void test_xml_input(void)
 	"13:b2:33"
 #define REDIRECT                                                                                   \
 	"{\"" CI "redirect-information\":{\"bootstrap-server\":[{\"address\":\"sztp1.example."     \
-		 "com\",\"port\":8443,"                                                            \
+	"com\",\"port\":8443,"                                                                     \
 	"\"trust-anchor\":\"MIIB\"},{\"address\":\"192.0.2.1\"}]}}"
 
 static int conv(enum yang_enc enc, const char *doc, struct sztp_err *e)
@@ -674,14 +674,15 @@ static void test_xml_encoding(void)
 {
 #define NS "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
 	static const char *bad[] = {
-		"<input xmlns=\"" NS "\" \xf5=\"\"/>",
-		"<s:input xmlns:s='" NS "'><s:os-name><![CDATA[\xc3\x28]]></s:os-name></s:input>",
-		"<input xmlns=\"" NS "\"><os-name>\xed\xa0\x80</os-name></input>", /* surrogate */
-		"<input xmlns=\"" NS "\"><os-name>\xc0\xaf</os-name></input>",     /* overlong */
-		"<input xmlns=\"" NS "\"><os-name>a\x01b</os-name></input>",          /* C0 control */
-		"<input xmlns=\"" NS "\"><os-name>\xe2\x82</os-name></input>",       /* truncated */
+	    "<input xmlns=\"" NS "\" \xf5=\"\"/>",
+	    "<s:input xmlns:s='" NS "'><s:os-name><![CDATA[\xc3\x28]]></s:os-name></s:input>",
+	    "<input xmlns=\"" NS "\"><os-name>\xed\xa0\x80</os-name></input>", /* surrogate */
+	    "<input xmlns=\"" NS "\"><os-name>\xc0\xaf</os-name></input>",     /* overlong */
+	    "<input xmlns=\"" NS "\"><os-name>a\x01b</os-name></input>",       /* C0 control */
+	    "<input xmlns=\"" NS "\"><os-name>\xe2\x82</os-name></input>",     /* truncated */
 	};
-	const char *good = "<input xmlns=\"" NS "\"><os-name>caf\xc3\xa9 \xf0\x9f\x9a\x80</os-name></input>";
+	const char *good =
+	    "<input xmlns=\"" NS "\"><os-name>caf\xc3\xa9 \xf0\x9f\x9a\x80</os-name></input>";
 	json_t *in = NULL;
 	size_t i;
 
@@ -707,6 +708,71 @@ static void test_xml_encoding(void)
 #undef NS
 }
 
+/* The memo: the same bytes validate to the same, independent result; the
+ * RPC and the encoding are part of the key; invalid input is never
+ * remembered; more distinct bodies than slots stay correct. */
+static void test_memo(void)
+{
+	const char *rp = "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":"
+			 "\"bootstrap-initiated\",\"message\":\"memo\"}}";
+	const char *gbd =
+	    "{\"ietf-sztp-bootstrap-server:input\":{\"signed-data-preferred\":[null]}}";
+	const char *bad = "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":\"nope\"}}";
+	struct sztp_err e = {0};
+	json_t *a = NULL, *b = NULL;
+	char body[256];
+	int i, ok = 1;
+
+	CHECK_RC(yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &a, &e),
+		 SZTP_OK);
+	CHECK_RC(yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &b, &e),
+		 SZTP_OK);
+	CHECK(a && b && a != b && json_equal(a, b));
+	json_object_set_new(a, "progress-type", json_string("changed")); /* a copy each */
+	CHECK(
+	    !strcmp(json_string_value(json_object_get(b, "progress-type")), "bootstrap-initiated"));
+	json_decref(a);
+	json_decref(b);
+	/* valid as get-bootstrapping-data input, remembered as such ... */
+	CHECK_RC(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, gbd, strlen(gbd),
+				&a, &e),
+		 SZTP_OK);
+	json_decref(a);
+	/* ... but the same bytes are still no report, nor XML */
+	CHECK_RC(
+	    yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, gbd, strlen(gbd), &a, &e),
+	    SZTP_E_UNKNOWN_ELEMENT);
+	CHECK(a == NULL);
+	CHECK(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, gbd, strlen(gbd), &a,
+			     &e) != SZTP_OK);
+	CHECK(a == NULL);
+	for (i = 0; i < 2; i++) {
+		memset(&e, 0, sizeof(e));
+		CHECK_RC(yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, bad,
+					strlen(bad), &a, &e),
+			 SZTP_E_INVALID_VALUE);
+		CHECK(a == NULL && strstr(e.msg, "progress-type"));
+	}
+	/* 200 distinct bodies (more than the slots), twice over */
+	for (i = 0; i < 400; i++) {
+		snprintf(body, sizeof(body),
+			 "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":"
+			 "\"informational\",\"message\":\"m%d\"}}",
+			 i % 200);
+		if (yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, body, strlen(body),
+				   &a, &e) != SZTP_OK)
+			ok = 0;
+		else {
+			char want[16];
+			snprintf(want, sizeof(want), "m%d", i % 200);
+			if (strcmp(json_string_value(json_object_get(a, "message")), want))
+				ok = 0;
+			json_decref(a);
+		}
+	}
+	CHECK(ok);
+}
+
 int main(void)
 {
 	struct sztp_err e = {0};
@@ -730,6 +796,7 @@ int main(void)
 	test_voucher();
 	test_truncated();
 	test_mutations();
+	test_memo();
 	run_threads(1, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(2, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(4, 1000);
