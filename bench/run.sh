@@ -8,13 +8,13 @@
 #
 # Settings (environment):
 #   BENCH_DEVICES=1000   devices per run, each with its own IDevID
-#   BENCH_RUNS=3         runs per measurement (median, min, max reported)
+#   BENCH_RUNS=5         runs per measurement (median, min, max reported)
 #   BENCH_CONC=50        devices in flight
 #   BENCH_REPORTS=3      report-progress calls per device
 #   BENCH_SIZES="1000 100000 1000000"   enrolled devices in the registry
 #   BENCH_RSS_CONC=500   concurrency of the RSS run at the largest size
 #   BENCH_THREADS=nproc  ceiling threads / nginx workers
-#   BENCH_SZTPD_THREADS=0  sztpd threads (0 = its default, two per core)
+#   BENCH_SZTPD_THREADS=0  sztpd threads (0 = its default, one per core)
 #   BENCH_OUT=$BUILD/bench/out
 #   BENCH_PERF=1         also `perf record` sztpd during one run (perf.txt)
 #   BENCH_KEEP=1         keep the temp directory
@@ -28,7 +28,7 @@ E2E_KEEP=${BENCH_KEEP:-}
 . "$TOP/tests/e2e/lib.sh"
 
 D=${BENCH_DEVICES:-1000}
-R=${BENCH_RUNS:-3}
+R=${BENCH_RUNS:-5}
 C=${BENCH_CONC:-50}
 K=${BENCH_REPORTS:-3}
 SIZES=${BENCH_SIZES:-1000 100000 1000000}
@@ -319,7 +319,7 @@ stop_pid "$SZTPD"
 	echo
 	echo "$D devices per run (one IDevID each, a new mTLS connection each), $C in flight, $K"
 	echo "report-progress calls after get-bootstrapping-data on the same connection; $R runs,"
-	echo "median [min–max]; ceiling $THREADS threads, nginx $THREADS workers, sztpd threads = ${BENCH_SZTPD_THREADS:-0} (0 = two per core); reply body $BODY_SIZE bytes;"
+	echo "median [min–max]; ceiling $THREADS threads, nginx $THREADS workers, sztpd threads = ${BENCH_SZTPD_THREADS:-0} (0 = one per core); reply body $BODY_SIZE bytes;"
 	echo "sztpd registry: $(head -1 "$FLEET" | cut -f1) enrolled devices."
 	echo
 	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests | other load % |"
