@@ -178,12 +178,19 @@ threads = ${BENCH_SZTPD_THREADS:-0}
 log-level = info
 CONF
 
+# start_sztpd [SIZE]: a new sztpd on the growing registry, or on the copy
+# made at SIZE enrolled devices.  Every sztpd run starts a new process: the
+# devices of a run are then new to it, as a fleet's are (no verified chain
+# cached from an earlier run).
+SZTPD=
 start_sztpd() {
-	e2e_bg "$TMP/sztpd-$ENROLLED.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
+	local conf=$TMP/sztpd.conf
+	[ -n "${1:-}" ] && conf=$TMP/sztpd-$1.conf
+	[ -n "$SZTPD" ] && stop_pid "$SZTPD"
+	e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$conf"
 	SZTPD=$E2E_LAST_PID
-	STARTUP=$(wait_up "$PORT_S" "$SZTPD") || { cat "$TMP/sztpd-$ENROLLED.log"; die "sztpd did not start"; }
+	STARTUP=$(wait_up "$PORT_S" "$SZTPD") || { cat "$TMP/sztpd.log"; die "sztpd did not start"; }
 	START_RSS=$(kib "$SZTPD" VmRSS)
-	say "sztpd with $ENROLLED enrolled: up in ${STARTUP}s, RSS $(mib "$START_RSS") MiB"
 }
 
 # grow_to SIZE: bulk-enrol plain filler devices up to SIZE; sets RATE
@@ -205,15 +212,23 @@ grow_to() {
 }
 FLEET=$OUT/fleet.tsv
 : >"$FLEET"
+# fleet_row SIZE: start-up and memory of the run just made (one per run)
 fleet_row() {
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENROLLED" "$1" "$STARTUP" "$START_RSS" \
-		"$(kib "$SZTPD" VmRSS)" "$(kib "$SZTPD" VmHWM)" "$2" >>"$FLEET"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$STARTUP" "$START_RSS" \
+		"$(kib "$SZTPD" VmRSS)" "$(kib "$SZTPD" VmHWM)" >>"$FLEET"
 }
+# fmed SIZE COL: median of a fleet.tsv column at SIZE; fmax: maximum
+fmed() {
+	awk -F'\t' -v n="$1" -v c="$2" '$1 == n { print $c }' "$FLEET" | sort -g |
+		awk '{ v[NR] = $1 } END { if (!NR) print 0; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+fmax() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n && $c > m { m = $c } END { print m + 0 }' "$FLEET"; }
 
 # ---- the response size -------------------------------------------------------
 FIRST_SIZE=${SIZES%% *}
 grow_to "$FIRST_SIZE"
-FIRST_RATE=$RATE
+declare -A GROW_RATE
+GROW_RATE[$FIRST_SIZE]=$RATE
 start_sztpd
 SDP='{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}'
 st=$(curl -s -o "$TMP/gbd.json" -w '%{http_code}' --cacert "$PKI/owner/ca.pem" \
@@ -270,6 +285,7 @@ for r in $(seq 1 "$R"); do
 	load ceiling "$PORT_C" "$CEIL" cmp "$C"
 	load ceil+vfy "$PORT_V" "$CEILV" cmp "$C"
 	[ -n "$NGX" ] && load nginx "$PORT_N" "$NGX" cmp "$C"
+	start_sztpd
 	load sztpd "$PORT_S" "$SZTPD" cmp "$C"
 done
 if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
@@ -297,18 +313,31 @@ NGX_HWM=$([ -n "$NGX" ] && kib "$NGX" VmHWM || echo 0)
 stop_pid "$CEIL"
 [ -n "$NGX" ] && stop_pid "$NGX"
 
-fleet_row "$FIRST_RATE" cmp # the comparison runs were made at the first size
+stop_pid "$SZTPD"
+SZTPD=
 
 # ---- fleet size --------------------------------------------------------------------
-for size in ${SIZES#* }; do
-	[ "$size" = "$FIRST_SIZE" ] && continue
-	stop_pid "$SZTPD"
+# One registry file per size (grown, then copied), and the sizes' runs
+# interleaved like the servers', so drift of the machine does not fall on
+# one size.
+for size in $SIZES; do
 	grow_to "$size"
-	start_sztpd
-	for r in $(seq 1 "$R"); do load sztpd "$PORT_S" "$SZTPD" "fleet-$ENROLLED" "$C"; done
-	fleet_row "$RATE" "fleet-$ENROLLED"
+	[ "$size" = "$FIRST_SIZE" ] || GROW_RATE[$size]=$RATE
+	sqlite3 "$DB" ".backup '$TMP/sztp-$size.db'" || die "cannot copy the registry at $size"
+	sed "s|^database = .*|database = $TMP/sztp-$size.db|" "$TMP/sztpd.conf" >"$TMP/sztpd-$size.conf"
 done
-say "RSS run: $RSS_C concurrent devices with $ENROLLED enrolled"
+say "fleet size: $R runs x sizes $SIZES, interleaved"
+for r in $(seq 1 "$R"); do
+	for size in $SIZES; do
+		start_sztpd "$size"
+		say "sztpd with $size enrolled: up in ${STARTUP}s, RSS $(mib "$START_RSS") MiB"
+		load sztpd "$PORT_S" "$SZTPD" "fleet-$size" "$C"
+		fleet_row "$size"
+	done
+done
+LARGEST=${SIZES##* }
+say "RSS run: $RSS_C concurrent devices with $LARGEST enrolled"
+start_sztpd "$LARGEST"
 load sztpd "$PORT_S" "$SZTPD" rss "$RSS_C"
 RSS_HWM=$(kib "$SZTPD" VmHWM)
 stop_pid "$SZTPD"
@@ -320,7 +349,7 @@ stop_pid "$SZTPD"
 	echo "$D devices per run (one IDevID each, a new mTLS connection each), $C in flight, $K"
 	echo "report-progress calls after get-bootstrapping-data on the same connection; $R runs,"
 	echo "median [min–max]; ceiling $THREADS threads, nginx $THREADS workers, sztpd threads = ${BENCH_SZTPD_THREADS:-0} (0 = one per core); reply body $BODY_SIZE bytes;"
-	echo "sztpd registry: $(head -1 "$FLEET" | cut -f1) enrolled devices."
+	echo "sztpd registry: $FIRST_SIZE enrolled devices; a new sztpd process for each run."
 	echo
 	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests | other load % |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -328,7 +357,7 @@ stop_pid "$SZTPD"
 		grep -q "^$s	cmp	" "$OUT/runs.tsv" || continue
 		case $s in
 		ceiling) hwm=$CEIL_HWM ;; ceil+vfy) hwm=$CEILV_HWM ;; nginx) hwm=$NGX_HWM ;;
-		sztpd) hwm=$(awk -F'\t' '$7 == "cmp" { print $6 }' "$FLEET" | head -1) ;;
+		sztpd) hwm=$(maxcol sztpd cmp 12) ;;
 		esac
 		echo "| $s | $(st3 $s cmp 3) | $(st3 $s cmp 4) | $(st3 $s cmp 5 %.2f) | $(st3 $s cmp 6 %.2f) | $(st3 $s cmp 7 %.2f) | $(st3 $s cmp 8 %.1f) | $(st3 $s cmp 10 %.1f) | $(st3 $s cmp 11 %.2f) | $(mib "${hwm:-0}") | $(sumcol $s cmp 14) | $(st3 $s cmp 18 %.0f) |"
 	done
@@ -359,18 +388,19 @@ stop_pid "$SZTPD"
 	echo
 	echo "| enrolled devices | bulk enrolment devices/s | start-up s | RSS after start-up MiB | devices/s | request p99 ms | server CPU ms/device | RSS after load MiB | peak RSS MiB | other load % |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
-	while IFS=$'\t' read -r n rate up rss0 rss1 hwm label; do
-		echo "| $n | $rate | $up | $(mib "$rss0") | $(st3 sztpd "$label" 3) | $(st3 sztpd "$label" 7 %.2f) | $(st3 sztpd "$label" 11 %.2f) | $(mib "$rss1") | $(mib "$hwm") | $(st3 sztpd "$label" 18 %.0f) |"
-	done <"$FLEET"
+	for n in $SIZES; do
+		echo "| $n | ${GROW_RATE[$n]:--} | $(printf %.3f "$(fmed "$n" 2)") | $(mib "$(fmed "$n" 3)") | $(st3 sztpd "fleet-$n" 3) | $(st3 sztpd "fleet-$n" 7 %.2f) | $(st3 sztpd "fleet-$n" 11 %.2f) | $(mib "$(fmed "$n" 4)") | $(mib "$(fmax "$n" 5)") | $(st3 sztpd "fleet-$n" 18 %.0f) |"
+	done
 	echo
-	f1=$(med sztpd cmp 3)
-	fl=$(med sztpd "$(tail -1 "$FLEET" | cut -f7)" 3)
-	awk -v a="$f1" -v b="$fl" -v n="$ENROLLED" -v m="$(head -1 "$FLEET" | cut -f1)" 'BEGIN {
+	echo "Each run a new sztpd process on the registry file of that size; sizes interleaved;"
+	echo "start-up and RSS are medians over the runs, peak RSS the maximum."
+	echo
+	awk -v a="$(med sztpd "fleet-$FIRST_SIZE" 3)" -v b="$(med sztpd "fleet-$LARGEST" 3)" -v n="$LARGEST" -v m="$FIRST_SIZE" 'BEGIN {
 		printf "Throughput at %d enrolled / at %d enrolled: %.2f (goal: no loss).\n", n, m, (a > 0 ? b / a : 0) }'
-	awk -v a="$(med sztpd cmp 11)" -v b="$(med sztpd "$(tail -1 "$FLEET" | cut -f7)" 11)" 'BEGIN {
+	awk -v a="$(med sztpd "fleet-$FIRST_SIZE" 11)" -v b="$(med sztpd "fleet-$LARGEST" 11)" 'BEGIN {
 		printf "Server CPU per device at the largest / at the smallest size: %.2f.\n", (a > 0 ? b / a : 0) }'
 	echo
-	echo "## $RSS_C concurrent connections, $ENROLLED enrolled"
+	echo "## $RSS_C concurrent connections, $LARGEST enrolled"
 	echo
 	echo "| devices/s | request p99 ms | device p99 ms | failed requests | sztpd peak RSS MiB (goal < 64) |"
 	echo "|---|---|---|---|---|"

@@ -123,18 +123,33 @@ wait_https() {
 	return 1
 }
 
+# forget_pid PID: a stopped process is no longer ours to kill at exit (its
+# PID may be reused).
+forget_pid() {
+	local p keep=()
+	for p in "${E2E_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	E2E_PIDS=("${keep[@]}")
+}
+
 # stop_pid PID: stop one process we started.
 stop_pid() {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
+	forget_pid "$1"
 	return 0
 }
 
 # stop_clean PID: SIGTERM one process we started (a child of this shell);
 # succeeds only when it exits with status 0.
 stop_clean() {
+	local rc
 	kill -TERM "$1" 2>/dev/null || return 1
 	wait "$1"
+	rc=$?
+	forget_pid "$1"
+	return "$rc"
 }
 
 # check_eventually DESCRIPTION WANT COMMAND...: the command's output
