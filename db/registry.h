@@ -101,6 +101,11 @@ void reg_rollback(struct reg *r);
 /* SZTP_E_NOT_FOUND when absent. */
 sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out,
 		       struct sztp_err *e);
+/* What authentication needs, and no more: out->serial and
+ * out->password_hash of an enrolled device, the other fields zero (no
+ * voucher read).  SZTP_E_NOT_FOUND when absent. */
+sztp_rc reg_device_auth(struct reg *r, const char *serial, struct reg_device *out,
+			struct sztp_err *e);
 /* SZTP_E_EXISTS when the serial is enrolled; SZTP_E_NOT_FOUND when the
  * named profile does not exist. */
 sztp_rc reg_device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e);

@@ -66,6 +66,7 @@ enum stmt_id {
 	S_RELEASE,
 	S_ROLLBACK_TO,
 	S_DEV_GET,
+	S_DEV_AUTH,
 	S_DEV_ADD,
 	S_DEV_UPDATE,
 	S_DEV_REMOVE,
@@ -112,6 +113,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RELEASE] = "RELEASE reg_op",
     [S_ROLLBACK_TO] = "ROLLBACK TO reg_op",
     [S_DEV_GET] = "SELECT " DEV_COLS " FROM devices WHERE serial = ?1",
+    [S_DEV_AUTH] = "SELECT serial, password_hash FROM devices WHERE serial = ?1",
     [S_DEV_ADD] = "INSERT INTO devices (" DEV_COLS
 		  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " REVISION ", ?9, ?10)",
     [S_DEV_UPDATE] = "UPDATE devices SET password_hash = ?2, profile = ?3, voucher = ?4, "
@@ -773,6 +775,39 @@ sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out
 		rc = device_get(r, serial, out, e);
 		reg_unlock(r);
 	}
+	return rc;
+}
+
+sztp_rc reg_device_auth(struct reg *r, const char *serial, struct reg_device *out,
+			struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_DEV_AUTH];
+	sztp_rc rc;
+	int src;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_serial(serial, e);
+	if (rc != SZTP_OK)
+		return rc;
+	reg_lock(r);
+	if (bind_str(s, 1, serial) != SQLITE_OK) {
+		rc = db_fail(r, e, "reading a device");
+		goto out;
+	}
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		rc = col_str(s, 0, out->serial, sizeof(out->serial), e);
+		if (rc == SZTP_OK)
+			rc = col_dup(s, 1, &out->password_hash, e);
+		if (rc != SZTP_OK)
+			reg_device_clear(out);
+	} else if (src == SQLITE_DONE)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
+	else
+		rc = db_fail(r, e, "reading a device");
+out:
+	st_done(s);
+	reg_unlock(r);
 	return rc;
 }
 

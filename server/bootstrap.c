@@ -127,7 +127,7 @@ void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yan
 	size_t len = 0;
 	sztp_rc rc;
 
-	rc = identity_authenticate(s, r, &dev, &e);
+	rc = identity_authenticate(s, r, &dev, 1, &e);
 	if (rc != SZTP_OK)
 		goto fail;
 	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, in_enc, r->body, r->body_len,

@@ -167,7 +167,7 @@ static sztp_rc cert_serial(struct server *s, struct request *r, char *serial, st
 	return SZTP_OK;
 }
 
-sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_device *dev,
+sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_device *dev, int full,
 			      struct sztp_err *e)
 {
 	char cert_sn[PKI_SERIAL_MAX] = "";
@@ -207,7 +207,8 @@ sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_de
 	}
 	serial = r->n_peer_certs ? cert_sn : b.user;
 	snprintf(r->serial, sizeof(r->serial), "%s", serial);
-	rc = reg_device_get(s->reg, serial, dev, &le);
+	rc = full ? reg_device_get(s->reg, serial, dev, &le)
+		  : reg_device_auth(s->reg, serial, dev, &le);
 	if (rc == SZTP_E_NOT_FOUND) {
 		if (have_basic)
 			(void)passwd_verify(b.pass, NULL); /* same cost as a known device */

@@ -13,11 +13,12 @@
 struct server;
 struct identity_cache;
 
-/* Authenticate r.  On success dev holds the device record and r->serial
- * its serial.  On failure the message in e is safe to send to the client:
+/* Authenticate r.  On success dev holds the device record (with full = 0
+ * only its serial and password hash: reg_device_auth) and r->serial its
+ * serial.  On failure the message in e is safe to send to the client:
  * an unknown serial and a wrong password give the same SZTP_E_AUTH and
  * message (no existence oracle); the precise reason goes to the log. */
-sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_device *dev,
+sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_device *dev, int full,
 			      struct sztp_err *e);
 
 /* Verified client chains (SHA-256 of the chain as sent -> serial), so a

@@ -93,7 +93,7 @@ void handle_report_progress(struct server *s, struct request *r, enum yang_enc i
 	json_t *in = NULL;
 	sztp_rc rc;
 
-	rc = identity_authenticate(s, r, &dev, &e);
+	rc = identity_authenticate(s, r, &dev, 0, &e);
 	if (rc != SZTP_OK)
 		goto fail;
 	rc = yang_rpc_input(s->yang, YANG_RPC_REPORT_PROGRESS, in_enc, r->body, r->body_len, &in,

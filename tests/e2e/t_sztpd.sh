@@ -266,6 +266,19 @@ expect_error "valid IDevID, serial not enrolled" 401 access-denied "authenticati
 check "unenrolled IDevID: same body as unknown serial" cmp "$TMP/err" "$TMP/err-unknown"
 expect_error "report-progress unauthenticated" 401 access-denied "no client certificate" \
 	-H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-initiated"}}' "$RP"
+# report-progress authenticates with a lighter lookup (no voucher read): the
+# same answers, the same identical bodies
+expect_error "report-progress: wrong password" 401 access-denied "authentication failed" \
+	-u 'SN-PW:wrong' -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-initiated"}}' "$RP"
+check "report-progress: wrong password, same body as unknown serial" cmp "$TMP/err" "$TMP/err-unknown"
+expect_error "report-progress: unknown serial (Basic)" 401 access-denied "authentication failed" \
+	-u 'SN-NOBODY:pw-Secret-1' -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-initiated"}}' "$RP"
+expect_error "report-progress: valid IDevID, serial not enrolled" 401 access-denied "authentication failed" \
+	$(DEV SN-UNKNOWN) -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-initiated"}}' "$RP"
+rpc "$TMP/rp-pw" -u 'SN-PW:pw-Secret-1' -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"informational","message":"by-password"}}' "$RP"
+check_eq "report-progress with the right password: 204" "$STATUS" 204
+check_eq "report-progress with the right password: stored" \
+	"$(sqlite3 "$DB" "select count(*) from progress where serial='SN-PW' and message='by-password'")" 1
 
 # ---- malformed input ------------------------------------------------------------
 expect_error "malformed JSON" 400 malformed-message "" $(DEV SN-1) -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{' "$GBD"
@@ -324,7 +337,7 @@ CTL log SN-1 >"$TMP/blog.txt" 2>&1
 check_contains "bootstrapping log records requests" "$TMP/blog.txt" "get-bootstrapping-data"
 check_eq "stored progress reports are not duplicated in the log" \
 	"$(sqlite3 "$DB" "select count(*) from bootstrap_log where endpoint='report-progress' and status=204")" 0
-check_eventually "failed report-progress calls are in the log" 4 \
+check_eventually "failed report-progress calls are in the log" 7 \
 	sqlite3 "$DB" "select count(*) from bootstrap_log where endpoint='report-progress' and status<>204"
 # ---- retention ---------------------------------------------------------------
 sqlite3 "$DB" "insert into bootstrap_log(serial,time,peer,endpoint,result,status,duration_us) values('SN-1',1000,'192.0.2.1','get-bootstrapping-data','signed',200,1)" \

@@ -167,6 +167,18 @@ static void test_devices(struct reg *r)
 	rev = g.revision;
 	reg_device_clear(&g);
 	CHECK(g.password_hash == NULL && g.voucher.data == NULL);
+	/* authentication's lookup: serial and password hash only */
+	CHECK_RC(reg_device_auth(r, "SN-1", &g, &e), SZTP_OK);
+	CHECK(strcmp(g.serial, "SN-1") == 0);
+	CHECK(g.password_hash && strcmp(g.password_hash, d.password_hash) == 0);
+	CHECK(g.voucher.data == NULL && g.voucher.len == 0 && g.profile[0] == '\0' &&
+	      g.revision == 0);
+	reg_device_clear(&g);
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_device_auth(r, "SN-NONE", &g, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "SN-NONE is not enrolled") != NULL);
+	CHECK(g.password_hash == NULL && g.serial[0] == '\0');
+	CHECK_RC(reg_device_auth(r, "", &g, &e), SZTP_E_INVALID_VALUE);
 
 	/* duplicate and unknown profile */
 	memset(&e, 0, sizeof(e));
