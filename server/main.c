@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "artifacts.h"
@@ -40,8 +41,34 @@ static void server_close(struct server *s)
 	config_free(&s->cfg);
 }
 
-/* Everything but the listener: also what -n checks. */
-static sztp_rc server_open(struct server *s, const char *conf, struct sztp_err *e)
+/* -n and a registry that does not exist yet: sztpd creates it when it
+ * starts; a check creates nothing, it only makes sure sztpd could. */
+static sztp_rc check_new_registry(const char *path, struct sztp_err *e)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return sztp_err_set(e, SZTP_E_IO, "database %s: directory %s does not exist", path,
+				    dir);
+	if (access(dir, W_OK | X_OK) != 0)
+		return sztp_err_set(e, SZTP_E_IO,
+				    "database %s does not exist and directory %s is not writable",
+				    path, dir);
+	printf("sztpd: database %s does not exist yet; sztpd will create it\n", path);
+	return SZTP_OK;
+}
+
+/* Everything but the listener: also what -n checks (check != 0: without
+ * creating a registry that does not exist yet). */
+static sztp_rc server_open(struct server *s, const char *conf, int check, struct sztp_err *e)
 {
 	sztp_rc rc;
 	int lvl;
@@ -58,6 +85,8 @@ static sztp_rc server_open(struct server *s, const char *conf, struct sztp_err *
 	rc = yang_open(s->cfg.yang_dir, &s->yang, e);
 	if (rc != SZTP_OK)
 		return rc;
+	if (check && access(s->cfg.database, F_OK) != 0)
+		return check_new_registry(s->cfg.database, e);
 	rc = reg_open(s->cfg.database, &s->reg, e);
 	if (rc != SZTP_OK)
 		return rc;
@@ -110,7 +139,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if (server_open(&s, conf, &e) != SZTP_OK) {
+	if (server_open(&s, conf, check, &e) != SZTP_OK) {
 		fprintf(stderr, "sztpd: %s\n", e.msg);
 		goto out;
 	}

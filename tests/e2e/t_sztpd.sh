@@ -61,6 +61,15 @@ CONF
 
 # ---- sztpd -n ---------------------------------------------------------------
 check "sztpd -n accepts a good config" "$BIN/sztpd" -n -c "$TMP/sztpd.conf"
+# a check creates nothing: a registry that does not exist yet stays absent
+sed "s|^database = .*|database = $TMP/not-yet.db|" "$TMP/sztpd.conf" >"$TMP/new.conf"
+check "sztpd -n with a registry not created yet" "$BIN/sztpd" -n -c "$TMP/new.conf"
+check_contains "sztpd -n says it will create it" "$TMP/.check.out" "not-yet.db does not exist yet"
+check "sztpd -n created no file" test ! -e "$TMP/not-yet.db"
+sed "s|^database = .*|database = $TMP/no-such-dir/x.db|" "$TMP/sztpd.conf" >"$TMP/nodir.conf"
+"$BIN/sztpd" -n -c "$TMP/nodir.conf" >"$TMP/nodir.out" 2>&1
+check_eq "sztpd -n: registry in a missing directory fails" "$?" 1
+check_contains "the message names the directory" "$TMP/nodir.out" "directory $TMP/no-such-dir does not exist"
 sed 's/^threads = 2/threads = 2\nthreds = 4/' "$TMP/sztpd.conf" >"$TMP/bad.conf"
 "$BIN/sztpd" -n -c "$TMP/bad.conf" >"$TMP/bad.out" 2>&1
 check_eq "sztpd -n rejects unknown key" "$?" 1
