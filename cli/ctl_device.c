@@ -300,23 +300,47 @@ out:
 
 /* ---- import ------------------------------------------------------------- */
 
-/* Split line in place into exactly 4 comma-separated fields. */
+/* Split one CSV record in place (RFC 4180, without line breaks inside a
+ * field): a field is bare (no '"' in it) or wholly quoted, a quote inside
+ * a quoted field written twice.  Returns the number of fields (the first
+ * 4 in f), or -1 for a malformed quote. */
 static int csv_fields(char *line, char *f[4])
 {
+	char *r = line, *w = line; /* read, write: w never passes r */
 	int n = 0;
-	char *p = line;
 
 	for (;;) {
-		char *comma = strchr(p, ',');
+		char *start = w;
+		if (*r == '"') {
+			for (r++;; r++) {
+				if (*r == '\0')
+					return -1; /* not closed on this line */
+				if (*r == '"' && r[1] != '"')
+					break;
+				if (*r == '"')
+					r++; /* "" is one quote */
+				*w++ = *r;
+			}
+			r++;
+			if (*r != ',' && *r != '\0')
+				return -1; /* text after the closing quote */
+		} else {
+			for (; *r && *r != ','; r++) {
+				if (*r == '"')
+					return -1; /* a quote in a bare field */
+				*w++ = *r;
+			}
+		}
 		if (n < 4)
-			f[n] = p;
+			f[n] = start;
 		n++;
-		if (!comma)
-			break;
-		*comma = '\0';
-		p = comma + 1;
+		if (*r == '\0') {
+			*w = '\0';
+			return n;
+		}
+		r++; /* the comma */
+		*w++ = '\0';
 	}
-	return n;
 }
 
 /* One data row; errors are prefixed with the line number by the caller. */
@@ -326,11 +350,13 @@ static sztp_rc import_row(struct ctl *c, char *line, const char *dir, struct szt
 	char *f[4], hash[PASSWD_HASH_MAX], vpath[4096];
 	int n = csv_fields(line, f);
 
+	if (n < 0)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "malformed quoting (RFC 4180: a field is either unquoted or "
+				    "wholly quoted, with \"\" for a quote; no line breaks inside)");
 	if (n != 4)
 		return sztp_err_set(e, SZTP_E_MALFORMED,
 				    "expected 4 fields (" CSV_HEADER "), found %d", n);
-	if (strchr(f[0], '"') || strchr(f[1], '"') || strchr(f[2], '"') || strchr(f[3], '"'))
-		return sztp_err_set(e, SZTP_E_MALFORMED, "quoted fields are not supported");
 	if (*f[2] && (rc = passwd_hash(f[2], hash, e)) != SZTP_OK)
 		return rc;
 	if (*f[3]) {

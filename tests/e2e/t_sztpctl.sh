@@ -229,6 +229,26 @@ refused "import with bad line 500" 'line 500: .*nothing imported' "$CTL" device 
 refused "import short row" 'line 3: expected 4 fields' "$CTL" device import "$T/short.csv"
 { echo serial,profile,password,voucher; echo "X-1,,,"; echo "X-1,,,"; } >"$T/dup.csv"
 refused "import duplicate in file" 'line 3: .*already enrolled' "$CTL" device import "$T/dup.csv"
+# RFC 4180 quoting: a password with a comma and a quote survives intact
+{ echo serial,profile,password,voucher; echo '"Q-1",,"pa,""ss",'; echo 'Q-2,"",plain,'; } >"$T/quoted.csv"
+good "import quoted fields" "$CTL" device import "$T/quoted.csv"
+expect "quoted import: both rows" [ "$(sqlite3 "$DB" "select count(*) from devices where serial in ('Q-1','Q-2')")" = 2 ]
+pw_is() { # pw_is SERIAL PASSWORD: the stored PBKDF2 hash is of PASSWORD
+	sqlite3 "$DB" "select password_hash from devices where serial='$1'" | python3 -c '
+import base64, hashlib, sys
+_, alg, it, salt, dk = sys.stdin.read().strip().split("$")
+ok = alg == "pbkdf2-sha256" and hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(),
+     base64.b64decode(salt), int(it), len(base64.b64decode(dk))) == base64.b64decode(dk)
+sys.exit(0 if ok else 1)' "$2"
+}
+expect "quoted password with comma and quote stored exactly" pw_is Q-1 'pa,"ss'
+expect "unquoted password beside an empty quoted field" pw_is Q-2 plain
+{ echo serial,profile,password,voucher; echo 'Q-3,"open,,'; } >"$T/q1.csv"
+refused "import unterminated quote" 'line 2: malformed quoting' "$CTL" device import "$T/q1.csv"
+{ echo serial,profile,password,voucher; echo 'Q-3,a"b,,'; } >"$T/q2.csv"
+refused "import quote inside a bare field" 'line 2: malformed quoting' "$CTL" device import "$T/q2.csv"
+{ echo serial,profile,password,voucher; echo '"Q-3"x,,,'; } >"$T/q3.csv"
+refused "import text after a closing quote" 'line 2: malformed quoting' "$CTL" device import "$T/q3.csv"
 { echo serial,password; echo "X-1,a"; } >"$T/hdr.csv"
 refused "import bad header" 'line 1: header' "$CTL" device import "$T/hdr.csv"
 { echo serial,profile,password,voucher; echo "X-1,,,../pki/devices/SN-1/voucher.vcj"; } >"$T/csvdir/wrongv.csv"
