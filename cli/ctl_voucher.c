@@ -180,6 +180,25 @@ out:
 	return rc;
 }
 
+sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, const char *owner_name,
+				  struct sztp_err *e)
+{
+	struct voucher v;
+	char label[sizeof(d->serial) + 16];
+	sztp_rc rc;
+
+	if (!d->voucher.len)
+		return SZTP_OK;
+	memset(&v, 0, sizeof(v));
+	snprintf(label, sizeof(label), "of device %s", d->serial);
+	/* the signature was verified when it was attached */
+	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, e);
+	if (rc == SZTP_OK)
+		rc = check_pinned(c, label, &v, owner_name, e);
+	voucher_clear(&v);
+	return rc;
+}
+
 sztp_rc cmd_voucher_attach(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;

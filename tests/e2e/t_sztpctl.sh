@@ -201,6 +201,13 @@ good "device set --profile" "$CTL" device set SN-8 --profile img
 refused "profile remove in use" 'used by 1 device' "$CTL" profile remove img
 refused "device set unknown profile" 'no profile' "$CTL" device set SN-8 --profile nosuch
 good "device set --no-profile --no-password" "$CTL" device set SN-8 --no-profile --no-password
+# a profile served by another owner: the device's voucher must pin that owner
+good "owner set --name other" "$CTL" owner set --name other --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key"
+good "profile for the other owner" "$CTL" profile onboarding oth --config "$T/cfg.xml" --config-handling merge --owner other
+refused "device set --profile of an owner its voucher does not pin" 'voucher of device SN-1 pins .* does not anchor the chain of owner identity .other.' \
+	"$CTL" device set SN-1 --profile oth
+good "device set --profile of the owner its voucher pins" "$CTL" device set SN-1 --profile cfg
+good "device set back to no profile" "$CTL" device set SN-1 --no-profile
 good "device show after set" "$CTL" device show SN-8
 expect "profile and password cleared" bash -c "grep -q 'profile: *(none)' '$T/out' && grep -q 'password: *not set' '$T/out'"
 good "profile remove" "$CTL" profile remove img
