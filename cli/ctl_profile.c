@@ -65,6 +65,48 @@ static sztp_rc profile_head(struct ctl *c, enum reg_kind kind, struct reg_profil
 	return SZTP_OK;
 }
 
+/* A profile moving to another owner: the vouchers of its devices must pin
+ * the new owner (RFC 8572 s5.4), or its devices could trust nothing they
+ * are sent. */
+struct owner_check {
+	struct ctl *c;
+	const char *profile, *owner;
+	size_t bad;
+	struct sztp_err first;
+};
+
+static int owner_check_cb(const struct reg_device *d, void *arg)
+{
+	struct owner_check *k = arg;
+	struct sztp_err e = {SZTP_OK, ""};
+
+	if (strcmp(d->profile, k->profile) || !d->voucher.len)
+		return 0;
+	if (ctl_voucher_recheck_owner(k->c, d, k->owner, &e) != SZTP_OK && k->bad++ == 0)
+		k->first = e;
+	return 0;
+}
+
+static sztp_rc check_owner_change(struct ctl *c, const struct reg_profile *p, struct sztp_err *e)
+{
+	struct owner_check k = {c, p->name, p->owner, 0, {SZTP_OK, ""}};
+	struct reg_owner o;
+	sztp_rc rc;
+
+	memset(&o, 0, sizeof(o));
+	if (reg_owner_get(c->reg, p->owner, &o, NULL) != SZTP_OK)
+		return SZTP_OK; /* not set yet: warned about above */
+	reg_owner_clear(&o);
+	if ((rc = reg_device_list(c->reg, owner_check_cb, &k, e)) != SZTP_OK)
+		return rc;
+	if (k.bad)
+		return sztp_err_set(e, SZTP_E_MISMATCH,
+				    "profile %s cannot move to owner '%s': %zu of its devices hold "
+				    "vouchers that do not pin it; first: %s",
+				    p->name, p->owner, k.bad, k.first.msg);
+	return SZTP_OK;
+}
+
 /* Validate (RFC 8572 s6.3 schema) and store; takes ownership of json. */
 static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json, struct sztp_err *e)
 {
@@ -93,6 +135,8 @@ static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json, s
 		reg_owner_clear(&o);
 	}
 	existed = reg_profile_get(c->reg, p->name, &old, NULL) == SZTP_OK;
+	if (existed && strcmp(old.owner, p->owner) && (rc = check_owner_change(c, p, e)) != SZTP_OK)
+		goto out;
 	if (existed && old.kind != p->kind)
 		ctl_warn("profile %s changes from %s to %s", p->name,
 			 old.kind == REG_KIND_REDIRECT ? "redirect" : "onboarding",

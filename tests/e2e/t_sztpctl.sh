@@ -207,7 +207,13 @@ good "profile for the other owner" "$CTL" profile onboarding oth --config "$T/cf
 refused "device set --profile of an owner its voucher does not pin" 'voucher of device SN-1 pins .* does not anchor the chain of owner identity .other.' \
 	"$CTL" device set SN-1 --profile oth
 good "device set --profile of the owner its voucher pins" "$CTL" device set SN-1 --profile cfg
+refused "profile moved to an owner its devices' vouchers do not pin" \
+	"profile cfg cannot move to owner 'other': 1 of its devices .*first: voucher of device SN-1" \
+	"$CTL" profile onboarding cfg --config "$T/cfg.xml" --config-handling replace --owner other
 good "device set back to no profile" "$CTL" device set SN-1 --no-profile
+good "profile moves to another owner once no device's voucher objects" \
+	"$CTL" profile onboarding cfg --config "$T/cfg.xml" --config-handling replace --owner other
+good "profile back to the default owner" "$CTL" profile onboarding cfg --config "$T/cfg.xml" --config-handling replace --pre-script "$T/pre.sh" --sign always --reporting verbose
 good "device show after set" "$CTL" device show SN-8
 expect "profile and password cleared" bash -c "grep -q 'profile: *(none)' '$T/out' && grep -q 'password: *not set' '$T/out'"
 good "profile remove" "$CTL" profile remove img
