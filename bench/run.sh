@@ -290,7 +290,9 @@ for r in $(seq 1 "$R"); do
 done
 if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 	say "perf record on sztpd during one extra run"
-	perf record -g -o "$TMP/perf.data" -p "$SZTPD" >/dev/null 2>&1 &
+	start_sztpd
+	# DWARF call graphs: Debian's libraries have no frame pointers
+	perf record -F 999 --call-graph dwarf,16384 -o "$TMP/perf.data" -p "$SZTPD" >/dev/null 2>&1 &
 	PERF=$!
 	load sztpd "$PORT_S" "$SZTPD" perf "$C"
 	kill -INT "$PERF"
