@@ -765,9 +765,72 @@ static void issuer_key(const sztp_bytes *der, const char *purpose, uint8_t hash[
 	snprintf(p, 64, "%s", purpose ? purpose : "");
 }
 
-static int issuer_cached(struct pki_trust *t, const sztp_bytes *der, const char *purpose)
+/* The parsed form of a cached issuer, kept per thread (a gnutls_x509_crt_t
+ * is not shared between threads): a fleet's chains share a few
+ * manufacturer intermediates, and parsing one (libtasn1 builds the whole
+ * Certificate tree) cost as much as a third of the ECDSA check it feeds. */
+#define TL_ISSUERS 4
+struct tl_issuers {
+	struct {
+		uint8_t hash[32];
+		gnutls_x509_crt_t crt;
+	} slot[TL_ISSUERS];
+	unsigned next;
+};
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static int tl_ready;
+
+static void tl_free(void *arg)
 {
-	uint8_t h[32];
+	struct tl_issuers *t = arg;
+	unsigned i;
+
+	for (i = 0; t && i < TL_ISSUERS; i++)
+		if (t->slot[i].crt)
+			gnutls_x509_crt_deinit(t->slot[i].crt);
+	free(t);
+}
+
+static void tl_init(void)
+{
+	tl_ready = pthread_key_create(&tl_key, tl_free) == 0;
+}
+
+/* This thread's parsed copy of der (SHA-256 h), parsed on first use; NULL
+ * when none can be kept (the caller parses its own). */
+static gnutls_x509_crt_t issuer_parsed(const sztp_bytes *der, const uint8_t h[32])
+{
+	struct tl_issuers *t;
+	gnutls_x509_crt_t crt;
+	unsigned i;
+
+	pthread_once(&tl_once, tl_init);
+	if (!tl_ready)
+		return NULL;
+	t = pthread_getspecific(tl_key);
+	if (!t) {
+		if (!(t = calloc(1, sizeof(*t))) || pthread_setspecific(tl_key, t) != 0) {
+			free(t);
+			return NULL;
+		}
+	}
+	for (i = 0; i < TL_ISSUERS; i++)
+		if (t->slot[i].crt && !memcmp(t->slot[i].hash, h, 32))
+			return t->slot[i].crt;
+	if (crt_import(der, &crt, NULL) != SZTP_OK)
+		return NULL;
+	i = t->next++ % TL_ISSUERS;
+	if (t->slot[i].crt)
+		gnutls_x509_crt_deinit(t->slot[i].crt);
+	memcpy(t->slot[i].hash, h, 32);
+	t->slot[i].crt = crt;
+	return crt;
+}
+
+static int issuer_cached(struct pki_trust *t, const sztp_bytes *der, const char *purpose,
+			 uint8_t h[32])
+{
 	char p[64];
 	time_t now = time(NULL);
 	size_t i;
@@ -905,6 +968,7 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 {
 	struct pki_trust *mt = (struct pki_trust *)t; /* the cache is internally locked */
 	gnutls_x509_crt_t crts[CHAIN_MAX] = {NULL};
+	uint8_t ih[32];
 	gnutls_typed_vdata_st vd;
 	unsigned st = 0, flags = 0;
 	sztp_rc rc = SZTP_E_MALFORMED;
@@ -917,12 +981,16 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 		return sztp_err_set(e, rc, "certificate chain must hold 1..%d certificates",
 				    CHAIN_MAX);
 	/* fast path: the leaf's sender-supplied issuer is a known-good CA */
-	if (!now && n >= 2 && issuer_cached(mt, &chain[1], purpose_oid)) {
+	if (!now && n >= 2 && issuer_cached(mt, &chain[1], purpose_oid, ih)) {
+		gnutls_x509_crt_t issuer = issuer_parsed(&chain[1], ih);
+
 		rc = crt_import(&chain[0], &crts[0], e);
-		if (rc == SZTP_OK)
+		if (rc == SZTP_OK && !issuer) {
 			rc = crt_import(&chain[1], &crts[1], e);
+			issuer = crts[1]; /* ours: freed below */
+		}
 		if (rc == SZTP_OK)
-			rc = verify_by_issuer(crts[0], crts[1], purpose_oid, e);
+			rc = verify_by_issuer(crts[0], issuer, purpose_oid, e);
 		if (rc == SZTP_OK)
 			rc = leaf_info_fill(crts[0], li, e);
 		got = 2;

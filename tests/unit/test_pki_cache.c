@@ -1,7 +1,9 @@
 /* Unit tests for the verified-issuer cache of pki_trust_verify: after an
  * intermediate has been verified on its own, leaves it issued take the
  * one-signature fast path, which must reject exactly what the full path
- * rejects (wrong issuer, look-alike intermediate, key purpose). */
+ * rejects (wrong issuer, look-alike intermediate, key purpose), also from
+ * several threads at once (each keeps its own parsed intermediate). */
+#include <pthread.h>
 #include <unistd.h>
 
 #include "pki.h"
@@ -30,6 +32,24 @@ static sztp_rc verify(struct pki_trust *t, const char *chain_files, const char *
 	for (i = 0; i < n; i++)
 		sztp_bytes_free(&all[i]);
 	return rc;
+}
+
+static struct pki_trust *T;
+
+static void *hammer(void *arg)
+{
+	long wrong = 0;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 100; i++) {
+		wrong += verify(T, "ec int", NULL, NULL) != SZTP_OK;
+		wrong += verify(T, "rsa int", PKI_OID_KP_CLIENT_AUTH, NULL) != SZTP_OK;
+		wrong += verify(T, "srv int", PKI_OID_KP_CLIENT_AUTH, NULL) != SZTP_E_VERIFY;
+		wrong += verify(T, "evilleaf int", NULL, NULL) != SZTP_E_VERIFY;
+		wrong += verify(T, "fl int", NULL, NULL) != SZTP_E_VERIFY;
+	}
+	return (void *)wrong;
 }
 
 int main(void)
@@ -76,6 +96,22 @@ int main(void)
 		CHECK_RC(verify(t, "fl int", NULL, NULL), SZTP_E_VERIFY);
 		/* the intermediate alone is not a client leaf of this chain */
 		CHECK_RC(verify(t, "fl", NULL, NULL), SZTP_E_VERIFY);
+	}
+	/* four threads on the fast path at once: the same answers */
+	{
+		pthread_t th[4];
+		void *wrong;
+		long total = 0;
+		int k;
+
+		T = t;
+		for (k = 0; k < 4; k++)
+			pthread_create(&th[k], NULL, hammer, NULL);
+		for (k = 0; k < 4; k++) {
+			pthread_join(th[k], &wrong);
+			total += (long)wrong;
+		}
+		CHECK(total == 0);
 	}
 	/* a chain that verifies without its second certificate must not make
 	 * that certificate trusted: [ec, int, fake] then [fl, fake] */
