@@ -3,6 +3,7 @@
 #   make              build everything into $(BUILD) (default build/)
 #   make test         unit + end-to-end tests (prints "N passed, N failed")
 #   make asan         the same tests built with ASan/UBSan into build-asan/
+#   make tsan         the same tests built with ThreadSanitizer into build-tsan/
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make lint         clang-format check
 #   make fuzz         libFuzzer run of every parser (needs clang, see tests/fuzz)
@@ -92,6 +93,11 @@ e2e: all
 asan:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" test
 
+# sztpd's threads (workers, journal, suspended requests): any race report fails
+tsan:
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
+	$(MAKE) BUILD=build-tsan SAN="-fsanitize=thread" CFLAGS="-O1 -g" test
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/share/sztp/yang $(DESTDIR)$(PREFIX)/share/sztp/examples
@@ -107,7 +113,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(CURL_LIBS)
 
-.PHONY: bench
+.PHONY: bench tsan
 bench: all $(BENCH_BINS)
 	BUILD=$(BUILD) bash bench/run.sh
 
@@ -119,4 +125,4 @@ lint:
 	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] cli/*.[ch] certs/*.[ch] agent/*.[ch])
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
