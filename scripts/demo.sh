@@ -4,7 +4,8 @@
 # creates the embedded SQLite registry with one enrolled demo device and
 # starts sztpd on port 8443, printing the curl command that bootstraps the
 # demo device.  State goes to ./demo (or $SZTP_DEMO_DIR); run again to
-# start over.  Stop the server with Ctrl-C.
+# start over.  Stop the server with Ctrl-C.  (tests/e2e/t_demo.sh runs it
+# with SZTP_BUILD set: then the binaries there are used as they are.)
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
@@ -12,9 +13,13 @@ DEMO=${SZTP_DEMO_DIR:-$TOP/demo}
 PORT=${SZTP_DEMO_PORT:-8443}
 SN=SN-DEMO-0001
 
-sh scripts/deps.sh
-make -j"$(nproc)" all >/dev/null
-B=$TOP/build
+if [ -n "${SZTP_BUILD:-}" ]; then
+	B=$SZTP_BUILD
+else
+	sh scripts/deps.sh
+	make -j"$(nproc)" all >/dev/null
+	B=$TOP/build
+fi
 rm -rf "$DEMO"
 mkdir -p "$DEMO/files"
 "$B/sztp-pki" init --out "$DEMO/pki" --serial "$SN"
@@ -59,6 +64,12 @@ os-name = demo-os
 os-version = 2.0
 yang-dir = $TOP/yang
 CONF
+# The same device configured with the server's trust anchor (as a device
+# whose image lists its bootstrap servers would be): it trusts the server,
+# so it asks for no signature and sends progress reports (RFC 8572 s5.3,
+# s7.3: reports go to trusted servers only).
+sed 's|^device-root = device$|device-root = device-trusted|' "$DEMO/agent.conf" >"$DEMO/agent-trusted.conf"
+echo "server-trust-anchors = pki/owner/ca.pem" >>"$DEMO/agent-trusted.conf"
 
 cat <<MSG
 
@@ -70,11 +81,14 @@ Demo device $SN is enrolled.  Bootstrap it (from another terminal):
        -d '{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}' \\
        https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
 
-Or let the device agent do the whole RFC 8572 flow (verify, apply, report):
+Or let the device agent do the whole RFC 8572 flow:
 
-  $B/sztp-agent -c $DEMO/agent.conf      # writes below $DEMO/device
+  $B/sztp-agent -c $DEMO/agent.conf          # untrusted server: verifies the
+                                             # signed data, sends no reports
+  $B/sztp-agent -c $DEMO/agent-trusted.conf  # trusted server: reports progress
 
-See its progress and the bootstrapping log:
+(the device's files go below $DEMO/device and $DEMO/device-trusted).
+See the progress reports and the bootstrapping log:
   SZTP_DB=$DEMO/sztp.db $CTL progress $SN
   SZTP_DB=$DEMO/sztp.db $CTL log
 
