@@ -740,10 +740,28 @@ static sztp_rc row_device(sqlite3_stmt *s, struct reg_device *d, struct sztp_err
 	return rc;
 }
 
-static sztp_rc device_get(struct reg *r, const char *serial, struct reg_device *out,
-			  struct sztp_err *e)
+/* Reads the columns of S_DEV_AUTH (serial, password_hash); the rest of out
+ * stays zero. */
+static sztp_rc row_device_auth(sqlite3_stmt *s, struct reg_device *d, struct sztp_err *e)
 {
-	sqlite3_stmt *s = r->st[S_DEV_GET];
+	sztp_rc rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = col_str(s, 0, d->serial, sizeof(d->serial), e);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 1, &d->password_hash, e);
+	if (rc != SZTP_OK)
+		reg_device_clear(d);
+	return rc;
+}
+
+/* One device by serial through statement id (S_DEV_GET or S_DEV_AUTH),
+ * read by row. */
+static sztp_rc device_get(struct reg *r, enum stmt_id id,
+			  sztp_rc (*row)(sqlite3_stmt *, struct reg_device *, struct sztp_err *),
+			  const char *serial, struct reg_device *out, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[id];
 	sztp_rc rc = SZTP_E_DB;
 	int src;
 
@@ -753,7 +771,7 @@ static sztp_rc device_get(struct reg *r, const char *serial, struct reg_device *
 	}
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW)
-		rc = row_device(s, out, e);
+		rc = row(s, out, e);
 	else if (src == SQLITE_DONE)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
 	else
@@ -772,7 +790,7 @@ sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out
 	rc = check_serial(serial, e);
 	if (rc == SZTP_OK) {
 		reg_lock(r);
-		rc = device_get(r, serial, out, e);
+		rc = device_get(r, S_DEV_GET, row_device, serial, out, e);
 		reg_unlock(r);
 	}
 	return rc;
@@ -781,33 +799,15 @@ sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out
 sztp_rc reg_device_auth(struct reg *r, const char *serial, struct reg_device *out,
 			struct sztp_err *e)
 {
-	sqlite3_stmt *s = r->st[S_DEV_AUTH];
 	sztp_rc rc;
-	int src;
 
 	memset(out, 0, sizeof(*out));
 	rc = check_serial(serial, e);
-	if (rc != SZTP_OK)
-		return rc;
-	reg_lock(r);
-	if (bind_str(s, 1, serial) != SQLITE_OK) {
-		rc = db_fail(r, e, "reading a device");
-		goto out;
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = device_get(r, S_DEV_AUTH, row_device_auth, serial, out, e);
+		reg_unlock(r);
 	}
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW) {
-		rc = col_str(s, 0, out->serial, sizeof(out->serial), e);
-		if (rc == SZTP_OK)
-			rc = col_dup(s, 1, &out->password_hash, e);
-		if (rc != SZTP_OK)
-			reg_device_clear(out);
-	} else if (src == SQLITE_DONE)
-		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
-	else
-		rc = db_fail(r, e, "reading a device");
-out:
-	st_done(s);
-	reg_unlock(r);
 	return rc;
 }
 
