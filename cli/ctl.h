@@ -95,13 +95,15 @@ sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, si
  * obj when obj is non-NULL.  The signature is checked when an anchor is
  * configured, and reported either way. */
 sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj, struct sztp_err *e);
+/* The voucher already stored for d (if any) still fits owner_name: its
+ * pinned-domain-cert anchors that owner's chain (RFC 8572 s5.4).  o is
+ * that owner when the caller has it (checking many devices), NULL to read
+ * it here (not set yet: warned about, not checked). */
+sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, const char *owner_name,
+				  const struct reg_owner *o, struct sztp_err *e);
 /* Owner identity name that serves a device with this profile ("" = none):
  * the profile's owner, "default" without a profile.  SZTP_E_NOT_FOUND
  * names the profile when it does not exist. */
-/* The voucher already stored for d (if any) still fits owner_name: its
- * pinned-domain-cert anchors that owner's chain (RFC 8572 s5.4). */
-sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, const char *owner_name,
-				  struct sztp_err *e);
 sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAME_MAX],
 			  struct sztp_err *e);
 

@@ -139,7 +139,7 @@ sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e)
 	}
 	if (profile) {
 		if ((rc = ctl_profile_owner(c, profile, owner, e)) != SZTP_OK ||
-		    (rc = ctl_voucher_recheck_owner(c, &d, owner, e)) != SZTP_OK)
+		    (rc = ctl_voucher_recheck_owner(c, &d, owner, NULL, e)) != SZTP_OK)
 			goto out;
 		snprintf(d.profile, sizeof(d.profile), "%s", profile);
 	} else if (opt_has(c, "no-profile")) {

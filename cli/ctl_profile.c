@@ -71,6 +71,7 @@ static sztp_rc profile_head(struct ctl *c, enum reg_kind kind, struct reg_profil
 struct owner_check {
 	struct ctl *c;
 	const char *profile, *owner;
+	const struct reg_owner *o; /* read once for all the devices */
 	size_t bad;
 	struct sztp_err first;
 };
@@ -82,29 +83,29 @@ static int owner_check_cb(const struct reg_device *d, void *arg)
 
 	if (strcmp(d->profile, k->profile) || !d->voucher.len)
 		return 0;
-	if (ctl_voucher_recheck_owner(k->c, d, k->owner, &e) != SZTP_OK && k->bad++ == 0)
+	if (ctl_voucher_recheck_owner(k->c, d, k->owner, k->o, &e) != SZTP_OK && k->bad++ == 0)
 		k->first = e;
 	return 0;
 }
 
 static sztp_rc check_owner_change(struct ctl *c, const struct reg_profile *p, struct sztp_err *e)
 {
-	struct owner_check k = {c, p->name, p->owner, 0, {SZTP_OK, ""}};
+	struct owner_check k = {c, p->name, p->owner, NULL, 0, {SZTP_OK, ""}};
 	struct reg_owner o;
 	sztp_rc rc;
 
 	memset(&o, 0, sizeof(o));
 	if (reg_owner_get(c->reg, p->owner, &o, NULL) != SZTP_OK)
 		return SZTP_OK; /* not set yet: warned about above */
+	k.o = &o;
+	rc = reg_device_list(c->reg, owner_check_cb, &k, e);
+	if (rc == SZTP_OK && k.bad)
+		rc = sztp_err_set(e, SZTP_E_MISMATCH,
+				  "profile %s cannot move to owner '%s': %zu of its devices hold "
+				  "vouchers that do not pin it; first: %s",
+				  p->name, p->owner, k.bad, k.first.msg);
 	reg_owner_clear(&o);
-	if ((rc = reg_device_list(c->reg, owner_check_cb, &k, e)) != SZTP_OK)
-		return rc;
-	if (k.bad)
-		return sztp_err_set(e, SZTP_E_MISMATCH,
-				    "profile %s cannot move to owner '%s': %zu of its devices hold "
-				    "vouchers that do not pin it; first: %s",
-				    p->name, p->owner, k.bad, k.first.msg);
-	return SZTP_OK;
+	return rc;
 }
 
 /* Validate (RFC 8572 s6.3 schema) and store; takes ownership of json. */

@@ -63,13 +63,28 @@ sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAM
 	return rc;
 }
 
-/* RFC 8572 s5.4: the pinned-domain-cert must anchor the owner chain. */
+/* RFC 8572 s5.4: the pinned-domain-cert must anchor the chain of owner o. */
+static sztp_rc pinned_fits(const char *path, const struct voucher *v, const char *owner_name,
+			   const struct reg_owner *o, struct sztp_err *e)
+{
+	char subj[256] = "?";
+
+	if (ctl_pinned_anchors(&v->pinned_domain_cert, o->chain, o->n_chain, NULL) == SZTP_OK)
+		return SZTP_OK;
+	pki_cert_subject(&v->pinned_domain_cert, subj, sizeof(subj), NULL);
+	return sztp_err_set(e, SZTP_E_MISMATCH,
+			    "voucher %s pins '%s' as pinned-domain-cert, which does not anchor the "
+			    "chain of owner identity '%s'",
+			    path, subj, owner_name);
+}
+
+/* pinned_fits against the stored owner; an owner not set yet is warned
+ * about, not checked. */
 static sztp_rc check_pinned(struct ctl *c, const char *path, const struct voucher *v,
 			    const char *owner_name, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct reg_owner o;
-	char subj[256] = "?";
 
 	memset(&o, 0, sizeof(o));
 	rc = reg_owner_get(c->reg, owner_name, &o, e);
@@ -77,19 +92,9 @@ static sztp_rc check_pinned(struct ctl *c, const char *path, const struct vouche
 		ctl_warn("owner identity '%s' is not set: pinned-domain-cert of %s not checked",
 			 owner_name, path);
 		rc = SZTP_OK;
-		goto out;
+	} else if (rc == SZTP_OK) {
+		rc = pinned_fits(path, v, owner_name, &o, e);
 	}
-	if (rc != SZTP_OK)
-		goto out;
-	if (ctl_pinned_anchors(&v->pinned_domain_cert, o.chain, o.n_chain, NULL) != SZTP_OK) {
-		pki_cert_subject(&v->pinned_domain_cert, subj, sizeof(subj), NULL);
-		rc = sztp_err_set(
-		    e, SZTP_E_MISMATCH,
-		    "voucher %s pins '%s' as pinned-domain-cert, which does not anchor the "
-		    "chain of owner identity '%s'",
-		    path, subj, owner_name);
-	}
-out:
 	reg_owner_clear(&o);
 	return rc;
 }
@@ -181,7 +186,7 @@ out:
 }
 
 sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, const char *owner_name,
-				  struct sztp_err *e)
+				  const struct reg_owner *o, struct sztp_err *e)
 {
 	struct voucher v;
 	char label[sizeof(d->serial) + 16];
@@ -194,7 +199,8 @@ sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, con
 	/* the signature was verified when it was attached */
 	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, e);
 	if (rc == SZTP_OK)
-		rc = check_pinned(c, label, &v, owner_name, e);
+		rc = o ? pinned_fits(label, &v, owner_name, o, e)
+		       : check_pinned(c, label, &v, owner_name, e);
 	voucher_clear(&v);
 	return rc;
 }
