@@ -81,6 +81,17 @@ sed -i "s|^tls-key = .*|tls-key = $TMP/loose.key|" "$TMP/perm.conf"
 check_eq "sztpd -n refuses a world-readable key" "$?" 1
 check_contains "key permission message" "$TMP/perm.out" "loose.key"
 
+# threads = 0: one worker per core this process may use (its CPU affinity)
+if command -v taskset >/dev/null; then
+	P0=$(free_port)
+	sed "s/^threads = 2/threads = 0/; s/^port = .*/port = $P0/" "$TMP/sztpd.conf" >"$TMP/t0.conf"
+	e2e_bg "$TMP/t0.log" taskset -c 0 "$BIN/sztpd" -c "$TMP/t0.conf"
+	T0PID=$E2E_LAST_PID
+	wait_https "$P0"
+	check_contains "threads = 0 under taskset -c 0: one worker" "$TMP/t0.log" ", 1 threads"
+	check "that sztpd stops with status 0" stop_clean "$T0PID"
+fi
+
 e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
 SZTPD=$E2E_LAST_PID
 wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; exit 1; }
