@@ -124,46 +124,51 @@ sztp_rc mkdir_p(const char *dir, struct sztp_err *e);
 sztp_rc file_write_atomic(const char *path, const void *data, size_t len, int mode,
 			  struct sztp_err *e);
 
-/* ---- RESTCONF client (restconf_client.c) ------------------------------ */
-struct rc_conn;
+/* ---- bootstrap-server client: RESTCONF over HTTPS (restconf_client.c) -- */
+struct bsclient;
 /* Once per process, before any thread starts (libcurl global state). */
-sztp_rc rc_global_init(struct sztp_err *e);
-void rc_global_cleanup(void);
+sztp_rc bsclient_global_init(struct sztp_err *e);
+void bsclient_global_cleanup(void);
 /* Connect to https://host:port (addr forces an IP, may be NULL) and find
  * the RESTCONF root (RFC 8040 s3.1).  ca_file NULL = blind (untrusted);
  * else the server must validate to it, or SZTP_E_VERIFY. */
-sztp_rc rc_open(struct agent_dev *d, const char *host, unsigned port, const char *addr,
-		const char *ca_file, struct rc_conn **out, struct sztp_err *e);
-int rc_trusted(const struct rc_conn *c);
-const char *rc_root(const struct rc_conn *c);
+sztp_rc bsclient_open(struct agent_dev *d, const char *host, unsigned port, const char *addr,
+		      const char *ca_file, struct bsclient **out, struct sztp_err *e);
+int bsclient_trusted(const struct bsclient *c);
+const char *bsclient_root(const struct bsclient *c);
 /* POST {root}/operations/ietf-sztp-bootstrap-server:<rpc> with a JSON body. */
-sztp_rc rc_post(struct rc_conn *c, const char *rpc, const char *body, long *status,
-		sztp_bytes *resp, struct sztp_err *e);
-void rc_close(struct rc_conn *c);
+sztp_rc bsclient_post(struct bsclient *c, const char *rpc, const char *body, long *status,
+		      sztp_bytes *resp, struct sztp_err *e);
+void bsclient_close(struct bsclient *c);
 /* Fetch an https URL into path (image download; size capped). */
 sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, struct sztp_err *e);
 /* Split https://host[:port][/path] into host (brackets removed) and port. */
 sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path, size_t plen,
 		  struct sztp_err *e);
 
-/* ---- artifacts and verification (verify.c, RFC 8572 s5.4) -------------- */
-struct artifacts {
-	sztp_bytes ci, oc, ov;
+/* ---- what the device received, and its verification (verify.c, s5.4) ---- */
+/* The RFC 8572 s3 artifacts as one bootstrap server response (or the
+ * removable-storage files) delivered them, not yet verified. */
+struct received {
+	sztp_bytes ci; /* conveyed information (CMS) */
+	sztp_bytes oc; /* owner certificate (CMS), empty when none */
+	sztp_bytes ov; /* ownership voucher (CMS), empty when none */
 	char reporting_level[16];
 };
-void artifacts_free(struct artifacts *a);
-/* Parse a get-bootstrapping-data output body (JSON). */
-sztp_rc artifacts_from_output(const sztp_bytes *body, struct artifacts *a, struct sztp_err *e);
+/* Frees the members and zeroes *a (not a itself); NULL is a no-op. */
+void received_clear(struct received *a);
+/* Parse a get-bootstrapping-data output body (JSON); a is zeroed on failure. */
+sztp_rc received_from_output(const sztp_bytes *body, struct received *a, struct sztp_err *e);
 /* Verify and unwrap conveyed information.  *is_signed is set when signed
  * data verified (trust_state TRUE, s5.3 step 4). *json is a new string,
  * validated against ietf-sztp-conveyed-info. */
-sztp_rc verify_artifacts(struct agent_dev *d, const struct artifacts *a, const sztp_bytes *nonce,
-			 char **json, int *is_signed, struct sztp_err *e);
+sztp_rc verify_received(struct agent_dev *d, const struct received *a, const sztp_bytes *nonce,
+			char **json, int *is_signed, struct sztp_err *e);
 
 /* ---- progress (progress.c) ----------------------------------------------- */
 struct progress {
 	struct agent_dev *d;
-	struct rc_conn *conn; /* NULL or untrusted: nothing is sent (s5.6) */
+	struct bsclient *conn; /* NULL or untrusted: nothing is sent (s5.6) */
 	int verbose;
 };
 /* Send a report when allowed; SZTP_E_IO (etc.) when the server does not
@@ -179,9 +184,9 @@ struct redirect_server {
 	unsigned port;
 	sztp_bytes trust_anchor; /* certs-only CMS; empty = none */
 };
-/* Process conveyed artifacts from a connection (or NULL: local source). */
-enum agent_out process_response(struct agent_dev *d, struct rc_conn *conn,
-				const struct artifacts *a, const sztp_bytes *nonce, int depth);
+/* Process what a connection (or NULL: a local source) delivered. */
+enum agent_out process_response(struct agent_dev *d, struct bsclient *conn,
+				const struct received *a, const sztp_bytes *nonce, int depth);
 /* Walk a bootstrap-server list in order (s5.5).  trusted: whether the
  * redirect information itself was trusted. */
 enum agent_out redirect_follow(struct agent_dev *d, const struct redirect_server *s, size_t n,

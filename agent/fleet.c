@@ -268,7 +268,7 @@ int fleet_main(int argc, char **argv)
 	snprintf(masa_path, sizeof(masa_path), "%s/manufacturer/root.pem", f.pki);
 	if (pki_trust_load(c.voucher_trust ? c.voucher_trust : masa_path, &f.masa, &e) ||
 	    yang_open(*c.yang_dir ? c.yang_dir : sztp_yang_dir_default(), &f.y, &e) ||
-	    mkdir_p(work, &e) || rc_global_init(&e))
+	    mkdir_p(work, &e) || bsclient_global_init(&e))
 		goto out;
 	if (!realpath(work, workabs)) {
 		sztp_err_set(&e, SZTP_E_IO, "%s: cannot resolve", work);
@@ -297,7 +297,7 @@ int fleet_main(int argc, char **argv)
 	}
 	code = report(&f, agent_now_ms() - t0, started, json_path);
 	pthread_mutex_destroy(&f.mu);
-	rc_global_cleanup();
+	bsclient_global_cleanup();
 out:
 	if (code == 1 && e.msg[0])
 		fprintf(stderr, "sztp-agent fleet: %s\n", e.msg);

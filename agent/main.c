@@ -134,10 +134,10 @@ static int run_main(int argc, char **argv)
 		code = 0;
 		goto out;
 	}
-	if (rc_global_init(&e))
+	if (bsclient_global_init(&e))
 		goto out;
 	code = agent_run(&d);
-	rc_global_cleanup();
+	bsclient_global_cleanup();
 	if (!result && !*c.result_file &&
 	    dev_path(&d, "var/lib/sztp/result.json", rpath, sizeof(rpath), &e) == SZTP_OK)
 		result = rpath;

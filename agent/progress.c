@@ -76,7 +76,7 @@ sztp_rc progress_send(struct progress *p, const char *type, const char *msg, str
 	long st = 0;
 	sztp_rc rc;
 
-	if (!p || !rc_trusted(p->conn)) /* RFC 8572 s5.6: trusted servers only */
+	if (!p || !bsclient_trusted(p->conn)) /* RFC 8572 s5.6: trusted servers only */
 		return SZTP_OK;
 	if (!p->verbose && !minimal_type(type))
 		return SZTP_OK;
@@ -92,7 +92,7 @@ sztp_rc progress_send(struct progress *p, const char *type, const char *msg, str
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = rc_post(p->conn, "report-progress", text, &st, &resp, e)) != SZTP_OK)
+	if ((rc = bsclient_post(p->conn, "report-progress", text, &st, &resp, e)) != SZTP_OK)
 		goto out;
 	if (st != 204) {
 		rc = sztp_err_set(e, SZTP_E_IO, "report-progress %s: server answered %ld, not 204",

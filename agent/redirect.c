@@ -78,19 +78,19 @@ static size_t resolve(const char *host, unsigned port, char addrs[][64], size_t 
 /* Open a connection to one address: with ca_file (required or not),
  * else the preconfigured anchors when configured, else blind. */
 static sztp_rc connect_one(struct agent_dev *d, const char *host, unsigned port, const char *addr,
-			   const char *ca_file, int required, struct rc_conn **c,
+			   const char *ca_file, int required, struct bsclient **c,
 			   struct sztp_err *e)
 {
 	const char *ca = ca_file ? ca_file : (*d->cfg->server_trust ? d->cfg->server_trust : NULL);
 	sztp_rc rc;
 
 	if (ca) {
-		rc = rc_open(d, host, port, addr, ca, c, e);
+		rc = bsclient_open(d, host, port, addr, ca, c, e);
 		if (rc != SZTP_E_VERIFY || required)
 			return rc;
 		agent_log(d, LOG_LVL_INFO, "connect", "%s; continuing untrusted", e->msg);
 	}
-	return rc_open(d, host, port, addr, NULL, c, e);
+	return bsclient_open(d, host, port, addr, NULL, c, e);
 }
 
 enum agent_out server_process(struct agent_dev *d, const char *host, unsigned port,
@@ -99,8 +99,8 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 	char addrs[MAX_ADDRS][64], *body = NULL;
 	uint8_t nb[32];
 	sztp_bytes nonce = {0}, resp = {0};
-	struct artifacts a = {0};
-	struct rc_conn *c = NULL;
+	struct received a = {0};
+	struct bsclient *c = NULL;
 	struct sztp_err e = {0};
 	size_t n, i;
 	long st;
@@ -122,11 +122,11 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 		nonce.len = 16;
 	}
 	for (i = 0; i < n && out == OUT_FAIL; i++) {
-		rc_close(c);
+		bsclient_close(c);
 		c = NULL;
 		free(body);
 		body = NULL;
-		artifacts_free(&a);
+		received_clear(&a);
 		if (connect_one(d, host, port, addrs[i], ca_file, ca_required, &c, &e)) {
 			agent_log(d, LOG_LVL_WARN, "connect", "%s (%s): %s", host, addrs[i], e.msg);
 			snprintf(d->error, sizeof(d->error), "%s", e.msg);
@@ -135,14 +135,15 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 			continue;
 		}
 		agent_log(d, LOG_LVL_INFO, "connect", "%s (%s) %s, RESTCONF root %s", host,
-			  addrs[i], rc_trusted(c) ? "trusted" : "untrusted", rc_root(c));
-		body = request_body(d, rc_trusted(c), &nonce);
-		if (!body || rc_post(c, "get-bootstrapping-data", body, &st, &resp, &e)) {
+			  addrs[i], bsclient_trusted(c) ? "trusted" : "untrusted",
+			  bsclient_root(c));
+		body = request_body(d, bsclient_trusted(c), &nonce);
+		if (!body || bsclient_post(c, "get-bootstrapping-data", body, &st, &resp, &e)) {
 			agent_log(d, LOG_LVL_WARN, "request", "%s: %s", host,
 				  body ? e.msg : "no memory");
 			continue;
 		}
-		if (st != 200 || artifacts_from_output(&resp, &a, &e)) {
+		if (st != 200 || received_from_output(&resp, &a, &e)) {
 			if (st != 200)
 				snprintf(e.msg, sizeof(e.msg),
 					 "get-bootstrapping-data: status %ld: %.200s", st,
@@ -153,13 +154,13 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 			continue;
 		}
 		sztp_bytes_free(&resp);
-		snprintf(d->server, sizeof(d->server), "%s", rc_root(c));
+		snprintf(d->server, sizeof(d->server), "%s", bsclient_root(c));
 		out = process_response(d, c, &a, &nonce, depth);
 		break; /* this address yielded data: stop (s5.5) */
 	}
-	rc_close(c);
+	bsclient_close(c);
 	free(body);
-	artifacts_free(&a);
+	received_clear(&a);
 	return out;
 }
 
@@ -190,8 +191,8 @@ static size_t redirect_parse(json_t *ri, struct redirect_server *s, size_t max)
 	return n;
 }
 
-enum agent_out process_response(struct agent_dev *d, struct rc_conn *conn,
-				const struct artifacts *a, const sztp_bytes *nonce, int depth)
+enum agent_out process_response(struct agent_dev *d, struct bsclient *conn,
+				const struct received *a, const sztp_bytes *nonce, int depth)
 {
 	struct progress p = {.d = d, .conn = conn};
 	struct redirect_server srv[AGENT_MAX_LIST];
@@ -203,14 +204,14 @@ enum agent_out process_response(struct agent_dev *d, struct rc_conn *conn,
 	enum agent_out out = OUT_FAIL;
 
 	p.verbose = !strcmp(a->reporting_level, "verbose");
-	if (verify_artifacts(d, a, nonce, &json, &is_signed, &e)) { /* RFC 8572 s5.4 */
+	if (verify_received(d, a, nonce, &json, &is_signed, &e)) { /* RFC 8572 s5.4 */
 		snprintf(d->error, sizeof(d->error), "%s", e.msg);
 		agent_log(d, LOG_LVL_ERR, "verify", "response rejected: %s", e.msg);
 		p.verbose = 0;
 		progress_send(&p, "bootstrap-error", d->error, &e);
 		goto out;
 	}
-	trust = rc_trusted(conn) || is_signed; /* s5.3 step 4 */
+	trust = bsclient_trusted(conn) || is_signed; /* s5.3 step 4 */
 	agent_log(d, LOG_LVL_INFO, "verify", "%s conveyed information accepted",
 		  is_signed ? "signed" : "unsigned");
 	root = json_loads(json, 0, NULL);
@@ -227,7 +228,7 @@ enum agent_out process_response(struct agent_dev *d, struct rc_conn *conn,
 			agent_log(d, LOG_LVL_ERR, "verify", "%s", d->error);
 			goto out;
 		}
-		d->trusted = rc_trusted(conn);
+		d->trusted = bsclient_trusted(conn);
 		out = onboard(d, &p, json);
 	}
 out:

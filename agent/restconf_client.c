@@ -23,7 +23,7 @@
 #define IMAGE_MAX  (2ull << 30) /* downloads */
 #define RPC_PREFIX "/operations/ietf-sztp-bootstrap-server:"
 
-struct rc_conn {
+struct bsclient {
 	struct agent_dev *d;
 	CURL *h;
 	struct curl_slist *resolve;
@@ -40,14 +40,14 @@ struct sink {
 	int over;
 };
 
-sztp_rc rc_global_init(struct sztp_err *e)
+sztp_rc bsclient_global_init(struct sztp_err *e)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return sztp_err_set(e, SZTP_E_INTERNAL, "libcurl initialisation failed");
 	return SZTP_OK;
 }
 
-void rc_global_cleanup(void)
+void bsclient_global_cleanup(void)
 {
 	curl_global_cleanup();
 }
@@ -154,7 +154,7 @@ static CURL *handle_new(struct agent_dev *d, const char *ca_file)
 }
 
 /* One request on the connection's handle; *status = HTTP status. */
-static sztp_rc perform(struct rc_conn *c, const char *url, const char *body, long *status,
+static sztp_rc perform(struct bsclient *c, const char *url, const char *body, long *status,
 		       sztp_bytes *resp, struct sztp_err *e)
 {
 	struct curl_slist *hdr = NULL;
@@ -230,7 +230,7 @@ static int xrd_href(const char *x, char *out, size_t len)
 	return 0;
 }
 
-static sztp_rc discover(struct rc_conn *c, struct sztp_err *e)
+static sztp_rc discover(struct bsclient *c, struct sztp_err *e)
 {
 	char url[400], href[512];
 	sztp_bytes b = {0};
@@ -275,11 +275,11 @@ static sztp_rc discover(struct rc_conn *c, struct sztp_err *e)
 	return SZTP_OK;
 }
 
-sztp_rc rc_open(struct agent_dev *d, const char *host, unsigned port, const char *addr,
-		const char *ca_file, struct rc_conn **out, struct sztp_err *e)
+sztp_rc bsclient_open(struct agent_dev *d, const char *host, unsigned port, const char *addr,
+		      const char *ca_file, struct bsclient **out, struct sztp_err *e)
 {
 	const struct agent_config *cfg = d->cfg;
-	struct rc_conn *c = calloc(1, sizeof(*c));
+	struct bsclient *c = calloc(1, sizeof(*c));
 	char hb[300], res[400];
 	double t0 = agent_now_ms();
 	sztp_rc rc = SZTP_E_NOMEM;
@@ -308,22 +308,22 @@ sztp_rc rc_open(struct agent_dev *d, const char *host, unsigned port, const char
 	c = NULL;
 out:
 	d->ms[PH_DISCOVERY] += agent_now_ms() - t0;
-	rc_close(c);
+	bsclient_close(c);
 	return rc;
 }
 
-int rc_trusted(const struct rc_conn *c)
+int bsclient_trusted(const struct bsclient *c)
 {
 	return c && c->trusted;
 }
 
-const char *rc_root(const struct rc_conn *c)
+const char *bsclient_root(const struct bsclient *c)
 {
 	return c->root;
 }
 
-sztp_rc rc_post(struct rc_conn *c, const char *rpc, const char *body, long *status,
-		sztp_bytes *resp, struct sztp_err *e)
+sztp_rc bsclient_post(struct bsclient *c, const char *rpc, const char *body, long *status,
+		      sztp_bytes *resp, struct sztp_err *e)
 {
 	char url[1200];
 	double t0 = agent_now_ms();
@@ -335,7 +335,7 @@ sztp_rc rc_post(struct rc_conn *c, const char *rpc, const char *body, long *stat
 	return rc;
 }
 
-void rc_close(struct rc_conn *c)
+void bsclient_close(struct bsclient *c)
 {
 	if (!c)
 		return;

@@ -22,7 +22,7 @@
 static enum agent_out removable(struct agent_dev *d)
 {
 	const char *dir = d->cfg->removable;
-	struct artifacts a = {0};
+	struct received a = {0};
 	struct sztp_err e;
 	char p[1200];
 	enum agent_out out = OUT_FAIL;
@@ -50,7 +50,7 @@ static enum agent_out removable(struct agent_dev *d)
 	agent_log(d, LOG_LVL_INFO, "source", "removable storage %s", dir);
 	out = process_response(d, NULL, &a, NULL, 0);
 out:
-	artifacts_free(&a);
+	received_clear(&a);
 	return out;
 }
 

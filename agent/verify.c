@@ -24,7 +24,7 @@
 
 #define OUT_KEY "ietf-sztp-bootstrap-server:output"
 
-void artifacts_free(struct artifacts *a)
+void received_clear(struct received *a)
 {
 	if (!a)
 		return;
@@ -49,7 +49,7 @@ static sztp_rc b64_member(json_t *o, const char *k, sztp_bytes *out, struct sztp
 	return SZTP_OK;
 }
 
-sztp_rc artifacts_from_output(const sztp_bytes *body, struct artifacts *a, struct sztp_err *e)
+sztp_rc received_from_output(const sztp_bytes *body, struct received *a, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_MALFORMED;
 	json_error_t je;
@@ -80,7 +80,7 @@ sztp_rc artifacts_from_output(const sztp_bytes *body, struct artifacts *a, struc
 out:
 	json_decref(root);
 	if (rc)
-		artifacts_free(a);
+		received_clear(a);
 	return rc;
 }
 
@@ -186,7 +186,7 @@ out:
 	return rc;
 }
 
-static sztp_rc signed_ci(struct agent_dev *d, const struct artifacts *a, const sztp_bytes *nonce,
+static sztp_rc signed_ci(struct agent_dev *d, const struct received *a, const sztp_bytes *nonce,
 			 sztp_bytes *content, struct sztp_err *e)
 {
 	struct cms_signed *s = NULL;
@@ -225,8 +225,8 @@ out:
 	return rc;
 }
 
-sztp_rc verify_artifacts(struct agent_dev *d, const struct artifacts *a, const sztp_bytes *nonce,
-			 char **json, int *is_signed, struct sztp_err *e)
+sztp_rc verify_received(struct agent_dev *d, const struct received *a, const sztp_bytes *nonce,
+			char **json, int *is_signed, struct sztp_err *e)
 {
 	sztp_bytes content = {0};
 	char oid[64];
