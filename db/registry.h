@@ -1,12 +1,22 @@
 /*
  * registry.h - the device registry, the only interface to stored state.
- * The SQLite implementation (db/registry_sqlite.c) is the only includer
- * of sqlite3.h; its schema and numbered migrations are db/migrations/NNN_*.sql.
- * A second backend (PostgreSQL) implements this same header.
+ * SQLite is the one backend: db/registry_sqlite.c, the only includer of
+ * sqlite3.h, with its schema and numbered migrations in
+ * db/migrations/NNN_*.sql.  The header is kept narrow (plain structs, no
+ * SQL, no sqlite3 type) so that another backend could be added behind it
+ * without touching sztpd or sztpctl; none exists.
  *
  * All functions are safe to call from several threads on one handle.
  * Every admin change runs in one transaction: either inside an explicit
  * reg_begin()/reg_commit() pair, or its own.
+ *
+ * Getters: every function that fills an output (reg_*_get,
+ * reg_device_credentials, reg_bootstrap_get, reg_device_count, reg_prune's
+ * counts, reg_open's handle) zeroes it first and leaves it zeroed on any
+ * failure (not found, invalid argument, database error, a failed COMMIT of
+ * its read), having freed whatever it had allocated; the caller frees it
+ * (reg_*_clear) only after SZTP_OK, though clearing a zeroed output is
+ * harmless.  A list callback's struct is valid during the call only.
  */
 #ifndef SZTP_REGISTRY_H
 #define SZTP_REGISTRY_H
@@ -81,15 +91,18 @@ struct reg_log {
 	int64_t duration_us;
 };
 
+/* Free what a getter allocated and zero the struct; NULL or an already
+ * zeroed struct is a no-op. */
 void reg_profile_clear(struct reg_profile *p);
 void reg_owner_clear(struct reg_owner *o);
 void reg_device_clear(struct reg_device *d);
 void reg_progress_clear(struct reg_progress *p);
 
 /* Open (creating if missing) and migrate to the latest schema.  WAL mode,
- * foreign keys on. */
+ * foreign keys on.  *out is NULL on failure. */
 sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e);
 void reg_close(struct reg *r);
+/* The schema version the handle was migrated to (0 for NULL). */
 int reg_schema_version(struct reg *r);
 
 /* ---- transactions (admin) ------------------------------------------- */
@@ -98,14 +111,37 @@ sztp_rc reg_commit(struct reg *r, struct sztp_err *e);
 void reg_rollback(struct reg *r);
 
 /* ---- devices --------------------------------------------------------- */
-/* SZTP_E_NOT_FOUND when absent. */
+/* The whole row.  SZTP_E_NOT_FOUND when absent; on failure *out is left
+ * zeroed. */
 sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out,
 		       struct sztp_err *e);
-/* What authentication needs, and no more: out->serial and
- * out->password_hash of an enrolled device, the other fields zero (no
- * voucher read).  SZTP_E_NOT_FOUND when absent. */
-sztp_rc reg_device_auth(struct reg *r, const char *serial, struct reg_device *out,
-			struct sztp_err *e);
+/* The stored credentials of an enrolled device: *password_hash receives
+ * a malloc'd copy of its passwd.h hash, or NULL when it has none.
+ * SZTP_E_NOT_FOUND when the serial is not enrolled; on failure
+ * *password_hash is NULL. */
+sztp_rc reg_device_credentials(struct reg *r, const char *serial, char **password_hash,
+			       struct sztp_err *e);
+/* What get-bootstrapping-data needs of one device, in one indexed read
+ * (devices LEFT JOIN profiles LEFT JOIN owners on the profile's owner).
+ * dev: serial, profile, voucher (bytes as supplied) and its window,
+ * state, created/first/last seen, revision; password_hash stays NULL.
+ * has_profile: the device names a profile (it exists: foreign key);
+ * prof then holds name, kind, sign, reporting, owner, revision, and
+ * conveyed_json stays NULL (not read: the caller's prepared artifacts
+ * are keyed on the revision).  has_owner: that owner identity exists,
+ * owner_revision its revision.
+ * SZTP_E_NOT_FOUND when the serial is not enrolled.  On any failure
+ * *out is left zeroed. */
+struct reg_bootstrap {
+	struct reg_device dev;
+	int has_profile;
+	struct reg_profile prof;
+	int has_owner;
+	int64_t owner_revision;
+};
+sztp_rc reg_bootstrap_get(struct reg *r, const char *serial, struct reg_bootstrap *out,
+			  struct sztp_err *e);
+void reg_bootstrap_clear(struct reg_bootstrap *b);
 /* SZTP_E_EXISTS when the serial is enrolled; SZTP_E_NOT_FOUND when the
  * named profile does not exist. */
 sztp_rc reg_device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e);
@@ -119,9 +155,11 @@ sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state, in
 /* Callback returns non-zero to stop.  Ordered by serial. */
 typedef int (*reg_device_cb)(const struct reg_device *d, void *arg);
 sztp_rc reg_device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e);
+/* *n is 0 on failure. */
 sztp_rc reg_device_count(struct reg *r, int64_t *n, struct sztp_err *e);
 
 /* ---- profiles -------------------------------------------------------- */
+/* SZTP_E_NOT_FOUND when absent; on failure *out is left zeroed. */
 sztp_rc reg_profile_get(struct reg *r, const char *name, struct reg_profile *out,
 			struct sztp_err *e);
 /* Insert or replace (revision changes). */
@@ -132,6 +170,8 @@ typedef int (*reg_profile_cb)(const struct reg_profile *p, void *arg);
 sztp_rc reg_profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e);
 
 /* ---- owner identity -------------------------------------------------- */
+/* The row and its chain, read in one transaction.  SZTP_E_NOT_FOUND when
+ * absent; on failure (its COMMIT included) *out is left zeroed. */
 sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out, struct sztp_err *e);
 sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e);
 
@@ -148,7 +188,8 @@ sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb
 		     struct sztp_err *e);
 
 /* Retention: delete bootstrapping-log rows and progress reports older
- * than `before` (unix time), in one transaction; counts are optional. */
+ * than `before` (unix time), in one transaction; counts are optional and
+ * 0 on failure (nothing was deleted then). */
 sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *progress_deleted,
 		  struct sztp_err *e);
 

@@ -66,7 +66,8 @@ enum stmt_id {
 	S_RELEASE,
 	S_ROLLBACK_TO,
 	S_DEV_GET,
-	S_DEV_AUTH,
+	S_DEV_CREDENTIALS,
+	S_BOOTSTRAP,
 	S_DEV_ADD,
 	S_DEV_UPDATE,
 	S_DEV_REMOVE,
@@ -102,6 +103,18 @@ enum stmt_id {
 #define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision"
 #define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
 #define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
+/* S_BOOTSTRAP: a device row in DEV_COLS order, then its profile in
+ * PROF_COLS order from column BOOT_PROF, then whether the profile's owner
+ * exists and its revision.  NULL stands in for the two columns
+ * get-bootstrapping-data does not read (password_hash, conveyed_json), so
+ * row_device and row_profile read the row unchanged.  Three primary-key
+ * lookups. */
+#define BOOT_PROF 11
+#define BOOT_COLS                                                                                  \
+	"d.serial, NULL, d.profile, d.voucher, d.state, d.created, d.first_seen, d.last_seen, "    \
+	"d.revision, d.voucher_created, d.voucher_expires, "                                       \
+	"p.name, p.kind, NULL, p.sign, p.reporting, p.owner, p.revision, "                         \
+	"o.name IS NOT NULL, o.revision"
 
 /* Every statement the registry runs, prepared once per handle. */
 static const char *const stmt_sql[S__COUNT] = {
@@ -113,7 +126,10 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RELEASE] = "RELEASE reg_op",
     [S_ROLLBACK_TO] = "ROLLBACK TO reg_op",
     [S_DEV_GET] = "SELECT " DEV_COLS " FROM devices WHERE serial = ?1",
-    [S_DEV_AUTH] = "SELECT serial, password_hash FROM devices WHERE serial = ?1",
+    [S_DEV_CREDENTIALS] = "SELECT password_hash FROM devices WHERE serial = ?1",
+    [S_BOOTSTRAP] = "SELECT " BOOT_COLS " FROM devices AS d "
+		    "LEFT JOIN profiles AS p ON p.name = d.profile "
+		    "LEFT JOIN owners AS o ON o.name = p.owner WHERE d.serial = ?1",
     [S_DEV_ADD] = "INSERT INTO devices (" DEV_COLS
 		  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " REVISION ", ?9, ?10)",
     [S_DEV_UPDATE] = "UPDATE devices SET password_hash = ?2, profile = ?3, voucher = ?4, "
@@ -712,6 +728,15 @@ void reg_progress_clear(struct reg_progress *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void reg_bootstrap_clear(struct reg_bootstrap *b)
+{
+	if (!b)
+		return;
+	reg_device_clear(&b->dev);
+	reg_profile_clear(&b->prof);
+	memset(b, 0, sizeof(*b));
+}
+
 /* ---- devices ------------------------------------------------------------ */
 
 /* Reads a row of DEV_COLS; out is cleared on failure. */
@@ -740,73 +765,67 @@ static sztp_rc row_device(sqlite3_stmt *s, struct reg_device *d, struct sztp_err
 	return rc;
 }
 
-/* Reads the columns of S_DEV_AUTH (serial, password_hash); the rest of out
- * stays zero. */
-static sztp_rc row_device_auth(sqlite3_stmt *s, struct reg_device *d, struct sztp_err *e)
+/* Binds serial to ?1 of s and steps it: SZTP_OK with the device's row
+ * ready to read, SZTP_E_NOT_FOUND when it is not enrolled.  The caller
+ * resets s (st_done) after reading the row. */
+static sztp_rc device_step(struct reg *r, sqlite3_stmt *s, const char *serial, struct sztp_err *e)
 {
-	sztp_rc rc;
-
-	memset(d, 0, sizeof(*d));
-	rc = col_str(s, 0, d->serial, sizeof(d->serial), e);
-	if (rc == SZTP_OK)
-		rc = col_dup(s, 1, &d->password_hash, e);
-	if (rc != SZTP_OK)
-		reg_device_clear(d);
-	return rc;
-}
-
-/* One device by serial through statement id (S_DEV_GET or S_DEV_AUTH),
- * read by row. */
-static sztp_rc device_get(struct reg *r, enum stmt_id id,
-			  sztp_rc (*row)(sqlite3_stmt *, struct reg_device *, struct sztp_err *),
-			  const char *serial, struct reg_device *out, struct sztp_err *e)
-{
-	sqlite3_stmt *s = r->st[id];
 	sztp_rc rc = SZTP_E_DB;
-	int src;
+	int src = bind_str(s, 1, serial);
 
-	if (bind_str(s, 1, serial) != SQLITE_OK) {
-		rc = db_fail(r, e, "reading a device");
-		goto out;
-	}
-	src = sqlite3_step(s);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(s);
 	if (src == SQLITE_ROW)
-		rc = row(s, out, e);
+		rc = SZTP_OK;
 	else if (src == SQLITE_DONE)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
 	else
 		rc = db_fail(r, e, "reading a device");
-out:
-	st_done(s);
 	return rc;
 }
 
 sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out,
 		       struct sztp_err *e)
 {
-	sztp_rc rc;
+	sqlite3_stmt *s = r->st[S_DEV_GET];
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
 	rc = check_serial(serial, e);
-	if (rc == SZTP_OK) {
-		reg_lock(r);
-		rc = device_get(r, S_DEV_GET, row_device, serial, out, e);
-		reg_unlock(r);
-	}
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	rc = device_step(r, s, serial, e);
+	if (rc == SZTP_OK)
+		rc = row_device(s, out, e);
+	st_done(s);
+	reg_unlock(r);
+out:
+	if (rc != SZTP_OK)
+		reg_device_clear(out);
 	return rc;
 }
 
-sztp_rc reg_device_auth(struct reg *r, const char *serial, struct reg_device *out,
-			struct sztp_err *e)
+sztp_rc reg_device_credentials(struct reg *r, const char *serial, char **password_hash,
+			       struct sztp_err *e)
 {
-	sztp_rc rc;
+	sqlite3_stmt *s = r->st[S_DEV_CREDENTIALS];
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
-	memset(out, 0, sizeof(*out));
+	*password_hash = NULL;
 	rc = check_serial(serial, e);
-	if (rc == SZTP_OK) {
-		reg_lock(r);
-		rc = device_get(r, S_DEV_AUTH, row_device_auth, serial, out, e);
-		reg_unlock(r);
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	rc = device_step(r, s, serial, e);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 0, password_hash, e);
+	st_done(s);
+	reg_unlock(r);
+out:
+	if (rc != SZTP_OK) {
+		free(*password_hash);
+		*password_hash = NULL;
 	}
 	return rc;
 }
@@ -1023,27 +1042,28 @@ sztp_rc reg_device_count(struct reg *r, int64_t *n, struct sztp_err *e)
 
 /* ---- profiles ----------------------------------------------------------- */
 
-static sztp_rc row_profile(sqlite3_stmt *s, struct reg_profile *p, struct sztp_err *e)
+/* Reads PROF_COLS starting at column b; p is cleared on failure. */
+static sztp_rc row_profile(sqlite3_stmt *s, int b, struct reg_profile *p, struct sztp_err *e)
 {
 	int kind = 0, sign = 0, rep = 0;
 	sztp_rc rc;
 
 	memset(p, 0, sizeof(*p));
-	rc = col_str(s, 0, p->name, sizeof(p->name), e);
+	rc = col_str(s, b, p->name, sizeof(p->name), e);
 	if (rc == SZTP_OK)
-		rc = col_enum(s, 1, kind_names, 2, &kind, e);
+		rc = col_enum(s, b + 1, kind_names, 2, &kind, e);
 	if (rc == SZTP_OK)
-		rc = col_dup(s, 2, &p->conveyed_json, e);
+		rc = col_dup(s, b + 2, &p->conveyed_json, e);
 	if (rc == SZTP_OK)
-		rc = col_enum(s, 3, sign_names, 3, &sign, e);
+		rc = col_enum(s, b + 3, sign_names, 3, &sign, e);
 	if (rc == SZTP_OK)
-		rc = col_enum(s, 4, report_names, 2, &rep, e);
+		rc = col_enum(s, b + 4, report_names, 2, &rep, e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 5, p->owner, sizeof(p->owner), e);
+		rc = col_str(s, b + 5, p->owner, sizeof(p->owner), e);
 	p->kind = (enum reg_kind)kind;
 	p->sign = (enum reg_sign)sign;
 	p->reporting = (enum reg_reporting)rep;
-	p->revision = sqlite3_column_int64(s, 6);
+	p->revision = sqlite3_column_int64(s, b + 6);
 	if (rc != SZTP_OK)
 		reg_profile_clear(p);
 	return rc;
@@ -1060,7 +1080,7 @@ static sztp_rc profile_get(struct reg *r, const char *name, struct reg_profile *
 	if (src == SQLITE_OK)
 		src = sqlite3_step(s);
 	if (src == SQLITE_ROW)
-		rc = row_profile(s, out, e);
+		rc = row_profile(s, 0, out, e);
 	else if (src == SQLITE_DONE)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
 	else
@@ -1072,15 +1092,18 @@ static sztp_rc profile_get(struct reg *r, const char *name, struct reg_profile *
 sztp_rc reg_profile_get(struct reg *r, const char *name, struct reg_profile *out,
 			struct sztp_err *e)
 {
-	sztp_rc rc;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
 	rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
-	if (rc == SZTP_OK) {
-		reg_lock(r);
-		rc = profile_get(r, name, out, e);
-		reg_unlock(r);
-	}
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	rc = profile_get(r, name, out, e);
+	reg_unlock(r);
+out:
+	if (rc != SZTP_OK)
+		reg_profile_clear(out);
 	return rc;
 }
 
@@ -1178,7 +1201,7 @@ static sztp_rc profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct 
 	int src, stop = 0;
 
 	while (rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
-		rc = row_profile(s, &p, e);
+		rc = row_profile(s, 0, &p, e);
 		if (rc == SZTP_OK)
 			stop = cb(&p, arg);
 		reg_profile_clear(&p);
@@ -1255,18 +1278,22 @@ static sztp_rc owner_get(struct reg *r, const char *name, struct reg_owner *o, s
 
 sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out, struct sztp_err *e)
 {
-	sztp_rc rc;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
 	rc = check_str("owner name", name, REG_NAME_MAX, 0, e);
-	if (rc == SZTP_OK) {
-		reg_lock(r);
-		/* one read transaction: the row and its chain from the same snapshot */
-		rc = op_begin_read(r, e);
-		if (rc == SZTP_OK)
-			rc = op_end(r, owner_get(r, name, out, e), e);
-		reg_unlock(r);
-	}
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	/* one read transaction: the row and its chain from the same snapshot */
+	rc = op_begin_read(r, e);
+	if (rc == SZTP_OK)
+		rc = op_end(r, owner_get(r, name, out, e), e);
+	reg_unlock(r);
+out:
+	/* also when owner_get succeeded and the COMMIT then failed */
+	if (rc != SZTP_OK)
+		reg_owner_clear(out);
 	return rc;
 }
 
@@ -1315,6 +1342,54 @@ sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err 
 			rc = op_end(r, owner_put(r, o, e), e);
 		reg_unlock(r);
 	}
+	return rc;
+}
+
+/* ---- get-bootstrapping-data --------------------------------------------- */
+
+/* Reads a row of S_BOOTSTRAP into b (zeroed by the caller; the caller
+ * clears it on failure). */
+static sztp_rc row_bootstrap(sqlite3_stmt *s, struct reg_bootstrap *b, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_DB;
+
+	rc = row_device(s, &b->dev, e);
+	if (rc != SZTP_OK)
+		goto out;
+	if (sqlite3_column_type(s, BOOT_PROF) != SQLITE_NULL) {
+		b->has_profile = 1;
+		rc = row_profile(s, BOOT_PROF, &b->prof, e);
+		if (rc != SZTP_OK)
+			goto out;
+	}
+	if (sqlite3_column_int(s, BOOT_PROF + 7)) {
+		b->has_owner = 1;
+		b->owner_revision = sqlite3_column_int64(s, BOOT_PROF + 8);
+	}
+out:
+	return rc;
+}
+
+sztp_rc reg_bootstrap_get(struct reg *r, const char *serial, struct reg_bootstrap *out,
+			  struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[S_BOOTSTRAP];
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_serial(serial, e);
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	/* one statement: device, profile and owner from one snapshot */
+	rc = device_step(r, s, serial, e);
+	if (rc == SZTP_OK)
+		rc = row_bootstrap(s, out, e);
+	st_done(s);
+	reg_unlock(r);
+out:
+	if (rc != SZTP_OK)
+		reg_bootstrap_clear(out);
 	return rc;
 }
 
@@ -1469,7 +1544,7 @@ static sztp_rc prune(struct reg *r, int stmt, int64_t before, int64_t *deleted, 
 
 	if (sqlite3_bind_int64(s, 1, before) || sqlite3_step(s) != SQLITE_DONE)
 		rc = db_fail(r, e, "pruning old rows");
-	else if (deleted)
+	else
 		*deleted += sqlite3_changes(r->db);
 	st_done(s);
 	return rc;
@@ -1478,21 +1553,23 @@ static sztp_rc prune(struct reg *r, int stmt, int64_t before, int64_t *deleted, 
 sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *progress_deleted,
 		  struct sztp_err *e)
 {
-	sztp_rc rc;
+	int64_t nlog = 0, nprog = 0;
+	sztp_rc rc = SZTP_E_DB;
 
-	if (log_deleted)
-		*log_deleted = 0;
-	if (progress_deleted)
-		*progress_deleted = 0;
 	reg_lock(r);
 	rc = op_begin(r, e);
 	if (rc == SZTP_OK) {
-		rc = prune(r, S_LOG_PRUNE, before, log_deleted, e);
+		rc = prune(r, S_LOG_PRUNE, before, &nlog, e);
 		if (rc == SZTP_OK)
-			rc = prune(r, S_PROG_PRUNE, before, progress_deleted, e);
+			rc = prune(r, S_PROG_PRUNE, before, &nprog, e);
 		rc = op_end(r, rc, e);
 	}
 	reg_unlock(r);
+	/* rolled back on failure: nothing was deleted */
+	if (log_deleted)
+		*log_deleted = rc == SZTP_OK ? nlog : 0;
+	if (progress_deleted)
+		*progress_deleted = rc == SZTP_OK ? nprog : 0;
 	return rc;
 }
 

@@ -208,7 +208,9 @@ sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_de
 	serial = r->n_peer_certs ? cert_sn : b.user;
 	snprintf(r->serial, sizeof(r->serial), "%s", serial);
 	rc = full ? reg_device_get(s->reg, serial, dev, &le)
-		  : reg_device_auth(s->reg, serial, dev, &le);
+		  : reg_device_credentials(s->reg, serial, &dev->password_hash, &le);
+	if (rc == SZTP_OK && !full)
+		snprintf(dev->serial, sizeof(dev->serial), "%s", serial);
 	if (rc == SZTP_E_NOT_FOUND) {
 		if (have_basic)
 			(void)passwd_verify(b.pass, NULL); /* same cost as a known device */

@@ -8,6 +8,7 @@
  *
  * REG_BENCH_DEVICES=N changes the bulk import size (default 100000).
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,11 +18,65 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h> /* only for the fault-injecting sqlite3_step below */
+
 #include "registry.h"
 #include "unit.h"
 
 static char tmpdir[] = "/tmp/test_registry.XXXXXX";
 static char dbpath[256];
+
+/* ---- fault injection ---------------------------------------------------- *
+ * Errors a healthy SQLite never gives on demand (a read transaction's
+ * COMMIT failing, a step failing half-way through a getter) come from this
+ * sqlite3_step: the test binary defines it, so the statically linked
+ * registry's calls bind here instead of to libsqlite3, which the wrapper
+ * calls through RTLD_NEXT.  Armed, it fails the next run of a statement
+ * whose SQL starts with fault_sql with fault_src, without running it (the
+ * transaction stays open, as after a real SQLITE_BUSY); it fires once.
+ * Armed and disarmed only while no other thread runs. */
+static int (*real_step)(sqlite3_stmt *);
+static const char *fault_sql;
+static int fault_src;
+static int fault_hits;
+
+int sqlite3_step(sqlite3_stmt *s)
+{
+	const char *sql = fault_sql ? sqlite3_sql(s) : NULL;
+
+	if (sql && strncmp(sql, fault_sql, strlen(fault_sql)) == 0) {
+		fault_sql = NULL;
+		fault_hits++;
+		return fault_src;
+	}
+	return real_step(s);
+}
+
+static void fault_arm(const char *sql_prefix, int src)
+{
+	fault_hits = 0;
+	fault_src = src;
+	fault_sql = sql_prefix;
+}
+
+/* Whether the armed fault fired (and disarms it). */
+static int fault_fired(void)
+{
+	fault_sql = NULL;
+	return fault_hits == 1;
+}
+
+/* All bytes zero: the same as memcmp with a zeroed struct. */
+static int zeroed(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i])
+			return 0;
+	return 1;
+}
 
 static void path_in_tmp(char *out, size_t cap, const char *name)
 {
@@ -143,7 +198,7 @@ static void test_devices(struct reg *r)
 	struct sztp_err e = {0};
 	struct reg_profile p;
 	struct reg_device d, g;
-	char longsn[300];
+	char longsn[300], *hash;
 	int64_t rev;
 
 	memset(&g, 0, sizeof(g));
@@ -167,18 +222,19 @@ static void test_devices(struct reg *r)
 	rev = g.revision;
 	reg_device_clear(&g);
 	CHECK(g.password_hash == NULL && g.voucher.data == NULL);
-	/* authentication's lookup: serial and password hash only */
-	CHECK_RC(reg_device_auth(r, "SN-1", &g, &e), SZTP_OK);
-	CHECK(strcmp(g.serial, "SN-1") == 0);
-	CHECK(g.password_hash && strcmp(g.password_hash, d.password_hash) == 0);
-	CHECK(g.voucher.data == NULL && g.voucher.len == 0 && g.profile[0] == '\0' &&
-	      g.revision == 0);
-	reg_device_clear(&g);
+	/* authentication's lookup: the stored hash, nothing else */
+	hash = (char *)"garbage";
+	CHECK_RC(reg_device_credentials(r, "SN-1", &hash, &e), SZTP_OK);
+	CHECK(hash && strcmp(hash, d.password_hash) == 0);
+	free(hash);
+	hash = (char *)"garbage";
 	memset(&e, 0, sizeof(e));
-	CHECK_RC(reg_device_auth(r, "SN-NONE", &g, &e), SZTP_E_NOT_FOUND);
+	CHECK_RC(reg_device_credentials(r, "SN-NONE", &hash, &e), SZTP_E_NOT_FOUND);
 	CHECK(strstr(e.msg, "SN-NONE is not enrolled") != NULL);
-	CHECK(g.password_hash == NULL && g.serial[0] == '\0');
-	CHECK_RC(reg_device_auth(r, "", &g, &e), SZTP_E_INVALID_VALUE);
+	CHECK(hash == NULL);
+	hash = (char *)"garbage";
+	CHECK_RC(reg_device_credentials(r, "", &hash, &e), SZTP_E_INVALID_VALUE);
+	CHECK(hash == NULL);
 
 	/* duplicate and unknown profile */
 	memset(&e, 0, sizeof(e));
@@ -206,6 +262,8 @@ static void test_devices(struct reg *r)
 	/* update: profile removed, voucher removed, revision changes */
 	mkdev(&d, "SN-1", NULL);
 	CHECK_RC(reg_device_update(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_credentials(r, "SN-1", &hash, &e), SZTP_OK);
+	CHECK(hash == NULL); /* enrolled without a password */
 	CHECK_RC(reg_device_get(r, "SN-1", &g, &e), SZTP_OK);
 	CHECK(g.profile[0] == '\0' && g.voucher.len == 0 && g.password_hash == NULL);
 	CHECK(g.revision != rev);
@@ -349,6 +407,314 @@ static void test_owners(struct reg *r)
 	CHECK_RC(reg_owner_get(r, "default", &g, &e), SZTP_OK);
 	CHECK(g.n_chain == 1); /* unchanged */
 	reg_owner_clear(&g);
+}
+
+/* ---- get-bootstrapping-data's read --------------------------------------- */
+
+/* reg_bootstrap_get against the three separate getters. */
+static void check_bootstrap(struct reg *r, const char *serial, int want_profile, int want_owner)
+{
+	struct sztp_err e = {0};
+	struct reg_bootstrap b;
+	struct reg_device d;
+	struct reg_profile p;
+	struct reg_owner o;
+
+	memset(&b, 0xa5, sizeof(b));
+	CHECK_RC(reg_bootstrap_get(r, serial, &b, &e), SZTP_OK);
+	CHECK_RC(reg_device_get(r, serial, &d, &e), SZTP_OK);
+	CHECK(strcmp(b.dev.serial, d.serial) == 0 && strcmp(b.dev.profile, d.profile) == 0);
+	CHECK(b.dev.password_hash == NULL); /* not read */
+	CHECK(b.dev.voucher.len == d.voucher.len &&
+	      (!d.voucher.len || memcmp(b.dev.voucher.data, d.voucher.data, d.voucher.len) == 0));
+	CHECK(b.dev.voucher_created == d.voucher_created &&
+	      b.dev.voucher_expires == d.voucher_expires);
+	CHECK(strcmp(b.dev.state, d.state) == 0 && b.dev.created == d.created &&
+	      b.dev.first_seen == d.first_seen && b.dev.last_seen == d.last_seen);
+	CHECK(b.dev.revision == d.revision);
+	CHECK(b.has_profile == want_profile);
+	if (want_profile) {
+		CHECK_RC(reg_profile_get(r, d.profile, &p, &e), SZTP_OK);
+		CHECK(strcmp(b.prof.name, p.name) == 0 && strcmp(b.prof.owner, p.owner) == 0);
+		CHECK(b.prof.kind == p.kind && b.prof.sign == p.sign &&
+		      b.prof.reporting == p.reporting);
+		CHECK(b.prof.revision == p.revision);
+		CHECK(p.conveyed_json != NULL && b.prof.conveyed_json == NULL); /* not read */
+		CHECK(b.has_owner == want_owner);
+		if (want_owner) {
+			CHECK_RC(reg_owner_get(r, p.owner, &o, &e), SZTP_OK);
+			CHECK(b.owner_revision == o.revision);
+			reg_owner_clear(&o);
+		} else {
+			CHECK_RC(reg_owner_get(r, p.owner, &o, &e), SZTP_E_NOT_FOUND);
+			CHECK(b.owner_revision == 0);
+		}
+		reg_profile_clear(&p);
+	} else {
+		CHECK(zeroed(&b.prof, sizeof(b.prof)));
+		CHECK(!b.has_owner && b.owner_revision == 0);
+	}
+	reg_device_clear(&d);
+	reg_bootstrap_clear(&b);
+	CHECK(zeroed(&b, sizeof(b)));
+}
+
+static void test_bootstrap(struct reg *r)
+{
+	static const uint8_t voucher[] = {0x30, 0x80, 0x00, 0x00, 0xff, 0x00, 0x01}; /* NULs */
+	static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	struct sztp_err e = {0};
+	struct reg_bootstrap b;
+	struct reg_profile p;
+	struct reg_owner o;
+	struct reg_device d;
+	sztp_bytes chain = {(uint8_t *)cert, sizeof(cert)};
+	int64_t rev;
+
+	reg_bootstrap_clear(NULL);
+	mkprofile(&p, "bs-noowner"); /* its owner row is never written */
+	snprintf(p.owner, sizeof(p.owner), "bs-nobody");
+	p.sign = REG_SIGN_ALWAYS;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	mkprofile(&p, "bs-owned");
+	snprintf(p.owner, sizeof(p.owner), "bs-owner");
+	p.kind = REG_KIND_REDIRECT;
+	p.reporting = REG_REPORT_VERBOSE;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "bs-owner");
+	o.chain = &chain;
+	o.n_chain = 1;
+	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_OK);
+
+	mkdev(&d, "BS-BARE", NULL);
+	d.password_hash = (char *)"$pbkdf2-sha256$1000$c2FsdA$aGFzaA";
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	mkdev(&d, "BS-NOOWNER", "bs-noowner");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	mkdev(&d, "BS-OWNED", "bs-owned");
+	d.password_hash = (char *)"$pbkdf2-sha256$1000$c2FsdA$aGFzaA";
+	d.voucher.data = (uint8_t *)voucher;
+	d.voucher.len = sizeof(voucher);
+	d.voucher_created = 1700000000;
+	d.voucher_expires = 1900000000;
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_seen(r, "BS-OWNED", "bootstrap-initiated", 4242, &e), SZTP_OK);
+
+	check_bootstrap(r, "BS-BARE", 0, 0);
+	check_bootstrap(r, "BS-NOOWNER", 1, 0);
+	check_bootstrap(r, "BS-OWNED", 1, 1);
+
+	/* the voucher byte for byte, and the fields the others do not cover */
+	CHECK_RC(reg_bootstrap_get(r, "BS-OWNED", &b, &e), SZTP_OK);
+	CHECK(b.dev.voucher.len == sizeof(voucher) &&
+	      memcmp(b.dev.voucher.data, voucher, sizeof(voucher)) == 0);
+	CHECK(b.dev.voucher_created == 1700000000 && b.dev.voucher_expires == 1900000000);
+	CHECK(strcmp(b.dev.state, "bootstrap-initiated") == 0 && b.dev.last_seen == 4242);
+	CHECK(b.prof.kind == REG_KIND_REDIRECT && b.prof.reporting == REG_REPORT_VERBOSE &&
+	      strcmp(b.prof.owner, "bs-owner") == 0);
+	rev = b.owner_revision;
+	reg_bootstrap_clear(&b);
+
+	/* revisions follow the rows: what the prepared artifacts are keyed on */
+	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_OK);
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	CHECK_RC(reg_bootstrap_get(r, "BS-OWNED", &b, &e), SZTP_OK);
+	CHECK(b.has_owner && b.owner_revision != rev);
+	reg_bootstrap_clear(&b);
+	check_bootstrap(r, "BS-OWNED", 1, 1);
+
+	/* unknown serial and a serial that cannot be: NOT_FOUND / INVALID, zeroed */
+	memset(&b, 0xa5, sizeof(b));
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_bootstrap_get(r, "BS-NONE", &b, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "BS-NONE is not enrolled") != NULL);
+	CHECK(zeroed(&b, sizeof(b)));
+	memset(&b, 0xa5, sizeof(b));
+	CHECK_RC(reg_bootstrap_get(r, "", &b, &e), SZTP_E_INVALID_VALUE);
+	CHECK(zeroed(&b, sizeof(b)));
+
+	/* inside an explicit transaction it sees the uncommitted rows */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	mkdev(&d, "BS-TXN", "bs-owned");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_bootstrap_get(r, "BS-TXN", &b, &e), SZTP_OK);
+	CHECK(b.has_profile && b.has_owner);
+	reg_bootstrap_clear(&b);
+	reg_rollback(r);
+	CHECK_RC(reg_bootstrap_get(r, "BS-TXN", &b, &e), SZTP_E_NOT_FOUND);
+
+	CHECK_RC(reg_device_remove(r, "BS-BARE", &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "BS-NOOWNER", &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "BS-OWNED", &e), SZTP_OK);
+	CHECK_RC(reg_profile_remove(r, "bs-noowner", &e), SZTP_OK);
+	CHECK_RC(reg_profile_remove(r, "bs-owned", &e), SZTP_OK);
+}
+
+/* ---- getters leave their output zeroed on failure ------------------------ */
+
+#define SQLITE_FAULT_IOERR 10 /* SQLITE_IOERR */
+#define SQLITE_FAULT_BUSY  5  /* SQLITE_BUSY */
+
+static void test_getter_failures(struct reg *r)
+{
+	static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	sztp_bytes chain[2] = {{(uint8_t *)cert, sizeof(cert)}, {(uint8_t *)cert, 3}};
+	struct sztp_err e = {0};
+	struct reg_bootstrap b;
+	struct reg_profile p;
+	struct reg_device d;
+	struct reg_owner o;
+	struct reg_log l;
+	int64_t n, n2;
+	char *hash;
+
+	mkprofile(&p, "gf");
+	snprintf(p.owner, sizeof(p.owner), "gf-owner");
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "gf-owner");
+	o.key_path = (char *)"/nonexistent/gf.key";
+	o.chain = chain;
+	o.n_chain = 2;
+	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_OK);
+	mkdev(&d, "GF-1", "gf");
+	d.password_hash = (char *)"$pbkdf2-sha256$1000$c2FsdA$aGFzaA";
+	d.voucher.data = (uint8_t *)cert;
+	d.voucher.len = sizeof(cert);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+
+	/* not found */
+	memset(&d, 0xa5, sizeof(d));
+	CHECK_RC(reg_device_get(r, "GF-404", &d, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&d, sizeof(d)));
+	memset(&p, 0xa5, sizeof(p));
+	CHECK_RC(reg_profile_get(r, "gf-404", &p, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&p, sizeof(p)));
+	memset(&o, 0xa5, sizeof(o));
+	CHECK_RC(reg_owner_get(r, "gf-404", &o, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&o, sizeof(o)));
+
+	/* the getter's own read fails (as on a disk error) */
+	fault_arm("SELECT serial, password_hash, profile", SQLITE_FAULT_IOERR);
+	memset(&d, 0xa5, sizeof(d));
+	CHECK_RC(reg_device_get(r, "GF-1", &d, &e), SZTP_E_DB);
+	CHECK(fault_fired() && zeroed(&d, sizeof(d)));
+	fault_arm("SELECT password_hash", SQLITE_FAULT_IOERR);
+	hash = (char *)"garbage";
+	CHECK_RC(reg_device_credentials(r, "GF-1", &hash, &e), SZTP_E_DB);
+	CHECK(fault_fired() && hash == NULL);
+	fault_arm("SELECT d.serial", SQLITE_FAULT_IOERR);
+	memset(&b, 0xa5, sizeof(b));
+	CHECK_RC(reg_bootstrap_get(r, "GF-1", &b, &e), SZTP_E_DB);
+	CHECK(fault_fired() && zeroed(&b, sizeof(b)));
+	fault_arm("SELECT name, kind", SQLITE_FAULT_IOERR);
+	memset(&p, 0xa5, sizeof(p));
+	CHECK_RC(reg_profile_get(r, "gf", &p, &e), SZTP_E_DB);
+	CHECK(fault_fired() && zeroed(&p, sizeof(p)));
+	fault_arm("SELECT count(*) FROM devices", SQLITE_FAULT_IOERR);
+	n = 7;
+	CHECK_RC(reg_device_count(r, &n, &e), SZTP_E_DB);
+	CHECK(fault_fired() && n == 0);
+
+	/* owner: the row read, then its chain's read fails (row already copied) */
+	fault_arm("SELECT der", SQLITE_FAULT_IOERR);
+	memset(&o, 0xa5, sizeof(o));
+	CHECK_RC(reg_owner_get(r, "gf-owner", &o, &e), SZTP_E_DB);
+	CHECK(fault_fired() && zeroed(&o, sizeof(o)));
+	/* owner: everything read, then the read transaction's COMMIT fails
+	 * (the leak artifacts_get had: key_path and chain left allocated) */
+	fault_arm("COMMIT", SQLITE_FAULT_BUSY);
+	memset(&o, 0xa5, sizeof(o));
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_owner_get(r, "gf-owner", &o, &e), SZTP_E_DB);
+	CHECK(fault_fired() && zeroed(&o, sizeof(o)));
+	CHECK(strstr(e.msg, "committing") != NULL);
+	/* ... the transaction was rolled back: the handle still works */
+	CHECK_RC(reg_owner_get(r, "gf-owner", &o, &e), SZTP_OK);
+	CHECK(o.n_chain == 2 && o.key_path != NULL);
+	reg_owner_clear(&o);
+	/* inside reg_begin the read is a savepoint: its RELEASE fails */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	fault_arm("RELEASE", SQLITE_FAULT_BUSY);
+	memset(&o, 0xa5, sizeof(o));
+	CHECK_RC(reg_owner_get(r, "gf-owner", &o, &e), SZTP_E_DB);
+	CHECK(fault_fired() && zeroed(&o, sizeof(o)));
+	reg_rollback(r);
+
+	/* prune: its COMMIT fails, nothing is deleted and the counts say 0 */
+	memset(&l, 0, sizeof(l));
+	snprintf(l.serial, sizeof(l.serial), "GF-1");
+	snprintf(l.result, sizeof(l.result), "ok");
+	l.time = 1; /* older than anything */
+	CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
+	fault_arm("COMMIT", SQLITE_FAULT_BUSY);
+	n = n2 = 7;
+	CHECK_RC(reg_prune(r, 2, &n, &n2, &e), SZTP_E_DB);
+	CHECK(fault_fired() && n == 0 && n2 == 0);
+	CHECK_RC(reg_prune(r, 2, &n, &n2, &e), SZTP_OK); /* the row was still there */
+	CHECK(n == 1 && n2 == 0);
+
+	fault_arm(NULL, 0);
+	CHECK_RC(reg_device_remove(r, "GF-1", &e), SZTP_OK);
+	CHECK_RC(reg_profile_remove(r, "gf", &e), SZTP_OK);
+}
+
+/* A registry whose devices table is damaged on disk: real SQLITE_CORRUPT
+ * from the device getters, their outputs zeroed. */
+static void test_corrupt(void)
+{
+	struct sztp_err e = {0};
+	struct reg_bootstrap b;
+	struct reg_profile p;
+	struct reg_device d;
+	struct reg *c = NULL;
+	char path[300], out[64], *hash, junk[512];
+	long root = 0, psize = 0, i;
+	FILE *f;
+
+	path_in_tmp(path, sizeof(path), "corrupt.db");
+	CHECK_RC(reg_open(path, &c, &e), SZTP_OK);
+	if (!c)
+		return;
+	mkprofile(&p, "cp");
+	CHECK_RC(reg_profile_put(c, &p, &e), SZTP_OK);
+	mkdev(&d, "CR-1", "cp");
+	d.password_hash = (char *)"$pbkdf2-sha256$1000$c2FsdA$aGFzaA";
+	CHECK_RC(reg_device_add(c, &d, &e), SZTP_OK);
+	reg_close(c); /* last connection: the WAL is checkpointed into the file */
+	c = NULL;
+	CHECK(sqlite_cli(path, "SELECT rootpage FROM sqlite_master WHERE name = 'devices';", out,
+			 sizeof(out)) == 0);
+	root = atol(out);
+	CHECK(sqlite_cli(path, "PRAGMA page_size;", out, sizeof(out)) == 0);
+	psize = atol(out);
+	CHECK(root > 1 && psize >= 512);
+	f = fopen(path, "r+b");
+	CHECK(f != NULL);
+	if (!f || root <= 1 || psize < 512)
+		return;
+	memset(junk, 0xee, sizeof(junk));
+	fseek(f, (root - 1) * psize, SEEK_SET);
+	for (i = 0; i < psize; i += (long)sizeof(junk))
+		fwrite(junk, 1, sizeof(junk), f);
+	CHECK(fclose(f) == 0);
+
+	CHECK_RC(reg_open(path, &c, &e), SZTP_OK); /* the schema is intact */
+	if (!c)
+		return;
+	memset(&d, 0xa5, sizeof(d));
+	CHECK_RC(reg_device_get(c, "CR-1", &d, &e), SZTP_E_DB);
+	CHECK(zeroed(&d, sizeof(d)));
+	memset(&b, 0xa5, sizeof(b));
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_bootstrap_get(c, "CR-1", &b, &e), SZTP_E_DB);
+	CHECK(zeroed(&b, sizeof(b)));
+	CHECK(strstr(e.msg, "malformed") != NULL); /* "database disk image is malformed" */
+	hash = (char *)"garbage";
+	CHECK_RC(reg_device_credentials(c, "CR-1", &hash, &e), SZTP_E_DB);
+	CHECK(hash == NULL);
+	reg_close(c);
 }
 
 /* ---- progress and log --------------------------------------------------- */
@@ -837,8 +1203,14 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	real_step = (int (*)(sqlite3_stmt *))dlsym(RTLD_NEXT, "sqlite3_step");
+	if (!real_step) {
+		fprintf(stderr, "dlsym(sqlite3_step): %s\n", dlerror());
+		return 1;
+	}
 	path_in_tmp(dbpath, sizeof(dbpath), "reg.db");
 	test_open();
+	test_corrupt();
 	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
 	if (r)
 		test_voucher_window(r);
@@ -846,6 +1218,8 @@ int main(void)
 		test_devices(r);
 		test_profiles(r);
 		test_owners(r);
+		test_bootstrap(r);
+		test_getter_failures(r);
 		test_progress(r);
 		test_transactions(r);
 		test_two_handles(r);
