@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "mint.h"
+#include "pki_mint.h"
 #include "util.h"
 #include "vouch.h"
 

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "mint.h"
 #include "out.h"
 #include "pki.h"
+#include "pki_mint.h"
 
 static sztp_rc write_pair(const struct mint_ident *id, const char *cert, const char *key,
 			  struct sztp_err *e)
@@ -41,7 +41,7 @@ sztp_rc cmd_ca(const struct cmd_opts *o, struct sztp_err *e)
 	p.org = p.cn;
 	p.is_ca = 1;
 	p.pathlen = 1;
-	p.key_usage = MINT_KU_KEY_CERT_SIGN | MINT_KU_CRL_SIGN;
+	p.key_usage = PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN;
 	p.not_before = now - CMD_BACKDATE;
 	p.not_after = now + (o->days ? o->days : CMD_CA_DAYS) * CMD_DAY;
 	if ((rc = out_prepare_top(o->out, o->force, e)) != SZTP_OK ||
@@ -70,7 +70,7 @@ sztp_rc cmd_leaf(const struct cmd_opts *o, struct sztp_err *e)
 	memset(&p, 0, sizeof(p));
 	p.cn = o->serials[0];
 	p.serial_attr = o->no_serial_attr ? NULL : o->serials[0];
-	p.key_usage = MINT_KU_DIGITAL_SIGNATURE;
+	p.key_usage = PKI_KU_DIGITAL_SIGNATURE;
 	p.eku = o->server ? PKI_OID_KP_SERVER_AUTH : PKI_OID_KP_CLIENT_AUTH;
 	p.san = o->server_san ? o->server_san : o->server ? CMD_DEFAULT_SAN : NULL;
 	if ((rc = cmd_validity(o, o->days ? o->days : CMD_LEAF_DAYS, now, &p.not_before,

@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "mint.h"
 #include "out.h"
 #include "pki.h"
+#include "pki_mint.h"
 #include "util.h"
 #include "vouch.h"
 
@@ -145,7 +145,7 @@ static sztp_rc device_mint(const struct tree *t, const struct dev_spec *d, struc
 	p.cn = d->serial;
 	p.org = MFG_ORG;
 	p.serial_attr = d->serial_attr ? d->serial : NULL; /* RFC 8572 s5.3 */
-	p.key_usage = MINT_KU_DIGITAL_SIGNATURE;
+	p.key_usage = PKI_KU_DIGITAL_SIGNATURE;
 	p.eku = PKI_OID_KP_CLIENT_AUTH;
 	p.hw_type = d->hw_type;
 	p.hw_serial = d->serial;
@@ -218,7 +218,7 @@ static void profile_ca(struct mint_profile *p, const char *cn, const char *org, 
 	p->org = org;
 	p->is_ca = 1;
 	p->pathlen = pathlen;
-	p->key_usage = MINT_KU_KEY_CERT_SIGN | MINT_KU_CRL_SIGN;
+	p->key_usage = PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN;
 	p->not_before = nb;
 	p->not_after = na;
 }
@@ -229,7 +229,7 @@ static void profile_leaf(struct mint_profile *p, const char *cn, const char *org
 	memset(p, 0, sizeof(*p));
 	p->cn = cn;
 	p->org = org;
-	p->key_usage = MINT_KU_DIGITAL_SIGNATURE;
+	p->key_usage = PKI_KU_DIGITAL_SIGNATURE;
 	p->not_before = nb;
 	p->not_after = na;
 }
@@ -287,7 +287,7 @@ static sztp_rc init_owner(struct tree *t, const char *san, int rsa, time_t nb, t
 	p.eku = PKI_OID_KP_SERVER_AUTH;
 	p.san = san;
 	if (rsa)
-		p.key_usage |= MINT_KU_KEY_ENCIPHERMENT; /* TLS 1.2 RSA key transport */
+		p.key_usage |= PKI_KU_KEY_ENCIPHERMENT; /* TLS 1.2 RSA key transport */
 	if ((rc = mint_issue(&p, rsa, t->owner_ca, &t->server, e)) != SZTP_OK ||
 	    (rc = write_ident(t->server, dir.s, "cert.pem", "key.pem", e)) != SZTP_OK)
 		return rc;

@@ -12,8 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <gnutls/gnutls.h>
-
+#include "crypto.h"
 #include "ctl.h"
 #include "passwd.h"
 #include "util.h"
@@ -49,7 +48,7 @@ static sztp_rc password_opt(struct ctl *c, char out[PASSWD_HASH_MAX], int *given
 	*given = 1;
 	rc = passwd_hash(pw, out, e);
 out:
-	gnutls_memset(buf, 0, sizeof(buf));
+	crypto_wipe(buf, sizeof(buf));
 	return rc;
 }
 
@@ -367,7 +366,7 @@ static sztp_rc import_row(struct ctl *c, char *line, const char *dir, struct szt
 			return sztp_err_set(e, SZTP_E_INVALID_VALUE, "voucher path too long");
 	}
 	rc = enrol(c, f[0], *f[1] ? f[1] : NULL, *f[2] ? hash : NULL, *f[3] ? vpath : NULL, e);
-	gnutls_memset(f[2], 0, strlen(f[2]));
+	crypto_wipe(f[2], strlen(f[2]));
 	return rc;
 }
 

@@ -13,38 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/x509.h>
-
 #include "ctl.h"
 #include "voucher.h"
 
-/* keyUsage of the leaf.  pki.h has no accessor for it; this is the one
- * place sztpctl touches a GnuTLS certificate object directly (a candidate
- * for a pki_cert_key_usage() in pki.c). */
+/* The leaf may sign: no keyUsage, or keyUsage with digitalSignature. */
 static sztp_rc leaf_can_sign(const sztp_bytes *der, struct sztp_err *e)
 {
-	sztp_rc rc = SZTP_E_MALFORMED;
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d = {der->data, (unsigned)der->len};
-	unsigned ku = 0, crit = 0;
-	int r;
+	unsigned ku = 0;
+	int crit = 0;
+	sztp_rc rc = pki_cert_key_usage(der, &ku, &crit, e);
 
-	if (gnutls_x509_crt_init(&crt) < 0 ||
-	    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
-		sztp_err_set(e, rc, "owner certificate does not parse");
-		goto out;
-	}
-	r = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
-	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ||
-	    (r >= 0 && (ku & GNUTLS_KEY_DIGITAL_SIGNATURE)))
+	if (rc == SZTP_E_NOT_FOUND || (rc == SZTP_OK && (ku & PKI_KU_DIGITAL_SIGNATURE)))
 		rc = SZTP_OK;
-	else
+	else if (rc == SZTP_OK)
 		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
 				  "owner certificate's keyUsage lacks digitalSignature: it "
 				  "cannot sign conveyed information");
-out:
-	if (crt)
-		gnutls_x509_crt_deinit(crt);
 	return rc;
 }
 

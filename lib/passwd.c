@@ -1,7 +1,7 @@
 /*
  * passwd.c - salted password hashes for HTTP Basic device authentication
  * (RFC 8572 s5.3 lets a device authenticate with HTTP auth instead of, or
- * as well as, its IDevID).  PBKDF2-HMAC-SHA256 (nettle) with a random
+ * as well as, its IDevID).  PBKDF2-HMAC-SHA256 (crypto.h) with a random
  * 16-byte salt.  Verification compares in constant time and costs the same
  * for unknown users (no existence oracle, RFC 8572 s9.6).
  */
@@ -9,10 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-#include <nettle/pbkdf2.h>
-
+#include "crypto.h"
 #include "passwd.h"
 #include "util.h"
 
@@ -28,18 +25,21 @@ sztp_rc passwd_hash(const char *password, char out[PASSWD_HASH_MAX], struct sztp
 {
 	uint8_t salt[PASSWD_SALT], dk[PASSWD_DK];
 	char *s64 = NULL, *d64 = NULL;
-	sztp_rc rc;
+	sztp_rc rc = SZTP_E_CRYPTO;
 
-	if (gnutls_rnd(GNUTLS_RND_RANDOM, salt, sizeof(salt)) < 0)
-		return sztp_err_set(e, SZTP_E_CRYPTO, "no randomness for a password salt");
-	pbkdf2_hmac_sha256(strlen(password), (const uint8_t *)password, PASSWD_ITER, sizeof(salt),
-			   salt, sizeof(dk), dk);
-	rc = b64_encode(salt, sizeof(salt), &s64, e);
-	if (rc == SZTP_OK)
-		rc = b64_encode(dk, sizeof(dk), &d64, e);
-	if (rc == SZTP_OK)
-		snprintf(out, PASSWD_HASH_MAX, "$pbkdf2-sha256$%d$%s$%s", PASSWD_ITER, s64, d64);
-	gnutls_memset(dk, 0, sizeof(dk));
+	out[0] = '\0';
+	if (crypto_random(salt, sizeof(salt), NULL) != SZTP_OK) {
+		sztp_err_set(e, rc, "no randomness for a password salt");
+		goto out;
+	}
+	crypto_pbkdf2_sha256(password, strlen(password), salt, sizeof(salt), PASSWD_ITER, dk,
+			     sizeof(dk));
+	if ((rc = b64_encode(salt, sizeof(salt), &s64, e)) != SZTP_OK ||
+	    (rc = b64_encode(dk, sizeof(dk), &d64, e)) != SZTP_OK)
+		goto out;
+	snprintf(out, PASSWD_HASH_MAX, "$pbkdf2-sha256$%d$%s$%s", PASSWD_ITER, s64, d64);
+out:
+	crypto_wipe(dk, sizeof(dk));
 	free(s64);
 	free(d64);
 	return rc;
@@ -74,10 +74,10 @@ int passwd_verify(const char *password, const char *stored)
 		goto out;
 	if (b64_decode(dk_s, strlen(dk_s), &want, NULL) != SZTP_OK || want.len != PASSWD_DK)
 		goto out;
-	pbkdf2_hmac_sha256(strlen(password), (const uint8_t *)password, (unsigned)iter, salt.len,
-			   salt.data, sizeof(dk), dk);
+	crypto_pbkdf2_sha256(password, strlen(password), salt.data, salt.len, (unsigned)iter, dk,
+			     sizeof(dk));
 	ok = ct_equal(dk, want.data, PASSWD_DK) && known;
-	gnutls_memset(dk, 0, sizeof(dk));
+	crypto_wipe(dk, sizeof(dk));
 out:
 	sztp_bytes_free(&salt);
 	sztp_bytes_free(&want);

@@ -2,9 +2,11 @@
  * pki.c - X.509 on GnuTLS: PEM certificate lists, private keys (refused
  * when group/world accessible), signers (key + chain, SHA-256 signatures
  * for CMS), trust lists and chain verification with an optional key
- * purpose (RFC 5280 s4.2.1.12) and a caller-chosen time, and the device
- * serial number from the subject serialNumber attribute (2.5.4.5; RFC 8572
- * s5.3 and s9.6, IEEE 802.1AR).
+ * purpose (RFC 5280 s4.2.1.12) and a caller-chosen time, a cache of
+ * verified intermediates with counters (pki_trust_stats), certificate
+ * fields (keyUsage, AKI, validity, subject) including the device serial
+ * number from the subject serialNumber attribute (2.5.4.5; RFC 8572 s5.3
+ * and s9.6, IEEE 802.1AR), and the peer's chain of a TLS session.
  *
  * Verifying at a given time: GnuTLS 3.7.9 has no per-call verification
  * time (only the process-wide gnutls_global_set_time_function), so for
@@ -21,8 +23,17 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "crypto.h"
 #include "pki_internal.h"
 #include "util.h"
+
+_Static_assert(PKI_KU_DIGITAL_SIGNATURE == GNUTLS_KEY_DIGITAL_SIGNATURE, "KU bits");
+_Static_assert(PKI_KU_NON_REPUDIATION == GNUTLS_KEY_NON_REPUDIATION, "KU bits");
+_Static_assert(PKI_KU_KEY_ENCIPHERMENT == GNUTLS_KEY_KEY_ENCIPHERMENT, "KU bits");
+_Static_assert(PKI_KU_DATA_ENCIPHERMENT == GNUTLS_KEY_DATA_ENCIPHERMENT, "KU bits");
+_Static_assert(PKI_KU_KEY_AGREEMENT == GNUTLS_KEY_KEY_AGREEMENT, "KU bits");
+_Static_assert(PKI_KU_KEY_CERT_SIGN == GNUTLS_KEY_KEY_CERT_SIGN, "KU bits");
+_Static_assert(PKI_KU_CRL_SIGN == GNUTLS_KEY_CRL_SIGN, "KU bits");
 
 #define PEM_FILE_MAX   (1024 * 1024)
 #define KEY_FILE_MAX   (64 * 1024)
@@ -341,6 +352,37 @@ sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e
 				  gnutls_strerror(r));
 	else if (sztp_bytes_dup(out, buf, sz) != SZTP_OK)
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+sztp_rc pki_cert_key_usage(const sztp_bytes *der, unsigned *usage_bits, int *critical,
+			   struct sztp_err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	unsigned ku = 0, crit = 0;
+	sztp_rc rc;
+	int r;
+
+	*usage_bits = 0;
+	*critical = 0;
+	rc = crt_import(der, &crt, e);
+	if (rc != SZTP_OK)
+		goto out;
+	r = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "certificate has no keyUsage extension");
+		goto out;
+	}
+	if (r < 0) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "certificate keyUsage unreadable: %s",
+				  gnutls_strerror(r));
+		goto out;
+	}
+	*usage_bits = ku;
+	*critical = crit != 0;
+	rc = SZTP_OK;
+out:
 	gnutls_x509_crt_deinit(crt);
 	return rc;
 }
@@ -761,7 +803,7 @@ static sztp_rc time_check_path(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *c
 
 static void issuer_key(const sztp_bytes *der, const char *purpose, uint8_t hash[32], char p[64])
 {
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->len, hash);
+	crypto_sha256(der->data, der->len, hash);
 	snprintf(p, 64, "%s", purpose ? purpose : "");
 }
 
@@ -850,6 +892,7 @@ static void issuer_remember(struct pki_trust *t, const sztp_bytes *der, const ch
 {
 	struct pki_issuer *slot;
 
+	atomic_fetch_add_explicit(&t->n_issuers_stored, 1, memory_order_relaxed);
 	pthread_mutex_lock(&t->mu);
 	slot = &t->issuers[t->next_issuer];
 	t->next_issuer = (t->next_issuer + 1) % PKI_ISSUER_CACHE;
@@ -905,22 +948,35 @@ static sztp_rc verify_by_issuer(gnutls_x509_crt_t leaf, gnutls_x509_crt_t issuer
 	return SZTP_OK;
 }
 
-static sztp_rc path_verify(const struct pki_trust *t, gnutls_x509_crt_t *crts, size_t n,
-			   const char *purpose_oid, struct sztp_err *e)
+/* The whole path crts[0] -> anchor through the trust list (one signature
+ * check per certificate on it); counted in the trust list's statistics. */
+static sztp_rc path_verify(struct pki_trust *t, gnutls_x509_crt_t *crts, size_t n,
+			   const char *purpose_oid, unsigned flags, struct sztp_err *e)
 {
 	gnutls_typed_vdata_st vd;
 	unsigned st = 0;
 	int r;
 
+	atomic_fetch_add_explicit(&t->n_path_verifies, 1, memory_order_relaxed);
 	memset(&vd, 0, sizeof(vd));
 	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
 	vd.data = (unsigned char *)purpose_oid;
 	r = gnutls_x509_trust_list_verify_crt2(t->tl, crts, (unsigned)n, &vd, purpose_oid ? 1 : 0,
-					       0, &st, NULL);
+					       flags, &st, NULL);
 	if (r < 0)
 		return sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
 				    gnutls_strerror(r));
 	return st ? status_err(st, crts[0], e) : SZTP_OK;
+}
+
+void pki_trust_stats(const struct pki_trust *t, struct pki_trust_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!t)
+		return;
+	out->path_verifies = atomic_load_explicit(&t->n_path_verifies, memory_order_relaxed);
+	out->issuer_hits = atomic_load_explicit(&t->n_issuer_hits, memory_order_relaxed);
+	out->issuers_stored = atomic_load_explicit(&t->n_issuers_stored, memory_order_relaxed);
 }
 
 /* What pki_trust_verify_identity takes from the verified leaf. */
@@ -966,14 +1022,12 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 		      const char *purpose_oid, time_t now, const struct leaf_info *li,
 		      struct sztp_err *e)
 {
-	struct pki_trust *mt = (struct pki_trust *)t; /* the cache is internally locked */
+	/* the cache and the counters are internally locked / atomic */
+	struct pki_trust *mt = (struct pki_trust *)t;
 	gnutls_x509_crt_t crts[CHAIN_MAX] = {NULL};
 	uint8_t ih[32];
-	gnutls_typed_vdata_st vd;
-	unsigned st = 0, flags = 0;
 	sztp_rc rc = SZTP_E_MALFORMED;
 	size_t i, got = 0;
-	int r;
 
 	if (!t || !t->tl)
 		return sztp_err_set(e, SZTP_E_NOT_FOUND, "no trust anchors configured");
@@ -984,6 +1038,7 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 	if (!now && n >= 2 && issuer_cached(mt, &chain[1], purpose_oid, ih)) {
 		gnutls_x509_crt_t issuer = issuer_parsed(&chain[1], ih);
 
+		atomic_fetch_add_explicit(&mt->n_issuer_hits, 1, memory_order_relaxed);
 		rc = crt_import(&chain[0], &crts[0], e);
 		if (rc == SZTP_OK && !issuer) {
 			rc = crt_import(&chain[1], &crts[1], e);
@@ -1002,26 +1057,19 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 			goto out;
 	}
 	if (now) {
-		flags |=
-		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
-		memset(&vd, 0, sizeof(vd));
-		vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
-		vd.data = (unsigned char *)purpose_oid;
-		r = gnutls_x509_trust_list_verify_crt2(t->tl, crts, (unsigned)n, &vd,
-						       purpose_oid ? 1 : 0, flags, &st, NULL);
-		if (r < 0) {
-			rc = sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
-					  gnutls_strerror(r));
-			goto out;
-		}
-		rc = st ? status_err(st, crts[0], e) : time_check_path(t->tl, crts, n, now, e);
+		rc = path_verify(mt, crts, n, purpose_oid,
+				 GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+				     GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+				 e);
+		if (rc == SZTP_OK)
+			rc = time_check_path(t->tl, crts, n, now, e);
 		goto out;
 	}
-	rc = path_verify(t, crts, n, purpose_oid, e);
+	rc = path_verify(mt, crts, n, purpose_oid, 0, e);
 	/* remember chain[1] only when it verifies to the anchors by itself
 	 * and actually issued the leaf */
 	if (rc == SZTP_OK && n >= 2 && gnutls_x509_crt_check_issuer(crts[0], crts[1]) &&
-	    path_verify(t, crts + 1, n - 1, purpose_oid, NULL) == SZTP_OK)
+	    path_verify(mt, crts + 1, n - 1, purpose_oid, 0, NULL) == SZTP_OK)
 		issuer_remember(mt, &chain[1], purpose_oid,
 				gnutls_x509_crt_get_expiration_time(crts[1]));
 	if (rc == SZTP_OK)
@@ -1031,4 +1079,28 @@ out:
 		if (crts[i])
 			gnutls_x509_crt_deinit(crts[i]);
 	return rc;
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+size_t pki_tls_peer_chain(void *gnutls_session, sztp_bytes *out, size_t max)
+{
+	gnutls_session_t session = gnutls_session;
+	const gnutls_datum_t *list;
+	unsigned n = 0, i;
+
+	if (!session || !out || !max)
+		return 0;
+	if (gnutls_certificate_type_get2(session, GNUTLS_CTYPE_PEERS) != GNUTLS_CRT_X509)
+		return 0;
+	list = gnutls_certificate_get_peers(session, &n);
+	if (!list)
+		return 0;
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++) {
+		out[i].data = list[i].data; /* borrowed from the session */
+		out[i].len = list[i].size;
+	}
+	return n;
 }

@@ -1,11 +1,14 @@
 /*
- * pki.h - X.509 helpers on GnuTLS: PEM chains, private keys (with a file
- * permission check), trust lists, chain verification with key purpose,
- * and the device serial number from the subject serialNumber attribute
- * (OID 2.5.4.5, IEEE 802.1AR practice; RFC 8572 s5.3, s9.6).
+ * pki.h - X.509 on GnuTLS: PEM chains, private keys (with a file
+ * permission check), signers, trust lists, chain verification with key
+ * purpose and a verified-issuer cache, certificate fields (subject
+ * serialNumber, OID 2.5.4.5, IEEE 802.1AR practice, RFC 8572 s5.3, s9.6;
+ * validity; keyUsage; AKI) and the client chain of a TLS session.
+ * Minting certificates (sztp-pki) is pki_mint.h.
  *
  * Certificates cross module boundaries as DER in sztp_bytes; the GnuTLS
- * objects stay inside pki.c and cms.c.
+ * objects stay inside pki.c, pki_mint.c and cms.c (pki_internal.h), so no
+ * caller includes GnuTLS.
  */
 #ifndef SZTP_PKI_H
 #define SZTP_PKI_H
@@ -17,6 +20,16 @@
 #define PKI_OID_KP_CLIENT_AUTH "1.3.6.1.5.5.7.3.2"
 #define PKI_OID_KP_SERVER_AUTH "1.3.6.1.5.5.7.3.1"
 #define PKI_SERIAL_MAX	       128
+
+/* keyUsage bits (RFC 5280 s4.2.1.3), as pki_cert_key_usage reports them
+ * and struct mint_profile takes them (the values of GnuTLS's flags). */
+#define PKI_KU_DIGITAL_SIGNATURE 0x80
+#define PKI_KU_NON_REPUDIATION	 0x40
+#define PKI_KU_KEY_ENCIPHERMENT	 0x20
+#define PKI_KU_DATA_ENCIPHERMENT 0x10
+#define PKI_KU_KEY_AGREEMENT	 0x08
+#define PKI_KU_KEY_CERT_SIGN	 0x04
+#define PKI_KU_CRL_SIGN		 0x02
 
 /* ---- certificate lists ---------------------------------------------- */
 
@@ -40,6 +53,12 @@ sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before, time_t *no
 sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e);
 /* Authority key identifier (for the voucher's idevid-issuer). */
 sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e);
+/* keyUsage of a DER certificate: PKI_KU_* bits and whether the extension
+ * is critical.  SZTP_E_NOT_FOUND when the certificate has no keyUsage
+ * (then any usage is allowed, RFC 5280 s4.2.1.3); both outputs are 0 on
+ * any failure. */
+sztp_rc pki_cert_key_usage(const sztp_bytes *der, unsigned *usage_bits, int *critical,
+			   struct sztp_err *e);
 /* 1 if a and b are byte-identical certificates. */
 int pki_cert_equal(const sztp_bytes *a, const sztp_bytes *b);
 
@@ -96,5 +115,28 @@ sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, siz
 sztp_rc pki_trust_verify_identity(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
 				  const char *purpose_oid, char *serial, size_t serial_len,
 				  time_t *not_after, struct sztp_err *e);
+
+/* What a trust list has done since it was loaded; the issuer cache is
+ * working when a fleet's chains turn into issuer_hits instead of
+ * path_verifies. */
+struct pki_trust_stats {
+	/* whole paths verified to the anchors: one signature check per
+	 * certificate on the path */
+	unsigned long path_verifies;
+	/* leaves checked against a cached intermediate: one signature check */
+	unsigned long issuer_hits;
+	/* intermediates remembered after verifying to the anchors alone */
+	unsigned long issuers_stored;
+};
+void pki_trust_stats(const struct pki_trust *t, struct pki_trust_stats *out);
+
+/* ---- TLS ---------------------------------------------------------------- */
+
+/* The certificate chain the peer sent in a TLS session (a
+ * gnutls_session_t, e.g. MHD_CONNECTION_INFO_GNUTLS_SESSION), as DER,
+ * leaf first: fills at most max entries of out with pointers borrowed from
+ * the session (valid while it lives) and returns their count; 0 when the
+ * peer sent no X.509 certificate or session is NULL. */
+size_t pki_tls_peer_chain(void *gnutls_session, sztp_bytes *out, size_t max);
 
 #endif

@@ -1,12 +1,13 @@
 /*
  * pki_internal.h - the GnuTLS objects behind struct pki_trust and
  * struct pki_signer, shared by pki.c and cms.c only (the rest of the
- * code sees DER in sztp_bytes).
+ * code sees DER in sztp_bytes and the opaque types of pki.h).
  */
 #ifndef SZTP_PKI_INTERNAL_H
 #define SZTP_PKI_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
@@ -33,6 +34,8 @@ struct pki_trust {
 	pthread_mutex_t mu; /* guards issuers */
 	struct pki_issuer issuers[PKI_ISSUER_CACHE];
 	size_t n_issuers, next_issuer;
+	/* pki_trust_stats */
+	atomic_ulong n_path_verifies, n_issuer_hits, n_issuers_stored;
 };
 
 struct pki_signer {

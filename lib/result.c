@@ -1,12 +1,11 @@
 /*
  * result.c - names of the result codes, error detail, owned byte buffers.
+ * The lowest layer: libc only (explicit_bzero for wiping).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <gnutls/gnutls.h>
 
 #include "result.h"
 
@@ -70,7 +69,7 @@ void sztp_bytes_wipe(sztp_bytes *b)
 	if (!b)
 		return;
 	if (b->data)
-		gnutls_memset(b->data, 0, b->len);
+		explicit_bzero(b->data, b->len); /* glibc: never optimised away */
 	sztp_bytes_free(b);
 }
 

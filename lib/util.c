@@ -1,8 +1,8 @@
 /*
  * util.c - base64 (RFC 4648 s4, strict: YANG `binary` is canonical
  * base64, RFC 7950 s9.8), yang:hex-string formatting, streamed SHA-256 of
- * files, capped file reads, constant-time comparison and yang:date-and-time
- * (RFC 3339) conversion.
+ * files (crypto.h), capped file reads, constant-time comparison and
+ * yang:date-and-time (RFC 3339) conversion.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +14,7 @@
 #include <limits.h>
 #include <pthread.h>
 
-#include <nettle/sha2.h>
-
+#include "crypto.h"
 #include "util.h"
 
 static const char b64_alphabet[] =
@@ -132,23 +131,28 @@ void hex_colon(const uint8_t *in, size_t len, char *out)
 
 sztp_rc sha256_file(const char *path, uint8_t digest[32], struct sztp_err *e)
 {
-	struct sha256_ctx ctx;
+	sztp_rc rc = SZTP_E_IO;
+	struct crypto_sha256 ctx;
 	uint8_t buf[65536];
 	size_t n;
 	FILE *f = fopen(path, "rb");
 
+	memset(digest, 0, CRYPTO_SHA256_LEN);
 	if (!f)
-		return sztp_err_set(e, SZTP_E_IO, "%s: %s", path, strerror(errno));
-	sha256_init(&ctx);
+		return sztp_err_set(e, rc, "%s: %s", path, strerror(errno));
+	crypto_sha256_init(&ctx);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sha256_update(&ctx, n, buf);
+		crypto_sha256_update(&ctx, buf, n);
 	if (ferror(f)) {
-		fclose(f);
-		return sztp_err_set(e, SZTP_E_IO, "%s: read error", path);
+		crypto_wipe(&ctx, sizeof(ctx));
+		sztp_err_set(e, rc, "%s: read error", path);
+		goto out;
 	}
+	crypto_sha256_final(&ctx, digest);
+	rc = SZTP_OK;
+out:
 	fclose(f);
-	sha256_digest(&ctx, 32, digest);
-	return SZTP_OK;
+	return rc;
 }
 
 sztp_rc file_read(const char *path, size_t max, sztp_bytes *out, struct sztp_err *e)

@@ -1,7 +1,8 @@
 /*
  * util.h - small helpers shared by every program: base64 (RFC 4648 s4,
- * strict), YANG hex-string (colon separated octets), SHA-256 of a file,
- * bounded file reading, constant-time comparison and UTC time formats.
+ * strict), YANG hex-string (colon separated octets), SHA-256 of a file
+ * (streamed through crypto.h), bounded file reading, constant-time
+ * comparison and UTC time formats.  No third-party library.
  */
 #ifndef SZTP_UTIL_H
 #define SZTP_UTIL_H
@@ -19,7 +20,8 @@ sztp_rc b64_decode(const char *in, size_t len, sztp_bytes *out, struct sztp_err 
 /* Format bytes as a yang:hex-string ("ba:ec:cf"). out must hold 3*len. */
 void hex_colon(const uint8_t *in, size_t len, char *out);
 
-/* SHA-256 of a whole file, streamed (images may be large). */
+/* SHA-256 of a whole file, streamed (images may be large); digest is
+ * zeroed on failure. */
 sztp_rc sha256_file(const char *path, uint8_t digest[32], struct sztp_err *e);
 
 /* Read a whole file of at most max bytes into a NUL-terminated buffer

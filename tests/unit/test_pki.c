@@ -1,6 +1,8 @@
-/* Unit tests for pki.c: PEM lists, serial numbers, key files, signers and
- * chain verification, against a PKI minted by tests/unit/mkpki.sh. */
+/* Unit tests for pki.c: PEM lists, serial numbers, keyUsage, key files,
+ * signers, chain verification and the peer chain of a real TLS session,
+ * against a PKI minted by tests/unit/mkpki.sh. */
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -384,6 +386,133 @@ static void test_verify(void)
 	pki_certs_free(in, nin);
 }
 
+/* keyUsage bits as pki_cert_key_usage reports them. */
+static void test_key_usage(void)
+{
+	sztp_bytes *ec = NULL, *in = NULL, *nk = NULL, bad = {(uint8_t *)"junk", 4};
+	size_t ne = 0, ni = 0, nn = 0;
+	struct sztp_err e = {0};
+	unsigned ku = 99;
+	int crit = 99;
+	char cmd[1024];
+
+	load("ec.pem", &ec, &ne);
+	load("int.pem", &in, &ni);
+	CHECK_RC(pki_cert_key_usage(&ec[0], &ku, &crit, NULL), SZTP_OK);
+	CHECK(ku == PKI_KU_DIGITAL_SIGNATURE && crit == 1);
+	CHECK_RC(pki_cert_key_usage(&in[0], &ku, &crit, NULL), SZTP_OK);
+	CHECK(ku == (PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN) && crit == 1);
+	/* a certificate without the extension */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && printf '[req]\ndistinguished_name=dn\n[dn]\n[noku]\n"
+		 "basicConstraints=CA:FALSE\n' > noku.cnf && openssl req -new -x509 -key ec.key "
+		 "-subj /CN=NoKU -days 30 -config noku.cnf -extensions noku -out noku.pem "
+		 "2>/dev/null",
+		 dir);
+	CHECK(system(cmd) == 0);
+	load("noku.pem", &nk, &nn);
+	if (nk) {
+		CHECK_RC(pki_cert_key_usage(&nk[0], &ku, &crit, &e), SZTP_E_NOT_FOUND);
+		CHECK(ku == 0 && crit == 0 && strstr(e.msg, "keyUsage") != NULL);
+	}
+	ku = 99;
+	crit = 99;
+	CHECK_RC(pki_cert_key_usage(&bad, &ku, &crit, NULL), SZTP_E_MALFORMED);
+	CHECK(ku == 0 && crit == 0);
+	pki_certs_free(ec, ne);
+	pki_certs_free(in, ni);
+	pki_certs_free(nk, nn);
+}
+
+/* ---- the peer chain of a TLS session ---------------------------------- */
+
+struct tls_end {
+	gnutls_session_t s;
+	gnutls_certificate_credentials_t cred;
+	int rc;
+};
+
+static void *handshake(void *arg)
+{
+	struct tls_end *x = arg;
+	int r;
+
+	do
+		r = gnutls_handshake(x->s);
+	while (r < 0 && !gnutls_error_is_fatal(r));
+	x->rc = r;
+	return NULL;
+}
+
+/* One end on fd; with cert/key it presents that chain. */
+static void tls_end_init(struct tls_end *x, unsigned flags, int fd, const char *cert,
+			 const char *key)
+{
+	memset(x, 0, sizeof(*x));
+	CHECK(gnutls_certificate_allocate_credentials(&x->cred) == 0);
+	if (cert)
+		CHECK(gnutls_certificate_set_x509_key_file(x->cred, P(cert), P(key),
+							   GNUTLS_X509_FMT_PEM) == 0);
+	CHECK(gnutls_init(&x->s, flags) == 0);
+	CHECK(gnutls_set_default_priority(x->s) == 0);
+	CHECK(gnutls_credentials_set(x->s, GNUTLS_CRD_CERTIFICATE, x->cred) == 0);
+	if (flags & GNUTLS_SERVER)
+		gnutls_certificate_server_set_request(x->s, GNUTLS_CERT_REQUEST);
+	gnutls_transport_set_int(x->s, fd);
+}
+
+static void tls_end_free(struct tls_end *x)
+{
+	gnutls_deinit(x->s);
+	gnutls_certificate_free_credentials(x->cred);
+}
+
+/* Handshake a server (ec-chain.pem) with a client presenting client_cert
+ * (NULL: none); returns the server end, which the caller frees. */
+static int tls_pair(struct tls_end *srv, const char *client_cert, const char *client_key)
+{
+	struct tls_end cli;
+	pthread_t th;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return -1;
+	tls_end_init(srv, GNUTLS_SERVER, sv[0], "ec-chain.pem", "ec.key");
+	tls_end_init(&cli, GNUTLS_CLIENT, sv[1], client_cert, client_key);
+	pthread_create(&th, NULL, handshake, srv);
+	handshake(&cli);
+	pthread_join(th, NULL);
+	tls_end_free(&cli);
+	close(sv[1]);
+	close(sv[0]); /* the session keeps what it received */
+	return srv->rc == 0 && cli.rc == 0 ? 0 : -1;
+}
+
+static void test_tls_peer_chain(void)
+{
+	sztp_bytes *want = NULL, got[4];
+	struct tls_end srv;
+	size_t nw = 0;
+
+	load("rsa-chain.pem", &want, &nw);
+	CHECK(nw == 2);
+	CHECK(pki_tls_peer_chain(NULL, got, 4) == 0);
+	CHECK(tls_pair(&srv, "rsa-chain.pem", "rsa.key") == 0);
+	CHECK(pki_tls_peer_chain(srv.s, got, 4) == 2);
+	CHECK(pki_cert_equal(&got[0], &want[0])); /* leaf first, as sent */
+	CHECK(pki_cert_equal(&got[1], &want[1]));
+	memset(got, 0, sizeof(got));
+	CHECK(pki_tls_peer_chain(srv.s, got, 1) == 1); /* capped at max */
+	CHECK(pki_cert_equal(&got[0], &want[0]) && got[1].data == NULL);
+	CHECK(pki_tls_peer_chain(srv.s, got, 0) == 0);
+	tls_end_free(&srv);
+	/* a client without a certificate (HTTP Basic devices) */
+	CHECK(tls_pair(&srv, NULL, NULL) == 0);
+	CHECK(pki_tls_peer_chain(srv.s, got, 4) == 0);
+	tls_end_free(&srv);
+	pki_certs_free(want, nw);
+}
+
 /* Concurrent verification on one shared trust object (sztpd's threads). */
 struct thr {
 	const struct pki_trust *t;
@@ -442,10 +571,12 @@ int main(void)
 	}
 	test_pem();
 	test_cert_fields();
+	test_key_usage();
 	test_key_files();
 	test_signers();
 	test_verify();
 	test_threads();
+	test_tls_peer_chain();
 	teardown();
 	return unit_report("test_pki");
 }

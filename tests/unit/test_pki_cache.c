@@ -1,8 +1,9 @@
 /* Unit tests for the verified-issuer cache of pki_trust_verify: after an
  * intermediate has been verified on its own, leaves it issued take the
- * one-signature fast path, which must reject exactly what the full path
- * rejects (wrong issuer, look-alike intermediate, key purpose), also from
- * several threads at once (each keeps its own parsed intermediate). */
+ * one-signature fast path (pki_trust_stats shows it is taken), which must
+ * reject exactly what the full path rejects (wrong issuer, look-alike
+ * intermediate, key purpose), also from several threads at once (each
+ * keeps its own parsed intermediate). */
 #include <pthread.h>
 #include <unistd.h>
 
@@ -35,6 +36,42 @@ static sztp_rc verify(struct pki_trust *t, const char *chain_files, const char *
 }
 
 static struct pki_trust *T;
+
+/* The cache is used: a second device through the same intermediate costs
+ * one signature check against the cached intermediate, not a path. */
+static void test_stats(void)
+{
+	struct pki_trust *t = NULL;
+	struct pki_trust_stats s0, s1, s2, s3;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/root.pem", dir);
+	CHECK_RC(pki_trust_load(path, &t, NULL), SZTP_OK);
+	pki_trust_stats(t, &s0);
+	CHECK(s0.path_verifies == 0 && s0.issuer_hits == 0 && s0.issuers_stored == 0);
+	/* first device: its path, then the intermediate's own path, stored */
+	CHECK_RC(verify(t, "ec int", NULL, NULL), SZTP_OK);
+	pki_trust_stats(t, &s1);
+	CHECK(s1.path_verifies == 2 && s1.issuer_hits == 0 && s1.issuers_stored == 1);
+	/* second device, same intermediate: one check against the cache */
+	CHECK_RC(verify(t, "rsa int", NULL, NULL), SZTP_OK);
+	pki_trust_stats(t, &s2);
+	CHECK(s2.path_verifies == s1.path_verifies);
+	CHECK(s2.issuer_hits == 1 && s2.issuers_stored == 1);
+	/* a leaf of another CA hits the cache and still fails */
+	CHECK_RC(verify(t, "evilleaf int", NULL, NULL), SZTP_E_VERIFY);
+	/* another key purpose is another entry: a path again */
+	CHECK_RC(verify(t, "rsa int", PKI_OID_KP_CLIENT_AUTH, NULL), SZTP_OK);
+	/* a chain that does not verify stores nothing */
+	CHECK_RC(verify(t, "fl fake", NULL, NULL), SZTP_E_VERIFY);
+	pki_trust_stats(t, &s3);
+	CHECK(s3.issuer_hits == 2);
+	CHECK(s3.path_verifies == s2.path_verifies + 3);
+	CHECK(s3.issuers_stored == 2);
+	pki_trust_stats(NULL, &s3);
+	CHECK(s3.path_verifies == 0 && s3.issuer_hits == 0);
+	pki_trust_free(t);
+}
 
 static void *hammer(void *arg)
 {
@@ -78,6 +115,7 @@ int main(void)
 		fprintf(stderr, "fixture failed\n");
 		return 1;
 	}
+	test_stats();
 	snprintf(path, sizeof(path), "%s/root.pem", dir);
 	CHECK_RC(pki_trust_load(path, &t, NULL), SZTP_OK);
 

@@ -1,5 +1,9 @@
-/* Unit tests for util.c (base64, hex-string, time) and passwd.c. */
+/* Unit tests for util.c (base64, hex-string, time, file hashes),
+ * result.c's wiping free and passwd.c. */
+#include <unistd.h>
+
 #include "unit.h"
+#include "crypto.h"
 #include "log.h"
 #include "passwd.h"
 #include "util.h"
@@ -59,6 +63,43 @@ static void test_hex_time(void)
 	CHECK(time_parse_rfc3339("2026-11-27T02:19:33+24:00") == -1);
 }
 
+/* sha256_file streams through crypto.h: a file of several read buffers
+ * hashes like the same bytes in one piece; a missing file zeroes digest. */
+static void test_sha256_file(void)
+{
+	char path[] = "/tmp/sztp-util-XXXXXX";
+	uint8_t d[32], want[32], zero[32] = {0};
+	static uint8_t buf[200000];
+	struct sztp_err e = {0};
+	size_t i;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i % 251);
+	CHECK(write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf));
+	close(fd);
+	crypto_sha256(buf, sizeof(buf), want);
+	CHECK_RC(sha256_file(path, d, NULL), SZTP_OK);
+	CHECK(!memcmp(d, want, 32));
+	unlink(path);
+	CHECK_RC(sha256_file(path, d, &e), SZTP_E_IO);
+	CHECK(!memcmp(d, zero, 32) && strstr(e.msg, path) != NULL);
+}
+
+static void test_bytes_wipe(void)
+{
+	sztp_bytes b = {0};
+
+	CHECK_RC(sztp_bytes_dup(&b, "secret", 6), SZTP_OK);
+	sztp_bytes_wipe(&b);
+	CHECK(b.data == NULL && b.len == 0);
+	sztp_bytes_wipe(&b); /* empty: no-op */
+	sztp_bytes_wipe(NULL);
+}
+
 static void test_passwd(void)
 {
 	char h1[PASSWD_HASH_MAX], h2[PASSWD_HASH_MAX];
@@ -73,6 +114,9 @@ static void test_passwd(void)
 	CHECK(passwd_verify("activation-code-1", NULL) == 0);
 	CHECK(passwd_verify("x", "$md5$nope") == 0);
 	CHECK(passwd_verify("x", "$pbkdf2-sha256$99999999999$AA==$AA==") == 0);
+	/* a hash made elsewhere (Python hashlib.pbkdf2_hmac): same PBKDF2 */
+	CHECK(passwd_verify("activation", "$pbkdf2-sha256$4096$MDEyMzQ1Njc4OWFiY2RlZg==$"
+					  "80goukQh7qZX/8AQsokJ+//yXeuTpEw/InBotZBfcWk=") == 1);
 }
 
 static void test_kv_quote(void)
@@ -89,6 +133,8 @@ int main(void)
 {
 	test_b64();
 	test_hex_time();
+	test_sha256_file();
+	test_bytes_wipe();
 	test_passwd();
 	test_kv_quote();
 	return unit_report("test_util");

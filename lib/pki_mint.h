@@ -1,15 +1,16 @@
 /*
- * mint.h - X.509 minting for sztp-pki: key generation (ECDSA P-256 or
- * RSA-2048), certificate issuance from a profile (CA or leaf, subject,
- * key usage, EKU, SANs, RFC 4108 hardwareModuleName), and loading an
- * existing certificate + key pair.  GnuTLS stays inside mint.c; the rest
- * of the tool sees DER/PEM in sztp_bytes.
+ * pki_mint.h - the pki module's X.509 minting, used by sztp-pki (certs/):
+ * key generation (ECDSA P-256 or RSA-2048), certificate issuance from a
+ * profile (CA or leaf, subject, key usage, EKU, SANs, RFC 4108
+ * hardwareModuleName), and loading an existing certificate + key pair.
+ * GnuTLS stays inside pki_mint.c; the tool sees DER/PEM in sztp_bytes.
  */
-#ifndef SZTP_CERTS_MINT_H
-#define SZTP_CERTS_MINT_H
+#ifndef SZTP_PKI_MINT_H
+#define SZTP_PKI_MINT_H
 
 #include <time.h>
 
+#include "pki.h"
 #include "result.h"
 
 /* RFC 4108 s5: id-on-hardwareModuleName. */
@@ -18,12 +19,6 @@
  * enterprise arc (RFC 5612) plus a hash of the model name. */
 #define MINT_OID_HW_TYPE_ARC "1.3.6.1.4.1.32473.1"
 
-/* Key usage bits (the values of GnuTLS's GNUTLS_KEY_* flags). */
-#define MINT_KU_DIGITAL_SIGNATURE 128
-#define MINT_KU_KEY_ENCIPHERMENT  32
-#define MINT_KU_KEY_CERT_SIGN	  4
-#define MINT_KU_CRL_SIGN	  2
-
 /* What to put into one certificate. */
 struct mint_profile {
 	const char *cn;		 /* subject commonName (required) */
@@ -31,7 +26,7 @@ struct mint_profile {
 	const char *serial_attr; /* subject serialNumber (2.5.4.5), NULL = none */
 	int is_ca;
 	int pathlen;	       /* CA path length, -1 = unlimited */
-	unsigned key_usage;    /* MINT_KU_* */
+	unsigned key_usage;    /* PKI_KU_* (pki.h) */
 	const char *eku;       /* key purpose OID, NULL = no EKU */
 	const char *san;       /* "DNS:x,IP:y" list, NULL = none */
 	const char *hw_type;   /* hardwareModuleName hwType OID, NULL = none */

@@ -1,5 +1,5 @@
 /*
- * mint.c - certificate minting for sztp-pki with GnuTLS.  Every
+ * pki_mint.c - certificate minting for sztp-pki with GnuTLS.  Every
  * certificate is X.509 v3 with a random positive 16-byte serial (RFC 5280
  * s4.1.2.2), subjectKeyIdentifier and authorityKeyIdentifier (s4.2.1.1,
  * s4.2.1.2), basicConstraints (critical; CA:TRUE with a path length on
@@ -19,14 +19,9 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "mint.h"
 #include "pki.h"
+#include "pki_mint.h"
 #include "util.h"
-
-_Static_assert(MINT_KU_DIGITAL_SIGNATURE == GNUTLS_KEY_DIGITAL_SIGNATURE, "KU bits");
-_Static_assert(MINT_KU_KEY_ENCIPHERMENT == GNUTLS_KEY_KEY_ENCIPHERMENT, "KU bits");
-_Static_assert(MINT_KU_KEY_CERT_SIGN == GNUTLS_KEY_KEY_CERT_SIGN, "KU bits");
-_Static_assert(MINT_KU_CRL_SIGN == GNUTLS_KEY_CRL_SIGN, "KU bits");
 
 #define MINT_FILE_MAX (1024 * 1024)
 
