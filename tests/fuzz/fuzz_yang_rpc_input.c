@@ -7,7 +7,7 @@
  * success, and only with a client-error result otherwise.
  */
 #include "fuzz.h"
-#include "yang.h"
+#include "yang_json.h"
 
 static struct sztp_yang *Y;
 
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	rpc = data[0] & 1 ? YANG_RPC_REPORT_PROGRESS : YANG_RPC_GET_BOOTSTRAPPING_DATA;
 	enc = data[0] & 2 ? YANG_ENC_XML : YANG_ENC_JSON;
-	rc = yang_rpc_input(Y, rpc, enc, (const char *)data + 1, size - 1, &in, &e);
+	rc = yang_rpc_input_json(Y, rpc, enc, (const char *)data + 1, size - 1, &in, &e);
 	fuzz_err_ok(&e, rc);
 	FUZZ_CHECK((rc == SZTP_OK) == (in != NULL));
 	fuzz_client_rc(rc, &e);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "yang.h"
+#include "yang_json.h"
 
 #define BS    "ietf-sztp-bootstrap-server:"
 #define CI    "ietf-sztp-conveyed-info:"
@@ -30,7 +30,7 @@ static int rpc(enum yang_rpc r, enum yang_enc enc, const char *body, json_t **ou
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	rc = yang_rpc_input(Y, r, enc, body, body ? strlen(body) : 0, out ? out : &tmp, e);
+	rc = yang_rpc_input_json(Y, r, enc, body, body ? strlen(body) : 0, out ? out : &tmp, e);
 	json_decref(tmp);
 	return rc;
 }
@@ -143,7 +143,7 @@ static void test_gbd_invalid(void)
 		json_t *in = NULL;
 		static const char b[] = "{\"" BS "input\":{}}\0{}";
 
-		CHECK(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, b,
+		CHECK(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, b,
 				     sizeof(b) - 1, &in, &e) != SZTP_OK);
 		CHECK(in == NULL);
 	}
@@ -534,7 +534,7 @@ static void test_truncated(void)
 	full = strlen(xml_in) - 1; /* the final newline is optional */
 	for (n = 1; n < full; n++) {
 		in = NULL;
-		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, n, &in,
+		if (yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, n, &in,
 				   &e) == SZTP_OK ||
 		    in)
 			bad++, fprintf(stderr, "  XML prefix %zu accepted\n", n);
@@ -542,7 +542,7 @@ static void test_truncated(void)
 	}
 	for (n = 1; n < strlen(json_in); n++) {
 		in = NULL;
-		if (yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, json_in, n,
+		if (yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, json_in, n,
 				   &in, &e) == SZTP_OK ||
 		    in)
 			bad++, fprintf(stderr, "  JSON prefix %zu accepted\n", n);
@@ -592,7 +592,7 @@ static void test_mutations(void)
 		}
 		if (i % 4 < 2)
 			rc =
-			    yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA,
+			    yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA,
 					   i % 4 ? YANG_ENC_JSON : YANG_ENC_XML, buf, len, &in, &e);
 		else
 			rc = yang_conveyed_validate(Y, i % 4 == 2 ? YANG_ENC_XML : YANG_ENC_JSON,
@@ -688,12 +688,12 @@ static void test_xml_encoding(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sztp_err e = {0};
-		CHECK_RC(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, bad[i],
+		CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, bad[i],
 					strlen(bad[i]), &in, &e),
 			 SZTP_E_MALFORMED);
 		CHECK(strstr(e.msg, "UTF-8") != NULL);
 	}
-	CHECK_RC(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, good,
+	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, good,
 				strlen(good), &in, NULL),
 		 SZTP_OK);
 	CHECK(in && !strcmp(json_string_value(json_object_get(in, "os-name")),
@@ -723,9 +723,9 @@ static void test_memo(void)
 	char body[256];
 	int i, ok = 1;
 
-	CHECK_RC(yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &a, &e),
+	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &a, &e),
 		 SZTP_OK);
-	CHECK_RC(yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &b, &e),
+	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &b, &e),
 		 SZTP_OK);
 	CHECK(a && b && a != b && json_equal(a, b));
 	json_object_set_new(a, "progress-type", json_string("changed")); /* a copy each */
@@ -734,21 +734,21 @@ static void test_memo(void)
 	json_decref(a);
 	json_decref(b);
 	/* valid as get-bootstrapping-data input, remembered as such ... */
-	CHECK_RC(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, gbd, strlen(gbd),
+	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, gbd, strlen(gbd),
 				&a, &e),
 		 SZTP_OK);
 	json_decref(a);
 	/* ... but the same bytes are still no report, nor XML */
 	CHECK_RC(
-	    yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, gbd, strlen(gbd), &a, &e),
+	    yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, gbd, strlen(gbd), &a, &e),
 	    SZTP_E_UNKNOWN_ELEMENT);
 	CHECK(a == NULL);
-	CHECK(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, gbd, strlen(gbd), &a,
+	CHECK(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, gbd, strlen(gbd), &a,
 			     &e) != SZTP_OK);
 	CHECK(a == NULL);
 	for (i = 0; i < 2; i++) {
 		memset(&e, 0, sizeof(e));
-		CHECK_RC(yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, bad,
+		CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, bad,
 					strlen(bad), &a, &e),
 			 SZTP_E_INVALID_VALUE);
 		CHECK(a == NULL && strstr(e.msg, "progress-type"));
@@ -759,7 +759,7 @@ static void test_memo(void)
 			 "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":"
 			 "\"informational\",\"message\":\"m%d\"}}",
 			 i % 200);
-		if (yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, body, strlen(body),
+		if (yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, body, strlen(body),
 				   &a, &e) != SZTP_OK)
 			ok = 0;
 		else {
