@@ -9,6 +9,7 @@
  * revision changes, and never leaves the pki signer object.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,60 +196,90 @@ static struct entry *slot(struct artifacts *a, const char *name, enum yang_enc e
 	return &a->v[a->n++];
 }
 
-sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc, int sign,
-		      struct conveyed_out *out, struct sztp_err *e)
+/* Copy ent's artifacts to out (a->mu held). */
+static sztp_rc copy_out(const struct entry *ent, struct conveyed_out *out, struct sztp_err *e)
 {
+	sztp_rc rc = SZTP_E_NOMEM;
+
+	out->ci_b64 = strdup(ent->ci_b64);
+	out->oc_b64 = ent->oc_b64 ? strdup(ent->oc_b64) : NULL;
+	if (!out->ci_b64 || (ent->oc_b64 && !out->oc_b64)) {
+		conveyed_out_clear(out);
+		sztp_err_set(e, rc, "out of memory");
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	return rc;
+}
+
+/* The entry for (p, enc, sign) as built from the profile and owner
+ * identity as they are now (a->mu held).  Reads both in full. */
+static sztp_rc rebuild(struct artifacts *a, struct entry *ent, const char *profile,
+		       struct sztp_err *e)
+{
+	struct reg_profile full = {0};
 	struct reg_owner owner = {0};
+	sztp_rc rc;
+
+	free(ent->ci_b64);
+	free(ent->oc_b64);
+	ent->ci_b64 = ent->oc_b64 = NULL;
+	ent->profile_rev = -1;
+	rc = reg_profile_get(a->s->reg, profile, &full, e);
+	if (rc != SZTP_OK)
+		goto out;
+	if (ent->sign) {
+		rc = reg_owner_get(a->s->reg, full.owner[0] ? full.owner : "default", &owner, e);
+		if (rc == SZTP_E_NOT_FOUND)
+			sztp_err_set(e, rc,
+				     "signed data is required, but no owner identity is "
+				     "configured");
+		if (rc != SZTP_OK)
+			goto out;
+		if (!a->signer.signer || a->signer.rev != owner.revision ||
+		    strcmp(a->signer.owner, owner.name)) {
+			rc = load_signer(a, &owner, e);
+			if (rc != SZTP_OK) {
+				log_err("cannot load owner identity '%s': %s", owner.name, e->msg);
+				goto out;
+			}
+		}
+	}
+	rc = build(a, &full, ent, e);
+	if (rc != SZTP_OK)
+		goto out;
+	ent->profile_rev = full.revision;
+	ent->owner_rev = ent->sign ? owner.revision : 0;
+out:
+	reg_owner_clear(&owner);
+	reg_profile_clear(&full);
+	return rc;
+}
+
+sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, int64_t owner_rev,
+		      enum yang_enc enc, int sign, struct conveyed_out *out, struct sztp_err *e)
+{
 	struct entry *ent;
-	int64_t owner_rev = 0;
 	sztp_rc rc = SZTP_E_NOMEM;
 
 	memset(out, 0, sizeof(*out));
-	if (sign) {
-		rc = reg_owner_get(a->s->reg, p->owner[0] ? p->owner : "default", &owner, e);
-		if (rc == SZTP_E_NOT_FOUND)
-			return sztp_err_set(e, SZTP_E_NOT_FOUND,
-					    "signed data is required but no owner identity is "
-					    "configured");
-		if (rc != SZTP_OK)
-			return rc;
-		owner_rev = owner.revision;
-	}
+	if (!sign)
+		owner_rev = 0;
 	pthread_mutex_lock(&a->mu);
-	if (sign && (!a->signer.signer || a->signer.rev != owner.revision ||
-		     strcmp(a->signer.owner, owner.name))) {
-		rc = load_signer(a, &owner, e);
-		if (rc != SZTP_OK) {
-			log_err("cannot load owner identity '%s': %s", owner.name, e ? e->msg : "");
-			goto out;
-		}
-	}
 	ent = slot(a, p->name, enc, sign);
 	if (!ent) {
-		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		sztp_err_set(e, rc, "out of memory");
 		goto out;
 	}
-	if (ent->profile_rev != p->revision || ent->owner_rev != owner_rev || !ent->ci_b64) {
-		free(ent->ci_b64);
-		free(ent->oc_b64);
-		ent->ci_b64 = ent->oc_b64 = NULL;
-		ent->profile_rev = -1;
-		rc = build(a, p, ent, e);
+	if (!ent->ci_b64 || ent->profile_rev != p->revision || ent->owner_rev != owner_rev) {
+		rc = rebuild(a, ent, p->name, e);
 		if (rc != SZTP_OK)
 			goto out;
-		ent->profile_rev = p->revision;
-		ent->owner_rev = owner_rev;
 	}
-	out->ci_b64 = strdup(ent->ci_b64);
-	out->oc_b64 = ent->oc_b64 ? strdup(ent->oc_b64) : NULL;
-	rc = (!out->ci_b64 || (ent->oc_b64 && !out->oc_b64)) ? SZTP_E_NOMEM : SZTP_OK;
-	if (rc != SZTP_OK) {
-		conveyed_out_clear(out);
-		sztp_err_set(e, rc, "out of memory");
-	}
+	rc = copy_out(ent, out, e);
 out:
 	pthread_mutex_unlock(&a->mu);
-	reg_owner_clear(&owner);
 	return rc;
 }
 

@@ -21,9 +21,15 @@ struct conveyed_out {
 sztp_rc artifacts_new(struct server *s, struct artifacts **out, struct sztp_err *e);
 void artifacts_free(struct artifacts *a);
 
-/* Copy out the (possibly cached) artifacts for profile p. */
-sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, enum yang_enc enc, int sign,
-		      struct conveyed_out *out, struct sztp_err *e);
+/* Copy out the prepared artifacts for profile p, as read with the device
+ * (reg_bootstrap_get: name and revision; its document is not needed) and
+ * owner_rev, the revision of p's owner identity (ignored unless sign).
+ * Nothing is read from the registry while the prepared entry matches
+ * both revisions; otherwise the profile and owner identity are read in
+ * full and the entry rebuilt (the owner key file is read only when the
+ * owner identity changed).  On failure *out is zeroed. */
+sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, int64_t owner_rev,
+		      enum yang_enc enc, int sign, struct conveyed_out *out, struct sztp_err *e);
 void conveyed_out_clear(struct conveyed_out *o);
 
 /* The validity window of d's enrolled voucher: as stored with it by

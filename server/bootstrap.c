@@ -1,38 +1,35 @@
 /*
  * bootstrap.c - the get-bootstrapping-data RPC (RFC 8572 s7.1, s4.4,
- * s5.3).  Authenticates the device, validates the input against
- * ietf-sztp-bootstrap-server, looks up its profile and answers with
- * onboarding or redirect information:
- *  - signed (conveyed information signed by the owner, plus
+ * s5.3).  Authenticates the device (identity), validates the input
+ * against ietf-sztp-bootstrap-server (yang), reads the device with its
+ * profile and owner revision in one indexed read, decides whether to sign
+ * (signing.c, RFC 8572 s3.3) and answers with onboarding or redirect
+ * information:
+ *  - signed: conveyed information signed by the owner, plus the
  *    owner-certificate and the device's ownership voucher as the
- *    manufacturer supplied it) when the device sends signed-data-preferred
- *    or the profile says "always";
- *  - never unsigned onboarding information to a device that asked for
- *    signed data (s4.4, s5.3: the device would have to reject it);
- *  - unsigned redirect information is allowed to an untrusting device
- *    when no signature can be made (s3.3 table).
+ *    manufacturer supplied it;
+ *  - unsigned: conveyed information alone.
+ * The CMS comes prepared from artifacts.c; nothing is signed here.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "artifacts.h"
 #include "handlers.h"
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
-#include "restconf.h"
 #include "server.h"
+#include "signing.h"
 #include "util.h"
 
 #define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
 
-/* Whether the enrolled voucher can still be served: checked for serial
- * and validity now, so an expired voucher is never sent (a device would
- * reject it, RFC 8572 s5.4).  Returns NULL when usable, else the reason. */
+/* Whether the enrolled voucher can be served now: checked for serial
+ * and validity, so an expired voucher is never sent (a device would
+ * reject it, RFC 8572 s5.4).  NULL when usable, else the reason. */
 static const char *voucher_unusable(struct server *s, const struct reg_device *d, char *buf,
 				    size_t len)
 {
@@ -54,33 +51,13 @@ static const char *voucher_unusable(struct server *s, const struct reg_device *d
 	return buf;
 }
 
-/* Decide whether to sign; fills *sign or returns the error to send. */
-static sztp_rc signing_decision(struct server *s, const struct reg_profile *p,
-				const struct reg_device *d, int sdp, int *sign, struct request *r,
-				struct sztp_err *e)
+/* Why no signed data can be made for b, or NULL when it can. */
+static const char *cannot_sign(struct server *s, const struct reg_bootstrap *b, char *buf,
+			       size_t len)
 {
-	int onboarding = p->kind == REG_KIND_ONBOARDING;
-	const char *why;
-	char buf[128];
-
-	*sign = sdp || p->sign == REG_SIGN_ALWAYS;
-	if (p->sign == REG_SIGN_NEVER && *sign) {
-		if (onboarding) /* RFC 8572 s5.3 */
-			return sztp_err_set(e, SZTP_E_NOT_FOUND,
-					    "the device asked for signed data, but its profile "
-					    "never signs onboarding information");
-		*sign = 0; /* unsigned redirect is allowed (s3.3) */
-		r->result = "unsigned-redirect";
-		return SZTP_OK;
-	}
-	if (*sign && (why = voucher_unusable(s, d, buf, sizeof(buf))) != NULL) {
-		if (onboarding || p->sign == REG_SIGN_ALWAYS)
-			return sztp_err_set(e, SZTP_E_NOT_FOUND, "signed data is required, but %s",
-					    why);
-		*sign = 0;
-		r->result = "unsigned-redirect";
-	}
-	return SZTP_OK;
+	if (!b->has_owner)
+		return "no owner identity is configured";
+	return voucher_unusable(s, &b->dev, buf, len);
 }
 
 /* The RPC output (RFC 8572 s7.1; RFC 8040 s3.6.2 wraps it in "output").
@@ -115,65 +92,82 @@ static char *output_body(enum yang_enc enc, const struct conveyed_out *co, const
 	return n < 0 ? NULL : body;
 }
 
-void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yang_enc in_enc)
+/* The device with its profile, as one read; the device may have been
+ * removed since it authenticated (then: the same 401). */
+static sztp_rc read_device(struct server *s, struct request *r, struct reg_bootstrap *b,
+			   struct sztp_err *e)
 {
-	struct reg_device dev = {0};
-	struct reg_profile prof = {0};
-	struct conveyed_out co = {0};
-	struct sztp_err e = {0};
-	char *voucher_b64 = NULL, *body = NULL;
-	json_t *in = NULL;
-	int sdp, sign = 0, verbose;
-	size_t len = 0;
-	sztp_rc rc;
+	struct sztp_err le = {0};
+	sztp_rc rc = reg_bootstrap_get(s->reg, r->serial, b, &le);
 
-	rc = identity_authenticate(s, r, &dev, 1, &e);
-	if (rc != SZTP_OK)
-		goto fail;
-	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, in_enc, r->body, r->body_len,
-			    &in, &e);
-	if (rc != SZTP_OK)
-		goto fail;
-	sdp = json_object_get(in, "signed-data-preferred") != NULL;
-	journal_seen(s->journal, dev.serial, time(NULL));
-	if (!dev.profile[0]) {
-		rc = sztp_err_set(&e, SZTP_E_NOT_FOUND,
-				  "no bootstrapping data is configured for this device");
-		goto fail;
-	}
-	rc = reg_profile_get(s->reg, dev.profile, &prof, &e);
 	if (rc == SZTP_E_NOT_FOUND)
-		sztp_err_set(&e, rc, "no bootstrapping data is configured for this device");
+		return identity_refuse(r->peer, r->serial, "removed while authenticating", e);
+	if (rc != SZTP_OK)
+		return sztp_err_set(e, rc, "reading device %s: %s", r->serial, le.msg);
+	if (!b->has_profile)
+		return sztp_err_set(e, SZTP_E_NOT_FOUND,
+				    "no bootstrapping data is configured for this device");
+	return SZTP_OK;
+}
+
+/* Sign or not (RFC 8572 s3.3), given what the device asked. */
+static sztp_rc decide(struct server *s, const struct reg_bootstrap *b, int untrusted,
+		      struct signing_decision *d, struct sztp_err *e)
+{
+	struct signing_case c = {untrusted, b->prof.kind, b->prof.sign, NULL};
+	char buf[128];
+
+	if (signing_wanted(untrusted, b->prof.sign))
+		c.cannot_sign = cannot_sign(s, b, buf, sizeof(buf));
+	return signing_decide(&c, d, e);
+}
+
+enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, struct result *res)
+{
+	struct reg_bootstrap b = {0};
+	struct yang_input in = {0};
+	struct conveyed_out co = {0};
+	struct signing_decision d = {0};
+	struct sztp_err *e = &res->err;
+	char *voucher_b64 = NULL, *body = NULL;
+	int verbose;
+	size_t len = 0;
+	sztp_rc rc = identity_authenticate(s, r, r->serial, e);
+
 	if (rc != SZTP_OK)
 		goto fail;
-	rc = signing_decision(s, &prof, &dev, sdp, &sign, r, &e);
+	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, r->in_enc, r->body,
+			    r->body_len, &in, e);
 	if (rc != SZTP_OK)
 		goto fail;
-	rc = artifacts_get(s->art, &prof, r->enc, sign, &co, &e);
-	if (rc != SZTP_OK)
+	journal_seen(s->journal, r->serial, time(NULL));
+	if ((rc = read_device(s, r, &b, e)) != SZTP_OK ||
+	    (rc = decide(s, &b, in.signed_data_preferred, &d, e)) != SZTP_OK ||
+	    (rc = artifacts_get(s->art, &b.prof, b.owner_revision, r->enc, d.sign, &co, e)) !=
+		SZTP_OK)
 		goto fail;
-	if (sign) {
-		rc = b64_encode(dev.voucher.data, dev.voucher.len, &voucher_b64, &e);
-		if (rc != SZTP_OK)
-			goto fail;
-	}
+	/* The voucher goes out as the manufacturer supplied it.  Encoded per
+	 * request: a device asks once, so a per-device cache would not hit
+	 * (docs/architecture.md). */
+	if (d.sign &&
+	    (rc = b64_encode(b.dev.voucher.data, b.dev.voucher.len, &voucher_b64, e)) != SZTP_OK)
+		goto fail;
 	/* reporting-level exists only for onboarding-server (s7.1) */
-	verbose = prof.kind == REG_KIND_ONBOARDING && prof.reporting == REG_REPORT_VERBOSE;
+	verbose = b.prof.kind == REG_KIND_ONBOARDING && b.prof.reporting == REG_REPORT_VERBOSE;
 	body = output_body(r->enc, &co, voucher_b64, verbose, &len);
 	if (!body) {
-		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (!r->result)
-		r->result = sign ? "signed" : "unsigned";
-	restconf_reply(r, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
+	result_outcome(res, d.outcome);
+	result_ok(res, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
 	goto out;
 fail:
-	restconf_fail(r, rc, &e, "the bootstrap server could not prepare the data");
+	result_fail(res, rc, "the bootstrap server could not prepare the data");
 out:
 	free(voucher_b64);
 	conveyed_out_clear(&co);
-	json_decref(in);
-	reg_profile_clear(&prof);
-	reg_device_clear(&dev);
+	yang_input_clear(&in);
+	reg_bootstrap_clear(&b);
+	return ANSWER_NOW;
 }

@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "http.h"
@@ -91,27 +90,17 @@ static void peer_address(struct MHD_Connection *c, char *out, size_t len)
 	}
 }
 
-/* The chain the device sent in TLS, as DER (leaf first). */
+/* The chain the device sent in TLS, as DER (leaf first), borrowed from
+ * the session. */
 static void peer_certs(struct MHD_Connection *c, struct ctx *x)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	const gnutls_datum_t *list;
-	unsigned int n = 0, i;
 
 	if (!ci || !ci->tls_session)
 		return;
-	list = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
-	if (!list)
-		return;
-	if (n > MAX_PEER_CERTS)
-		n = MAX_PEER_CERTS;
-	for (i = 0; i < n; i++) {
-		x->certs[i].data = list[i].data; /* borrowed from the session */
-		x->certs[i].len = list[i].size;
-	}
-	x->r.peer_certs = x->certs;
-	x->r.n_peer_certs = n;
+	x->r.n_peer_certs = pki_tls_peer_chain(ci->tls_session, x->certs, MAX_PEER_CERTS);
+	x->r.peer_certs = x->r.n_peer_certs ? x->certs : NULL;
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -289,25 +278,24 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	dur = now_us() - x->r.start_us;
 	if (x->r.status) {
+		const struct result *res = &x->r.res;
 		log_info("audit serial=%s peer=%s method=%s endpoint=%s result=%s status=%d "
 			 "duration_us=%lld%s%s",
 			 x->r.serial[0] ? log_kv_quote(x->r.serial, q1, sizeof(q1)) : "-",
 			 x->r.peer, x->r.method, x->r.endpoint ? x->r.endpoint : "-",
-			 x->r.result ? x->r.result : "-", x->r.status, (long long)dur,
-			 x->r.err.msg[0] ? " reason=" : "",
-			 x->r.err.msg[0] ? log_kv_quote(x->r.err.msg, q2, sizeof(q2)) : "");
-		/* the bootstrapping log: every get-bootstrapping-data and every
-		 * failed RPC; a stored progress report is its own record */
-		if (s->cfg.bootstrap_log && x->r.endpoint &&
-		    strncmp(x->r.url, "/restconf/operations/", 21) == 0 &&
-		    (x->r.status != 204 || strcmp(x->r.endpoint, "report-progress"))) {
+			 res->outcome[0] ? res->outcome : "-", x->r.status, (long long)dur,
+			 res->err.msg[0] ? " reason=" : "",
+			 res->err.msg[0] ? log_kv_quote(res->err.msg, q2, sizeof(q2)) : "");
+		/* the bootstrapping log: as the handler's result says */
+		if (s->cfg.bootstrap_log && res->record) {
 			struct reg_log l;
 			memset(&l, 0, sizeof(l));
 			snprintf(l.serial, sizeof(l.serial), "%s", x->r.serial);
 			l.time = time(NULL);
 			snprintf(l.peer, sizeof(l.peer), "%s", x->r.peer);
 			snprintf(l.endpoint, sizeof(l.endpoint), "%s", x->r.endpoint);
-			snprintf(l.result, sizeof(l.result), "%s", x->r.result ? x->r.result : "-");
+			snprintf(l.result, sizeof(l.result), "%s",
+				 res->outcome[0] ? res->outcome : "-");
 			l.status = x->r.status;
 			l.duration_us = dur;
 			journal_log(s->journal, &l);
@@ -316,6 +304,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (x->r.pending_free)
 		x->r.pending_free(x->r.pending);
 	free(x->r.resp_body);
+	free(x->r.res.body);
 	free(x->body);
 	free(x);
 	*con_cls = NULL;

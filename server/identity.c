@@ -9,21 +9,18 @@
  * time; when both are present they must name the same serial.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
+#include "crypto.h"
 #include "identity.h"
 #include "log.h"
 #include "passwd.h"
 #include "server.h"
 #include "util.h"
-
-#define GENERIC_401 "authentication failed"
 
 struct basic {
 	char user[PKI_SERIAL_MAX];
@@ -98,21 +95,11 @@ void identity_cache_free(struct identity_cache *c)
 	free(c);
 }
 
+/* Length-prefixed SHA-256 of the chain as sent: no ambiguity between
+ * chains. */
 static void chain_hash(const struct request *r, uint8_t h[32])
 {
-	gnutls_hash_hd_t hd;
-	size_t i;
-
-	if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA256) < 0) {
-		memset(h, 0, 32);
-		return;
-	}
-	for (i = 0; i < r->n_peer_certs; i++) {
-		uint32_t l = (uint32_t)r->peer_certs[i].len; /* length-prefixed: no ambiguity */
-		gnutls_hash(hd, &l, sizeof(l));
-		gnutls_hash(hd, r->peer_certs[i].data, r->peer_certs[i].len);
-	}
-	gnutls_hash_deinit(hd, h);
+	crypto_sha256_chain(r->peer_certs, r->n_peer_certs, h);
 }
 
 static int cache_get(struct identity_cache *c, const uint8_t h[32], char *serial)
@@ -146,95 +133,112 @@ static void cache_put(struct identity_cache *c, const uint8_t h[32], const char 
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* Verify the client chain and take its serial number. */
-static sztp_rc cert_serial(struct server *s, struct request *r, char *serial, struct sztp_err *e)
+/* Verify the client chain and take its serial number; the reason of a
+ * failure goes to why (logged, never sent). */
+static sztp_rc cert_serial(struct server *s, const struct request *r, char *serial,
+			   struct sztp_err *why)
 {
 	struct sztp_err ve = {0};
 	time_t na = 0, until = time(NULL) + IDENTITY_CACHE_TTL;
 	uint8_t h[32];
-	sztp_rc rc;
+	sztp_rc rc = SZTP_E_AUTH;
 
 	chain_hash(r, h);
 	if (cache_get(s->idcache, h, serial))
 		return SZTP_OK;
-	rc = pki_trust_verify_identity(s->idevid_trust, r->peer_certs, r->n_peer_certs,
-				       PKI_OID_KP_CLIENT_AUTH, serial, PKI_SERIAL_MAX, &na, &ve);
-	if (rc != SZTP_OK)
-		return sztp_err_set(e, SZTP_E_AUTH, "client certificate rejected: %s", ve.msg);
+	if (pki_trust_verify_identity(s->idevid_trust, r->peer_certs, r->n_peer_certs,
+				      PKI_OID_KP_CLIENT_AUTH, serial, PKI_SERIAL_MAX, &na,
+				      &ve) != SZTP_OK) {
+		serial[0] = '\0';
+		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
+		goto out;
+	}
 	if (na > 0 && na < until)
 		until = na;
 	cache_put(s->idcache, h, serial, until);
-	return SZTP_OK;
+	rc = SZTP_OK;
+out:
+	return rc;
 }
 
-sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_device *dev, int full,
-			      struct sztp_err *e)
+/* The credentials r presents: the serial they name (cert and Basic must
+ * agree, RFC 8572 s5.3) and the Basic password if any.  why gets the
+ * reason of a failure. */
+static sztp_rc credentials(struct server *s, const struct request *r, char *serial, struct basic *b,
+			   int *have_basic, struct sztp_err *why)
 {
 	char cert_sn[PKI_SERIAL_MAX] = "";
-	struct basic b;
-	struct sztp_err le = {0};
-	const char *serial;
-	int have_basic = 0;
-	sztp_rc rc;
+	sztp_rc rc = SZTP_E_AUTH;
 
-	memset(&b, 0, sizeof(b));
-	if (r->n_peer_certs) {
-		rc = cert_serial(s, r, cert_sn, e);
-		if (rc != SZTP_OK)
-			goto fail_logged;
-	}
+	*have_basic = 0;
+	if (r->n_peer_certs && cert_serial(s, r, cert_sn, why) != SZTP_OK)
+		goto out;
 	if (r->authorization) {
 		if (!s->cfg.basic_auth) {
-			rc = sztp_err_set(e, SZTP_E_AUTH, "HTTP authentication is disabled");
-			goto fail_logged;
+			sztp_err_set(why, rc, "HTTP authentication is disabled");
+			goto out;
 		}
-		rc = parse_basic(r->authorization, &b, e);
-		if (rc != SZTP_OK)
-			goto fail_logged;
-		have_basic = 1;
+		if (parse_basic(r->authorization, b, why) != SZTP_OK)
+			goto out;
+		*have_basic = 1;
 	}
-	if (!r->n_peer_certs && !have_basic) {
-		rc = sztp_err_set(e, SZTP_E_AUTH, "no client certificate or HTTP credentials");
-		goto fail_logged;
+	if (!r->n_peer_certs && !*have_basic) {
+		sztp_err_set(why, rc, "no client certificate or HTTP credentials");
+		goto out;
 	}
-	/* RFC 8572 s5.3: both credentials must identify the same device */
-	if (r->n_peer_certs && have_basic && strcmp(cert_sn, b.user)) {
-		rc = sztp_err_set(e, SZTP_E_AUTH,
-				  "client certificate and HTTP credentials name different serial "
-				  "numbers");
-		snprintf(r->serial, sizeof(r->serial), "%s", cert_sn);
-		goto fail_logged;
+	snprintf(serial, PKI_SERIAL_MAX, "%s", r->n_peer_certs ? cert_sn : b->user);
+	if (r->n_peer_certs && *have_basic && strcmp(cert_sn, b->user)) {
+		sztp_err_set(why, rc,
+			     "client certificate and HTTP credentials name different serial "
+			     "numbers");
+		goto out;
 	}
-	serial = r->n_peer_certs ? cert_sn : b.user;
-	snprintf(r->serial, sizeof(r->serial), "%s", serial);
-	rc = full ? reg_device_get(s->reg, serial, dev, &le)
-		  : reg_device_credentials(s->reg, serial, &dev->password_hash, &le);
-	if (rc == SZTP_OK && !full)
-		snprintf(dev->serial, sizeof(dev->serial), "%s", serial);
+	rc = SZTP_OK;
+out:
+	return rc;
+}
+
+sztp_rc identity_refuse(const char *peer, const char *serial, const char *why, struct sztp_err *e)
+{
+	log_info("auth: peer %s%s%s: %s", peer, serial && *serial ? " serial " : "",
+		 serial && *serial ? serial : "", why);
+	return sztp_err_set(e, SZTP_E_AUTH, IDENTITY_401);
+}
+
+sztp_rc identity_authenticate(struct server *s, const struct request *r,
+			      char serial[PKI_SERIAL_MAX], struct sztp_err *e)
+{
+	struct sztp_err why = {0}, le = {0};
+	char *hash = NULL;
+	struct basic b;
+	int have_basic = 0;
+	sztp_rc rc = SZTP_E_AUTH;
+
+	memset(&b, 0, sizeof(b));
+	serial[0] = '\0';
+	if (credentials(s, r, serial, &b, &have_basic, &why) != SZTP_OK) {
+		rc = identity_refuse(r->peer, serial, why.msg, e);
+		goto out;
+	}
+	rc = reg_device_credentials(s->reg, serial, &hash, &le);
 	if (rc == SZTP_E_NOT_FOUND) {
 		if (have_basic)
 			(void)passwd_verify(b.pass, NULL); /* same cost as a known device */
-		log_info("auth: serial %s is not enrolled", serial);
-		goto fail_generic;
-	}
-	if (rc != SZTP_OK) {
-		sztp_err_set(e, rc, "registry unavailable");
-		log_err("auth: registry lookup for %s failed: %s", serial, le.msg);
+		rc = identity_refuse(r->peer, serial, "serial is not enrolled", e);
 		goto out;
 	}
-	if (have_basic && !passwd_verify(b.pass, dev->password_hash)) {
-		log_info("auth: wrong or unset password for %s", serial);
-		reg_device_clear(dev);
-		goto fail_generic;
+	if (rc != SZTP_OK) {
+		log_err("auth: registry lookup for %s failed: %s", serial, le.msg);
+		rc = sztp_err_set(e, rc, "registry unavailable");
+		goto out;
+	}
+	if (have_basic && !passwd_verify(b.pass, hash)) {
+		rc = identity_refuse(r->peer, serial, "wrong or unset password", e);
+		goto out;
 	}
 	rc = SZTP_OK;
-	goto out;
-fail_generic:
-	rc = sztp_err_set(e, SZTP_E_AUTH, GENERIC_401);
-	goto out;
-fail_logged:
-	log_info("auth: peer %s: %s", r->peer, e ? e->msg : "");
 out:
+	free(hash);
 	explicit_bzero(b.pass, sizeof(b.pass));
 	return rc;
 }

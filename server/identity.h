@@ -7,19 +7,32 @@
 #ifndef SZTPD_IDENTITY_H
 #define SZTPD_IDENTITY_H
 
-#include "registry.h"
 #include "request.h"
 
 struct server;
 struct identity_cache;
 
-/* Authenticate r.  On success dev holds the device record (with full = 0
- * only its serial and password hash: reg_device_auth) and r->serial its
- * serial.  On failure the message in e is safe to send to the client:
- * an unknown serial and a wrong password give the same SZTP_E_AUTH and
- * message (no existence oracle); the precise reason goes to the log. */
-sztp_rc identity_authenticate(struct server *s, struct request *r, struct reg_device *dev, int full,
-			      struct sztp_err *e);
+/* The one message of every authentication failure (RFC 8572 s9.6: no
+ * existence oracle). */
+#define IDENTITY_401 "authentication failed"
+
+/* Authenticate r's device: a client chain verified to the manufacturer
+ * anchors (clientAuth), serial from its subject serialNumber; or HTTP
+ * Basic (serial:password); both naming the same serial when both are
+ * sent; the serial enrolled; the password matching its stored hash.
+ * On success serial holds the authenticated serial number, and that is
+ * all identity hands on: the handler reads what it needs of the device.
+ * On failure e holds IDENTITY_401 with SZTP_E_AUTH for every
+ * authentication failure (unknown serial, wrong password, bad chain, ...),
+ * or a generic message with the registry's rc; the precise reason is
+ * logged, and serial holds the serial the client claimed ("" when none),
+ * for the audit line only. */
+sztp_rc identity_authenticate(struct server *s, const struct request *r,
+			      char serial[PKI_SERIAL_MAX], struct sztp_err *e);
+
+/* The same failure for a reason found after authentication (the device
+ * was removed before its data was read): logs why, sets IDENTITY_401. */
+sztp_rc identity_refuse(const char *peer, const char *serial, const char *why, struct sztp_err *e);
 
 /* Verified client chains (SHA-256 of the chain as sent -> serial), so a
  * device's follow-up requests (report-progress, retries) skip the

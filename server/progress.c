@@ -10,21 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "handlers.h"
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
-#include "restconf.h"
 #include "server.h"
 
-static char *member_text(json_t *in, const char *name)
-{
-	json_t *v = json_object_get(in, name);
-
-	return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-}
+#define PUBLIC_500 "the bootstrap server could not store the report"
 
 /* A report waiting for its commit while the connection is set aside. */
 struct pending_report {
@@ -40,16 +32,18 @@ static void pending_free(void *arg)
 	free(pr);
 }
 
-/* The answer, once the report is stored (or not). */
-static void finish(struct request *r, const char *type, sztp_rc rc, struct sztp_err *e)
+/* The result, once the report is stored (or not).  A stored report is
+ * its own record: no bootstrapping-log row for it. */
+static void finish(struct result *res, const char *type, sztp_rc rc, const struct sztp_err *e)
 {
 	if (rc != SZTP_OK) {
-		restconf_fail(r, rc, e, "the bootstrap server could not store the report");
+		res->err = *e;
+		result_fail(res, rc, PUBLIC_500);
 		return;
 	}
-	snprintf(r->result_buf, sizeof(r->result_buf), "%s", type);
-	r->result = r->result_buf;
-	restconf_reply(r, 204, NULL, NULL, 0);
+	result_outcome(res, type);
+	result_ok(res, 204, NULL, NULL, 0);
+	res->record = 0;
 }
 
 /* journal thread, after the commit */
@@ -57,13 +51,14 @@ static void committed(struct journal_report *jr)
 {
 	struct pending_report *pr = jr->arg;
 
-	finish(pr->r, jr->p.type, jr->rc, &jr->e);
-	pr->r->resume(pr->r);
+	finish(&pr->r->res, jr->p.type, jr->rc, &jr->e);
+	pr->r->answer_later(pr->r);
 }
 
-/* Store p: deferred (the worker goes on with other connections until the
- * journal's commit answers) when the HTTP layer allows it, else waiting. */
-static void store(struct server *s, struct request *r, struct pending_report *pr)
+/* Store the report: answered later (the worker goes on with other
+ * connections until the journal's commit answers) when the HTTP layer
+ * allows it, else now, after waiting for the commit. */
+static enum answer store(struct server *s, struct request *r, struct pending_report *pr)
 {
 	struct sztp_err e = {0};
 	sztp_rc rc;
@@ -73,64 +68,61 @@ static void store(struct server *s, struct request *r, struct pending_report *pr
 	pr->jr.arg = pr;
 	if (r->defer && r->defer(r)) { /* before the journal can answer */
 		if (journal_submit(s->journal, &pr->jr))
-			return;
+			return ANSWER_LATER;
 		rc = reg_progress_add(s->reg, &pr->jr.p, &e); /* queue full or stopping */
-		finish(r, pr->jr.p.type, rc, &e);
-		r->resume(r);
-		return;
+		finish(&r->res, pr->jr.p.type, rc, &e);
+		r->answer_later(r);
+		return ANSWER_LATER;
 	}
 	rc = journal_progress(s->journal, &pr->jr.p, &e);
-	finish(r, pr->jr.p.type, rc, &e);
+	finish(&r->res, pr->jr.p.type, rc, &e);
+	return ANSWER_NOW;
 }
 
-void handle_report_progress(struct server *s, struct request *r, enum yang_enc in_enc)
+/* A report of the device named serial, taking the strings of in. */
+static void report_fill(struct reg_progress *p, const struct request *r, struct yang_input *in)
 {
-	struct reg_device dev = {0};
-	struct pending_report *pr;
-	struct reg_progress *p;
-	struct sztp_err e = {0};
-	const char *type, *msg;
-	json_t *in = NULL;
-	sztp_rc rc;
+	snprintf(p->serial, sizeof(p->serial), "%s", r->serial);
+	p->time = time(NULL);
+	snprintf(p->peer, sizeof(p->peer), "%s", r->peer);
+	snprintf(p->type, sizeof(p->type), "%s", in->progress_type);
+	p->message = in->message;
+	p->ssh_host_keys = in->ssh_host_keys;
+	p->trust_anchors = in->trust_anchor_certs;
+	in->message = in->ssh_host_keys = in->trust_anchor_certs = NULL;
+}
 
-	rc = identity_authenticate(s, r, &dev, 0, &e);
+enum answer handle_report_progress(struct server *s, struct request *r, struct result *res)
+{
+	struct pending_report *pr;
+	struct yang_input in = {0};
+	struct sztp_err *e = &res->err;
+	enum answer a = ANSWER_NOW;
+	sztp_rc rc = identity_authenticate(s, r, r->serial, e);
+
 	if (rc != SZTP_OK)
 		goto fail;
-	rc = yang_rpc_input(s->yang, YANG_RPC_REPORT_PROGRESS, in_enc, r->body, r->body_len, &in,
-			    &e);
+	rc = yang_rpc_input(s->yang, YANG_RPC_REPORT_PROGRESS, r->in_enc, r->body, r->body_len, &in,
+			    e);
 	if (rc != SZTP_OK)
 		goto fail;
-	type = json_string_value(json_object_get(in, "progress-type"));
-	msg = json_string_value(json_object_get(in, "message"));
-	if (!type) {
-		rc = sztp_err_set(&e, SZTP_E_MISSING_ELEMENT, "progress-type is mandatory");
+	if (!in.progress_type) {
+		rc = sztp_err_set(e, SZTP_E_MISSING_ELEMENT, "progress-type is mandatory");
 		goto fail;
 	}
 	pr = calloc(1, sizeof(*pr));
 	if (!pr) {
-		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	r->pending = pr; /* freed when the request ends */
 	r->pending_free = pending_free;
-	p = &pr->jr.p;
-	snprintf(p->serial, sizeof(p->serial), "%s", dev.serial);
-	p->time = time(NULL);
-	snprintf(p->peer, sizeof(p->peer), "%s", r->peer);
-	snprintf(p->type, sizeof(p->type), "%s", type);
-	p->message = msg ? strdup(msg) : NULL;
-	p->ssh_host_keys = member_text(in, "ssh-host-keys");
-	p->trust_anchors = member_text(in, "trust-anchor-certs");
-	if ((msg && !p->message) || (json_object_get(in, "ssh-host-keys") && !p->ssh_host_keys) ||
-	    (json_object_get(in, "trust-anchor-certs") && !p->trust_anchors)) {
-		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	store(s, r, pr);
+	report_fill(&pr->jr.p, r, &in);
+	a = store(s, r, pr);
 	goto out;
 fail:
-	restconf_fail(r, rc, &e, "the bootstrap server could not store the report");
+	result_fail(res, rc, PUBLIC_500);
 out:
-	json_decref(in);
-	reg_device_clear(&dev);
+	yang_input_clear(&in);
+	return a;
 }

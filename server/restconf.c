@@ -1,11 +1,11 @@
 /*
  * restconf.c - the RESTCONF layer of sztpd (RFC 8040 as RFC 8572 s7
- * uses it): routes, methods (405), request and response media types
- * (415/406, s5.2 of RFC 8040: both JSON and XML), root discovery through
- * /.well-known/host-meta (RFC 8040 s3.1), the root resource and
- * yang-library-version, and RESTCONF error bodies (RFC 8040 s7.1).  The one
- * table mapping results to HTTP status and error-tag lives here: handlers
- * never pick status codes themselves.
+ * uses it): the routing table, methods (405), request and response media
+ * types (415/406, s5.2 of RFC 8040: both JSON and XML), and RESTCONF
+ * error bodies (RFC 8040 s7.1).  Handlers (handlers.h) fill in a result;
+ * this file alone turns it into the reply, through the one table mapping
+ * results to HTTP status and error-tag: handlers never pick status codes
+ * themselves.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,6 @@
 
 #include <jansson.h>
 
-#include "handlers.h"
 #include "log.h"
 #include "restconf.h"
 #include "server.h"
@@ -22,6 +21,34 @@
 #define OPS_PREFIX "/restconf/operations/"
 #define RPC_GBD	   "ietf-sztp-bootstrap-server:get-bootstrapping-data"
 #define RPC_RP	   "ietf-sztp-bootstrap-server:report-progress"
+
+/* How a route is reached: a document read with GET (no YANG media type
+ * negotiation), a YANG resource read with GET, or an operation (POST with
+ * a YANG body, RFC 8040 s3.6). */
+enum route_kind { ROUTE_DOC, ROUTE_RESOURCE, ROUTE_OPERATION };
+
+struct route {
+	const char *path;
+	const char *endpoint; /* audit line and bootstrapping-log name */
+	enum route_kind kind;
+	int record; /* default of result.record: a bootstrapping-log row */
+	handler_fn fn;
+};
+
+/* Every RPC and every failed RPC goes to the bootstrapping log (the
+ * handler clears record when the request's data is its own record). */
+static const struct route routes[] = {
+    {"/.well-known/host-meta", "host-meta", ROUTE_DOC, 0, handle_host_meta},
+    {"/restconf", "restconf", ROUTE_RESOURCE, 0, handle_restconf_root},
+    {"/restconf/", "restconf", ROUTE_RESOURCE, 0, handle_restconf_root},
+    {"/restconf/yang-library-version", "yang-library-version", ROUTE_RESOURCE, 0,
+     handle_yang_library_version},
+    {"/restconf/operations", "operations", ROUTE_RESOURCE, 0, handle_operations},
+    {OPS_PREFIX RPC_GBD, "get-bootstrapping-data", ROUTE_OPERATION, 1,
+     handle_get_bootstrapping_data},
+    {OPS_PREFIX RPC_RP, "report-progress", ROUTE_OPERATION, 1, handle_report_progress},
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
 static const struct {
 	int status;
@@ -53,7 +80,7 @@ static const struct {
     [SZTP_E_MEDIA_TYPE] = {415, "protocol", "invalid-value"},
 };
 
-void restconf_reply(struct request *r, int status, const char *type, char *body, size_t len)
+static void reply(struct request *r, int status, const char *type, char *body, size_t len)
 {
 	free(r->resp_body);
 	r->status = status;
@@ -103,9 +130,6 @@ void restconf_error(struct request *r, sztp_rc rc, const char *msg)
 
 	if ((unsigned)rc >= SZTP_E__COUNT || rc == SZTP_OK || !rc_table[rc].tag)
 		rc = SZTP_E_INTERNAL;
-	sztp_err_set(&r->err, rc, "%s", msg);
-	if (!r->result)
-		r->result = sztp_rc_name(rc);
 	if (rc == SZTP_E_AUTH)
 		r->www_authenticate = 1;
 	if (r->enc == YANG_ENC_XML) {
@@ -118,7 +142,7 @@ void restconf_error(struct request *r, sztp_rc rc, const char *msg)
 			     rc_table[rc].type, rc_table[rc].tag, esc);
 		if (n < 0)
 			body = NULL;
-		restconf_reply(r, rc_table[rc].status, MT_XML, body, body ? (size_t)n : 0);
+		reply(r, rc_table[rc].status, MT_XML, body, body ? (size_t)n : 0);
 		return;
 	}
 	{
@@ -135,23 +159,63 @@ void restconf_error(struct request *r, sztp_rc rc, const char *msg)
 				body[l++] = '\n';
 				body[l] = '\0';
 			}
-			restconf_reply(r, rc_table[rc].status, MT_JSON, body, l);
+			reply(r, rc_table[rc].status, MT_JSON, body, l);
 		} else {
-			restconf_reply(r, rc_table[rc].status, MT_JSON, NULL, 0);
+			reply(r, rc_table[rc].status, MT_JSON, NULL, 0);
 		}
 	}
 }
 
-void restconf_fail(struct request *r, sztp_rc rc, const struct sztp_err *e, const char *public_msg)
+/* ---- answers --------------------------------------------------------- */
+
+/* r's reply from r->res.  Client errors (4xx) carry the handler's
+ * message; server errors (5xx) are logged with the detail and answered
+ * with the public message only, so no path, key name or library message
+ * reaches a device. */
+static void answer(struct request *r)
 {
-	if ((unsigned)rc < SZTP_E__COUNT && rc_table[rc].status < 500) {
-		restconf_error(r, rc, e->msg);
+	struct result *res = &r->res;
+	sztp_rc rc = res->rc;
+
+	if (rc != SZTP_OK && ((unsigned)rc >= SZTP_E__COUNT || !rc_table[rc].tag))
+		rc = SZTP_E_INTERNAL;
+	if (rc == SZTP_OK) {
+		reply(r, res->status, res->type, res->body, res->len);
+		res->body = NULL;
+		if (!res->outcome[0])
+			result_outcome(res, "ok");
+		return;
+	}
+	if (!res->outcome[0])
+		result_outcome(res, sztp_rc_name(rc));
+	if (rc == SZTP_E_AUTH)
+		r->www_authenticate = 1;
+	if (rc_table[rc].status < 500) {
+		restconf_error(r, rc, res->err.msg);
 		return;
 	}
 	log_err("%s for %s: %s", r->endpoint ? r->endpoint : "request",
-		r->serial[0] ? r->serial : "-", e->msg);
-	restconf_error(r, rc, public_msg);
+		r->serial[0] ? r->serial : "-", res->err.msg);
+	restconf_error(
+	    r, rc, res->public_msg ? res->public_msg : "the bootstrap server failed internally");
 }
+
+/* request.h's answer_later: a deferred handler's result is in. */
+static void answer_later(struct request *r)
+{
+	answer(r);
+	r->resume(r);
+}
+
+/* A failure decided here, before any handler. */
+static void refuse(struct request *r, sztp_rc rc, const char *msg)
+{
+	sztp_err_set(&r->res.err, rc, "%s", msg);
+	result_fail(&r->res, rc, NULL);
+	answer(r);
+}
+
+/* ---- media types ------------------------------------------------------ */
 
 /* Media type of a header value without parameters, case-insensitively. */
 static int mt_is(const char *value, const char *mt)
@@ -211,26 +275,6 @@ static int negotiate(const char *accept, int fallback)
 	return best;
 }
 
-static void host_meta(struct request *r)
-{
-	static const char xrd[] = "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n"
-				  "  <Link rel='restconf' href='/restconf'/>\n"
-				  "</XRD>\n";
-
-	r->endpoint = "host-meta";
-	r->result = "ok";
-	restconf_reply(r, 200, "application/xrd+xml", strdup(xrd), sizeof(xrd) - 1);
-}
-
-static void static_doc(struct request *r, const char *endpoint, const char *json, const char *xml)
-{
-	const char *doc = r->enc == YANG_ENC_XML ? xml : json;
-
-	r->endpoint = endpoint;
-	r->result = "ok";
-	restconf_reply(r, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, strdup(doc), strlen(doc));
-}
-
 static int is_get(const struct request *r)
 {
 	return !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
@@ -248,107 +292,92 @@ static int request_encoding(const struct request *r)
 	return -1;
 }
 
-static void operation(struct server *s, struct request *r, const char *rpc)
-{
-	int in_enc, out_enc;
-	int gbd = !strcmp(rpc, RPC_GBD);
+/* ---- routing ---------------------------------------------------------- */
 
-	r->endpoint = gbd ? "get-bootstrapping-data" : "report-progress";
+/* Method and media types of an operation (RFC 8040 s3.6, s5.2); 0 when
+ * the request may go to the handler, else it has been answered. */
+static int operation_checks(struct server *s, struct request *r)
+{
+	int in_enc = request_encoding(r);
+	int out_enc = negotiate(r->accept, in_enc < 0 ? YANG_ENC_JSON : in_enc);
+
+	r->enc = out_enc < 0 ? YANG_ENC_JSON : (enum yang_enc)out_enc;
 	if (strcmp(r->method, "POST")) {
 		r->allow = "POST";
-		restconf_error(r, SZTP_E_METHOD, "operations are invoked with POST");
-		return;
+		refuse(r, SZTP_E_METHOD, "operations are invoked with POST");
+		return -1;
 	}
-	in_enc = request_encoding(r);
-	out_enc = negotiate(r->accept, in_enc < 0 ? YANG_ENC_JSON : in_enc);
-	r->enc = out_enc < 0 ? YANG_ENC_JSON : (enum yang_enc)out_enc;
 	if (r->body_too_big) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "request body is larger than the %d bytes allowed",
 			 s->cfg.max_body);
-		restconf_error(r, SZTP_E_TOO_BIG, msg);
-		return;
+		refuse(r, SZTP_E_TOO_BIG, msg);
+		return -1;
 	}
 	if (in_enc < 0) {
-		restconf_error(r, SZTP_E_MEDIA_TYPE,
-			       r->content_type ? "Content-Type must be " MT_JSON " or " MT_XML
-					       : "a request body needs a Content-Type");
-		return;
+		refuse(r, SZTP_E_MEDIA_TYPE,
+		       r->content_type ? "Content-Type must be " MT_JSON " or " MT_XML
+				       : "a request body needs a Content-Type");
+		return -1;
 	}
 	if (out_enc < 0) {
-		restconf_error(r, SZTP_E_NOT_ACCEPTABLE,
-			       "Accept allows neither " MT_JSON " nor " MT_XML);
-		return;
+		refuse(r, SZTP_E_NOT_ACCEPTABLE, "Accept allows neither " MT_JSON " nor " MT_XML);
+		return -1;
 	}
-	if (gbd)
-		handle_get_bootstrapping_data(s, r, (enum yang_enc)in_enc);
-	else
-		handle_report_progress(s, r, (enum yang_enc)in_enc);
+	r->in_enc = (enum yang_enc)in_enc;
+	return 0;
+}
+
+/* Method and Accept of a resource read with GET; 0 when it may go on. */
+static int resource_checks(struct request *r, enum route_kind kind)
+{
+	int enc = negotiate(r->accept, YANG_ENC_JSON);
+
+	r->enc = enc < 0 || kind == ROUTE_DOC ? YANG_ENC_JSON : (enum yang_enc)enc;
+	if (!is_get(r)) {
+		r->allow = "GET, HEAD";
+		refuse(r, SZTP_E_METHOD, "this resource is read with GET");
+		return -1;
+	}
+	if (kind == ROUTE_RESOURCE && enc < 0) {
+		refuse(r, SZTP_E_NOT_ACCEPTABLE, "Accept allows neither " MT_JSON " nor " MT_XML);
+		return -1;
+	}
+	return 0;
+}
+
+/* No route: an unknown operation is still an RPC attempt (logged as
+ * one); anything else is just not here. */
+static void no_route(struct request *r)
+{
+	int enc = negotiate(r->accept, YANG_ENC_JSON);
+	int op = !strncmp(r->url, OPS_PREFIX, sizeof(OPS_PREFIX) - 1);
+
+	r->enc = enc < 0 ? YANG_ENC_JSON : (enum yang_enc)enc;
+	r->endpoint = op ? "operations" : "other";
+	r->res.record = op;
+	refuse(r, SZTP_E_NO_RESOURCE, op ? "unknown operation" : "no such resource");
 }
 
 void restconf_handle(struct server *s, struct request *r)
 {
-	const char *url = r->url;
-	int enc;
+	const struct route *rt = NULL;
+	size_t i;
 
 	r->enc = YANG_ENC_JSON;
-	if (!strcmp(url, "/.well-known/host-meta")) {
-		if (!is_get(r)) {
-			r->allow = "GET, HEAD";
-			restconf_error(r, SZTP_E_METHOD, "host-meta is read with GET");
-			return;
-		}
-		host_meta(r);
+	for (i = 0; i < N_ROUTES && !rt; i++)
+		if (!strcmp(r->url, routes[i].path))
+			rt = &routes[i];
+	if (!rt) {
+		no_route(r);
 		return;
 	}
-	if (!strncmp(url, OPS_PREFIX, sizeof(OPS_PREFIX) - 1)) {
-		const char *rpc = url + sizeof(OPS_PREFIX) - 1;
-		if (!strcmp(rpc, RPC_GBD) || !strcmp(rpc, RPC_RP)) {
-			operation(s, r, rpc);
-			return;
-		}
-		r->endpoint = "operations";
-		restconf_error(r, SZTP_E_NO_RESOURCE, "unknown operation");
+	r->endpoint = rt->endpoint;
+	r->res.record = rt->record;
+	r->answer_later = answer_later;
+	if (rt->kind == ROUTE_OPERATION ? operation_checks(s, r) : resource_checks(r, rt->kind))
 		return;
-	}
-	enc = negotiate(r->accept, YANG_ENC_JSON);
-	r->enc = enc < 0 ? YANG_ENC_JSON : (enum yang_enc)enc;
-	if (strcmp(url, "/restconf") && strcmp(url, "/restconf/") &&
-	    strcmp(url, "/restconf/yang-library-version") && strcmp(url, "/restconf/operations")) {
-		r->endpoint = "other";
-		restconf_error(r, SZTP_E_NO_RESOURCE, "no such resource");
+	if (rt->fn(s, r, &r->res) == ANSWER_LATER)
 		return;
-	}
-	if (!is_get(r)) {
-		r->endpoint = "restconf";
-		r->allow = "GET, HEAD";
-		restconf_error(r, SZTP_E_METHOD, "this resource is read with GET");
-		return;
-	}
-	if (enc < 0) {
-		r->endpoint = "restconf";
-		restconf_error(r, SZTP_E_NOT_ACCEPTABLE,
-			       "Accept allows neither " MT_JSON " nor " MT_XML);
-		return;
-	}
-	if (!strcmp(url, "/restconf/yang-library-version"))
-		static_doc(r, "yang-library-version",
-			   "{\"ietf-restconf:yang-library-version\":\"2016-06-21\"}\n",
-			   "<yang-library-version xmlns=\"urn:ietf:params:xml:ns:yang:"
-			   "ietf-restconf\">2016-06-21</yang-library-version>\n");
-	else if (!strcmp(url, "/restconf/operations"))
-		static_doc(r, "operations",
-			   "{\"ietf-restconf:operations\":{\"" RPC_GBD "\":[null],\"" RPC_RP
-			   "\":[null]}}\n",
-			   "<operations xmlns=\"urn:ietf:params:xml:ns:yang:ietf-restconf\">"
-			   "<get-bootstrapping-data xmlns=\"urn:ietf:params:xml:ns:yang:"
-			   "ietf-sztp-bootstrap-server\"/><report-progress xmlns=\"urn:ietf:"
-			   "params:xml:ns:yang:ietf-sztp-bootstrap-server\"/></operations>\n");
-	else
-		static_doc(r, "restconf",
-			   "{\"ietf-restconf:restconf\":{\"data\":{},\"operations\":{},"
-			   "\"yang-library-version\":\"2016-06-21\"}}\n",
-			   "<restconf xmlns=\"urn:ietf:params:xml:ns:yang:ietf-restconf\"><data/>"
-			   "<operations/><yang-library-version>2016-06-21</yang-library-version>"
-			   "</restconf>\n");
+	answer(r);
 }

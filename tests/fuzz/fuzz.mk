@@ -38,7 +38,7 @@ LDLIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 LIB_SRC := $(wildcard lib/*.c) $(wildcard db/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(GEN)/cms_asn1_tab.o $(GEN)/migrations.o
 # server modules with a parser; restconf's RPC handlers are stubbed by the harness
-SRV_OBJ := $(B)/server/config.o $(B)/server/restconf.o
+SRV_OBJ := $(B)/server/config.o $(B)/server/restconf.o $(B)/server/discovery.o
 HDRS    := $(wildcard lib/*.h db/*.h server/*.h tests/fuzz/*.h)
 
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -5,7 +5,8 @@
  *     METHOD \n URL \n CONTENT-TYPE \n ACCEPT \n FLAGS \n BODY
  * a missing CONTENT-TYPE or ACCEPT line means the header is absent; FLAGS
  * starting with '1' sets body_too_big.  The two RPC handlers (which need a
- * registry) are replaced by stubs here, so only restconf.c runs.
+ * registry) are replaced by stubs here, so only restconf.c and the fixed
+ * documents of discovery.c run.
  * Promises checked: a status is always set, 405 carries Allow, JSON
  * bodies parse, the response type is one of the known ones.
  */
@@ -19,18 +20,20 @@
 static struct server srv;
 static int handler_reached;
 
-void handle_get_bootstrapping_data(struct server *s, struct request *r, enum yang_enc in_enc)
+enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, struct result *res)
 {
 	FUZZ_CHECK(!strcmp(r->method, "POST") && !r->body_too_big);
 	handler_reached = 1;
-	restconf_reply(r, 204, NULL, NULL, 0);
+	result_ok(res, 204, NULL, NULL, 0);
+	return ANSWER_NOW;
 }
 
-void handle_report_progress(struct server *s, struct request *r, enum yang_enc in_enc)
+enum answer handle_report_progress(struct server *s, struct request *r, struct result *res)
 {
 	FUZZ_CHECK(!strcmp(r->method, "POST") && !r->body_too_big);
 	handler_reached = 1;
-	restconf_reply(r, 204, NULL, NULL, 0);
+	result_ok(res, 204, NULL, NULL, 0);
+	return ANSWER_NOW;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -12,8 +12,8 @@
 #include "unit.h"
 #include "util.h"
 
-#define DOC                                                                                       \
-	"{\"ietf-sztp-conveyed-info:onboarding-information\":{\"configuration-handling\":"        \
+#define DOC                                                                                        \
+	"{\"ietf-sztp-conveyed-info:onboarding-information\":{\"configuration-handling\":"         \
 	"\"merge\",\"configuration\":\"aG9zdG5hbWUgeAo=\"}}"
 
 #define dir fixture_dir
@@ -32,13 +32,17 @@ static void put_owner(const char *key)
 	pki_certs_free(o.chain, o.n_chain);
 }
 
-static void get(const char *name, enum yang_enc enc, int sign, struct conveyed_out *co, sztp_rc want)
+static void get(const char *name, enum yang_enc enc, int sign, struct conveyed_out *co,
+		sztp_rc want)
 {
 	struct reg_profile p = {0};
+	struct reg_owner o = {0};
 	struct sztp_err e = {0};
 
 	CHECK_RC(reg_profile_get(srv.reg, name, &p, NULL), SZTP_OK);
-	CHECK_RC(artifacts_get(srv.art, &p, enc, sign, co, &e), want);
+	(void)reg_owner_get(srv.reg, "default", &o, NULL); /* revision 0 when absent */
+	CHECK_RC(artifacts_get(srv.art, &p, o.revision, enc, sign, co, &e), want);
+	reg_owner_clear(&o);
 	if (e.msg[0] && want == SZTP_OK)
 		fprintf(stderr, "artifacts_get: %s\n", e.msg);
 	reg_profile_clear(&p);
@@ -79,7 +83,8 @@ int main(void)
 	get("p1", YANG_ENC_JSON, 0, &co, SZTP_OK);
 	CHECK(co.ci_b64 && !co.oc_b64);
 	decode(co.ci_b64, &der);
-	CHECK_RC(cms_content_info_parse(der.data, der.len, oid, sizeof(oid), &content, NULL), SZTP_OK);
+	CHECK_RC(cms_content_info_parse(der.data, der.len, oid, sizeof(oid), &content, NULL),
+		 SZTP_OK);
 	CHECK(!strcmp(oid, CMS_OID_CI_JSON));
 	CHECK(content.len == strlen(DOC) && !memcmp(content.data, DOC, content.len));
 	sztp_bytes_free(&der);
@@ -143,7 +148,8 @@ int main(void)
 	CHECK_RC(reg_profile_put(srv.reg, &p, NULL), SZTP_OK);
 	get("p1", YANG_ENC_JSON, 0, &co, SZTP_OK);
 	decode(co.ci_b64, &der);
-	CHECK_RC(cms_content_info_parse(der.data, der.len, oid, sizeof(oid), &content, NULL), SZTP_OK);
+	CHECK_RC(cms_content_info_parse(der.data, der.len, oid, sizeof(oid), &content, NULL),
+		 SZTP_OK);
 	CHECK(content.len == strlen(p.conveyed_json) &&
 	      !memcmp(content.data, p.conveyed_json, content.len));
 	sztp_bytes_free(&der);

@@ -1,5 +1,6 @@
 /* Unit tests for server/restconf.c: routing, methods, media type
- * negotiation and RESTCONF error bodies, without the network. */
+ * negotiation, RESTCONF error bodies and how a handler's result becomes
+ * the reply, without the network. */
 #include <jansson.h>
 
 #include "restconf.h"
@@ -7,8 +8,43 @@
 #include "unit.h"
 
 #define GBD "/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data"
+#define RP  "/restconf/operations/ietf-sztp-bootstrap-server:report-progress"
 
 static struct server srv;
+
+/* The two RPC handlers need a registry: stubbed here, so only restconf.c
+ * and discovery.c run.  What they answer is set by the test. */
+static sztp_rc stub_rc;
+static char stub_msg[128];
+static int stub_calls, stub_later, resume_calls;
+
+enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, struct result *res)
+{
+	stub_calls++;
+	if (stub_rc == SZTP_OK) {
+		result_ok(res, 200, MT_JSON, strdup("{}"), 2);
+		return ANSWER_NOW;
+	}
+	sztp_err_set(&res->err, stub_rc, "%s", stub_msg);
+	result_fail(res, stub_rc, "the bootstrap server could not prepare the data");
+	return ANSWER_NOW;
+}
+
+enum answer handle_report_progress(struct server *s, struct request *r, struct result *res)
+{
+	stub_calls++;
+	if (stub_later)
+		return ANSWER_LATER;
+	result_outcome(res, "bootstrap-complete");
+	result_ok(res, 204, NULL, NULL, 0);
+	res->record = 0;
+	return ANSWER_NOW;
+}
+
+static void resumed(struct request *r)
+{
+	resume_calls++;
+}
 
 static void run(struct request *r, const char *method, const char *url, const char *ct,
 		const char *accept, const char *body)
@@ -28,9 +64,8 @@ static const char *tag_of(const struct request *r)
 	static char tag[64];
 	json_t *j = json_loadb(r->resp_body, r->resp_len, 0, NULL);
 	json_t *t = json_object_get(
-		json_array_get(json_object_get(json_object_get(j, "ietf-restconf:errors"), "error"),
-			       0),
-		"error-tag");
+	    json_array_get(json_object_get(json_object_get(j, "ietf-restconf:errors"), "error"), 0),
+	    "error-tag");
 
 	snprintf(tag, sizeof(tag), "%s", json_string_value(t) ? json_string_value(t) : "(none)");
 	json_decref(j);
@@ -40,7 +75,9 @@ static const char *tag_of(const struct request *r)
 static void done(struct request *r)
 {
 	free(r->resp_body);
+	free(r->res.body);
 	r->resp_body = NULL;
+	r->res.body = NULL;
 }
 
 int main(void)
@@ -138,21 +175,53 @@ int main(void)
 	restconf_error(&r, SZTP_E_DB, "db");
 	CHECK(r.status == 500 && !strcmp(tag_of(&r), "operation-failed"));
 	done(&r);
-	/* handler failures: 4xx carry the detail, 5xx never do */
-	{
-		struct sztp_err e = {0};
-		memset(&r, 0, sizeof(r));
-		sztp_err_set(&e, SZTP_E_PERM, "key file /etc/sztp/owner.key has mode 0644");
-		restconf_fail(&r, SZTP_E_PERM, &e, "could not prepare the data");
-		CHECK(r.status == 500);
-		CHECK(strstr(r.resp_body, "could not prepare the data") != NULL);
-		CHECK(strstr(r.resp_body, "owner.key") == NULL);
-		done(&r);
-		memset(&r, 0, sizeof(r));
-		sztp_err_set(&e, SZTP_E_INVALID_VALUE, "nonce: too short");
-		restconf_fail(&r, SZTP_E_INVALID_VALUE, &e, "unused");
-		CHECK(r.status == 400 && strstr(r.resp_body, "nonce: too short") != NULL);
-		done(&r);
-	}
+	/* handler results: 4xx carry the detail, 5xx never do; the route's
+	 * record default, the handler's outcome word */
+	stub_rc = SZTP_E_PERM;
+	snprintf(stub_msg, sizeof(stub_msg), "key file /etc/sztp/owner.key has mode 0644");
+	run(&r, "POST", GBD, "application/yang-data+json", NULL, "{}");
+	CHECK(stub_calls == 1);
+	CHECK(r.status == 500);
+	CHECK(strstr(r.resp_body, "could not prepare the data") != NULL);
+	CHECK(strstr(r.resp_body, "owner.key") == NULL);
+	CHECK(!strcmp(r.res.outcome, "permissions"));
+	CHECK(r.res.record == 1 && !strcmp(r.endpoint, "get-bootstrapping-data"));
+	CHECK(strstr(r.res.err.msg, "owner.key") != NULL); /* kept for the log */
+	done(&r);
+	stub_rc = SZTP_E_INVALID_VALUE;
+	snprintf(stub_msg, sizeof(stub_msg), "nonce: too short");
+	run(&r, "POST", GBD, "application/yang-data+json", NULL, "{}");
+	CHECK(r.status == 400 && strstr(r.resp_body, "nonce: too short") != NULL);
+	done(&r);
+	stub_rc = SZTP_E_AUTH;
+	snprintf(stub_msg, sizeof(stub_msg), "authentication failed");
+	run(&r, "POST", GBD, "application/yang-data+json", NULL, "{}");
+	CHECK(r.status == 401 && r.www_authenticate && !strcmp(tag_of(&r), "access-denied"));
+	done(&r);
+	stub_rc = SZTP_OK;
+	run(&r, "POST", RP, "application/yang-data+json", NULL, "{}");
+	CHECK(r.status == 204 && r.resp_len == 0);
+	CHECK(!strcmp(r.res.outcome, "bootstrap-complete") && r.res.record == 0);
+	CHECK(!strcmp(r.endpoint, "report-progress"));
+	done(&r);
+	/* a handler that answers later: nothing is sent until answer_later */
+	stub_later = 1;
+	run(&r, "POST", RP, "application/yang-data+json", NULL, "{}");
+	CHECK(r.status == 0 && r.answer_later != NULL);
+	result_ok(&r.res, 204, NULL, NULL, 0);
+	r.resume = resumed;
+	resume_calls = 0;
+	r.answer_later(&r);
+	CHECK(r.status == 204 && resume_calls == 1);
+	stub_later = 0;
+	done(&r);
+	/* no handler for documents reached with the wrong method */
+	stub_calls = 0;
+	run(&r, "DELETE", GBD, NULL, NULL, NULL);
+	CHECK(r.status == 405 && stub_calls == 0 && r.res.record == 1);
+	done(&r);
+	run(&r, "GET", "/other", NULL, NULL, NULL);
+	CHECK(r.status == 404 && r.res.record == 0 && !strcmp(r.endpoint, "other"));
+	done(&r);
 	return unit_report("test_restconf");
 }

@@ -1,0 +1,195 @@
+/* Unit tests for server/identity.c, without a server: the IDevID chain
+ * and HTTP Basic must name the same serial (RFC 8572 s5.3); every
+ * failure - unknown serial, wrong password, bad chain, a chain that
+ * smuggles in a CA, no credentials - gives the same 401 and the same
+ * RESTCONF body (s9.6: no existence oracle); only the serial is handed
+ * on.  Uses mkpki.sh's throwaway PKI plus certificates minted here. */
+#include <unistd.h>
+
+#include "fixture.h"
+#include "identity.h"
+#include "passwd.h"
+#include "restconf.h"
+#include "server.h"
+#include "unit.h"
+#include "util.h"
+
+static struct server srv;
+static char first_body[1024];
+
+static void basic(char *out, size_t len, const char *user, const char *pass)
+{
+	char raw[256], *b64 = NULL;
+
+	snprintf(raw, sizeof(raw), "%s:%s", user, pass);
+	CHECK_RC(b64_encode((const uint8_t *)raw, strlen(raw), &b64, NULL), SZTP_OK);
+	snprintf(out, len, "Basic %s", b64 ? b64 : "");
+	free(b64);
+}
+
+/* certs: PEM file of the chain the device sends (NULL: none). */
+static sztp_rc auth(const char *certs, const char *authorization, char serial[PKI_SERIAL_MAX],
+		    struct sztp_err *e)
+{
+	struct request r;
+	sztp_bytes *chain = NULL;
+	size_t n = 0;
+	sztp_rc rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.peer, sizeof(r.peer), "192.0.2.1");
+	if (certs) {
+		CHECK_RC(pki_pem_certs_read(P(certs), &chain, &n, NULL), SZTP_OK);
+		r.peer_certs = chain;
+		r.n_peer_certs = n;
+	}
+	r.authorization = authorization;
+	rc = identity_authenticate(&srv, &r, serial, e);
+	pki_certs_free(chain, n);
+	return rc;
+}
+
+static void ok(const char *what, const char *certs, const char *authz, const char *want)
+{
+	char serial[PKI_SERIAL_MAX] = "junk";
+	struct sztp_err e = {0};
+	sztp_rc rc = auth(certs, authz, serial, &e);
+
+	if (rc != SZTP_OK || strcmp(serial, want))
+		fprintf(stderr, "%s: rc %d serial '%s' (%s)\n", what, rc, serial, e.msg);
+	CHECK(rc == SZTP_OK && !strcmp(serial, want));
+}
+
+/* A refusal: SZTP_E_AUTH, the one message, and byte for byte the same
+ * RESTCONF error body as every other refusal. */
+static void refused(const char *what, const char *certs, const char *authz, const char *claimed)
+{
+	char serial[PKI_SERIAL_MAX] = "junk";
+	struct sztp_err e = {0};
+	struct request r;
+	sztp_rc rc = auth(certs, authz, serial, &e);
+
+	if (rc != SZTP_E_AUTH || strcmp(e.msg, IDENTITY_401))
+		fprintf(stderr, "%s: rc %d msg '%s'\n", what, rc, e.msg);
+	CHECK(rc == SZTP_E_AUTH);
+	CHECK(!strcmp(e.msg, IDENTITY_401));
+	CHECK(!strcmp(serial, claimed)); /* for the audit line only */
+	memset(&r, 0, sizeof(r));
+	restconf_error(&r, rc, e.msg);
+	CHECK(r.status == 401 && r.resp_body);
+	if (!first_body[0])
+		snprintf(first_body, sizeof(first_body), "%s", r.resp_body);
+	if (strcmp(first_body, r.resp_body))
+		fprintf(stderr, "%s: body differs: %s\n", what, r.resp_body);
+	CHECK(!strcmp(first_body, r.resp_body));
+	free(r.resp_body);
+}
+
+static void enrol(const char *serial, const char *password)
+{
+	struct reg_device d = {0};
+	char hash[PASSWD_HASH_MAX];
+
+	snprintf(d.serial, sizeof(d.serial), "%s", serial);
+	snprintf(d.state, sizeof(d.state), "enrolled");
+	if (password) {
+		CHECK_RC(passwd_hash(password, hash, NULL), SZTP_OK);
+		d.password_hash = hash;
+	}
+	CHECK_RC(reg_device_add(srv.reg, &d, NULL), SZTP_OK);
+}
+
+/* Certificates mkpki.sh does not make: a chain in which the device's own
+ * (non-CA) IDevID issues a certificate for another serial, and an IDevID
+ * from the vendor without the clientAuth purpose. */
+static int mint_extra(void)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "(cd '%s' && "
+		 "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out v.key && "
+		 "openssl req -new -key v.key -subj '/CN=Victim/serialNumber=SN-VICTIM' -out v.csr"
+		 " && openssl x509 -req -in v.csr -CA idevid.pem -CAkey idevid.key "
+		 "-CAcreateserial -days 30 -sha256 -extfile ext.cnf -extensions client -out v.pem"
+		 " && cat v.pem idevid.pem > smuggle-chain.pem && "
+		 "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out s.key && "
+		 "openssl req -new -key s.key -subj '/CN=Srv/serialNumber=SN-SERVER' -out s.csr && "
+		 "openssl x509 -req -in s.csr -CA vendor.pem -CAkey vendor.key -CAcreateserial "
+		 "-days 30 -sha256 -extfile ext.cnf -extensions server -out server-purpose.pem"
+		 " && cat idevid.pem vendor.pem > idevid-with-root.pem) >/dev/null 2>&1",
+		 fixture_dir);
+	return system(cmd);
+}
+
+int main(void)
+{
+	char path[300], a[512];
+	struct sztp_err e = {0};
+
+	if (fixture_setup("identity") != 0 || mint_extra() != 0) {
+		fprintf(stderr, "mkpki.sh or openssl failed\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/reg.db", fixture_dir);
+	CHECK_RC(reg_open(path, &srv.reg, NULL), SZTP_OK);
+	CHECK_RC(pki_trust_load(P("vendor.pem"), &srv.idevid_trust, &e), SZTP_OK);
+	CHECK_RC(identity_cache_new(&srv.idcache, NULL), SZTP_OK);
+	srv.cfg.basic_auth = 1;
+	enrol("SN-0001234", "secret-1");
+	enrol("SN-NOPASS", NULL);
+	enrol("SN-VICTIM", "victim-pw");
+
+	/* the IDevID alone; again (from the chain cache); with its root */
+	ok("idevid", "idevid.pem", NULL, "SN-0001234");
+	ok("idevid cached", "idevid.pem", NULL, "SN-0001234");
+	ok("idevid + root", "idevid-with-root.pem", NULL, "SN-0001234");
+	/* Basic alone */
+	basic(a, sizeof(a), "SN-0001234", "secret-1");
+	ok("basic", NULL, a, "SN-0001234");
+	/* both, naming the same serial */
+	ok("idevid + basic", "idevid.pem", a, "SN-0001234");
+
+	/* both, naming different serials: refused, the cert's serial logged */
+	basic(a, sizeof(a), "SN-VICTIM", "victim-pw");
+	refused("different serials", "idevid.pem", a, "SN-0001234");
+	/* wrong password, unknown serial, no password set, empty password */
+	basic(a, sizeof(a), "SN-0001234", "wrong");
+	refused("wrong password", NULL, a, "SN-0001234");
+	basic(a, sizeof(a), "SN-UNKNOWN", "secret-1");
+	refused("unknown serial", NULL, a, "SN-UNKNOWN");
+	basic(a, sizeof(a), "SN-NOPASS", "anything");
+	refused("no password enrolled", NULL, a, "SN-NOPASS");
+	basic(a, sizeof(a), "SN-NOPASS", "");
+	refused("empty password", NULL, a, "SN-NOPASS");
+	/* malformed or other schemes */
+	refused("bearer", NULL, "Bearer abc", "");
+	refused("bad base64", NULL, "Basic !!!", "");
+	refused("no colon", NULL, "Basic bm8tY29sb24=", ""); /* "no-colon" */
+	refused("nothing", NULL, NULL, "");
+	/* a chain from another CA; a leaf without serialNumber; a leaf
+	 * without clientAuth */
+	refused("evil chain", "evilleaf.pem", NULL, "");
+	refused("no serialNumber", "noserial.pem", NULL, "");
+	refused("serverAuth only", "server-purpose.pem", NULL, "");
+	/* the device's own IDevID used as a CA for another serial: refused,
+	 * and it stays refused (nothing of it was cached) */
+	refused("smuggled CA", "smuggle-chain.pem", NULL, "");
+	refused("smuggled CA again", "smuggle-chain.pem", NULL, "");
+	basic(a, sizeof(a), "SN-VICTIM", "victim-pw");
+	refused("smuggled CA + victim's password", "smuggle-chain.pem", a, "");
+	ok("victim itself", NULL, a, "SN-VICTIM");
+	/* a valid IDevID that is not enrolled */
+	CHECK_RC(reg_device_remove(srv.reg, "SN-0001234", NULL), SZTP_OK);
+	refused("idevid not enrolled", "idevid.pem", NULL, "SN-0001234");
+	/* HTTP authentication disabled */
+	srv.cfg.basic_auth = 0;
+	basic(a, sizeof(a), "SN-VICTIM", "victim-pw");
+	refused("basic disabled", NULL, a, "");
+
+	identity_cache_free(srv.idcache);
+	pki_trust_free(srv.idevid_trust);
+	reg_close(srv.reg);
+	fixture_teardown();
+	return unit_report("test_identity");
+}
