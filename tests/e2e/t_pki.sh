@@ -222,7 +222,8 @@ if command -v yanglint >/dev/null; then
 	check_fails "yanglint rejects a bad assertion (checker can fail)" "enumeration" \
 		yang_ok "$tmp/bogus.json"
 else
-	echo "t_pki: yanglint not installed; skipping ietf-voucher validation"
+	: >"$tmp/out"
+	bad "yanglint missing (libyang2-tools, scripts/deps.sh): voucher JSON not validated"
 fi
 
 # ---- --rsa ------------------------------------------------------------------
@@ -362,6 +363,9 @@ if command -v yanglint >/dev/null; then
 		>"$tmp/nx.json"
 	check_fails "yanglint enforces nonce excludes expires-on" "must|[Nn]once|expires" \
 		yang_ok "$tmp/nx.json"
+else
+	: >"$tmp/out"
+	bad "yanglint missing (libyang2-tools, scripts/deps.sh): voucher variants not validated"
 fi
 check "voucher default output (re-mint)" "$PKI" voucher --pki "$D" --serial SN-C3 --assertion logged
 check "re-minted voucher verifies" voucher_json "$D/devices/SN-C3/voucher.vcj" "$M" "$tmp/c.json"
