@@ -5,7 +5,7 @@
 #   make asan         the same tests built with ASan/UBSan into build-asan/
 #   make tsan         the same tests built with ThreadSanitizer into build-tsan/
 #   make install PREFIX=/usr/local [DESTDIR=...]
-#   make lint         clang-format check
+#   make lint         clang-format check, third-party includes by their owners
 #   make fuzz         libFuzzer run of every parser (needs clang, see tests/fuzz)
 #
 # Settings are per build directory, so switching flavours never needs a
@@ -123,6 +123,7 @@ fuzz:
 
 lint:
 	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] cli/*.[ch] certs/*.[ch] agent/*.[ch])
+	sh scripts/check-includes.sh
 
 clean:
 	rm -rf build build-asan build-tsan
