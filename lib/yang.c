@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
 #include <libyang/libyang.h>
 
 #include "yang.h"
