@@ -67,8 +67,7 @@ static const struct cmd cmds[] = {
      "SERIAL [--masa-ca ROOT.pem] [--json]", "show a device's voucher"},
     {"owner set", 0, 0, "chain= key= name= force strict", CMD_WRITE, cmd_owner_set,
      "--chain CHAIN.pem --key KEY.pem [--name default] [--force | --strict]",
-     "set the owner identity that signs conveyed information (--force: even when "
-     "enrolled vouchers do not pin the chain)"},
+     "set the owner identity that signs conveyed information"},
     {"owner show", 0, 0, "name= json", CMD_READ, cmd_owner_show, "[--name default] [--json]",
      "show the owner identity"},
     {"profile onboarding", 1, 1,

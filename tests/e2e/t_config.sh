@@ -143,4 +143,15 @@ refused_alike nokey.conf ": 'tls-key' is required"
 printf 'database = a.db\ndatabase = b.db\n' >"$ETC/twice.conf"
 refused_alike twice.conf ":2: 'database' is set twice"
 
+# ---- sztpd --help: usage on stdout, no error line, exit 0 -------------------
+for h in --help -h; do
+	"$BIN/sztpd" "$h" >"$TMP/h.out" 2>"$TMP/h.err"
+	check_eq "sztpd $h exits 0" "$?" 0
+	check_contains "sztpd $h: usage on stdout" "$TMP/h.out" "usage: sztpd [-n] [-c FILE]"
+	check "sztpd $h: nothing on stderr" test ! -s "$TMP/h.err"
+done
+"$BIN/sztpd" --bogus >"$TMP/h.out" 2>"$TMP/h.err"
+check_eq "sztpd with an unknown option exits 2" "$?" 2
+check_contains "its usage goes to stderr" "$TMP/h.err" "usage: sztpd"
+
 e2e_finish

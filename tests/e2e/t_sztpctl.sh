@@ -71,6 +71,11 @@ helped() { # helped DESC WANT-IN-STDOUT CMD...
 	if [ "$RC" -eq 0 ] && [ ! -s "$T/err" ] && grep -qF -- "$want" "$T/out"; then ok; else no "$d (exit $RC)"; show_out; fi
 }
 helped "sztpctl --help" "  device add SERIAL" "$CTL" --help
+# every option a usage line shows (test_ctl_usage: = every option accepted)
+# is documented in the operator guide
+for opt in $(grep -o -- '--[a-z][a-z-]*' "$T/out" | sort -u); do
+	expect "docs/operator-guide.md documents $opt" grep -qE -- "$opt([^a-z-]|\$)" "$TOP/docs/operator-guide.md"
+done
 helped "sztpctl -h" "  owner set --chain" "$CTL" -h
 helped "sztpctl device --help" "  device import FILE.csv [--masa-ca ROOT.pem]" "$CTL" device --help
 expect "group help lists only that group" out_lacks '^  owner set'
