@@ -70,7 +70,8 @@ $(SRV_LIB): $(filter-out $(BUILD)/server/main.o,$(SZTPD_OBJ))
 
 $(BUILD)/sztpd: $(BUILD)/server/main.o $(SRV_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/sztpctl: $(CTL_OBJ) $(LIB)
+# sztpctl reads sztpd's config through sztpd's own table (server/config.c)
+$(BUILD)/sztpctl: $(CTL_OBJ) $(BUILD)/server/config.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -80,6 +81,8 @@ $(BUILD)/sztp-agent: $(AGENT_OBJ) $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/fixture.h $(LIB) $(SRV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LDLIBS)
+# includes sztpctl's command table
+$(BUILD)/tests/test_ctl_usage: cli/sztpctl.c cli/ctl.h
 
 test: all
 	BUILD=$(BUILD) sh tests/run.sh

@@ -46,7 +46,7 @@ struct agent_config {
 	char *syslog_server; /* host[:port], "" = none */
 	char *result_file;   /* "" = <device-root>/var/lib/sztp/result.json */
 	char *yang_dir;	     /* "" = default */
-	long log_level;	     /* enum log_level */
+	int log_level;	     /* enum log_level */
 	int reboot_exit;     /* 1 = exit after installing an image */
 };
 

@@ -4,9 +4,11 @@
  * s3.2 owner certificate, s5.4).  Before it is stored: the key file's
  * permissions are safe and the key belongs to the first certificate, the
  * chain validates from the leaf to its last certificate, the leaf may sign
- * (keyUsage digitalSignature when the extension is present), and enrolled
- * vouchers' pinned-domain-cert anchors the chain (warning, or refusal with
- * --strict).  Only the key's absolute path is stored; sztpd reads the key.
+ * (keyUsage digitalSignature when the extension is present), and the
+ * pinned-domain-cert of every enrolled voucher of a device this owner
+ * serves anchors the chain (RFC 8572 s5.4); otherwise the change is refused,
+ * naming the devices, unless --force (then a warning says what was
+ * overridden).  Only the key's absolute path is stored; sztpd reads the key.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -89,17 +91,36 @@ static int vch_cb(const struct reg_device *d, void *arg)
 	return 0;
 }
 
+#define NAMED_MAX 5 /* serials named in the message; the rest are counted */
+
+/* "SN-1, SN-2 and 3 more": the first serials of bad[0..n). */
+static void name_devices(const struct vch_list *l, const size_t *bad, size_t n, char *out,
+			 size_t len)
+{
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && i < NAMED_MAX && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "",
+					 l->v[bad[i]].serial);
+	if (n > NAMED_MAX && used < len)
+		snprintf(out + used, len - used, " and %zu more", n - NAMED_MAX);
+}
+
+/* RFC 8572 s5.4: each device served by owner `name` validates the owner
+ * certificate with its voucher's pinned-domain-cert.  A chain some of
+ * those vouchers do not anchor is refused, unless --force. */
 static sztp_rc check_vouchers(struct ctl *c, const char *name, const sztp_bytes *chain, size_t n,
 			      struct sztp_err *e)
 {
-	sztp_rc rc;
+	sztp_rc rc = SZTP_E_NOMEM;
 	struct vch_list l = {NULL, 0, 0, 0};
-	size_t i, bad = 0;
-	char first[PKI_SERIAL_MAX] = "", owner[REG_NAME_MAX];
+	size_t i, nbad = 0, *bad = NULL;
+	char owner[REG_NAME_MAX], names[NAMED_MAX * (PKI_SERIAL_MAX + 2) + 32];
 
 	if ((rc = reg_device_list(c->reg, vch_cb, &l, e)) != SZTP_OK)
 		goto out;
-	if (l.oom) {
+	if (l.oom || (l.n && !(bad = calloc(l.n, sizeof(*bad))))) {
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory reading vouchers");
 		goto out;
 	}
@@ -111,25 +132,31 @@ static sztp_rc check_vouchers(struct ctl *c, const char *name, const sztp_bytes 
 			continue;
 		if (voucher_parse(l.v[i].voucher.data, l.v[i].voucher.len, NULL, NULL, &v, NULL) !=
 			SZTP_OK ||
-		    ctl_pinned_anchors(&v.pinned_domain_cert, chain, n, NULL) != SZTP_OK) {
-			if (!bad++)
-				snprintf(first, sizeof(first), "%s", l.v[i].serial);
-		}
+		    ctl_pinned_anchors(&v.pinned_domain_cert, chain, n, NULL) != SZTP_OK)
+			bad[nbad++] = i;
 		voucher_clear(&v);
 	}
-	if (bad && opt_has(c, "strict"))
-		rc = sztp_err_set(e, SZTP_E_MISMATCH,
-				  "%zu enrolled voucher(s) (first: %s) pin a certificate that "
-				  "does not anchor this chain; not changed (--strict)",
-				  bad, first);
-	else if (bad)
-		ctl_warn("%zu enrolled voucher(s) (first: %s) pin a certificate that does not "
-			 "anchor this chain: those devices will reject the owner certificate",
-			 bad, first);
+	rc = SZTP_OK;
+	if (!nbad)
+		goto out;
+	name_devices(&l, bad, nbad, names, sizeof(names));
+	if (opt_has(c, "force"))
+		ctl_warn("--force: owner identity '%s' set although the vouchers of %zu device(s) "
+			 "(%s) pin a certificate that does not anchor this chain: those devices "
+			 "will reject the owner certificate until they get new vouchers",
+			 name, nbad, names);
+	else
+		rc = sztp_err_set(
+		    e, SZTP_E_MISMATCH,
+		    "owner identity '%s' not changed (--force overrides): %zu device(s) "
+		    "hold vouchers whose pinned-domain-cert does not anchor this chain, "
+		    "so they would reject the owner certificate: %s",
+		    name, nbad, names);
 out:
 	for (i = 0; i < l.n; i++)
 		sztp_bytes_free(&l.v[i].voucher);
 	free(l.v);
+	free(bad);
 	return rc;
 }
 
@@ -149,6 +176,9 @@ sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e)
 	if (!chain_path || !key)
 		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
 				    "owner set needs --chain CHAIN.pem and --key KEY.pem");
+	if (opt_has(c, "force") && opt_has(c, "strict"))
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "give --force or --strict, not both (--strict is the default)");
 	if ((rc = ctl_check_name("owner", name, e)) != SZTP_OK)
 		return rc;
 	if (!realpath(key, abskey))

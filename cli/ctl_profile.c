@@ -108,6 +108,30 @@ static sztp_rc check_owner_change(struct ctl *c, const struct reg_profile *p, st
 	return rc;
 }
 
+/* The must/when conditions of ietf-sztp-conveyed-info the profile
+ * commands can violate, as the command-line options that satisfy them. */
+static const struct {
+	const char *xpath; /* as libyang quotes it in "Must condition \"...\"" */
+	const char *advice;
+} yang_advice[] = {
+    {"\"../configuration-handling\"", "--config needs --config-handling merge|replace"},
+    {"\"../configuration\"", "--config-handling needs --config FILE"},
+    {"\"../download-uri\"", "--image-file needs at least one --image-uri URI"},
+};
+
+/* The advice for a libyang must/when failure in msg, or NULL. */
+static const char *advice_for(const char *msg)
+{
+	size_t i;
+
+	if (!strstr(msg, "Must condition") && !strstr(msg, "When condition"))
+		return NULL;
+	for (i = 0; i < sizeof(yang_advice) / sizeof(yang_advice[0]); i++)
+		if (strstr(msg, yang_advice[i].xpath))
+			return yang_advice[i].advice;
+	return NULL;
+}
+
 /* Validate (RFC 8572 s6.3 schema) and store; takes ownership of json. */
 static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json, struct sztp_err *e)
 {
@@ -122,8 +146,12 @@ static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json, s
 	if ((rc = ctl_yang(c, &y, e)) != SZTP_OK)
 		goto out;
 	if ((rc = yang_conveyed_validate(y, YANG_ENC_JSON, json, strlen(json), &ve)) != SZTP_OK) {
-		sztp_err_set(e, rc, "profile %s is not valid conveyed information: %s", p->name,
-			     ve.msg);
+		if (advice_for(ve.msg))
+			sztp_err_set(e, rc, "profile %s: %s (RFC 8572 s6.3)", p->name,
+				     advice_for(ve.msg));
+		else
+			sztp_err_set(e, rc, "profile %s is not valid conveyed information: %s",
+				     p->name, ve.msg);
 		goto out;
 	}
 	if (p->sign != REG_SIGN_NEVER) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../server/config.h" /* sztpd's own table of its config file */
 #include "ctl.h"
 #include "pki.h"
 #include "registry.h"
@@ -41,30 +42,33 @@ struct cmd {
 static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e);
 static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e);
 
+/* Every option of `opts` appears in `usage` (tests/unit/test_ctl_usage.c). */
 #define PW_OPTS "password= password-file= "
 static const struct cmd cmds[] = {
     {"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca=", CMD_WRITE, cmd_device_add,
-     "SERIAL [--profile P] [--password PW | --password-file F] [--voucher F.vcj]",
+     "SERIAL [--profile P] [--password PW | --password-file F] "
+     "[--voucher F.vcj [--masa-ca ROOT.pem]]",
      "enrol a device"},
-    {"device list", 0, 0, "profile=", CMD_READ, cmd_device_list, "[--profile P]",
+    {"device list", 0, 0, "profile= json", CMD_READ, cmd_device_list, "[--profile P] [--json]",
      "list enrolled devices"},
-    {"device show", 1, 1, "", CMD_READ, cmd_device_show, "SERIAL",
-     "show a device, its voucher and progress"},
+    {"device show", 1, 1, "masa-ca= json", CMD_READ, cmd_device_show,
+     "SERIAL [--masa-ca ROOT.pem] [--json]", "show a device, its voucher and progress"},
     {"device remove", 1, 1, "", CMD_WRITE, cmd_device_remove, "SERIAL",
      "remove a device (and its progress reports)"},
     {"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password", CMD_WRITE, cmd_device_set,
      "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | --no-password]",
      "change a device's profile or password"},
-    {"device import", 1, 1, "masa-ca=", CMD_WRITE, cmd_device_import, "FILE.csv",
+    {"device import", 1, 1, "masa-ca=", CMD_WRITE, cmd_device_import,
+     "FILE.csv [--masa-ca ROOT.pem]",
      "enrol devices from CSV (serial,profile,password,voucher); all or nothing"},
     {"voucher attach", 2, 2, "masa-ca=", CMD_WRITE, cmd_voucher_attach,
      "SERIAL FILE.vcj --masa-ca ROOT.pem", "check and store a device's ownership voucher"},
-    {"voucher show", 1, 1, "masa-ca=", CMD_READ, cmd_voucher_show, "SERIAL [--masa-ca ROOT.pem]",
-     "show a device's voucher"},
-    {"owner set", 0, 0, "chain= key= name= strict", CMD_WRITE, cmd_owner_set,
-     "--chain CHAIN.pem --key KEY.pem [--name default] [--strict]",
+    {"voucher show", 1, 1, "masa-ca= json", CMD_READ, cmd_voucher_show,
+     "SERIAL [--masa-ca ROOT.pem] [--json]", "show a device's voucher"},
+    {"owner set", 0, 0, "chain= key= name= force strict", CMD_WRITE, cmd_owner_set,
+     "--chain CHAIN.pem --key KEY.pem [--name default] [--force | --strict]",
      "set the owner identity that signs conveyed information"},
-    {"owner show", 0, 0, "name=", CMD_READ, cmd_owner_show, "[--name default]",
+    {"owner show", 0, 0, "name= json", CMD_READ, cmd_owner_show, "[--name default] [--json]",
      "show the owner identity"},
     {"profile onboarding", 1, 1,
      "image-name= image-version= image-file= image-uri= config= config-handling= "
@@ -78,14 +82,14 @@ static const struct cmd cmds[] = {
      "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
      "[--owner NAME]",
      "create or replace a redirect profile"},
-    {"profile list", 0, 0, "", CMD_READ, cmd_profile_list, "", "list profiles"},
-    {"profile show", 1, 1, "", CMD_READ, cmd_profile_show, "NAME",
+    {"profile list", 0, 0, "json", CMD_READ, cmd_profile_list, "[--json]", "list profiles"},
+    {"profile show", 1, 1, "json", CMD_READ, cmd_profile_show, "NAME [--json]",
      "show a profile's conveyed information"},
     {"profile remove", 1, 1, "", CMD_WRITE, cmd_profile_remove, "NAME",
      "remove a profile no device uses"},
-    {"progress", 0, 1, "limit=", CMD_READ, cmd_progress, "[SERIAL] [--limit N]",
+    {"progress", 0, 1, "limit= json", CMD_READ, cmd_progress, "[SERIAL] [--limit N] [--json]",
      "show progress reports"},
-    {"log", 0, 1, "limit=", CMD_READ, cmd_log, "[SERIAL] [--limit N]",
+    {"log", 0, 1, "limit= json", CMD_READ, cmd_log, "[SERIAL] [--limit N] [--json]",
      "show the bootstrapping log"},
     {"prune", 0, 0, "older-than=", CMD_WRITE, cmd_prune, "--older-than DAYS",
      "delete bootstrapping-log rows and progress reports older than DAYS"},
@@ -94,7 +98,8 @@ static const struct cmd cmds[] = {
     {"validate voucher", 1, 1, "", CMD_NODB, cmd_validate_voucher, "FILE",
      "check a voucher's JSON against ietf-voucher"},
     {"version", 0, 0, "", CMD_NODB, cmd_version, "", "print the version"},
-    {"help", 0, 0, "", CMD_NODB, cmd_help, "", "print this table"},
+    {"help", 0, 2, "", CMD_NODB, cmd_help, "[COMMAND]",
+     "print this table, or the commands starting with COMMAND"},
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -103,17 +108,58 @@ static void usage_line(FILE *f, const struct cmd *k)
 	fprintf(f, "  %s%s%s\n", k->name, *k->usage ? " " : "", k->usage);
 }
 
+/* Do the command's words start with these n words? */
+static int cmd_matches(const struct cmd *k, int n, char **words)
+{
+	char buf[64], *save = NULL, *w;
+	int i = 0;
+
+	snprintf(buf, sizeof(buf), "%s", k->name);
+	for (w = strtok_r(buf, " ", &save); w && i < n; w = strtok_r(NULL, " ", &save), i++)
+		if (strcmp(w, words[i]) != 0)
+			return 0;
+	return i == n;
+}
+
+/* Usage (and with help, the help text) of the commands starting with the
+ * n words on f; f NULL only counts them. */
+static size_t print_commands(FILE *f, int n, char **words, int help)
+{
+	size_t i, found = 0;
+
+	for (i = 0; i < N_CMDS; i++) {
+		if (!cmd_matches(&cmds[i], n, words))
+			continue;
+		found++;
+		if (!f)
+			continue;
+		usage_line(f, &cmds[i]);
+		if (help)
+			fprintf(f, "      %s\n", cmds[i].help);
+	}
+	return found;
+}
+
+/* The help of the commands starting with the n words (all: n == 0) on
+ * stdout; 0 when there is none. */
+static size_t print_help(int n, char **words)
+{
+	if (!print_commands(NULL, n, words, 0))
+		return 0;
+	printf("usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
+	       "database: -d FILE, else $SZTP_DB, else `database` in the sztpd config (-c CONF,\n"
+	       "  default " DEFAULT_CONF "), read as sztpd reads it\n"
+	       "voucher anchor: --masa-ca FILE or $SZTP_MASA_CA\n"
+	       "--json: JSON output, for the commands that list it\n\ncommands:\n");
+	return print_commands(stdout, n, words, 1);
+}
+
 static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e)
 {
-	size_t i;
-
-	printf("usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
-	       "database: -d FILE, else $SZTP_DB, else `database` in the sztpd config\n"
-	       "voucher anchor: --masa-ca FILE or $SZTP_MASA_CA\n\ncommands:\n");
-	for (i = 0; i < N_CMDS; i++) {
-		usage_line(stdout, &cmds[i]);
-		printf("      %s\n", cmds[i].help);
-	}
+	if (!print_help(c->npos, c->pos))
+		return sztp_err_set(e, SZTP_E_NOT_FOUND, "no command '%s%s%s'; try 'sztpctl help'",
+				    c->pos[0], c->npos > 1 ? " " : "",
+				    c->npos > 1 ? c->pos[1] : "");
 	return SZTP_OK;
 }
 
@@ -215,10 +261,6 @@ static sztp_rc parse_args(struct ctl *c, const struct cmd *k, int argc, char **a
 		}
 		char *name = a + 2, *eq = strchr(name, '=');
 		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-		if (nlen == 4 && strncmp(name, "json", 4) == 0 && !eq) {
-			c->json = 1;
-			continue;
-		}
 		if (!opt_lookup(k->opts, name, nlen, &has_value))
 			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
 					    "unknown option --%.*s for '%s' (usage: %s %s)",
@@ -248,6 +290,14 @@ static sztp_rc parse_args(struct ctl *c, const struct cmd *k, int argc, char **a
 		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
 				    "missing argument for '%s' (usage: %s %s)", k->name, k->name,
 				    k->usage);
+	if (c->json && !opt_lookup(k->opts, "json", 4, &has_value))
+		return sztp_err_set(
+		    e, SZTP_E_INVALID_VALUE,
+		    "'%s' has no JSON output: --json is not an option of it (usage: "
+		    "%s %s)",
+		    k->name, k->name, k->usage);
+	if (opt_has(c, "json"))
+		c->json = 1;
 	return SZTP_OK;
 }
 
@@ -416,48 +466,44 @@ sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t, struct
 
 /* ---- database selection -------------------------------------------------- */
 
-/* The `database` key of the sztpd config ("key value" or "key = value",
- * '#' comments); only this key is read here. */
-static char *conf_database(const char *path)
+/* The `database` of sztpd's config file, read through sztpd's own table
+ * (server/config.c): relative paths, comments and quotes mean what they
+ * mean to sztpd, and a file sztpd would refuse is refused with sztpd's
+ * message.  *path is a new string. */
+static sztp_rc conf_database(const char *conf, char **path, struct sztp_err *e)
 {
-	char line[1024], *val = NULL;
-	FILE *f = fopen(path, "r");
+	sztp_rc rc = SZTP_E_NOT_FOUND;
+	struct config cfg;
+	struct sztp_err ce = {SZTP_OK, ""};
 
-	if (!f)
-		return NULL;
-	while (!val && fgets(line, sizeof(line), f)) {
-		char *p = line + strspn(line, " \t"), *end;
-		if (strncmp(p, "database", 8) != 0 || !strchr(" \t=", p[8]))
-			continue;
-		p += 8;
-		p += strspn(p, " \t=");
-		if ((end = strchr(p, '#')) != NULL)
-			*end = '\0';
-		end = p + strlen(p);
-		while (end > p && strchr(" \t\r\n\"", end[-1]))
-			*--end = '\0';
-		if (*p == '"')
-			p++;
-		if (*p)
-			val = strdup(p);
-	}
-	fclose(f);
-	return val;
+	*path = NULL;
+	rc = config_load(conf, &cfg, &ce);
+	if (rc == SZTP_E_IO)
+		return sztp_err_set(e, SZTP_E_NOT_FOUND,
+				    "no database: use -d FILE (or set SZTP_DB), or -c CONF naming "
+				    "sztpd's config (%s)",
+				    ce.msg);
+	if (rc != SZTP_OK)
+		return sztp_err_set(e, rc, "%s", ce.msg);
+	*path = cfg.database; /* taken from cfg */
+	cfg.database = NULL;
+	config_free(&cfg);
+	return SZTP_OK;
 }
 
 static sztp_rc open_db(struct ctl *c, char **owned, struct sztp_err *e)
 {
+	sztp_rc rc = SZTP_E_NOT_FOUND;
 	const char *path = c->db_path;
 
 	if (!path)
 		path = getenv("SZTP_DB");
 	if (!path || !*path) {
-		*owned = conf_database(c->conf_path ? c->conf_path : DEFAULT_CONF);
+		if ((rc = conf_database(c->conf_path ? c->conf_path : DEFAULT_CONF, owned, e)) !=
+		    SZTP_OK)
+			return rc;
 		path = *owned;
 	}
-	if (!path || !*path)
-		return sztp_err_set(e, SZTP_E_NOT_FOUND,
-				    "no database: use -d FILE (or set SZTP_DB)");
 	return reg_open(path, &c->reg, e);
 }
 
@@ -496,20 +542,42 @@ static void print_error(struct sztp_err *e)
 	fprintf(stderr, "sztpctl: error: %s\n", e->msg[0] ? e->msg : "command failed");
 }
 
-/* "sztpctl device": list that group's commands. */
+/* Leading words of argv (up to the first option). */
+static int count_words(int argc, char **argv)
+{
+	int n = 0;
+
+	while (n < argc && argv[n][0] != '-')
+		n++;
+	return n;
+}
+
+/* An unknown command; "sztpctl device": list that group's commands. */
 static int unknown_command(int argc, char **argv)
 {
-	size_t i, l = strlen(argv[0]), n = 0;
+	int n = count_words(argc, argv) < 2 ? 1 : 2;
 
-	fprintf(stderr, "sztpctl: error: unknown command '%s%s%s'; try 'sztpctl help'\n", argv[0],
-		argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
-	for (i = 0; i < N_CMDS; i++)
-		if (strncmp(cmds[i].name, argv[0], l) == 0 && cmds[i].name[l] == ' ') {
-			if (!n++)
-				fprintf(stderr, "usage:\n");
-			usage_line(stderr, &cmds[i]);
-		}
+	if (n == 1 && print_commands(NULL, 1, argv, 0))
+		fprintf(stderr, "sztpctl: error: '%s' needs a subcommand\n", argv[0]);
+	else
+		fprintf(stderr, "sztpctl: error: unknown command '%s%s%s'; try 'sztpctl help'\n",
+			argv[0], n > 1 ? " " : "", n > 1 ? argv[1] : "");
+	if (print_commands(NULL, 1, argv, 0)) {
+		fprintf(stderr, "usage:\n");
+		print_commands(stderr, 1, argv, 0);
+	}
 	return 2;
+}
+
+/* --help or -h among the arguments (before a "--"). */
+static int wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
 }
 
 static int usage(void)
@@ -553,8 +621,14 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
-	if (!(k = cmd_find(argc - i, argv + i, &used)))
+	k = cmd_find(argc - i, argv + i, &used);
+	if (!k && wants_help(argc - i, argv + i) &&
+	    print_help(count_words(argc - i, argv + i), argv + i)) /* sztpctl device --help */
+		return 0;
+	if (!k)
 		return unknown_command(argc - i, argv + i);
+	if (wants_help(argc - i - used, argv + i + used)) /* sztpctl device add --help */
+		return print_help(used, argv + i) ? 0 : 1;
 	c.cmd = k->name;
 	if (parse_args(&c, k, argc - i - used, argv + i + used, &e) != SZTP_OK) {
 		fprintf(stderr, "sztpctl: error: %s\n", e.msg);

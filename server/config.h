@@ -1,8 +1,10 @@
 /*
- * config.h - sztpd's configuration file: "key = value" lines, '#'
- * comments, one table of keys with types, bounds and defaults.  An
- * unknown key, a duplicate or a bad value stops start-up naming file and
- * line.  Devices, profiles, owners and vouchers live in the database.
+ * config.h - sztpd's configuration file: "key = value" lines read by
+ * lib/conf.c (comments, quotes: see conf.h) through one table of keys
+ * with types, bounds and defaults.  An unknown key, a duplicate or a bad
+ * value stops start-up naming file and line.  sztpctl reads the same file
+ * through the same table.  Devices, profiles, owners and vouchers live in
+ * the database.
  */
 #ifndef SZTPD_CONFIG_H
 #define SZTPD_CONFIG_H
@@ -29,7 +31,9 @@ struct config {
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is
- * "FILE:LINE: message". */
+ * "FILE:LINE: message" (SZTP_E_INVALID_VALUE), or "FILE: message" for a
+ * required key no line sets or a file that cannot be read (SZTP_E_IO);
+ * cfg then holds nothing (config_free is still safe). */
 sztp_rc config_load(const char *path, struct config *cfg, struct sztp_err *e);
 /* Set defaults only (no file). */
 void config_defaults(struct config *cfg);

@@ -22,12 +22,14 @@
 #define SZTP_VERSION "0.1.0"
 #endif
 
-static void usage(void)
+/* On stdout when asked for (-h, --help), on stderr after a usage error. */
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: sztpd [-n] [-c FILE]\n"
-			"  -c FILE  configuration file (default /etc/sztp/sztpd.conf)\n"
-			"  -n       check the configuration and the files it names, then exit\n"
-			"  -V       print the version\n");
+	fprintf(f, "usage: sztpd [-n] [-c FILE]\n"
+		   "  -c FILE     configuration file (default /etc/sztp/sztpd.conf)\n"
+		   "  -n          check the configuration and the files it names, then exit\n"
+		   "  -V          print the version\n"
+		   "  -h, --help  print this help\n");
 }
 
 static void server_close(struct server *s)
@@ -108,6 +110,16 @@ int main(int argc, char **argv)
 	int check = 0, opt, sig, ret = 1;
 	sigset_t set;
 
+	/* --help first: getopt knows short options only (the value of -c is
+	 * skipped, whatever it is) */
+	for (opt = 1; opt < argc && strcmp(argv[opt], "--") != 0; opt++) {
+		if (strcmp(argv[opt], "-c") == 0) {
+			opt++;
+		} else if (strcmp(argv[opt], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+	}
 	while ((opt = getopt(argc, argv, "c:nVh")) != -1) {
 		switch (opt) {
 		case 'c':
@@ -120,15 +132,15 @@ int main(int argc, char **argv)
 			printf("sztpd %s\n", SZTP_VERSION);
 			return 0;
 		case 'h':
-			usage();
+			usage(stdout);
 			return 0;
 		default:
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	memset(&s, 0, sizeof(s));

@@ -64,11 +64,41 @@ good "version" "$CTL" version
 expect "version prints a version" out_has '^sztpctl [0-9]'
 good "help" "$CTL" help
 expect "help lists every command group" bash -c "grep -q 'device import' '$T/out' && grep -q 'voucher attach' '$T/out' && grep -q 'profile redirect' '$T/out' && grep -q '^  log' '$T/out'"
+# help asked for: usage on stdout, exit 0, nothing on stderr (no error line first)
+helped() { # helped DESC WANT-IN-STDOUT CMD...
+	local d=$1 want=$2; shift 2
+	run "$@"
+	if [ "$RC" -eq 0 ] && [ ! -s "$T/err" ] && grep -qF -- "$want" "$T/out"; then ok; else no "$d (exit $RC)"; show_out; fi
+}
+helped "sztpctl --help" "  device add SERIAL" "$CTL" --help
+# every option a usage line shows (test_ctl_usage: = every option accepted)
+# is documented in the operator guide
+for opt in $(grep -o -- '--[a-z][a-z-]*' "$T/out" | sort -u); do
+	expect "docs/operator-guide.md documents $opt" grep -qE -- "$opt([^a-z-]|\$)" "$TOP/docs/operator-guide.md"
+done
+helped "sztpctl -h" "  owner set --chain" "$CTL" -h
+helped "sztpctl device --help" "  device import FILE.csv [--masa-ca ROOT.pem]" "$CTL" device --help
+expect "group help lists only that group" out_lacks '^  owner set'
+helped "sztpctl owner --help" "[--force | --strict]" "$CTL" owner --help
+helped "sztpctl device add --help" "  device add SERIAL [--profile P] [--password PW | --password-file F] [--voucher F.vcj [--masa-ca ROOT.pem]]" "$CTL" device add --help
+expect "command help shows only that command" bash -c "[ \$(grep -c '^      [^ ]' '$T/out') -eq 1 ]"
+helped "sztpctl help device" "  device show SERIAL [--masa-ca ROOT.pem] [--json]" "$CTL" help device
+helped "sztpctl help voucher show" "  voucher show SERIAL [--masa-ca ROOT.pem] [--json]" "$CTL" help voucher show
+helped "sztpctl progress --help" "  progress [SERIAL] [--limit N] [--json]" "$CTL" progress --help
+run "$CTL" help nosuch
+expect "help of an unknown command fails" bash -c "[ $RC -ne 0 ] && grep -q \"no command 'nosuch'\" '$T/err'"
+run "$CTL" device
+expect "a group without subcommand: error and the group's usage on stderr" bash -c "[ $RC -eq 2 ] && grep -q \"'device' needs a subcommand\" '$T/err' && grep -q 'device add' '$T/err' && [ ! -s '$T/out' ]"
 run env -u SZTP_DB "$CTL" -c /nonexistent device list
-expect "no database is an error" bash -c "[ $RC -ne 0 ] && grep -q 'no database: use -d FILE' '$T/err'"
-printf '# test\nport = 443\ndatabase = %s  # the registry\n' "$T/conf.db" >"$T/sztpd.conf"
+expect "no database is an error" bash -c "[ $RC -ne 0 ] && grep -q 'no database: use -d FILE' '$T/err' && grep -q '/nonexistent: No such file' '$T/err'"
+# sztpctl reads sztpd's config through sztpd's table: a complete file,
+# inline comments allowed (details in t_config.sh)
+printf '# test\nport = 443\ntls-cert = c.pem\ntls-key = k.pem\nclient-ca = ca.pem\ndatabase = %s  # the registry\n' "$T/conf.db" >"$T/sztpd.conf"
 good "database from -c CONF" env -u SZTP_DB "$CTL" -c "$T/sztpd.conf" device list
 expect "-c CONF opened its database" [ -f "$T/conf.db" ]
+printf 'port = 443\ndatabase = %s\n' "$T/conf2.db" >"$T/incomplete.conf"
+run env -u SZTP_DB "$CTL" -c "$T/incomplete.conf" device list
+expect "a config sztpd would refuse is refused with sztpd's message" bash -c "[ $RC -ne 0 ] && grep -qx \"sztpctl: error: $T/incomplete.conf: 'tls-cert' is required\" '$T/err' && [ ! -e '$T/conf2.db' ]"
 run "$CTL" frobnicate
 expect "unknown command fails" bash -c "[ $RC -ne 0 ] && grep -q 'unknown command' '$T/err'"
 run "$CTL" device frob
@@ -77,16 +107,15 @@ run "$CTL" device add
 expect "missing argument fails" bash -c "[ $RC -ne 0 ] && grep -q 'missing argument' '$T/err'"
 run "$CTL" device list --bogus
 expect "unknown option fails" bash -c "[ $RC -ne 0 ] && grep -q 'unknown option --bogus' '$T/err'"
+run "$CTL" device remove SN-1 --json
+expect "--json refused by a command without JSON output" bash -c "[ $RC -ne 0 ] && grep -q \"unknown option --json for 'device remove'\" '$T/err'"
+run "$CTL" --json prune --older-than 1
+expect "global --json refused by a command without JSON output" bash -c "[ $RC -ne 0 ] && grep -q \"'prune' has no JSON output\" '$T/err'"
 
 # ---- PKI ------------------------------------------------------------------
 if ! "$PKI_TOOL" init --out "$T/pki" --serial SN-1 --serial SN-2 --serial SN-3 >"$T/out" 2>&1; then
 	no "sztp-pki init"; show_out
-	# ---- owner change the enrolled vouchers do not pin: warned, applied ----------
-good "owner set with unpinned vouchers (warning)" "$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key"
-expect "warning names the vouchers" grep -q 'warning: .*voucher.* do not anchor\|warning: .*does not anchor' "$T/err"
-expect "new owner chain stored" bash -c "'$CTL' owner show | grep -q 'Other Owner'"
-
-echo "t_sztpctl: $PASS passed, $FAIL failed"; exit 1
+	echo "t_sztpctl: $PASS passed, $FAIL failed"; exit 1
 fi
 P=$T/pki
 MASA=$P/manufacturer/root.pem
@@ -167,7 +196,9 @@ expect "stored hash is sha256sum in colon form" [ "$hash" = "$stored" ]
 good "profile show" "$CTL" profile show img
 expect "profile show prints the document" bash -c "jq -e '.[\"ietf-sztp-conveyed-info:onboarding-information\"][\"boot-image\"][\"os-version\"] == \"1.2\"' '$T/out' >/dev/null"
 refused "image file without uri" 'image-uri' "$CTL" profile onboarding img2 --image-file "$T/image.bin"
-refused "config-handling without config" 'not valid conveyed information' "$CTL" profile onboarding cfg --config-handling merge
+refused "config-handling without config: the option to add" '^sztpctl: error: profile cfg: --config-handling needs --config FILE' "$CTL" profile onboarding cfg --config-handling merge
+refused "config without config-handling: the option to add" '^sztpctl: error: profile cfg: --config needs --config-handling merge\|replace' "$CTL" profile onboarding cfg --config "$T/pw"
+expect "no libyang wording reaches the operator" bash -c "! grep -q 'Must condition' '$T/err'"
 refused "bad sign value" 'sign' "$CTL" profile onboarding cfg --config "$T/pw" --config-handling merge --sign sometimes
 refused "empty onboarding" 'needs a boot image' "$CTL" profile onboarding empty
 printf '<config/>' >"$T/cfg.xml"
@@ -283,9 +314,37 @@ expect "log --json is a JSON array" bash -c "jq -e 'type == \"array\"' '$T/out' 
 run "$CTL" progress --limit zero
 expect "bad --limit fails" bash -c "[ $RC -ne 0 ] && grep -q 'limit' '$T/err'"
 
-# ---- owner change the enrolled vouchers do not pin: warned, applied ----------
-good "owner set with unpinned vouchers (warning)" "$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key"
-expect "warning names the vouchers" grep -q 'warning: .*voucher.* do not anchor\|warning: .*does not anchor' "$T/err"
+# ---- JSON output ends with a newline ---------------------------------------
+ends_nl() { [ -s "$T/out" ] && [ "$(tail -c 1 "$T/out" | od -An -tx1 | tr -d ' ')" = 0a ] && jq -e . "$T/out" >/dev/null; }
+good "owner show --json" "$CTL" owner show --json
+expect "owner show --json: JSON ending with a newline" ends_nl
+good "device show --json" env SZTP_MASA_CA="$MASA" "$CTL" device show SN-1 --json
+expect "device show --json: JSON ending with a newline" ends_nl
+good "device list --json" "$CTL" device list --json --profile cfg
+expect "device list --json: JSON ending with a newline" ends_nl
+good "voucher show --json" "$CTL" voucher show SN-1 --json --masa-ca "$MASA"
+expect "voucher show --json: JSON ending with a newline" ends_nl
+good "profile show --json" "$CTL" profile show cfg --json
+expect "profile show --json: JSON ending with a newline" ends_nl
+good "profile show" "$CTL" profile show cfg
+expect "profile show: JSON ending with a newline" ends_nl
+good "profile list --json" "$CTL" profile list --json
+expect "profile list --json: JSON ending with a newline" ends_nl
+good "progress --json" "$CTL" progress --json
+expect "progress --json: JSON ending with a newline" ends_nl
+good "log --json" "$CTL" log --json
+expect "log --json: JSON ending with a newline" ends_nl
+
+# ---- owner change the enrolled vouchers do not pin: refused, or --force ----
+pinned_bad=$(sqlite3 "$DB" "select count(*) from devices where length(voucher) > 0 and (coalesce(profile, '') = '' or profile in (select name from profiles where owner = 'default'))")
+refused "owner set with unpinned vouchers is refused, naming the devices" \
+	"owner identity 'default' not changed \(--force overrides\): $pinned_bad device\(s\) hold vouchers .*does not anchor this chain.*: SN-1, SN-2" \
+	"$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key"
+expect "refused: the owner chain is unchanged" bash -c "'$CTL' owner show | grep -q 'Owner Signer' && ! '$CTL' owner show | grep -q 'Other Owner'"
+refused "--force and --strict together" 'not both' "$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key" --force --strict
+good "owner set --force with unpinned vouchers" "$CTL" owner set --chain "$T/other/signer-chain.pem" --key "$T/other/signer.key" --force
+expect "--force warns what it overrode" grep -q "^sztpctl: warning: --force: owner identity 'default' set although the vouchers of $pinned_bad device(s) (SN-1, SN-2.*) pin a certificate that does not anchor this chain" "$T/err"
+expect "--force: no error line" bash -c "! grep -q 'error' '$T/err'"
 expect "new owner chain stored" bash -c "'$CTL' owner show | grep -q 'Other Owner'"
 
 echo "t_sztpctl: $PASS passed, $FAIL failed"

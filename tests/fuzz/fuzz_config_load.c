@@ -1,7 +1,8 @@
 /*
  * fuzz_config_load.c - server/config.c: the sztpd configuration file
- * parser ("key = value" lines) on arbitrary text, written to a file in a
- * private temporary directory (made once, removed at exit).
+ * (sztpd's table read by lib/conf.c, the loader every program shares:
+ * "key = value" lines, comments, quotes) on arbitrary text, written to a
+ * file in a private temporary directory (made once, removed at exit).
  */
 #include <unistd.h>
 
@@ -45,9 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == SZTP_OK) {
 		FUZZ_CHECK(c.port >= 1 && c.port <= 65535);
 		FUZZ_CHECK(c.tls_cert && c.tls_key && c.client_ca && c.database && c.yang_dir);
-		FUZZ_CHECK(c.tls_cert[0] == '/' && c.tls_key[0] == '/');
+		FUZZ_CHECK(c.tls_cert[0] == '/' && c.tls_key[0] == '/' && c.database[0] == '/');
+		FUZZ_CHECK(!strchr(c.tls_cert, '"') && !strchr(c.database, '"'));
 	} else {
 		FUZZ_CHECK(!strncmp(e.msg, path, strlen(path)));
+		/* a failed load leaves nothing behind */
+		FUZZ_CHECK(!c.tls_cert && !c.database && !c.log_level && !c.yang_dir);
 	}
 	config_free(&c);
 	return 0;

@@ -1,5 +1,6 @@
-/* Unit tests for server/config.c: defaults, values, bounds, relative
- * paths, and errors naming file and line. */
+/* Unit tests for server/config.c (sztpd's table for lib/conf.c, which
+ * sztpctl reads too): defaults, values, bounds, relative paths, comments
+ * and quotes, and errors naming file and line. */
 #include <unistd.h>
 
 #include "config.h"
@@ -26,6 +27,7 @@ static void expect_error(const char *text, const char *want)
 	const char *p = write_conf("bad.conf", text);
 
 	CHECK_RC(config_load(p, &c, &e), SZTP_E_INVALID_VALUE);
+	CHECK(c.tls_cert == NULL && c.database == NULL); /* nothing left to free */
 	if (!strstr(e.msg, want))
 		fprintf(stderr, "message '%s' lacks '%s'\n", e.msg, want);
 	CHECK(strstr(e.msg, want) != NULL);
@@ -56,6 +58,20 @@ int main(void)
 	snprintf(want, sizeof(want), "%s/c.pem", dir);
 	CHECK(!strcmp(c.tls_cert, want)); /* relative to the file's directory */
 	CHECK(!strcmp(c.client_ca, "/abs/ca.pem"));
+	CHECK(!strcmp(c.database, "/var/lib/sztp/sztp.db"));
+	CHECK(c.yang_dir && c.yang_dir[0]); /* found at run time when not set */
+	config_free(&c);
+
+	/* one rule for comments and quotes (conf.h) */
+	p = write_conf("good.conf",
+		       REQ "database = \"my db.db\"  # quoted: a space\n"
+			   "tls-priority = NORMAL:-VERS-ALL:+VERS-TLS1.3 # inline comment\n"
+			   "yang-dir = \"/y#ang\"\n");
+	CHECK_RC(config_load(p, &c, &e), SZTP_OK);
+	snprintf(want, sizeof(want), "%s/my db.db", dir);
+	CHECK(!strcmp(c.database, want));
+	CHECK(!strcmp(c.tls_priority, "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
+	CHECK(!strcmp(c.yang_dir, "/y#ang"));
 	config_free(&c);
 
 	expect_error(REQ "port = 0\n", "bad.conf:4: port: 0 is outside 1..65535");
@@ -63,10 +79,13 @@ int main(void)
 	expect_error(REQ "colour = blue\n", "bad.conf:4: unknown key 'colour'");
 	expect_error(REQ "port = 1\nport = 2\n", "bad.conf:5: 'port' is set twice");
 	expect_error("just words\n", "bad.conf:1: expected 'key = value'");
-	expect_error(REQ "basic-auth = maybe\n", "bad.conf:4: basic-auth: 'maybe' is not yes or no");
+	expect_error(REQ "basic-auth = maybe\n",
+		     "bad.conf:4: basic-auth: 'maybe' is not yes or no");
 	expect_error(REQ "log-level = chatty\n", "log-level: 'chatty' is not one of");
 	expect_error("tls-cert = c.pem\n", "'tls-key' is required");
 	expect_error(REQ "database =\n", "bad.conf:4: database: empty value");
+	expect_error(REQ "database = \"rel.db\n", "bad.conf:4: database: unterminated quote");
+	expect_error(REQ "database = rel.db\"\n", "bad.conf:4: database: '\"' inside an unquoted");
 
 	CHECK_RC(config_load("/nonexistent/sztpd.conf", &c, &e), SZTP_E_IO);
 	config_free(&c);
