@@ -1,10 +1,14 @@
 #!/bin/sh
 # One command for all the tests on a fresh Debian 12 machine (as root):
-# installs the dependencies, builds, runs `make test`, then the same tests
-# under ASan/UBSan (`make asan`).
+# installs the dependencies, builds, runs a short libFuzzer smoke run of
+# every parser (`make fuzz`, FUZZ_SECONDS each, 3 by default; 0 skips it),
+# `make test`, then the same tests under ASan/UBSan (`make asan`).
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
 make -j"$(nproc)" all
+if [ "${FUZZ_SECONDS:-3}" != 0 ]; then
+	make -j"$(nproc)" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-3}"
+fi
 make test
 make asan
