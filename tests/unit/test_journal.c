@@ -104,7 +104,7 @@ int main(void)
 	CHECK_RC(reg_open(path, &r, NULL), SZTP_OK);
 	snprintf(d.serial, sizeof(d.serial), "SN-J");
 	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
-	CHECK_RC(journal_start(r, &j, NULL), SZTP_OK);
+	CHECK_RC(journal_start(r, NULL, &j, NULL), SZTP_OK);
 
 	for (i = 0; i < 3000; i++) {
 		row(&l, "SN-J", i);
