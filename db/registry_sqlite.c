@@ -675,14 +675,16 @@ static int is_memory(const char *path)
 
 /* A new database holds password hashes: create it owner-only (SQLite gives
  * the -wal and -shm files the same mode).  With excl, an existing file
- * is refused (SZTP_E_EXISTS). */
+ * is refused (SZTP_E_EXISTS).  An existing file is never opened here:
+ * closing any descriptor of a file drops every POSIX lock this process
+ * holds on it, so another handle's SQLite locks would be lost. */
 static sztp_rc create_private(const char *path, int excl, struct sztp_err *e)
 {
 	int fd;
 
 	if (is_memory(path))
 		return SZTP_OK;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : 0), 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && excl && errno == EEXIST)
 		return sztp_err_set(e, SZTP_E_EXISTS, "registry %s already exists", path);
 	if (fd < 0 && excl)

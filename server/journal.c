@@ -25,7 +25,7 @@
 #endif
 #define JOURNAL_TICK_MS 1000 /* upkeep: registry file check, summaries, retention */
 #define TRIM_BATCH	1000 /* log rows deleted per retention transaction */
-#define TRIM_EVERY_MS	10000
+#define TRIM_EVERY_MS	JOURNAL_TICK_MS
 #define TRIM_AGAIN_MS	20 /* after a full batch: the next one soon, between batches */
 #define FILTER_SLOTS	4096
 

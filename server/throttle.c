@@ -74,7 +74,9 @@ static size_t sets_for(size_t slots)
 struct bucket {
 	uint64_t key; /* 0: free */
 	double tokens;
-	int64_t at_ms; /* when tokens was last brought up to date */
+	int64_t at_ms;	   /* when tokens was last brought up to date */
+	int64_t warned_ms; /* when throttle_charge last said it emptied */
+	int warned;
 };
 
 struct throttle {
@@ -83,6 +85,7 @@ struct throttle {
 	size_t nsets, used;
 	double burst;
 	double per_ms; /* tokens refilled per millisecond */
+	int64_t window_ms;
 	struct bucket *b;
 };
 
@@ -105,7 +108,8 @@ sztp_rc throttle_new(size_t slots, unsigned burst, unsigned window_s, struct thr
 		goto out;
 	t->nsets = sets_for(slots);
 	t->burst = burst;
-	t->per_ms = (double)burst / ((window_s ? window_s : 1) * 1000.0);
+	t->window_ms = (int64_t)(window_s ? window_s : 1) * 1000;
+	t->per_ms = (double)burst / (double)t->window_ms;
 	pthread_mutex_init(&t->mu, NULL);
 	*out = t;
 	t = NULL;
@@ -163,6 +167,7 @@ static struct bucket *bucket_of(struct throttle *t, const char *key, int64_t now
 		    (set[i].tokens == pick->tokens && set[i].at_ms < pick->at_ms))
 			pick = &set[i];
 	}
+	memset(pick, 0, sizeof(*pick));
 	pick->key = h;
 	pick->tokens = t->burst;
 	pick->at_ms = now;
@@ -222,6 +227,13 @@ int throttle_charge(struct throttle *t, const char *key, int64_t now_ms)
 	b = bucket_of(t, key, now_ms, 1);
 	emptied = b->tokens >= 1.0 && b->tokens < 2.0;
 	b->tokens = b->tokens >= 1.0 ? b->tokens - 1.0 : 0.0;
+	/* said once a window: a refill and its next failure do not repeat it */
+	if (emptied && b->warned && now_ms - b->warned_ms < t->window_ms)
+		emptied = 0;
+	if (emptied) {
+		b->warned = 1;
+		b->warned_ms = now_ms;
+	}
 	pthread_mutex_unlock(&t->mu);
 	return emptied;
 }

@@ -60,7 +60,7 @@ unsigned throttle_wait(struct throttle *t, const char *key, int64_t now_ms);
 unsigned throttle_take(struct throttle *t, const char *key, int64_t now_ms);
 /* Take a token of key for something that happened anyway (a failure):
  * the bucket may run empty, never below.  1 when this emptied it (key is
- * limited from now on), else 0. */
+ * limited from now on), at most once per window and key; else 0. */
 int throttle_charge(struct throttle *t, const char *key, int64_t now_ms);
 /* Keys held, and slots in all (both fixed at throttle_new). */
 size_t throttle_keys(struct throttle *t);

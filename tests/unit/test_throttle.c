@@ -49,6 +49,12 @@ static void test_bucket(void)
 	CHECK(throttle_charge(t, "C", t0) == 0); /* already empty, stays at 0 */
 	CHECK(throttle_wait(t, "C", t0) == 20);
 	CHECK(throttle_wait(t, "C", t0 + 20000) == 0);
+	/* refilled and emptied again within the window: said only once */
+	CHECK(throttle_charge(t, "C", t0 + 20000) == 0);
+	CHECK(throttle_wait(t, "C", t0 + 20000) == 20);
+	CHECK(throttle_charge(t, "C", t0 + 80000) == 0); /* a window later, full: */
+	CHECK(throttle_charge(t, "C", t0 + 80000) == 0);
+	CHECK(throttle_charge(t, "C", t0 + 80000) == 1); /* emptied: said again */
 	CHECK(throttle_keys(t) == 3);
 	throttle_free(t);
 
