@@ -59,8 +59,18 @@ IN='{"ietf-sztp-bootstrap-server:input":{}}'
 rows() { sqlite3 "$DB" "select count(*) from bootstrap_log"; }
 CURL=(curl -s --cacert "$PKI/owner/ca.pem" --resolve "localhost:$PORT:127.0.0.1")
 
-# ---- the flood ------------------------------------------------------------------
+# ---- guessing one serial's password: slowed after 10 -----------------------------
 before=$(rows)
+g=()
+for _ in $(seq 1 12); do g+=("$GBD"); done
+"${CURL[@]}" -u 'SN-1:guess' -H "$JSON" -d "$IN" -w '%{stderr}%{http_code}\n' "${g[@]}" \
+	>/dev/null 2>"$TMP/guess"
+check_eq "Basic guesses for SN-1: 10 x 401, then 429" "$(sort "$TMP/guess" | uniq -c | tr -s ' ' | tr '\n' ';')" \
+	" 10 401; 2 429;"
+check_contains "the serial's limit is logged" "$TMP/sztpd.log" "auth: serial SN-1: 10 HTTP Basic failures within a minute"
+prelude=12
+
+# ---- the flood ------------------------------------------------------------------
 urls=()
 for _ in $(seq 1 "$PER_CURL"); do urls+=("$GBD"); done
 flood() { # flood N: curl after curl until FLOOD_S is over; a status per line
@@ -125,11 +135,10 @@ check "Retry-After is a number of seconds" grep -Eq '^Retry-After: [1-9][0-9]*' 
 check_eq "429 error-tag" "$(jq -r '."ietf-restconf:errors".error[0]."error-tag"' "$TMP/pw.out")" resource-denied
 check_contains "429 message" "$TMP/pw.out" "too many failed authentication attempts"
 check_contains "the address's limit is logged" "$TMP/sztpd.log" "auth: peer 127.0.0.1: $AUTH_PER_ADDR authentication failures within a minute"
-check_contains "the serial's limit is logged" "$TMP/sztpd.log" "auth: serial SN-1: 10 HTTP Basic failures within a minute"
 check "... once each (per minute), not per refused request" test \
 	"$(grep -c 'failures within a minute' "$TMP/sztpd.log")" -le 4
 check "failures before the limit are logged, refusals after it are not" test \
-	"$(grep -c 'auth: peer 127.0.0.1' "$TMP/sztpd.log")" -le $((n401 + 2))
+	"$(grep -c 'auth: peer 127.0.0.1' "$TMP/sztpd.log")" -le $((10 + n401 + 2))
 
 # the stop writes the summary of what was not recorded
 check "sztpd stops" stop_clean "$SZTPD"
@@ -144,7 +153,7 @@ check "the log grew by a bounded number of rows" test "$added" -le $((2 * LOG_PE
 check "a summary row was written" test -n "$summary"
 sum=$(sqlite3 "$DB" "select coalesce(sum(cast(result as integer)), 0) from bootstrap_log where endpoint='suppressed' and peer='127.0.0.1'")
 check_eq "summary rows + failure rows = failed requests (+ the password-only device's)" \
-	"$((sum + failed_rows))" "$((n401 + n429 + 1))"
+	"$((sum + failed_rows))" "$((prelude + n401 + n429 + 1))"
 CTL log >"$TMP/log.txt"
 check_contains "sztpctl log shows the summary" "$TMP/log.txt" "more failures"
 e2e_finish

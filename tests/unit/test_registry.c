@@ -365,15 +365,16 @@ static void test_log_trim(struct reg *r)
 	struct sztp_err e = {0};
 	struct reg_log l;
 	int64_t n = -1;
-	int i, base;
+	int i, base, bad;
 
 	CHECK_RC(reg_begin(r, &e), SZTP_OK);
 	memset(&l, 0, sizeof(l));
 	snprintf(l.endpoint, sizeof(l.endpoint), "get-bootstrapping-data");
-	for (i = 0; i < 2500; i++) {
+	for (i = 0, bad = 0; i < 2500; i++) {
 		l.time = 100000 + i; /* oldest first */
-		CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
+		bad += reg_log_add(r, &l, &e) != SZTP_OK;
 	}
+	CHECK(bad == 0);
 	CHECK_RC(reg_commit(r, &e), SZTP_OK);
 	base = log_count(r);
 	CHECK(base >= 2500);
