@@ -150,6 +150,7 @@ say "minting a PKI with $D devices (ECDSA P-256)"
 	{ cat "$TMP/pki.out"; die "sztp-pki init failed"; }
 printf 'benchmark boot image\n%.0s' $(seq 1 64) >"$TMP/image.img"
 printf 'hostname bench\ninterface eth0\n description uplink\n' >"$TMP/config.txt"
+CTL init >/dev/null || die "sztpctl init failed"
 CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key" >/dev/null ||
 	die "owner set failed"
 CTL profile onboarding onb --image-name bench-os --image-version 1.0 \

@@ -40,6 +40,7 @@ struct ctl {
 	int nopts;
 	/* opened on demand */
 	struct reg *reg;
+	const char *reg_path; /* the registry's path, once opened */
 	struct sztp_yang *y;
 	struct pki_trust *masa;
 	char masa_path[512];

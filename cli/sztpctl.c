@@ -6,7 +6,10 @@
  * reports (s7.3) and the bootstrapping log.  Commands are one table, like
  * OpenSMTPD's smtpctl; the table also drives option parsing and `help`.
  * Every command that changes state runs in exactly one registry
- * transaction, so a failed command leaves the database as it was.
+ * transaction, so a failed command leaves the database as it was.  Only
+ * `init` creates a registry; every other command refuses a file that does
+ * not exist (or is not a registry) and names it, so a mistyped -d creates
+ * nothing.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -27,13 +30,14 @@
 #endif
 #define DEFAULT_CONF "/etc/sztp/sztpd.conf"
 
-enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2 };
+/* CMD_INIT: creates the registry (the only command that may) */
+enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2, CMD_INIT = 3 };
 
 struct cmd {
 	const char *name; /* command words */
 	int min, max;	  /* positional arguments */
 	const char *opts; /* accepted options; "x=" takes a value */
-	int mode;	  /* CMD_NODB, CMD_READ, CMD_WRITE */
+	int mode;	  /* CMD_NODB, CMD_READ, CMD_WRITE, CMD_INIT */
 	ctl_handler fn;
 	const char *usage; /* arguments after the name */
 	const char *help;
@@ -41,10 +45,14 @@ struct cmd {
 
 static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e);
 static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e);
+static sztp_rc cmd_init(struct ctl *c, struct sztp_err *e);
 
 /* Every option of `opts` appears in `usage` (tests/unit/test_ctl_usage.c). */
 #define PW_OPTS "password= password-file= "
 static const struct cmd cmds[] = {
+    {"init", 0, 0, "", CMD_INIT, cmd_init, "",
+     "create a new, empty registry (the only command that creates one; refused when the "
+     "file exists)"},
     {"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca=", CMD_WRITE, cmd_device_add,
      "SERIAL [--profile P] [--password PW | --password-file F] "
      "[--voucher F.vcj [--masa-ca ROOT.pem]]",
@@ -166,6 +174,14 @@ static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e)
 static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e)
 {
 	printf("sztpctl %s\n", SZTP_VERSION);
+	return SZTP_OK;
+}
+
+/* run() has created the registry already. */
+static sztp_rc cmd_init(struct ctl *c, struct sztp_err *e)
+{
+	ctl_done(c, "created registry %s (schema version %d)", c->reg_path,
+		 reg_schema_version(c->reg));
 	return SZTP_OK;
 }
 
@@ -491,20 +507,43 @@ static sztp_rc conf_database(const char *conf, char **path, struct sztp_err *e)
 	return SZTP_OK;
 }
 
-static sztp_rc open_db(struct ctl *c, char **owned, struct sztp_err *e)
+/* The registry named by -d, else $SZTP_DB, else sztpd's config: created
+ * by init only, otherwise it must exist (a mistyped path is named, not
+ * created). */
+static sztp_rc open_db(struct ctl *c, int create, char **owned, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_NOT_FOUND;
-	const char *path = c->db_path;
+	const char *path = c->db_path, *from = "-d";
+	const char *conf = c->conf_path ? c->conf_path : DEFAULT_CONF;
+	char src[600];
 
-	if (!path)
-		path = getenv("SZTP_DB");
+	if (!path && (path = getenv("SZTP_DB")) != NULL)
+		from = "$SZTP_DB";
 	if (!path || !*path) {
-		if ((rc = conf_database(c->conf_path ? c->conf_path : DEFAULT_CONF, owned, e)) !=
-		    SZTP_OK)
+		if ((rc = conf_database(conf, owned, e)) != SZTP_OK)
 			return rc;
 		path = *owned;
+		from = "the database of ";
 	}
-	return reg_open(path, &c->reg, e);
+	snprintf(src, sizeof(src), "%s%s", from, path == *owned ? conf : "");
+	c->reg_path = path;
+	if (create) {
+		struct sztp_err ce = {SZTP_OK, ""};
+		rc = reg_create(path, &c->reg, &ce);
+		if (rc == SZTP_E_EXISTS)
+			return sztp_err_set(e, rc, "%s (from %s); init creates a new registry only",
+					    ce.msg, src);
+		if (rc != SZTP_OK)
+			sztp_err_set(e, rc, "%s", ce.msg);
+		return rc;
+	}
+	rc = reg_open_existing(path, &c->reg, e);
+	if (rc == SZTP_E_NOT_FOUND)
+		sztp_err_set(e, rc,
+			     "no registry %s (from %s): check the path, or create a new one with "
+			     "'sztpctl init'",
+			     path, src);
+	return rc;
 }
 
 static int run(struct ctl *c, const struct cmd *k, struct sztp_err *e)
@@ -512,7 +551,7 @@ static int run(struct ctl *c, const struct cmd *k, struct sztp_err *e)
 	sztp_rc rc = SZTP_E_INTERNAL;
 	char *conf_db = NULL;
 
-	if (k->mode != CMD_NODB && (rc = open_db(c, &conf_db, e)) != SZTP_OK)
+	if (k->mode != CMD_NODB && (rc = open_db(c, k->mode == CMD_INIT, &conf_db, e)) != SZTP_OK)
 		goto out;
 	if (k->mode == CMD_WRITE) {
 		if ((rc = reg_begin(c->reg, e)) != SZTP_OK)

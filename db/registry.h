@@ -99,14 +99,37 @@ void reg_device_clear(struct reg_device *d);
 void reg_progress_clear(struct reg_progress *p);
 
 /* Open (creating if missing) and migrate to the latest schema.  WAL mode,
- * foreign keys on.  *out is NULL on failure. */
+ * foreign keys on, every commit synchronous (it survives a power cut)
+ * unless begun with reg_begin_nosync.  *out is NULL on failure.  sztpd
+ * opens its registry so (a first start creates it). */
 sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e);
+/* The same, for a registry that must exist already: SZTP_E_NOT_FOUND
+ * naming path when there is no such file, SZTP_E_INVALID_VALUE when the
+ * file is not an sztp registry (another database, an empty file: left
+ * unchanged).  sztpctl opens so, so a mistyped path creates nothing. */
+sztp_rc reg_open_existing(const char *path, struct reg **out, struct sztp_err *e);
+/* Create a new registry at path and migrate it: SZTP_E_EXISTS when path
+ * exists, or when a -wal/-shm/-journal file of an earlier registry is
+ * still there (SQLite would replay it into the new file).  A registry it
+ * could not finish is removed again.  (sztpctl init) */
+sztp_rc reg_create(const char *path, struct reg **out, struct sztp_err *e);
+/* SZTP_OK while path still names the file the handle has open;
+ * SZTP_E_UNAVAILABLE (e names the path) once it was deleted, renamed
+ * away or replaced by another file: every write from then on would go
+ * into a file that is gone at the next start.  One stat(2) of the path;
+ * safe to call often. */
+sztp_rc reg_check_file(struct reg *r, struct sztp_err *e);
 void reg_close(struct reg *r);
 /* The schema version the handle was migrated to (0 for NULL). */
 int reg_schema_version(struct reg *r);
 
 /* ---- transactions (admin) ------------------------------------------- */
 sztp_rc reg_begin(struct reg *r, struct sztp_err *e);
+/* reg_begin for bookkeeping a power cut may lose (the bootstrapping log,
+ * contact times): its commit does not wait for the disk (SQLite
+ * synchronous = NORMAL; a crash of the process still loses nothing).
+ * Every other commit waits.  Ended by reg_commit or reg_rollback. */
+sztp_rc reg_begin_nosync(struct reg *r, struct sztp_err *e);
 sztp_rc reg_commit(struct reg *r, struct sztp_err *e);
 void reg_rollback(struct reg *r);
 
@@ -192,5 +215,14 @@ sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb
  * 0 on failure (nothing was deleted then). */
 sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *progress_deleted,
 		  struct sztp_err *e);
+/* The bootstrapping log's automatic retention, in small steps: deletes
+ * at most limit of its oldest rows that are older than before (unix time;
+ * <= 0: no age bound) or not among the newest keep rows (<= 0: no count
+ * bound), in one short transaction that does not wait for the disk (both
+ * bounds use an index: the cost follows limit, not the table).
+ * *deleted (optional; 0 on failure) is how many went: call again while it
+ * equals limit.  Not inside reg_begin. */
+sztp_rc reg_log_trim(struct reg *r, int64_t before, int64_t keep, int limit, int64_t *deleted,
+		     struct sztp_err *e);
 
 #endif

@@ -29,15 +29,34 @@
  * a failed call leaves nothing behind while the caller's transaction stays
  * open.
  *
+ * Durability: every commit waits for the disk (synchronous = FULL: in WAL
+ * mode one fdatasync of the WAL per commit), so a stored progress report
+ * or an admin change survives a power cut, not only a crash.  Bookkeeping
+ * that may lose its last seconds at a power cut (reg_begin_nosync: the
+ * bootstrapping log and contact times; reg_log_trim) commits with
+ * synchronous = NORMAL; SQLite refuses to change the setting inside a
+ * transaction, so it is switched before BEGIN and back after COMMIT while
+ * r->mu is held, and no other commit runs with it.
+ *
+ * The file: r->path must go on naming the file the connection has open.
+ * A registry deleted or replaced (mv) under a running sztpd would
+ * otherwise take every later write into an unlinked file, lost at the
+ * next start; reg_check_file() asks SQLite (SQLITE_FCNTL_HAS_MOVED: a
+ * stat of the path against the inode it has open) so a caller can stop
+ * acknowledging writes.
+ *
  * revision: a random 63-bit value, replaced whenever an admin call writes
  * the row (device add/update, profile put, owner put).  Contact bookkeeping
  * (reg_device_seen, the state set by reg_progress_add) leaves a device's
  * revision alone, so caches keyed on it survive device contacts.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +84,8 @@ enum stmt_id {
 	S_SAVEPOINT,
 	S_RELEASE,
 	S_ROLLBACK_TO,
+	S_SYNC_NORMAL,
+	S_SYNC_FULL,
 	S_DEV_GET,
 	S_DEV_CREDENTIALS,
 	S_BOOTSTRAP,
@@ -92,6 +113,8 @@ enum stmt_id {
 	S_LOG_LIST_ONE,
 	S_LOG_PRUNE,
 	S_PROG_PRUNE,
+	S_LOG_TRIM_AGE,
+	S_LOG_TRIM_ROWS,
 	S__COUNT
 };
 
@@ -125,6 +148,8 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_SAVEPOINT] = "SAVEPOINT reg_op",
     [S_RELEASE] = "RELEASE reg_op",
     [S_ROLLBACK_TO] = "ROLLBACK TO reg_op",
+    [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_DEV_GET] = "SELECT " DEV_COLS " FROM devices WHERE serial = ?1",
     [S_DEV_CREDENTIALS] = "SELECT password_hash FROM devices WHERE serial = ?1",
     [S_BOOTSTRAP] = "SELECT " BOOT_COLS " FROM devices AS d "
@@ -162,6 +187,12 @@ static const char *const stmt_sql[S__COUNT] = {
 			"ORDER BY id DESC LIMIT ?1) ORDER BY id",
     [S_LOG_PRUNE] = "DELETE FROM bootstrap_log WHERE time < ?1",
     [S_PROG_PRUNE] = "DELETE FROM progress WHERE time < ?1",
+    /* the oldest rows first, by index (time; the rowid), at most ?2 */
+    [S_LOG_TRIM_AGE] = "DELETE FROM bootstrap_log WHERE id IN (SELECT id FROM bootstrap_log "
+		       "WHERE time < ?1 ORDER BY time LIMIT ?2)",
+    [S_LOG_TRIM_ROWS] =
+	"DELETE FROM bootstrap_log WHERE id IN (SELECT id FROM bootstrap_log "
+	"WHERE id <= (SELECT max(id) FROM bootstrap_log) - ?1 ORDER BY id LIMIT ?2)",
     [S_LOG_ADD] = "INSERT INTO bootstrap_log (" LOG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_LOG_LIST_ALL] = "SELECT " LOG_COLS " FROM (SELECT * FROM bootstrap_log ORDER BY id DESC "
 		       "LIMIT ?1) ORDER BY id",
@@ -175,9 +206,11 @@ static const char *const report_names[] = {"minimal", "verbose"};
 
 struct reg {
 	sqlite3 *db;
+	char *path;
 	pthread_mutex_t mu; /* recursive; see the file comment */
 	int mu_ok;
 	int in_txn; /* inside reg_begin(); the owning thread holds mu */
+	int nosync; /* that transaction commits with synchronous = NORMAL */
 	int version;
 	sqlite3_stmt *st[S__COUNT];
 };
@@ -359,7 +392,7 @@ static sztp_rc op_end(struct reg *r, sztp_rc rc, struct sztp_err *e)
 	return rc;
 }
 
-sztp_rc reg_begin(struct reg *r, struct sztp_err *e)
+static sztp_rc begin(struct reg *r, int nosync, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
@@ -368,19 +401,39 @@ sztp_rc reg_begin(struct reg *r, struct sztp_err *e)
 		sztp_err_set(e, rc, "registry: a transaction is already open (reg_begin nested)");
 		goto out;
 	}
-	rc = st_run(r, S_BEGIN, "starting a transaction", e);
-	if (rc != SZTP_OK)
+	if (nosync && (rc = st_run(r, S_SYNC_NORMAL, "relaxing synchronous", e)) != SZTP_OK)
 		goto out;
+	rc = st_run(r, S_BEGIN, "starting a transaction", e);
+	if (rc != SZTP_OK) {
+		if (nosync)
+			st_run(r, S_SYNC_FULL, "restoring synchronous", NULL);
+		goto out;
+	}
 	r->in_txn = 1;
+	r->nosync = nosync;
 	reg_lock(r); /* held until reg_commit / reg_rollback */
 out:
 	reg_unlock(r);
 	return rc;
 }
 
-/* Ends the explicit transaction and releases the lock reg_begin kept. */
+sztp_rc reg_begin(struct reg *r, struct sztp_err *e)
+{
+	return begin(r, 0, e);
+}
+
+sztp_rc reg_begin_nosync(struct reg *r, struct sztp_err *e)
+{
+	return begin(r, 1, e);
+}
+
+/* Ends the explicit transaction and releases the lock reg_begin kept;
+ * the next commit waits for the disk again. */
 static void txn_finish(struct reg *r)
 {
+	if (r->nosync)
+		st_run(r, S_SYNC_FULL, "restoring synchronous", NULL);
+	r->nosync = 0;
 	r->in_txn = 0;
 	reg_unlock(r);
 }
@@ -535,8 +588,8 @@ static sztp_rc configure(struct reg *r, const char *path, struct sztp_err *e)
 {
 	static const char *const pragmas[] = {
 	    "PRAGMA foreign_keys = ON",
-	    /* with WAL no corruption on a crash; a power cut may lose the last commits */
-	    "PRAGMA synchronous = NORMAL",
+	    /* a commit survives a power cut (see the file comment) */
+	    "PRAGMA synchronous = FULL",
 	    "PRAGMA cache_size = -16384", /* 16 MiB */
 	    /* reads through a 256 MiB map: ~2x faster reg_device_get at 1M devices */
 	    "PRAGMA mmap_size = 268435456",
@@ -595,34 +648,117 @@ static sztp_rc prepare_range(struct reg *r, int from, int to, struct sztp_err *e
 	return rc;
 }
 
+/* A registry reg_create made and could not finish: the file and its
+ * WAL and shared-memory files. */
+static void remove_registry_files(const char *path)
+{
+	char side[4096];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
+/* How open_registry treats the file at path. */
+enum open_how {
+	OPEN_CREATE,   /* create when missing (reg_open) */
+	OPEN_EXISTING, /* only an existing registry (reg_open_existing) */
+	OPEN_NEW,      /* only a new file (reg_create) */
+};
+
+static int is_memory(const char *path)
+{
+	return strcmp(path, ":memory:") == 0;
+}
+
 /* A new database holds password hashes: create it owner-only (SQLite gives
- * the -wal and -shm files the same mode). */
-static void create_private(const char *path)
+ * the -wal and -shm files the same mode).  With excl, an existing file
+ * is refused (SZTP_E_EXISTS).  An existing file is never opened here:
+ * closing any descriptor of a file drops every POSIX lock this process
+ * holds on it, so another handle's SQLite locks would be lost. */
+static sztp_rc create_private(const char *path, int excl, struct sztp_err *e)
 {
 	int fd;
 
-	if (strcmp(path, ":memory:") == 0)
-		return;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (is_memory(path))
+		return SZTP_OK;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && excl && errno == EEXIST)
+		return sztp_err_set(e, SZTP_E_EXISTS, "registry %s already exists", path);
+	if (fd < 0 && excl)
+		return sztp_err_set(e, SZTP_E_IO, "registry: cannot create %s: %s", path,
+				    strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	return SZTP_OK; /* without excl, SQLite's open reports a failure */
 }
 
-sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e)
+/* Before opening: the file is there (OPEN_EXISTING), or is not and
+ * leaves no WAL of an earlier registry behind that SQLite would replay
+ * into the new one (OPEN_NEW). */
+static sztp_rc check_path(const char *path, enum open_how how, struct sztp_err *e)
+{
+	static const char *const leftovers[] = {"-wal", "-shm", "-journal"};
+	char side[4096];
+	struct stat st;
+	size_t i;
+
+	if (is_memory(path) || how == OPEN_CREATE)
+		return SZTP_OK;
+	if (how == OPEN_EXISTING) {
+		if (stat(path, &st) != 0)
+			return sztp_err_set(e, errno == ENOENT ? SZTP_E_NOT_FOUND : SZTP_E_IO,
+					    "registry %s: %s", path, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "registry %s is not a regular file", path);
+		return SZTP_OK;
+	}
+	for (i = 0; i < sizeof(leftovers) / sizeof(leftovers[0]); i++) {
+		snprintf(side, sizeof(side), "%s%s", path, leftovers[i]);
+		if (lstat(side, &st) == 0)
+			return sztp_err_set(
+			    e, SZTP_E_EXISTS,
+			    "%s is left over from an earlier registry; move it away "
+			    "before creating %s",
+			    side, path);
+	}
+	return SZTP_OK;
+}
+
+/* OPEN_EXISTING: the file must already hold a registry (a schema
+ * version), or it is some other file that must not be migrated into. */
+static sztp_rc check_is_registry(struct reg *r, const char *path, struct sztp_err *e)
+{
+	int64_t v = 0;
+	sztp_rc rc = schema_version(r, &v, e);
+
+	if (rc == SZTP_OK && v == 0)
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "%s is not an sztp registry (it has no schema version)", path);
+	return rc;
+}
+
+static sztp_rc open_registry(const char *path, enum open_how how, struct reg **out,
+			     struct sztp_err *e)
 {
 	pthread_mutexattr_t ma;
 	struct reg *r = NULL;
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
-	int src;
+	int src, created = 0;
 
 	*out = NULL;
 	if (!path || !*path) {
 		sztp_err_set(e, rc, "registry: no database path given");
 		goto out;
 	}
+	if ((rc = check_path(path, how, e)) != SZTP_OK)
+		goto out;
 	rc = SZTP_E_NOMEM;
 	r = calloc(1, sizeof(*r));
-	if (!r) {
+	if (!r || !(r->path = strdup(path))) {
 		sztp_err_set(e, rc, "registry: out of memory");
 		goto out;
 	}
@@ -635,14 +771,23 @@ sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e)
 		sztp_err_set(e, rc, "registry: cannot create a mutex");
 		goto out;
 	}
-	create_private(path);
-	src = sqlite3_open_v2(
-	    path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (how != OPEN_EXISTING && (rc = create_private(path, how == OPEN_NEW, e)) != SZTP_OK)
+		goto out;
+	created = how == OPEN_NEW;
+	src = sqlite3_open_v2(path, &r->db,
+			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+				  (how == OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE),
+			      NULL);
 	if (src != SQLITE_OK) {
 		rc = sztp_err_set(e, SZTP_E_DB, "registry: cannot open %s: %s", path,
 				  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(src));
 		goto out;
 	}
+	/* before configure() switches the file to WAL: another program's
+	 * database is left as it was */
+	sqlite3_busy_timeout(r->db, REG_BUSY_TIMEOUT_MS);
+	if (how == OPEN_EXISTING && (rc = check_is_registry(r, path, e)) != SZTP_OK)
+		goto out;
 	rc = configure(r, path, e);
 	if (rc == SZTP_OK) /* transaction control first: the migration uses it */
 		rc = prepare_range(r, S_BEGIN, S_DEV_GET, e);
@@ -654,9 +799,26 @@ out:
 	if (rc != SZTP_OK) {
 		reg_close(r);
 		r = NULL;
+		if (created) /* ours, and nothing in it: do not leave a half registry */
+			remove_registry_files(path);
 	}
 	*out = r;
 	return rc;
+}
+
+sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e)
+{
+	return open_registry(path, OPEN_CREATE, out, e);
+}
+
+sztp_rc reg_open_existing(const char *path, struct reg **out, struct sztp_err *e)
+{
+	return open_registry(path, OPEN_EXISTING, out, e);
+}
+
+sztp_rc reg_create(const char *path, struct reg **out, struct sztp_err *e)
+{
+	return open_registry(path, OPEN_NEW, out, e);
 }
 
 void reg_close(struct reg *r)
@@ -678,6 +840,7 @@ void reg_close(struct reg *r)
 	}
 	if (r->mu_ok)
 		pthread_mutex_destroy(&r->mu);
+	free(r->path);
 	free(r);
 }
 
@@ -1570,6 +1733,65 @@ sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *
 		*log_deleted = rc == SZTP_OK ? nlog : 0;
 	if (progress_deleted)
 		*progress_deleted = rc == SZTP_OK ? nprog : 0;
+	return rc;
+}
+
+/* One statement of reg_log_trim: ?1 its bound, ?2 the rows it may take. */
+static sztp_rc trim_step(struct reg *r, enum stmt_id id, int64_t bound, int limit, int64_t *n,
+			 struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[id];
+	sztp_rc rc = SZTP_OK;
+
+	if (sqlite3_bind_int64(s, 1, bound) || sqlite3_bind_int(s, 2, limit) ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "trimming the bootstrap log");
+	else
+		*n += sqlite3_changes(r->db);
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_log_trim(struct reg *r, int64_t before, int64_t keep, int limit, int64_t *deleted,
+		     struct sztp_err *e)
+{
+	int64_t n = 0;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	if (limit <= 0) {
+		sztp_err_set(e, rc, "registry: trim limit must be positive");
+		goto out;
+	}
+	if ((rc = begin(r, 1, e)) != SZTP_OK)
+		goto out;
+	if (before > 0)
+		rc = trim_step(r, S_LOG_TRIM_AGE, before, limit, &n, e);
+	if (rc == SZTP_OK && keep > 0 && n < limit)
+		rc = trim_step(r, S_LOG_TRIM_ROWS, keep, limit - (int)n, &n, e);
+	if (rc == SZTP_OK)
+		rc = reg_commit(r, e);
+	else
+		reg_rollback(r);
+out:
+	if (deleted)
+		*deleted = rc == SZTP_OK ? n : 0;
+	return rc;
+}
+
+sztp_rc reg_check_file(struct reg *r, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+	int moved = 0;
+
+	reg_lock(r);
+	/* SQLITE_NOTFOUND: a VFS without files (":memory:") */
+	if (sqlite3_file_control(r->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
+	    moved)
+		rc = sztp_err_set(e, SZTP_E_UNAVAILABLE,
+				  "registry %s was deleted or replaced while in use: the path no "
+				  "longer names the open database file",
+				  r->path);
+	reg_unlock(r);
 	return rc;
 }
 

@@ -33,6 +33,8 @@ static const char *const rc_names[SZTP_E__COUNT] = {
     [SZTP_E_METHOD] = "method-not-allowed",
     [SZTP_E_NOT_ACCEPTABLE] = "not-acceptable",
     [SZTP_E_MEDIA_TYPE] = "unsupported-media-type",
+    [SZTP_E_THROTTLED] = "throttled",
+    [SZTP_E_UNAVAILABLE] = "unavailable",
 };
 
 const char *sztp_rc_name(sztp_rc rc)

@@ -39,6 +39,8 @@ typedef enum sztp_rc {
 	SZTP_E_METHOD,	    /* method not allowed                 -> 405 operation-not-supported */
 	SZTP_E_NOT_ACCEPTABLE, /* no acceptable response media type  -> 406 invalid-value */
 	SZTP_E_MEDIA_TYPE,     /* unsupported request media type     -> 415 invalid-value */
+	SZTP_E_THROTTLED,      /* too many requests or failures      -> 429 resource-denied */
+	SZTP_E_UNAVAILABLE,    /* cannot serve now (registry lost)   -> 503 operation-failed */
 	SZTP_E__COUNT
 } sztp_rc;
 

@@ -31,6 +31,7 @@ printf '#!/bin/sh\necho post-configuration done\n' >"$DEMO/files/post.sh"
 
 export SZTP_DB="$DEMO/sztp.db" SZTP_MASA_CA="$DEMO/pki/manufacturer/root.pem" SZTP_YANG_DIR="$TOP/yang"
 CTL="$B/sztpctl"
+"$CTL" init
 "$CTL" owner set --chain "$DEMO/pki/owner/chain.pem" --key "$DEMO/pki/owner/signer.key"
 "$CTL" profile onboarding demo --image-name demo-os --image-version 2.0 \
 	--image-file "$DEMO/files/demo-os-2.0.img" \

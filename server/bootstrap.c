@@ -23,6 +23,7 @@
 #include "log.h"
 #include "server.h"
 #include "signing.h"
+#include "throttle.h"
 #include "util.h"
 
 #define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
@@ -132,9 +133,10 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 	char *voucher_b64 = NULL, *body = NULL;
 	int verbose;
 	size_t len = 0;
-	sztp_rc rc = identity_authenticate(s, r, r->serial, e);
+	/* a registry that is gone serves nothing: its data may be stale */
+	sztp_rc rc = server_check_ready(s, &res->retry_after, e);
 
-	if (rc != SZTP_OK)
+	if (rc != SZTP_OK || (rc = identity_authenticate(s, r, r->serial, e)) != SZTP_OK)
 		goto fail;
 	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, r->in_enc, r->body,
 			    r->body_len, &in, e);
@@ -163,7 +165,11 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 	result_ok(res, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
 	goto out;
 fail:
-	result_fail(res, rc, "the bootstrap server could not prepare the data");
+	if (rc == SZTP_E_THROTTLED)
+		res->retry_after = (int)throttle_auth_retry_after(s, r);
+	result_fail(res, rc,
+		    rc == SZTP_E_UNAVAILABLE ? "the bootstrap server cannot serve now; retry later"
+					     : "the bootstrap server could not prepare the data");
 out:
 	free(voucher_b64);
 	conveyed_out_clear(&co);

@@ -36,6 +36,21 @@ static const struct conf_key keys[] = {
     {"bootstrap-log", CONF_BOOL, OFF(bootstrap_log), 0, 0, 0, "yes", NULL, 0, NULL},
     {"log-level", CONF_ENUM_STR, OFF(log_level), 0, 0, 0, "info", log_levels, 0, NULL},
     {"log-target", CONF_ENUM_STR, OFF(log_target), 0, 0, 0, "stderr", log_targets, 0, NULL},
+    /* limits (docs/configuration.md "Limits"); 0 = none */
+    {"log-retention-days", CONF_INT, OFF(log_retention_days), 0, 0, 36500, "90", NULL, 0, NULL},
+    {"log-max-rows", CONF_INT, OFF(log_max_rows), 0, 0, 1000000000, "1000000", NULL, 0, NULL},
+    {"log-failures-per-address-per-minute", CONF_INT, OFF(log_failures_per_address), 0, 0, 1000000,
+     "60", NULL, 0, NULL},
+    {"log-failures-per-minute", CONF_INT, OFF(log_failures_per_minute), 0, 0, 10000000, "600", NULL,
+     0, NULL},
+    {"auth-failures-per-address-per-minute", CONF_INT, OFF(auth_failures_per_address), 0, 0,
+     1000000, "60", NULL, 0, NULL},
+    {"auth-failures-per-serial-per-minute", CONF_INT, OFF(auth_failures_per_serial), 0, 0, 1000000,
+     "10", NULL, 0, NULL},
+    {"report-max-bytes", CONF_INT, OFF(report_max_bytes), 0, 0, 16 * 1024 * 1024, "65536", NULL, 0,
+     NULL},
+    {"reports-per-device-per-hour", CONF_INT, OFF(reports_per_device_per_hour), 0, 0, 1000000,
+     "120", NULL, 0, NULL},
 };
 static const struct conf_table table = CONF_TABLE(keys);
 

@@ -28,6 +28,16 @@ struct config {
 	int bootstrap_log;	/* bootstrap-log: yes/no, record requests in the database */
 	char *log_level;	/* log-level */
 	char *log_target;	/* log-target: stderr | syslog */
+	/* what failed requests and devices may cost (throttle.h, journal.h);
+	 * 0 = no limit */
+	int log_retention_days;		 /* log-retention-days */
+	int log_max_rows;		 /* log-max-rows */
+	int log_failures_per_address;	 /* log-failures-per-address-per-minute */
+	int log_failures_per_minute;	 /* log-failures-per-minute */
+	int auth_failures_per_address;	 /* auth-failures-per-address-per-minute */
+	int auth_failures_per_serial;	 /* auth-failures-per-serial-per-minute */
+	int report_max_bytes;		 /* report-max-bytes */
+	int reports_per_device_per_hour; /* reports-per-device-per-hour */
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is

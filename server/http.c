@@ -128,6 +128,11 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct request *r)
 	if (r->www_authenticate)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Basic realm=\"sztp\"");
+	if (r->res.retry_after > 0) { /* 429, 503: when to come back */
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", r->res.retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	ret = MHD_queue_response(c, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "server.h"
+#include "throttle.h"
 #include "util.h"
 
 struct basic {
@@ -205,26 +206,43 @@ sztp_rc identity_refuse(const char *peer, const char *serial, const char *why, s
 	return sztp_err_set(e, SZTP_E_AUTH, IDENTITY_401);
 }
 
+/* identity_refuse, and the failure counts towards the throttles
+ * (throttle.h): the address always, the serial when guessable Basic
+ * credentials (no client certificate) claimed it. */
+static sztp_rc refuse_counted(struct server *s, const struct request *r, const char *serial,
+			      int basic_only, const char *why, struct sztp_err *e)
+{
+	throttle_auth_failed(s, r, basic_only && serial[0] ? serial : NULL);
+	return identity_refuse(r->peer, serial, why, e);
+}
+
 sztp_rc identity_authenticate(struct server *s, const struct request *r,
 			      char serial[PKI_SERIAL_MAX], struct sztp_err *e)
 {
 	struct sztp_err why = {0}, le = {0};
 	char *hash = NULL;
 	struct basic b;
-	int have_basic = 0;
+	int have_basic = 0, basic_only;
 	sztp_rc rc = SZTP_E_AUTH;
 
 	memset(&b, 0, sizeof(b));
 	serial[0] = '\0';
+	/* too many failures from here: refused before any check (a client
+	 * certificate is always checked) */
+	if ((rc = throttle_auth_gate(s, r, NULL, e)) != SZTP_OK)
+		goto out;
 	if (credentials(s, r, serial, &b, &have_basic, &why) != SZTP_OK) {
-		rc = identity_refuse(r->peer, serial, why.msg, e);
+		rc = refuse_counted(s, r, serial, 0, why.msg, e);
 		goto out;
 	}
+	basic_only = have_basic && !r->n_peer_certs;
+	if (basic_only && (rc = throttle_auth_gate(s, r, serial, e)) != SZTP_OK)
+		goto out;
 	rc = reg_device_credentials(s->reg, serial, &hash, &le);
 	if (rc == SZTP_E_NOT_FOUND) {
 		if (have_basic)
 			(void)passwd_verify(b.pass, NULL); /* same cost as a known device */
-		rc = identity_refuse(r->peer, serial, "serial is not enrolled", e);
+		rc = refuse_counted(s, r, serial, basic_only, "serial is not enrolled", e);
 		goto out;
 	}
 	if (rc != SZTP_OK) {
@@ -233,7 +251,7 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 		goto out;
 	}
 	if (have_basic && !passwd_verify(b.pass, hash)) {
-		rc = identity_refuse(r->peer, serial, "wrong or unset password", e);
+		rc = refuse_counted(s, r, serial, basic_only, "wrong or unset password", e);
 		goto out;
 	}
 	rc = SZTP_OK;

@@ -26,7 +26,11 @@ struct identity_cache;
  * authentication failure (unknown serial, wrong password, bad chain, ...),
  * or a generic message with the registry's rc; the precise reason is
  * logged, and serial holds the serial the client claimed ("" when none),
- * for the audit line only. */
+ * for the audit line only.  Failures count towards s's throttles
+ * (throttle.h); once an address or a Basic serial has failed too often,
+ * requests without a client certificate get SZTP_E_THROTTLED
+ * (THROTTLE_429, 429; throttle_auth_retry_after gives the Retry-After)
+ * before anything is checked. */
 sztp_rc identity_authenticate(struct server *s, const struct request *r,
 			      char serial[PKI_SERIAL_MAX], struct sztp_err *e);
 

@@ -1,9 +1,12 @@
 /*
  * journal.c - write-behind of the bootstrapping log and device contact
  * times (see journal.h).  A bounded ring of copied rows, one writer thread,
- * one registry transaction per batch.
+ * one registry transaction per batch; between batches, at most once per
+ * JOURNAL_TICK_MS, the writer's upkeep: is the registry file still there,
+ * the log filter's due summaries, the log's retention.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,8 @@
 
 #include "journal.h"
 #include "log.h"
+#include "server.h"
+#include "throttle.h"
 
 #define JOURNAL_SLOTS	  4096
 #define JOURNAL_BATCH	  512
@@ -18,6 +23,11 @@
 #ifndef JOURNAL_REPORT_MS
 #define JOURNAL_REPORT_MS 5 /* longest a progress report does (its device waits) */
 #endif
+#define JOURNAL_TICK_MS 1000 /* upkeep: registry file check, summaries, retention */
+#define TRIM_BATCH	1000 /* log rows deleted per retention transaction */
+#define TRIM_EVERY_MS	JOURNAL_TICK_MS
+#define TRIM_AGAIN_MS	20 /* after a full batch: the next one soon, between batches */
+#define FILTER_SLOTS	4096
 
 enum jkind { J_LOG, J_SEEN, J_PROGRESS };
 
@@ -45,26 +55,97 @@ struct journal {
 	enum wstate wstate;
 	time_t last_drop_warning;
 	int stopping;
+	/* set at start */
+	struct logfilter *filter; /* failed requests' rows per address */
+	int64_t retention_s, max_rows;
+	/* the writer's own */
+	int64_t next_upkeep_ms, next_trim_ms;
+	int trimming; /* the last retention batch was full */
+	/* the registry file: lost while its path names another file or none */
+	atomic_int lost;
+	char lost_why[SZTP_ERR_MSG_MAX]; /* under mu */
 };
 
-static void apply_failed(struct jent *batch, size_t n)
+/* The writer's view of the registry file: on each change, one loud line.
+ * Returns whether it can be written to. */
+static int file_ok(struct journal *j)
+{
+	struct sztp_err e = {0};
+	int ok = reg_check_file(j->reg, &e) == SZTP_OK;
+
+	if (ok == !atomic_load(&j->lost))
+		return ok;
+	pthread_mutex_lock(&j->mu);
+	snprintf(j->lost_why, sizeof(j->lost_why), "%s", ok ? "" : e.msg);
+	pthread_mutex_unlock(&j->mu);
+	atomic_store(&j->lost, !ok);
+	if (!ok)
+		log_err("REGISTRY LOST: %s.  Nothing is stored from now on: reports and "
+			"get-bootstrapping-data are answered 503 and readiness fails until the "
+			"file is back or sztpd is restarted with the registry restored",
+			e.msg);
+	else
+		log_warn("registry file is in place again: storing resumes");
+	return ok;
+}
+
+static void apply_failed(struct jent *batch, size_t n, sztp_rc rc, const char *why)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (batch[i].kind == J_PROGRESS)
-			batch[i].jr->rc =
-			    sztp_err_set(&batch[i].jr->e, SZTP_E_DB, "cannot begin a transaction");
+			batch[i].jr->rc = sztp_err_set(&batch[i].jr->e, rc, "%s", why);
 }
 
-static void apply(struct journal *j, struct jent *batch, size_t n)
+static int has_reports(const struct jent *batch, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (batch[i].kind == J_PROGRESS)
+			return 1;
+	return 0;
+}
+
+/* Commit the batch unless the registry file went away meanwhile (checked
+ * at the last moment): then nothing of it is acknowledged. */
+static void commit(struct journal *j, struct jent *batch, size_t n)
 {
 	struct sztp_err e = {0};
 	size_t i;
 
-	if (reg_begin(j->reg, &e) != SZTP_OK) {
+	if (!file_ok(j)) {
+		reg_rollback(j->reg);
+		apply_failed(batch, n, SZTP_E_UNAVAILABLE, "the registry file is gone");
+		return;
+	}
+	if (reg_commit(j->reg, &e) == SZTP_OK)
+		return;
+	log_err("journal: commit failed, %zu rows lost: %s", n, e.msg);
+	reg_rollback(j->reg);
+	for (i = 0; i < n; i++)
+		if (batch[i].kind == J_PROGRESS && batch[i].jr->rc == SZTP_OK)
+			batch[i].jr->rc =
+			    sztp_err_set(&batch[i].jr->e, SZTP_E_DB, "commit failed: %s", e.msg);
+}
+
+/* One transaction for the batch.  A batch with progress reports commits
+ * synchronously (its 204s must survive a power cut); bookkeeping alone
+ * does not wait for the disk. */
+static void apply(struct journal *j, struct jent *batch, size_t n)
+{
+	struct sztp_err e = {0};
+	int reports = has_reports(batch, n);
+	size_t i;
+
+	if (!file_ok(j)) {
+		apply_failed(batch, n, SZTP_E_UNAVAILABLE, "the registry file is gone");
+		return;
+	}
+	if ((reports ? reg_begin(j->reg, &e) : reg_begin_nosync(j->reg, &e)) != SZTP_OK) {
 		log_err("journal: cannot begin a transaction: %s", e.msg);
-		apply_failed(batch, n);
+		apply_failed(batch, n, SZTP_E_DB, "cannot begin a transaction");
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -82,14 +163,62 @@ static void apply(struct journal *j, struct jent *batch, size_t n)
 		if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND)
 			log_warn("journal: %s", e.msg);
 	}
-	if (reg_commit(j->reg, &e) != SZTP_OK) {
-		log_err("journal: commit failed, %zu rows lost: %s", n, e.msg);
-		reg_rollback(j->reg);
-		for (i = 0; i < n; i++)
-			if (batch[i].kind == J_PROGRESS && batch[i].jr->rc == SZTP_OK)
-				batch[i].jr->rc = sztp_err_set(&batch[i].jr->e, SZTP_E_DB,
-							       "commit failed: %s", e.msg);
+	commit(j, batch, n);
+}
+
+/* ---- upkeep between batches --------------------------------------------- */
+
+static void enqueue(struct journal *j, const struct jent *ent);
+
+/* logfilter_emit: a summary row joins the queue like any other */
+static void emit_summary(const struct reg_log *row, void *arg)
+{
+	struct jent ent;
+
+	memset(&ent, 0, sizeof(ent));
+	ent.kind = J_LOG;
+	ent.log = *row;
+	enqueue(arg, &ent);
+}
+
+/* One retention step: at most TRIM_BATCH rows in a short transaction of
+ * their own, so a report waits for one such step at most. */
+static void trim(struct journal *j, int64_t now_ms)
+{
+	struct sztp_err e = {0};
+	int64_t before = j->retention_s ? (int64_t)time(NULL) - j->retention_s : 0, n = 0;
+
+	if (reg_log_trim(j->reg, before, j->max_rows, TRIM_BATCH, &n, &e) != SZTP_OK)
+		log_warn("journal: bootstrapping-log retention: %s", e.msg);
+	else if (n)
+		log_debug("journal: retention removed %lld bootstrapping-log rows", (long long)n);
+	j->trimming = n == TRIM_BATCH;
+	j->next_trim_ms = now_ms + (j->trimming ? TRIM_AGAIN_MS : TRIM_EVERY_MS);
+}
+
+/* Outside mu. */
+static void upkeep(struct journal *j)
+{
+	int64_t now = throttle_now_ms();
+
+	if (now >= j->next_upkeep_ms) {
+		j->next_upkeep_ms = now + JOURNAL_TICK_MS;
+		logfilter_flush(j->filter, now, 0, emit_summary, j);
+		if (!file_ok(j))
+			return;
 	}
+	if ((j->retention_s || j->max_rows) && now >= j->next_trim_ms && !atomic_load(&j->lost))
+		trim(j, now);
+}
+
+/* How long the idle writer may sleep before its next upkeep. */
+static long idle_ms(const struct journal *j)
+{
+	int64_t now = throttle_now_ms(), next = j->next_upkeep_ms;
+
+	if ((j->retention_s || j->max_rows) && j->next_trim_ms < next)
+		next = j->next_trim_ms;
+	return next <= now ? 1 : (long)(next - now);
 }
 
 static void deadline_after(struct timespec *t, const struct timespec *from, long ms)
@@ -115,8 +244,13 @@ static void wait_for_batch(struct journal *j)
 	struct timespec now, until, r_until;
 
 	j->wstate = W_IDLE;
+	clock_gettime(CLOCK_REALTIME, &now);
+	deadline_after(&until, &now, idle_ms(j));
 	while (!j->count && !j->stopping)
-		pthread_cond_wait(&j->more, &j->mu);
+		if (pthread_cond_timedwait(&j->more, &j->mu, &until) != 0)
+			break; /* time for upkeep */
+	if (!j->count)
+		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	deadline_after(&until, &now, JOURNAL_LINGER_MS);
 	j->wstate = W_LINGER;
@@ -143,6 +277,12 @@ static void *writer(void *arg)
 		wait_for_batch(j);
 		if (!j->count && j->stopping)
 			break;
+		if (!j->count) {
+			pthread_mutex_unlock(&j->mu);
+			upkeep(j);
+			pthread_mutex_lock(&j->mu);
+			continue;
+		}
 		n = j->count < JOURNAL_BATCH ? j->count : JOURNAL_BATCH;
 		for (i = 0; i < n; i++) {
 			batch[i] = j->ring[(j->head + i) % JOURNAL_SLOTS];
@@ -163,12 +303,16 @@ static void *writer(void *arg)
 				batch[i].jr->finished = 1;
 		j->committed += n;
 		pthread_cond_broadcast(&j->done);
+		pthread_mutex_unlock(&j->mu);
+		upkeep(j);
+		pthread_mutex_lock(&j->mu);
 	}
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
 }
 
-sztp_rc journal_start(struct reg *r, struct journal **out, struct sztp_err *e)
+sztp_rc journal_start(struct reg *r, const struct config *cfg, struct journal **out,
+		      struct sztp_err *e)
 {
 	struct journal *j = calloc(1, sizeof(*j));
 
@@ -179,11 +323,25 @@ sztp_rc journal_start(struct reg *r, struct journal **out, struct sztp_err *e)
 		free(j);
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	}
+	if (cfg &&
+	    logfilter_new(FILTER_SLOTS, (unsigned)cfg->log_failures_per_address,
+			  (unsigned)cfg->log_failures_per_minute, &j->filter, e) != SZTP_OK) {
+		free(j->ring);
+		free(j->batch);
+		free(j);
+		return e ? e->rc : SZTP_E_NOMEM;
+	}
+	if (cfg) {
+		j->retention_s = (int64_t)cfg->log_retention_days * 86400;
+		j->max_rows = cfg->log_max_rows;
+	}
+	j->next_upkeep_ms = j->next_trim_ms = throttle_now_ms();
 	j->reg = r;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->more, NULL);
 	pthread_cond_init(&j->done, NULL);
 	if (pthread_create(&j->thread, NULL, writer, j)) {
+		logfilter_free(j->filter, NULL, NULL);
 		free(j->ring);
 		free(j->batch);
 		free(j);
@@ -271,6 +429,10 @@ void journal_log(struct journal *j, const struct reg_log *l)
 {
 	struct jent ent;
 
+	/* failed requests: a bounded number of rows per address and minute */
+	if (l->status >= 400 && !logfilter_admit(j->filter, l, throttle_now_ms(), emit_summary, j))
+		return;
+	memset(&ent, 0, sizeof(ent));
 	ent.kind = J_LOG;
 	ent.log = *l;
 	enqueue(j, &ent);
@@ -304,6 +466,9 @@ void journal_stop(struct journal *j)
 {
 	if (!j)
 		return;
+	/* the summaries still due join the last batch */
+	logfilter_free(j->filter, emit_summary, j);
+	j->filter = NULL; /* nothing filters from here on */
 	pthread_mutex_lock(&j->mu);
 	j->stopping = 1;
 	pthread_cond_signal(&j->more);
@@ -318,6 +483,37 @@ void journal_stop(struct journal *j)
 	free(j->ring);
 	free(j->batch);
 	free(j);
+}
+
+int journal_registry_ok(struct journal *j, char *why, size_t len)
+{
+	if (!j || !atomic_load(&j->lost))
+		return 1;
+	if (why && len) {
+		pthread_mutex_lock(&j->mu);
+		size_t n = strnlen(j->lost_why, len - 1); /* truncated to fit */
+		memcpy(why, j->lost_why, n);
+		why[n] = '\0';
+		pthread_mutex_unlock(&j->mu);
+	}
+	return 0;
+}
+
+int server_ready(struct server *s, char *why, size_t len)
+{
+	if (why && len)
+		why[0] = '\0';
+	return journal_registry_ok(s->journal, why, len);
+}
+
+sztp_rc server_check_ready(struct server *s, int *retry_after, struct sztp_err *e)
+{
+	char why[SZTP_ERR_MSG_MAX - 32];
+
+	if (server_ready(s, why, sizeof(why)))
+		return SZTP_OK;
+	*retry_after = SERVER_RETRY_AFTER_S;
+	return sztp_err_set(e, SZTP_E_UNAVAILABLE, "not ready: %s", why);
 }
 
 uint64_t journal_dropped(struct journal *j)

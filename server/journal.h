@@ -13,19 +13,40 @@
  * The writer sleeps until work arrives; bookkeeping rows then linger up to
  * JOURNAL_LINGER_MS for company, and only a progress report or a full batch
  * cuts that short, so a busy server pays one wake-up and one commit per
- * batch rather than per row.
+ * batch rather than per row.  A batch with a progress report commits
+ * synchronously (its 204 must survive a power cut); bookkeeping alone does
+ * not wait for the disk (reg_begin_nosync).
+ *
+ * What failed requests cost the disk is bounded: their rows pass the log
+ * filter (throttle.h: per address and in total per minute, the rest
+ * summed up in summary rows), and the writer keeps the log within
+ * log-retention-days and log-max-rows, deleting in small steps between
+ * batches.
+ *
+ * The registry file is watched: before each commit and once a second the
+ * writer checks that the database path still names the open file
+ * (reg_check_file).  Once it does not (deleted, replaced by mv), nothing
+ * is committed any more - reports waiting for their commit get
+ * SZTP_E_UNAVAILABLE (503), never a 204 into a lost file - the reason is
+ * logged once, and journal_registry_ok()/server_ready() say so until the
+ * file is back.
  */
 #ifndef SZTPD_JOURNAL_H
 #define SZTPD_JOURNAL_H
 
+#include "config.h"
 #include "registry.h"
 
 struct journal;
 
-sztp_rc journal_start(struct reg *r, struct journal **out, struct sztp_err *e);
-/* Commit what is queued, stop the writer, free.  NULL is a no-op. */
+/* cfg: the log filter and retention keys (log-*); NULL: no limits. */
+sztp_rc journal_start(struct reg *r, const struct config *cfg, struct journal **out,
+		      struct sztp_err *e);
+/* Write the log filter's due summaries, commit what is queued, stop the
+ * writer, free.  NULL is a no-op. */
 void journal_stop(struct journal *j);
-/* Queue a copy of l.  When the queue is full the row is dropped and
+/* Queue a copy of l; a failed request's row (status >= 400) only when
+ * the log filter admits it.  When the queue is full the row is dropped and
  * counted (logged once per second at most): bookkeeping never blocks a
  * device. */
 void journal_log(struct journal *j, const struct reg_log *l);
@@ -52,6 +73,9 @@ sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct
 void journal_seen(struct journal *j, const char *serial, int64_t now);
 /* Block until everything queued before the call is committed (tests, stop). */
 void journal_flush(struct journal *j);
+/* 1 while the registry file is in place; 0 (why: the reason) once its
+ * path was found to name another file or none.  NULL journal: 1. */
+int journal_registry_ok(struct journal *j, char *why, size_t len);
 /* Rows dropped so far because the queue was full. */
 uint64_t journal_dropped(struct journal *j);
 

@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "log.h"
 #include "server.h"
+#include "throttle.h"
 
 #ifndef SZTP_VERSION
 #define SZTP_VERSION "0.1.0"
@@ -35,6 +36,7 @@ static void usage(FILE *f)
 static void server_close(struct server *s)
 {
 	journal_stop(s->journal); /* commits what is queued */
+	throttle_close_server(s);
 	artifacts_free(s->art);
 	identity_cache_free(s->idcache);
 	reg_close(s->reg);
@@ -92,7 +94,10 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	rc = reg_open(s->cfg.database, &s->reg, e);
 	if (rc != SZTP_OK)
 		return rc;
-	rc = journal_start(s->reg, &s->journal, e);
+	rc = journal_start(s->reg, &s->cfg, &s->journal, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = throttle_open_server(s, e);
 	if (rc != SZTP_OK)
 		return rc;
 	rc = identity_cache_new(&s->idcache, e);

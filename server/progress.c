@@ -4,7 +4,13 @@
  * (including the `when` rules that allow ssh-host-keys and
  * trust-anchor-certs only with bootstrap-complete) and stores it with
  * time and peer address; the device's state becomes the progress type.
- * Success is 204 No Content (RFC 8040 s3.6: the RPC has no output).
+ * Success is 204 No Content (RFC 8040 s3.6: the RPC has no output), sent
+ * only once the report is committed to disk.  Quotas per device: the
+ * report's message, ssh-host-keys and trust-anchor-certs together at
+ * most report-max-bytes (413), at most reports-per-device-per-hour
+ * reports (429 with Retry-After).  While the registry file is gone
+ * (journal.h) every report gets 503: nothing is acknowledged into a
+ * file that will not be there after a restart.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +21,10 @@
 #include "journal.h"
 #include "log.h"
 #include "server.h"
+#include "throttle.h"
 
 #define PUBLIC_500 "the bootstrap server could not store the report"
+#define PUBLIC_503 "the bootstrap server cannot store reports now; retry later"
 
 /* A report waiting for its commit while the connection is set aside. */
 struct pending_report {
@@ -38,7 +46,9 @@ static void finish(struct result *res, const char *type, sztp_rc rc, const struc
 {
 	if (rc != SZTP_OK) {
 		res->err = *e;
-		result_fail(res, rc, PUBLIC_500);
+		result_fail(res, rc, rc == SZTP_E_UNAVAILABLE ? PUBLIC_503 : PUBLIC_500);
+		if (rc == SZTP_E_UNAVAILABLE)
+			res->retry_after = SERVER_RETRY_AFTER_S;
 		return;
 	}
 	result_outcome(res, type);
@@ -70,6 +80,9 @@ static enum answer store(struct server *s, struct request *r, struct pending_rep
 		if (journal_submit(s->journal, &pr->jr))
 			return ANSWER_LATER;
 		rc = reg_progress_add(s->reg, &pr->jr.p, &e); /* queue full or stopping */
+		/* the journal checks the file before its commits; here, after */
+		if (rc == SZTP_OK)
+			rc = reg_check_file(s->reg, &e);
 		finish(&r->res, pr->jr.p.type, rc, &e);
 		r->answer_later(r);
 		return ANSWER_LATER;
@@ -77,6 +90,34 @@ static enum answer store(struct server *s, struct request *r, struct pending_rep
 	rc = journal_progress(s->journal, &pr->jr.p, &e);
 	finish(&r->res, pr->jr.p.type, rc, &e);
 	return ANSWER_NOW;
+}
+
+static size_t len0(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+/* The device's quotas: the report's size, and reports per hour (a
+ * token taken for this one). */
+static sztp_rc quota(struct server *s, const struct request *r, const struct yang_input *in,
+		     struct result *res, struct sztp_err *e)
+{
+	size_t size = len0(in->message) + len0(in->ssh_host_keys) + len0(in->trust_anchor_certs);
+	unsigned wait;
+
+	if (s->cfg.report_max_bytes && size > (size_t)s->cfg.report_max_bytes)
+		return sztp_err_set(e, SZTP_E_TOO_BIG,
+				    "the report's message, ssh-host-keys and trust-anchor-certs "
+				    "are %zu bytes, more than the %d bytes allowed",
+				    size, s->cfg.report_max_bytes);
+	wait = throttle_take(s->report_quota, r->serial, throttle_now_ms());
+	if (wait) {
+		res->retry_after = (int)wait;
+		return sztp_err_set(e, SZTP_E_THROTTLED,
+				    "more than %d progress reports from this device within an hour",
+				    s->cfg.reports_per_device_per_hour);
+	}
+	return SZTP_OK;
 }
 
 /* A report of the device named serial, taking the strings of in. */
@@ -98,9 +139,9 @@ enum answer handle_report_progress(struct server *s, struct request *r, struct r
 	struct yang_input in = {0};
 	struct sztp_err *e = &res->err;
 	enum answer a = ANSWER_NOW;
-	sztp_rc rc = identity_authenticate(s, r, r->serial, e);
+	sztp_rc rc = server_check_ready(s, &res->retry_after, e);
 
-	if (rc != SZTP_OK)
+	if (rc != SZTP_OK || (rc = identity_authenticate(s, r, r->serial, e)) != SZTP_OK)
 		goto fail;
 	rc = yang_rpc_input(s->yang, YANG_RPC_REPORT_PROGRESS, r->in_enc, r->body, r->body_len, &in,
 			    e);
@@ -110,6 +151,8 @@ enum answer handle_report_progress(struct server *s, struct request *r, struct r
 		rc = sztp_err_set(e, SZTP_E_MISSING_ELEMENT, "progress-type is mandatory");
 		goto fail;
 	}
+	if ((rc = quota(s, r, &in, res, e)) != SZTP_OK)
+		goto fail;
 	pr = calloc(1, sizeof(*pr));
 	if (!pr) {
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
@@ -121,7 +164,9 @@ enum answer handle_report_progress(struct server *s, struct request *r, struct r
 	a = store(s, r, pr);
 	goto out;
 fail:
-	result_fail(res, rc, PUBLIC_500);
+	if (rc == SZTP_E_THROTTLED && !res->retry_after)
+		res->retry_after = (int)throttle_auth_retry_after(s, r);
+	result_fail(res, rc, rc == SZTP_E_UNAVAILABLE ? PUBLIC_503 : PUBLIC_500);
 out:
 	yang_input_clear(&in);
 	return a;

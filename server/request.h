@@ -29,6 +29,8 @@ struct result {
 	int record;	  /* write a row to the bootstrapping log (the route's
 			   * default; a handler clears it when its data is its
 			   * own record, as a stored progress report is) */
+	int retry_after;  /* > 0: seconds for a Retry-After header (RFC 9110
+			   * s10.2.3) on a 429 or 503 */
 };
 
 /* A handler answers now, or later: then it has set the connection aside

@@ -78,6 +78,8 @@ static const struct {
     [SZTP_E_METHOD] = {405, "protocol", "operation-not-supported"},
     [SZTP_E_NOT_ACCEPTABLE] = {406, "protocol", "invalid-value"},
     [SZTP_E_MEDIA_TYPE] = {415, "protocol", "invalid-value"},
+    [SZTP_E_THROTTLED] = {429, "protocol", "resource-denied"},
+    [SZTP_E_UNAVAILABLE] = {503, "application", "operation-failed"},
 };
 
 static void reply(struct request *r, int status, const char *type, char *body, size_t len)

@@ -14,6 +14,7 @@
 struct artifacts;
 struct identity_cache;
 struct journal;
+struct throttle;
 
 struct server {
 	struct config cfg;
@@ -23,6 +24,19 @@ struct server {
 	struct artifacts *art;
 	struct identity_cache *idcache;
 	struct journal *journal; /* write-behind bookkeeping */
+	/* throttle.h: authentication failures by peer address and by claimed
+	 * serial, progress reports per device (NULL: no limit) */
+	struct throttle *fail_by_peer, *fail_by_serial, *report_quota;
 };
+
+/* Whether sztpd can serve and store now (what a /readyz would answer):
+ * 0 with the reason in why when it cannot, e.g. its registry file was
+ * deleted or replaced (journal.c watches it).  Cheap: a flag. */
+int server_ready(struct server *s, char *why, size_t len);
+/* For handlers: SZTP_OK when ready, else SZTP_E_UNAVAILABLE (503) with
+ * the reason in e (logged by restconf, not sent) and the Retry-After to
+ * give in *retry_after. */
+#define SERVER_RETRY_AFTER_S 30
+sztp_rc server_check_ready(struct server *s, int *retry_after, struct sztp_err *e);
 
 #endif

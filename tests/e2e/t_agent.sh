@@ -69,6 +69,8 @@ IMGURL=https://127.0.0.1:$NGPORT
 PA=$(free_port)
 PB=$(free_port)
 while [ "$PB" = "$PA" ]; do PB=$(free_port); done
+check "A: init" CTLA init
+check "B: init" CTLB init
 check "A: owner" CTLA owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
 check "A: evil owner" CTLA owner set --name evil --chain "$TMP/evil/signer-chain.pem" --key "$TMP/evil/signer.key"
 check "A: profile image" CTLA profile onboarding img --image-name demo-os --image-version 2.0 \

@@ -48,6 +48,8 @@ database = rel.db
 threads = 1
 CONF
 
+ctl "$TMP/cwd-ctl" -c ../site/etc/sztpd.conf init
+check_eq "sztpctl -c (relative paths): init" "$?" 0
 ctl "$TMP/cwd-ctl" -c ../site/etc/sztpd.conf owner set --chain ../site/etc/pki/owner/chain.pem \
 	--key ../site/etc/pki/owner/signer.key
 check_eq "sztpctl -c (relative paths): owner set" "$?" 0
@@ -93,6 +95,8 @@ database = "db #2.db"   # quoted: the '#' and the space are part of the name
 threads = 1 # one worker
 tls-priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"  # TLS 1.3 only
 CONF
+ctl "$TMP/cwd-ctl" -c ../site/etc/quoted.conf init
+check_eq "sztpctl -c (comments, quotes): init" "$?" 0
 ctl "$TMP/cwd-ctl" -c ../site/etc/quoted.conf owner set --chain ../site/etc/pki/owner/chain.pem \
 	--key ../site/etc/pki/owner/signer.key
 check_eq "sztpctl -c (comments, quotes): owner set" "$?" 0

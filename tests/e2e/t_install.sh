@@ -20,6 +20,7 @@ cd "$TMP"
 check "installed sztp-pki mints a PKI" "$P/bin/sztp-pki" init --out "$TMP/pki" --serial SN-I
 export SZTP_DB=$TMP/i.db SZTP_MASA_CA=$TMP/pki/manufacturer/root.pem
 unset SZTP_YANG_DIR
+check "installed sztpctl init" "$P/bin/sztpctl" init
 check "installed sztpctl enrols with its own YANG modules" \
 	"$P/bin/sztpctl" profile onboarding p1 --config "$TMP/pki/owner/ca.pem" --config-handling replace
 check "installed sztpctl device add" "$P/bin/sztpctl" device add SN-I --profile p1

@@ -11,6 +11,7 @@ export SZTP_DB=$TMP/r.db SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$
 check "server key is RSA-2048" sh -c "openssl pkey -in '$PKI/server/key.pem' -text_pub -noout | grep -q '2048 bit'"
 check "owner signer is RSA" sh -c "openssl pkey -in '$PKI/owner/signer.key' -text_pub -noout | grep -q 'Modulus'"
 printf 'cfg\n' >"$TMP/c.txt"
+check "init" "$BIN/sztpctl" init
 check "owner set" "$BIN/sztpctl" owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
 check "profile" "$BIN/sztpctl" profile onboarding p --config "$TMP/c.txt" --config-handling merge --sign always
 check "device" "$BIN/sztpctl" device add SN-RSA --profile p --voucher "$PKI/devices/SN-RSA/voucher.vcj"

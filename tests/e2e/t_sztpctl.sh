@@ -94,8 +94,9 @@ expect "no database is an error" bash -c "[ $RC -ne 0 ] && grep -q 'no database:
 # sztpctl reads sztpd's config through sztpd's table: a complete file,
 # inline comments allowed (details in t_config.sh)
 printf '# test\nport = 443\ntls-cert = c.pem\ntls-key = k.pem\nclient-ca = ca.pem\ndatabase = %s  # the registry\n' "$T/conf.db" >"$T/sztpd.conf"
+good "init with the database from -c CONF" env -u SZTP_DB "$CTL" -c "$T/sztpd.conf" init
+expect "-c CONF: init created its database" [ -f "$T/conf.db" ]
 good "database from -c CONF" env -u SZTP_DB "$CTL" -c "$T/sztpd.conf" device list
-expect "-c CONF opened its database" [ -f "$T/conf.db" ]
 printf 'port = 443\ndatabase = %s\n' "$T/conf2.db" >"$T/incomplete.conf"
 run env -u SZTP_DB "$CTL" -c "$T/incomplete.conf" device list
 expect "a config sztpd would refuse is refused with sztpd's message" bash -c "[ $RC -ne 0 ] && grep -qx \"sztpctl: error: $T/incomplete.conf: 'tls-cert' is required\" '$T/err' && [ ! -e '$T/conf2.db' ]"
@@ -119,6 +120,42 @@ if ! "$PKI_TOOL" init --out "$T/pki" --serial SN-1 --serial SN-2 --serial SN-3 >
 fi
 P=$T/pki
 MASA=$P/manufacturer/root.pem
+
+# ---- only init creates a registry ------------------------------------------
+# A mistyped path is named and refused, never created: every command but
+# init opens an existing registry only (and exits non-zero).
+for cmd in "progress" "log" "device list" "device add SN-X" "profile list" "owner show" \
+	"prune --older-than 1"; do
+	# shellcheck disable=SC2086
+	run "$CTL" -d "$T/typo.db" $cmd
+	expect "'$cmd' on a missing registry fails and names it" bash -c \
+		"[ $RC -eq 1 ] && grep -qx \"sztpctl: error: no registry $T/typo.db (from -d): check the path, or create a new one with 'sztpctl init'\" '$T/err'"
+	expect "'$cmd' created no file" [ ! -e "$T/typo.db" ]
+done
+printf 'serial,profile,password,voucher\nSN-X,,,\n' >"$T/one.csv"
+run "$CTL" -d "$T/typo.db" device import "$T/one.csv"
+expect "device import on a missing registry fails" bash -c "[ $RC -eq 1 ] && grep -q \"sztpctl init\" '$T/err'"
+expect "device import created no file" [ ! -e "$T/typo.db" ]
+run env SZTP_DB="$T/typo.db" "$CTL" device list
+expect "a missing \$SZTP_DB is named as such" bash -c "[ $RC -eq 1 ] && grep -q 'no registry $T/typo.db (from \$SZTP_DB)' '$T/err'"
+run env -u SZTP_DB "$CTL" -c "$T/incomplete.conf" init
+expect "init with a config sztpd would refuse creates nothing" bash -c "[ $RC -ne 0 ] && [ ! -e '$T/conf2.db' ]"
+: >"$T/empty.db"
+run "$CTL" -d "$T/empty.db" device list
+expect "an empty file is not a registry" bash -c "[ $RC -eq 1 ] && grep -q 'empty.db is not an sztp registry' '$T/err'"
+expect "the empty file is left as it was" [ ! -s "$T/empty.db" ]
+sqlite3 "$T/other.db" 'create table t(x)'
+run "$CTL" -d "$T/other.db" device add SN-X
+expect "another program's database is refused" bash -c "[ $RC -eq 1 ] && grep -q 'other.db is not an sztp registry' '$T/err'"
+expect "and not migrated" bash -c "[ \"\$(sqlite3 '$T/other.db' .tables)\" = t ]"
+good "init" "$CTL" init
+expect "init says what it created" out_has "^created registry $DB \(schema version [0-9]+\)$"
+expect "the new registry is owner-only" bash -c "[ \"\$(stat -c %a '$DB')\" = 600 ]"
+refused "init refuses an existing registry" "registry $DB already exists \(from \\\$SZTP_DB\); init creates a new registry only" "$CTL" init
+printf 'stale' >"$T/stale.db-wal"
+run "$CTL" -d "$T/stale.db" init
+expect "init refuses a left-over WAL" bash -c "[ $RC -eq 1 ] && grep -q 'stale.db-wal is left over' '$T/err' && [ ! -e '$T/stale.db' ]"
+good "an empty registry lists no progress" "$CTL" progress
 
 # ---- devices --------------------------------------------------------------
 good "device add" "$CTL" device add SN-1

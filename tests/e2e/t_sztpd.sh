@@ -26,6 +26,7 @@ printf 'demo boot image\n' >"$TMP/image.img"
 printf 'hostname demo\n' >"$TMP/config.txt"
 printf '#!/bin/sh\necho pre\n' >"$TMP/pre.sh"
 PORT=$(free_port)
+check "sztpctl init" CTL init
 check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
 check "profile onboarding" CTL profile onboarding onb --image-name demo-os --image-version 2.0 \
 	--image-file "$TMP/image.img" --image-uri https://files.example.net/image.img \

@@ -3,7 +3,10 @@
  * failure - unknown serial, wrong password, bad chain, a chain that
  * smuggles in a CA, no credentials - gives the same 401 and the same
  * RESTCONF body (s9.6: no existence oracle); only the serial is handed
- * on.  Uses mkpki.sh's throwaway PKI plus certificates minted here. */
+ * on.  Uses mkpki.sh's throwaway PKI plus certificates minted here.
+ * Throttling (throttle.h): too many failures from an address, or of HTTP
+ * Basic for a serial (enrolled or not alike), get 429 before any check,
+ * but a valid IDevID is never refused for them. */
 #include <unistd.h>
 
 #include "fixture.h"
@@ -11,11 +14,13 @@
 #include "passwd.h"
 #include "restconf.h"
 #include "server.h"
+#include "throttle.h"
 #include "unit.h"
 #include "util.h"
 
 static struct server srv;
 static char first_body[1024];
+static const char *peer = "192.0.2.1"; /* the address requests come from */
 
 static void basic(char *out, size_t len, const char *user, const char *pass)
 {
@@ -37,7 +42,7 @@ static sztp_rc auth(const char *certs, const char *authorization, char serial[PK
 	sztp_rc rc;
 
 	memset(&r, 0, sizeof(r));
-	snprintf(r.peer, sizeof(r.peer), "192.0.2.1");
+	snprintf(r.peer, sizeof(r.peer), "%s", peer);
 	if (certs) {
 		CHECK_RC(pki_pem_certs_read(P(certs), &chain, &n, NULL), SZTP_OK);
 		r.peer_certs = chain;
@@ -122,6 +127,79 @@ static int mint_extra(void)
 	return system(cmd);
 }
 
+/* rc of one attempt from address from */
+static sztp_rc attempt(const char *from, const char *certs, const char *user, const char *pass)
+{
+	char serial[PKI_SERIAL_MAX], a[512];
+	struct sztp_err e = {0};
+	sztp_rc rc;
+
+	peer = from;
+	if (user)
+		basic(a, sizeof(a), user, pass);
+	rc = auth(certs, user ? a : NULL, serial, &e);
+	if (rc == SZTP_E_THROTTLED)
+		CHECK(!strcmp(e.msg, THROTTLE_429));
+	peer = "192.0.2.1";
+	return rc;
+}
+
+static void test_throttled(void)
+{
+	struct request r;
+	char from[32];
+	int i;
+
+	srv.cfg.basic_auth = 1;
+	srv.cfg.auth_failures_per_address = 5;
+	srv.cfg.auth_failures_per_serial = 3;
+	CHECK_RC(throttle_open_server(&srv, NULL), SZTP_OK);
+	enrol("SN-0001234", "secret-1"); /* the IDevID's serial, removed above */
+
+	/* Basic guessing of one serial, spread over addresses: slowed down
+	 * after 3, even with the right password */
+	for (i = 0; i < 3; i++) {
+		snprintf(from, sizeof(from), "198.51.100.%d", i + 1);
+		CHECK_RC(attempt(from, NULL, "SN-0001234", "guess"), SZTP_E_AUTH);
+	}
+	CHECK_RC(attempt("198.51.100.50", NULL, "SN-0001234", "secret-1"), SZTP_E_THROTTLED);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.peer, sizeof(r.peer), "198.51.100.50");
+	snprintf(r.serial, sizeof(r.serial), "SN-0001234");
+	CHECK(throttle_auth_retry_after(&srv, &r) == 20); /* 3 a minute */
+	/* the device itself, with its IDevID, is never refused for that */
+	CHECK_RC(attempt("198.51.100.50", "idevid.pem", NULL, NULL), SZTP_OK);
+	CHECK_RC(attempt("198.51.100.1", "idevid.pem", "SN-0001234", "secret-1"), SZTP_OK);
+	/* another serial is not affected */
+	CHECK_RC(attempt("198.51.100.51", NULL, "SN-VICTIM", "victim-pw"), SZTP_OK);
+	/* no existence oracle: a serial that is not enrolled is slowed alike */
+	for (i = 0; i < 3; i++) {
+		snprintf(from, sizeof(from), "198.51.100.%d", i + 10);
+		CHECK_RC(attempt(from, NULL, "SN-NOBODY", "guess"), SZTP_E_AUTH);
+	}
+	CHECK_RC(attempt("198.51.100.20", NULL, "SN-NOBODY", "guess"), SZTP_E_THROTTLED);
+
+	/* one address failing: its attempts without a certificate get 429,
+	 * whatever they present; its devices with an IDevID go on */
+	for (i = 0; i < 5; i++)
+		CHECK_RC(attempt("203.0.113.9", NULL, NULL, NULL), SZTP_E_AUTH);
+	CHECK_RC(attempt("203.0.113.9", NULL, NULL, NULL), SZTP_E_THROTTLED);
+	CHECK_RC(attempt("203.0.113.9", NULL, "SN-VICTIM", "victim-pw"), SZTP_E_THROTTLED);
+	CHECK_RC(attempt("203.0.113.9", "idevid.pem", NULL, NULL), SZTP_OK);
+	CHECK_RC(attempt("203.0.113.9", "evilleaf.pem", NULL, NULL), SZTP_E_AUTH); /* checked */
+	CHECK_RC(attempt("203.0.113.10", NULL, "SN-VICTIM", "victim-pw"), SZTP_OK);
+	/* an IPv6 host is its /64 */
+	for (i = 0; i < 5; i++) {
+		snprintf(from, sizeof(from), "2001:db8:5:5::%x", i + 1);
+		CHECK_RC(attempt(from, NULL, NULL, NULL), SZTP_E_AUTH);
+	}
+	CHECK_RC(attempt("2001:db8:5:5:ffff::1", NULL, "SN-VICTIM", "victim-pw"),
+		 SZTP_E_THROTTLED);
+	CHECK_RC(attempt("2001:db8:5:6::1", NULL, "SN-VICTIM", "victim-pw"), SZTP_OK);
+	throttle_close_server(&srv);
+	CHECK(srv.fail_by_peer == NULL && srv.fail_by_serial == NULL);
+}
+
 int main(void)
 {
 	char path[300], a[512];
@@ -186,6 +264,7 @@ int main(void)
 	srv.cfg.basic_auth = 0;
 	basic(a, sizeof(a), "SN-VICTIM", "victim-pw");
 	refused("basic disabled", NULL, a, "");
+	test_throttled();
 
 	identity_cache_free(srv.idcache);
 	pki_trust_free(srv.idevid_trust);

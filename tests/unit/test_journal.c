@@ -2,13 +2,32 @@
  * request path arrive in the registry, in batches, and a full queue drops
  * (and counts) rather than blocks; progress reports handed over with a
  * callback are called back once each, after their commit, with their own
- * result. */
+ * result.  With a configuration: failed requests' rows pass the log
+ * filter (summary at the stop), retention keeps log-max-rows, a batch
+ * with a report waits for the disk and bookkeeping does not (fdatasync
+ * counted), and a registry file deleted or renamed away is noticed:
+ * reports get SZTP_E_UNAVAILABLE, never SZTP_OK, until it is back. */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "journal.h"
 #include "unit.h"
+
+/* fdatasync counted on its way to libc (libsqlite3 binds to this) */
+static int (*real_fdatasync)(int);
+static atomic_int syncs;
+
+int fdatasync(int fd)
+{
+	if (!real_fdatasync)
+		real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	atomic_fetch_add(&syncs, 1);
+	return real_fdatasync ? real_fdatasync(fd) : -1;
+}
 
 static char dir[] = "/tmp/sztp-journal-XXXXXX";
 
@@ -88,6 +107,136 @@ static int progress_cb(const struct reg_progress *p, void *arg)
 	return 0;
 }
 
+static int suppressed_cb(const struct reg_log *l, void *arg)
+{
+	if (!strcmp(l->endpoint, "suppressed"))
+		snprintf(arg, 128, "%s|%s", l->peer, l->result);
+	return 0;
+}
+
+static struct journal_report *stored_jr(const char *serial, const char *msg)
+{
+	static struct journal_report jr;
+
+	memset(&jr, 0, sizeof(jr));
+	snprintf(jr.p.serial, sizeof(jr.p.serial), "%s", serial);
+	snprintf(jr.p.type, sizeof(jr.p.type), "informational");
+	jr.p.message = (char *)msg;
+	return &jr;
+}
+
+/* A journal with the limits of a configuration. */
+static void test_limits(void)
+{
+	struct config cfg;
+	struct reg *r = NULL;
+	struct journal *j = NULL;
+	struct reg_device d = {0};
+	struct reg_log l;
+	struct sztp_err e = {0};
+	char path[160], moved[180], why[400], summary[128] = "";
+	int i, before, n;
+
+	snprintf(path, sizeof(path), "%s/limits.db", dir);
+	snprintf(moved, sizeof(moved), "%s/limits.db.moved", dir);
+	CHECK_RC(reg_open(path, &r, NULL), SZTP_OK);
+	snprintf(d.serial, sizeof(d.serial), "SN-L");
+	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
+	config_defaults(&cfg);
+	cfg.log_failures_per_address = 5;
+	cfg.log_failures_per_minute = 100;
+	cfg.log_max_rows = 50;
+	CHECK_RC(journal_start(r, &cfg, &j, NULL), SZTP_OK);
+
+	/* 40 failures from one address, 10 successes: 5 + 10 rows */
+	for (i = 0; i < 50; i++) {
+		row(&l, "", i);
+		l.time = 0; /* now: older rows are retention's (90 days) */
+		snprintf(l.peer, sizeof(l.peer), "198.51.100.7");
+		if (i < 40) {
+			l.status = 401;
+			snprintf(l.result, sizeof(l.result), "access-denied");
+		}
+		journal_log(j, &l);
+	}
+	journal_flush(j);
+	CHECK(logged(r, "") == 15);
+
+	/* durability: bookkeeping alone does not wait for the disk ... */
+	before = atomic_load(&syncs);
+	for (i = 0; i < 100; i++) {
+		row(&l, "SN-L", i);
+		l.time = 0;
+		journal_log(j, &l);
+	}
+	journal_seen(j, "SN-L", 4242);
+	journal_flush(j);
+	CHECK(atomic_load(&syncs) == before);
+	/* ... a report's commit does */
+	before = atomic_load(&syncs);
+	CHECK_RC(journal_progress(j, &stored_jr("SN-L", "durable")->p, &e), SZTP_OK);
+	CHECK(atomic_load(&syncs) > before);
+
+	/* retention: log-max-rows 50 kept by the writer (once a second) */
+	for (i = 0; i < 30 && logged(r, "SN-L") + logged(r, "") > 50; i++)
+		usleep(100000);
+	n = logged(r, "SN-L") + logged(r, "");
+	CHECK(n == 50);
+	/* and log-retention-days (90 by default): an old row goes */
+	row(&l, "SN-OLD", 1); /* time 1001 */
+	journal_log(j, &l);
+	journal_flush(j);
+	for (i = 0; i < 30 && logged(r, "SN-OLD"); i++)
+		usleep(100000);
+	CHECK(logged(r, "SN-OLD") == 0);
+
+	/* the registry renamed away: no report is acknowledged */
+	CHECK(journal_registry_ok(j, why, sizeof(why)) == 1);
+	CHECK(rename(path, moved) == 0);
+	CHECK_RC(journal_progress(j, &stored_jr("SN-L", "into-the-void")->p, &e),
+		 SZTP_E_UNAVAILABLE);
+	CHECK(journal_registry_ok(j, why, sizeof(why)) == 0);
+	CHECK(strstr(why, "limits.db") != NULL && strstr(why, "deleted or replaced") != NULL);
+	/* back in place: stored again */
+	CHECK(rename(moved, path) == 0);
+	CHECK_RC(journal_progress(j, &stored_jr("SN-L", "after")->p, &e), SZTP_OK);
+	CHECK(journal_registry_ok(j, why, sizeof(why)) == 1);
+	n = 0;
+	CHECK_RC(reg_progress_list(r, "SN-L", 0, progress_cb, &n, NULL), SZTP_OK);
+	CHECK(n == 2); /* "durable" and "after", not "into-the-void" */
+	/* the idle writer notices by itself within a tick */
+	CHECK(unlink(path) == 0);
+	for (i = 0; i < 30 && journal_registry_ok(j, NULL, 0); i++)
+		usleep(100000);
+	CHECK(journal_registry_ok(j, NULL, 0) == 0);
+	CHECK_RC(journal_progress(j, &stored_jr("SN-L", "gone")->p, &e), SZTP_E_UNAVAILABLE);
+
+	/* the stop writes the summary of the suppressed rows (to the file
+	 * that is gone: read before, from a fresh journal on a new file) */
+	journal_stop(j);
+	reg_close(r);
+	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/summary.db", dir);
+	CHECK_RC(reg_open(path, &r, NULL), SZTP_OK);
+	config_defaults(&cfg);
+	cfg.log_failures_per_address = 3;
+	CHECK_RC(journal_start(r, &cfg, &j, NULL), SZTP_OK);
+	for (i = 0; i < 10; i++) {
+		row(&l, "", i);
+		l.time = 0;
+		snprintf(l.peer, sizeof(l.peer), "2001:db8::%d", i + 1);
+		l.status = 429;
+		journal_log(j, &l);
+	}
+	journal_stop(j);
+	CHECK(logged(r, "") == 4); /* 3 rows and the summary */
+	CHECK_RC(reg_log_list(r, "", 0, suppressed_cb, summary, NULL), SZTP_OK);
+	CHECK(!strcmp(summary, "2001:db8::/64|7 more failures"));
+	reg_close(r);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	struct reg *r = NULL;
@@ -104,7 +253,7 @@ int main(void)
 	CHECK_RC(reg_open(path, &r, NULL), SZTP_OK);
 	snprintf(d.serial, sizeof(d.serial), "SN-J");
 	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
-	CHECK_RC(journal_start(r, &j, NULL), SZTP_OK);
+	CHECK_RC(journal_start(r, NULL, &j, NULL), SZTP_OK);
 
 	for (i = 0; i < 3000; i++) {
 		row(&l, "SN-J", i);
@@ -200,6 +349,7 @@ int main(void)
 	journal_stop(j);
 	CHECK(logged(r, "SN-LAST") == 100);
 	reg_close(r);
+	test_limits();
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	(void)!system(path);
 	return unit_report("test_journal");

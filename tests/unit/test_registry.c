@@ -4,7 +4,10 @@
  * owner / progress / log round trips, error mapping, explicit transactions,
  * two handles on one file, worker threads sharing one handle, and a bulk
  * import whose rate is printed (never asserted).  The sqlite3 command-line
- * tool is used as the independent look at the file.
+ * tool is used as the independent look at the file.  Also: opening only an
+ * existing registry or only a new one, commits that wait for the disk
+ * (fdatasync counted) unless begun nosync, the file check after delete
+ * and mv, and the bounded log trim.
  *
  * REG_BENCH_DEVICES=N changes the bulk import size (default 100000).
  */
@@ -50,6 +53,24 @@ int sqlite3_step(sqlite3_stmt *s)
 		return fault_src;
 	}
 	return real_step(s);
+}
+
+/* Every fdatasync SQLite makes (a synchronous WAL commit is one), counted
+ * on its way to libc: libsqlite3 binds to this definition. */
+static int (*real_fdatasync)(int);
+static int syncs;
+
+int fdatasync(int fd)
+{
+	if (!real_fdatasync)
+		real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	__atomic_fetch_add(&syncs, 1, __ATOMIC_RELAXED);
+	return real_fdatasync ? real_fdatasync(fd) : -1;
+}
+
+static int syncs_now(void)
+{
+	return __atomic_load_n(&syncs, __ATOMIC_RELAXED);
 }
 
 static void fault_arm(const char *sql_prefix, int src)
@@ -188,6 +209,203 @@ static void test_open(void)
 	path_in_tmp(p, sizeof(p), "no/such/dir/reg.db");
 	CHECK_RC(reg_open(p, &r2, &e), SZTP_E_DB);
 	CHECK_RC(reg_open("", &r2, &e), SZTP_E_INVALID_VALUE);
+}
+
+/* ---- open modes, durability, the file, retention ----------------------- */
+
+static void test_open_modes(void)
+{
+	struct sztp_err e = {0};
+	struct reg *r = NULL;
+	char p[300], side[320], out[256];
+	struct stat st;
+	FILE *f;
+
+	/* only an existing registry: a missing path is named, nothing made */
+	path_in_tmp(p, sizeof(p), "missing.db");
+	CHECK_RC(reg_open_existing(p, &r, &e), SZTP_E_NOT_FOUND);
+	CHECK(r == NULL && strstr(e.msg, p) != NULL);
+	CHECK(stat(p, &st) != 0);
+	/* an empty file, another program's database: refused, left alone */
+	path_in_tmp(p, sizeof(p), "empty.db");
+	f = fopen(p, "w");
+	if (f)
+		fclose(f);
+	CHECK_RC(reg_open_existing(p, &r, &e), SZTP_E_INVALID_VALUE);
+	CHECK(strstr(e.msg, "not an sztp registry") != NULL);
+	CHECK(stat(p, &st) == 0 && st.st_size == 0);
+	path_in_tmp(p, sizeof(p), "other.db");
+	CHECK(sqlite_cli(p, "CREATE TABLE t(x);", out, sizeof(out)) == 0);
+	CHECK_RC(reg_open_existing(p, &r, &e), SZTP_E_INVALID_VALUE);
+	CHECK(sqlite_cli(p, ".tables", out, sizeof(out)) == 0 && !strcmp(out, "t"));
+	CHECK(sqlite_cli(p, "PRAGMA journal_mode;", out, sizeof(out)) == 0 &&
+	      !strcmp(out, "delete")); /* not switched to WAL either */
+	/* a directory is not a registry */
+	CHECK_RC(reg_open_existing(tmpdir, &r, &e), SZTP_E_INVALID_VALUE);
+
+	/* only a new one: made and migrated, then refused */
+	path_in_tmp(p, sizeof(p), "new.db");
+	CHECK_RC(reg_create(p, &r, &e), SZTP_OK);
+	CHECK(reg_schema_version(r) >= 2);
+	reg_close(r);
+	r = NULL;
+	CHECK(stat(p, &st) == 0 && (st.st_mode & 077) == 0);
+	CHECK_RC(reg_create(p, &r, &e), SZTP_E_EXISTS);
+	CHECK(r == NULL && strstr(e.msg, "already exists") != NULL);
+	CHECK_RC(reg_open_existing(p, &r, &e), SZTP_OK);
+	reg_close(r);
+	r = NULL;
+	/* a WAL left behind by a deleted registry would be replayed: refused */
+	path_in_tmp(p, sizeof(p), "stale.db");
+	snprintf(side, sizeof(side), "%s-wal", p);
+	f = fopen(side, "w");
+	if (f) {
+		fputs("stale", f);
+		fclose(f);
+	}
+	CHECK_RC(reg_create(p, &r, &e), SZTP_E_EXISTS);
+	CHECK(strstr(e.msg, "-wal is left over") != NULL);
+	CHECK(stat(p, &st) != 0);
+	/* could not finish: nothing left behind */
+	path_in_tmp(p, sizeof(p), "no/such/dir/x.db");
+	CHECK_RC(reg_create(p, &r, &e), SZTP_E_IO);
+	/* reg_open still creates (sztpd's first start) */
+	path_in_tmp(p, sizeof(p), "implicit.db");
+	CHECK_RC(reg_open(p, &r, &e), SZTP_OK);
+	reg_close(r);
+}
+
+/* "204 means stored" across a power cut: a commit waits for the disk */
+static void test_durability(void)
+{
+	struct sztp_err e = {0};
+	struct reg_device d;
+	struct reg_log l;
+	struct reg *r = NULL;
+	char p[300];
+	int before;
+
+	path_in_tmp(p, sizeof(p), "durable.db");
+	CHECK_RC(reg_open(p, &r, &e), SZTP_OK);
+	if (!r)
+		return;
+	mkdev(&d, "SN-DUR", NULL);
+	before = syncs_now();
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK); /* its own transaction */
+	CHECK(syncs_now() > before);
+	memset(&l, 0, sizeof(l));
+	snprintf(l.endpoint, sizeof(l.endpoint), "get-bootstrapping-data");
+	before = syncs_now();
+	CHECK_RC(reg_begin_nosync(r, &e), SZTP_OK);
+	CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	CHECK(syncs_now() == before); /* bookkeeping does not wait */
+	before = syncs_now();
+	CHECK_RC(reg_begin(r, &e), SZTP_OK); /* and the next commit waits again */
+	CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	CHECK(syncs_now() > before);
+	before = syncs_now();
+	CHECK_RC(reg_begin_nosync(r, &e), SZTP_OK); /* a rollback restores it too */
+	reg_rollback(r);
+	CHECK_RC(reg_device_remove(r, "SN-DUR", &e), SZTP_OK);
+	CHECK(syncs_now() > before);
+	reg_close(r);
+}
+
+/* The path must go on naming the open file. */
+static void test_file_check(void)
+{
+	struct sztp_err e = {0};
+	struct reg *r = NULL;
+	char p[300], moved[320], out[256];
+
+	path_in_tmp(p, sizeof(p), "watched.db");
+	snprintf(moved, sizeof(moved), "%s.moved", p);
+	CHECK_RC(reg_open(p, &r, &e), SZTP_OK);
+	if (!r)
+		return;
+	CHECK_RC(reg_check_file(r, &e), SZTP_OK);
+	CHECK(rename(p, moved) == 0); /* renamed away */
+	CHECK_RC(reg_check_file(r, &e), SZTP_E_UNAVAILABLE);
+	CHECK(strstr(e.msg, p) != NULL && strstr(e.msg, "deleted or replaced") != NULL);
+	CHECK(sqlite_cli(p, "CREATE TABLE t(x);", out, sizeof(out)) == 0); /* replaced */
+	CHECK_RC(reg_check_file(r, &e), SZTP_E_UNAVAILABLE);
+	CHECK(rename(moved, p) == 0); /* back over the impostor */
+	CHECK_RC(reg_check_file(r, &e), SZTP_OK);
+	CHECK(unlink(p) == 0); /* deleted */
+	CHECK_RC(reg_check_file(r, &e), SZTP_E_UNAVAILABLE);
+	reg_close(r);
+}
+
+static int log_count(struct reg *r)
+{
+	char out[64] = "";
+	(void)r;
+	return sqlite_cli(dbpath, "SELECT count(*) FROM bootstrap_log;", out, sizeof(out)) == 0
+		   ? atoi(out)
+		   : -1;
+}
+
+static int64_t log_min_time(void)
+{
+	char out[64] = "";
+	return sqlite_cli(dbpath, "SELECT coalesce(min(time), 0) FROM bootstrap_log;", out,
+			  sizeof(out)) == 0
+		   ? atoll(out)
+		   : -1;
+}
+
+/* Retention in bounded steps, by age and by count.  Counted by the
+ * sqlite3 tool in another process while r is open: it sees r's commits
+ * only as long as r keeps its POSIX locks, which a second reg_open of the
+ * same file (test_two_handles) used to drop by opening and closing it. */
+static void test_log_trim(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct reg_log l;
+	int64_t n = -1;
+	int i, base, bad;
+
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	memset(&l, 0, sizeof(l));
+	snprintf(l.endpoint, sizeof(l.endpoint), "get-bootstrapping-data");
+	for (i = 0, bad = 0; i < 2500; i++) {
+		l.time = 100000 + i; /* oldest first */
+		bad += reg_log_add(r, &l, &e) != SZTP_OK;
+	}
+	CHECK(bad == 0);
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	base = log_count(r);
+	CHECK(base >= 2500);
+	/* by age: older than 100500 -> 500 rows, at most 200 a step */
+	CHECK_RC(reg_log_trim(r, 100500, 0, 200, &n, &e), SZTP_OK);
+	CHECK(n == 200);
+	CHECK_RC(reg_log_trim(r, 100500, 0, 200, &n, &e), SZTP_OK);
+	CHECK(n == 200);
+	CHECK_RC(reg_log_trim(r, 100500, 0, 200, &n, &e), SZTP_OK);
+	CHECK(n == 100 || base > 2500); /* done (unless older rows were there) */
+	while (n == 200)
+		CHECK_RC(reg_log_trim(r, 100500, 0, 200, &n, &e), SZTP_OK);
+	CHECK(log_min_time() == 100500);
+	/* by count: keep the newest 1000, the oldest go first */
+	do
+		CHECK_RC(reg_log_trim(r, 0, 1000, 700, &n, &e), SZTP_OK);
+	while (n == 700);
+	CHECK(log_count(r) == 1000);
+	CHECK(log_min_time() == 100000 + 1500);
+	CHECK_RC(reg_log_trim(r, 0, 1000, 700, &n, &e), SZTP_OK);
+	CHECK(n == 0);
+	/* no bound: nothing; a bad limit: refused */
+	CHECK_RC(reg_log_trim(r, 0, 0, 100, &n, &e), SZTP_OK);
+	CHECK(n == 0 && log_count(r) == 1000);
+	CHECK_RC(reg_log_trim(r, 0, 10, 0, &n, &e), SZTP_E_INVALID_VALUE);
+	CHECK(n == 0);
+	/* not inside a caller's transaction */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	CHECK_RC(reg_log_trim(r, 0, 10, 10, &n, &e), SZTP_E_INVALID_VALUE);
+	reg_rollback(r);
+	CHECK(log_count(r) == 1000);
 }
 
 /* ---- devices and profiles ---------------------------------------------- */
@@ -1210,6 +1428,9 @@ int main(void)
 	}
 	path_in_tmp(dbpath, sizeof(dbpath), "reg.db");
 	test_open();
+	test_open_modes();
+	test_durability();
+	test_file_check();
 	test_corrupt();
 	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
 	if (r)
@@ -1226,6 +1447,7 @@ int main(void)
 		test_txn_isolation(r);
 		test_threads(r);
 		test_bulk(r);
+		test_log_trim(r);
 		reg_close(r);
 	} else {
 		fprintf(stderr, "reg_open: %s\n", e.msg);
