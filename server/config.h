@@ -28,6 +28,10 @@ struct config {
 	int bootstrap_log;	/* bootstrap-log: yes/no, record requests in the database */
 	char *log_level;	/* log-level */
 	char *log_target;	/* log-target: stderr | syslog */
+
+	/* what one client may hold (http.h's struct http_limits) */
+	int max_connections_per_address; /* 0 = no limit */
+	int request_timeout;		 /* s for a whole request, head and body */
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is
