@@ -81,7 +81,6 @@ struct conn {
 	MHD_socket fd;
 	enum conn_phase phase;
 	int64_t deadline_us;
-	unsigned requests; /* request lines seen */
 	char peer[64];
 };
 
@@ -546,7 +545,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		pthread_mutex_lock(&h->mu);
 		if (k->phase == C_IDLE)
 			conn_deadline(k, C_RECEIVING, h->l.limits.request_timeout);
-		k->requests++;
 		pthread_mutex_unlock(&h->mu);
 	}
 	if (!x)
