@@ -177,6 +177,8 @@ database = $DB
 yang-dir = $TOP/yang
 threads = ${BENCH_SZTPD_THREADS:-0}
 log-level = info
+# the load generator is one address holding up to BENCH_RSS_CONC connections
+max-connections-per-address = 0
 CONF
 
 # start_sztpd [SIZE]: a new sztpd on the growing registry, or on the copy

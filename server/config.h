@@ -38,6 +38,10 @@ struct config {
 	int auth_failures_per_serial;	 /* auth-failures-per-serial-per-minute */
 	int report_max_bytes;		 /* report-max-bytes */
 	int reports_per_device_per_hour; /* reports-per-device-per-hour */
+
+	/* what one client may hold (http.h's struct http_limits) */
+	int max_connections_per_address; /* 0 = no limit */
+	int request_timeout;		 /* s for a whole request, head and body */
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is

@@ -40,7 +40,8 @@ enum answer { ANSWER_NOW, ANSWER_LATER };
 struct request {
 	/* filled by http.c */
 	const char *method;
-	const char *url;
+	const char *url;	      /* path, percent-decoded (no NUL or control characters) */
+	const char *query;	      /* raw query string after '?'; NULL when there is none */
 	const char *content_type;     /* NULL when absent */
 	const char *accept;	      /* NULL when absent */
 	const char *authorization;    /* NULL when absent */
@@ -82,6 +83,7 @@ struct request {
 	const char *resp_type;
 	const char *allow;    /* Allow header on 405 */
 	int www_authenticate; /* add WWW-Authenticate on 401 */
+	int close;	      /* answer with Connection: close (http.c: framing errors) */
 };
 
 #endif

@@ -217,6 +217,30 @@ static void refuse(struct request *r, sztp_rc rc, const char *msg)
 	answer(r);
 }
 
+/* RFC 8040 s4.8: a query parameter the target does not support is a 400
+ * invalid-value naming it.  sztpd supports none: RESTCONF's parameters
+ * (content, depth, fields, filter, insert, point, start-time, stop-time,
+ * with-defaults) apply to datastore and event-stream resources, not to
+ * operations or the API resources served here.  0: none given. */
+static int query_checks(struct request *r)
+{
+	const char *p = r->query;
+	char name[48], msg[96];
+	size_t n = 0;
+
+	while (p && *p == '&')
+		p++;
+	if (!p || !*p)
+		return 0; /* "?" or "?&": no parameter */
+	for (; *p && *p != '=' && *p != '&' && n + 1 < sizeof(name); p++)
+		name[n++] = *p > ' ' && *p < 0x7f ? *p : '?'; /* as sent, printable */
+	name[n] = '\0';
+	snprintf(msg, sizeof(msg), "query parameter '%s%s' is not supported here", name,
+		 *p && *p != '=' && *p != '&' ? "..." : "");
+	refuse(r, SZTP_E_INVALID_VALUE, msg);
+	return -1;
+}
+
 /* ---- media types ------------------------------------------------------ */
 
 /* Media type of a header value without parameters, case-insensitively. */
@@ -309,6 +333,8 @@ static int operation_checks(struct server *s, struct request *r)
 		refuse(r, SZTP_E_METHOD, "operations are invoked with POST");
 		return -1;
 	}
+	if (query_checks(r))
+		return -1;
 	if (r->body_too_big) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "request body is larger than the %d bytes allowed",
@@ -341,6 +367,8 @@ static int resource_checks(struct request *r, enum route_kind kind)
 		refuse(r, SZTP_E_METHOD, "this resource is read with GET");
 		return -1;
 	}
+	if (kind == ROUTE_RESOURCE && query_checks(r))
+		return -1;
 	if (kind == ROUTE_RESOURCE && enc < 0) {
 		refuse(r, SZTP_E_NOT_ACCEPTABLE, "Accept allows neither " MT_JSON " nor " MT_XML);
 		return -1;
@@ -359,6 +387,18 @@ static void no_route(struct request *r)
 	r->endpoint = op ? "operations" : "other";
 	r->res.record = op;
 	refuse(r, SZTP_E_NO_RESOURCE, op ? "unknown operation" : "no such resource");
+}
+
+/* http.c found the request itself unacceptable (framing, Host, target):
+ * not an RPC attempt, no bootstrapping-log row. */
+void restconf_refuse(struct request *r, sztp_rc rc, const char *msg)
+{
+	int enc = negotiate(r->accept, YANG_ENC_JSON);
+
+	r->enc = enc < 0 ? YANG_ENC_JSON : (enum yang_enc)enc;
+	r->endpoint = "http";
+	r->res.record = 0;
+	refuse(r, rc, msg);
 }
 
 void restconf_handle(struct server *s, struct request *r)

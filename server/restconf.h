@@ -17,6 +17,11 @@ struct server;
  * from r->res and resumes the connection. */
 void restconf_handle(struct server *s, struct request *r);
 
+/* A request http.c refuses before routing (a malformed head or target):
+ * the RESTCONF error of rc with msg, in the encoding Accept asks for.
+ * Every listener's service has such a function (http.h). */
+void restconf_refuse(struct request *r, sztp_rc rc, const char *msg);
+
 /* The RESTCONF error reply for rc with message msg (RFC 8040 s7.1), in
  * r->enc.  Exposed for the unit tests. */
 void restconf_error(struct request *r, sztp_rc rc, const char *msg);

@@ -223,5 +223,85 @@ int main(void)
 	run(&r, "GET", "/other", NULL, NULL, NULL);
 	CHECK(r.status == 404 && r.res.record == 0 && !strcmp(r.endpoint, "other"));
 	done(&r);
+
+	/* query parameters (RFC 8040 s4.8): none is supported, on operations
+	 * and RESTCONF resources alike; named in the error; after the method */
+	stub_calls = 0;
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = GBD;
+	r.query = "foo=1&depth=2";
+	r.content_type = "application/yang-data+json";
+	r.body = "{}";
+	r.body_len = 2;
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 400 && !strcmp(tag_of(&r), "invalid-value") && stub_calls == 0);
+	CHECK(strstr(r.resp_body, "query parameter 'foo' is not supported") != NULL);
+	CHECK(r.res.record == 1); /* an RPC attempt all the same */
+	done(&r);
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = RP;
+	r.query = "&&insert";
+	r.body = "";
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 400 && strstr(r.resp_body, "'insert'") != NULL);
+	done(&r);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.url = GBD;
+	r.query = "foo";
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 405); /* the method first */
+	done(&r);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.url = "/restconf/yang-library-version";
+	r.query = "with-defaults=report-all";
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 400 && strstr(r.resp_body, "'with-defaults'") != NULL);
+	done(&r);
+	/* a name shown as sent, printable, bounded */
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.url = "/restconf";
+	r.query = "a\x1b[2Jbcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz=1";
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 400 && strstr(r.resp_body, "'a?[2Jbcdef") != NULL);
+	CHECK(strstr(r.resp_body, "...'") != NULL && strchr(r.resp_body, 0x1b) == NULL);
+	done(&r);
+	stub_calls = 0;
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = GBD;
+	r.query = ""; /* "?" alone: no parameter */
+	r.content_type = "application/yang-data+json";
+	r.body = "{}";
+	r.body_len = 2;
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 200 && stub_calls == 1);
+	done(&r);
+	run(&r, "GET", "/.well-known/host-meta", NULL, NULL, NULL);
+	done(&r);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.url = "/.well-known/host-meta";
+	r.query = "rel=restconf"; /* not RESTCONF: ignored */
+	restconf_handle(&srv, &r);
+	CHECK(r.status == 200);
+	done(&r);
+
+	/* refused by the HTTP layer: a RESTCONF error, in the encoding asked
+	 * for, no bootstrapping-log row */
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = GBD;
+	r.accept = "application/yang-data+xml";
+	restconf_refuse(&r, SZTP_E_MALFORMED, "Content-Length header fields disagree");
+	CHECK(r.status == 400 && !strcmp(r.resp_type, MT_XML));
+	CHECK(strstr(r.resp_body, "<error-tag>malformed-message</error-tag>") != NULL);
+	CHECK(strstr(r.resp_body, "disagree") != NULL);
+	CHECK(r.res.record == 0 && !strcmp(r.endpoint, "http"));
+	done(&r);
 	return unit_report("test_restconf");
 }
