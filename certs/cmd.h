@@ -50,8 +50,9 @@ sztp_rc cmd_ca(const struct cmd_opts *o, struct sztp_err *e);
 sztp_rc cmd_leaf(const struct cmd_opts *o, struct sztp_err *e);
 
 /* 1 if s is usable as a device serial number and directory name:
- * 1..64 characters of [A-Za-z0-9.:+=-] (PrintableString-safe), not
- * starting with '.'. */
+ * 1..64 printable ASCII characters (0x20..0x7e: the RFC 4514 specials
+ * and spaces included), no '/', not starting with '.'.  Serials outside
+ * the PrintableString alphabet are minted as UTF8String. */
 int cmd_serial_ok(const char *s);
 
 /* Validity window from options: not_before/not_after when given, else

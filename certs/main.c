@@ -330,8 +330,8 @@ static int check_opts(const struct command *c, struct cmd_opts *o)
 		if (!cmd_serial_ok(o->serials[i]))
 			return usage_err(
 			    n,
-			    "bad serial number \"%s\": 1..64 of A-Z a-z 0-9 . : + = -, "
-			    "not starting with '.'",
+			    "bad serial number \"%s\": 1..64 printable ASCII characters "
+			    "(space included), no '/', not starting with '.'",
 			    o->serials[i]);
 	}
 	if (c->run == cmd_voucher && (!*o->serials[0] || strlen(o->serials[0]) >= 128))
@@ -436,9 +436,14 @@ int cmd_serial_ok(const char *s)
 {
 	size_t len = strlen(s);
 
-	return len >= 1 && len <= CMD_SERIAL_MAX && s[0] != '.' &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:+=-") ==
-		   len;
+	size_t i;
+
+	if (len < 1 || len > CMD_SERIAL_MAX || s[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '/')
+			return 0;
+	return 1;
 }
 
 sztp_rc cmd_validity(const struct cmd_opts *o, long days, time_t now, time_t *nb, time_t *na,

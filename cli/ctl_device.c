@@ -52,6 +52,19 @@ out:
 	return rc;
 }
 
+/* RFC 7617: an HTTP Basic user-id cannot hold a colon, so a device whose
+ * serial has one can only authenticate with its certificate. */
+static sztp_rc password_fits_serial(const char *serial, int has_pw, struct sztp_err *e)
+{
+	if (has_pw && strchr(serial, ':'))
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "serial number '%s' holds a ':', which an HTTP Basic user name "
+				    "cannot (RFC 7617): such a device authenticates with its "
+				    "certificate only, set no password",
+				    serial);
+	return SZTP_OK;
+}
+
 /* One enrolment: serial checked, profile must exist, voucher verified. */
 static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile, const char *pw_hash,
 		     const char *voucher_path, struct sztp_err *e)
@@ -62,8 +75,13 @@ static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile, con
 
 	memset(&d, 0, sizeof(d));
 	if ((rc = ctl_check_serial(serial, e)) != SZTP_OK ||
+	    (rc = password_fits_serial(serial, pw_hash != NULL, e)) != SZTP_OK ||
 	    (rc = ctl_profile_owner(c, profile, owner, e)) != SZTP_OK)
 		goto out;
+	if (serial[0] == ' ' || serial[strlen(serial) - 1] == ' ')
+		ctl_warn("serial number '%s' begins or ends with a space: it is part of the "
+			 "serial and must match the certificate's exactly",
+			 serial);
 	snprintf(d.serial, sizeof(d.serial), "%s", serial);
 	snprintf(d.profile, sizeof(d.profile), "%s", profile ? profile : "");
 	d.password_hash = (char *)pw_hash; /* borrowed; not freed below */
@@ -136,6 +154,8 @@ sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e)
 			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
 		goto out;
 	}
+	if ((rc = password_fits_serial(d.serial, has_pw, e)) != SZTP_OK)
+		goto out;
 	if (profile) {
 		if ((rc = ctl_profile_owner(c, profile, owner, e)) != SZTP_OK ||
 		    (rc = ctl_voucher_recheck_owner(c, &d, owner, NULL, e)) != SZTP_OK)

@@ -358,19 +358,13 @@ const char *ctl_time(int64_t t, char buf[32])
 
 sztp_rc ctl_check_serial(const char *s, struct sztp_err *e)
 {
-	size_t i, n = strlen(s);
+	struct sztp_err pe = {SZTP_OK, ""};
 
-	if (n == 0 || n >= PKI_SERIAL_MAX)
+	if (pki_serial_check(s, &pe) != SZTP_OK)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "serial number must be 1 to %d characters", PKI_SERIAL_MAX - 1);
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch <= ' ' || ch == 0x7f || ch == ',' || ch == '"')
-			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					    "serial number '%s' has a space, comma, quote or "
-					    "control character",
-					    s);
-	}
+				    "bad serial number: %s (1 to %d bytes of UTF-8 without "
+				    "control characters)",
+				    pe.msg, PKI_SERIAL_MAX - 1);
 	return SZTP_OK;
 }
 

@@ -228,43 +228,220 @@ out:
 
 /* ---- single certificate attributes ------------------------------------ */
 
+/* Next code point of a strictly valid UTF-8 string (no overlong forms,
+ * surrogates or values past U+10FFFF); -1 when invalid.  *i advances. */
+static long utf8_next(const uint8_t *s, size_t len, size_t *i)
+{
+	uint8_t c = s[*i];
+	size_t n, k;
+	long cp, min;
+
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		n = 1, cp = c & 0x1f, min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 2, cp = c & 0x0f, min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 3, cp = c & 0x07, min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (*i + n >= len)
+		return -1;
+	for (k = 1; k <= n; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[*i + k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*i += n + 1;
+	return cp;
+}
+
+/* Unicode general category Cc: C0, DEL and C1. */
+static int is_control(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+sztp_rc pki_serial_check(const char *s, struct sztp_err *e)
+{
+	size_t len = s ? strlen(s) : 0, i = 0;
+	long cp;
+
+	if (len == 0)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "serial number is empty");
+	if (len >= PKI_SERIAL_MAX)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "serial number is longer than %d bytes", PKI_SERIAL_MAX - 1);
+	while (i < len) {
+		cp = utf8_next((const uint8_t *)s, len, &i);
+		if (cp < 0)
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "serial number is not valid UTF-8");
+		if (is_control(cp))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "serial number holds a control character (U+%04lX)",
+					    (unsigned long)cp);
+	}
+	return SZTP_OK;
+}
+
+/* Append code point cp to out as UTF-8; 0 when it does not fit. */
+static int utf8_put(unsigned long cp, char *out, size_t cap, size_t *o)
+{
+	uint8_t b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (uint8_t)cp, n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (uint8_t)(0xc0 | cp >> 6), b[1] = (uint8_t)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (uint8_t)(0xe0 | cp >> 12), b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (uint8_t)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		b[0] = (uint8_t)(0xf0 | cp >> 18), b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	if (*o + n >= cap)
+		return 0;
+	memcpy(out + *o, b, n);
+	*o += n;
+	return 1;
+}
+
+/* DER string types a serialNumber may arrive in (X.520 says
+ * PrintableString; CAs also write UTF8String, and DirectoryString allows
+ * the rest). */
+#define DER_UTF8STRING	    0x0c
+#define DER_PRINTABLESTRING 0x13
+#define DER_IA5STRING	    0x16
+#define DER_VISIBLESTRING   0x1a
+#define DER_UNIVERSALSTRING 0x1c
+#define DER_BMPSTRING	    0x1e
+
+/* The value of a DER string (tag, definite length, content: exactly len
+ * bytes) as NUL-terminated UTF-8.  Not the RFC 4514 rendering: "SN+1" is
+ * "SN+1", never "SN\+1". */
+static sztp_rc der_string_utf8(const uint8_t *der, size_t len, char *out, size_t outlen,
+			       struct sztp_err *e)
+{
+	size_t clen, hl = 2, i = 0, o = 0, unit = 1;
+	const uint8_t *c;
+	unsigned long cp;
+	long u;
+	uint8_t tag;
+
+	if (len < 2)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "certificate serialNumber is truncated");
+	tag = der[0];
+	clen = der[1];
+	if (clen == 0x81 && len >= 3 && der[2] >= 0x80) {
+		clen = der[2], hl = 3;
+	} else if (clen == 0x82 && len >= 4 && der[2] != 0) {
+		clen = (size_t)der[2] << 8 | der[3], hl = 4;
+	} else if (clen >= 0x80) {
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "certificate serialNumber has a bad DER length");
+	}
+	if (hl + clen != len)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "certificate serialNumber has a bad DER length");
+	c = der + hl;
+	if (tag == DER_BMPSTRING)
+		unit = 2;
+	else if (tag == DER_UNIVERSALSTRING)
+		unit = 4;
+	else if (tag != DER_UTF8STRING && tag != DER_PRINTABLESTRING && tag != DER_IA5STRING &&
+		 tag != DER_VISIBLESTRING)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "certificate serialNumber is a string of unsupported type "
+				    "(DER tag 0x%02x)",
+				    tag);
+	if (clen % unit)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "certificate serialNumber has a bad DER length");
+	while (i < clen) {
+		if (tag == DER_UTF8STRING) {
+			u = utf8_next(c, clen, &i);
+			if (u < 0)
+				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						    "certificate serialNumber is not valid UTF-8");
+			cp = (unsigned long)u;
+		} else if (unit == 2) {
+			cp = (unsigned long)c[i] << 8 | c[i + 1];
+			i += 2;
+		} else if (unit == 4) {
+			cp = (unsigned long)c[i] << 24 | (unsigned long)c[i + 1] << 16 |
+			     (unsigned long)c[i + 2] << 8 | c[i + 3];
+			i += 4;
+		} else {
+			cp = c[i++];
+			if (cp >= 0x80)
+				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						    "certificate serialNumber holds a non-ASCII "
+						    "byte in an ASCII string type");
+		}
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "certificate serialNumber holds an invalid character");
+		if (is_control((long)cp))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "certificate serialNumber holds control characters");
+		if (!utf8_put(cp, out, outlen, &o))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "certificate serialNumber is longer than %zu bytes",
+					    outlen ? outlen - 1 : 0);
+	}
+	out[o] = '\0';
+	if (!o)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "certificate serialNumber is empty");
+	return SZTP_OK;
+}
+
 /* RFC 8572 s5.3 / 802.1AR: serial number from the subject serialNumber
- * of an already parsed certificate. */
+ * of an already parsed certificate: the attribute's value, decoded from
+ * its DER string.  A subject with two serialNumber attributes names no
+ * single device and is refused. */
 static sztp_rc crt_serial_number(gnutls_x509_crt_t crt, char *out, size_t outlen,
 				 struct sztp_err *e)
 {
-	sztp_rc rc;
-	size_t sz = outlen, i;
+	uint8_t raw[1024];
+	size_t sz = sizeof(raw);
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
 	int r;
 
-	if (outlen)
-		out[0] = '\0';
-	r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 0, 0, out, &sz);
+	if (!outlen)
+		return sztp_err_set(e, rc, "no room for the serial number");
+	out[0] = '\0';
+	r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 0, 1, raw, &sz);
 	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND,
 				  "certificate subject has no serialNumber (2.5.4.5) attribute");
 	} else if (r == GNUTLS_E_SHORT_MEMORY_BUFFER) {
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				  "certificate serialNumber is longer than %zu bytes", outlen);
+		rc = sztp_err_set(e, rc, "certificate serialNumber is longer than %zu bytes",
+				  outlen - 1);
 	} else if (r < 0) {
 		rc = sztp_err_set(e, SZTP_E_MALFORMED, "certificate serialNumber unreadable: %s",
 				  gnutls_strerror(r));
 	} else {
-		rc = SZTP_OK;
-		for (i = 0; out[i]; i++) {
-			unsigned char c = (unsigned char)out[i];
-			if (c < 0x20 || c == 0x7f) {
-				rc = sztp_err_set(
-				    e, SZTP_E_INVALID_VALUE,
-				    "certificate serialNumber holds control characters");
-				break;
-			}
-		}
-		if (!out[0])
-			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					  "certificate serialNumber is empty");
+		rc = der_string_utf8(raw, sz, out, outlen, e);
 	}
-	if (rc != SZTP_OK && outlen)
+	if (rc == SZTP_OK) {
+		uint8_t two[8];
+		size_t tsz = sizeof(two);
+		r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 1, 1, two, &tsz);
+		if (r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					  "certificate subject has more than one serialNumber");
+	}
+	if (rc != SZTP_OK)
 		out[0] = '\0';
 	return rc;
 }

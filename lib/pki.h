@@ -42,8 +42,22 @@ sztp_rc pki_pem_certs_read(const char *path, sztp_bytes **certs, size_t *n, stru
 sztp_rc pki_certs_to_pem(const sztp_bytes *certs, size_t n, char **pem, struct sztp_err *e);
 void pki_certs_free(sztp_bytes *certs, size_t n);
 
-/* Subject serialNumber (2.5.4.5) of a DER certificate.  SZTP_E_NOT_FOUND
- * when absent; out is NUL-terminated. */
+/* What a device serial number may be - the one rule of the certificate
+ * reader below, sztpctl and sztp-pki: 1..PKI_SERIAL_MAX-1 bytes of valid
+ * UTF-8 without control characters (Unicode Cc: C0, DEL, C1).  Every
+ * other character, the RFC 4514 specials + , ; " \ < > # and spaces
+ * included, is part of the serial and taken literally.
+ * SZTP_E_INVALID_VALUE says why not. */
+sztp_rc pki_serial_check(const char *s, struct sztp_err *e);
+
+/* Subject serialNumber (2.5.4.5) of a DER certificate: the attribute's
+ * value decoded from its DER string (PrintableString, UTF8String,
+ * IA5String, VisibleString, BMPString or UniversalString) as UTF-8, not
+ * its DN rendering - "SN+1" stays "SN+1".  SZTP_E_NOT_FOUND when absent;
+ * SZTP_E_INVALID_VALUE when it breaks pki_serial_check's rule, does not
+ * fit outlen, or the subject holds two serialNumbers; SZTP_E_UNSUPPORTED
+ * for another string type (TeletexString...).  out is NUL-terminated ("" on
+ * failure). */
 sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen,
 			       struct sztp_err *e);
 /* notBefore / notAfter of a DER certificate. */

@@ -129,7 +129,7 @@ good "device show" "$CTL" device show SN-1
 expect "show: no password" out_has '^password: +not set'
 refused "duplicate add" 'already enrolled' "$CTL" device add SN-1 --password x
 refused "add with unknown profile" "no profile named 'nosuch'" "$CTL" device add SN-7 --profile nosuch
-refused "bad serial" 'serial number' "$CTL" device add 'a b'
+refused "bad serial" 'control character' "$CTL" device add "$(printf 'a\033b')"
 refused "both password options" 'not both' "$CTL" device add SN-7 --password a --password-file /dev/null
 printf 's3cret\n' >"$T/pw"
 good "device add with password file" "$CTL" device add SN-8 --password-file "$T/pw"
