@@ -467,6 +467,86 @@ out:
 	return rc;
 }
 
+/* ---- CRLs ----------------------------------------------------------------- */
+
+sztp_rc mint_crl(const struct mint_ident *issuer, const sztp_bytes *certs, size_t n,
+		 time_t this_update, time_t next_update, sztp_bytes *pem, struct sztp_err *e)
+{
+	gnutls_x509_crl_t crl = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = {NULL, 0};
+	uint8_t ski[64], num[8];
+	size_t ski_len = sizeof(ski), i;
+	unsigned crit;
+	sztp_rc rc = SZTP_E_CRYPTO;
+	int ret;
+
+	pem->data = NULL;
+	pem->len = 0;
+	if (!issuer->key)
+		return sztp_err_set(e, SZTP_E_INTERNAL, "the CRL issuer has no private key");
+	if ((ret = gnutls_x509_crl_init(&crl)) < 0) {
+		gt_err(e, ret, "gnutls_x509_crl_init");
+		goto out;
+	}
+	ret = gnutls_x509_crl_set_version(crl, 2);
+	if (ret >= 0)
+		ret = gnutls_x509_crl_set_this_update(crl, this_update);
+	if (ret >= 0 && next_update)
+		ret = gnutls_x509_crl_set_next_update(crl, next_update);
+	for (i = 0; i < 8; i++)
+		num[i] = (uint8_t)((uint64_t)this_update >> (56 - 8 * i));
+	if (ret >= 0)
+		ret = gnutls_x509_crl_set_number(crl, num, sizeof(num));
+	if (ret >= 0 && gnutls_x509_crt_get_subject_key_id(issuer->crt, ski, &ski_len, &crit) >= 0)
+		ret = gnutls_x509_crl_set_authority_key_id(crl, ski, ski_len);
+	if (ret < 0) {
+		gt_err(e, ret, "building the CRL");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		gnutls_datum_t cd = {certs[i].data, (unsigned)certs[i].len};
+		if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
+		    (ret = gnutls_x509_crt_import(crt, &cd, GNUTLS_X509_FMT_DER)) < 0) {
+			rc = sztp_err_set(e, SZTP_E_MALFORMED,
+					  "certificate #%zu to revoke does not parse", i + 1);
+			goto out;
+		}
+		if (!gnutls_x509_crt_check_issuer(crt, issuer->crt)) {
+			rc = sztp_err_set(e, SZTP_E_MISMATCH,
+					  "certificate #%zu to revoke was not issued by the CRL's "
+					  "issuer",
+					  i + 1);
+			goto out;
+		}
+		if ((ret = gnutls_x509_crl_set_crt(crl, crt, this_update)) < 0) {
+			gt_err(e, ret, "adding a revoked certificate");
+			goto out;
+		}
+		gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	ret = gnutls_x509_crl_privkey_sign(crl, issuer->crt, issuer->key, GNUTLS_DIG_SHA256, 0);
+	if (ret >= 0)
+		ret = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &d);
+	if (ret < 0) {
+		gt_err(e, ret, "signing the CRL");
+		goto out;
+	}
+	if (sztp_bytes_dup(pem, d.data, d.size) != SZTP_OK) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	gnutls_free(d.data);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (crl)
+		gnutls_x509_crl_deinit(crl);
+	return rc;
+}
+
 /* ---- loading ------------------------------------------------------------- */
 
 static sztp_rc load_key(struct mint_ident *id, const char *key_path, struct sztp_err *e)

@@ -11,6 +11,8 @@
 
 #include "result.h"
 
+#define CONFIG_CRL_MAX 64 /* client-crl lines */
+
 struct config {
 	char *listen_address;	/* listen-address */
 	int port;		/* port */
@@ -28,6 +30,10 @@ struct config {
 	int bootstrap_log;	/* bootstrap-log: yes/no, record requests in the database */
 	char *log_level;	/* log-level */
 	char *log_target;	/* log-target: stderr | syslog */
+
+	/* client-crl: CRL files for the CAs under client-ca (repeatable) */
+	char *client_crl[CONFIG_CRL_MAX];
+	size_t n_client_crl;
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is
