@@ -995,6 +995,7 @@ static sztp_rc crl_read(gnutls_x509_crl_t crl, const char *name, struct pki_crl 
 out:
 	gnutls_x509_crl_iter_deinit(it);
 	gnutls_free(der.data);
+	gnutls_free(dn.data); /* gnutls returns a copy */
 	if (rc != SZTP_OK)
 		crl_clear(c);
 	return rc;
