@@ -2,7 +2,9 @@
  * pki.c - X.509 on GnuTLS: PEM certificate lists, private keys (refused
  * when group/world accessible), signers (key + chain, SHA-256 signatures
  * for CMS), trust lists and chain verification with an optional key
- * purpose (RFC 5280 s4.2.1.12) and a caller-chosen time, a cache of
+ * purpose (RFC 5280 s4.2.1.12) and a caller-chosen time, CRLs (RFC 5280
+ * s5; checked by us against the issuer each path shows), a trust object
+ * that can be swapped while in use (pki_trust_replace), a cache of
  * verified intermediates with counters (pki_trust_stats), certificate
  * fields (keyUsage, AKI, validity, subject) including the device serial
  * number from the subject serialNumber attribute (2.5.4.5; RFC 8572 s5.3

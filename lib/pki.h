@@ -1,7 +1,8 @@
 /*
  * pki.h - X.509 on GnuTLS: PEM chains, private keys (with a file
- * permission check), signers, trust lists, chain verification with key
- * purpose and a verified-issuer cache, certificate fields (subject
+ * permission check), signers, trust lists (reloadable, with CRLs), chain
+ * verification with key purpose, revocation and a verified-issuer cache,
+ * certificate fields (subject
  * serialNumber, OID 2.5.4.5, IEEE 802.1AR practice, RFC 8572 s5.3, s9.6;
  * validity; keyUsage; AKI) and the client chain of a TLS session.
  * Minting certificates (sztp-pki) is pki_mint.h.
