@@ -2,7 +2,7 @@
  * cmd.h - the parsed command line of sztp-pki and its commands.  main.c
  * parses and checks options into struct cmd_opts; tree.c implements the
  * commands that work on the fixed PKI layout (init, device, voucher);
- * standalone.c the separate test CA (ca, leaf).
+ * standalone.c the separate test CA (ca, leaf); crl.c CRLs of either.
  */
 #ifndef SZTP_CERTS_CMD_H
 #define SZTP_CERTS_CMD_H
@@ -40,6 +40,11 @@ struct cmd_opts {
 	long voucher_days; /* default CMD_VOUCHER_DAYS */
 	int rsa, force, no_serial_attr, no_voucher, no_expiry, client, server;
 	time_t not_before, not_after, created_on, expires_on; /* 0 = default */
+	/* crl */
+	const char *issuer;	   /* --issuer intermediate|root */
+	const char **revoke_certs; /* --revoke-cert (repeatable); --revoke: serials */
+	size_t n_revoke_certs;
+	time_t this_update, next_update; /* 0 = default */
 };
 
 /* Each returns SZTP_OK or fills e; main prints e and exits 1. */
@@ -48,10 +53,14 @@ sztp_rc cmd_device(const struct cmd_opts *o, struct sztp_err *e);
 sztp_rc cmd_voucher(const struct cmd_opts *o, struct sztp_err *e);
 sztp_rc cmd_ca(const struct cmd_opts *o, struct sztp_err *e);
 sztp_rc cmd_leaf(const struct cmd_opts *o, struct sztp_err *e);
+sztp_rc cmd_crl(const struct cmd_opts *o, struct sztp_err *e);
+
+#define CMD_CRL_DAYS 30 /* nextUpdate = thisUpdate + 30 days by default */
 
 /* 1 if s is usable as a device serial number and directory name:
- * 1..64 characters of [A-Za-z0-9.:+=-] (PrintableString-safe), not
- * starting with '.'. */
+ * 1..64 printable ASCII characters (0x20..0x7e: the RFC 4514 specials
+ * and spaces included), no '/', not starting with '.'.  Serials outside
+ * the PrintableString alphabet are minted as UTF8String. */
 int cmd_serial_ok(const char *s);
 
 /* Validity window from options: not_before/not_after when given, else

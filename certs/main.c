@@ -48,6 +48,11 @@ enum opt_id {
 	O_NOT_AFTER,
 	O_CREATED_ON,
 	O_EXPIRES_ON,
+	O_ISSUER,
+	O_REVOKE,
+	O_REVOKE_CERT,
+	O_THIS_UPDATE,
+	O_NEXT_UPDATE,
 };
 
 /* Per-command option tables (getopt_long); every table ends with --help. */
@@ -122,6 +127,20 @@ static const struct option leaf_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+static const struct option crl_opts[] = {
+    {"pki", required_argument, NULL, O_PKI},
+    {"ca", required_argument, NULL, O_CA},
+    {"issuer", required_argument, NULL, O_ISSUER},
+    {"revoke", required_argument, NULL, O_REVOKE},
+    {"revoke-cert", required_argument, NULL, O_REVOKE_CERT},
+    {"out", required_argument, NULL, O_OUT},
+    {"this-update", required_argument, NULL, O_THIS_UPDATE},
+    {"next-update", required_argument, NULL, O_NEXT_UPDATE},
+    {"days", required_argument, NULL, O_DAYS},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
 struct command {
 	const char *name;
 	const struct option *opts;
@@ -152,6 +171,12 @@ static const struct command commands[] = {
      "leaf --ca DIR --out PREFIX --serial SN [--client|--server] [--san LIST]\n"
      "       [--not-before T] [--not-after T] [--days N] [--rsa] [--no-serial-attr] [--force]\n"
      "    a leaf from a standalone CA: PREFIX.pem, PREFIX.key, PREFIX-chain.pem"},
+    {"crl", crl_opts, cmd_crl,
+     "crl (--pki DIR [--issuer intermediate|root] | --ca DIR) [--revoke SN]...\n"
+     "       [--revoke-cert FILE.pem]... [--out FILE] [--this-update T]\n"
+     "       [--next-update T | --days N]\n"
+     "    a CRL revoking devices' IDevIDs (--revoke SN) or any certificates the issuer\n"
+     "    signed (default out: DIR/manufacturer/ISSUER.crl or DIR/ca.crl)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -203,6 +228,17 @@ static int parse_time(const char *s, time_t *out)
 	return 0;
 }
 
+static int add_str(const char ***list, size_t *n, const char *v)
+{
+	const char **nl = realloc(*list, (*n + 1) * sizeof(*nl));
+
+	if (!nl)
+		return -1;
+	*list = nl;
+	(*list)[(*n)++] = v;
+	return 0;
+}
+
 static int add_serial(struct cmd_opts *o, const char *sn)
 {
 	const char **n = realloc(o->serials, (o->n_serials + 1) * sizeof(*n));
@@ -228,8 +264,18 @@ static int apply_opt(const char *cmd, int id, const char *arg, struct cmd_opts *
 		o->ca = arg;
 		break;
 	case O_SERIAL:
+	case O_REVOKE:
 		if (add_serial(o, arg) < 0)
 			return usage_err(cmd, "out of memory");
+		break;
+	case O_REVOKE_CERT:
+		if (add_str(&o->revoke_certs, &o->n_revoke_certs, arg) < 0)
+			return usage_err(cmd, "out of memory");
+		break;
+	case O_ISSUER:
+		if (strcmp(arg, "intermediate") != 0 && strcmp(arg, "root") != 0)
+			return usage_err(cmd, "--issuer \"%s\": want intermediate or root", arg);
+		o->issuer = arg;
 		break;
 	case O_COUNT:
 		if (parse_long(arg, 1, 1000000, &o->count) < 0)
@@ -294,11 +340,15 @@ static int apply_opt(const char *cmd, int id, const char *arg, struct cmd_opts *
 	case O_NOT_BEFORE:
 	case O_NOT_AFTER:
 	case O_CREATED_ON:
-	case O_EXPIRES_ON: {
-		time_t *t = id == O_NOT_BEFORE	 ? &o->not_before
-			    : id == O_NOT_AFTER	 ? &o->not_after
-			    : id == O_CREATED_ON ? &o->created_on
-						 : &o->expires_on;
+	case O_EXPIRES_ON:
+	case O_THIS_UPDATE:
+	case O_NEXT_UPDATE: {
+		time_t *t = id == O_NOT_BEFORE	  ? &o->not_before
+			    : id == O_NOT_AFTER	  ? &o->not_after
+			    : id == O_CREATED_ON  ? &o->created_on
+			    : id == O_EXPIRES_ON  ? &o->expires_on
+			    : id == O_THIS_UPDATE ? &o->this_update
+						  : &o->next_update;
 		if (parse_time(arg, t) < 0)
 			return usage_err(
 			    cmd, "bad time \"%s\": want RFC 3339, e.g. 2020-01-01T00:00:00Z", arg);
@@ -322,7 +372,15 @@ static int check_opts(const struct command *c, struct cmd_opts *o)
 		return usage_err(n, "--pki DIR is required");
 	if (c->run == cmd_leaf && (!o->ca || !o->out))
 		return usage_err(n, "--ca DIR and --out PREFIX are required");
-	if (c->run != cmd_init && c->run != cmd_ca && o->n_serials != 1)
+	if (c->run == cmd_crl && !o->pki == !o->ca)
+		return usage_err(n, "give --pki DIR or --ca DIR");
+	if (c->run == cmd_crl && o->ca && (o->issuer || o->n_serials))
+		return usage_err(n, "--issuer and --revoke go with --pki (use --revoke-cert)");
+	if (c->run == cmd_crl && o->next_update && o->days)
+		return usage_err(n, "--next-update excludes --days");
+	if (c->run == cmd_crl && o->next_update && o->next_update <= o->this_update)
+		return usage_err(n, "--next-update is not after --this-update");
+	if (c->run != cmd_init && c->run != cmd_ca && c->run != cmd_crl && o->n_serials != 1)
 		return usage_err(n, "exactly one --serial SN is required");
 	if (o->prefix && !o->count)
 		return usage_err(n, "--prefix needs --count");
@@ -330,8 +388,8 @@ static int check_opts(const struct command *c, struct cmd_opts *o)
 		if (!cmd_serial_ok(o->serials[i]))
 			return usage_err(
 			    n,
-			    "bad serial number \"%s\": 1..64 of A-Z a-z 0-9 . : + = -, "
-			    "not starting with '.'",
+			    "bad serial number \"%s\": 1..64 printable ASCII characters "
+			    "(space included), no '/', not starting with '.'",
 			    o->serials[i]);
 	}
 	if (c->run == cmd_voucher && (!*o->serials[0] || strlen(o->serials[0]) >= 128))
@@ -421,6 +479,7 @@ int main(int argc, char **argv)
 	rc = parse_opts(c, argc - 1, argv + 1, &o);
 	if (rc != 0) {
 		free(o.serials);
+		free(o.revoke_certs);
 		return rc < 0 ? 0 : rc;
 	}
 	if (mint_global_init(&e) != SZTP_OK || c->run(&o, &e) != SZTP_OK) {
@@ -429,16 +488,20 @@ int main(int argc, char **argv)
 	}
 	mint_global_deinit();
 	free(o.serials);
+	free(o.revoke_certs);
 	return rc;
 }
 
 int cmd_serial_ok(const char *s)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), i;
 
-	return len >= 1 && len <= CMD_SERIAL_MAX && s[0] != '.' &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:+=-") ==
-		   len;
+	if (len < 1 || len > CMD_SERIAL_MAX || s[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '/')
+			return 0;
+	return 1;
 }
 
 sztp_rc cmd_validity(const struct cmd_opts *o, long days, time_t now, time_t *nb, time_t *na,

@@ -9,6 +9,7 @@
 #define SZTP_CTL_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -69,7 +70,9 @@ void ctl_done(struct ctl *c, const char *fmt, ...) __attribute__((format(printf,
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "2026-11-27T02:19:33Z", or dash when t == 0. */
 const char *ctl_time(int64_t t, char buf[32]);
-/* Serial numbers: 1..127 printable characters, no comma or space. */
+/* Serial numbers as sztpd reads them from certificates (pki_serial_check):
+ * 1..127 bytes of UTF-8 without control characters; any other character
+ * (spaces, RFC 4514 specials) is part of the serial. */
 sztp_rc ctl_check_serial(const char *s, struct sztp_err *e);
 sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e);
 /* Read a password file: first line, newline stripped, non-empty. */
@@ -108,6 +111,21 @@ sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, con
 sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAME_MAX],
 			  struct sztp_err *e);
 
+/* ---- ctl_expiry.c ------------------------------------------------------- */
+#define CTL_EXPIRING_DAYS 30 /* --expiring-within default */
+enum ctl_expiry { CTL_EXP_NEVER, CTL_EXP_OK, CTL_EXP_EXPIRING, CTL_EXP_EXPIRED };
+/* --expiring-within DAYS (0..36500), else CTL_EXPIRING_DAYS. */
+sztp_rc ctl_expiry_days(const struct ctl *c, long *days, struct sztp_err *e);
+/* not_after 0: never expires; expired at or before now; expiring within
+ * days of now. */
+enum ctl_expiry ctl_expiry_of(int64_t not_after, time_t now, long days);
+/* "never", "ok", "expiring", "expired" (JSON values). */
+const char *ctl_expiry_name(enum ctl_expiry x);
+/* For people: "EXPIRES in 5 days (within 30)", "EXPIRED 2 days ago"... */
+const char *ctl_expiry_text(int64_t not_after, time_t now, long days, char *buf, size_t len);
+/* expires-on of d's voucher (unix time; 0: none or no voucher). */
+int64_t ctl_voucher_expires(const struct reg_device *d);
+
 /* ---- handlers ---------------------------------------------------------- */
 typedef sztp_rc (*ctl_handler)(struct ctl *c, struct sztp_err *e);
 
@@ -129,5 +147,6 @@ sztp_rc cmd_profile_remove(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_progress(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_log(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_prune(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_expiring(struct ctl *c, struct sztp_err *e);
 
 #endif

@@ -52,6 +52,19 @@ out:
 	return rc;
 }
 
+/* RFC 7617: an HTTP Basic user-id cannot hold a colon, so a device whose
+ * serial has one can only authenticate with its certificate. */
+static sztp_rc password_fits_serial(const char *serial, int has_pw, struct sztp_err *e)
+{
+	if (has_pw && strchr(serial, ':'))
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "serial number '%s' holds a ':', which an HTTP Basic user name "
+				    "cannot (RFC 7617): such a device authenticates with its "
+				    "certificate only, set no password",
+				    serial);
+	return SZTP_OK;
+}
+
 /* One enrolment: serial checked, profile must exist, voucher verified. */
 static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile, const char *pw_hash,
 		     const char *voucher_path, struct sztp_err *e)
@@ -62,8 +75,13 @@ static sztp_rc enrol(struct ctl *c, const char *serial, const char *profile, con
 
 	memset(&d, 0, sizeof(d));
 	if ((rc = ctl_check_serial(serial, e)) != SZTP_OK ||
+	    (rc = password_fits_serial(serial, pw_hash != NULL, e)) != SZTP_OK ||
 	    (rc = ctl_profile_owner(c, profile, owner, e)) != SZTP_OK)
 		goto out;
+	if (serial[0] == ' ' || serial[strlen(serial) - 1] == ' ')
+		ctl_warn("serial number '%s' begins or ends with a space: it is part of the "
+			 "serial and must match the certificate's exactly",
+			 serial);
 	snprintf(d.serial, sizeof(d.serial), "%s", serial);
 	snprintf(d.profile, sizeof(d.profile), "%s", profile ? profile : "");
 	d.password_hash = (char *)pw_hash; /* borrowed; not freed below */
@@ -136,6 +154,8 @@ sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e)
 			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
 		goto out;
 	}
+	if ((rc = password_fits_serial(d.serial, has_pw, e)) != SZTP_OK)
+		goto out;
 	if (profile) {
 		if ((rc = ctl_profile_owner(c, profile, owner, e)) != SZTP_OK ||
 		    (rc = ctl_voucher_recheck_owner(c, &d, owner, NULL, e)) != SZTP_OK)
@@ -168,33 +188,50 @@ struct list_ctx {
 	const char *profile;
 	json_t *arr;
 	size_t n;
+	time_t now;
+	long days; /* --expiring-within */
 };
 
-static json_t *device_json(const struct reg_device *d)
+/* The device as JSON; with a voucher, its expires-on and "voucher-expiry"
+ * (never|ok|expiring|expired against days). */
+static json_t *device_json(const struct reg_device *d, time_t now, long days)
 {
-	char t1[32], t2[32], t3[32];
+	char t1[32], t2[32], t3[32], t4[32];
+	int64_t ve = ctl_voucher_expires(d);
+	json_t *o;
 
-	return json_pack("{s:s, s:s?, s:s, s:b, s:b, s:s, s:s?, s:s?}", "serial", d->serial,
-			 "profile", d->profile[0] ? d->profile : NULL, "state", d->state,
-			 "password", d->password_hash != NULL, "voucher", d->voucher.len > 0,
-			 "created", ctl_time(d->created, t1), "first-seen",
-			 d->first_seen ? ctl_time(d->first_seen, t2) : NULL, "last-seen",
-			 d->last_seen ? ctl_time(d->last_seen, t3) : NULL);
+	o = json_pack("{s:s, s:s?, s:s, s:b, s:b, s:s, s:s?, s:s?}", "serial", d->serial, "profile",
+		      d->profile[0] ? d->profile : NULL, "state", d->state, "password",
+		      d->password_hash != NULL, "voucher", d->voucher.len > 0, "created",
+		      ctl_time(d->created, t1), "first-seen",
+		      d->first_seen ? ctl_time(d->first_seen, t2) : NULL, "last-seen",
+		      d->last_seen ? ctl_time(d->last_seen, t3) : NULL);
+	if (o && d->voucher.len) {
+		json_object_set_new(o, "voucher-expires",
+				    ve ? json_string(ctl_time(ve, t4)) : json_null());
+		json_object_set_new(o, "voucher-expiry",
+				    json_string(ctl_expiry_name(ctl_expiry_of(ve, now, days))));
+	}
+	return o;
 }
 
 static int list_cb(const struct reg_device *d, void *arg)
 {
 	struct list_ctx *l = arg;
+	const char *v = "-";
 	char t[32];
 
 	if (l->profile && strcmp(l->profile, d->profile) != 0)
 		return 0;
 	l->n++;
 	if (l->arr)
-		return json_array_append_new(l->arr, device_json(d)) ? 1 : 0;
-	printf("%-24s %-16s %-22s %-8s %-7s %s\n", d->serial, d->profile[0] ? d->profile : "-",
-	       d->state, d->password_hash ? "set" : "-", d->voucher.len ? "yes" : "-",
-	       ctl_time(d->last_seen, t));
+		return json_array_append_new(l->arr, device_json(d, l->now, l->days)) ? 1 : 0;
+	if (d->voucher.len) {
+		enum ctl_expiry x = ctl_expiry_of(ctl_voucher_expires(d), l->now, l->days);
+		v = x == CTL_EXP_EXPIRED ? "EXPIRED" : x == CTL_EXP_EXPIRING ? "expiring" : "yes";
+	}
+	printf("%-24s %-16s %-22s %-8s %-8s %s\n", d->serial, d->profile[0] ? d->profile : "-",
+	       d->state, d->password_hash ? "set" : "-", v, ctl_time(d->last_seen, t));
 	return 0;
 }
 
@@ -212,12 +249,14 @@ static sztp_rc print_json(json_t *j, struct sztp_err *e)
 sztp_rc cmd_device_list(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
-	struct list_ctx l = {c, opt_get(c, "profile"), NULL, 0};
+	struct list_ctx l = {c, opt_get(c, "profile"), NULL, 0, time(NULL), 0};
 
+	if ((rc = ctl_expiry_days(c, &l.days, e)) != SZTP_OK)
+		return rc;
 	if (c->json && !(l.arr = json_array()))
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	if (!c->json)
-		printf("%-24s %-16s %-22s %-8s %-7s %s\n", "SERIAL", "PROFILE", "STATE", "PASSWORD",
+		printf("%-24s %-16s %-22s %-8s %-8s %s\n", "SERIAL", "PROFILE", "STATE", "PASSWORD",
 		       "VOUCHER", "LAST-SEEN");
 	if ((rc = reg_device_list(c->reg, list_cb, &l, e)) == SZTP_OK && l.arr)
 		rc = print_json(l.arr, e);
@@ -250,9 +289,12 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 	struct prog_ctx pc;
 	json_t *obj = NULL;
 	char t[32];
+	long days = 0;
 
 	memset(&d, 0, sizeof(d));
 	memset(&pc, 0, sizeof(pc));
+	if ((rc = ctl_expiry_days(c, &days, e)) != SZTP_OK)
+		return rc;
 	if ((rc = reg_device_get(c->reg, c->pos[0], &d, e)) != SZTP_OK) {
 		if (rc == SZTP_E_NOT_FOUND)
 			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
@@ -261,7 +303,7 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 	if ((rc = reg_progress_list(c->reg, d.serial, 0, prog_cb, &pc, e)) != SZTP_OK)
 		goto out;
 	if (c->json) {
-		if (!(obj = device_json(&d))) {
+		if (!(obj = device_json(&d, time(NULL), days))) {
 			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 			goto out;
 		}

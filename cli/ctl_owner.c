@@ -220,11 +220,15 @@ sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e)
 	const char *name = opt_get(c, "name");
 	struct reg_owner o;
 	json_t *obj = NULL, *certs = NULL;
+	time_t now = time(NULL);
+	long days = 0;
 	size_t i;
 
 	memset(&o, 0, sizeof(o));
 	if (!name)
 		name = "default";
+	if ((rc = ctl_expiry_days(c, &days, e)) != SZTP_OK)
+		return rc;
 	if ((rc = reg_owner_get(c->reg, name, &o, e)) != SZTP_OK) {
 		if (rc == SZTP_E_NOT_FOUND)
 			sztp_err_set(e, rc,
@@ -242,13 +246,23 @@ sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e)
 	for (i = 0; i < o.n_chain; i++) {
 		char subj[256] = "?", t1[32] = "", t2[32] = "";
 		time_t nb = 0, na = 0;
+		json_t *x;
 		pki_cert_subject(&o.chain[i], subj, sizeof(subj), NULL);
 		if (pki_cert_validity(&o.chain[i], &nb, &na, NULL) == SZTP_OK) {
 			ctl_time(nb, t1);
 			ctl_time(na, t2);
 		}
-		json_array_append_new(certs, json_pack("{s:s, s:s, s:s}", "subject", subj,
-						       "not-before", t1, "not-after", t2));
+		x = json_pack("{s:s, s:s, s:s}", "subject", subj, "not-before", t1, "not-after",
+			      t2);
+		/* a device refuses an expired owner certificate (RFC 8572 s5.4) */
+		if (x && na > 0) {
+			json_object_set_new(
+			    x, "expiry",
+			    json_string(ctl_expiry_name(ctl_expiry_of(na, now, days))));
+			json_object_set_new(x, "days-left",
+					    json_integer((json_int_t)((na - now) / 86400)));
+		}
+		json_array_append_new(certs, x);
 	}
 	json_object_set(obj, "chain", certs);
 	if (c->json) {
@@ -260,10 +274,17 @@ sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e)
 	printf("owner: %s\nkey:   %s\nchain:\n", o.name, o.key_path ? o.key_path : "");
 	for (i = 0; i < json_array_size(certs); i++) {
 		json_t *x = json_array_get(certs, i);
-		printf("  [%zu] %s\n      valid %s .. %s\n", i,
+		const char *st = json_string_value(json_object_get(x, "expiry"));
+		char human[96] = "";
+		time_t nb = 0, na = 0;
+		if (st && strcmp(st, "ok") &&
+		    pki_cert_validity(&o.chain[i], &nb, &na, NULL) == SZTP_OK)
+			ctl_expiry_text(na, now, days, human, sizeof(human));
+		printf("  [%zu] %s\n      valid %s .. %s%s%s\n", i,
 		       json_string_value(json_object_get(x, "subject")),
 		       json_string_value(json_object_get(x, "not-before")),
-		       json_string_value(json_object_get(x, "not-after")));
+		       json_string_value(json_object_get(x, "not-after")), human[0] ? "  " : "",
+		       human);
 	}
 out:
 	json_decref(certs);

@@ -251,14 +251,18 @@ sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj, str
 	const struct pki_trust *masa = NULL;
 	struct voucher v, vv;
 	struct sztp_err ve = {SZTP_OK, ""};
-	char sig[1024];
+	char sig[1024], human[96];
 	json_t *j = NULL;
 	const char *key;
 	json_t *val;
+	time_t now = time(NULL);
+	long days = 0;
+	enum ctl_expiry x;
 
 	memset(&v, 0, sizeof(v));
 	memset(&vv, 0, sizeof(vv));
-	if ((rc = ctl_masa(c, 0, &masa, e)) != SZTP_OK)
+	if ((rc = ctl_expiry_days(c, &days, e)) != SZTP_OK ||
+	    (rc = ctl_masa(c, 0, &masa, e)) != SZTP_OK)
 		return rc;
 	/* Parse without the anchor first: a summary even when it does not verify. */
 	if ((rc = voucher_parse(b->data, b->len, NULL, NULL, &v, e)) != SZTP_OK)
@@ -274,12 +278,24 @@ sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj, str
 		goto out;
 	}
 	json_object_set_new(j, "bytes", json_integer((json_int_t)b->len));
+	/* flagged ahead of time: a device refuses an expired voucher */
+	x = ctl_expiry_of(v.expires_on, now, days);
+	json_object_set_new(j, "expiry", json_string(ctl_expiry_name(x)));
+	if (x != CTL_EXP_NEVER)
+		json_object_set_new(j, "days-left",
+				    json_integer((json_int_t)((v.expires_on - now) / 86400)));
 	if (obj) {
 		json_object_set(obj, "voucher", j);
 	} else {
 		json_object_foreach(j, key, val)
 		{
-			if (json_is_string(val))
+			if (!strcmp(key, "days-left"))
+				continue;
+			if (!strcmp(key, "expiry"))
+				printf(
+				    "  %-19s %s\n", key,
+				    ctl_expiry_text(v.expires_on, now, days, human, sizeof(human)));
+			else if (json_is_string(val))
 				printf("  %-19s %s\n", key, json_string_value(val));
 			else
 				printf("  %-19s %lld\n", key, (long long)json_integer_value(val));

@@ -57,10 +57,12 @@ static const struct cmd cmds[] = {
      "SERIAL [--profile P] [--password PW | --password-file F] "
      "[--voucher F.vcj [--masa-ca ROOT.pem]]",
      "enrol a device"},
-    {"device list", 0, 0, "profile= json", CMD_READ, cmd_device_list, "[--profile P] [--json]",
-     "list enrolled devices"},
-    {"device show", 1, 1, "masa-ca= json", CMD_READ, cmd_device_show,
-     "SERIAL [--masa-ca ROOT.pem] [--json]", "show a device, its voucher and progress"},
+    {"device list", 0, 0, "profile= expiring-within= json", CMD_READ, cmd_device_list,
+     "[--profile P] [--expiring-within DAYS] [--json]",
+     "list enrolled devices (vouchers expiring within DAYS, default 30, flagged)"},
+    {"device show", 1, 1, "masa-ca= expiring-within= json", CMD_READ, cmd_device_show,
+     "SERIAL [--masa-ca ROOT.pem] [--expiring-within DAYS] [--json]",
+     "show a device, its voucher and progress"},
     {"device remove", 1, 1, "", CMD_WRITE, cmd_device_remove, "SERIAL",
      "remove a device (and its progress reports)"},
     {"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password", CMD_WRITE, cmd_device_set,
@@ -71,13 +73,15 @@ static const struct cmd cmds[] = {
      "enrol devices from CSV (serial,profile,password,voucher); all or nothing"},
     {"voucher attach", 2, 2, "masa-ca=", CMD_WRITE, cmd_voucher_attach,
      "SERIAL FILE.vcj --masa-ca ROOT.pem", "check and store a device's ownership voucher"},
-    {"voucher show", 1, 1, "masa-ca= json", CMD_READ, cmd_voucher_show,
-     "SERIAL [--masa-ca ROOT.pem] [--json]", "show a device's voucher"},
+    {"voucher show", 1, 1, "masa-ca= expiring-within= json", CMD_READ, cmd_voucher_show,
+     "SERIAL [--masa-ca ROOT.pem] [--expiring-within DAYS] [--json]",
+     "show a device's voucher (flagged when it expires within DAYS, default 30)"},
     {"owner set", 0, 0, "chain= key= name= force strict", CMD_WRITE, cmd_owner_set,
      "--chain CHAIN.pem --key KEY.pem [--name default] [--force | --strict]",
      "set the owner identity that signs conveyed information"},
-    {"owner show", 0, 0, "name= json", CMD_READ, cmd_owner_show, "[--name default] [--json]",
-     "show the owner identity"},
+    {"owner show", 0, 0, "name= expiring-within= json", CMD_READ, cmd_owner_show,
+     "[--name default] [--expiring-within DAYS] [--json]",
+     "show the owner identity (certificates expiring within DAYS, default 30, flagged)"},
     {"profile onboarding", 1, 1,
      "image-name= image-version= image-file= image-uri= config= config-handling= "
      "pre-script= post-script= sign= reporting= owner=",
@@ -101,6 +105,10 @@ static const struct cmd cmds[] = {
      "show the bootstrapping log"},
     {"prune", 0, 0, "older-than=", CMD_WRITE, cmd_prune, "--older-than DAYS",
      "delete bootstrapping-log rows and progress reports older than DAYS"},
+    {"expiring", 0, 0, "expiring-within= json", CMD_READ, cmd_expiring,
+     "[--expiring-within DAYS] [--json]",
+     "list vouchers and owner certificates expired or expiring within DAYS (default 30); "
+     "exit status 1 when there is any"},
     {"validate conveyed-information", 1, 1, "", CMD_NODB, cmd_validate_conveyed, "FILE",
      "check a conveyed-information document (JSON or XML) against ietf-sztp-conveyed-info"},
     {"validate voucher", 1, 1, "", CMD_NODB, cmd_validate_voucher, "FILE",
@@ -374,19 +382,13 @@ const char *ctl_time(int64_t t, char buf[32])
 
 sztp_rc ctl_check_serial(const char *s, struct sztp_err *e)
 {
-	size_t i, n = strlen(s);
+	struct sztp_err pe = {SZTP_OK, ""};
 
-	if (n == 0 || n >= PKI_SERIAL_MAX)
+	if (pki_serial_check(s, &pe) != SZTP_OK)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "serial number must be 1 to %d characters", PKI_SERIAL_MAX - 1);
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch <= ' ' || ch == 0x7f || ch == ',' || ch == '"')
-			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					    "serial number '%s' has a space, comma, quote or "
-					    "control character",
-					    s);
-	}
+				    "bad serial number: %s (1 to %d bytes of UTF-8 without "
+				    "control characters)",
+				    pe.msg, PKI_SERIAL_MAX - 1);
 	return SZTP_OK;
 }
 

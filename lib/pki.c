@@ -2,7 +2,9 @@
  * pki.c - X.509 on GnuTLS: PEM certificate lists, private keys (refused
  * when group/world accessible), signers (key + chain, SHA-256 signatures
  * for CMS), trust lists and chain verification with an optional key
- * purpose (RFC 5280 s4.2.1.12) and a caller-chosen time, a cache of
+ * purpose (RFC 5280 s4.2.1.12) and a caller-chosen time, CRLs (RFC 5280
+ * s5; checked by us against the issuer each path shows), a trust object
+ * that can be swapped while in use (pki_trust_replace), a cache of
  * verified intermediates with counters (pki_trust_stats), certificate
  * fields (keyUsage, AKI, validity, subject) including the device serial
  * number from the subject serialNumber attribute (2.5.4.5; RFC 8572 s5.3
@@ -228,43 +230,220 @@ out:
 
 /* ---- single certificate attributes ------------------------------------ */
 
+/* Next code point of a strictly valid UTF-8 string (no overlong forms,
+ * surrogates or values past U+10FFFF); -1 when invalid.  *i advances. */
+static long utf8_next(const uint8_t *s, size_t len, size_t *i)
+{
+	uint8_t c = s[*i];
+	size_t n, k;
+	long cp, min;
+
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		n = 1, cp = c & 0x1f, min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 2, cp = c & 0x0f, min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 3, cp = c & 0x07, min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (*i + n >= len)
+		return -1;
+	for (k = 1; k <= n; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[*i + k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*i += n + 1;
+	return cp;
+}
+
+/* Unicode general category Cc: C0, DEL and C1. */
+static int is_control(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+sztp_rc pki_serial_check(const char *s, struct sztp_err *e)
+{
+	size_t len = s ? strlen(s) : 0, i = 0;
+	long cp;
+
+	if (len == 0)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "serial number is empty");
+	if (len >= PKI_SERIAL_MAX)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "serial number is longer than %d bytes", PKI_SERIAL_MAX - 1);
+	while (i < len) {
+		cp = utf8_next((const uint8_t *)s, len, &i);
+		if (cp < 0)
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "serial number is not valid UTF-8");
+		if (is_control(cp))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "serial number holds a control character (U+%04lX)",
+					    (unsigned long)cp);
+	}
+	return SZTP_OK;
+}
+
+/* Append code point cp to out as UTF-8; 0 when it does not fit. */
+static int utf8_put(unsigned long cp, char *out, size_t cap, size_t *o)
+{
+	uint8_t b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (uint8_t)cp, n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (uint8_t)(0xc0 | cp >> 6), b[1] = (uint8_t)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (uint8_t)(0xe0 | cp >> 12), b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (uint8_t)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		b[0] = (uint8_t)(0xf0 | cp >> 18), b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	if (*o + n >= cap)
+		return 0;
+	memcpy(out + *o, b, n);
+	*o += n;
+	return 1;
+}
+
+/* DER string types a serialNumber may arrive in (X.520 says
+ * PrintableString; CAs also write UTF8String, and DirectoryString allows
+ * the rest). */
+#define DER_UTF8STRING	    0x0c
+#define DER_PRINTABLESTRING 0x13
+#define DER_IA5STRING	    0x16
+#define DER_VISIBLESTRING   0x1a
+#define DER_UNIVERSALSTRING 0x1c
+#define DER_BMPSTRING	    0x1e
+
+/* The value of a DER string (tag, definite length, content: exactly len
+ * bytes) as NUL-terminated UTF-8.  Not the RFC 4514 rendering: "SN+1" is
+ * "SN+1", never "SN\+1". */
+static sztp_rc der_string_utf8(const uint8_t *der, size_t len, char *out, size_t outlen,
+			       struct sztp_err *e)
+{
+	size_t clen, hl = 2, i = 0, o = 0, unit = 1;
+	const uint8_t *c;
+	unsigned long cp;
+	long u;
+	uint8_t tag;
+
+	if (len < 2)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "certificate serialNumber is truncated");
+	tag = der[0];
+	clen = der[1];
+	if (clen == 0x81 && len >= 3 && der[2] >= 0x80) {
+		clen = der[2], hl = 3;
+	} else if (clen == 0x82 && len >= 4 && der[2] != 0) {
+		clen = (size_t)der[2] << 8 | der[3], hl = 4;
+	} else if (clen >= 0x80) {
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "certificate serialNumber has a bad DER length");
+	}
+	if (hl + clen != len)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "certificate serialNumber has a bad DER length");
+	c = der + hl;
+	if (tag == DER_BMPSTRING)
+		unit = 2;
+	else if (tag == DER_UNIVERSALSTRING)
+		unit = 4;
+	else if (tag != DER_UTF8STRING && tag != DER_PRINTABLESTRING && tag != DER_IA5STRING &&
+		 tag != DER_VISIBLESTRING)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "certificate serialNumber is a string of unsupported type "
+				    "(DER tag 0x%02x)",
+				    tag);
+	if (clen % unit)
+		return sztp_err_set(e, SZTP_E_MALFORMED,
+				    "certificate serialNumber has a bad DER length");
+	while (i < clen) {
+		if (tag == DER_UTF8STRING) {
+			u = utf8_next(c, clen, &i);
+			if (u < 0)
+				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						    "certificate serialNumber is not valid UTF-8");
+			cp = (unsigned long)u;
+		} else if (unit == 2) {
+			cp = (unsigned long)c[i] << 8 | c[i + 1];
+			i += 2;
+		} else if (unit == 4) {
+			cp = (unsigned long)c[i] << 24 | (unsigned long)c[i + 1] << 16 |
+			     (unsigned long)c[i + 2] << 8 | c[i + 3];
+			i += 4;
+		} else {
+			cp = c[i++];
+			if (cp >= 0x80)
+				return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+						    "certificate serialNumber holds a non-ASCII "
+						    "byte in an ASCII string type");
+		}
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "certificate serialNumber holds an invalid character");
+		if (is_control((long)cp))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "certificate serialNumber holds control characters");
+		if (!utf8_put(cp, out, outlen, &o))
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "certificate serialNumber is longer than %zu bytes",
+					    outlen ? outlen - 1 : 0);
+	}
+	out[o] = '\0';
+	if (!o)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "certificate serialNumber is empty");
+	return SZTP_OK;
+}
+
 /* RFC 8572 s5.3 / 802.1AR: serial number from the subject serialNumber
- * of an already parsed certificate. */
+ * of an already parsed certificate: the attribute's value, decoded from
+ * its DER string.  A subject with two serialNumber attributes names no
+ * single device and is refused. */
 static sztp_rc crt_serial_number(gnutls_x509_crt_t crt, char *out, size_t outlen,
 				 struct sztp_err *e)
 {
-	sztp_rc rc;
-	size_t sz = outlen, i;
+	uint8_t raw[1024];
+	size_t sz = sizeof(raw);
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
 	int r;
 
-	if (outlen)
-		out[0] = '\0';
-	r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 0, 0, out, &sz);
+	if (!outlen)
+		return sztp_err_set(e, rc, "no room for the serial number");
+	out[0] = '\0';
+	r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 0, 1, raw, &sz);
 	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND,
 				  "certificate subject has no serialNumber (2.5.4.5) attribute");
 	} else if (r == GNUTLS_E_SHORT_MEMORY_BUFFER) {
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				  "certificate serialNumber is longer than %zu bytes", outlen);
+		rc = sztp_err_set(e, rc, "certificate serialNumber is longer than %zu bytes",
+				  outlen - 1);
 	} else if (r < 0) {
 		rc = sztp_err_set(e, SZTP_E_MALFORMED, "certificate serialNumber unreadable: %s",
 				  gnutls_strerror(r));
 	} else {
-		rc = SZTP_OK;
-		for (i = 0; out[i]; i++) {
-			unsigned char c = (unsigned char)out[i];
-			if (c < 0x20 || c == 0x7f) {
-				rc = sztp_err_set(
-				    e, SZTP_E_INVALID_VALUE,
-				    "certificate serialNumber holds control characters");
-				break;
-			}
-		}
-		if (!out[0])
-			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					  "certificate serialNumber is empty");
+		rc = der_string_utf8(raw, sz, out, outlen, e);
 	}
-	if (rc != SZTP_OK && outlen)
+	if (rc == SZTP_OK) {
+		uint8_t two[8];
+		size_t tsz = sizeof(two);
+		r = gnutls_x509_crt_get_dn_by_oid(crt, "2.5.4.5", 1, 1, two, &tsz);
+		if (r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					  "certificate subject has more than one serialNumber");
+	}
+	if (rc != SZTP_OK)
 		out[0] = '\0';
 	return rc;
 }
@@ -633,23 +812,304 @@ out:
 	return rc;
 }
 
-/* ---- trust anchors ------------------------------------------------------ */
+/* ---- trust anchors and CRLs --------------------------------------------
+ * struct pki_trust is a handle on a refcounted struct pki_trust_set: the
+ * anchors, the CRLs and the caches built on them.  A verification takes a
+ * reference on the current set for its whole run, so pki_trust_replace
+ * can swap in a new set while others verify: they finish on the old one,
+ * which is freed by the last of them. */
+
+static void crl_clear(struct pki_crl *c)
+{
+	sztp_bytes_free(&c->der);
+	sztp_bytes_free(&c->issuer);
+	free(c->revoked);
+	free(c->name);
+	memset(c, 0, sizeof(*c));
+}
+
+static void set_free(struct pki_trust_set *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (s->tl)
+		gnutls_x509_trust_list_deinit(s->tl, 1);
+	for (i = 0; i < s->n_crls; i++)
+		crl_clear(&s->crls[i]);
+	free(s->crls);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+/* Drop one reference; the last one frees the set. */
+static void set_put(struct pki_trust_set *s)
+{
+	if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+		set_free(s);
+}
+
+/* A reference on t's current set (NULL when t is NULL or empty). */
+static struct pki_trust_set *set_get(const struct pki_trust *t)
+{
+	struct pki_trust *mt = (struct pki_trust *)t; /* the lock only */
+	struct pki_trust_set *s;
+
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&mt->mu);
+	s = mt->set;
+	if (s)
+		atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&mt->mu);
+	return s;
+}
 
 void pki_trust_free(struct pki_trust *t)
 {
 	if (!t)
 		return;
-	if (t->tl)
-		gnutls_x509_trust_list_deinit(t->tl, 1);
+	set_put(t->set);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
 
-sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust **out,
-			   struct sztp_err *e)
+/* One CRL serial number, leading zero octets stripped. */
+static int serial_cmp(const void *a, const void *b)
+{
+	const struct pki_crl_serial *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->b, y->b, x->len);
+}
+
+static int serial_norm(const uint8_t *in, size_t len, struct pki_crl_serial *out)
+{
+	while (len > 1 && *in == 0)
+		in++, len--;
+	if (len > sizeof(out->b))
+		return 0;
+	out->len = (uint8_t)len;
+	memcpy(out->b, in, len);
+	return 1;
+}
+
+/* Refuse what this reader would misread: delta CRLs, partitioned or
+ * indirect CRLs (issuingDistributionPoint), any unknown critical
+ * extension (RFC 5280 s5.2). */
+static sztp_rc crl_extensions_ok(gnutls_x509_crl_t crl, const char *name, struct sztp_err *e)
+{
+	char oid[128];
+	size_t sz;
+	unsigned i, crit;
+	int r;
+
+	for (i = 0;; i++) {
+		sz = sizeof(oid);
+		crit = 0;
+		r = gnutls_x509_crl_get_extension_info(crl, i, oid, &sz, &crit);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return SZTP_OK;
+		if (r < 0)
+			return sztp_err_set(e, SZTP_E_MALFORMED, "%s: extensions unreadable: %s",
+					    name, gnutls_strerror(r));
+		if (!strcmp(oid, "2.5.29.27"))
+			return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+					    "%s is a delta CRL: load complete CRLs", name);
+		if (!strcmp(oid, "2.5.29.28"))
+			return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+					    "%s has an issuingDistributionPoint (partitioned or "
+					    "indirect CRL): load complete CRLs",
+					    name);
+		if (crit)
+			return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+					    "%s has an unknown critical extension %s", name, oid);
+	}
+}
+
+/* Read one parsed CRL into c: issuer, dates, sorted revoked serials. */
+static sztp_rc crl_read(gnutls_x509_crl_t crl, const char *name, struct pki_crl *c,
+			struct sztp_err *e)
+{
+	gnutls_x509_crl_iter_t it = NULL;
+	gnutls_datum_t dn = {NULL, 0}, der = {NULL, 0};
+	uint8_t sn[64];
+	size_t sz, cap = 0;
+	sztp_rc rc = SZTP_E_MALFORMED;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if (!(c->name = strdup(name))) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = crl_extensions_ok(crl, name, e)) != SZTP_OK)
+		goto out;
+	rc = SZTP_E_MALFORMED;
+	if (gnutls_x509_crl_get_raw_issuer_dn(crl, &dn) < 0 ||
+	    gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_DER, &der) < 0) {
+		sztp_err_set(e, rc, "%s: issuer unreadable", name);
+		goto out;
+	}
+	if (sztp_bytes_dup(&c->issuer, dn.data, dn.size) != SZTP_OK ||
+	    sztp_bytes_dup(&c->der, der.data, der.size) != SZTP_OK) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	c->this_update = gnutls_x509_crl_get_this_update(crl);
+	c->next_update = gnutls_x509_crl_get_next_update(crl);
+	for (;;) {
+		sz = sizeof(sn);
+		r = gnutls_x509_crl_iter_crt_serial(crl, &it, sn, &sz, NULL);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (r < 0) {
+			sztp_err_set(e, rc, "%s: revoked certificate #%zu unreadable: %s", name,
+				     c->n_revoked + 1, gnutls_strerror(r));
+			goto out;
+		}
+		if (c->n_revoked == PKI_CRL_ENTRIES_MAX) {
+			rc = sztp_err_set(e, SZTP_E_TOO_BIG, "%s lists more than %d certificates",
+					  name, PKI_CRL_ENTRIES_MAX);
+			goto out;
+		}
+		if (c->n_revoked == cap) {
+			struct pki_crl_serial *nr;
+			cap = cap ? cap * 2 : 64;
+			if (!(nr = realloc(c->revoked, cap * sizeof(*nr)))) {
+				rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+				goto out;
+			}
+			c->revoked = nr;
+		}
+		if (!serial_norm(sn, sz, &c->revoked[c->n_revoked])) {
+			sztp_err_set(e, rc, "%s: a revoked serial number is longer than %zu octets",
+				     name, sizeof(c->revoked[0].b));
+			goto out;
+		}
+		c->n_revoked++;
+	}
+	if (c->n_revoked)
+		qsort(c->revoked, c->n_revoked, sizeof(*c->revoked), serial_cmp);
+	rc = SZTP_OK;
+out:
+	gnutls_x509_crl_iter_deinit(it);
+	gnutls_free(der.data);
+	gnutls_free(dn.data); /* gnutls returns a copy */
+	if (rc != SZTP_OK)
+		crl_clear(c);
+	return rc;
+}
+
+/* gnutls_x509_crl_verify flags a CRL past its nextUpdate (or issued in
+ * the future) even with time checks disabled: dates are our policy (see
+ * "revocation" below), the signature is what this checks. */
+#define CRL_DATE_BITS                                                                              \
+	(GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED | GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)
+
+static int crl_verifies(gnutls_x509_crl_t crl, gnutls_x509_crt_t issuer)
+{
+	unsigned st = 0;
+
+	if (gnutls_x509_crl_verify(crl, &issuer, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &st) < 0)
+		return 0;
+	/* a date bit comes with GNUTLS_CERT_INVALID; any other bit fails */
+	if (st & CRL_DATE_BITS)
+		st &= ~(unsigned)(CRL_DATE_BITS | GNUTLS_CERT_INVALID);
+	return st == 0;
+}
+
+static int dn_equal(const gnutls_datum_t *a, const sztp_bytes *b)
+{
+	return a->size == b->len && !memcmp(a->data, b->data, b->len);
+}
+
+/* A CRL whose issuer is one of the anchors must be signed by it: checked
+ * now, once.  Other CRLs are checked against the issuer a chain shows. */
+static sztp_rc crl_anchor_check(gnutls_x509_crl_t crl, struct pki_crl *c, gnutls_x509_crt_t *a,
+				size_t n, struct sztp_err *e)
+{
+	gnutls_datum_t dn = {NULL, 0};
+	size_t i;
+	int named = 0;
+
+	for (i = 0; i < n && !c->by_anchor; i++) {
+		if (gnutls_x509_crt_get_raw_dn(a[i], &dn) < 0)
+			continue;
+		if (dn_equal(&dn, &c->issuer)) {
+			named = 1;
+			c->by_anchor = crl_verifies(crl, a[i]);
+		}
+		gnutls_free(dn.data);
+		dn.data = NULL;
+	}
+	if (named && !c->by_anchor)
+		return sztp_err_set(e, SZTP_E_VERIFY,
+				    "%s is not signed by the trust anchor it names as issuer",
+				    c->name);
+	return SZTP_OK;
+}
+
+/* Every CRL of one file (PEM "X509 CRL" blocks, or one DER CRL) into s. */
+static sztp_rc crls_add(struct pki_trust_set *s, const char *path, gnutls_x509_crt_t *anchors,
+			size_t n_anchors, struct sztp_err *e)
+{
+	gnutls_x509_crl_t *list = NULL;
+	gnutls_datum_t d;
+	sztp_bytes f = {NULL, 0};
+	unsigned n = 0, i;
+	char name[600];
+	sztp_rc rc;
+	int r;
+
+	if ((rc = file_read(path, PKI_CRL_FILE_MAX, &f, e)) != SZTP_OK)
+		return rc;
+	d.data = f.data;
+	d.size = (unsigned)f.len;
+	if (f.len && memmem(f.data, f.len, "-----BEGIN X509 CRL", 19))
+		r = gnutls_x509_crl_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+	else
+		r = gnutls_x509_crl_list_import2(&list, &n, &d, GNUTLS_X509_FMT_DER, 0);
+	if (r < 0 || !n) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED,
+				  "%s: no CRL (PEM \"X509 CRL\" blocks or one DER CRL): %s", path,
+				  r < 0 ? gnutls_strerror(r) : "empty");
+		goto out;
+	}
+	for (i = 0; i < n && rc == SZTP_OK; i++) {
+		struct pki_crl *nc = realloc(s->crls, (s->n_crls + 1) * sizeof(*nc));
+		if (!nc) {
+			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+			break;
+		}
+		s->crls = nc;
+		if (n > 1)
+			snprintf(name, sizeof(name), "CRL #%u of %s", i + 1, path);
+		else
+			snprintf(name, sizeof(name), "CRL %s", path);
+		rc = crl_read(list[i], name, &s->crls[s->n_crls], e);
+		if (rc == SZTP_OK) {
+			s->n_crls++;
+			rc = crl_anchor_check(list[i], &s->crls[s->n_crls - 1], anchors, n_anchors,
+					      e);
+		}
+	}
+out:
+	for (i = 0; i < n; i++)
+		gnutls_x509_crl_deinit(list[i]);
+	gnutls_free(list);
+	sztp_bytes_free(&f);
+	return rc;
+}
+
+/* A new set: anchors (DER) and the CRLs of n_crls files. */
+static sztp_rc set_new(const sztp_bytes *certs, size_t n, const char *const *crls, size_t n_crls,
+		       struct pki_trust_set **out, struct sztp_err *e)
 {
 	gnutls_x509_crt_t *crts = NULL;
-	struct pki_trust *t = NULL;
+	struct pki_trust_set *s = NULL;
 	sztp_rc rc = SZTP_E_NOMEM;
 	size_t i, got = 0;
 	int r;
@@ -658,14 +1118,17 @@ sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust *
 	if (!n || n > PEM_CERTS_MAX)
 		return sztp_err_set(e, SZTP_E_MALFORMED, "trust anchors: need 1..%d certificates",
 				    PEM_CERTS_MAX);
-	t = calloc(1, sizeof(*t));
+	s = calloc(1, sizeof(*s));
 	crts = calloc(n, sizeof(*crts));
-	if (!t || !crts) {
+	if (!s || !crts) {
+		free(s);
+		s = NULL;
 		sztp_err_set(e, rc, "out of memory");
 		goto out;
 	}
-	pthread_mutex_init(&t->mu, NULL);
-	if (gnutls_x509_trust_list_init(&t->tl, 0) < 0) {
+	pthread_mutex_init(&s->mu, NULL);
+	atomic_init(&s->refs, 1);
+	if (gnutls_x509_trust_list_init(&s->tl, 0) < 0) {
 		sztp_err_set(e, rc, "cannot create a trust list");
 		goto out;
 	}
@@ -674,37 +1137,109 @@ sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust *
 		if (rc != SZTP_OK)
 			goto out;
 	}
-	r = gnutls_x509_trust_list_add_cas(t->tl, crts, (unsigned)n, 0);
+	for (i = 0; i < n_crls; i++)
+		if ((rc = crls_add(s, crls[i], crts, n, e)) != SZTP_OK)
+			goto out;
+	r = gnutls_x509_trust_list_add_cas(s->tl, crts, (unsigned)n, 0);
 	if (r < 0) {
 		rc = sztp_err_set(e, SZTP_E_CRYPTO, "cannot add trust anchors: %s",
 				  gnutls_strerror(r));
 		goto out;
 	}
 	got = 0; /* the trust list owns them now */
-	t->n_anchors = (size_t)r;
-	*out = t;
-	t = NULL;
+	s->n_anchors = (size_t)r;
+	*out = s;
+	s = NULL;
 	rc = SZTP_OK;
 out:
 	for (i = 0; i < got; i++)
 		gnutls_x509_crt_deinit(crts[i]);
 	free(crts);
-	pki_trust_free(t);
+	set_free(s);
 	return rc;
 }
 
-sztp_rc pki_trust_load(const char *pem_path, struct pki_trust **out, struct sztp_err *e)
+static sztp_rc trust_new(struct pki_trust_set *s, struct pki_trust **out, struct sztp_err *e)
 {
+	struct pki_trust *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t) {
+		set_free(s);
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&t->mu, NULL);
+	t->set = s;
+	atomic_init(&t->generation, 1);
+	*out = t;
+	return SZTP_OK;
+}
+
+sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust **out,
+			   struct sztp_err *e)
+{
+	struct pki_trust_set *s = NULL;
+	sztp_rc rc;
+
+	*out = NULL;
+	if ((rc = set_new(certs, n, NULL, 0, &s, e)) != SZTP_OK)
+		return rc;
+	return trust_new(s, out, e);
+}
+
+sztp_rc pki_trust_load2(const char *anchors, const char *const *crls, size_t n_crls,
+			struct pki_trust **out, struct sztp_err *e)
+{
+	struct pki_trust_set *s = NULL;
 	sztp_bytes *certs = NULL;
 	size_t n = 0;
 	sztp_rc rc;
 
 	*out = NULL;
-	rc = pki_pem_certs_read(pem_path, &certs, &n, e);
+	rc = pki_pem_certs_read(anchors, &certs, &n, e);
 	if (rc == SZTP_OK)
-		rc = pki_trust_from_der(certs, n, out, e);
+		rc = set_new(certs, n, crls, n_crls, &s, e);
 	pki_certs_free(certs, n);
+	if (rc == SZTP_OK)
+		rc = trust_new(s, out, e);
 	return rc;
+}
+
+sztp_rc pki_trust_load(const char *pem_path, struct pki_trust **out, struct sztp_err *e)
+{
+	return pki_trust_load2(pem_path, NULL, 0, out, e);
+}
+
+void pki_trust_replace(struct pki_trust *t, struct pki_trust *fresh)
+{
+	struct pki_trust_set *old;
+
+	if (!t || !fresh)
+		return;
+	pthread_mutex_lock(&t->mu);
+	old = t->set;
+	t->set = fresh->set;
+	fresh->set = NULL;
+	atomic_fetch_add_explicit(&t->generation, 1, memory_order_release);
+	pthread_mutex_unlock(&t->mu);
+	set_put(old); /* freed here, or by the last verification still on it */
+	pki_trust_free(fresh);
+}
+
+sztp_rc pki_trust_reload(struct pki_trust *t, const char *anchors, const char *const *crls,
+			 size_t n_crls, struct sztp_err *e)
+{
+	struct pki_trust *fresh = NULL;
+	sztp_rc rc = pki_trust_load2(anchors, crls, n_crls, &fresh, e);
+
+	if (rc == SZTP_OK)
+		pki_trust_replace(t, fresh);
+	return rc;
+}
+
+unsigned long pki_trust_generation(const struct pki_trust *t)
+{
+	return t ? atomic_load_explicit(&t->generation, memory_order_acquire) : 0;
 }
 
 /* Translate GnuTLS verification status bits into a result and reason. */
@@ -741,6 +1276,158 @@ static sztp_rc status_err(unsigned st, gnutls_x509_crt_t leaf, struct sztp_err *
 	sztp_err_set(e, rc, "certificate %s does not verify: %s", subj,
 		     txt.data ? (const char *)txt.data : "unknown reason");
 	gnutls_free(txt.data);
+	return rc;
+}
+
+/* ---- revocation ---------------------------------------------------------
+ * A certificate is checked against the CRLs whose issuer name is its
+ * issuer's, each used only when its signature verifies with the key of
+ * the issuer the path actually shows (RFC 5280 s6.3.3 (f)); an anchor's
+ * CRLs were checked at load.  When a CA has CRLs loaded but none of them
+ * verifies with its key, its certificates are refused: a configured CRL
+ * means revocation is checked for that CA, and a CRL that cannot be
+ * checked must not quietly turn that off.  nextUpdate is not enforced: a
+ * stale CRL still revokes what it lists (pki_trust_stats counts it). */
+
+/* Has CRL i been verified with the key (SHA-256 key id kid) of issuer? */
+static int crl_signed_by(struct pki_trust_set *s, size_t i, gnutls_x509_crt_t issuer,
+			 const uint8_t kid[32])
+{
+	gnutls_x509_crl_t crl = NULL;
+	gnutls_datum_t d = {s->crls[i].der.data, (unsigned)s->crls[i].der.len};
+	struct pki_crl_check *slot;
+	size_t k;
+	int ok = -1;
+
+	pthread_mutex_lock(&s->mu);
+	for (k = 0; k < s->n_checks && ok < 0; k++)
+		if (s->checks[k].crl == i && !memcmp(s->checks[k].key_id, kid, 32))
+			ok = s->checks[k].ok;
+	pthread_mutex_unlock(&s->mu);
+	if (ok >= 0)
+		return ok;
+	/* outside the lock: a large CRL's signature covers megabytes */
+	ok = gnutls_x509_crl_init(&crl) >= 0 &&
+	     gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_DER) >= 0 && crl_verifies(crl, issuer);
+	if (crl)
+		gnutls_x509_crl_deinit(crl);
+	pthread_mutex_lock(&s->mu);
+	slot = &s->checks[s->next_check];
+	s->next_check = (s->next_check + 1) % PKI_CRL_CHECKS;
+	if (s->n_checks < PKI_CRL_CHECKS)
+		s->n_checks++;
+	slot->crl = i;
+	memcpy(slot->key_id, kid, 32);
+	slot->ok = ok;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+/* cur, whose signature issuer's key verifies, against the CRLs of its
+ * issuer (is_anchor: issuer is one of s's anchors). */
+static sztp_rc revocation_check(struct pki_trust *t, struct pki_trust_set *s, gnutls_x509_crt_t cur,
+				gnutls_x509_crt_t issuer, int is_anchor, struct sztp_err *e)
+{
+	gnutls_datum_t idn = {NULL, 0};
+	struct pki_crl_serial want;
+	uint8_t sn[64], kid[32];
+	size_t sz = sizeof(sn), kl = sizeof(kid), i;
+	char subj[160], iss[160];
+	const struct pki_crl *hit = NULL;
+	sztp_rc rc = SZTP_E_VERIFY;
+	int named = 0, usable = 0;
+
+	if (gnutls_x509_crt_get_raw_issuer_dn(cur, &idn) < 0 ||
+	    gnutls_x509_crt_get_serial(cur, sn, &sz) < 0 || !serial_norm(sn, sz, &want) ||
+	    gnutls_x509_crt_get_key_id(issuer, GNUTLS_KEYID_USE_SHA256, kid, &kl) < 0 || kl != 32) {
+		crt_subject(cur, subj, sizeof(subj));
+		sztp_err_set(e, rc,
+			     "certificate %s: cannot check revocation (unreadable serial "
+			     "number, issuer or key)",
+			     subj);
+		goto out;
+	}
+	for (i = 0; i < s->n_crls && !hit; i++) {
+		const struct pki_crl *c = &s->crls[i];
+		if (!dn_equal(&idn, &c->issuer))
+			continue;
+		named = 1;
+		if (!(is_anchor && c->by_anchor) && !crl_signed_by(s, i, issuer, kid))
+			continue;
+		usable = 1;
+		if (c->n_revoked &&
+		    bsearch(&want, c->revoked, c->n_revoked, sizeof(want), serial_cmp))
+			hit = c;
+	}
+	crt_subject(cur, subj, sizeof(subj));
+	if (hit) {
+		atomic_fetch_add_explicit(&t->n_revoked, 1, memory_order_relaxed);
+		sztp_err_set(e, rc, "certificate %s is revoked (listed in %s)", subj, hit->name);
+		goto out;
+	}
+	if (named && !usable) {
+		crt_subject(issuer, iss, sizeof(iss));
+		sztp_err_set(e, rc,
+			     "certificate %s: revocation not checkable: no CRL loaded for its "
+			     "issuer %s verifies with that issuer's key",
+			     subj, iss);
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	gnutls_free(idn.data);
+	return rc;
+}
+
+/* The certificate of chain whose key verifies cur's signature: the next
+ * step of the path, whatever names the sender put beside it. */
+static gnutls_x509_crt_t signed_by(gnutls_x509_crt_t cur, gnutls_x509_crt_t *crts, size_t n)
+{
+	unsigned st;
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		if (crts[i] == cur || !gnutls_x509_crt_check_issuer(cur, crts[i]))
+			continue;
+		st = 0;
+		if (gnutls_x509_crt_verify(cur, &crts[i], 1,
+					   GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+					       GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+					   &st) >= 0 &&
+		    st == 0)
+			return crts[i];
+	}
+	return NULL;
+}
+
+/* Every certificate on the verified path leaf -> anchor against its
+ * issuer's CRLs (nothing to do without CRLs). */
+static sztp_rc revocation_path(struct pki_trust *t, struct pki_trust_set *s,
+			       gnutls_x509_crt_t *crts, size_t n, struct sztp_err *e)
+{
+	gnutls_x509_crt_t cur = crts[0], next, anchor;
+	sztp_rc rc = SZTP_OK;
+	size_t depth;
+	char subj[160];
+
+	if (!s->n_crls)
+		return SZTP_OK;
+	for (depth = 0; depth <= CHAIN_MAX && rc == SZTP_OK; depth++) {
+		if (gnutls_x509_crt_check_issuer(cur, cur))
+			break; /* an anchor itself */
+		anchor = NULL;
+		if (gnutls_x509_trust_list_get_issuer(s->tl, cur, &anchor, 0) >= 0 && anchor)
+			return revocation_check(t, s, cur, anchor, 1, e);
+		if (!(next = signed_by(cur, crts, n))) {
+			crt_subject(cur, subj, sizeof(subj));
+			return sztp_err_set(e, SZTP_E_VERIFY,
+					    "certificate %s: cannot check revocation (its issuer "
+					    "is not in the chain)",
+					    subj);
+		}
+		rc = revocation_check(t, s, cur, next, 0, e);
+		cur = next;
+	}
 	return rc;
 }
 
@@ -870,7 +1557,7 @@ static gnutls_x509_crt_t issuer_parsed(const sztp_bytes *der, const uint8_t h[32
 	return crt;
 }
 
-static int issuer_cached(struct pki_trust *t, const sztp_bytes *der, const char *purpose,
+static int issuer_cached(struct pki_trust_set *t, const sztp_bytes *der, const char *purpose,
 			 uint8_t h[32])
 {
 	char p[64];
@@ -887,12 +1574,12 @@ static int issuer_cached(struct pki_trust *t, const sztp_bytes *der, const char 
 	return hit;
 }
 
-static void issuer_remember(struct pki_trust *t, const sztp_bytes *der, const char *purpose,
-			    time_t not_after)
+static void issuer_remember(struct pki_trust *mt, struct pki_trust_set *t, const sztp_bytes *der,
+			    const char *purpose, time_t not_after)
 {
 	struct pki_issuer *slot;
 
-	atomic_fetch_add_explicit(&t->n_issuers_stored, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mt->n_issuers_stored, 1, memory_order_relaxed);
 	pthread_mutex_lock(&t->mu);
 	slot = &t->issuers[t->next_issuer];
 	t->next_issuer = (t->next_issuer + 1) % PKI_ISSUER_CACHE;
@@ -950,8 +1637,8 @@ static sztp_rc verify_by_issuer(gnutls_x509_crt_t leaf, gnutls_x509_crt_t issuer
 
 /* The whole path crts[0] -> anchor through the trust list (one signature
  * check per certificate on it); counted in the trust list's statistics. */
-static sztp_rc path_verify(struct pki_trust *t, gnutls_x509_crt_t *crts, size_t n,
-			   const char *purpose_oid, unsigned flags, struct sztp_err *e)
+static sztp_rc path_verify(struct pki_trust *t, struct pki_trust_set *s, gnutls_x509_crt_t *crts,
+			   size_t n, const char *purpose_oid, unsigned flags, struct sztp_err *e)
 {
 	gnutls_typed_vdata_st vd;
 	unsigned st = 0;
@@ -961,7 +1648,7 @@ static sztp_rc path_verify(struct pki_trust *t, gnutls_x509_crt_t *crts, size_t 
 	memset(&vd, 0, sizeof(vd));
 	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
 	vd.data = (unsigned char *)purpose_oid;
-	r = gnutls_x509_trust_list_verify_crt2(t->tl, crts, (unsigned)n, &vd, purpose_oid ? 1 : 0,
+	r = gnutls_x509_trust_list_verify_crt2(s->tl, crts, (unsigned)n, &vd, purpose_oid ? 1 : 0,
 					       flags, &st, NULL);
 	if (r < 0)
 		return sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
@@ -971,12 +1658,28 @@ static sztp_rc path_verify(struct pki_trust *t, gnutls_x509_crt_t *crts, size_t 
 
 void pki_trust_stats(const struct pki_trust *t, struct pki_trust_stats *out)
 {
+	struct pki_trust_set *s = set_get(t);
+	time_t now = time(NULL);
+	size_t i;
+
 	memset(out, 0, sizeof(*out));
 	if (!t)
 		return;
 	out->path_verifies = atomic_load_explicit(&t->n_path_verifies, memory_order_relaxed);
 	out->issuer_hits = atomic_load_explicit(&t->n_issuer_hits, memory_order_relaxed);
 	out->issuers_stored = atomic_load_explicit(&t->n_issuers_stored, memory_order_relaxed);
+	out->revoked = atomic_load_explicit(&t->n_revoked, memory_order_relaxed);
+	out->generation = pki_trust_generation(t);
+	for (i = 0; s && i < s->n_crls; i++) {
+		time_t nu = s->crls[i].next_update;
+		out->crls++;
+		out->crl_entries += s->crls[i].n_revoked;
+		if (nu != (time_t)-1 && nu < now)
+			out->crls_stale++;
+		if (nu != (time_t)-1 && (!out->crl_next_update || nu < out->crl_next_update))
+			out->crl_next_update = nu;
+	}
+	set_put(s);
 }
 
 /* What pki_trust_verify_identity takes from the verified leaf. */
@@ -1022,20 +1725,26 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 		      const char *purpose_oid, time_t now, const struct leaf_info *li,
 		      struct sztp_err *e)
 {
-	/* the cache and the counters are internally locked / atomic */
+	/* the counters are atomic, the set's caches internally locked */
 	struct pki_trust *mt = (struct pki_trust *)t;
+	struct pki_trust_set *s = NULL;
 	gnutls_x509_crt_t crts[CHAIN_MAX] = {NULL};
 	uint8_t ih[32];
 	sztp_rc rc = SZTP_E_MALFORMED;
 	size_t i, got = 0;
 
-	if (!t || !t->tl)
-		return sztp_err_set(e, SZTP_E_NOT_FOUND, "no trust anchors configured");
-	if (!chain || !n || n > CHAIN_MAX)
-		return sztp_err_set(e, rc, "certificate chain must hold 1..%d certificates",
-				    CHAIN_MAX);
-	/* fast path: the leaf's sender-supplied issuer is a known-good CA */
-	if (!now && n >= 2 && issuer_cached(mt, &chain[1], purpose_oid, ih)) {
+	if (!t || !(s = set_get(t)) || !s->tl) {
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "no trust anchors configured");
+		goto out;
+	}
+	if (!chain || !n || n > CHAIN_MAX) {
+		rc = sztp_err_set(e, rc, "certificate chain must hold 1..%d certificates",
+				  CHAIN_MAX);
+		goto out;
+	}
+	/* fast path: the leaf's sender-supplied issuer is a known-good CA
+	 * (verified, revocation included, against this same set) */
+	if (!now && n >= 2 && issuer_cached(s, &chain[1], purpose_oid, ih)) {
 		gnutls_x509_crt_t issuer = issuer_parsed(&chain[1], ih);
 
 		atomic_fetch_add_explicit(&mt->n_issuer_hits, 1, memory_order_relaxed);
@@ -1046,6 +1755,8 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 		}
 		if (rc == SZTP_OK)
 			rc = verify_by_issuer(crts[0], issuer, purpose_oid, e);
+		if (rc == SZTP_OK && s->n_crls)
+			rc = revocation_check(mt, s, crts[0], issuer, 0, e);
 		if (rc == SZTP_OK)
 			rc = leaf_info_fill(crts[0], li, e);
 		got = 2;
@@ -1057,20 +1768,25 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 			goto out;
 	}
 	if (now) {
-		rc = path_verify(mt, crts, n, purpose_oid,
+		rc = path_verify(mt, s, crts, n, purpose_oid,
 				 GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 				     GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
 				 e);
 		if (rc == SZTP_OK)
-			rc = time_check_path(t->tl, crts, n, now, e);
+			rc = time_check_path(s->tl, crts, n, now, e);
+		if (rc == SZTP_OK)
+			rc = revocation_path(mt, s, crts, n, e);
 		goto out;
 	}
-	rc = path_verify(mt, crts, n, purpose_oid, 0, e);
-	/* remember chain[1] only when it verifies to the anchors by itself
-	 * and actually issued the leaf */
+	rc = path_verify(mt, s, crts, n, purpose_oid, 0, e);
+	if (rc == SZTP_OK)
+		rc = revocation_path(mt, s, crts, n, e);
+	/* remember chain[1] only when it verifies to the anchors by itself,
+	 * is not revoked, and actually issued the leaf */
 	if (rc == SZTP_OK && n >= 2 && gnutls_x509_crt_check_issuer(crts[0], crts[1]) &&
-	    path_verify(mt, crts + 1, n - 1, purpose_oid, 0, NULL) == SZTP_OK)
-		issuer_remember(mt, &chain[1], purpose_oid,
+	    path_verify(mt, s, crts + 1, n - 1, purpose_oid, 0, NULL) == SZTP_OK &&
+	    revocation_path(mt, s, crts + 1, n - 1, NULL) == SZTP_OK)
+		issuer_remember(mt, s, &chain[1], purpose_oid,
 				gnutls_x509_crt_get_expiration_time(crts[1]));
 	if (rc == SZTP_OK)
 		rc = leaf_info_fill(crts[0], li, e);
@@ -1078,6 +1794,7 @@ out:
 	for (i = 0; i < got; i++)
 		if (crts[i])
 			gnutls_x509_crt_deinit(crts[i]);
+	set_put(s);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * pki.h - X.509 on GnuTLS: PEM chains, private keys (with a file
- * permission check), signers, trust lists, chain verification with key
- * purpose and a verified-issuer cache, certificate fields (subject
+ * permission check), signers, trust lists (reloadable, with CRLs), chain
+ * verification with key purpose, revocation and a verified-issuer cache,
+ * certificate fields (subject
  * serialNumber, OID 2.5.4.5, IEEE 802.1AR practice, RFC 8572 s5.3, s9.6;
  * validity; keyUsage; AKI) and the client chain of a TLS session.
  * Minting certificates (sztp-pki) is pki_mint.h.
@@ -42,8 +43,22 @@ sztp_rc pki_pem_certs_read(const char *path, sztp_bytes **certs, size_t *n, stru
 sztp_rc pki_certs_to_pem(const sztp_bytes *certs, size_t n, char **pem, struct sztp_err *e);
 void pki_certs_free(sztp_bytes *certs, size_t n);
 
-/* Subject serialNumber (2.5.4.5) of a DER certificate.  SZTP_E_NOT_FOUND
- * when absent; out is NUL-terminated. */
+/* What a device serial number may be - the one rule of the certificate
+ * reader below, sztpctl and sztp-pki: 1..PKI_SERIAL_MAX-1 bytes of valid
+ * UTF-8 without control characters (Unicode Cc: C0, DEL, C1).  Every
+ * other character, the RFC 4514 specials + , ; " \ < > # and spaces
+ * included, is part of the serial and taken literally.
+ * SZTP_E_INVALID_VALUE says why not. */
+sztp_rc pki_serial_check(const char *s, struct sztp_err *e);
+
+/* Subject serialNumber (2.5.4.5) of a DER certificate: the attribute's
+ * value decoded from its DER string (PrintableString, UTF8String,
+ * IA5String, VisibleString, BMPString or UniversalString) as UTF-8, not
+ * its DN rendering - "SN+1" stays "SN+1".  SZTP_E_NOT_FOUND when absent;
+ * SZTP_E_INVALID_VALUE when it breaks pki_serial_check's rule, does not
+ * fit outlen, or the subject holds two serialNumbers; SZTP_E_UNSUPPORTED
+ * for another string type (TeletexString...).  out is NUL-terminated ("" on
+ * failure). */
 sztp_rc pki_cert_serial_number(const sztp_bytes *cert, char *out, size_t outlen,
 			       struct sztp_err *e);
 /* notBefore / notAfter of a DER certificate. */
@@ -94,18 +109,48 @@ sztp_rc pki_key_matches_cert(const char *key_path, const sztp_bytes *cert, struc
 
 /* ---- trust anchors ---------------------------------------------------- */
 
+/* Trust anchors and, optionally, CRLs (RFC 5280 s5) for the certificates
+ * under them.  The object is a handle: pki_trust_replace swaps what it
+ * verifies against while other threads verify with it (each verification
+ * runs to its end on the set it started with). */
 struct pki_trust;
 
+/* Anchors only (PEM file / DER list). */
 sztp_rc pki_trust_load(const char *pem_path, struct pki_trust **out, struct sztp_err *e);
 sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust **out,
 			   struct sztp_err *e);
+/* Anchors (PEM) and the CRLs of n_crls files (each: PEM "X509 CRL"
+ * blocks, or one DER CRL; crls may be NULL when n_crls is 0).  Refused
+ * with a message naming the file: a CRL that does not parse, a delta,
+ * partitioned or indirect CRL or one with an unknown critical extension,
+ * and a CRL naming an anchor as issuer that the anchor did not sign.
+ * Other CRLs are checked when used, against the issuer a chain shows. */
+sztp_rc pki_trust_load2(const char *anchors, const char *const *crls, size_t n_crls,
+			struct pki_trust **out, struct sztp_err *e);
+/* Make t verify against what fresh holds (anchors, CRLs, empty caches),
+ * atomically for concurrent verifiers; consumes fresh.  Increments t's
+ * generation. */
+void pki_trust_replace(struct pki_trust *t, struct pki_trust *fresh);
+/* pki_trust_load2, then pki_trust_replace: a reload.  On failure t is
+ * unchanged and e says why. */
+sztp_rc pki_trust_reload(struct pki_trust *t, const char *anchors, const char *const *crls,
+			 size_t n_crls, struct sztp_err *e);
+/* Changes with every replace (starts at 1): a cache of verification
+ * results must not be used across a change. */
+unsigned long pki_trust_generation(const struct pki_trust *t);
+/* Not while another thread still uses t. */
 void pki_trust_free(struct pki_trust *t);
 
 /* Verify chain[0] (the leaf) to an anchor of t, using chain[1..n-1] as
  * untrusted intermediates.  purpose_oid (may be NULL) is enforced where
- * the certificate carries an EKU.  now = 0 means the current time.
- * SZTP_E_VERIFY or SZTP_E_EXPIRED with a reason ("issuer is unknown",
- * "certificate expired", ...). Thread-safe for concurrent readers. */
+ * the certificate carries an EKU.  now = 0 means the current time.  With
+ * CRLs loaded, every certificate on the path is checked against the CRLs
+ * of its issuer whose signature verifies with that issuer's key; a CA
+ * that has CRLs loaded but none verifying with its key gets its
+ * certificates refused; nextUpdate is not enforced (a stale CRL still
+ * revokes).  SZTP_E_VERIFY or SZTP_E_EXPIRED with a reason ("issuer is
+ * unknown", "certificate expired", "... is revoked (listed in CRL F)").
+ * Thread-safe for concurrent readers, and against pki_trust_replace. */
 sztp_rc pki_trust_verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
 			 const char *purpose_oid, time_t now, struct sztp_err *e);
 
@@ -127,6 +172,14 @@ struct pki_trust_stats {
 	unsigned long issuer_hits;
 	/* intermediates remembered after verifying to the anchors alone */
 	unsigned long issuers_stored;
+	/* certificates refused because a CRL lists them */
+	unsigned long revoked;
+	/* pki_trust_generation */
+	unsigned long generation;
+	/* the current set's CRLs: how many, their entries, how many are
+	 * past their nextUpdate now, and the earliest nextUpdate (0: none) */
+	unsigned long crls, crl_entries, crls_stale;
+	time_t crl_next_update;
 };
 void pki_trust_stats(const struct pki_trust *t, struct pki_trust_stats *out);
 

@@ -1,7 +1,8 @@
 /*
- * pki_internal.h - the GnuTLS objects behind struct pki_trust and
- * struct pki_signer, shared by pki.c and cms.c only (the rest of the
- * code sees DER in sztp_bytes and the opaque types of pki.h).
+ * pki_internal.h - the GnuTLS objects behind struct pki_trust (a
+ * swappable, refcounted set of anchors and CRLs) and struct pki_signer,
+ * shared by pki.c and cms.c only (the rest of the code sees DER in
+ * sztp_bytes and the opaque types of pki.h).
  */
 #ifndef SZTP_PKI_INTERNAL_H
 #define SZTP_PKI_INTERNAL_H
@@ -25,17 +26,62 @@ struct pki_issuer {
 	time_t not_after; /* re-verify past this */
 };
 
-struct pki_trust {
+/* A CRL (RFC 5280 s5) reduced to what revocation checks read: plain
+ * data, read-only after load (no GnuTLS object shared between threads). */
+struct pki_crl_serial {
+	uint8_t len;
+	uint8_t b[32]; /* big-endian, leading zero octets stripped */
+};
+
+struct pki_crl {
+	char *name;			/* "CRL FILE" or "CRL #k of FILE", for messages */
+	sztp_bytes der;			/* as loaded: signature checks against intermediates */
+	sztp_bytes issuer;		/* raw DER of its issuer name */
+	time_t this_update;		/* thisUpdate */
+	time_t next_update;		/* nextUpdate, (time_t)-1 when absent */
+	int by_anchor;			/* issued by an anchor: signature checked at load */
+	struct pki_crl_serial *revoked; /* sorted */
+	size_t n_revoked;
+};
+
+/* One CRL signature checked against one issuer key (SHA-256 key id). */
+struct pki_crl_check {
+	size_t crl; /* index in crls */
+	uint8_t key_id[32];
+	int ok;
+};
+
+#define PKI_CRL_CHECKS	    16
+#define PKI_CRL_FILE_MAX    (64 * 1024 * 1024)
+#define PKI_CRL_ENTRIES_MAX (4 * 1024 * 1024)
+
+/* What one load verifies against: anchors, CRLs, and the caches built
+ * on them (so a reload drops every cached verification).  Refcounted:
+ * each verification holds a reference for its whole run. */
+struct pki_trust_set {
+	atomic_uint refs;
 	/* Read-only after load: GnuTLS verifies against one trust list from
 	 * many sessions at once (shared certificate credentials), so
 	 * concurrent gnutls_x509_trust_list_verify_crt2 calls are safe. */
 	gnutls_x509_trust_list_t tl;
 	size_t n_anchors;
-	pthread_mutex_t mu; /* guards issuers */
+	struct pki_crl *crls;
+	size_t n_crls;
+	pthread_mutex_t mu; /* guards issuers and checks */
 	struct pki_issuer issuers[PKI_ISSUER_CACHE];
 	size_t n_issuers, next_issuer;
+	struct pki_crl_check checks[PKI_CRL_CHECKS];
+	size_t n_checks, next_check;
+};
+
+/* The handle callers hold: the current set, swapped by
+ * pki_trust_replace under mu, and counters over every set it had. */
+struct pki_trust {
+	pthread_mutex_t mu; /* guards set (the pointer, not its contents) */
+	struct pki_trust_set *set;
+	atomic_ulong generation;
 	/* pki_trust_stats */
-	atomic_ulong n_path_verifies, n_issuer_hits, n_issuers_stored;
+	atomic_ulong n_path_verifies, n_issuer_hits, n_issuers_stored, n_revoked;
 };
 
 struct pki_signer {

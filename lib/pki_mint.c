@@ -24,6 +24,9 @@
 #include "util.h"
 
 #define MINT_FILE_MAX (1024 * 1024)
+/* X.680 s41.4: the PrintableString alphabet */
+#define PRINTABLE_STRING_CHARS                                                                     \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
 
 struct mint_ident {
 	gnutls_x509_crt_t crt;
@@ -328,9 +331,18 @@ static sztp_rc set_subject(gnutls_x509_crt_t crt, const struct mint_profile *p, 
 	if (ret >= 0)
 		ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, p->cn,
 						    (unsigned)strlen(p->cn));
-	if (ret >= 0 && p->serial_attr) /* RFC 8572 s5.3 / 802.1AR */
-		ret = gnutls_x509_crt_set_dn_by_oid(crt, "2.5.4.5", 0, p->serial_attr,
-						    (unsigned)strlen(p->serial_attr));
+	if (ret >= 0 && p->serial_attr) { /* RFC 8572 s5.3 / 802.1AR */
+		uint8_t der[2 + 127];
+		size_t len = strlen(p->serial_attr);
+		if (pki_serial_check(p->serial_attr, e) != SZTP_OK)
+			return SZTP_E_INVALID_VALUE;
+		/* X.520 wants a PrintableString; a serial outside its
+		 * alphabet becomes a UTF8String (GnuTLS would refuse it) */
+		der[0] = strspn(p->serial_attr, PRINTABLE_STRING_CHARS) == len ? 0x13 : 0x0c;
+		der[1] = (uint8_t)len; /* < 128: short form */
+		memcpy(der + 2, p->serial_attr, len);
+		ret = gnutls_x509_crt_set_dn_by_oid(crt, "2.5.4.5", 1, der, (unsigned)len + 2);
+	}
 	if (ret < 0)
 		return gt_err(e, ret, "setting the subject name");
 	return SZTP_OK;
@@ -455,6 +467,86 @@ out:
 	return rc;
 }
 
+/* ---- CRLs ----------------------------------------------------------------- */
+
+sztp_rc mint_crl(const struct mint_ident *issuer, const sztp_bytes *certs, size_t n,
+		 time_t this_update, time_t next_update, sztp_bytes *pem, struct sztp_err *e)
+{
+	gnutls_x509_crl_t crl = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = {NULL, 0};
+	uint8_t ski[64], num[8];
+	size_t ski_len = sizeof(ski), i;
+	unsigned crit;
+	sztp_rc rc = SZTP_E_CRYPTO;
+	int ret;
+
+	pem->data = NULL;
+	pem->len = 0;
+	if (!issuer->key)
+		return sztp_err_set(e, SZTP_E_INTERNAL, "the CRL issuer has no private key");
+	if ((ret = gnutls_x509_crl_init(&crl)) < 0) {
+		gt_err(e, ret, "gnutls_x509_crl_init");
+		goto out;
+	}
+	ret = gnutls_x509_crl_set_version(crl, 2);
+	if (ret >= 0)
+		ret = gnutls_x509_crl_set_this_update(crl, this_update);
+	if (ret >= 0 && next_update)
+		ret = gnutls_x509_crl_set_next_update(crl, next_update);
+	for (i = 0; i < 8; i++)
+		num[i] = (uint8_t)((uint64_t)this_update >> (56 - 8 * i));
+	if (ret >= 0)
+		ret = gnutls_x509_crl_set_number(crl, num, sizeof(num));
+	if (ret >= 0 && gnutls_x509_crt_get_subject_key_id(issuer->crt, ski, &ski_len, &crit) >= 0)
+		ret = gnutls_x509_crl_set_authority_key_id(crl, ski, ski_len);
+	if (ret < 0) {
+		gt_err(e, ret, "building the CRL");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		gnutls_datum_t cd = {certs[i].data, (unsigned)certs[i].len};
+		if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
+		    (ret = gnutls_x509_crt_import(crt, &cd, GNUTLS_X509_FMT_DER)) < 0) {
+			rc = sztp_err_set(e, SZTP_E_MALFORMED,
+					  "certificate #%zu to revoke does not parse", i + 1);
+			goto out;
+		}
+		if (!gnutls_x509_crt_check_issuer(crt, issuer->crt)) {
+			rc = sztp_err_set(e, SZTP_E_MISMATCH,
+					  "certificate #%zu to revoke was not issued by the CRL's "
+					  "issuer",
+					  i + 1);
+			goto out;
+		}
+		if ((ret = gnutls_x509_crl_set_crt(crl, crt, this_update)) < 0) {
+			gt_err(e, ret, "adding a revoked certificate");
+			goto out;
+		}
+		gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	ret = gnutls_x509_crl_privkey_sign(crl, issuer->crt, issuer->key, GNUTLS_DIG_SHA256, 0);
+	if (ret >= 0)
+		ret = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &d);
+	if (ret < 0) {
+		gt_err(e, ret, "signing the CRL");
+		goto out;
+	}
+	if (sztp_bytes_dup(pem, d.data, d.size) != SZTP_OK) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	gnutls_free(d.data);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (crl)
+		gnutls_x509_crl_deinit(crl);
+	return rc;
+}
+
 /* ---- loading ------------------------------------------------------------- */
 
 static sztp_rc load_key(struct mint_ident *id, const char *key_path, struct sztp_err *e)
@@ -534,26 +626,158 @@ out:
 
 /* ---- accessors ----------------------------------------------------------- */
 
+/* DER of P-256 keys, written here because GnuTLS 3.7 writes the
+ * ECPrivateKey's privateKey as a minimal INTEGER (33 octets when the top
+ * bit is set, fewer when the top octet is 0), where RFC 5915 s3 wants an
+ * OCTET STRING of exactly ceiling(log2(n)/8) = 32 octets, left-padded;
+ * strict parsers refuse the other lengths. */
+#define P256_LEN 32
+
+/* Append tag, DER length and content (which may overlap buf: moved) to
+ * buf at *o; 0 when it does not fit in cap. */
+static int der_append(uint8_t *buf, size_t cap, size_t *o, uint8_t tag, const uint8_t *c,
+		      size_t len)
+{
+	uint8_t *p;
+
+	if (len > 0xffff || *o + 1 + der_len_size(len) + len > cap)
+		return 0;
+	p = der_hdr(buf + *o, tag, len);
+	memmove(p, c, len);
+	*o = (size_t)(p - buf) + len;
+	return 1;
+}
+
+/* Left-pad (or strip leading zero octets of) a big-endian value to
+ * exactly P256_LEN octets; 0 when it does not fit. */
+static int p256_fixed(const gnutls_datum_t *v, uint8_t out[P256_LEN])
+{
+	const uint8_t *p = v->data;
+	size_t n = v->size;
+
+	while (n > P256_LEN && *p == 0)
+		p++, n--;
+	if (n > P256_LEN)
+		return 0;
+	memset(out, 0, P256_LEN - n);
+	memcpy(out + P256_LEN - n, p, n);
+	return 1;
+}
+
+/* PKCS#8 PrivateKeyInfo (RFC 5208) around an RFC 5915 ECPrivateKey for a
+ * P-256 key, as DER in out (wiped by the caller). */
+static sztp_rc p256_pkcs8(gnutls_x509_privkey_t xk, sztp_bytes *out, struct sztp_err *e)
+{
+	/* id-ecPublicKey, prime256v1 (RFC 5480 s2.1.1) */
+	static const uint8_t alg[] = {0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+				      0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+				      0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+	static const uint8_t curve[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+	static const uint8_t v0[] = {0x02, 0x01, 0x00}, v1[] = {0x02, 0x01, 0x01};
+	gnutls_datum_t x = {NULL, 0}, y = {NULL, 0}, k = {NULL, 0};
+	gnutls_ecc_curve_t cv = GNUTLS_ECC_CURVE_INVALID;
+	uint8_t d[P256_LEN], pub[2 + 2 * P256_LEN], bs[4 + sizeof(pub)], ec[160], p8[200];
+	size_t eo = 0, po = 0, bo = 0, body;
+	sztp_rc rc = SZTP_E_CRYPTO;
+	int ret;
+
+	out->data = NULL;
+	out->len = 0;
+	ret = gnutls_x509_privkey_export_ecc_raw(xk, &cv, &x, &y, &k);
+	if (ret < 0) {
+		gt_err(e, ret, "exporting the EC private key");
+		goto out;
+	}
+	pub[0] = 0x00; /* BIT STRING: no unused bits */
+	pub[1] = 0x04; /* uncompressed point (SEC 1 s2.3.3) */
+	if (cv != GNUTLS_ECC_CURVE_SECP256R1 || !p256_fixed(&k, d) || !p256_fixed(&x, pub + 2) ||
+	    !p256_fixed(&y, pub + 2 + P256_LEN)) {
+		sztp_err_set(e, rc, "EC private key is not a P-256 key");
+		goto out;
+	}
+	/* ECPrivateKey ::= SEQUENCE { version 1, privateKey OCTET STRING,
+	 * [0] parameters, [1] publicKey } - built after a 4-octet gap for
+	 * its own header */
+	eo = 4;
+	memcpy(ec + eo, v1, sizeof(v1));
+	eo += sizeof(v1);
+	if (!der_append(ec, sizeof(ec), &eo, 0x04, d, sizeof(d)) ||
+	    !der_append(ec, sizeof(ec), &eo, 0xa0, curve, sizeof(curve)) ||
+	    !der_append(bs, sizeof(bs), &bo, 0x03, pub, sizeof(pub)) ||
+	    !der_append(ec, sizeof(ec), &eo, 0xa1, bs, bo))
+		goto out;
+	body = eo - 4;
+	eo = 0;
+	if (!der_append(ec, sizeof(ec), &eo, 0x30, ec + 4, body))
+		goto out;
+	/* PrivateKeyInfo ::= SEQUENCE { version 0, algorithm, privateKey } */
+	po = 4;
+	memcpy(p8 + po, v0, sizeof(v0));
+	po += sizeof(v0);
+	memcpy(p8 + po, alg, sizeof(alg));
+	po += sizeof(alg);
+	if (!der_append(p8, sizeof(p8), &po, 0x04, ec, eo))
+		goto out;
+	body = po - 4;
+	po = 0;
+	if (!der_append(p8, sizeof(p8), &po, 0x30, p8 + 4, body))
+		goto out;
+	if (sztp_bytes_dup(out, p8, po) != SZTP_OK) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	if (rc == SZTP_E_CRYPTO && e && !e->msg[0])
+		sztp_err_set(e, rc, "encoding the EC private key failed");
+	gnutls_memset(d, 0, sizeof(d));
+	gnutls_memset(ec, 0, sizeof(ec));
+	gnutls_memset(p8, 0, sizeof(p8));
+	if (k.data)
+		gnutls_memset(k.data, 0, k.size);
+	gnutls_free(k.data);
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	return rc;
+}
+
 sztp_rc mint_ident_key_pem(const struct mint_ident *id, sztp_bytes *out, struct sztp_err *e)
 {
-	gnutls_datum_t d = {NULL, 0};
-	sztp_rc rc;
+	gnutls_datum_t d = {NULL, 0}, pem = {NULL, 0};
+	sztp_bytes der = {NULL, 0};
+	sztp_rc rc = SZTP_E_CRYPTO;
 	int ret;
 
 	out->data = NULL;
 	out->len = 0;
 	if (!id->xkey)
 		return sztp_err_set(e, SZTP_E_INTERNAL, "no private key loaded");
-	ret = gnutls_x509_privkey_export2_pkcs8(id->xkey, GNUTLS_X509_FMT_PEM, NULL,
-						GNUTLS_PKCS_PLAIN, &d);
-	if (ret < 0)
-		return gt_err(e, ret, "exporting the private key");
-	rc = sztp_bytes_dup(out, d.data, d.size);
-	gnutls_memset(d.data, 0, d.size);
-	gnutls_free(d.data);
-	if (rc != SZTP_OK)
-		return sztp_err_set(e, rc, "out of memory");
-	return SZTP_OK;
+	if (gnutls_x509_privkey_get_pk_algorithm(id->xkey) == GNUTLS_PK_ECDSA) {
+		if ((rc = p256_pkcs8(id->xkey, &der, e)) != SZTP_OK)
+			goto out;
+		d.data = der.data;
+		d.size = (unsigned)der.len;
+		ret = gnutls_pem_base64_encode2("PRIVATE KEY", &d, &pem);
+		d.data = NULL;
+	} else {
+		ret = gnutls_x509_privkey_export2_pkcs8(id->xkey, GNUTLS_X509_FMT_PEM, NULL,
+							GNUTLS_PKCS_PLAIN, &pem);
+	}
+	if (ret < 0) {
+		rc = gt_err(e, ret, "exporting the private key");
+		goto out;
+	}
+	if (sztp_bytes_dup(out, pem.data, pem.size) != SZTP_OK) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	sztp_bytes_wipe(&der);
+	if (pem.data)
+		gnutls_memset(pem.data, 0, pem.size);
+	gnutls_free(pem.data);
+	return rc;
 }
 
 sztp_rc mint_ident_ski(const struct mint_ident *id, sztp_bytes *out, struct sztp_err *e)

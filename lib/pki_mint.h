@@ -2,7 +2,8 @@
  * pki_mint.h - the pki module's X.509 minting, used by sztp-pki (certs/):
  * key generation (ECDSA P-256 or RSA-2048), certificate issuance from a
  * profile (CA or leaf, subject, key usage, EKU, SANs, RFC 4108
- * hardwareModuleName), and loading an existing certificate + key pair.
+ * hardwareModuleName), CRLs, and loading an existing certificate + key
+ * pair.
  * GnuTLS stays inside pki_mint.c; the tool sees DER/PEM in sztp_bytes.
  */
 #ifndef SZTP_PKI_MINT_H
@@ -62,6 +63,14 @@ sztp_rc mint_ident_aki(const struct mint_ident *id, sztp_bytes *out, struct sztp
 sztp_rc mint_ident_dn_attr(const struct mint_ident *id, const char *oid, char *out, size_t len,
 			   struct sztp_err *e);
 void mint_ident_free(struct mint_ident *id);
+
+/* A CRL (RFC 5280 s5, v2, SHA-256, with authorityKeyIdentifier and a
+ * cRLNumber of the current time) signed by issuer (which needs its key)
+ * revoking the n certificates certs (DER; each must name issuer as its
+ * issuer: SZTP_E_MISMATCH otherwise) at this_update.  next_update 0: no
+ * nextUpdate.  PEM text ("X509 CRL") into pem. */
+sztp_rc mint_crl(const struct mint_ident *issuer, const sztp_bytes *certs, size_t n,
+		 time_t this_update, time_t next_update, sztp_bytes *pem, struct sztp_err *e);
 
 /* Check a "DNS:a,IP:b" list (for option errors before any minting). */
 sztp_rc mint_san_check(const char *san, struct sztp_err *e);

@@ -26,6 +26,8 @@ static const struct conf_key keys[] = {
     {"tls-priority", CONF_STR, OFF(tls_priority), 0, 0, 0,
      "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL, 0, NULL},
     {"client-ca", CONF_PATH, OFF(client_ca), 0, 0, 0, NULL, NULL, REQ, NULL},
+    {"client-crl", CONF_PATHLIST, OFF(client_crl), OFF(n_client_crl), 0, CONFIG_CRL_MAX, NULL, NULL,
+     0, NULL},
     {"database", CONF_PATH, OFF(database), 0, 0, 0, "/var/lib/sztp/sztp.db", NULL, 0, NULL},
     {"yang-dir", CONF_PATH, OFF(yang_dir), 0, 0, 0, NULL, NULL, 0, NULL}, /* see below */
     {"threads", CONF_INT, OFF(threads), 0, 0, 256, "0", NULL, 0, NULL},

@@ -11,6 +11,8 @@
 
 #include "result.h"
 
+#define CONFIG_CRL_MAX 64 /* client-crl lines */
+
 struct config {
 	char *listen_address;	/* listen-address */
 	int port;		/* port */
@@ -42,6 +44,10 @@ struct config {
 	/* what one client may hold (http.h's struct http_limits) */
 	int max_connections_per_address; /* 0 = no limit */
 	int request_timeout;		 /* s for a whole request, head and body */
+
+	/* client-crl: CRL files for the CAs under client-ca (repeatable) */
+	char *client_crl[CONFIG_CRL_MAX];
+	size_t n_client_crl;
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is

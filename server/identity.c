@@ -68,6 +68,7 @@ out:
 
 struct idcache_ent {
 	uint8_t hash[32];
+	unsigned long gen; /* pki_trust_generation it was verified under */
 	time_t until;
 	char serial[PKI_SERIAL_MAX];
 };
@@ -103,7 +104,9 @@ static void chain_hash(const struct request *r, uint8_t h[32])
 	crypto_sha256_chain(r->peer_certs, r->n_peer_certs, h);
 }
 
-static int cache_get(struct identity_cache *c, const uint8_t h[32], char *serial)
+/* A hit only under the trust generation it was verified with: a reload of
+ * anchors or CRLs (pki_trust_replace) drops every cached chain at once. */
+static int cache_get(struct identity_cache *c, const uint8_t h[32], unsigned long gen, char *serial)
 {
 	struct idcache_ent *s;
 	int hit;
@@ -112,15 +115,15 @@ static int cache_get(struct identity_cache *c, const uint8_t h[32], char *serial
 		return 0;
 	s = &c->slot[(h[0] | h[1] << 8) % IDCACHE_SLOTS];
 	pthread_mutex_lock(&c->mu);
-	hit = s->until >= time(NULL) && ct_equal(s->hash, h, 32);
+	hit = s->until >= time(NULL) && s->gen == gen && ct_equal(s->hash, h, 32);
 	if (hit)
 		memcpy(serial, s->serial, PKI_SERIAL_MAX);
 	pthread_mutex_unlock(&c->mu);
 	return hit;
 }
 
-static void cache_put(struct identity_cache *c, const uint8_t h[32], const char *serial,
-		      time_t until)
+static void cache_put(struct identity_cache *c, const uint8_t h[32], unsigned long gen,
+		      const char *serial, time_t until)
 {
 	struct idcache_ent *s;
 
@@ -129,6 +132,7 @@ static void cache_put(struct identity_cache *c, const uint8_t h[32], const char 
 	s = &c->slot[(h[0] | h[1] << 8) % IDCACHE_SLOTS];
 	pthread_mutex_lock(&c->mu);
 	memcpy(s->hash, h, 32);
+	s->gen = gen;
 	s->until = until;
 	snprintf(s->serial, sizeof(s->serial), "%s", serial);
 	pthread_mutex_unlock(&c->mu);
@@ -141,11 +145,14 @@ static sztp_rc cert_serial(struct server *s, const struct request *r, char *seri
 {
 	struct sztp_err ve = {0};
 	time_t na = 0, until = time(NULL) + IDENTITY_CACHE_TTL;
+	/* read before verifying: a result of the old anchors/CRLs is never
+	 * stored under the new generation */
+	unsigned long gen = pki_trust_generation(s->idevid_trust);
 	uint8_t h[32];
 	sztp_rc rc = SZTP_E_AUTH;
 
 	chain_hash(r, h);
-	if (cache_get(s->idcache, h, serial))
+	if (cache_get(s->idcache, h, gen, serial))
 		return SZTP_OK;
 	if (pki_trust_verify_identity(s->idevid_trust, r->peer_certs, r->n_peer_certs,
 				      PKI_OID_KP_CLIENT_AUTH, serial, PKI_SERIAL_MAX, &na,
@@ -156,7 +163,7 @@ static sztp_rc cert_serial(struct server *s, const struct request *r, char *seri
 	}
 	if (na > 0 && na < until)
 		until = na;
-	cache_put(s->idcache, h, serial, until);
+	cache_put(s->idcache, h, gen, serial, until);
 	rc = SZTP_OK;
 out:
 	return rc;

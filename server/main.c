@@ -83,7 +83,8 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	lvl = log_level_parse(s->cfg.log_level);
 	log_init("sztpd", lvl < 0 ? LOG_LVL_INFO : (enum log_level)lvl,
 		 !strcmp(s->cfg.log_target, "syslog"));
-	rc = pki_trust_load(s->cfg.client_ca, &s->idevid_trust, e);
+	rc = pki_trust_load2(s->cfg.client_ca, (const char *const *)s->cfg.client_crl,
+			     s->cfg.n_client_crl, &s->idevid_trust, e);
 	if (rc != SZTP_OK)
 		return rc;
 	rc = yang_open(s->cfg.yang_dir, &s->yang, e);

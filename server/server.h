@@ -20,6 +20,9 @@ struct server {
 	struct config cfg;
 	struct reg *reg;
 	struct sztp_yang *yang;
+	/* client-ca + client-crl; a reload swaps its contents in place
+	 * (pki_trust_reload), safe against concurrent verifications, and
+	 * the identity cache follows its generation */
 	struct pki_trust *idevid_trust;
 	struct artifacts *art;
 	struct identity_cache *idcache;

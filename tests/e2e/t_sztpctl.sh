@@ -82,8 +82,8 @@ expect "group help lists only that group" out_lacks '^  owner set'
 helped "sztpctl owner --help" "[--force | --strict]" "$CTL" owner --help
 helped "sztpctl device add --help" "  device add SERIAL [--profile P] [--password PW | --password-file F] [--voucher F.vcj [--masa-ca ROOT.pem]]" "$CTL" device add --help
 expect "command help shows only that command" bash -c "[ \$(grep -c '^      [^ ]' '$T/out') -eq 1 ]"
-helped "sztpctl help device" "  device show SERIAL [--masa-ca ROOT.pem] [--json]" "$CTL" help device
-helped "sztpctl help voucher show" "  voucher show SERIAL [--masa-ca ROOT.pem] [--json]" "$CTL" help voucher show
+helped "sztpctl help device" "  device show SERIAL [--masa-ca ROOT.pem] [--expiring-within DAYS] [--json]" "$CTL" help device
+helped "sztpctl help voucher show" "  voucher show SERIAL [--masa-ca ROOT.pem] [--expiring-within DAYS] [--json]" "$CTL" help voucher show
 helped "sztpctl progress --help" "  progress [SERIAL] [--limit N] [--json]" "$CTL" progress --help
 run "$CTL" help nosuch
 expect "help of an unknown command fails" bash -c "[ $RC -ne 0 ] && grep -q \"no command 'nosuch'\" '$T/err'"
@@ -166,7 +166,7 @@ good "device show" "$CTL" device show SN-1
 expect "show: no password" out_has '^password: +not set'
 refused "duplicate add" 'already enrolled' "$CTL" device add SN-1 --password x
 refused "add with unknown profile" "no profile named 'nosuch'" "$CTL" device add SN-7 --profile nosuch
-refused "bad serial" 'serial number' "$CTL" device add 'a b'
+refused "bad serial" 'control character' "$CTL" device add "$(printf 'a\033b')"
 refused "both password options" 'not both' "$CTL" device add SN-7 --password a --password-file /dev/null
 printf 's3cret\n' >"$T/pw"
 good "device add with password file" "$CTL" device add SN-8 --password-file "$T/pw"
@@ -383,6 +383,61 @@ good "owner set --force with unpinned vouchers" "$CTL" owner set --chain "$T/oth
 expect "--force warns what it overrode" grep -q "^sztpctl: warning: --force: owner identity 'default' set although the vouchers of $pinned_bad device(s) (SN-1, SN-2.*) pin a certificate that does not anchor this chain" "$T/err"
 expect "--force: no error line" bash -c "! grep -q 'error' '$T/err'"
 expect "new owner chain stored" bash -c "'$CTL' owner show | grep -q 'Other Owner'"
+
+# ---- near expiry: vouchers and owner certificates ---------------------------
+# A fresh registry and PKI: owner certificates valid 10 days (--days), SN-A's
+# voucher 5 days, SN-B's a year, SN-X's expired (planted: sztpctl refuses it).
+XDB=$T/expiry.db
+XP=$T/xpki
+X() { "$CTL" -d "$XDB" "$@"; }
+"$PKI_TOOL" init --out "$XP" --serial SN-A --serial SN-B --serial SN-X --days 10 >/dev/null 2>&1 ||
+	no "sztp-pki init for expiry"
+"$PKI_TOOL" voucher --pki "$XP" --serial SN-A --voucher-days 5 >/dev/null 2>&1
+"$PKI_TOOL" voucher --pki "$XP" --serial SN-X --created-on 2020-01-01T00:00:00Z \
+	--expires-on 2021-01-01T00:00:00Z --out "$T/x-expired.vcj" >/dev/null 2>&1
+good "expiry: owner set" X owner set --chain "$XP/owner/chain.pem" --key "$XP/owner/signer.key"
+for sn in SN-A SN-B SN-X; do
+	good "expiry: enrol $sn" X device add "$sn" --voucher "$XP/devices/$sn/voucher.vcj" --masa-ca "$XP/manufacturer/root.pem"
+done
+sqlite3 "$XDB" "update devices set voucher=readfile('$T/x-expired.vcj'), voucher_expires=1609459200 where serial='SN-X'"
+good "voucher show (5 days left)" X voucher show SN-A
+expect "voucher show flags it: EXPIRES in 4 or 5 days (within 30)" out_has '^  expiry +EXPIRES in [45] days \(within 30\)'
+good "voucher show --expiring-within 3" X voucher show SN-A --expiring-within 3
+expect "...not flagged within 3 days" out_has '^  expiry +ok \(more than 3 days left\)'
+good "voucher show --json" X voucher show SN-A --json
+expect "voucher show --json: expiry expiring, days-left 4 or 5" bash -c "jq -e '.voucher.expiry == \"expiring\" and (.voucher.\"days-left\" | . == 4 or . == 5)' '$T/out' >/dev/null"
+good "voucher show (a year left)" X voucher show SN-B
+expect "a year left: ok" out_has '^  expiry +ok \(more than 30 days left\)'
+good "voucher show (expired)" X voucher show SN-X
+expect "expired: EXPIRED" out_has '^  expiry +EXPIRED [0-9]+ days ago'
+good "device show (5 days left)" X device show SN-A
+expect "device show flags the voucher" out_has '^  expiry +EXPIRES in'
+good "device list" X device list
+expect "device list: SN-A expiring, SN-B yes, SN-X EXPIRED" bash -c "grep -Eq '^SN-A .* expiring ' '$T/out' && grep -Eq '^SN-B .* yes ' '$T/out' && grep -Eq '^SN-X .* EXPIRED ' '$T/out'"
+good "device list --expiring-within 3" X device list --expiring-within 3
+expect "within 3 days SN-A is not flagged" bash -c "grep -Eq '^SN-A .* yes ' '$T/out'"
+good "device list --json" X device list --json
+expect "device list --json: voucher-expiry of each" bash -c "jq -e '[.[] | .\"voucher-expiry\"] == [\"expiring\", \"ok\", \"expired\"] and (.[2].\"voucher-expires\" == \"2021-01-01T00:00:00Z\")' '$T/out' >/dev/null"
+good "owner show (certificates valid 10 days)" X owner show
+expect "owner show flags the owner certificate" out_has 'valid .* \.\. .*  EXPIRES in (9|10) days \(within 30\)'
+good "owner show --json" X owner show --json
+expect "owner show --json: chain[0].expiry expiring" bash -c "jq -e '.chain[0].expiry == \"expiring\" and .chain[1].expiry == \"ok\"' '$T/out' >/dev/null"
+good "owner show --expiring-within 5" X owner show --expiring-within 5
+expect "...not flagged within 5 days" bash -c "! grep -q EXPIRES '$T/out'"
+refused "bad --expiring-within" 'expiring-within wants a number' X owner show --expiring-within soon
+# sztpctl expiring: every voucher and owner certificate, exit 1 when any
+run X expiring
+expect "expiring: exit status 1" [ "$RC" -eq 1 ]
+expect "expiring lists SN-A, SN-X and the owner certificate, not SN-B" bash -c "grep -Eq '^voucher +SN-A ' '$T/out' && grep -Eq '^voucher +SN-X .*EXPIRED' '$T/out' && grep -Eq '^owner +default\[0\] ' '$T/out' && ! grep -q 'SN-B' '$T/out'"
+expect "expiring says how many on stderr" grep -q '^sztpctl: error: 3 voucher(s) or owner certificate(s) expired or expire within 30 days' "$T/err"
+run X expiring --expiring-within 0
+expect "expiring --expiring-within 0: only what has expired" bash -c "[ $RC -eq 1 ] && grep -q 'SN-X' '$T/out' && ! grep -q 'SN-A' '$T/out' && ! grep -q '^owner' '$T/out'"
+run X --json expiring
+expect "expiring --json: 3 entries, exit 1" bash -c "[ $RC -eq 1 ] && jq -e 'length == 3 and ([.[].expiry] | sort) == [\"expired\", \"expiring\", \"expiring\"]' '$T/out' >/dev/null"
+# nothing near expiry: exit 0
+good "expiry: SN-A and SN-X removed" bash -c "'$CTL' -d '$XDB' device remove SN-A && '$CTL' -d '$XDB' device remove SN-X"
+run X expiring --expiring-within 5
+expect "expiring: nothing within 5 days -> exit 0" bash -c "[ $RC -eq 0 ] && grep -q '(none: no voucher or owner certificate expires within 5 days)' '$T/out'"
 
 echo "t_sztpctl: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

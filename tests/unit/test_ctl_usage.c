@@ -35,6 +35,7 @@ STUB(cmd_profile_remove)
 STUB(cmd_progress)
 STUB(cmd_log)
 STUB(cmd_prune)
+STUB(cmd_expiring)
 
 static int opt_char(char ch)
 {
