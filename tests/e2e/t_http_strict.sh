@@ -21,6 +21,7 @@ CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-1 >/dev/null || { echo "sztp-pki init failed"; exit 1; }
 printf 'hostname demo\n' >"$TMP/config.txt"
+check "sztpctl init" CTL init
 CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key" >/dev/null
 CTL profile onboarding onb --config "$TMP/config.txt" --config-handling merge >/dev/null
 check "enrol SN-1" CTL device add SN-1 --profile onb --voucher "$PKI/devices/SN-1/voucher.vcj"

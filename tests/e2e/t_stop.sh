@@ -18,6 +18,7 @@ CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 serials=()
 for i in $(seq 1 $NDEV); do serials+=(--serial "SN-$i"); done
 "$BIN/sztp-pki" init --out "$PKI" "${serials[@]}" >/dev/null || { echo "sztp-pki init failed"; exit 1; }
+check "sztpctl init" CTL init
 CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key" >/dev/null
 for i in $(seq 1 $NDEV); do
 	CTL device add "SN-$i" >/dev/null || fail "enrol SN-$i"
