@@ -47,6 +47,7 @@ check "sztp-pki crl --ca (another CA)" "$BIN/sztp-pki" crl --ca "$TMP/other" \
 	--revoke-cert "$TMP/other/dev.pem"
 
 printf 'hostname demo\n' >"$TMP/config.txt"
+check "sztpctl init" CTL init
 check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
 check "profile" CTL profile onboarding onb --config "$TMP/config.txt" --config-handling merge
 for s in SN-1 SN-2 SN-3; do

@@ -28,6 +28,7 @@ openssl asn1parse -in "$PKI/devices/SN;3/idevid.pem" >"$TMP/sn3.asn"
 check_contains "SN;3: serialNumber is a UTF8String" "$TMP/sn3.asn" "UTF8STRING        :SN;3"
 
 printf 'hostname demo\n' >"$TMP/config.txt"
+check "sztpctl init" CTL init
 check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
 check "profile" CTL profile onboarding onb --config "$TMP/config.txt" --config-handling merge
 for s in "${SERIALS[@]}"; do

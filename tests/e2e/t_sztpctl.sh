@@ -395,6 +395,7 @@ X() { "$CTL" -d "$XDB" "$@"; }
 "$PKI_TOOL" voucher --pki "$XP" --serial SN-A --voucher-days 5 >/dev/null 2>&1
 "$PKI_TOOL" voucher --pki "$XP" --serial SN-X --created-on 2020-01-01T00:00:00Z \
 	--expires-on 2021-01-01T00:00:00Z --out "$T/x-expired.vcj" >/dev/null 2>&1
+good "expiry: sztpctl init" X init
 good "expiry: owner set" X owner set --chain "$XP/owner/chain.pem" --key "$XP/owner/signer.key"
 for sn in SN-A SN-B SN-X; do
 	good "expiry: enrol $sn" X device add "$sn" --voucher "$XP/devices/$sn/voucher.vcj" --masa-ca "$XP/manufacturer/root.pem"
