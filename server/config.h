@@ -28,6 +28,13 @@ struct config {
 	int bootstrap_log;	/* bootstrap-log: yes/no, record requests in the database */
 	char *log_level;	/* log-level */
 	char *log_target;	/* log-target: stderr | syslog */
+	/* privileges (issue 9) */
+	char *user;	/* user: drop to it after binding; NULL = none */
+	char *group;	/* group: instead of user's primary group; NULL = none */
+	int allow_root; /* allow-root: yes/no, keep running as root without user */
+	/* device passwords (issue 9) */
+	int password_cost;	       /* password-cost: PBKDF2 iterations of new hashes */
+	int password_hash_concurrency; /* password-hash-concurrency: 0 = half the workers */
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is

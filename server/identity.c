@@ -7,8 +7,26 @@
  * (OID 2.5.4.5, IEEE 802.1AR).  HTTP Basic's user name is the serial and
  * its password is checked against the device's salted hash in constant
  * time; when both are present they must name the same serial.
+ *
+ * Issue 9 additions, all local to this file:
+ * - the manufacturer anchors can be replaced while requests run
+ *   (identity_trust_set, SIGHUP): a read-write lock that prefers the
+ *   writer, and the verified-chain cache is emptied with the old anchors;
+ * - a verified password is remembered for IDENTITY_CACHE_TTL seconds as
+ *   SHA-256(process secret, serial, password, stored hash), so a device's
+ *   follow-up requests do not pay the password hash again; changing the
+ *   stored hash (sztpctl device set --password) changes the key, so the
+ *   entry is dead at once;
+ * - at most password-hash-concurrency PBKDF2 computations run at once;
+ *   a request finding none free is refused at once (no worker waits),
+ *   whether its serial exists or not;
+ * - IDevID pinning: under a profile with pin-idevid the SHA-256 of the
+ *   leaf's SubjectPublicKeyInfo is recorded on first use, and another key
+ *   for the same serial is refused with the one 401.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +39,7 @@
 #include "passwd.h"
 #include "server.h"
 #include "util.h"
+#include "registry.h"
 
 struct basic {
 	char user[PKI_SERIAL_MAX];
@@ -64,25 +83,50 @@ out:
 }
 
 #define IDCACHE_SLOTS 4096 /* direct-mapped; a collision only costs a re-verify */
+#define PWCACHE_SLOTS 4096 /* direct-mapped by serial; a collision costs a hash */
 
 struct idcache_ent {
 	uint8_t hash[32];
 	time_t until;
 	char serial[PKI_SERIAL_MAX];
+	uint8_t spki[32]; /* SHA-256 of the leaf's SubjectPublicKeyInfo */
+};
+
+struct pwcache_ent {
+	uint8_t key[32]; /* SHA-256(secret, serial, password, stored hash) */
+	time_t until;
 };
 
 struct identity_cache {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu; /* guards slot and pw */
 	struct idcache_ent slot[IDCACHE_SLOTS];
+	struct pwcache_ent pw[PWCACHE_SLOTS];
+	uint8_t secret[32]; /* random per process: cache keys mean nothing elsewhere */
+	/* the manufacturer anchors once identity_trust_set was called */
+	pthread_rwlock_t trust_lock;
+	struct pki_trust *trust;
+	atomic_int hashing; /* PBKDF2 computations running */
+	atomic_ulong pw_hits, pw_busy;
 };
 
 sztp_rc identity_cache_new(struct identity_cache **out, struct sztp_err *e)
 {
 	struct identity_cache *c = calloc(1, sizeof(*c));
+	pthread_rwlockattr_t ra;
 
+	*out = NULL;
 	if (!c)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if (crypto_random(c->secret, sizeof(c->secret), e) != SZTP_OK) {
+		free(c);
+		return SZTP_E_CRYPTO;
+	}
 	pthread_mutex_init(&c->mu, NULL);
+	/* a reload must not wait behind a steady stream of verifications */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&c->trust_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	*out = c;
 	return SZTP_OK;
 }
@@ -91,8 +135,36 @@ void identity_cache_free(struct identity_cache *c)
 {
 	if (!c)
 		return;
+	pki_trust_free(c->trust);
+	pthread_rwlock_destroy(&c->trust_lock);
 	pthread_mutex_destroy(&c->mu);
+	crypto_wipe(c, sizeof(*c));
 	free(c);
+}
+
+void identity_trust_set(struct identity_cache *c, struct pki_trust *t)
+{
+	struct pki_trust *old;
+
+	pthread_rwlock_wrlock(&c->trust_lock);
+	old = c->trust;
+	c->trust = t;
+	pthread_rwlock_unlock(&c->trust_lock);
+	/* no verification uses old any more; what it verified is forgotten
+	 * (an anchor removed, a certificate revoked) */
+	pki_trust_free(old);
+	pthread_mutex_lock(&c->mu);
+	memset(c->slot, 0, sizeof(c->slot));
+	pthread_mutex_unlock(&c->mu);
+}
+
+void identity_stats(struct identity_cache *c, struct identity_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return;
+	out->password_cache_hits = atomic_load(&c->pw_hits);
+	out->password_busy = atomic_load(&c->pw_busy);
 }
 
 /* Length-prefixed SHA-256 of the chain as sent: no ambiguity between
@@ -102,7 +174,7 @@ static void chain_hash(const struct request *r, uint8_t h[32])
 	crypto_sha256_chain(r->peer_certs, r->n_peer_certs, h);
 }
 
-static int cache_get(struct identity_cache *c, const uint8_t h[32], char *serial)
+static int cache_get(struct identity_cache *c, const uint8_t h[32], char *serial, uint8_t spki[32])
 {
 	struct idcache_ent *s;
 	int hit;
@@ -112,14 +184,16 @@ static int cache_get(struct identity_cache *c, const uint8_t h[32], char *serial
 	s = &c->slot[(h[0] | h[1] << 8) % IDCACHE_SLOTS];
 	pthread_mutex_lock(&c->mu);
 	hit = s->until >= time(NULL) && ct_equal(s->hash, h, 32);
-	if (hit)
+	if (hit) {
 		memcpy(serial, s->serial, PKI_SERIAL_MAX);
+		memcpy(spki, s->spki, 32);
+	}
 	pthread_mutex_unlock(&c->mu);
 	return hit;
 }
 
 static void cache_put(struct identity_cache *c, const uint8_t h[32], const char *serial,
-		      time_t until)
+		      const uint8_t spki[32], time_t until)
 {
 	struct idcache_ent *s;
 
@@ -130,13 +204,33 @@ static void cache_put(struct identity_cache *c, const uint8_t h[32], const char 
 	memcpy(s->hash, h, 32);
 	s->until = until;
 	snprintf(s->serial, sizeof(s->serial), "%s", serial);
+	memcpy(s->spki, spki, 32);
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* Verify the client chain and take its serial number; the reason of a
- * failure goes to why (logged, never sent). */
+/* Verify against the current anchors: the ones identity_trust_set gave,
+ * else the server's. */
+static sztp_rc verify_identity(struct server *s, const struct request *r, char *serial, time_t *na,
+			       struct sztp_err *ve)
+{
+	struct identity_cache *c = s->idcache;
+	sztp_rc rc;
+
+	if (c)
+		pthread_rwlock_rdlock(&c->trust_lock);
+	rc = pki_trust_verify_identity(c && c->trust ? c->trust : s->idevid_trust, r->peer_certs,
+				       r->n_peer_certs, PKI_OID_KP_CLIENT_AUTH, serial,
+				       PKI_SERIAL_MAX, na, ve);
+	if (c)
+		pthread_rwlock_unlock(&c->trust_lock);
+	return rc;
+}
+
+/* Verify the client chain and take its serial number and the SHA-256 of
+ * its leaf's public key; the reason of a failure goes to why (logged,
+ * never sent). */
 static sztp_rc cert_serial(struct server *s, const struct request *r, char *serial,
-			   struct sztp_err *why)
+			   uint8_t spki[32], struct sztp_err *why)
 {
 	struct sztp_err ve = {0};
 	time_t na = 0, until = time(NULL) + IDENTITY_CACHE_TTL;
@@ -144,34 +238,36 @@ static sztp_rc cert_serial(struct server *s, const struct request *r, char *seri
 	sztp_rc rc = SZTP_E_AUTH;
 
 	chain_hash(r, h);
-	if (cache_get(s->idcache, h, serial))
+	if (cache_get(s->idcache, h, serial, spki))
 		return SZTP_OK;
-	if (pki_trust_verify_identity(s->idevid_trust, r->peer_certs, r->n_peer_certs,
-				      PKI_OID_KP_CLIENT_AUTH, serial, PKI_SERIAL_MAX, &na,
-				      &ve) != SZTP_OK) {
+	if (verify_identity(s, r, serial, &na, &ve) != SZTP_OK) {
 		serial[0] = '\0';
+		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
+		goto out;
+	}
+	if (pki_cert_spki_sha256(&r->peer_certs[0], spki, &ve) != SZTP_OK) {
 		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
 		goto out;
 	}
 	if (na > 0 && na < until)
 		until = na;
-	cache_put(s->idcache, h, serial, until);
+	cache_put(s->idcache, h, serial, spki, until);
 	rc = SZTP_OK;
 out:
 	return rc;
 }
 
 /* The credentials r presents: the serial they name (cert and Basic must
- * agree, RFC 8572 s5.3) and the Basic password if any.  why gets the
- * reason of a failure. */
-static sztp_rc credentials(struct server *s, const struct request *r, char *serial, struct basic *b,
-			   int *have_basic, struct sztp_err *why)
+ * agree, RFC 8572 s5.3), the leaf's public key hash, and the Basic
+ * password if any.  why gets the reason of a failure. */
+static sztp_rc credentials(struct server *s, const struct request *r, char *serial,
+			   uint8_t spki[32], struct basic *b, int *have_basic, struct sztp_err *why)
 {
 	char cert_sn[PKI_SERIAL_MAX] = "";
 	sztp_rc rc = SZTP_E_AUTH;
 
 	*have_basic = 0;
-	if (r->n_peer_certs && cert_serial(s, r, cert_sn, why) != SZTP_OK)
+	if (r->n_peer_certs && cert_serial(s, r, cert_sn, spki, why) != SZTP_OK)
 		goto out;
 	if (r->authorization) {
 		if (!s->cfg.basic_auth) {
@@ -205,40 +301,210 @@ sztp_rc identity_refuse(const char *peer, const char *serial, const char *why, s
 	return sztp_err_set(e, SZTP_E_AUTH, IDENTITY_401);
 }
 
+/* ---- passwords ------------------------------------------------------------ */
+
+/* Each field length-prefixed: no two inputs hash alike. */
+static void part(struct crypto_sha256 *h, const char *v)
+{
+	uint32_t n = (uint32_t)strlen(v);
+
+	crypto_sha256_update(h, &n, sizeof(n));
+	crypto_sha256_update(h, v, n);
+}
+
+static void pw_key(const struct identity_cache *c, const char *serial, const char *pass,
+		   const char *stored, uint8_t key[32])
+{
+	struct crypto_sha256 h;
+
+	crypto_sha256_init(&h);
+	crypto_sha256_update(&h, c->secret, sizeof(c->secret));
+	part(&h, serial);
+	part(&h, pass);
+	part(&h, stored);
+	crypto_sha256_final(&h, key);
+}
+
+static struct pwcache_ent *pw_slot(struct identity_cache *c, const char *serial)
+{
+	struct crypto_sha256 h;
+	uint8_t d[32];
+
+	crypto_sha256_init(&h);
+	crypto_sha256_update(&h, c->secret, sizeof(c->secret));
+	part(&h, serial);
+	crypto_sha256_final(&h, d);
+	return &c->pw[(d[0] | d[1] << 8) % PWCACHE_SLOTS];
+}
+
+/* How many PBKDF2 computations may run at once: configured, else half
+ * the workers (threads, else the usable cores), at least one. */
+static int hash_limit(const struct server *s)
+{
+	cpu_set_t set;
+	int n = s->cfg.threads;
+
+	if (s->cfg.password_hash_concurrency > 0)
+		return s->cfg.password_hash_concurrency;
+	if (n <= 0)
+		n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n / 2 > 0 ? n / 2 : 1;
+}
+
+/* 1 when pass is the password of serial (stored: its hash, NULL when the
+ * serial is unknown or has none: the same work, then 0).  A match within
+ * IDENTITY_CACHE_TTL of the last one costs two SHA-256 instead of the
+ * hash.  why says what went wrong otherwise. */
+static int password_ok(struct server *s, const char *serial, const char *pass, const char *stored,
+		       struct sztp_err *why)
+{
+	struct identity_cache *c = s->idcache;
+	struct pwcache_ent *slot = NULL;
+	time_t now = time(NULL);
+	uint8_t key[32];
+	int ok = 0, limit = hash_limit(s);
+
+	if (c) {
+		pw_key(c, serial, pass, stored ? stored : "", key);
+		slot = pw_slot(c, serial);
+		pthread_mutex_lock(&c->mu);
+		ok = stored && slot->until >= now && ct_equal(slot->key, key, sizeof(key));
+		pthread_mutex_unlock(&c->mu);
+		if (ok) {
+			atomic_fetch_add(&c->pw_hits, 1);
+			goto out;
+		}
+		/* a free computation slot or a refusal now, known serial or not */
+		if (atomic_fetch_add(&c->hashing, 1) >= limit) {
+			atomic_fetch_sub(&c->hashing, 1);
+			atomic_fetch_add(&c->pw_busy, 1);
+			sztp_err_set(why, SZTP_E_AUTH,
+				     "password not checked: %d password hash(es) already running "
+				     "(password-hash-concurrency)",
+				     limit);
+			goto out;
+		}
+	}
+	ok = passwd_verify_cost(pass, stored, (unsigned)s->cfg.password_cost);
+	if (c)
+		atomic_fetch_sub(&c->hashing, 1);
+	if (!ok) {
+		sztp_err_set(why, SZTP_E_AUTH, "wrong or unset password");
+		goto out;
+	}
+	if (c) {
+		pthread_mutex_lock(&c->mu);
+		memcpy(slot->key, key, sizeof(key));
+		slot->until = now + IDENTITY_CACHE_TTL;
+		pthread_mutex_unlock(&c->mu);
+	}
+out:
+	crypto_wipe(key, sizeof(key));
+	return ok;
+}
+
+/* ---- IDevID pinning ------------------------------------------------------- */
+
+static void hex(const uint8_t *in, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* The device's profile pins its IDevID: check the key against the pin,
+ * or record it on first use.  SZTP_E_AUTH (why set) for a refusal, the
+ * registry's rc for a registry failure. */
+static sztp_rc pin_check(struct server *s, const struct request *r, const char *serial,
+			 const struct reg_device_auth *a, const uint8_t spki[32],
+			 struct sztp_err *why)
+{
+	struct sztp_err le = {0};
+	char have[65], want[65];
+	int recorded = 0;
+	sztp_rc rc = SZTP_E_AUTH;
+
+	if (!r->n_peer_certs) {
+		if (!a->has_pin)
+			return SZTP_OK; /* nothing to pin yet: HTTP Basic only */
+		sztp_err_set(why, rc,
+			     "the profile pins the IDevID and no client certificate was sent");
+		return rc;
+	}
+	hex(spki, 32, have);
+	if (a->has_pin) {
+		if (ct_equal(a->pin, spki, 32))
+			return SZTP_OK;
+		hex(a->pin, 32, want);
+		sztp_err_set(why, rc,
+			     "IDevID key differs from the pinned one (pinned SPKI sha256 %.16s..., "
+			     "presented %.16s...)",
+			     want, have);
+		return rc;
+	}
+	rc = reg_device_pin_record(s->reg, serial, spki, &recorded, &le);
+	if (rc == SZTP_E_MISMATCH) { /* another key won the first contact */
+		sztp_err_set(why, SZTP_E_AUTH, "IDevID key differs from the one just pinned");
+		return SZTP_E_AUTH;
+	}
+	if (rc != SZTP_OK) {
+		log_err("auth: recording the IDevID pin of %s failed: %s", serial, le.msg);
+		return rc == SZTP_E_NOT_FOUND ? SZTP_E_AUTH : rc;
+	}
+	if (recorded)
+		log_info("auth: serial %s: IDevID key pinned (SPKI sha256 %s)", serial, have);
+	return SZTP_OK;
+}
+
 sztp_rc identity_authenticate(struct server *s, const struct request *r,
 			      char serial[PKI_SERIAL_MAX], struct sztp_err *e)
 {
 	struct sztp_err why = {0}, le = {0};
-	char *hash = NULL;
+	struct reg_device_auth a;
+	uint8_t spki[32] = {0};
 	struct basic b;
-	int have_basic = 0;
+	int have_basic = 0, known;
 	sztp_rc rc = SZTP_E_AUTH;
 
 	memset(&b, 0, sizeof(b));
+	memset(&a, 0, sizeof(a));
 	serial[0] = '\0';
-	if (credentials(s, r, serial, &b, &have_basic, &why) != SZTP_OK) {
+	if (credentials(s, r, serial, spki, &b, &have_basic, &why) != SZTP_OK) {
 		rc = identity_refuse(r->peer, serial, why.msg, e);
 		goto out;
 	}
-	rc = reg_device_credentials(s->reg, serial, &hash, &le);
-	if (rc == SZTP_E_NOT_FOUND) {
-		if (have_basic)
-			(void)passwd_verify(b.pass, NULL); /* same cost as a known device */
-		rc = identity_refuse(r->peer, serial, "serial is not enrolled", e);
-		goto out;
-	}
-	if (rc != SZTP_OK) {
+	rc = reg_device_auth_get(s->reg, serial, &a, &le);
+	known = rc == SZTP_OK;
+	if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND) {
 		log_err("auth: registry lookup for %s failed: %s", serial, le.msg);
 		rc = sztp_err_set(e, rc, "registry unavailable");
 		goto out;
 	}
-	if (have_basic && !passwd_verify(b.pass, hash)) {
-		rc = identity_refuse(r->peer, serial, "wrong or unset password", e);
+	/* an unknown serial pays the same hash as a known one (s9.6) */
+	if (have_basic && !password_ok(s, serial, b.pass, known ? a.password_hash : NULL, &why)) {
+		rc =
+		    identity_refuse(r->peer, serial, known ? why.msg : "serial is not enrolled", e);
 		goto out;
+	}
+	if (!known) {
+		rc = identity_refuse(r->peer, serial, "serial is not enrolled", e);
+		goto out;
+	}
+	if (a.pin_required) {
+		rc = pin_check(s, r, serial, &a, spki, &why);
+		if (rc == SZTP_E_AUTH) {
+			rc = identity_refuse(r->peer, serial, why.msg, e);
+			goto out;
+		}
+		if (rc != SZTP_OK) {
+			rc = sztp_err_set(e, rc, "registry unavailable");
+			goto out;
+		}
 	}
 	rc = SZTP_OK;
 out:
-	free(hash);
+	reg_device_auth_clear(&a);
 	explicit_bzero(b.pass, sizeof(b.pass));
 	return rc;
 }
