@@ -176,6 +176,7 @@ database = $DB
 yang-dir = $TOP/yang
 threads = ${BENCH_SZTPD_THREADS:-0}
 log-level = info
+allow-root = yes
 CONF
 
 # start_sztpd [SIZE]: a new sztpd on the growing registry, or on the copy

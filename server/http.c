@@ -314,12 +314,15 @@ static sztp_rc read_tls(struct server *s, struct http *h, struct sztp_err *e)
 {
 	sztp_rc rc;
 
-	rc = pki_key_file_check(s->cfg.tls_key, e);
-	if (rc == SZTP_OK)
-		rc = file_read(s->cfg.tls_key, MAX_PEM, &h->key, e);
-	if (rc == SZTP_OK)
-		rc = file_read(s->cfg.tls_cert, MAX_PEM, &h->cert, e);
-	if (rc == SZTP_OK)
+	/* the certificate and key: s->tls, served per handshake (SIGHUP) */
+	if (!s->tls)
+		return sztp_err_set(e, SZTP_E_INTERNAL, "no TLS credentials loaded");
+	if (s->client_ca_pem.data) { /* read by main before dropping root; with its NUL */
+		rc = sztp_bytes_dup(&h->trust, s->client_ca_pem.data, s->client_ca_pem.len + 1);
+		if (rc != SZTP_OK)
+			return sztp_err_set(e, rc, "out of memory");
+		h->trust.len = s->client_ca_pem.len;
+	} else
 		rc = file_read(s->cfg.client_ca, MAX_PEM, &h->trust, e);
 	return rc;
 }
@@ -407,18 +410,20 @@ sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e)
 	}
 	h->d = MHD_start_daemon(
 	    flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-	    ai->ai_addr, MHD_OPTION_HTTPS_MEM_KEY, (const char *)h->key.data,
-	    MHD_OPTION_HTTPS_MEM_CERT, (const char *)h->cert.data, MHD_OPTION_HTTPS_MEM_TRUST,
-	    (const char *)h->trust.data, MHD_OPTION_HTTPS_PRIORITIES, s->cfg.tls_priority,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+	    ai->ai_addr, MHD_OPTION_LISTEN_SOCKET,
+	    (MHD_socket)(s->listen_fd >= 0 ? s->listen_fd : MHD_INVALID_SOCKET),
+	    MHD_OPTION_HTTPS_CERT_CALLBACK, pki_tls_creds_callback(s->tls),
+	    MHD_OPTION_HTTPS_MEM_TRUST, (const char *)h->trust.data, MHD_OPTION_HTTPS_PRIORITIES,
+	    s->cfg.tls_priority, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)s->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)s->cfg.connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
+		/* TLS material, priority and the port were checked before */
 		rc = sztp_err_set(e, SZTP_E_IO,
-				  "cannot listen on [%s]:%d with the configured TLS settings "
-				  "(port in use, bad certificate/key, or bad tls-priority)",
+				  "libmicrohttpd could not start on [%s]:%d (log-level = debug "
+				  "shows its reason)",
 				  s->cfg.listen_address, s->cfg.port);
 		goto fail;
 	}

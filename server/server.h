@@ -23,6 +23,10 @@ struct server {
 	struct artifacts *art;
 	struct identity_cache *idcache;
 	struct journal *journal; /* write-behind bookkeeping */
+	/* set by main before http_start (issue 9) */
+	struct pki_tls_creds *tls; /* server chain and key, swapped on SIGHUP */
+	int listen_fd;		   /* bound and listening (before the privilege drop), or -1 */
+	sztp_bytes client_ca_pem;  /* client-ca read (file_read: NUL-terminated) before the drop */
 };
 
 #endif
