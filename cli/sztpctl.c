@@ -43,21 +43,24 @@ static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e);
 static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e);
 
 /* Every option of `opts` appears in `usage` (tests/unit/test_ctl_usage.c). */
-#define PW_OPTS "password= password-file= "
+#define PW_OPTS "password= password-file= password-generate "
 static const struct cmd cmds[] = {
-    {"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca=", CMD_WRITE, cmd_device_add,
-     "SERIAL [--profile P] [--password PW | --password-file F] "
-     "[--voucher F.vcj [--masa-ca ROOT.pem]]",
-     "enrol a device"},
+    {"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca= idevid=", CMD_WRITE, cmd_device_add,
+     "SERIAL [--profile P] [--password PW | --password-file F | --password-generate] "
+     "[--voucher F.vcj [--masa-ca ROOT.pem]] [--idevid IDEVID.pem]",
+     "enrol a device (--password-generate prints the new password once; --idevid pins its "
+     "key)"},
     {"device list", 0, 0, "profile= json", CMD_READ, cmd_device_list, "[--profile P] [--json]",
      "list enrolled devices"},
     {"device show", 1, 1, "masa-ca= json", CMD_READ, cmd_device_show,
      "SERIAL [--masa-ca ROOT.pem] [--json]", "show a device, its voucher and progress"},
     {"device remove", 1, 1, "", CMD_WRITE, cmd_device_remove, "SERIAL",
      "remove a device (and its progress reports)"},
-    {"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password", CMD_WRITE, cmd_device_set,
-     "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | --no-password]",
-     "change a device's profile or password"},
+    {"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password idevid= reset-idevid-pin",
+     CMD_WRITE, cmd_device_set,
+     "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | "
+     "--password-generate | --no-password] [--idevid IDEVID.pem | --reset-idevid-pin]",
+     "change a device's profile, password or pinned IDevID key"},
     {"device import", 1, 1, "masa-ca=", CMD_WRITE, cmd_device_import,
      "FILE.csv [--masa-ca ROOT.pem]",
      "enrol devices from CSV (serial,profile,password,voucher); all or nothing"},
@@ -72,15 +75,17 @@ static const struct cmd cmds[] = {
      "show the owner identity"},
     {"profile onboarding", 1, 1,
      "image-name= image-version= image-file= image-uri= config= config-handling= "
-     "pre-script= post-script= sign= reporting= owner=",
+     "pre-script= post-script= sign= reporting= owner= pin-idevid no-pin-idevid",
      CMD_WRITE, cmd_profile_onboarding,
      "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
      "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
-     "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME]",
+     "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME] "
+     "[--pin-idevid | --no-pin-idevid]",
      "create or replace an onboarding profile"},
-    {"profile redirect", 1, 1, "server= sign= reporting= owner=", CMD_WRITE, cmd_profile_redirect,
+    {"profile redirect", 1, 1, "server= sign= reporting= owner= pin-idevid no-pin-idevid",
+     CMD_WRITE, cmd_profile_redirect,
      "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
-     "[--owner NAME]",
+     "[--owner NAME] [--pin-idevid | --no-pin-idevid]",
      "create or replace a redirect profile"},
     {"profile list", 0, 0, "json", CMD_READ, cmd_profile_list, "[--json]", "list profiles"},
     {"profile show", 1, 1, "json", CMD_READ, cmd_profile_show, "NAME [--json]",
