@@ -131,4 +131,17 @@ check_contains "it names the port and the reason" "$TMP/second.log" \
 	"sztpd: cannot listen on [127.0.0.1]:$PORT: Address already in use (another process holds this port)"
 check "the first one still serves" wait_https "$PORT"
 check "the first one stops cleanly" stop_clean "$FIRST"
+
+# ---- the systemd unit: the pre-start check, and the user from sztpd.conf ----------------
+UNIT=$TOP/conf/sztpd.service
+check "the unit checks the configuration before each start" grep -q '^ExecStartPre=.*sztpd -n -c ' "$UNIT"
+check "the unit starts sztpd as root (no User=): sztpd drops to its user" bash -c "! grep -q '^User=' '$UNIT'"
+check "the example configuration names that user" grep -q '^user = sztp$' "$TOP/conf/sztpd.conf"
+check "the unit reloads with SIGHUP" grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$UNIT"
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/local/sbin/sztpd|$BIN/sztpd|g" "$UNIT" >"$TMP/sztpd.service"
+	check "systemd-analyze verify accepts the unit" systemd-analyze verify "$TMP/sztpd.service"
+else
+	echo "t_startup: NOTE: systemd-analyze is not installed: the unit's syntax is not verified"
+fi
 e2e_finish
