@@ -275,6 +275,18 @@ static int owner_key_check(const char *name, void *arg)
 	return oc->rc != SZTP_OK;
 }
 
+/* Can this process create files next to path? */
+static int db_dir_writable(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return access(".", W_OK | X_OK) == 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return access(dir, W_OK | X_OK) == 0;
+}
+
 /* What the running server reads after start-up, checked as the user it
  * runs as: the registry (read and written), every owner identity's key
  * (signing), and - for SIGHUP - the TLS and anchor files. */
@@ -298,6 +310,10 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 		if (oc.rc != SZTP_OK)
 			return oc.rc;
 	}
+	if (p->drop && s->reg && !db_dir_writable(s->cfg.database))
+		log_warn("the directory of %s is not writable by %s: SQLite cannot create or "
+			 "remove its -wal and -shm files there (give the directory to %s)",
+			 s->cfg.database, who, who);
 	for (i = 0; p->drop && i < sizeof(reload_files) / sizeof(reload_files[0]); i++)
 		if (access(reload_files[i], R_OK) != 0)
 			log_warn("%s is not readable by %s: SIGHUP will not be able to reload it",
@@ -402,6 +418,8 @@ int main(int argc, char **argv)
 	}
 	if (p.drop)
 		log_info("running as user %s, group %s", p.user, p.group);
+	else if (s.cfg.user && !p.stay_root)
+		log_info("not started as root: user = %s changes nothing", s.cfg.user);
 	else if (p.stay_root)
 		log_warn("running as root (allow-root = yes)");
 	if (http_start(&s, &h, &e) != SZTP_OK) {
