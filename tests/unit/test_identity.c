@@ -184,21 +184,21 @@ static void password_cache(void)
 
 struct busy_arg {
 	pthread_barrier_t *b;
+	const char *authorization; /* made before the threads: CHECK is not thread-safe */
 	int refused;
 };
 
 static void *busy_thread(void *arg)
 {
 	struct busy_arg *ba = arg;
-	char a[512], serial[PKI_SERIAL_MAX];
+	char serial[PKI_SERIAL_MAX];
 	struct sztp_err e = {0};
 	struct request r;
 	int i;
 
-	basic(a, sizeof(a), "SN-NOBODY", "flood");
 	memset(&r, 0, sizeof(r));
 	snprintf(r.peer, sizeof(r.peer), "192.0.2.9");
-	r.authorization = a;
+	r.authorization = ba->authorization;
 	pthread_barrier_wait(ba->b);
 	for (i = 0; i < 3; i++)
 		ba->refused += identity_authenticate(&srv, &r, serial, &e) == SZTP_E_AUTH;
@@ -213,14 +213,17 @@ static void bounded_hashing(void)
 	pthread_barrier_t b;
 	pthread_t t[4];
 	struct busy_arg ba[4];
+	char a[512];
 	int i, refused = 0;
 
+	basic(a, sizeof(a), "SN-NOBODY", "flood");
 	srv.cfg.password_hash_concurrency = 1;
 	srv.cfg.password_cost = 600000; /* ~65 ms a hash: long enough to overlap */
 	identity_stats(srv.idcache, &st0);
 	pthread_barrier_init(&b, NULL, 4);
 	for (i = 0; i < 4; i++) {
 		ba[i].b = &b;
+		ba[i].authorization = a;
 		ba[i].refused = 0;
 		pthread_create(&t[i], NULL, busy_thread, &ba[i]);
 	}
