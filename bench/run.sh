@@ -179,6 +179,7 @@ threads = ${BENCH_SZTPD_THREADS:-0}
 log-level = info
 # the load generator is one address holding up to BENCH_RSS_CONC connections
 max-connections-per-address = 0
+allow-root = yes
 CONF
 
 # start_sztpd [SIZE]: a new sztpd on the growing registry, or on the copy

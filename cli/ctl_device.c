@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../server/config.h" /* sztpd's password-cost */
 #include "crypto.h"
 #include "ctl.h"
 #include "passwd.h"
@@ -21,19 +22,50 @@
 #define CSV_HEADER "serial,profile,password,voucher"
 #define PW_MAX	   1024
 
-/* The password given by --password or --password-file, hashed into out;
- * *given = 0 when neither option is present. */
+/* The cost of new password hashes: sztpd's password-cost when sztpctl
+ * reads sztpd's configuration (-c CONF, or no -d and no $SZTP_DB), else
+ * the default; so both hash alike. */
+static unsigned password_cost(struct ctl *c)
+{
+	static unsigned cost; /* read once (device import hashes many) */
+	const char *env = getenv("SZTP_DB");
+	struct config cfg;
+
+	if (cost)
+		return cost;
+	cost = PASSWD_COST_DEFAULT;
+	if (!c->conf_path && (c->db_path || (env && *env)))
+		return cost;
+	if (config_load(c->conf_path ? c->conf_path : "/etc/sztp/sztpd.conf", &cfg, NULL) ==
+	    SZTP_OK) {
+		cost = (unsigned)cfg.password_cost;
+		config_free(&cfg);
+	}
+	return cost;
+}
+
+/* The password given by --password or --password-file, or made by
+ * --password-generate (then also left in generated, to be shown once),
+ * hashed into out; *given = 0 when none of them is present. */
 static sztp_rc password_opt(struct ctl *c, char out[PASSWD_HASH_MAX], int *given,
-			    struct sztp_err *e)
+			    char generated[PASSWD_GEN_MAX], struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_OK;
 	const char *pw = opt_get(c, "password"), *file = opt_get(c, "password-file");
+	int gen = opt_has(c, "password-generate");
 	char buf[PW_MAX];
 
 	*given = 0;
-	if (pw && file)
+	generated[0] = '\0';
+	if ((pw != NULL) + (file != NULL) + gen > 1)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "give --password or --password-file, not both");
+				    "give --password, --password-file or --password-generate, not "
+				    "both");
+	if (gen) {
+		if ((rc = passwd_generate(generated, PASSWD_GEN_MAX, PASSWD_GEN_LEN, e)) != SZTP_OK)
+			goto out;
+		pw = generated;
+	}
 	if (file) {
 		if ((rc = ctl_read_password(file, buf, sizeof(buf), e)) != SZTP_OK)
 			goto out;
@@ -46,7 +78,7 @@ static sztp_rc password_opt(struct ctl *c, char out[PASSWD_HASH_MAX], int *given
 		goto out;
 	}
 	*given = 1;
-	rc = passwd_hash(pw, out, e);
+	rc = passwd_hash_cost(pw, password_cost(c), out, e);
 out:
 	crypto_wipe(buf, sizeof(buf));
 	return rc;
@@ -100,20 +132,73 @@ out:
 	return rc;
 }
 
+/* --idevid FILE.pem: the SHA-256 of its first certificate's public key
+ * (what sztpd pins); a certificate naming another serial is refused. */
+static sztp_rc idevid_opt(struct ctl *c, const char *serial, uint8_t pin[REG_PIN_LEN], int *given,
+			  struct sztp_err *e)
+{
+	const char *path = opt_get(c, "idevid");
+	char sn[PKI_SERIAL_MAX];
+	sztp_bytes *certs = NULL;
+	size_t n = 0;
+	sztp_rc rc = SZTP_OK;
+
+	*given = 0;
+	if (!path)
+		return SZTP_OK;
+	if ((rc = pki_pem_certs_read(path, &certs, &n, e)) != SZTP_OK)
+		goto out;
+	rc = pki_cert_serial_number(&certs[0], sn, sizeof(sn), NULL);
+	if (rc == SZTP_OK && strcmp(sn, serial) != 0) {
+		rc = sztp_err_set(e, SZTP_E_MISMATCH,
+				  "--idevid %s names serial number '%s', not '%s'", path, sn,
+				  serial);
+		goto out;
+	}
+	if ((rc = pki_cert_spki_sha256(&certs[0], pin, e)) != SZTP_OK)
+		goto out;
+	*given = 1;
+out:
+	pki_certs_free(certs, n);
+	return rc;
+}
+
+/* The profile a device is in pins IDevIDs; else a warning that a pin
+ * given for it is recorded but not enforced. */
+static void pin_advice(struct ctl *c, const char *serial, const char *profile)
+{
+	int on = 0;
+
+	if (profile && *profile)
+		(void)reg_profile_pin_get(c->reg, profile, &on, NULL);
+	if (!on)
+		ctl_warn("device %s: its profile %s does not pin IDevIDs (--pin-idevid): the pin "
+			 "is recorded but not enforced",
+			 serial, profile && *profile ? profile : "(none)");
+}
+
 sztp_rc cmd_device_add(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
-	char hash[PASSWD_HASH_MAX];
-	int has_pw;
-	const char *voucher = opt_get(c, "voucher");
+	char hash[PASSWD_HASH_MAX], gen[PASSWD_GEN_MAX];
+	uint8_t pin[REG_PIN_LEN];
+	int has_pw, has_pin = 0;
+	const char *voucher = opt_get(c, "voucher"), *profile = opt_get(c, "profile");
 
 	if ((rc = ctl_check_serial(c->pos[0], e)) != SZTP_OK ||
-	    (rc = password_opt(c, hash, &has_pw, e)) != SZTP_OK)
-		return rc;
-	rc = enrol(c, c->pos[0], opt_get(c, "profile"), has_pw ? hash : NULL, voucher, e);
+	    (rc = idevid_opt(c, c->pos[0], pin, &has_pin, e)) != SZTP_OK ||
+	    (rc = password_opt(c, hash, &has_pw, gen, e)) != SZTP_OK)
+		goto out;
+	rc = enrol(c, c->pos[0], profile, has_pw ? hash : NULL, voucher, e);
+	if (rc == SZTP_OK && has_pin &&
+	    (rc = reg_device_pin_set(c->reg, c->pos[0], pin, e)) == SZTP_OK)
+		pin_advice(c, c->pos[0], profile);
 	if (rc == SZTP_OK)
-		ctl_done(c, "device %s enrolled%s%s", c->pos[0], voucher ? " with voucher" : "",
-			 has_pw ? ", password set" : "");
+		ctl_done(c, "device %s enrolled%s%s%s%s%s", c->pos[0],
+			 voucher ? " with voucher" : "", has_pw ? ", password set" : "",
+			 has_pin ? ", IDevID key pinned" : "", gen[0] ? "\npassword: " : "", gen);
+out:
+	crypto_wipe(gen, sizeof(gen));
 	return rc;
 }
 
@@ -132,23 +217,35 @@ sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct reg_device d;
-	char hash[PASSWD_HASH_MAX], owner[REG_NAME_MAX];
+	char hash[PASSWD_HASH_MAX], owner[REG_NAME_MAX], gen[PASSWD_GEN_MAX] = "";
+	uint8_t pin[REG_PIN_LEN];
 	const char *profile = opt_get(c, "profile");
-	int has_pw;
+	int has_pw, has_pin = 0, reset_pin = opt_has(c, "reset-idevid-pin");
 
 	memset(&d, 0, sizeof(d));
 	if (profile && opt_has(c, "no-profile"))
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
 				    "give --profile or --no-profile, not both");
-	if ((rc = password_opt(c, hash, &has_pw, e)) != SZTP_OK)
+	if (reset_pin && opt_has(c, "idevid"))
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "give --idevid or --reset-idevid-pin, not both");
+	if ((rc = idevid_opt(c, c->pos[0], pin, &has_pin, e)) != SZTP_OK)
 		return rc;
-	if (has_pw && opt_has(c, "no-password"))
+	if (opt_has(c, "no-password") && (opt_has(c, "password") || opt_has(c, "password-file") ||
+					  opt_has(c, "password-generate")))
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
 				    "give a password or --no-password, not both");
-	if (!profile && !has_pw && !opt_has(c, "no-profile") && !opt_has(c, "no-password"))
-		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
-				    "nothing to change: give --profile, --no-profile, --password, "
-				    "--password-file or --no-password");
+	if ((rc = password_opt(c, hash, &has_pw, gen, e)) != SZTP_OK)
+		goto out;
+	if (!profile && !has_pw && !has_pin && !reset_pin && !opt_has(c, "no-profile") &&
+	    !opt_has(c, "no-password")) {
+		rc =
+		    sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
+				 "nothing to change: give --profile, --no-profile, --password, "
+				 "--password-file, --password-generate, --no-password, --idevid or "
+				 "--reset-idevid-pin");
+		goto out;
+	}
 	if ((rc = reg_device_get(c->reg, c->pos[0], &d, e)) != SZTP_OK) {
 		if (rc == SZTP_E_NOT_FOUND)
 			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
@@ -174,9 +271,19 @@ sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e)
 	}
 	if ((rc = reg_device_update(c->reg, &d, e)) != SZTP_OK)
 		goto out;
-	ctl_done(c, "device %s updated: profile %s, password %s", d.serial,
-		 d.profile[0] ? d.profile : "(none)", d.password_hash ? "set" : "not set");
+	if ((has_pin || reset_pin) &&
+	    (rc = reg_device_pin_set(c->reg, d.serial, has_pin ? pin : NULL, e)) != SZTP_OK)
+		goto out;
+	if (has_pin)
+		pin_advice(c, d.serial, d.profile);
+	ctl_done(c, "device %s updated: profile %s, password %s%s%s%s", d.serial,
+		 d.profile[0] ? d.profile : "(none)", d.password_hash ? "set" : "not set",
+		 has_pin     ? ", IDevID key pinned"
+		 : reset_pin ? ", IDevID pin removed (the next key is pinned)"
+			     : "",
+		 gen[0] ? "\npassword: " : "", gen);
 out:
+	crypto_wipe(gen, sizeof(gen));
 	reg_device_clear(&d);
 	return rc;
 }
@@ -288,8 +395,11 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 	struct reg_device d;
 	struct prog_ctx pc;
 	json_t *obj = NULL;
-	char t[32];
 	long days = 0;
+	char t[32], pin_hex[2 * REG_PIN_LEN + 1] = "";
+	uint8_t pin[REG_PIN_LEN];
+	int has_pin = 0;
+	size_t i;
 
 	memset(&d, 0, sizeof(d));
 	memset(&pc, 0, sizeof(pc));
@@ -300,14 +410,19 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 			sztp_err_set(e, rc, "no device with serial '%s'", c->pos[0]);
 		goto out;
 	}
-	if ((rc = reg_progress_list(c->reg, d.serial, 0, prog_cb, &pc, e)) != SZTP_OK)
+	if ((rc = reg_progress_list(c->reg, d.serial, 0, prog_cb, &pc, e)) != SZTP_OK ||
+	    (rc = reg_device_pin_get(c->reg, d.serial, &has_pin, pin, e)) != SZTP_OK)
 		goto out;
+	for (i = 0; i < REG_PIN_LEN; i++)
+		snprintf(pin_hex + 2 * i, 3, "%02x", pin[i]);
 	if (c->json) {
 		if (!(obj = device_json(&d, time(NULL), days))) {
 			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 			goto out;
 		}
 		json_object_set_new(obj, "progress-reports", json_integer((json_int_t)pc.n));
+		json_object_set_new(obj, "idevid-pin",
+				    has_pin ? json_string(pin_hex) : json_null());
 		if (pc.n)
 			json_object_set_new(obj, "last-progress", json_string(pc.last_type));
 		if (d.voucher.len && (rc = ctl_voucher_summary(c, &d.voucher, obj, e)) != SZTP_OK)
@@ -318,6 +433,7 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 	printf("serial:     %s\n", d.serial);
 	printf("profile:    %s\n", d.profile[0] ? d.profile : "(none)");
 	printf("password:   %s\n", d.password_hash ? "set" : "not set");
+	printf("idevid pin: %s%s\n", has_pin ? "sha256 " : "none", has_pin ? pin_hex : "");
 	printf("state:      %s\n", d.state);
 	printf("created:    %s\n", ctl_time(d.created, t));
 	printf("first seen: %s\n", d.first_seen ? ctl_time(d.first_seen, t) : "never");
@@ -399,7 +515,7 @@ static sztp_rc import_row(struct ctl *c, char *line, const char *dir, struct szt
 	if (n != 4)
 		return sztp_err_set(e, SZTP_E_MALFORMED,
 				    "expected 4 fields (" CSV_HEADER "), found %d", n);
-	if (*f[2] && (rc = passwd_hash(f[2], hash, e)) != SZTP_OK)
+	if (*f[2] && (rc = passwd_hash_cost(f[2], password_cost(c), hash, e)) != SZTP_OK)
 		return rc;
 	if (*f[3]) {
 		int w = f[3][0] == '/' ? snprintf(vpath, sizeof(vpath), "%s", f[3])

@@ -133,13 +133,30 @@ static const char *advice_for(const char *msg)
 }
 
 /* Validate (RFC 8572 s6.3 schema) and store; takes ownership of json. */
+/* --pin-idevid / --no-pin-idevid (issue 9): set on the stored profile;
+ * without either the profile keeps its setting (off for a new one).
+ * *on: the setting now. */
+static sztp_rc pin_opt(struct ctl *c, const char *name, int *on, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+	int yes = opt_has(c, "pin-idevid"), no = opt_has(c, "no-pin-idevid");
+
+	*on = 0;
+	if (yes && no)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "give --pin-idevid or --no-pin-idevid, not both");
+	if ((yes || no) && (rc = reg_profile_pin_set(c->reg, name, yes, e)) != SZTP_OK)
+		return rc;
+	return reg_profile_pin_get(c->reg, name, on, e);
+}
+
 static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct sztp_yang *y;
 	struct sztp_err ve = {SZTP_OK, ""};
 	struct reg_profile old;
-	int existed;
+	int existed, pin = 0;
 
 	memset(&old, 0, sizeof(old));
 	p->conveyed_json = json;
@@ -170,11 +187,13 @@ static sztp_rc profile_store(struct ctl *c, struct reg_profile *p, char *json, s
 		ctl_warn("profile %s changes from %s to %s", p->name,
 			 old.kind == REG_KIND_REDIRECT ? "redirect" : "onboarding",
 			 p->kind == REG_KIND_REDIRECT ? "redirect" : "onboarding");
-	if ((rc = reg_profile_put(c->reg, p, e)) != SZTP_OK)
+	if ((rc = reg_profile_put(c->reg, p, e)) != SZTP_OK ||
+	    (rc = pin_opt(c, p->name, &pin, e)) != SZTP_OK)
 		goto out;
-	ctl_done(c, "profile %s %s (%s, %zu bytes of conveyed information)", p->name,
+	ctl_done(c, "profile %s %s (%s, %zu bytes of conveyed information%s)", p->name,
 		 existed ? "replaced" : "created",
-		 p->kind == REG_KIND_REDIRECT ? "redirect" : "onboarding", strlen(json));
+		 p->kind == REG_KIND_REDIRECT ? "redirect" : "onboarding", strlen(json),
+		 pin ? ", IDevID pinned" : "");
 out:
 	reg_profile_clear(&old);
 	free(json);
@@ -404,28 +423,39 @@ static const char *kind_name(enum reg_kind k)
 	return k == REG_KIND_REDIRECT ? "redirect" : "onboarding";
 }
 
-static json_t *profile_json(const struct reg_profile *p)
+/* pin-idevid of a profile; 0 when it cannot be read. */
+static int profile_pins(struct ctl *c, const char *name)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "kind", kind_name(p->kind),
-			 "sign", sign_names[p->sign % 3], "reporting",
-			 report_names[p->reporting % 2], "owner", p->owner);
+	int on = 0;
+
+	(void)reg_profile_pin_get(c->reg, name, &on, NULL);
+	return on;
+}
+
+static json_t *profile_json(struct ctl *c, const struct reg_profile *p)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name", p->name, "kind",
+			 kind_name(p->kind), "sign", sign_names[p->sign % 3], "reporting",
+			 report_names[p->reporting % 2], "owner", p->owner, "pin-idevid",
+			 profile_pins(c, p->name));
 }
 
 struct plist {
 	json_t *arr;
+	struct ctl *c;
 };
 
 static int plist_cb(const struct reg_profile *p, void *arg)
 {
 	struct plist *pl = arg;
 
-	return json_array_append_new(pl->arr, profile_json(p)) ? 1 : 0;
+	return json_array_append_new(pl->arr, profile_json(pl->c, p)) ? 1 : 0;
 }
 
 sztp_rc cmd_profile_list(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
-	struct plist pl = {json_array()};
+	struct plist pl = {json_array(), c};
 	size_t i;
 	char *s = NULL;
 
@@ -477,7 +507,7 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e)
 		goto out;
 	}
 	if (c->json) {
-		obj = profile_json(&p);
+		obj = profile_json(c, &p);
 		json_object_set_new(
 		    obj, "conveyed-information",
 		    json_loads(p.conveyed_json ? p.conveyed_json : "null", JSON_DECODE_ANY, NULL));
@@ -488,8 +518,9 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e)
 	if ((rc = conveyed_pretty(p.conveyed_json ? p.conveyed_json : "", &pretty, e)) != SZTP_OK)
 		goto out;
 	printf("%s\n", pretty);
-	fprintf(stderr, "profile %s: %s, sign %s, reporting %s, owner %s\n", p.name,
-		kind_name(p.kind), sign_names[p.sign % 3], report_names[p.reporting % 2], p.owner);
+	fprintf(stderr, "profile %s: %s, sign %s, reporting %s, owner %s%s\n", p.name,
+		kind_name(p.kind), sign_names[p.sign % 3], report_names[p.reporting % 2], p.owner,
+		profile_pins(c, p.name) ? ", IDevID pinned" : "");
 out:
 	free(s);
 	free(pretty);

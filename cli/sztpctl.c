@@ -48,15 +48,16 @@ static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e);
 static sztp_rc cmd_init(struct ctl *c, struct sztp_err *e);
 
 /* Every option of `opts` appears in `usage` (tests/unit/test_ctl_usage.c). */
-#define PW_OPTS "password= password-file= "
+#define PW_OPTS "password= password-file= password-generate "
 static const struct cmd cmds[] = {
     {"init", 0, 0, "", CMD_INIT, cmd_init, "",
      "create a new, empty registry (the only command that creates one; refused when the "
      "file exists)"},
-    {"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca=", CMD_WRITE, cmd_device_add,
-     "SERIAL [--profile P] [--password PW | --password-file F] "
-     "[--voucher F.vcj [--masa-ca ROOT.pem]]",
-     "enrol a device"},
+    {"device add", 1, 1, "profile= " PW_OPTS "voucher= masa-ca= idevid=", CMD_WRITE, cmd_device_add,
+     "SERIAL [--profile P] [--password PW | --password-file F | --password-generate] "
+     "[--voucher F.vcj [--masa-ca ROOT.pem]] [--idevid IDEVID.pem]",
+     "enrol a device (--password-generate prints the new password once; --idevid pins its "
+     "key)"},
     {"device list", 0, 0, "profile= expiring-within= json", CMD_READ, cmd_device_list,
      "[--profile P] [--expiring-within DAYS] [--json]",
      "list enrolled devices (vouchers expiring within DAYS, default 30, flagged)"},
@@ -65,9 +66,11 @@ static const struct cmd cmds[] = {
      "show a device, its voucher and progress"},
     {"device remove", 1, 1, "", CMD_WRITE, cmd_device_remove, "SERIAL",
      "remove a device (and its progress reports)"},
-    {"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password", CMD_WRITE, cmd_device_set,
-     "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | --no-password]",
-     "change a device's profile or password"},
+    {"device set", 1, 1, "profile= no-profile " PW_OPTS "no-password idevid= reset-idevid-pin",
+     CMD_WRITE, cmd_device_set,
+     "SERIAL [--profile P | --no-profile] [--password PW | --password-file F | "
+     "--password-generate | --no-password] [--idevid IDEVID.pem | --reset-idevid-pin]",
+     "change a device's profile, password or pinned IDevID key"},
     {"device import", 1, 1, "masa-ca=", CMD_WRITE, cmd_device_import,
      "FILE.csv [--masa-ca ROOT.pem]",
      "enrol devices from CSV (serial,profile,password,voucher); all or nothing"},
@@ -84,15 +87,17 @@ static const struct cmd cmds[] = {
      "show the owner identity (certificates expiring within DAYS, default 30, flagged)"},
     {"profile onboarding", 1, 1,
      "image-name= image-version= image-file= image-uri= config= config-handling= "
-     "pre-script= post-script= sign= reporting= owner=",
+     "pre-script= post-script= sign= reporting= owner= pin-idevid no-pin-idevid",
      CMD_WRITE, cmd_profile_onboarding,
      "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
      "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
-     "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME]",
+     "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME] "
+     "[--pin-idevid | --no-pin-idevid]",
      "create or replace an onboarding profile"},
-    {"profile redirect", 1, 1, "server= sign= reporting= owner=", CMD_WRITE, cmd_profile_redirect,
+    {"profile redirect", 1, 1, "server= sign= reporting= owner= pin-idevid no-pin-idevid",
+     CMD_WRITE, cmd_profile_redirect,
      "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
-     "[--owner NAME]",
+     "[--owner NAME] [--pin-idevid | --no-pin-idevid]",
      "create or replace a redirect profile"},
     {"profile list", 0, 0, "json", CMD_READ, cmd_profile_list, "[--json]", "list profiles"},
     {"profile show", 1, 1, "json", CMD_READ, cmd_profile_show, "NAME [--json]",

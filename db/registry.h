@@ -225,4 +225,44 @@ sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *
 sztp_rc reg_log_trim(struct reg *r, int64_t before, int64_t keep, int limit, int64_t *deleted,
 		     struct sztp_err *e);
 
+/* ---- IDevID pinning and authentication (issue 9) ----------------------- */
+#define REG_PIN_LEN 32 /* SHA-256 of the IDevID's SubjectPublicKeyInfo */
+
+/* What authenticating a device needs, in one indexed read (devices LEFT
+ * JOIN profiles): its password hash (NULL when none), whether its profile
+ * pins IDevIDs, and the pin recorded for it (has_pin = 0: none).
+ * SZTP_E_NOT_FOUND when the serial is not enrolled; on failure *out is
+ * left zeroed. */
+struct reg_device_auth {
+	char *password_hash;
+	int pin_required;
+	int has_pin;
+	uint8_t pin[REG_PIN_LEN];
+};
+sztp_rc reg_device_auth_get(struct reg *r, const char *serial, struct reg_device_auth *out,
+			    struct sztp_err *e);
+void reg_device_auth_clear(struct reg_device_auth *a);
+/* Trust on first use: store pin when the device has none (*recorded = 1);
+ * SZTP_OK with *recorded = 0 when that same pin is there already;
+ * SZTP_E_MISMATCH when a different one is; SZTP_E_NOT_FOUND when the
+ * serial is not enrolled.  One transaction, so two first contacts with
+ * different keys cannot both win. */
+sztp_rc reg_device_pin_record(struct reg *r, const char *serial, const uint8_t pin[REG_PIN_LEN],
+			      int *recorded, struct sztp_err *e);
+/* Set (pin non-NULL) or clear (NULL) a device's pin, whatever was there
+ * (sztpctl).  SZTP_E_NOT_FOUND when the serial is not enrolled. */
+sztp_rc reg_device_pin_set(struct reg *r, const char *serial, const uint8_t *pin,
+			   struct sztp_err *e);
+/* *has = 0 (and pin zeroed) when none or on failure. */
+sztp_rc reg_device_pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[REG_PIN_LEN],
+			   struct sztp_err *e);
+/* A profile's pin-idevid setting; SZTP_E_NOT_FOUND when it does not
+ * exist.  reg_profile_put leaves the setting as it was. */
+sztp_rc reg_profile_pin_set(struct reg *r, const char *name, int on, struct sztp_err *e);
+sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct sztp_err *e);
+
+/* The names of the owner identities, ordered (sztpd -n checks each key). */
+typedef int (*reg_name_cb)(const char *name, void *arg);
+sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_err *e);
+
 #endif

@@ -213,6 +213,7 @@ struct reg {
 	int nosync; /* that transaction commits with synchronous = NORMAL */
 	int version;
 	sqlite3_stmt *st[S__COUNT];
+	sqlite3_stmt *pin_st[8]; /* IDevID pinning's own, prepared on first use */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -835,6 +836,8 @@ void reg_close(struct reg *r)
 		}
 		for (i = 0; i < S__COUNT; i++)
 			sqlite3_finalize(r->st[i]);
+		for (i = 0; i < (int)(sizeof(r->pin_st) / sizeof(r->pin_st[0])); i++)
+			sqlite3_finalize(r->pin_st[i]);
 		sqlite3_exec(r->db, "PRAGMA optimize", NULL, NULL, NULL);
 		sqlite3_close(r->db);
 	}
@@ -1856,5 +1859,286 @@ sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb
 		rc = log_list(r, serial, limit, cb, arg, e);
 		reg_unlock(r);
 	}
+	return rc;
+}
+
+/* ---- IDevID pinning, authentication read, owner names (issue 9) ----------
+ * Statements of their own (pin_st, prepared on first use, so the main
+ * table stays as it is), reading the columns of migration 004. */
+
+enum pin_stmt_id {
+	P_AUTH,
+	P_PIN_RECORD,
+	P_PIN_SET,
+	P_PIN_GET,
+	P_PROF_PIN_SET,
+	P_PROF_PIN_GET,
+	P_OWNER_NAMES,
+	P__COUNT
+};
+_Static_assert(P__COUNT <= sizeof(((struct reg *)0)->pin_st) / sizeof(sqlite3_stmt *),
+	       "pin_st is large enough");
+
+static const char *const pin_sql[P__COUNT] = {
+    [P_AUTH] = "SELECT d.password_hash, coalesce(p.pin_idevid, 0), d.idevid_pin "
+	       "FROM devices AS d LEFT JOIN profiles AS p ON p.name = d.profile "
+	       "WHERE d.serial = ?1",
+    [P_PIN_RECORD] = "UPDATE devices SET idevid_pin = ?2 WHERE serial = ?1 AND idevid_pin IS NULL",
+    [P_PIN_SET] = "UPDATE devices SET idevid_pin = ?2 WHERE serial = ?1",
+    [P_PIN_GET] = "SELECT idevid_pin FROM devices WHERE serial = ?1",
+    [P_PROF_PIN_SET] = "UPDATE profiles SET pin_idevid = ?2 WHERE name = ?1",
+    [P_PROF_PIN_GET] = "SELECT pin_idevid FROM profiles WHERE name = ?1",
+    [P_OWNER_NAMES] = "SELECT name FROM owners ORDER BY name",
+};
+
+/* The statement, prepared on first use (called with r->mu held); NULL
+ * with e set when it cannot be prepared. */
+static sqlite3_stmt *pin_stmt(struct reg *r, enum pin_stmt_id id, struct sztp_err *e)
+{
+	if (!r->pin_st[id] && sqlite3_prepare_v3(r->db, pin_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+						 &r->pin_st[id], NULL) != SQLITE_OK) {
+		sztp_err_set(e, SZTP_E_INTERNAL,
+			     "registry: preparing a pinning statement failed: %s",
+			     sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	return r->pin_st[id];
+}
+
+void reg_device_auth_clear(struct reg_device_auth *a)
+{
+	if (!a)
+		return;
+	free(a->password_hash);
+	memset(a, 0, sizeof(*a));
+}
+
+/* A pin column: 32 bytes or NULL. */
+static sztp_rc col_pin(sqlite3_stmt *s, int i, int *has, uint8_t pin[REG_PIN_LEN],
+		       struct sztp_err *e)
+{
+	const void *p = sqlite3_column_blob(s, i);
+	int n = sqlite3_column_bytes(s, i);
+
+	*has = 0;
+	memset(pin, 0, REG_PIN_LEN);
+	if (!p)
+		return SZTP_OK;
+	if (n != REG_PIN_LEN)
+		return sztp_err_set(e, SZTP_E_DB, "registry: stored IDevID pin has %d bytes", n);
+	memcpy(pin, p, REG_PIN_LEN);
+	*has = 1;
+	return SZTP_OK;
+}
+
+sztp_rc reg_device_auth_get(struct reg *r, const char *serial, struct reg_device_auth *out,
+			    struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_serial(serial, e);
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	s = pin_stmt(r, P_AUTH, e);
+	rc = s ? device_step(r, s, serial, e) : SZTP_E_INTERNAL;
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 0, &out->password_hash, e);
+	if (rc == SZTP_OK) {
+		out->pin_required = sqlite3_column_int(s, 1) != 0;
+		rc = col_pin(s, 2, &out->has_pin, out->pin, e);
+	}
+	if (s)
+		st_done(s);
+	reg_unlock(r);
+out:
+	if (rc != SZTP_OK)
+		reg_device_auth_clear(out);
+	return rc;
+}
+
+/* The device's pin (has = 0 when none); NOT_FOUND when not enrolled. */
+static sztp_rc pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[REG_PIN_LEN],
+		       struct sztp_err *e)
+{
+	sqlite3_stmt *s = pin_stmt(r, P_PIN_GET, e);
+	sztp_rc rc = s ? device_step(r, s, serial, e) : SZTP_E_INTERNAL;
+
+	*has = 0;
+	memset(pin, 0, REG_PIN_LEN);
+	if (rc == SZTP_OK)
+		rc = col_pin(s, 0, has, pin, e);
+	if (s)
+		st_done(s);
+	return rc;
+}
+
+sztp_rc reg_device_pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[REG_PIN_LEN],
+			   struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(serial, e);
+
+	*has = 0;
+	memset(pin, 0, REG_PIN_LEN);
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = pin_get(r, serial, has, pin, e);
+		reg_unlock(r);
+	}
+	if (rc != SZTP_OK) {
+		*has = 0;
+		memset(pin, 0, REG_PIN_LEN);
+	}
+	return rc;
+}
+
+/* Runs an UPDATE of pin_sql keyed by ?1 = key with ?2 = pin (NULL: SQL
+ * NULL) or ?2 = an integer; *changed = rows changed. */
+static sztp_rc pin_update(struct reg *r, enum pin_stmt_id id, const char *key, const uint8_t *pin,
+			  int value, int *changed, struct sztp_err *e)
+{
+	sqlite3_stmt *s = pin_stmt(r, id, e);
+	sztp_rc rc = SZTP_E_DB;
+	int src;
+
+	*changed = 0;
+	if (!s)
+		return SZTP_E_INTERNAL;
+	src = bind_str(s, 1, key);
+	if (src == SQLITE_OK)
+		src = id == P_PROF_PIN_SET ? sqlite3_bind_int(s, 2, value)
+		      : pin ? sqlite3_bind_blob(s, 2, pin, REG_PIN_LEN, SQLITE_STATIC)
+			    : sqlite3_bind_null(s, 2);
+	if (src == SQLITE_OK && sqlite3_step(s) == SQLITE_DONE) {
+		*changed = sqlite3_changes(r->db);
+		rc = SZTP_OK;
+	} else {
+		rc = db_fail(r, e, "writing an IDevID pin setting");
+	}
+	st_done(s);
+	return rc;
+}
+
+static sztp_rc pin_record(struct reg *r, const char *serial, const uint8_t pin[REG_PIN_LEN],
+			  int *recorded, struct sztp_err *e)
+{
+	uint8_t have[REG_PIN_LEN];
+	int changed = 0, has = 0;
+	sztp_rc rc = pin_update(r, P_PIN_RECORD, serial, pin, 0, &changed, e);
+
+	if (rc != SZTP_OK || changed) {
+		*recorded = changed != 0;
+		return rc;
+	}
+	/* nothing written: not enrolled, or a pin is there already */
+	rc = pin_get(r, serial, &has, have, e);
+	if (rc == SZTP_OK && !has) /* cannot happen inside one transaction */
+		rc = sztp_err_set(e, SZTP_E_INTERNAL, "registry: IDevID pin of %s not written",
+				  serial);
+	if (rc == SZTP_OK && memcmp(have, pin, REG_PIN_LEN) != 0)
+		rc = sztp_err_set(e, SZTP_E_MISMATCH, "device %s has a different IDevID key pinned",
+				  serial);
+	return rc;
+}
+
+sztp_rc reg_device_pin_record(struct reg *r, const char *serial, const uint8_t pin[REG_PIN_LEN],
+			      int *recorded, struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(serial, e);
+
+	*recorded = 0;
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = op_begin(r, e);
+		if (rc == SZTP_OK)
+			rc = op_end(r, pin_record(r, serial, pin, recorded, e), e);
+		reg_unlock(r);
+	}
+	if (rc != SZTP_OK)
+		*recorded = 0;
+	return rc;
+}
+
+sztp_rc reg_device_pin_set(struct reg *r, const char *serial, const uint8_t *pin,
+			   struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(serial, e);
+	int changed = 0;
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = pin_update(r, P_PIN_SET, serial, pin, 0, &changed, e);
+		reg_unlock(r);
+	}
+	if (rc == SZTP_OK && !changed)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
+	return rc;
+}
+
+sztp_rc reg_profile_pin_set(struct reg *r, const char *name, int on, struct sztp_err *e)
+{
+	sztp_rc rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+	int changed = 0;
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = pin_update(r, P_PROF_PIN_SET, name, NULL, on ? 1 : 0, &changed, e);
+		reg_unlock(r);
+	}
+	if (rc == SZTP_OK && !changed)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
+	return rc;
+}
+
+sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct sztp_err *e)
+{
+	sztp_rc rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+	sqlite3_stmt *s;
+	int src;
+
+	*on = 0;
+	if (rc != SZTP_OK)
+		return rc;
+	reg_lock(r);
+	s = pin_stmt(r, P_PROF_PIN_GET, e);
+	if (!s) {
+		rc = SZTP_E_INTERNAL;
+	} else {
+		src = bind_str(s, 1, name);
+		if (src == SQLITE_OK)
+			src = sqlite3_step(s);
+		if (src == SQLITE_ROW)
+			*on = sqlite3_column_int(s, 0) != 0;
+		else if (src == SQLITE_DONE)
+			rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
+		else
+			rc = db_fail(r, e, "reading a profile");
+		st_done(s);
+	}
+	reg_unlock(r);
+	return rc;
+}
+
+sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_OK;
+	int src = SQLITE_DONE, stop = 0;
+
+	reg_lock(r);
+	s = pin_stmt(r, P_OWNER_NAMES, e);
+	if (!s)
+		rc = SZTP_E_INTERNAL;
+	while (s && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		stop = cb(t ? (const char *)t : "", arg);
+	}
+	if (s && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing owner identities");
+	if (s)
+		st_done(s);
+	reg_unlock(r);
 	return rc;
 }

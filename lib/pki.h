@@ -192,4 +192,54 @@ void pki_trust_stats(const struct pki_trust *t, struct pki_trust_stats *out);
  * peer sent no X.509 certificate or session is NULL. */
 size_t pki_tls_peer_chain(void *gnutls_session, sztp_bytes *out, size_t max);
 
+/* ---- TLS server credentials (sztpd's listener) ------------------------ */
+
+/* What pki_tls_creds_info reports of the credentials being served. */
+struct pki_tls_info {
+	char subject[160];   /* of the leaf */
+	uint8_t sha256[32];  /* SHA-256 of the leaf's DER (its fingerprint) */
+	time_t not_after;    /* of the leaf; 0 = unknown */
+	unsigned generation; /* 1 at load, +1 per successful reload */
+};
+
+/* Everything the listener will use, checked as it uses it (sztpd -n and
+ * start-up): the chain in cert_path parses (a file holding a key says
+ * so), key_path has safe permissions and parses (a file holding a
+ * certificate says so), the key belongs to the leaf, and priority is a
+ * GnuTLS priority string that enables at least one TLS version and
+ * cipher.  Messages name the configuration key (tls-cert, tls-key,
+ * tls-priority) and the file. */
+sztp_rc pki_tls_check(const char *cert_path, const char *key_path, const char *priority,
+		      struct sztp_err *e);
+/* The tls-priority part of pki_tls_check alone. */
+sztp_rc pki_tls_priority_check(const char *priority, struct sztp_err *e);
+
+/* The server certificate chain and key a TLS listener hands out, per
+ * handshake, through a GnuTLS certificate callback, so they can be
+ * replaced while connections stay up.  Load: the checks of pki_tls_check
+ * (priority aside). */
+struct pki_tls_creds;
+sztp_rc pki_tls_creds_load(const char *cert_path, const char *key_path, struct pki_tls_creds **out,
+			   struct sztp_err *e);
+/* Load the files again; on success new handshakes get the new chain and
+ * key (handshakes already done keep theirs), on failure nothing changes
+ * and e says why.  Safe while handshakes run on other threads. */
+sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, const char *key_path,
+			     struct sztp_err *e);
+void pki_tls_creds_info(struct pki_tls_creds *c, struct pki_tls_info *out);
+/* Replaced generations are kept until here (a handshake in progress may
+ * still use one).  Only after the listener has stopped. */
+void pki_tls_creds_free(struct pki_tls_creds *c);
+/* The gnutls_certificate_retrieve_function2 that serves c (for
+ * MHD_OPTION_HTTPS_CERT_CALLBACK), as a plain function pointer so the
+ * caller needs no GnuTLS header.  One served object per process: a later
+ * call replaces the earlier one. */
+typedef void (*pki_fnptr)(void);
+pki_fnptr pki_tls_creds_callback(struct pki_tls_creds *c);
+
+/* SHA-256 of a DER certificate's SubjectPublicKeyInfo (DER), the input of
+ * an HPKP-style pin (RFC 7469 s2.4): what IDevID pinning records.  out is
+ * zeroed on failure. */
+sztp_rc pki_cert_spki_sha256(const sztp_bytes *cert, uint8_t out[32], struct sztp_err *e);
+
 #endif

@@ -49,6 +49,8 @@ tls-key = pki/server/key.pem
 client-ca = pki/manufacturer/root.pem
 database = sztp.db
 yang-dir = $TOP/yang
+# the demo runs as whoever starts it (production: user = sztp)
+allow-root = yes
 CONF
 "$B/sztpd" -n -c "$DEMO/sztpd.conf"
 

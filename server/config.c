@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "config.h"
+#include "passwd.h"
 #include "util.h"
 
 static const char *const log_levels[] = {"err", "warn", "info", "debug", NULL};
@@ -56,8 +57,17 @@ static const struct conf_key keys[] = {
      NULL},
     {"reports-per-device-per-hour", CONF_INT, OFF(reports_per_device_per_hour), 0, 0, 1000000,
      "120", NULL, 0, NULL},
+    /* privileges and device passwords (issue 9) */
+    {"user", CONF_STR, OFF(user), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"group", CONF_STR, OFF(group), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"allow-root", CONF_BOOL, OFF(allow_root), 0, 0, 0, "no", NULL, 0, NULL},
+    {"password-cost", CONF_INT, OFF(password_cost), 0, PASSWD_COST_MIN, PASSWD_COST_MAX, "600000",
+     NULL, 0, NULL},
+    {"password-hash-concurrency", CONF_INT, OFF(password_hash_concurrency), 0, 0, 1024, "0", NULL,
+     0, NULL},
 };
 static const struct conf_table table = CONF_TABLE(keys);
+_Static_assert(PASSWD_COST_DEFAULT == 600000, "password-cost default in the table");
 
 /* yang-dir's default is found at run time (next to the program). */
 static sztp_rc yang_dir_default(struct config *cfg, struct sztp_err *e)

@@ -48,6 +48,13 @@ struct config {
 	/* client-crl: CRL files for the CAs under client-ca (repeatable) */
 	char *client_crl[CONFIG_CRL_MAX];
 	size_t n_client_crl;
+	/* privileges (issue 9) */
+	char *user;	/* user: drop to it after binding; NULL = none */
+	char *group;	/* group: instead of user's primary group; NULL = none */
+	int allow_root; /* allow-root: yes/no, keep running as root without user */
+	/* device passwords (issue 9) */
+	int password_cost;	       /* password-cost: PBKDF2 iterations of new hashes */
+	int password_hash_concurrency; /* password-hash-concurrency: 0 = half the workers */
 };
 
 /* Parse path into cfg (defaults first).  On error e->msg is

@@ -760,12 +760,15 @@ static sztp_rc read_tls(struct server *s, struct http *h, struct sztp_err *e)
 {
 	sztp_rc rc;
 
-	rc = pki_key_file_check(s->cfg.tls_key, e);
-	if (rc == SZTP_OK)
-		rc = file_read(s->cfg.tls_key, MAX_PEM, &h->key, e);
-	if (rc == SZTP_OK)
-		rc = file_read(s->cfg.tls_cert, MAX_PEM, &h->cert, e);
-	if (rc == SZTP_OK)
+	/* the certificate and key: s->tls, served per handshake (SIGHUP) */
+	if (!s->tls)
+		return sztp_err_set(e, SZTP_E_INTERNAL, "no TLS credentials loaded");
+	if (s->client_ca_pem.data) { /* read by main before dropping root; with its NUL */
+		rc = sztp_bytes_dup(&h->trust, s->client_ca_pem.data, s->client_ca_pem.len + 1);
+		if (rc != SZTP_OK)
+			return sztp_err_set(e, rc, "out of memory");
+		h->trust.len = s->client_ca_pem.len;
+	} else
 		rc = file_read(s->cfg.client_ca, MAX_PEM, &h->trust, e);
 	return rc;
 }
@@ -885,19 +888,36 @@ static sztp_rc daemon_start(struct http *h, struct sztp_err *e)
 			flags |= MHD_USE_DUAL_STACK;
 	}
 	{
-		struct MHD_OptionItem tls[] = {
-		    {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)l->tls_key},
-		    {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)l->tls_cert},
-		    {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)l->tls_priority},
-		    {l->tls_trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
-		     (void *)l->tls_trust},
-		    {MHD_OPTION_END, 0, NULL},
-		};
+		/* TLS: the certificate and key served per handshake from a
+		 * swappable credentials object (SIGHUP), or fixed PEM text; a
+		 * socket bound before the privilege drop, if any */
+		struct MHD_OptionItem opt[8];
+		size_t n = 0;
+
+		if (l->tls_creds)
+			opt[n++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+						    (void *)pki_tls_creds_callback(l->tls_creds)};
+		else {
+			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+							   (void *)l->tls_key};
+			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+							   (void *)l->tls_cert};
+		}
+		opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+						   (void *)l->tls_priority};
+		if (l->tls_trust)
+			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							   (void *)l->tls_trust};
+		if (l->listen_fd > 0)
+			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET,
+							   (intptr_t)l->listen_fd, NULL};
+		opt[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 		/* the limits, the deadline's notifications and the raw target
 		 * are not optional: every listener starts here */
 		h->d = MHD_start_daemon(
 		    flags, (uint16_t)l->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-		    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_ARRAY, tls,
+		    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_ARRAY, opt,
 		    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
 		    lim->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_address,
 		    MHD_OPTION_CONNECTION_TIMEOUT, lim->idle_timeout,
@@ -906,10 +926,11 @@ static sztp_rc daemon_start(struct http *h, struct sztp_err *e)
 		    on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	}
 	if (!h->d) {
+		/* TLS material, priority and the port were checked before */
 		rc = sztp_err_set(e, SZTP_E_IO,
-				  "cannot listen on [%s]:%d with the configured TLS settings "
-				  "(port in use, bad certificate/key, or bad tls-priority)",
-				  l->address, l->port);
+				  "libmicrohttpd could not start the %s listener on [%s]:%d "
+				  "(log-level = debug shows its reason)",
+				  l->name, l->address, l->port);
 		goto out;
 	}
 	log_info("%s: listening on [%s]:%d, %u threads, at most %u connections (%u per "
@@ -968,8 +989,8 @@ sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e)
 	l.name = "device";
 	l.address = s->cfg.listen_address;
 	l.port = s->cfg.port;
-	l.tls_key = (const char *)tls->key.data;
-	l.tls_cert = (const char *)tls->cert.data;
+	l.tls_creds = s->tls; /* served per handshake, swapped on SIGHUP */
+	l.listen_fd = s->listen_fd;
 	l.tls_trust = (const char *)tls->trust.data;
 	l.tls_priority = s->cfg.tls_priority;
 	l.threads = (unsigned)s->cfg.threads;

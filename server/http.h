@@ -21,6 +21,7 @@ struct server;
 struct config;
 struct request;
 struct http;
+struct pki_tls_creds;
 
 /* What one client may hold of a listener. */
 struct http_limits {
@@ -40,9 +41,11 @@ struct http_listener {
 	const char *name; /* in log lines: "device", "admin" */
 	const char *address;
 	int port;
-	const char *tls_key, *tls_cert; /* PEM text */
-	const char *tls_trust;		/* PEM text: client CAs asked for; NULL: none */
+	struct pki_tls_creds *tls_creds; /* certificate and key per handshake (swappable) */
+	const char *tls_key, *tls_cert;	 /* or PEM text, when tls_creds is NULL */
+	const char *tls_trust;		 /* PEM text: client CAs asked for; NULL: none */
 	const char *tls_priority;
+	int listen_fd;	  /* a socket bound before the privilege drop; <= 0: none */
 	unsigned threads; /* 0: one per usable core */
 	struct http_limits limits;
 	/* a complete request: answer it (restconf_handle) */

@@ -7,8 +7,26 @@
  * (OID 2.5.4.5, IEEE 802.1AR).  HTTP Basic's user name is the serial and
  * its password is checked against the device's salted hash in constant
  * time; when both are present they must name the same serial.
+ *
+ * Issue 9 additions, all local to this file:
+ * - the manufacturer anchors can be replaced while requests run
+ *   (identity_trust_set, SIGHUP): a read-write lock that prefers the
+ *   writer, and the verified-chain cache is emptied with the old anchors;
+ * - a verified password is remembered for IDENTITY_CACHE_TTL seconds as
+ *   SHA-256(process secret, serial, password, stored hash), so a device's
+ *   follow-up requests do not pay the password hash again; changing the
+ *   stored hash (sztpctl device set --password) changes the key, so the
+ *   entry is dead at once;
+ * - at most password-hash-concurrency PBKDF2 computations run at once;
+ *   a request finding none free is refused at once (no worker waits),
+ *   whether its serial exists or not;
+ * - IDevID pinning: under a profile with pin-idevid the SHA-256 of the
+ *   leaf's SubjectPublicKeyInfo is recorded on first use, and another key
+ *   for the same serial is refused with the one 401.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +40,7 @@
 #include "server.h"
 #include "throttle.h"
 #include "util.h"
+#include "registry.h"
 
 struct basic {
 	char user[PKI_SERIAL_MAX];
@@ -65,26 +84,52 @@ out:
 }
 
 #define IDCACHE_SLOTS 4096 /* direct-mapped; a collision only costs a re-verify */
+#define PWCACHE_SLOTS 4096 /* direct-mapped by serial; a collision costs a hash */
 
 struct idcache_ent {
 	uint8_t hash[32];
-	unsigned long gen; /* pki_trust_generation it was verified under */
+	unsigned long epoch, gen; /* the trust version it was verified under */
 	time_t until;
 	char serial[PKI_SERIAL_MAX];
+	uint8_t spki[32]; /* SHA-256 of the leaf's SubjectPublicKeyInfo */
+};
+
+struct pwcache_ent {
+	uint8_t key[32]; /* SHA-256(secret, serial, password, stored hash) */
+	time_t until;
 };
 
 struct identity_cache {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu; /* guards slot and pw */
 	struct idcache_ent slot[IDCACHE_SLOTS];
+	struct pwcache_ent pw[PWCACHE_SLOTS];
+	uint8_t secret[32]; /* random per process: cache keys mean nothing elsewhere */
+	/* the manufacturer anchors once identity_trust_set was called */
+	pthread_rwlock_t trust_lock;
+	struct pki_trust *trust;
+	atomic_ulong epoch; /* changes with every identity_trust_set */
+	atomic_int hashing; /* PBKDF2 computations running */
+	atomic_ulong pw_hits, pw_busy;
 };
 
 sztp_rc identity_cache_new(struct identity_cache **out, struct sztp_err *e)
 {
 	struct identity_cache *c = calloc(1, sizeof(*c));
+	pthread_rwlockattr_t ra;
 
+	*out = NULL;
 	if (!c)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if (crypto_random(c->secret, sizeof(c->secret), e) != SZTP_OK) {
+		free(c);
+		return SZTP_E_CRYPTO;
+	}
 	pthread_mutex_init(&c->mu, NULL);
+	/* a reload must not wait behind a steady stream of verifications */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&c->trust_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	*out = c;
 	return SZTP_OK;
 }
@@ -93,8 +138,37 @@ void identity_cache_free(struct identity_cache *c)
 {
 	if (!c)
 		return;
+	pki_trust_free(c->trust);
+	pthread_rwlock_destroy(&c->trust_lock);
 	pthread_mutex_destroy(&c->mu);
+	crypto_wipe(c, sizeof(*c));
 	free(c);
+}
+
+void identity_trust_set(struct identity_cache *c, struct pki_trust *t)
+{
+	struct pki_trust *old;
+
+	pthread_rwlock_wrlock(&c->trust_lock);
+	old = c->trust;
+	c->trust = t;
+	atomic_fetch_add(&c->epoch, 1); /* results of old are never served */
+	pthread_rwlock_unlock(&c->trust_lock);
+	/* no verification uses old any more; what it verified is forgotten
+	 * (an anchor removed, a certificate revoked) */
+	pki_trust_free(old);
+	pthread_mutex_lock(&c->mu);
+	memset(c->slot, 0, sizeof(c->slot));
+	pthread_mutex_unlock(&c->mu);
+}
+
+void identity_stats(struct identity_cache *c, struct identity_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return;
+	out->password_cache_hits = atomic_load(&c->pw_hits);
+	out->password_busy = atomic_load(&c->pw_busy);
 }
 
 /* Length-prefixed SHA-256 of the chain as sent: no ambiguity between
@@ -104,9 +178,37 @@ static void chain_hash(const struct request *r, uint8_t h[32])
 	crypto_sha256_chain(r->peer_certs, r->n_peer_certs, h);
 }
 
-/* A hit only under the trust generation it was verified with: a reload of
- * anchors or CRLs (pki_trust_replace) drops every cached chain at once. */
-static int cache_get(struct identity_cache *c, const uint8_t h[32], unsigned long gen, char *serial)
+/* The trust set a verification uses, and its version: identity's epoch
+ * (identity_trust_set) with the generation of the trust object (an
+ * in-place pki_trust_reload of anchors or CRLs).  A cached chain is
+ * served only under the version it was verified with, so a reload drops
+ * every cached chain at once, including one whose verification was still
+ * running on the old set (it is read before verifying). */
+struct trust_use {
+	const struct pki_trust *t;
+	unsigned long epoch, gen;
+};
+
+static void trust_enter(struct server *s, struct trust_use *u)
+{
+	struct identity_cache *c = s->idcache;
+
+	if (c) {
+		pthread_rwlock_rdlock(&c->trust_lock);
+		u->epoch = atomic_load(&c->epoch);
+	}
+	u->t = c && c->trust ? c->trust : s->idevid_trust;
+	u->gen = pki_trust_generation(u->t); /* read before verifying */
+}
+
+static void trust_leave(struct server *s)
+{
+	if (s->idcache)
+		pthread_rwlock_unlock(&s->idcache->trust_lock);
+}
+
+static int cache_get(struct identity_cache *c, const uint8_t h[32], const struct trust_use *u,
+		     char *serial, uint8_t spki[32])
 {
 	struct idcache_ent *s;
 	int hit;
@@ -115,15 +217,18 @@ static int cache_get(struct identity_cache *c, const uint8_t h[32], unsigned lon
 		return 0;
 	s = &c->slot[(h[0] | h[1] << 8) % IDCACHE_SLOTS];
 	pthread_mutex_lock(&c->mu);
-	hit = s->until >= time(NULL) && s->gen == gen && ct_equal(s->hash, h, 32);
-	if (hit)
+	hit = s->until >= time(NULL) && s->epoch == u->epoch && s->gen == u->gen &&
+	      ct_equal(s->hash, h, 32);
+	if (hit) {
 		memcpy(serial, s->serial, PKI_SERIAL_MAX);
+		memcpy(spki, s->spki, 32);
+	}
 	pthread_mutex_unlock(&c->mu);
 	return hit;
 }
 
-static void cache_put(struct identity_cache *c, const uint8_t h[32], unsigned long gen,
-		      const char *serial, time_t until)
+static void cache_put(struct identity_cache *c, const uint8_t h[32], const struct trust_use *u,
+		      const char *serial, const uint8_t spki[32], time_t until)
 {
 	struct idcache_ent *s;
 
@@ -132,54 +237,62 @@ static void cache_put(struct identity_cache *c, const uint8_t h[32], unsigned lo
 	s = &c->slot[(h[0] | h[1] << 8) % IDCACHE_SLOTS];
 	pthread_mutex_lock(&c->mu);
 	memcpy(s->hash, h, 32);
-	s->gen = gen;
+	s->epoch = u->epoch;
+	s->gen = u->gen;
 	s->until = until;
 	snprintf(s->serial, sizeof(s->serial), "%s", serial);
+	memcpy(s->spki, spki, 32);
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* Verify the client chain and take its serial number; the reason of a
- * failure goes to why (logged, never sent). */
+/* Verify the client chain against the current anchors and CRLs (the ones
+ * identity_trust_set gave, else the server's) and take its serial number
+ * and the SHA-256 of its leaf's public key; the reason of a failure goes
+ * to why (logged, never sent). */
 static sztp_rc cert_serial(struct server *s, const struct request *r, char *serial,
-			   struct sztp_err *why)
+			   uint8_t spki[32], struct sztp_err *why)
 {
 	struct sztp_err ve = {0};
 	time_t na = 0, until = time(NULL) + IDENTITY_CACHE_TTL;
-	/* read before verifying: a result of the old anchors/CRLs is never
-	 * stored under the new generation */
-	unsigned long gen = pki_trust_generation(s->idevid_trust);
+	struct trust_use u = {0};
 	uint8_t h[32];
-	sztp_rc rc = SZTP_E_AUTH;
+	sztp_rc rc = SZTP_OK;
 
 	chain_hash(r, h);
-	if (cache_get(s->idcache, h, gen, serial))
-		return SZTP_OK;
-	if (pki_trust_verify_identity(s->idevid_trust, r->peer_certs, r->n_peer_certs,
-				      PKI_OID_KP_CLIENT_AUTH, serial, PKI_SERIAL_MAX, &na,
-				      &ve) != SZTP_OK) {
+	trust_enter(s, &u);
+	if (cache_get(s->idcache, h, &u, serial, spki))
+		goto out;
+	rc = SZTP_E_AUTH;
+	if (pki_trust_verify_identity(u.t, r->peer_certs, r->n_peer_certs, PKI_OID_KP_CLIENT_AUTH,
+				      serial, PKI_SERIAL_MAX, &na, &ve) != SZTP_OK) {
 		serial[0] = '\0';
+		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
+		goto out;
+	}
+	if (pki_cert_spki_sha256(&r->peer_certs[0], spki, &ve) != SZTP_OK) {
 		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
 		goto out;
 	}
 	if (na > 0 && na < until)
 		until = na;
-	cache_put(s->idcache, h, gen, serial, until);
+	cache_put(s->idcache, h, &u, serial, spki, until);
 	rc = SZTP_OK;
 out:
+	trust_leave(s);
 	return rc;
 }
 
 /* The credentials r presents: the serial they name (cert and Basic must
- * agree, RFC 8572 s5.3) and the Basic password if any.  why gets the
- * reason of a failure. */
-static sztp_rc credentials(struct server *s, const struct request *r, char *serial, struct basic *b,
-			   int *have_basic, struct sztp_err *why)
+ * agree, RFC 8572 s5.3), the leaf's public key hash, and the Basic
+ * password if any.  why gets the reason of a failure. */
+static sztp_rc credentials(struct server *s, const struct request *r, char *serial,
+			   uint8_t spki[32], struct basic *b, int *have_basic, struct sztp_err *why)
 {
 	char cert_sn[PKI_SERIAL_MAX] = "";
 	sztp_rc rc = SZTP_E_AUTH;
 
 	*have_basic = 0;
-	if (r->n_peer_certs && cert_serial(s, r, cert_sn, why) != SZTP_OK)
+	if (r->n_peer_certs && cert_serial(s, r, cert_sn, spki, why) != SZTP_OK)
 		goto out;
 	if (r->authorization) {
 		if (!s->cfg.basic_auth) {
@@ -223,47 +336,217 @@ static sztp_rc refuse_counted(struct server *s, const struct request *r, const c
 	return identity_refuse(r->peer, serial, why, e);
 }
 
+/* ---- passwords ------------------------------------------------------------ */
+
+/* Each field length-prefixed: no two inputs hash alike. */
+static void part(struct crypto_sha256 *h, const char *v)
+{
+	uint32_t n = (uint32_t)strlen(v);
+
+	crypto_sha256_update(h, &n, sizeof(n));
+	crypto_sha256_update(h, v, n);
+}
+
+static void pw_key(const struct identity_cache *c, const char *serial, const char *pass,
+		   const char *stored, uint8_t key[32])
+{
+	struct crypto_sha256 h;
+
+	crypto_sha256_init(&h);
+	crypto_sha256_update(&h, c->secret, sizeof(c->secret));
+	part(&h, serial);
+	part(&h, pass);
+	part(&h, stored);
+	crypto_sha256_final(&h, key);
+}
+
+static struct pwcache_ent *pw_slot(struct identity_cache *c, const char *serial)
+{
+	struct crypto_sha256 h;
+	uint8_t d[32];
+
+	crypto_sha256_init(&h);
+	crypto_sha256_update(&h, c->secret, sizeof(c->secret));
+	part(&h, serial);
+	crypto_sha256_final(&h, d);
+	return &c->pw[(d[0] | d[1] << 8) % PWCACHE_SLOTS];
+}
+
+/* How many PBKDF2 computations may run at once: configured, else half
+ * the workers (threads, else the usable cores), at least one. */
+static int hash_limit(const struct server *s)
+{
+	cpu_set_t set;
+	int n = s->cfg.threads;
+
+	if (s->cfg.password_hash_concurrency > 0)
+		return s->cfg.password_hash_concurrency;
+	if (n <= 0)
+		n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n / 2 > 0 ? n / 2 : 1;
+}
+
+/* 1 when pass is the password of serial (stored: its hash, NULL when the
+ * serial is unknown or has none: the same work, then 0).  A match within
+ * IDENTITY_CACHE_TTL of the last one costs two SHA-256 instead of the
+ * hash.  why says what went wrong otherwise. */
+static int password_ok(struct server *s, const char *serial, const char *pass, const char *stored,
+		       struct sztp_err *why)
+{
+	struct identity_cache *c = s->idcache;
+	struct pwcache_ent *slot = NULL;
+	time_t now = time(NULL);
+	uint8_t key[32];
+	int ok = 0, limit = hash_limit(s);
+
+	if (c) {
+		pw_key(c, serial, pass, stored ? stored : "", key);
+		slot = pw_slot(c, serial);
+		pthread_mutex_lock(&c->mu);
+		ok = stored && slot->until >= now && ct_equal(slot->key, key, sizeof(key));
+		pthread_mutex_unlock(&c->mu);
+		if (ok) {
+			atomic_fetch_add(&c->pw_hits, 1);
+			goto out;
+		}
+		/* a free computation slot or a refusal now, known serial or not */
+		if (atomic_fetch_add(&c->hashing, 1) >= limit) {
+			atomic_fetch_sub(&c->hashing, 1);
+			atomic_fetch_add(&c->pw_busy, 1);
+			sztp_err_set(why, SZTP_E_AUTH,
+				     "password not checked: %d password hash(es) already running "
+				     "(password-hash-concurrency)",
+				     limit);
+			goto out;
+		}
+	}
+	ok = passwd_verify_cost(pass, stored, (unsigned)s->cfg.password_cost);
+	if (c)
+		atomic_fetch_sub(&c->hashing, 1);
+	if (!ok) {
+		sztp_err_set(why, SZTP_E_AUTH, "wrong or unset password");
+		goto out;
+	}
+	if (c) {
+		pthread_mutex_lock(&c->mu);
+		memcpy(slot->key, key, sizeof(key));
+		slot->until = now + IDENTITY_CACHE_TTL;
+		pthread_mutex_unlock(&c->mu);
+	}
+out:
+	crypto_wipe(key, sizeof(key));
+	return ok;
+}
+
+/* ---- IDevID pinning ------------------------------------------------------- */
+
+static void hex(const uint8_t *in, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* The device's profile pins its IDevID: check the key against the pin,
+ * or record it on first use.  SZTP_E_AUTH (why set) for a refusal, the
+ * registry's rc for a registry failure. */
+static sztp_rc pin_check(struct server *s, const struct request *r, const char *serial,
+			 const struct reg_device_auth *a, const uint8_t spki[32],
+			 struct sztp_err *why)
+{
+	struct sztp_err le = {0};
+	char have[65], want[65];
+	int recorded = 0;
+	sztp_rc rc = SZTP_E_AUTH;
+
+	if (!r->n_peer_certs) {
+		if (!a->has_pin)
+			return SZTP_OK; /* nothing to pin yet: HTTP Basic only */
+		sztp_err_set(why, rc,
+			     "the profile pins the IDevID and no client certificate was sent");
+		return rc;
+	}
+	hex(spki, 32, have);
+	if (a->has_pin) {
+		if (ct_equal(a->pin, spki, 32))
+			return SZTP_OK;
+		hex(a->pin, 32, want);
+		sztp_err_set(why, rc,
+			     "IDevID key differs from the pinned one (pinned SPKI sha256 %.16s..., "
+			     "presented %.16s...)",
+			     want, have);
+		return rc;
+	}
+	rc = reg_device_pin_record(s->reg, serial, spki, &recorded, &le);
+	if (rc == SZTP_E_MISMATCH) { /* another key won the first contact */
+		sztp_err_set(why, SZTP_E_AUTH, "IDevID key differs from the one just pinned");
+		return SZTP_E_AUTH;
+	}
+	if (rc != SZTP_OK) {
+		log_err("auth: recording the IDevID pin of %s failed: %s", serial, le.msg);
+		return rc == SZTP_E_NOT_FOUND ? SZTP_E_AUTH : rc;
+	}
+	if (recorded)
+		log_info("auth: serial %s: IDevID key pinned (SPKI sha256 %s)", serial, have);
+	return SZTP_OK;
+}
+
 sztp_rc identity_authenticate(struct server *s, const struct request *r,
 			      char serial[PKI_SERIAL_MAX], struct sztp_err *e)
 {
 	struct sztp_err why = {0}, le = {0};
-	char *hash = NULL;
+	struct reg_device_auth a;
+	uint8_t spki[32] = {0};
 	struct basic b;
-	int have_basic = 0, basic_only;
+	int have_basic = 0, basic_only, known;
 	sztp_rc rc = SZTP_E_AUTH;
 
 	memset(&b, 0, sizeof(b));
+	memset(&a, 0, sizeof(a));
 	serial[0] = '\0';
 	/* too many failures from here: refused before any check (a client
 	 * certificate is always checked) */
 	if ((rc = throttle_auth_gate(s, r, NULL, e)) != SZTP_OK)
 		goto out;
-	if (credentials(s, r, serial, &b, &have_basic, &why) != SZTP_OK) {
+	if (credentials(s, r, serial, spki, &b, &have_basic, &why) != SZTP_OK) {
 		rc = refuse_counted(s, r, serial, 0, why.msg, e);
 		goto out;
 	}
 	basic_only = have_basic && !r->n_peer_certs;
 	if (basic_only && (rc = throttle_auth_gate(s, r, serial, e)) != SZTP_OK)
 		goto out;
-	rc = reg_device_credentials(s->reg, serial, &hash, &le);
-	if (rc == SZTP_E_NOT_FOUND) {
-		if (have_basic)
-			(void)passwd_verify(b.pass, NULL); /* same cost as a known device */
-		rc = refuse_counted(s, r, serial, basic_only, "serial is not enrolled", e);
-		goto out;
-	}
-	if (rc != SZTP_OK) {
+	rc = reg_device_auth_get(s->reg, serial, &a, &le);
+	known = rc == SZTP_OK;
+	if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND) {
 		log_err("auth: registry lookup for %s failed: %s", serial, le.msg);
 		rc = sztp_err_set(e, rc, "registry unavailable");
 		goto out;
 	}
-	if (have_basic && !passwd_verify(b.pass, hash)) {
-		rc = refuse_counted(s, r, serial, basic_only, "wrong or unset password", e);
+	/* an unknown serial pays the same hash as a known one (s9.6) */
+	if (have_basic && !password_ok(s, serial, b.pass, known ? a.password_hash : NULL, &why)) {
+		rc = refuse_counted(s, r, serial, basic_only,
+				    known ? why.msg : "serial is not enrolled", e);
 		goto out;
+	}
+	if (!known) {
+		rc = refuse_counted(s, r, serial, basic_only, "serial is not enrolled", e);
+		goto out;
+	}
+	if (a.pin_required) {
+		rc = pin_check(s, r, serial, &a, spki, &why);
+		if (rc == SZTP_E_AUTH) {
+			rc = refuse_counted(s, r, serial, basic_only, why.msg, e);
+			goto out;
+		}
+		if (rc != SZTP_OK) {
+			rc = sztp_err_set(e, rc, "registry unavailable");
+			goto out;
+		}
 	}
 	rc = SZTP_OK;
 out:
-	free(hash);
+	reg_device_auth_clear(&a);
 	explicit_bzero(b.pass, sizeof(b.pass));
 	return rc;
 }

@@ -46,4 +46,20 @@ sztp_rc identity_refuse(const char *peer, const char *serial, const char *why, s
 sztp_rc identity_cache_new(struct identity_cache **out, struct sztp_err *e);
 void identity_cache_free(struct identity_cache *c);
 
+/* Authenticate against t from now on (takes it; the previous anchors are
+ * freed once no verification uses them, and every cached verified chain
+ * is forgotten).  Until the first call the server's idevid_trust is used.
+ * Safe while other threads authenticate (SIGHUP). */
+void identity_trust_set(struct identity_cache *c, struct pki_trust *t);
+
+/* Verified HTTP Basic passwords are remembered for IDENTITY_CACHE_TTL
+ * seconds, keyed on serial, password and the stored hash; at most
+ * password-hash-concurrency hashes run at once (a request that finds none
+ * free gets the one 401).  What that did so far: */
+struct identity_stats {
+	unsigned long password_cache_hits; /* verifications that skipped the hash */
+	unsigned long password_busy;	   /* refused: no free hash computation */
+};
+void identity_stats(struct identity_cache *c, struct identity_stats *out);
+
 #endif

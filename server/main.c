@@ -1,14 +1,28 @@
 /*
  * main.c - sztpd, the RFC 8572 bootstrap server: options, start-up in
- * dependency order (config, logging, trust anchors, YANG, registry, HTTPS),
- * `-n` to check a configuration and exit, and a clean stop on SIGINT or
- * SIGTERM.
+ * dependency order, `-n` to check a configuration and exit, SIGHUP to
+ * reload certificates and anchors, and a clean stop on SIGINT or SIGTERM.
+ *
+ * Start-up and `sztpd -n` run the same steps, each checked on its own so
+ * that a failure names its one cause (issue 9): configuration, who to
+ * run as, TLS certificate + key + priority string, manufacturer anchors,
+ * YANG modules, the registry (a check creates and changes nothing),
+ * then - start only - the listening socket; then both drop root for good
+ * (`user`) and check as that user what it will read later: the registry,
+ * every owner identity's key.  Only then does the HTTPS server start
+ * (start only), so no request is ever served as root.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "artifacts.h"
@@ -16,8 +30,10 @@
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
+#include "privs.h"
 #include "server.h"
 #include "throttle.h"
+#include "util.h"
 
 #ifndef SZTP_VERSION
 #define SZTP_VERSION "0.1.0"
@@ -26,11 +42,13 @@
 /* On stdout when asked for (-h, --help), on stderr after a usage error. */
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sztpd [-n] [-c FILE]\n"
-		   "  -c FILE     configuration file (default /etc/sztp/sztpd.conf)\n"
-		   "  -n          check the configuration and the files it names, then exit\n"
-		   "  -V          print the version\n"
-		   "  -h, --help  print this help\n");
+	fprintf(f,
+		"usage: sztpd [-n] [-c FILE]\n"
+		"  -c FILE     configuration file (default /etc/sztp/sztpd.conf)\n"
+		"  -n          check the configuration and the files it names, then exit\n"
+		"  -V          print the version\n"
+		"  -h, --help  print this help\n"
+		"signals: SIGHUP reloads tls-cert, tls-key and client-ca; SIGTERM, SIGINT stop\n");
 }
 
 static void server_close(struct server *s)
@@ -42,12 +60,41 @@ static void server_close(struct server *s)
 	reg_close(s->reg);
 	yang_close(s->yang);
 	pki_trust_free(s->idevid_trust);
+	pki_tls_creds_free(s->tls);
+	sztp_bytes_free(&s->client_ca_pem);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
 	config_free(&s->cfg);
+}
+
+/* The manufacturer anchors from client-ca: the one place start-up,
+ * sztpd -n and SIGHUP build them. */
+static sztp_rc load_anchors(const struct config *cfg, struct pki_trust **out, struct sztp_err *e)
+{
+	/* the anchors with the CRLs of the manufacturer CAs (client-crl):
+	 * start-up, -n and SIGHUP all load them here */
+	sztp_rc rc = pki_trust_load2(cfg->client_ca, (const char *const *)cfg->client_crl,
+				     cfg->n_client_crl, out, e);
+	struct pki_trust_stats st;
+
+	if (rc != SZTP_OK && e) {
+		char msg[SZTP_ERR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		sztp_err_set(e, rc, "%s: %s",
+			     cfg->n_client_crl ? "client-ca/client-crl" : "client-ca", msg);
+	}
+	if (rc == SZTP_OK) {
+		pki_trust_stats(*out, &st);
+		if (st.crls_stale)
+			log_warn("client-crl: %lu CRL(s) past their nextUpdate (still applied)",
+				 st.crls_stale);
+	}
+	return rc;
 }
 
 /* -n and a registry that does not exist yet: sztpd creates it when it
  * starts; a check creates nothing, it only makes sure sztpd could. */
-static sztp_rc check_new_registry(const char *path, struct sztp_err *e)
+static sztp_rc check_new_registry(const char *path, const struct privs *p, struct sztp_err *e)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
@@ -66,32 +113,79 @@ static sztp_rc check_new_registry(const char *path, struct sztp_err *e)
 		return sztp_err_set(e, SZTP_E_IO,
 				    "database %s does not exist and directory %s is not writable",
 				    path, dir);
-	printf("sztpd: database %s does not exist yet; sztpd will create it\n", path);
+	printf("sztpd: database %s does not exist yet; sztpd will create it%s%s\n", path,
+	       p->drop ? " for user " : "", p->drop ? p->user : "");
 	return SZTP_OK;
 }
 
-/* Everything but the listener: also what -n checks (check != 0: without
- * creating a registry that does not exist yet). */
-static sztp_rc server_open(struct server *s, const char *conf, int check, struct sztp_err *e)
+/* The server certificate and key, and the priority string: loaded to
+ * serve them (start), or loaded and dropped (check). */
+static sztp_rc load_tls(struct server *s, int check, struct sztp_err *e)
 {
+	struct pki_tls_info in;
+	char fp[32 * 3];
+	sztp_rc rc;
+
+	if (check)
+		return pki_tls_check(s->cfg.tls_cert, s->cfg.tls_key, s->cfg.tls_priority, e);
+	rc = pki_tls_creds_load(s->cfg.tls_cert, s->cfg.tls_key, &s->tls, e);
+	if (rc == SZTP_OK)
+		rc = pki_tls_priority_check(s->cfg.tls_priority, e);
+	if (rc != SZTP_OK)
+		return rc;
+	pki_tls_creds_info(s->tls, &in);
+	hex_colon(in.sha256, sizeof(in.sha256), fp);
+	log_info("server certificate %s, sha256 %s", in.subject, fp);
+	if (in.not_after && in.not_after < time(NULL))
+		log_warn("server certificate %s has expired: devices will refuse it", in.subject);
+	return SZTP_OK;
+}
+
+/* Everything before the listener: also what -n checks (check != 0:
+ * without creating or changing anything).  *new_db: the registry does
+ * not exist yet (check only: nothing was opened). */
+static sztp_rc server_open(struct server *s, const char *conf, int check, struct privs *p,
+			   int *db_pending, int *new_db, struct sztp_err *e)
+{
+	struct pki_trust *t = NULL;
 	sztp_rc rc;
 	int lvl;
 
+	*new_db = 0;
 	rc = config_load(conf, &s->cfg, e);
 	if (rc != SZTP_OK)
 		return rc;
 	lvl = log_level_parse(s->cfg.log_level);
 	log_init("sztpd", lvl < 0 ? LOG_LVL_INFO : (enum log_level)lvl,
 		 !strcmp(s->cfg.log_target, "syslog"));
-	rc = pki_trust_load2(s->cfg.client_ca, (const char *const *)s->cfg.client_crl,
-			     s->cfg.n_client_crl, &s->idevid_trust, e);
+	rc = privs_plan(&s->cfg, p, e);
 	if (rc != SZTP_OK)
+		return rc;
+	rc = load_tls(s, check, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = identity_cache_new(&s->idcache, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = load_anchors(&s->cfg, &t, e);
+	if (rc != SZTP_OK)
+		return rc;
+	identity_trust_set(s->idcache, t); /* the identity module owns them now */
+	/* the same file for the TLS layer (the CAs a client is asked for),
+	 * read now: http_start runs after root is dropped */
+	if (!check &&
+	    (rc = file_read(s->cfg.client_ca, 1024 * 1024, &s->client_ca_pem, e)) != SZTP_OK)
 		return rc;
 	rc = yang_open(s->cfg.yang_dir, &s->yang, e);
 	if (rc != SZTP_OK)
 		return rc;
-	if (check && access(s->cfg.database, F_OK) != 0)
-		return check_new_registry(s->cfg.database, e);
+	if (check && access(s->cfg.database, F_OK) != 0) {
+		*new_db = 1;
+		return check_new_registry(s->cfg.database, p, e);
+	}
+	rc = privs_prepare_db(p, s->cfg.database, check, db_pending, e);
+	if (rc != SZTP_OK)
+		return rc;
 	rc = reg_open(s->cfg.database, &s->reg, e);
 	if (rc != SZTP_OK)
 		return rc;
@@ -101,19 +195,180 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	rc = throttle_open_server(s, e);
 	if (rc != SZTP_OK)
 		return rc;
-	rc = identity_cache_new(&s->idcache, e);
-	if (rc != SZTP_OK)
-		return rc;
 	return artifacts_new(s, &s->art, e);
+}
+
+/* The listening socket, bound while still root (ports below 1024), so
+ * that a port in use or a bad address is named as such. */
+static sztp_rc listen_open(const struct config *cfg, int *out, struct sztp_err *e)
+{
+	struct addrinfo hints, *ai = NULL;
+	char port[8];
+	int fd = -1, one = 1, v6only, gai;
+	sztp_rc rc = SZTP_E_IO;
+
+	*out = -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", cfg->port);
+	gai = getaddrinfo(cfg->listen_address, port, &hints, &ai);
+	if (gai) {
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "listen-address '%s': %s",
+				  cfg->listen_address, gai_strerror(gai));
+		goto out;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		sztp_err_set(e, rc, "cannot listen on [%s]:%d: socket: %s", cfg->listen_address,
+			     cfg->port, strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6) {
+		/* "::" serves IPv4 too, as MHD's dual stack would */
+		v6only = !IN6_IS_ADDR_UNSPECIFIED(
+		    &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	}
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		int err = errno;
+		sztp_err_set(e, rc, "cannot listen on [%s]:%d: %s%s", cfg->listen_address,
+			     cfg->port, strerror(err),
+			     err == EADDRINUSE	    ? " (another process holds this port)"
+			     : err == EACCES	    ? " (ports below 1024 need root or "
+						      "CAP_NET_BIND_SERVICE)"
+			     : err == EADDRNOTAVAIL ? " (no interface has this address)"
+						    : "");
+		goto out;
+	}
+	if (listen(fd, SOMAXCONN) != 0) {
+		sztp_err_set(e, rc, "cannot listen on [%s]:%d: %s", cfg->listen_address, cfg->port,
+			     strerror(errno));
+		goto out;
+	}
+	*out = fd;
+	fd = -1;
+	rc = SZTP_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ai)
+		freeaddrinfo(ai);
+	return rc;
+}
+
+struct owner_check {
+	struct server *s;
+	struct sztp_err *e;
+	sztp_rc rc;
+};
+
+/* One owner identity: its key file is readable (now, as the user sztpd
+ * runs as), safe and belongs to its certificate. */
+static int owner_key_check(const char *name, void *arg)
+{
+	struct owner_check *oc = arg;
+	struct reg_owner o;
+	struct sztp_err oe = {0};
+
+	oc->rc = reg_owner_get(oc->s->reg, name, &o, &oe);
+	if (oc->rc != SZTP_OK) {
+		sztp_err_set(oc->e, oc->rc, "owner identity '%s': %s", name, oe.msg);
+		return 1;
+	}
+	if (o.key_path && o.n_chain &&
+	    (oc->rc = pki_key_matches_cert(o.key_path, &o.chain[0], &oe)) != SZTP_OK) {
+		if (strstr(oe.msg, o.key_path)) /* the message names the file */
+			sztp_err_set(oc->e, oc->rc, "owner identity '%s': %s", name, oe.msg);
+		else
+			sztp_err_set(oc->e, oc->rc, "owner identity '%s': key %s: %s", name,
+				     o.key_path, oe.msg);
+	}
+	reg_owner_clear(&o);
+	return oc->rc != SZTP_OK;
+}
+
+/* Can this process create files next to path? */
+static int db_dir_writable(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return access(".", W_OK | X_OK) == 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return access(dir, W_OK | X_OK) == 0;
+}
+
+/* What the running server reads after start-up, checked as the user it
+ * runs as: the registry (read and written), every owner identity's key
+ * (signing), and - for SIGHUP - the TLS and anchor files. */
+static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pending,
+			     struct sztp_err *e)
+{
+	const char *reload_files[] = {s->cfg.tls_cert, s->cfg.tls_key, s->cfg.client_ca};
+	struct owner_check oc = {s, e, SZTP_OK};
+	const char *who = p->drop ? p->user : "this user";
+	sztp_rc rc;
+	size_t i;
+
+	if (s->reg && !db_pending && access(s->cfg.database, R_OK | W_OK) != 0)
+		return sztp_err_set(e, SZTP_E_PERM,
+				    "database %s is not readable and writable by %s",
+				    s->cfg.database, who);
+	if (s->reg) {
+		rc = reg_owner_names(s->reg, owner_key_check, &oc, e);
+		if (rc != SZTP_OK)
+			return rc;
+		if (oc.rc != SZTP_OK)
+			return oc.rc;
+	}
+	if (p->drop && s->reg && !db_dir_writable(s->cfg.database))
+		log_warn("the directory of %s is not writable by %s: SQLite cannot create or "
+			 "remove its -wal and -shm files there (give the directory to %s)",
+			 s->cfg.database, who, who);
+	for (i = 0; p->drop && i < sizeof(reload_files) / sizeof(reload_files[0]); i++)
+		if (access(reload_files[i], R_OK) != 0)
+			log_warn("%s is not readable by %s: SIGHUP will not be able to reload it",
+				 reload_files[i], who);
+	return SZTP_OK;
+}
+
+/* SIGHUP: new server certificate and key, new anchors; what fails to
+ * load keeps what is in use, and the log says why. */
+static void reload(struct server *s)
+{
+	struct pki_trust *t = NULL;
+	struct pki_tls_info in;
+	struct sztp_err e = {0};
+	char fp[32 * 3];
+
+	log_info("SIGHUP: reloading tls-cert, tls-key and client-ca");
+	if (pki_tls_creds_reload(s->tls, s->cfg.tls_cert, s->cfg.tls_key, &e) != SZTP_OK) {
+		log_err("reload: keeping the server certificate in use: %s", e.msg);
+	} else {
+		pki_tls_creds_info(s->tls, &in);
+		hex_colon(in.sha256, sizeof(in.sha256), fp);
+		log_info("reload: server certificate %s, sha256 %s (generation %u)", in.subject, fp,
+			 in.generation);
+	}
+	if (load_anchors(&s->cfg, &t, &e) != SZTP_OK) {
+		log_err("reload: keeping the manufacturer anchors in use: %s", e.msg);
+	} else {
+		identity_trust_set(s->idcache, t);
+		log_info("reload: manufacturer anchors from %s", s->cfg.client_ca);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	const char *conf = "/etc/sztp/sztpd.conf";
 	struct server s;
+	struct privs p;
 	struct sztp_err e = {0};
 	struct http *h = NULL;
-	int check = 0, opt, sig, ret = 1;
+	int check = 0, opt, sig = 0, ret = 1, db_pending = 0, new_db = 0;
 	sigset_t set;
 
 	/* --help first: getopt knows short options only (the value of -c is
@@ -150,33 +405,46 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(&s, 0, sizeof(s));
+	memset(&p, 0, sizeof(p));
+	s.listen_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	/* block before any thread starts so only sigwait sees them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if (server_open(&s, conf, check, &e) != SZTP_OK) {
+	if (privs_no_new_privs(&e) != SZTP_OK ||
+	    server_open(&s, conf, check, &p, &db_pending, &new_db, &e) != SZTP_OK ||
+	    (!check && listen_open(&s.cfg, &s.listen_fd, &e) != SZTP_OK) ||
+	    privs_drop(&p, &e) != SZTP_OK ||
+	    (!new_db && check_as_user(&s, &p, db_pending, &e) != SZTP_OK)) {
 		fprintf(stderr, "sztpd: %s\n", e.msg);
+		if (!check && s.cfg.log_target && !strcmp(s.cfg.log_target, "syslog"))
+			log_err("%s", e.msg);
 		goto out;
 	}
 	if (check) {
-		if (http_check_tls(&s, &e) != SZTP_OK) {
-			fprintf(stderr, "sztpd: %s\n", e.msg);
-			goto out;
-		}
 		printf("sztpd: configuration %s is valid\n", conf);
 		ret = 0;
 		goto out;
 	}
+	if (p.drop)
+		log_info("running as user %s, group %s", p.user, p.group);
+	else if (s.cfg.user && !p.stay_root)
+		log_info("not started as root: user = %s changes nothing", s.cfg.user);
+	else if (p.stay_root)
+		log_warn("running as root (allow-root = yes)");
 	if (http_start(&s, &h, &e) != SZTP_OK) {
 		log_err("%s", e.msg);
 		goto out;
 	}
+	s.listen_fd = -1; /* MHD's now */
 	log_info("sztpd %s started (database %s)", SZTP_VERSION, s.cfg.database);
-	if (sigwait(&set, &sig) == 0)
-		log_info("signal %d: stopping", sig);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		reload(&s);
+	log_info("signal %d: stopping", sig);
 	http_stop(h);
 	ret = 0;
 out:

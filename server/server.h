@@ -30,6 +30,10 @@ struct server {
 	/* throttle.h: authentication failures by peer address and by claimed
 	 * serial, progress reports per device (NULL: no limit) */
 	struct throttle *fail_by_peer, *fail_by_serial, *report_quota;
+	/* set by main before http_start (issue 9) */
+	struct pki_tls_creds *tls; /* server chain and key, swapped on SIGHUP */
+	int listen_fd;		   /* bound and listening (before the privilege drop), or -1 */
+	sztp_bytes client_ca_pem;  /* client-ca read (file_read: NUL-terminated) before the drop */
 };
 
 /* Whether sztpd can serve and store now (what a /readyz would answer):

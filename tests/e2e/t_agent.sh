@@ -123,6 +123,7 @@ database = $3
 yang-dir = $TOP/yang
 threads = 2
 log-level = warn
+allow-root = yes
 CONF
 }
 server_conf a "$PA" "$TMP/a.db"

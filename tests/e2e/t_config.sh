@@ -46,6 +46,7 @@ tls-key = pki/server/key.pem
 client-ca = pki/manufacturer/root.pem
 database = rel.db
 threads = 1
+allow-root = yes
 CONF
 
 ctl "$TMP/cwd-ctl" -c ../site/etc/sztpd.conf init
@@ -94,6 +95,7 @@ client-ca = pki/manufacturer/root.pem
 database = "db #2.db"   # quoted: the '#' and the space are part of the name
 threads = 1 # one worker
 tls-priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"  # TLS 1.3 only
+allow-root = yes
 CONF
 ctl "$TMP/cwd-ctl" -c ../site/etc/quoted.conf init
 check_eq "sztpctl -c (comments, quotes): init" "$?" 0

@@ -63,6 +63,7 @@ port = $port
 tls-cert = $PKI/server/chain.pem
 tls-key = $PKI/server/key.pem
 client-ca = $M/root.pem
+allow-root = yes
 database = $DB
 yang-dir = $TOP/yang
 threads = 2

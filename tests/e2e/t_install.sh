@@ -27,7 +27,8 @@ check "installed sztpctl device add" "$P/bin/sztpctl" device add SN-I --profile 
 PORT=$(free_port)
 sed -e "s|^port = .*|port = $PORT|" -e "s|^tls-cert = .*|tls-cert = pki/server/chain.pem|" \
 	-e "s|^tls-key = .*|tls-key = pki/server/key.pem|" -e "s|^client-ca = .*|client-ca = pki/manufacturer/root.pem|" \
-	-e "s|^database = .*|database = i.db|" "$P/share/sztp/examples/sztpd.conf" >"$TMP/sztpd.conf"
+	-e "s|^database = .*|database = i.db|" -e "s|^user = .*|allow-root = yes|" \
+	"$P/share/sztp/examples/sztpd.conf" >"$TMP/sztpd.conf"
 check "installed sztpd -n with the example config" "$P/sbin/sztpd" -n -c "$TMP/sztpd.conf"
 e2e_bg "$TMP/sztpd.log" "$P/sbin/sztpd" -c "$TMP/sztpd.conf"
 check "installed sztpd serves" wait_https "$PORT"

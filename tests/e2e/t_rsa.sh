@@ -23,6 +23,7 @@ tls-key = $PKI/server/key.pem
 client-ca = $PKI/manufacturer/root.pem
 database = $TMP/r.db
 yang-dir = $TOP/yang
+allow-root = yes
 CONF
 e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
 wait_https "$PORT" || { cat "$TMP/sztpd.log"; exit 1; }

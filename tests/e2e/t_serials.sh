@@ -52,6 +52,7 @@ port = $PORT
 tls-cert = $PKI/server/chain.pem
 tls-key = $PKI/server/key.pem
 client-ca = $PKI/manufacturer/root.pem
+allow-root = yes
 database = $DB
 yang-dir = $TOP/yang
 threads = 2

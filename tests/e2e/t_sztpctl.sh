@@ -80,7 +80,7 @@ helped "sztpctl -h" "  owner set --chain" "$CTL" -h
 helped "sztpctl device --help" "  device import FILE.csv [--masa-ca ROOT.pem]" "$CTL" device --help
 expect "group help lists only that group" out_lacks '^  owner set'
 helped "sztpctl owner --help" "[--force | --strict]" "$CTL" owner --help
-helped "sztpctl device add --help" "  device add SERIAL [--profile P] [--password PW | --password-file F] [--voucher F.vcj [--masa-ca ROOT.pem]]" "$CTL" device add --help
+helped "sztpctl device add --help" "  device add SERIAL [--profile P] [--password PW | --password-file F | --password-generate] [--voucher F.vcj [--masa-ca ROOT.pem]] [--idevid IDEVID.pem]" "$CTL" device add --help
 expect "command help shows only that command" bash -c "[ \$(grep -c '^      [^ ]' '$T/out') -eq 1 ]"
 helped "sztpctl help device" "  device show SERIAL [--masa-ca ROOT.pem] [--expiring-within DAYS] [--json]" "$CTL" help device
 helped "sztpctl help voucher show" "  voucher show SERIAL [--masa-ca ROOT.pem] [--expiring-within DAYS] [--json]" "$CTL" help voucher show

@@ -58,6 +58,7 @@ yang-dir = $TOP/yang
 threads = 2
 max-body = 65536
 log-level = info
+allow-root = yes
 CONF
 
 # ---- sztpd -n ---------------------------------------------------------------

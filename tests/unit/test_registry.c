@@ -175,7 +175,9 @@ static void test_open(void)
 	/* independent checks with the sqlite3 tool */
 	CHECK(sqlite_cli(dbpath, "PRAGMA journal_mode;", out, sizeof(out)) == 0);
 	CHECK(strcmp(out, "wal") == 0);
-	CHECK(sqlite_cli(dbpath, "SELECT count(*) FROM schema_version;", out, sizeof(out)) == 0);
+	/* the newest applied (numbers may have gaps: each branch of work has its own) */
+	CHECK(sqlite_cli(dbpath, "SELECT max(version) FROM schema_version;", out, sizeof(out)) ==
+	      0);
 	CHECK(atoi(out) == v);
 	CHECK(sqlite_cli(dbpath, "SELECT name FROM schema_version WHERE version = 1;", out,
 			 sizeof(out)) == 0);
