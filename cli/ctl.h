@@ -68,6 +68,12 @@ sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t, struct
 /* Message printed once the command's transaction is committed. */
 void ctl_done(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* s as it may go to a terminal in a table: control characters (a
+ * newline, ESC) as \xNN and a backslash as \\, so nothing a device sent
+ * can forge a row or drive the terminal; s itself when nothing needs
+ * escaping, else buf.  JSON output never goes through this: it is exact. */
+#define CTL_TEXT_MAX 1024
+const char *ctl_text(const char *s, char buf[CTL_TEXT_MAX]);
 /* "2026-11-27T02:19:33Z", or dash when t == 0. */
 const char *ctl_time(int64_t t, char buf[32]);
 /* Serial numbers as sztpd reads them from certificates (pki_serial_check):

@@ -326,7 +326,7 @@ static int list_cb(const struct reg_device *d, void *arg)
 {
 	struct list_ctx *l = arg;
 	const char *v = "-";
-	char t[32];
+	char t[32], b1[CTL_TEXT_MAX], b2[CTL_TEXT_MAX], b3[CTL_TEXT_MAX];
 
 	if (l->profile && strcmp(l->profile, d->profile) != 0)
 		return 0;
@@ -337,8 +337,9 @@ static int list_cb(const struct reg_device *d, void *arg)
 		enum ctl_expiry x = ctl_expiry_of(ctl_voucher_expires(d), l->now, l->days);
 		v = x == CTL_EXP_EXPIRED ? "EXPIRED" : x == CTL_EXP_EXPIRING ? "expiring" : "yes";
 	}
-	printf("%-24s %-16s %-22s %-8s %-8s %s\n", d->serial, d->profile[0] ? d->profile : "-",
-	       d->state, d->password_hash ? "set" : "-", v, ctl_time(d->last_seen, t));
+	printf("%-24s %-16s %-22s %-8s %-8s %s\n", ctl_text(d->serial, b1),
+	       d->profile[0] ? ctl_text(d->profile, b2) : "-", ctl_text(d->state, b3),
+	       d->password_hash ? "set" : "-", v, ctl_time(d->last_seen, t));
 	return 0;
 }
 
@@ -396,7 +397,7 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 	struct prog_ctx pc;
 	json_t *obj = NULL;
 	long days = 0;
-	char t[32], pin_hex[2 * REG_PIN_LEN + 1] = "";
+	char t[32], pin_hex[2 * REG_PIN_LEN + 1] = "", b1[CTL_TEXT_MAX], b2[CTL_TEXT_MAX];
 	uint8_t pin[REG_PIN_LEN];
 	int has_pin = 0;
 	size_t i;
@@ -430,17 +431,17 @@ sztp_rc cmd_device_show(struct ctl *c, struct sztp_err *e)
 		rc = print_json(obj, e);
 		goto out;
 	}
-	printf("serial:     %s\n", d.serial);
-	printf("profile:    %s\n", d.profile[0] ? d.profile : "(none)");
+	printf("serial:     %s\n", ctl_text(d.serial, b1));
+	printf("profile:    %s\n", d.profile[0] ? ctl_text(d.profile, b2) : "(none)");
 	printf("password:   %s\n", d.password_hash ? "set" : "not set");
 	printf("idevid pin: %s%s\n", has_pin ? "sha256 " : "none", has_pin ? pin_hex : "");
-	printf("state:      %s\n", d.state);
+	printf("state:      %s\n", ctl_text(d.state, b1));
 	printf("created:    %s\n", ctl_time(d.created, t));
 	printf("first seen: %s\n", d.first_seen ? ctl_time(d.first_seen, t) : "never");
 	printf("last seen:  %s\n", d.last_seen ? ctl_time(d.last_seen, t) : "never");
 	if (pc.n)
-		printf("progress:   %zu report(s), last %s at %s\n", pc.n, pc.last_type,
-		       ctl_time(pc.last_time, t));
+		printf("progress:   %zu report(s), last %s at %s\n", pc.n,
+		       ctl_text(pc.last_type, b1), ctl_time(pc.last_time, t));
 	else
 		printf("progress:   no reports\n");
 	if (!d.voucher.len) {

@@ -28,7 +28,7 @@ static sztp_rc finish(struct ctl *c, struct rep_ctx *r, struct sztp_err *e)
 static int progress_cb(const struct reg_progress *p, void *arg)
 {
 	struct rep_ctx *r = arg;
-	char t[32];
+	char t[32], b1[CTL_TEXT_MAX], b2[CTL_TEXT_MAX], b3[CTL_TEXT_MAX], b4[CTL_TEXT_MAX];
 
 	if (r->arr)
 		return json_array_append_new(r->arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "time",
@@ -37,15 +37,15 @@ static int progress_cb(const struct reg_progress *p, void *arg)
 							       p->type, "message", p->message))
 			   ? 1
 			   : 0;
-	printf("%-20s %-24s %-22s %-36s %s\n", ctl_time(p->time, t), p->serial, p->peer, p->type,
-	       p->message ? p->message : "");
+	printf("%-20s %-24s %-22s %-36s %s\n", ctl_time(p->time, t), ctl_text(p->serial, b1),
+	       ctl_text(p->peer, b2), ctl_text(p->type, b3), ctl_text(p->message, b4));
 	return 0;
 }
 
 static int log_cb(const struct reg_log *l, void *arg)
 {
 	struct rep_ctx *r = arg;
-	char t[32];
+	char t[32], b1[CTL_TEXT_MAX], b2[CTL_TEXT_MAX], b3[CTL_TEXT_MAX], b4[CTL_TEXT_MAX];
 
 	if (r->arr)
 		return json_array_append_new(
@@ -57,7 +57,8 @@ static int log_cb(const struct reg_log *l, void *arg)
 			   ? 1
 			   : 0;
 	printf("%-20s %-24s %-22s %-24s %-12s %3d %8lld\n", ctl_time(l->time, t),
-	       l->serial[0] ? l->serial : "-", l->peer, l->endpoint, l->result, l->status,
+	       l->serial[0] ? ctl_text(l->serial, b1) : "-", ctl_text(l->peer, b2),
+	       ctl_text(l->endpoint, b3), ctl_text(l->result, b4), l->status,
 	       (long long)l->duration_us);
 	return 0;
 }

@@ -377,6 +377,37 @@ void ctl_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+const char *ctl_text(const char *s, char buf[CTL_TEXT_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *p;
+	size_t o = 0;
+
+	if (!s)
+		return "";
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+			break;
+	if (!*p)
+		return s;
+	for (p = s; *p && o + 5 < CTL_TEXT_MAX; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = '\\';
+		} else if (ch < 0x20 || ch == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[ch >> 4];
+			buf[o++] = hex[ch & 15];
+		} else {
+			buf[o++] = (char)ch;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 const char *ctl_time(int64_t t, char buf[32])
 {
 	if (t == 0)

@@ -37,6 +37,36 @@ int log_level_parse(const char *s)
 	return -1;
 }
 
+/* A log line is one line: whatever a device sent (a user name, a
+ * certificate's subject, a message) cannot start another or drive a
+ * terminal.  Control characters become \xNN in place (truncating at
+ * len). */
+static void escape_controls(char *line, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[2048];
+	size_t i, o = 0;
+
+	for (i = 0; line[i]; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			break;
+	if (!line[i])
+		return;
+	for (i = 0; line[i] && o + 5 < sizeof(out); i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	snprintf(line, len, "%s", out);
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
@@ -48,6 +78,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	escape_controls(line, sizeof(line));
 	if (log_syslog) {
 		syslog(prio[lvl], "%s", line);
 		return;
@@ -72,13 +103,16 @@ const char *log_kv_quote(const char *v, char *buf, size_t len)
 	if (len < 4)
 		return "\"\"";
 	buf[o++] = '"';
-	for (p = v; *p && o + 4 < len; p++) {
+	for (p = v; *p && o + 6 < len; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c == '"' || c == '\\') {
 			buf[o++] = '\\';
 			buf[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			buf[o++] = '?';
+		} else if (c < 0x20 || c == 0x7f) { /* shown, never sent raw */
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = "0123456789abcdef"[c >> 4];
+			buf[o++] = "0123456789abcdef"[c & 15];
 		} else {
 			buf[o++] = (char)c;
 		}

@@ -36,7 +36,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(pri
 
 /* Quote a value for a key=value line: returns v unchanged when it has no
  * space, quote, '=' or control character, else a quoted, escaped copy in
- * buf (truncated to fit). */
+ * buf (truncated to fit): '"' and '\\' backslashed, a control character
+ * as \xNN.  Every log line is also one line whatever its arguments:
+ * log_msg shows any control character left as \xNN. */
 const char *log_kv_quote(const char *v, char *buf, size_t len);
 
 #endif

@@ -321,8 +321,11 @@ out:
 
 sztp_rc identity_refuse(const char *peer, const char *serial, const char *why, struct sztp_err *e)
 {
+	char q[2 * PKI_SERIAL_MAX + 8];
+
+	/* the serial is what the client claimed: quoted (log.h) */
 	log_info("auth: peer %s%s%s: %s", peer, serial && *serial ? " serial " : "",
-		 serial && *serial ? serial : "", why);
+		 serial && *serial ? log_kv_quote(serial, q, sizeof(q)) : "", why);
 	return sztp_err_set(e, SZTP_E_AUTH, IDENTITY_401);
 }
 

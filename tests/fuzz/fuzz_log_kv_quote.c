@@ -35,8 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* inside the quotes, every '"' and '\\' is escaped */
 		for (p = q + 1; p < q + n - 1; p++) {
 			if (*p == '\\') {
-				FUZZ_CHECK(p + 1 < q + n - 1 && (p[1] == '\\' || p[1] == '"'));
-				p++;
+				FUZZ_CHECK(p + 1 < q + n - 1 &&
+					   (p[1] == '\\' || p[1] == '"' || p[1] == 'x'));
+				if (p[1] == 'x') /* a control character as \xNN */
+					FUZZ_CHECK(p + 3 < q + n - 1);
+				p += p[1] == 'x' ? 3 : 1;
 			} else {
 				FUZZ_CHECK(*p != '"');
 			}
