@@ -38,7 +38,8 @@ LDLIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 LIB_SRC := $(wildcard lib/*.c) $(wildcard db/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(GEN)/cms_asn1_tab.o $(GEN)/migrations.o
 # server modules with a parser; restconf's RPC handlers are stubbed by the harness
-SRV_OBJ := $(B)/server/config.o $(B)/server/restconf.o $(B)/server/discovery.o
+SRV_OBJ := $(B)/server/config.o $(B)/server/restconf.o $(B)/server/discovery.o \
+           $(B)/server/http_parse.o
 HDRS    := $(wildcard lib/*.h db/*.h server/*.h tests/fuzz/*.h)
 
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -57,6 +58,7 @@ DICT_yang_voucher_validate  := tests/fuzz/dict/voucher.dict
 DICT_time_parse_rfc3339     := tests/fuzz/dict/time.dict
 DICT_config_load            := tests/fuzz/dict/config.dict
 DICT_restconf_handle        := tests/fuzz/dict/restconf.dict
+DICT_http_head              := tests/fuzz/dict/restconf.dict
 
 .PHONY: fuzz build check-clang $(addprefix run-,$(TARGETS))
 .SECONDARY:

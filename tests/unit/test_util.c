@@ -12,8 +12,12 @@ static void test_b64(void)
 {
 	static const struct {
 		const char *plain, *enc;
-	} kat[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-		   {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+	} kat[] = {{"", ""},
+		   {"f", "Zg=="},
+		   {"fo", "Zm8="},
+		   {"foo", "Zm9v"},
+		   {"foob", "Zm9vYg=="},
+		   {"fooba", "Zm9vYmE="},
 		   {"foobar", "Zm9vYmFy"}}; /* RFC 4648 s10 */
 	size_t i;
 
@@ -125,7 +129,10 @@ static void test_kv_quote(void)
 
 	CHECK(!strcmp(log_kv_quote("SN-1", buf, sizeof(buf)), "SN-1"));
 	CHECK(!strcmp(log_kv_quote("a b", buf, sizeof(buf)), "\"a b\""));
-	CHECK(!strcmp(log_kv_quote("x=\"y\"\n", buf, sizeof(buf)), "\"x=\\\"y\\\"?\""));
+	CHECK(!strcmp(log_kv_quote("x=\"y\"\n", buf, sizeof(buf)), "\"x=\\\"y\\\"\\x0a\""));
+	CHECK(!strcmp(log_kv_quote("\x1b[2J", buf, sizeof(buf)), "\"\\x1b[2J\""));
+	/* truncated to fit, never in the middle of an escape */
+	CHECK(!strcmp(log_kv_quote("\n\n\n", buf, 8), "\"\\x0a\""));
 	CHECK(!strcmp(log_kv_quote("", buf, sizeof(buf)), "\"\""));
 }
 
