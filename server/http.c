@@ -725,21 +725,6 @@ static struct http *http_new(struct server *s)
 	return h;
 }
 
-sztp_rc http_check_tls(struct server *s, struct sztp_err *e)
-{
-	struct http *h = http_new(s);
-	sztp_rc rc = SZTP_E_NOMEM;
-
-	if (!h) {
-		sztp_err_set(e, rc, "out of memory");
-		goto out;
-	}
-	rc = read_tls(s, h, e);
-out:
-	http_free(h);
-	return rc;
-}
-
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];

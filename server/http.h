@@ -65,8 +65,6 @@ sztp_rc http_start(struct server *s, struct http **out, struct sztp_err *e);
 /* Stop gracefully: no new connections, no new requests on kept-alive ones,
  * every request being handled (a stored report) answered, then close. */
 void http_stop(struct http *h);
-/* Read and check the TLS material only (sztpd -n). */
-sztp_rc http_check_tls(struct server *s, struct sztp_err *e);
 
 /* The request target: percent-decode the path of uri (up to '?') into out
  * (size outlen) and point *query at what follows '?' (NULL: none).  0, or
