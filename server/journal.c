@@ -55,7 +55,10 @@ struct journal {
 	enum wstate wstate;
 	time_t last_drop_warning;
 	int stopping;
-	/* set at start */
+	/* 1: journal_stop asks the writer to free the filter, writing its last
+	 * summaries (the writer alone uses it in upkeep); 2: done */
+	int closing_filter;
+	/* set at start; freed by the writer (closing_filter) */
 	struct logfilter *filter; /* failed requests' rows per address */
 	int64_t retention_s, max_rows;
 	/* the writer's own */
@@ -246,7 +249,7 @@ static void wait_for_batch(struct journal *j)
 	j->wstate = W_IDLE;
 	clock_gettime(CLOCK_REALTIME, &now);
 	deadline_after(&until, &now, idle_ms(j));
-	while (!j->count && !j->stopping)
+	while (!j->count && !j->stopping && j->closing_filter != 1)
 		if (pthread_cond_timedwait(&j->more, &j->mu, &until) != 0)
 			break; /* time for upkeep */
 	if (!j->count)
@@ -275,6 +278,16 @@ static void *writer(void *arg)
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
 		wait_for_batch(j);
+		if (j->closing_filter == 1) {
+			struct logfilter *f = j->filter;
+			j->filter = NULL;
+			pthread_mutex_unlock(&j->mu);
+			logfilter_free(f, emit_summary, j); /* the summaries join the queue */
+			pthread_mutex_lock(&j->mu);
+			j->closing_filter = 2;
+			pthread_cond_broadcast(&j->done);
+			continue;
+		}
 		if (!j->count && j->stopping)
 			break;
 		if (!j->count) {
@@ -466,10 +479,13 @@ void journal_stop(struct journal *j)
 {
 	if (!j)
 		return;
-	/* the summaries still due join the last batch */
-	logfilter_free(j->filter, emit_summary, j);
-	j->filter = NULL; /* nothing filters from here on */
+	/* the summaries still due join the last batch: the writer frees the
+	 * filter (its upkeep uses it) and queues them, then stops */
 	pthread_mutex_lock(&j->mu);
+	j->closing_filter = 1;
+	pthread_cond_signal(&j->more);
+	while (j->closing_filter != 2)
+		pthread_cond_wait(&j->done, &j->mu);
 	j->stopping = 1;
 	pthread_cond_signal(&j->more);
 	pthread_mutex_unlock(&j->mu);
