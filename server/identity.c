@@ -91,7 +91,6 @@ struct idcache_ent {
 	unsigned long epoch, gen; /* the trust version it was verified under */
 	time_t until;
 	char serial[PKI_SERIAL_MAX];
-	uint8_t spki[32]; /* SHA-256 of the leaf's SubjectPublicKeyInfo */
 };
 
 struct pwcache_ent {
@@ -208,7 +207,7 @@ static void trust_leave(struct server *s)
 }
 
 static int cache_get(struct identity_cache *c, const uint8_t h[32], const struct trust_use *u,
-		     char *serial, uint8_t spki[32])
+		     char *serial)
 {
 	struct idcache_ent *s;
 	int hit;
@@ -221,14 +220,13 @@ static int cache_get(struct identity_cache *c, const uint8_t h[32], const struct
 	      ct_equal(s->hash, h, 32);
 	if (hit) {
 		memcpy(serial, s->serial, PKI_SERIAL_MAX);
-		memcpy(spki, s->spki, 32);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return hit;
 }
 
 static void cache_put(struct identity_cache *c, const uint8_t h[32], const struct trust_use *u,
-		      const char *serial, const uint8_t spki[32], time_t until)
+		      const char *serial, time_t until)
 {
 	struct idcache_ent *s;
 
@@ -241,16 +239,14 @@ static void cache_put(struct identity_cache *c, const uint8_t h[32], const struc
 	s->gen = u->gen;
 	s->until = until;
 	snprintf(s->serial, sizeof(s->serial), "%s", serial);
-	memcpy(s->spki, spki, 32);
 	pthread_mutex_unlock(&c->mu);
 }
 
 /* Verify the client chain against the current anchors and CRLs (the ones
- * identity_trust_set gave, else the server's) and take its serial number
- * and the SHA-256 of its leaf's public key; the reason of a failure goes
- * to why (logged, never sent). */
+ * identity_trust_set gave, else the server's) and take its serial number;
+ * the reason of a failure goes to why (logged, never sent). */
 static sztp_rc cert_serial(struct server *s, const struct request *r, char *serial,
-			   uint8_t spki[32], struct sztp_err *why)
+			   struct sztp_err *why)
 {
 	struct sztp_err ve = {0};
 	time_t na = 0, until = time(NULL) + IDENTITY_CACHE_TTL;
@@ -260,7 +256,7 @@ static sztp_rc cert_serial(struct server *s, const struct request *r, char *seri
 
 	chain_hash(r, h);
 	trust_enter(s, &u);
-	if (cache_get(s->idcache, h, &u, serial, spki))
+	if (cache_get(s->idcache, h, &u, serial))
 		goto out;
 	rc = SZTP_E_AUTH;
 	if (pki_trust_verify_identity(u.t, r->peer_certs, r->n_peer_certs, PKI_OID_KP_CLIENT_AUTH,
@@ -269,13 +265,9 @@ static sztp_rc cert_serial(struct server *s, const struct request *r, char *seri
 		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
 		goto out;
 	}
-	if (pki_cert_spki_sha256(&r->peer_certs[0], spki, &ve) != SZTP_OK) {
-		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
-		goto out;
-	}
 	if (na > 0 && na < until)
 		until = na;
-	cache_put(s->idcache, h, &u, serial, spki, until);
+	cache_put(s->idcache, h, &u, serial, until);
 	rc = SZTP_OK;
 out:
 	trust_leave(s);
@@ -283,16 +275,15 @@ out:
 }
 
 /* The credentials r presents: the serial they name (cert and Basic must
- * agree, RFC 8572 s5.3), the leaf's public key hash, and the Basic
- * password if any.  why gets the reason of a failure. */
-static sztp_rc credentials(struct server *s, const struct request *r, char *serial,
-			   uint8_t spki[32], struct basic *b, int *have_basic, struct sztp_err *why)
+ * agree, RFC 8572 s5.3) and the Basic password if any.  why gets the reason of a failure. */
+static sztp_rc credentials(struct server *s, const struct request *r, char *serial, struct basic *b,
+			   int *have_basic, struct sztp_err *why)
 {
 	char cert_sn[PKI_SERIAL_MAX] = "";
 	sztp_rc rc = SZTP_E_AUTH;
 
 	*have_basic = 0;
-	if (r->n_peer_certs && cert_serial(s, r, cert_sn, spki, why) != SZTP_OK)
+	if (r->n_peer_certs && cert_serial(s, r, cert_sn, why) != SZTP_OK)
 		goto out;
 	if (r->authorization) {
 		if (!s->cfg.basic_auth) {
@@ -455,11 +446,11 @@ static void hex(const uint8_t *in, size_t n, char *out)
  * or record it on first use.  SZTP_E_AUTH (why set) for a refusal, the
  * registry's rc for a registry failure. */
 static sztp_rc pin_check(struct server *s, const struct request *r, const char *serial,
-			 const struct reg_device_auth *a, const uint8_t spki[32],
-			 struct sztp_err *why)
+			 const struct reg_device_auth *a, struct sztp_err *why)
 {
-	struct sztp_err le = {0};
+	struct sztp_err le = {0}, ve = {0};
 	char have[65], want[65];
+	uint8_t spki[32];
 	int recorded = 0;
 	sztp_rc rc = SZTP_E_AUTH;
 
@@ -468,6 +459,11 @@ static sztp_rc pin_check(struct server *s, const struct request *r, const char *
 			return SZTP_OK; /* nothing to pin yet: HTTP Basic only */
 		sztp_err_set(why, rc,
 			     "the profile pins the IDevID and no client certificate was sent");
+		return rc;
+	}
+	/* only pinning profiles pay for parsing the leaf again */
+	if (pki_cert_spki_sha256(&r->peer_certs[0], spki, &ve) != SZTP_OK) {
+		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
 		return rc;
 	}
 	hex(spki, 32, have);
@@ -500,7 +496,6 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 {
 	struct sztp_err why = {0}, le = {0};
 	struct reg_device_auth a;
-	uint8_t spki[32] = {0};
 	struct basic b;
 	int have_basic = 0, basic_only, known;
 	sztp_rc rc = SZTP_E_AUTH;
@@ -512,7 +507,7 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 	 * certificate is always checked) */
 	if ((rc = throttle_auth_gate(s, r, NULL, e)) != SZTP_OK)
 		goto out;
-	if (credentials(s, r, serial, spki, &b, &have_basic, &why) != SZTP_OK) {
+	if (credentials(s, r, serial, &b, &have_basic, &why) != SZTP_OK) {
 		rc = refuse_counted(s, r, serial, 0, why.msg, e);
 		goto out;
 	}
@@ -537,7 +532,7 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 		goto out;
 	}
 	if (a.pin_required) {
-		rc = pin_check(s, r, serial, &a, spki, &why);
+		rc = pin_check(s, r, serial, &a, &why);
 		if (rc == SZTP_E_AUTH) {
 			rc = refuse_counted(s, r, serial, basic_only, why.msg, e);
 			goto out;

@@ -93,9 +93,12 @@ check_not_contains() {
 # A TCP port nobody listens on.
 free_port() {
 	local p
+	# below the kernel's ephemeral range (32768-60999 on Debian), so no
+	# client connection of this or another test can be holding the port,
+	# and free in every TCP state (a listener, a connection, TIME_WAIT)
 	while :; do
-		p=$((20000 + RANDOM % 40000))
-		if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then
+		p=$((20000 + RANDOM % 12000))
+		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
 			echo "$p"
 			return
 		fi
