@@ -168,3 +168,19 @@ check_eventually() {
 	done
 	check_eq "$d" "$got" "$want"
 }
+
+# sztpd_conf [LINE]...: an sztpd configuration on loopback for the test's
+# $PKI (as sztp-pki init makes it), $DB and $PORT, followed by LINEs
+# ("key = value"), on stdout.
+sztpd_conf() {
+	printf '%s\n' "listen-address = 127.0.0.1" "port = $PORT" \
+		"tls-cert = $PKI/server/chain.pem" "tls-key = $PKI/server/key.pem" \
+		"client-ca = $PKI/manufacturer/root.pem" "allow-root = yes" \
+		"database = $DB" "yang-dir = $TOP/yang" "$@"
+}
+# start_sztpd CONF LOG: start sztpd in the background (E2E_LAST_PID) and
+# wait until it answers on $PORT; the test ends here when it does not.
+start_sztpd() {
+	e2e_bg "$2" "$BIN/sztpd" -c "$1"
+	wait_https "$PORT" || { cat "$2"; echo "sztpd did not start"; exit 1; }
+}

@@ -32,25 +32,9 @@ check "enrol SN-1 (IDevID and a password)" CTL device add SN-1 --profile onb \
 check "enrol SN-PW (password only)" CTL device add SN-PW --profile onb --password 'pw-2'
 
 PORT=$(free_port)
-cat >"$TMP/sztpd.conf" <<CONF
-listen-address = 127.0.0.1
-port = $PORT
-tls-cert = $PKI/server/chain.pem
-tls-key = $PKI/server/key.pem
-client-ca = $PKI/manufacturer/root.pem
-allow-root = yes
-database = $DB
-yang-dir = $TOP/yang
-threads = 2
-log-level = info
-log-failures-per-address-per-minute = $LOG_PER_ADDR
-log-failures-per-minute = 1000
-auth-failures-per-address-per-minute = $AUTH_PER_ADDR
-auth-failures-per-serial-per-minute = 10
-CONF
-e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
+sztpd_conf "threads = 2" "log-level = info" "log-failures-per-address-per-minute = $LOG_PER_ADDR" "log-failures-per-minute = 1000" "auth-failures-per-address-per-minute = $AUTH_PER_ADDR" "auth-failures-per-serial-per-minute = 10" >"$TMP/sztpd.conf"
+start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
-wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; exit 1; }
 
 BASE=https://localhost:$PORT
 GBD=$BASE/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data

@@ -27,20 +27,9 @@ CTL profile onboarding onb --config "$TMP/config.txt" --config-handling merge >/
 check "enrol SN-1" CTL device add SN-1 --profile onb --voucher "$PKI/devices/SN-1/voucher.vcj"
 
 PORT=$(free_port)
-cat >"$TMP/sztpd.conf" <<CONF
-listen-address = 127.0.0.1
-port = $PORT
-tls-cert = $PKI/server/chain.pem
-tls-key = $PKI/server/key.pem
-client-ca = $PKI/manufacturer/root.pem
-allow-root = yes
-database = $DB
-yang-dir = $TOP/yang
-threads = 2
-CONF
-e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
+sztpd_conf "threads = 2" >"$TMP/sztpd.conf"
+start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
-wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; exit 1; }
 
 # raw.py FILE: send FILE's bytes over TLS as device SN-1, print what comes
 # back, then <EOF> (the server closed), <OPEN> (quiet for 1 s, still open)

@@ -16,19 +16,8 @@ check "init" CTL init
 check "enrol SN-1" CTL device add SN-1
 
 PORT=$(free_port)
-cat >"$TMP/sztpd.conf" <<CONF
-listen-address = 127.0.0.1
-port = $PORT
-tls-cert = $PKI/server/chain.pem
-tls-key = $PKI/server/key.pem
-client-ca = $PKI/manufacturer/root.pem
-allow-root = yes
-database = $DB
-yang-dir = $TOP/yang
-threads = 2
-CONF
-e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
-wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; exit 1; }
+sztpd_conf "threads = 2" >"$TMP/sztpd.conf"
+start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 
 OPS=https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server
 JSON='Content-Type: application/yang-data+json'

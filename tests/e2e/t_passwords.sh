@@ -30,21 +30,9 @@ check "the stored hash carries its cost (600000)" bash -c "[[ '$HASH' == '\$pbkd
 check_not_contains "the password is not in the database" "$DB" "$PW"
 
 PORT=$(free_port)
-cat >"$TMP/sztpd.conf" <<CONF
-listen-address = 127.0.0.1
-port = $PORT
-tls-cert = $PKI/server/chain.pem
-tls-key = $PKI/server/key.pem
-client-ca = $PKI/manufacturer/root.pem
-database = $DB
-yang-dir = $TOP/yang
-threads = 2
-allow-root = yes
-password-cost = 20000
-CONF
-e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
+sztpd_conf "threads = 2" "password-cost = 20000" >"$TMP/sztpd.conf"
+start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
-wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; exit 1; }
 BASE=https://localhost:$PORT
 GBD=$BASE/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
 RP=$BASE/restconf/operations/ietf-sztp-bootstrap-server:report-progress

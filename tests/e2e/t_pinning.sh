@@ -49,20 +49,9 @@ check "--idevid of another serial is refused" test $? -ne 0
 check_contains "and why" "$TMP/wrong.out" "names serial number 'SN-P', not 'SN-X'"
 
 PORT=$(free_port)
-cat >"$TMP/sztpd.conf" <<CONF
-listen-address = 127.0.0.1
-port = $PORT
-tls-cert = $PKI/server/chain.pem
-tls-key = $PKI/server/key.pem
-client-ca = $PKI/manufacturer/root.pem
-database = $DB
-yang-dir = $TOP/yang
-threads = 2
-allow-root = yes
-CONF
-e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
+sztpd_conf "threads = 2" >"$TMP/sztpd.conf"
+start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
-wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; exit 1; }
 GBD=https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
 
 # gbd WHICH SERIAL OUT: get-bootstrapping-data with the first or second key

@@ -25,17 +25,7 @@ for i in $(seq 1 $NDEV); do
 done
 
 PORT=$(free_port)
-cat >"$TMP/sztpd.conf" <<CONF
-listen-address = 127.0.0.1
-port = $PORT
-tls-cert = $PKI/server/chain.pem
-tls-key = $PKI/server/key.pem
-client-ca = $PKI/manufacturer/root.pem
-allow-root = yes
-database = $DB
-yang-dir = $TOP/yang
-threads = 2
-CONF
+sztpd_conf "threads = 2" >"$TMP/sztpd.conf"
 
 # devices.py PORT PKI N OUT MODE: N devices report on kept-alive connections.
 # MODE load: until the server is gone (60 s at most), each line of OUT is
@@ -105,9 +95,8 @@ for t in ts:
 open(out, 'w').write(''.join(l + '\n' for l in lines))
 PY
 
-e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
+start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
-wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; exit 1; }
 
 python3 "$TMP/devices.py" "$PORT" "$PKI" $NDEV "$TMP/load.out" load 2>"$TMP/load.err" &
 LOAD=$!
