@@ -375,10 +375,13 @@ check_eq "stored progress reports are not duplicated in the log" \
 check_eventually "failed report-progress calls are in the log" 7 \
 	sqlite3 "$DB" "select count(*) from bootstrap_log where endpoint='report-progress' and status<>204"
 # ---- retention ---------------------------------------------------------------
-sqlite3 "$DB" "insert into bootstrap_log(serial,time,peer,endpoint,result,status,duration_us) values('SN-1',1000,'192.0.2.1','get-bootstrapping-data','signed',200,1)" \
-	"insert into progress(serial,time,peer,type) values('SN-1',1000,'192.0.2.1','bootstrap-initiated')"
-recent_log=$(sqlite3 "$DB" "select count(*) from bootstrap_log where time > 1000")
-recent_prog=$(sqlite3 "$DB" "select count(*) from progress where time > 1000")
+# rows 60 days old: older than prune's 30 days, younger than sztpd's own
+# log-retention-days (90), which would otherwise race prune for them
+old=$(($(date +%s) - 60 * 86400))
+sqlite3 "$DB" "insert into bootstrap_log(serial,time,peer,endpoint,result,status,duration_us) values('SN-1',$old,'192.0.2.1','get-bootstrapping-data','signed',200,1)" \
+	"insert into progress(serial,time,peer,type) values('SN-1',$old,'192.0.2.1','bootstrap-initiated')"
+recent_log=$(sqlite3 "$DB" "select count(*) from bootstrap_log where time > $old")
+recent_prog=$(sqlite3 "$DB" "select count(*) from progress where time > $old")
 check_fails "prune without --older-than fails" CTL prune
 check "prune --older-than 30" CTL prune --older-than 30
 check_contains "prune reports what it removed" "$TMP/.check.out" "pruned 1 log rows and 1 progress reports"
