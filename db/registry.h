@@ -11,7 +11,7 @@
  * reg_begin()/reg_commit() pair, or its own.
  *
  * Getters: every function that fills an output (reg_*_get,
- * reg_device_credentials, reg_bootstrap_get, reg_device_count, reg_prune's
+ * reg_device_auth_get, reg_bootstrap_get, reg_device_count, reg_prune's
  * counts, reg_open's handle) zeroes it first and leaves it zeroed on any
  * failure (not found, invalid argument, database error, a failed COMMIT of
  * its read), having freed whatever it had allocated; the caller frees it
@@ -138,12 +138,6 @@ void reg_rollback(struct reg *r);
  * zeroed. */
 sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out,
 		       struct sztp_err *e);
-/* The stored credentials of an enrolled device: *password_hash receives
- * a malloc'd copy of its passwd.h hash, or NULL when it has none.
- * SZTP_E_NOT_FOUND when the serial is not enrolled; on failure
- * *password_hash is NULL. */
-sztp_rc reg_device_credentials(struct reg *r, const char *serial, char **password_hash,
-			       struct sztp_err *e);
 /* What get-bootstrapping-data needs of one device, in one indexed read
  * (devices LEFT JOIN profiles LEFT JOIN owners on the profile's owner).
  * dev: serial, profile, voucher (bytes as supplied) and its window,

@@ -87,7 +87,6 @@ enum stmt_id {
 	S_SYNC_NORMAL,
 	S_SYNC_FULL,
 	S_DEV_GET,
-	S_DEV_CREDENTIALS,
 	S_BOOTSTRAP,
 	S_DEV_ADD,
 	S_DEV_UPDATE,
@@ -151,7 +150,6 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
     [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_DEV_GET] = "SELECT " DEV_COLS " FROM devices WHERE serial = ?1",
-    [S_DEV_CREDENTIALS] = "SELECT password_hash FROM devices WHERE serial = ?1",
     [S_BOOTSTRAP] = "SELECT " BOOT_COLS " FROM devices AS d "
 		    "LEFT JOIN profiles AS p ON p.name = d.profile "
 		    "LEFT JOIN owners AS o ON o.name = p.owner WHERE d.serial = ?1",
@@ -969,30 +967,6 @@ sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out
 out:
 	if (rc != SZTP_OK)
 		reg_device_clear(out);
-	return rc;
-}
-
-sztp_rc reg_device_credentials(struct reg *r, const char *serial, char **password_hash,
-			       struct sztp_err *e)
-{
-	sqlite3_stmt *s = r->st[S_DEV_CREDENTIALS];
-	sztp_rc rc = SZTP_E_INVALID_VALUE;
-
-	*password_hash = NULL;
-	rc = check_serial(serial, e);
-	if (rc != SZTP_OK)
-		goto out;
-	reg_lock(r);
-	rc = device_step(r, s, serial, e);
-	if (rc == SZTP_OK)
-		rc = col_dup(s, 0, password_hash, e);
-	st_done(s);
-	reg_unlock(r);
-out:
-	if (rc != SZTP_OK) {
-		free(*password_hash);
-		*password_hash = NULL;
-	}
 	return rc;
 }
 

@@ -418,7 +418,8 @@ static void test_devices(struct reg *r)
 	struct sztp_err e = {0};
 	struct reg_profile p;
 	struct reg_device d, g;
-	char longsn[300], *hash;
+	char longsn[300];
+	struct reg_device_auth au;
 	int64_t rev;
 
 	memset(&g, 0, sizeof(g));
@@ -442,19 +443,20 @@ static void test_devices(struct reg *r)
 	rev = g.revision;
 	reg_device_clear(&g);
 	CHECK(g.password_hash == NULL && g.voucher.data == NULL);
-	/* authentication's lookup: the stored hash, nothing else */
-	hash = (char *)"garbage";
-	CHECK_RC(reg_device_credentials(r, "SN-1", &hash, &e), SZTP_OK);
-	CHECK(hash && strcmp(hash, d.password_hash) == 0);
-	free(hash);
-	hash = (char *)"garbage";
+	/* authentication's lookup: the stored hash and the pinning state */
+	memset(&au, 0xa5, sizeof(au));
+	CHECK_RC(reg_device_auth_get(r, "SN-1", &au, &e), SZTP_OK);
+	CHECK(au.password_hash && strcmp(au.password_hash, d.password_hash) == 0);
+	CHECK(!au.pin_required && !au.has_pin);
+	reg_device_auth_clear(&au);
+	memset(&au, 0xa5, sizeof(au));
 	memset(&e, 0, sizeof(e));
-	CHECK_RC(reg_device_credentials(r, "SN-NONE", &hash, &e), SZTP_E_NOT_FOUND);
+	CHECK_RC(reg_device_auth_get(r, "SN-NONE", &au, &e), SZTP_E_NOT_FOUND);
 	CHECK(strstr(e.msg, "SN-NONE is not enrolled") != NULL);
-	CHECK(hash == NULL);
-	hash = (char *)"garbage";
-	CHECK_RC(reg_device_credentials(r, "", &hash, &e), SZTP_E_INVALID_VALUE);
-	CHECK(hash == NULL);
+	CHECK(zeroed(&au, sizeof(au)));
+	memset(&au, 0xa5, sizeof(au));
+	CHECK_RC(reg_device_auth_get(r, "", &au, &e), SZTP_E_INVALID_VALUE);
+	CHECK(zeroed(&au, sizeof(au)));
 
 	/* duplicate and unknown profile */
 	memset(&e, 0, sizeof(e));
@@ -482,8 +484,9 @@ static void test_devices(struct reg *r)
 	/* update: profile removed, voucher removed, revision changes */
 	mkdev(&d, "SN-1", NULL);
 	CHECK_RC(reg_device_update(r, &d, &e), SZTP_OK);
-	CHECK_RC(reg_device_credentials(r, "SN-1", &hash, &e), SZTP_OK);
-	CHECK(hash == NULL); /* enrolled without a password */
+	CHECK_RC(reg_device_auth_get(r, "SN-1", &au, &e), SZTP_OK);
+	CHECK(au.password_hash == NULL); /* enrolled without a password */
+	reg_device_auth_clear(&au);
 	CHECK_RC(reg_device_get(r, "SN-1", &g, &e), SZTP_OK);
 	CHECK(g.profile[0] == '\0' && g.voucher.len == 0 && g.password_hash == NULL);
 	CHECK(g.revision != rev);
@@ -787,7 +790,7 @@ static void test_getter_failures(struct reg *r)
 	struct reg_owner o;
 	struct reg_log l;
 	int64_t n, n2;
-	char *hash;
+	struct reg_device_auth au;
 
 	mkprofile(&p, "gf");
 	snprintf(p.owner, sizeof(p.owner), "gf-owner");
@@ -820,10 +823,10 @@ static void test_getter_failures(struct reg *r)
 	memset(&d, 0xa5, sizeof(d));
 	CHECK_RC(reg_device_get(r, "GF-1", &d, &e), SZTP_E_DB);
 	CHECK(fault_fired() && zeroed(&d, sizeof(d)));
-	fault_arm("SELECT password_hash", SQLITE_FAULT_IOERR);
-	hash = (char *)"garbage";
-	CHECK_RC(reg_device_credentials(r, "GF-1", &hash, &e), SZTP_E_DB);
-	CHECK(fault_fired() && hash == NULL);
+	fault_arm("SELECT d.password_hash", SQLITE_FAULT_IOERR);
+	memset(&au, 0xa5, sizeof(au));
+	CHECK_RC(reg_device_auth_get(r, "GF-1", &au, &e), SZTP_E_DB);
+	CHECK(fault_fired() && zeroed(&au, sizeof(au)));
 	fault_arm("SELECT d.serial", SQLITE_FAULT_IOERR);
 	memset(&b, 0xa5, sizeof(b));
 	CHECK_RC(reg_bootstrap_get(r, "GF-1", &b, &e), SZTP_E_DB);
@@ -889,7 +892,8 @@ static void test_corrupt(void)
 	struct reg_profile p;
 	struct reg_device d;
 	struct reg *c = NULL;
-	char path[300], out[64], *hash, junk[512];
+	char path[300], out[64], junk[512];
+	struct reg_device_auth au;
 	long root = 0, psize = 0, i;
 	FILE *f;
 
@@ -931,9 +935,9 @@ static void test_corrupt(void)
 	CHECK_RC(reg_bootstrap_get(c, "CR-1", &b, &e), SZTP_E_DB);
 	CHECK(zeroed(&b, sizeof(b)));
 	CHECK(strstr(e.msg, "malformed") != NULL); /* "database disk image is malformed" */
-	hash = (char *)"garbage";
-	CHECK_RC(reg_device_credentials(c, "CR-1", &hash, &e), SZTP_E_DB);
-	CHECK(hash == NULL);
+	memset(&au, 0xa5, sizeof(au));
+	CHECK_RC(reg_device_auth_get(c, "CR-1", &au, &e), SZTP_E_DB);
+	CHECK(zeroed(&au, sizeof(au)));
 	reg_close(c);
 }
 
