@@ -72,6 +72,7 @@ struct reg_device {
 };
 
 struct reg_progress {
+	int64_t id; /* row id, ascending in insertion order (set by the getters) */
 	char serial[PKI_SERIAL_MAX];
 	int64_t time;
 	char peer[64];
@@ -82,6 +83,7 @@ struct reg_progress {
 };
 
 struct reg_log {
+	int64_t id;		     /* row id, ascending (set by the getters) */
 	char serial[PKI_SERIAL_MAX]; /* "" when unauthenticated */
 	int64_t time;
 	char peer[64];
@@ -258,5 +260,88 @@ sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct szt
 /* The names of the owner identities, ordered (sztpd -n checks each key). */
 typedef int (*reg_name_cb)(const char *name, void *arg);
 sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_err *e);
+
+/* ---- admin API queries (issue 10) ---------------------------------------- */
+/* A filtered, paginated read.  Every member is optional (NULL / 0 / -1:
+ * no condition).  Devices come ordered by serial (byte order), the
+ * id-ordered tables by id ascending; the callback sees at most `limit`
+ * rows (limit <= 0: no limit) and returns non-zero to stop. */
+struct reg_query {
+	const char *serial;	   /* exact serial */
+	const char *serial_prefix; /* devices: serial starts with (byte-wise, not LIKE) */
+	const char *profile;	   /* devices: profile name; "" = devices without one */
+	const char *state;	   /* devices: state equals */
+	const char *type;	   /* progress: type equals; log: result equals */
+	const char *actor;	   /* audit: actor equals */
+	const char *resource;	   /* audit: resource starts with */
+	int has_voucher;	   /* devices: -1 any, 0 without, 1 with */
+	int64_t since, before;	   /* time in [since, before); devices: last_seen; 0 = open */
+	const char *after_key;	   /* devices: serial > after_key (cursor) */
+	int64_t after_id;	   /* id-ordered: id > after_id (cursor), 0 = from the start */
+	int limit;
+};
+#define REG_QUERY_INIT {.has_voucher = -1}
+sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb cb, void *arg,
+			 struct sztp_err *e);
+sztp_rc reg_progress_query(struct reg *r, const struct reg_query *q, reg_progress_cb cb, void *arg,
+			   struct sztp_err *e);
+sztp_rc reg_log_query(struct reg *r, const struct reg_query *q, reg_log_cb cb, void *arg,
+		      struct sztp_err *e);
+/* How many devices use each profile is asked per profile: *n = 0 on failure. */
+sztp_rc reg_profile_device_count(struct reg *r, const char *profile, int64_t *n,
+				 struct sztp_err *e);
+
+/* ---- admin tokens (issue 10) ---------------------------------------------- */
+#define REG_TOKEN_HASH_LEN 32 /* SHA-256 of the token text */
+enum reg_token_scope { REG_TOKEN_READ = 1, REG_TOKEN_WRITE = 2 };
+struct reg_token {
+	char name[REG_NAME_MAX];
+	uint8_t hash[REG_TOKEN_HASH_LEN];
+	enum reg_token_scope scope;
+	int64_t created;
+	int64_t expires; /* 0 = never */
+	int64_t revoked; /* 0 = not revoked; else when */
+};
+/* SZTP_E_EXISTS when the name is taken (a revoked token keeps its name). */
+sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err *e);
+/* The token whose hash this is (revoked or expired ones too: the caller
+ * decides); SZTP_E_NOT_FOUND when none; *out zeroed on failure. */
+sztp_rc reg_token_get_by_hash(struct reg *r, const uint8_t hash[REG_TOKEN_HASH_LEN],
+			      struct reg_token *out, struct sztp_err *e);
+sztp_rc reg_token_get(struct reg *r, const char *name, struct reg_token *out, struct sztp_err *e);
+/* Sets revoked = now (SZTP_E_NOT_FOUND when no such name; revoking a
+ * revoked token again keeps the first time and returns SZTP_OK). */
+sztp_rc reg_token_revoke(struct reg *r, const char *name, int64_t now, struct sztp_err *e);
+typedef int (*reg_token_cb)(const struct reg_token *t, void *arg);
+/* Ordered by name; only names > after_key when after_key is non-NULL; at
+ * most limit (<= 0: all). */
+sztp_rc reg_token_list(struct reg *r, const char *after_key, int limit, reg_token_cb cb, void *arg,
+		       struct sztp_err *e);
+
+/* ---- audit (issue 10) ---------------------------------------------------- */
+struct reg_audit {
+	int64_t id; /* set by the getters */
+	int64_t time;
+	char actor[256];    /* "token:NAME", "cert:DN", "local:USER" */
+	char action[48];    /* "device.create", ... */
+	char resource[192]; /* "devices/SN1" */
+	int64_t rev_before; /* 0 = none (created) */
+	int64_t rev_after;  /* 0 = none (deleted) */
+	char *detail;	    /* JSON text or NULL */
+};
+void reg_audit_clear(struct reg_audit *a);
+/* Append a row; meant to run inside the caller's reg_begin/reg_commit so
+ * the row commits with the change it describes. */
+sztp_rc reg_audit_add(struct reg *r, const struct reg_audit *a, struct sztp_err *e);
+typedef int (*reg_audit_cb)(const struct reg_audit *a, void *arg);
+/* Filters: actor, resource (prefix), since/before, after_id, limit. */
+sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb cb, void *arg,
+			struct sztp_err *e);
+
+/* The current revision of a row, for ETags: SZTP_E_NOT_FOUND when absent. */
+sztp_rc reg_device_revision(struct reg *r, const char *serial, int64_t *rev, struct sztp_err *e);
+/* Names of owners, profiles: listing with a cursor (after_key) and limit. */
+sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_profile_cb cb,
+			  void *arg, struct sztp_err *e);
 
 #endif
