@@ -23,7 +23,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
            $(WARN) $(CFLAGS) $(SAN) \
            -DSZTP_YANG_DIR='"$(PREFIX)/share/sztp/yang"' \
-           -Ilib -Idb -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) libcurl)
+           -Ilib -Idb -Iadmin -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) libcurl)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS += $(SAN)
 
@@ -33,6 +33,8 @@ LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN)/cms_asn1_tab.o $(GE
 LIB        := $(BUILD)/libsztp.a
 SZTPD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
 SRV_LIB    := $(BUILD)/libsztpd.a
+ADMIN_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard admin/*.c))
+ADMIN_LIB  := $(BUILD)/libsztpadmin.a
 CTL_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 PKI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard certs/*.c))
 AGENT_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/*.c))
@@ -44,7 +46,7 @@ PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki $(if $(AGENT_OBJ
 .PHONY: all test unit e2e asan install lint clean fuzz
 all: $(PROGS) $(UNIT_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h server/*.h cli/*.h certs/*.h agent/*.h) | $(GEN)/cms_asn1_tab.c
+$(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h admin/*.h server/*.h cli/*.h certs/*.h agent/*.h) | $(GEN)/cms_asn1_tab.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -68,19 +70,24 @@ $(SRV_LIB): $(filter-out $(BUILD)/server/main.o,$(SZTPD_OBJ))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/sztpd: $(BUILD)/server/main.o $(SRV_LIB) $(LIB)
+# the admin API (admin/): served by sztpd, called in-process by sztpctl
+$(ADMIN_LIB): $(ADMIN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sztpd: $(BUILD)/server/main.o $(SRV_LIB) $(ADMIN_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # sztpctl reads sztpd's config through sztpd's own table (server/config.c)
-$(BUILD)/sztpctl: $(CTL_OBJ) $(BUILD)/server/config.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/sztpctl: $(CTL_OBJ) $(BUILD)/server/config.o $(ADMIN_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 $(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sztp-agent: $(AGENT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/fixture.h $(LIB) $(SRV_LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/fixture.h $(LIB) $(SRV_LIB) $(ADMIN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(ADMIN_LIB) $(LIB) $(LDLIBS)
 # includes sztpctl's command table
 $(BUILD)/tests/test_ctl_usage: cli/sztpctl.c cli/ctl.h
 

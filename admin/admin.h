@@ -27,10 +27,10 @@
 
 struct sztp_yang;
 
-#define ADMIN_PREFIX	"/api/v1"
-#define ADMIN_WHO_MAX	256
-#define ADMIN_ETAG_MAX	64
-#define ADMIN_LOC_MAX	512
+#define ADMIN_PREFIX   "/api/v1"
+#define ADMIN_WHO_MAX  256
+#define ADMIN_ETAG_MAX 64
+#define ADMIN_LOC_MAX  512
 
 enum admin_scope { ADMIN_SCOPE_NONE = 0, ADMIN_SCOPE_READ = 1, ADMIN_SCOPE_WRITE = 2 };
 
@@ -42,14 +42,14 @@ struct admin_actor {
 
 /* What one admin call needs, shared by every request of one transport. */
 struct admin_ctx {
-	struct reg *reg;	     /* its own handle: never the device path's */
-	struct sztp_yang *y;	     /* YANG context (conveyed information, vouchers) */
+	struct reg *reg;	      /* its own handle: never the device path's */
+	struct sztp_yang *y;	      /* YANG context (conveyed information, vouchers) */
 	const struct pki_trust *masa; /* default voucher anchor (masa-ca); NULL: none */
-	char masa_name[256];	     /* how to name it in messages ("/etc/sztp/masa.pem") */
-	const char *openapi_path;    /* the OpenAPI document served at ADMIN_PREFIX; NULL: none */
-	size_t max_body;	     /* larger bodies: 413 */
-	unsigned password_cost;      /* PBKDF2 iterations for passwords set through the API */
-	int64_t (*now)(void);	     /* clock (tests); NULL: time(NULL) */
+	char masa_name[256];	      /* how to name it in messages ("/etc/sztp/masa.pem") */
+	const char *openapi_path;     /* the OpenAPI document served at ADMIN_PREFIX; NULL: none */
+	size_t max_body;	      /* larger bodies: 413 */
+	unsigned password_cost;	      /* PBKDF2 iterations for passwords set through the API */
+	int64_t (*now)(void);	      /* clock (tests); NULL: time(NULL) */
 };
 
 struct admin_request {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # check-includes.sh [TOP] - every third-party library is included only by
 # the product files scripts/include-owners names for it (run by
-# `make lint`).  Looks at every .c and .h under lib/ server/ cli/ certs/
+# `make lint`).  Looks at every .c and .h under lib/ server/ admin/ cli/ certs/
 # agent/ db/ of TOP (default: this tree), in both #include <...> and
 # #include "..." form.  Each offending include is one line on stderr,
 #   FILE:LINE: <HEADER>: LIBRARY may be included only by OWNER...
@@ -15,7 +15,7 @@ if [ ! -r "$owners" ]; then
 	exit 2
 fi
 cd "$top"
-files=$(find lib server cli certs agent db -type f \( -name '*.c' -o -name '*.h' \) \
+files=$(find lib server admin cli certs agent db -type f \( -name '*.c' -o -name '*.h' \) \
 	2>/dev/null | LC_ALL=C sort)
 if [ -z "$files" ]; then
 	echo "check-includes: no product files under $top" >&2

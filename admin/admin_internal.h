@@ -1,0 +1,185 @@
+/*
+ * admin_internal.h - what the resource files of the admin API share: the
+ * call being answered, the one routing table's row, and the helpers every
+ * handler uses so that errors, ETags, pagination and audit rows look the
+ * same on every route.  Only the files of admin/ include it.
+ *
+ * A handler answers exactly once: with admin_reply_json (or _raw,
+ * _no_content) on success, or with one of the admin_problem* calls; the
+ * helpers that check something (fields, If-Match, query parameters)
+ * answer the problem themselves and return -1, so a handler writes
+ *     if (admin_json_str(c, body, "profile", 0, REG_NAME_MAX, &p) < 0) return;
+ * Writes: admin_begin, the change, admin_audit, admin_commit; any
+ * failure before the commit: admin_rollback and a problem.
+ */
+#ifndef SZTP_ADMIN_INTERNAL_H
+#define SZTP_ADMIN_INTERNAL_H
+
+#include <stdarg.h>
+
+#include <jansson.h>
+
+#include "admin.h"
+
+#define ADMIN_MAX_PARAMS 2
+#define ADMIN_PARAM_MAX	 512
+#define ADMIN_LIMIT_DEF	 100
+#define ADMIN_LIMIT_MAX	 1000
+
+struct admin_call {
+	struct admin_ctx *ctx;
+	const struct admin_request *req;
+	struct admin_response *resp;
+	const struct admin_route *route;
+	char param[ADMIN_MAX_PARAMS][ADMIN_PARAM_MAX]; /* {serial}, {name}: percent-decoded */
+	json_t *body; /* the parsed body for routes with ADMIN_BODY_JSON (an object) */
+	int64_t now;  /* unix time of this call */
+	int answered; /* set by the reply and problem helpers */
+	int in_tx;    /* between admin_begin and admin_commit/rollback */
+};
+
+typedef void (*admin_handler)(struct admin_call *c);
+
+/* Body handling of a route. */
+enum {
+	ADMIN_BODY_NONE = 0, /* a body is refused (400) */
+	ADMIN_BODY_JSON = 1, /* application/json object, parsed into c->body */
+	ADMIN_BODY_ANY = 2   /* the handler looks at req->content_type and req->body */
+};
+
+struct admin_route {
+	const char *method;
+	const char *pattern; /* below ADMIN_PREFIX: "/devices/{serial}/voucher" ("" = the root) */
+	enum admin_scope scope;
+	int body;
+	admin_handler fn;
+};
+
+/* ---- replies ------------------------------------------------------------ */
+/* 200/201 with body (stolen: freed here); etag NULL: a hash of the body. */
+void admin_reply_json(struct admin_call *c, int status, json_t *body, const char *etag);
+/* A body that is not JSON (the OpenAPI document, a voucher's CMS). */
+void admin_reply_raw(struct admin_call *c, int status, const char *type, const void *data,
+		     size_t len, const char *etag);
+void admin_no_content(struct admin_call *c);
+/* Location header: ADMIN_PREFIX + path, the segment percent-encoded:
+ * admin_location(c, "/devices/", serial). */
+void admin_location(struct admin_call *c, const char *base, const char *segment);
+
+/* ---- problems (RFC 9457) ------------------------------------------------- */
+/* slug as in /work/notes/api.md ("invalid-field"); field: JSON pointer of
+ * the body member at fault or NULL; answers and returns -1. */
+int admin_problem(struct admin_call *c, int status, const char *slug, const char *field,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same for a query parameter at fault (member "parameter"). */
+int admin_problem_param(struct admin_call *c, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A registry or library failure: rc mapped to status and slug
+ * (NOT_FOUND 404 not-found, EXISTS 409 exists, MALFORMED/INVALID_VALUE/
+ * VERIFY/EXPIRED/MISMATCH/UNSUPPORTED/PERM 400 invalid-field,
+ * TOO_BIG 413, UNAVAILABLE 503, anything else 500 internal with a generic
+ * detail: e's text only to the log).  field may be NULL. */
+int admin_problem_rc(struct admin_call *c, sztp_rc rc, const char *field, const struct sztp_err *e);
+
+/* ---- JSON body members ---------------------------------------------------- */
+/* Refuse members of obj not in allowed (NULL-terminated): 400
+ * unknown-field naming ptr/member.  ptr is the JSON pointer of obj ("" for
+ * the body). */
+int admin_json_only(struct admin_call *c, json_t *obj, const char *ptr, const char *const *allowed);
+/* A string member: *out NULL when absent (and not required), else the
+ * string (owned by obj).  Refuses: absent and required (missing-field),
+ * not a string, empty, longer than max bytes, control characters. */
+int admin_json_str(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+		   int required, size_t max, const char **out);
+/* Like admin_json_str, but JSON null is allowed: *is_null = 1 then. */
+int admin_json_str_or_null(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+			   size_t max, const char **out, int *is_null, int *present);
+/* A boolean member; *out unchanged when absent. */
+int admin_json_bool(struct admin_call *c, json_t *obj, const char *ptr, const char *name, int *out);
+/* An integer member in [min, max]; *out unchanged when absent. */
+int admin_json_int(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+		   int64_t min, int64_t max, int64_t *out, int required);
+/* A base64 string member, decoded (at most max bytes once decoded). */
+int admin_json_b64(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+		   int required, size_t max, sztp_bytes *out);
+
+/* ---- query parameters ------------------------------------------------------ */
+/* Refuse parameters not in allowed (400 unknown-parameter) and repeated
+ * ones; call first in every handler of a route that takes parameters (a
+ * route that takes none: allowed = {NULL}). */
+int admin_query_only(struct admin_call *c, const char *const *allowed);
+/* The percent-decoded value (buf), or *out NULL when absent. */
+int admin_query_str(struct admin_call *c, const char *name, char *buf, size_t len,
+		    const char **out);
+int admin_query_int(struct admin_call *c, const char *name, int64_t min, int64_t max, int64_t *out);
+int admin_query_bool(struct admin_call *c, const char *name, int *out);
+/* RFC 3339 time ("2026-11-30T12:00:00Z", offsets accepted) to unix time. */
+int admin_query_time(struct admin_call *c, const char *name, int64_t *out);
+/* limit (default ADMIN_LIMIT_DEF, 1..ADMIN_LIMIT_MAX) and cursor: a
+ * cursor names the last key of the previous page; *key "" / *id 0 when
+ * absent.  Key cursors (devices, profiles, tokens) and id cursors. */
+int admin_page_key(struct admin_call *c, int *limit, char *key, size_t keylen);
+int admin_page_id(struct admin_call *c, int *limit, int64_t *id);
+/* {"items": items, "next-cursor": ...}: next_key / next_id is the last row's
+ * key when the page is full (more may follow), NULL / 0 otherwise. */
+void admin_reply_page_key(struct admin_call *c, json_t *items, const char *next_key);
+void admin_reply_page_id(struct admin_call *c, json_t *items, int64_t next_id);
+
+/* ---- ETags ---------------------------------------------------------------- */
+/* "\"<16 hex>\"" of a revision. */
+void admin_etag_rev(int64_t rev, char out[ADMIN_ETAG_MAX]);
+/* A device's ETag covers what a device contact changes too (state, times). */
+void admin_etag_device(const struct reg_device *d, char out[ADMIN_ETAG_MAX]);
+/* If-Match: none given, "*" (when exists), or equal to current -> 0;
+ * else 412 precondition-failed and -1.  exists 0: any If-Match fails. */
+int admin_if_match(struct admin_call *c, int exists, const char *current);
+/* "0123456789abcdef" of a revision; JSON string. */
+json_t *admin_rev_json(int64_t rev);
+/* RFC 3339 UTC string, JSON null for 0. */
+json_t *admin_time_json(int64_t t);
+
+/* ---- writes ----------------------------------------------------------------- */
+int admin_begin(struct admin_call *c);
+/* Commit; a failed commit answers 500 and rolls back. */
+int admin_commit(struct admin_call *c);
+void admin_rollback(struct admin_call *c);
+/* The audit row of this call's change, in its transaction: actor from
+ * the request; detail may be NULL (stolen). */
+int admin_audit(struct admin_call *c, const char *action, const char *resource, int64_t rev_before,
+		int64_t rev_after, json_t *detail);
+
+/* ---- the resource files' handlers (the table is in admin.c) ----------------- */
+/* devices.c */
+void admin_devices_list(struct admin_call *c);
+void admin_devices_create(struct admin_call *c);
+void admin_devices_bulk(struct admin_call *c);
+void admin_device_get(struct admin_call *c);
+void admin_device_patch(struct admin_call *c);
+void admin_device_delete(struct admin_call *c);
+void admin_device_timeline(struct admin_call *c);
+/* vouchers.c */
+void admin_voucher_put(struct admin_call *c);
+void admin_voucher_get(struct admin_call *c);
+void admin_voucher_delete(struct admin_call *c);
+/* profiles.c */
+void admin_profiles_list(struct admin_call *c);
+void admin_profile_get(struct admin_call *c);
+void admin_profile_put(struct admin_call *c);
+void admin_profile_delete(struct admin_call *c);
+/* owners.c */
+void admin_owners_list(struct admin_call *c);
+void admin_owner_get(struct admin_call *c);
+void admin_owner_put(struct admin_call *c);
+/* reports.c */
+void admin_progress_list(struct admin_call *c);
+void admin_log_list(struct admin_call *c);
+void admin_expiring(struct admin_call *c);
+void admin_prune(struct admin_call *c);
+/* tokens.c */
+void admin_tokens_list(struct admin_call *c);
+void admin_tokens_create(struct admin_call *c);
+void admin_token_revoke(struct admin_call *c);
+/* audit.c */
+void admin_audit_list(struct admin_call *c);
+
+#endif
