@@ -45,7 +45,7 @@ struct admin_ctx {
 	struct reg *reg;	      /* its own handle: never the device path's */
 	struct sztp_yang *y;	      /* YANG context (conveyed information, vouchers) */
 	const struct pki_trust *masa; /* default voucher anchor (masa-ca); NULL: none */
-	char masa_name[256];	      /* how to name it in messages ("/etc/sztp/masa.pem") */
+	char masa_name[512];	      /* how to name it in messages ("/etc/sztp/masa.pem") */
 	const char *openapi_path;     /* the OpenAPI document served at ADMIN_PREFIX; NULL: none */
 	size_t max_body;	      /* larger bodies: 413 */
 	unsigned password_cost;	      /* PBKDF2 iterations for passwords set through the API */

@@ -18,6 +18,7 @@
 #include "result.h"
 
 struct sztp_yang;
+struct admin_ctx;
 
 #define CTL_MAX_OPTS 512
 #define CTL_MAX_POS  8
@@ -47,6 +48,12 @@ struct ctl {
 	char masa_path[512];
 	/* printed after a successful commit */
 	char done[768];
+	/* the admin API (ctl_call.c): in-process on the registry, or --server */
+	const char *server;	 /* --server https://host:port, NULL: local */
+	const char *token_file;	 /* --token-file, else $SZTP_TOKEN */
+	const char *cacert;	 /* --cacert: the admin listener's CA */
+	char *conf_db;		 /* the database path read from sztpd's config */
+	struct admin_ctx *admin; /* local mode, made on first use */
 };
 
 /* ---- sztpctl.c: options and output ----------------------------------- */
@@ -83,6 +90,48 @@ sztp_rc ctl_check_serial(const char *s, struct sztp_err *e);
 sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e);
 /* Read a password file: first line, newline stripped, non-empty. */
 sztp_rc ctl_read_password(const char *path, char *out, size_t outlen, struct sztp_err *e);
+
+/* ---- ctl_call.c: one admin API request, locally or over --server ------ */
+struct ctl_resp {
+	int status;
+	json_t *json;	/* the body when it is JSON (success or problem), else NULL */
+	sztp_bytes raw; /* the body as received */
+	char etag[64];
+	char location[512];
+};
+/* Send one request to the admin API (admin/admin.h): in-process through
+ * admin_handle on the local registry, or with --server over HTTPS (the
+ * same request, so the same answer).  path is below ADMIN_PREFIX and
+ * already encoded (ctl_seg); query encoded or NULL; body (JSON object,
+ * not stolen) or NULL.  SZTP_OK for any 2xx/304 answer, with *r filled
+ * (ctl_resp_clear it); a problem+json answer becomes SZTP_E_* (404
+ * NOT_FOUND, 409 EXISTS, 400 INVALID_VALUE, 401/403 AUTH, 412 MISMATCH,
+ * 413 TOO_BIG, 415 MEDIA_TYPE, 5xx INTERNAL/UNAVAILABLE) with the problem's
+ * detail as e's message; *r is cleared then. */
+sztp_rc ctl_call(struct ctl *c, const char *method, const char *path, const char *query,
+		 json_t *body, struct ctl_resp *r, struct sztp_err *e);
+/* The same with a raw body of media type ctype (a voucher's CMS). */
+sztp_rc ctl_call_raw(struct ctl *c, const char *method, const char *path, const char *query,
+		     const char *ctype, const void *body, size_t len, struct ctl_resp *r,
+		     struct sztp_err *e);
+void ctl_resp_clear(struct ctl_resp *r);
+/* s percent-encoded as one path segment or query value, into buf. */
+const char *ctl_seg(const char *s, char *buf, size_t len);
+/* Every page of a list: GET path?query (plus cursor) until next-cursor is
+ * null; each item to cb (non-zero stops). */
+typedef int (*ctl_item_cb)(json_t *item, void *arg);
+sztp_rc ctl_list_all(struct ctl *c, const char *path, const char *query, ctl_item_cb cb, void *arg,
+		     struct sztp_err *e);
+/* j as indented JSON on stdout (--json). */
+sztp_rc ctl_print_json(json_t *j, struct sztp_err *e);
+/* remote transport (ctl_remote.c, libcurl) */
+sztp_rc ctl_remote(struct ctl *c, const char *method, const char *path, const char *query,
+		   const char *ctype, const void *body, size_t len, struct ctl_resp *r,
+		   struct sztp_err *e);
+/* Free the local admin context (sztpctl.c's exit). */
+void ctl_admin_close(struct ctl *c);
+/* sztpctl.c: open the registry as every command does (local mode). */
+sztp_rc ctl_open_db(struct ctl *c, struct sztp_err *e);
 
 /* ---- ctl_validate.c ------------------------------------------------------ */
 sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);

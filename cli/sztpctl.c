@@ -30,8 +30,10 @@
 #endif
 #define DEFAULT_CONF "/etc/sztp/sztpd.conf"
 
-/* CMD_INIT: creates the registry (the only command that may) */
-enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2, CMD_INIT = 3 };
+/* CMD_INIT: creates the registry (the only command that may); CMD_API:
+ * goes through the admin API (ctl_call: in-process or --server), which
+ * opens the registry and runs each change in its own transaction */
+enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2, CMD_INIT = 3, CMD_API = 4 };
 
 struct cmd {
 	const char *name; /* command words */
@@ -584,12 +586,26 @@ static sztp_rc open_db(struct ctl *c, int create, char **owned, struct sztp_err 
 	return rc;
 }
 
+sztp_rc ctl_open_db(struct ctl *c, struct sztp_err *e)
+{
+	if (c->reg)
+		return SZTP_OK;
+	return open_db(c, 0, &c->conf_db, e);
+}
+
 static int run(struct ctl *c, const struct cmd *k, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INTERNAL;
 	char *conf_db = NULL;
 
-	if (k->mode != CMD_NODB && (rc = open_db(c, k->mode == CMD_INIT, &conf_db, e)) != SZTP_OK)
+	if (c->server && k->mode != CMD_NODB && k->mode != CMD_API) {
+		rc =
+		    sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				 "'%s' works on a local registry only, not with --server", k->name);
+		goto out;
+	}
+	if (k->mode != CMD_NODB && k->mode != CMD_API &&
+	    (rc = open_db(c, k->mode == CMD_INIT, &conf_db, e)) != SZTP_OK)
 		goto out;
 	if (k->mode == CMD_WRITE) {
 		if ((rc = reg_begin(c->reg, e)) != SZTP_OK)
@@ -686,6 +702,12 @@ int main(int argc, char **argv)
 			dst = &c.conf_path;
 		else if (strcmp(a, "--yang-dir") == 0)
 			dst = &c.yang_dir;
+		else if (strcmp(a, "--server") == 0)
+			dst = &c.server;
+		else if (strcmp(a, "--token-file") == 0)
+			dst = &c.token_file;
+		else if (strcmp(a, "--cacert") == 0)
+			dst = &c.cacert;
 		if (!dst) {
 			fprintf(stderr, "sztpctl: error: unknown option %s\n", a);
 			return usage();
@@ -722,7 +744,9 @@ int main(int argc, char **argv)
 		pki_trust_free(c.masa);
 	if (c.y)
 		yang_close(c.y);
+	ctl_admin_close(&c);
 	if (c.reg)
 		reg_close(c.reg);
+	free(c.conf_db);
 	return status;
 }
