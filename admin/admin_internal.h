@@ -156,7 +156,6 @@ void admin_devices_bulk(struct admin_call *c);
 void admin_device_get(struct admin_call *c);
 void admin_device_patch(struct admin_call *c);
 void admin_device_delete(struct admin_call *c);
-void admin_device_timeline(struct admin_call *c);
 /* vouchers.c */
 void admin_voucher_put(struct admin_call *c);
 void admin_voucher_get(struct admin_call *c);
@@ -175,6 +174,7 @@ void admin_progress_list(struct admin_call *c);
 void admin_log_list(struct admin_call *c);
 void admin_expiring(struct admin_call *c);
 void admin_prune(struct admin_call *c);
+void admin_device_timeline(struct admin_call *c); /* progress and log of one device */
 /* tokens.c */
 void admin_tokens_list(struct admin_call *c);
 void admin_tokens_create(struct admin_call *c);

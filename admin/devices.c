@@ -32,8 +32,3 @@ void admin_device_delete(struct admin_call *c)
 {
 	admin_problem(c, 501, "not-implemented", NULL, "not implemented yet");
 }
-
-void admin_device_timeline(struct admin_call *c)
-{
-	admin_problem(c, 501, "not-implemented", NULL, "not implemented yet");
-}

@@ -22,3 +22,8 @@ void admin_prune(struct admin_call *c)
 {
 	admin_problem(c, 501, "not-implemented", NULL, "not implemented yet");
 }
+
+void admin_device_timeline(struct admin_call *c)
+{
+	admin_problem(c, 501, "not-implemented", NULL, "not implemented yet");
+}
