@@ -170,6 +170,19 @@ void admin_owners_list(struct admin_call *c);
 void admin_owner_get(struct admin_call *c);
 void admin_owner_put(struct admin_call *c);
 /* reports.c */
+/* A filter parameter of a list (serial, type, actor...): *out NULL when
+ * absent; an empty value is refused (400 invalid-parameter). */
+int admin_query_filter(struct admin_call *c, const char *name, char *buf, size_t len,
+		       const char **out);
+/* What every id-ordered list (progress, log, audit) takes: since, before
+ * (RFC 3339; rows with since <= time < before), after-id, limit and
+ * cursor, into q (q->limit is *limit + 1: the extra row tells whether
+ * another page follows). */
+int admin_id_query(struct admin_call *c, struct reg_query *q, int *limit);
+/* Reply the page of items (stolen; each with its "id") gathered with
+ * admin_id_query's q: at most limit of them, next-cursor set when the
+ * extra row came. */
+void admin_reply_id_list(struct admin_call *c, json_t *items, int limit);
 void admin_progress_list(struct admin_call *c);
 void admin_log_list(struct admin_call *c);
 void admin_expiring(struct admin_call *c);
