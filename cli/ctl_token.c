@@ -92,16 +92,15 @@ static void token_row(json_t *it)
 	for (i = 0; i < 3; i++) {
 		const char *v = json_string_value(json_object_get(it, t[i]));
 
-		printf(" %-20s", v ? v : "-");
+		printf(i < 2 ? " %-20s" : " %s\n", v ? v : "-");
 	}
-	printf("\n");
 }
 
 sztp_rc cmd_token_list(struct ctl *c, struct sztp_err *e)
 {
 	char h[160];
 
-	snprintf(h, sizeof(h), "%-24s %-6s %-8s %-20s %-20s %-20s", "NAME", "SCOPE", "STATE",
+	snprintf(h, sizeof(h), "%-24s %-6s %-8s %-20s %-20s %s", "NAME", "SCOPE", "STATE",
 		 "CREATED", "EXPIRES", "REVOKED");
 	return ctl_rows(c, "/tokens", NULL, 0, 0, h, token_row, e);
 }
@@ -130,6 +129,7 @@ static void audit_row(json_t *it)
 	const char *t = json_string_value(json_object_get(it, "time"));
 	const char *rb = json_string_value(json_object_get(it, "revision-before"));
 	const char *ra = json_string_value(json_object_get(it, "revision-after"));
+	const char *res = json_string_value(json_object_get(it, "resource"));
 	json_t *d = json_object_get(it, "detail");
 	char *detail =
 	    d && !json_is_null(d) ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -137,8 +137,8 @@ static void audit_row(json_t *it)
 	printf("%-20s %-24s %-14s %-28s %-16s %-16s %s\n", t ? t : "-",
 	       ctl_text(json_string_value(json_object_get(it, "actor")), b1),
 	       json_string_value(json_object_get(it, "action")),
-	       ctl_text(json_string_value(json_object_get(it, "resource")), b2), rb ? rb : "-",
-	       ra ? ra : "-", ctl_text(detail, b3));
+	       res && *res ? ctl_text(res, b2) : "-", rb ? rb : "-", ra ? ra : "-",
+	       ctl_text(detail, b3));
 	free(detail);
 }
 

@@ -292,7 +292,7 @@ static void test_audit(void)
 	struct sztp_err e = {SZTP_OK, ""};
 	struct reg_audit a;
 	json_t *j = NULL, *it;
-	char t[256], cur[256], since[32];
+	char t[512], cur[256], since[32];
 
 	/* token.create nms, ansible (token:writer), ci (token:ansible), token.revoke nms
 	 * once, token.create ci2 */
