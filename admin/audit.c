@@ -6,6 +6,7 @@
  * and its revision before and after.  Listed by id, oldest first; an NMS
  * polls new rows with after-id.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "admin_internal.h"
@@ -33,46 +34,25 @@ static json_t *audit_json(const struct reg_audit *a)
 			 detail_json(a->detail));
 }
 
-struct audit_rows {
-	json_t *items;
-	int fail;
-};
-
 static int audit_cb(const struct reg_audit *a, void *arg)
 {
-	struct audit_rows *r = arg;
-
-	if (json_array_append_new(r->items, audit_json(a)))
-		r->fail = 1;
-	return r->fail;
+	return admin_rows_add(arg, audit_json(a));
 }
 
+static sztp_rc audit_rows(struct reg *r, const struct reg_query *q, struct admin_rows *out,
+			  struct sztp_err *e)
+{
+	return reg_audit_query(r, q, audit_cb, out, e);
+}
+
+/* Filters: actor (equal), resource (a prefix: "devices/", "tokens/ci"). */
 void admin_audit_list(struct admin_call *c)
 {
-	static const char *const allowed[] = {"actor",	  "resource", "since",	"before",
-					      "after-id", "limit",    "cursor", NULL};
-	char actor[sizeof(((struct reg_audit *)0)->actor)];
-	char resource[sizeof(((struct reg_audit *)0)->resource)];
-	struct sztp_err e = {SZTP_OK, ""};
-	struct reg_query q = REG_QUERY_INIT;
-	struct audit_rows r = {NULL, 0};
-	sztp_rc rc = SZTP_E_NOMEM;
-	int limit = 0;
+	static const struct admin_id_list l = {
+	    {"actor", "resource"},
+	    {offsetof(struct reg_query, actor), offsetof(struct reg_query, resource)},
+	    {sizeof(((struct reg_audit *)0)->actor), sizeof(((struct reg_audit *)0)->resource)},
+	    audit_rows};
 
-	if (admin_query_only(c, allowed) < 0 ||
-	    admin_query_filter(c, "actor", actor, sizeof(actor), &q.actor) < 0 ||
-	    admin_query_filter(c, "resource", resource, sizeof(resource), &q.resource) < 0 ||
-	    admin_id_query(c, &q, &limit) < 0)
-		return;
-	if ((r.items = json_array()) &&
-	    (rc = reg_audit_query(c->ctx->reg, &q, audit_cb, &r, &e)) == SZTP_OK && r.fail)
-		rc = SZTP_E_NOMEM;
-	if (rc != SZTP_OK) {
-		if (rc == SZTP_E_NOMEM)
-			sztp_err_set(&e, rc, "out of memory listing the audit trail");
-		json_decref(r.items);
-		admin_problem_rc(c, rc, NULL, &e);
-		return;
-	}
-	admin_reply_id_list(c, r.items, limit);
+	admin_id_list(c, &l);
 }

@@ -10,6 +10,7 @@
  * s5.4), so they are flagged ahead of time.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,8 @@ int admin_query_filter(struct admin_call *c, const char *name, char *buf, size_t
 	return 0;
 }
 
-int admin_id_query(struct admin_call *c, struct reg_query *q, int *limit)
+/* since, before, after-id, limit and cursor into q; q->limit is *limit + 1. */
+static int id_query(struct admin_call *c, struct reg_query *q, int *limit)
 {
 	int64_t after = 0, cursor = 0;
 
@@ -87,7 +89,9 @@ int admin_id_query(struct admin_call *c, struct reg_query *q, int *limit)
 	return 0;
 }
 
-void admin_reply_id_list(struct admin_call *c, json_t *items, int limit)
+/* The page of items (stolen): at most limit of them, next-cursor set when
+ * the extra row came. */
+static void reply_id_list(struct admin_call *c, json_t *items, int limit)
 {
 	int64_t next = 0;
 
@@ -170,83 +174,88 @@ static json_t *log_json(const struct reg_log *l)
 
 /* ---- GET /progress, GET /log ----------------------------------------------------- */
 
-/* What the registry's callbacks gather: the items, and whether one could
- * not be made (out of memory: the list would be silently short). */
-struct rows {
-	json_t *items;
-	int fail;
-};
-
-static int append(struct rows *r, json_t *item)
+int admin_rows_add(struct admin_rows *r, json_t *item)
 {
 	if (json_array_append_new(r->items, item))
 		r->fail = 1;
 	return r->fail;
 }
 
+int admin_rows_done(struct admin_call *c, struct admin_rows *r, sztp_rc rc, struct sztp_err *e)
+{
+	if (rc == SZTP_OK && (r->fail || !r->items))
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory listing %s", c->req->path);
+	if (rc == SZTP_OK)
+		return 0;
+	json_decref(r->items);
+	r->items = NULL;
+	return admin_problem_rc(c, rc, NULL, e);
+}
+
 static int progress_cb(const struct reg_progress *p, void *arg)
 {
-	return append(arg, progress_json(p));
+	return admin_rows_add(arg, progress_json(p));
 }
 
 static int log_cb(const struct reg_log *l, void *arg)
 {
-	return append(arg, log_json(l));
+	return admin_rows_add(arg, log_json(l));
 }
 
-static sztp_rc progress_rows(struct reg *r, const struct reg_query *q, struct rows *out,
+static sztp_rc progress_rows(struct reg *r, const struct reg_query *q, struct admin_rows *out,
 			     struct sztp_err *e)
 {
 	return reg_progress_query(r, q, progress_cb, out, e);
 }
 
-static sztp_rc log_rows(struct reg *r, const struct reg_query *q, struct rows *out,
+static sztp_rc log_rows(struct reg *r, const struct reg_query *q, struct admin_rows *out,
 			struct sztp_err *e)
 {
 	return reg_log_query(r, q, log_cb, out, e);
 }
 
-typedef sztp_rc (*rows_fn)(struct reg *r, const struct reg_query *q, struct rows *out,
-			   struct sztp_err *e);
-
-/* One page of progress reports or log rows: serial, the filter `what`
- * (type / result), and what admin_id_query reads. */
-static void report_list(struct admin_call *c, const char *what, rows_fn fn)
+void admin_id_list(struct admin_call *c, const struct admin_id_list *l)
 {
-	const char *const allowed[] = {"serial",   what,    "since",  "before",
-				       "after-id", "limit", "cursor", NULL};
-	char serial[PKI_SERIAL_MAX], type[TYPE_MAX];
+	const char *const allowed[] = {l->param[0], l->param[1], "since",  "before",
+				       "after-id",  "limit",	 "cursor", NULL};
+	char filter[2][ADMIN_PARAM_MAX];
 	struct sztp_err e = {SZTP_OK, ""};
 	struct reg_query q = REG_QUERY_INIT;
-	struct rows r = {NULL, 0};
-	int limit = 0;
-	sztp_rc rc;
+	struct admin_rows r = {NULL, c->now, 0};
+	int limit = 0, i;
 
-	if (admin_query_only(c, allowed) < 0 ||
-	    admin_query_filter(c, "serial", serial, sizeof(serial), &q.serial) < 0 ||
-	    admin_query_filter(c, what, type, sizeof(type), &q.type) < 0 ||
-	    admin_id_query(c, &q, &limit) < 0)
+	if (admin_query_only(c, allowed) < 0)
 		return;
-	if (!(r.items = json_array()))
-		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
-	else if ((rc = fn(c->ctx->reg, &q, &r, &e)) == SZTP_OK && r.fail)
-		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory listing %s", c->req->path);
-	if (rc != SZTP_OK) {
-		json_decref(r.items);
-		admin_problem_rc(c, rc, NULL, &e);
+	for (i = 0; i < 2; i++)
+		if (admin_query_filter(c, l->param[i], filter[i], l->max[i],
+				       (const char **)((char *)&q + l->member[i])) < 0)
+			return;
+	if (id_query(c, &q, &limit) < 0)
 		return;
-	}
-	admin_reply_id_list(c, r.items, limit);
+	r.items = json_array();
+	if (admin_rows_done(c, &r, l->rows(c->ctx->reg, &q, &r, &e), &e) < 0)
+		return;
+	reply_id_list(c, r.items, limit);
 }
+
+/* progress: serial and type; log: serial and result (the type column) */
+#define REPORT_FILTERS(what, fn)                                                                   \
+	{                                                                                          \
+		{"serial", what},                                                                  \
+		    {offsetof(struct reg_query, serial), offsetof(struct reg_query, type)},        \
+		    {PKI_SERIAL_MAX, TYPE_MAX}, fn                                                 \
+	}
+static const struct admin_id_list report_lists[] = {REPORT_FILTERS("type", progress_rows),
+						    REPORT_FILTERS("result", log_rows)};
 
 void admin_progress_list(struct admin_call *c)
 {
-	report_list(c, "type", progress_rows);
+	admin_id_list(c, &report_lists[0]);
 }
 
 void admin_log_list(struct admin_call *c)
 {
-	report_list(c, "result", log_rows);
+	admin_id_list(c, &report_lists[1]);
 }
 
 /* ---- GET /devices/{serial}/timeline -------------------------------------------------- */
@@ -453,27 +462,23 @@ void admin_prune(struct admin_call *c)
 /* ---- GET /expiring ------------------------------------------------------------------- */
 
 struct expiring {
-	int64_t now;
+	struct admin_rows rows; /* the items; rows.now: the call's time */
 	long days;
-	json_t *items;
 	json_t *owners; /* names of the owner identities in use, in order */
-	int fail;
 };
 
 static int exp_row(struct expiring *x, const char *kind, const char *name, const char *what,
 		   int64_t not_after)
 {
-	enum admin_expiry st = admin_expiry_of(not_after, x->now, x->days);
+	enum admin_expiry st = admin_expiry_of(not_after, x->rows.now, x->days);
 
 	if (st != ADMIN_EXP_EXPIRING && st != ADMIN_EXP_EXPIRED)
 		return 0;
-	if (json_array_append_new(
-		x->items, json_pack("{s:s, s:o, s:o, s:o, s:s, s:I}", "kind", kind, "name",
-				    text_json(name), "what", text_json(what), "expires",
-				    admin_time_json(not_after), "expiry", admin_expiry_name(st),
-				    "days-left", (json_int_t)((not_after - x->now) / DAY))))
-		x->fail = 1;
-	return x->fail;
+	return admin_rows_add(&x->rows, json_pack("{s:s, s:o, s:o, s:o, s:s, s:I}", "kind", kind,
+						  "name", text_json(name), "what", text_json(what),
+						  "expires", admin_time_json(not_after), "expiry",
+						  admin_expiry_name(st), "days-left",
+						  (json_int_t)((not_after - x->rows.now) / DAY)));
 }
 
 static int exp_device_cb(const struct reg_device *d, void *arg)
@@ -491,8 +496,8 @@ static int exp_profile_cb(const struct reg_profile *p, void *arg)
 		if (!strcmp(json_string_value(json_array_get(x->owners, i)), name))
 			return 0;
 	if (json_array_append_new(x->owners, json_string(name)))
-		x->fail = 1;
-	return x->fail;
+		x->rows.fail = 1;
+	return x->rows.fail;
 }
 
 /* Every certificate of one owner identity's chain (not set: none). */
@@ -507,7 +512,7 @@ static sztp_rc exp_owner(struct admin_call *c, struct expiring *x, const char *n
 	rc = reg_owner_get(c->ctx->reg, name, &o, e);
 	if (rc == SZTP_E_NOT_FOUND)
 		rc = SZTP_OK;
-	for (i = 0; rc == SZTP_OK && i < o.n_chain && !x->fail; i++) {
+	for (i = 0; rc == SZTP_OK && i < o.n_chain && !x->rows.fail; i++) {
 		char subj[256] = "?", label[REG_NAME_MAX + 24];
 		time_t nb = 0, na = 0;
 
@@ -529,37 +534,26 @@ void admin_expiring(struct admin_call *c)
 	static const char *const allowed[] = {"within-days", NULL};
 	struct sztp_err e = {SZTP_OK, ""};
 	struct reg_query q = REG_QUERY_INIT;
-	struct expiring x;
+	struct expiring x = {{NULL, c->now, 0}, 0, NULL};
 	int64_t days = EXPIRING_DEFAULT;
 	sztp_rc rc = SZTP_E_NOMEM;
 	size_t i;
 
-	memset(&x, 0, sizeof(x));
 	if (admin_query_only(c, allowed) < 0 ||
 	    admin_query_int(c, "within-days", 0, 36500, &days) < 0)
 		return;
-	x.now = c->now;
 	x.days = (long)days;
-	x.items = json_array();
-	x.owners = json_pack("[s]", "default");
+	x.rows.items = json_array();
 	q.has_voucher = 1;
-	if (x.items && x.owners &&
+	if ((x.owners = json_pack("[s]", "default")) &&
 	    (rc = reg_profile_list(c->ctx->reg, exp_profile_cb, &x, &e)) == SZTP_OK &&
 	    (rc = reg_device_query(c->ctx->reg, &q, exp_device_cb, &x, &e)) == SZTP_OK)
-		for (i = 0; rc == SZTP_OK && !x.fail && i < json_array_size(x.owners); i++)
+		for (i = 0; rc == SZTP_OK && !x.rows.fail && i < json_array_size(x.owners); i++)
 			rc = exp_owner(c, &x, json_string_value(json_array_get(x.owners, i)), &e);
-	if (rc == SZTP_OK && x.fail)
-		rc = SZTP_E_NOMEM;
-	if (rc != SZTP_OK) {
-		if (rc == SZTP_E_NOMEM)
-			sztp_err_set(&e, rc, "out of memory listing what expires");
-		admin_problem_rc(c, rc, NULL, &e);
-		json_decref(x.items);
-	} else {
-		admin_reply_json(
-		    c, 200,
-		    json_pack("{s:I, s:o}", "within-days", (json_int_t)days, "items", x.items),
-		    NULL);
-	}
 	json_decref(x.owners);
+	if (admin_rows_done(c, &x.rows, rc, &e) < 0)
+		return;
+	admin_reply_json(
+	    c, 200, json_pack("{s:I, s:o}", "within-days", (json_int_t)days, "items", x.rows.items),
+	    NULL);
 }

@@ -147,51 +147,36 @@ out:
 
 /* ---- GET /tokens ------------------------------------------------------------------ */
 
-struct token_list {
-	json_t *items;
-	int64_t now;
-	int fail;
-};
-
 static int token_cb(const struct reg_token *t, void *arg)
 {
-	struct token_list *l = arg;
+	struct admin_rows *r = arg;
 
-	if (json_array_append_new(l->items, token_json(t, l->now)))
-		l->fail = 1;
-	return l->fail;
+	return admin_rows_add(r, token_json(t, r->now));
 }
 
 void admin_tokens_list(struct admin_call *c)
 {
 	static const char *const allowed[] = {"limit", "cursor", NULL};
 	struct sztp_err e = {SZTP_OK, ""};
-	struct token_list l = {NULL, c->now, 0};
+	struct admin_rows r = {NULL, c->now, 0};
 	char after[REG_NAME_MAX + 1];
 	int limit = 0;
-	sztp_rc rc = SZTP_E_NOMEM;
 	size_t n;
 
 	if (admin_query_only(c, allowed) < 0 || admin_page_key(c, &limit, after, sizeof(after)) < 0)
 		return;
-	if ((l.items = json_array()) &&
-	    (rc = reg_token_list(c->ctx->reg, after[0] ? after : NULL, limit + 1, token_cb, &l,
-				 &e)) == SZTP_OK &&
-	    l.fail)
-		rc = SZTP_E_NOMEM;
-	if (rc != SZTP_OK) {
-		if (rc == SZTP_E_NOMEM)
-			sztp_err_set(&e, rc, "out of memory listing tokens");
-		json_decref(l.items);
-		admin_problem_rc(c, rc, NULL, &e);
+	r.items = json_array();
+	if (admin_rows_done(
+		c, &r,
+		reg_token_list(c->ctx->reg, after[0] ? after : NULL, limit + 1, token_cb, &r, &e),
+		&e) < 0)
 		return;
-	}
-	if ((n = json_array_size(l.items)) > (size_t)limit)
-		json_array_remove(l.items, (size_t)limit);
-	admin_reply_page_key(c, l.items,
+	if ((n = json_array_size(r.items)) > (size_t)limit)
+		json_array_remove(r.items, (size_t)limit);
+	admin_reply_page_key(c, r.items,
 			     n > (size_t)limit
 				 ? json_string_value(json_object_get(
-				       json_array_get(l.items, (size_t)limit - 1), "name"))
+				       json_array_get(r.items, (size_t)limit - 1), "name"))
 				 : NULL);
 }
 

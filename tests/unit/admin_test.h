@@ -139,4 +139,49 @@ static const char *at_ids(json_t *page, const char *member)
 	return buf;
 }
 
+/* GET target: 200, and the items' ids (or member) equal want; the
+ * next-cursor (or "" when null) into cursor (256 bytes) when non-NULL. */
+static void at_page(const char *target, const char *member, const char *want, char *cursor)
+{
+	json_t *j = NULL, *next;
+
+	CHECK_RC(at_call("GET", target, NULL, &at_reader, &j), 200);
+	if (strcmp(at_ids(j, member), want))
+		fprintf(stderr, "  GET %s: %s, want %s\n", target, at_ids(j, member), want);
+	CHECK(!strcmp(at_ids(j, member), want));
+	next = json_object_get(j, "next-cursor");
+	if (!strstr(target, "/expiring")) /* not a page */
+		CHECK(next && (json_is_null(next) || json_is_string(next)));
+	if (cursor)
+		snprintf(cursor, 256, "%s", json_is_string(next) ? json_string_value(next) : "");
+	json_decref(j);
+}
+
+/* A list read page by page from target (which has a query): each page's
+ * items as want[i], a next-cursor on all but the last. */
+static void at_follow(const char *target, const char *member, const char *const *want, size_t n)
+{
+	char cur[256] = "", t[1024];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(t, sizeof(t), "%s%s%s", target, i ? "&cursor=" : "", i ? cur : "");
+		at_page(t, member, want[i], cur);
+		CHECK((cur[0] != '\0') == (i + 1 < n));
+	}
+}
+
+/* Targets and the ids (or member values) each must list. */
+struct at_want {
+	const char *target, *want;
+};
+
+static void at_pages(const char *member, const struct at_want *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		at_page(w[i].target, member, w[i].want, NULL);
+}
+
 #endif
