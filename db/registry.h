@@ -280,7 +280,10 @@ struct reg_query {
 	int64_t after_id;	   /* id-ordered: id > after_id (cursor), 0 = from the start */
 	int limit;
 };
-#define REG_QUERY_INIT {.has_voucher = -1}
+#define REG_QUERY_INIT                                                                             \
+	{                                                                                          \
+		.has_voucher = -1                                                                  \
+	}
 sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb cb, void *arg,
 			 struct sztp_err *e);
 sztp_rc reg_progress_query(struct reg *r, const struct reg_query *q, reg_progress_cb cb, void *arg,
