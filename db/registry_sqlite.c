@@ -46,9 +46,11 @@
  * acknowledging writes.
  *
  * revision: a random 63-bit value, replaced whenever an admin call writes
- * the row (device add/update, profile put, owner put).  Contact bookkeeping
- * (reg_device_seen, the state set by reg_progress_add) leaves a device's
- * revision alone, so caches keyed on it survive device contacts.
+ * the row (device add/update and pin set, profile put and pin setting,
+ * owner put): the admin API's ETags are revisions.  Contact bookkeeping
+ * (reg_device_seen, the state set by reg_progress_add, the first pin
+ * reg_device_pin_record stores) leaves a device's revision alone, so
+ * caches keyed on it survive device contacts.
  */
 #include <errno.h>
 #include <fcntl.h>
