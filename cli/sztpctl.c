@@ -120,16 +120,14 @@ static const struct cmd cmds[] = {
      "delete bootstrapping-log rows and progress reports older than DAYS"},
     {"token create", 1, 1, "scope= expires=", CMD_API, cmd_token_create,
      "NAME --scope read|write [--expires DURATION]",
-     "make an admin API bearer token and print it, this once (DURATION: 30d, 12h, 90m, "
-     "3600s)"},
+     "make an admin API token and print it, only now (DURATION: 30d, 12h, 90m, 3600s)"},
     {"token list", 0, 0, "json", CMD_API, cmd_token_list, "[--json]",
      "list the admin API tokens (never their secret)"},
     {"token revoke", 1, 1, "", CMD_API, cmd_token_revoke, "NAME",
      "revoke a token (it stays listed, as revoked)"},
     {"audit", 0, 0, "actor= resource= since= limit= json", CMD_API, cmd_audit,
      "[--actor A] [--resource R] [--since TIME] [--limit N] [--json]",
-     "show the audit trail of admin changes (--resource: a prefix such as devices/; --limit: "
-     "the newest N)"},
+     "show the audit trail of admin changes (--resource: a prefix; --limit: the newest N)"},
     {"expiring", 0, 0, "expiring-within= json", CMD_API, cmd_expiring,
      "[--expiring-within DAYS] [--json]",
      "list vouchers and owner certificates expired or expiring within DAYS (default 30); "
