@@ -52,28 +52,25 @@ admin_conf >"$TMP/sztpd.conf"
 
 # ---- sztpd -n: the admin listener's files, checked like the device port's --
 check "sztpd -n accepts the admin listener's config" "$BIN/sztpd" -n -c "$TMP/sztpd.conf"
+# refused WHAT WANT SED: sztpd -n refuses the config edited by SED, saying WANT
+refused() {
+	admin_conf | sed "$3" >"$TMP/refused.conf"
+	"$BIN/sztpd" -n -c "$TMP/refused.conf" >"$TMP/refused.out" 2>&1
+	check_eq "sztpd -n refuses $1" "$?" 1
+	check_contains "sztpd -n: $1, named" "$TMP/refused.out" "$2"
+}
 cp "$A/srv.key" "$TMP/loose.key" && chmod 644 "$TMP/loose.key"
-admin_conf | sed "s|^admin-key = .*|admin-key = $TMP/loose.key|" >"$TMP/loose.conf"
-"$BIN/sztpd" -n -c "$TMP/loose.conf" >"$TMP/loose.out" 2>&1
-check_eq "sztpd -n refuses an admin key others can read" "$?" 1
-check_contains "the message names admin-key and the mode" "$TMP/loose.out" "admin-key: key file $TMP/loose.key has mode 0644"
-admin_conf | sed "s|^admin-key = .*|admin-key = $PKI/server/key.pem|" >"$TMP/mismatch.conf"
-"$BIN/sztpd" -n -c "$TMP/mismatch.conf" >"$TMP/mismatch.out" 2>&1
-check_eq "sztpd -n refuses an admin key of another certificate" "$?" 1
-check_contains "the message names both keys" "$TMP/mismatch.out" \
-	"admin-key $PKI/server/key.pem does not match the certificate in admin-cert $A/srv-chain.pem"
-admin_conf | grep -v '^admin-key' >"$TMP/half.conf"
-"$BIN/sztpd" -n -c "$TMP/half.conf" >"$TMP/half.out" 2>&1
-check_eq "sztpd -n refuses admin-cert without admin-key" "$?" 1
-check_contains "they go together" "$TMP/half.out" "admin-cert and admin-key go together"
-admin_conf | sed "s|^admin-client-ca = .*|admin-client-ca = $TMP/nope.pem|" >"$TMP/noca.conf"
-"$BIN/sztpd" -n -c "$TMP/noca.conf" >"$TMP/noca.out" 2>&1
-check_eq "sztpd -n refuses a missing admin-client-ca" "$?" 1
-check_contains "the message names admin-client-ca" "$TMP/noca.out" "admin-client-ca $TMP/nope.pem"
-admin_conf | sed "s|^admin-port = .*|admin-port = $PORT|" >"$TMP/same.conf"
-"$BIN/sztpd" -n -c "$TMP/same.conf" >"$TMP/same.out" 2>&1
-check_eq "sztpd -n refuses admin-port = port" "$?" 1
-check_contains "a port of its own" "$TMP/same.out" "is the device port"
+refused "an admin key others can read" "admin-key: key file $TMP/loose.key has mode 0644" \
+	"s|^admin-key = .*|admin-key = $TMP/loose.key|"
+refused "an admin key of another certificate" \
+	"admin-key $PKI/server/key.pem does not match the certificate in admin-cert $A/srv-chain.pem" \
+	"s|^admin-key = .*|admin-key = $PKI/server/key.pem|"
+refused "admin-cert without admin-key" "admin-cert and admin-key go together" "/^admin-key/d"
+refused "a missing admin-client-ca" "admin-client-ca $TMP/nope.pem" \
+	"s|^admin-client-ca = .*|admin-client-ca = $TMP/nope.pem|"
+refused "admin-port = port" "admin-port $PORT is the device port" "s|^admin-port = .*|admin-port = $PORT|"
+refused "a missing admin-openapi" "admin-openapi $TMP/nope.json: cannot be read" \
+	"s|^admin-openapi = .*|admin-openapi = $TMP/nope.json|"
 
 # ---- start --------------------------------------------------------------------
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
@@ -173,6 +170,29 @@ req big3 --cacert "$A/ca/ca.pem" -H 'Content-Type: application/json' -H 'Expect:
 check_eq "a stranger's body: 401, not taken" "$code" 401
 req small "${NMS[@]}" -H 'Content-Type: application/json' -d '{"devices":[]}' "$AU/api/v1/bulk/devices"
 case $code in 400 | 501) pass ;; *) fail "a body under the limit reaches the API: $code" ;; esac
+
+# HEAD: the GET's head, no body
+code=$(curl -s -o /dev/null -D "$TMP/head.h" -w '%{http_code}' "${NMS[@]}" -I "$AU/api/v1")
+check_eq "HEAD /api/v1: 200" "$code" 200
+check_contains "HEAD: the GET's ETag" "$TMP/head.h" "ETag: $etag"
+
+# ---- the registry file lost: writes are refused (503), not lost ----------------------
+mv "$DB" "$DB.away"
+for i in $(seq 1 40); do
+	req lost "${NMS[@]}" -H 'Content-Type: application/json' -d '{"serial":"SN-L"}' "$AU/api/v1/devices"
+	[ "$code" = 503 ] && break
+	sleep 0.1
+done
+check_eq "registry lost: an admin write is 503" "$code" 503
+check_contains "503 says when to come back" "$TMP/lost.h" "Retry-After: 30"
+check_contains "503 is problem+json" "$TMP/lost.b" '"type":"urn:sztp:problem:unavailable"'
+mv "$DB.away" "$DB"
+for i in $(seq 1 40); do
+	req back "${NMS[@]}" -H 'Content-Type: application/json' -d '{"serial":"SN-L"}' "$AU/api/v1/devices"
+	[ "$code" != 503 ] && break
+	sleep 0.1
+done
+check "registry back: admin writes are served again" test "$code" != 503
 
 # ---- the audit line -------------------------------------------------------------
 check_contains "audit: the certificate's actor" "$TMP/sztpd.log" 'admin-audit actor="cert:serialNumber=NMS-1,CN=NMS-1'
