@@ -85,7 +85,7 @@ static int auth_cert(struct admin_listener *a, const struct request *r, struct a
 	if (pki_trust_verify(a->client_ca, r->peer_certs, r->n_peer_certs, PKI_OID_KP_CLIENT_AUTH,
 			     0, &e) != SZTP_OK ||
 	    pki_cert_subject(&r->peer_certs[0], dn, sizeof(dn), &e) != SZTP_OK) {
-		snprintf(st->reason, sizeof(st->reason), "client certificate: %s", e.msg);
+		snprintf(st->reason, sizeof(st->reason), "client certificate: %.130s", e.msg);
 		return 0;
 	}
 	snprintf(st->actor.who, sizeof(st->actor.who), "cert:%s", dn);
@@ -107,7 +107,8 @@ static void authenticate(struct admin_listener *a, const struct request *r, stru
 		st->reason[0] = '\0';
 		return;
 	}
-	snprintf(st->reason, sizeof(st->reason), "%s", e.msg[0] ? e.msg : "bearer token refused");
+	snprintf(st->reason, sizeof(st->reason), "%.150s",
+		 e.msg[0] ? e.msg : "bearer token refused");
 }
 
 /* http_listener.admit: 1 when someone is authenticated (their body is
