@@ -191,6 +191,7 @@ sztp_rc cmd_voucher_attach(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_voucher_show(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_owner_list(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_onboarding(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_redirect(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_list(struct ctl *c, struct sztp_err *e);
