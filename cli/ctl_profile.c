@@ -21,7 +21,6 @@
 #define ANCHOR_MAX  (1024 * 1024)
 #define MAX_SERVERS 64
 #define MAX_URIS    64
-#define PATH_LEN    (3 * REG_NAME_MAX + 16)
 
 /* obj[name] = v; JSON carries text only, so invalid UTF-8 is refused
  * naming the option it came from. */
@@ -129,15 +128,17 @@ static void print_warnings(json_t *answer, const char *prefix)
 	    ctl_warn("%s%s", prefix, json_string_value(w));
 }
 
-/* The API path of the profile NAME names. */
-static sztp_rc profile_path(struct ctl *c, char path[PATH_LEN], struct sztp_err *e)
+/* One call on the profile NAME names (body NULL: none). */
+static sztp_rc profile_call(struct ctl *c, const char *method, json_t *body, struct ctl_resp *r,
+			    struct sztp_err *e)
 {
-	char seg[3 * REG_NAME_MAX];
+	char seg[3 * REG_NAME_MAX], path[3 * REG_NAME_MAX + 16];
 
+	memset(r, 0, sizeof(*r));
 	if (strlen(c->pos[0]) >= REG_NAME_MAX)
 		return sztp_err_set(e, SZTP_E_NOT_FOUND, "no profile named '%s'", c->pos[0]);
-	snprintf(path, PATH_LEN, "/profiles/%s", ctl_seg(c->pos[0], seg, sizeof(seg)));
-	return SZTP_OK;
+	snprintf(path, sizeof(path), "/profiles/%s", ctl_seg(c->pos[0], seg, sizeof(seg)));
+	return ctl_call(c, method, path, NULL, body, r, e);
 }
 
 /* PUT the profile and say what became of it. */
@@ -145,10 +146,9 @@ static sztp_rc profile_put(struct ctl *c, json_t *body, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct ctl_resp r;
-	char path[PATH_LEN], *doc;
+	char *doc;
 
-	if ((rc = profile_path(c, path, e)) != SZTP_OK ||
-	    (rc = ctl_call(c, "PUT", path, NULL, body, &r, e)) != SZTP_OK)
+	if ((rc = profile_call(c, "PUT", body, &r, e)) != SZTP_OK)
 		return rc;
 	print_warnings(r.json, "");
 	if (c->json) {
@@ -356,10 +356,8 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct ctl_resp r;
-	char path[PATH_LEN];
 
-	if ((rc = profile_path(c, path, e)) != SZTP_OK ||
-	    (rc = ctl_call(c, "GET", path, NULL, NULL, &r, e)) != SZTP_OK)
+	if ((rc = profile_call(c, "GET", NULL, &r, e)) != SZTP_OK)
 		return rc;
 	if (c->json) {
 		rc = ctl_print_json(r.json, e);
@@ -377,14 +375,11 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e)
 
 sztp_rc cmd_profile_remove(struct ctl *c, struct sztp_err *e)
 {
-	sztp_rc rc;
 	struct ctl_resp r;
-	char path[PATH_LEN];
+	sztp_rc rc = profile_call(c, "DELETE", NULL, &r, e);
 
-	if ((rc = profile_path(c, path, e)) != SZTP_OK ||
-	    (rc = ctl_call(c, "DELETE", path, NULL, NULL, &r, e)) != SZTP_OK)
-		return rc;
-	ctl_done(c, "profile %s removed", c->pos[0]);
+	if (rc == SZTP_OK)
+		ctl_done(c, "profile %s removed", c->pos[0]);
 	ctl_resp_clear(&r);
-	return SZTP_OK;
+	return rc;
 }

@@ -174,6 +174,19 @@ static char *owner_body(const char *chain, const char *key, const char *extra)
 	return body;
 }
 
+/* A list answering an empty last page. */
+static void empty_list(const char *path, const char *query)
+{
+	struct admin_response r;
+	json_t *j;
+
+	CHECK_RC(call("GET", path, query, NULL, &reader, &r, &j), 200);
+	CHECK(json_array_size(json_object_get(j, "items")) == 0);
+	CHECK(json_is_null(json_object_get(j, "next-cursor")));
+	json_decref(j);
+	admin_response_clear(&r);
+}
+
 /* ---- owners ------------------------------------------------------------------ */
 
 static void test_owners(void)
@@ -183,12 +196,7 @@ static void test_owners(void)
 	json_t *j, *c0;
 	struct audit_count a;
 
-	/* none yet: an empty page */
-	CHECK_RC(call("GET", "/api/v1/owners", NULL, NULL, &reader, &r, &j), 200);
-	CHECK(json_array_size(json_object_get(j, "items")) == 0);
-	CHECK(json_is_null(json_object_get(j, "next-cursor")));
-	json_decref(j);
-	admin_response_clear(&r);
+	empty_list("/api/v1/owners", NULL);
 	refused("GET", "/api/v1/owners/default", NULL, NULL, 404, "not-found", NULL, "not set");
 
 	/* a key that does not belong to the chain: nothing stored */
@@ -318,11 +326,7 @@ static void test_owners(void)
 	snprintf(want, sizeof(want), "limit=1&cursor=%s", jstr(j, "next-cursor"));
 	json_decref(j);
 	admin_response_clear(&r);
-	CHECK_RC(call("GET", "/api/v1/owners", want, NULL, &reader, &r, &j), 200);
-	CHECK(json_array_size(json_object_get(j, "items")) == 0);
-	CHECK(json_is_null(json_object_get(j, "next-cursor")));
-	json_decref(j);
-	admin_response_clear(&r);
+	empty_list("/api/v1/owners", want);
 	refused("GET", "/api/v1/owners", "cursor=%21%21", NULL, 400, "invalid-parameter", NULL,
 		NULL);
 	/* read scope cannot write */
@@ -352,12 +356,7 @@ static void test_profile_onboarding(void)
 	json_t *j, *ci, *img;
 	struct audit_count a;
 
-	/* an empty list first */
-	CHECK_RC(call("GET", "/api/v1/profiles", NULL, NULL, &reader, &r, &j), 200);
-	CHECK(json_array_size(json_object_get(j, "items")) == 0);
-	CHECK(json_is_null(json_object_get(j, "next-cursor")));
-	json_decref(j);
-	admin_response_clear(&r);
+	empty_list("/api/v1/profiles", NULL);
 
 	CHECK_RC(call("PUT", "/api/v1/profiles/onb", NULL, ONB, &writer, &r, &j), 201);
 	CHECK(!strcmp(r.location, "/api/v1/profiles/onb"));
