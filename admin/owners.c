@@ -345,7 +345,8 @@ static int voucher_checks(struct admin_call *c, const char *name, const sztp_byt
 	struct vcheck k = {name, json_object_get(served, name), chain, n, json_array(), 0};
 	struct reg_query q = REG_QUERY_INIT;
 	struct sztp_err e = {SZTP_OK, ""};
-	char names[NAMED_MAX * (PKI_SERIAL_MAX + 2) + 32], msg[sizeof(names) + 512];
+	char names[NAMED_MAX * (PKI_SERIAL_MAX + 2) + 32],
+	    msg[sizeof(names) + ADMIN_PARAM_MAX + 256];
 	sztp_rc rc;
 
 	*forced = NULL;

@@ -273,8 +273,8 @@ static int policy_in(struct admin_call *c, struct reg_profile *p, int *pin)
 				     "'%s' belongs to %s profiles, not to %s ones", *other,
 				     kind_names[!kind], kind_names[kind]);
 	}
-	snprintf(p->name, sizeof(p->name), "%s", c->param[0]);
-	snprintf(p->owner, sizeof(p->owner), "%s", owner ? owner : "default");
+	snprintf(p->name, sizeof(p->name), "%.*s", REG_NAME_MAX - 1, c->param[0]);
+	snprintf(p->owner, sizeof(p->owner), "%.*s", REG_NAME_MAX - 1, owner ? owner : "default");
 	p->kind = (enum reg_kind)kind;
 	p->sign = (enum reg_sign)sign;
 	p->reporting = (enum reg_reporting)rep;
