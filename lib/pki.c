@@ -479,21 +479,31 @@ sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before, time_t *no
 	return rc;
 }
 
-static void crt_subject(gnutls_x509_crt_t crt, char *out, size_t outlen)
+/* The subject (issuer 0) or issuer DN of crt as a string. */
+static void crt_dn(gnutls_x509_crt_t crt, int issuer, char *out, size_t outlen)
 {
 	gnutls_datum_t d = {NULL, 0};
+	int r;
 
 	if (!outlen)
 		return;
 	out[0] = '\0';
-	if (gnutls_x509_crt_get_dn3(crt, &d, 0) >= 0)
+	r = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &d, 0)
+		   : gnutls_x509_crt_get_dn3(crt, &d, 0);
+	if (r >= 0)
 		snprintf(out, outlen, "%.*s", (int)d.size, (const char *)d.data);
 	else
-		snprintf(out, outlen, "(unreadable subject)");
+		snprintf(out, outlen, "(unreadable %s)", issuer ? "issuer" : "subject");
 	gnutls_free(d.data);
 }
 
-sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+static void crt_subject(gnutls_x509_crt_t crt, char *out, size_t outlen)
+{
+	crt_dn(crt, 0, out, outlen);
+}
+
+static sztp_rc cert_dn(const sztp_bytes *cert, int issuer, char *out, size_t outlen,
+		       struct sztp_err *e)
 {
 	gnutls_x509_crt_t crt = NULL;
 	sztp_rc rc = crt_import(cert, &crt, e);
@@ -502,9 +512,19 @@ sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struc
 		out[0] = '\0';
 	if (rc != SZTP_OK)
 		return rc;
-	crt_subject(crt, out, outlen);
+	crt_dn(crt, issuer, out, outlen);
 	gnutls_x509_crt_deinit(crt);
 	return SZTP_OK;
+}
+
+sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+{
+	return cert_dn(cert, 0, out, outlen, e);
+}
+
+sztp_rc pki_cert_issuer(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+{
+	return cert_dn(cert, 1, out, outlen, e);
 }
 
 sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e)

@@ -66,6 +66,8 @@ sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before, time_t *no
 			  struct sztp_err *e);
 /* Subject DN as a string (for messages). */
 sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e);
+/* Issuer DN as a string (the owner identities of the admin API). */
+sztp_rc pki_cert_issuer(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e);
 /* Authority key identifier (for the voucher's idevid-issuer). */
 sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e);
 /* keyUsage of a DER certificate: PKI_KU_* bits and whether the extension
