@@ -148,6 +148,84 @@ void admin_rollback(struct admin_call *c);
 int admin_audit(struct admin_call *c, const char *action, const char *resource, int64_t rev_before,
 		int64_t rev_after, json_t *detail);
 
+/* ---- devices.c and vouchers.c: what the device routes share ------------------ */
+struct voucher;
+#define ADMIN_VOUCHER_MAX   (256 * 1024) /* a voucher's CMS */
+#define ADMIN_PEM_MAX	    (64 * 1024)	 /* a PEM member (masa-ca, idevid) */
+#define ADMIN_EXPIRING_DAYS 30		 /* expiring-within default */
+/* Begin the transaction of a write to device c->param[0], read it into d
+ * and check If-Match against its ETag: 404 (no such device) and 412 are
+ * answered (-1).  d is the caller's to reg_device_clear. */
+int admin_device_lock(struct admin_call *c, struct reg_device *d);
+/* Finish that write: d->revision becomes the device's revision now (0 when
+ * deleted), the audit row (action, "devices/<serial>", rev_before ->
+ * d->revision, detail stolen) is added, and the transaction commits. */
+int admin_device_commit(struct admin_call *c, struct reg_device *d, const char *action,
+			int64_t rev_before, json_t *detail);
+/* A PEM text member (newlines allowed, at most ADMIN_PEM_MAX bytes, no NUL);
+ * *out NULL when absent. */
+int admin_json_pem(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+		   const char **out);
+/* Query parameter expiring-within (0..36500 days, default 30). */
+int admin_expiring_days(struct admin_call *c, int64_t *days);
+/* "never" (not_after 0), "expired" (at or before now), "expiring" (within
+ * days of now) or "ok". */
+const char *admin_expiry(int64_t not_after, int64_t now, int64_t days);
+/* expires-on of d's voucher (0: none, or it never expires). */
+int64_t admin_voucher_expires(const struct reg_device *d);
+
+/* The MASA anchor the vouchers of a request verify against: the request's
+ * "masa-ca" (PEM) when it has one, else the default's choice (a bulk
+ * request's top-level masa-ca), else the server's (ctx->masa).  The last
+ * PEM parsed is kept: the items of a bulk request that repeat it cost one
+ * parse.  Zero-initialise; admin_anchor_clear at the end. */
+struct admin_anchor {
+	const struct pki_trust *t; /* the choice; NULL: none */
+	const char *name;	   /* how messages name it */
+	struct pki_trust *own;	   /* parsed from pem */
+	char *pem;
+};
+int admin_anchor_get(struct admin_call *c, json_t *obj, const char *ptr,
+		     const struct admin_anchor *dflt, struct admin_anchor *a);
+void admin_anchor_clear(struct admin_anchor *a);
+/* A voucher's CMS checked for serial on its own (RFC 8572 s3.3, RFC 8366):
+ * well-formed, signature to the anchor, valid ietf-voucher, serial-number,
+ * created-on..expires-on around now.  field: JSON pointer of the member
+ * (NULL: the body).  On success v holds it (voucher_clear). */
+int admin_voucher_check(struct admin_call *c, const char *field, const sztp_bytes *cms,
+			const char *serial, const struct admin_anchor *a, struct voucher *v);
+/* Profiles and owner identities read once per request (a bulk request's
+ * devices share a few). */
+#define ADMIN_VCACHE_MAX 16
+struct admin_vcache {
+	size_t n_prof, n_own;
+	struct {
+		char name[REG_NAME_MAX], owner[REG_NAME_MAX];
+	} prof[ADMIN_VCACHE_MAX];
+	struct {
+		char name[REG_NAME_MAX];
+		int found;
+		struct reg_owner o;
+		sztp_bytes pinned_ok; /* a pinned-domain-cert known to anchor o */
+	} own[ADMIN_VCACHE_MAX];
+};
+void admin_vcache_clear(struct admin_vcache *vc);
+/* The owner identity serving a device of profile ("" or NULL: none ->
+ * "default"); a profile that does not exist is 400 invalid-field. */
+int admin_profile_owner(struct admin_call *c, const char *field, const char *profile,
+			struct admin_vcache *vc, char owner[REG_NAME_MAX]);
+/* RFC 8572 s5.4: pinned (a voucher's pinned-domain-cert) anchors the chain
+ * of owner identity owner; when not, status (400 invalid-field or 409
+ * conflict) naming what (e.g. "the voucher of device SN-1").  An owner
+ * not set yet is not checked: a warning string is appended to warnings. */
+int admin_voucher_fits_owner(struct admin_call *c, int status, const char *field,
+			     const sztp_bytes *pinned, const char *what, const char *owner,
+			     struct admin_vcache *vc, json_t *warnings);
+/* The voucher-summary of a stored CMS (NULL when it does not parse); sig
+ * NULL: the signature is checked against the server's anchor if any. */
+json_t *admin_voucher_summary(struct admin_call *c, const sztp_bytes *cms, int64_t days,
+			      const char *sig);
+
 /* ---- the resource files' handlers (the table is in admin.c) ----------------- */
 /* devices.c */
 void admin_devices_list(struct admin_call *c);
