@@ -162,10 +162,18 @@ int admin_device_lock(struct admin_call *c, struct reg_device *d);
  * d->revision, detail stolen) is added, and the transaction commits. */
 int admin_device_commit(struct admin_call *c, struct reg_device *d, const char *action,
 			int64_t rev_before, json_t *detail);
+/* A write to device c->param[0] answered 204: lock, change(c, d) (-1:
+ * answered), commit with the audit row of action. */
+void admin_device_change(struct admin_call *c, const char *action,
+			 int (*change)(struct admin_call *c, struct reg_device *d));
 /* A PEM text member (newlines allowed, at most ADMIN_PEM_MAX bytes, no NUL);
  * *out NULL when absent. */
 int admin_json_pem(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
 		   const char **out);
+/* The certificates of PEM text pem (member name at field): at least one,
+ * else 400 invalid-field.  *certs: pki_certs_free(*certs, *n). */
+int admin_pem_certs(struct admin_call *c, const char *field, const char *name, const char *pem,
+		    sztp_bytes **certs, size_t *n);
 /* Query parameter expiring-within (0..36500 days, default 30). */
 int admin_expiring_days(struct admin_call *c, int64_t *days);
 /* "never" (not_after 0), "expired" (at or before now), "expiring" (within

@@ -167,12 +167,8 @@ static int idevid_pin(struct admin_call *c, const char *field, const char *seria
 	size_t n = 0;
 	int rc = -1;
 
-	if (pki_pem_certs_parse(pem, strlen(pem), &certs, &n, &e) != SZTP_OK || n == 0) {
-		admin_problem(c, 400, "invalid-field", field,
-			      "'idevid' holds no PEM certificate: %s",
-			      e.msg[0] ? e.msg : "none found");
+	if (admin_pem_certs(c, field, "idevid", pem, &certs, &n) < 0)
 		goto out;
-	}
 	if (pki_cert_serial_number(&certs[0], sn, sizeof(sn), NULL) == SZTP_OK &&
 	    strcmp(sn, serial) != 0) {
 		admin_problem(c, 400, "invalid-field", field,
@@ -215,10 +211,9 @@ static unsigned password_cost(struct admin_call *c)
 
 struct hasher {
 	struct item *items;
-	size_t n, next;
+	size_t n, next; /* next: the next item to take (atomic) */
 	unsigned cost;
-	pthread_mutex_t mu;
-	int failed;
+	int failed; /* atomic */
 };
 
 static void *hash_run(void *arg)
@@ -228,21 +223,12 @@ static void *hash_run(void *arg)
 	struct item *it;
 	size_t i;
 
-	for (;;) {
-		pthread_mutex_lock(&h->mu);
-		i = h->next++;
-		pthread_mutex_unlock(&h->mu);
-		if (i >= h->n)
-			break;
+	while ((i = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED)) < h->n) {
 		it = &h->items[i];
-		if (!it->password)
-			continue;
-		if (passwd_hash_cost(it->password, h->cost, out, NULL) != SZTP_OK ||
-		    !(it->d.password_hash = strdup(out))) {
-			pthread_mutex_lock(&h->mu);
-			h->failed = 1;
-			pthread_mutex_unlock(&h->mu);
-		}
+		if (it->password &&
+		    (passwd_hash_cost(it->password, h->cost, out, NULL) != SZTP_OK ||
+		     !(it->d.password_hash = strdup(out))))
+			__atomic_store_n(&h->failed, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -251,7 +237,7 @@ static void *hash_run(void *arg)
  * (at most HASH_THREADS). */
 static int hash_items(struct admin_call *c, struct item *items, size_t n)
 {
-	struct hasher h = {items, n, 0, password_cost(c), PTHREAD_MUTEX_INITIALIZER, 0};
+	struct hasher h = {items, n, 0, password_cost(c), 0};
 	pthread_t th[HASH_THREADS - 1];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t i, with_pw = 0, extra = 0, started = 0;
@@ -268,7 +254,6 @@ static int hash_items(struct admin_call *c, struct item *items, size_t n)
 	hash_run(&h);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&h.mu);
 	if (h.failed)
 		return admin_problem(c, 500, "internal", NULL, "a password could not be hashed");
 	return 0;
@@ -888,25 +873,33 @@ out:
 	reg_device_clear(&d);
 }
 
-void admin_device_delete(struct admin_call *c)
+void admin_device_change(struct admin_call *c, const char *action,
+			 int (*change)(struct admin_call *c, struct reg_device *d))
 {
 	static const char *const none[] = {NULL};
-	struct sztp_err e = {SZTP_OK, ""};
 	struct reg_device d;
 	int64_t before;
-	sztp_rc rc;
 
 	memset(&d, 0, sizeof(d));
 	if (admin_query_only(c, none) < 0 || admin_device_lock(c, &d) < 0)
 		goto out;
 	before = d.revision;
-	if ((rc = reg_device_remove(c->ctx->reg, d.serial, &e)) != SZTP_OK) {
-		admin_problem_rc(c, rc, NULL, &e);
-		goto out;
-	}
-	if (admin_device_commit(c, &d, "device.delete", before, NULL) < 0)
+	if (change(c, &d) < 0 || admin_device_commit(c, &d, action, before, NULL) < 0)
 		goto out;
 	admin_no_content(c);
 out:
 	reg_device_clear(&d);
+}
+
+static int device_remove(struct admin_call *c, struct reg_device *d)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+	sztp_rc rc = reg_device_remove(c->ctx->reg, d->serial, &e);
+
+	return rc == SZTP_OK ? 0 : admin_problem_rc(c, rc, NULL, &e);
+}
+
+void admin_device_delete(struct admin_call *c)
+{
+	admin_device_change(c, "device.delete", device_remove);
 }

@@ -47,6 +47,20 @@ int admin_json_pem(struct admin_call *c, json_t *obj, const char *ptr, const cha
 	return 0;
 }
 
+int admin_pem_certs(struct admin_call *c, const char *field, const char *name, const char *pem,
+		    sztp_bytes **certs, size_t *n)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+
+	if (pki_pem_certs_parse(pem, strlen(pem), certs, n, &e) == SZTP_OK && *n)
+		return 0;
+	pki_certs_free(*certs, *n);
+	*certs = NULL;
+	*n = 0;
+	return admin_problem(c, 400, "invalid-field", field, "'%s' holds no PEM certificate: %s",
+			     name, e.msg[0] ? e.msg : "none found");
+}
+
 int admin_expiring_days(struct admin_call *c, int64_t *days)
 {
 	*days = ADMIN_EXPIRING_DAYS;
@@ -98,12 +112,8 @@ static int anchor_parse(struct admin_call *c, const char *field, const char *pem
 	size_t n = 0;
 	int rc = -1;
 
-	if (pki_pem_certs_parse(pem, strlen(pem), &certs, &n, &e) != SZTP_OK || n == 0) {
-		admin_problem(c, 400, "invalid-field", field,
-			      "'masa-ca' holds no PEM certificate: %s",
-			      e.msg[0] ? e.msg : "none found");
+	if (admin_pem_certs(c, field, "masa-ca", pem, &certs, &n) < 0)
 		goto out;
-	}
 	if (pki_trust_from_der(certs, n, &t, &e) != SZTP_OK) {
 		admin_problem(c, 400, "invalid-field", field, "'masa-ca' is not usable: %s", e.msg);
 		goto out;
@@ -541,32 +551,23 @@ out:
 	reg_device_clear(&d);
 }
 
-void admin_voucher_delete(struct admin_call *c)
+static int voucher_detach(struct admin_call *c, struct reg_device *d)
 {
-	static const char *const none[] = {NULL};
 	struct sztp_err e = {SZTP_OK, ""};
-	struct reg_device d;
-	int64_t before;
 	sztp_rc rc;
 
-	memset(&d, 0, sizeof(d));
-	if (admin_query_only(c, none) < 0 || admin_device_lock(c, &d) < 0)
-		goto out;
-	if (!d.voucher.len) {
-		admin_problem(c, 404, "not-found", NULL, "device '%s' has no voucher", d.serial);
-		goto out;
-	}
-	before = d.revision;
-	sztp_bytes_free(&d.voucher);
-	d.voucher_created = 0;
-	d.voucher_expires = 0;
-	if ((rc = reg_device_update(c->ctx->reg, &d, &e)) != SZTP_OK) {
-		admin_problem_rc(c, rc, NULL, &e);
-		goto out;
-	}
-	if (admin_device_commit(c, &d, "voucher.detach", before, NULL) < 0)
-		goto out;
-	admin_no_content(c);
-out:
-	reg_device_clear(&d);
+	if (!d->voucher.len)
+		return admin_problem(c, 404, "not-found", NULL, "device '%s' has no voucher",
+				     d->serial);
+	sztp_bytes_free(&d->voucher);
+	d->voucher_created = 0;
+	d->voucher_expires = 0;
+	if ((rc = reg_device_update(c->ctx->reg, d, &e)) != SZTP_OK)
+		return admin_problem_rc(c, rc, NULL, &e);
+	return 0;
+}
+
+void admin_voucher_delete(struct admin_call *c)
+{
+	admin_device_change(c, "voucher.detach", voucher_detach);
 }
