@@ -184,22 +184,30 @@ int64_t admin_voucher_expires(const struct reg_device *d);
 
 /* The MASA anchor the vouchers of a request verify against: the request's
  * "masa-ca" (PEM) when it has one, else the default's choice (a bulk
- * request's top-level masa-ca), else the server's (ctx->masa).  The last
- * PEM parsed is kept: the items of a bulk request that repeat it cost one
- * parse.  Zero-initialise; admin_anchor_clear at the end. */
+ * request's top-level masa-ca), else the server's (ctx->masa).  Every PEM
+ * is parsed once and kept until admin_anchor_clear: the items of a bulk
+ * request that repeat it share it.  Zero-initialise. */
+struct admin_anchor_pem;
 struct admin_anchor {
-	const struct pki_trust *t; /* the choice; NULL: none */
+	const struct pki_trust *t; /* the last admin_anchor_get's choice; NULL: none */
 	const char *name;	   /* how messages name it */
-	struct pki_trust *own;	   /* parsed from pem */
-	char *pem;
+	struct admin_anchor_pem *parsed;
 };
 int admin_anchor_get(struct admin_call *c, json_t *obj, const char *ptr,
 		     const struct admin_anchor *dflt, struct admin_anchor *a);
 void admin_anchor_clear(struct admin_anchor *a);
+/* 400 missing-field unless a has an anchor. */
+int admin_anchor_required(struct admin_call *c, const struct admin_anchor *a);
 /* A voucher's CMS checked for serial on its own (RFC 8572 s3.3, RFC 8366):
- * well-formed, signature to the anchor, valid ietf-voucher, serial-number,
- * created-on..expires-on around now.  field: JSON pointer of the member
- * (NULL: the body).  On success v holds it (voucher_clear). */
+ * well-formed, signature to anchor t (named name), valid ietf-voucher,
+ * serial-number, created-on..expires-on around c->now.  SZTP_OK with v
+ * filled (voucher_clear), else why not in msg.  Answers nothing:
+ * thread-safe (a bulk request verifies on every CPU). */
+sztp_rc admin_voucher_verify(const struct admin_call *c, const sztp_bytes *cms, const char *serial,
+			     const struct pki_trust *t, const char *name, struct voucher *v,
+			     char *msg, size_t len);
+/* The same answering 400 (field: JSON pointer of the member, NULL: the
+ * body); an anchor is required. */
 int admin_voucher_check(struct admin_call *c, const char *field, const sztp_bytes *cms,
 			const char *serial, const struct admin_anchor *a, struct voucher *v);
 /* Profiles and owner identities read once per request (a bulk request's

@@ -20,10 +20,10 @@
 #include "passwd.h"
 #include "voucher.h"
 
-#define PW_MAX	     1024
-#define BULK_MAX     100000
-#define WARN_MAX     100 /* warnings in one answer */
-#define HASH_THREADS 8
+#define PW_MAX	       1024
+#define BULK_MAX       100000
+#define WARN_MAX       100 /* warnings in one answer */
+#define CRYPTO_THREADS 8
 
 /* One device-create, checked: the row to store and what the answer says. */
 struct item {
@@ -33,7 +33,10 @@ struct item {
 	char ptr[32];	      /* JSON pointer of the item: "" or "/devices/<i>" */
 	int has_pin;
 	uint8_t pin[REG_PIN_LEN];
-	sztp_bytes pinned; /* the voucher's pinned-domain-cert */
+	const struct pki_trust *anchor; /* of its voucher, and its name */
+	const char *anchor_name;
+	sztp_bytes pinned; /* the voucher's pinned-domain-cert, once verified */
+	char *why;	   /* why the voucher does not verify */
 };
 
 static void item_clear(struct item *it)
@@ -44,6 +47,7 @@ static void item_clear(struct item *it)
 		free(it->generated);
 	}
 	sztp_bytes_free(&it->pinned);
+	free(it->why);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -207,55 +211,78 @@ static unsigned password_cost(struct admin_call *c)
 	return c->ctx->password_cost ? c->ctx->password_cost : PASSWD_COST_DEFAULT;
 }
 
-/* ---- hashing passwords (PBKDF2: the cost of a bulk request) ------------------------ */
+/* ---- the costly checks: voucher signatures and password hashes ------------------- */
 
-struct hasher {
+struct crypto_run {
+	const struct admin_call *c;
 	struct item *items;
 	size_t n, next; /* next: the next item to take (atomic) */
 	unsigned cost;
-	int failed; /* atomic */
+	int failed; /* atomic: a hash could not be made */
 };
 
-static void *hash_run(void *arg)
+/* The voucher of it verified (why set when not), its password hashed. */
+static void item_crypto(struct crypto_run *w, struct item *it)
 {
-	struct hasher *h = arg;
-	char out[PASSWD_HASH_MAX];
-	struct item *it;
+	char out[PASSWD_HASH_MAX], msg[SZTP_ERR_MSG_MAX + 600];
+	struct voucher v;
+
+	memset(&v, 0, sizeof(v));
+	if (it->d.voucher.len) {
+		if (admin_voucher_verify(w->c, &it->d.voucher, it->d.serial, it->anchor,
+					 it->anchor_name, &v, msg, sizeof(msg)) != SZTP_OK) {
+			if (!(it->why = strdup(msg)))
+				__atomic_store_n(&w->failed, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		it->d.voucher_created = (int64_t)v.created_on;
+		it->d.voucher_expires = (int64_t)v.expires_on;
+		it->pinned = v.pinned_domain_cert; /* taken */
+		memset(&v.pinned_domain_cert, 0, sizeof(v.pinned_domain_cert));
+		voucher_clear(&v);
+	}
+	if (it->password && (passwd_hash_cost(it->password, w->cost, out, NULL) != SZTP_OK ||
+			     !(it->d.password_hash = strdup(out))))
+		__atomic_store_n(&w->failed, 1, __ATOMIC_RELAXED);
+}
+
+static void *crypto_thread(void *arg)
+{
+	struct crypto_run *w = arg;
 	size_t i;
 
-	while ((i = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED)) < h->n) {
-		it = &h->items[i];
-		if (it->password &&
-		    (passwd_hash_cost(it->password, h->cost, out, NULL) != SZTP_OK ||
-		     !(it->d.password_hash = strdup(out))))
-			__atomic_store_n(&h->failed, 1, __ATOMIC_RELAXED);
-	}
+	while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) < w->n)
+		item_crypto(w, &w->items[i]);
 	return NULL;
 }
 
-/* Hash the passwords of n items, on as many threads as there are CPUs
- * (at most HASH_THREADS). */
-static int hash_items(struct admin_call *c, struct item *items, size_t n)
+/* Verify the vouchers and hash the passwords of n items on as many threads
+ * as there are CPUs (at most CRYPTO_THREADS): ECDSA and PBKDF2 are what a
+ * bulk request costs.  A voucher that does not verify: 400 naming the
+ * first such item, *bad its index. */
+static int items_crypto(struct admin_call *c, struct item *items, size_t n, size_t *bad)
 {
-	struct hasher h = {items, n, 0, password_cost(c), 0};
-	pthread_t th[HASH_THREADS - 1];
+	struct crypto_run w = {c, items, n, 0, password_cost(c), 0};
+	pthread_t th[CRYPTO_THREADS - 1];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, with_pw = 0, extra = 0, started = 0;
+	size_t i, extra = 0, started = 0;
+	char f[64];
 
-	for (i = 0; i < n; i++)
-		with_pw += items[i].password != NULL;
-	if (with_pw > 1 && cpus > 1)
-		extra = (size_t)(cpus < HASH_THREADS ? cpus : HASH_THREADS) - 1;
-	if (extra > with_pw - 1)
-		extra = with_pw - 1;
-	for (i = 0; i < extra; i++)
-		if (pthread_create(&th[started], NULL, hash_run, &h) == 0)
+	if (n > 1 && cpus > 1)
+		extra = (size_t)(cpus < CRYPTO_THREADS ? cpus : CRYPTO_THREADS) - 1;
+	for (i = 0; i < extra && i + 1 < n; i++)
+		if (pthread_create(&th[started], NULL, crypto_thread, &w) == 0)
 			started++;
-	hash_run(&h);
+	crypto_thread(&w);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	if (h.failed)
+	if (w.failed)
 		return admin_problem(c, 500, "internal", NULL, "a password could not be hashed");
+	for (*bad = 0; *bad < n; (*bad)++)
+		if (items[*bad].why)
+			return admin_problem(c, 400, "invalid-field",
+					     join(f, sizeof(f), items[*bad].ptr, "voucher"), "%s",
+					     items[*bad].why);
 	return 0;
 }
 
@@ -264,34 +291,21 @@ static int hash_items(struct admin_call *c, struct item *items, size_t n)
 static const char *const create_members[] = {"serial",	"profile", "password", "password-generate",
 					     "voucher", "masa-ca", "idevid",   NULL};
 
-/* The voucher of an item, checked on its own (no registry yet). */
-static int item_voucher(struct admin_call *c, json_t *obj, struct item *it, struct admin_anchor *a,
-			const struct admin_anchor *dflt)
+/* The anchor of an item's voucher (checked with the others' later). */
+static int item_anchor(struct admin_call *c, json_t *obj, struct item *it, struct admin_anchor *a,
+		       const struct admin_anchor *dflt)
 {
-	struct voucher v;
-	char f[64];
-	int rc;
-
 	if (!it->d.voucher.len)
 		return 0;
-	memset(&v, 0, sizeof(v));
-	if (admin_anchor_get(c, obj, it->ptr, dflt, a) < 0 ||
-	    admin_voucher_check(c, join(f, sizeof(f), it->ptr, "voucher"), &it->d.voucher,
-				it->d.serial, a, &v) < 0)
-		rc = -1;
-	else {
-		rc = 0;
-		it->d.voucher_created = (int64_t)v.created_on;
-		it->d.voucher_expires = (int64_t)v.expires_on;
-		it->pinned = v.pinned_domain_cert; /* taken */
-		memset(&v.pinned_domain_cert, 0, sizeof(v.pinned_domain_cert));
-	}
-	voucher_clear(&v);
-	return rc;
+	if (admin_anchor_get(c, obj, it->ptr, dflt, a) < 0 || admin_anchor_required(c, a) < 0)
+		return -1;
+	it->anchor = a->t;
+	it->anchor_name = a->name;
+	return 0;
 }
 
-/* Read and check a device-create (api.md) that needs no registry: the
- * costly part of a bulk request, done before its transaction. */
+/* Read and check a device-create (api.md) as far as that needs neither
+ * the registry nor much CPU (items_crypto does the costly part). */
 static int item_read(struct admin_call *c, json_t *obj, struct item *it, struct admin_anchor *a,
 		     const struct admin_anchor *dflt, int single)
 {
@@ -335,7 +349,7 @@ static int item_read(struct admin_call *c, json_t *obj, struct item *it, struct 
 					     "a password could not be generated");
 		it->password = it->generated;
 	}
-	return item_voucher(c, obj, it, a, dflt);
+	return item_anchor(c, obj, it, a, dflt);
 }
 
 /* Store a read item, in the request's transaction: its profile exists,
@@ -385,12 +399,13 @@ void admin_devices_create(struct admin_call *c)
 	struct admin_vcache vc;
 	struct item it;
 	json_t *warnings = json_array(), *o = NULL;
+	size_t bad;
 
 	memset(&a, 0, sizeof(a));
 	memset(&vc, 0, sizeof(vc));
 	memset(&it, 0, sizeof(it));
 	if (admin_query_only(c, none) < 0 || item_read(c, c->body, &it, &a, NULL, 1) < 0 ||
-	    hash_items(c, &it, 1) < 0 || admin_begin(c) < 0 ||
+	    items_crypto(c, &it, 1, &bad) < 0 || admin_begin(c) < 0 ||
 	    item_store(c, &it, &vc, warnings) < 0 ||
 	    admin_device_commit(c, &it.d, "device.create", 0,
 				json_pack("{s:o, s:b, s:b, s:b}", "profile",
@@ -461,18 +476,19 @@ static int bulk_list(struct admin_call *c, json_t **arr)
 void admin_devices_bulk(struct admin_call *c)
 {
 	static const char *const none[] = {NULL};
-	struct admin_anchor top, a;
+	struct admin_anchor a, top; /* a keeps every PEM; top: the body's choice */
 	struct admin_vcache vc;
 	struct item *items = NULL;
 	json_t *arr = NULL, *warnings = json_array(), *serials = json_array(), *o;
-	size_t n = 0, i;
+	size_t n = 0, i = 0;
 
-	memset(&top, 0, sizeof(top));
 	memset(&a, 0, sizeof(a));
 	memset(&vc, 0, sizeof(vc));
 	if (admin_query_only(c, none) < 0 || bulk_list(c, &arr) < 0 ||
-	    admin_anchor_get(c, c->body, "", NULL, &top) < 0)
+	    admin_anchor_get(c, c->body, "", NULL, &a) < 0)
 		goto out;
+	top = a;
+	top.parsed = NULL;
 	n = json_array_size(arr);
 	if (!(items = calloc(n, sizeof(*items))) || !serials) {
 		admin_problem(c, 500, "internal", NULL, "out of memory");
@@ -483,7 +499,9 @@ void admin_devices_bulk(struct admin_call *c)
 		if (item_read(c, json_array_get(arr, i), &items[i], &a, &top, 0) < 0)
 			goto blame;
 	}
-	if (hash_items(c, items, n) < 0 || admin_begin(c) < 0)
+	if (items_crypto(c, items, n, &i) < 0)
+		goto blame;
+	if (admin_begin(c) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (item_store(c, &items[i], &vc, warnings) < 0 ||
@@ -510,7 +528,6 @@ out:
 	json_decref(warnings);
 	admin_vcache_clear(&vc);
 	admin_anchor_clear(&a);
-	admin_anchor_clear(&top);
 }
 
 /* ---- listing ---------------------------------------------------------------------- */

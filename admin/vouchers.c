@@ -94,23 +94,34 @@ int64_t admin_voucher_expires(const struct reg_device *d)
 
 /* ---- the MASA anchor -------------------------------------------------------- */
 
+struct admin_anchor_pem {
+	struct admin_anchor_pem *next;
+	char *pem;
+	struct pki_trust *t;
+};
+
 void admin_anchor_clear(struct admin_anchor *a)
 {
-	pki_trust_free(a->own);
-	free(a->pem);
+	struct admin_anchor_pem *p, *next;
+
+	for (p = a->parsed; p; p = next) {
+		next = p->next;
+		pki_trust_free(p->t);
+		free(p->pem);
+		free(p);
+	}
 	memset(a, 0, sizeof(*a));
 }
 
-/* Parse pem into a->own (replacing the last one). */
-static int anchor_parse(struct admin_call *c, const char *field, const char *pem,
-			struct admin_anchor *a)
+/* pem parsed, added to a's list. */
+static struct admin_anchor_pem *anchor_parse(struct admin_call *c, const char *field,
+					     const char *pem, struct admin_anchor *a)
 {
 	struct sztp_err e = {SZTP_OK, ""};
+	struct admin_anchor_pem *p = NULL;
 	sztp_bytes *certs = NULL;
 	struct pki_trust *t = NULL;
-	char *copy = NULL;
 	size_t n = 0;
-	int rc = -1;
 
 	if (admin_pem_certs(c, field, "masa-ca", pem, &certs, &n) < 0)
 		goto out;
@@ -118,24 +129,26 @@ static int anchor_parse(struct admin_call *c, const char *field, const char *pem
 		admin_problem(c, 400, "invalid-field", field, "'masa-ca' is not usable: %s", e.msg);
 		goto out;
 	}
-	if (!(copy = strdup(pem))) {
+	if (!(p = calloc(1, sizeof(*p))) || !(p->pem = strdup(pem))) {
+		free(p);
+		p = NULL;
 		admin_problem(c, 500, "internal", NULL, "out of memory");
 		goto out;
 	}
-	admin_anchor_clear(a);
-	a->own = t;
-	a->pem = copy;
+	p->t = t;
+	p->next = a->parsed;
+	a->parsed = p;
 	t = NULL;
-	rc = 0;
 out:
 	pki_trust_free(t);
 	pki_certs_free(certs, n);
-	return rc;
+	return p;
 }
 
 int admin_anchor_get(struct admin_call *c, json_t *obj, const char *ptr,
 		     const struct admin_anchor *dflt, struct admin_anchor *a)
 {
+	struct admin_anchor_pem *p;
 	char field[128];
 	const char *pem = NULL;
 
@@ -146,74 +159,100 @@ int admin_anchor_get(struct admin_call *c, json_t *obj, const char *ptr,
 		a->name = dflt ? dflt->name : c->ctx->masa_name;
 		return 0;
 	}
+	for (p = a->parsed; p && strcmp(p->pem, pem); p = p->next)
+		;
 	snprintf(field, sizeof(field), "%s/masa-ca", ptr);
-	if ((!a->pem || strcmp(a->pem, pem)) && anchor_parse(c, field, pem, a) < 0)
+	if (!p && !(p = anchor_parse(c, field, pem, a)))
 		return -1;
-	a->t = a->own;
+	a->t = p->t;
 	a->name = REQ_ANCHOR;
 	return 0;
+}
+
+int admin_anchor_required(struct admin_call *c, const struct admin_anchor *a)
+{
+	if (a->t)
+		return 0;
+	return admin_problem(c, 400, "missing-field", NULL,
+			     "no voucher trust anchor: send the voucher as JSON with \"masa-ca\" "
+			     "(the manufacturer's PEM certificate), or give the server a masa-ca");
 }
 
 /* ---- checking a voucher ------------------------------------------------------- */
 
 /* voucher_parse's failure in words (the anchor named). */
-static int parse_problem(struct admin_call *c, const char *field, sztp_rc rc,
-			 const struct admin_anchor *a, const char *why)
+static void parse_failed(sztp_rc rc, const char *name, const char *why, char *msg, size_t len)
 {
 	switch (rc) {
 	case SZTP_E_VERIFY:
 	case SZTP_E_EXPIRED:
-		return admin_problem(c, 400, "invalid-field", field,
-				     "the voucher's signature does not verify against %s: %s",
-				     a->name, why);
+		snprintf(msg, len, "the voucher's signature does not verify against %s: %s", name,
+			 why);
+		break;
 	case SZTP_E_INVALID_VALUE:
 	case SZTP_E_MISSING_ELEMENT:
 	case SZTP_E_UNKNOWN_ELEMENT:
-		return admin_problem(c, 400, "invalid-field", field,
-				     "the voucher's content is not a valid ietf-voucher: %s", why);
+		snprintf(msg, len, "the voucher's content is not a valid ietf-voucher: %s", why);
+		break;
 	default:
-		return admin_problem(c, 400, "invalid-field", field, "the voucher is malformed: %s",
-				     why);
+		snprintf(msg, len, "the voucher is malformed: %s", why);
+		break;
 	}
+}
+
+sztp_rc admin_voucher_verify(const struct admin_call *c, const sztp_bytes *cms, const char *serial,
+			     const struct pki_trust *t, const char *name, struct voucher *v,
+			     char *msg, size_t len)
+{
+	struct sztp_err pe = {SZTP_OK, ""};
+	char ts[32];
+	sztp_rc rc = SZTP_E_MALFORMED;
+
+	if (!cms->len) {
+		snprintf(msg, len, "the voucher is malformed: it is empty");
+		goto out;
+	}
+	if ((rc = voucher_parse(cms->data, cms->len, t, c->ctx->y, v, &pe)) != SZTP_OK) {
+		parse_failed(rc, name, pe.msg, msg, len);
+		goto out;
+	}
+	/* distinct messages for the serial and each end of the window;
+	 * voucher_check has the last word */
+	rc = SZTP_E_MISMATCH;
+	if (strcmp(v->serial, serial) != 0) {
+		snprintf(msg, len, "the voucher is for serial-number '%s', not '%s'", v->serial,
+			 serial);
+		goto out;
+	}
+	rc = SZTP_E_EXPIRED;
+	if (v->expires_on && v->expires_on <= c->now) {
+		time_rfc3339(v->expires_on, ts);
+		snprintf(msg, len, "the voucher expired (expires-on %s)", ts);
+		goto out;
+	}
+	if (v->created_on > c->now) {
+		time_rfc3339(v->created_on, ts);
+		snprintf(msg, len, "the voucher is not yet valid (created-on %s is in the future)",
+			 ts);
+		goto out;
+	}
+	if ((rc = voucher_check(v, serial, (time_t)c->now, &pe)) != SZTP_OK)
+		snprintf(msg, len, "%s", pe.msg);
+out:
+	if (rc != SZTP_OK)
+		voucher_clear(v);
+	return rc;
 }
 
 int admin_voucher_check(struct admin_call *c, const char *field, const sztp_bytes *cms,
 			const char *serial, const struct admin_anchor *a, struct voucher *v)
 {
-	struct sztp_err pe = {SZTP_OK, ""};
-	char t[32];
-	sztp_rc rc;
+	char msg[SZTP_ERR_MSG_MAX + 600];
 
-	if (!a->t)
-		return admin_problem(
-		    c, 400, "missing-field", NULL,
-		    "no voucher trust anchor: send the voucher as JSON with "
-		    "\"masa-ca\" (the manufacturer's PEM certificate), or give the "
-		    "server a masa-ca");
-	if (!cms->len)
-		return admin_problem(c, 400, "invalid-field", field,
-				     "the voucher is malformed: it is empty");
-	if ((rc = voucher_parse(cms->data, cms->len, a->t, c->ctx->y, v, &pe)) != SZTP_OK)
-		return parse_problem(c, field, rc, a, pe.msg);
-	/* distinct messages for the serial and each end of the window;
-	 * voucher_check has the last word */
-	if (strcmp(v->serial, serial) != 0)
-		return admin_problem(c, 400, "invalid-field", field,
-				     "the voucher is for serial-number '%s', not '%s'", v->serial,
-				     serial);
-	if (v->expires_on && v->expires_on <= c->now) {
-		time_rfc3339(v->expires_on, t);
-		return admin_problem(c, 400, "invalid-field", field,
-				     "the voucher expired (expires-on %s)", t);
-	}
-	if (v->created_on > c->now) {
-		time_rfc3339(v->created_on, t);
-		return admin_problem(
-		    c, 400, "invalid-field", field,
-		    "the voucher is not yet valid (created-on %s is in the future)", t);
-	}
-	if (voucher_check(v, serial, (time_t)c->now, &pe) != SZTP_OK)
-		return admin_problem(c, 400, "invalid-field", field, "%s", pe.msg);
+	if (admin_anchor_required(c, a) < 0)
+		return -1;
+	if (admin_voucher_verify(c, cms, serial, a->t, a->name, v, msg, sizeof(msg)) != SZTP_OK)
+		return admin_problem(c, 400, "invalid-field", field, "%s", msg);
 	return 0;
 }
 
