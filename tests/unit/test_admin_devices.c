@@ -27,6 +27,7 @@
 #define JSON "application/json"
 #define U(s) ((const uint8_t *)(s))
 #define CMS  "application/pkcs7-mime"
+#define FAR  "2099-01-01T00:00:00Z" /* expires-on of the good vouchers */
 
 static struct admin_ctx ctx;
 static struct reg *reg;
@@ -50,6 +51,48 @@ static int call(struct admin_request q, struct admin_response *r, json_t **j)
 	if (j)
 		*j = r->body ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
 	return r->status;
+}
+
+/* Requests: JSON body (or none), query, and what they may add. */
+static struct admin_request jreq(const char *method, const char *path, const char *body)
+{
+	return (struct admin_request){
+	    .method = method, .path = path, .content_type = body ? JSON : NULL, .body = U(body)};
+}
+
+static struct admin_request qreq(const char *method, const char *path, const char *query)
+{
+	return (struct admin_request){.method = method, .path = path, .query = query};
+}
+
+static struct admin_request matching(struct admin_request q, const char *etag)
+{
+	q.if_match = etag;
+	return q;
+}
+
+static struct admin_request accepting(struct admin_request q, const char *type)
+{
+	q.accept = type;
+	return q;
+}
+
+static struct admin_request treq(const char *method, const char *path, const char *type,
+				 const void *body, size_t len)
+{
+	return (struct admin_request){
+	    .method = method, .path = path, .content_type = type, .body = body, .body_len = len};
+}
+
+static struct admin_request cms_put(const char *path, sztp_bytes cms, const char *etag)
+{
+	return matching(treq("PUT", path, CMS, cms.data, cms.len), etag);
+}
+
+static struct admin_request as_reader(struct admin_request q)
+{
+	q.actor = &reader;
+	return q;
 }
 
 static const char *jstr(json_t *j, const char *k)
@@ -160,36 +203,44 @@ static char *read_text(const char *path)
 	return (char *)b.data; /* NUL-terminated */
 }
 
-/* A voucher for serial signed by the test MASA, pinning pinned (base64
- * DER; NULL: the owner root). */
-static sztp_bytes mint(const char *serial, const char *created, const char *expires,
-		       const char *pinned)
+/* A voucher for serial signed by the test MASA, created 2020-01-01,
+ * pinning pinned (base64 DER; NULL: the owner root). */
+static sztp_bytes mint(const char *serial, const char *expires, const char *pinned)
 {
 	sztp_bytes der = {NULL, 0};
-	char *json = NULL;
+	json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "created-on", "2020-01-01T00:00:00Z",
+			      "assertion", "verified", "serial-number", serial,
+			      "pinned-domain-cert", pinned ? pinned : pinned_b64);
+	char *json;
 
-	if (asprintf(&json,
-		     "{\"ietf-voucher:voucher\":{\"created-on\":\"%s\",%s%s%s"
-		     "\"assertion\":\"verified\",\"serial-number\":\"%s\","
-		     "\"pinned-domain-cert\":\"%s\"}}",
-		     created, expires ? "\"expires-on\":\"" : "", expires ? expires : "",
-		     expires ? "\"," : "", serial, pinned ? pinned : pinned_b64) < 0)
-		return der;
-	if (cms_sign(CMS_OID_VOUCHER, (const uint8_t *)json, strlen(json), masa_signer, 1, 0, &der,
-		     NULL) != SZTP_OK)
+	if (expires)
+		json_object_set_new(v, "expires-on", json_string(expires));
+	json = dump(json_pack("{s:o}", "ietf-voucher:voucher", v));
+	if (!json || cms_sign(CMS_OID_VOUCHER, (const uint8_t *)json, strlen(json), masa_signer, 1,
+			      0, &der, NULL) != SZTP_OK)
 		CHECK(0); /* not counted when it works: the bulk test mints 10,000 */
 	free(json);
 	return der;
 }
 
-static char *mint_b64(const char *serial)
+static char *mint_b64(const char *serial, const char *expires, const char *pinned)
 {
-	sztp_bytes der = mint(serial, "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z", NULL);
+	sztp_bytes der = mint(serial, expires, pinned);
 	char *b64 = NULL;
 
 	b64_encode(der.data, der.len, &b64, NULL);
 	sztp_bytes_free(&der);
 	return b64;
+}
+
+/* POST /devices of serial with a voucher. */
+static char *with_voucher(const char *serial, const char *expires, const char *pinned)
+{
+	char *b64 = mint_b64(serial, expires, pinned);
+	char *body = dump(json_pack("{s:s, s:s}", "serial", serial, "voucher", b64));
+
+	free(b64);
+	return body;
 }
 
 static int put_owner(const char *name, const char *leaf, const char *ca)
@@ -323,12 +374,7 @@ static void test_create(void)
 	char *body, etag[ADMIN_ETAG_MAX], *v;
 	const char *pw;
 
-	CHECK_RC(call((struct admin_request){.method = "POST",
-					     .path = "/api/v1/devices",
-					     .content_type = JSON,
-					     .body = U("{\"serial\":\"SN-1\"}")},
-		      &r, &j),
-		 201);
+	CHECK_RC(call(jreq("POST", "/api/v1/devices", "{\"serial\":\"SN-1\"}"), &r, &j), 201);
 	CHECK(!strcmp(r.location, "/api/v1/devices/SN-1"));
 	CHECK(!strcmp(jstr(j, "serial"), "SN-1") && !strcmp(jstr(j, "state"), "enrolled"));
 	CHECK(json_is_null(json_object_get(j, "profile")) &&
@@ -350,11 +396,9 @@ static void test_create(void)
 	admin_response_clear(&r);
 
 	/* generated password: shown once, stored as a hash of ctx's cost */
-	CHECK_RC(call((struct admin_request){.method = "POST",
-					     .path = "/api/v1/devices",
-					     .content_type = JSON,
-					     .body = U("{\"serial\":\"SN-G\",\"profile\":\"p1\","
-						       "\"password-generate\":true}")},
+	CHECK_RC(call(jreq("POST", "/api/v1/devices",
+			   "{\"serial\":\"SN-G\",\"profile\":\"p1\","
+			   "\"password-generate\":true}"),
 		      &r, &j),
 		 201);
 	pw = jstr(j, "password");
@@ -368,15 +412,10 @@ static void test_create(void)
 	admin_response_clear(&r);
 
 	/* a voucher (base64) checked against the server's anchor, and an IDevID pinned */
-	v = mint_b64("SN-0001234");
+	v = mint_b64("SN-0001234", FAR, NULL);
 	body = dump(json_pack("{s:s, s:s, s:s, s:s}", "serial", "SN-0001234", "profile", "p1",
 			      "voucher", v, "idevid", idevid_pem));
-	CHECK_RC(call((struct admin_request){.method = "POST",
-					     .path = "/api/v1/devices",
-					     .content_type = JSON,
-					     .body = U(body)},
-		      &r, &j),
-		 201);
+	CHECK_RC(call(jreq("POST", "/api/v1/devices", body), &r, &j), 201);
 	CHECK(json_is_true(json_object_get(j, "voucher")) &&
 	      !strcmp(jstr(j, "voucher-expires"), "2099-01-01T00:00:00Z") &&
 	      !strcmp(jstr(j, "voucher-expiry"), "ok"));
@@ -392,101 +431,89 @@ static void test_create(void)
 static void test_create_refused(void)
 {
 	const char *path = "/api/v1/devices";
-	char *v = mint_b64("SN-V2"), *other = mint_b64("SN-OTHER"), *body;
-	sztp_bytes pinned_other;
-	char *pinned_evil = NULL, *bad_pin;
+	char *v = mint_b64("SN-V2", FAR, NULL), *other = mint_b64("SN-OTHER", FAR, NULL), *body;
+	char *pinned_evil = NULL;
 	sztp_bytes *evil = NULL;
 	size_t n = 0;
 
-#define POST(b)                                                                                    \
-	((struct admin_request){                                                                   \
-	    .method = "POST", .path = path, .content_type = JSON, .body = U((b))})
-	refused(POST("{\"serial\":\"SN-1\"}"), 409, "exists", "field", "/serial");
-	refused(POST("{}"), 400, "missing-field", "field", "/serial");
-	refused(POST("{\"serial\":5}"), 400, "invalid-field", "field", "/serial");
-	refused(POST("{\"serial\":\"\"}"), 400, "invalid-field", "field", "/serial");
-	refused(POST("{\"serial\":\"a\\u001bb\"}"), 400, "invalid-field", "field", "/serial");
-	refused(POST("{\"serial\":\"SN-9\",\"bogus\":1}"), 400, "unknown-field", "field", "/bogus");
-	refused(POST("{\"serial\":\"SN-9\",\"profile\":\"nosuch\"}"), 400, "invalid-field", "field",
-		"/profile");
-	refused(POST("{\"serial\":\"SN-9\",\"profile\":7}"), 400, "invalid-field", "field",
-		"/profile");
-	refused(POST("{\"serial\":\"SN-9\",\"password\":\"x\",\"password-generate\":true}"), 400,
+	refused(jreq("POST", path, "{\"serial\":\"SN-1\"}"), 409, "exists", "field", "/serial");
+	refused(jreq("POST", path, "{}"), 400, "missing-field", "field", "/serial");
+	refused(jreq("POST", path, "{\"serial\":5}"), 400, "invalid-field", "field", "/serial");
+	refused(jreq("POST", path, "{\"serial\":\"\"}"), 400, "invalid-field", "field", "/serial");
+	refused(jreq("POST", path, "{\"serial\":\"a\\u001bb\"}"), 400, "invalid-field", "field",
+		"/serial");
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"bogus\":1}"), 400, "unknown-field",
+		"field", "/bogus");
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"profile\":\"nosuch\"}"), 400,
+		"invalid-field", "field", "/profile");
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"profile\":7}"), 400, "invalid-field",
+		"field", "/profile");
+	refused(jreq("POST", path,
+		     "{\"serial\":\"SN-9\",\"password\":\"x\",\"password-generate\":true}"),
+		400, "invalid-field", "field", "/password-generate");
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"password-generate\":\"yes\"}"), 400,
 		"invalid-field", "field", "/password-generate");
-	refused(POST("{\"serial\":\"SN-9\",\"password-generate\":\"yes\"}"), 400, "invalid-field",
-		"field", "/password-generate");
-	refused(POST("{\"serial\":\"SN:9\",\"password\":\"x\"}"), 400, "invalid-field", "field",
-		"/password");
-	refused(POST("{\"serial\":\"SN-9\",\"voucher\":\"!!not base64\"}"), 400, "invalid-field",
+	refused(jreq("POST", path, "{\"serial\":\"SN:9\",\"password\":\"x\"}"), 400,
+		"invalid-field", "field", "/password");
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"voucher\":\"!!not base64\"}"), 400,
+		"invalid-field", "field", "/voucher");
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"voucher\":[1]}"), 400, "invalid-field",
 		"field", "/voucher");
-	refused(POST("{\"serial\":\"SN-9\",\"voucher\":[1]}"), 400, "invalid-field", "field",
-		"/voucher");
-	refused(POST("{\"serial\":\"SN-9\",\"idevid\":\"-----BEGIN nothing\"}"), 400,
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"idevid\":\"-----BEGIN nothing\"}"), 400,
 		"invalid-field", "field", "/idevid");
 	/* malformed, truncated, not an object, duplicate member */
-	refused(POST("{\"serial\":"), 400, "malformed-json", NULL, NULL);
-	refused(POST("{\"serial\":\"SN-9\""), 400, "malformed-json", NULL, NULL);
-	refused(POST("[\"SN-9\"]"), 400, "malformed-json", NULL, NULL);
-	refused(POST("{\"serial\":\"SN-9\",\"serial\":\"SN-8\"}"), 400, "malformed-json", NULL,
-		NULL);
-	refused((struct admin_request){.method = "POST",
-				       .path = path,
-				       .content_type = "text/plain",
-				       .body = U("{\"serial\":\"SN-9\"}")},
-		415, "unsupported-media-type", NULL, NULL);
+	refused(jreq("POST", path, "{\"serial\":"), 400, "malformed-json", NULL, NULL);
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\""), 400, "malformed-json", NULL, NULL);
+	refused(jreq("POST", path, "[\"SN-9\"]"), 400, "malformed-json", NULL, NULL);
+	refused(jreq("POST", path, "{\"serial\":\"SN-9\",\"serial\":\"SN-8\"}"), 400,
+		"malformed-json", NULL, NULL);
+	refused(treq("POST", path, "text/plain", "{\"serial\":\"SN-9\"}", 0), 415,
+		"unsupported-media-type", NULL, NULL);
 	ctx.max_body = 16;
-	refused(POST("{\"serial\":\"SN-99999\"}"), 413, "too-large", NULL, NULL);
+	refused(jreq("POST", path, "{\"serial\":\"SN-99999\"}"), 413, "too-large", NULL, NULL);
 	ctx.max_body = 0;
 	/* read scope writing */
-	refused((struct admin_request){.method = "POST",
-				       .path = path,
-				       .content_type = JSON,
-				       .body = U("{\"serial\":\"SN-9\"}"),
-				       .actor = &reader},
-		403, "forbidden", NULL, NULL);
+	refused(as_reader(jreq("POST", path, "{\"serial\":\"SN-9\"}")), 403, "forbidden", NULL,
+		NULL);
 
 	/* vouchers: another serial's, another anchor, pinning another owner, expired */
 	body = dump(json_pack("{s:s, s:s}", "serial", "SN-V2", "voucher", other));
-	refused(POST(body), 400, "invalid-field", "field", "/voucher");
-	refused_saying(POST(body), 400, "is for serial-number 'SN-OTHER', not 'SN-V2'");
+	refused(jreq("POST", path, body), 400, "invalid-field", "field", "/voucher");
+	refused_saying(jreq("POST", path, body), 400,
+		       "is for serial-number 'SN-OTHER', not 'SN-V2'");
 	free(body);
 	body = dump(
 	    json_pack("{s:s, s:s, s:s}", "serial", "SN-V2", "voucher", v, "masa-ca", evil_pem));
-	refused(POST(body), 400, "invalid-field", "field", "/voucher");
-	refused_saying(POST(body), 400, "does not verify against the request's masa-ca");
+	refused(jreq("POST", path, body), 400, "invalid-field", "field", "/voucher");
+	refused_saying(jreq("POST", path, body), 400,
+		       "does not verify against the request's masa-ca");
 	free(body);
 	body = dump(json_pack("{s:s, s:s, s:s}", "serial", "SN-V2", "voucher", v, "profile", "p2"));
-	refused(POST(body), 400, "invalid-field", "field", "/voucher");
-	refused_saying(POST(body), 400, "does not anchor the chain of owner identity 'other'");
+	refused(jreq("POST", path, body), 400, "invalid-field", "field", "/voucher");
+	refused_saying(jreq("POST", path, body), 400,
+		       "does not anchor the chain of owner identity 'other'");
 	free(body);
-	pinned_other = mint("SN-V2", "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z", NULL);
-	b64_encode(pinned_other.data, pinned_other.len, &bad_pin, NULL);
-	body = dump(json_pack("{s:s, s:s}", "serial", "SN-V2", "voucher", bad_pin));
-	refused_saying(POST(body), 400, "expired (expires-on 2021-01-01T00:00:00Z)");
+	body = with_voucher("SN-V2", "2021-01-01T00:00:00Z", NULL);
+	refused_saying(jreq("POST", path, body), 400, "expired (expires-on 2021-01-01T00:00:00Z)");
 	free(body);
-	free(bad_pin);
-	sztp_bytes_free(&pinned_other);
 	/* a voucher pinning a certificate that anchors no owner chain */
 	pki_pem_certs_read(P("evil.pem"), &evil, &n, NULL);
 	b64_encode(evil[0].data, evil[0].len, &pinned_evil, NULL);
-	pinned_other = mint("SN-V2", "2020-01-01T00:00:00Z", NULL, pinned_evil);
-	b64_encode(pinned_other.data, pinned_other.len, &bad_pin, NULL);
-	body = dump(json_pack("{s:s, s:s}", "serial", "SN-V2", "voucher", bad_pin));
-	refused_saying(POST(body), 400, "pins 'CN=Evil CA' as pinned-domain-cert");
+	body = with_voucher("SN-V2", NULL, pinned_evil);
+	refused_saying(jreq("POST", path, body), 400, "pins 'CN=Evil CA' as pinned-domain-cert");
 	free(body);
-	free(bad_pin);
-	sztp_bytes_free(&pinned_other);
 	pki_certs_free(evil, n);
 	free(pinned_evil);
 	/* the IDevID of another serial */
 	body = dump(json_pack("{s:s, s:s}", "serial", "SN-V2", "idevid", idevid_pem));
-	refused_saying(POST(body), 400, "names serial number 'SN-0001234', not 'SN-V2'");
+	refused_saying(jreq("POST", path, body), 400,
+		       "names serial number 'SN-0001234', not 'SN-V2'");
 	free(body);
 	/* no anchor at all: the request's masa-ca is then required */
 	ctx.masa = NULL;
 	body = dump(json_pack("{s:s, s:s}", "serial", "SN-V2", "voucher", v));
-	refused(POST(body), 400, "missing-field", NULL, NULL);
-	refused_saying(POST(body), 400, "no voucher trust anchor");
+	refused(jreq("POST", path, body), 400, "missing-field", NULL, NULL);
+	refused_saying(jreq("POST", path, body), 400, "no voucher trust anchor");
 	free(body);
 	body = dump(
 	    json_pack("{s:s, s:s, s:s}", "serial", "SN-V2", "voucher", v, "masa-ca", masa_pem));
@@ -494,13 +521,12 @@ static void test_create_refused(void)
 		struct admin_response r;
 		json_t *j = NULL;
 
-		CHECK_RC(call(POST(body), &r, &j), 201);
+		CHECK_RC(call(jreq("POST", path, body), &r, &j), 201);
 		json_decref(j);
 		admin_response_clear(&r);
 	}
 	ctx.masa = masa;
 	free(body);
-#undef POST
 	free(v);
 	free(other);
 }
@@ -518,9 +544,7 @@ static void test_get(void)
 	snprintf(p.type, sizeof(p.type), "bootstrap-initiated");
 	p.time = 1700000000;
 	CHECK_RC(reg_progress_add(reg, &p, NULL), SZTP_OK);
-	CHECK_RC(call((struct admin_request){.method = "GET", .path = "/api/v1/devices/SN-0001234"},
-		      &r, &j),
-		 200);
+	CHECK_RC(call(jreq("GET", "/api/v1/devices/SN-0001234", NULL), &r, &j), 200);
 	sum = json_object_get(j, "voucher-summary");
 	CHECK(!strcmp(jstr(sum, "serial-number"), "SN-0001234"));
 	CHECK(!strcmp(jstr(sum, "signature"), "verified against masa.pem"));
@@ -533,32 +557,19 @@ static void test_get(void)
 	json_decref(j);
 	admin_response_clear(&r);
 	/* a percent-encoded serial */
-	CHECK_RC(call((struct admin_request){.method = "POST",
-					     .path = "/api/v1/devices",
-					     .content_type = JSON,
-					     .body = U("{\"serial\":\"SN/1 +x\"}")},
-		      &r, NULL),
-		 201);
+	CHECK_RC(call(jreq("POST", "/api/v1/devices", "{\"serial\":\"SN/1 +x\"}"), &r, NULL), 201);
 	CHECK(!strcmp(r.location, "/api/v1/devices/SN%2F1%20%2Bx"));
 	admin_response_clear(&r);
-	CHECK_RC(
-	    call((struct admin_request){.method = "GET", .path = "/api/v1/devices/SN%2F1%20%2Bx"},
-		 &r, &j),
-	    200);
+	CHECK_RC(call(jreq("GET", "/api/v1/devices/SN%2F1%20%2Bx", NULL), &r, &j), 200);
 	CHECK(!strcmp(jstr(j, "serial"), "SN/1 +x") &&
 	      json_is_null(json_object_get(j, "voucher-summary")));
 	json_decref(j);
 	admin_response_clear(&r);
-	refused((struct admin_request){.method = "GET", .path = "/api/v1/devices/SN-404"}, 404,
-		"not-found", NULL, NULL);
-	refused((struct admin_request){.method = "GET",
-				       .path = "/api/v1/devices/SN-1",
-				       .query = "expiring-within=x"},
-		400, "invalid-parameter", "parameter", "expiring-within");
-	refused((struct admin_request){.method = "GET",
-				       .path = "/api/v1/devices/SN-1",
-				       .query = "limit=3"},
-		400, "unknown-parameter", "parameter", "limit");
+	refused(jreq("GET", "/api/v1/devices/SN-404", NULL), 404, "not-found", NULL, NULL);
+	refused(qreq("GET", "/api/v1/devices/SN-1", "expiring-within=x"), 400, "invalid-parameter",
+		"parameter", "expiring-within");
+	refused(qreq("GET", "/api/v1/devices/SN-1", "limit=3"), 400, "unknown-parameter",
+		"parameter", "limit");
 }
 
 static void test_patch(void)
@@ -570,16 +581,13 @@ static void test_patch(void)
 	int64_t before = rev_of("SN-1");
 	const char *path = "/api/v1/devices/SN-1";
 
-#define PATCH(b, m)                                                                                \
-	((struct admin_request){.method = "PATCH",                                                 \
-				.path = path,                                                      \
-				.content_type = JSON,                                              \
-				.body = U((b)),                                                    \
-				.if_match = (m)})
-	CHECK_RC(call((struct admin_request){.method = "GET", .path = path}, &r, NULL), 200);
+	CHECK_RC(call(jreq("GET", path, NULL), &r, NULL), 200);
 	snprintf(etag, sizeof(etag), "%s", r.etag);
 	admin_response_clear(&r);
-	CHECK_RC(call(PATCH("{\"profile\":\"p1\",\"password\":\"s3cret\"}", etag), &r, &j), 200);
+	CHECK_RC(call(matching(jreq("PATCH", path, "{\"profile\":\"p1\",\"password\":\"s3cret\"}"),
+			       etag),
+		      &r, &j),
+		 200);
 	CHECK(!strcmp(jstr(j, "profile"), "p1") && json_is_true(json_object_get(j, "password")));
 	CHECK(!json_object_get(j, "warnings"));
 	CHECK(strcmp(r.etag, etag) != 0);
@@ -590,66 +598,53 @@ static void test_patch(void)
 	json_decref(j);
 	admin_response_clear(&r);
 	/* stale If-Match: 412, nothing changed */
-	refused(PATCH("{\"profile\":null}", stale), 412, "precondition-failed", NULL, NULL);
-	refused(PATCH("{}", NULL), 400, "missing-field", NULL, NULL);
-	refused(PATCH("{\"profile\":\"nosuch\"}", NULL), 400, "invalid-field", "field", "/profile");
-	refused(PATCH("{\"password\":null,\"password-generate\":true}", NULL), 400, "invalid-field",
-		"field", "/password-generate");
-	refused(PATCH("{\"reset-idevid-pin\":true,\"idevid\":\"x\"}", NULL), 400, "invalid-field",
-		"field", "/reset-idevid-pin");
-	refused(PATCH("{\"serial\":\"SN-2\"}", NULL), 400, "unknown-field", "field", "/serial");
-	refused(PATCH("{\"profile\":[]}", NULL), 400, "invalid-field", "field", "/profile");
-	refused((struct admin_request){.method = "PATCH",
-				       .path = path,
-				       .content_type = JSON,
-				       .body = U("{\"profile\":null}"),
-				       .actor = &reader},
-		403, "forbidden", NULL, NULL);
-	refused((struct admin_request){.method = "PATCH",
-				       .path = "/api/v1/devices/SN-404",
-				       .content_type = JSON,
-				       .body = U("{\"profile\":null}")},
-		404, "not-found", NULL, NULL);
-	refused((struct admin_request){.method = "PATCH",
-				       .path = "/api/v1/devices/SN-404",
-				       .content_type = JSON,
-				       .body = U("{\"profile\":null}"),
-				       .if_match = "*"},
-		412, "precondition-failed", NULL, NULL);
+	refused(matching(jreq("PATCH", path, "{\"profile\":null}"), stale), 412,
+		"precondition-failed", NULL, NULL);
+	refused(matching(jreq("PATCH", path, "{}"), NULL), 400, "missing-field", NULL, NULL);
+	refused(matching(jreq("PATCH", path, "{\"profile\":\"nosuch\"}"), NULL), 400,
+		"invalid-field", "field", "/profile");
+	refused(
+	    matching(jreq("PATCH", path, "{\"password\":null,\"password-generate\":true}"), NULL),
+	    400, "invalid-field", "field", "/password-generate");
+	refused(matching(jreq("PATCH", path, "{\"reset-idevid-pin\":true,\"idevid\":\"x\"}"), NULL),
+		400, "invalid-field", "field", "/reset-idevid-pin");
+	refused(matching(jreq("PATCH", path, "{\"serial\":\"SN-2\"}"), NULL), 400, "unknown-field",
+		"field", "/serial");
+	refused(matching(jreq("PATCH", path, "{\"profile\":[]}"), NULL), 400, "invalid-field",
+		"field", "/profile");
+	refused(as_reader(jreq("PATCH", path, "{\"profile\":null}")), 403, "forbidden", NULL, NULL);
+	refused(jreq("PATCH", "/api/v1/devices/SN-404", "{\"profile\":null}"), 404, "not-found",
+		NULL, NULL);
+	refused(matching(jreq("PATCH", "/api/v1/devices/SN-404", "{\"profile\":null}"), "*"), 412,
+		"precondition-failed", NULL, NULL);
 	/* the voucher of SN-0001234 pins the default owner's root: p2 is served by another owner */
-	refused((struct admin_request){.method = "PATCH",
-				       .path = "/api/v1/devices/SN-0001234",
-				       .content_type = JSON,
-				       .body = U("{\"profile\":\"p2\"}")},
-		409, "conflict", "field", "/profile");
-	refused_saying((struct admin_request){.method = "PATCH",
-					      .path = "/api/v1/devices/SN-0001234",
-					      .content_type = JSON,
-					      .body = U("{\"profile\":\"p2\"}")},
-		       409, "the voucher of device SN-0001234 pins");
+	refused(jreq("PATCH", "/api/v1/devices/SN-0001234", "{\"profile\":\"p2\"}"), 409,
+		"conflict", "field", "/profile");
+	refused_saying(jreq("PATCH", "/api/v1/devices/SN-0001234", "{\"profile\":\"p2\"}"), 409,
+		       "the voucher of device SN-0001234 pins");
 	/* generate, remove, pin and unpin */
-	CHECK_RC(call(PATCH("{\"password-generate\":true,\"profile\":null}", "*"), &r, &j), 200);
+	CHECK_RC(call(matching(jreq("PATCH", path, "{\"password-generate\":true,\"profile\":null}"),
+			       "*"),
+		      &r, &j),
+		 200);
 	CHECK(strlen(jstr(j, "password")) == PASSWD_GEN_LEN &&
 	      json_is_null(json_object_get(j, "profile")));
 	json_decref(j);
 	admin_response_clear(&r);
-	CHECK_RC(call(PATCH("{\"password\":null}", NULL), &r, &j), 200);
+	CHECK_RC(call(matching(jreq("PATCH", path, "{\"password\":null}"), NULL), &r, &j), 200);
 	CHECK(json_is_false(json_object_get(j, "password")));
 	json_decref(j);
 	admin_response_clear(&r);
 	body = dump(json_pack("{s:s}", "idevid", idevid_pem));
-	refused_saying(PATCH(body, NULL), 400, "names serial number 'SN-0001234', not 'SN-1'");
+	refused_saying(matching(jreq("PATCH", path, body), NULL), 400,
+		       "names serial number 'SN-0001234', not 'SN-1'");
 	free(body);
-	CHECK_RC(call((struct admin_request){.method = "PATCH",
-					     .path = "/api/v1/devices/SN-0001234",
-					     .content_type = JSON,
-					     .body = U("{\"reset-idevid-pin\":true}")},
+	CHECK_RC(call(jreq("PATCH", "/api/v1/devices/SN-0001234", "{\"reset-idevid-pin\":true}"),
 		      &r, &j),
 		 200);
 	CHECK(json_is_null(json_object_get(j, "idevid-pin")));
 	json_decref(j);
 	admin_response_clear(&r);
-#undef PATCH
 }
 
 static void test_delete(void)
@@ -660,29 +655,21 @@ static void test_delete(void)
 	int64_t before;
 	const char *path = "/api/v1/devices/SN-G";
 
-	CHECK_RC(call((struct admin_request){.method = "GET", .path = path}, &r, NULL), 200);
+	CHECK_RC(call(jreq("GET", path, NULL), &r, NULL), 200);
 	snprintf(etag, sizeof(etag), "%s", r.etag);
 	admin_response_clear(&r);
-	refused((struct admin_request){.method = "DELETE",
-				       .path = path,
-				       .if_match = "\"0000000000000000\""},
-		412, "precondition-failed", NULL, NULL);
-	refused((struct admin_request){.method = "DELETE", .path = path, .actor = &reader}, 403,
-		"forbidden", NULL, NULL);
-	refused((struct admin_request){.method = "DELETE", .path = path, .query = "force=1"}, 400,
-		"unknown-parameter", "parameter", "force");
+	refused(matching(jreq("DELETE", path, NULL), "\"0000000000000000\""), 412,
+		"precondition-failed", NULL, NULL);
+	refused(as_reader(jreq("DELETE", path, NULL)), 403, "forbidden", NULL, NULL);
+	refused(qreq("DELETE", path, "force=1"), 400, "unknown-parameter", "parameter", "force");
 	before = rev_of("SN-G");
-	CHECK_RC(call((struct admin_request){.method = "DELETE", .path = path, .if_match = etag},
-		      &r, NULL),
-		 204);
+	CHECK_RC(call(matching(jreq("DELETE", path, NULL), etag), &r, NULL), 204);
 	CHECK(r.body == NULL);
 	admin_response_clear(&r);
 	a = last_audit("devices/SN-G");
 	CHECK(!strcmp(a.action, "device.delete") && a.rev_before == before && a.rev_after == 0);
-	refused((struct admin_request){.method = "GET", .path = path}, 404, "not-found", NULL,
-		NULL);
-	refused((struct admin_request){.method = "DELETE", .path = path}, 404, "not-found", NULL,
-		NULL);
+	refused(jreq("GET", path, NULL), 404, "not-found", NULL, NULL);
+	refused(jreq("DELETE", path, NULL), 404, "not-found", NULL, NULL);
 }
 
 /* ---- the voucher routes -------------------------------------------------------------- */
@@ -690,56 +677,27 @@ static void test_delete(void)
 static void test_voucher(void)
 {
 	const char *path = "/api/v1/devices/SN-1/voucher";
-	sztp_bytes der = mint("SN-1", "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z", NULL);
-	sztp_bytes other = mint("SN-2", "2020-01-01T00:00:00Z", NULL, NULL);
+	sztp_bytes der = mint("SN-1", FAR, NULL);
+	sztp_bytes other = mint("SN-2", NULL, NULL);
 	struct admin_response r;
 	struct reg_audit a;
 	json_t *j = NULL;
 	char *b64 = NULL, *body, etag[ADMIN_ETAG_MAX];
 	int64_t before = rev_of("SN-1");
 
-#define PUT_RAW(d, m)                                                                              \
-	((struct admin_request){.method = "PUT",                                                   \
-				.path = path,                                                      \
-				.content_type = CMS,                                               \
-				.body = U((d).data),                                               \
-				.body_len = (d).len,                                               \
-				.if_match = (m)})
-	refused((struct admin_request){.method = "GET", .path = path}, 404, "not-found", NULL,
-		NULL);
-	refused(PUT_RAW(other, NULL), 400, "invalid-field", NULL, NULL);
-	refused((struct admin_request){.method = "PUT",
-				       .path = path,
-				       .content_type = CMS,
-				       .body = U("\x30\x03\x02\x01"),
-				       .body_len = 4},
-		400, "invalid-field", NULL, NULL);
-	refused(
-	    (struct admin_request){
-		.method = "PUT", .path = path, .content_type = "text/plain", .body = U("x")},
-	    415, "unsupported-media-type", NULL, NULL);
-	refused(
-	    (struct admin_request){
-		.method = "PUT", .path = path, .content_type = JSON, .body = U("{\"voucher\":")},
-	    400, "malformed-json", NULL, NULL);
-	refused(
-	    (struct admin_request){
-		.method = "PUT", .path = path, .content_type = JSON, .body = U("{\"voucher\":1}")},
-	    400, "invalid-field", "field", "/voucher");
-	refused((struct admin_request){.method = "PUT",
-				       .path = path,
-				       .content_type = JSON,
-				       .body = U("{\"masa-ca\":\"x\"}")},
-		400, "missing-field", "field", "/voucher");
-	refused((struct admin_request){.method = "PUT",
-				       .path = "/api/v1/devices/SN-404/voucher",
-				       .content_type = CMS,
-				       .body = U(der.data),
-				       .body_len = der.len},
-		404, "not-found", NULL, NULL);
-	refused(PUT_RAW(der, "\"0000000000000000\""), 412, "precondition-failed", NULL, NULL);
+	refused(jreq("GET", path, NULL), 404, "not-found", NULL, NULL);
+	refused(cms_put(path, other, NULL), 400, "invalid-field", NULL, NULL);
+	refused(treq("PUT", path, CMS, "\x30\x03\x02\x01", 4), 400, "invalid-field", NULL, NULL);
+	refused(treq("PUT", path, "text/plain", "x", 0), 415, "unsupported-media-type", NULL, NULL);
+	refused(jreq("PUT", path, "{\"voucher\":"), 400, "malformed-json", NULL, NULL);
+	refused(jreq("PUT", path, "{\"voucher\":1}"), 400, "invalid-field", "field", "/voucher");
+	refused(jreq("PUT", path, "{\"masa-ca\":\"x\"}"), 400, "missing-field", "field",
+		"/voucher");
+	refused(treq("PUT", "/api/v1/devices/SN-404/voucher", CMS, der.data, der.len), 404,
+		"not-found", NULL, NULL);
+	refused(cms_put(path, der, "\"0000000000000000\""), 412, "precondition-failed", NULL, NULL);
 	/* attached: 201; the device's revision moves */
-	CHECK_RC(call(PUT_RAW(der, NULL), &r, &j), 201);
+	CHECK_RC(call(cms_put(path, der, NULL), &r, &j), 201);
 	CHECK(!strcmp(jstr(j, "serial-number"), "SN-1") &&
 	      !strcmp(jstr(j, "signature"), "verified against masa.pem") &&
 	      json_integer_value(json_object_get(j, "bytes")) == (json_int_t)der.len);
@@ -750,17 +708,11 @@ static void test_voucher(void)
 	CHECK(!strcmp(a.action, "voucher.attach") && a.rev_before == before &&
 	      a.rev_after == rev_of("SN-1") && a.rev_after != before);
 	/* the CMS as stored, and the summary with its content */
-	CHECK_RC(
-	    call((struct admin_request){.method = "GET", .path = path, .accept = CMS}, &r, NULL),
-	    200);
+	CHECK_RC(call(accepting(jreq("GET", path, NULL), CMS), &r, NULL), 200);
 	CHECK(!strcmp(r.content_type, CMS) && r.body_len == der.len &&
 	      !memcmp(r.body, der.data, der.len));
 	admin_response_clear(&r);
-	CHECK_RC(call((struct admin_request){.method = "GET",
-					     .path = path,
-					     .query = "expiring-within=36500"},
-		      &r, &j),
-		 200);
+	CHECK_RC(call(qreq("GET", path, "expiring-within=36500"), &r, &j), 200);
 	CHECK(!strcmp(jstr(j, "expiry"), "expiring") &&
 	      json_object_get(json_object_get(j, "content"), "ietf-voucher:voucher"));
 	json_decref(j);
@@ -768,38 +720,24 @@ static void test_voucher(void)
 	/* replaced, as JSON with the request's anchor, If-Match the device's ETag: 200 */
 	b64_encode(der.data, der.len, &b64, NULL);
 	body = dump(json_pack("{s:s, s:s}", "voucher", b64, "masa-ca", masa_pem));
-	CHECK_RC(call((struct admin_request){.method = "PUT",
-					     .path = path,
-					     .content_type = JSON,
-					     .body = U(body),
-					     .if_match = etag},
-		      &r, &j),
-		 200);
+	CHECK_RC(call(matching(jreq("PUT", path, body), etag), &r, &j), 200);
 	CHECK(!strcmp(jstr(j, "signature"), "verified against the request's masa-ca"));
 	json_decref(j);
 	admin_response_clear(&r);
 	free(body);
 	body = dump(json_pack("{s:s, s:s}", "voucher", b64, "masa-ca", evil_pem));
-	refused(
-	    (struct admin_request){
-		.method = "PUT", .path = path, .content_type = JSON, .body = U(body)},
-	    400, "invalid-field", "field", "/voucher");
+	refused(jreq("PUT", path, body), 400, "invalid-field", "field", "/voucher");
 	free(body);
 	/* detached */
 	before = rev_of("SN-1");
-	refused((struct admin_request){.method = "DELETE", .path = path, .actor = &reader}, 403,
-		"forbidden", NULL, NULL);
-	refused((struct admin_request){.method = "DELETE", .path = path, .if_match = etag}, 412,
-		"precondition-failed", NULL, NULL);
-	CHECK_RC(call((struct admin_request){.method = "DELETE", .path = path}, &r, NULL), 204);
+	refused(as_reader(jreq("DELETE", path, NULL)), 403, "forbidden", NULL, NULL);
+	refused(matching(jreq("DELETE", path, NULL), etag), 412, "precondition-failed", NULL, NULL);
+	CHECK_RC(call(jreq("DELETE", path, NULL), &r, NULL), 204);
 	admin_response_clear(&r);
 	a = last_audit("devices/SN-1");
 	CHECK(!strcmp(a.action, "voucher.detach") && a.rev_before == before);
-	refused((struct admin_request){.method = "DELETE", .path = path}, 404, "not-found", NULL,
-		NULL);
-	refused_saying((struct admin_request){.method = "GET", .path = path}, 404,
-		       "device 'SN-1' has no voucher");
-#undef PUT_RAW
+	refused(jreq("DELETE", path, NULL), 404, "not-found", NULL, NULL);
+	refused_saying(jreq("GET", path, NULL), 404, "device 'SN-1' has no voucher");
 	free(b64);
 	sztp_bytes_free(&der);
 	sztp_bytes_free(&other);
@@ -815,10 +753,7 @@ static void page(const char *query, char *serials, size_t len, char *cursor, siz
 	size_t i, o = 0;
 
 	serials[0] = cursor[0] = '\0';
-	CHECK_RC(
-	    call((struct admin_request){.method = "GET", .path = "/api/v1/devices", .query = query},
-		 &r, &j),
-	    200);
+	CHECK_RC(call(qreq("GET", "/api/v1/devices", query), &r, &j), 200);
 	json_array_foreach(json_object_get(j, "items"), i, it)
 	{
 		o += (size_t)snprintf(serials + o, len - o, "%s%s", o ? "," : "",
@@ -841,12 +776,7 @@ static void test_list(void)
 		char body[64];
 
 		snprintf(body, sizeof(body), "{\"serial\":\"%s\",\"profile\":\"p1\"}", serials[i]);
-		CHECK_RC(call((struct admin_request){.method = "POST",
-						     .path = "/api/v1/devices",
-						     .content_type = JSON,
-						     .body = U(body)},
-			      &r, NULL),
-			 201);
+		CHECK_RC(call(jreq("POST", "/api/v1/devices", body), &r, NULL), 201);
 		admin_response_clear(&r);
 	}
 	CHECK_RC(reg_device_seen(reg, "PG-2", NULL, 1800000000, NULL), SZTP_OK);
@@ -886,7 +816,7 @@ static void test_list(void)
 	page("serial-prefix=SN%2F1%20%2B", s, sizeof(s), cur, sizeof(cur));
 	CHECK(!strcmp(s, "SN/1 +x"));
 	/* refused parameters */
-#define LIST(q) ((struct admin_request){.method = "GET", .path = "/api/v1/devices", .query = (q)})
+#define LIST(q) (qreq("GET", "/api/v1/devices", (q)))
 	refused(LIST("limit=0"), 400, "invalid-parameter", "parameter", "limit");
 	refused(LIST("limit=1001"), 400, "invalid-parameter", "parameter", "limit");
 	refused(LIST("cursor=!!"), 400, "invalid-parameter", "parameter", "cursor");
@@ -928,7 +858,7 @@ static void bulk_refused(json_t *devices, int status, const char *slug, const ch
 
 static void test_bulk_refused(void)
 {
-	char *v = mint_b64("BK-2");
+	char *v = mint_b64("BK-2", FAR, NULL);
 
 	bulk_refused(json_pack("[o, o, {s:i}]", bulk_item("BK-1", NULL), bulk_item("BK-2", NULL),
 			       "serial", 5),
@@ -953,26 +883,15 @@ static void test_bulk_refused(void)
 		     "/devices/1", NULL);
 	bulk_refused(json_array(), 400, "invalid-field", "/devices", NULL);
 	bulk_refused(json_object(), 400, "invalid-field", "/devices", NULL);
-	refused((struct admin_request){.method = "POST",
-				       .path = "/api/v1/bulk/devices",
-				       .content_type = JSON,
-				       .body = U("{}")},
-		400, "missing-field", "field", "/devices");
-	refused((struct admin_request){.method = "POST",
-				       .path = "/api/v1/bulk/devices",
-				       .content_type = JSON,
-				       .body = U("{\"devices\":[{\"serial\":\"BK-1\"}],\"x\":1}")},
-		400, "unknown-field", "field", "/x");
-	refused((struct admin_request){.method = "POST",
-				       .path = "/api/v1/bulk/devices",
-				       .content_type = JSON,
-				       .body = U("{\"devices\":[{\"serial\":")},
-		400, "malformed-json", NULL, NULL);
-	refused((struct admin_request){.method = "POST",
-				       .path = "/api/v1/bulk/devices",
-				       .content_type = JSON,
-				       .body = U("{\"devices\":[{\"serial\":\"BK-1\"}]}"),
-				       .actor = &reader},
+	refused(jreq("POST", "/api/v1/bulk/devices", "{}"), 400, "missing-field", "field",
+		"/devices");
+	refused(
+	    jreq("POST", "/api/v1/bulk/devices", "{\"devices\":[{\"serial\":\"BK-1\"}],\"x\":1}"),
+	    400, "unknown-field", "field", "/x");
+	refused(jreq("POST", "/api/v1/bulk/devices", "{\"devices\":[{\"serial\":"), 400,
+		"malformed-json", NULL, NULL);
+	refused(as_reader(
+		    jreq("POST", "/api/v1/bulk/devices", "{\"devices\":[{\"serial\":\"BK-1\"}]}")),
 		403, "forbidden", NULL, NULL);
 	free(v);
 }
@@ -1002,7 +921,7 @@ static void test_bulk(void)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < BULK_N; i++) {
 		snprintf(serial, sizeof(serial), "BULK-%05zu", i);
-		b64 = mint_b64(serial);
+		b64 = mint_b64(serial, FAR, NULL);
 		json_array_append_new(devices, json_pack("{s:s, s:s, s:s}", "serial", serial,
 							 "profile", "p1", "voucher", b64));
 		free(b64);
@@ -1013,13 +932,7 @@ static void test_bulk(void)
 	       BULK_N, secs_since(&t0), (double)bytes / 1e6);
 	reg_device_count(reg, &n0, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK_RC(call((struct admin_request){.method = "POST",
-					     .path = "/api/v1/bulk/devices",
-					     .content_type = JSON,
-					     .body = U(body),
-					     .body_len = bytes},
-		      &r, &j),
-		 201);
+	CHECK_RC(call(treq("POST", "/api/v1/bulk/devices", JSON, body, bytes), &r, &j), 201);
 	s = secs_since(&t0);
 	printf("test_admin_devices: POST /bulk/devices of %d devices with vouchers: %.2f s "
 	       "(%.0f devices/s)\n",
@@ -1046,12 +959,7 @@ static void test_bulk(void)
 		    devices, json_pack("{s:s, s:s}", "serial", serial, "password", serial));
 	}
 	body = dump(json_pack("{s:o}", "devices", devices));
-	CHECK_RC(call((struct admin_request){.method = "POST",
-					     .path = "/api/v1/bulk/devices",
-					     .content_type = JSON,
-					     .body = U(body)},
-		      &r, NULL),
-		 201);
+	CHECK_RC(call(jreq("POST", "/api/v1/bulk/devices", body), &r, NULL), 201);
 	admin_response_clear(&r);
 	free(body);
 	memset(&d, 0, sizeof(d));
