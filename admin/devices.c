@@ -584,6 +584,8 @@ static int list_query(struct admin_call *c, struct reg_query *q, struct filters 
 		return admin_problem_param(c, "serial-prefix", "'serial-prefix' must not be empty");
 	if (q->state && !*q->state)
 		return admin_problem_param(c, "state", "'state' must not be empty");
+	if (q->before && !q->since)
+		q->since = 1; /* a device never seen was not seen before anything */
 	q->after_key = f->after[0] ? f->after : NULL;
 	q->limit = p->limit + 1; /* one more: is there a next page? */
 	return 0;

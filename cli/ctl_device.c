@@ -284,14 +284,30 @@ static const char *time_or_dash(json_t *t)
 	return json_is_string(t) ? json_string_value(t) : "-";
 }
 
+/* The table's header, once: before the first row, or after an empty list
+ * (not before an error). */
+struct list {
+	json_t *arr; /* --json */
+	int header;
+};
+
+static void list_header(struct list *l)
+{
+	if (!l->header++ && !l->arr)
+		printf("%-24s %-16s %-22s %-8s %-8s %s\n", "SERIAL", "PROFILE", "STATE", "PASSWORD",
+		       "VOUCHER", "LAST-SEEN");
+}
+
 static int list_row(json_t *d, void *arg)
 {
-	json_t *arr = arg, *prof = json_object_get(d, "profile");
+	struct list *l = arg;
+	json_t *prof = json_object_get(d, "profile");
 	const char *x = json_string_value(json_object_get(d, "voucher-expiry")), *v = "-";
 	char b1[CTL_TEXT_MAX], b2[CTL_TEXT_MAX], b3[CTL_TEXT_MAX];
 
-	if (arr)
-		return json_array_append(arr, d) ? 1 : 0;
+	if (l->arr)
+		return json_array_append(l->arr, d) ? 1 : 0;
+	list_header(l);
 	if (json_is_true(json_object_get(d, "voucher")))
 		v = x && !strcmp(x, "expired")	  ? "EXPIRED"
 		    : x && !strcmp(x, "expiring") ? "expiring"
@@ -310,18 +326,18 @@ sztp_rc cmd_device_list(struct ctl *c, struct sztp_err *e)
 	sztp_rc rc;
 	char q[2048];
 	long days;
-	json_t *arr = NULL;
+	struct list l = {NULL, 0};
 
 	if ((rc = list_query(c, q, sizeof(q), &days, e)) != SZTP_OK)
 		return rc;
-	if (c->json && !(arr = json_array()))
+	if (c->json && !(l.arr = json_array()))
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
-	if (!c->json)
-		printf("%-24s %-16s %-22s %-8s %-8s %s\n", "SERIAL", "PROFILE", "STATE", "PASSWORD",
-		       "VOUCHER", "LAST-SEEN");
-	if ((rc = ctl_list_all(c, "/devices", q, list_row, arr, e)) == SZTP_OK && arr)
-		rc = ctl_print_json(arr, e);
-	json_decref(arr);
+	if ((rc = ctl_list_all(c, "/devices", q, list_row, &l, e)) == SZTP_OK) {
+		list_header(&l);
+		if (l.arr)
+			rc = ctl_print_json(l.arr, e);
+	}
+	json_decref(l.arr);
 	return rc;
 }
 

@@ -805,6 +805,11 @@ static void test_list(void)
 	page("serial-prefix=PG-&seen-before=2030-01-01T00:00:00Z&seen-since=2020-01-01T00:00:00Z",
 	     s, sizeof(s), cur, sizeof(cur));
 	CHECK(!strcmp(s, "PG-2"));
+	/* never seen: not "seen before" anything */
+	page("serial-prefix=PG-&seen-before=2030-01-01T00:00:00Z", s, sizeof(s), cur, sizeof(cur));
+	CHECK(!strcmp(s, "PG-2"));
+	page("serial-prefix=PG-&seen-before=2027-01-01T00:00:00Z", s, sizeof(s), cur, sizeof(cur));
+	CHECK(!strcmp(s, ""));
 	page("has-voucher=true", s, sizeof(s), cur, sizeof(cur));
 	CHECK(!strcmp(s, "SN-0001234,SN-V2"));
 	page("profile=p1&has-voucher=false", s, sizeof(s), cur, sizeof(cur));
