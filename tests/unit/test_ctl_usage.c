@@ -126,8 +126,8 @@ int main(void)
 	CHECK(c.json == 1 && c.npos == 1);
 	CHECK_RC(parse(&c, "log", 1, 0, NULL), SZTP_OK); /* global --json */
 	CHECK(c.json == 1);
-	CHECK_RC(parse(&c, "device add", 0, 2, with_json), SZTP_E_INVALID_VALUE);
-	CHECK_RC(parse(&c, "device add", 1, 1, with_json), SZTP_E_INVALID_VALUE);
+	CHECK_RC(parse(&c, "device remove", 0, 2, with_json), SZTP_E_INVALID_VALUE);
+	CHECK_RC(parse(&c, "device remove", 1, 1, with_json), SZTP_E_INVALID_VALUE);
 	CHECK_RC(parse(&c, "prune", 0, 1, only_json), SZTP_E_INVALID_VALUE);
 
 	/* help of a group and of a command */
