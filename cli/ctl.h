@@ -83,10 +83,6 @@ void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_text(const char *s, char buf[CTL_TEXT_MAX]);
 /* "2026-11-27T02:19:33Z", or dash when t == 0. */
 const char *ctl_time(int64_t t, char buf[32]);
-/* Serial numbers as sztpd reads them from certificates (pki_serial_check):
- * 1..127 bytes of UTF-8 without control characters; any other character
- * (spaces, RFC 4514 specials) is part of the serial. */
-sztp_rc ctl_check_serial(const char *s, struct sztp_err *e);
 sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e);
 /* Read a password file: first line, newline stripped, non-empty. */
 sztp_rc ctl_read_password(const char *path, char *out, size_t outlen, struct sztp_err *e);

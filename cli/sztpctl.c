@@ -426,18 +426,6 @@ const char *ctl_time(int64_t t, char buf[32])
 	return buf;
 }
 
-sztp_rc ctl_check_serial(const char *s, struct sztp_err *e)
-{
-	struct sztp_err pe = {SZTP_OK, ""};
-
-	if (pki_serial_check(s, &pe) != SZTP_OK)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "bad serial number: %s (1 to %d bytes of UTF-8 without "
-				    "control characters)",
-				    pe.msg, PKI_SERIAL_MAX - 1);
-	return SZTP_OK;
-}
-
 sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e)
 {
 	size_t i, n = strlen(s);
