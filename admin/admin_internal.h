@@ -151,7 +151,6 @@ int admin_audit(struct admin_call *c, const char *action, const char *resource, 
 /* ---- devices.c and vouchers.c: what the device routes share ------------------ */
 struct voucher;
 #define ADMIN_VOUCHER_MAX   (256 * 1024) /* a voucher's CMS */
-#define ADMIN_PEM_MAX	    (64 * 1024)	 /* a PEM member (masa-ca, idevid) */
 #define ADMIN_EXPIRING_DAYS 30		 /* expiring-within default */
 /* Begin the transaction of a write to device c->param[0], read it into d
  * and check If-Match against its ETag: 404 (no such device) and 412 are
@@ -166,21 +165,12 @@ int admin_device_commit(struct admin_call *c, struct reg_device *d, const char *
  * answered), commit with the audit row of action. */
 void admin_device_change(struct admin_call *c, const char *action,
 			 int (*change)(struct admin_call *c, struct reg_device *d));
-/* A PEM text member (newlines allowed, at most ADMIN_PEM_MAX bytes, no NUL);
- * *out NULL when absent. */
-int admin_json_pem(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
-		   const char **out);
 /* The certificates of PEM text pem (member name at field): at least one,
  * else 400 invalid-field.  *certs: pki_certs_free(*certs, *n). */
 int admin_pem_certs(struct admin_call *c, const char *field, const char *name, const char *pem,
 		    sztp_bytes **certs, size_t *n);
 /* Query parameter expiring-within (0..36500 days, default 30). */
 int admin_expiring_days(struct admin_call *c, int64_t *days);
-/* "never" (not_after 0), "expired" (at or before now), "expiring" (within
- * days of now) or "ok". */
-const char *admin_expiry(int64_t not_after, int64_t now, int64_t days);
-/* expires-on of d's voucher (0: none, or it never expires). */
-int64_t admin_voucher_expires(const struct reg_device *d);
 
 /* The MASA anchor the vouchers of a request verify against: the request's
  * "masa-ca" (PEM) when it has one, else the default's choice (a bulk
@@ -230,6 +220,11 @@ void admin_vcache_clear(struct admin_vcache *vc);
  * "default"); a profile that does not exist is 400 invalid-field. */
 int admin_profile_owner(struct admin_call *c, const char *field, const char *profile,
 			struct admin_vcache *vc, char owner[REG_NAME_MAX]);
+/* The voucher stored for d still fits owner identity owner (PATCH of its
+ * profile): 409 conflict at /profile when not (admin_voucher_fits); an
+ * owner not set yet is not checked (a warning). */
+int admin_device_voucher_fits(struct admin_call *c, const struct reg_device *d, const char *owner,
+			      struct admin_vcache *vc, json_t *warnings);
 /* RFC 8572 s5.4: pinned (a voucher's pinned-domain-cert) anchors the chain
  * of owner identity owner; when not, status (400 invalid-field or 409
  * conflict) naming what (e.g. "the voucher of device SN-1").  An owner
@@ -259,11 +254,60 @@ void admin_profiles_list(struct admin_call *c);
 void admin_profile_get(struct admin_call *c);
 void admin_profile_put(struct admin_call *c);
 void admin_profile_delete(struct admin_call *c);
+/* A profile or owner name as sztpctl has always taken it: 1 to
+ * REG_NAME_MAX - 1 letters, digits, '-', '_' and '.'.  field: the JSON
+ * pointer of the body member holding it, or NULL for the path's {name}
+ * (400 invalid-parameter "name"). */
+int admin_check_name(struct admin_call *c, const char *what, const char *name, const char *field);
+/* The preconditions of a PUT on a resource whose ETag is etag (when it
+ * exists): If-Match (admin_if_match), and If-None-Match: "*" (create
+ * only) or a list of ETags: 412 when the resource exists (and matches). */
+int admin_put_preconditions(struct admin_call *c, int exists, const char *etag);
 /* owners.c */
 void admin_owners_list(struct admin_call *c);
 void admin_owner_get(struct admin_call *c);
 void admin_owner_put(struct admin_call *c);
+/* RFC 8572 s5.4: the voucher stored for d (none: fits) pins a certificate
+ * that anchors chain, the chain of owner identity `owner`; else
+ * SZTP_E_MISMATCH naming the device and the certificate it pins. */
+sztp_rc admin_voucher_fits(const struct reg_device *d, const char *owner, const sztp_bytes *chain,
+			   size_t n, struct sztp_err *e);
+/* A PEM text member (newlines allowed, unlike admin_json_str): a
+ * non-empty string without NUL of at most 1 MiB; *out NULL when absent. */
+int admin_json_pem(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+		   int required, const char **out);
 /* reports.c */
+/* A filter parameter of a list (serial, type, actor...): *out NULL when
+ * absent; an empty value is refused (400 invalid-parameter). */
+int admin_query_filter(struct admin_call *c, const char *name, char *buf, size_t len,
+		       const char **out);
+/* What a list's registry callback gathers: the items, and whether one
+ * could not be made (out of memory: the list would be silently short). */
+struct admin_rows {
+	json_t *items; /* json_array() before the registry call */
+	int64_t now;   /* for representations that depend on it (a token's state) */
+	int fail;
+};
+/* Append item (stolen; NULL counts as a failure); non-zero: stop. */
+int admin_rows_add(struct admin_rows *r, json_t *item);
+/* After the registry call that filled r (its rc and e): a failure of the
+ * call or of an item answered as a problem, r->items freed, -1; else 0. */
+int admin_rows_done(struct admin_call *c, struct admin_rows *r, sztp_rc rc, struct sztp_err *e);
+/* An id-ordered list (progress, log, audit): its two filter parameters,
+ * each a string member of struct reg_query (offsetof) of at most max - 1
+ * bytes; with them every such list takes since, before (RFC 3339; rows
+ * with since <= time < before), after-id, limit and cursor.  rows reads
+ * the page (q->limit is one more than the page: the extra row tells
+ * whether another page follows). */
+typedef sztp_rc (*admin_rows_fn)(struct reg *r, const struct reg_query *q, struct admin_rows *out,
+				 struct sztp_err *e);
+struct admin_id_list {
+	const char *param[2];
+	size_t member[2];
+	size_t max[2];
+	admin_rows_fn rows;
+};
+void admin_id_list(struct admin_call *c, const struct admin_id_list *l);
 void admin_progress_list(struct admin_call *c);
 void admin_log_list(struct admin_call *c);
 void admin_expiring(struct admin_call *c);

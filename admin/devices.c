@@ -94,8 +94,9 @@ static json_t *device_json(struct admin_call *c, const struct reg_device *d, int
 	if (d->voucher.len) {
 		ve = admin_voucher_expires(d);
 		json_object_set_new(o, "voucher-expires", admin_time_json(ve));
-		json_object_set_new(o, "voucher-expiry",
-				    json_string(admin_expiry(ve, c->now, days)));
+		json_object_set_new(
+		    o, "voucher-expiry",
+		    json_string(admin_expiry_name(admin_expiry_of(ve, c->now, (long)days))));
 	}
 	json_object_set_new(o, "created", admin_time_json(d->created));
 	json_object_set_new(o, "first-seen", admin_time_json(d->first_seen));
@@ -323,7 +324,7 @@ static int item_read(struct admin_call *c, json_t *obj, struct item *it, struct 
 				   &prof_null, &prof_set) < 0 ||
 	    admin_json_str(c, obj, it->ptr, "password", 0, PW_MAX, &it->password) < 0 ||
 	    admin_json_bool(c, obj, it->ptr, "password-generate", &gen) < 0 ||
-	    admin_json_pem(c, obj, it->ptr, "idevid", &idevid) < 0 ||
+	    admin_json_pem(c, obj, it->ptr, "idevid", 0, &idevid) < 0 ||
 	    admin_json_b64(c, obj, it->ptr, "voucher", 0, ADMIN_VOUCHER_MAX, &it->d.voucher) < 0 ||
 	    check_password(c, it->ptr, serial, it->password != NULL, gen) < 0)
 		return -1;
@@ -533,61 +534,45 @@ out:
 /* ---- listing ---------------------------------------------------------------------- */
 
 struct page {
+	struct admin_rows rows;
 	struct admin_call *c;
-	json_t *items;
 	int64_t days;
-	int limit, n, more, oom;
-	char last[PKI_SERIAL_MAX];
 };
 
 static int page_row(const struct reg_device *d, void *arg)
 {
 	struct page *p = arg;
-	json_t *o;
 
-	if (p->n == p->limit) { /* the one row past the page: more follow */
-		p->more = 1;
-		return 1;
-	}
-	if (!(o = device_json(p->c, d, p->days)) || json_array_append_new(p->items, o) < 0) {
-		p->oom = 1;
-		return 1;
-	}
-	snprintf(p->last, sizeof(p->last), "%s", d->serial);
-	p->n++;
-	return 0;
+	return admin_rows_add(&p->rows, device_json(p->c, d, p->days));
 }
 
-/* The filters of GET /devices into q (buffers in bufs). */
+/* The filters of GET /devices into q (their text in f), the page size. */
 struct filters {
 	char prefix[PKI_SERIAL_MAX], profile[REG_NAME_MAX], state[32], after[PKI_SERIAL_MAX];
 };
 
-static int list_query(struct admin_call *c, struct reg_query *q, struct filters *f, struct page *p)
+static int list_query(struct admin_call *c, struct reg_query *q, struct filters *f, int64_t *days,
+		      int *limit)
 {
 	static const char *const params[] = {
 	    "serial-prefix", "profile",		"state", "seen-since", "seen-before",
 	    "has-voucher",   "expiring-within", "limit", "cursor",     NULL};
 
 	if (admin_query_only(c, params) < 0 ||
-	    admin_query_str(c, "serial-prefix", f->prefix, sizeof(f->prefix), &q->serial_prefix) <
-		0 ||
+	    admin_query_filter(c, "serial-prefix", f->prefix, sizeof(f->prefix),
+			       &q->serial_prefix) < 0 ||
 	    admin_query_str(c, "profile", f->profile, sizeof(f->profile), &q->profile) < 0 ||
-	    admin_query_str(c, "state", f->state, sizeof(f->state), &q->state) < 0 ||
+	    admin_query_filter(c, "state", f->state, sizeof(f->state), &q->state) < 0 ||
 	    admin_query_time(c, "seen-since", &q->since) < 0 ||
 	    admin_query_time(c, "seen-before", &q->before) < 0 ||
 	    admin_query_bool(c, "has-voucher", &q->has_voucher) < 0 ||
-	    admin_expiring_days(c, &p->days) < 0 ||
-	    admin_page_key(c, &p->limit, f->after, sizeof(f->after)) < 0)
+	    admin_expiring_days(c, days) < 0 ||
+	    admin_page_key(c, limit, f->after, sizeof(f->after)) < 0)
 		return -1;
-	if (q->serial_prefix && !*q->serial_prefix)
-		return admin_problem_param(c, "serial-prefix", "'serial-prefix' must not be empty");
-	if (q->state && !*q->state)
-		return admin_problem_param(c, "state", "'state' must not be empty");
 	if (q->before && !q->since)
 		q->since = 1; /* a device never seen was not seen before anything */
 	q->after_key = f->after[0] ? f->after : NULL;
-	q->limit = p->limit + 1; /* one more: is there a next page? */
+	q->limit = *limit + 1; /* one more: is there a next page? */
 	return 0;
 }
 
@@ -595,37 +580,29 @@ void admin_devices_list(struct admin_call *c)
 {
 	struct reg_query q = REG_QUERY_INIT;
 	struct sztp_err e = {SZTP_OK, ""};
+	struct page p = {{json_array(), 0, 0}, c, 0};
 	struct filters f;
-	struct page p;
 	json_t *o;
-	size_t i;
-	sztp_rc rc;
+	size_t i, more;
+	int limit;
 
-	memset(&p, 0, sizeof(p));
-	p.c = c;
-	if (list_query(c, &q, &f, &p) < 0)
-		return;
-	if (!(p.items = json_array())) {
-		admin_problem(c, 500, "internal", NULL, "out of memory");
-		return;
-	}
-	if ((rc = reg_device_query(c->ctx->reg, &q, page_row, &p, &e)) != SZTP_OK) {
-		admin_problem_rc(c, rc, NULL, &e);
+	if (list_query(c, &q, &f, &p.days, &limit) < 0 ||
+	    admin_rows_done(c, &p.rows, reg_device_query(c->ctx->reg, &q, page_row, &p, &e), &e) <
+		0)
 		goto out;
-	}
-	if (p.oom) {
-		admin_problem(c, 500, "internal", NULL, "out of memory");
-		goto out;
-	}
-	json_array_foreach(p.items, i, o)
+	if ((more = json_array_size(p.rows.items) > (size_t)limit))
+		json_array_remove(p.rows.items, (size_t)limit);
+	json_array_foreach(p.rows.items, i, o)
 	{
 		if (with_pin(c, o, json_string_value(json_object_get(o, "serial"))) < 0)
 			goto out;
 	}
-	admin_reply_page_key(c, p.items, p.more ? p.last : NULL); /* items stolen */
-	p.items = NULL;
+	o = json_array_get(p.rows.items, (size_t)limit - 1);
+	admin_reply_page_key(c, p.rows.items, /* items stolen */
+			     more ? json_string_value(json_object_get(o, "serial")) : NULL);
+	p.rows.items = NULL;
 out:
-	json_decref(p.items);
+	json_decref(p.rows.items);
 }
 
 /* ---- one device ------------------------------------------------------------------- */
@@ -760,7 +737,7 @@ static int patch_read(struct admin_call *c, struct patch *p)
 	    admin_json_str_or_null(c, b, "", "password", PW_MAX, &p->password, &p->pw_null,
 				   &p->pw_set) < 0 ||
 	    admin_json_bool(c, b, "", "password-generate", &p->gen) < 0 ||
-	    admin_json_pem(c, b, "", "idevid", &p->idevid) < 0 ||
+	    admin_json_pem(c, b, "", "idevid", 0, &p->idevid) < 0 ||
 	    admin_json_bool(c, b, "", "reset-idevid-pin", &p->reset) < 0)
 		return -1;
 	if (!p->prof_set && !p->pw_set && !p->gen && !p->idevid && !p->reset)
@@ -795,28 +772,16 @@ static int patch_profile(struct admin_call *c, struct reg_device *d, const char 
 			 json_t *warnings)
 {
 	struct admin_vcache vc;
-	struct voucher v;
-	char owner[REG_NAME_MAX], what[PKI_SERIAL_MAX + 32];
-	int rc = -1;
+	char owner[REG_NAME_MAX];
+	int rc;
 
 	memset(&vc, 0, sizeof(vc));
-	memset(&v, 0, sizeof(v));
-	if (admin_profile_owner(c, "/profile", profile, &vc, owner) < 0)
-		goto out;
-	snprintf(what, sizeof(what), "the voucher of device %s", d->serial);
-	/* its signature was verified when it was attached */
-	if (d->voucher.len &&
-	    voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, NULL) != SZTP_OK) {
-		admin_problem(c, 409, "conflict", "/profile", "%s does not parse", what);
-		goto out;
+	rc = -1;
+	if (admin_profile_owner(c, "/profile", profile, &vc, owner) == 0 &&
+	    admin_device_voucher_fits(c, d, owner, &vc, warnings) == 0) {
+		snprintf(d->profile, sizeof(d->profile), "%s", profile);
+		rc = 0;
 	}
-	if (d->voucher.len && admin_voucher_fits_owner(c, 409, "/profile", &v.pinned_domain_cert,
-						       what, owner, &vc, warnings) < 0)
-		goto out;
-	snprintf(d->profile, sizeof(d->profile), "%s", profile);
-	rc = 0;
-out:
-	voucher_clear(&v);
 	admin_vcache_clear(&vc);
 	return rc;
 }

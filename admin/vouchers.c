@@ -25,28 +25,6 @@
 
 /* ---- small shared pieces ---------------------------------------------------- */
 
-int admin_json_pem(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
-		   const char **out)
-{
-	json_t *v = json_object_get(obj, name);
-	char where[128];
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	snprintf(where, sizeof(where), "%s/%s", ptr, name);
-	if (!json_is_string(v))
-		return admin_problem(c, 400, "invalid-field", where, "'%s' must be a string (PEM)",
-				     name);
-	if (json_string_length(v) > ADMIN_PEM_MAX ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return admin_problem(c, 400, "invalid-field", where,
-				     "'%s' must be PEM text of at most %d bytes", name,
-				     ADMIN_PEM_MAX);
-	*out = json_string_value(v);
-	return 0;
-}
-
 int admin_pem_certs(struct admin_call *c, const char *field, const char *name, const char *pem,
 		    sztp_bytes **certs, size_t *n)
 {
@@ -65,31 +43,6 @@ int admin_expiring_days(struct admin_call *c, int64_t *days)
 {
 	*days = ADMIN_EXPIRING_DAYS;
 	return admin_query_int(c, "expiring-within", 0, 36500, days);
-}
-
-const char *admin_expiry(int64_t not_after, int64_t now, int64_t days)
-{
-	if (!not_after)
-		return "never";
-	if (not_after <= now)
-		return "expired";
-	return not_after <= now + days * DAY ? "expiring" : "ok";
-}
-
-int64_t admin_voucher_expires(const struct reg_device *d)
-{
-	struct voucher v;
-	int64_t t = 0;
-
-	if (!d->voucher.len || d->voucher_expires)
-		return d->voucher.len ? d->voucher_expires : 0;
-	/* stored before the registry kept the window: read it (its signature
-	 * was checked when it was attached) */
-	memset(&v, 0, sizeof(v));
-	if (voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, NULL) == SZTP_OK)
-		t = (int64_t)v.expires_on;
-	voucher_clear(&v);
-	return t;
 }
 
 /* ---- the MASA anchor -------------------------------------------------------- */
@@ -152,7 +105,7 @@ int admin_anchor_get(struct admin_call *c, json_t *obj, const char *ptr,
 	char field[128];
 	const char *pem = NULL;
 
-	if (obj && admin_json_pem(c, obj, ptr, "masa-ca", &pem) < 0)
+	if (obj && admin_json_pem(c, obj, ptr, "masa-ca", 0, &pem) < 0)
 		return -1;
 	if (!pem) {
 		a->t = dflt ? dflt->t : c->ctx->masa;
@@ -329,26 +282,51 @@ static int owner_entry(struct admin_call *c, const char *name, struct admin_vcac
 	return 0;
 }
 
+/* *idx: owner's entry; 1 when it is set, 0 when not (warned about:
+ * nothing to check against), -1 when it cannot be read (answered). */
+static int owner_set(struct admin_call *c, const char *owner, const char *what,
+		     struct admin_vcache *vc, json_t *warnings, size_t *idx)
+{
+	char msg[512];
+
+	if (owner_entry(c, owner, vc, idx) < 0)
+		return -1;
+	if (vc->own[*idx].found)
+		return 1;
+	snprintf(msg, sizeof(msg),
+		 "owner identity '%s' is not set: pinned-domain-cert of %s not checked", owner,
+		 what);
+	json_array_append_new(warnings, json_string(msg));
+	return 0;
+}
+
+int admin_device_voucher_fits(struct admin_call *c, const struct reg_device *d, const char *owner,
+			      struct admin_vcache *vc, json_t *warnings)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+	size_t i = 0;
+	int set;
+
+	if (!d->voucher.len || (set = owner_set(c, owner, "its voucher", vc, warnings, &i)) <= 0)
+		return d->voucher.len ? set : 0;
+	if (admin_voucher_fits(d, owner, vc->own[i].o.chain, vc->own[i].o.n_chain, &e) != SZTP_OK)
+		return admin_problem(c, 409, "conflict", "/profile", "%s", e.msg);
+	return 0;
+}
+
 int admin_voucher_fits_owner(struct admin_call *c, int status, const char *field,
 			     const sztp_bytes *pinned, const char *what, const char *owner,
 			     struct admin_vcache *vc, json_t *warnings)
 {
-	char subj[256] = "?", msg[512];
+	char subj[256] = "?";
 	size_t i = 0;
+	int set;
 
-	if (owner_entry(c, owner, vc, &i) < 0)
-		return -1;
-	if (!vc->own[i].found) {
-		snprintf(msg, sizeof(msg),
-			 "owner identity '%s' is not set: pinned-domain-cert of %s not checked",
-			 owner, what);
-		json_array_append_new(warnings, json_string(msg));
-		return 0;
-	}
+	if ((set = owner_set(c, owner, what, vc, warnings, &i)) <= 0)
+		return set;
 	if (vc->own[i].pinned_ok.len && pki_cert_equal(&vc->own[i].pinned_ok, pinned))
 		return 0;
-	if (voucher_pinned_anchors(pinned, vc->own[i].o.chain, vc->own[i].o.n_chain, NULL) ==
-	    SZTP_OK) {
+	if (voucher_pins_chain(pinned, vc->own[i].o.chain, vc->own[i].o.n_chain, NULL) == SZTP_OK) {
 		sztp_bytes_free(&vc->own[i].pinned_ok);
 		if (sztp_bytes_dup(&vc->own[i].pinned_ok, pinned->data, pinned->len) != SZTP_OK)
 			memset(&vc->own[i].pinned_ok, 0, sizeof(sztp_bytes));
@@ -393,7 +371,8 @@ json_t *admin_voucher_summary(struct admin_call *c, const sztp_bytes *cms, int64
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "serial-number", v.serial,
 		      "created-on", t1, "expires-on", t2, "assertion", v.assertion,
 		      "pinned-domain-cert", subj, "signature", sig, "bytes", (json_int_t)cms->len,
-		      "expiry", admin_expiry(v.expires_on, c->now, days));
+		      "expiry",
+		      admin_expiry_name(admin_expiry_of(v.expires_on, c->now, (long)days)));
 	/* flagged ahead of time: a device refuses an expired voucher */
 	if (o && v.expires_on)
 		json_object_set_new(o, "days-left",

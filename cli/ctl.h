@@ -83,6 +83,10 @@ void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_text(const char *s, char buf[CTL_TEXT_MAX]);
 /* "2026-11-27T02:19:33Z", or dash when t == 0. */
 const char *ctl_time(int64_t t, char buf[32]);
+/* Serial numbers as sztpd reads them from certificates (pki_serial_check):
+ * 1..127 bytes of UTF-8 without control characters; any other character
+ * (spaces, RFC 4514 specials) is part of the serial. */
+sztp_rc ctl_check_serial(const char *s, struct sztp_err *e);
 sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e);
 /* Read a password file: first line, newline stripped, non-empty. */
 sztp_rc ctl_read_password(const char *path, char *out, size_t outlen, struct sztp_err *e);
@@ -134,21 +138,6 @@ sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);
 
 /* ---- ctl_voucher.c ------------------------------------------------------ */
-/* SZTP_OK when pinned is a certificate of chain or chain validates to it
- * (voucher_pinned_anchors). */
-sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
-			   struct sztp_err *e);
-/* The voucher already stored for d (if any) still fits owner_name: its
- * pinned-domain-cert anchors that owner's chain (RFC 8572 s5.4).  o is
- * that owner when the caller has it (checking many devices), NULL to read
- * it here (not set yet: warned about, not checked). */
-sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, const char *owner_name,
-				  const struct reg_owner *o, struct sztp_err *e);
-/* Owner identity name that serves a device with this profile ("" = none):
- * the profile's owner, "default" without a profile.  SZTP_E_NOT_FOUND
- * names the profile when it does not exist. */
-sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAME_MAX],
-			  struct sztp_err *e);
 /* The anchor of a voucher this command sends: in local mode --masa-ca or
  * $SZTP_MASA_CA must name one (the admin context checks against it); with
  * --server that file's PEM text goes in the request (*pem, the caller's to
@@ -175,12 +164,8 @@ sztp_rc ctl_expiry_days(const struct ctl *c, long *days, struct sztp_err *e);
 /* not_after 0: never expires; expired at or before now; expiring within
  * days of now. */
 enum ctl_expiry ctl_expiry_of(int64_t not_after, time_t now, long days);
-/* "never", "ok", "expiring", "expired" (JSON values). */
-const char *ctl_expiry_name(enum ctl_expiry x);
 /* For people: "EXPIRES in 5 days (within 30)", "EXPIRED 2 days ago"... */
 const char *ctl_expiry_text(int64_t not_after, time_t now, long days, char *buf, size_t len);
-/* expires-on of d's voucher (unix time; 0: none or no voucher). */
-int64_t ctl_voucher_expires(const struct reg_device *d);
 
 /* ---- handlers ---------------------------------------------------------- */
 typedef sztp_rc (*ctl_handler)(struct ctl *c, struct sztp_err *e);
@@ -196,6 +181,7 @@ sztp_rc cmd_voucher_show(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_voucher_detach(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_owner_list(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_onboarding(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_redirect(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_list(struct ctl *c, struct sztp_err *e);
@@ -205,5 +191,23 @@ sztp_rc cmd_progress(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_log(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_prune(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_expiring(struct ctl *c, struct sztp_err *e);
+
+/* ---- ctl_report.c, ctl_token.c: reports, tokens, audit ------------------ */
+/* Print one item of a list as a table line. */
+typedef void (*ctl_row_fn)(json_t *item);
+/* GET path?query, every page: with --json the items as one JSON array,
+ * else header and one line per item.  For the id-ordered lists
+ * (progress, log, audit): only rows with an id above after (0: all), and
+ * with newest > 0 only the newest that many, still oldest first. */
+sztp_rc ctl_rows(struct ctl *c, const char *path, const char *query, int64_t after, long newest,
+		 const char *header, ctl_row_fn row, struct sztp_err *e);
+/* Append "name=value" (value percent-encoded; nothing when NULL) to the
+ * query q of size len. */
+void ctl_query_add(char *q, size_t len, const char *name, const char *value);
+sztp_rc cmd_device_timeline(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_token_create(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_token_list(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_token_revoke(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_audit(struct ctl *c, struct sztp_err *e);
 
 #endif

@@ -4,8 +4,7 @@
  * RFC 8572 s3.3 uses it): attach reads the voucher file here and sends it
  * as supplied, show prints the voucher-summary, detach removes it.  The
  * MASA anchor is --masa-ca or $SZTP_MASA_CA: in local mode the admin
- * context's, with --server sent along with the voucher.  Also the checks
- * the profile and owner commands still make on the local registry.
+ * context's, with --server sent along with the voucher.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,91 +20,6 @@
 #define VOUCHER_MAX (256 * 1024)
 #define PEM_MAX	    (64 * 1024)
 #define CMS_TYPE    "application/pkcs7-mime"
-
-sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
-			   struct sztp_err *e)
-{
-	return voucher_pinned_anchors(pinned, chain, n, e);
-}
-
-sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAME_MAX],
-			  struct sztp_err *e)
-{
-	sztp_rc rc;
-	struct reg_profile p;
-
-	memset(&p, 0, sizeof(p));
-	if (!profile || !*profile) {
-		snprintf(owner, REG_NAME_MAX, "default");
-		return SZTP_OK;
-	}
-	rc = reg_profile_get(c->reg, profile, &p, e);
-	if (rc == SZTP_E_NOT_FOUND)
-		sztp_err_set(e, rc,
-			     "no profile named '%s' (create it with 'sztpctl profile "
-			     "onboarding' or 'profile redirect')",
-			     profile);
-	if (rc == SZTP_OK)
-		snprintf(owner, REG_NAME_MAX, "%s", p.owner[0] ? p.owner : "default");
-	reg_profile_clear(&p);
-	return rc;
-}
-
-/* RFC 8572 s5.4: the pinned-domain-cert must anchor the chain of owner o. */
-static sztp_rc pinned_fits(const char *path, const struct voucher *v, const char *owner_name,
-			   const struct reg_owner *o, struct sztp_err *e)
-{
-	char subj[256] = "?";
-
-	if (voucher_pinned_anchors(&v->pinned_domain_cert, o->chain, o->n_chain, NULL) == SZTP_OK)
-		return SZTP_OK;
-	pki_cert_subject(&v->pinned_domain_cert, subj, sizeof(subj), NULL);
-	return sztp_err_set(e, SZTP_E_MISMATCH,
-			    "voucher %s pins '%s' as pinned-domain-cert, which does not anchor the "
-			    "chain of owner identity '%s'",
-			    path, subj, owner_name);
-}
-
-/* pinned_fits against the stored owner; an owner not set yet is warned
- * about, not checked. */
-static sztp_rc check_pinned(struct ctl *c, const char *path, const struct voucher *v,
-			    const char *owner_name, struct sztp_err *e)
-{
-	sztp_rc rc;
-	struct reg_owner o;
-
-	memset(&o, 0, sizeof(o));
-	rc = reg_owner_get(c->reg, owner_name, &o, e);
-	if (rc == SZTP_E_NOT_FOUND) {
-		ctl_warn("owner identity '%s' is not set: pinned-domain-cert of %s not checked",
-			 owner_name, path);
-		rc = SZTP_OK;
-	} else if (rc == SZTP_OK) {
-		rc = pinned_fits(path, v, owner_name, &o, e);
-	}
-	reg_owner_clear(&o);
-	return rc;
-}
-
-sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, const char *owner_name,
-				  const struct reg_owner *o, struct sztp_err *e)
-{
-	struct voucher v;
-	char label[sizeof(d->serial) + 16];
-	sztp_rc rc;
-
-	if (!d->voucher.len)
-		return SZTP_OK;
-	memset(&v, 0, sizeof(v));
-	snprintf(label, sizeof(label), "of device %s", d->serial);
-	/* the signature was verified when it was attached */
-	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, e);
-	if (rc == SZTP_OK)
-		rc = o ? pinned_fits(label, &v, owner_name, o, e)
-		       : check_pinned(c, label, &v, owner_name, e);
-	voucher_clear(&v);
-	return rc;
-}
 
 /* ---- what the commands share ------------------------------------------------- */
 

@@ -89,38 +89,59 @@ static const struct cmd cmds[] = {
      "show a device's voucher (flagged when it expires within DAYS, default 30)"},
     {"voucher detach", 1, 1, "", CMD_API, cmd_voucher_detach, "SERIAL",
      "remove a device's ownership voucher"},
-    {"owner set", 0, 0, "chain= key= name= force strict", CMD_WRITE, cmd_owner_set,
-     "--chain CHAIN.pem --key KEY.pem [--name default] [--force | --strict]",
-     "set the owner identity that signs conveyed information"},
-    {"owner show", 0, 0, "name= expiring-within= json", CMD_READ, cmd_owner_show,
+    {"owner set", 0, 0, "chain= key= name= force strict json", CMD_API, cmd_owner_set,
+     "--chain CHAIN.pem --key KEY.pem [--name default] [--force | --strict] [--json]",
+     "set the owner identity that signs conveyed information (the key stays where it is: "
+     "its path is stored)"},
+    {"owner show", 0, 0, "name= expiring-within= json", CMD_API, cmd_owner_show,
      "[--name default] [--expiring-within DAYS] [--json]",
      "show the owner identity (certificates expiring within DAYS, default 30, flagged)"},
+    {"owner list", 0, 0, "expiring-within= json", CMD_API, cmd_owner_list,
+     "[--expiring-within DAYS] [--json]",
+     "list the owner identities, the certificate of each that expires first, the profiles "
+     "they sign"},
     {"profile onboarding", 1, 1,
      "image-name= image-version= image-file= image-uri= config= config-handling= "
-     "pre-script= post-script= sign= reporting= owner= pin-idevid no-pin-idevid",
-     CMD_WRITE, cmd_profile_onboarding,
+     "pre-script= post-script= sign= reporting= owner= pin-idevid no-pin-idevid json",
+     CMD_API, cmd_profile_onboarding,
      "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
      "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
      "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME] "
-     "[--pin-idevid | --no-pin-idevid]",
-     "create or replace an onboarding profile"},
-    {"profile redirect", 1, 1, "server= sign= reporting= owner= pin-idevid no-pin-idevid",
-     CMD_WRITE, cmd_profile_redirect,
+     "[--pin-idevid | --no-pin-idevid] [--json]",
+     "create or replace an onboarding profile (--image-file is hashed here, not sent)"},
+    {"profile redirect", 1, 1, "server= sign= reporting= owner= pin-idevid no-pin-idevid json",
+     CMD_API, cmd_profile_redirect,
      "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
-     "[--owner NAME] [--pin-idevid | --no-pin-idevid]",
+     "[--owner NAME] [--pin-idevid | --no-pin-idevid] [--json]",
      "create or replace a redirect profile"},
-    {"profile list", 0, 0, "json", CMD_READ, cmd_profile_list, "[--json]", "list profiles"},
-    {"profile show", 1, 1, "json", CMD_READ, cmd_profile_show, "NAME [--json]",
+    {"profile list", 0, 0, "json", CMD_API, cmd_profile_list, "[--json]", "list profiles"},
+    {"profile show", 1, 1, "json", CMD_API, cmd_profile_show, "NAME [--json]",
      "show a profile's conveyed information"},
-    {"profile remove", 1, 1, "", CMD_WRITE, cmd_profile_remove, "NAME",
+    {"profile remove", 1, 1, "", CMD_API, cmd_profile_remove, "NAME",
      "remove a profile no device uses"},
-    {"progress", 0, 1, "limit= json", CMD_READ, cmd_progress, "[SERIAL] [--limit N] [--json]",
-     "show progress reports"},
-    {"log", 0, 1, "limit= json", CMD_READ, cmd_log, "[SERIAL] [--limit N] [--json]",
-     "show the bootstrapping log"},
-    {"prune", 0, 0, "older-than=", CMD_WRITE, cmd_prune, "--older-than DAYS",
+    {"device timeline", 1, 1, "json", CMD_API, cmd_device_timeline, "SERIAL [--json]",
+     "a device's progress reports and bootstrapping-log rows, merged by time"},
+    {"progress", 0, 1, "limit= json type= since= before= after-id=", CMD_API, cmd_progress,
+     "[SERIAL] [--limit N] [--json] [--type TYPE] [--since TIME] [--before TIME] "
+     "[--after-id ID]",
+     "show progress reports (--limit: the newest N; TIME as 2026-11-30T12:00:00Z)"},
+    {"log", 0, 1, "limit= json result= since= before= after-id=", CMD_API, cmd_log,
+     "[SERIAL] [--limit N] [--json] [--result RESULT] [--since TIME] [--before TIME] "
+     "[--after-id ID]",
+     "show the bootstrapping log (--limit: the newest N)"},
+    {"prune", 0, 0, "older-than=", CMD_API, cmd_prune, "--older-than DAYS",
      "delete bootstrapping-log rows and progress reports older than DAYS"},
-    {"expiring", 0, 0, "expiring-within= json", CMD_READ, cmd_expiring,
+    {"token create", 1, 1, "scope= expires=", CMD_API, cmd_token_create,
+     "NAME --scope read|write [--expires DURATION]",
+     "make an admin API token and print it, only now (DURATION: 30d, 12h, 90m, 3600s)"},
+    {"token list", 0, 0, "json", CMD_API, cmd_token_list, "[--json]",
+     "list the admin API tokens (never their secret)"},
+    {"token revoke", 1, 1, "", CMD_API, cmd_token_revoke, "NAME",
+     "revoke a token (it stays listed, as revoked)"},
+    {"audit", 0, 0, "actor= resource= since= limit= json", CMD_API, cmd_audit,
+     "[--actor A] [--resource R] [--since TIME] [--limit N] [--json]",
+     "show the audit trail of admin changes (--resource: a prefix; --limit: the newest N)"},
+    {"expiring", 0, 0, "expiring-within= json", CMD_API, cmd_expiring,
      "[--expiring-within DAYS] [--json]",
      "list vouchers and owner certificates expired or expiring within DAYS (default 30); "
      "exit status 1 when there is any"},
@@ -424,6 +445,18 @@ const char *ctl_time(int64_t t, char buf[32])
 		return "-";
 	time_rfc3339((time_t)t, buf);
 	return buf;
+}
+
+sztp_rc ctl_check_serial(const char *s, struct sztp_err *e)
+{
+	struct sztp_err pe = {SZTP_OK, ""};
+
+	if (pki_serial_check(s, &pe) != SZTP_OK)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "bad serial number: %s (1 to %d bytes of UTF-8 without "
+				    "control characters)",
+				    pe.msg, PKI_SERIAL_MAX - 1);
+	return SZTP_OK;
 }
 
 sztp_rc ctl_check_name(const char *what, const char *s, struct sztp_err *e)

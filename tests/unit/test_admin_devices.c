@@ -621,7 +621,7 @@ static void test_patch(void)
 	refused(jreq("PATCH", "/api/v1/devices/SN-0001234", "{\"profile\":\"p2\"}"), 409,
 		"conflict", "field", "/profile");
 	refused_saying(jreq("PATCH", "/api/v1/devices/SN-0001234", "{\"profile\":\"p2\"}"), 409,
-		       "the voucher of device SN-0001234 pins");
+		       "voucher of device SN-0001234 pins");
 	/* generate, remove, pin and unpin */
 	CHECK_RC(call(matching(jreq("PATCH", path, "{\"password-generate\":true,\"profile\":null}"),
 			       "*"),
