@@ -128,7 +128,8 @@ int admin_anchor_required(struct admin_call *c, const struct admin_anchor *a)
 		return 0;
 	return admin_problem(c, 400, "missing-field", NULL,
 			     "no voucher trust anchor: send the voucher as JSON with \"masa-ca\" "
-			     "(the manufacturer's PEM certificate), or give the server a masa-ca");
+			     "(the manufacturer's PEM certificate), or set masa-ca in sztpd's "
+			     "configuration");
 }
 
 /* ---- checking a voucher ------------------------------------------------------- */
