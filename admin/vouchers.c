@@ -306,10 +306,12 @@ int admin_device_voucher_fits(struct admin_call *c, const struct reg_device *d, 
 {
 	struct sztp_err e = {SZTP_OK, ""};
 	size_t i = 0;
-	int set;
+	int set = 0;
 
-	if (!d->voucher.len || (set = owner_set(c, owner, "its voucher", vc, warnings, &i)) <= 0)
-		return d->voucher.len ? set : 0;
+	if (d->voucher.len)
+		set = owner_set(c, owner, "its voucher", vc, warnings, &i);
+	if (set <= 0) /* no voucher, owner not set (warned), or answered */
+		return set;
 	if (admin_voucher_fits(d, owner, vc->own[i].o.chain, vc->own[i].o.n_chain, &e) != SZTP_OK)
 		return admin_problem(c, 409, "conflict", "/profile", "%s", e.msg);
 	return 0;
