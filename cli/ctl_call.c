@@ -83,11 +83,12 @@ void ctl_admin_close(struct ctl *c)
 {
 	free(c->admin);
 	c->admin = NULL;
+	ctl_remote_close(c);
 }
 
 /* The problem's status as a result code, and its detail (with the field
  * at fault) as the message. */
-static sztp_rc problem_rc(struct ctl_resp *r, struct sztp_err *e)
+static sztp_rc problem_rc(const struct ctl *c, struct ctl_resp *r, struct sztp_err *e)
 {
 	const char *detail = json_string_value(json_object_get(r->json, "detail"));
 	const char *field = json_string_value(json_object_get(r->json, "field"));
@@ -129,8 +130,16 @@ static sztp_rc problem_rc(struct ctl_resp *r, struct sztp_err *e)
 	}
 	(void)field;
 	(void)param;
-	if (detail)
+	if (detail && c->server && r->status == 401 && !ctl_remote_authenticated(c))
+		sztp_err_set(e, rc,
+			     "%s (no token was sent: use --token-file FILE or set SZTP_TOKEN)",
+			     detail);
+	else if (detail)
 		sztp_err_set(e, rc, "%s", detail);
+	else if (c->server) /* not sztpd's admin API: a proxy, another server */
+		sztp_err_set(e, rc, "%s answered HTTP %d (%s), not a problem+json of the admin API",
+			     c->server, r->status,
+			     r->content_type[0] ? r->content_type : "no content type");
 	else
 		sztp_err_set(e, rc, "the admin API answered HTTP %d", r->status);
 	return rc;
@@ -175,6 +184,8 @@ sztp_rc ctl_call_raw(struct ctl *c, const char *method, const char *path, const 
 		resp.body = NULL;
 		snprintf(r->etag, sizeof(r->etag), "%s", resp.etag);
 		snprintf(r->location, sizeof(r->location), "%s", resp.location);
+		snprintf(r->content_type, sizeof(r->content_type), "%s",
+			 resp.content_type ? resp.content_type : "");
 		admin_response_clear(&resp);
 	}
 	if (r->raw.len && (r->raw.data[0] == '{' || r->raw.data[0] == '['))
@@ -183,7 +194,7 @@ sztp_rc ctl_call_raw(struct ctl *c, const char *method, const char *path, const 
 		return SZTP_OK;
 	if (r->status == 304)
 		return SZTP_OK;
-	rc = problem_rc(r, e);
+	rc = problem_rc(c, r, e);
 out:
 	ctl_resp_clear(r);
 	return rc;
