@@ -25,6 +25,7 @@ STUB(cmd_device_set)
 STUB(cmd_device_import)
 STUB(cmd_voucher_attach)
 STUB(cmd_voucher_show)
+STUB(cmd_voucher_detach)
 STUB(cmd_owner_set)
 STUB(cmd_owner_show)
 STUB(cmd_owner_list)
@@ -135,7 +136,7 @@ int main(void)
 	CHECK(c.json == 1 && c.npos == 1);
 	CHECK_RC(parse(&c, "log", 1, 0, NULL), SZTP_OK); /* global --json */
 	CHECK(c.json == 1);
-	CHECK_RC(parse(&c, "device add", 0, 2, with_json), SZTP_OK);
+	CHECK_RC(parse(&c, "device remove", 0, 2, with_json), SZTP_OK);
 	CHECK(c.json == 1 && c.npos == 1 && c.nopts == 0);
 	CHECK_RC(parse(&c, "prune", 0, 1, only_json), SZTP_OK);
 	CHECK(c.json == 1);
