@@ -77,9 +77,9 @@ sztp_rc ctl_yang(struct ctl *c, struct sztp_yang **y, struct sztp_err *e);
  * required == 0 a missing anchor gives SZTP_OK and *t = NULL. */
 sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t, struct sztp_err *e);
 /* Message printed once the command's transaction is committed: one line
- * of text, or with --json the object {"result": "<message>"}.  A command
- * that prints its own JSON answer (ctl_print_json) does not call it in
- * JSON mode, so the output stays one JSON document. */
+ * of text, or with --json the object {"result": "<message>"} unless the
+ * command printed its own JSON answer (ctl_print_json): the output stays
+ * one JSON document. */
 void ctl_done(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* With --json, member name (value v, stolen) next to "result" in that
  * object, e.g. a generated password: {"result": "...", "password": "..."}.
@@ -136,6 +136,10 @@ sztp_rc ctl_list_all(struct ctl *c, const char *path, const char *query, ctl_ite
 		     struct sztp_err *e);
 /* j as indented JSON on stdout (--json). */
 sztp_rc ctl_print_json(json_t *j, struct sztp_err *e);
+/* How many documents ctl_print_json printed: with --json the dispatcher
+ * prints the ctl_done object only when the command printed none, so the
+ * output is always exactly one JSON document. */
+unsigned ctl_json_printed(void);
 /* ---- ctl_remote.c: --server, the admin API over HTTPS (libcurl) ---------- */
 #define CTL_REMOTE_MAX_BODY (256u << 20) /* a larger answer is refused */
 #define CTL_REMOTE_CONNECT  10L		 /* seconds to connect (TCP and TLS) */
@@ -164,10 +168,11 @@ sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);
 
 /* ---- ctl_voucher.c ------------------------------------------------------ */
-/* The anchor of a voucher this command sends: in local mode --masa-ca or
- * $SZTP_MASA_CA must name one (the admin context checks against it); with
- * --server that file's PEM text goes in the request (*pem, the caller's to
- * free), and without one the server's own anchor is used (*pem NULL). */
+/* The anchor of a voucher this command sends: the PEM text of --masa-ca or
+ * $SZTP_MASA_CA goes in the request (*pem, the caller's to free) in both
+ * modes, so local and --server send the same request and print the same;
+ * without one the server's own anchor is used (*pem NULL), and in local
+ * mode, which has none, the error names the options. */
 sztp_rc ctl_voucher_anchor(struct ctl *c, char **pem, struct sztp_err *e);
 /* A voucher file as base64 (*b64 the caller's to free). */
 sztp_rc ctl_voucher_file(const char *path, char **b64, struct sztp_err *e);

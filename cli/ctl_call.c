@@ -45,6 +45,9 @@ const char *ctl_seg(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* JSON documents printed by this run (sztpctl is one command per process). */
+static unsigned json_docs;
+
 sztp_rc ctl_print_json(json_t *j, struct sztp_err *e)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -53,7 +56,13 @@ sztp_rc ctl_print_json(json_t *j, struct sztp_err *e)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	printf("%s\n", s);
 	free(s);
+	json_docs++;
 	return SZTP_OK;
+}
+
+unsigned ctl_json_printed(void)
+{
+	return json_docs;
 }
 
 /* The admin context of local mode: the registry, YANG, the voucher anchor

@@ -455,7 +455,8 @@ void ctl_done_member(struct ctl *c, const char *name, json_t *v)
 }
 
 /* The command's closing sentence: a line of text, or with --json
- * {"result": "...", members of ctl_done_member...}. */
+ * {"result": "...", members of ctl_done_member...} when the command has
+ * not printed its JSON answer already. */
 static sztp_rc print_done(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
@@ -465,6 +466,8 @@ static sztp_rc print_done(struct ctl *c, struct sztp_err *e)
 		printf("%s\n", c->done);
 		return SZTP_OK;
 	}
+	if (ctl_json_printed())
+		return SZTP_OK;
 	if (!(o = json_pack("{s:s}", "result", c->done)) ||
 	    (c->done_json && json_object_update(o, c->done_json) != 0)) {
 		json_decref(o);
