@@ -2,8 +2,10 @@
  * ctl.h - shared state of sztpctl's commands: the parsed command line,
  * the lazily opened registry, YANG context and voucher trust anchor, and
  * the handlers of the command table in sztpctl.c.  A handler returns
- * sztp_rc and fills e; the dispatcher prints "sztpctl: error: ..." and
- * wraps state-changing commands in one registry transaction.
+ * sztp_rc and fills e; the dispatcher prints "sztpctl: error: ..." (or
+ * the closing sentence, as {"result": ...} with --json).  Commands reach
+ * the registry through the admin API (ctl_call), which runs every change
+ * in one transaction, in-process or over HTTPS with --server.
  */
 #ifndef SZTP_CTL_H
 #define SZTP_CTL_H

@@ -5,11 +5,13 @@
  * builds onboarding and redirect profiles (s2.2, s6.3) and shows progress
  * reports (s7.3) and the bootstrapping log.  Commands are one table, like
  * OpenSMTPD's smtpctl; the table also drives option parsing and `help`.
- * Every command that changes state runs in exactly one registry
- * transaction, so a failed command leaves the database as it was.  Only
- * `init` creates a registry; every other command refuses a file that does
- * not exist (or is not a registry) and names it, so a mistyped -d creates
- * nothing.
+ * Every command but init and validate is a request to the admin API
+ * (admin/admin.h): in-process on the local registry, or with --server over
+ * HTTPS to sztpd (ctl_call.c, ctl_remote.c), so both modes do and print
+ * the same; every change is one registry transaction there, so a failed
+ * command leaves the database as it was.  Only `init` creates a registry;
+ * every other command refuses a file that does not exist (or is not a
+ * registry) and names it, so a mistyped -d creates nothing.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,16 +33,17 @@
 #endif
 #define DEFAULT_CONF "/etc/sztp/sztpd.conf"
 
-/* CMD_INIT: creates the registry (the only command that may); CMD_API:
- * goes through the admin API (ctl_call: in-process or --server), which
- * opens the registry and runs each change in its own transaction */
-enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2, CMD_INIT = 3, CMD_API = 4 };
+/* CMD_NODB: needs no registry (local even with --server); CMD_INIT:
+ * creates the registry (the only command that may; never with --server);
+ * CMD_API: goes through the admin API (ctl_call: in-process or --server),
+ * which opens the registry and runs each change in its own transaction */
+enum { CMD_NODB = 0, CMD_INIT = 3, CMD_API = 4 };
 
 struct cmd {
 	const char *name; /* command words */
 	int min, max;	  /* positional arguments */
 	const char *opts; /* accepted options; "x=" takes a value */
-	int mode;	  /* CMD_NODB, CMD_READ, CMD_WRITE, CMD_INIT */
+	int mode;	  /* CMD_NODB, CMD_INIT, CMD_API */
 	ctl_handler fn;
 	const char *usage; /* arguments after the name */
 	const char *help;
@@ -714,25 +717,9 @@ static int run(struct ctl *c, const struct cmd *k, struct sztp_err *e)
 				  "--server; run 'sztpctl init' on sztpd's host");
 		goto out;
 	}
-	if (c->server && k->mode != CMD_NODB && k->mode != CMD_API) {
-		rc =
-		    sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				 "'%s' works on a local registry only, not with --server", k->name);
+	if (k->mode == CMD_INIT && (rc = open_db(c, 1, &conf_db, e)) != SZTP_OK)
 		goto out;
-	}
-	if (k->mode != CMD_NODB && k->mode != CMD_API &&
-	    (rc = open_db(c, k->mode == CMD_INIT, &conf_db, e)) != SZTP_OK)
-		goto out;
-	if (k->mode == CMD_WRITE) {
-		if ((rc = reg_begin(c->reg, e)) != SZTP_OK)
-			goto out;
-		if ((rc = k->fn(c, e)) == SZTP_OK)
-			rc = reg_commit(c->reg, e);
-		if (rc != SZTP_OK)
-			reg_rollback(c->reg);
-	} else {
-		rc = k->fn(c, e);
-	}
+	rc = k->fn(c, e);
 	if (rc == SZTP_OK && c->done[0])
 		rc = print_done(c, e);
 out:
