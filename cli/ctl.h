@@ -2,8 +2,10 @@
  * ctl.h - shared state of sztpctl's commands: the parsed command line,
  * the lazily opened registry, YANG context and voucher trust anchor, and
  * the handlers of the command table in sztpctl.c.  A handler returns
- * sztp_rc and fills e; the dispatcher prints "sztpctl: error: ..." and
- * wraps state-changing commands in one registry transaction.
+ * sztp_rc and fills e; the dispatcher prints "sztpctl: error: ..." (or
+ * the closing sentence, as {"result": ...} with --json).  Commands reach
+ * the registry through the admin API (ctl_call), which runs every change
+ * in one transaction, in-process or over HTTPS with --server.
  */
 #ifndef SZTP_CTL_H
 #define SZTP_CTL_H
@@ -19,6 +21,7 @@
 
 struct sztp_yang;
 struct admin_ctx;
+struct ctl_remote;
 
 #define CTL_MAX_OPTS 512
 #define CTL_MAX_POS  8
@@ -46,14 +49,17 @@ struct ctl {
 	struct sztp_yang *y;
 	struct pki_trust *masa;
 	char masa_path[512];
-	/* printed after a successful commit */
+	/* printed after a successful commit; with --json {"result": done, ...} */
 	char done[768];
+	json_t *done_json; /* members next to "result" (ctl_done_member) */
 	/* the admin API (ctl_call.c): in-process on the registry, or --server */
-	const char *server;	 /* --server https://host:port, NULL: local */
-	const char *token_file;	 /* --token-file, else $SZTP_TOKEN */
-	const char *cacert;	 /* --cacert: the admin listener's CA */
-	char *conf_db;		 /* the database path read from sztpd's config */
-	struct admin_ctx *admin; /* local mode, made on first use */
+	const char *server;	   /* --server https://host:port, else $SZTP_SERVER; NULL: local */
+	const char *token_file;	   /* --token-file, else $SZTP_TOKEN */
+	const char *cacert;	   /* --cacert: the admin listener's CA, else $SZTP_CACERT */
+	const char *cert, *key;	   /* --cert/--key: admin client certificate */
+	char *conf_db;		   /* the database path read from sztpd's config */
+	struct admin_ctx *admin;   /* local mode, made on first use */
+	struct ctl_remote *remote; /* --server: the HTTPS client (ctl_remote.c) */
 };
 
 /* ---- sztpctl.c: options and output ----------------------------------- */
@@ -72,8 +78,15 @@ sztp_rc ctl_yang(struct ctl *c, struct sztp_yang **y, struct sztp_err *e);
 /* The voucher trust anchor from --masa-ca or SZTP_MASA_CA.  With
  * required == 0 a missing anchor gives SZTP_OK and *t = NULL. */
 sztp_rc ctl_masa(struct ctl *c, int required, const struct pki_trust **t, struct sztp_err *e);
-/* Message printed once the command's transaction is committed. */
+/* Message printed once the command's transaction is committed: one line
+ * of text, or with --json the object {"result": "<message>"} unless the
+ * command printed its own JSON answer (ctl_print_json): the output stays
+ * one JSON document. */
 void ctl_done(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* With --json, member name (value v, stolen) next to "result" in that
+ * object, e.g. a generated password: {"result": "...", "password": "..."}.
+ * Text mode ignores it (the message says it). */
+void ctl_done_member(struct ctl *c, const char *name, json_t *v);
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* s as it may go to a terminal in a table: control characters (a
  * newline, ESC) as \xNN and a backslash as \\, so nothing a device sent
@@ -98,6 +111,7 @@ struct ctl_resp {
 	sztp_bytes raw; /* the body as received */
 	char etag[64];
 	char location[512];
+	char content_type[128]; /* "" when none */
 };
 /* Send one request to the admin API (admin/admin.h): in-process through
  * admin_handle on the local registry, or with --server over HTTPS (the
@@ -124,10 +138,28 @@ sztp_rc ctl_list_all(struct ctl *c, const char *path, const char *query, ctl_ite
 		     struct sztp_err *e);
 /* j as indented JSON on stdout (--json). */
 sztp_rc ctl_print_json(json_t *j, struct sztp_err *e);
-/* remote transport (ctl_remote.c, libcurl) */
+/* How many documents ctl_print_json printed: with --json the dispatcher
+ * prints the ctl_done object only when the command printed none, so the
+ * output is always exactly one JSON document. */
+unsigned ctl_json_printed(void);
+/* ---- ctl_remote.c: --server, the admin API over HTTPS (libcurl) ---------- */
+#define CTL_REMOTE_MAX_BODY (256u << 20) /* a larger answer is refused */
+#define CTL_REMOTE_CONNECT  10L		 /* seconds to connect (TCP and TLS) */
+#define CTL_REMOTE_TOTAL    300L	 /* seconds for one request (bulk enrolment) */
+/* One request to c->server (scheme https only) + path (ADMIN_PREFIX
+ * included) + "?" query; body of media type ctype (NULL: none).  SZTP_OK
+ * when an HTTP answer came back, whatever its status: r gets status,
+ * body, ETag, Location and Content-Type.  Otherwise the connection or
+ * TLS failure, named after the server: "https://h:p: certificate verify
+ * failed: ...".  The token is read once per run and appears in no message. */
 sztp_rc ctl_remote(struct ctl *c, const char *method, const char *path, const char *query,
 		   const char *ctype, const void *body, size_t len, struct ctl_resp *r,
 		   struct sztp_err *e);
+/* 1 when the last request carried credentials (a token or a client
+ * certificate): a 401 without either gets a hint how to give one. */
+int ctl_remote_authenticated(const struct ctl *c);
+/* Close the connection and wipe the token (ctl_admin_close calls it). */
+void ctl_remote_close(struct ctl *c);
 /* Free the local admin context (sztpctl.c's exit). */
 void ctl_admin_close(struct ctl *c);
 /* sztpctl.c: open the registry as every command does (local mode). */
@@ -138,10 +170,11 @@ sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);
 
 /* ---- ctl_voucher.c ------------------------------------------------------ */
-/* The anchor of a voucher this command sends: in local mode --masa-ca or
- * $SZTP_MASA_CA must name one (the admin context checks against it); with
- * --server that file's PEM text goes in the request (*pem, the caller's to
- * free), and without one the server's own anchor is used (*pem NULL). */
+/* The anchor of a voucher this command sends: the PEM text of --masa-ca or
+ * $SZTP_MASA_CA goes in the request (*pem, the caller's to free) in both
+ * modes, so local and --server send the same request and print the same;
+ * without one the server's own anchor is used (*pem NULL), and in local
+ * mode, which has none, the error names the options. */
 sztp_rc ctl_voucher_anchor(struct ctl *c, char **pem, struct sztp_err *e);
 /* A voucher file as base64 (*b64 the caller's to free). */
 sztp_rc ctl_voucher_file(const char *path, char **b64, struct sztp_err *e);

@@ -45,6 +45,9 @@ const char *ctl_seg(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* JSON documents printed by this run (sztpctl is one command per process). */
+static unsigned json_docs;
+
 sztp_rc ctl_print_json(json_t *j, struct sztp_err *e)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -53,7 +56,13 @@ sztp_rc ctl_print_json(json_t *j, struct sztp_err *e)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	printf("%s\n", s);
 	free(s);
+	json_docs++;
 	return SZTP_OK;
+}
+
+unsigned ctl_json_printed(void)
+{
+	return json_docs;
 }
 
 /* The admin context of local mode: the registry, YANG, the voucher anchor
@@ -83,11 +92,12 @@ void ctl_admin_close(struct ctl *c)
 {
 	free(c->admin);
 	c->admin = NULL;
+	ctl_remote_close(c);
 }
 
 /* The problem's status as a result code, and its detail (with the field
  * at fault) as the message. */
-static sztp_rc problem_rc(struct ctl_resp *r, struct sztp_err *e)
+static sztp_rc problem_rc(const struct ctl *c, struct ctl_resp *r, struct sztp_err *e)
 {
 	const char *detail = json_string_value(json_object_get(r->json, "detail"));
 	const char *field = json_string_value(json_object_get(r->json, "field"));
@@ -129,8 +139,16 @@ static sztp_rc problem_rc(struct ctl_resp *r, struct sztp_err *e)
 	}
 	(void)field;
 	(void)param;
-	if (detail)
+	if (detail && c->server && r->status == 401 && !ctl_remote_authenticated(c))
+		sztp_err_set(e, rc,
+			     "%s (no token was sent: use --token-file FILE or set SZTP_TOKEN)",
+			     detail);
+	else if (detail)
 		sztp_err_set(e, rc, "%s", detail);
+	else if (c->server) /* not sztpd's admin API: a proxy, another server */
+		sztp_err_set(e, rc, "%s answered HTTP %d (%s), not a problem+json of the admin API",
+			     c->server, r->status,
+			     r->content_type[0] ? r->content_type : "no content type");
 	else
 		sztp_err_set(e, rc, "the admin API answered HTTP %d", r->status);
 	return rc;
@@ -175,6 +193,8 @@ sztp_rc ctl_call_raw(struct ctl *c, const char *method, const char *path, const 
 		resp.body = NULL;
 		snprintf(r->etag, sizeof(r->etag), "%s", resp.etag);
 		snprintf(r->location, sizeof(r->location), "%s", resp.location);
+		snprintf(r->content_type, sizeof(r->content_type), "%s",
+			 resp.content_type ? resp.content_type : "");
 		admin_response_clear(&resp);
 	}
 	if (r->raw.len && (r->raw.data[0] == '{' || r->raw.data[0] == '['))
@@ -183,7 +203,7 @@ sztp_rc ctl_call_raw(struct ctl *c, const char *method, const char *path, const 
 		return SZTP_OK;
 	if (r->status == 304)
 		return SZTP_OK;
-	rc = problem_rc(r, e);
+	rc = problem_rc(c, r, e);
 out:
 	ctl_resp_clear(r);
 	return rc;

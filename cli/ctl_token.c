@@ -68,7 +68,10 @@ sztp_rc cmd_token_create(struct ctl *c, struct sztp_err *e)
 	} else {
 		const char *until = json_string_value(json_object_get(r.json, "expires"));
 
-		printf("%s\n", tok);
+		if (c->json) /* the API's answer: the token's row and its secret */
+			rc = ctl_print_json(r.json, e);
+		else
+			printf("%s\n", tok);
 		fprintf(stderr,
 			"sztpctl: note: token '%s' (%s scope, %s%s) is shown this once: only its "
 			"SHA-256 is stored; keep it in a file only its user can read\n",

@@ -37,7 +37,8 @@ static sztp_rc validate(struct ctl *c, int voucher, struct sztp_err *e)
 	else
 		rc = yang_conveyed_validate(y, enc, (const char *)doc.data, doc.len, e);
 	if (rc == SZTP_OK)
-		printf("%s: valid %s\n", c->pos[0], voucher ? "voucher" : "conveyed-information");
+		ctl_done(c, "%s: valid %s", c->pos[0],
+			 voucher ? "voucher" : "conveyed-information");
 	sztp_bytes_free(&doc);
 	return rc;
 }

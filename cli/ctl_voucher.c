@@ -42,12 +42,10 @@ sztp_rc ctl_voucher_anchor(struct ctl *c, char **pem, struct sztp_err *e)
 	sztp_rc rc;
 
 	*pem = NULL;
-	if (!c->server)
-		return ctl_masa(c, 1, &t, e);
 	if (!path)
 		path = getenv("SZTP_MASA_CA");
-	if (!path || !*path)
-		return SZTP_OK; /* the server's own */
+	if (!path || !*path) /* the server's own; locally there is none: say so */
+		return c->server ? SZTP_OK : ctl_masa(c, 1, &t, e);
 	if ((rc = file_read(path, PEM_MAX, &b, e)) == SZTP_OK)
 		*pem = (char *)b.data; /* NUL-terminated */
 	return rc;
@@ -59,7 +57,10 @@ sztp_rc ctl_voucher_file(const char *path, char **b64, struct sztp_err *e)
 	sztp_rc rc;
 
 	*b64 = NULL;
-	if ((rc = file_read(path, VOUCHER_MAX, &b, e)) == SZTP_OK)
+	if ((rc = file_read(path, VOUCHER_MAX, &b, e)) == SZTP_OK && b.len == 0)
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "%s: malformed voucher: the file is empty",
+				  path);
+	else if (rc == SZTP_OK)
 		rc = b64_encode(b.data, b.len, b64, e);
 	sztp_bytes_free(&b);
 	return rc;

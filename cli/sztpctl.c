@@ -5,14 +5,17 @@
  * builds onboarding and redirect profiles (s2.2, s6.3) and shows progress
  * reports (s7.3) and the bootstrapping log.  Commands are one table, like
  * OpenSMTPD's smtpctl; the table also drives option parsing and `help`.
- * Every command that changes state runs in exactly one registry
- * transaction, so a failed command leaves the database as it was.  Only
- * `init` creates a registry; every other command refuses a file that does
- * not exist (or is not a registry) and names it, so a mistyped -d creates
- * nothing.
+ * Every command but init and validate is a request to the admin API
+ * (admin/admin.h): in-process on the local registry, or with --server over
+ * HTTPS to sztpd (ctl_call.c, ctl_remote.c), so both modes do and print
+ * the same; every change is one registry transaction there, so a failed
+ * command leaves the database as it was.  Only `init` creates a registry;
+ * every other command refuses a file that does not exist (or is not a
+ * registry) and names it, so a mistyped -d creates nothing.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,16 +33,17 @@
 #endif
 #define DEFAULT_CONF "/etc/sztp/sztpd.conf"
 
-/* CMD_INIT: creates the registry (the only command that may); CMD_API:
- * goes through the admin API (ctl_call: in-process or --server), which
- * opens the registry and runs each change in its own transaction */
-enum { CMD_NODB = 0, CMD_READ = 1, CMD_WRITE = 2, CMD_INIT = 3, CMD_API = 4 };
+/* CMD_NODB: needs no registry (local even with --server); CMD_INIT:
+ * creates the registry (the only command that may; never with --server);
+ * CMD_API: goes through the admin API (ctl_call: in-process or --server),
+ * which opens the registry and runs each change in its own transaction */
+enum { CMD_NODB = 0, CMD_INIT = 3, CMD_API = 4 };
 
 struct cmd {
 	const char *name; /* command words */
 	int min, max;	  /* positional arguments */
 	const char *opts; /* accepted options; "x=" takes a value */
-	int mode;	  /* CMD_NODB, CMD_READ, CMD_WRITE, CMD_INIT */
+	int mode;	  /* CMD_NODB, CMD_INIT, CMD_API */
 	ctl_handler fn;
 	const char *usage; /* arguments after the name */
 	const char *help;
@@ -199,26 +203,76 @@ static size_t print_help(int n, char **words)
 	if (!print_commands(NULL, n, words, 0))
 		return 0;
 	printf("usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
+	       "       sztpctl --server https://HOST:PORT [--token-file FILE] [--cacert CA.pem]\n"
+	       "               [--cert CERT.pem --key KEY.pem] [--json] COMMAND ...\n"
 	       "database: -d FILE, else $SZTP_DB, else `database` in the sztpd config (-c CONF,\n"
 	       "  default " DEFAULT_CONF "), read as sztpd reads it\n"
+	       "--server URL, else $SZTP_SERVER when no local registry is named: every command\n"
+	       "  through sztpd's admin API over HTTPS, with the same arguments and output;\n"
+	       "  init and validate stay local.  Token: first line of --token-file FILE (mode\n"
+	       "  0600 or stricter), else $SZTP_TOKEN; server CA: --cacert FILE, else\n"
+	       "  $SZTP_CACERT, else the system store; --cert/--key: admin client certificate\n"
 	       "voucher anchor: --masa-ca FILE or $SZTP_MASA_CA\n"
-	       "--json: JSON output, for the commands that list it\n\ncommands:\n");
+	       "--json: JSON output (before or after the command); a command that prints a\n"
+	       "  sentence prints {\"result\": \"...\"}\n\ncommands:\n");
 	return print_commands(stdout, n, words, 1);
+}
+
+/* --json help: the table as {"commands": [{"command", "usage", "help"}]}. */
+static sztp_rc help_json(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_NOMEM;
+	json_t *o = json_object(), *a = json_array();
+	size_t i;
+
+	if (!o || !a || json_object_set(o, "commands", a) != 0)
+		goto out;
+	for (i = 0; i < N_CMDS; i++)
+		if (cmd_matches(&cmds[i], c->npos, c->pos) &&
+		    json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "command", cmds[i].name,
+						       "usage", cmds[i].usage, "help",
+						       cmds[i].help)) != 0)
+			goto out;
+	if (json_array_size(a) == 0) {
+		rc = SZTP_E_NOT_FOUND;
+		goto out;
+	}
+	rc = ctl_print_json(o, e);
+out:
+	json_decref(a);
+	json_decref(o);
+	if (rc == SZTP_E_NOMEM)
+		sztp_err_set(e, rc, "out of memory");
+	return rc;
 }
 
 static sztp_rc cmd_help(struct ctl *c, struct sztp_err *e)
 {
-	if (!print_help(c->npos, c->pos))
+	sztp_rc rc = c->json ? help_json(c, e) : SZTP_OK;
+
+	if (rc == SZTP_OK && !c->json && !print_help(c->npos, c->pos))
+		rc = SZTP_E_NOT_FOUND;
+	if (rc == SZTP_E_NOT_FOUND)
 		return sztp_err_set(e, SZTP_E_NOT_FOUND, "no command '%s%s%s'; try 'sztpctl help'",
 				    c->pos[0], c->npos > 1 ? " " : "",
 				    c->npos > 1 ? c->pos[1] : "");
-	return SZTP_OK;
+	return rc;
 }
 
 static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e)
 {
-	printf("sztpctl %s\n", SZTP_VERSION);
-	return SZTP_OK;
+	sztp_rc rc = SZTP_OK;
+	json_t *o;
+
+	if (!c->json) {
+		printf("sztpctl %s\n", SZTP_VERSION);
+		return SZTP_OK;
+	}
+	if (!(o = json_pack("{s:s}", "version", SZTP_VERSION)))
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	rc = ctl_print_json(o, e);
+	json_decref(o);
+	return rc;
 }
 
 /* run() has created the registry already. */
@@ -321,6 +375,10 @@ static sztp_rc parse_args(struct ctl *c, const struct cmd *k, int argc, char **a
 		}
 		char *name = a + 2, *eq = strchr(name, '=');
 		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		if (strcmp(name, "json") == 0 && !opt_lookup(k->opts, name, nlen, &has_value)) {
+			c->json = 1; /* every command has JSON output */
+			continue;
+		}
 		if (!opt_lookup(k->opts, name, nlen, &has_value))
 			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
 					    "unknown option --%.*s for '%s' (usage: %s %s)",
@@ -350,12 +408,6 @@ static sztp_rc parse_args(struct ctl *c, const struct cmd *k, int argc, char **a
 		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
 				    "missing argument for '%s' (usage: %s %s)", k->name, k->name,
 				    k->usage);
-	if (c->json && !opt_lookup(k->opts, "json", 4, &has_value))
-		return sztp_err_set(
-		    e, SZTP_E_INVALID_VALUE,
-		    "'%s' has no JSON output: --json is not an option of it (usage: "
-		    "%s %s)",
-		    k->name, k->name, k->usage);
 	if (opt_has(c, "json"))
 		c->json = 1;
 	return SZTP_OK;
@@ -395,6 +447,38 @@ void ctl_done(struct ctl *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->done, sizeof(c->done), fmt, ap);
 	va_end(ap);
+}
+
+void ctl_done_member(struct ctl *c, const char *name, json_t *v)
+{
+	if (!c->done_json)
+		c->done_json = json_object();
+	if (!c->done_json || json_object_set_new(c->done_json, name, v) != 0)
+		json_decref(v);
+}
+
+/* The command's closing sentence: a line of text, or with --json
+ * {"result": "...", members of ctl_done_member...} when the command has
+ * not printed its JSON answer already. */
+static sztp_rc print_done(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	json_t *o;
+
+	if (!c->json) {
+		printf("%s\n", c->done);
+		return SZTP_OK;
+	}
+	if (ctl_json_printed())
+		return SZTP_OK;
+	if (!(o = json_pack("{s:s}", "result", c->done)) ||
+	    (c->done_json && json_object_update(o, c->done_json) != 0)) {
+		json_decref(o);
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	}
+	rc = ctl_print_json(o, e);
+	json_decref(o);
+	return rc;
 }
 
 void ctl_warn(const char *fmt, ...)
@@ -627,27 +711,17 @@ static int run(struct ctl *c, const struct cmd *k, struct sztp_err *e)
 	sztp_rc rc = SZTP_E_INTERNAL;
 	char *conf_db = NULL;
 
-	if (c->server && k->mode != CMD_NODB && k->mode != CMD_API) {
-		rc =
-		    sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				 "'%s' works on a local registry only, not with --server", k->name);
+	if (c->server && k->mode == CMD_INIT) {
+		rc = sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				  "'init' creates a local registry file and does not work with "
+				  "--server; run 'sztpctl init' on sztpd's host");
 		goto out;
 	}
-	if (k->mode != CMD_NODB && k->mode != CMD_API &&
-	    (rc = open_db(c, k->mode == CMD_INIT, &conf_db, e)) != SZTP_OK)
+	if (k->mode == CMD_INIT && (rc = open_db(c, 1, &conf_db, e)) != SZTP_OK)
 		goto out;
-	if (k->mode == CMD_WRITE) {
-		if ((rc = reg_begin(c->reg, e)) != SZTP_OK)
-			goto out;
-		if ((rc = k->fn(c, e)) == SZTP_OK)
-			rc = reg_commit(c->reg, e);
-		if (rc != SZTP_OK)
-			reg_rollback(c->reg);
-	} else {
-		rc = k->fn(c, e);
-	}
+	rc = k->fn(c, e);
 	if (rc == SZTP_OK && c->done[0])
-		printf("%s\n", c->done);
+		rc = print_done(c, e);
 out:
 	free(conf_db);
 	return rc == SZTP_OK ? 0 : 1;
@@ -705,8 +779,69 @@ static int wants_help(int argc, char **argv)
 static int usage(void)
 {
 	fprintf(stderr, "usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
+			"       sztpctl --server https://HOST:PORT [--token-file FILE] "
+			"[--cacert CA.pem]\n"
+			"               [--cert CERT.pem --key KEY.pem] [--json] COMMAND ...\n"
 			"       sztpctl help\n");
 	return 2;
+}
+
+/* The global option a names (and whether it takes a value), or NULL. */
+static const char **global_opt(struct ctl *c, const char *a, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} t[] = {
+	    {"-d", offsetof(struct ctl, db_path)},
+	    {"-c", offsetof(struct ctl, conf_path)},
+	    {"--yang-dir", offsetof(struct ctl, yang_dir)},
+	    {"--server", offsetof(struct ctl, server)},
+	    {"--token-file", offsetof(struct ctl, token_file)},
+	    {"--cacert", offsetof(struct ctl, cacert)},
+	    {"--cert", offsetof(struct ctl, cert)},
+	    {"--key", offsetof(struct ctl, key)},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strlen(t[i].name) == len && strncmp(a, t[i].name, len) == 0)
+			return (const char **)(void *)((char *)c + t[i].off);
+	return NULL;
+}
+
+/* Local registry or --server: the options of one may not be mixed with the
+ * other's (a -d beside --server would be silently ignored).  $SZTP_SERVER
+ * stands for --server unless a local registry is named (-d, -c, $SZTP_DB);
+ * $SZTP_CACERT for --cacert. */
+static int transport_check(struct ctl *c)
+{
+	const char *env = getenv("SZTP_SERVER");
+	const char *remote_opt = c->token_file ? "--token-file"
+				 : c->cacert   ? "--cacert"
+				 : c->cert     ? "--cert"
+				 : c->key      ? "--key"
+					       : NULL;
+
+	if (c->server && (c->db_path || c->conf_path)) {
+		fprintf(stderr,
+			"sztpctl: error: %s names a local registry; with --server the registry "
+			"is sztpd's\n",
+			c->db_path ? "-d" : "-c");
+		return usage();
+	}
+	if (!c->server && !c->db_path && !c->conf_path && !getenv("SZTP_DB") && env && *env)
+		c->server = env;
+	if (!c->server && remote_opt) {
+		fprintf(stderr,
+			"sztpctl: error: %s is an option of --server https://HOST:PORT (the admin "
+			"API); a local registry needs none\n",
+			remote_opt);
+		return usage();
+	}
+	if (c->server && !c->cacert && (env = getenv("SZTP_CACERT")) != NULL && *env)
+		c->cacert = env;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -717,29 +852,21 @@ int main(int argc, char **argv)
 	int i = 1, used, status;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
+		const char *a = argv[i], *eq = strchr(a, '=');
+		const char **dst;
 		if (strcmp(a, "--json") == 0) {
 			c.json = 1;
 			continue;
 		}
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			return cmd_help(&c, &e) == SZTP_OK ? 0 : 1;
-		if (strcmp(a, "-d") == 0)
-			dst = &c.db_path;
-		else if (strcmp(a, "-c") == 0)
-			dst = &c.conf_path;
-		else if (strcmp(a, "--yang-dir") == 0)
-			dst = &c.yang_dir;
-		else if (strcmp(a, "--server") == 0)
-			dst = &c.server;
-		else if (strcmp(a, "--token-file") == 0)
-			dst = &c.token_file;
-		else if (strcmp(a, "--cacert") == 0)
-			dst = &c.cacert;
-		if (!dst) {
+		if (!(dst = global_opt(&c, a, eq && a[1] == '-' ? (size_t)(eq - a) : strlen(a)))) {
 			fprintf(stderr, "sztpctl: error: unknown option %s\n", a);
 			return usage();
+		}
+		if (eq && a[1] == '-') { /* --server=URL */
+			*dst = eq + 1;
+			continue;
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "sztpctl: error: option %s needs a value\n", a);
@@ -747,6 +874,8 @@ int main(int argc, char **argv)
 		}
 		*dst = argv[++i];
 	}
+	if (transport_check(&c))
+		return 2;
 	if (i >= argc)
 		return usage();
 	k = cmd_find(argc - i, argv + i, &used);
@@ -776,6 +905,7 @@ int main(int argc, char **argv)
 	ctl_admin_close(&c);
 	if (c.reg)
 		reg_close(c.reg);
+	json_decref(c.done_json);
 	free(c.conf_db);
 	return status;
 }
