@@ -15,6 +15,7 @@
 #  tree; no npm, no registry: this fails, it does not skip).
 # Prints "t_admin_openapi: N passed, N failed" last.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/admin_lib.sh"
 e2e_init t_admin_openapi
 
 DOC=$TOP/docs/openapi.json
@@ -120,4 +121,64 @@ PY
 	check_contains "... and the undeclared path parameter" "$TMP/lintbad.out" "path-parameters-defined"
 fi
 
+# ---- (b), (c): a running sztpd ------------------------------------------------------
+admin_sztpd
+python3 "$TOP/tests/e2e/admin_client.py" routes --base "$ABASE" --cacert "$CA" \
+	--token-file "$TOKEN_FILE" --doc "$DOC" >"$TMP/live.out" 2>&1
+check_eq "the running server and the document agree" "$?" 0
+grep -E '^FAIL|Traceback|Error' "$TMP/live.out"
+admin_counts "$TMP/live.out"
+
+# ---- docs/nms-integration.md: its examples run as written ----------------------------
+# The "sh test" blocks run one by one in document order (bash -e, in one
+# working directory), then the "python test" blocks as one program; then
+# the registry must hold what they did.
+"$BIN/sztp-pki" device --pki "$PKI" --serial FOC2231X0AB >/dev/null 2>&1
+W=$TMP/nms
+mkdir -p "$W/blocks"
+cp "$PKI/devices/FOC2231X0AB/voucher.vcj" "$W/FOC2231X0AB.vcj"
+python3 "$TOP/tests/e2e/admin_client.py" doc-blocks "$TOP/docs/nms-integration.md" \
+	"$W/blocks" >"$TMP/blocks.out"
+check_eq "nms-integration.md: the examples found" "$(cat "$TMP/blocks.out")" \
+	"sh 7 python 5 ini-keys 5"
+while read -r key; do
+	check "nms-integration.md's configuration key $key is sztpd's" \
+		grep -q "{\"$key\"," "$TOP/server/config.c"
+done <"$W/blocks/conf-keys"
+export SZTP_API=$ABASE SZTP_TOKEN SZTP_CACERT=$CA SZTP_DB=$DB
+SZTP_TOKEN=$(cat "$TOKEN_FILE")
+for b in "$W"/blocks/[0-9]*.sh; do
+	(cd "$W" && PATH=$BIN:$PATH bash -euo pipefail "$b") >"$b.out" 2>&1
+	rc=$?
+	check_eq "nms-integration.md: sh example $(basename "$b" .sh) runs" "$rc" 0
+	[ "$rc" -eq 0 ] || sed 's/^/    | /' "$b.out" | tail -15 >&2
+done
+(cd "$W" && python3 blocks/program.py) >"$W/py.out" 2>&1
+rc=$?
+check_eq "nms-integration.md: the Python program runs" "$rc" 0
+[ "$rc" -eq 0 ] || sed 's/^/    | /' "$W/py.out" | tail -15 >&2
+check_contains "the token example made token netbox" "$W/blocks/01.sh.out" "netbox"
+check_contains "the Location of the enrolled device" "$W/blocks/04.sh.out" \
+	"/api/v1/devices/FOC2231X0AB"
+check_contains "the voucher example attached it" "$W/blocks/05.sh.out" '"serial-number":"FOC2231X0AB"'
+check_contains "the bulk example enrolled 3" "$W/blocks/06.sh.out" '"created":3'
+check_contains "the error example's 409" "$W/blocks/07.sh.out" "409: "
+check_contains "Python lists the rack" "$W/py.out" \
+	"3 devices in rack 12: ['FOC2231X1AA', 'FOC2231X1AB', 'FOC2231X1AC']"
+check_contains "Python: no new reports on the second poll" "$W/py.out" "0 new reports"
+check_contains "Python changed the profile with If-Match" "$W/py.out" "leaf-switch reports minimal"
+check_contains "Python shows a field problem" "$W/py.out" \
+	"400 urn:sztp:problem:invalid-field /serial - "
+check_contains "Python shows a parameter problem" "$W/py.out" \
+	"400 urn:sztp:problem:invalid-parameter limit - "
+curl -sS --cacert "$CA" -H "Authorization: Bearer $SZTP_TOKEN" \
+	"$ABASE/api/v1/profiles/leaf-switch" >"$TMP/leaf.json"
+check_eq "the registry: leaf-switch reports minimal" "$(jq -r .reporting "$TMP/leaf.json")" minimal
+curl -sS --cacert "$CA" -H "Authorization: Bearer $SZTP_TOKEN" \
+	"$ABASE/api/v1/devices/FOC2231X0AB" >"$TMP/foc.json"
+check_eq "the registry: FOC2231X0AB has its voucher and profile" \
+	"$(jq -r '"\(.voucher) \(.profile)"' "$TMP/foc.json")" "true leaf-switch"
+
+check "sztpd still runs" kill -0 "$SZTPD"
+check "sztpd stops cleanly" stop_clean "$SZTPD"
 e2e_finish
