@@ -29,6 +29,7 @@ import sys
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # the tests write nothing into the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import openapi_check  # noqa: E402
 
