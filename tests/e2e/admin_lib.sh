@@ -7,7 +7,7 @@
 # the admin listener on $APORT serving docs/openapi.json, and waits until
 # both answer.  $ABASE / $DBASE are their URLs, $CA the CA that signed
 # the server's certificate, $MAX_BODY the admin-max-body it runs with.
-# The script ends here (with the log) when any step fails.
+# A step that fails is a failed check (with its output) and returns 1.
 admin_sztpd() {
 	PKI=$TMP/pki
 	DB=$TMP/sztp.db
@@ -15,14 +15,14 @@ admin_sztpd() {
 	TOKEN_FILE=$TMP/nms.token
 	MAX_BODY=2097152
 	"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 >"$TMP/pki.out" 2>&1 ||
-		{ cat "$TMP/pki.out"; echo "sztp-pki init failed"; exit 1; }
+		{ admin_broke "sztp-pki init failed" "$TMP/pki.out"; return 1; }
 	"$BIN/sztpctl" -d "$DB" init >"$TMP/init.out" 2>&1 ||
-		{ cat "$TMP/init.out"; echo "sztpctl init failed"; exit 1; }
+		{ admin_broke "sztpctl init failed" "$TMP/init.out"; return 1; }
 	# the secret is shown once: sztp_ and 43 characters of base64url
 	"$BIN/sztpctl" -d "$DB" token create nms --scope write >"$TMP/token.out" 2>&1
 	grep -o 'sztp_[A-Za-z0-9_-]\{43\}' "$TMP/token.out" | head -n 1 >"$TOKEN_FILE"
 	[ -s "$TOKEN_FILE" ] ||
-		{ cat "$TMP/token.out"; echo "sztpctl token create printed no token"; exit 1; }
+		{ admin_broke "sztpctl token create printed no token" "$TMP/token.out"; return 1; }
 	chmod 600 "$TOKEN_FILE"
 	PORT=$(free_port)
 	APORT=$(free_port)
@@ -31,8 +31,9 @@ admin_sztpd() {
 		"admin-listen-address = 127.0.0.1" "admin-port = $APORT" \
 		"admin-openapi = $TOP/docs/openapi.json" "admin-max-body = $MAX_BODY" \
 		"masa-ca = $PKI/manufacturer/root.pem" "$@" >"$TMP/sztpd.conf"
-	start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
+	e2e_bg "$TMP/sztpd.log" "$BIN/sztpd" -c "$TMP/sztpd.conf"
 	SZTPD=$E2E_LAST_PID
+	wait_https "$PORT" || { admin_broke "sztpd did not start" "$TMP/sztpd.log"; return 1; }
 	ABASE=https://localhost:$APORT
 	DBASE=https://localhost:$PORT
 	local i
@@ -40,9 +41,14 @@ admin_sztpd() {
 		curl -s -o /dev/null --cacert "$CA" "$ABASE/api/v1" && return 0
 		sleep 0.1
 	done
-	cat "$TMP/sztpd.log"
-	echo "sztpd's admin listener does not answer on $APORT"
-	exit 1
+	admin_broke "sztpd's admin listener does not answer on $APORT" "$TMP/sztpd.log"
+	return 1
+}
+
+# admin_broke WHAT FILE: a failed check, FILE's last lines with it.
+admin_broke() {
+	fail "$1"
+	tail -20 "$2" | sed 's/^/    | /' >&2
 }
 
 # admin_counts FILE: add the "NAME: N passed, N failed" line a Python part

@@ -122,7 +122,7 @@ PY
 fi
 
 # ---- (b), (c): a running sztpd ------------------------------------------------------
-admin_sztpd
+admin_sztpd || { e2e_finish; exit; }
 python3 "$TOP/tests/e2e/admin_client.py" routes --base "$ABASE" --cacert "$CA" \
 	--token-file "$TOKEN_FILE" --doc "$DOC" >"$TMP/live.out" 2>&1
 check_eq "the running server and the document agree" "$?" 0
