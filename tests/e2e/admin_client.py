@@ -348,7 +348,8 @@ class Scenario:
         c.eq("the profile list", [p["name"] for p in items], ["onb", "redir"])
         c.ok(all("conveyed-information" not in p for p in items),
              "the list leaves the conveyed information out")
-        r = w.call("PUT", "/profiles/tmp", {"kind": "onboarding", "configuration": b64(b"x\n")})
+        r = w.call("PUT", "/profiles/tmp", {"kind": "onboarding", "configuration": b64(b"x\n"),
+                                          "configuration-handling": "merge"})
         self.status(r, 201, "create profile tmp")
         self.status(w.call("DELETE", "/profiles/tmp", headers={"If-Match": '"0000000000000000"'}),
                     412, "delete a profile with a stale If-Match")
