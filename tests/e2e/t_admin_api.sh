@@ -11,9 +11,15 @@
 e2e_init t_admin_api
 
 admin_sztpd || { e2e_finish; exit; }
+# 200 vouchers from the manufacturer of this PKI, for a bulk with vouchers
+mkdir -p "$TMP/vouchers"
+for i in $(seq -w 1 200); do
+	"$BIN/sztp-pki" voucher --pki "$PKI" --serial "BV-$i" --out "$TMP/vouchers/BV-$i.vcj" \
+		>/dev/null || break
+done
 python3 "$TOP/tests/e2e/admin_client.py" scenario --base "$ABASE" --device-base "$DBASE" \
 	--cacert "$CA" --token-file "$TOKEN_FILE" --doc "$TOP/docs/openapi.json" --pki "$PKI" \
-	--max-body "$MAX_BODY" >"$TMP/client.out" 2>&1
+	--max-body "$MAX_BODY" --voucher-dir "$TMP/vouchers" >"$TMP/client.out" 2>&1
 check_eq "admin_client scenario exits 0" "$?" 0
 grep -E '^(time|FAIL):|Traceback|Error' "$TMP/client.out" | grep -v '^admin_client:' || true
 admin_counts "$TMP/client.out"
