@@ -46,9 +46,11 @@
  * acknowledging writes.
  *
  * revision: a random 63-bit value, replaced whenever an admin call writes
- * the row (device add/update, profile put, owner put).  Contact bookkeeping
- * (reg_device_seen, the state set by reg_progress_add) leaves a device's
- * revision alone, so caches keyed on it survive device contacts.
+ * the row (device add/update and pin set, profile put and pin setting,
+ * owner put): the admin API's ETags are revisions.  Contact bookkeeping
+ * (reg_device_seen, the state set by reg_progress_add, the first pin
+ * reg_device_pin_record stores) leaves a device's revision alone, so
+ * caches keyed on it survive device contacts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,6 +116,21 @@ enum stmt_id {
 	S_PROG_PRUNE,
 	S_LOG_TRIM_AGE,
 	S_LOG_TRIM_ROWS,
+	S_DEV_QUERY,
+	S_DEV_REVISION,
+	S_PROF_QUERY,
+	S_PROG_QUERY_ALL,
+	S_PROG_QUERY_ONE,
+	S_LOG_QUERY_ALL,
+	S_LOG_QUERY_ONE,
+	S_TOK_ADD,
+	S_TOK_GET_HASH,
+	S_TOK_GET,
+	S_TOK_REVOKE,
+	S_TOK_LIST,
+	S_AUD_ADD,
+	S_AUD_QUERY_ALL,
+	S_AUD_QUERY_RES,
 	S__COUNT
 };
 
@@ -125,6 +142,27 @@ enum stmt_id {
 #define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision"
 #define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
 #define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
+/* What row_progress / row_log read: the columns above, then the id. */
+#define PROG_ID_COL 7
+#define LOG_ID_COL  7
+#define TOK_COLS    "name, hash, scope, created, expires, revoked"
+#define AUD_COLS    "time, actor, action, resource, rev_before, rev_after, detail"
+/* The filters of the admin queries (struct reg_query).  A NULL or 0
+ * parameter is "no condition".  Devices: the serial range [?1, ?10)
+ * walks the primary key (prefix and exact serial are both ranges, computed
+ * by device_query; never LIKE: serials may hold '%' and '_'), ?2 the
+ * cursor's serial, which the range starts at but excludes. */
+#define DEV_QUERY_WHERE                                                                            \
+	"serial >= ?1 AND serial < ?10 AND serial IS NOT ?2 AND (?3 IS NULL OR serial = ?3) "      \
+	"AND (?4 IS NULL OR coalesce(profile, '') = ?4) AND (?5 IS NULL OR state = ?5) "           \
+	"AND (?6 < 0 OR (voucher IS NOT NULL AND length(voucher) > 0) = ?6) "                      \
+	"AND (?7 = 0 OR last_seen >= ?7) AND (?8 = 0 OR last_seen < ?8)"
+/* id-ordered tables: ?1 the cursor, ?2 type / result / actor, [?3, ?4)
+ * the time range, ?5 the limit; the _ONE / _RES forms add ?6 (and ?7),
+ * which an index serves with the id order kept. */
+#define ID_QUERY_WHERE(col)                                                                        \
+	"id > ?1 AND (?2 IS NULL OR " col " = ?2) AND (?3 = 0 OR time >= ?3) "                     \
+	"AND (?4 = 0 OR time < ?4)"
 /* S_BOOTSTRAP: a device row in DEV_COLS order, then its profile in
  * PROF_COLS order from column BOOT_PROF, then whether the profile's owner
  * exists and its revision.  NULL stands in for the two columns
@@ -179,9 +217,9 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_OWN_CERTS_DEL] = "DELETE FROM owner_certs WHERE owner = ?1",
     [S_OWN_CERT_ADD] = "INSERT INTO owner_certs (owner, pos, der) VALUES (?1, ?2, ?3)",
     [S_PROG_ADD] = "INSERT INTO progress (" PROG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_PROG_LIST_ALL] = "SELECT " PROG_COLS " FROM (SELECT * FROM progress ORDER BY id DESC "
+    [S_PROG_LIST_ALL] = "SELECT " PROG_COLS ", id FROM (SELECT * FROM progress ORDER BY id DESC "
 			"LIMIT ?1) ORDER BY id",
-    [S_PROG_LIST_ONE] = "SELECT " PROG_COLS " FROM (SELECT * FROM progress WHERE serial = ?2 "
+    [S_PROG_LIST_ONE] = "SELECT " PROG_COLS ", id FROM (SELECT * FROM progress WHERE serial = ?2 "
 			"ORDER BY id DESC LIMIT ?1) ORDER BY id",
     [S_LOG_PRUNE] = "DELETE FROM bootstrap_log WHERE time < ?1",
     [S_PROG_PRUNE] = "DELETE FROM progress WHERE time < ?1",
@@ -192,10 +230,39 @@ static const char *const stmt_sql[S__COUNT] = {
 	"DELETE FROM bootstrap_log WHERE id IN (SELECT id FROM bootstrap_log "
 	"WHERE id <= (SELECT max(id) FROM bootstrap_log) - ?1 ORDER BY id LIMIT ?2)",
     [S_LOG_ADD] = "INSERT INTO bootstrap_log (" LOG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_LOG_LIST_ALL] = "SELECT " LOG_COLS " FROM (SELECT * FROM bootstrap_log ORDER BY id DESC "
+    [S_LOG_LIST_ALL] = "SELECT " LOG_COLS ", id FROM (SELECT * FROM bootstrap_log ORDER BY id DESC "
 		       "LIMIT ?1) ORDER BY id",
-    [S_LOG_LIST_ONE] = "SELECT " LOG_COLS " FROM (SELECT * FROM bootstrap_log WHERE serial = ?2 "
-		       "ORDER BY id DESC LIMIT ?1) ORDER BY id",
+    [S_LOG_LIST_ONE] =
+	"SELECT " LOG_COLS ", id FROM (SELECT * FROM bootstrap_log WHERE serial = ?2 "
+	"ORDER BY id DESC LIMIT ?1) ORDER BY id",
+    /* ---- admin API (migration 005) ---- */
+    [S_DEV_QUERY] =
+	"SELECT " DEV_COLS " FROM devices WHERE " DEV_QUERY_WHERE " ORDER BY serial LIMIT ?9",
+    [S_DEV_REVISION] = "SELECT revision FROM devices WHERE serial = ?1",
+    [S_PROF_QUERY] = "SELECT " PROF_COLS " FROM profiles WHERE name > ?1 ORDER BY name LIMIT ?2",
+    [S_PROG_QUERY_ALL] = "SELECT " PROG_COLS
+			 ", id FROM progress WHERE " ID_QUERY_WHERE("type") " ORDER BY id LIMIT ?5",
+    [S_PROG_QUERY_ONE] =
+	"SELECT " PROG_COLS
+	", id FROM progress WHERE serial = ?6 AND " ID_QUERY_WHERE("type") " ORDER BY id LIMIT ?5",
+    [S_LOG_QUERY_ALL] = "SELECT " LOG_COLS ", id FROM bootstrap_log WHERE " ID_QUERY_WHERE(
+	"result") " ORDER BY id LIMIT ?5",
+    [S_LOG_QUERY_ONE] =
+	"SELECT " LOG_COLS ", id FROM bootstrap_log WHERE serial = ?6 AND " ID_QUERY_WHERE(
+	    "result") " ORDER BY id LIMIT ?5",
+    [S_TOK_ADD] = "INSERT INTO admin_tokens (" TOK_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_TOK_GET_HASH] = "SELECT " TOK_COLS " FROM admin_tokens WHERE hash = ?1",
+    [S_TOK_GET] = "SELECT " TOK_COLS " FROM admin_tokens WHERE name = ?1",
+    /* matches (and counts) a revoked row too, keeping its first time */
+    [S_TOK_REVOKE] = "UPDATE admin_tokens SET revoked = CASE revoked WHEN 0 THEN ?2 "
+		     "ELSE revoked END WHERE name = ?1",
+    [S_TOK_LIST] = "SELECT " TOK_COLS " FROM admin_tokens WHERE name > ?1 ORDER BY name LIMIT ?2",
+    [S_AUD_ADD] = "INSERT INTO audit (" AUD_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_AUD_QUERY_ALL] =
+	"SELECT " AUD_COLS ", id FROM audit WHERE " ID_QUERY_WHERE("actor") " ORDER BY id LIMIT ?5",
+    [S_AUD_QUERY_RES] = "SELECT " AUD_COLS ", id FROM audit INDEXED BY audit_resource WHERE "
+			"resource >= ?6 AND "
+			"resource < ?7 AND " ID_QUERY_WHERE("actor") " ORDER BY id LIMIT ?5",
 };
 
 static const char *const kind_names[] = {"onboarding", "redirect"};
@@ -1132,14 +1199,16 @@ sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state, in
 	return rc;
 }
 
-static sztp_rc device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e)
+/* Runs s, bound (bound = 0: binding failed), passing each row of
+ * DEV_COLS to cb; resets s. */
+static sztp_rc device_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_device_cb cb, void *arg,
+			   struct sztp_err *e)
 {
-	sqlite3_stmt *s = r->st[S_DEV_LIST];
 	struct reg_device d;
 	sztp_rc rc = SZTP_OK;
-	int src, stop = 0;
+	int src = SQLITE_ERROR, stop = 0;
 
-	while (rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = row_device(s, &d, e);
 		if (rc == SZTP_OK)
 			stop = cb(&d, arg);
@@ -1149,6 +1218,11 @@ static sztp_rc device_list(struct reg *r, reg_device_cb cb, void *arg, struct sz
 		rc = db_fail(r, e, "listing devices");
 	st_done(s);
 	return rc;
+}
+
+static sztp_rc device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e)
+{
+	return device_rows(r, r->st[S_DEV_LIST], 1, cb, arg, e);
 }
 
 sztp_rc reg_device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e)
@@ -1333,14 +1407,15 @@ sztp_rc reg_profile_remove(struct reg *r, const char *name, struct sztp_err *e)
 	return rc;
 }
 
-static sztp_rc profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
+/* As device_rows, for rows of PROF_COLS. */
+static sztp_rc profile_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_profile_cb cb, void *arg,
+			    struct sztp_err *e)
 {
-	sqlite3_stmt *s = r->st[S_PROF_LIST];
 	struct reg_profile p;
 	sztp_rc rc = SZTP_OK;
-	int src, stop = 0;
+	int src = SQLITE_ERROR, stop = 0;
 
-	while (rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = row_profile(s, 0, &p, e);
 		if (rc == SZTP_OK)
 			stop = cb(&p, arg);
@@ -1350,6 +1425,11 @@ static sztp_rc profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct 
 		rc = db_fail(r, e, "listing profiles");
 	st_done(s);
 	return rc;
+}
+
+static sztp_rc profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
+{
+	return profile_rows(r, r->st[S_PROF_LIST], 1, cb, arg, e);
 }
 
 sztp_rc reg_profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
@@ -1552,6 +1632,7 @@ static sztp_rc row_progress(sqlite3_stmt *s, struct reg_progress *p, struct sztp
 		rc = col_dup(s, 5, &p->ssh_host_keys, e);
 	if (rc == SZTP_OK)
 		rc = col_dup(s, 6, &p->trust_anchors, e);
+	p->id = sqlite3_column_int64(s, PROG_ID_COL);
 	if (rc != SZTP_OK)
 		reg_progress_clear(p);
 	return rc;
@@ -1614,15 +1695,16 @@ static sqlite3_stmt *list_stmt(struct reg *r, enum stmt_id all, enum stmt_id one
 	return s;
 }
 
-static sztp_rc progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
+/* Runs s, bound (bound = 0: binding failed), passing each row to cb;
+ * resets s. */
+static sztp_rc progress_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_progress_cb cb,
 			     void *arg, struct sztp_err *e)
 {
-	sqlite3_stmt *s = list_stmt(r, S_PROG_LIST_ALL, S_PROG_LIST_ONE, serial, limit);
 	struct reg_progress p;
 	sztp_rc rc = SZTP_OK;
 	int src = SQLITE_ERROR, stop = 0;
 
-	while (s && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = row_progress(s, &p, e);
 		if (rc == SZTP_OK)
 			stop = cb(&p, arg);
@@ -1630,8 +1712,17 @@ static sztp_rc progress_list(struct reg *r, const char *serial, int limit, reg_p
 	}
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
 		rc = db_fail(r, e, "listing progress reports");
-	st_done(r->st[serial ? S_PROG_LIST_ONE : S_PROG_LIST_ALL]);
+	st_done(s);
 	return rc;
+}
+
+static sztp_rc progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
+			     void *arg, struct sztp_err *e)
+{
+	sqlite3_stmt *s = list_stmt(r, S_PROG_LIST_ALL, S_PROG_LIST_ONE, serial, limit);
+
+	return progress_rows(r, s ? s : r->st[serial ? S_PROG_LIST_ONE : S_PROG_LIST_ALL],
+			     s != NULL, cb, arg, e);
 }
 
 sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
@@ -1799,6 +1890,28 @@ static sztp_rc row_log(sqlite3_stmt *s, struct reg_log *l, struct sztp_err *e)
 		rc = col_str(s, 4, l->result, sizeof(l->result), e);
 	l->status = sqlite3_column_int(s, 5);
 	l->duration_us = sqlite3_column_int64(s, 6);
+	l->id = sqlite3_column_int64(s, LOG_ID_COL);
+	if (rc != SZTP_OK)
+		memset(l, 0, sizeof(*l));
+	return rc;
+}
+
+/* As progress_rows, for the bootstrap log. */
+static sztp_rc log_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_log_cb cb, void *arg,
+			struct sztp_err *e)
+{
+	struct reg_log l;
+	sztp_rc rc = SZTP_OK;
+	int src = SQLITE_ERROR, stop = 0;
+
+	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row_log(s, &l, e);
+		if (rc == SZTP_OK)
+			stop = cb(&l, arg);
+	}
+	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing the bootstrap log");
+	st_done(s);
 	return rc;
 }
 
@@ -1806,19 +1919,9 @@ static sztp_rc log_list(struct reg *r, const char *serial, int limit, reg_log_cb
 			struct sztp_err *e)
 {
 	sqlite3_stmt *s = list_stmt(r, S_LOG_LIST_ALL, S_LOG_LIST_ONE, serial, limit);
-	struct reg_log l;
-	sztp_rc rc = SZTP_OK;
-	int src = SQLITE_ERROR, stop = 0;
 
-	while (s && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
-		rc = row_log(s, &l, e);
-		if (rc == SZTP_OK)
-			stop = cb(&l, arg);
-	}
-	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing the bootstrap log");
-	st_done(r->st[serial ? S_LOG_LIST_ONE : S_LOG_LIST_ALL]);
-	return rc;
+	return log_rows(r, s ? s : r->st[serial ? S_LOG_LIST_ONE : S_LOG_LIST_ALL], s != NULL, cb,
+			arg, e);
 }
 
 /* serial "" lists the unauthenticated requests. */
@@ -1858,9 +1961,11 @@ static const char *const pin_sql[P__COUNT] = {
 	       "FROM devices AS d LEFT JOIN profiles AS p ON p.name = d.profile "
 	       "WHERE d.serial = ?1",
     [P_PIN_RECORD] = "UPDATE devices SET idevid_pin = ?2 WHERE serial = ?1 AND idevid_pin IS NULL",
-    [P_PIN_SET] = "UPDATE devices SET idevid_pin = ?2 WHERE serial = ?1",
+    /* admin changes: a new revision (P_PIN_RECORD is a device contact's) */
+    [P_PIN_SET] = "UPDATE devices SET idevid_pin = ?2, revision = " REVISION " WHERE serial = ?1",
     [P_PIN_GET] = "SELECT idevid_pin FROM devices WHERE serial = ?1",
-    [P_PROF_PIN_SET] = "UPDATE profiles SET pin_idevid = ?2 WHERE name = ?1",
+    [P_PROF_PIN_SET] =
+	"UPDATE profiles SET pin_idevid = ?2, revision = " REVISION " WHERE name = ?1",
     [P_PROF_PIN_GET] = "SELECT pin_idevid FROM profiles WHERE name = ?1",
     [P_OWNER_NAMES] = "SELECT name FROM owners ORDER BY name",
 };
@@ -2114,5 +2219,540 @@ sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_er
 	if (s)
 		st_done(s);
 	reg_unlock(r);
+	return rc;
+}
+
+/* ---- admin API queries (issue 10, migration 005) -------------------------
+ * Filtered, paginated reads.  Each is one statement from the table, whose
+ * plan is fixed when it is prepared: a filter that is absent is bound as
+ * NULL / 0 and its condition is then true.  Ranges carry the order: the
+ * device list walks the serial primary key from the cursor or prefix to
+ * the prefix's end, the id-ordered lists walk the rowid (or (serial, id),
+ * (resource) indexes) from the cursor.  A resource prefix is read through
+ * its index (rows of one resource or a few: found at once, then sorted by
+ * id) rather than by walking every id: without statistics SQLite would
+ * pick the latter, so the statement names the index. */
+
+static const struct reg_query no_query = REG_QUERY_INIT;
+
+/* A NULL stays SQL NULL (a "no condition"); "" is a value. */
+static int bind_filter(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? bind_str(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+static int bind_limit(sqlite3_stmt *s, int i, int limit)
+{
+	return sqlite3_bind_int(s, i, limit > 0 ? limit : -1);
+}
+
+/* The least string greater than every string starting with prefix
+ * (byte order, as SQLite's BINARY collation compares): prefix without its
+ * trailing 0xff bytes, last byte plus one.  0 when there is none (prefix
+ * is empty or all 0xff: then ">= prefix" alone is "starts with"). */
+static int prefix_upper(const char *prefix, char *buf, size_t cap)
+{
+	size_t n = strlen(prefix);
+
+	if (n >= cap)
+		return 0;
+	memcpy(buf, prefix, n);
+	while (n > 0 && (unsigned char)buf[n - 1] == 0xff)
+		n--;
+	if (n == 0)
+		return 0;
+	buf[n - 1] = (char)((unsigned char)buf[n - 1] + 1);
+	buf[n] = '\0';
+	return 1;
+}
+
+/* Binds the end of a range: upper, or when there is none a zero-length
+ * blob, which SQLite orders after every text value. */
+static int bind_upper(sqlite3_stmt *s, int i, const char *upper)
+{
+	return upper ? bind_str(s, i, upper) : sqlite3_bind_zeroblob(s, i, 0);
+}
+
+/* The serial range [*lo, *hi) of a device query (*hi NULL: no end):
+ * the exact serial and the prefix each narrow it, the cursor moves its
+ * start (the statement excludes the cursor's own serial). */
+static void device_range(const struct reg_query *q, const char **lo, const char **hi,
+			 char up_serial[PKI_SERIAL_MAX], char up_prefix[PKI_SERIAL_MAX])
+{
+	const char *u;
+
+	*lo = "";
+	*hi = NULL;
+	if (q->serial) {
+		*lo = q->serial;
+		*hi = prefix_upper(q->serial, up_serial, PKI_SERIAL_MAX) ? up_serial : NULL;
+	}
+	if (q->serial_prefix) {
+		if (strcmp(q->serial_prefix, *lo) > 0)
+			*lo = q->serial_prefix;
+		u = prefix_upper(q->serial_prefix, up_prefix, PKI_SERIAL_MAX) ? up_prefix : NULL;
+		if (u && (!*hi || strcmp(u, *hi) < 0))
+			*hi = u;
+	}
+	if (q->after_key && strcmp(q->after_key, *lo) > 0)
+		*lo = q->after_key;
+}
+
+static sztp_rc check_device_query(const struct reg_query *q, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+
+	if (q->serial)
+		rc = check_serial(q->serial, e);
+	if (rc == SZTP_OK && q->serial_prefix)
+		rc = check_str("serial prefix", q->serial_prefix, PKI_SERIAL_MAX, 1, e);
+	if (rc == SZTP_OK && q->after_key)
+		rc = check_str("cursor serial", q->after_key, PKI_SERIAL_MAX, 1, e);
+	return rc;
+}
+
+sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb cb, void *arg,
+			 struct sztp_err *e)
+{
+	char up_serial[PKI_SERIAL_MAX], up_prefix[PKI_SERIAL_MAX];
+	const char *lo = NULL, *hi = NULL;
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	int bound;
+
+	if (!q)
+		q = &no_query;
+	if ((rc = check_device_query(q, e)) != SZTP_OK)
+		goto out;
+	device_range(q, &lo, &hi, up_serial, up_prefix);
+	reg_lock(r);
+	s = r->st[S_DEV_QUERY];
+	bound =
+	    bind_str(s, 1, lo) == SQLITE_OK && bind_upper(s, 10, hi) == SQLITE_OK &&
+	    bind_filter(s, 2, q->after_key) == SQLITE_OK &&
+	    bind_filter(s, 3, q->serial) == SQLITE_OK &&
+	    bind_filter(s, 4, q->profile) == SQLITE_OK &&
+	    bind_filter(s, 5, q->state) == SQLITE_OK &&
+	    sqlite3_bind_int(s, 6, q->has_voucher < 0 ? -1 : q->has_voucher != 0) == SQLITE_OK &&
+	    sqlite3_bind_int64(s, 7, q->since) == SQLITE_OK &&
+	    sqlite3_bind_int64(s, 8, q->before) == SQLITE_OK &&
+	    bind_limit(s, 9, q->limit) == SQLITE_OK;
+	rc = device_rows(r, s, bound, cb, arg, e);
+	reg_unlock(r);
+out:
+	return rc;
+}
+
+/* Binds ?1..?5 of ID_QUERY_WHERE; what = the ?2 filter's column. */
+static int bind_id_query(sqlite3_stmt *s, const struct reg_query *q, const char *what)
+{
+	return sqlite3_bind_int64(s, 1, q->after_id) == SQLITE_OK &&
+	       bind_filter(s, 2, what) == SQLITE_OK &&
+	       sqlite3_bind_int64(s, 3, q->since) == SQLITE_OK &&
+	       sqlite3_bind_int64(s, 4, q->before) == SQLITE_OK &&
+	       bind_limit(s, 5, q->limit) == SQLITE_OK;
+}
+
+/* The statement of an id-ordered query: by serial (?6) when one is asked. */
+static sqlite3_stmt *id_query_stmt(struct reg *r, enum stmt_id all, enum stmt_id one,
+				   const struct reg_query *q, const char *what, int *bound)
+{
+	sqlite3_stmt *s = r->st[q->serial ? one : all];
+
+	*bound =
+	    bind_id_query(s, q, what) && (!q->serial || bind_str(s, 6, q->serial) == SQLITE_OK);
+	return s;
+}
+
+static sztp_rc check_id_query(const struct reg_query *q, struct sztp_err *e)
+{
+	/* "" is a serial too: the log's unauthenticated requests */
+	return q->serial ? check_str("device serial number", q->serial, PKI_SERIAL_MAX, 1, e)
+			 : SZTP_OK;
+}
+
+sztp_rc reg_progress_query(struct reg *r, const struct reg_query *q, reg_progress_cb cb, void *arg,
+			   struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	int bound = 0;
+
+	if (!q)
+		q = &no_query;
+	if ((rc = check_id_query(q, e)) != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	s = id_query_stmt(r, S_PROG_QUERY_ALL, S_PROG_QUERY_ONE, q, q->type, &bound);
+	rc = progress_rows(r, s, bound, cb, arg, e);
+	reg_unlock(r);
+out:
+	return rc;
+}
+
+sztp_rc reg_log_query(struct reg *r, const struct reg_query *q, reg_log_cb cb, void *arg,
+		      struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	int bound = 0;
+
+	if (!q)
+		q = &no_query;
+	if ((rc = check_id_query(q, e)) != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	s = id_query_stmt(r, S_LOG_QUERY_ALL, S_LOG_QUERY_ONE, q, q->type, &bound);
+	rc = log_rows(r, s, bound, cb, arg, e);
+	reg_unlock(r);
+out:
+	return rc;
+}
+
+/* Runs a statement returning one integer, ?1 = key; SZTP_E_NOT_FOUND
+ * (message left to the caller) when it returns no row.  *n = 0 then. */
+static sztp_rc keyed_int(struct reg *r, enum stmt_id id, const char *key, int64_t *n,
+			 const char *what, struct sztp_err *e)
+{
+	sqlite3_stmt *s = r->st[id];
+	sztp_rc rc = SZTP_E_DB;
+	int src = bind_str(s, 1, key);
+
+	*n = 0;
+	if (src == SQLITE_OK)
+		src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		*n = sqlite3_column_int64(s, 0);
+		rc = SZTP_OK;
+	} else if (src == SQLITE_DONE) {
+		rc = SZTP_E_NOT_FOUND;
+	} else {
+		rc = db_fail(r, e, what);
+	}
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_profile_device_count(struct reg *r, const char *profile, int64_t *n, struct sztp_err *e)
+{
+	sztp_rc rc = check_str("profile name", profile, REG_NAME_MAX, 0, e);
+
+	*n = 0;
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = keyed_int(r, S_PROF_USERS, profile, n, "counting the devices of a profile", e);
+		reg_unlock(r);
+	}
+	if (rc != SZTP_OK)
+		*n = 0;
+	return rc;
+}
+
+sztp_rc reg_device_revision(struct reg *r, const char *serial, int64_t *rev, struct sztp_err *e)
+{
+	sztp_rc rc = check_serial(serial, e);
+
+	*rev = 0;
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		rc = keyed_int(r, S_DEV_REVISION, serial, rev, "reading a device revision", e);
+		if (rc == SZTP_E_NOT_FOUND)
+			sztp_err_set(e, rc, "device %s is not enrolled", serial);
+		reg_unlock(r);
+	}
+	if (rc != SZTP_OK)
+		*rev = 0;
+	return rc;
+}
+
+/* Binds (after_key, limit) of a name-ordered list: names are never empty,
+ * so "" starts at the first. */
+static int bind_name_page(sqlite3_stmt *s, const char *after_key, int limit)
+{
+	return bind_str(s, 1, after_key ? after_key : "") == SQLITE_OK &&
+	       bind_limit(s, 2, limit) == SQLITE_OK;
+}
+
+sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_profile_cb cb,
+			  void *arg, struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = after_key ? check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
+
+	if (rc == SZTP_OK) {
+		reg_lock(r);
+		s = r->st[S_PROF_QUERY];
+		rc = profile_rows(r, s, bind_name_page(s, after_key, limit), cb, arg, e);
+		reg_unlock(r);
+	}
+	return rc;
+}
+
+/* ---- admin tokens ---------------------------------------------------------- */
+
+static const char *const scope_names[] = {"read", "write"}; /* REG_TOKEN_READ - 1, ... */
+
+static sztp_rc row_token(sqlite3_stmt *s, struct reg_token *t, struct sztp_err *e)
+{
+	const void *h;
+	int scope = 0;
+	sztp_rc rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = col_str(s, 0, t->name, sizeof(t->name), e);
+	h = sqlite3_column_blob(s, 1);
+	if (rc == SZTP_OK && (!h || sqlite3_column_bytes(s, 1) != REG_TOKEN_HASH_LEN))
+		rc = sztp_err_set(e, SZTP_E_DB, "registry: stored hash of token '%s' is malformed",
+				  t->name);
+	if (rc == SZTP_OK) {
+		memcpy(t->hash, h, REG_TOKEN_HASH_LEN);
+		rc = col_enum(s, 2, scope_names, 2, &scope, e);
+	}
+	t->scope = (enum reg_token_scope)(scope + 1);
+	t->created = sqlite3_column_int64(s, 3);
+	t->expires = sqlite3_column_int64(s, 4);
+	t->revoked = sqlite3_column_int64(s, 5);
+	if (rc != SZTP_OK)
+		memset(t, 0, sizeof(*t));
+	return rc;
+}
+
+sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = check_str("token name", t->name, sizeof(t->name), 0, e);
+	int x;
+
+	if (rc == SZTP_OK && t->scope != REG_TOKEN_READ && t->scope != REG_TOKEN_WRITE)
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "token '%s': scope %d is unknown",
+				  t->name, (int)t->scope);
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	s = r->st[S_TOK_ADD];
+	if (bind_str(s, 1, t->name) ||
+	    sqlite3_bind_blob(s, 2, t->hash, REG_TOKEN_HASH_LEN, SQLITE_STATIC) ||
+	    bind_str(s, 3, scope_names[t->scope - 1]) ||
+	    sqlite3_bind_int64(s, 4, t->created ? t->created : (int64_t)time(NULL)) ||
+	    sqlite3_bind_int64(s, 5, t->expires) || sqlite3_bind_int64(s, 6, t->revoked)) {
+		rc = db_fail(r, e, "adding a token");
+	} else if (sqlite3_step(s) != SQLITE_DONE) {
+		x = sqlite3_extended_errcode(r->db);
+		if (x == SQLITE_CONSTRAINT_PRIMARYKEY)
+			rc = sztp_err_set(e, SZTP_E_EXISTS, "token '%s' exists", t->name);
+		else if (x == SQLITE_CONSTRAINT_UNIQUE) /* the hash: a 2^-256 event, or a reuse */
+			rc = sztp_err_set(e, SZTP_E_EXISTS,
+					  "token '%s': another token has its hash", t->name);
+		else if (x == SQLITE_CONSTRAINT_CHECK)
+			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "token '%s': %s", t->name,
+					  sqlite3_errmsg(r->db));
+		else
+			rc = db_fail(r, e, "adding a token");
+	} else {
+		rc = SZTP_OK;
+	}
+	st_done(s);
+	reg_unlock(r);
+out:
+	return rc;
+}
+
+/* Steps s (bound by the caller) for one token row; resets s. */
+static sztp_rc token_get(struct reg *r, sqlite3_stmt *s, int bound, struct reg_token *out,
+			 const char *missing, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_DB;
+	int src = bound ? sqlite3_step(s) : SQLITE_ERROR;
+
+	if (src == SQLITE_ROW)
+		rc = row_token(s, out, e);
+	else if (src == SQLITE_DONE)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "%s", missing);
+	else
+		rc = db_fail(r, e, "reading a token");
+	st_done(s);
+	return rc;
+}
+
+sztp_rc reg_token_get_by_hash(struct reg *r, const uint8_t hash[REG_TOKEN_HASH_LEN],
+			      struct reg_token *out, struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_DB;
+
+	memset(out, 0, sizeof(*out));
+	reg_lock(r);
+	s = r->st[S_TOK_GET_HASH]; /* the UNIQUE index on hash */
+	rc = token_get(
+	    r, s, sqlite3_bind_blob(s, 1, hash, REG_TOKEN_HASH_LEN, SQLITE_STATIC) == SQLITE_OK,
+	    out, "no such token", e);
+	reg_unlock(r);
+	if (rc != SZTP_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+sztp_rc reg_token_get(struct reg *r, const char *name, struct reg_token *out, struct sztp_err *e)
+{
+	char missing[REG_NAME_MAX + 32];
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_str("token name", name, REG_NAME_MAX, 0, e);
+	if (rc != SZTP_OK)
+		goto out;
+	snprintf(missing, sizeof(missing), "token '%s' does not exist", name);
+	reg_lock(r);
+	s = r->st[S_TOK_GET];
+	rc = token_get(r, s, bind_str(s, 1, name) == SQLITE_OK, out, missing, e);
+	reg_unlock(r);
+out:
+	if (rc != SZTP_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+sztp_rc reg_token_revoke(struct reg *r, const char *name, int64_t now, struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = check_str("token name", name, REG_NAME_MAX, 0, e);
+
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	s = r->st[S_TOK_REVOKE];
+	if (bind_str(s, 1, name) || sqlite3_bind_int64(s, 2, now ? now : (int64_t)time(NULL)) ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "revoking a token");
+	else if (sqlite3_changes(r->db) == 0)
+		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "token '%s' does not exist", name);
+	st_done(s);
+	reg_unlock(r);
+out:
+	return rc;
+}
+
+sztp_rc reg_token_list(struct reg *r, const char *after_key, int limit, reg_token_cb cb, void *arg,
+		       struct sztp_err *e)
+{
+	struct reg_token t;
+	sqlite3_stmt *s;
+	sztp_rc rc = after_key ? check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
+	int src = SQLITE_ERROR, stop = 0, bound;
+
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	s = r->st[S_TOK_LIST];
+	bound = bind_name_page(s, after_key, limit);
+	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row_token(s, &t, e);
+		if (rc == SZTP_OK)
+			stop = cb(&t, arg);
+	}
+	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing tokens");
+	st_done(s);
+	reg_unlock(r);
+out:
+	return rc;
+}
+
+/* ---- audit ---------------------------------------------------------------- */
+
+void reg_audit_clear(struct reg_audit *a)
+{
+	if (!a)
+		return;
+	free(a->detail);
+	memset(a, 0, sizeof(*a));
+}
+
+static int bind_rev(sqlite3_stmt *s, int i, int64_t rev)
+{
+	return rev ? sqlite3_bind_int64(s, i, rev) : sqlite3_bind_null(s, i);
+}
+
+sztp_rc reg_audit_add(struct reg *r, const struct reg_audit *a, struct sztp_err *e)
+{
+	sqlite3_stmt *s;
+	sztp_rc rc = check_str("audit actor", a->actor, sizeof(a->actor), 0, e);
+
+	if (rc == SZTP_OK)
+		rc = check_str("audit action", a->action, sizeof(a->action), 0, e);
+	if (rc == SZTP_OK)
+		rc = check_str("audit resource", a->resource, sizeof(a->resource), 1, e);
+	if (rc != SZTP_OK)
+		goto out;
+	reg_lock(r);
+	s = r->st[S_AUD_ADD];
+	if (sqlite3_bind_int64(s, 1, a->time ? a->time : (int64_t)time(NULL)) ||
+	    bind_str(s, 2, a->actor) || bind_str(s, 3, a->action) || bind_str(s, 4, a->resource) ||
+	    bind_rev(s, 5, a->rev_before) || bind_rev(s, 6, a->rev_after) ||
+	    bind_filter(s, 7, a->detail) || sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(r, e, "writing the audit trail");
+	st_done(s);
+	reg_unlock(r);
+out:
+	return rc;
+}
+
+static sztp_rc row_audit(sqlite3_stmt *s, struct reg_audit *a, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	memset(a, 0, sizeof(*a));
+	a->time = sqlite3_column_int64(s, 0);
+	rc = col_str(s, 1, a->actor, sizeof(a->actor), e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 2, a->action, sizeof(a->action), e);
+	if (rc == SZTP_OK)
+		rc = col_str(s, 3, a->resource, sizeof(a->resource), e);
+	a->rev_before = sqlite3_column_int64(s, 4); /* NULL reads as 0 */
+	a->rev_after = sqlite3_column_int64(s, 5);
+	if (rc == SZTP_OK)
+		rc = col_dup(s, 6, &a->detail, e);
+	a->id = sqlite3_column_int64(s, 7);
+	if (rc != SZTP_OK)
+		reg_audit_clear(a);
+	return rc;
+}
+
+sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb cb, void *arg,
+			struct sztp_err *e)
+{
+	char upper[sizeof(((struct reg_audit *)0)->resource)];
+	struct reg_audit a;
+	sqlite3_stmt *s;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	int src = SQLITE_ERROR, stop = 0, bound, by_res;
+
+	if (!q)
+		q = &no_query;
+	by_res = q->resource && *q->resource;
+	if (by_res &&
+	    (rc = check_str("audit resource", q->resource, sizeof(upper), 1, e)) != SZTP_OK)
+		goto out;
+	rc = SZTP_OK;
+	reg_lock(r);
+	s = r->st[by_res ? S_AUD_QUERY_RES : S_AUD_QUERY_ALL];
+	bound =
+	    bind_id_query(s, q, q->actor) &&
+	    (!by_res ||
+	     (bind_str(s, 6, q->resource) == SQLITE_OK &&
+	      bind_upper(s, 7, prefix_upper(q->resource, upper, sizeof(upper)) ? upper : NULL) ==
+		  SQLITE_OK));
+	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row_audit(s, &a, e);
+		if (rc == SZTP_OK)
+			stop = cb(&a, arg);
+		reg_audit_clear(&a);
+	}
+	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
+		rc = db_fail(r, e, "listing the audit trail");
+	st_done(s);
+	reg_unlock(r);
+out:
 	return rc;
 }

@@ -7,7 +7,9 @@
  * tool is used as the independent look at the file.  Also: opening only an
  * existing registry or only a new one, commits that wait for the disk
  * (fdatasync counted) unless begun nosync, the file check after delete
- * and mv, and the bounded log trim.
+ * and mv, and the bounded log trim.  The admin API's calls (migration
+ * 005): filtered, cursor-paginated queries with their query plans, the
+ * tokens, the audit trail in the caller's transaction, revisions.
  *
  * REG_BENCH_DEVICES=N changes the bulk import size (default 100000).
  */
@@ -43,10 +45,20 @@ static const char *fault_sql;
 static int fault_src;
 static int fault_hits;
 
+/* Armed with a prefix, also keeps the SQL text of the next statement run
+ * that starts with it (for EXPLAIN QUERY PLAN of the registry's own). */
+static const char *capture_sql;
+static char captured[2048];
+
 int sqlite3_step(sqlite3_stmt *s)
 {
 	const char *sql = fault_sql ? sqlite3_sql(s) : NULL;
+	const char *any = capture_sql ? sqlite3_sql(s) : NULL;
 
+	if (any && strncmp(any, capture_sql, strlen(capture_sql)) == 0) {
+		snprintf(captured, sizeof(captured), "%s", any);
+		capture_sql = NULL;
+	}
 	if (sql && strncmp(sql, fault_sql, strlen(fault_sql)) == 0) {
 		fault_sql = NULL;
 		fault_hits++;
@@ -1417,6 +1429,805 @@ static void test_voucher_window(struct reg *r)
 	CHECK_RC(reg_device_remove(r, "SN-NOWINDOW", NULL), SZTP_OK);
 }
 
+/* ---- admin API (issue 10, migration 005) ---------------------------------- */
+
+/* Keys (serials, names) joined by ',' and ids of what a query returned. */
+struct keys {
+	int n;
+	int stop_after; /* 0 = never */
+	char s[2048];
+	int64_t ids[64];
+	int64_t last_id;
+	char last[PKI_SERIAL_MAX];
+};
+
+static void keys_add(struct keys *k, const char *key, int64_t id)
+{
+	size_t len = strlen(k->s);
+
+	snprintf(k->s + len, sizeof(k->s) - len, "%s%s", len ? "," : "", key);
+	if (k->n < 64)
+		k->ids[k->n] = id;
+	k->n++;
+	k->last_id = id;
+	snprintf(k->last, sizeof(k->last), "%s", key);
+}
+
+static int keys_device(const struct reg_device *d, void *arg)
+{
+	struct keys *k = arg;
+
+	keys_add(k, d->serial, 0);
+	return k->stop_after && k->n >= k->stop_after;
+}
+
+static int keys_progress(const struct reg_progress *p, void *arg)
+{
+	char key[200];
+
+	snprintf(key, sizeof(key), "%s:%s", p->serial, p->type);
+	keys_add(arg, key, p->id);
+	return 0;
+}
+
+static int keys_log(const struct reg_log *l, void *arg)
+{
+	char key[200];
+
+	snprintf(key, sizeof(key), "%s:%s", l->serial, l->result);
+	keys_add(arg, key, l->id);
+	return 0;
+}
+
+static int keys_audit(const struct reg_audit *a, void *arg)
+{
+	keys_add(arg, a->resource, a->id);
+	return 0;
+}
+
+static int keys_token(const struct reg_token *t, void *arg)
+{
+	keys_add(arg, t->name, 0);
+	return 0;
+}
+
+static int keys_profile(const struct reg_profile *p, void *arg)
+{
+	keys_add(arg, p->name, 0);
+	return 0;
+}
+
+/* The serials a device query returns, joined. */
+static const char *devq(struct reg *r, const struct reg_query *q, struct keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (reg_device_query(r, q, keys_device, k, NULL) != SZTP_OK)
+		snprintf(k->s, sizeof(k->s), "(failed)");
+	return k->s;
+}
+
+static int ids_ascending(const struct keys *k)
+{
+	int i;
+
+	for (i = 0; i < k->n && i < 64; i++)
+		if (k->ids[i] <= 0 || (i > 0 && k->ids[i] <= k->ids[i - 1]))
+			return 0;
+	return 1;
+}
+
+/* The detail column of EXPLAIN QUERY PLAN for sql, on its own connection
+ * to db: what SQLite will do with the registry's statement. */
+static void query_plan(const char *db, const char *sql, char *out, size_t cap)
+{
+	char eqp[2200];
+	sqlite3 *c = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t len;
+
+	out[0] = '\0';
+	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_open_v2(db, &c, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(c, eqp, -1, &s, NULL) == SQLITE_OK) {
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			len = strlen(out);
+			snprintf(out + len, cap - len, "%s;",
+				 (const char *)sqlite3_column_text(s, 3));
+		}
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(c);
+}
+
+static void add_dev(struct reg *r, const char *serial, const char *profile, size_t voucher_len,
+		    int64_t last_seen)
+{
+	static const uint8_t v[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	struct reg_device d;
+
+	mkdev(&d, serial, profile);
+	d.voucher.data = voucher_len ? (uint8_t *)v : NULL;
+	d.voucher.len = voucher_len;
+	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
+	if (last_seen)
+		CHECK_RC(reg_device_seen(r, serial, NULL, last_seen, NULL), SZTP_OK);
+}
+
+static void test_device_query(struct reg *r, const char *db)
+{
+	struct reg_query q = REG_QUERY_INIT;
+	struct reg_profile p;
+	struct sztp_err e = {0};
+	struct keys k, all;
+	char out[512], plan[512], cursor[PKI_SERIAL_MAX];
+	int pages;
+
+	/* an empty table */
+	CHECK(strcmp(devq(r, &q, &k), "") == 0 && k.n == 0);
+	q.limit = 5;
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+
+	mkprofile(&p, "pa");
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	mkprofile(&p, "pb");
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	/* LIKE would take '%' and '_' in these as wildcards */
+	add_dev(r, "A%1", "pa", 5, 1000);
+	add_dev(r, "A%%", "pa", 0, 2000);
+	add_dev(r, "A_2", "pb", 5, 3000);
+	add_dev(r, "AB3", NULL, 0, 0);
+	add_dev(r, "Ab", NULL, 5, 0);
+	add_dev(r, "B1", "pb", 0, 4000);
+	add_dev(r, "\xff\xff", NULL, 0, 0);
+	add_dev(r,
+		"\xff"
+		"A",
+		NULL, 0, 0);
+	CHECK_RC(reg_device_seen(r, "B1", "bootstrap-complete", 4000, NULL), SZTP_OK);
+	/* a voucher stored as an empty blob (not by the registry): none */
+	CHECK(sqlite_cli(db, "UPDATE devices SET voucher = x'' WHERE serial = 'AB3';", out,
+			 sizeof(out)) == 0);
+
+	q = (struct reg_query)REG_QUERY_INIT;
+	CHECK(strcmp(devq(r, &q, &all), "A%%,A%1,AB3,A_2,Ab,B1,\xff"
+					"A,\xff\xff") == 0);
+	CHECK(all.n == 8);
+	q.serial_prefix = "A%";
+	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1") == 0);
+	q.serial_prefix = "A_";
+	CHECK(strcmp(devq(r, &q, &k), "A_2") == 0);
+	q.serial_prefix = "A";
+	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1,AB3,A_2,Ab") == 0);
+	q.serial_prefix = "a"; /* byte-wise: case counts */
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+	q.serial_prefix = "";
+	CHECK(devq(r, &q, &k) && k.n == 8);
+	q.serial_prefix = "\xff"; /* no successor: ">= prefix" alone */
+	CHECK(strcmp(devq(r, &q, &k), "\xff"
+				      "A,\xff\xff") == 0);
+	q.serial_prefix = "\xff\xff";
+	CHECK(strcmp(devq(r, &q, &k), "\xff\xff") == 0);
+	q.serial_prefix = "B1x";
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+
+	/* the exact serial, alone and with a prefix */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.serial = "A%1";
+	CHECK(strcmp(devq(r, &q, &k), "A%1") == 0);
+	q.serial_prefix = "A%";
+	CHECK(strcmp(devq(r, &q, &k), "A%1") == 0);
+	q.serial_prefix = "B";
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+	q.serial = "A";
+	q.serial_prefix = NULL;
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+
+	/* profile, "" = none; state; voucher */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.profile = "pa";
+	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1") == 0);
+	q.profile = "";
+	CHECK(strcmp(devq(r, &q, &k), "AB3,Ab,\xff"
+				      "A,\xff\xff") == 0);
+	q.profile = "nope";
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.state = "bootstrap-complete";
+	CHECK(strcmp(devq(r, &q, &k), "B1") == 0);
+	q.state = "enrolled";
+	CHECK(k.n == 1 && devq(r, &q, &k) && k.n == 7);
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.has_voucher = 1;
+	CHECK(strcmp(devq(r, &q, &k), "A%1,A_2,Ab") == 0);
+	q.has_voucher = 0; /* AB3's empty blob counts as none */
+	CHECK(strcmp(devq(r, &q, &k), "A%%,AB3,B1,\xff"
+				      "A,\xff\xff") == 0);
+
+	/* last_seen in [since, before) */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.since = 2000;
+	CHECK(strcmp(devq(r, &q, &k), "A%%,A_2,B1") == 0);
+	q.before = 4000;
+	CHECK(strcmp(devq(r, &q, &k), "A%%,A_2") == 0);
+	q.since = 0;
+	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1,AB3,A_2,Ab,\xff"
+				      "A,\xff\xff") == 0);
+	/* filters combine */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.serial_prefix = "A";
+	q.profile = "pa";
+	q.has_voucher = 1;
+	CHECK(strcmp(devq(r, &q, &k), "A%1") == 0);
+
+	/* cursors: pages of 3 walk the whole list once, the last one short */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.limit = 3;
+	cursor[0] = '\0';
+	out[0] = '\0';
+	for (pages = 0; pages < 10; pages++) {
+		q.after_key = pages ? cursor : NULL;
+		devq(r, &q, &k);
+		if (k.n == 0)
+			break;
+		CHECK(k.n <= 3);
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%.400s", pages ? "," : "",
+			 k.s);
+		snprintf(cursor, sizeof(cursor), "%s", k.last);
+	}
+	CHECK(pages == 3 && strcmp(out, all.s) == 0);
+	/* exactly one page, then nothing after its last key */
+	q.limit = 8;
+	q.after_key = NULL;
+	CHECK(devq(r, &q, &k) && k.n == 8);
+	q.after_key = k.last;
+	snprintf(cursor, sizeof(cursor), "%s", k.last);
+	q.after_key = cursor;
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+	/* the cursor names a key: still valid once that row is deleted */
+	q.limit = 2;
+	q.after_key = NULL;
+	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1") == 0);
+	CHECK_RC(reg_device_remove(r, "A%1", &e), SZTP_OK);
+	snprintf(cursor, sizeof(cursor), "A%%1");
+	q.after_key = cursor;
+	CHECK(strcmp(devq(r, &q, &k), "AB3,A_2") == 0);
+	/* the cursor with a prefix: after it, still inside the prefix */
+	q.serial_prefix = "A";
+	q.limit = 0;
+	CHECK(strcmp(devq(r, &q, &k), "AB3,A_2,Ab") == 0);
+	q.after_key = "0"; /* before the prefix: the prefix's start wins */
+	CHECK(strcmp(devq(r, &q, &k), "A%%,AB3,A_2,Ab") == 0);
+	q.after_key = "C"; /* past it */
+	CHECK(strcmp(devq(r, &q, &k), "") == 0);
+	/* the callback stops it */
+	q = (struct reg_query)REG_QUERY_INIT;
+	memset(&k, 0, sizeof(k));
+	k.stop_after = 2;
+	CHECK_RC(reg_device_query(r, &q, keys_device, &k, &e), SZTP_OK);
+	CHECK(k.n == 2);
+	/* NULL = no conditions; bad arguments */
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_device_query(r, NULL, keys_device, &k, &e), SZTP_OK);
+	CHECK(k.n == 7);
+	memset(out, 'x', sizeof(out) - 1); /* longer than any serial */
+	out[sizeof(out) - 1] = '\0';
+	q.serial_prefix = out;
+	CHECK_RC(reg_device_query(r, &q, keys_device, &k, &e), SZTP_E_INVALID_VALUE);
+
+	/* the prefix is a range on the primary key, not a scan */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.serial_prefix = "A";
+	captured[0] = '\0';
+	capture_sql = "SELECT serial, password_hash";
+	devq(r, &q, &k);
+	capture_sql = NULL;
+	CHECK(strstr(captured, "serial >= ?1") != NULL);
+	query_plan(db, captured, plan, sizeof(plan));
+	CHECK(strstr(plan, "SEARCH devices USING INDEX sqlite_autoindex_devices_1 (serial>? AND "
+			   "serial<?)") != NULL);
+	if (!strstr(plan, "sqlite_autoindex_devices_1"))
+		fprintf(stderr, "device query plan: %s\n", plan);
+
+	/* profiles by name, paged; device counts per profile */
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_profile_query(r, NULL, 0, keys_profile, &k, &e), SZTP_OK);
+	CHECK(strcmp(k.s, "pa,pb") == 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_profile_query(r, NULL, 1, keys_profile, &k, &e), SZTP_OK);
+	CHECK(strcmp(k.s, "pa") == 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_profile_query(r, "pa", 1, keys_profile, &k, &e), SZTP_OK);
+	CHECK(strcmp(k.s, "pb") == 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_profile_query(r, "pb", 0, keys_profile, &k, &e), SZTP_OK);
+	CHECK(k.n == 0);
+	{
+		int64_t n = -1;
+
+		CHECK_RC(reg_profile_device_count(r, "pb", &n, &e), SZTP_OK);
+		CHECK(n == 2);
+		CHECK_RC(reg_profile_device_count(r, "pa", &n, &e), SZTP_OK);
+		CHECK(n == 1);
+		CHECK_RC(reg_profile_device_count(r, "nope", &n, &e), SZTP_OK);
+		CHECK(n == 0);
+		n = -1;
+		CHECK_RC(reg_profile_device_count(r, "", &n, &e), SZTP_E_INVALID_VALUE);
+		CHECK(n == 0);
+	}
+}
+
+static void add_progress(struct reg *r, const char *serial, const char *type, int64_t t)
+{
+	struct reg_progress p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.serial, sizeof(p.serial), "%s", serial);
+	snprintf(p.type, sizeof(p.type), "%s", type);
+	p.time = t;
+	CHECK_RC(reg_progress_add(r, &p, NULL), SZTP_OK);
+}
+
+static void add_log(struct reg *r, const char *serial, const char *result, int64_t t)
+{
+	struct reg_log l;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.serial, sizeof(l.serial), "%s", serial);
+	snprintf(l.result, sizeof(l.result), "%s", result);
+	l.time = t;
+	l.status = 200;
+	CHECK_RC(reg_log_add(r, &l, NULL), SZTP_OK);
+}
+
+static const char *progq(struct reg *r, const struct reg_query *q, struct keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (reg_progress_query(r, q, keys_progress, k, NULL) != SZTP_OK)
+		snprintf(k->s, sizeof(k->s), "(failed)");
+	return k->s;
+}
+
+static const char *logq(struct reg *r, const struct reg_query *q, struct keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (reg_log_query(r, q, keys_log, k, NULL) != SZTP_OK)
+		snprintf(k->s, sizeof(k->s), "(failed)");
+	return k->s;
+}
+
+static void test_progress_log_query(struct reg *r, const char *db)
+{
+	struct reg_query q = REG_QUERY_INIT;
+	struct sztp_err e = {0};
+	struct keys k, l2;
+	char plan[512];
+	int64_t first, nl = 0, np = 0;
+
+	CHECK(strcmp(progq(r, &q, &k), "") == 0);
+	CHECK(strcmp(logq(r, &q, &k), "") == 0);
+	add_dev(r, "P1", NULL, 0, 0);
+	add_dev(r, "P2", NULL, 0, 0);
+	add_progress(r, "P1", "bootstrap-initiated", 100);
+	add_progress(r, "P2", "bootstrap-initiated", 200);
+	add_progress(r, "P1", "bootstrap-complete", 300);
+	add_progress(r, "P2", "bootstrap-error", 400);
+
+	CHECK(strcmp(progq(r, &q, &k), "P1:bootstrap-initiated,P2:bootstrap-initiated,"
+				       "P1:bootstrap-complete,P2:bootstrap-error") == 0);
+	CHECK(k.n == 4 && ids_ascending(&k));
+	first = k.ids[0];
+	/* the list carries the same ids */
+	memset(&l2, 0, sizeof(l2));
+	CHECK_RC(reg_progress_list(r, NULL, 0, keys_progress, &l2, &e), SZTP_OK);
+	CHECK(l2.n == 4 && memcmp(l2.ids, k.ids, 4 * sizeof(int64_t)) == 0);
+	q.serial = "P1";
+	CHECK(strcmp(progq(r, &q, &k), "P1:bootstrap-initiated,P1:bootstrap-complete") == 0);
+	CHECK(ids_ascending(&k));
+	q.type = "bootstrap-complete";
+	CHECK(strcmp(progq(r, &q, &k), "P1:bootstrap-complete") == 0);
+	q.serial = NULL;
+	q.type = "bootstrap-initiated";
+	CHECK(strcmp(progq(r, &q, &k), "P1:bootstrap-initiated,P2:bootstrap-initiated") == 0);
+	q.type = NULL;
+	q.since = 200;
+	q.before = 400;
+	CHECK(strcmp(progq(r, &q, &k), "P2:bootstrap-initiated,P1:bootstrap-complete") == 0);
+	q.since = 0;
+	CHECK(strcmp(progq(r, &q, &k), "P1:bootstrap-initiated,P2:bootstrap-initiated,"
+				       "P1:bootstrap-complete") == 0);
+	q.before = 0;
+	q.serial = "P404";
+	CHECK(strcmp(progq(r, &q, &k), "") == 0);
+	/* cursor paging: after_id, pages of 3: a full one, then the last */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.limit = 3;
+	CHECK(progq(r, &q, &k) && k.n == 3 && k.ids[0] == first);
+	q.after_id = k.last_id;
+	CHECK(strcmp(progq(r, &q, &k), "P2:bootstrap-error") == 0);
+	q.after_id = k.last_id;
+	CHECK(strcmp(progq(r, &q, &k), "") == 0);
+	/* exactly one page */
+	q.limit = 4;
+	q.after_id = 0;
+	CHECK(progq(r, &q, &k) && k.n == 4);
+	q.after_id = k.last_id;
+	CHECK(progq(r, &q, &k) && k.n == 0);
+	/* after deletes: the cursor's row pruned, the cursor still works */
+	q.limit = 2;
+	q.after_id = 0;
+	CHECK(progq(r, &q, &k) && k.n == 2);
+	CHECK_RC(reg_prune(r, 250, &nl, &np, &e), SZTP_OK);
+	CHECK(np == 2);
+	q.after_id = k.last_id;
+	CHECK(strcmp(progq(r, &q, &k), "P1:bootstrap-complete,P2:bootstrap-error") == 0);
+	/* a new report comes after the last id seen (polling) */
+	add_progress(r, "P1", "bootstrap-complete", 500);
+	q.after_id = k.last_id;
+	CHECK(strcmp(progq(r, &q, &k), "P1:bootstrap-complete") == 0);
+
+	/* the bootstrap log: "" = the unauthenticated requests */
+	q = (struct reg_query)REG_QUERY_INIT;
+	add_log(r, "", "auth-failed", 100);
+	add_log(r, "P1", "signed", 200);
+	add_log(r, "P2", "ok", 300);
+	add_log(r, "P1", "ok", 400);
+	CHECK(strcmp(logq(r, &q, &k), ":auth-failed,P1:signed,P2:ok,P1:ok") == 0);
+	CHECK(k.n == 4 && ids_ascending(&k));
+	memset(&l2, 0, sizeof(l2));
+	CHECK_RC(reg_log_list(r, NULL, 0, keys_log, &l2, &e), SZTP_OK);
+	CHECK(l2.n == 4 && memcmp(l2.ids, k.ids, 4 * sizeof(int64_t)) == 0);
+	q.serial = "";
+	CHECK(strcmp(logq(r, &q, &k), ":auth-failed") == 0);
+	q.serial = "P1";
+	CHECK(strcmp(logq(r, &q, &k), "P1:signed,P1:ok") == 0);
+	q.type = "ok";
+	CHECK(strcmp(logq(r, &q, &k), "P1:ok") == 0);
+	q.serial = NULL;
+	CHECK(strcmp(logq(r, &q, &k), "P2:ok,P1:ok") == 0);
+	q.type = NULL;
+	q.since = 200;
+	q.before = 300;
+	CHECK(strcmp(logq(r, &q, &k), "P1:signed") == 0);
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.limit = 2;
+	CHECK(strcmp(logq(r, &q, &k), ":auth-failed,P1:signed") == 0);
+	q.after_id = k.last_id;
+	CHECK(strcmp(logq(r, &q, &k), "P2:ok,P1:ok") == 0);
+	q.after_id = k.last_id;
+	CHECK(strcmp(logq(r, &q, &k), "") == 0);
+
+	/* the serial form walks (serial, id), the other the rowid from the cursor */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.serial = "P1";
+	captured[0] = '\0';
+	capture_sql = "SELECT serial, time, peer, type";
+	progq(r, &q, &k);
+	capture_sql = NULL;
+	query_plan(db, captured, plan, sizeof(plan));
+	CHECK(strstr(plan, "USING INDEX progress_serial (serial=? AND id>?)") != NULL);
+	q.serial = NULL;
+	captured[0] = '\0';
+	capture_sql = "SELECT serial, time, peer, endpoint";
+	logq(r, &q, &k);
+	capture_sql = NULL;
+	query_plan(db, captured, plan, sizeof(plan));
+	CHECK(strstr(plan, "USING INTEGER PRIMARY KEY (rowid>?)") != NULL);
+	if (!strstr(plan, "rowid>?"))
+		fprintf(stderr, "log query plan: %s\n", plan);
+}
+
+static void mkaudit(struct reg_audit *a, const char *actor, const char *action,
+		    const char *resource, int64_t t)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->actor, sizeof(a->actor), "%s", actor);
+	snprintf(a->action, sizeof(a->action), "%s", action);
+	snprintf(a->resource, sizeof(a->resource), "%s", resource);
+	a->time = t;
+}
+
+static int keep_audit(const struct reg_audit *a, void *arg)
+{
+	struct reg_audit *out = arg;
+
+	*out = *a;
+	out->detail = a->detail ? strdup(a->detail) : NULL;
+	return 1;
+}
+
+static const char *audq(struct reg *r, const struct reg_query *q, struct keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (reg_audit_query(r, q, keys_audit, k, NULL) != SZTP_OK)
+		snprintf(k->s, sizeof(k->s), "(failed)");
+	return k->s;
+}
+
+static void test_audit(struct reg *r, const char *db)
+{
+	struct reg_query q = REG_QUERY_INIT;
+	struct sztp_err e = {0};
+	struct reg_audit a, got;
+	struct reg_device d;
+	struct keys k;
+	char plan[512];
+
+	CHECK(strcmp(audq(r, &q, &k), "") == 0);
+	/* rolled back with the change it describes */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	mkdev(&d, "AU-1", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	mkaudit(&a, "token:ops", "device.create", "devices/AU-1", 100);
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_OK);
+	CHECK(audq(r, &q, &k) && k.n == 1); /* visible inside */
+	reg_rollback(r);
+	CHECK(strcmp(audq(r, &q, &k), "") == 0);
+	CHECK_RC(reg_device_get(r, "AU-1", &d, &e), SZTP_E_NOT_FOUND);
+	/* committed with it */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	mkdev(&d, "AU-1", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_revision(r, "AU-1", &a.rev_after, &e), SZTP_OK);
+	a.detail = (char *)"{\"profile\":null}";
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_OK);
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	memset(&got, 0, sizeof(got));
+	CHECK_RC(reg_audit_query(r, &q, keep_audit, &got, &e), SZTP_OK);
+	CHECK(got.id > 0 && got.time == 100 && strcmp(got.actor, "token:ops") == 0 &&
+	      strcmp(got.action, "device.create") == 0 &&
+	      strcmp(got.resource, "devices/AU-1") == 0 && got.rev_before == 0 &&
+	      got.rev_after == a.rev_after && a.rev_after != 0);
+	CHECK(got.detail && strcmp(got.detail, "{\"profile\":null}") == 0);
+	reg_audit_clear(&got);
+	CHECK(zeroed(&got, sizeof(got)));
+
+	mkaudit(&a, "token:ops", "device.create", "devices/A%1", 200);
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_OK);
+	mkaudit(&a, "cert:CN=admin", "device.update", "devices/A_2", 300);
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_OK);
+	mkaudit(&a, "local:root", "profile.put", "profiles/p1", 400);
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_OK);
+	mkaudit(&a, "local:root", "prune", "", 0); /* time 0: now */
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_OK);
+	CHECK(strcmp(audq(r, &q, &k), "devices/AU-1,devices/A%1,devices/A_2,profiles/p1,") == 0);
+	CHECK(k.n == 5 && ids_ascending(&k));
+
+	q.resource = "devices/A%";
+	CHECK(strcmp(audq(r, &q, &k), "devices/A%1") == 0);
+	q.resource = "devices/A_";
+	CHECK(strcmp(audq(r, &q, &k), "devices/A_2") == 0);
+	q.resource = "devices/";
+	CHECK(strcmp(audq(r, &q, &k), "devices/AU-1,devices/A%1,devices/A_2") == 0);
+	CHECK(ids_ascending(&k));
+	q.resource = "";
+	CHECK(k.n == 3 && audq(r, &q, &k) && k.n == 5);
+	q.resource = NULL;
+	q.actor = "local:root";
+	CHECK(strcmp(audq(r, &q, &k), "profiles/p1,") == 0);
+	q.actor = "token:ops";
+	q.resource = "devices/A";
+	CHECK(strcmp(audq(r, &q, &k), "devices/AU-1,devices/A%1") == 0);
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.since = 200;
+	q.before = 400;
+	CHECK(strcmp(audq(r, &q, &k), "devices/A%1,devices/A_2") == 0);
+	/* cursor: pages of 2, the last short, then nothing */
+	q = (struct reg_query)REG_QUERY_INIT;
+	q.limit = 2;
+	CHECK(strcmp(audq(r, &q, &k), "devices/AU-1,devices/A%1") == 0);
+	q.after_id = k.last_id;
+	CHECK(strcmp(audq(r, &q, &k), "devices/A_2,profiles/p1") == 0);
+	q.after_id = k.last_id;
+	CHECK(audq(r, &q, &k) && k.n == 1);
+	q.after_id = k.last_id;
+	CHECK(strcmp(audq(r, &q, &k), "") == 0);
+	q.resource = "devices/"; /* after_id with the resource form */
+	q.after_id = 0;
+	q.limit = 1;
+	CHECK(strcmp(audq(r, &q, &k), "devices/AU-1") == 0);
+	q.after_id = k.last_id;
+	CHECK(strcmp(audq(r, &q, &k), "devices/A%1") == 0);
+
+	/* a resource prefix reads its index */
+	captured[0] = '\0';
+	capture_sql = "SELECT time, actor";
+	audq(r, &q, &k);
+	capture_sql = NULL;
+	query_plan(db, captured, plan, sizeof(plan));
+	CHECK(strstr(plan, "USING INDEX audit_resource (resource>? AND resource<?)") != NULL);
+
+	/* what does not fit or is missing */
+	mkaudit(&a, "", "device.create", "devices/x", 1);
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_E_INVALID_VALUE);
+	mkaudit(&a, "local:root", "", "devices/x", 1);
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_E_INVALID_VALUE);
+	mkaudit(&a, "local:root", "x", "devices/x", 1);
+	memset(a.resource, 'r', sizeof(a.resource));
+	CHECK_RC(reg_audit_add(r, &a, &e), SZTP_E_INVALID_VALUE);
+	reg_audit_clear(NULL);
+}
+
+static void mktoken(struct reg_token *t, const char *name, uint8_t fill, enum reg_token_scope sc)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	memset(t->hash, fill, sizeof(t->hash));
+	t->scope = sc;
+}
+
+static void test_tokens(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct reg_token t, g;
+	uint8_t h[REG_TOKEN_HASH_LEN];
+	struct keys k;
+
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_token_list(r, NULL, 0, keys_token, &k, &e), SZTP_OK);
+	CHECK(k.n == 0);
+
+	mktoken(&t, "ops", 0x11, REG_TOKEN_WRITE);
+	t.created = 1000;
+	t.expires = 5000;
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_OK);
+	mktoken(&t, "nms", 0x22, REG_TOKEN_READ);
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_OK);
+	mktoken(&t, "backup", 0x33, REG_TOKEN_READ);
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_OK);
+	/* a taken name, a taken hash, bad scope and name */
+	mktoken(&t, "ops", 0x44, REG_TOKEN_READ);
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_E_EXISTS);
+	CHECK(strstr(e.msg, "'ops' exists") != NULL);
+	mktoken(&t, "other", 0x11, REG_TOKEN_READ);
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_E_EXISTS);
+	mktoken(&t, "other", 0x55, (enum reg_token_scope)3);
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_E_INVALID_VALUE);
+	mktoken(&t, "", 0x55, REG_TOKEN_READ);
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_E_INVALID_VALUE);
+
+	/* by hash and by name */
+	memset(h, 0x11, sizeof(h));
+	memset(&g, 0xa5, sizeof(g));
+	CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_OK);
+	CHECK(strcmp(g.name, "ops") == 0 && g.scope == REG_TOKEN_WRITE && g.created == 1000 &&
+	      g.expires == 5000 && g.revoked == 0 && memcmp(g.hash, h, sizeof(h)) == 0);
+	memset(&g, 0xa5, sizeof(g));
+	CHECK_RC(reg_token_get(r, "nms", &g, &e), SZTP_OK);
+	CHECK(g.scope == REG_TOKEN_READ && g.created > 1600000000 && g.expires == 0);
+	memset(h, 0x99, sizeof(h));
+	memset(&g, 0xa5, sizeof(g));
+	CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&g, sizeof(g)));
+	memset(&g, 0xa5, sizeof(g));
+	CHECK_RC(reg_token_get(r, "nobody", &g, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&g, sizeof(g)));
+	memset(&g, 0xa5, sizeof(g));
+	CHECK_RC(reg_token_get(r, "", &g, &e), SZTP_E_INVALID_VALUE);
+	CHECK(zeroed(&g, sizeof(g)));
+	/* a database failure leaves the output zeroed */
+	memset(h, 0x22, sizeof(h));
+	memset(&g, 0xa5, sizeof(g));
+	fault_arm("SELECT name, hash", SQLITE_IOERR);
+	CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_E_DB);
+	CHECK(fault_fired());
+	CHECK(zeroed(&g, sizeof(g)));
+	CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_OK); /* and it was reset */
+
+	/* revoke: once sets the time, twice keeps it; the row stays findable */
+	CHECK_RC(reg_token_revoke(r, "nms", 7000, &e), SZTP_OK);
+	CHECK_RC(reg_token_revoke(r, "nms", 8000, &e), SZTP_OK);
+	CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_OK);
+	CHECK(strcmp(g.name, "nms") == 0 && g.revoked == 7000);
+	CHECK_RC(reg_token_revoke(r, "nobody", 7000, &e), SZTP_E_NOT_FOUND);
+	mktoken(&t, "nms", 0x66, REG_TOKEN_READ); /* its name stays taken */
+	CHECK_RC(reg_token_add(r, &t, &e), SZTP_E_EXISTS);
+
+	/* listed by name, paged */
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_token_list(r, NULL, 0, keys_token, &k, &e), SZTP_OK);
+	CHECK(strcmp(k.s, "backup,nms,ops") == 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_token_list(r, NULL, 2, keys_token, &k, &e), SZTP_OK);
+	CHECK(strcmp(k.s, "backup,nms") == 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_token_list(r, "nms", 2, keys_token, &k, &e), SZTP_OK);
+	CHECK(strcmp(k.s, "ops") == 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_token_list(r, "ops", 2, keys_token, &k, &e), SZTP_OK);
+	CHECK(k.n == 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_RC(reg_token_list(r, "c", 0, keys_token, &k, &e), SZTP_OK); /* a deleted key */
+	CHECK(strcmp(k.s, "nms,ops") == 0);
+}
+
+/* Every admin change replaces the row's revision; a device's contacts
+ * (seen, progress, the first pin) do not. */
+static void test_revisions(struct reg *r)
+{
+	uint8_t pin[REG_PIN_LEN], pin2[REG_PIN_LEN];
+	struct sztp_err e = {0};
+	struct reg_profile p;
+	struct reg_device d;
+	int64_t rev = 0, rev2 = 0, r0 = 0;
+	int recorded = 0;
+
+	mkprofile(&p, "prev");
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	mkdev(&d, "REV-1", "prev");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_get(r, "REV-1", &d, &e), SZTP_OK);
+	CHECK_RC(reg_device_revision(r, "REV-1", &rev, &e), SZTP_OK);
+	CHECK(rev == d.revision && rev > 0);
+	reg_device_clear(&d);
+	rev2 = -1;
+	CHECK_RC(reg_device_revision(r, "REV-404", &rev2, &e), SZTP_E_NOT_FOUND);
+	CHECK(rev2 == 0);
+	rev2 = -1;
+	CHECK_RC(reg_device_revision(r, "", &rev2, &e), SZTP_E_INVALID_VALUE);
+	CHECK(rev2 == 0);
+	rev2 = -1;
+	fault_arm("SELECT revision FROM devices", SQLITE_IOERR);
+	CHECK_RC(reg_device_revision(r, "REV-1", &rev2, &e), SZTP_E_DB);
+	CHECK(fault_fired() && rev2 == 0);
+
+	/* contacts leave it */
+	memset(pin, 0x5a, sizeof(pin));
+	CHECK_RC(reg_device_seen(r, "REV-1", "bootstrap-initiated", 100, &e), SZTP_OK);
+	add_progress(r, "REV-1", "bootstrap-complete", 200);
+	CHECK_RC(reg_device_pin_record(r, "REV-1", pin, &recorded, &e), SZTP_OK);
+	CHECK(recorded == 1);
+	CHECK_RC(reg_device_revision(r, "REV-1", &rev2, &e), SZTP_OK);
+	CHECK(rev2 == rev);
+	/* setting or clearing the pin is an admin change */
+	memset(pin2, 0xa5, sizeof(pin2));
+	CHECK_RC(reg_device_pin_set(r, "REV-1", pin2, &e), SZTP_OK);
+	CHECK_RC(reg_device_revision(r, "REV-1", &rev2, &e), SZTP_OK);
+	CHECK(rev2 != rev && rev2 > 0);
+	rev = rev2;
+	CHECK_RC(reg_device_pin_set(r, "REV-1", NULL, &e), SZTP_OK);
+	CHECK_RC(reg_device_revision(r, "REV-1", &rev2, &e), SZTP_OK);
+	CHECK(rev2 != rev);
+
+	/* the profile's pin setting too */
+	CHECK_RC(reg_profile_get(r, "prev", &p, &e), SZTP_OK);
+	r0 = p.revision;
+	reg_profile_clear(&p);
+	CHECK_RC(reg_profile_pin_set(r, "prev", 1, &e), SZTP_OK);
+	CHECK_RC(reg_profile_get(r, "prev", &p, &e), SZTP_OK);
+	CHECK(p.revision != r0 && p.revision > 0);
+	r0 = p.revision;
+	reg_profile_clear(&p);
+	CHECK_RC(reg_profile_pin_set(r, "prev", 0, &e), SZTP_OK);
+	CHECK_RC(reg_profile_get(r, "prev", &p, &e), SZTP_OK);
+	CHECK(p.revision != r0);
+	reg_profile_clear(&p);
+	CHECK_RC(reg_profile_pin_set(r, "nope", 1, &e), SZTP_E_NOT_FOUND);
+}
+
+/* The admin API's calls, on a registry of their own (empty tables). */
+static void test_admin(void)
+{
+	struct sztp_err e = {0};
+	struct reg *r = NULL;
+	char p[300], out[64];
+
+	path_in_tmp(p, sizeof(p), "admin.db");
+	CHECK_RC(reg_open(p, &r, &e), SZTP_OK);
+	if (!r)
+		return;
+	CHECK(reg_schema_version(r) >= 5);
+	CHECK(sqlite_cli(p, "SELECT name FROM schema_version WHERE version = 5;", out,
+			 sizeof(out)) == 0);
+	CHECK(strcmp(out, "005_admin") == 0);
+	test_device_query(r, p);
+	test_progress_log_query(r, p);
+	test_audit(r, p);
+	test_tokens(r);
+	test_revisions(r);
+	reg_close(r);
+}
+
 int main(void)
 {
 	struct sztp_err e = {0};
@@ -1438,6 +2249,7 @@ int main(void)
 	test_durability();
 	test_file_check();
 	test_corrupt();
+	test_admin();
 	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
 	if (r)
 		test_voucher_window(r);
