@@ -866,6 +866,66 @@ def live_routes(a):
     return 0 if c.failed == 0 else 1
 
 
+def concurrent(a):
+    """sztpctl (on the registry file) and the API change one device at once:
+    every API answer is 200 or 412 (never a 5xx), every sztpctl run succeeds,
+    and the device's audit trail is one unbroken chain of revisions that
+    ends at its current one (no change lost, none unaudited)."""
+    import subprocess
+    import threading
+    c = Checks()
+    spec = openapi_check.Spec(a.doc)
+    with open(a.token_file) as f:
+        w = Client(a.base, a.cacert, f.read().strip(), spec, c)
+    sn, n = "CC-1", a.rounds
+    c.eq("enrol " + sn, w.call("POST", "/devices", {"serial": sn, "profile": "p0"}).status, 201)
+    ctl_rc = []
+
+    def ctl():
+        for i in range(n):
+            r = subprocess.run([a.sztpctl, "-d", a.db, "device", "set", sn, "--profile",
+                                "p%d" % (i % 2)], capture_output=True, text=True)
+            ctl_rc.append((r.returncode, r.stderr.strip()))
+
+    t = threading.Thread(target=ctl)
+    t.start()
+    statuses = []
+    for i in range(n):
+        g = w.call("GET", "/devices/" + sn)
+        r = w.call("PATCH", "/devices/" + sn, {"profile": "p%d" % ((i + 1) % 2)},
+                   headers={"If-Match": g.etag() or "*"})
+        statuses.append(r.status)
+    t.join()
+    c.ok(all(s in (200, 412) for s in statuses), "the API answered 200 or 412 only",
+         repr(statuses))
+    c.ok(statuses.count(200) > 0, "some API changes went through", repr(statuses))
+    c.ok(all(rc == 0 for rc, _ in ctl_rc) and len(ctl_rc) == n,
+         "every sztpctl device set succeeded", repr([x for x in ctl_rc if x[0]][:3]))
+    rows, cur = [], None
+    while True:
+        r = w.call("GET", "/audit?resource=devices/%s&limit=1000" % sn + (
+            "&cursor=" + cur if cur else ""))
+        j = r.json() or {}
+        rows += [x for x in j.get("items", []) if x["resource"] == "devices/" + sn]
+        cur = j.get("next-cursor")
+        if not cur:
+            break
+    d = w.call("GET", "/devices/" + sn).json() or {}
+    c.eq("one audit row per change (API 200s + sztpctl runs + the create)", len(rows),
+         1 + statuses.count(200) + n)
+    chain = all(rows[k]["revision-before"] == rows[k - 1]["revision-after"]
+                for k in range(1, len(rows)))
+    c.ok(chain, "the audit rows form one chain of revisions",
+         repr([(x["actor"], x["revision-before"], x["revision-after"]) for x in rows][:8]))
+    c.eq("... ending at the device's revision", rows[-1]["revision-after"] if rows else None,
+         d.get("revision"))
+    actors = {x["actor"].split(":")[0] for x in rows}
+    c.eq("... written by both", sorted(actors), ["local", "token"])
+    w.close()
+    print("admin_concurrent: %d passed, %d failed" % (c.passed, c.failed))
+    return 0 if c.failed == 0 else 1
+
+
 def doc_blocks(md, outdir):
     """The fenced blocks of md marked "sh test" (each to NN.sh, in order) and
     "python test" (together, in order, to program.py: one program); the
@@ -913,9 +973,19 @@ def main(argv):
     s.add_argument("--bulk", type=int, default=10000)
     s.add_argument("--voucher-dir", required=True,
                    help="BV-*.vcj vouchers of this PKI for a bulk with vouchers")
+    s = sub.add_parser("concurrent")
+    s.add_argument("--base", required=True)
+    s.add_argument("--cacert", required=True)
+    s.add_argument("--token-file", required=True)
+    s.add_argument("--doc", required=True)
+    s.add_argument("--sztpctl", required=True)
+    s.add_argument("--db", required=True)
+    s.add_argument("--rounds", type=int, default=25)
     a = ap.parse_args(argv[1:])
     if a.cmd == "routes":
         return live_routes(a)
+    if a.cmd == "concurrent":
+        return concurrent(a)
     return Scenario(a).run()
 
 

@@ -24,6 +24,19 @@ check_eq "admin_client scenario exits 0" "$?" 0
 grep -E '^(time|FAIL):|Traceback|Error' "$TMP/client.out" | grep -v '^admin_client:' || true
 admin_counts "$TMP/client.out"
 
+# sztpctl on the registry file and the API change one device at once
+"$BIN/sztpctl" -d "$DB" profile onboarding p0 --config "$TMP/sztpd.conf" \
+	--config-handling merge >/dev/null &&
+	"$BIN/sztpctl" -d "$DB" profile onboarding p1 --config "$TMP/sztpd.conf" \
+		--config-handling replace >/dev/null
+check_eq "profiles p0, p1" "$?" 0
+python3 "$TOP/tests/e2e/admin_client.py" concurrent --base "$ABASE" --cacert "$CA" \
+	--token-file "$TOKEN_FILE" --doc "$TOP/docs/openapi.json" --sztpctl "$BIN/sztpctl" \
+	--db "$DB" >"$TMP/concurrent.out" 2>&1
+check_eq "sztpctl and the API at once" "$?" 0
+grep -E '^FAIL|Traceback|Error' "$TMP/concurrent.out"
+admin_counts "$TMP/concurrent.out"
+
 check "sztpd still runs" kill -0 "$SZTPD"
 check_not_contains "sztpd logged no error" "$TMP/sztpd.log" "[err]"
 check "sztpd stops cleanly" stop_clean "$SZTPD"
