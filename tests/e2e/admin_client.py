@@ -137,6 +137,11 @@ class Client:
             errs = self.spec.check_response(method, full.split("?")[0], r.status, hdrs, rbody)
             self.checks.ok(not errs, "%s %s -> %d matches docs/openapi.json"
                            % (method, full[:120], r.status), "; ".join(errs[:5]))
+            if 200 <= r.status < 300 and data:
+                errs = self.spec.check_request(method, full.split("?")[0],
+                                               h.get("Content-Type"), data)
+                self.checks.ok(not errs, "%s %s: the accepted body fits the document's "
+                               "request schema" % (method, full[:120]), "; ".join(errs[:5]))
         return resp
 
 

@@ -259,6 +259,26 @@ class Spec:
                             % (what, val.get("status")))
         return errs
 
+    def check_request(self, method, path, ctype, body):
+        """Errors of a request body the server accepted: the document's request
+        schema must accept it too (else the document is stricter than the API)."""
+        t, op = self.operation(method, path)
+        if op is None or not body:
+            return []
+        rb = self.deref(op.get("requestBody") or {})
+        content = rb.get("content", {})
+        ct = media(ctype)
+        what = "%s %s request" % (method, path)
+        if ct not in content:
+            return ["%s: media type %r not documented (%s)" % (what, ct, ", ".join(content))]
+        if ct != "application/json":
+            return []
+        try:
+            val = json.loads(body)
+        except ValueError as e:
+            return ["%s: not JSON: %s" % (what, e)]
+        return ["%s: %s" % (what, e) for e in self.v.errors(content[ct].get("schema", {}), val)]
+
     def _problem_only(self, what, status, headers, body):
         problem = self.doc["components"]["schemas"]["Problem"]
         if media(headers.get("content-type")) != "application/problem+json":
@@ -479,6 +499,23 @@ def selftest(spec):
                                                      {"content-type": "application/json"},
                                                      b"{}"), False)]:
         got = not spec.check_response(*args)
+        if got == want:
+            passed += 1
+        else:
+            failed += 1
+            print("selftest FAIL: %s: valid=%s, want %s" % (desc, got, want))
+    for desc, args, want in [
+            ("a device-create", ("POST", "/api/v1/devices", "application/json",
+                                 b'{"serial": "A", "profile": "p"}'), True),
+            ("a device-create with a number", ("POST", "/api/v1/devices", "application/json",
+                                               b'{"serial": 7}'), False),
+            ("a device-create with a stray member", ("POST", "/api/v1/devices",
+                                                     "application/json",
+                                                     b'{"serial": "A", "x": 1}'), False),
+            ("a voucher as CMS", ("PUT", "/api/v1/devices/A/voucher", "application/pkcs7-mime",
+                                  b"0\x82"), True),
+            ("a body as text/plain", ("PUT", "/api/v1/profiles/p", "text/plain", b"{}"), False)]:
+        got = not spec.check_request(*args)
         if got == want:
             passed += 1
         else:
