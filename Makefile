@@ -85,7 +85,7 @@ $(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
 $(BUILD)/sztp-agent: $(AGENT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/fixture.h $(LIB) $(SRV_LIB) $(ADMIN_LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) $(SRV_LIB) $(ADMIN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(ADMIN_LIB) $(LIB) $(LDLIBS)
 # includes sztpctl's command table

@@ -87,8 +87,24 @@ void admin_response_clear(struct admin_response *resp);
 /* Authenticate an Authorization header value ("Bearer ..."): SZTP_OK with
  * actor filled ("token:NAME", its scope), else SZTP_E_AUTH with the
  * reason (absent, malformed, unknown, revoked, expired) in e.  Only the
- * SHA-256 of tokens is stored; comparison is constant-time. */
+ * SHA-256 of tokens is stored; comparison is constant-time.  A registry
+ * that cannot be read gives its own rc (SZTP_E_UNAVAILABLE, SZTP_E_DB):
+ * not the client's fault, so not a 401. */
 sztp_rc admin_auth_bearer(struct admin_ctx *ctx, const char *authorization,
 			  struct admin_actor *actor, struct sztp_err *e);
+
+/* ---- expiry of vouchers and owner certificates (admin/reports.c) ------ */
+/* The "expiry" values of the representations, shared with sztpctl's text
+ * output so both classify alike. */
+enum admin_expiry { ADMIN_EXP_NEVER, ADMIN_EXP_OK, ADMIN_EXP_EXPIRING, ADMIN_EXP_EXPIRED };
+/* not_after 0: never expires; expired at or before now; expiring within
+ * days of now. */
+enum admin_expiry admin_expiry_of(int64_t not_after, int64_t now, long days);
+/* "never", "ok", "expiring", "expired". */
+const char *admin_expiry_name(enum admin_expiry x);
+/* expires-on of d's voucher (unix time; 0: none, or no voucher): the
+ * stored window, else read from the voucher itself (rows stored before
+ * the registry kept the window). */
+int64_t admin_voucher_expires(const struct reg_device *d);
 
 #endif

@@ -170,6 +170,37 @@ void admin_owners_list(struct admin_call *c);
 void admin_owner_get(struct admin_call *c);
 void admin_owner_put(struct admin_call *c);
 /* reports.c */
+/* A filter parameter of a list (serial, type, actor...): *out NULL when
+ * absent; an empty value is refused (400 invalid-parameter). */
+int admin_query_filter(struct admin_call *c, const char *name, char *buf, size_t len,
+		       const char **out);
+/* What a list's registry callback gathers: the items, and whether one
+ * could not be made (out of memory: the list would be silently short). */
+struct admin_rows {
+	json_t *items; /* json_array() before the registry call */
+	int64_t now;   /* for representations that depend on it (a token's state) */
+	int fail;
+};
+/* Append item (stolen; NULL counts as a failure); non-zero: stop. */
+int admin_rows_add(struct admin_rows *r, json_t *item);
+/* After the registry call that filled r (its rc and e): a failure of the
+ * call or of an item answered as a problem, r->items freed, -1; else 0. */
+int admin_rows_done(struct admin_call *c, struct admin_rows *r, sztp_rc rc, struct sztp_err *e);
+/* An id-ordered list (progress, log, audit): its two filter parameters,
+ * each a string member of struct reg_query (offsetof) of at most max - 1
+ * bytes; with them every such list takes since, before (RFC 3339; rows
+ * with since <= time < before), after-id, limit and cursor.  rows reads
+ * the page (q->limit is one more than the page: the extra row tells
+ * whether another page follows). */
+typedef sztp_rc (*admin_rows_fn)(struct reg *r, const struct reg_query *q, struct admin_rows *out,
+				 struct sztp_err *e);
+struct admin_id_list {
+	const char *param[2];
+	size_t member[2];
+	size_t max[2];
+	admin_rows_fn rows;
+};
+void admin_id_list(struct admin_call *c, const struct admin_id_list *l);
 void admin_progress_list(struct admin_call *c);
 void admin_log_list(struct admin_call *c);
 void admin_expiring(struct admin_call *c);

@@ -204,4 +204,22 @@ sztp_rc cmd_log(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_prune(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_expiring(struct ctl *c, struct sztp_err *e);
 
+/* ---- ctl_report.c, ctl_token.c: reports, tokens, audit ------------------ */
+/* Print one item of a list as a table line. */
+typedef void (*ctl_row_fn)(json_t *item);
+/* GET path?query, every page: with --json the items as one JSON array,
+ * else header and one line per item.  For the id-ordered lists
+ * (progress, log, audit): only rows with an id above after (0: all), and
+ * with newest > 0 only the newest that many, still oldest first. */
+sztp_rc ctl_rows(struct ctl *c, const char *path, const char *query, int64_t after, long newest,
+		 const char *header, ctl_row_fn row, struct sztp_err *e);
+/* Append "name=value" (value percent-encoded; nothing when NULL) to the
+ * query q of size len. */
+void ctl_query_add(char *q, size_t len, const char *name, const char *value);
+sztp_rc cmd_device_timeline(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_token_create(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_token_list(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_token_revoke(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_audit(struct ctl *c, struct sztp_err *e);
+
 #endif

@@ -36,6 +36,11 @@ STUB(cmd_progress)
 STUB(cmd_log)
 STUB(cmd_prune)
 STUB(cmd_expiring)
+STUB(cmd_device_timeline)
+STUB(cmd_token_create)
+STUB(cmd_token_list)
+STUB(cmd_token_revoke)
+STUB(cmd_audit)
 /* ctl_call.c is not linked here */
 void ctl_admin_close(struct ctl *c)
 {
@@ -134,7 +139,7 @@ int main(void)
 		char w0[] = "device", w1[] = "add", w2[] = "frob", h[] = "--help";
 		char *group[] = {w0, h}, *cmd[] = {w0, w1, h}, *bad[] = {w0, w2};
 		CHECK(wants_help(2, group) && count_words(2, group) == 1);
-		CHECK(print_commands(NULL, 1, group, 0) == 6);
+		CHECK(print_commands(NULL, 1, group, 0) == 7); /* with device timeline */
 		CHECK(cmd_find(3, cmd, &used) == find("device add") && used == 2);
 		CHECK(wants_help(1, cmd + 2));
 		CHECK(print_commands(NULL, 2, bad, 0) == 0);
