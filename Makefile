@@ -115,6 +115,7 @@ install: $(PROGS)
 	install -m 0755 $(filter-out $(BUILD)/sztpd,$(PROGS)) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 yang/*.yang $(DESTDIR)$(PREFIX)/share/sztp/yang/
 	install -m 0644 conf/sztpd.conf conf/sztpd.service $(DESTDIR)$(PREFIX)/share/sztp/examples/
+	$(if $(wildcard docs/openapi.json),install -m 0644 docs/openapi.json $(DESTDIR)$(PREFIX)/share/sztp/openapi.json)
 
 # Benchmark (issue 4): bench/*.c tools, then bench/run.sh prints the figures
 BENCH_SRC  := $(wildcard bench/*.c)

@@ -165,10 +165,28 @@ void admin_profiles_list(struct admin_call *c);
 void admin_profile_get(struct admin_call *c);
 void admin_profile_put(struct admin_call *c);
 void admin_profile_delete(struct admin_call *c);
+/* A profile or owner name as sztpctl has always taken it: 1 to
+ * REG_NAME_MAX - 1 letters, digits, '-', '_' and '.'.  field: the JSON
+ * pointer of the body member holding it, or NULL for the path's {name}
+ * (400 invalid-parameter "name"). */
+int admin_check_name(struct admin_call *c, const char *what, const char *name, const char *field);
+/* The preconditions of a PUT on a resource whose ETag is etag (when it
+ * exists): If-Match (admin_if_match), and If-None-Match: "*" (create
+ * only) or a list of ETags: 412 when the resource exists (and matches). */
+int admin_put_preconditions(struct admin_call *c, int exists, const char *etag);
 /* owners.c */
 void admin_owners_list(struct admin_call *c);
 void admin_owner_get(struct admin_call *c);
 void admin_owner_put(struct admin_call *c);
+/* RFC 8572 s5.4: the voucher stored for d (none: fits) pins a certificate
+ * that anchors chain, the chain of owner identity `owner`; else
+ * SZTP_E_MISMATCH naming the device and the certificate it pins. */
+sztp_rc admin_voucher_fits(const struct reg_device *d, const char *owner, const sztp_bytes *chain,
+			   size_t n, struct sztp_err *e);
+/* A PEM text member (newlines allowed, unlike admin_json_str): a
+ * non-empty string without NUL of at most 1 MiB; *out NULL when absent. */
+int admin_json_pem(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+		   int required, const char **out);
 /* reports.c */
 /* A filter parameter of a list (serial, type, actor...): *out NULL when
  * absent; an empty value is refused (400 invalid-parameter). */

@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench/run.sh - `make bench` (issue 4): how many devices per second sztpd
 # bootstraps, against the TLS ceiling of its own stack (bench/ceiling.c) and
-# Debian's nginx, and how that changes with the number of enrolled devices.
+# Debian's nginx, and how that changes with the number of enrolled devices;
+# and sztpd again with its admin listener enabled and an NMS polling it
+# (issue 10: the device path must not slow down).
 # Prints figures; it is not a pass/fail test.  Every file lives in a mktemp
 # directory (removed on exit unless BENCH_KEEP=1); only processes started
 # here are stopped.  Results (markdown table, per-run JSON) go to BENCH_OUT.
@@ -182,8 +184,41 @@ max-connections-per-address = 0
 allow-root = yes
 CONF
 
-# start_sztpd [SIZE]: a new sztpd on the growing registry, or on the copy
-# made at SIZE enrolled devices.  Every sztpd run starts a new process: the
+# The admin listener's run: the same sztpd with admin-port set and an NMS
+# (one curl, one kept-alive connection, admin client certificate) asking
+# GET /api/v1/devices?limit=100 and GET /api/v1/progress every 100 ms.
+PORT_A=$(free_port)
+while [ "$PORT_A" = "$PORT_S" ]; do PORT_A=$(free_port); done
+"$BIN/sztp-pki" ca --out "$TMP/nmsca" --name "NMS CA" >/dev/null || die "NMS CA failed"
+"$BIN/sztp-pki" leaf --ca "$TMP/nmsca" --out "$TMP/nmsca/nms" --serial NMS-1 --client >/dev/null ||
+	die "NMS certificate failed"
+{
+	cat "$TMP/sztpd.conf"
+	printf '%s\n' "admin-port = $PORT_A" "admin-client-ca = $TMP/nmsca/ca.pem"
+} >"$TMP/sztpd-admin.conf"
+for i in $(seq 1 6000); do # 10 minutes of polling at most
+	printf 'url = "https://localhost:%s/api/v1/devices?limit=100"\noutput = "/dev/null"\n' "$PORT_A"
+	printf 'url = "https://localhost:%s/api/v1/progress"\noutput = "/dev/null"\n' "$PORT_A"
+done >"$TMP/nms.curl"
+NMS=
+# nms_start / nms_stop: the NMS around one run; nms.tsv: run, status, count
+: >"$OUT/nms.tsv"
+nms_start() {
+	wait_up "$PORT_A" "$SZTPD" >/dev/null || die "the admin listener did not start"
+	e2e_bg /dev/null curl -s --rate 20/s --cacert "$PKI/owner/ca.pem" \
+		--cert "$TMP/nmsca/nms.pem" --key "$TMP/nmsca/nms.key" -K "$TMP/nms.curl"
+	NMS=$E2E_LAST_PID
+}
+nms_stop() {
+	stop_pid "$NMS"
+	NMS=
+	# what sztpd answered, from its admin-audit lines
+	sed -n 's/.* admin-audit .* path=\/api\/v1[^ ]* status=\([0-9]*\) .*/\1/p' "$TMP/sztpd.log" | sort | uniq -c |
+		awk -v r="$RUN_N" '{ print r "\t" $2 "\t" $1 }' >>"$OUT/nms.tsv"
+}
+
+# start_sztpd [SIZE|admin]: a new sztpd on the growing registry, on the
+# copy made at SIZE enrolled devices, or with the admin listener.  Every sztpd run starts a new process: the
 # devices of a run are then new to it, as a fleet's are (no verified chain
 # cached from an earlier run).
 SZTPD=
@@ -291,6 +326,10 @@ for r in $(seq 1 "$R"); do
 	[ -n "$NGX" ] && load nginx "$PORT_N" "$NGX" cmp "$C"
 	start_sztpd
 	load sztpd "$PORT_S" "$SZTPD" cmp "$C"
+	start_sztpd admin
+	nms_start
+	load sztpd+nms "$PORT_S" "$SZTPD" cmp "$C"
+	nms_stop
 done
 if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 	say "perf record on sztpd during one extra run"
@@ -359,11 +398,12 @@ stop_pid "$SZTPD"
 	echo
 	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests | other load % |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-	for s in ceiling ceil+vfy nginx sztpd; do
+	for s in ceiling ceil+vfy nginx sztpd sztpd+nms; do
 		grep -q "^$s	cmp	" "$OUT/runs.tsv" || continue
 		case $s in
 		ceiling) hwm=$CEIL_HWM ;; ceil+vfy) hwm=$CEILV_HWM ;; nginx) hwm=$NGX_HWM ;;
 		sztpd) hwm=$(maxcol sztpd cmp 12) ;;
+		sztpd+nms) hwm=$(maxcol sztpd+nms cmp 12) ;;
 		esac
 		echo "| $s | $(st3 $s cmp 3) | $(st3 $s cmp 4) | $(st3 $s cmp 5 %.2f) | $(st3 $s cmp 6 %.2f) | $(st3 $s cmp 7 %.2f) | $(st3 $s cmp 8 %.1f) | $(st3 $s cmp 10 %.1f) | $(st3 $s cmp 11 %.2f) | $(mib "${hwm:-0}") | $(sumcol $s cmp 14) | $(st3 $s cmp 18 %.0f) |"
 	done
@@ -381,6 +421,13 @@ stop_pid "$SZTPD"
 		if (v > 0) printf ", ceil+vfy/sztpd = %.2f", v / s
 		if (n > 0) printf ", **nginx/sztpd = %.2f**", n / s
 		printf ".\n" }'
+	echo
+	awk -v a="$(med sztpd cmp 3)" -v b="$(med sztpd+nms cmp 3)" -v ca="$(med sztpd cmp 11)" -v cb="$(med sztpd+nms cmp 11)" 'BEGIN {
+		printf "Admin listener: **sztpd+nms/sztpd = %.2f** of median devices/s, server CPU per device %.2f / %.2f ms (goal: unchanged).\n", (a > 0 ? b / a : 0), cb, ca }'
+	awk -F'\t' '{ n[$2] += $3; t += $3 } END {
+		printf "sztpd+nms: sztpd with admin-port set and an NMS (one curl, one kept-alive connection, admin client certificate) asking GET /api/v1/devices?limit=100 and GET /api/v1/progress every 100 ms during each run; answers: "
+		s = ""; for (k in n) { printf "%s%s %d", s, k, n[k]; s = ", " }
+		printf " (%d in all; 501 = that route not implemented yet in this build).\n", t }' "$OUT/nms.tsv"
 	echo
 	echo "ceiling: the MHD+GnuTLS stack with sztpd's TLS settings answering the fixed body (the"
 	echo "handshake proves possession of the IDevID key; no chain check).  ceil+vfy: the same, also"

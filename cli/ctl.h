@@ -147,9 +147,6 @@ sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);
  * parsing the voucher per request. */
 sztp_rc ctl_voucher_load(struct ctl *c, const char *path, const char *serial,
 			 const char *owner_name, struct reg_device *d, struct sztp_err *e);
-/* SZTP_OK when pinned is a certificate of chain or chain validates to it. */
-sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
-			   struct sztp_err *e);
 /* Voucher summary: "  key value" lines on stdout, or member "voucher" of
  * obj when obj is non-NULL.  The signature is checked when an anchor is
  * configured, and reported either way. */
@@ -194,6 +191,7 @@ sztp_rc cmd_voucher_attach(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_voucher_show(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_owner_list(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_onboarding(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_redirect(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_profile_list(struct ctl *c, struct sztp_err *e);

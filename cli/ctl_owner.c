@@ -1,294 +1,218 @@
 /*
- * ctl_owner.c - sztpctl's `owner` commands: the owner identity whose
- * certificate chain and private key sign conveyed information (RFC 8572
- * s3.2 owner certificate, s5.4).  Before it is stored: the key file's
- * permissions are safe and the key belongs to the first certificate, the
- * chain validates from the leaf to its last certificate, the leaf may sign
- * (keyUsage digitalSignature when the extension is present), and the
- * pinned-domain-cert of every enrolled voucher of a device this owner
- * serves anchors the chain (RFC 8572 s5.4); otherwise the change is refused,
- * naming the devices, unless --force (then a warning says what was
- * overridden).  Only the key's absolute path is stored; sztpd reads the key.
+ * ctl_owner.c - sztpctl's `owner` commands, through the admin API
+ * (admin/owners.c checks and stores the owner identity whose certificate
+ * chain and private key sign conveyed information, RFC 8572 s3.2, s5.4).
+ * `owner set` sends the chain file's PEM and the key file's absolute path:
+ * the key stays on the server's disk (in local mode this machine's) and
+ * sztpd reads it; the server refuses a key that is not safe or does not
+ * belong to the chain, a chain that does not validate or cannot sign, and
+ * a chain that stored vouchers do not pin unless --force.  `owner show`
+ * and `owner list` flag certificates expiring within --expiring-within
+ * DAYS (default 30).
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
-#include "voucher.h"
+#include "util.h"
 
-/* The leaf may sign: no keyUsage, or keyUsage with digitalSignature. */
-static sztp_rc leaf_can_sign(const sztp_bytes *der, struct sztp_err *e)
+#define CHAIN_MAX (1024 * 1024)
+#define PATH_LEN  (3 * REG_NAME_MAX + 16)
+
+/* /owners/NAME (default "default"); --name checked as the server will. */
+static sztp_rc owner_path(struct ctl *c, const char **name, char path[PATH_LEN], struct sztp_err *e)
 {
-	unsigned ku = 0;
-	int crit = 0;
-	sztp_rc rc = pki_cert_key_usage(der, &ku, &crit, e);
-
-	if (rc == SZTP_E_NOT_FOUND || (rc == SZTP_OK && (ku & PKI_KU_DIGITAL_SIGNATURE)))
-		rc = SZTP_OK;
-	else if (rc == SZTP_OK)
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				  "owner certificate's keyUsage lacks digitalSignature: it "
-				  "cannot sign conveyed information");
-	return rc;
-}
-
-static sztp_rc chain_validates(const sztp_bytes *chain, size_t n, struct sztp_err *e)
-{
+	char seg[3 * REG_NAME_MAX];
 	sztp_rc rc;
-	struct pki_trust *t = NULL;
-	struct sztp_err ve = {SZTP_OK, ""};
 
-	if ((rc = pki_trust_from_der(&chain[n - 1], 1, &t, e)) != SZTP_OK)
+	*name = opt_get(c, "name") ? opt_get(c, "name") : "default";
+	if ((rc = ctl_check_name("owner", *name, e)) != SZTP_OK)
 		return rc;
-	if ((rc = pki_trust_verify(t, chain, n, NULL, 0, &ve)) != SZTP_OK)
-		sztp_err_set(e, rc,
-			     "owner chain does not validate from the leaf to its last "
-			     "certificate: %s",
-			     ve.msg);
-	pki_trust_free(t);
-	return rc;
+	snprintf(path, PATH_LEN, "/owners/%s", ctl_seg(*name, seg, sizeof(seg)));
+	return SZTP_OK;
 }
 
-/* Vouchers of devices served by owner `name` that do not pin this chain. */
-struct vch {
-	char serial[PKI_SERIAL_MAX];
-	char profile[REG_NAME_MAX];
-	sztp_bytes voucher;
-};
-struct vch_list {
-	struct vch *v;
-	size_t n, cap;
-	int oom;
-};
-
-static int vch_cb(const struct reg_device *d, void *arg)
+/* The key's path as the server opens it: absolute (relative to here). */
+static sztp_rc key_path(const char *key, char out[PATH_MAX], struct sztp_err *e)
 {
-	struct vch_list *l = arg;
-	struct vch *nv;
+	char cwd[PATH_MAX];
 
-	if (!d->voucher.len)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		if (!(nv = realloc(l->v, cap * sizeof(*nv)))) {
-			l->oom = 1;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = cap;
-	}
-	nv = &l->v[l->n];
-	memset(nv, 0, sizeof(*nv));
-	snprintf(nv->serial, sizeof(nv->serial), "%s", d->serial);
-	snprintf(nv->profile, sizeof(nv->profile), "%s", d->profile);
-	if (sztp_bytes_dup(&nv->voucher, d->voucher.data, d->voucher.len) != SZTP_OK) {
-		l->oom = 1;
-		return 1;
-	}
-	l->n++;
-	return 0;
+	if (key[0] == '/')
+		return snprintf(out, PATH_MAX, "%s", key) < PATH_MAX
+			   ? SZTP_OK
+			   : sztp_err_set(e, SZTP_E_TOO_BIG, "key path %s is too long", key);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return sztp_err_set(e, SZTP_E_IO, "cannot resolve key file %s: %m", key);
+	if (snprintf(out, PATH_MAX, "%s/%s", cwd, key) >= PATH_MAX)
+		return sztp_err_set(e, SZTP_E_TOO_BIG, "key path %s/%s is too long", cwd, key);
+	return SZTP_OK;
 }
 
-#define NAMED_MAX 5 /* serials named in the message; the rest are counted */
-
-/* "SN-1, SN-2 and 3 more": the first serials of bad[0..n). */
-static void name_devices(const struct vch_list *l, const size_t *bad, size_t n, char *out,
-			 size_t len)
+/* The API names its member "force"; sztpctl's option is --force. */
+static void force_hint(struct sztp_err *e)
 {
-	size_t i, used = 0;
+	static const char api[] = "(force overrides)";
+	char *p = strstr(e->msg, api), buf[sizeof(e->msg)];
 
-	out[0] = '\0';
-	for (i = 0; i < n && i < NAMED_MAX && used < len; i++)
-		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "",
-					 l->v[bad[i]].serial);
-	if (n > NAMED_MAX && used < len)
-		snprintf(out + used, len - used, " and %zu more", n - NAMED_MAX);
-}
-
-/* RFC 8572 s5.4: each device served by owner `name` validates the owner
- * certificate with its voucher's pinned-domain-cert.  A chain some of
- * those vouchers do not anchor is refused, unless --force. */
-static sztp_rc check_vouchers(struct ctl *c, const char *name, const sztp_bytes *chain, size_t n,
-			      struct sztp_err *e)
-{
-	sztp_rc rc = SZTP_E_NOMEM;
-	struct vch_list l = {NULL, 0, 0, 0};
-	size_t i, nbad = 0, *bad = NULL;
-	char owner[REG_NAME_MAX], names[NAMED_MAX * (PKI_SERIAL_MAX + 2) + 32];
-
-	if ((rc = reg_device_list(c->reg, vch_cb, &l, e)) != SZTP_OK)
-		goto out;
-	if (l.oom || (l.n && !(bad = calloc(l.n, sizeof(*bad))))) {
-		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory reading vouchers");
-		goto out;
-	}
-	for (i = 0; i < l.n; i++) {
-		struct voucher v;
-		memset(&v, 0, sizeof(v));
-		if (ctl_profile_owner(c, l.v[i].profile, owner, NULL) != SZTP_OK ||
-		    strcmp(owner, name) != 0)
-			continue;
-		if (voucher_parse(l.v[i].voucher.data, l.v[i].voucher.len, NULL, NULL, &v, NULL) !=
-			SZTP_OK ||
-		    ctl_pinned_anchors(&v.pinned_domain_cert, chain, n, NULL) != SZTP_OK)
-			bad[nbad++] = i;
-		voucher_clear(&v);
-	}
-	rc = SZTP_OK;
-	if (!nbad)
-		goto out;
-	name_devices(&l, bad, nbad, names, sizeof(names));
-	if (opt_has(c, "force"))
-		ctl_warn("--force: owner identity '%s' set although the vouchers of %zu device(s) "
-			 "(%s) pin a certificate that does not anchor this chain: those devices "
-			 "will reject the owner certificate until they get new vouchers",
-			 name, nbad, names);
-	else
-		rc = sztp_err_set(
-		    e, SZTP_E_MISMATCH,
-		    "owner identity '%s' not changed (--force overrides): %zu device(s) "
-		    "hold vouchers whose pinned-domain-cert does not anchor this chain, "
-		    "so they would reject the owner certificate: %s",
-		    name, nbad, names);
-out:
-	for (i = 0; i < l.n; i++)
-		sztp_bytes_free(&l.v[i].voucher);
-	free(l.v);
-	free(bad);
-	return rc;
+	if (!p)
+		return;
+	snprintf(buf, sizeof(buf), "%.*s(--force overrides)%s", (int)(p - e->msg), e->msg,
+		 p + strlen(api));
+	memcpy(e->msg, buf, sizeof(buf));
 }
 
 sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e)
 {
-	sztp_rc rc;
-	const char *chain_path = opt_get(c, "chain"), *key = opt_get(c, "key");
-	const char *name = opt_get(c, "name");
-	char abskey[PATH_MAX];
-	struct reg_owner o;
-	sztp_bytes *chain = NULL;
-	size_t n = 0;
+	sztp_rc rc = SZTP_E_NOMEM;
+	const char *chain = opt_get(c, "chain"), *key = opt_get(c, "key"), *name;
+	char path[PATH_LEN], abskey[PATH_MAX];
+	sztp_bytes pem = {NULL, 0};
+	json_t *body = json_object(), *w;
+	struct ctl_resp r;
+	size_t i;
 
-	memset(&o, 0, sizeof(o));
-	if (!name)
-		name = "default";
-	if (!chain_path || !key)
-		return sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
-				    "owner set needs --chain CHAIN.pem and --key KEY.pem");
-	if (opt_has(c, "force") && opt_has(c, "strict"))
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "give --force or --strict, not both (--strict is the default)");
-	if ((rc = ctl_check_name("owner", name, e)) != SZTP_OK)
-		return rc;
-	if (!realpath(key, abskey))
-		return sztp_err_set(e, SZTP_E_IO, "cannot resolve key file %s: %m", key);
-	if ((rc = pki_key_file_check(abskey, e)) != SZTP_OK ||
-	    (rc = pki_pem_certs_read(chain_path, &chain, &n, e)) != SZTP_OK)
-		goto out;
-	if (n == 0) {
-		rc = sztp_err_set(e, SZTP_E_MALFORMED, "%s holds no certificate", chain_path);
+	memset(&r, 0, sizeof(r));
+	if (!chain || !key) {
+		rc = sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
+				  "owner set needs --chain CHAIN.pem and --key KEY.pem");
 		goto out;
 	}
-	if ((rc = pki_key_matches_cert(abskey, &chain[0], e)) != SZTP_OK) {
-		if (rc == SZTP_E_MISMATCH)
-			sztp_err_set(e, rc,
-				     "key %s does not belong to the first certificate "
-				     "of %s",
-				     key, chain_path);
+	if (!body || (rc = owner_path(c, &name, path, e)) != SZTP_OK ||
+	    (rc = key_path(key, abskey, e)) != SZTP_OK ||
+	    (rc = file_read(chain, CHAIN_MAX, &pem, e)) != SZTP_OK)
+		goto out;
+	if (json_object_set_new(body, "chain", json_stringn((char *)pem.data, pem.len)) ||
+	    json_object_set_new(body, "key-path", json_string(abskey)) ||
+	    (opt_has(c, "force") && json_object_set_new(body, "force", json_true())) ||
+	    (opt_has(c, "strict") && json_object_set_new(body, "strict", json_true()))) {
+		rc = sztp_err_set(e, SZTP_E_MALFORMED, "%s or %s is not text", chain, abskey);
 		goto out;
 	}
-	if ((rc = chain_validates(chain, n, e)) != SZTP_OK ||
-	    (rc = leaf_can_sign(&chain[0], e)) != SZTP_OK ||
-	    (rc = check_vouchers(c, name, chain, n, e)) != SZTP_OK)
+	if ((rc = ctl_call(c, "PUT", path, NULL, body, &r, e)) != SZTP_OK) {
+		force_hint(e);
 		goto out;
-	snprintf(o.name, sizeof(o.name), "%s", name);
-	o.chain = chain;
-	o.n_chain = n;
-	o.key_path = abskey;
-	if ((rc = reg_owner_put(c->reg, &o, e)) != SZTP_OK)
-		goto out;
-	ctl_done(c, "owner identity '%s' set: %zu certificate(s), key %s", name, n, abskey);
+	}
+	json_array_foreach(json_object_get(r.json, "warnings"), i, w)
+	    ctl_warn("%s%s", opt_has(c, "force") ? "--force: " : "", json_string_value(w));
+	if (c->json)
+		rc = ctl_print_json(r.json, e);
+	else
+		ctl_done(c, "owner identity '%s' set: %zu certificate(s), key %s", name,
+			 json_array_size(json_object_get(r.json, "chain")),
+			 json_string_value(json_object_get(r.json, "key-path")));
 out:
-	pki_certs_free(chain, n);
+	ctl_resp_clear(&r);
+	json_decref(body);
+	sztp_bytes_free(&pem);
 	return rc;
+}
+
+/* "within-days=D" of --expiring-within; *days its value. */
+static sztp_rc within_query(struct ctl *c, long *days, char *q, size_t len, struct sztp_err *e)
+{
+	sztp_rc rc = ctl_expiry_days(c, days, e);
+
+	snprintf(q, len, "within-days=%ld", *days);
+	return rc;
+}
+
+static const char *str_of(json_t *o, const char *name, const char *none)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s ? s : none;
 }
 
 sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
-	const char *name = opt_get(c, "name");
-	struct reg_owner o;
-	json_t *obj = NULL, *certs = NULL;
+	const char *name;
+	char path[PATH_LEN], q[64], human[96], buf[CTL_TEXT_MAX];
+	struct ctl_resp r;
 	time_t now = time(NULL);
-	long days = 0;
+	long days;
+	size_t i;
+	json_t *x;
+
+	if ((rc = owner_path(c, &name, path, e)) != SZTP_OK ||
+	    (rc = within_query(c, &days, q, sizeof(q), e)) != SZTP_OK ||
+	    (rc = ctl_call(c, "GET", path, q, NULL, &r, e)) != SZTP_OK)
+		return rc;
+	if (c->json) {
+		rc = ctl_print_json(r.json, e);
+		goto out;
+	}
+	printf("owner: %s\nkey:   %s\nchain:\n", str_of(r.json, "name", ""),
+	       ctl_text(str_of(r.json, "key-path", ""), buf));
+	json_array_foreach(json_object_get(r.json, "chain"), i, x)
+	{
+		const char *na = str_of(x, "not-after", "-");
+		time_t t = time_parse_rfc3339(na);
+
+		human[0] = '\0';
+		if (strcmp(str_of(x, "expiry", "ok"), "ok"))
+			ctl_expiry_text(t > 0 ? t : 0, now, days, human, sizeof(human));
+		printf("  [%zu] %s\n      valid %s .. %s%s%s\n", i, str_of(x, "subject", "?"),
+		       str_of(x, "not-before", "-"), na, human[0] ? "  " : "", human);
+	}
+	printf("profiles:");
+	json_array_foreach(json_object_get(r.json, "profiles"), i, x)
+	    printf("%s%s", i ? ", " : " ", json_string_value(x));
+	printf("%s\n", json_array_size(json_object_get(r.json, "profiles")) ? "" : " (none)");
+out:
+	ctl_resp_clear(&r);
+	return rc;
+}
+
+static int collect_cb(json_t *item, void *arg)
+{
+	return json_array_append(arg, item) ? 1 : 0;
+}
+
+/* The certificate of an owner's chain that expires first. */
+static json_t *first_expiring(json_t *owner)
+{
+	json_t *chain = json_object_get(owner, "chain"), *x, *first = NULL;
 	size_t i;
 
-	memset(&o, 0, sizeof(o));
-	if (!name)
-		name = "default";
-	if ((rc = ctl_expiry_days(c, &days, e)) != SZTP_OK)
-		return rc;
-	if ((rc = reg_owner_get(c->reg, name, &o, e)) != SZTP_OK) {
-		if (rc == SZTP_E_NOT_FOUND)
-			sztp_err_set(e, rc,
-				     "owner identity '%s' is not set (use 'sztpctl owner "
-				     "set')",
-				     name);
+	json_array_foreach(chain, i, x) if (!first || strcmp(str_of(x, "not-after", "~"),
+							     str_of(first, "not-after", "~")) < 0)
+	    first = x;
+	return first;
+}
+
+sztp_rc cmd_owner_list(struct ctl *c, struct sztp_err *e)
+{
+	sztp_rc rc;
+	json_t *items = json_array(), *x, *first;
+	char q[64], buf[CTL_TEXT_MAX];
+	long days;
+	size_t i;
+
+	if (!items)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if ((rc = within_query(c, &days, q, sizeof(q), e)) != SZTP_OK ||
+	    (rc = ctl_list_all(c, "/owners", q, collect_cb, items, e)) != SZTP_OK)
 		goto out;
-	}
-	obj = json_pack("{s:s, s:s}", "name", o.name, "key", o.key_path ? o.key_path : "");
-	certs = json_array();
-	if (!obj || !certs) {
-		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < o.n_chain; i++) {
-		char subj[256] = "?", t1[32] = "", t2[32] = "";
-		time_t nb = 0, na = 0;
-		json_t *x;
-		pki_cert_subject(&o.chain[i], subj, sizeof(subj), NULL);
-		if (pki_cert_validity(&o.chain[i], &nb, &na, NULL) == SZTP_OK) {
-			ctl_time(nb, t1);
-			ctl_time(na, t2);
-		}
-		x = json_pack("{s:s, s:s, s:s}", "subject", subj, "not-before", t1, "not-after",
-			      t2);
-		/* a device refuses an expired owner certificate (RFC 8572 s5.4) */
-		if (x && na > 0) {
-			json_object_set_new(
-			    x, "expiry",
-			    json_string(ctl_expiry_name(ctl_expiry_of(na, now, days))));
-			json_object_set_new(x, "days-left",
-					    json_integer((json_int_t)((na - now) / 86400)));
-		}
-		json_array_append_new(certs, x);
-	}
-	json_object_set(obj, "chain", certs);
 	if (c->json) {
-		char *s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s\n", s ? s : "{}");
-		free(s);
+		rc = ctl_print_json(items, e);
 		goto out;
 	}
-	printf("owner: %s\nkey:   %s\nchain:\n", o.name, o.key_path ? o.key_path : "");
-	for (i = 0; i < json_array_size(certs); i++) {
-		json_t *x = json_array_get(certs, i);
-		const char *st = json_string_value(json_object_get(x, "expiry"));
-		char human[96] = "";
-		time_t nb = 0, na = 0;
-		if (st && strcmp(st, "ok") &&
-		    pki_cert_validity(&o.chain[i], &nb, &na, NULL) == SZTP_OK)
-			ctl_expiry_text(na, now, days, human, sizeof(human));
-		printf("  [%zu] %s\n      valid %s .. %s%s%s\n", i,
-		       json_string_value(json_object_get(x, "subject")),
-		       json_string_value(json_object_get(x, "not-before")),
-		       json_string_value(json_object_get(x, "not-after")), human[0] ? "  " : "",
-		       human);
+	printf("%-20s %-5s %-20s %-9s %-8s %s\n", "NAME", "CERTS", "FIRST-EXPIRY", "EXPIRY",
+	       "PROFILES", "KEY");
+	json_array_foreach(items, i, x)
+	{
+		first = first_expiring(x);
+		printf("%-20s %-5zu %-20s %-9s %-8zu %s\n", str_of(x, "name", ""),
+		       json_array_size(json_object_get(x, "chain")),
+		       str_of(first, "not-after", "-"), str_of(first, "expiry", "-"),
+		       json_array_size(json_object_get(x, "profiles")),
+		       ctl_text(str_of(x, "key-path", ""), buf));
 	}
 out:
-	json_decref(certs);
-	json_decref(obj);
-	reg_owner_clear(&o);
+	json_decref(items);
 	return rc;
 }

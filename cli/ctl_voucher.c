@@ -22,24 +22,6 @@
 
 #define VOUCHER_MAX (256 * 1024)
 
-sztp_rc ctl_pinned_anchors(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
-			   struct sztp_err *e)
-{
-	sztp_rc rc = SZTP_E_VERIFY;
-	struct pki_trust *t = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (pki_cert_equal(pinned, &chain[i]))
-			return SZTP_OK;
-	if ((rc = pki_trust_from_der(pinned, 1, &t, e)) != SZTP_OK)
-		goto out;
-	rc = pki_trust_verify(t, chain, n, NULL, 0, e);
-out:
-	pki_trust_free(t);
-	return rc;
-}
-
 sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAME_MAX],
 			  struct sztp_err *e)
 {
@@ -69,7 +51,7 @@ static sztp_rc pinned_fits(const char *path, const struct voucher *v, const char
 {
 	char subj[256] = "?";
 
-	if (ctl_pinned_anchors(&v->pinned_domain_cert, o->chain, o->n_chain, NULL) == SZTP_OK)
+	if (voucher_pins_chain(&v->pinned_domain_cert, o->chain, o->n_chain, NULL) == SZTP_OK)
 		return SZTP_OK;
 	pki_cert_subject(&v->pinned_domain_cert, subj, sizeof(subj), NULL);
 	return sztp_err_set(e, SZTP_E_MISMATCH,

@@ -257,25 +257,3 @@ out:
 	json_decref(red);
 	return rc;
 }
-
-sztp_rc conveyed_pretty(const char *json, char **out, struct sztp_err *e)
-{
-	sztp_rc rc = SZTP_E_MALFORMED;
-	json_error_t jerr;
-	json_t *doc = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
-
-	*out = NULL;
-	if (!doc) {
-		sztp_err_set(e, rc, "stored conveyed information is not JSON: %s (line %d)",
-			     jerr.text, jerr.line);
-		goto out;
-	}
-	if (!(*out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
-		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory formatting JSON");
-		goto out;
-	}
-	rc = SZTP_OK;
-out:
-	json_decref(doc);
-	return rc;
-}

@@ -50,7 +50,4 @@ sztp_rc conveyed_onboarding_json(const struct conveyed_onboarding *o, char **jso
 sztp_rc conveyed_redirect_json(const struct conveyed_server *s, size_t n, char **json,
 			       struct sztp_err *e);
 
-/* Re-indent a stored document for people (member order kept). */
-sztp_rc conveyed_pretty(const char *json, char **out, struct sztp_err *e);
-
 #endif

@@ -479,21 +479,31 @@ sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before, time_t *no
 	return rc;
 }
 
-static void crt_subject(gnutls_x509_crt_t crt, char *out, size_t outlen)
+/* The subject (issuer 0) or issuer DN of crt as a string. */
+static void crt_dn(gnutls_x509_crt_t crt, int issuer, char *out, size_t outlen)
 {
 	gnutls_datum_t d = {NULL, 0};
+	int r;
 
 	if (!outlen)
 		return;
 	out[0] = '\0';
-	if (gnutls_x509_crt_get_dn3(crt, &d, 0) >= 0)
+	r = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &d, 0)
+		   : gnutls_x509_crt_get_dn3(crt, &d, 0);
+	if (r >= 0)
 		snprintf(out, outlen, "%.*s", (int)d.size, (const char *)d.data);
 	else
-		snprintf(out, outlen, "(unreadable subject)");
+		snprintf(out, outlen, "(unreadable %s)", issuer ? "issuer" : "subject");
 	gnutls_free(d.data);
 }
 
-sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+static void crt_subject(gnutls_x509_crt_t crt, char *out, size_t outlen)
+{
+	crt_dn(crt, 0, out, outlen);
+}
+
+static sztp_rc cert_dn(const sztp_bytes *cert, int issuer, char *out, size_t outlen,
+		       struct sztp_err *e)
 {
 	gnutls_x509_crt_t crt = NULL;
 	sztp_rc rc = crt_import(cert, &crt, e);
@@ -502,9 +512,19 @@ sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struc
 		out[0] = '\0';
 	if (rc != SZTP_OK)
 		return rc;
-	crt_subject(crt, out, outlen);
+	crt_dn(crt, issuer, out, outlen);
 	gnutls_x509_crt_deinit(crt);
 	return SZTP_OK;
+}
+
+sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+{
+	return cert_dn(cert, 0, out, outlen, e);
+}
+
+sztp_rc pki_cert_issuer(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e)
+{
+	return cert_dn(cert, 1, out, outlen, e);
 }
 
 sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e)
@@ -1831,7 +1851,12 @@ size_t pki_tls_peer_chain(void *gnutls_session, sztp_bytes *out, size_t max)
  * them without touching connections.  A generation that has been served
  * may still be in use by a handshake in progress (GnuTLS gives no release
  * notification), so replaced generations are kept until the object is
- * freed: a few KiB per reload. */
+ * freed: a few KiB per reload.
+ *
+ * Each listener (the device port, the admin API: issue 10) serves its own
+ * object.  GnuTLS's retrieve function gets the session only, nothing of
+ * ours, so there is one function per slot, each serving the object its
+ * slot holds. */
 
 struct tls_gen {
 	gnutls_pcert_st *pcert; /* chain, leaf first */
@@ -1846,10 +1871,11 @@ struct pki_tls_creds {
 	struct tls_gen *cur;
 	struct tls_gen *retired;
 	unsigned generation;
+	char name[16]; /* its configuration keys: NAME-cert, NAME-key */
 };
 
-/* The credentials the callback serves (one TLS listener per process). */
-static struct pki_tls_creds *_Atomic tls_served;
+/* The credentials each slot's callback serves (pki_tls_creds_callback). */
+static struct pki_tls_creds *_Atomic tls_served[PKI_TLS_SLOTS];
 
 static void tls_gen_free(struct tls_gen *g)
 {
@@ -1871,8 +1897,9 @@ static int pem_has(const sztp_bytes *f, const char *what)
 	return f->data && memmem(f->data, f->len, what, strlen(what)) != NULL;
 }
 
-static sztp_rc tls_chain_read(const char *cert_path, sztp_bytes **chain, size_t *n,
-			      struct sztp_err *e)
+/* name: the listener's configuration keys are NAME-cert and NAME-key. */
+static sztp_rc tls_chain_read(const char *name, const char *cert_path, sztp_bytes **chain,
+			      size_t *n, struct sztp_err *e)
 {
 	sztp_bytes f = {NULL, 0};
 	struct sztp_err pe = {0};
@@ -1884,7 +1911,7 @@ static sztp_rc tls_chain_read(const char *cert_path, sztp_bytes **chain, size_t 
 	if (rc != SZTP_OK) {
 		char msg[SZTP_ERR_MSG_MAX];
 		snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
-		rc = sztp_err_set(e, rc, "tls-cert: %s", msg);
+		rc = sztp_err_set(e, rc, "%s-cert: %s", name, msg);
 		goto out;
 	}
 	rc = pki_pem_certs_parse((const char *)f.data, f.len, chain, n, &pe);
@@ -1892,10 +1919,10 @@ static sztp_rc tls_chain_read(const char *cert_path, sztp_bytes **chain, size_t 
 		rc = sztp_err_set(&pe, SZTP_E_TOO_BIG, "more than %d certificates", CHAIN_MAX);
 	if (rc != SZTP_OK && !pem_has(&f, PEM_BEGIN_CERT) && pem_has(&f, "PRIVATE KEY-----"))
 		rc = sztp_err_set(e, SZTP_E_MALFORMED,
-				  "tls-cert %s holds a private key, not a certificate chain",
+				  "%s-cert %s holds a private key, not a certificate chain", name,
 				  cert_path);
 	else if (rc != SZTP_OK)
-		rc = sztp_err_set(e, rc, "tls-cert %s: %s", cert_path, pe.msg);
+		rc = sztp_err_set(e, rc, "%s-cert %s: %s", name, cert_path, pe.msg);
 out:
 	if (rc != SZTP_OK) {
 		pki_certs_free(*chain, *n);
@@ -1906,7 +1933,8 @@ out:
 	return rc;
 }
 
-static sztp_rc tls_key_read(const char *key_path, gnutls_x509_privkey_t *xk, struct sztp_err *e)
+static sztp_rc tls_key_read(const char *name, const char *key_path, gnutls_x509_privkey_t *xk,
+			    struct sztp_err *e)
 {
 	sztp_bytes key = {NULL, 0};
 	struct sztp_err ke = {0};
@@ -1915,15 +1943,15 @@ static sztp_rc tls_key_read(const char *key_path, gnutls_x509_privkey_t *xk, str
 	*xk = NULL;
 	rc = key_file_read(key_path, &key, &ke);
 	if (rc != SZTP_OK) {
-		rc = sztp_err_set(e, rc, "tls-key: %s", ke.msg);
+		rc = sztp_err_set(e, rc, "%s-key: %s", name, ke.msg);
 		goto out;
 	}
 	rc = xkey_import(key.data, key.len, xk, &ke);
 	if (rc != SZTP_OK && pem_has(&key, PEM_BEGIN_CERT) && !pem_has(&key, "PRIVATE KEY-----"))
-		rc = sztp_err_set(e, rc, "tls-key %s holds a certificate, not a private key",
+		rc = sztp_err_set(e, rc, "%s-key %s holds a certificate, not a private key", name,
 				  key_path);
 	else if (rc != SZTP_OK)
-		rc = sztp_err_set(e, rc, "tls-key %s: %s", key_path, ke.msg);
+		rc = sztp_err_set(e, rc, "%s-key %s: %s", name, key_path, ke.msg);
 out:
 	sztp_bytes_wipe(&key);
 	return rc;
@@ -1939,8 +1967,8 @@ static void tls_info_fill(gnutls_x509_crt_t leaf, const sztp_bytes *der, struct 
 }
 
 /* One generation from the files, every check done. */
-static sztp_rc tls_gen_load(const char *cert_path, const char *key_path, struct tls_gen **out,
-			    struct sztp_err *e)
+static sztp_rc tls_gen_load(const char *name, const char *cert_path, const char *key_path,
+			    struct tls_gen **out, struct sztp_err *e)
 {
 	gnutls_x509_privkey_t xk = NULL;
 	gnutls_x509_crt_t leaf = NULL;
@@ -1952,10 +1980,10 @@ static sztp_rc tls_gen_load(const char *cert_path, const char *key_path, struct 
 	int r;
 
 	*out = NULL;
-	rc = tls_chain_read(cert_path, &chain, &n, e);
+	rc = tls_chain_read(name, cert_path, &chain, &n, e);
 	if (rc != SZTP_OK)
 		goto out;
-	rc = tls_key_read(key_path, &xk, e);
+	rc = tls_key_read(name, key_path, &xk, e);
 	if (rc != SZTP_OK)
 		goto out;
 	rc = crt_import(&chain[0], &leaf, e);
@@ -1963,8 +1991,8 @@ static sztp_rc tls_gen_load(const char *cert_path, const char *key_path, struct 
 		goto out;
 	if (xkey_match(xk, leaf, &me) != SZTP_OK) {
 		rc = sztp_err_set(e, SZTP_E_MISMATCH,
-				  "tls-key %s does not match the certificate in tls-cert %s (%s)",
-				  key_path, cert_path, me.msg);
+				  "%s-key %s does not match the certificate in %s-cert %s (%s)",
+				  name, key_path, name, cert_path, me.msg);
 		goto out;
 	}
 	rc = SZTP_E_NOMEM;
@@ -1978,8 +2006,8 @@ static sztp_rc tls_gen_load(const char *cert_path, const char *key_path, struct 
 		gnutls_datum_t d = {chain[i].data, (unsigned)chain[i].len};
 		r = gnutls_pcert_import_x509_raw(&g->pcert[i], &d, GNUTLS_X509_FMT_DER, 0);
 		if (r < 0) {
-			sztp_err_set(e, rc, "tls-cert %s: certificate #%zu: %s", cert_path, i + 1,
-				     gnutls_strerror(r));
+			sztp_err_set(e, rc, "%s-cert %s: certificate #%zu: %s", name, cert_path,
+				     i + 1, gnutls_strerror(r));
 			goto out;
 		}
 		g->n = (unsigned)i + 1;
@@ -1990,7 +2018,7 @@ static sztp_rc tls_gen_load(const char *cert_path, const char *key_path, struct 
 	}
 	r = gnutls_privkey_import_x509(g->key, xk, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
 	if (r < 0) {
-		sztp_err_set(e, rc, "tls-key %s: %s", key_path, gnutls_strerror(r));
+		sztp_err_set(e, rc, "%s-key %s: %s", name, key_path, gnutls_strerror(r));
 		goto out;
 	}
 	xk = NULL; /* owned by g->key */
@@ -2041,7 +2069,7 @@ sztp_rc pki_tls_check(const char *cert_path, const char *key_path, const char *p
 		      struct sztp_err *e)
 {
 	struct tls_gen *g = NULL;
-	sztp_rc rc = tls_gen_load(cert_path, key_path, &g, e);
+	sztp_rc rc = tls_gen_load("tls", cert_path, key_path, &g, e);
 
 	tls_gen_free(g);
 	if (rc == SZTP_OK)
@@ -2049,8 +2077,8 @@ sztp_rc pki_tls_check(const char *cert_path, const char *key_path, const char *p
 	return rc;
 }
 
-sztp_rc pki_tls_creds_load(const char *cert_path, const char *key_path, struct pki_tls_creds **out,
-			   struct sztp_err *e)
+sztp_rc pki_tls_creds_load_named(const char *name, const char *cert_path, const char *key_path,
+				 struct pki_tls_creds **out, struct sztp_err *e)
 {
 	struct pki_tls_creds *c = NULL;
 	sztp_rc rc = SZTP_E_NOMEM;
@@ -2060,7 +2088,8 @@ sztp_rc pki_tls_creds_load(const char *cert_path, const char *key_path, struct p
 	if (!c)
 		return sztp_err_set(e, rc, "out of memory");
 	pthread_mutex_init(&c->mu, NULL);
-	rc = tls_gen_load(cert_path, key_path, &c->cur, e);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	rc = tls_gen_load(c->name, cert_path, key_path, &c->cur, e);
 	if (rc != SZTP_OK) {
 		pki_tls_creds_free(c);
 		return rc;
@@ -2070,11 +2099,17 @@ sztp_rc pki_tls_creds_load(const char *cert_path, const char *key_path, struct p
 	return SZTP_OK;
 }
 
+sztp_rc pki_tls_creds_load(const char *cert_path, const char *key_path, struct pki_tls_creds **out,
+			   struct sztp_err *e)
+{
+	return pki_tls_creds_load_named("tls", cert_path, key_path, out, e);
+}
+
 sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, const char *key_path,
 			     struct sztp_err *e)
 {
 	struct tls_gen *g = NULL;
-	sztp_rc rc = tls_gen_load(cert_path, key_path, &g, e);
+	sztp_rc rc = tls_gen_load(c->name, cert_path, key_path, &g, e);
 
 	if (rc != SZTP_OK)
 		return rc; /* the current generation stays */
@@ -2100,12 +2135,15 @@ void pki_tls_creds_info(struct pki_tls_creds *c, struct pki_tls_info *out)
 
 void pki_tls_creds_free(struct pki_tls_creds *c)
 {
-	struct pki_tls_creds *expect = c;
 	struct tls_gen *g, *next;
+	unsigned i;
 
 	if (!c)
 		return;
-	atomic_compare_exchange_strong(&tls_served, &expect, NULL);
+	for (i = 0; i < PKI_TLS_SLOTS; i++) {
+		struct pki_tls_creds *expect = c;
+		atomic_compare_exchange_strong(&tls_served[i], &expect, NULL);
+	}
 	tls_gen_free(c->cur);
 	for (g = c->retired; g; g = next) {
 		next = g->older;
@@ -2115,20 +2153,13 @@ void pki_tls_creds_free(struct pki_tls_creds *c)
 	free(c);
 }
 
-/* gnutls_certificate_retrieve_function2: the current generation, for
- * every handshake; GnuTLS does not free what it gets. */
-static int tls_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
-			const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
-			gnutls_pcert_st **pcert, unsigned int *pcert_length,
+/* gnutls_certificate_retrieve_function2 of one slot: the current
+ * generation, for every handshake; GnuTLS does not free what it gets. */
+static int tls_retrieve(unsigned slot, gnutls_pcert_st **pcert, unsigned int *pcert_length,
 			gnutls_privkey_t *privkey)
 {
-	struct pki_tls_creds *c = atomic_load(&tls_served);
+	struct pki_tls_creds *c = atomic_load(&tls_served[slot]);
 
-	(void)session;
-	(void)req_ca_dn;
-	(void)nreqs;
-	(void)pk_algos;
-	(void)pk_algos_length;
 	if (!c)
 		return -1;
 	pthread_mutex_lock(&c->mu);
@@ -2139,12 +2170,41 @@ static int tls_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_d
 	return 0;
 }
 
+#define TLS_RETRIEVE_SLOT(i)                                                                       \
+	static int tls_retrieve_##i(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,     \
+				    int nreqs, const gnutls_pk_algorithm_t *pk_algos,              \
+				    int pk_algos_length, gnutls_pcert_st **pcert,                  \
+				    unsigned int *pcert_length, gnutls_privkey_t *privkey)         \
+	{                                                                                          \
+		(void)session;                                                                     \
+		(void)req_ca_dn;                                                                   \
+		(void)nreqs;                                                                       \
+		(void)pk_algos;                                                                    \
+		(void)pk_algos_length;                                                             \
+		return tls_retrieve(i, pcert, pcert_length, privkey);                              \
+	}
+TLS_RETRIEVE_SLOT(0)
+TLS_RETRIEVE_SLOT(1)
+TLS_RETRIEVE_SLOT(2)
+TLS_RETRIEVE_SLOT(3)
+static gnutls_certificate_retrieve_function2 *const tls_retrieve_fns[PKI_TLS_SLOTS] = {
+    tls_retrieve_0, tls_retrieve_1, tls_retrieve_2, tls_retrieve_3};
+
 pki_fnptr pki_tls_creds_callback(struct pki_tls_creds *c)
 {
-	gnutls_certificate_retrieve_function2 *fn = tls_retrieve;
+	unsigned i;
 
-	atomic_store(&tls_served, c);
-	return (pki_fnptr)fn;
+	if (!c)
+		return NULL;
+	for (i = 0; i < PKI_TLS_SLOTS; i++) /* served already: its slot */
+		if (atomic_load(&tls_served[i]) == c)
+			return (pki_fnptr)tls_retrieve_fns[i];
+	for (i = 0; i < PKI_TLS_SLOTS; i++) {
+		struct pki_tls_creds *expect = NULL;
+		if (atomic_compare_exchange_strong(&tls_served[i], &expect, c))
+			return (pki_fnptr)tls_retrieve_fns[i];
+	}
+	return NULL;
 }
 
 sztp_rc pki_cert_spki_sha256(const sztp_bytes *cert, uint8_t out[32], struct sztp_err *e)

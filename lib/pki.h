@@ -66,6 +66,8 @@ sztp_rc pki_cert_validity(const sztp_bytes *cert, time_t *not_before, time_t *no
 			  struct sztp_err *e);
 /* Subject DN as a string (for messages). */
 sztp_rc pki_cert_subject(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e);
+/* Issuer DN as a string (the owner identities of the admin API). */
+sztp_rc pki_cert_issuer(const sztp_bytes *cert, char *out, size_t outlen, struct sztp_err *e);
 /* Authority key identifier (for the voucher's idevid-issuer). */
 sztp_rc pki_cert_aki(const sztp_bytes *cert, sztp_bytes *out, struct sztp_err *e);
 /* keyUsage of a DER certificate: PKI_KU_* bits and whether the extension
@@ -221,6 +223,11 @@ sztp_rc pki_tls_priority_check(const char *priority, struct sztp_err *e);
 struct pki_tls_creds;
 sztp_rc pki_tls_creds_load(const char *cert_path, const char *key_path, struct pki_tls_creds **out,
 			   struct sztp_err *e);
+/* The same for another listener: messages name the configuration keys
+ * NAME-cert and NAME-key ("admin": admin-cert, admin-key), here and on
+ * every reload. */
+sztp_rc pki_tls_creds_load_named(const char *name, const char *cert_path, const char *key_path,
+				 struct pki_tls_creds **out, struct sztp_err *e);
 /* Load the files again; on success new handshakes get the new chain and
  * key (handshakes already done keep theirs), on failure nothing changes
  * and e says why.  Safe while handshakes run on other threads. */
@@ -228,12 +235,16 @@ sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, con
 			     struct sztp_err *e);
 void pki_tls_creds_info(struct pki_tls_creds *c, struct pki_tls_info *out);
 /* Replaced generations are kept until here (a handshake in progress may
- * still use one).  Only after the listener has stopped. */
+ * still use one).  Only after every listener serving c has stopped; frees
+ * c's callback slot. */
 void pki_tls_creds_free(struct pki_tls_creds *c);
 /* The gnutls_certificate_retrieve_function2 that serves c (for
  * MHD_OPTION_HTTPS_CERT_CALLBACK), as a plain function pointer so the
- * caller needs no GnuTLS header.  One served object per process: a later
- * call replaces the earlier one. */
+ * caller needs no GnuTLS header.  Each object gets its own function (one
+ * of PKI_TLS_SLOTS: a listener each); asking again for the same object
+ * gives the same function, so two listeners may serve one object.  NULL
+ * when every slot serves another object. */
+#define PKI_TLS_SLOTS 4
 typedef void (*pki_fnptr)(void);
 pki_fnptr pki_tls_creds_callback(struct pki_tls_creds *c);
 

@@ -29,6 +29,24 @@ void voucher_clear(struct voucher *v)
 	memset(v, 0, sizeof(*v));
 }
 
+sztp_rc voucher_pins_chain(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
+			   struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_VERIFY;
+	struct pki_trust *t = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pki_cert_equal(pinned, &chain[i]))
+			return SZTP_OK;
+	if ((rc = pki_trust_from_der(pinned, 1, &t, e)) != SZTP_OK)
+		goto out;
+	rc = pki_trust_verify(t, chain, n, NULL, 0, e);
+out:
+	pki_trust_free(t);
+	return rc;
+}
+
 /* A string member; SZTP_E_NOT_FOUND when absent (message set only when
  * `mandatory`). */
 static sztp_rc str_get(json_t *o, const char *key, int mandatory, const char **out,

@@ -36,6 +36,14 @@ sztp_rc voucher_parse(const uint8_t *cms, size_t len, const struct pki_trust *ma
  * (0 = current; SZTP_E_EXPIRED when now is outside created-on..expires-on). */
 sztp_rc voucher_check(const struct voucher *v, const char *serial, time_t now, struct sztp_err *e);
 
+/* RFC 8572 s5.4: the device validates the owner certificate with the
+ * voucher's pinned-domain-cert.  SZTP_OK when pinned is a certificate of
+ * chain (n DER certificates, owner certificate first) or chain validates
+ * to it; else e says why (sztpctl and the admin API check vouchers and
+ * owner identities with it before either is stored). */
+sztp_rc voucher_pins_chain(const sztp_bytes *pinned, const sztp_bytes *chain, size_t n,
+			   struct sztp_err *e);
+
 void voucher_clear(struct voucher *v);
 
 #endif

@@ -5,9 +5,13 @@
  * paths are taken relative to the config file's directory, so a config
  * and its PKI can be moved together.
  */
+#include <libgen.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "config.h"
@@ -16,6 +20,7 @@
 
 static const char *const log_levels[] = {"err", "warn", "info", "debug", NULL};
 static const char *const log_targets[] = {"stderr", "syslog", NULL};
+static const char *const scopes[] = {"read", "write", NULL}; /* CONFIG_SCOPE_* */
 
 #define OFF(f) offsetof(struct config, f)
 #define REQ    CONF_REQUIRED
@@ -65,6 +70,19 @@ static const struct conf_key keys[] = {
      NULL, 0, NULL},
     {"password-hash-concurrency", CONF_INT, OFF(password_hash_concurrency), 0, 0, 1024, "0", NULL,
      0, NULL},
+    /* the admin API's listener (issue 10); admin-port 0: none */
+    {"admin-listen-address", CONF_STR, OFF(admin_listen_address), 0, 0, 0, "127.0.0.1", NULL, 0,
+     NULL},
+    {"admin-port", CONF_INT, OFF(admin_port), 0, 0, 65535, "0", NULL, 0, NULL},
+    {"admin-cert", CONF_PATH, OFF(admin_cert), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"admin-key", CONF_PATH, OFF(admin_key), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"admin-client-ca", CONF_PATH, OFF(admin_client_ca), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"admin-client-scope", CONF_ENUM, OFF(admin_client_scope), 0, 0, 0, "write", scopes, 0, NULL},
+    {"admin-max-body", CONF_INT, OFF(admin_max_body), 0, 1024, 1024 * 1024 * 1024, "67108864", NULL,
+     0, NULL},
+    {"admin-threads", CONF_INT, OFF(admin_threads), 0, 1, 64, "2", NULL, 0, NULL},
+    {"masa-ca", CONF_PATH, OFF(masa_ca), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"admin-openapi", CONF_PATH, OFF(admin_openapi), 0, 0, 0, NULL, NULL, 0, NULL},
 };
 static const struct conf_table table = CONF_TABLE(keys);
 _Static_assert(PASSWD_COST_DEFAULT == 600000, "password-cost default in the table");
@@ -89,6 +107,19 @@ void config_defaults(struct config *cfg)
 void config_free(struct config *cfg)
 {
 	conf_free(&table, cfg);
+}
+
+void config_openapi_default(char *out, size_t len)
+{
+	char share[PATH_MAX], cand[PATH_MAX + 32];
+
+	/* yang-dir's default is <share>/yang (installed) or <src>/yang */
+	snprintf(share, sizeof(share), "%s", sztp_yang_dir_default());
+	dirname(share);
+	snprintf(cand, sizeof(cand), "%s/docs/openapi.json", share);
+	if (access(cand, F_OK) != 0)
+		snprintf(cand, sizeof(cand), "%s/openapi.json", share);
+	snprintf(out, len, "%s", cand);
 }
 
 sztp_rc config_load(const char *path, struct config *cfg, struct sztp_err *e)

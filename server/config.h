@@ -9,6 +9,8 @@
 #ifndef SZTPD_CONFIG_H
 #define SZTPD_CONFIG_H
 
+#include <stddef.h>
+
 #include "result.h"
 
 #define CONFIG_CRL_MAX 64 /* client-crl lines */
@@ -55,7 +57,21 @@ struct config {
 	/* device passwords (issue 9) */
 	int password_cost;	       /* password-cost: PBKDF2 iterations of new hashes */
 	int password_hash_concurrency; /* password-hash-concurrency: 0 = half the workers */
+	/* the admin API's own HTTPS listener (issue 10, server/admin_listener.c);
+	 * read by sztpd only when admin_port is set */
+	char *admin_listen_address; /* admin-listen-address */
+	int admin_port;		    /* admin-port: 0 = no admin listener */
+	char *admin_cert;	    /* admin-cert: NULL = tls-cert */
+	char *admin_key;	    /* admin-key: NULL = tls-key */
+	char *admin_client_ca;	    /* admin-client-ca: NULL = no admin client certificates */
+	int admin_client_scope;	    /* admin-client-scope: CONFIG_SCOPE_READ or _WRITE */
+	int admin_max_body;	    /* admin-max-body: bytes */
+	int admin_threads;	    /* admin-threads */
+	char *masa_ca;		    /* masa-ca: default voucher anchor of the API; NULL = none */
+	char *admin_openapi;	    /* admin-openapi: NULL = config_openapi_default() */
 };
+
+enum { CONFIG_SCOPE_READ = 0, CONFIG_SCOPE_WRITE = 1 }; /* admin-client-scope */
 
 /* Parse path into cfg (defaults first).  On error e->msg is
  * "FILE:LINE: message" (SZTP_E_INVALID_VALUE), or "FILE: message" for a
@@ -65,5 +81,10 @@ sztp_rc config_load(const char *path, struct config *cfg, struct sztp_err *e);
 /* Set defaults only (no file). */
 void config_defaults(struct config *cfg);
 void config_free(struct config *cfg);
+/* Where admin-openapi points when it is not set: openapi.json in the
+ * share directory next to the YANG modules' (<prefix>/share/sztp/, found
+ * as yang-dir's default is), or docs/openapi.json of the source tree
+ * sztpd runs from. */
+void config_openapi_default(char *out, size_t len);
 
 #endif

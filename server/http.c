@@ -384,6 +384,7 @@ static const char *header(struct MHD_Connection *c, const char *name)
 
 static enum MHD_Result respond(struct http *h, struct MHD_Connection *c, struct request *r)
 {
+	const char *const *f;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
@@ -396,12 +397,15 @@ static enum MHD_Result respond(struct http *h, struct MHD_Connection *c, struct 
 	if (r->resp_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-				"no-cache"); /* RFC 8040 s5.5 */
+				r->cache_control ? r->cache_control
+						 : "no-cache"); /* RFC 8040 s5.5 */
 	if (r->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (r->www_authenticate)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Basic realm=\"sztp\"");
+	for (f = r->resp_fields; f && f[0] && f[1]; f += 2)
+		MHD_add_response_header(resp, f[0], f[1]);
 	if (r->res.retry_after > 0) { /* 429, 503: when to come back */
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%d", r->res.retry_after);
@@ -486,16 +490,26 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	}
 	if (http_target(x->raw, x->path, len + 1, &x->query, &x->target_error))
 		snprintf(x->path, len + 1, "-");
+	else if (x->query) /* x->raw: the path as sent; the query follows it */
+		x->raw[x->query - 1 - x->raw] = '\0';
 	return x;
+}
+
+/* request.h's field(): any header field of the request. */
+static const char *field(struct request *r, const char *name)
+{
+	return header(((struct ctx *)r)->conn, name);
 }
 
 static void request_setup(struct MHD_Connection *c, struct ctx *x, const char *method)
 {
 	x->conn = c;
+	x->r.field = field;
 	x->r.defer = defer;
 	x->r.resume = resume;
 	x->r.start_us = now_us();
 	x->r.url = x->path;
+	x->r.raw_path = x->target_error ? x->path : x->raw;
 	x->r.query = x->query;
 	x->r.method = method;
 	x->r.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -536,13 +550,16 @@ static enum MHD_Result request_head(struct ctx *x, struct MHD_Connection *c, con
 		x->r.close = 1;
 		return answer_now(x, why);
 	}
-	if (!declared_too_big(c, x->h->l.limits.max_body))
+	if (x->h->l.admit && !x->h->l.admit(x->h->s, &x->r))
+		x->r.body_unwanted = 1;
+	if (declared_too_big(c, x->h->l.limits.max_body))
+		x->r.body_too_big = 1;
+	if (!x->r.body_too_big && !x->r.body_unwanted)
 		return MHD_YES;
-	x->r.body_too_big = 1;
 	/* A client that waits for 100 Continue is answered at once.  One
 	 * that sends its body regardless would get a reset instead of the
-	 * 413 if the connection closed under it: read and drop the body (up
-	 * to DISCARD_MAX), then answer. */
+	 * 413 (or the admit's refusal) if the connection closed under it:
+	 * read and drop the body (up to DISCARD_MAX), then answer. */
 	if (!expects_continue(c))
 		return MHD_YES;
 	return answer_now(x, NULL);
@@ -553,7 +570,7 @@ static enum MHD_Result request_body(struct ctx *x, const char *data, size_t *siz
 {
 	size_t max = x->h->l.limits.max_body;
 
-	if (x->r.body_too_big) {
+	if (x->r.body_too_big || x->r.body_unwanted) {
 		x->discarded += *size;
 		*size = 0;
 		return x->discarded > DISCARD_MAX ? MHD_NO : MHD_YES; /* MHD_NO: close */
@@ -648,7 +665,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!x)
 		return;
-	if (x->r.status)
+	if (x->r.status && h->l.audit)
+		h->l.audit(h->s, &x->r, now_us() - x->r.start_us);
+	else if (x->r.status)
 		audit(h->s, x);
 	pthread_mutex_lock(&h->mu);
 	if (x->counted) {
@@ -799,11 +818,17 @@ static sztp_rc daemon_start(struct http *h, struct sztp_err *e)
 		struct MHD_OptionItem opt[8];
 		size_t n = 0;
 
-		if (l->tls_creds)
+		if (l->tls_creds) {
+			pki_fnptr cb = pki_tls_creds_callback(l->tls_creds);
+			if (!cb) {
+				sztp_err_set(e, SZTP_E_INTERNAL,
+					     "%s listener: no TLS credentials slot is free",
+					     l->name);
+				goto out;
+			}
 			opt[n++] =
-			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
-						    (void *)pki_tls_creds_callback(l->tls_creds)};
-		else {
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)cb};
+		} else {
 			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
 							   (void *)l->tls_key};
 			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,

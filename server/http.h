@@ -14,6 +14,7 @@
 #define SZTPD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "result.h"
 
@@ -52,6 +53,14 @@ struct http_listener {
 	void (*handle)(struct server *s, struct request *r);
 	/* a request refused before handle (restconf_refuse) */
 	void (*refuse)(struct request *r, sztp_rc rc, const char *msg);
+	/* optional: the head is complete and passed the checks; 1 to receive
+	 * the body, 0 to read and drop it (r->body_unwanted; handle is then
+	 * called with no body, e.g. to answer 401 to a client that is not
+	 * authenticated, whose body must cost nothing).  NULL: always 1. */
+	int (*admit)(struct server *s, struct request *r);
+	/* optional: the request's log line, when it has been answered.  NULL:
+	 * the device port's audit line and bootstrapping-log row. */
+	void (*audit)(struct server *s, struct request *r, int64_t duration_us);
 };
 
 /* The limits of sztpd's configuration, for every listener. */

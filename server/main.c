@@ -7,7 +7,9 @@
  * that a failure names its one cause (issue 9): configuration, who to
  * run as, TLS certificate + key + priority string, manufacturer anchors,
  * YANG modules, the registry (a check creates and changes nothing),
- * then - start only - the listening socket; then both drop root for good
+ * the admin listener's files when admin-port is set (its certificate and
+ * key, admin client CA, masa-ca, OpenAPI document), then - start only -
+ * the listening sockets; then both drop root for good
  * (`user`) and check as that user what it will read later: the registry,
  * every owner identity's key.  Only then does the HTTPS server start
  * (start only), so no request is ever served as root.
@@ -25,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin_listener.h"
 #include "artifacts.h"
 #include "http.h"
 #include "identity.h"
@@ -42,17 +45,20 @@
 /* On stdout when asked for (-h, --help), on stderr after a usage error. */
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: sztpd [-n] [-c FILE]\n"
-		"  -c FILE     configuration file (default /etc/sztp/sztpd.conf)\n"
-		"  -n          check the configuration and the files it names, then exit\n"
-		"  -V          print the version\n"
-		"  -h, --help  print this help\n"
-		"signals: SIGHUP reloads tls-cert, tls-key and client-ca; SIGTERM, SIGINT stop\n");
+	fprintf(f, "usage: sztpd [-n] [-c FILE]\n"
+		   "  -c FILE     configuration file (default /etc/sztp/sztpd.conf)\n"
+		   "  -n          check the configuration and the files it names, then exit\n"
+		   "  -V          print the version\n"
+		   "  -h, --help  print this help\n"
+		   "signals: SIGHUP reloads tls-cert, tls-key and client-ca (and admin-cert,\n"
+		   "         admin-key, admin-client-ca, masa-ca); SIGTERM, SIGINT stop\n");
 }
 
 static void server_close(struct server *s)
 {
+	admin_listener_free(s->admin); /* its registry handle; shares the YANG context */
+	if (s->admin_listen_fd >= 0)
+		close(s->admin_listen_fd);
 	journal_stop(s->journal); /* commits what is queued */
 	throttle_close_server(s);
 	artifacts_free(s->art);
@@ -170,7 +176,10 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	rc = load_anchors(&s->cfg, &t, e);
 	if (rc != SZTP_OK)
 		return rc;
-	identity_trust_set(s->idcache, t); /* the identity module owns them now */
+	identity_trust_set(s->idcache, t);		  /* the identity module owns them now */
+	rc = admin_listener_open(s, check, &s->admin, e); /* nothing when admin-port is 0 */
+	if (rc != SZTP_OK)
+		return rc;
 	/* the same file for the TLS layer (the CAs a client is asked for),
 	 * read now: http_start runs after root is dropped */
 	if (!check &&
@@ -198,9 +207,11 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	return artifacts_new(s, &s->art, e);
 }
 
-/* The listening socket, bound while still root (ports below 1024), so
- * that a port in use or a bad address is named as such. */
-static sztp_rc listen_open(const struct config *cfg, int *out, struct sztp_err *e)
+/* A listening socket (the device port, the admin port: key names its
+ * address's configuration key), bound while still root (ports below 1024),
+ * so that a port in use or a bad address is named as such. */
+static sztp_rc listen_open(const char *key, const char *address, int port_nr, int *out,
+			   struct sztp_err *e)
 {
 	struct addrinfo hints, *ai = NULL;
 	char port[8];
@@ -211,17 +222,17 @@ static sztp_rc listen_open(const struct config *cfg, int *out, struct sztp_err *
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", cfg->port);
-	gai = getaddrinfo(cfg->listen_address, port, &hints, &ai);
+	snprintf(port, sizeof(port), "%d", port_nr);
+	gai = getaddrinfo(address, port, &hints, &ai);
 	if (gai) {
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "listen-address '%s': %s",
-				  cfg->listen_address, gai_strerror(gai));
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "%s '%s': %s", key, address,
+				  gai_strerror(gai));
 		goto out;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		sztp_err_set(e, rc, "cannot listen on [%s]:%d: socket: %s", cfg->listen_address,
-			     cfg->port, strerror(errno));
+		sztp_err_set(e, rc, "cannot listen on [%s]:%d: socket: %s", address, port_nr,
+			     strerror(errno));
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -233,8 +244,8 @@ static sztp_rc listen_open(const struct config *cfg, int *out, struct sztp_err *
 	}
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 		int err = errno;
-		sztp_err_set(e, rc, "cannot listen on [%s]:%d: %s%s", cfg->listen_address,
-			     cfg->port, strerror(err),
+		sztp_err_set(e, rc, "cannot listen on [%s]:%d: %s%s", address, port_nr,
+			     strerror(err),
 			     err == EADDRINUSE	    ? " (another process holds this port)"
 			     : err == EACCES	    ? " (ports below 1024 need root or "
 						      "CAP_NET_BIND_SERVICE)"
@@ -243,7 +254,7 @@ static sztp_rc listen_open(const struct config *cfg, int *out, struct sztp_err *
 		goto out;
 	}
 	if (listen(fd, SOMAXCONN) != 0) {
-		sztp_err_set(e, rc, "cannot listen on [%s]:%d: %s", cfg->listen_address, cfg->port,
+		sztp_err_set(e, rc, "cannot listen on [%s]:%d: %s", address, port_nr,
 			     strerror(errno));
 		goto out;
 	}
@@ -301,17 +312,30 @@ static int db_dir_writable(const char *path)
 	return access(dir, W_OK | X_OK) == 0;
 }
 
+/* The sockets of both listeners, bound as root. */
+static sztp_rc listen_all(struct server *s, struct sztp_err *e)
+{
+	sztp_rc rc =
+	    listen_open("listen-address", s->cfg.listen_address, s->cfg.port, &s->listen_fd, e);
+
+	if (rc == SZTP_OK && s->admin)
+		rc = listen_open("admin-listen-address", s->cfg.admin_listen_address,
+				 s->cfg.admin_port, &s->admin_listen_fd, e);
+	return rc;
+}
+
 /* What the running server reads after start-up, checked as the user it
  * runs as: the registry (read and written), every owner identity's key
- * (signing), and - for SIGHUP - the TLS and anchor files. */
+ * (signing), and - for SIGHUP - the TLS and anchor files (the admin
+ * listener's too, and its OpenAPI document). */
 static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pending,
 			     struct sztp_err *e)
 {
-	const char *reload_files[] = {s->cfg.tls_cert, s->cfg.tls_key, s->cfg.client_ca};
+	const char *reload_files[8] = {s->cfg.tls_cert, s->cfg.tls_key, s->cfg.client_ca};
 	struct owner_check oc = {s, e, SZTP_OK};
 	const char *who = p->drop ? p->user : "this user";
+	size_t i, n = 3;
 	sztp_rc rc;
-	size_t i;
 
 	if (s->reg && !db_pending && access(s->cfg.database, R_OK | W_OK) != 0)
 		return sztp_err_set(e, SZTP_E_PERM,
@@ -328,7 +352,9 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 		log_warn("the directory of %s is not writable by %s: SQLite cannot create or "
 			 "remove its -wal and -shm files there (give the directory to %s)",
 			 s->cfg.database, who, who);
-	for (i = 0; p->drop && i < sizeof(reload_files) / sizeof(reload_files[0]); i++)
+	if (s->admin)
+		n += admin_listener_files(s->admin, reload_files + n, 8 - n);
+	for (i = 0; p->drop && i < n; i++)
 		if (access(reload_files[i], R_OK) != 0)
 			log_warn("%s is not readable by %s: SIGHUP will not be able to reload it",
 				 reload_files[i], who);
@@ -359,6 +385,7 @@ static void reload(struct server *s)
 		identity_trust_set(s->idcache, t);
 		log_info("reload: manufacturer anchors from %s", s->cfg.client_ca);
 	}
+	admin_listener_reload(s->admin); /* NULL: none */
 }
 
 int main(int argc, char **argv)
@@ -407,6 +434,7 @@ int main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	memset(&p, 0, sizeof(p));
 	s.listen_fd = -1;
+	s.admin_listen_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	/* block before any thread starts so only sigwait sees them */
 	sigemptyset(&set);
@@ -417,8 +445,7 @@ int main(int argc, char **argv)
 
 	if (privs_no_new_privs(&e) != SZTP_OK ||
 	    server_open(&s, conf, check, &p, &db_pending, &new_db, &e) != SZTP_OK ||
-	    (!check && listen_open(&s.cfg, &s.listen_fd, &e) != SZTP_OK) ||
-	    privs_drop(&p, &e) != SZTP_OK ||
+	    (!check && listen_all(&s, &e) != SZTP_OK) || privs_drop(&p, &e) != SZTP_OK ||
 	    (!new_db && check_as_user(&s, &p, db_pending, &e) != SZTP_OK)) {
 		fprintf(stderr, "sztpd: %s\n", e.msg);
 		if (!check && s.cfg.log_target && !strcmp(s.cfg.log_target, "syslog"))
@@ -441,10 +468,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	s.listen_fd = -1; /* MHD's now */
+	/* the admin API on its own threads: the device port never waits on it */
+	if (s.admin && admin_listener_start(s.admin, s.admin_listen_fd, &e) != SZTP_OK) {
+		log_err("%s", e.msg);
+		http_stop(h);
+		goto out;
+	}
+	s.admin_listen_fd = -1;
 	log_info("sztpd %s started (database %s)", SZTP_VERSION, s.cfg.database);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		reload(&s);
 	log_info("signal %d: stopping", sig);
+	admin_listener_stop(s.admin);
 	http_stop(h);
 	ret = 0;
 out:

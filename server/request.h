@@ -41,6 +41,7 @@ struct request {
 	/* filled by http.c */
 	const char *method;
 	const char *url;	      /* path, percent-decoded (no NUL or control characters) */
+	const char *raw_path;	      /* the same as sent, still percent-encoded */
 	const char *query;	      /* raw query string after '?'; NULL when there is none */
 	const char *content_type;     /* NULL when absent */
 	const char *accept;	      /* NULL when absent */
@@ -51,7 +52,11 @@ struct request {
 	const char *body;
 	size_t body_len;
 	int body_too_big;
+	int body_unwanted; /* the listener's admit refused the body: read and dropped */
 	int64_t start_us;
+	/* Any request header field's value (NULL when absent), for those the
+	 * members above do not carry (If-Match, Content-Length...). */
+	const char *(*field)(struct request *r, const char *name);
 	/* Answering later (http.c sets these; NULL: answer before returning).
 	 * A handler that hands its work to another thread first calls
 	 * defer(r), keeping the connection aside while the worker serves
@@ -82,8 +87,12 @@ struct request {
 	size_t resp_len;
 	const char *resp_type;
 	const char *allow;    /* Allow header on 405 */
-	int www_authenticate; /* add WWW-Authenticate on 401 */
-	int close;	      /* answer with Connection: close (http.c: framing errors) */
+	int www_authenticate; /* add WWW-Authenticate: Basic on 401 */
+	/* more header fields: name, value, name, value..., NULL; the strings
+	 * live until the request ends (e.g. in pending) */
+	const char *const *resp_fields;
+	const char *cache_control; /* NULL: no-cache (RFC 8040 s5.5) */
+	int close;		   /* answer with Connection: close (http.c: framing errors) */
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "yang.h"
 
+struct admin_listener;
 struct artifacts;
 struct identity_cache;
 struct journal;
@@ -34,6 +35,9 @@ struct server {
 	struct pki_tls_creds *tls; /* server chain and key, swapped on SIGHUP */
 	int listen_fd;		   /* bound and listening (before the privilege drop), or -1 */
 	sztp_bytes client_ca_pem;  /* client-ca read (file_read: NUL-terminated) before the drop */
+	/* the admin API's listener (admin-port; NULL: none) and its socket */
+	struct admin_listener *admin;
+	int admin_listen_fd;
 };
 
 /* Whether sztpd can serve and store now (what a /readyz would answer):

@@ -87,6 +87,45 @@ int main(void)
 	expect_error(REQ "database = \"rel.db\n", "bad.conf:4: database: unterminated quote");
 	expect_error(REQ "database = rel.db\"\n", "bad.conf:4: database: '\"' inside an unquoted");
 
+	/* the admin listener (issue 10): off unless admin-port is set; loopback,
+	 * the device pair, write scope for admin client certificates, 64 MiB */
+	p = write_conf("good.conf", REQ);
+	CHECK_RC(config_load(p, &c, &e), SZTP_OK);
+	CHECK(c.admin_port == 0);
+	CHECK(!strcmp(c.admin_listen_address, "127.0.0.1"));
+	CHECK(c.admin_cert == NULL && c.admin_key == NULL && c.admin_client_ca == NULL);
+	CHECK(c.admin_client_scope == CONFIG_SCOPE_WRITE);
+	CHECK(c.admin_max_body == 64 * 1024 * 1024);
+	CHECK(c.admin_threads == 2);
+	CHECK(c.masa_ca == NULL && c.admin_openapi == NULL);
+	config_free(&c);
+	p = write_conf("good.conf", REQ "admin-port = 8444\nadmin-listen-address = ::1\n"
+					"admin-cert = a.pem\nadmin-key = a.key\n"
+					"admin-client-ca = nms-ca.pem\nadmin-client-scope = read\n"
+					"admin-max-body = 1048576\nadmin-threads = 4\n"
+					"masa-ca = /etc/sztp/masa.pem\nadmin-openapi = api.json\n");
+	CHECK_RC(config_load(p, &c, &e), SZTP_OK);
+	CHECK(c.admin_port == 8444 && !strcmp(c.admin_listen_address, "::1"));
+	snprintf(want, sizeof(want), "%s/a.key", dir);
+	CHECK(c.admin_key && !strcmp(c.admin_key, want));
+	snprintf(want, sizeof(want), "%s/nms-ca.pem", dir);
+	CHECK(c.admin_client_ca && !strcmp(c.admin_client_ca, want));
+	CHECK(c.admin_client_scope == CONFIG_SCOPE_READ);
+	CHECK(c.admin_max_body == 1048576 && c.admin_threads == 4);
+	CHECK(c.masa_ca && !strcmp(c.masa_ca, "/etc/sztp/masa.pem"));
+	snprintf(want, sizeof(want), "%s/api.json", dir);
+	CHECK(c.admin_openapi && !strcmp(c.admin_openapi, want));
+	config_free(&c);
+	expect_error(REQ "admin-client-scope = admin\n",
+		     "admin-client-scope: 'admin' is not one of");
+	expect_error(REQ "admin-port = 70000\n", "admin-port: 70000 is outside 0..65535");
+	expect_error(REQ "admin-threads = 0\n", "admin-threads: 0 is outside 1..64");
+	expect_error(REQ "admin-max-body = 100\n", "admin-max-body: 100 is outside");
+	/* admin-openapi's default: the share directory next to yang-dir's
+	 * default, or the source tree's docs/ */
+	config_openapi_default(want, sizeof(want));
+	CHECK(strstr(want, "/openapi.json") != NULL);
+
 	CHECK_RC(config_load("/nonexistent/sztpd.conf", &c, &e), SZTP_E_IO);
 	config_free(&c);
 	unlink(write_conf("good.conf", ""));

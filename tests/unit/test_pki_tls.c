@@ -3,8 +3,12 @@
  * key, a key file holding a certificate, a key of another certificate, a
  * priority string GnuTLS refuses or that enables nothing), and a reload
  * that fails keeps the credentials in use while one that works replaces
- * them.  The SPKI hash is checked against openssl's. */
+ * them.  Each listener's credentials are served by their own callback
+ * (issue 10: the admin listener next to the device port), and messages
+ * name the listener's keys.  The SPKI hash is checked against openssl's. */
 #include <stdint.h>
+
+#include <gnutls/abstract.h>
 
 #include "fixture.h"
 #include "pki.h"
@@ -79,6 +83,69 @@ static void reload(void)
 	CHECK(c == NULL);
 }
 
+/* The leaf a slot's callback hands to GnuTLS is the one of the object it
+ * was asked for. */
+static int serves(pki_fnptr fn, const char *pem)
+{
+	gnutls_certificate_retrieve_function2 *f = (gnutls_certificate_retrieve_function2 *)fn;
+	gnutls_pcert_st *pc = NULL;
+	gnutls_privkey_t key = NULL;
+	unsigned n = 0;
+	sztp_bytes *certs = NULL;
+	size_t nc = 0;
+	int ok;
+
+	if (!f || f(NULL, NULL, 0, NULL, 0, &pc, &n, &key) != 0 || !n || !key)
+		return 0;
+	if (pki_pem_certs_read(pem, &certs, &nc, NULL) != SZTP_OK)
+		return 0;
+	ok = pc[0].cert.size == certs[0].len &&
+	     !memcmp(pc[0].cert.data, certs[0].data, certs[0].len);
+	pki_certs_free(certs, nc);
+	return ok;
+}
+
+static void slots(void)
+{
+	struct pki_tls_creds *c[PKI_TLS_SLOTS + 1] = {NULL};
+	pki_fnptr fn[PKI_TLS_SLOTS + 1];
+	struct sztp_err e = {0};
+	char k[400];
+	int i;
+
+	CHECK_RC(pki_tls_creds_load(P("srv.pem"), P("srv.key"), &c[0], &e), SZTP_OK);
+	CHECK_RC(pki_tls_creds_load_named("admin", P("ec.pem"), P("ec.key"), &c[1], &e), SZTP_OK);
+	fn[0] = pki_tls_creds_callback(c[0]);
+	fn[1] = pki_tls_creds_callback(c[1]);
+	CHECK(fn[0] && fn[1] && fn[0] != fn[1]);
+	CHECK(pki_tls_creds_callback(c[0]) == fn[0]); /* two listeners may share one */
+	CHECK(serves(fn[0], P("srv.pem")));
+	CHECK(serves(fn[1], P("ec.pem")));
+	/* a reload of one changes what its slot serves, not the other's */
+	CHECK_RC(pki_tls_creds_reload(c[1], P("srv.pem"), P("srv.key"), &e), SZTP_OK);
+	CHECK(serves(fn[1], P("srv.pem")) && serves(fn[0], P("srv.pem")));
+	/* named: the messages say which listener's keys, on a reload too */
+	snprintf(k, sizeof(k), "admin-key %s does not match the certificate in admin-cert %s",
+		 P("ec.key"), P("srv.pem"));
+	CHECK_RC(pki_tls_creds_reload(c[1], P("srv.pem"), P("ec.key"), &e), SZTP_E_MISMATCH);
+	CHECK(strstr(e.msg, k) != NULL);
+	CHECK_RC(pki_tls_creds_reload(c[1], P("nope.pem"), P("ec.key"), &e), SZTP_E_IO);
+	CHECK(strstr(e.msg, "admin-cert: ") != NULL);
+	/* every slot taken: no callback rather than another object's */
+	for (i = 2; i <= PKI_TLS_SLOTS; i++) {
+		CHECK_RC(pki_tls_creds_load(P("srv.pem"), P("srv.key"), &c[i], &e), SZTP_OK);
+		fn[i] = pki_tls_creds_callback(c[i]);
+	}
+	CHECK(fn[PKI_TLS_SLOTS - 1] != NULL && fn[PKI_TLS_SLOTS] == NULL);
+	/* freeing gives the slot back; a freed object is never served */
+	pki_tls_creds_free(c[1]);
+	c[1] = NULL;
+	CHECK(serves(fn[1], P("srv.pem")) == 0);
+	CHECK(pki_tls_creds_callback(c[PKI_TLS_SLOTS]) == fn[1]);
+	for (i = 0; i <= PKI_TLS_SLOTS; i++)
+		pki_tls_creds_free(c[i]);
+}
+
 /* pki_cert_spki_sha256 == sha256(openssl's DER SubjectPublicKeyInfo) */
 static void spki(void)
 {
@@ -119,6 +186,7 @@ int main(void)
 	setenv("D", fixture_dir, 1);
 	check();
 	reload();
+	slots();
 	spki();
 	fixture_teardown();
 	return unit_report("test_pki_tls");
