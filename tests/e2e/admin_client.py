@@ -962,27 +962,19 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("routes")
-    s.add_argument("--base", required=True)
-    s.add_argument("--cacert", required=True)
-    s.add_argument("--token-file", required=True)
-    s.add_argument("--doc", required=True)
-    s = sub.add_parser("scenario")
-    s.add_argument("--base", required=True)
+    parsers = {}
+    for cmd in ("routes", "scenario", "concurrent"):
+        s = parsers[cmd] = sub.add_parser(cmd)
+        for opt in ("--base", "--cacert", "--token-file", "--doc"):
+            s.add_argument(opt, required=True)
+    s = parsers["scenario"]
     s.add_argument("--device-base", required=True)
-    s.add_argument("--cacert", required=True)
-    s.add_argument("--token-file", required=True)
-    s.add_argument("--doc", required=True)
     s.add_argument("--pki", required=True)
     s.add_argument("--max-body", type=int, required=True)
     s.add_argument("--bulk", type=int, default=10000)
     s.add_argument("--voucher-dir", required=True,
                    help="BV-*.vcj vouchers of this PKI for a bulk with vouchers")
-    s = sub.add_parser("concurrent")
-    s.add_argument("--base", required=True)
-    s.add_argument("--cacert", required=True)
-    s.add_argument("--token-file", required=True)
-    s.add_argument("--doc", required=True)
+    s = parsers["concurrent"]
     s.add_argument("--sztpctl", required=True)
     s.add_argument("--db", required=True)
     s.add_argument("--rounds", type=int, default=25)

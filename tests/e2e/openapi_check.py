@@ -409,113 +409,91 @@ def compare_routes(admin_c, spec):
 # ---- self test -----------------------------------------------------------------
 
 def selftest(spec):
-    """The validator refuses what it must; returns (passed, failed)."""
+    """The validator refuses what it must; returns (passed, failed).  Each
+    case: (description, function, arguments, valid?)."""
     v = spec.v
-    S = {"$ref": "#/components/schemas/Device"}
+
+    def schema(name):
+        return {"$ref": "#/components/schemas/" + name}
+
+    def valid(sch, val):
+        return not v.errors(sch, val)
+
     dev = {"serial": "SN-1", "profile": None, "state": "enrolled", "password": False,
            "voucher": False, "created": "2026-11-30T12:00:00Z", "first-seen": None,
            "last-seen": None, "idevid-pin": None, "revision": "00a1b2c3d4e5f607"}
-    cases = [("a valid device", dev, True)]
-
-    def bad(desc, **chg):
-        d = dict(dev)
-        for k, x in chg.items():
-            k = k.replace("_", "-")
-            if x is KeyError:
-                del d[k]
-            else:
-                d[k] = x
-        cases.append((desc, d, False))
-
-    bad("a missing required member", serial=KeyError)
-    bad("an undocumented member", colour="blue")
-    bad("a wrong type", password="no")
-    bad("a boolean for an integer-like string", revision=True)
-    bad("a revision too short", revision="00a1")
-    bad("a time not in UTC", created="2026-11-30T12:00:00+01:00")
-    bad("a state not in the enum", state="sleeping")
-    bad("null where no null is allowed", serial=None)
-    bad("an empty serial", serial="")
-    bad("a pin that is not 64 hex", idevid_pin="abc")
-    bad("a voucher-expiry not in the enum", voucher_expiry="soon")
-    passed = failed = 0
-    for desc, val, want in cases:
-        got = not v.errors(S, val)
-        if got == want:
-            passed += 1
-        else:
-            failed += 1
-            print("selftest FAIL: %s: valid=%s, want %s" % (desc, got, want))
-    page = {"$ref": "#/components/schemas/DevicePage"}
-    for desc, val, want in [
-            ("an empty page", {"items": [], "next-cursor": None}, True),
-            ("a page with a bad item", {"items": [{"serial": "x"}], "next-cursor": None}, False),
-            ("a page without next-cursor", {"items": []}, False),
-            ("a problem is not a page", {"type": "x", "title": "y", "status": 400,
-                                         "detail": "z"}, False)]:
-        got = not v.errors(page, val)
-        if got == want:
-            passed += 1
-        else:
-            failed += 1
-            print("selftest FAIL: %s: valid=%s, want %s" % (desc, got, want))
-    tl = {"$ref": "#/components/schemas/TimelineEntry"}
+    cases = [("a valid device", valid, (schema("Device"), dev), True)]
+    no = object()
+    for desc, member, val in [
+            ("a missing required member", "serial", no),
+            ("an undocumented member", "colour", "blue"),
+            ("a wrong type", "password", "no"),
+            ("a boolean for a string", "revision", True),
+            ("a revision too short", "revision", "00a1"),
+            ("a time not in UTC", "created", "2026-11-30T12:00:00+01:00"),
+            ("a state not in the enum", "state", "sleeping"),
+            ("null where no null is allowed", "serial", None),
+            ("an empty serial", "serial", ""),
+            ("a pin that is not 64 hex", "idevid-pin", "abc"),
+            ("a voucher-expiry not in the enum", "voucher-expiry", "soon")]:
+        d = {k: x for k, x in dev.items() if k != member}
+        if val is not no:
+            d[member] = val
+        cases.append((desc, valid, (schema("Device"), d), False))
     prog = {"time": "2026-11-30T12:00:00Z", "source": "progress", "id": 1, "serial": "A",
             "peer": "::1", "type": "informational", "message": None, "ssh-host-keys": None,
             "trust-anchor-certs": None}
-    for desc, val, want in [("a timeline progress row", prog, True),
-                            ("a progress row claiming to be a log row",
-                             dict(prog, source="log"), False),
-                            ("an integer where an integer or null is not",
-                             dict(prog, id=1.5), False)]:
-        got = not v.errors(tl, val)
-        if got == want:
-            passed += 1
-        else:
-            failed += 1
-            print("selftest FAIL: %s: valid=%s, want %s" % (desc, got, want))
+    problem = {"type": "urn:sztp:problem:not-found", "title": "Not Found", "status": 404,
+               "detail": "no device 'x'"}
+    cases += [
+        ("an empty page", valid, (schema("DevicePage"), {"items": [], "next-cursor": None}),
+         True),
+        ("a page with a bad item", valid, (schema("DevicePage"), {"items": [{"serial": "x"}],
+                                                                   "next-cursor": None}), False),
+        ("a page without next-cursor", valid, (schema("DevicePage"), {"items": []}), False),
+        ("a problem is not a page", valid, (schema("DevicePage"), problem), False),
+        ("a timeline progress row", valid, (schema("TimelineEntry"), prog), True),
+        ("a progress row claiming to be a log row", valid,
+         (schema("TimelineEntry"), dict(prog, source="log")), False),
+        ("a float where an integer must be", valid,
+         (schema("TimelineEntry"), dict(prog, id=1.5)), False)]
     # check_response: undocumented status, wrong media type, missing ETag,
     # a problem whose status lies
-    prob = json.dumps({"type": "urn:sztp:problem:not-found", "title": "Not Found",
-                       "status": 404, "detail": "no device 'x'"}).encode()
+    prob = json.dumps(problem).encode()
     pj = {"content-type": "application/problem+json"}
+    aj = {"content-type": "application/json"}
     good_dev = json.dumps(dict(dev, **{"voucher-summary": None, "progress-reports": 0,
                                        "last-progress": None})).encode()
-    for desc, args, want in [
-            ("a documented 404", ("GET", "/api/v1/devices/x", 404, pj, prob), True),
-            ("a 404 whose problem says 400", ("GET", "/api/v1/devices/x", 404, pj,
-                                              prob.replace(b"404", b"400")), False),
-            ("an undocumented status", ("GET", "/api/v1/devices/x", 409, pj, prob), False),
-            ("a problem as application/json", ("GET", "/api/v1/devices/x", 404,
-                                               {"content-type": "application/json"}, prob),
-             False),
-            ("a device with its ETag", ("GET", "/api/v1/devices/x", 200,
-                                        {"content-type": "application/json",
-                                         "etag": '"0123456789abcdef"'}, good_dev), True),
-            ("a device without ETag", ("GET", "/api/v1/devices/x", 200,
-                                       {"content-type": "application/json"}, good_dev), False),
-            ("a body on 204", ("DELETE", "/api/v1/devices/x", 204, {}, b"{}"), False),
-            ("an undocumented route answering 200", ("GET", "/api/v1/nothing", 200,
-                                                     {"content-type": "application/json"},
-                                                     b"{}"), False)]:
-        got = not spec.check_response(*args)
-        if got == want:
-            passed += 1
-        else:
-            failed += 1
-            print("selftest FAIL: %s: valid=%s, want %s" % (desc, got, want))
-    for desc, args, want in [
-            ("a device-create", ("POST", "/api/v1/devices", "application/json",
-                                 b'{"serial": "A", "profile": "p"}'), True),
-            ("a device-create with a number", ("POST", "/api/v1/devices", "application/json",
-                                               b'{"serial": 7}'), False),
-            ("a device-create with a stray member", ("POST", "/api/v1/devices",
-                                                     "application/json",
-                                                     b'{"serial": "A", "x": 1}'), False),
-            ("a voucher as CMS", ("PUT", "/api/v1/devices/A/voucher", "application/pkcs7-mime",
-                                  b"0\x82"), True),
-            ("a body as text/plain", ("PUT", "/api/v1/profiles/p", "text/plain", b"{}"), False)]:
-        got = not spec.check_request(*args)
+    dx = "/api/v1/devices/x"
+    resp = spec.check_response
+    cases += [
+        ("a documented 404", resp, ("GET", dx, 404, pj, prob), True),
+        ("a 404 whose problem says 400", resp,
+         ("GET", dx, 404, pj, prob.replace(b"404", b"400")), False),
+        ("an undocumented status", resp, ("GET", dx, 409, pj, prob), False),
+        ("a problem as application/json", resp, ("GET", dx, 404, aj, prob), False),
+        ("a device with its ETag", resp,
+         ("GET", dx, 200, dict(aj, etag='"0123456789abcdef"'), good_dev), True),
+        ("a device without ETag", resp, ("GET", dx, 200, aj, good_dev), False),
+        ("a body on 204", resp, ("DELETE", dx, 204, {}, b"{}"), False),
+        ("an undocumented route answering 200", resp, ("GET", "/api/v1/nothing", 200, aj,
+                                                       b"{}"), False)]
+    req = spec.check_request
+    cases += [
+        ("a device-create", req, ("POST", "/api/v1/devices", "application/json",
+                                  b'{"serial": "A", "profile": "p"}'), True),
+        ("a device-create with a number", req, ("POST", "/api/v1/devices", "application/json",
+                                                b'{"serial": 7}'), False),
+        ("a device-create with a stray member", req,
+         ("POST", "/api/v1/devices", "application/json", b'{"serial": "A", "x": 1}'), False),
+        ("a voucher as CMS", req, ("PUT", dx + "/voucher", "application/pkcs7-mime", b"0\x82"),
+         True),
+        ("a body as text/plain", req, ("PUT", "/api/v1/profiles/p", "text/plain", b"{}"),
+         False)]
+    passed = failed = 0
+    for desc, fn, args, want in cases:
+        got = fn(*args)
+        got = got if isinstance(got, bool) else not got
         if got == want:
             passed += 1
         else:
