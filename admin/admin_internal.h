@@ -148,6 +148,95 @@ void admin_rollback(struct admin_call *c);
 int admin_audit(struct admin_call *c, const char *action, const char *resource, int64_t rev_before,
 		int64_t rev_after, json_t *detail);
 
+/* ---- devices.c and vouchers.c: what the device routes share ------------------ */
+struct voucher;
+#define ADMIN_VOUCHER_MAX   (256 * 1024) /* a voucher's CMS */
+#define ADMIN_EXPIRING_DAYS 30		 /* expiring-within default */
+/* Begin the transaction of a write to device c->param[0], read it into d
+ * and check If-Match against its ETag: 404 (no such device) and 412 are
+ * answered (-1).  d is the caller's to reg_device_clear. */
+int admin_device_lock(struct admin_call *c, struct reg_device *d);
+/* Finish that write: d->revision becomes the device's revision now (0 when
+ * deleted), the audit row (action, "devices/<serial>", rev_before ->
+ * d->revision, detail stolen) is added, and the transaction commits. */
+int admin_device_commit(struct admin_call *c, struct reg_device *d, const char *action,
+			int64_t rev_before, json_t *detail);
+/* A write to device c->param[0] answered 204: lock, change(c, d) (-1:
+ * answered), commit with the audit row of action. */
+void admin_device_change(struct admin_call *c, const char *action,
+			 int (*change)(struct admin_call *c, struct reg_device *d));
+/* The certificates of PEM text pem (member name at field): at least one,
+ * else 400 invalid-field.  *certs: pki_certs_free(*certs, *n). */
+int admin_pem_certs(struct admin_call *c, const char *field, const char *name, const char *pem,
+		    sztp_bytes **certs, size_t *n);
+/* Query parameter expiring-within (0..36500 days, default 30). */
+int admin_expiring_days(struct admin_call *c, int64_t *days);
+
+/* The MASA anchor the vouchers of a request verify against: the request's
+ * "masa-ca" (PEM) when it has one, else the default's choice (a bulk
+ * request's top-level masa-ca), else the server's (ctx->masa).  Every PEM
+ * is parsed once and kept until admin_anchor_clear: the items of a bulk
+ * request that repeat it share it.  Zero-initialise. */
+struct admin_anchor_pem;
+struct admin_anchor {
+	const struct pki_trust *t; /* the last admin_anchor_get's choice; NULL: none */
+	const char *name;	   /* how messages name it */
+	struct admin_anchor_pem *parsed;
+};
+int admin_anchor_get(struct admin_call *c, json_t *obj, const char *ptr,
+		     const struct admin_anchor *dflt, struct admin_anchor *a);
+void admin_anchor_clear(struct admin_anchor *a);
+/* 400 missing-field unless a has an anchor. */
+int admin_anchor_required(struct admin_call *c, const struct admin_anchor *a);
+/* A voucher's CMS checked for serial on its own (RFC 8572 s3.3, RFC 8366):
+ * well-formed, signature to anchor t (named name), valid ietf-voucher,
+ * serial-number, created-on..expires-on around c->now.  SZTP_OK with v
+ * filled (voucher_clear), else why not in msg.  Answers nothing:
+ * thread-safe (a bulk request verifies on every CPU). */
+sztp_rc admin_voucher_verify(const struct admin_call *c, const sztp_bytes *cms, const char *serial,
+			     const struct pki_trust *t, const char *name, struct voucher *v,
+			     char *msg, size_t len);
+/* The same answering 400 (field: JSON pointer of the member, NULL: the
+ * body); an anchor is required. */
+int admin_voucher_check(struct admin_call *c, const char *field, const sztp_bytes *cms,
+			const char *serial, const struct admin_anchor *a, struct voucher *v);
+/* Profiles and owner identities read once per request (a bulk request's
+ * devices share a few). */
+#define ADMIN_VCACHE_MAX 16
+struct admin_vcache {
+	size_t n_prof, n_own;
+	struct {
+		char name[REG_NAME_MAX], owner[REG_NAME_MAX];
+	} prof[ADMIN_VCACHE_MAX];
+	struct {
+		char name[REG_NAME_MAX];
+		int found;
+		struct reg_owner o;
+		sztp_bytes pinned_ok; /* a pinned-domain-cert known to anchor o */
+	} own[ADMIN_VCACHE_MAX];
+};
+void admin_vcache_clear(struct admin_vcache *vc);
+/* The owner identity serving a device of profile ("" or NULL: none ->
+ * "default"); a profile that does not exist is 400 invalid-field. */
+int admin_profile_owner(struct admin_call *c, const char *field, const char *profile,
+			struct admin_vcache *vc, char owner[REG_NAME_MAX]);
+/* The voucher stored for d still fits owner identity owner (PATCH of its
+ * profile): 409 conflict at /profile when not (admin_voucher_fits); an
+ * owner not set yet is not checked (a warning). */
+int admin_device_voucher_fits(struct admin_call *c, const struct reg_device *d, const char *owner,
+			      struct admin_vcache *vc, json_t *warnings);
+/* RFC 8572 s5.4: pinned (a voucher's pinned-domain-cert) anchors the chain
+ * of owner identity owner; when not, status (400 invalid-field or 409
+ * conflict) naming what (e.g. "the voucher of device SN-1").  An owner
+ * not set yet is not checked: a warning string is appended to warnings. */
+int admin_voucher_fits_owner(struct admin_call *c, int status, const char *field,
+			     const sztp_bytes *pinned, const char *what, const char *owner,
+			     struct admin_vcache *vc, json_t *warnings);
+/* The voucher-summary of a stored CMS (NULL when it does not parse); sig
+ * NULL: the signature is checked against the server's anchor if any. */
+json_t *admin_voucher_summary(struct admin_call *c, const sztp_bytes *cms, int64_t days,
+			      const char *sig);
+
 /* ---- the resource files' handlers (the table is in admin.c) ----------------- */
 /* devices.c */
 void admin_devices_list(struct admin_call *c);

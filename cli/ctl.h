@@ -138,30 +138,23 @@ sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);
 
 /* ---- ctl_voucher.c ------------------------------------------------------ */
-/* Read the voucher file and check it for serial: CMS well-formed, signature
- * to the MASA anchor, serial-number, validity, and pinned-domain-cert
- * against the chain of owner identity owner_name (skipped with a warning
- * when that owner is not set).  On success d->voucher receives the bytes
- * as supplied (any previous voucher is freed) and d->voucher_created /
- * voucher_expires its validity window, which sztpd reads instead of
- * parsing the voucher per request. */
-sztp_rc ctl_voucher_load(struct ctl *c, const char *path, const char *serial,
-			 const char *owner_name, struct reg_device *d, struct sztp_err *e);
-/* Voucher summary: "  key value" lines on stdout, or member "voucher" of
- * obj when obj is non-NULL.  The signature is checked when an anchor is
- * configured, and reported either way. */
-sztp_rc ctl_voucher_summary(struct ctl *c, const sztp_bytes *b, json_t *obj, struct sztp_err *e);
-/* The voucher already stored for d (if any) still fits owner_name: its
- * pinned-domain-cert anchors that owner's chain (RFC 8572 s5.4).  o is
- * that owner when the caller has it (checking many devices), NULL to read
- * it here (not set yet: warned about, not checked). */
-sztp_rc ctl_voucher_recheck_owner(struct ctl *c, const struct reg_device *d, const char *owner_name,
-				  const struct reg_owner *o, struct sztp_err *e);
-/* Owner identity name that serves a device with this profile ("" = none):
- * the profile's owner, "default" without a profile.  SZTP_E_NOT_FOUND
- * names the profile when it does not exist. */
-sztp_rc ctl_profile_owner(struct ctl *c, const char *profile, char owner[REG_NAME_MAX],
-			  struct sztp_err *e);
+/* The anchor of a voucher this command sends: in local mode --masa-ca or
+ * $SZTP_MASA_CA must name one (the admin context checks against it); with
+ * --server that file's PEM text goes in the request (*pem, the caller's to
+ * free), and without one the server's own anchor is used (*pem NULL). */
+sztp_rc ctl_voucher_anchor(struct ctl *c, char **pem, struct sztp_err *e);
+/* A voucher file as base64 (*b64 the caller's to free). */
+sztp_rc ctl_voucher_file(const char *path, char **b64, struct sztp_err *e);
+/* A voucher-summary as "  key value" lines, expiry against days. */
+void ctl_voucher_print(json_t *summary, long days);
+/* The "warnings" of an answer, each as "sztpctl: warning: ..." on stderr. */
+void ctl_warnings(json_t *answer);
+
+/* ---- ctl_device.c ------------------------------------------------------- */
+/* The PBKDF2 cost of passwords set in local mode: sztpd's password-cost
+ * when sztpctl reads sztpd's configuration (-c CONF, or no -d and no
+ * $SZTP_DB), else the default; so both hash alike. */
+unsigned ctl_password_cost(struct ctl *c);
 
 /* ---- ctl_expiry.c ------------------------------------------------------- */
 #define CTL_EXPIRING_DAYS 30 /* --expiring-within default */
@@ -171,12 +164,8 @@ sztp_rc ctl_expiry_days(const struct ctl *c, long *days, struct sztp_err *e);
 /* not_after 0: never expires; expired at or before now; expiring within
  * days of now. */
 enum ctl_expiry ctl_expiry_of(int64_t not_after, time_t now, long days);
-/* "never", "ok", "expiring", "expired" (JSON values). */
-const char *ctl_expiry_name(enum ctl_expiry x);
 /* For people: "EXPIRES in 5 days (within 30)", "EXPIRED 2 days ago"... */
 const char *ctl_expiry_text(int64_t not_after, time_t now, long days, char *buf, size_t len);
-/* expires-on of d's voucher (unix time; 0: none or no voucher). */
-int64_t ctl_voucher_expires(const struct reg_device *d);
 
 /* ---- handlers ---------------------------------------------------------- */
 typedef sztp_rc (*ctl_handler)(struct ctl *c, struct sztp_err *e);
@@ -189,6 +178,7 @@ sztp_rc cmd_device_set(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_device_import(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_voucher_attach(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_voucher_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_voucher_detach(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_set(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_show(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_owner_list(struct ctl *c, struct sztp_err *e);

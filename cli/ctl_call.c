@@ -75,7 +75,7 @@ static sztp_rc local_ctx(struct ctl *c, struct sztp_err *e)
 	c->admin->y = y;
 	c->admin->masa = masa;
 	snprintf(c->admin->masa_name, sizeof(c->admin->masa_name), "%s", c->masa_path);
-	c->admin->password_cost = 0; /* the resource files read sztpd's password-cost */
+	c->admin->password_cost = ctl_password_cost(c); /* sztpd's password-cost */
 	return SZTP_OK;
 }
 

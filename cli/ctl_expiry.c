@@ -37,11 +37,6 @@ enum ctl_expiry ctl_expiry_of(int64_t not_after, time_t now, long days)
 	return (enum ctl_expiry)admin_expiry_of(not_after, (int64_t)now, days);
 }
 
-const char *ctl_expiry_name(enum ctl_expiry x)
-{
-	return admin_expiry_name((enum admin_expiry)x);
-}
-
 const char *ctl_expiry_text(int64_t not_after, time_t now, long days, char *buf, size_t len)
 {
 	long d = labs((long)(not_after - now)) / DAY;
@@ -63,11 +58,6 @@ const char *ctl_expiry_text(int64_t not_after, time_t now, long days, char *buf,
 		break;
 	}
 	return buf;
-}
-
-int64_t ctl_voucher_expires(const struct reg_device *d)
-{
-	return admin_voucher_expires(d);
 }
 
 /* ---- sztpctl expiring ---------------------------------------------------- */

@@ -2,8 +2,8 @@
 # One command from a fresh Debian 12 machine (as root) to a running
 # bootstrap server: installs the dependencies, builds, mints a demo PKI,
 # creates the embedded SQLite registry with one enrolled demo device and
-# starts sztpd on port 8443, printing the curl command that bootstraps the
-# demo device.  State goes to ./demo (or $SZTP_DEMO_DIR); run again to
+# starts sztpd on port 8443 (the admin API on 127.0.0.1:9443 with a demo
+# token), printing the curl command that bootstraps the demo device.  State goes to ./demo (or $SZTP_DEMO_DIR); run again to
 # start over.  Stop the server with Ctrl-C.  (tests/e2e/t_demo.sh runs it
 # with SZTP_BUILD set: then the binaries there are used as they are.)
 set -eu
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 TOP=$(pwd)
 DEMO=${SZTP_DEMO_DIR:-$TOP/demo}
 PORT=${SZTP_DEMO_PORT:-8443}
+ADMIN_PORT=${SZTP_DEMO_ADMIN_PORT:-9443}
 SN=SN-DEMO-0001
 
 if [ -n "${SZTP_BUILD:-}" ]; then
@@ -51,7 +52,14 @@ database = sztp.db
 yang-dir = $TOP/yang
 # the demo runs as whoever starts it (production: user = sztp)
 allow-root = yes
+# the admin API for an NMS (docs/nms-integration.md), on this machine only
+admin-port = $ADMIN_PORT
+admin-listen-address = 127.0.0.1
+masa-ca = pki/manufacturer/root.pem
+admin-openapi = $TOP/docs/openapi.json
 CONF
+# a write token for the admin API: shown once, only its hash is stored
+(umask 077 && "$CTL" token create demo-nms --scope write | grep -o 'sztp_[A-Za-z0-9_-]*' >"$DEMO/nms.token")
 "$B/sztpd" -n -c "$DEMO/sztpd.conf"
 
 # The demo device as sztp-agent runs it: no server trust anchor, so it
@@ -94,6 +102,16 @@ Or let the device agent do the whole RFC 8572 flow:
 See the progress reports and the bootstrapping log:
   SZTP_DB=$DEMO/sztp.db $CTL progress $SN
   SZTP_DB=$DEMO/sztp.db $CTL log
+
+The admin API (an NMS's view; the token is in $DEMO/nms.token):
+
+  curl --cacert $DEMO/pki/owner/ca.pem -H "Authorization: Bearer \$(cat $DEMO/nms.token)" \\
+       https://localhost:$ADMIN_PORT/api/v1/devices
+
+or sztpctl through it, from any machine that can reach the port:
+
+  $CTL --server https://localhost:$ADMIN_PORT --cacert $DEMO/pki/owner/ca.pem \\
+       --token-file $DEMO/nms.token device list
 
 Starting sztpd on port $PORT (Ctrl-C stops it)...
 MSG

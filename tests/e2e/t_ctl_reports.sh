@@ -132,9 +132,9 @@ check_eq "prune: no log row older than 4 days is left" \
 	"$(sqlite3 "$SZTP_DB" "select count(*) from bootstrap_log where time < $(date +%s) - 4 * 86400 - 60")" 0
 CTL audit --json >"$TMP/out.json"
 check_eq "audit: every change, oldest first" "$(jq -r '[.[].action] | join(",")' "$TMP/out.json")" \
-	"token.create,token.create,token.revoke,prune"
+	"device.create,device.create,device.create,token.create,token.create,token.revoke,prune"
 check_eq "audit: sztpctl's actor" "$(jq -r '.[0].actor' "$TMP/out.json")" "local:$(id -un)"
-check "audit: prune's detail" jq -e '.[3].detail."progress-deleted" == 6 and .[3].resource == ""' "$TMP/out.json"
+check "audit: prune's detail" jq -e '.[6].detail."progress-deleted" == 6 and .[6].resource == ""' "$TMP/out.json"
 CTL audit --resource tokens/n --json >"$TMP/out.json"
 check_eq "audit --resource (a prefix)" "$(jq -r '[.[].action] | join(",")' "$TMP/out.json")" "token.create,token.revoke"
 CTL audit --limit 1 >"$TMP/audit.txt"

@@ -406,7 +406,7 @@ expect "voucher show flags it: EXPIRES in 4 or 5 days (within 30)" out_has '^  e
 good "voucher show --expiring-within 3" X voucher show SN-A --expiring-within 3
 expect "...not flagged within 3 days" out_has '^  expiry +ok \(more than 3 days left\)'
 good "voucher show --json" X voucher show SN-A --json
-expect "voucher show --json: expiry expiring, days-left 4 or 5" bash -c "jq -e '.voucher.expiry == \"expiring\" and (.voucher.\"days-left\" | . == 4 or . == 5)' '$T/out' >/dev/null"
+expect "voucher show --json: expiry expiring, days-left 4 or 5" bash -c "jq -e '.expiry == \"expiring\" and (.\"days-left\" | . == 4 or . == 5)' '$T/out' >/dev/null"
 good "voucher show (a year left)" X voucher show SN-B
 expect "a year left: ok" out_has '^  expiry +ok \(more than 30 days left\)'
 good "voucher show (expired)" X voucher show SN-X

@@ -25,6 +25,7 @@ STUB(cmd_device_set)
 STUB(cmd_device_import)
 STUB(cmd_voucher_attach)
 STUB(cmd_voucher_show)
+STUB(cmd_voucher_detach)
 STUB(cmd_owner_set)
 STUB(cmd_owner_show)
 STUB(cmd_owner_list)
@@ -131,8 +132,8 @@ int main(void)
 	CHECK(c.json == 1 && c.npos == 1);
 	CHECK_RC(parse(&c, "log", 1, 0, NULL), SZTP_OK); /* global --json */
 	CHECK(c.json == 1);
-	CHECK_RC(parse(&c, "device add", 0, 2, with_json), SZTP_E_INVALID_VALUE);
-	CHECK_RC(parse(&c, "device add", 1, 1, with_json), SZTP_E_INVALID_VALUE);
+	CHECK_RC(parse(&c, "device remove", 0, 2, with_json), SZTP_E_INVALID_VALUE);
+	CHECK_RC(parse(&c, "device remove", 1, 1, with_json), SZTP_E_INVALID_VALUE);
 	CHECK_RC(parse(&c, "prune", 0, 1, only_json), SZTP_E_INVALID_VALUE);
 
 	/* help of a group and of a command */
