@@ -11,6 +11,9 @@ missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
+# nodejs, npm: the OpenAPI linter (@redocly/cli from the npm registry) of
+# tests/e2e/t_admin_openapi.sh; a Node.js already installed with its npm does
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
