@@ -340,20 +340,30 @@ static int has_ctl(const char *s, size_t len)
 	return 0;
 }
 
+/* Member name of obj into *v with its pointer in where: 1 present, 0
+ * absent and optional, -1 absent and required (answered). */
+static int member(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
+		  int required, char where[512], json_t **v)
+{
+	ptr_join(ptr, name, where, 512);
+	if ((*v = json_object_get(obj, name)))
+		return 1;
+	if (required)
+		return admin_problem(c, 400, "missing-field", where, "member '%s' is required",
+				     name);
+	return 0;
+}
+
 int admin_json_str(struct admin_call *c, json_t *obj, const char *ptr, const char *name,
 		   int required, size_t max, const char **out)
 {
 	char where[512];
-	json_t *v = json_object_get(obj, name);
+	json_t *v;
+	int m;
 
 	*out = NULL;
-	ptr_join(ptr, name, where, sizeof(where));
-	if (!v) {
-		if (required)
-			return admin_problem(c, 400, "missing-field", where,
-					     "member '%s' is required", name);
-		return 0;
-	}
+	if ((m = member(c, obj, ptr, name, required, where, &v)) <= 0)
+		return m;
 	if (!json_is_string(v))
 		return admin_problem(c, 400, "invalid-field", where, "'%s' must be a string", name);
 	if (json_string_length(v) == 0)
@@ -404,15 +414,11 @@ int admin_json_int(struct admin_call *c, json_t *obj, const char *ptr, const cha
 		   int64_t min, int64_t max, int64_t *out, int required)
 {
 	char where[512];
-	json_t *v = json_object_get(obj, name);
+	json_t *v;
+	int m;
 
-	ptr_join(ptr, name, where, sizeof(where));
-	if (!v) {
-		if (required)
-			return admin_problem(c, 400, "missing-field", where,
-					     "member '%s' is required", name);
-		return 0;
-	}
+	if ((m = member(c, obj, ptr, name, required, where, &v)) <= 0)
+		return m;
 	if (!json_is_integer(v))
 		return admin_problem(c, 400, "invalid-field", where, "'%s' must be an integer",
 				     name);
