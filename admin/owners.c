@@ -144,13 +144,13 @@ static json_t *owner_json(const struct reg_owner *o, json_t *served, int64_t now
 			 "chain", certs, "profiles", profiles ? json_copy(profiles) : json_array());
 }
 
-/* The query parameters (allowed) of the GETs; within-days: certificates
+/* The query parameters (allowed) of the GETs; expiring-within: certificates
  * expiring within that many days are flagged "expiring". */
 static int within_days(struct admin_call *c, const char *const *allowed, int64_t *days)
 {
 	*days = WITHIN_DAYS_DEF;
 	if (admin_query_only(c, allowed) < 0 ||
-	    admin_query_int(c, "within-days", 0, 36500, days) < 0)
+	    admin_query_int(c, "expiring-within", 0, 36500, days) < 0)
 		return -1;
 	return 0;
 }
@@ -175,7 +175,7 @@ static int page_cb(const char *name, void *arg)
 
 void admin_owners_list(struct admin_call *c)
 {
-	static const char *const params[] = {"within-days", "limit", "cursor", NULL};
+	static const char *const params[] = {"expiring-within", "limit", "cursor", NULL};
 	struct sztp_err e = {SZTP_OK, ""};
 	char key[ADMIN_PARAM_MAX];
 	struct page pg = {key, 0, json_array()};
@@ -225,7 +225,7 @@ out:
 
 void admin_owner_get(struct admin_call *c)
 {
-	static const char *const params[] = {"within-days", NULL};
+	static const char *const params[] = {"expiring-within", NULL};
 	struct sztp_err e = {SZTP_OK, ""};
 	const char *name = c->param[0];
 	char etag[ADMIN_ETAG_MAX];

@@ -528,10 +528,10 @@ static sztp_rc exp_owner(struct admin_call *c, struct expiring *x, const char *n
 
 /* The vouchers (by serial) and the certificates of the owner identities
  * in use ("default" and those profiles name) that have expired or expire
- * within within-days. */
+ * within expiring-within. */
 void admin_expiring(struct admin_call *c)
 {
-	static const char *const allowed[] = {"within-days", NULL};
+	static const char *const allowed[] = {"expiring-within", NULL};
 	struct sztp_err e = {SZTP_OK, ""};
 	struct reg_query q = REG_QUERY_INIT;
 	struct expiring x = {{NULL, c->now, 0}, 0, NULL};
@@ -540,7 +540,7 @@ void admin_expiring(struct admin_call *c)
 	size_t i;
 
 	if (admin_query_only(c, allowed) < 0 ||
-	    admin_query_int(c, "within-days", 0, 36500, &days) < 0)
+	    admin_query_int(c, "expiring-within", 0, 36500, &days) < 0)
 		return;
 	x.days = (long)days;
 	x.rows.items = json_array();
@@ -554,6 +554,6 @@ void admin_expiring(struct admin_call *c)
 	if (admin_rows_done(c, &x.rows, rc, &e) < 0)
 		return;
 	admin_reply_json(
-	    c, 200, json_pack("{s:I, s:o}", "within-days", (json_int_t)days, "items", x.rows.items),
+	    c, 200, json_pack("{s:I, s:o}", "expiring-within", (json_int_t)days, "items", x.rows.items),
 	    NULL);
 }

@@ -89,7 +89,7 @@ sztp_rc cmd_expiring(struct ctl *c, struct sztp_err *e)
 
 	if (rc != SZTP_OK)
 		return rc;
-	snprintf(q, sizeof(q), "within-days=%ld", days);
+	snprintf(q, sizeof(q), "expiring-within=%ld", days);
 	if ((rc = ctl_call(c, "GET", "/expiring", q, NULL, &r, e)) != SZTP_OK)
 		return rc;
 	items = json_object_get(r.json, "items");

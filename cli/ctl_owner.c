@@ -110,12 +110,12 @@ out:
 	return rc;
 }
 
-/* "within-days=D" of --expiring-within; *days its value. */
+/* "expiring-within=D" of --expiring-within; *days its value. */
 static sztp_rc within_query(struct ctl *c, long *days, char *q, size_t len, struct sztp_err *e)
 {
 	sztp_rc rc = ctl_expiry_days(c, days, e);
 
-	snprintf(q, len, "within-days=%ld", *days);
+	snprintf(q, len, "expiring-within=%ld", *days);
 	return rc;
 }
 

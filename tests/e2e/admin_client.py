@@ -759,12 +759,12 @@ class Scenario:
         c.ok([e["time"] for e in tl] == sorted(e["time"] for e in tl), "... ordered by time")
         self.problem(w.call("GET", "/devices/NOPE/timeline"), 404, "not-found",
                      "the timeline of no device")
-        r = w.call("GET", "/expiring?within-days=36500")
+        r = w.call("GET", "/expiring?expiring-within=36500")
         self.status(r, 200, "what expires within 100 years")
         j = r.json() or {}
-        c.eq("... the window", j.get("within-days"), 36500)
-        self.problem(w.call("GET", "/expiring?within-days=36501"), 400, "invalid-parameter",
-                     "a window too long", parameter="within-days")
+        c.eq("... the window", j.get("expiring-within"), 36500)
+        self.problem(w.call("GET", "/expiring?expiring-within=36501"), 400, "invalid-parameter",
+                     "a window too long", parameter="expiring-within")
         r = w.call("POST", "/prune", {"older-than-days": 36500})
         self.status(r, 200, "prune what is older than 100 years")
         j = r.json() or {}

@@ -281,7 +281,7 @@ static void test_owners(void)
 	reg_audit_clear(&a.last);
 
 	/* GET: the same, flagged when expiring within the days asked */
-	CHECK_RC(call("GET", "/api/v1/owners/default", "within-days=400", NULL, &reader, &r, &j),
+	CHECK_RC(call("GET", "/api/v1/owners/default", "expiring-within=400", NULL, &reader, &r, &j),
 		 200);
 	CHECK(!strcmp(r.etag, want));
 	c0 = json_array_get(json_object_get(j, "chain"), 0);
@@ -289,7 +289,7 @@ static void test_owners(void)
 	CHECK(!json_object_get(j, "warnings"));
 	json_decref(j);
 	admin_response_clear(&r);
-	refused("GET", "/api/v1/owners/default", "within-days=-1", NULL, 400, "invalid-parameter",
+	refused("GET", "/api/v1/owners/default", "expiring-within=-1", NULL, 400, "invalid-parameter",
 		NULL, NULL);
 	refused("GET", "/api/v1/owners/default", "limit=1", NULL, 400, "unknown-parameter", NULL,
 		NULL);

@@ -218,7 +218,7 @@ static void test_bad_parameters(void)
 	    {"/api/v1/log?after-id=1&after-id=2", "invalid-parameter", "after-id"},
 	    {"/api/v1/devices/SN-1/timeline?cursor=AAAA", "invalid-parameter", "cursor"},
 	    {"/api/v1/devices/SN-1/timeline?serial=SN-1", "unknown-parameter", "serial"},
-	    {"/api/v1/expiring?within-days=36501", "invalid-parameter", "within-days"},
+	    {"/api/v1/expiring?expiring-within=36501", "invalid-parameter", "expiring-within"},
 	    {"/api/v1/expiring?days=3", "unknown-parameter", "days"},
 	    {"/api/v1/audit?action=prune", "unknown-parameter", "action"},
 	    {"/api/v1/audit?actor=", "invalid-parameter", "actor"},
@@ -377,10 +377,10 @@ static void test_expiring(void)
 	o.key_path = (char *)"/nonexistent/ec.key";
 	CHECK_RC(reg_owner_put(at_ctx.reg, &o, &e), SZTP_OK);
 	at_page("/api/v1/expiring", "name", "VA,VX", NULL);
-	at_page("/api/v1/expiring?within-days=0", "name", "VX", NULL);
-	at_page("/api/v1/expiring?within-days=400", "name", "VA,VB,VX,default[0],default[1]", NULL);
+	at_page("/api/v1/expiring?expiring-within=0", "name", "VX", NULL);
+	at_page("/api/v1/expiring?expiring-within=400", "name", "VA,VB,VX,default[0],default[1]", NULL);
 	CHECK_RC(at_call("GET", "/api/v1/expiring", NULL, &at_reader, &j), 200);
-	CHECK(json_integer_value(json_object_get(j, "within-days")) == 30);
+	CHECK(json_integer_value(json_object_get(j, "expiring-within")) == 30);
 	it = json_array_get(json_object_get(j, "items"), 0);
 	CHECK(!strcmp(at_str(it, "kind"), "voucher") && !strcmp(at_str(it, "expiry"), "expiring"));
 	CHECK(!strcmp(at_str(it, "what"), "ownership voucher"));
@@ -390,7 +390,7 @@ static void test_expiring(void)
 	CHECK(!strcmp(at_str(it, "expiry"), "expired"));
 	CHECK(json_integer_value(json_object_get(it, "days-left")) == -1);
 	json_decref(j);
-	CHECK_RC(at_call("GET", "/api/v1/expiring?within-days=400", NULL, &at_reader, &j), 200);
+	CHECK_RC(at_call("GET", "/api/v1/expiring?expiring-within=400", NULL, &at_reader, &j), 200);
 	it = json_array_get(json_object_get(j, "items"), 3);
 	CHECK(!strcmp(at_str(it, "kind"), "owner") && strstr(at_str(it, "what"), "CN=") != NULL);
 	json_decref(j);
