@@ -193,16 +193,74 @@ static const char *status_title(int status)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), 0 when there is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* in as valid UTF-8 for a JSON string: a byte that is not part of a valid
+ * sequence (a method, path or parameter name the client made up) becomes
+ * \xNN, so a problem body is always made. */
+static const char *utf8_clean(const char *in, char *out, size_t len)
+{
+	static const char hx[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0, n;
+
+	while (*p && o + 5 < len) {
+		if ((n = utf8_seq(p)) == 0) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hx[*p >> 4];
+			out[o++] = hx[*p & 15];
+			p++;
+			continue;
+		}
+		if (o + n >= len)
+			break;
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static int problem_v(struct admin_call *c, int status, const char *slug, const char *member,
 		     const char *where, const char *fmt, va_list ap)
 {
-	char detail[SZTP_ERR_MSG_MAX + 256], type[96];
+	char raw[SZTP_ERR_MSG_MAX + 256], detail[sizeof(raw) * 2], at[1024], type[96];
 	json_t *o;
 	char *s;
 
 	if (c->in_tx)
 		admin_rollback(c);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	utf8_clean(raw, detail, sizeof(detail));
+	if (where)
+		where = utf8_clean(where, at, sizeof(at));
 	snprintf(type, sizeof(type), "urn:sztp:problem:%s", slug);
 	o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", status_title(status), "status",
 		      status, "detail", detail);

@@ -28,7 +28,7 @@ SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit
 CFLAGS_SRC := -std=c11 -D_GNU_SOURCE -g -O1 $(SAN) -fsanitize=fuzzer-no-link \
 	-Wall -Wextra -Wno-unused-parameter \
 	-DSZTP_YANG_DIR='"$(CURDIR)/yang"' \
-	-Ilib -Idb -Iserver -I$(GEN) $(shell pkg-config --cflags $(PKGS))
+	-Ilib -Idb -Iadmin -Iserver -I$(GEN) $(shell pkg-config --cflags $(PKGS))
 # harnesses: ours, so warnings are errors
 CFLAGS_FUZZ := $(CFLAGS_SRC) -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-DFUZZ_TOP='"$(CURDIR)"' -Itests/fuzz
@@ -40,7 +40,9 @@ LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(GEN)/cms_asn1_tab.o $(GEN)/migr
 # server modules with a parser; restconf's RPC handlers are stubbed by the harness
 SRV_OBJ := $(B)/server/config.o $(B)/server/restconf.o $(B)/server/discovery.o \
            $(B)/server/http_parse.o
-HDRS    := $(wildcard lib/*.h db/*.h server/*.h tests/fuzz/*.h)
+# the admin API whole (fuzz_admin_handle)
+SRV_OBJ += $(patsubst %.c,$(B)/%.o,$(wildcard admin/*.c))
+HDRS    := $(wildcard lib/*.h db/*.h admin/*.h server/*.h tests/fuzz/*.h)
 
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 BINS    := $(addprefix $(B)/fuzz_,$(TARGETS))
@@ -59,6 +61,7 @@ DICT_time_parse_rfc3339     := tests/fuzz/dict/time.dict
 DICT_config_load            := tests/fuzz/dict/config.dict
 DICT_restconf_handle        := tests/fuzz/dict/restconf.dict
 DICT_http_head              := tests/fuzz/dict/restconf.dict
+DICT_admin_handle           := tests/fuzz/dict/admin.dict
 
 .PHONY: fuzz build check-clang $(addprefix run-,$(TARGETS))
 .SECONDARY:
