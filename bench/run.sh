@@ -427,7 +427,7 @@ stop_pid "$SZTPD"
 	awk -F'\t' '{ n[$2] += $3; t += $3 } END {
 		printf "sztpd+nms: sztpd with admin-port set and an NMS (one curl, one kept-alive connection, admin client certificate) asking GET /api/v1/devices?limit=100 and GET /api/v1/progress every 100 ms during each run; answers: "
 		s = ""; for (k in n) { printf "%s%s %d", s, k, n[k]; s = ", " }
-		printf " (%d in all; 501 = that route not implemented yet in this build).\n", t }' "$OUT/nms.tsv"
+		printf " (%d in all).\n", t }' "$OUT/nms.tsv"
 	echo
 	echo "ceiling: the MHD+GnuTLS stack with sztpd's TLS settings answering the fixed body (the"
 	echo "handshake proves possession of the IDevID key; no chain check).  ceil+vfy: the same, also"
