@@ -58,4 +58,22 @@ static inline void fuzz_client_rc(sztp_rc rc, const struct sztp_err *e)
 	abort();
 }
 
+/* The next '\n'-terminated field of *p, NUL-terminated in place; *p moves
+ * past it (NULL after the last).  NULL when *p is NULL. */
+static inline char *fuzz_field(char **p)
+{
+	char *s = *p, *nl;
+
+	if (!s)
+		return NULL;
+	nl = strchr(s, '\n');
+	if (nl) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = NULL;
+	}
+	return s;
+}
+
 #endif

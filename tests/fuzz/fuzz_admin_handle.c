@@ -36,22 +36,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static char *field(char **p)
-{
-	char *s = *p, *nl;
-
-	if (!s)
-		return NULL;
-	nl = strchr(s, '\n');
-	if (nl) {
-		*nl = '\0';
-		*p = nl + 1;
-	} else {
-		*p = NULL;
-	}
-	return s;
-}
-
 static const char *opt(const char *s)
 {
 	return s && *s ? s : NULL;
@@ -66,12 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j = NULL;
 
 	memset(&req, 0, sizeof(req));
-	req.method = field(&p);
-	req.path = field(&p);
-	req.query = opt(field(&p));
-	req.content_type = opt(field(&p));
-	req.if_match = opt(field(&p));
-	scope = field(&p);
+	req.method = fuzz_field(&p);
+	req.path = fuzz_field(&p);
+	req.query = opt(fuzz_field(&p));
+	req.content_type = opt(fuzz_field(&p));
+	req.if_match = opt(fuzz_field(&p));
+	scope = fuzz_field(&p);
 	if (!req.method || !req.path)
 		goto out;
 	if (scope && scope[0] == 'r')

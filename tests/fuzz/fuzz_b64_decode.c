@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_err_ok(&e, rc);
 	if (rc == SZTP_OK) {
 		FUZZ_CHECK(out.len == size / 4 * 3 - (size && data[size - 1] == '=') -
-					      (size > 1 && data[size - 2] == '='));
+					  (size > 1 && data[size - 2] == '='));
 		FUZZ_CHECK(b64_encode(out.data, out.len, &enc, NULL) == SZTP_OK);
 		FUZZ_CHECK(strlen(enc) == size && !memcmp(enc, data, size));
 		free(enc);

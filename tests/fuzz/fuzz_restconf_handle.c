@@ -42,34 +42,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Next '\n'-terminated field of *p (NUL-terminated in place), or NULL. */
-static char *field(char **p)
-{
-	char *s = *p, *nl;
-
-	if (!s)
-		return NULL;
-	nl = strchr(s, '\n');
-	if (nl) {
-		*nl = '\0';
-		*p = nl + 1;
-	} else {
-		*p = NULL;
-	}
-	return s;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = fuzz_str(data, size), *p = buf, *flags;
 	struct request r;
 
 	memset(&r, 0, sizeof(r));
-	r.method = field(&p);
-	r.url = field(&p);
-	r.content_type = field(&p);
-	r.accept = field(&p);
-	flags = field(&p);
+	r.method = fuzz_field(&p);
+	r.url = fuzz_field(&p);
+	r.content_type = fuzz_field(&p);
+	r.accept = fuzz_field(&p);
+	flags = fuzz_field(&p);
 	if (!r.url)
 		r.url = "";
 	r.body_too_big = flags && flags[0] == '1';

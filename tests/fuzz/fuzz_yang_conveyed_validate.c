@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rc == SZTP_OK && xml != NULL);
 		rc = yang_conveyed_validate(Y, YANG_ENC_XML, xml, strlen(xml), &e);
 		if (rc != SZTP_OK)
-			fprintf(stderr, "XML of a valid JSON document refused: %s\n%s\n", e.msg, xml);
+			fprintf(stderr, "XML of a valid JSON document refused: %s\n%s\n", e.msg,
+				xml);
 		FUZZ_CHECK(rc == SZTP_OK);
 		free(xml);
 	}
