@@ -18,15 +18,9 @@ admin_sztpd() {
 		{ admin_broke "sztp-pki init failed" "$TMP/pki.out"; return 1; }
 	"$BIN/sztpctl" -d "$DB" init >"$TMP/init.out" 2>&1 ||
 		{ admin_broke "sztpctl init failed" "$TMP/init.out"; return 1; }
-	# the secret is shown once: sztp_ and 43 characters of base64url
-	"$BIN/sztpctl" -d "$DB" token create nms --scope write >"$TMP/token.out" 2>&1
-	grep -o 'sztp_[A-Za-z0-9_-]\{43\}' "$TMP/token.out" | head -n 1 >"$TOKEN_FILE"
-	[ -s "$TOKEN_FILE" ] ||
-		{ admin_broke "sztpctl token create printed no token" "$TMP/token.out"; return 1; }
-	chmod 600 "$TOKEN_FILE"
-	PORT=$(free_port)
-	APORT=$(free_port)
-	while [ "$APORT" = "$PORT" ]; do APORT=$(free_port); done
+	ctl_token "$DB" nms write "$TOKEN_FILE" 2>"$TMP/token.err" ||
+		{ admin_broke "sztpctl token create printed no token" "$TMP/token.err"; return 1; }
+	admin_ports
 	sztpd_conf "threads = 2" "log-level = info" \
 		"admin-listen-address = 127.0.0.1" "admin-port = $APORT" \
 		"admin-openapi = $TOP/docs/openapi.json" "admin-max-body = $MAX_BODY" \
@@ -36,11 +30,7 @@ admin_sztpd() {
 	wait_https "$PORT" || { admin_broke "sztpd did not start" "$TMP/sztpd.log"; return 1; }
 	ABASE=https://localhost:$APORT
 	DBASE=https://localhost:$PORT
-	local i
-	for i in $(seq 1 100); do
-		curl -s -o /dev/null --cacert "$CA" "$ABASE/api/v1" && return 0
-		sleep 0.1
-	done
+	wait_https "$APORT" && return 0
 	admin_broke "sztpd's admin listener does not answer on $APORT" "$TMP/sztpd.log"
 	return 1
 }

@@ -126,6 +126,23 @@ wait_https() {
 	return 1
 }
 
+# admin_ports: PORT and APORT, two different free ports (the device port
+# and the admin listener's; free_port may name one twice before it is bound).
+admin_ports() {
+	PORT=$(free_port)
+	APORT=$(free_port)
+	while [ "$APORT" = "$PORT" ]; do APORT=$(free_port); done
+}
+
+# ctl_token DB NAME SCOPE FILE: `sztpctl token create` on registry DB, the
+# secret it shows once (sztp_ and 43 characters of base64url) into FILE,
+# mode 0600; 1 (with sztpctl's output on stderr) when none was printed.
+ctl_token() {
+	"$BIN/sztpctl" -d "$1" token create "$2" --scope "$3" >"$TMP/token.out" 2>&1
+	(umask 077 && grep -o 'sztp_[A-Za-z0-9_-]\{43\}' "$TMP/token.out" | head -n 1 >"$4")
+	[ -s "$4" ] || { cat "$TMP/token.out" >&2; return 1; }
+}
+
 # forget_pid PID: a stopped process is no longer ours to kill at exit (its
 # PID may be reused).
 forget_pid() {

@@ -36,13 +36,7 @@ check "profile" CTL profile onboarding onb --config "$TMP/config.txt" --config-h
 check "enrol SN-1" CTL device add SN-1 --profile onb --voucher "$PKI/devices/SN-1/voucher.vcj"
 
 OPENAPI=$TOP/docs/openapi.json
-if [ ! -f "$OPENAPI" ]; then # until docs/openapi.json lands: a stand-in
-	OPENAPI=$TMP/openapi.json
-	printf '{"openapi":"3.1.0","info":{"title":"stand-in","version":"1"},"paths":{}}\n' >"$OPENAPI"
-fi
-PORT=$(free_port)
-APORT=$(free_port)
-while [ "$APORT" = "$PORT" ]; do APORT=$(free_port); done
+admin_ports
 admin_conf() {
 	sztpd_conf "threads = 2" "admin-port = $APORT" "admin-cert = $A/srv-chain.pem" \
 		"admin-key = $A/srv.key" "admin-client-ca = $A/ca/ca.pem" "admin-max-body = 65536" \
@@ -201,25 +195,21 @@ check_contains "audit: nobody is -" "$TMP/sztpd.log" "admin-audit actor=- peer=1
 check_contains "audit: why a certificate was refused" "$TMP/sztpd.log" 'reason="client certificate: certificate serialNumber=SN-1'
 check_not_contains "audit: never the token" "$TMP/sztpd.log" "sztp_not-a-token"
 
-# ---- bearer tokens (sztpctl token, from the tokens slice) ------------------------
-if "$BIN/sztpctl" help token >/dev/null 2>&1; then
-	CTL token create nms-rw --scope write >"$TMP/tok.out" 2>&1
-	check_eq "sztpctl token create (write)" "$?" 0
-	TOK=$(grep -o 'sztp_[A-Za-z0-9_-]\{43\}' "$TMP/tok.out" | head -1)
-	check "a token was printed" test -n "$TOK"
-	CTL token create nms-ro --scope read >"$TMP/tokr.out" 2>&1
-	TOKR=$(grep -o 'sztp_[A-Za-z0-9_-]\{43\}' "$TMP/tokr.out" | head -1)
-	req tok --cacert "$A/ca/ca.pem" -H "Authorization: Bearer $TOK" "$AU/api/v1/devices"
-	check_eq "a write token reads: 200" "$code" 200
-	req tokr --cacert "$A/ca/ca.pem" -H "Authorization: Bearer $TOKR" \
-		-H 'Content-Type: application/json' -d '{"serial":"SN-T"}' "$AU/api/v1/devices"
-	check_eq "a read token writes: 403" "$code" 403
-	check_contains "audit: the token's name" "$TMP/sztpd.log" "admin-audit actor=token:nms-rw"
-	check_not_contains "audit: never the secret" "$TMP/sztpd.log" "$TOK"
-	CTL token revoke nms-rw >/dev/null 2>&1
-	req tokx --cacert "$A/ca/ca.pem" -H "Authorization: Bearer $TOK" "$AU/api/v1/devices"
-	check_eq "a revoked token: 401" "$code" 401
-fi
+# ---- bearer tokens (sztpctl token) ------------------------------------------------
+check "sztpctl token create (write) prints a token" ctl_token "$DB" nms-rw write "$TMP/tok"
+check "sztpctl token create (read) prints a token" ctl_token "$DB" nms-ro read "$TMP/tokr"
+TOK=$(cat "$TMP/tok")
+TOKR=$(cat "$TMP/tokr")
+req tok --cacert "$A/ca/ca.pem" -H "Authorization: Bearer $TOK" "$AU/api/v1/devices"
+check_eq "a write token reads: 200" "$code" 200
+req tokr --cacert "$A/ca/ca.pem" -H "Authorization: Bearer $TOKR" \
+	-H 'Content-Type: application/json' -d '{"serial":"SN-T"}' "$AU/api/v1/devices"
+check_eq "a read token writes: 403" "$code" 403
+check_contains "audit: the token's name" "$TMP/sztpd.log" "admin-audit actor=token:nms-rw"
+check_not_contains "audit: never the secret" "$TMP/sztpd.log" "$TOK"
+check "sztpctl token revoke" CTL token revoke nms-rw
+req tokx --cacert "$A/ca/ca.pem" -H "Authorization: Bearer $TOK" "$AU/api/v1/devices"
+check_eq "a revoked token: 401" "$code" 401
 
 # ---- SIGHUP: the admin certificate alone is swapped -------------------------------
 cp "$A/srv2-chain.pem" "$A/srv-chain.pem"

@@ -33,15 +33,7 @@ check "init B" "$CTL" -d "$B" init
 
 # ---- sztpd on B with its admin listener; tokens -------------------------
 # token NAME SCOPE FILE: a token made on sztpd's host, in FILE (mode 0600)
-token() {
-	"$CTL" -d "$B" token create "$1" --scope "$2" >"$TMP/token.out" 2>&1 || {
-		cat "$TMP/token.out"
-		echo "token create failed"
-		exit 1
-	}
-	(umask 077 && grep -oE 'sztp_[A-Za-z0-9_-]{43}' "$TMP/token.out" | head -1 >"$3")
-	[ -s "$3" ] || { cat "$TMP/token.out"; echo "no token printed"; exit 1; }
-}
+token() { ctl_token "$B" "$@" || { echo "token create failed"; exit 1; }; }
 token ci write "$TMP/write.token"
 token viewer read "$TMP/read.token"
 WRITE_TOKEN=$(cat "$TMP/write.token")
@@ -52,19 +44,14 @@ WRITE_TOKEN=$(cat "$TMP/write.token")
 		>/dev/null || { echo "sztp-pki ca/leaf failed"; exit 1; }
 chmod 600 "$TMP/adminca/nms.key"
 
-PORT=$(free_port)
-APORT=$(free_port)
-while [ "$APORT" = "$PORT" ]; do APORT=$(free_port); done
+admin_ports
 sztpd_conf "admin-listen-address = 127.0.0.1" "admin-port = $APORT" \
 	"admin-cert = $PKI/server/chain.pem" "admin-key = $PKI/server/key.pem" \
 	"admin-client-ca = $TMP/adminca/ca.pem" "masa-ca = $MASA" >"$TMP/sztpd.conf"
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD_PID=$E2E_LAST_PID
 URL=https://127.0.0.1:$APORT
-for i in $(seq 1 100); do
-	curl -s -o /dev/null --cacert "$PKI/owner/ca.pem" "$URL/api/v1" && break
-	sleep 0.1
-done
+wait_https "$APORT" || { cat "$TMP/sztpd.log"; echo "the admin listener does not answer"; exit 1; }
 
 L() { "$CTL" -d "$A" "$@"; }
 R() { "$CTL" --server "$URL" --cacert "$PKI/owner/ca.pem" --token-file "$TMP/write.token" "$@"; }
