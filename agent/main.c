@@ -17,15 +17,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: sztp-agent -c CONFIG [-n] [--dhcp-option FILE] [--url URL]... [--result FILE]\n"
-	    "           bootstrap one device (exit 0 done, 2 not bootstrapped, 3 rebooting)\n"
-	    "       sztp-agent dhcp-parse [--v4-options|--v6-options] FILE\n"
-	    "           print the URIs of an SZTP redirect option (hex or raw bytes)\n"
-	    "       sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
-	    "           [--concurrency N] [--work-dir DIR] [--json FILE]\n"
-	    "           bootstrap many simulated devices in one process\n");
+	fprintf(f,
+		"usage: sztp-agent -c CONFIG [-n] [--dhcp-option FILE [--dhcp-version 4|6]] [--url "
+		"URL]...\n"
+		"           [--result FILE]\n"
+		"           bootstrap one device (exit 0 done, 2 not bootstrapped, 3 rebooting)\n"
+		"       sztp-agent dhcp-parse [--v4-options|--v6-options] FILE\n"
+		"           print the URIs of an SZTP redirect option (hex or raw bytes)\n"
+		"       sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
+		"           [--concurrency N] [--work-dir DIR] [--json FILE]\n"
+		"           bootstrap many simulated devices in one process\n");
 }
 
 static int dhcp_parse_main(int argc, char **argv)
@@ -87,7 +88,7 @@ static int run_main(int argc, char **argv)
 	struct sztp_yang *y = NULL;
 	struct pki_trust *masa = NULL;
 	struct sztp_err e = {0};
-	const char *conf = NULL, *result = NULL, *dhcp = NULL;
+	const char *conf = NULL, *result = NULL, *dhcp = NULL, *dhcp_version = NULL;
 	char rpath[1200];
 	int i, check = 0, code = 1, have_dev = 0, have_conf = 0;
 
@@ -100,6 +101,9 @@ static int run_main(int argc, char **argv)
 			result = argv[++i];
 		else if (!strcmp(argv[i], "--dhcp-option") && i + 1 < argc)
 			dhcp = argv[++i];
+		else if (!strcmp(argv[i], "--dhcp-version") && i + 1 < argc &&
+			 (!strcmp(argv[i + 1], "4") || !strcmp(argv[i + 1], "6")))
+			dhcp_version = argv[++i];
 		else if (!strcmp(argv[i], "--url") && i + 1 < argc)
 			i++; /* handled after the config is loaded */
 		else {
@@ -122,6 +126,8 @@ static int run_main(int argc, char **argv)
 		free(c.dhcp_option);
 		c.dhcp_option = strdup(dhcp);
 	}
+	if (dhcp_version)
+		c.dhcp_version = dhcp_version[0] - '0';
 	log_init("sztp-agent", (enum log_level)c.log_level, 0);
 	if (pki_trust_load(c.voucher_trust, &masa, &e) ||
 	    yang_open(*c.yang_dir ? c.yang_dir : sztp_yang_dir_default(), &y, &e))

@@ -3,11 +3,9 @@
  * s8): URI list framing, invalid entries ignored, option discarded when
  * none is valid, RFC 3396 concatenation of split DHCPv4 options, the
  * DHCPv6 singleton rule, hex/raw hook values, and truncated, oversized
- * and hostile input.  The agent is not part of libsztp, so its parser is
- * compiled in here directly.
+ * and hostile input.
  */
-#include "../../agent/dhcp_option.c"
-
+#include "dhcp_option.h"
 #include "unit.h"
 
 /* Append one entry (2-byte length + bytes) to buf at *n. */

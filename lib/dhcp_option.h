@@ -1,8 +1,8 @@
 /*
- * dhcp_option.h - the SZTP redirect option as a DHCP client hands it to
- * its hook script: DHCPv4 option 143 / DHCPv6 option 136 (RFC 8572 s8),
- * a list of 2-byte length-prefixed https URIs.  Depends on nothing but
- * result.h, so the unit test can compile it on its own.
+ * dhcp_option.h - the SZTP redirect option as a DHCP server sends it and
+ * a DHCP client hands it to its hook script: DHCPv4 option 143 / DHCPv6
+ * option 136 (RFC 8572 s8), a list of 2-byte length-prefixed https URIs.
+ * In libsztp: the agent parses it, sztpctl encodes it.
  */
 #ifndef SZTP_DHCP_OPTION_H
 #define SZTP_DHCP_OPTION_H
