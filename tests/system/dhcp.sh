@@ -117,12 +117,13 @@ kea4_start() {
 }
 
 # kea6_start NS DIR OPTION-DATA-JSON: Kea DHCPv6 on the services bridge,
-# fd00:143::/64 for direct clients, fd00:144::/64 for relayed ones.
+# fd00:143::/64 for direct clients, fd00:144::/64 for relayed ones (the
+# relay sends to fd00:143::2: "br0/ADDRESS" makes Kea listen on it).
 kea6_start() {
 	local ns=$1 d=$2 opt=${3:-}
 	mkdir -p "$d"
 	jq -n --arg d "$d" --argjson opt "${opt:-null}" '{Dhcp6: {
-		"interfaces-config": {interfaces: ["br0"]},
+		"interfaces-config": {interfaces: ["br0/fd00:143::2"]},
 		"lease-database": {type: "memfile", persist: true, name: ($d + "/leases6.csv"),
 			"lfc-interval": 0},
 		"server-id": {type: "LL", persist: false},

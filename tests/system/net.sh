@@ -89,28 +89,29 @@ net_up() {
 	ip -n "$NET_SVC" -6 route add fd00:144::/64 via fd00:143::fe || net_fail "v6 route"
 }
 
-# net_device NAME routed|direct: a device namespace ${NET_ID}NAME with
-# "eth0" on the device segment (behind the router) or on the services
-# segment; prints the namespace's name.  No IPv4 address: DHCP gives it.
+# net_device NAME routed|direct: a device namespace ${NET_ID}NAME, its
+# name in NS, with "eth0" on the device segment (behind the router) or on
+# the services segment (not in a $(...): the namespace must be remembered
+# for net_down).  No IPv4 address: DHCP gives it.
 # IPv6: the on-link prefix and default route a router advertisement would
 # give (there is no radvd), the address comes from DHCPv6 (a /128).
 net_device() {
 	local ns=${NET_ID}$1 mode=$2 port
 	NET_NDEV=$((NET_NDEV + 1))
 	port=p-dev$NET_NDEV
-	net_ns_new "$ns" >&2
+	net_ns_new "$ns"
 	if [ "$mode" = routed ]; then
-		net_veth "$ns" eth0 "$NET_RTR" "$port" >&2
+		net_veth "$ns" eth0 "$NET_RTR" "$port"
 		ip -n "$NET_RTR" link set dev "$port" master brdev
 		ip -n "$ns" -6 route add fd00:144::/64 dev eth0
 		ip -n "$ns" -6 route add default via fd00:144::1 dev eth0
 	else
-		net_veth "$ns" eth0 "$NET_SVC" "$port" >&2
+		net_veth "$ns" eth0 "$NET_SVC" "$port"
 		ip -n "$NET_SVC" link set dev "$port" master br0
 		ip -n "$ns" -6 route add fd00:143::/64 dev eth0
 		ip -n "$ns" -6 route add default via fd00:143::fe dev eth0
 	fi
-	echo "$ns"
+	NS=$ns
 }
 
 # net_ns_kill NS: stop every process in the namespace (all of them were
