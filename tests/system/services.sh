@@ -88,15 +88,16 @@ svc_have_addrs() {
 	svc_err "namespace $ns: IPv6 addresses still tentative (DAD) after 5 s"
 }
 
-# svc_wait WHAT COMMAND...: retry COMMAND for up to 10 s.
+# svc_wait WHAT COMMAND...: retry COMMAND for up to 20 s (a loaded 2-core
+# machine starts four sztpd, named and nginx at once).
 svc_wait() {
 	local what=$1 i
 	shift
-	for i in $(seq 1 100); do
+	for i in $(seq 1 200); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
-	svc_err "$what did not answer within 10 s"
+	svc_err "$what did not answer within 20 s"
 }
 
 # svc_exec NS CMD...: CMD inside NS with its own mount namespace in which
@@ -331,6 +332,8 @@ CONF
 # serves $SVC_WWW; SVC_NGINX_LOG: its access log (client address, request, status).
 svc_nginx() {
 	local ns=$1 d=$TMP/nginx
+	[ -n "${SVC_FILES_CERT:-}" ] && [ -n "${SVC_WWW:-}" ] ||
+		{ svc_err "svc_nginx: run svc_pki and svc_content first"; return 1; }
 	svc_have_addrs "$ns" "$SVC_FILES4" "$SVC_FILES6" || return 1
 	mkdir -p "$d"
 	SVC_NGINX_LOG=$d/access.log
