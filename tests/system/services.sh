@@ -31,6 +31,7 @@
 #   svc_exec NS CMD...            CMD in NS, resolving names through ns.sztp.test
 #   svc_ctl1 / svc_ctl2 ARGS...   sztpctl on sztpd #1's / #2's registry
 #   svc_progress SERIAL           sztpctl --json progress SERIAL on sztpd #2
+#   svc_start_all NS [FRAGMENT]... all of the above, in that order
 #   svc_stop                      stop everything started here
 #
 # Each svc_* returns non-zero with the reason on stderr when its service
@@ -255,6 +256,7 @@ svc_progress() { svc_ctl2 --json progress "$1" --limit 1000; }
 # the path; SVC_DNS_ZONE names it too.
 svc_dns_zone() {
 	local out=${1:-$TMP/dns/sztp-records.zone}
+	[ -n "${SVC_DB1:-}" ] || { svc_err "svc_dns_zone: run svc_sztpd_pair first"; return 1; }
 	mkdir -p "$(dirname "$out")"
 	if "$BIN/sztpctl" help 2>&1 | grep -qE '^  dns '; then
 		svc_ctl1 dns "$SVC_ZONE" --server "$SVC_BS_URL" >"$out" 2>"$out.err" ||
@@ -459,6 +461,17 @@ svc_agent_has_dns() {
 			SVC_AGENT_DNS=yes
 	fi
 	[ "$SVC_AGENT_DNS" = yes ]
+}
+
+# ---- everything -------------------------------------------------------------------------------
+# svc_start_all NS [FRAGMENT]...: svc_pki, svc_content, svc_sztpd_pair,
+# svc_rsyslog, svc_nginx, then svc_named with svc_dns_zone's fragment and
+# the FRAGMENTs given (e.g. records a failure variant adds).
+svc_start_all() {
+	local ns=$1
+	shift
+	svc_pki && svc_content && svc_sztpd_pair "$ns" && svc_rsyslog "$ns" && svc_nginx "$ns" &&
+		svc_dns_zone >/dev/null && svc_named "$ns" "$SVC_DNS_ZONE" "$@"
 }
 
 # ---- stop -----------------------------------------------------------------------------------

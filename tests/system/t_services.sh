@@ -49,19 +49,17 @@ done
 IN() { ip netns exec "$NS" "$@"; }
 
 # ---- start everything ------------------------------------------------------------------
-started() { # DESCRIPTION COMMAND...: a service start; the test ends when it fails
-	if "$@"; then pass; else fail "$1"; e2e_finish; exit 1; fi
-}
-started svc_pki
-started svc_content
-started svc_sztpd_pair "$NS"
-started svc_rsyslog "$NS"
-started svc_nginx "$NS"
-ZONE=$(svc_dns_zone) || { fail "svc_dns_zone"; e2e_finish; exit 1; }
 # a TXT RRset far larger than a UDP answer (512 bytes, 1232 with EDNS): TCP only
 big=$(head -c 3000 /dev/zero | tr '\0' 'x' | fold -w 250 | sed 's/.*/"&"/' | tr '\n' ' ')
 printf 'big._sztp.sztp.test. 60 IN TXT %s\n' "$big" >"$TMP/big.zone"
-started svc_named "$NS" "$ZONE" "$TMP/big.zone"
+if svc_start_all "$NS" "$TMP/big.zone"; then
+	pass
+else
+	fail "svc_start_all: the services did not come up"
+	e2e_finish
+	exit 1
+fi
+ZONE=$SVC_DNS_ZONE
 
 # ---- sztpd #1 and #2 answer a device (its IDevID) with signed data ----------------------------
 SN=SN-SYS-1
