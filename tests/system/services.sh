@@ -125,7 +125,7 @@ svc_ctl2() { SZTP_MASA_CA=$SVC_MASA_CA "$BIN/sztpctl" -d "$SVC_DB2" --yang-dir "
 # SVC_OB_CERT/KEY/CA     onboard.sztp.test (its own CA: the redirect's trust anchor)
 # SVC_FILES_CERT/KEY/CA  files.sztp.test (a third CA)
 svc_pki() {
-	local s args=() san4 san6
+	local s args=()
 	SVC_PKI=$TMP/pki
 	for s in $SVC_SERIALS; do args+=(--serial "$s"); done
 	"$BIN/sztp-pki" init --out "$SVC_PKI" "${args[@]}" \
