@@ -62,8 +62,7 @@ fi
 ZONE=$SVC_DNS_ZONE
 
 # ---- sztpd #1 and #2 answer a device (its IDevID) with signed data ----------------------------
-SN=SN-SYS-1
-DEV=$SVC_PKI/devices/$SN
+SN="SN-SYS-1"
 RPC=restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
 # ask HOST PORT ADDR CA SERIAL OUT: get-bootstrapping-data (signed data preferred)
 ask() {
