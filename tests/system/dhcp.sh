@@ -303,3 +303,76 @@ dev_wait_result() {
 	tail -n 30 "$d/run/agent.log" >&2 2>/dev/null
 	return 1
 }
+
+# ---- the device end to end (used by every t_*.sh with services) ----------
+
+# sys_preflight [PROGRAM]...: net_preflight with what every scenario uses.
+sys_preflight() {
+	net_preflight kea-dhcp4 kea-dhcp6 dnsmasq dhcpd dhcrelay dhclient busybox jq curl \
+		named named-checkzone dig /usr/sbin/nginx /usr/sbin/rsyslogd sha256sum ss \
+		"$BIN/sztpd" "$BIN/sztpctl" "$BIN/sztp-agent" "$BIN/sztp-pki" "$@"
+}
+
+# sys_services [FRAGMENT]...: every service of the reference network
+# (services.sh) in $NET_SVC; a loud end of the test when one does not come up.
+sys_services() {
+	if svc_start_all "$NET_SVC" "$@"; then
+		pass
+	else
+		fail "the services of the reference network did not come up"
+		e2e_finish
+		exit 1
+	fi
+}
+
+# sys_device_conf SERIAL DIR [LINE]...: DIR/agent.conf for the device
+# (svc_agent_conf, device root DIR/root).
+sys_device_conf() {
+	local sn=$1 d=$2
+	shift 2
+	mkdir -p "$d"
+	svc_agent_conf "$sn" "$d/root" "$d/agent.conf" "$@" ||
+		net_fail "no agent configuration for $sn"
+}
+
+# dev_addr NS 4|6: the device's (first global) address on eth0, or nothing.
+dev_addr() {
+	ip -n "$1" "-$2" -o addr show dev eth0 scope global 2>/dev/null |
+		awk '{ sub(/\/.*/, "", $4); print $4; exit }'
+}
+
+# dev_progress_types SERIAL: the types of SERIAL's progress reports on
+# sztpd #2, oldest first, one a line.
+dev_progress_types() {
+	svc_progress "$1" | jq -r '[.. | objects | select(has("type")) | .]
+		| sort_by(.id // .time // 0) | .[].type'
+}
+
+# sys_onboarded_checks SERIAL DIR IP: what the operator and the device show
+# after a complete bootstrap: the new image and configuration in the
+# device root, every progress report and bootstrap-complete on sztpd #2,
+# the image fetched by the device from nginx, the device's messages in
+# rsyslog's file.
+sys_onboarded_checks() {
+	local sn=$1 d=$2 ip=$3 want got
+	check "$sn: the image in the device root is the server's" \
+		cmp "$SVC_IMAGE" "$d/root/boot/images/demo-os-2.0.img"
+	check_contains "$sn: the device runs the new image" "$d/root/boot/running" '"os-version"'
+	check_contains "$sn: ... version 2.0" "$d/root/boot/running" '2.0'
+	check "$sn: the configuration applied" cmp "$SVC_CONFIG" "$d/root/etc/config"
+	dev_progress_types "$sn" >"$d/progress.types"
+	want="bootstrap-initiated parsing-initiated parsing-complete boot-image-initiated
+boot-image-installed-rebooting bootstrap-initiated parsing-initiated parsing-complete
+config-initiated config-complete bootstrap-complete"
+	got=$(tr '\n' ' ' <"$d/progress.types")
+	check_eq "$sn: every progress report on sztpd #2, in order" "${got% }" "$(echo $want)"
+	svc_ctl2 device show "$sn" >"$d/device-show.txt" 2>&1
+	check_contains "$sn: sztpctl device show says bootstrap-complete" "$d/device-show.txt" \
+		bootstrap-complete
+	check_contains "$sn: nginx served the image to the device" "$SVC_NGINX_LOG" \
+		"$ip [" 
+	check "$sn: ... with 200" grep -q "^$ip .*GET /image-2.0.img HTTP/1.1\" 200" "$SVC_NGINX_LOG"
+	check "$sn: rsyslog holds the device's messages" test -s "$(svc_syslog_file "$ip")"
+	check_contains "$sn: ... from sztp-agent, up to bootstrap complete" \
+		"$(svc_syslog_file "$ip")" "bootstrap complete"
+}
