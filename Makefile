@@ -2,6 +2,8 @@
 #
 #   make              build everything into $(BUILD) (default build/)
 #   make test         unit + end-to-end tests (prints "N passed, N failed")
+#   make system       the system test: the whole SZTP network in network
+#                     namespaces (root; tests/system, docs/deployment.md)
 #   make asan         the same tests built with ASan/UBSan into build-asan/
 #   make tsan         the same tests built with ThreadSanitizer into build-tsan/
 #   make install PREFIX=/usr/local [DESTDIR=...]
@@ -43,7 +45,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki $(if $(AGENT_OBJ),$(BUILD)/sztp-agent)
 
-.PHONY: all test unit e2e asan install lint clean fuzz
+.PHONY: all test unit e2e asan install lint clean fuzz system
 all: $(PROGS) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h admin/*.h server/*.h cli/*.h certs/*.h agent/*.h) | $(GEN)/cms_asn1_tab.c
@@ -100,6 +102,11 @@ unit: all
 e2e: all
 	BUILD=$(BUILD) sh tests/run.sh e2e
 
+# DHCP (Kea, dnsmasq, relay, dhclient, udhcpc), BIND, nginx, rsyslog and
+# two sztpd with real devices, in network namespaces: needs root
+system: all
+	BUILD=$(BUILD) sh tests/system/run.sh
+
 asan:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" test
 
@@ -108,13 +115,19 @@ tsan:
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
 	$(MAKE) BUILD=build-tsan SAN="-fsanitize=thread" CFLAGS="-O1 -g" test
 
+# share/sztp/hooks: the device's DHCP glue (docs/deployment.md), the
+# dhclient exit hook and option definitions, the busybox udhcpc script
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/share/sztp/yang $(DESTDIR)$(PREFIX)/share/sztp/examples
+	  $(DESTDIR)$(PREFIX)/share/sztp/yang $(DESTDIR)$(PREFIX)/share/sztp/examples \
+	  $(DESTDIR)$(PREFIX)/share/sztp/hooks
 	install -m 0755 $(BUILD)/sztpd $(DESTDIR)$(PREFIX)/sbin/sztpd
 	install -m 0755 $(filter-out $(BUILD)/sztpd,$(PROGS)) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 yang/*.yang $(DESTDIR)$(PREFIX)/share/sztp/yang/
 	install -m 0644 conf/sztpd.conf conf/sztpd.service $(DESTDIR)$(PREFIX)/share/sztp/examples/
+	install -m 0644 agent/hooks/dhclient-exit-hook agent/hooks/dhclient-sztp.conf \
+	  $(DESTDIR)$(PREFIX)/share/sztp/hooks/
+	install -m 0755 agent/hooks/udhcpc.script $(DESTDIR)$(PREFIX)/share/sztp/hooks/
 	$(if $(wildcard docs/openapi.json),install -m 0644 docs/openapi.json $(DESTDIR)$(PREFIX)/share/sztp/openapi.json)
 
 # Benchmark (issue 4): bench/*.c tools, then bench/run.sh prints the figures

@@ -7,7 +7,9 @@ PKGS="build-essential pkg-config
  libjansson-dev libsqlite3-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
  curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog python3
  clang-14 libclang-rt-14-dev
- bind9 bind9-utils bind9-dnsutils"
+ bind9 bind9-utils bind9-dnsutils
+ kea-dhcp4-server kea-dhcp6-server dnsmasq-base isc-dhcp-server isc-dhcp-relay
+ isc-dhcp-client busybox util-linux mount"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -12,6 +12,12 @@ for f in sbin/sztpd bin/sztpctl bin/sztp-pki share/sztp/examples/sztpd.conf shar
 	share/sztp/yang/ietf-voucher@2018-05-09.yang share/sztp/yang/ietf-restconf@2017-01-26.yang; do
 	check "installed $f" test -s "$P/$f"
 done
+for f in dhclient-exit-hook dhclient-sztp.conf udhcpc.script; do
+	check "installed hook $f" cmp "$TOP/agent/hooks/$f" "$P/share/sztp/hooks/$f"
+done
+check "installed udhcpc.script is executable" test -x "$P/share/sztp/hooks/udhcpc.script"
+check "installed dhclient-exit-hook is POSIX sh" sh -n "$P/share/sztp/hooks/dhclient-exit-hook"
+check "installed udhcpc.script is POSIX sh" sh -n "$P/share/sztp/hooks/udhcpc.script"
 check "licence header kept in installed YANG" grep -q "Simplified BSD License" \
 	"$P/share/sztp/yang/ietf-sztp-bootstrap-server@2019-04-30.yang"
 

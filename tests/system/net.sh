@@ -32,6 +32,10 @@ NET_SVC_V6="fd00:143::2 fd00:143::3 fd00:143::10 fd00:143::11 fd00:143::20 fd00:
 # net_fail MESSAGE: loud failure of the set-up (never a silent skip).
 net_fail() {
 	echo "SYSTEM TEST SET-UP FAILED: $*" >&2
+	if [ -n "${E2E_NAME:-}" ]; then
+		fail "set-up: $*"
+		e2e_finish
+	fi
 	exit 1
 }
 
