@@ -2,7 +2,9 @@
 # tests/system/fake-agent.sh - stands in for sztp-agent where a system test
 # checks only the DHCP plumbing: records its command line, the option file
 # it was given (as `sztp-agent dhcp-parse` decodes it), waits
-# FAKE_AGENT_SECONDS (default 0) and writes a result.json.
+# FAKE_AGENT_SECONDS (default 0), writes a result.json (status
+# FAKE_AGENT_STATUS, default failed) and exits FAKE_AGENT_EXIT (default 2;
+# FAKE_AGENT_EXIT_FIRST on its first run).
 args="$*"
 opt="" ver="" res=""
 while [ $# -gt 0 ]; do
@@ -22,4 +24,5 @@ if [ -n "$opt" ]; then
 fi
 sleep "${FAKE_AGENT_SECONDS:-0}"
 printf '{"status": "%s"}\n' "${FAKE_AGENT_STATUS:-failed}" >"$res"
+[ "$n" -eq 0 ] && [ -n "${FAKE_AGENT_EXIT_FIRST:-}" ] && exit "$FAKE_AGENT_EXIT_FIRST"
 exit "${FAKE_AGENT_EXIT:-2}"
