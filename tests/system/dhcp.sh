@@ -113,7 +113,7 @@ kea4_start() {
 	dhcp_bg "$ns" "$d/kea4.out" env KEA_LOCKFILE_DIR="$d" KEA_PIDFILE_DIR="$d" \
 		kea-dhcp4 -c "$d/kea4.json"
 	KEA4_PID=$E2E_LAST_PID
-	dhcp_wait_log "$d/kea4.log" DHCP4_STARTED 10
+	dhcp_wait_log "$d/kea4.log" DHCP4_STARTED 20
 }
 
 # kea6_start NS DIR OPTION-DATA-JSON: Kea DHCPv6 on the services bridge,
@@ -141,7 +141,7 @@ kea6_start() {
 	dhcp_bg "$ns" "$d/kea6.out" env KEA_LOCKFILE_DIR="$d" KEA_PIDFILE_DIR="$d" \
 		kea-dhcp6 -c "$d/kea6.json"
 	KEA6_PID=$E2E_LAST_PID
-	dhcp_wait_log "$d/kea6.log" DHCP6_STARTED 10
+	dhcp_wait_log "$d/kea6.log" DHCP6_STARTED 20
 }
 
 # dnsmasq_start NS DIR LINES-FILE: dnsmasq as the DHCP server (v4 and v6)
@@ -170,7 +170,7 @@ dnsmasq_start() {
 		--conf-file="$d/dnsmasq.conf" --pid-file="$d/dnsmasq.pid" \
 		--dhcp-leasefile="$d/dnsmasq.leases" --log-facility=-
 	DNSMASQ_PID=$E2E_LAST_PID
-	dhcp_wait_log "$d/dnsmasq.log" "DHCP, IP range" 10
+	dhcp_wait_log "$d/dnsmasq.log" "DHCP, IP range" 20
 }
 
 # dhcpd_check DIR JSON: ISC dhcpd -t accepts the generated "dhcpd" and
@@ -200,7 +200,7 @@ relay4_start() {
 	dhcp_bg "$NET_RTR" "$d/dhcrelay4.log" dhcrelay -d -4 -id brdev -iu rs \
 		-pf "$d/dhcrelay4.pid" 10.143.0.2
 	RELAY4_PID=$E2E_LAST_PID
-	dhcp_wait_log "$d/dhcrelay4.log" "Listening on" 10
+	dhcp_wait_log "$d/dhcrelay4.log" "Listening on" 20
 }
 
 # relay6_start DIR: the DHCPv6 relay (-l lower = device segment, -u upper
@@ -211,7 +211,7 @@ relay6_start() {
 	dhcp_bg "$NET_RTR" "$d/dhcrelay6.log" dhcrelay -d -6 -l brdev -u fd00:143::2%rs \
 		-pf "$d/dhcrelay6.pid"
 	RELAY6_PID=$E2E_LAST_PID
-	dhcp_wait_log "$d/dhcrelay6.log" "Sending on" 10
+	dhcp_wait_log "$d/dhcrelay6.log" "Sending on" 20
 }
 
 # dev_prepare DIR: the device's own /etc/dhcp (dhclient.conf with
