@@ -172,4 +172,13 @@ net_preflight() {
 		net_fail "unshare -m with a private bind mount does not work"
 	fi
 	ip netns del "$t"
+	# AppArmor profiles of Debian's packages confine kea-dhcp4/6, dhclient,
+	# dhcpd and named to their /etc, /var/lib and /run paths; the test keeps
+	# its files in $TMP, so enforced profiles would make them fail oddly
+	p=/sys/kernel/security/apparmor/profiles
+	if [ -r "$p" ] && grep -E '(^|/)(kea-dhcp[46]|dhclient|dhcpd|named) \(enforce\)$' "$p" >"$TMP/.apparmor" 2>/dev/null; then
+		net_fail "AppArmor enforces profiles the system test's programs run under:" \
+			"$(tr '\n' ' ' <"$TMP/.apparmor")(their files live in \$TMP): run it where they are" \
+			"not loaded or in complain mode (aa-complain)"
+	fi
 }
