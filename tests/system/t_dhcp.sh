@@ -4,7 +4,8 @@
 # Kea DHCPv4 through isc-dhcp-relay to dhclient with the real
 # dhclient-script and our exit hook; dnsmasq to busybox udhcpc with our
 # udhcpc.script and to dhclient -6; Kea DHCPv6 directly and through the
-# DHCPv6 relay; a lease without option 143; `dhcpd -t` on the generated
+# DHCPv6 relay; a 442-byte option 143 (RFC 3396: Kea splits, dhclient
+# joins); a lease without option 143; `dhcpd -t` on the generated
 # snippets; the host's /etc untouched.  The option values come from
 # `sztpctl dhcp --json`.
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -78,6 +79,20 @@ dev_checks "kea6+relay6+dhclient -6" "$TMP/kea6rdev" 6 fd00:144::1
 check "kea6 relayed: the device reaches the services segment" \
 	ip netns exec "$NS" busybox ping -c1 -W2 fd00:143::10
 dhcp_stop "$KEA6_PID"
+
+# ---- a 442-byte option 143: Kea splits it (RFC 3396), dhclient joins it ------
+L=$(printf 'a%.0s' $(seq 1 60)).$(printf 'b%.0s' $(seq 1 60))
+URIS=("https://$L.one.sztp.test" "https://$L.two.sztp.test:8443" "https://$L.three.sztp.test")
+printf '%s\n' "${URIS[@]}" >"$TMP/uris.want"
+check "sztpctl dhcp --json, long URIs" dhcp_json "$TMP/dhcp-long.json" "${URIS[@]}"
+check "the value is longer than one DHCPv4 option" test "$(jq .dhcpv4.length "$TMP/dhcp-long.json")" -gt 255
+check "kea-dhcp4 with the long option" \
+	kea4_start "$NET_SVC" "$TMP/kea4l" "$(jq -c .kea4 "$TMP/dhcp-long.json")"
+net_device long routed
+dhclient_start "$NS" "$TMP/longdev" 4 /dev/null
+dev_checks "long option 143 (split and joined)" "$TMP/longdev" 4 10.144.0.1
+dhcp_stop "$DHCLIENT_PID"
+dhcp_stop "$KEA4_PID"
 
 # ---- a lease without option 143: the agent starts all the same --------------
 check "kea-dhcp4 without option 143" kea4_start "$NET_SVC" "$TMP/kea4n" ""
