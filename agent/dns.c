@@ -195,7 +195,7 @@ static enum agent_out txt(struct agent_dev *d, struct __res_state *rs, const cha
 	size_t n;
 	enum agent_out out = OUT_FAIL;
 
-	snprintf(name, sizeof(name), "%s._sztp.%s", label, dom);
+	snprintf(name, sizeof(name), "%.252s._sztp.%.255s", label, dom);
 	agent_log(d, LOG_LVL_INFO, "source", "DNS: TXT %s?", name);
 	if (!(n = query(rs, name, ns_t_txt, ans, why, sizeof(why), down))) {
 		agent_log(d, LOG_LVL_INFO, "source", "DNS: TXT %s: %s; skipped", name, why);
@@ -241,7 +241,7 @@ static enum agent_out srv(struct agent_dev *d, struct __res_state *rs, const cha
 	char name[NAME_TXT_MAX], why[200];
 	size_t n, ns, skipped, i;
 
-	snprintf(name, sizeof(name), "_sztp._tcp.%s", dom);
+	snprintf(name, sizeof(name), "_sztp._tcp.%.255s", dom);
 	agent_log(d, LOG_LVL_INFO, "source", "DNS: SRV %s?", name);
 	if (!(n = query(rs, name, ns_t_srv, ans, why, sizeof(why), down))) {
 		agent_log(d, LOG_LVL_INFO, "source", "DNS: SRV %s: %s; skipped", name, why);
