@@ -297,6 +297,25 @@ static void test_hostile(void)
 	rr_q(&B, DNS_T_TXT, 0);
 	CHECK_RC(dns_sztp_txt_parse(B.m, B.n, &t, &e), SZTP_E_MALFORMED);
 
+	/* larger than any DNS message (65535): still parsed within its length */
+	{
+		char big[256];
+		size_t k;
+
+		memset(big, 'v', 255);
+		big[255] = '\0';
+		memcpy(big, "xx=", 3);
+		start(&B, 0, 251, Q, DNS_T_TXT);
+		for (k = 0; k < 250; k++)
+			txt1(&B, big);
+		txt1(&B, "ov=last");
+		CHECK(B.n > 65535);
+		CHECK_RC(dns_sztp_txt_parse(B.m, B.n, &t, &e), SZTP_OK);
+		CHECK(t.n_rr == 251 && t.n_ignored == 250 && t.keys == DNS_KEY_OV);
+		CHECK(t.ov.len == 4 && !memcmp(t.ov.data, "last", 4));
+		dns_sztp_txt_free(&t);
+	}
+
 	/* an answer count the message cannot hold */
 	start(&B, 0, 65535, Q, DNS_T_TXT);
 	txt1(&B, "ci=x");
