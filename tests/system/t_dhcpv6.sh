@@ -16,7 +16,7 @@ sys_preflight
 net_up
 sys_services
 
-SN=SN-SYS-4
+SN="SN-SYS-4"
 check "sztpctl dhcp --json" dhcp_json "$TMP/dhcp.json" "$SVC_BS_URL"
 check "kea-dhcp6 with the generated option 136" \
 	kea6_start "$NET_SVC" "$TMP/kea6" "$(jq -c .kea6 "$TMP/dhcp.json")"

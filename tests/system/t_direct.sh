@@ -17,7 +17,7 @@ sys_preflight
 net_up
 sys_services
 
-SN=SN-SYS-2
+SN="SN-SYS-2"
 check "sztpctl dhcp --json" dhcp_json "$TMP/dhcp.json" "$SVC_BS_URL"
 jq -r .dnsmasq "$TMP/dhcp.json" >"$TMP/dnsmasq.lines"
 check "dnsmasq with the generated lines" dnsmasq_start "$NET_SVC" "$TMP/dnsmasq" "$TMP/dnsmasq.lines"

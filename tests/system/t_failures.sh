@@ -53,7 +53,7 @@ nothing_installed() {
 
 # ---- SN-SYS-5: option 143 malformed -------------------------------------------
 # a URI entry whose length (0x00ff) runs past the option's end
-SN=SN-SYS-5
+SN="SN-SYS-5"
 variant malformed "$SN" "$(dhcp_kea_opt 4 00ff68747470733a2f2f62)" \
 	"dns = no" "bootstrap-url = $SVC_BS_URL"
 check_contains "$SN: the hook handed the malformed option over" "$D/run/dhcp-option-v4" "0:ff:68"
@@ -67,7 +67,7 @@ check_eq "$SN: result source" "$(jq -r .source "$R")" url
 sys_onboarded_checks "$SN" "$D" "$IP"
 
 # ---- SN-SYS-6: the first URI unreachable ---------------------------------------
-SN=SN-SYS-6
+SN="SN-SYS-6"
 check "dhcp --json with an unreachable first URI" \
 	dhcp_json "$TMP/dhcp6.json" https://10.143.0.99 "$SVC_BS_URL"
 variant unreachable "$SN" "$(jq -c .kea4 "$TMP/dhcp6.json")" "dns = no"
@@ -79,7 +79,7 @@ check_eq "$SN: result source" "$(jq -r .source "$R")" dhcpv4
 sys_onboarded_checks "$SN" "$D" "$IP"
 
 # ---- SN-SYS-3: the image's hash does not match ----------------------------------
-SN=SN-SYS-3
+SN="SN-SYS-3"
 check "dhcp --json" dhcp_json "$TMP/dhcp.json" "$SVC_BS_URL"
 variant badhash "$SN" "$(jq -c .kea4 "$TMP/dhcp.json")" "dns = no"
 check_eq "$SN: result status" "$(jq -r .status "$R")" failed
@@ -102,7 +102,7 @@ check "$SN: ... at severity err (<27>: daemon.err)" grep -q '^<27>' \
 	<(grep "SN-SYS-3" "$TMP/syslog/raw.log" | grep boot-image)
 
 # ---- SN-SYS-7: the URI's name is not in DNS ------------------------------------
-SN=SN-SYS-7
+SN="SN-SYS-7"
 check "dhcp --json with a name DNS does not know" \
 	dhcp_json "$TMP/dhcp7.json" https://nosuch.sztp.test
 check "BIND answers NXDOMAIN for it" grep -q 'status: NXDOMAIN' \

@@ -20,7 +20,7 @@ sys_preflight
 net_up
 sys_services
 
-SN=SN-SYS-1
+SN="SN-SYS-1"
 check "sztpctl dhcp --json $SVC_BS_URL" dhcp_json "$TMP/dhcp.json" "$SVC_BS_URL"
 check "kea-dhcp4 with the generated option 143" \
 	kea4_start "$NET_SVC" "$TMP/kea4" "$(jq -c .kea4 "$TMP/dhcp.json")"
