@@ -151,17 +151,16 @@ static sztp_rc conf_build(struct ctl *c, struct dhcp_conf *d, struct sztp_err *e
 	}
 	if (note(d,
 		 "Kea 2.2, ISC dhcpd 4.4 and dnsmasq 2.90 send option %u/%u only to clients "
-		 "that ask for it (DHCPv4 "
-		 "parameter request list, DHCPv6 option request option), as RFC 8572 devices "
-		 "do; to send it to every client add \"always-send\": true to the Kea entry, "
-		 "or use dhcp-option-force in dnsmasq",
+		 "that ask for it (DHCPv4 parameter request list, DHCPv6 option request "
+		 "option), as RFC 8572 devices do; to send it to every client add "
+		 "\"always-send\": true to the Kea entry, or use dhcp-option-force in dnsmasq",
 		 DHCP_V4_SZTP_REDIRECT, DHCP_V6_SZTP_REDIRECT) != 0)
 		goto out;
 	if (d->list.len > 255 &&
 	    (note(d,
 		  "option %u is %zu bytes: DHCPv4 carries it as %zu options of at most 255 bytes "
 		  "(RFC 3396) and the DHCP client must join them (RFC 8572 s8.1): dhclient does, "
-		  "busybox 1.35 udhcpc does not (it hands only the first 255 bytes to its script)",
+		  "busybox 1.35 udhcpc does not (it hands only the first piece to its script)",
 		  DHCP_V4_SZTP_REDIRECT, d->list.len, d->instances) != 0 ||
 	     note(d, "Kea 2.2.0 sends it split (RFC 3396), in a reply that may exceed 576 bytes "
 		     "(it does not use the sname/file fields): dhclient took such a reply, "
@@ -261,7 +260,7 @@ static sztp_rc print_text(struct ctl *c, struct dhcp_conf *d, struct sztp_err *e
 sztp_rc cmd_dhcp(struct ctl *c, struct sztp_err *e)
 {
 	struct dhcp_conf d;
-	sztp_rc rc;
+	sztp_rc rc = SZTP_E_INTERNAL;
 
 	memset(&d, 0, sizeof(d));
 	rc = conf_build(c, &d, e);
