@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config
  libmicrohttpd-dev libgnutls28-dev nettle-dev libtasn1-6-dev libtasn1-bin
  libjansson-dev libsqlite3-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
- curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog python3
+ curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog python3 bind9
  clang-14 libclang-rt-14-dev
  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server isc-dhcp-client dnsmasq-base busybox"
 missing=""
@@ -21,9 +21,10 @@ if [ -n "$missing" ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	# The DHCP servers' maintainer scripts start their services (Kea's
-	# postinst fails when the start fails, as in a container without an
-	# init); the tests run their own instances, so nothing is started: a
+	# The servers' maintainer scripts (Kea, dhcpd, named...) start their
+	# services (Kea's postinst fails when the start fails, as in a container
+	# without an init); the tests run their own instances, so nothing is
+	# started: a
 	# policy-rc.d saying "forbidden" (101), only while apt runs, unless the
 	# machine has one already (Debian's container images do)
 	policy=""
