@@ -24,9 +24,8 @@ if [ -n "$missing" ]; then
 	# The servers' maintainer scripts (Kea, dhcpd, named...) start their
 	# services (Kea's postinst fails when the start fails, as in a container
 	# without an init); the tests run their own instances, so nothing is
-	# started: a
-	# policy-rc.d saying "forbidden" (101), only while apt runs, unless the
-	# machine has one already (Debian's container images do)
+	# started: a policy-rc.d saying "forbidden" (101), only while apt runs,
+	# unless the machine has one already (Debian's container images do)
 	policy=""
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		policy=/usr/sbin/policy-rc.d
