@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns_zone.h"
 
@@ -112,7 +113,7 @@ const char *dns_server_uri_problem(const char *uri, char *host, size_t hostlen, 
 	if (hostlen)
 		host[0] = '\0';
 	*port = 0;
-	if (strncmp(uri, "https://", 8) != 0)
+	if (strncasecmp(uri, "https://", 8) != 0)
 		return "not an https URI";
 	h = uri + 8;
 	if (*h == '[')
