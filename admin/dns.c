@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "admin_internal.h"
 #include "bootdata.h"
@@ -220,6 +221,44 @@ static void add_txt(struct dns_run *r, const char *serial, const char *name, siz
 	}
 }
 
+/* DNS compares names without regard to ASCII case (RFC 4343): two
+ * serials that differ only so would share one owner name, and each device
+ * would be served both devices' values. */
+static int casecmp_idx(const void *a, const void *b, void *arg)
+{
+	const struct dns_run *r = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int d = strcasecmp(r->serial[i], r->serial[j]);
+
+	return d ? d : (i > j) - (i < j);
+}
+
+/* The serial that serial i shares its DNS name with, or NULL. */
+static const char *case_twin(const struct dns_run *r, const size_t *order, size_t k)
+{
+	if (k > 0 && !strcasecmp(r->serial[order[k]], r->serial[order[k - 1]]))
+		return r->serial[order[k - 1]];
+	if (k + 1 < r->n_serial && !strcasecmp(r->serial[order[k]], r->serial[order[k + 1]]))
+		return r->serial[order[k + 1]];
+	return NULL;
+}
+
+/* Mark the serials whose DNS names collide: twin[i] names the other one. */
+static int case_twins(struct dns_run *r, const char **twin)
+{
+	size_t *order = malloc((r->n_serial + 1) * sizeof(*order)), k;
+
+	if (!order)
+		return -1;
+	for (k = 0; k < r->n_serial; k++)
+		order[k] = k;
+	qsort_r(order, r->n_serial, sizeof(*order), casecmp_idx, r);
+	for (k = 0; k < r->n_serial; k++)
+		twin[order[k]] = case_twin(r, order, k);
+	free(order);
+	return 0;
+}
+
 /* One device: its records, or why it has none.  -1: answered (a registry
  * failure). */
 static int device(struct dns_run *r, const char *serial)
@@ -356,9 +395,9 @@ void admin_dns_records(struct admin_call *c)
 	struct dns_run r = {0};
 	struct sztp_err e = {SZTP_OK, ""};
 	char buf[PKI_SERIAL_MAX * 3 + 1];
-	const char *serial;
+	const char *serial, **twin = NULL;
 	int64_t ttl = DNS_TTL_DEFAULT;
-	size_t i;
+	size_t i, k;
 	sztp_rc rc;
 
 	r.c = c;
@@ -382,6 +421,10 @@ void admin_dns_records(struct admin_call *c)
 					    PKI_SERIAL_MAX - 1);
 			goto out;
 		}
+		for (k = 0; k < r.n_serial && strcmp(r.serial[k], serial); k++)
+			;
+		if (k < r.n_serial) /* given twice */
+			continue;
 		snprintf(dev.serial, sizeof(dev.serial), "%s", serial);
 		serial_cb(&dev, &r);
 	}
@@ -391,9 +434,16 @@ void admin_dns_records(struct admin_call *c)
 		admin_problem_rc(c, rc, NULL, &e);
 		goto out;
 	}
-	for (i = 0; i < r.n_serial && !r.fail; i++)
-		if (device(&r, r.serial[i]) < 0)
+	if (!(twin = calloc(r.n_serial + 1, sizeof(*twin))) || case_twins(&r, twin) < 0)
+		r.fail = 1;
+	for (i = 0; i < r.n_serial && !r.fail; i++) {
+		if (twin[i])
+			skip(&r, r.serial[i],
+			     "its DNS name is that of device %s (DNS ignores letter case)",
+			     twin[i]);
+		else if (device(&r, r.serial[i]) < 0)
 			goto out;
+	}
 	if (r.fail || !r.records || !r.skipped) {
 		sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
 		admin_problem_rc(c, SZTP_E_NOMEM, NULL, &e);
@@ -404,5 +454,6 @@ void admin_dns_records(struct admin_call *c)
 				   "records", r.records, "skipped", r.skipped),
 			 NULL);
 out:
+	free(twin);
 	run_clear(&r);
 }

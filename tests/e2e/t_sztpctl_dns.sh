@@ -27,7 +27,7 @@ LONG=SN-$(printf 'x%.0s' $(seq 1 70))
 
 # sztpd with its admin listener ($PKI with SN-1, SN-2; $DB; $TOKEN_FILE)
 admin_sztpd || { e2e_finish; exit 1; }
-for sn in "SN.2" "SN 3" SN-5; do
+for sn in "SN.2" "SN 3" SN-5 SN-7; do
 	check "sztp-pki device '$sn'" "$BIN/sztp-pki" device --pki "$PKI" --serial "$sn"
 done
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
@@ -39,7 +39,8 @@ check "onboarding profile" CTL profile onboarding onb --config "$TMP/config.txt"
 check "redirect profile" CTL profile redirect red --server onboard.example.net:8443
 # SN-1: onboarding with voucher (signed); SN.2: redirect without voucher
 # (its own, unsigned); SN 3: onboarding without voucher (to --server);
-# SN-5: redirect with voucher (signed); SN-2: no profile; LONG: too long
+# SN-5: redirect with voucher (signed); SN-2: no profile; LONG: too long;
+# SN-6 and sn-6: one DNS name
 MASA=(--masa-ca "$PKI/manufacturer/root.pem")
 check "device SN-1" CTL device add SN-1 --profile onb --voucher "$PKI/devices/SN-1/voucher.vcj" \
 	"${MASA[@]}"
@@ -49,6 +50,14 @@ check "device SN-5" CTL device add SN-5 --profile red --voucher "$PKI/devices/SN
 	"${MASA[@]}"
 check "device SN-2" CTL device add SN-2
 check "device LONG" CTL device add "$LONG" --profile red
+# SN-7: signed data larger than a TXT record holds
+head -c 60000 /dev/urandom >"$TMP/big.bin"
+check "big profile" CTL profile onboarding big --config "$TMP/big.bin" --config-handling replace
+check "device SN-7" CTL device add SN-7 --profile big --voucher "$PKI/devices/SN-7/voucher.vcj" \
+	"${MASA[@]}"
+# one DNS name: DNS ignores letter case (RFC 4343)
+check "device SN-6" CTL device add SN-6 --profile red
+check "device sn-6" CTL device add sn-6 --profile red
 
 SRV_ARGS=(--server https://bootstrap.sztp.test --server https://onboard.sztp.test:8443)
 CTL dns "$ZONE" "${SRV_ARGS[@]}" --ttl 600 >"$TMP/frag.zone" 2>"$TMP/frag.err"
@@ -62,6 +71,11 @@ check_contains "no profile: skipped with the reason (zone comment)" "$TMP/frag.z
 	"; skipped SN-2: no bootstrapping data is configured for this device (no profile)"
 check_contains "too long: skipped with the reason" "$TMP/frag.zone" \
 	"; skipped $LONG: the serial number is 73 bytes: a DNS label holds at most 63"
+check_contains "too large for a TXT record: skipped" "$TMP/frag.zone" \
+	"; skipped SN-7: its ci is"
+check_contains "too large: why" "$TMP/frag.zone" "bytes: a TXT record holds less than 64 KiB"
+check_contains "names differing in case only: skipped" "$TMP/frag.zone" \
+	"; skipped sn-6: its DNS name is that of device SN-6 (DNS ignores letter case)"
 check_contains "skipped devices are warnings on stderr" "$TMP/frag.err" \
 	"sztpctl: warning: device 'SN-2' has no DNS records"
 check_eq "JSON: zone" "$(jq -r .zone "$TMP/local.json")" "$ZONE."
@@ -71,7 +85,7 @@ check_eq "JSON: TXT records per device" \
 		"$TMP/local.json")" \
 	"SN 3/ci/false,SN-1/ci/true,SN-1/oc/true,SN-1/ov/true,SN-5/ci/true,SN-5/oc/true,SN-5/ov/true,SN.2/ci/false"
 check_eq "JSON: skipped" "$(jq -r '[.skipped[].serial] | join(",")' "$TMP/local.json")" \
-	"SN-2,$LONG"
+	"SN-2,SN-6,SN-7,$LONG,sn-6"
 # every character-string at most 255 bytes: the longest quoted string
 longest=$(grep -o '"[^"]*"' "$TMP/frag.zone" | python3 -c '
 import re, sys
@@ -277,10 +291,13 @@ check "remote: SN-1's ci verifies too" openssl cms -verify -binary -inform DER \
 	-in "$TMP/remote-ci.der" -certfile "$TMP/txt-SN-1/oc.pem" -CAfile "$PKI/owner/ca.pem" \
 	-purpose any -out "$TMP/remote-ci.json"
 check "remote: with the same content" cmp "$TMP/remote-ci.json" "$TMP/txt-SN-1/ci.json"
-RCTL dns "$ZONE" --serial "SN 3" --serial SN-1 --json >"$TMP/sel.json" 2>/dev/null
+RCTL dns "$ZONE" --serial "SN 3" --serial SN-1 --serial "SN 3" --serial NOPE --json \
+	>"$TMP/sel.json" 2>/dev/null
 check_eq "--serial selects devices; without --server: no SRV, SN 3 skipped" \
 	"$(jq -r '[.records[] | "\(.type)/\(.serial)/\(.key)"] + [.skipped[].serial] | join(",")' \
-		"$TMP/sel.json")" "TXT/SN-1/ci,TXT/SN-1/oc,TXT/SN-1/ov,SN 3"
+		"$TMP/sel.json")" "TXT/SN-1/ci,TXT/SN-1/oc,TXT/SN-1/ov,SN 3,NOPE"
+check_eq "--serial of no device: skipped, not enrolled" \
+	"$(jq -r '.skipped[] | select(.serial == "NOPE") | .reason' "$TMP/sel.json")" "not enrolled"
 check_contains "SN 3 without --server: why" "$TMP/sel.json" \
 	"signed data is required, but no ownership voucher is enrolled for this device; no server= to redirect it to"
 
