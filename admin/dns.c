@@ -327,7 +327,7 @@ static int device(struct dns_run *r, const char *serial)
 		v[0] = (struct txt){"ci", &r->redirect};
 		add_txt(r, serial, name, name_wire, v, 1, 0);
 	} else {
-		skip(r, serial, "%s; no server= to redirect it to", e.msg);
+		skip(r, serial, "%s, and no server was given to redirect it to", e.msg);
 	}
 out:
 	reg_bootstrap_clear(&b);

@@ -298,7 +298,7 @@ check_eq "--serial selects devices; without --server: no SRV, SN 3 skipped" \
 check_eq "--serial of no device: skipped, not enrolled" \
 	"$(jq -r '.skipped[] | select(.serial == "NOPE") | .reason' "$TMP/sel.json")" "not enrolled"
 check_contains "SN 3 without --server: why" "$TMP/sel.json" \
-	"signed data is required, but no ownership voucher is enrolled for this device; no server= to redirect it to"
+	"signed data is required, but no ownership voucher is enrolled for this device, and no server was given to redirect it to"
 
 # ---- refused: the reason and exit 1, locally and remotely ---------------------------
 refused() {
