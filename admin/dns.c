@@ -33,7 +33,7 @@
 #define DNS_URI_MAX	1024
 #define DNS_TTL_DEFAULT 3600
 #define DNS_TTL_MAX	2147483647 /* RFC 2181 s8 */
-#define WHY_MAX		320
+#define WHY_MAX		(SZTP_ERR_MSG_MAX + 2 * REG_NAME_MAX + 64)
 
 /* A profile's conveyed information as a CMS, signed or not (built once
  * per request: the devices of a profile share it, as in sztpd). */
