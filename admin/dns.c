@@ -269,7 +269,7 @@ static int device(struct dns_run *r, const char *serial)
 	struct own_slot *own = NULL;
 	struct prof_slot *ps = NULL;
 	struct txt v[3];
-	char label[4 * DNS_LABEL_MAX + 1], name[sizeof(label) + 8 + DNS_TEXT_MAX];
+	char label[DNS_LABEL_TXT], name[sizeof(label) + 8 + DNS_TEXT_MAX];
 	size_t len = strlen(serial), name_wire = len + 1 + 6 + r->zone_wire;
 	sztp_rc rc = reg_bootstrap_get(r->c->ctx->reg, serial, &b, &e);
 	int ret = 0;
@@ -282,7 +282,7 @@ static int device(struct dns_run *r, const char *serial)
 		ret = admin_problem_rc(r->c, rc, NULL, &e);
 		goto out;
 	}
-	if (dns_label_text((const uint8_t *)serial, len, label, sizeof(label), &e) != SZTP_OK) {
+	if (dns_label_escape(serial, label, sizeof(label), &e) != SZTP_OK) {
 		skip(r, serial, "the serial number is %zu bytes: a DNS label holds at most 63",
 		     len);
 		goto out;

@@ -64,34 +64,6 @@ const char *dns_zone_problem(const char *zone, char *out, size_t len, size_t *wi
 	return NULL;
 }
 
-sztp_rc dns_label_text(const uint8_t *label, size_t len, char *out, size_t outlen,
-		       struct sztp_err *e)
-{
-	size_t i, o = 0;
-
-	if (outlen)
-		out[0] = '\0';
-	if (len == 0)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "a DNS label cannot be empty");
-	if (len > DNS_LABEL_MAX)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "%zu bytes: longer than a DNS label (63 bytes)", len);
-	if (outlen < 4 * len + 1)
-		return sztp_err_set(e, SZTP_E_INTERNAL, "label buffer too small");
-	for (i = 0; i < len; i++) {
-		int ch = label[i];
-
-		if (ch < '!' || ch > '~')
-			o += (size_t)snprintf(out + o, outlen - o, "\\%03d", ch);
-		else if (strchr(".\\\"();$@", ch))
-			o += (size_t)snprintf(out + o, outlen - o, "\\%c", ch);
-		else
-			out[o++] = (char)ch;
-	}
-	out[o] = '\0';
-	return SZTP_OK;
-}
-
 /* A dotted-quad IPv4 address (RFC 3986 IPv4address, loosely): digits and
  * dots only. */
 static int ipv4_like(const char *h, size_t len)

@@ -1,11 +1,12 @@
 /*
  * dns_zone.h - master-file text (RFC 1035 s5.1) of the DNS records of
- * RFC 8572 s4.2: zone and owner names, a label escaped (`\.`, `\\`,
- * `\"`, `\DDD`), TXT character-strings of binary data (each at most 255
- * bytes; RFC 8572 s4.2 points at RFC 4408 s3.1.3 for values spread over
- * several), and the bootstrap-server URIs an SRV record can name.  The
- * admin API (admin/dns.c) checks and names with it, sztpctl (cli/ctl_dns.c)
- * renders with it; text only, no DNS messages (that is lib/dns_msg).
+ * RFC 8572 s4.2: zone names, TXT character-strings of binary data (each
+ * at most 255 bytes; RFC 8572 s4.2 points at RFC 4408 s3.1.3 for values
+ * spread over several), and the bootstrap-server URIs an SRV record can
+ * name.  A serial becomes one label with dns_label_escape (lib/dns_msg.h,
+ * shared with the agent, which queries the same names).  The admin API
+ * (admin/dns.c) checks and names with it, sztpctl (cli/ctl_dns.c) renders
+ * with it; text only, no DNS messages (that is lib/dns_msg).
  */
 #ifndef SZTP_DNS_ZONE_H
 #define SZTP_DNS_ZONE_H
@@ -13,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns_msg.h" /* DNS_LABEL_MAX, dns_label_escape */
 #include "result.h"
 
-#define DNS_LABEL_MAX	  63	/* bytes of one label (RFC 1035 s2.3.4) */
 #define DNS_NAME_WIRE_MAX 255	/* bytes of a name on the wire, length octets included */
 #define DNS_TEXT_MAX	  1024	/* a name in master-file text: 255 bytes, each at most \DDD */
 #define DNS_STRING_MAX	  255	/* bytes of one TXT character-string */
@@ -28,13 +29,6 @@
  * out = the fully qualified name ("example.com.", lowercase kept) and
  * *wire its length on the wire; else the reason in words. */
 const char *dns_zone_problem(const char *zone, char *out, size_t len, size_t *wire);
-
-/* One label (len bytes, any value) as master-file text: '.', '\\', '"',
- * '(', ')', ';', '$' and '@' as \X, bytes outside '!'..'~' (space, UTF-8,
- * controls) as \DDD, others as they are.  SZTP_E_INVALID_VALUE when empty
- * or longer than DNS_LABEL_MAX; out must hold 4 * DNS_LABEL_MAX + 1. */
-sztp_rc dns_label_text(const uint8_t *label, size_t len, char *out, size_t outlen,
-		       struct sztp_err *e);
 
 /* A bootstrap server's URI as an SRV record names it: https://HOST[:PORT]
  * with nothing after the authority (RFC 8572 s8.3) and HOST a name, not an
