@@ -10,7 +10,8 @@
 # unsigned redirect; an onboarding device without voucher an unsigned
 # redirect to the --server list; no profile and a serial longer than a
 # DNS label are skipped with the reason.  Serials with '.' and ' ' are
-# escaped labels.  The same through `sztpctl --server` (the admin API of
+# escaped labels.  sztp-agent's DNS source, pointed at that named, onboards
+# SN-1 from the records and follows SN 3's redirect and the SRV records.  The same through `sztpctl --server` (the admin API of
 # a running sztpd) prints the same (the signature of a signed ci aside:
 # ECDSA signatures and signing times differ per signing).  Bad zones,
 # server URIs and TTLs are refused with the reason and exit 1.
@@ -249,6 +250,32 @@ check_eq "SN.2: its profile's own redirect, unsigned" \
 check_eq "SN.2: as the profile holds it" "$(cat "$d/ci.json")" \
 	"$(CTL profile show red --json | jq -c '.["conveyed-information"]')"
 check_eq "SN-2 (no profile) has no TXT record" "$(DIG +short TXT "SN-2._sztp.$ZONE")" ""
+
+# ---- the agent's DNS source takes them (lib/dns_msg, agent/dns.c) ---------------------
+agent() { # agent NAME SERIAL: sztp-agent with only DNS as its source
+	mkdir -p "$TMP/dev/$1"
+	printf '%s\n' "idevid-key = $PKI/devices/$2/idevid.key" \
+		"idevid-chain = $PKI/devices/$2/chain.pem" \
+		"voucher-trust-anchors = $PKI/manufacturer/root.pem" "device-root = $TMP/dev/$1" \
+		"http-timeout = 3" "yang-dir = $TOP/yang" "dns = yes" \
+		"dns-server = 127.0.0.1:$NPORT" "dns-domain = $ZONE" >"$TMP/$1.conf"
+	"$BIN/sztp-agent" -c "$TMP/$1.conf" >"$TMP/$1.out" 2>&1
+}
+agent a1 SN-1
+check_eq "agent SN-1: onboarded from the published signed data" "$?" 0
+check_eq "agent SN-1: source dns-txt" \
+	"$(jq -r .source "$TMP/dev/a1/var/lib/sztp/result.json" 2>/dev/null)" dns-txt
+check_eq "agent SN-1: configuration applied" "$(cat "$TMP/dev/a1/etc/config" 2>/dev/null)" \
+	"hostname device"
+check_contains "agent SN-1: signed data verified" "$TMP/a1.out" \
+	"signed conveyed information accepted"
+agent a3 "SN 3"
+check_contains "agent 'SN 3': its escaped name found" "$TMP/a3.out" \
+	'DNS: TXT SN\0323._sztp.sztp.test: 1 records'
+check_contains "agent 'SN 3': follows the unsigned redirect to both servers" "$TMP/a3.out" \
+	"redirect: untrusted redirect to 2 server(s)"
+check_contains "agent 'SN 3': then the SRV records, in order" "$TMP/a3.out" \
+	"SRV _sztp._tcp.sztp.test: 2. onboard.sztp.test port 8443 (priority 10, weight 0)"
 
 # ---- the same through the admin API ------------------------------------------------
 # the signed ci differ in their signatures only: compare with each one's
