@@ -39,6 +39,8 @@ CTL_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 PKI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard certs/*.c))
 AGENT_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/*.c))
 CURL_LIBS  := $(shell pkg-config --libs libcurl)
+# the agent's DNS source (agent/dns.c): glibc's stub resolver, res_nquery
+RESOLV_LIBS := -lresolv
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki $(if $(AGENT_OBJ),$(BUILD)/sztp-agent)
@@ -83,7 +85,7 @@ $(BUILD)/sztpctl: $(CTL_OBJ) $(BUILD)/server/config.o $(ADMIN_LIB) $(LIB)
 $(BUILD)/sztp-pki: $(PKI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sztp-agent: $(AGENT_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS) $(RESOLV_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) $(SRV_LIB) $(ADMIN_LIB)
 	@mkdir -p $(dir $@)

@@ -17,7 +17,8 @@
 
 struct sztp_yang;
 
-#define AGENT_MAX_LIST 16
+#define AGENT_MAX_LIST	  16
+#define AGENT_DNS_SERVERS 3 /* glibc's MAXNS */
 
 /* RFC 8572 s5.1 initial state, from the config file (agent/config.c). */
 struct agent_config {
@@ -30,11 +31,16 @@ struct agent_config {
 	size_t n_well_known;
 	char *urls[AGENT_MAX_LIST]; /* explicit bootstrap URLs */
 	size_t n_urls;
-	char *serial;	   /* "" = subject serialNumber of the IDevID */
-	char *device_root; /* everything installed or written goes below */
-	char *removable;   /* removable-storage directory, "" = none */
-	char *dhcp_option; /* file with the option value (hex or raw), "" = none */
-	long dhcp_version; /* 4 or 6 */
+	char *serial;			  /* "" = subject serialNumber of the IDevID */
+	char *device_root;		  /* everything installed or written goes below */
+	char *removable;		  /* removable-storage directory, "" = none */
+	char *dhcp_option;		  /* file with the option value (hex or raw), "" = none */
+	long dhcp_version;		  /* 4 or 6 */
+	int dns;			  /* the DNS source (RFC 8572 s4.2) */
+	char *dns_domain[AGENT_MAX_LIST]; /* "" = the resolver's search list */
+	size_t n_dns_domain;
+	char *dns_server[AGENT_DNS_SERVERS]; /* IP, IP:port, [IPv6]:port; none = resolv.conf's */
+	size_t n_dns_server;
 	char *hw_model, *os_name, *os_version;
 	int clock_trusted;
 	int send_nonce;
@@ -197,6 +203,13 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 
 /* ---- sources (sources.c) ------------------------------------------------- */
 enum agent_out sources_run(struct agent_dev *d);
+
+/* ---- DNS source (dns.c, RFC 8572 s4.2) ------------------------------------ */
+/* TXT <serial>._sztp.<domain> (as removable storage), then SRV
+ * _sztp._tcp.<domain> (unsigned redirect), for each domain. */
+enum agent_out dns_source(struct agent_dev *d);
+/* A dns-server value: IPv4, IPv4:port, IPv6 or [IPv6]:port (port 53). */
+sztp_rc dns_server_addr(const char *v, struct sockaddr_storage *ss, struct sztp_err *e);
 
 /* ---- fleet (fleet.c) ----------------------------------------------------- */
 int fleet_main(int argc, char **argv);

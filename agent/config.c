@@ -25,6 +25,27 @@ static const char *https_url(const char *v)
 	return strncmp(v, "https://", 8) ? "not an https URL" : NULL;
 }
 
+static const char *dns_server(const char *v)
+{
+	struct sockaddr_storage ss;
+
+	return dns_server_addr(v, &ss, NULL) ? "not IPv4, IPv4:port, IPv6 or [IPv6]:port" : NULL;
+}
+
+/* A name in presentation form: at most 253 characters (254 with the
+ * root's dot), no blank, no empty label. */
+static const char *dns_domain(const char *v)
+{
+	size_t l = strlen(v), i;
+
+	if (l > 254 || v[0] == '.' || strstr(v, ".."))
+		return "not a domain name";
+	for (i = 0; i < l; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+			return "not a domain name";
+	return NULL;
+}
+
 #define OFF(f) offsetof(struct agent_config, f)
 static const struct conf_key keys[] = {
     {"idevid-cert", CONF_PATH, OFF(idevid_cert), 0, 0, 0, "", NULL, E, NULL},
@@ -40,6 +61,10 @@ static const struct conf_key keys[] = {
     {"removable-storage", CONF_PATH, OFF(removable), 0, 0, 0, "", NULL, E, NULL},
     {"dhcp-option-file", CONF_PATH, OFF(dhcp_option), 0, 0, 0, "", NULL, E, NULL},
     {"dhcp-version", CONF_LONG, OFF(dhcp_version), 0, 4, 6, "4", NULL, 0, NULL},
+    {"dns", CONF_BOOL, OFF(dns), 0, 0, 0, "no", NULL, 0, NULL},
+    {"dns-domain", CONF_LIST, OFF(dns_domain), OFF(n_dns_domain), 0, L, NULL, NULL, 0, dns_domain},
+    {"dns-server", CONF_LIST, OFF(dns_server), OFF(n_dns_server), 0, AGENT_DNS_SERVERS, NULL, NULL,
+     0, dns_server},
     {"hw-model", CONF_STR, OFF(hw_model), 0, 0, 0, "", NULL, E, NULL},
     {"os-name", CONF_STR, OFF(os_name), 0, 0, 0, "", NULL, E, NULL},
     {"os-version", CONF_STR, OFF(os_version), 0, 0, 0, "", NULL, E, NULL},

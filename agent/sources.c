@@ -3,9 +3,10 @@
  * order s9.7 and Appendix C recommend (local first): removable storage
  * (s4.1: conveyed-information.cms, owner-certificate.cms,
  * ownership-voucher.cms or .vcj), the DHCPv4 option 143 / DHCPv6 option
- * 136 value as the DHCP client's hook hands it over (s4.3, s8), explicit
- * URLs, then the configured well-known bootstrap servers (s4.4).  All
- * but the well-known servers are untrusted sources.
+ * 136 value as the DHCP client's hook hands it over (s4.3, s8), DNS
+ * (s4.2: agent/dns.c), explicit URLs, then the configured well-known
+ * bootstrap servers (s4.4).  All but the well-known servers are
+ * untrusted sources.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,8 @@ enum agent_out sources_run(struct agent_dev *d)
 		out = removable(d);
 	if (out == OUT_FAIL && *c->dhcp_option)
 		out = dhcp(d);
+	if (out == OUT_FAIL && c->dns)
+		out = dns_source(d);
 	if (out == OUT_FAIL && c->n_urls)
 		out = url_list(d, c->urls, c->n_urls, "url");
 	if (out == OUT_FAIL && c->n_well_known)

@@ -5,9 +5,9 @@ set -eu
 PKGS="build-essential pkg-config
  libmicrohttpd-dev libgnutls28-dev nettle-dev libtasn1-6-dev libtasn1-bin
  libjansson-dev libsqlite3-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
- curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog python3
+ curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog python3 bind9
  clang-14 libclang-rt-14-dev
- bind9 bind9-utils bind9-dnsutils"
+ bind9-utils bind9-dnsutils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

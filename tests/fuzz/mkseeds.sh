@@ -166,6 +166,35 @@ printf '\100SN-0001' > "$d/plain"
 printf '\100a b="c"\\\n' > "$d/escape"
 printf '\006x y' > "$d/tiny"
 
+# ---- DNS responses (RFC 8572 s4.2): TXT and SRV answers, hand-built -------
+mkdir -p "$C/dns_msg"
+python3 - "$C/dns_msg" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def name(n): return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".") if l) + b"\0"
+def msg(q, qtype, rrs, rcode=0, flags=0x8180):
+    return struct.pack(">HHHHHH", 0x1234, flags | rcode, 1, len(rrs), 0, 0) + name(q) + \
+        struct.pack(">HH", qtype, 1) + b"".join(rrs)
+def rr(typ, data, owner=b"\xc0\x0c"): return owner + struct.pack(">HHIH", typ, 1, 60, len(data)) + data
+def txt(*strs): return rr(16, b"".join(bytes([len(s)]) + s for s in strs))
+def srv(p, w, port, t): return rr(33, struct.pack(">HHH", p, w, port) + name(t))
+Q = "SN-0001._sztp.example.com"
+seeds = {
+    "txt-multi": msg(Q, 16, [txt(b"ci=0\x82\x01\x00" + b"A" * 247, b"B" * 200), txt(b"oc=", b"x"),
+                             txt(b"ov=\x30\x03\x02\x01\x01"), txt(b"other=1")]),
+    "txt-dup": msg(Q, 16, [txt(b"ci=1"), txt(b"CI=2")]),
+    "txt-cname": msg(Q, 16, [rr(5, name("real.example.net")),
+                             rr(16, b"\x06ci=abc", owner=b"\xc0" + bytes([12 + len(name(Q)) + 4 + 12]))]),
+    "nxdomain": msg(Q, 16, [], rcode=3),
+    "srv-order": msg("_sztp._tcp.example.com", 33, [srv(20, 0, 443, "c.example.com"), srv(10, 5, 8443, "b.example.com"),
+                                                   srv(10, 50, 443, "a.example.com"), srv(0, 0, 443, "")]),
+    "srv-compressed": msg("_sztp._tcp.example.com", 33, [rr(33, struct.pack(">HHH", 1, 1, 443) + b"\x04sztp\xc0\x17")]),
+    "loop": msg(Q, 16, [rr(16, b"\x04ci=x", owner=b"\xc0\x3f")]),
+}
+for k, v in seeds.items():
+    open(d + "/" + k, "wb").write(v)
+PY
+
 for t in "$C"/*; do
 	printf '%-28s %3d files %6d bytes\n' "$(basename "$t")" "$(ls "$t" | wc -l)" \
 		"$(cat "$t"/* | wc -c)"
