@@ -179,11 +179,18 @@ check "the sender's address starts the line" grep -qE "^10\.143\.0\.[0-9]+ .*hel
 check "a file per sender" grep -q "hello over IPv6" "$(svc_syslog_file "$SVC_SYSLOG6")"
 
 # ---- one device bootstrapped directly (services segment, --url) -----------------------------------
-agent() { # NAME SERIAL: run sztp-agent inside the namespace; EXIT, R
-	svc_agent_conf "$2" "$TMP/dev/$1" "$TMP/$1.conf" "dns = no" || return 1
-	svc_exec "$NS" "$BIN/sztp-agent" -c "$TMP/$1.conf" --url "$SVC_BS_URL" >"$TMP/$1.out" 2>&1
+agent() { # NAME SERIAL [ARG]...: run sztp-agent inside the namespace; EXIT, R
+	local name=$1 sn=$2
+	shift 2
+	[ $# -gt 0 ] || set -- --url "$SVC_BS_URL"
+	if [ "$1" = --url ]; then
+		svc_agent_conf "$sn" "$TMP/dev/$name" "$TMP/$name.conf" "dns = no" || return 1
+	else
+		svc_agent_conf "$sn" "$TMP/dev/$name" "$TMP/$name.conf" || return 1
+	fi
+	svc_exec "$NS" "$BIN/sztp-agent" -c "$TMP/$name.conf" "$@" >"$TMP/$name.out" 2>&1
 	EXIT=$?
-	R=$TMP/dev/$1/var/lib/sztp/result.json
+	R=$TMP/dev/$name/var/lib/sztp/result.json
 }
 jr() { jq -r "$1" "$R" 2>/dev/null; }
 n_get=$(grep -c 'GET /image-2.0.img HTTP/1.1" 200' "$SVC_NGINX_LOG")
@@ -216,6 +223,22 @@ check "tampered: nothing installed" test -z "$(ls -A "$TMP/dev/d3/boot/images" 2
 check_contains "tampered: boot-image-error on sztpd #2" <(svc_progress "$SVC_BAD_SERIAL") boot-image-error
 check "tampered: the error in syslog" svc_wait "agent syslog (tampered)" \
 	grep -q "serial=\"$SVC_BAD_SERIAL\".*sha-256" "$LOG"
+
+# ---- the DNS source: nothing but dns = yes and the resolver's ns.sztp.test --------------------------
+if svc_agent_has_dns; then
+	want=dns-srv
+	grep -q "SN-SYS-8._sztp.sztp.test" "$ZONE" && want=dns-txt
+	agent d8 SN-SYS-8 --result "$TMP/dev/d8.json"
+	R=$TMP/dev/d8.json
+	check_eq "DNS source: exit 0" "$EXIT" 0
+	[ "$EXIT" = 0 ] || sed 's/^/    | /' "$TMP/d8.out" >&2
+	check_eq "DNS source: found through $want" "$(jr .source)" "$want"
+	check_eq "DNS source: bootstrap-complete on sztpd #2" "$(jr .server) $(jr .status)" \
+		"$SVC_OB_URL/restconf bootstrap-complete"
+	check "DNS source: configuration applied" cmp "$TMP/dev/d8/etc/config" "$SVC_CONFIG"
+else
+	fail "sztp-agent has no dns key (the agent's DNS source is not in this tree)"
+fi
 
 # ---- svc_stop stops what it started ---------------------------------------------------------------
 pids=$(cut -d' ' -f1 "$TMP/services.pids" | tr '\n' ' ')
