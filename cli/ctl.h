@@ -24,7 +24,7 @@ struct admin_ctx;
 struct ctl_remote;
 
 #define CTL_MAX_OPTS 512
-#define CTL_MAX_POS  8
+#define CTL_MAX_POS  32 /* sztpctl dhcp: up to DHCP_URI_MAX URIs */
 
 struct ctl_opt {
 	const char *name;  /* without the leading "--" */
@@ -164,6 +164,9 @@ void ctl_remote_close(struct ctl *c);
 void ctl_admin_close(struct ctl *c);
 /* sztpctl.c: open the registry as every command does (local mode). */
 sztp_rc ctl_open_db(struct ctl *c, struct sztp_err *e);
+
+/* ---- ctl_dhcp.c: DHCP option 143/136 and server configuration --------- */
+sztp_rc cmd_dhcp(struct ctl *c, struct sztp_err *e);
 
 /* ---- ctl_validate.c ------------------------------------------------------ */
 sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);

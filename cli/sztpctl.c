@@ -153,6 +153,9 @@ static const struct cmd cmds[] = {
      "check a conveyed-information document (JSON or XML) against ietf-sztp-conveyed-info"},
     {"validate voucher", 1, 1, "", CMD_NODB, cmd_validate_voucher, "FILE",
      "check a voucher's JSON against ietf-voucher"},
+    {"dhcp", 1, 32, "json", CMD_NODB, cmd_dhcp, "URI... [--json]",
+     "the DHCP option 143/136 values (RFC 8572 s8) for bootstrap server URIs "
+     "(https://HOST[:PORT]), and configuration for Kea, ISC dhcpd and dnsmasq"},
     {"version", 0, 0, "", CMD_NODB, cmd_version, "", "print the version"},
     {"help", 0, 2, "", CMD_NODB, cmd_help, "[COMMAND]",
      "print this table, or the commands starting with COMMAND"},

@@ -7,6 +7,7 @@ PKGS="build-essential pkg-config
  libjansson-dev libsqlite3-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
  curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog python3 bind9
  clang-14 libclang-rt-14-dev
+ kea-dhcp4-server kea-dhcp6-server isc-dhcp-server isc-dhcp-client dnsmasq-base busybox
  bind9-utils bind9-dnsutils"
 missing=""
 for p in $PKGS; do
@@ -21,7 +22,21 @@ if [ -n "$missing" ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# The servers' maintainer scripts (Kea, dhcpd, named...) start their
+	# services (Kea's postinst fails when the start fails, as in a container
+	# without an init); the tests run their own instances, so nothing is
+	# started: a policy-rc.d saying "forbidden" (101), only while apt runs,
+	# unless the machine has one already (Debian's container images do)
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\n# scripts/deps.sh: no services started while it installs\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
+	[ -n "$policy" ] && rm -f "$policy"
+	trap - EXIT
 fi

@@ -3,7 +3,8 @@
  * s8): URI list framing, invalid entries ignored, option discarded when
  * none is valid, RFC 3396 concatenation of split DHCPv4 options, the
  * DHCPv6 singleton rule, hex/raw hook values, and truncated, oversized
- * and hostile input.
+ * and hostile input; the encoder (URI checks with their reasons, the
+ * list, RFC 3396 splitting) against the parser.
  */
 #include "dhcp_option.h"
 #include "unit.h"
@@ -39,6 +40,181 @@ static void test_uri_valid(void)
 	CHECK(!dhcp_uri_valid("https://[2001:db8::1"));
 	CHECK(!dhcp_uri_valid("https://[]"));
 	CHECK(!dhcp_uri_valid("https://user@host"));
+}
+
+#define LABEL63 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* Every refusal has its reason, in words. */
+static void test_uri_problem(void)
+{
+	static char big[DHCP_URI_LEN_MAX + 2];
+	const char *r;
+
+	CHECK(dhcp_uri_problem("https://sztp.example.com:8443") == NULL);
+	CHECK(dhcp_uri_problem("https://[2001:db8::1]") == NULL);
+	CHECK(dhcp_uri_problem("https://192.0.2.1") == NULL);
+	r = dhcp_uri_problem("");
+	CHECK(r && !strcmp(r, "is empty"));
+	CHECK(dhcp_uri_problem(NULL) != NULL);
+	r = dhcp_uri_problem("http://sztp.example.com");
+	CHECK(r && !strcmp(r, "not an https URI"));
+	r = dhcp_uri_problem("sztp.example.com");
+	CHECK(r && !strcmp(r, "not an https URI"));
+	r = dhcp_uri_problem("https://host/restconf");
+	CHECK(r && !strcmp(r, "has a path after the authority"));
+	r = dhcp_uri_problem("https://host:8443/");
+	CHECK(r && !strcmp(r, "has a path after the authority"));
+	r = dhcp_uri_problem("https://host?x=1");
+	CHECK(r && !strcmp(r, "has a query or fragment"));
+	r = dhcp_uri_problem("https://host#f");
+	CHECK(r && !strcmp(r, "has a query or fragment"));
+	r = dhcp_uri_problem("https://user@host");
+	CHECK(r && !strcmp(r, "has user information (user@) before the host"));
+	r = dhcp_uri_problem("https://user:pw@host:443");
+	CHECK(r && !strcmp(r, "has user information (user@) before the host"));
+	r = dhcp_uri_problem("https://ho st");
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	r = dhcp_uri_problem("https://-host");
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	r = dhcp_uri_problem("https://a.-b");
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	r = dhcp_uri_problem("https://[2001:db8::zz]");
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	r = dhcp_uri_problem("https://[fe80::1%25eth0]");
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	r = dhcp_uri_problem("https://h\xc3\xa9.example");
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	snprintf(big, sizeof(big), "https://%s.example", LABEL63 "a");
+	r = dhcp_uri_problem(big); /* a 64-byte label */
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	snprintf(big, sizeof(big), "https://%s.example", LABEL63);
+	CHECK(dhcp_uri_problem(big) == NULL); /* 63 bytes is the most a label may have */
+	snprintf(big, sizeof(big), "https://%s.%s.%s.%s", LABEL63, LABEL63, LABEL63, LABEL63);
+	r = dhcp_uri_problem(big); /* a 255-byte name */
+	CHECK(r && !strcmp(r, "host is not a valid name or address"));
+	big[8 + 253] = '\0'; /* 253 bytes is the most a name may have */
+	CHECK(dhcp_uri_problem(big) == NULL);
+	r = dhcp_uri_problem("https://host:");
+	CHECK(r && !strcmp(r, "bad port"));
+	r = dhcp_uri_problem("https://host:0");
+	CHECK(r && !strcmp(r, "bad port"));
+	r = dhcp_uri_problem("https://host:65536");
+	CHECK(r && !strcmp(r, "bad port"));
+	r = dhcp_uri_problem("https://host:0000443");
+	CHECK(r && !strcmp(r, "bad port"));
+	r = dhcp_uri_problem("https://host:443x");
+	CHECK(r && !strcmp(r, "bad port"));
+	CHECK(dhcp_uri_problem("https://host:65535") == NULL);
+	memcpy(big, "https://", 8);
+	memset(big + 8, 'a', sizeof(big) - 9);
+	big[sizeof(big) - 1] = '\0'; /* DHCP_URI_LEN_MAX + 1 bytes */
+	r = dhcp_uri_problem(big);
+	CHECK(r && !strcmp(r, "longer than 1024 bytes"));
+	CHECK(!dhcp_uri_valid(big));
+}
+
+/* Encode, then parse back: the same URIs in the same order. */
+static void test_encode(void)
+{
+	const char *uris[] = {"https://bootstrap.sztp.test", "https://onboard.sztp.test:8443",
+			      "https://[fd00:143::10]"};
+	const char *bad[] = {"https://ok.example", "http://bad.example"};
+	static const char *many[250];
+	static char names[250][300];
+	sztp_bytes b = {NULL, 0}, o = {NULL, 0};
+	struct dhcp_uris u;
+	struct sztp_err e;
+	static uint8_t out[70000];
+	size_t i, outlen = 0;
+
+	CHECK_RC(dhcp_uri_list_encode(uris, 3, &b, &e), SZTP_OK);
+	CHECK(b.len == 3 * 2 + strlen(uris[0]) + strlen(uris[1]) + strlen(uris[2]));
+	CHECK(b.len > 2 && b.data[0] == 0 && b.data[1] == strlen(uris[0]));
+	CHECK_RC(dhcp_uri_list_parse(b.data, b.len, &u, &e), SZTP_OK);
+	CHECK(u.n == 3 && u.n_invalid == 0);
+	for (i = 0; i < u.n && i < 3; i++)
+		CHECK(!strcmp(u.uri[i], uris[i]));
+	dhcp_uris_free(&u);
+
+	/* short: one instance, code, length, value */
+	CHECK_RC(dhcp_v4_option_encode(143, b.data, b.len, &o, &e), SZTP_OK);
+	CHECK(o.len == b.len + 2 && o.data[0] == 143 && o.data[1] == b.len);
+	CHECK(o.len == b.len + 2 && !memcmp(o.data + 2, b.data, b.len));
+	sztp_bytes_free(&o);
+	sztp_bytes_free(&b);
+
+	/* refusals name the URI and the reason; nothing is returned */
+	b.len = 99;
+	CHECK_RC(dhcp_uri_list_encode(bad, 2, &b, &e), SZTP_E_INVALID_VALUE);
+	CHECK(strstr(e.msg, "URI 'http://bad.example': not an https URI") != NULL);
+	CHECK(b.data == NULL && b.len == 0);
+	CHECK_RC(dhcp_uri_list_encode(bad, 0, &b, &e), SZTP_E_MISSING_ELEMENT);
+
+	/* total over 65535 bytes: URIs as long as a valid one gets (a 253-byte
+	 * name and a port: 267 bytes, 269 with the length) */
+	for (i = 0; i < 250; i++) {
+		snprintf(names[i], sizeof(names[i]), "https://%03zu%.60s.%s.%s.%.61s:65535", i,
+			 LABEL63, LABEL63, LABEL63, LABEL63);
+		many[i] = names[i];
+	}
+	CHECK(strlen(many[0]) == 267 && dhcp_uri_valid(many[0]));
+	CHECK(dhcp_uri_valid(many[249]));
+	CHECK_RC(dhcp_uri_list_encode(many, 244, &b, &e), SZTP_E_TOO_BIG);
+	CHECK(strstr(e.msg, "is 65636 bytes") != NULL && b.data == NULL);
+	/* 243 of them fit (65367 bytes) and split into 257 instances */
+	CHECK_RC(dhcp_uri_list_encode(many, 243, &b, &e), SZTP_OK);
+	CHECK(b.len == 243 * 269);
+	CHECK_RC(dhcp_v4_option_encode(143, b.data, b.len, &o, &e), SZTP_OK);
+	CHECK(o.len == b.len + 2 * ((b.len + 254) / 255));
+	CHECK_RC(dhcp_v4_collect(o.data, o.len, 143, out, sizeof(out), &outlen, &e), SZTP_OK);
+	CHECK(outlen == b.len && !memcmp(out, b.data, b.len));
+	CHECK_RC(dhcp_uri_list_parse(out, outlen, &u, &e), SZTP_OK);
+	CHECK(u.n == DHCP_URI_MAX && u.n_invalid == 243 - DHCP_URI_MAX); /* the agent keeps 32 */
+	CHECK(u.n > 0 && !strcmp(u.uri[0], many[0]));
+	dhcp_uris_free(&u);
+	sztp_bytes_free(&o);
+	sztp_bytes_free(&b);
+}
+
+/* RFC 3396 splitting: 255-byte pieces only past 255 bytes, re-joined by
+ * dhcp_v4_collect. */
+static void test_v4_encode(void)
+{
+	uint8_t v[1000], out[1000];
+	sztp_bytes o = {NULL, 0};
+	struct sztp_err e;
+	size_t i, outlen = 0;
+
+	for (i = 0; i < sizeof(v); i++)
+		v[i] = (uint8_t)(i * 7);
+	/* exactly 255: one instance */
+	CHECK_RC(dhcp_v4_option_encode(143, v, 255, &o, &e), SZTP_OK);
+	CHECK(o.len == 257 && o.data[0] == 143 && o.data[1] == 255);
+	sztp_bytes_free(&o);
+	/* 256: 255 + 1 */
+	CHECK_RC(dhcp_v4_option_encode(143, v, 256, &o, &e), SZTP_OK);
+	CHECK(o.len == 260 && o.data[1] == 255 && o.data[257] == 143 && o.data[258] == 1);
+	CHECK(o.len == 260 && o.data[259] == v[255]);
+	CHECK_RC(dhcp_v4_collect(o.data, o.len, 143, out, sizeof(out), &outlen, &e), SZTP_OK);
+	CHECK(outlen == 256 && !memcmp(out, v, 256));
+	sztp_bytes_free(&o);
+	/* 1000: 255 255 255 235 */
+	CHECK_RC(dhcp_v4_option_encode(143, v, 1000, &o, &e), SZTP_OK);
+	CHECK(o.len == 1008 && o.data[2 + 255] == 143 && o.data[3 * 257] == 143);
+	CHECK(o.len == 1008 && o.data[3 * 257 + 1] == 235);
+	CHECK_RC(dhcp_v4_collect(o.data, o.len, 143, out, sizeof(out), &outlen, &e), SZTP_OK);
+	CHECK(outlen == 1000 && !memcmp(out, v, 1000));
+	sztp_bytes_free(&o);
+	/* empty value: one zero-length instance */
+	CHECK_RC(dhcp_v4_option_encode(143, v, 0, &o, &e), SZTP_OK);
+	CHECK(o.len == 2 && o.data[1] == 0);
+	sztp_bytes_free(&o);
+	/* pad and end are not option codes */
+	o.len = 5;
+	CHECK_RC(dhcp_v4_option_encode(0, v, 3, &o, &e), SZTP_E_INVALID_VALUE);
+	CHECK(o.data == NULL && o.len == 0);
+	CHECK_RC(dhcp_v4_option_encode(255, v, 3, &o, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(dhcp_v4_option_encode(256, v, 3, &o, &e), SZTP_E_INVALID_VALUE);
 }
 
 static void test_list(void)
@@ -303,6 +479,9 @@ static void test_fuzz(void)
 int main(void)
 {
 	test_uri_valid();
+	test_uri_problem();
+	test_encode();
+	test_v4_encode();
 	test_list();
 	test_list_limits();
 	test_v4_split();
