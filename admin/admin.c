@@ -53,6 +53,7 @@ static const struct admin_route routes[] = {
     {"GET", "/tokens", ADMIN_SCOPE_READ, ADMIN_BODY_NONE, admin_tokens_list},
     {"POST", "/tokens", ADMIN_SCOPE_WRITE, ADMIN_BODY_JSON, admin_tokens_create},
     {"DELETE", "/tokens/{name}", ADMIN_SCOPE_WRITE, ADMIN_BODY_NONE, admin_token_revoke},
+    {"GET", "/dns-records", ADMIN_SCOPE_READ, ADMIN_BODY_NONE, admin_dns_records},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -577,7 +578,23 @@ static const char *query_raw(const char *q, const char *name, size_t *vlen)
 	return NULL;
 }
 
+static int listed(const char *const *names, const char *name)
+{
+	size_t i;
+
+	for (i = 0; names && names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
 int admin_query_only(struct admin_call *c, const char *const *allowed)
+{
+	return admin_query_only_rep(c, allowed, NULL);
+}
+
+int admin_query_only_rep(struct admin_call *c, const char *const *allowed,
+			 const char *const *repeatable)
 {
 	const char *q = c->req->query;
 
@@ -602,7 +619,7 @@ int admin_query_only(struct admin_call *c, const char *const *allowed)
 			return param_problem(c, "unknown-parameter", name,
 					     "unknown query parameter '%s'", name);
 		/* repeated? */
-		{
+		if (!listed(repeatable, name)) {
 			const char *rest = end ? end + 1 : NULL;
 			size_t vl;
 
@@ -621,6 +638,28 @@ int admin_query_str(struct admin_call *c, const char *name, char *buf, size_t le
 	const char *v = query_raw(c->req->query, name, &vlen);
 
 	*out = NULL;
+	if (!v)
+		return 0;
+	if (pct_decode(v, vlen, 1, buf, len) < 0)
+		return admin_problem_param(c, name,
+					   "'%s': a bad %%-escape, a control character, or "
+					   "longer than %zu bytes",
+					   name, len - 1);
+	*out = buf;
+	return 0;
+}
+
+int admin_query_nth(struct admin_call *c, const char *name, size_t n, char *buf, size_t len,
+		    const char **out)
+{
+	const char *q = c->req->query, *v = NULL;
+	size_t vlen = 0;
+
+	*out = NULL;
+	for (; (v = query_raw(q, name, &vlen)) != NULL; q = v + vlen) {
+		if (n-- == 0)
+			break;
+	}
 	if (!v)
 		return 0;
 	if (pct_decode(v, vlen, 1, buf, len) < 0)

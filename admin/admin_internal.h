@@ -108,6 +108,14 @@ int admin_json_b64(struct admin_call *c, json_t *obj, const char *ptr, const cha
  * ones; call first in every handler of a route that takes parameters (a
  * route that takes none: allowed = {NULL}). */
 int admin_query_only(struct admin_call *c, const char *const *allowed);
+/* The same, but the parameters in repeatable (NULL-terminated) may be
+ * given more than once (GET /dns-records?server=A&server=B). */
+int admin_query_only_rep(struct admin_call *c, const char *const *allowed,
+			 const char *const *repeatable);
+/* The percent-decoded value of the n-th (from 0) occurrence of name, or
+ * *out NULL when there are fewer. */
+int admin_query_nth(struct admin_call *c, const char *name, size_t n, char *buf, size_t len,
+		    const char **out);
 /* The percent-decoded value (buf), or *out NULL when absent. */
 int admin_query_str(struct admin_call *c, const char *name, char *buf, size_t len,
 		    const char **out);
@@ -319,5 +327,7 @@ void admin_tokens_create(struct admin_call *c);
 void admin_token_revoke(struct admin_call *c);
 /* audit.c */
 void admin_audit_list(struct admin_call *c);
+/* dns.c */
+void admin_dns_records(struct admin_call *c);
 
 #endif

@@ -246,4 +246,7 @@ sztp_rc cmd_token_list(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_token_revoke(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_audit(struct ctl *c, struct sztp_err *e);
 
+/* ---- ctl_dns.c ----------------------------------------------------------- */
+sztp_rc cmd_dns(struct ctl *c, struct sztp_err *e);
+
 #endif

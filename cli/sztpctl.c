@@ -149,6 +149,10 @@ static const struct cmd cmds[] = {
      "[--expiring-within DAYS] [--json]",
      "list vouchers and owner certificates expired or expiring within DAYS (default 30); "
      "exit status 1 when there is any"},
+    {"dns", 1, 1, "server= ttl= serial= json", CMD_API, cmd_dns,
+     "ZONE [--server https://HOST[:PORT]]... [--ttl SECONDS] [--serial SN]... [--json]",
+     "the RFC 8572 s4.2 DNS records of the enrolled devices (TXT <serial>._sztp.ZONE with "
+     "ci/oc/ov, SRV _sztp._tcp.ZONE per --server) as a zone file fragment"},
     {"validate conveyed-information", 1, 1, "", CMD_NODB, cmd_validate_conveyed, "FILE",
      "check a conveyed-information document (JSON or XML) against ietf-sztp-conveyed-info"},
     {"validate voucher", 1, 1, "", CMD_NODB, cmd_validate_voucher, "FILE",

@@ -1,8 +1,9 @@
 /*
- * artifacts.c - builds and caches the CMS artifacts of RFC 8572 s3:
- * conveyed information as a bare ContentInfo (unsigned) or as SignedData
- * by the owner's key (signed, s3.1), eContentType .43 for JSON and .42 for
- * XML, and the owner-certificate as a degenerate certs-only SignedData
+ * artifacts.c - caches the CMS artifacts of RFC 8572 s3 (built by
+ * lib/bootdata.c, the builder `sztpctl dns` uses too): conveyed
+ * information as a bare ContentInfo (unsigned) or as SignedData by the
+ * owner's key (signed, s3.1), eContentType .43 for JSON and .42 for XML,
+ * and the owner-certificate as a degenerate certs-only SignedData
  * (s3.2).  Entries are keyed by profile name, encoding and signing, and
  * are rebuilt when the profile's or the owner's revision changes.  The
  * owner's private key is loaded (permissions checked) only when its
@@ -14,13 +15,11 @@
 #include <string.h>
 
 #include "artifacts.h"
-#include "cms.h"
+#include "bootdata.h"
+#include "signing.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
-#include "voucher.h"
-
-#define MAX_KEY_FILE (64 * 1024)
 
 struct entry {
 	char profile[REG_NAME_MAX];
@@ -35,7 +34,7 @@ struct entry {
 struct signer_slot {
 	char owner[REG_NAME_MAX];
 	int64_t rev;
-	struct pki_signer *signer;
+	struct bootdata_owner id; /* signer and owner-certificate */
 	char *oc_b64;
 };
 
@@ -89,7 +88,7 @@ void artifacts_free(struct artifacts *a)
 		free(a->v[i].oc_b64);
 	}
 	free(a->v);
-	pki_signer_free(a->signer.signer);
+	bootdata_owner_clear(&a->signer.id);
 	free(a->signer.oc_b64);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->vmu);
@@ -107,33 +106,21 @@ void conveyed_out_clear(struct conveyed_out *o)
 /* Load the owner signer for owner o (called with a->mu held). */
 static sztp_rc load_signer(struct artifacts *a, const struct reg_owner *o, struct sztp_err *e)
 {
-	struct pki_signer *sg = NULL;
-	sztp_bytes key = {0}, oc = {0};
+	struct bootdata_owner id = {0};
 	char *oc_b64 = NULL;
-	sztp_rc rc;
+	sztp_rc rc = bootdata_owner_load(o, &id, e);
 
-	rc = pki_key_file_check(o->key_path, e);
 	if (rc == SZTP_OK)
-		rc = file_read(o->key_path, MAX_KEY_FILE, &key, e);
-	if (rc == SZTP_OK)
-		rc = pki_signer_from_mem(key.data, key.len, o->chain, o->n_chain, &sg, e);
-	sztp_bytes_wipe(&key);
-	/* RFC 8572 s3.2: the owner certificate and its intermediates */
-	if (rc == SZTP_OK)
-		rc = cms_certs_only(o->chain, o->n_chain, &oc, e);
-	if (rc == SZTP_OK)
-		rc = b64_encode(oc.data, oc.len, &oc_b64, e);
-	sztp_bytes_free(&oc);
+		rc = b64_encode(id.oc.data, id.oc.len, &oc_b64, e);
 	if (rc != SZTP_OK) {
-		pki_signer_free(sg);
-		free(oc_b64);
+		bootdata_owner_clear(&id);
 		return rc;
 	}
-	pki_signer_free(a->signer.signer);
+	bootdata_owner_clear(&a->signer.id);
 	free(a->signer.oc_b64);
 	snprintf(a->signer.owner, sizeof(a->signer.owner), "%s", o->name);
 	a->signer.rev = o->revision;
-	a->signer.signer = sg;
+	a->signer.id = id;
 	a->signer.oc_b64 = oc_b64;
 	log_info("owner identity '%s' loaded (revision %lld)", o->name, (long long)o->revision);
 	return SZTP_OK;
@@ -143,25 +130,10 @@ static sztp_rc load_signer(struct artifacts *a, const struct reg_owner *o, struc
 static sztp_rc build(struct artifacts *a, const struct reg_profile *p, struct entry *ent,
 		     struct sztp_err *e)
 {
-	const char *doc = p->conveyed_json;
-	char *xml = NULL;
 	sztp_bytes cms = {0};
-	sztp_rc rc = SZTP_OK;
-	/* the content-type OID matches the encoding of the content (s3.1) */
-	const char *oid = ent->enc == YANG_ENC_XML ? CMS_OID_CI_XML : CMS_OID_CI_JSON;
+	sztp_rc rc = bootdata_conveyed(a->s->yang, p->conveyed_json, ent->enc,
+				       ent->sign ? a->signer.id.signer : NULL, &cms, e);
 
-	if (ent->enc == YANG_ENC_XML) {
-		rc = yang_conveyed_to_xml(a->s->yang, doc, strlen(doc), &xml, e);
-		if (rc != SZTP_OK)
-			return rc;
-		doc = xml;
-	}
-	if (ent->sign)
-		rc = cms_sign(oid, (const uint8_t *)doc, strlen(doc), a->signer.signer, 0, 0, &cms,
-			      e);
-	else
-		rc = cms_content_info(oid, (const uint8_t *)doc, strlen(doc), &cms, e);
-	free(xml);
 	if (rc == SZTP_OK)
 		rc = b64_encode(cms.data, cms.len, &ent->ci_b64, e);
 	sztp_bytes_free(&cms);
@@ -237,7 +209,7 @@ static sztp_rc rebuild(struct artifacts *a, struct entry *ent, const char *profi
 				     "configured");
 		if (rc != SZTP_OK)
 			goto out;
-		if (!a->signer.signer || a->signer.rev != owner.revision ||
+		if (!a->signer.id.signer || a->signer.rev != owner.revision ||
 		    strcmp(a->signer.owner, owner.name)) {
 			rc = load_signer(a, &owner, e);
 			if (rc != SZTP_OK) {
@@ -296,7 +268,6 @@ sztp_rc artifacts_voucher_window(struct artifacts *a, const struct reg_device *d
 				 time_t *created_on, time_t *expires_on, struct sztp_err *e)
 {
 	struct voucher_slot *vs = &a->vouchers[serial_slot(d->serial)], fresh;
-	struct voucher v;
 	struct sztp_err ve = {0};
 	sztp_rc rc;
 
@@ -315,20 +286,13 @@ sztp_rc artifacts_voucher_window(struct artifacts *a, const struct reg_device *d
 	}
 	pthread_mutex_unlock(&a->vmu);
 
-	memset(&v, 0, sizeof(v));
 	memset(&fresh, 0, sizeof(fresh));
-	rc = voucher_parse(d->voucher.data, d->voucher.len, NULL, NULL, &v, &ve);
-	if (rc == SZTP_OK && strcmp(v.serial, d->serial))
-		rc =
-		    sztp_err_set(&ve, SZTP_E_MISMATCH, "voucher is for serial number %s", v.serial);
+	rc = signing_voucher_window(d, &fresh.created_on, &fresh.expires_on, &ve);
 	fresh.rc = rc;
-	fresh.created_on = v.created_on;
-	fresh.expires_on = v.expires_on;
 	snprintf(fresh.msg, sizeof(fresh.msg), "%.95s", ve.msg);
 	snprintf(fresh.serial, sizeof(fresh.serial), "%s", d->serial);
 	fresh.revision = d->revision;
 	fresh.len = d->voucher.len;
-	voucher_clear(&v);
 	pthread_mutex_lock(&a->vmu);
 	*vs = fresh;
 	pthread_mutex_unlock(&a->vmu);

@@ -3,7 +3,7 @@
  * s5.3).  Authenticates the device (identity), validates the input
  * against ietf-sztp-bootstrap-server (yang), reads the device with its
  * profile and owner revision in one indexed read, decides whether to sign
- * (signing.c, RFC 8572 s3.3) and answers with onboarding or redirect
+ * (lib/signing.c, RFC 8572 s3.3) and answers with onboarding or redirect
  * information:
  *  - signed: conveyed information signed by the owner, plus the
  *    owner-certificate and the device's ownership voucher as the
@@ -27,39 +27,6 @@
 #include "util.h"
 
 #define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
-
-/* Whether the enrolled voucher can be served now: checked for serial
- * and validity, so an expired voucher is never sent (a device would
- * reject it, RFC 8572 s5.4).  NULL when usable, else the reason. */
-static const char *voucher_unusable(struct server *s, const struct reg_device *d, char *buf,
-				    size_t len)
-{
-	struct sztp_err e = {0};
-	time_t created, expires, now = time(NULL);
-	sztp_rc rc;
-
-	if (d->voucher.len == 0)
-		return "no ownership voucher is enrolled for this device";
-	rc = artifacts_voucher_window(s->art, d, &created, &expires, &e);
-	if (rc == SZTP_OK && (now < created || (expires && now >= expires)))
-		rc = sztp_err_set(&e, SZTP_E_EXPIRED, "voucher valid only from %lld to %lld",
-				  (long long)created, (long long)expires);
-	if (rc == SZTP_OK)
-		return NULL;
-	log_warn("voucher of %s cannot be served: %s", d->serial, e.msg);
-	snprintf(buf, len, "the device's ownership voucher cannot be used (%s)",
-		 rc == SZTP_E_EXPIRED ? "expired or not yet valid" : sztp_rc_name(rc));
-	return buf;
-}
-
-/* Why no signed data can be made for b, or NULL when it can. */
-static const char *cannot_sign(struct server *s, const struct reg_bootstrap *b, char *buf,
-			       size_t len)
-{
-	if (!b->has_owner)
-		return "no owner identity is configured";
-	return voucher_unusable(s, &b->dev, buf, len);
-}
 
 /* The RPC output (RFC 8572 s7.1; RFC 8040 s3.6.2 wraps it in "output").
  * Every value is base64 or a fixed keyword, none needs escaping in JSON
@@ -111,16 +78,24 @@ static sztp_rc read_device(struct server *s, struct request *r, struct reg_boots
 	return SZTP_OK;
 }
 
-/* Sign or not (RFC 8572 s3.3), given what the device asked. */
+/* The voucher's window through sztpd's per-device cache. */
+static sztp_rc window(void *arg, const struct reg_device *d, time_t *created_on, time_t *expires_on,
+		      struct sztp_err *e)
+{
+	return artifacts_voucher_window(((struct server *)arg)->art, d, created_on, expires_on, e);
+}
+
+/* Sign or not (RFC 8572 s3.3), given what the device asked: the same
+ * decision `sztpctl dns` makes for an untrusted device (lib/signing.c). */
 static sztp_rc decide(struct server *s, const struct reg_bootstrap *b, int untrusted,
 		      struct signing_decision *d, struct sztp_err *e)
 {
-	struct signing_case c = {untrusted, b->prof.kind, b->prof.sign, NULL};
-	char buf[128];
+	struct sztp_err why = {0};
+	sztp_rc rc = signing_decide_device(b, untrusted, time(NULL), window, s, d, &why, e);
 
-	if (signing_wanted(untrusted, b->prof.sign))
-		c.cannot_sign = cannot_sign(s, b, buf, sizeof(buf));
-	return signing_decide(&c, d, e);
+	if (why.msg[0])
+		log_warn("voucher of %s cannot be served: %s", b->dev.serial, why.msg);
+	return rc;
 }
 
 enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, struct result *res)

@@ -195,6 +195,29 @@ for k, v in seeds.items():
     open(d + "/" + k, "wb").write(v)
 PY
 
+# the SZTP redirect DHCP option (RFC 8572 s8): a URI list, a hook's hex,
+# a DHCPv4 options area with the list split (RFC 3396), DHCPv6 options
+mkdir -p "$C/dhcp_option"
+python3 - "$C/dhcp_option" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def lst(*u): return b"".join(struct.pack(">H", len(x)) + x for x in u)
+two = lst(b"https://bootstrap.example.com", b"https://[2001:db8::1]:8443")
+big = lst(*[b"https://bootstrap-%02d.example.com:8443" % i for i in range(10)])
+v4 = b"\x35\x01\x05" + b"".join(bytes([143, len(big[i:i + 255])]) + big[i:i + 255]
+                             for i in range(0, len(big), 255)) + b"\xff"
+seeds = {
+    "list": two,
+    "hex": (":".join("%02x" % b for b in two)).encode(),
+    "bad-entries": lst(b"http://x", b"", b"https://a/b", b"https://ok.example"),
+    "truncated": two[:-3],
+    "v4-split": v4,
+    "v6": struct.pack(">HH", 1, 2) + b"ab" + struct.pack(">HH", 136, len(two)) + two,
+}
+for k, v in seeds.items():
+    open(d + "/" + k, "wb").write(v)
+PY
+
 for t in "$C"/*; do
 	printf '%-28s %3d files %6d bytes\n' "$(basename "$t")" "$(ls "$t" | wc -l)" \
 		"$(cat "$t"/* | wc -c)"

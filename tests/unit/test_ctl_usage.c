@@ -43,6 +43,7 @@ STUB(cmd_token_create)
 STUB(cmd_token_list)
 STUB(cmd_token_revoke)
 STUB(cmd_audit)
+STUB(cmd_dns)
 STUB(cmd_dhcp)
 /* ctl_call.c is not linked here */
 void ctl_admin_close(struct ctl *c)

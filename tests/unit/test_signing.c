@@ -1,7 +1,9 @@
-/* Unit tests for server/signing.c: every row of RFC 8572's table of what
+/* Unit tests for lib/signing.c: every row of RFC 8572's table of what
  * a trusted and an untrusted device may accept (s3.3, s4.4, s5.3),
  * crossed with the profile's signing policy and whether signed data can
- * be made.  No server, no registry. */
+ * be made; and signing_decide_device, what makes it possible for one
+ * device (an owner identity, a voucher valid now).  No server, no
+ * registry. */
 #include "signing.h"
 #include "unit.h"
 
@@ -52,9 +54,87 @@ static const struct row rows[] = {
     {1, RD, NEV, 0, "unsigned-redirect"},
 };
 
+/* A window callback: the voucher valid in [win_from, win_to); win_rc
+ * other than SZTP_OK: it cannot be read. */
+static time_t win_from, win_to;
+static sztp_rc win_rc;
+static int win_calls;
+
+static sztp_rc window(void *arg, const struct reg_device *d, time_t *created_on, time_t *expires_on,
+		      struct sztp_err *e)
+{
+	win_calls++;
+	*created_on = win_from;
+	*expires_on = win_to;
+	return win_rc == SZTP_OK ? SZTP_OK : sztp_err_set(e, win_rc, "unreadable voucher");
+}
+
+/* signing_decide_device: what makes signing possible for a device (an
+ * owner identity, a voucher valid now), as sztpd and sztpctl dns see it. */
+static void test_device(void)
+{
+	static uint8_t vb[] = {0x30, 0x00};
+	struct reg_bootstrap b = {0};
+	struct signing_decision d = {0};
+	struct sztp_err e = {0}, why = {0};
+	time_t created, expires;
+
+	b.has_profile = b.has_owner = 1;
+	b.prof.kind = OB;
+	b.prof.sign = IFR;
+	snprintf(b.dev.serial, sizeof(b.dev.serial), "SN-1");
+	b.dev.voucher.data = vb;
+	b.dev.voucher.len = sizeof(vb);
+	win_from = 1000;
+	win_to = 2000;
+	/* valid now: signed; trusting: unsigned without looking at the voucher */
+	CHECK_RC(signing_decide_device(&b, 1, 1500, window, NULL, &d, &why, &e), SZTP_OK);
+	CHECK(d.sign && !strcmp(d.outcome, "signed") && why.msg[0] == '\0');
+	win_calls = 0;
+	CHECK_RC(signing_decide_device(&b, 0, 1500, window, NULL, &d, &why, &e), SZTP_OK);
+	CHECK(!d.sign && win_calls == 0);
+	/* expired, not yet valid: onboarding refused with the reason, the
+	 * detail for the log in why; a redirect goes unsigned */
+	CHECK_RC(signing_decide_device(&b, 1, 2000, window, NULL, &d, &why, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "expired or not yet valid") && strstr(why.msg, "valid only from"));
+	CHECK_RC(signing_decide_device(&b, 1, 999, window, NULL, &d, NULL, &e), SZTP_E_NOT_FOUND);
+	b.prof.kind = RD;
+	CHECK_RC(signing_decide_device(&b, 1, 2500, window, NULL, &d, NULL, &e), SZTP_OK);
+	CHECK(!d.sign && !strcmp(d.outcome, "unsigned-redirect"));
+	/* no expiry: valid for ever */
+	win_to = 0;
+	CHECK_RC(signing_decide_device(&b, 1, 99999999, window, NULL, &d, NULL, &e), SZTP_OK);
+	CHECK(d.sign);
+	/* a voucher that cannot be read, none, no owner identity */
+	win_rc = SZTP_E_MISMATCH;
+	b.prof.kind = OB;
+	CHECK_RC(signing_decide_device(&b, 1, 1500, window, NULL, &d, &why, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "mismatch") && strstr(why.msg, "unreadable voucher"));
+	win_rc = SZTP_OK;
+	b.dev.voucher.len = 0;
+	CHECK_RC(signing_decide_device(&b, 1, 1500, window, NULL, &d, NULL, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "no ownership voucher is enrolled") != NULL);
+	b.dev.voucher.len = sizeof(vb);
+	b.has_owner = 0;
+	CHECK_RC(signing_decide_device(&b, 1, 1500, window, NULL, &d, NULL, &e), SZTP_E_NOT_FOUND);
+	CHECK(strstr(e.msg, "no owner identity") != NULL);
+	/* without a callback: the stored window, else the voucher parsed */
+	b.has_owner = 1;
+	b.dev.voucher_created = 1000;
+	b.dev.voucher_expires = 2000;
+	CHECK_RC(signing_decide_device(&b, 1, 1500, NULL, NULL, &d, NULL, &e), SZTP_OK);
+	CHECK(d.sign);
+	CHECK_RC(signing_decide_device(&b, 1, 2001, NULL, NULL, &d, NULL, &e), SZTP_E_NOT_FOUND);
+	b.dev.voucher_created = b.dev.voucher_expires = 0;
+	CHECK_RC(signing_voucher_window(&b.dev, &created, &expires, &e), SZTP_E_MALFORMED);
+	CHECK(created == 0 && expires == 0);
+}
+
 int main(void)
 {
 	size_t i;
+
+	test_device();
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *w = &rows[i];
