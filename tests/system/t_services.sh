@@ -59,7 +59,8 @@ else
 	e2e_finish
 	exit 1
 fi
-ZONE=$SVC_DNS_ZONE
+check_contains "sztpctl dns: signed data for all eight devices" "$SVC_DNS_ZONE" "8 with signed data"
+check_contains "sztpctl dns: none skipped" "$SVC_DNS_ZONE" "0 device(s) skipped"
 
 # ---- sztpd #1 and #2 answer a device (its IDevID) with signed data ----------------------------
 SN="SN-SYS-1"
@@ -142,15 +143,13 @@ check_eq "dig (no +tcp) retries over TCP and gets it whole" \
 	"$(IN dig +short @"$SVC_NS4" big._sztp.sztp.test TXT | tr -d '" \n' | wc -c)" 3000
 check_eq "NXDOMAIN for a name not in the zone" \
 	"$(IN dig +noall +comments @"$SVC_NS4" nothere.sztp.test A | grep -o 'status: [A-Z]*')" "status: NXDOMAIN"
-if grep -q "$SN._sztp.sztp.test" "$ZONE"; then
-	# sztpctl dns is there: the device's s4.2 TXT records come over TCP whole
-	IN dig +tcp +short @"$SVC_NS4" "$SN._sztp.sztp.test" TXT >"$TMP/txt.out"
-	check_contains "TXT $SN._sztp.sztp.test holds ci= (tcp)" "$TMP/txt.out" '"ci='
-	check_contains "TXT $SN._sztp.sztp.test holds ov= (tcp)" "$TMP/txt.out" '"ov='
-	check_contains "TXT $SN._sztp.sztp.test holds oc= (tcp)" "$TMP/txt.out" '"oc='
-else
-	echo "t_services: note: sztpctl has no dns command yet; the zone holds the SRV record only" >&2
-fi
+# the device's s4.2 TXT records (sztpctl dns): kilobytes, whole over TCP
+IN dig +tcp +short @"$SVC_NS4" "$SN._sztp.sztp.test" TXT >"$TMP/txt.out"
+check_contains "TXT $SN._sztp.sztp.test holds ci= (tcp)" "$TMP/txt.out" '"ci='
+check_contains "TXT $SN._sztp.sztp.test holds ov= (tcp)" "$TMP/txt.out" '"ov='
+check_contains "TXT $SN._sztp.sztp.test holds oc= (tcp)" "$TMP/txt.out" '"oc='
+IN dig +notcp +ignore @"$SVC_NS4" "$SN._sztp.sztp.test" TXT >"$TMP/txt-udp.txt"
+check "TXT $SN._sztp.sztp.test over UDP is truncated (TC)" grep -qE 'flags:[a-z ]* tc[ ;]' "$TMP/txt-udp.txt"
 check_eq "names resolve through ns.sztp.test in svc_exec" \
 	"$(svc_exec "$NS" getent ahostsv4 files.sztp.test | awk 'NR==1{print $1}')" "$SVC_FILES4"
 
@@ -225,20 +224,15 @@ check "tampered: the error in syslog" svc_wait "agent syslog (tampered)" \
 	grep -q "serial=\"$SVC_BAD_SERIAL\".*sha-256" "$LOG"
 
 # ---- the DNS source: nothing but dns = yes and the resolver's ns.sztp.test --------------------------
-if svc_agent_has_dns; then
-	want=dns-srv
-	grep -q "SN-SYS-8._sztp.sztp.test" "$ZONE" && want=dns-txt
-	agent d8 SN-SYS-8 --result "$TMP/dev/d8.json"
-	R=$TMP/dev/d8.json
-	check_eq "DNS source: exit 0" "$EXIT" 0
-	[ "$EXIT" = 0 ] || sed 's/^/    | /' "$TMP/d8.out" >&2
-	check_eq "DNS source: found through $want" "$(jr .source)" "$want"
-	check_eq "DNS source: bootstrap-complete on sztpd #2" "$(jr .server) $(jr .status)" \
-		"$SVC_OB_URL/restconf bootstrap-complete"
-	check "DNS source: configuration applied" cmp "$TMP/dev/d8/etc/config" "$SVC_CONFIG"
-else
-	fail "sztp-agent has no dns key (the agent's DNS source is not in this tree)"
-fi
+agent d8 SN-SYS-8 --result "$TMP/dev/d8.json"
+R=$TMP/dev/d8.json
+check_eq "DNS source: exit 0" "$EXIT" 0
+[ "$EXIT" = 0 ] || sed 's/^/    | /' "$TMP/d8.out" >&2
+check_eq "DNS source: the device's signed TXT records" "$(jr .source)" dns-txt
+check_eq "DNS source: bootstrap-complete on sztpd #2" "$(jr .server) $(jr .status)" \
+	"$SVC_OB_URL/restconf bootstrap-complete"
+check "DNS source: configuration applied" cmp "$TMP/dev/d8/etc/config" "$SVC_CONFIG"
+check_contains "DNS source: the TXT answer came whole (over TCP)" "$TMP/d8.out" "3 records"
 
 # ---- svc_stop stops what it started ---------------------------------------------------------------
 pids=$(cut -d' ' -f1 "$TMP/services.pids" | tr '\n' ' ')
