@@ -251,20 +251,15 @@ svc_progress() { svc_ctl2 --json progress "$1" --limit 1000; }
 
 # ---- DNS ---------------------------------------------------------------------------
 # svc_dns_zone [OUT]: `sztpctl dns sztp.test --server https://bootstrap.sztp.test`
-# on sztpd #1's registry into OUT (default $TMP/dns/sztp-records.zone); where
-# sztpctl has no dns command yet, the SRV record alone, written here.  Prints
-# the path; SVC_DNS_ZONE names it too.
+# on sztpd #1's registry (SRV _sztp._tcp.sztp.test, TXT <serial>._sztp.sztp.test
+# with each device's signed redirect, owner certificate and voucher) into OUT
+# (default $TMP/dns/sztp-records.zone).  Prints the path; SVC_DNS_ZONE names it.
 svc_dns_zone() {
 	local out=${1:-$TMP/dns/sztp-records.zone}
 	[ -n "${SVC_DB1:-}" ] || { svc_err "svc_dns_zone: run svc_sztpd_pair first"; return 1; }
 	mkdir -p "$(dirname "$out")"
-	if "$BIN/sztpctl" help 2>&1 | grep -qE '^  dns '; then
-		svc_ctl1 dns "$SVC_ZONE" --server "$SVC_BS_URL" >"$out" 2>"$out.err" ||
-			{ cat "$out.err" >&2; svc_err "sztpctl dns failed"; return 1; }
-	else
-		printf '_sztp._tcp.%s. 60 IN SRV 10 0 %s bootstrap.%s.\n' "$SVC_ZONE" "$SVC_BS_PORT" \
-			"$SVC_ZONE" >"$out"
-	fi
+	svc_ctl1 dns "$SVC_ZONE" --server "$SVC_BS_URL" >"$out" 2>"$out.err" ||
+		{ cat "$out.err" >&2; svc_err "sztpctl dns failed"; return 1; }
 	SVC_DNS_ZONE=$out
 	echo "$out"
 }
@@ -422,11 +417,10 @@ svc_syslog_file() {
 # ---- the device's agent configuration --------------------------------------------------------
 # svc_agent_conf SERIAL ROOT OUT [LINE]...: IDevID key and chain, the
 # manufacturer root as voucher anchor, no server anchors (the device trusts
-# no bootstrap server until a signed redirect names one), dns = yes (when
-# sztp-agent knows the key), syslog-server = 10.143.0.30:514, device-root
-# ROOT, log-level info, running demo-os 1.0.  A LINE "key = value" replaces
-# the default for that key (e.g. "dns = no", left out for an agent without
-# the key) or adds one.
+# no bootstrap server until a signed redirect names one), dns = yes,
+# syslog-server = 10.143.0.30:514, device-root ROOT, log-level info,
+# running demo-os 1.0.  A LINE "key = value" replaces the default for that
+# key (e.g. "dns = no") or adds one.
 svc_agent_conf() {
 	local sn=$1 root=$2 out=$3 l k keys=() d=$SVC_PKI/devices/$1
 	shift 3
@@ -440,27 +434,10 @@ svc_agent_conf() {
 			"yang-dir = $TOP/yang"; do
 			k=$(echo "${l%%=*}" | tr -d ' \t')
 			case " ${keys[*]} " in *" $k "*) continue ;; esac
-			[ "$k" = dns ] && ! svc_agent_has_dns && continue
 			echo "$l"
 		done
-		for l in "$@"; do
-			# "dns = no" is what an agent without the key does anyway
-			[ "$(echo "$l" | tr -d ' \t')" = dns=no ] && ! svc_agent_has_dns && continue
-			echo "$l"
-		done
+		for l in "$@"; do echo "$l"; done
 	} >"$out"
-}
-
-# svc_agent_has_dns: sztp-agent accepts the dns key (the agent's DNS source
-# is merged).  Asked once.
-svc_agent_has_dns() {
-	if [ -z "${SVC_AGENT_DNS:-}" ]; then
-		SVC_AGENT_DNS=no
-		printf 'dns = yes\n' >"$TMP/.dns-probe.conf"
-		"$BIN/sztp-agent" -n -c "$TMP/.dns-probe.conf" 2>&1 | grep -q "unknown key 'dns'" ||
-			SVC_AGENT_DNS=yes
-	fi
-	[ "$SVC_AGENT_DNS" = yes ]
 }
 
 # ---- everything -------------------------------------------------------------------------------

@@ -59,7 +59,8 @@ else
 	e2e_finish
 	exit 1
 fi
-ZONE=$SVC_DNS_ZONE
+check_contains "sztpctl dns: signed data for all eight devices" "$SVC_DNS_ZONE" "8 with signed data"
+check_contains "sztpctl dns: none skipped" "$SVC_DNS_ZONE" "0 device(s) skipped"
 
 # ---- sztpd #1 and #2 answer a device (its IDevID) with signed data ----------------------------
 SN="SN-SYS-1"
@@ -142,15 +143,13 @@ check_eq "dig (no +tcp) retries over TCP and gets it whole" \
 	"$(IN dig +short @"$SVC_NS4" big._sztp.sztp.test TXT | tr -d '" \n' | wc -c)" 3000
 check_eq "NXDOMAIN for a name not in the zone" \
 	"$(IN dig +noall +comments @"$SVC_NS4" nothere.sztp.test A | grep -o 'status: [A-Z]*')" "status: NXDOMAIN"
-if grep -q "$SN._sztp.sztp.test" "$ZONE"; then
-	# sztpctl dns is there: the device's s4.2 TXT records come over TCP whole
-	IN dig +tcp +short @"$SVC_NS4" "$SN._sztp.sztp.test" TXT >"$TMP/txt.out"
-	check_contains "TXT $SN._sztp.sztp.test holds ci= (tcp)" "$TMP/txt.out" '"ci='
-	check_contains "TXT $SN._sztp.sztp.test holds ov= (tcp)" "$TMP/txt.out" '"ov='
-	check_contains "TXT $SN._sztp.sztp.test holds oc= (tcp)" "$TMP/txt.out" '"oc='
-else
-	echo "t_services: note: sztpctl has no dns command yet; the zone holds the SRV record only" >&2
-fi
+# the device's s4.2 TXT records (sztpctl dns): kilobytes, whole over TCP
+IN dig +tcp +short @"$SVC_NS4" "$SN._sztp.sztp.test" TXT >"$TMP/txt.out"
+check_contains "TXT $SN._sztp.sztp.test holds ci= (tcp)" "$TMP/txt.out" '"ci='
+check_contains "TXT $SN._sztp.sztp.test holds ov= (tcp)" "$TMP/txt.out" '"ov='
+check_contains "TXT $SN._sztp.sztp.test holds oc= (tcp)" "$TMP/txt.out" '"oc='
+IN dig +notcp +ignore @"$SVC_NS4" "$SN._sztp.sztp.test" TXT >"$TMP/txt-udp.txt"
+check "TXT $SN._sztp.sztp.test over UDP is truncated (TC)" grep -qE 'flags:[a-z ]* tc[ ;]' "$TMP/txt-udp.txt"
 check_eq "names resolve through ns.sztp.test in svc_exec" \
 	"$(svc_exec "$NS" getent ahostsv4 files.sztp.test | awk 'NR==1{print $1}')" "$SVC_FILES4"
 
@@ -179,11 +178,18 @@ check "the sender's address starts the line" grep -qE "^10\.143\.0\.[0-9]+ .*hel
 check "a file per sender" grep -q "hello over IPv6" "$(svc_syslog_file "$SVC_SYSLOG6")"
 
 # ---- one device bootstrapped directly (services segment, --url) -----------------------------------
-agent() { # NAME SERIAL: run sztp-agent inside the namespace; EXIT, R
-	svc_agent_conf "$2" "$TMP/dev/$1" "$TMP/$1.conf" "dns = no" || return 1
-	svc_exec "$NS" "$BIN/sztp-agent" -c "$TMP/$1.conf" --url "$SVC_BS_URL" >"$TMP/$1.out" 2>&1
+agent() { # NAME SERIAL [ARG]...: run sztp-agent inside the namespace; EXIT, R
+	local name=$1 sn=$2
+	shift 2
+	[ $# -gt 0 ] || set -- --url "$SVC_BS_URL"
+	if [ "$1" = --url ]; then
+		svc_agent_conf "$sn" "$TMP/dev/$name" "$TMP/$name.conf" "dns = no" || return 1
+	else
+		svc_agent_conf "$sn" "$TMP/dev/$name" "$TMP/$name.conf" || return 1
+	fi
+	svc_exec "$NS" "$BIN/sztp-agent" -c "$TMP/$name.conf" "$@" >"$TMP/$name.out" 2>&1
 	EXIT=$?
-	R=$TMP/dev/$1/var/lib/sztp/result.json
+	R=$TMP/dev/$name/var/lib/sztp/result.json
 }
 jr() { jq -r "$1" "$R" 2>/dev/null; }
 n_get=$(grep -c 'GET /image-2.0.img HTTP/1.1" 200' "$SVC_NGINX_LOG")
@@ -216,6 +222,17 @@ check "tampered: nothing installed" test -z "$(ls -A "$TMP/dev/d3/boot/images" 2
 check_contains "tampered: boot-image-error on sztpd #2" <(svc_progress "$SVC_BAD_SERIAL") boot-image-error
 check "tampered: the error in syslog" svc_wait "agent syslog (tampered)" \
 	grep -q "serial=\"$SVC_BAD_SERIAL\".*sha-256" "$LOG"
+
+# ---- the DNS source: nothing but dns = yes and the resolver's ns.sztp.test --------------------------
+agent d8 SN-SYS-8 --result "$TMP/dev/d8.json"
+R=$TMP/dev/d8.json
+check_eq "DNS source: exit 0" "$EXIT" 0
+[ "$EXIT" = 0 ] || sed 's/^/    | /' "$TMP/d8.out" >&2
+check_eq "DNS source: the device's signed TXT records" "$(jr .source)" dns-txt
+check_eq "DNS source: bootstrap-complete on sztpd #2" "$(jr .server) $(jr .status)" \
+	"$SVC_OB_URL/restconf bootstrap-complete"
+check "DNS source: configuration applied" cmp "$TMP/dev/d8/etc/config" "$SVC_CONFIG"
+check_contains "DNS source: the TXT answer came whole (over TCP)" "$TMP/d8.out" "3 records"
 
 # ---- svc_stop stops what it started ---------------------------------------------------------------
 pids=$(cut -d' ' -f1 "$TMP/services.pids" | tr '\n' ' ')
