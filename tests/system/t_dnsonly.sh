@@ -18,7 +18,6 @@ e2e_init t_dnsonly
 trap 'svc_stop; net_down; e2e_cleanup' EXIT
 sys_preflight
 net_up
-check "sztp-agent has the DNS source (dns = yes)" svc_agent_has_dns
 # svc_start_all, with SN-SYS-7's TXT records taken out of the fragment
 if svc_pki && svc_content && svc_sztpd_pair "$NET_SVC" && svc_rsyslog "$NET_SVC" &&
 	svc_nginx "$NET_SVC" && svc_dns_zone "$TMP/dns/all.zone" >/dev/null; then
@@ -45,6 +44,7 @@ for n in 8 7 6; do
 	extra=()
 	[ "$n" = 6 ] && extra=("dns-domain = lab.sztp.test")
 	sys_device_conf "SN-SYS-$n" "$TMP/dev$n" "${extra[@]}"
+	check_contains "SN-SYS-$n: the agent's DNS source is on" "$TMP/dev$n/agent.conf" "dns = yes"
 	dhclient_start "$NS" "$TMP/dev$n" 4 "$TMP/dev$n/agent.conf"
 done
 
