@@ -632,23 +632,6 @@ int admin_query_only_rep(struct admin_call *c, const char *const *allowed,
 	return 0;
 }
 
-int admin_query_str(struct admin_call *c, const char *name, char *buf, size_t len, const char **out)
-{
-	size_t vlen;
-	const char *v = query_raw(c->req->query, name, &vlen);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (pct_decode(v, vlen, 1, buf, len) < 0)
-		return admin_problem_param(c, name,
-					   "'%s': a bad %%-escape, a control character, or "
-					   "longer than %zu bytes",
-					   name, len - 1);
-	*out = buf;
-	return 0;
-}
-
 int admin_query_nth(struct admin_call *c, const char *name, size_t n, char *buf, size_t len,
 		    const char **out)
 {
@@ -669,6 +652,11 @@ int admin_query_nth(struct admin_call *c, const char *name, size_t n, char *buf,
 					   name, len - 1);
 	*out = buf;
 	return 0;
+}
+
+int admin_query_str(struct admin_call *c, const char *name, char *buf, size_t len, const char **out)
+{
+	return admin_query_nth(c, name, 0, buf, len, out);
 }
 
 int admin_query_int(struct admin_call *c, const char *name, int64_t min, int64_t max, int64_t *out)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs the unit test binaries and the end-to-end scripts, adds up what
 # each one reports ("name: N passed, N failed") and ends with the total.
-# Usage: tests/run.sh [unit|e2e|all]   (BUILD selects the build dir)
+# Usage: tests/run.sh [unit|e2e|all|system]   (BUILD selects the build dir)
+# system: tests/system/t_*.sh, the reference network (tests/system/run.sh
+# checks first that the machine can run them), each with its duration
 set -u
 BUILD=${BUILD:-build}
 what=${1:-all}
@@ -37,6 +39,14 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
 	for t in "$top"/tests/e2e/t_*.sh; do
 		[ -f "$t" ] || continue
 		run_one "$(basename "$t" .sh)" bash "$t"
+	done
+fi
+if [ "$what" = system ]; then
+	for t in "$top"/tests/system/t_*.sh; do
+		[ -f "$t" ] || continue
+		start=$(date +%s)
+		run_one "$(basename "$t" .sh)" bash "$t"
+		echo "($(basename "$t" .sh): $(($(date +%s) - start)) s)"
 	done
 fi
 rm -f "$log"
