@@ -50,15 +50,6 @@ dhcp_bg() {
 	e2e_bg "$log" ip netns exec "$ns" "$@"
 }
 
-# dhcp_stop PID: stop one process started with dhcp_bg (e.g. a server
-# replaced by the next scenario's).
-dhcp_stop() {
-	kill "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	forget_pid "$1"
-	return 0
-}
-
 # kea4_start NS DIR OPTION-DATA-JSON: Kea DHCPv4 on the services bridge
 # with the device segment (relayed, giaddr 10.144.0.1) and the services
 # segment (direct) subnets; OPTION-DATA-JSON is "" or one option-data

@@ -49,8 +49,8 @@ check_contains "kea4: resolv.conf from the lease" "$TMP/kea4dev/resolv.conf" "na
 check_contains "kea4: search domain from the lease" "$TMP/kea4dev/resolv.conf" "sztp.test"
 check_contains "kea4: the request came through the relay (giaddr)" "$TMP/kea4/kea4.log" "10.144.0.1"
 check "kea4: the device reaches the services segment" ip netns exec "$NS" busybox ping -c1 -W2 10.143.0.10
-dhcp_stop "$DHCLIENT_PID"
-dhcp_stop "$KEA4_PID"
+stop_pid "$DHCLIENT_PID"
+stop_pid "$KEA4_PID"
 
 # ---- dnsmasq: udhcpc (v4) and dhclient -6, directly on the services segment --
 check "dnsmasq starts" dnsmasq_start "$NET_SVC" "$TMP/dnsmasq" "$TMP/dnsmasq.lines"
@@ -64,7 +64,7 @@ net_device dnsm6 direct
 dhclient_start "$NS" "$TMP/dnsm6dev" 6 /dev/null
 dev_checks "dnsmasq+dhclient -6" "$TMP/dnsm6dev" 6 fd00:143::1
 check_contains "dnsmasq v6: resolv.conf from the lease" "$TMP/dnsm6dev/resolv.conf" "nameserver fd00:143::3"
-dhcp_stop "$DNSMASQ_PID"
+stop_pid "$DNSMASQ_PID"
 
 # ---- Kea DHCPv6: direct and through the DHCPv6 relay, dhclient -6 ------------
 check "kea-dhcp6 starts" kea6_start "$NET_SVC" "$TMP/kea6" "$(jq -c .kea6 "$TMP/dhcp.json")"
@@ -78,7 +78,7 @@ dhclient_start "$NS" "$TMP/kea6rdev" 6 /dev/null
 dev_checks "kea6+relay6+dhclient -6" "$TMP/kea6rdev" 6 fd00:144::1
 check "kea6 relayed: the device reaches the services segment" \
 	ip netns exec "$NS" busybox ping -c1 -W2 fd00:143::10
-dhcp_stop "$KEA6_PID"
+stop_pid "$KEA6_PID"
 
 # ---- a 442-byte option 143: Kea splits it (RFC 3396), dhclient joins it ------
 L=$(printf 'a%.0s' $(seq 1 60)).$(printf 'b%.0s' $(seq 1 60))
@@ -91,8 +91,8 @@ check "kea-dhcp4 with the long option" \
 net_device long routed
 dhclient_start "$NS" "$TMP/longdev" 4 /dev/null
 dev_checks "long option 143 (split and joined)" "$TMP/longdev" 4 10.144.0.1
-dhcp_stop "$DHCLIENT_PID"
-dhcp_stop "$KEA4_PID"
+stop_pid "$DHCLIENT_PID"
+stop_pid "$KEA4_PID"
 
 # ---- a lease without option 143: the agent starts all the same --------------
 check "kea-dhcp4 without option 143" kea4_start "$NET_SVC" "$TMP/kea4n" ""

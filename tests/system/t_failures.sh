@@ -28,7 +28,7 @@ KEA4_PID=
 variant() {
 	local name=$1 sn=$2 opt=$3
 	shift 3
-	[ -n "$KEA4_PID" ] && dhcp_stop "$KEA4_PID"
+	[ -n "$KEA4_PID" ] && stop_pid "$KEA4_PID"
 	check "$name: kea-dhcp4" kea4_start "$NET_SVC" "$TMP/kea-$name" "$opt"
 	net_device "$name" routed
 	D=$TMP/$name
@@ -38,7 +38,7 @@ variant() {
 	IP=$(dev_addr "$NS" 4)
 	R=$D/run/result.json
 	LOG=$(svc_syslog_file "$IP")
-	dhcp_stop "$DHCLIENT_PID"
+	stop_pid "$DHCLIENT_PID"
 }
 
 # nothing_installed SERIAL: the device root holds no image and no config.
