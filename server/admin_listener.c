@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -221,6 +222,103 @@ static size_t too_big_len(struct request *r, size_t max)
 	return v > max ? (size_t)v : max + 1;
 }
 
+/* ---- health (no authentication: load balancers and orchestrators) ------ */
+
+/* One readiness check into the JSON members at *o. */
+static void check_add(char *buf, size_t len, size_t *o, int *ok, const char *name, const char *why)
+{
+	char esc[SZTP_ERR_MSG_MAX * 2];
+
+	json_escape(why ? why : "ok", esc, sizeof(esc));
+	if (*o < len)
+		*o += (size_t)snprintf(buf + *o, len - *o, "%s\"%s\":\"%s\"", *o > 1 ? "," : "",
+				       name, esc);
+	if (why)
+		*ok = 0;
+}
+
+/* GET /readyz: the registry is in place and answers, the owner identity
+ * ("default") is there with a usable key file, the device port's server
+ * certificate has not expired.  200 or 503, with each check's outcome. */
+static void readyz(struct admin_listener *a, struct request *r)
+{
+	struct reg_owner o = {0};
+	struct pki_tls_info ti;
+	struct sztp_err e = {0};
+	char why[SZTP_ERR_MSG_MAX], checks[3 * SZTP_ERR_MSG_MAX * 2 + 64], *body = NULL;
+	const char *reg_why = NULL, *owner_why = NULL;
+	size_t n = 0;
+	int ok = 1, len;
+	sztp_rc rc;
+
+	checks[n++] = '{';
+	checks[n] = '\0';
+	rc = reg_owner_get(a->reg, "default", &o, &e);
+	if (!server_ready(a->s, why, sizeof(why)))
+		reg_why = why;
+	else if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND)
+		reg_why = "the registry does not answer";
+	check_add(checks, sizeof(checks), &n, &ok, "registry", reg_why);
+	if (rc == SZTP_E_NOT_FOUND)
+		owner_why = "no owner identity is set";
+	else if (rc != SZTP_OK)
+		owner_why = "cannot be read from the registry";
+	else if (pki_key_file_check(o.key_path, &e) != SZTP_OK)
+		owner_why = "its key file cannot be used";
+	check_add(checks, sizeof(checks), &n, &ok, "owner", owner_why);
+	reg_owner_clear(&o);
+	pki_tls_creds_info(a->s->tls, &ti); /* the device port's */
+	check_add(checks, sizeof(checks), &n, &ok, "certificate",
+		  ti.not_after && ti.not_after <= time(NULL) ? "the server certificate has expired"
+							     : NULL);
+	if (n < sizeof(checks) - 1) {
+		checks[n++] = '}';
+		checks[n] = '\0';
+	}
+	len = asprintf(&body, "{\"status\":\"%s\",\"checks\":%s}", ok ? "ready" : "not-ready",
+		       checks);
+	if (!ok)
+		log_warn("admin: /readyz: not ready: %s", checks);
+	r->status = ok ? 200 : 503;
+	r->resp_type = "application/json";
+	r->resp_body = len < 0 ? NULL : body;
+	r->resp_len = len < 0 ? 0 : (size_t)len;
+	r->cache_control = "no-store";
+	if (!ok)
+		r->res.retry_after = SERVER_RETRY_AFTER_S;
+}
+
+/* /healthz and /readyz (GET or HEAD): 1 when r was one and is answered. */
+static int health(struct admin_listener *a, struct request *r)
+{
+	static const char *const allow = "GET, HEAD";
+	const char *p = r->raw_path ? r->raw_path : "";
+
+	if (strcmp(p, "/healthz") && strcmp(p, "/readyz"))
+		return 0;
+	r->endpoint = "health";
+	if (!is_read(r->method)) {
+		problem(r, 405, "method-not-allowed", "Method Not Allowed",
+			"only GET and HEAD are allowed here");
+		r->allow = allow;
+		return 1;
+	}
+	if (r->query && *r->query) {
+		problem(r, 400, "malformed-request", "Bad Request", "no query parameters here");
+		return 1;
+	}
+	if (!strcmp(p, "/readyz")) {
+		readyz(a, r);
+		return 1;
+	}
+	r->status = 200;
+	r->resp_type = "application/json";
+	r->resp_body = strdup("{\"status\":\"alive\"}");
+	r->resp_len = r->resp_body ? strlen(r->resp_body) : 0;
+	r->cache_control = "no-store";
+	return 1;
+}
+
 /* http_listener.handle */
 static void admin_serve(struct server *s, struct request *r)
 {
@@ -231,6 +329,8 @@ static void admin_serve(struct server *s, struct request *r)
 
 	r->endpoint = "admin";
 	r->res.record = 0;
+	if (health(a, r))
+		return;
 	if (!st) {
 		problem(r, 500, "internal", "Internal Server Error", "out of memory");
 		return;
@@ -273,6 +373,9 @@ static void admin_audit_line(struct server *s, struct request *r, int64_t durati
 	const char *reason = st ? st->reason : "";
 
 	(void)s;
+	/* a load balancer probing every second would drown the audit trail */
+	if (r->endpoint && !strcmp(r->endpoint, "health") && r->status == 200)
+		return;
 	log_info("admin-audit actor=%s peer=%s method=%s path=%s status=%d duration_us=%lld%s%s",
 		 log_kv_quote(who, q1, sizeof(q1)), r->peer,
 		 log_kv_quote(r->method, q3, sizeof(q3)),

@@ -1,0 +1,112 @@
+#!/bin/bash
+# t_admin_health.sh - /healthz and /readyz on sztpd's admin listener, the
+# probes of load balancers and orchestrators (issue 12): answered without
+# credentials, GET and HEAD only, no query; /readyz says 503 with the
+# failing check while the owner identity is missing, after the registry
+# file is deleted and once the device port's certificate has expired, 200
+# otherwise; successful probes stay out of the admin audit trail; the
+# device port serves neither.
+. "$(dirname "$0")/lib.sh"
+e2e_init t_admin_health
+
+PKI=$TMP/pki
+DB=$TMP/sztp.db
+export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
+CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
+
+"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 >/dev/null ||
+	{ echo "sztp-pki init failed"; echo "t_admin_health: 0 passed, 1 failed"; exit 1; }
+check "sztpctl init" CTL init
+admin_ports
+AU=https://127.0.0.1
+# probe NAME PATH [CURL ARGS...]: no credentials; status in $code, body $TMP/NAME.b
+probe() {
+	local name=$1 path=$2
+	shift 2
+	code=$(curl -sk -o "$TMP/$name.b" -D "$TMP/$name.h" -w '%{http_code}' "$@" \
+		"$AU:$APORT$path")
+}
+conf() {
+	sztpd_conf "threads = 2" "admin-port = $APORT" "$@"
+}
+
+# ---- 1. no owner identity yet: alive, not ready --------------------------------------
+conf >"$TMP/sztpd.conf"
+start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
+SZTPD=$E2E_LAST_PID
+check "the admin port answers" wait_https "$APORT"
+probe healthz /healthz
+check_eq "/healthz without credentials: 200" "$code" 200
+check_eq "/healthz: alive" "$(jq -r .status "$TMP/healthz.b")" alive
+check_contains "/healthz: no-store" "$TMP/healthz.h" "no-store"
+probe ready0 /readyz
+check_eq "/readyz without an owner identity: 503" "$code" 503
+check_eq "/readyz: not-ready" "$(jq -r .status "$TMP/ready0.b")" not-ready
+check_eq "/readyz: the owner check says why" "$(jq -r .checks.owner "$TMP/ready0.b")" \
+	"no owner identity is set"
+check_eq "/readyz: the registry is fine" "$(jq -r .checks.registry "$TMP/ready0.b")" ok
+check_eq "/readyz: the certificate is fine" "$(jq -r .checks.certificate "$TMP/ready0.b")" ok
+check_contains "/readyz 503: Retry-After" "$TMP/ready0.h" "Retry-After: 30"
+check_contains "not ready: logged" "$TMP/sztpd.log" "/readyz: not ready"
+
+# ---- 2. owner set: ready ---------------------------------------------------------------
+check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
+probe ready1 /readyz
+check_eq "/readyz with the owner identity: 200" "$code" 200
+check_eq "/readyz: ready, every check ok" "$(jq -c . "$TMP/ready1.b")" \
+	'{"status":"ready","checks":{"registry":"ok","owner":"ok","certificate":"ok"}}'
+out=$(curl -sk -I -o /dev/null -w '%{http_code} %{size_download}' "$AU:$APORT/readyz")
+check_eq "HEAD /readyz: 200 without a body" "$out" "200 0"
+probe post /healthz -X POST -d x
+check_eq "POST /healthz: 405" "$code" 405
+check_contains "POST /healthz: Allow" "$TMP/post.h" "Allow: GET, HEAD"
+check_eq "POST /healthz: problem+json" "$(jq -r .status "$TMP/post.b")" 405
+probe query "/readyz?verbose=1"
+check_eq "a query: 400" "$code" 400
+probe other /healthzz
+check_eq "/healthzz is no probe: 404" "$code" 404
+code=$(curl -sk -o /dev/null -w '%{http_code}' "$AU:$PORT/healthz")
+check "the device port does not serve /healthz" test "$code" != 200
+# the audit trail: refused probes are there, successful ones are not
+check_contains "a refused probe is audited" "$TMP/sztpd.log" 'method=POST path=/healthz status=405'
+check "successful probes are not audited" \
+	test "$(grep -c 'admin-audit.*path=/\(healthz\|readyz\) status=200' "$TMP/sztpd.log")" = 0
+
+# ---- 3. the registry file deleted under sztpd --------------------------------------------
+rm -f "$DB"
+for i in $(seq 1 50); do
+	probe lost /readyz
+	[ "$code" = 503 ] && break
+	sleep 0.1
+done
+check_eq "/readyz after the registry was deleted: 503" "$code" 503
+check_contains "/readyz: the registry check says why" <(jq -r .checks.registry "$TMP/lost.b") \
+	"$DB"
+probe alive2 /healthz
+check_eq "/healthz still alive" "$code" 200
+stop_pid "$SZTPD"
+
+# ---- 4. the device port's certificate expires while sztpd runs -----------------------------
+DB=$TMP/sztp2.db
+export SZTP_DB=$DB
+check "sztpctl init (a second registry)" CTL init
+check "owner set again" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
+"$BIN/sztp-pki" ca --out "$TMP/ca" --name "Short CA" >/dev/null
+EXP=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%SZ)
+check "a server certificate valid for 6 more seconds" "$BIN/sztp-pki" leaf --ca "$TMP/ca" \
+	--out "$TMP/short" --serial SHORT --server --san DNS:localhost,IP:127.0.0.1 --not-after "$EXP"
+chmod 600 "$TMP/short.key"
+conf | sed -e "s|^tls-cert = .*|tls-cert = $TMP/short-chain.pem|" \
+	-e "s|^tls-key = .*|tls-key = $TMP/short.key|" >"$TMP/short.conf"
+start_sztpd "$TMP/short.conf" "$TMP/short.log"
+probe ready2 /readyz
+check_eq "/readyz while the certificate is valid: 200" "$code" 200
+for i in $(seq 1 100); do
+	probe expired /readyz
+	[ "$code" = 503 ] && break
+	sleep 0.1
+done
+check_eq "/readyz once the certificate expired: 503" "$code" 503
+check_eq "/readyz: the certificate check says why" \
+	"$(jq -r .checks.certificate "$TMP/expired.b")" "the server certificate has expired"
+e2e_finish
