@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config
  bind9-utils bind9-dnsutils
  clang-14 libclang-rt-14-dev
  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server isc-dhcp-client dnsmasq-base busybox
- isc-dhcp-relay util-linux mount"
+ isc-dhcp-relay util-linux mount prometheus"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -32,6 +32,7 @@
 #include "admin_listener.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "server.h"
 #include "util.h"
@@ -319,6 +320,45 @@ static int health(struct admin_listener *a, struct request *r)
 	return 1;
 }
 
+/* GET /metrics: the Prometheus exposition, for any authenticated scope
+ * (a scraper's read token or admin client certificate). */
+static void metrics(struct admin_listener *a, struct request *r, struct admin_req *st)
+{
+	struct sztp_err e = {0};
+	char *body = NULL;
+	size_t len = 0;
+
+	r->endpoint = "metrics";
+	if (st->actor.scope == ADMIN_SCOPE_NONE) {
+		problem(r, 401, "unauthorized", "Unauthorized",
+			"a bearer token or an admin client certificate is needed");
+		st->fields[0] = "WWW-Authenticate";
+		st->fields[1] = "Bearer realm=\"sztpd\"";
+		st->fields[2] = NULL;
+		r->resp_fields = st->fields;
+		return;
+	}
+	if (!is_read(r->method)) {
+		problem(r, 405, "method-not-allowed", "Method Not Allowed",
+			"only GET and HEAD are allowed here");
+		r->allow = "GET, HEAD";
+		return;
+	}
+	if (r->query && *r->query) {
+		problem(r, 400, "malformed-request", "Bad Request", "no query parameters here");
+		return;
+	}
+	if (metrics_render(a->s->metrics, a->s, a->reg, &body, &len, &e) != SZTP_OK) {
+		problem(r, 500, "internal", "Internal Server Error", "out of memory");
+		return;
+	}
+	r->status = 200;
+	r->resp_type = "text/plain; version=0.0.4; charset=utf-8";
+	r->resp_body = body;
+	r->resp_len = len;
+	r->cache_control = "no-store";
+}
+
 /* http_listener.handle */
 static void admin_serve(struct server *s, struct request *r)
 {
@@ -333,6 +373,10 @@ static void admin_serve(struct server *s, struct request *r)
 		return;
 	if (!st) {
 		problem(r, 500, "internal", "Internal Server Error", "out of memory");
+		return;
+	}
+	if (r->raw_path && !strcmp(r->raw_path, "/metrics")) {
+		metrics(a, r, st);
 		return;
 	}
 	/* a write into a registry file that is gone would be lost */
@@ -372,7 +416,7 @@ static void admin_audit_line(struct server *s, struct request *r, int64_t durati
 	const char *who = st && st->actor.who[0] ? st->actor.who : "-";
 	const char *reason = st ? st->reason : "";
 
-	(void)s;
+	metrics_request(s->metrics, "admin", r->endpoint, r->status, NULL, duration_us);
 	/* a load balancer probing every second would drown the audit trail */
 	if (r->endpoint && !strcmp(r->endpoint, "health") && r->status == 200)
 		return;

@@ -45,6 +45,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "registry.h"
 #include "journal.h"
 #include "restconf.h"
@@ -642,6 +643,7 @@ static void audit(struct server *s, struct ctx *x)
 		 res->outcome[0] ? res->outcome : "-", x->r.status, (long long)dur,
 		 res->err.msg[0] ? " reason=" : "",
 		 res->err.msg[0] ? log_kv_quote(res->err.msg, q2, sizeof(q2)) : "");
+	metrics_request(s->metrics, "device", x->r.endpoint, x->r.status, res->outcome, dur);
 	/* the bootstrapping log: as the handler's result says */
 	if (s->cfg.bootstrap_log && res->record) {
 		struct reg_log l;

@@ -532,6 +532,15 @@ sztp_rc server_check_ready(struct server *s, int *retry_after, struct sztp_err *
 	return sztp_err_set(e, SZTP_E_UNAVAILABLE, "not ready: %s", why);
 }
 
+void journal_stats(struct journal *j, size_t *waiting, uint64_t *committed, uint64_t *dropped)
+{
+	pthread_mutex_lock(&j->mu);
+	*waiting = j->count;
+	*committed = j->committed;
+	*dropped = j->dropped;
+	pthread_mutex_unlock(&j->mu);
+}
+
 uint64_t journal_dropped(struct journal *j)
 {
 	uint64_t n;

@@ -78,5 +78,8 @@ void journal_flush(struct journal *j);
 int journal_registry_ok(struct journal *j, char *why, size_t len);
 /* Rows dropped so far because the queue was full. */
 uint64_t journal_dropped(struct journal *j);
+/* For /metrics: entries waiting for the writer now, committed and dropped
+ * since start. */
+void journal_stats(struct journal *j, size_t *waiting, uint64_t *committed, uint64_t *dropped);
 
 #endif

@@ -32,6 +32,7 @@
 #include "http.h"
 #include "identity.h"
 #include "journal.h"
+#include "metrics.h"
 #include "log.h"
 #include "privs.h"
 #include "server.h"
@@ -62,6 +63,7 @@ static void server_close(struct server *s)
 	journal_stop(s->journal); /* commits what is queued */
 	throttle_close_server(s);
 	artifacts_free(s->art);
+	metrics_free(s->metrics);
 	identity_cache_free(s->idcache);
 	reg_close(s->reg);
 	yang_close(s->yang);
@@ -199,6 +201,9 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	if (rc != SZTP_OK)
 		return rc;
 	rc = journal_start(s->reg, &s->cfg, &s->journal, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = metrics_new(&s->metrics, e);
 	if (rc != SZTP_OK)
 		return rc;
 	rc = throttle_open_server(s, e);

@@ -15,6 +15,7 @@ struct admin_listener;
 struct artifacts;
 struct identity_cache;
 struct journal;
+struct metrics;
 struct throttle;
 
 struct server {
@@ -38,6 +39,7 @@ struct server {
 	/* the admin API's listener (admin-port; NULL: none) and its socket */
 	struct admin_listener *admin;
 	int admin_listen_fd;
+	struct metrics *metrics; /* /metrics on the admin listener (issue 12) */
 };
 
 /* Whether sztpd can serve and store now (what a /readyz would answer):
