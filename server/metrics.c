@@ -3,7 +3,8 @@
  * in small fixed tables under one mutex: the label values come from the
  * routing tables (endpoints), the status codes sztpd answers and the
  * audit outcomes, so they are few; a table that is full folds new label
- * sets into endpoint="other" rather than growing.  Gauges (journal,
+ * sets into its last series, {listener="other",endpoint="other",status="0"},
+ * rather than growing.  Gauges (journal,
  * registry, certificate expiry) are read when scraped, not kept.
  */
 #include <pthread.h>
@@ -106,8 +107,14 @@ static struct count *count_slot(struct metrics *m, const char *l, const char *ep
 		if (c->status == status && !strcmp(c->endpoint, ep) && !strcmp(c->listener, l))
 			return c;
 	}
-	if (m->n_counts == MAX_COUNTS)
-		return strcmp(ep, "other") ? count_slot(m, l, "other", 0) : NULL;
+	if (m->n_counts == MAX_COUNTS - 1) { /* the last slot: every other label set */
+		c = &m->counts[MAX_COUNTS - 1];
+		if (!c->listener[0]) {
+			snprintf(c->listener, sizeof(c->listener), "other");
+			snprintf(c->endpoint, sizeof(c->endpoint), "other");
+		}
+		return c;
+	}
 	c = &m->counts[m->n_counts++];
 	snprintf(c->listener, sizeof(c->listener), "%s", l);
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", ep);
@@ -125,8 +132,14 @@ static struct hist *hist_slot(struct metrics *m, const char *l, const char *ep)
 		if (!strcmp(h->endpoint, ep) && !strcmp(h->listener, l))
 			return h;
 	}
-	if (m->n_hists == MAX_HISTS)
-		return strcmp(ep, "other") ? hist_slot(m, l, "other") : NULL;
+	if (m->n_hists == MAX_HISTS - 1) { /* the last slot: every other label set */
+		h = &m->hists[MAX_HISTS - 1];
+		if (!h->listener[0]) {
+			snprintf(h->listener, sizeof(h->listener), "other");
+			snprintf(h->endpoint, sizeof(h->endpoint), "other");
+		}
+		return h;
+	}
 	h = &m->hists[m->n_hists++];
 	snprintf(h->listener, sizeof(h->listener), "%s", l);
 	snprintf(h->endpoint, sizeof(h->endpoint), "%s", ep);
@@ -270,32 +283,39 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 	put(&b, "sztpd_up 1\n");
 	head(&b, "sztpd_start_time_seconds", "gauge", "When sztpd started (Unix time).");
 	put(&b, "sztpd_start_time_seconds %lld\n", (long long)m->started);
-	head(&b, "sztpd_registry_ok", "gauge",
-	     "1 while the registry file is the one sztpd opened, else 0 (see /readyz).");
-	put(&b, "sztpd_registry_ok %d\n", server_ready(s, NULL, 0));
-	journal_stats(s->journal, &waiting, &committed, &dropped);
-	head(&b, "sztpd_journal_waiting", "gauge",
-	     "Entries (reports, contacts, log rows) waiting for the journal's writer.");
-	put(&b, "sztpd_journal_waiting %zu\n", waiting);
-	head(&b, "sztpd_journal_committed_total", "counter", "Journal entries committed.");
-	put(&b, "sztpd_journal_committed_total %llu\n", (unsigned long long)committed);
-	head(&b, "sztpd_journal_dropped_total", "counter",
-	     "Bootstrapping-log rows dropped because the journal was full.");
-	put(&b, "sztpd_journal_dropped_total %llu\n", (unsigned long long)dropped);
-	certificates(&b, s, reg);
+	if (s) { /* the gauges (NULL: the counters alone, for tests) */
+		head(&b, "sztpd_registry_ok", "gauge",
+		     "1 while the registry file is the one sztpd opened, else 0 (see /readyz).");
+		put(&b, "sztpd_registry_ok %d\n", server_ready(s, NULL, 0));
+		journal_stats(s->journal, &waiting, &committed, &dropped);
+		head(&b, "sztpd_journal_waiting", "gauge",
+		     "Entries (reports, contacts, log rows) waiting for the journal's writer.");
+		put(&b, "sztpd_journal_waiting %zu\n", waiting);
+		head(&b, "sztpd_journal_committed_total", "counter", "Journal entries committed.");
+		put(&b, "sztpd_journal_committed_total %llu\n", (unsigned long long)committed);
+		head(&b, "sztpd_journal_dropped_total", "counter",
+		     "Bootstrapping-log rows dropped because the journal was full.");
+		put(&b, "sztpd_journal_dropped_total %llu\n", (unsigned long long)dropped);
+		certificates(&b, s, reg);
+	}
 
 	pthread_mutex_lock(&m->mu);
 	head(&b, "sztpd_requests_total", "counter",
 	     "Answered requests by listener, endpoint (route) and HTTP status.");
-	for (i = 0; i < m->n_counts; i++)
+	for (i = 0; i < MAX_COUNTS; i++) {
+		if (i >= m->n_counts && !(i == MAX_COUNTS - 1 && m->counts[i].n))
+			continue;
 		put(&b,
 		    "sztpd_requests_total{listener=\"%s\",endpoint=\"%s\",status=\"%d\"} %llu\n",
 		    m->counts[i].listener, m->counts[i].endpoint, m->counts[i].status,
 		    (unsigned long long)m->counts[i].n);
+	}
 	head(&b, "sztpd_request_duration_seconds", "histogram",
 	     "Time from a request's first byte to its answer, by listener and endpoint.");
-	for (i = 0; i < m->n_hists; i++) {
+	for (i = 0; i < MAX_HISTS; i++) {
 		const struct hist *h = &m->hists[i];
+		if (i >= m->n_hists && !(i == MAX_HISTS - 1 && h->n))
+			continue;
 		for (k = 0, cum = 0; k < N_BUCKETS; k++) {
 			cum += h->bucket[k];
 			put(&b,

@@ -30,7 +30,7 @@ void metrics_request(struct metrics *m, const char *listener, const char *endpoi
 
 /* The exposition text (version 0.0.4) into *out (malloc'd), with the
  * gauges read now from s; the owner certificate through reg (the
- * caller's registry handle). */
+ * caller's registry handle).  s NULL: the counters alone. */
 sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, char **out,
 		       size_t *len, struct sztp_err *e);
 
