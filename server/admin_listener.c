@@ -255,9 +255,12 @@ static void readyz(struct admin_listener *a, struct request *r)
 	checks[n++] = '{';
 	checks[n] = '\0';
 	rc = reg_owner_get(a->reg, "default", &o, &e);
-	if (!server_ready(a->s, why, sizeof(why)))
-		reg_why = why;
-	else if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND)
+	/* no path or library text to a caller without credentials: the log
+	 * has the detail (docs/security.md) */
+	if (!server_ready(a->s, why, sizeof(why))) {
+		log_warn("admin: /readyz: registry: %s", why);
+		reg_why = "the registry file was deleted or replaced under sztpd";
+	} else if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND)
 		reg_why = "the registry does not answer";
 	check_add(checks, sizeof(checks), &n, &ok, "registry", reg_why);
 	if (rc == SZTP_E_NOT_FOUND)

@@ -80,8 +80,10 @@ for i in $(seq 1 50); do
 	sleep 0.1
 done
 check_eq "/readyz after the registry was deleted: 503" "$code" 503
-check_contains "/readyz: the registry check says why" <(jq -r .checks.registry "$TMP/lost.b") \
-	"$DB"
+check_eq "/readyz: the registry check says why" "$(jq -r .checks.registry "$TMP/lost.b")" \
+	"the registry file was deleted or replaced under sztpd"
+check "/readyz: no path in the answer" test "$(grep -c "$TMP" "$TMP/lost.b")" = 0
+check_contains "/readyz: the log has the detail" "$TMP/sztpd.log" "/readyz: registry: registry $DB"
 probe alive2 /healthz
 check_eq "/healthz still alive" "$code" 200
 stop_pid "$SZTPD"
