@@ -225,6 +225,23 @@ static size_t too_big_len(struct request *r, size_t max)
 
 /* ---- health (no authentication: load balancers and orchestrators) ------ */
 
+/* The probes and /metrics take GET or HEAD without a query: 1 when r is
+ * one, else r is answered 405 or 400. */
+static int plain_get(struct request *r)
+{
+	if (!is_read(r->method)) {
+		problem(r, 405, "method-not-allowed", "Method Not Allowed",
+			"only GET and HEAD are allowed here");
+		r->allow = "GET, HEAD";
+		return 0;
+	}
+	if (r->query && *r->query) {
+		problem(r, 400, "malformed-request", "Bad Request", "no query parameters here");
+		return 0;
+	}
+	return 1;
+}
+
 /* One readiness check into the JSON members at *o. */
 static void check_add(char *buf, size_t len, size_t *o, int *ok, const char *name, const char *why)
 {
@@ -295,22 +312,13 @@ static void readyz(struct admin_listener *a, struct request *r)
 /* /healthz and /readyz (GET or HEAD): 1 when r was one and is answered. */
 static int health(struct admin_listener *a, struct request *r)
 {
-	static const char *const allow = "GET, HEAD";
 	const char *p = r->raw_path ? r->raw_path : "";
 
 	if (strcmp(p, "/healthz") && strcmp(p, "/readyz"))
 		return 0;
 	r->endpoint = "health";
-	if (!is_read(r->method)) {
-		problem(r, 405, "method-not-allowed", "Method Not Allowed",
-			"only GET and HEAD are allowed here");
-		r->allow = allow;
+	if (!plain_get(r))
 		return 1;
-	}
-	if (r->query && *r->query) {
-		problem(r, 400, "malformed-request", "Bad Request", "no query parameters here");
-		return 1;
-	}
 	if (!strcmp(p, "/readyz")) {
 		readyz(a, r);
 		return 1;
@@ -341,16 +349,8 @@ static void metrics(struct admin_listener *a, struct request *r, struct admin_re
 		r->resp_fields = st->fields;
 		return;
 	}
-	if (!is_read(r->method)) {
-		problem(r, 405, "method-not-allowed", "Method Not Allowed",
-			"only GET and HEAD are allowed here");
-		r->allow = "GET, HEAD";
+	if (!plain_get(r))
 		return;
-	}
-	if (r->query && *r->query) {
-		problem(r, 400, "malformed-request", "Bad Request", "no query parameters here");
-		return;
-	}
 	if (metrics_render(a->s->metrics, a->s, a->reg, &body, &len, &e) != SZTP_OK) {
 		problem(r, 500, "internal", "Internal Server Error", "out of memory");
 		return;
