@@ -42,6 +42,8 @@ static int host_name_ok(const char *h, size_t n)
 {
 	size_t i, label = 0;
 
+	if (n > 1 && h[n - 1] == '.') /* an absolute name (RFC 1034 s3.1) */
+		n--;
 	if (n == 0 || n > 253)
 		return 0;
 	for (i = 0; i <= n; i++) {

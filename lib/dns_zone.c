@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dhcp_option.h"
 #include "dns_zone.h"
 
 static int ldh(int ch)
@@ -78,50 +79,29 @@ static int ipv4_like(const char *h, size_t len)
 
 const char *dns_server_uri_problem(const char *uri, char *host, size_t hostlen, unsigned *port)
 {
-	const char *h, *end, *colon;
+	const char *h = uri + 8, *why, *colon;
 	size_t n;
-	unsigned long p = 443;
 
 	if (hostlen)
 		host[0] = '\0';
 	*port = 0;
-	if (strncasecmp(uri, "https://", 8) != 0)
-		return "not an https URI";
-	h = uri + 8;
-	if (*h == '[')
+	/* the option 143 rule (RFC 8572 s8.3), then what SRV adds: a name */
+	if (!strncasecmp(uri, "https://", 8) && *h == '[')
 		return "an IP address: an SRV target must be a host name";
-	end = h + strcspn(h, "/?#");
-	if (*end)
-		return "has a path, query or fragment after the authority";
-	if (memchr(h, '@', (size_t)(end - h)))
-		return "has user information";
-	colon = memchr(h, ':', (size_t)(end - h));
-	if (colon) {
-		const char *d = colon + 1;
-		char *stop;
-
-		if (d == end || strspn(d, "0123456789") != (size_t)(end - d) || end - d > 5)
-			return "bad port";
-		p = strtoul(d, &stop, 10);
-		if (p == 0 || p > 65535)
-			return "bad port";
-		end = colon;
-	}
-	n = (size_t)(end - h);
-	if (n && h[n - 1] == '.')
+	if ((why = dhcp_uri_problem(uri)) != NULL)
+		return why;
+	colon = strchr(h, ':');
+	n = colon ? (size_t)(colon - h) : strlen(h);
+	if (h[n - 1] == '.')
 		n--;
-	if (n == 0)
-		return "has no host";
 	if (ipv4_like(h, n))
 		return "an IP address: an SRV target must be a host name";
-	if (name_problem(h, n))
-		return "host is not a valid name";
 	if (n + 2 > hostlen)
 		return "host is too long";
 	memcpy(host, h, n);
 	host[n] = '.';
 	host[n + 1] = '\0';
-	*port = (unsigned)p;
+	*port = colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 443;
 	return NULL;
 }
 

@@ -53,6 +53,10 @@ static void test_uri_problem(void)
 	CHECK(dhcp_uri_problem("https://sztp.example.com:8443") == NULL);
 	CHECK(dhcp_uri_problem("https://[2001:db8::1]") == NULL);
 	CHECK(dhcp_uri_problem("https://192.0.2.1") == NULL);
+	/* an absolute name (one trailing dot) is a name; a bare dot or two are not */
+	CHECK(dhcp_uri_problem("https://sztp.example.com.:8443") == NULL);
+	CHECK(dhcp_uri_problem("https://.") != NULL);
+	CHECK(dhcp_uri_problem("https://sztp.example.com..") != NULL);
 	r = dhcp_uri_problem("");
 	CHECK(r && !strcmp(r, "is empty"));
 	CHECK(dhcp_uri_problem(NULL) != NULL);

@@ -151,9 +151,9 @@ static void test_server_uri(void)
 	CHECK(strstr(dns_server_uri_problem("https://b.example/", host, sizeof(host), &port),
 		     "path"));
 	CHECK(strstr(dns_server_uri_problem("https://b.example?x", host, sizeof(host), &port),
-		     "path"));
+		     "query or fragment"));
 	CHECK(strstr(dns_server_uri_problem("https://b.example#x", host, sizeof(host), &port),
-		     "path"));
+		     "query or fragment"));
 	CHECK(strstr(dns_server_uri_problem("https://u@b.example", host, sizeof(host), &port),
 		     "user"));
 	CHECK(!strcmp(dns_server_uri_problem("https://b.example:0", host, sizeof(host), &port),
