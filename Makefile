@@ -25,7 +25,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
            $(WARN) $(CFLAGS) $(SAN) \
            -DSZTP_YANG_DIR='"$(PREFIX)/share/sztp/yang"' \
-           -Ilib -Idb -Iadmin -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) libcurl)
+           -Ilib -Idb -Iadmin -Ievents -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) libcurl)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS += $(SAN)
 
@@ -33,7 +33,8 @@ GEN        := $(BUILD)/gen
 LIB_SRC    := $(wildcard lib/*.c) $(wildcard db/*.c)
 LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN)/cms_asn1_tab.o $(GEN)/migrations.o
 LIB        := $(BUILD)/libsztp.a
-SZTPD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+# events/ (issue 12): the outbox's consumers, webhooks and syslog, run by sztpd
+SZTPD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c) $(wildcard events/*.c))
 SRV_LIB    := $(BUILD)/libsztpd.a
 ADMIN_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard admin/*.c))
 ADMIN_LIB  := $(BUILD)/libsztpadmin.a
@@ -50,7 +51,7 @@ PROGS      := $(BUILD)/sztpd $(BUILD)/sztpctl $(BUILD)/sztp-pki $(if $(AGENT_OBJ
 .PHONY: all test unit e2e asan install lint clean fuzz system
 all: $(PROGS) $(UNIT_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h admin/*.h server/*.h cli/*.h certs/*.h agent/*.h) | $(GEN)/cms_asn1_tab.c
+$(BUILD)/%.o: %.c $(wildcard lib/*.h db/*.h admin/*.h server/*.h events/*.h cli/*.h certs/*.h agent/*.h) | $(GEN)/cms_asn1_tab.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -80,7 +81,7 @@ $(ADMIN_LIB): $(ADMIN_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/sztpd: $(BUILD)/server/main.o $(SRV_LIB) $(ADMIN_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 # sztpctl reads sztpd's config through sztpd's own table (server/config.c)
 $(BUILD)/sztpctl: $(CTL_OBJ) $(BUILD)/server/config.o $(ADMIN_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
@@ -91,7 +92,7 @@ $(BUILD)/sztp-agent: $(AGENT_OBJ) $(LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) $(SRV_LIB) $(ADMIN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(ADMIN_LIB) $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Iserver $(LDFLAGS) -o $@ $< $(SRV_LIB) $(ADMIN_LIB) $(LIB) $(LDLIBS) $(CURL_LIBS)
 # includes sztpctl's command table
 $(BUILD)/tests/test_ctl_usage: cli/sztpctl.c cli/ctl.h
 
@@ -148,7 +149,7 @@ fuzz:
 	$(MAKE) -f tests/fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30)
 
 lint:
-	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] cli/*.[ch] certs/*.[ch] agent/*.[ch])
+	clang-format --dry-run --Werror $(wildcard lib/*.[ch] db/*.[ch] server/*.[ch] events/*.[ch] cli/*.[ch] certs/*.[ch] agent/*.[ch])
 	sh scripts/check-includes.sh
 
 clean:

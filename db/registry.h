@@ -347,4 +347,133 @@ sztp_rc reg_device_revision(struct reg *r, const char *serial, int64_t *rev, str
 sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_profile_cb cb,
 			  void *arg, struct sztp_err *e);
 
+
+/* ---- events: the outbox (issue 12, db/registry_sqlite_events.c) ---------- */
+/* An event is written in the transaction of the row it describes:
+ * reg_progress_add writes "progress.reported" (and "device.completed" for
+ * bootstrap-complete, "device.failed" for a *-error or boot-image-mismatch
+ * report) itself, inside its own savepoint; everything else is written by
+ * its caller with reg_event_add inside the caller's transaction (the
+ * journal's batch, the admin change's reg_begin/reg_commit).  Ids come
+ * from AUTOINCREMENT: ascending in commit order of one writer, never
+ * reused, so "id > the last one seen" is a cursor and receivers drop
+ * repeats by id.  Consumers (webhooks, the syslog sender) each keep a
+ * cursor: the last event id they are done with. */
+#define REG_EVENT_TYPE_MAX 48
+struct reg_event {
+	int64_t id;   /* set by reg_event_add (out) and the getters */
+	int64_t time; /* unix time; 0 = now */
+	char type[REG_EVENT_TYPE_MAX]; /* "progress.reported", ... (events/event.h) */
+	char serial[PKI_SERIAL_MAX];   /* "" for an event of no device */
+	char peer[64];		       /* device's or admin client's address; "" = none */
+	char *data;		       /* JSON object text ("{}" when NULL on add) */
+};
+void reg_event_clear(struct reg_event *ev);
+/* Append one event (ev->id and ev->data are read; *id optional: the new
+ * id).  Meant to run inside the caller's transaction; alone it is its own. */
+sztp_rc reg_event_add(struct reg *r, const struct reg_event *ev, int64_t *id, struct sztp_err *e);
+typedef int (*reg_event_cb)(const struct reg_event *ev, void *arg);
+/* Filters: serial, type (equal), since/before, after_id, limit; id order. */
+sztp_rc reg_event_query(struct reg *r, const struct reg_query *q, reg_event_cb cb, void *arg,
+			struct sztp_err *e);
+/* The newest event id (0: none yet). */
+sztp_rc reg_event_last_id(struct reg *r, int64_t *id, struct sztp_err *e);
+/* How many events have id > after_id, and the time of the oldest of them
+ * (0 when none): a consumer's backlog. */
+sztp_rc reg_event_backlog(struct reg *r, int64_t after_id, int64_t *count, int64_t *oldest_time,
+			  struct sztp_err *e);
+/* Retention: delete at most limit events older than before (unix time)
+ * that every consumer is done with (id <= every webhook's and every
+ * named cursor's position) and no dead letter holds.  Its own short
+ * transaction; *deleted optional. */
+sztp_rc reg_event_trim(struct reg *r, int64_t before, int limit, int64_t *deleted,
+		       struct sztp_err *e);
+/* A named consumer's cursor ("syslog"): SZTP_E_NOT_FOUND when it has none
+ * (start it at reg_event_last_id, or 0 for everything kept). */
+sztp_rc reg_event_cursor_get(struct reg *r, const char *name, int64_t *cursor,
+			     struct sztp_err *e);
+sztp_rc reg_event_cursor_set(struct reg *r, const char *name, int64_t cursor,
+			     struct sztp_err *e);
+/* Forget a consumer no longer configured (its cursor would hold every
+ * event back from retention).  Not found is SZTP_OK. */
+sztp_rc reg_event_cursor_drop(struct reg *r, const char *name, struct sztp_err *e);
+
+/* ---- webhook subscriptions ------------------------------------------------ */
+struct reg_webhook {
+	char name[REG_NAME_MAX];
+	char *url;    /* https://... */
+	char *types;  /* comma-separated event types; "" = every type */
+	char *secret; /* HMAC-SHA256 key (text); never shown by the API */
+	char *ca_pem; /* PEM bundle verifying the receiver; NULL = system store */
+	int enabled;
+	/* delivery state, written by the worker only (reg_webhook_result) */
+	int64_t cursor;		 /* last event id done with (delivered, skipped, dead) */
+	int attempts;		 /* consecutive failed attempts of the head batch */
+	int64_t next_attempt_ms; /* unix ms; 0 = now */
+	int last_status;	 /* HTTP status of the last attempt; 0 = none / transport error */
+	char *last_error;	 /* NULL after a success */
+	int64_t last_success;	 /* unix time; 0 = never */
+	int64_t delivered;	 /* events delivered (replays included) */
+	int64_t failed;		 /* failed attempts */
+	int64_t dead;		 /* events sent to the dead-letter list */
+	int64_t created;
+	int64_t revision; /* changes when the configuration (not the state) changes */
+};
+void reg_webhook_clear(struct reg_webhook *w);
+/* Add: SZTP_E_EXISTS when the name is taken.  The cursor starts at the
+ * newest event (a new subscription gets what happens from now on);
+ * state members of w are ignored (read the row back with reg_webhook_get). */
+sztp_rc reg_webhook_add(struct reg *r, const struct reg_webhook *w, struct sztp_err *e);
+/* Replace url, types, secret (NULL: keep), ca_pem, enabled; the state is
+ * kept.  SZTP_E_NOT_FOUND when absent. */
+sztp_rc reg_webhook_update(struct reg *r, const struct reg_webhook *w, struct sztp_err *e);
+/* Its dead letters go with it. */
+sztp_rc reg_webhook_remove(struct reg *r, const char *name, struct sztp_err *e);
+sztp_rc reg_webhook_get(struct reg *r, const char *name, struct reg_webhook *out,
+			struct sztp_err *e);
+typedef int (*reg_webhook_cb)(const struct reg_webhook *w, void *arg);
+/* By name. */
+sztp_rc reg_webhook_list(struct reg *r, reg_webhook_cb cb, void *arg, struct sztp_err *e);
+/* What one delivery attempt did, recorded in one transaction (nothing when
+ * the webhook was removed meanwhile: SZTP_E_NOT_FOUND). */
+struct reg_webhook_result {
+	int ok;			 /* the receiver took the batch (2xx) */
+	int status;		 /* HTTP status; 0 = transport error */
+	const char *error;	 /* failure text (NULL when ok) */
+	int64_t cursor;		 /* new cursor (>= the old one) */
+	int64_t delivered;	 /* events the receiver took */
+	int attempts;		 /* consecutive failures now (0 after a success) */
+	int64_t next_attempt_ms; /* when to try again */
+	const int64_t *dead;	 /* event ids that go to the dead-letter list now */
+	size_t n_dead;
+	const int64_t *replayed; /* dead letters delivered by a replay: removed */
+	size_t n_replayed;
+};
+sztp_rc reg_webhook_result(struct reg *r, const char *name, const struct reg_webhook_result *res,
+			   struct sztp_err *e);
+
+/* ---- dead letters ------------------------------------------------------ */
+struct reg_dead_letter {
+	char webhook[REG_NAME_MAX];
+	struct reg_event ev; /* the event, whole */
+	int64_t time;	     /* when it was given up */
+	int attempts;
+	char *last_error;
+	int replay; /* 1: queued for replay */
+};
+void reg_dead_letter_clear(struct reg_dead_letter *d);
+typedef int (*reg_dead_letter_cb)(const struct reg_dead_letter *d, void *arg);
+/* webhook NULL = all; replay_only: those queued for replay; ordered by
+ * (webhook, event id); after_id: event id > after_id (within one webhook). */
+sztp_rc reg_dead_letter_query(struct reg *r, const char *webhook, int replay_only,
+			      int64_t after_id, int limit, reg_dead_letter_cb cb, void *arg,
+			      struct sztp_err *e);
+/* Queue for replay (event_id 0: all of that webhook's); *n optional: how
+ * many.  SZTP_E_NOT_FOUND when the webhook or that dead letter is absent. */
+sztp_rc reg_dead_letter_replay(struct reg *r, const char *webhook, int64_t event_id, int64_t *n,
+			       struct sztp_err *e);
+/* Drop for good (event_id 0: all of that webhook's). */
+sztp_rc reg_dead_letter_remove(struct reg *r, const char *webhook, int64_t event_id, int64_t *n,
+			       struct sztp_err *e);
+
 #endif

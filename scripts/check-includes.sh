@@ -15,7 +15,7 @@ if [ ! -r "$owners" ]; then
 	exit 2
 fi
 cd "$top"
-files=$(find lib server admin cli certs agent db -type f \( -name '*.c' -o -name '*.h' \) \
+files=$(find lib server events admin cli certs agent db -type f \( -name '*.c' -o -name '*.h' \) \
 	2>/dev/null | LC_ALL=C sort)
 if [ -z "$files" ]; then
 	echo "check-includes: no product files under $top" >&2
