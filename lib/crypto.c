@@ -1,15 +1,16 @@
 /*
- * crypto.c - SHA-256 (FIPS 180-4) and PBKDF2-HMAC-SHA256 (RFC 8018 s5.2)
- * on nettle, random bytes and wiping on GnuTLS (gnutls_rnd,
- * gnutls_memset).  The only includer of nettle: util (file hashes),
- * passwd (device password hashes) and the server's chain cache use these
- * through crypto.h.
+ * crypto.c - SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and
+ * PBKDF2-HMAC-SHA256 (RFC 8018 s5.2) on nettle, random bytes and wiping
+ * on GnuTLS (gnutls_rnd, gnutls_memset).  The only includer of nettle:
+ * util (file hashes), passwd (device password hashes), the server's chain
+ * cache and webhook signatures use these through crypto.h.
  */
 #include <stdalign.h>
 #include <string.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <nettle/hmac.h>
 #include <nettle/pbkdf2.h>
 #include <nettle/sha2.h>
 
@@ -78,6 +79,17 @@ void crypto_pbkdf2_sha256(const void *password, size_t password_len, const uint8
 			  size_t salt_len, unsigned iter, uint8_t *out, size_t out_len)
 {
 	pbkdf2_hmac_sha256(password_len, password, iter, salt_len, salt, out_len, out);
+}
+
+void crypto_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
+			uint8_t out[CRYPTO_SHA256_LEN])
+{
+	struct hmac_sha256_ctx h;
+
+	hmac_sha256_set_key(&h, klen, key);
+	hmac_sha256_update(&h, mlen, msg);
+	hmac_sha256_digest(&h, CRYPTO_SHA256_LEN, out);
+	crypto_wipe(&h, sizeof(h)); /* holds the key's inner and outer pads */
 }
 
 void crypto_wipe(void *p, size_t len)

@@ -1,7 +1,7 @@
 /*
  * crypto.h - the non-X.509 primitives every module needs: SHA-256 (one
  * shot, over several parts, over a certificate chain), random bytes,
- * PBKDF2-HMAC-SHA256 and a wipe the compiler cannot drop.  crypto.c is the
+ * PBKDF2-HMAC-SHA256, HMAC-SHA256 and a wipe the compiler cannot drop.  crypto.c is the
  * only includer of nettle and the only user of GnuTLS's raw primitives
  * (gnutls_rnd, gnutls_memset); X.509, keys and signatures are pki's, CMS
  * is cms's.  Nothing here allocates.
@@ -46,6 +46,11 @@ sztp_rc crypto_random(void *buf, size_t len, struct sztp_err *e);
  * iterations (>= 1), into out_len bytes of out. */
 void crypto_pbkdf2_sha256(const void *password, size_t password_len, const uint8_t *salt,
 			  size_t salt_len, unsigned iter, uint8_t *out, size_t out_len);
+
+/* HMAC-SHA256 (RFC 2104, FIPS 198-1) of msg under key (any length):
+ * webhook signatures (events/webhook.c). */
+void crypto_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
+			uint8_t out[CRYPTO_SHA256_LEN]);
 
 /* Overwrite len bytes at p with zeros (not optimised away): passwords,
  * derived keys, private key text. */

@@ -83,6 +83,12 @@ static const struct conf_key keys[] = {
     {"admin-threads", CONF_INT, OFF(admin_threads), 0, 1, 64, "2", NULL, 0, NULL},
     {"masa-ca", CONF_PATH, OFF(masa_ca), 0, 0, 0, NULL, NULL, 0, NULL},
     {"admin-openapi", CONF_PATH, OFF(admin_openapi), 0, 0, 0, NULL, NULL, 0, NULL},
+    /* webhook delivery, event retention (issue 12) */
+    {"webhook-batch", CONF_INT, OFF(webhook_batch), 0, 1, 1000, "100", NULL, 0, NULL},
+    {"webhook-timeout", CONF_INT, OFF(webhook_timeout), 0, 1, 300, "10", NULL, 0, NULL},
+    {"webhook-backoff-max", CONF_INT, OFF(webhook_backoff_max), 0, 1, 86400, "300", NULL, 0, NULL},
+    {"webhook-max-age", CONF_INT, OFF(webhook_max_age), 0, 1, 365 * 86400, "86400", NULL, 0, NULL},
+    {"event-retention-days", CONF_INT, OFF(event_retention_days), 0, 0, 36500, "7", NULL, 0, NULL},
 };
 static const struct conf_table table = CONF_TABLE(keys);
 _Static_assert(PASSWD_COST_DEFAULT == 600000, "password-cost default in the table");

@@ -69,6 +69,12 @@ struct config {
 	int admin_threads;	    /* admin-threads */
 	char *masa_ca;		    /* masa-ca: default voucher anchor of the API; NULL = none */
 	char *admin_openapi;	    /* admin-openapi: NULL = config_openapi_default() */
+	/* webhook delivery and the outbox's retention (issue 12, events/webhook.c) */
+	int webhook_batch;	  /* webhook-batch: events per POST */
+	int webhook_timeout;	  /* webhook-timeout: s for one POST */
+	int webhook_backoff_max;  /* webhook-backoff-max: s, longest wait between attempts */
+	int webhook_max_age;	  /* webhook-max-age: s before an undelivered event is dead */
+	int event_retention_days; /* event-retention-days: 0 = keep every event */
 };
 
 enum { CONFIG_SCOPE_READ = 0, CONFIG_SCOPE_WRITE = 1 }; /* admin-client-scope */

@@ -38,6 +38,7 @@
 #include "server.h"
 #include "throttle.h"
 #include "util.h"
+#include "webhook.h"
 
 #ifndef SZTP_VERSION
 #define SZTP_VERSION "0.1.0"
@@ -400,6 +401,7 @@ int main(int argc, char **argv)
 	struct privs p;
 	struct sztp_err e = {0};
 	struct http *h = NULL;
+	struct webhooks *hooks = NULL; /* events to the webhooks (issue 12) */
 	int check = 0, opt, sig = 0, ret = 1, db_pending = 0, new_db = 0;
 	sigset_t set;
 
@@ -468,6 +470,11 @@ int main(int argc, char **argv)
 		log_info("not started as root: user = %s changes nothing", s.cfg.user);
 	else if (p.stay_root)
 		log_warn("running as root (allow-root = yes)");
+	/* after the journal, as the user sztpd runs as; its own registry handle */
+	if (webhooks_start(&s.cfg, &hooks, &e) != SZTP_OK) {
+		log_err("%s", e.msg);
+		goto out;
+	}
 	if (http_start(&s, &h, &e) != SZTP_OK) {
 		log_err("%s", e.msg);
 		goto out;
@@ -488,6 +495,7 @@ int main(int argc, char **argv)
 	http_stop(h);
 	ret = 0;
 out:
+	webhooks_stop(hooks); /* before the journal stops (server_close) */
 	server_close(&s);
 	return ret;
 }
