@@ -8,13 +8,16 @@
  * its recovery is logged too.  The only user of libcurl in sztpd.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../server/config.h"
 #include "crypto.h"
@@ -41,6 +44,7 @@ struct hook {
 	char name[REG_NAME_MAX];
 	int64_t revision; /* the configuration the handle was set up for */
 	CURL *curl;
+	int ca_fd;   /* the webhook's CA certificates for curl (a memfd), -1: none */
 	int failing; /* logged state: -1 not known yet, 0 delivering, 1 failing */
 	int seen;    /* still listed (the others are freed) */
 	struct hook *next;
@@ -261,33 +265,72 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return atomic_load(&w->stopping); /* non-zero aborts the transfer */
 }
 
-/* The handle for this configuration of the webhook: kept while its
- * revision holds, so the connection is reused. */
-static CURL *hook_handle(struct webhooks *w, struct hook *h, const struct reg_webhook *row)
+static void hook_reset(struct hook *h)
 {
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	h->curl = NULL;
+	if (h->ca_fd >= 0)
+		close(h->ca_fd);
+	h->ca_fd = -1;
+}
+
+/* The webhook's CA certificates as a file curl can read: libcurl with
+ * GnuTLS (Debian's) has no CURLOPT_CAINFO_BLOB, so they go to an
+ * anonymous memory file, named /proc/self/fd/N, that no one else sees and
+ * nothing has to remove. */
+static int ca_file(struct hook *h, const char *pem, char *path, size_t len)
+{
+	size_t n = strlen(pem), off = 0;
+	ssize_t k;
+
+	h->ca_fd = memfd_create("sztpd-webhook-ca", MFD_CLOEXEC);
+	if (h->ca_fd < 0)
+		return -1;
+	while (off < n) {
+		k = write(h->ca_fd, pem + off, n - off);
+		if (k <= 0)
+			return -1;
+		off += (size_t)k;
+	}
+	snprintf(path, len, "/proc/self/fd/%d", h->ca_fd);
+	return 0;
+}
+
+/* The handle for this configuration of the webhook: kept while its
+ * revision holds, so the connection is reused.  NULL (err says why) when
+ * none can be made. */
+static CURL *hook_handle(struct webhooks *w, struct hook *h, const struct reg_webhook *row,
+			 char *err, size_t errlen)
+{
+	char ca[64];
 	CURL *c;
 
 	if (h->curl && h->revision == row->revision)
 		return h->curl;
-	if (h->curl)
-		curl_easy_cleanup(h->curl);
-	h->curl = c = curl_easy_init();
+	hook_reset(h);
 	h->revision = row->revision;
-	if (!c)
+	if (row->ca_pem && row->ca_pem[0] && ca_file(h, row->ca_pem, ca, sizeof(ca)) != 0) {
+		snprintf(err, errlen, "cannot hold its CA certificates for curl: %s",
+			 strerror(errno));
+		hook_reset(h);
 		return NULL;
+	}
+	if (!(h->curl = c = curl_easy_init())) {
+		snprintf(err, errlen, "cannot make an HTTP handle (out of memory)");
+		hook_reset(h);
+		return NULL;
+	}
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_URL, row->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https"); /* never plain HTTP */
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);     /* a redirect is a failure */
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (row->ca_pem && row->ca_pem[0]) {
-		struct curl_blob blob = {row->ca_pem, strlen(row->ca_pem), CURL_BLOB_COPY};
-
+	if (h->ca_fd >= 0) {
 		/* this bundle only: not the system store too */
 		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	}
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)w->timeout);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)w->timeout);
@@ -322,17 +365,15 @@ static int post(struct webhooks *w, struct hook *h, const struct reg_webhook *ro
 	struct curl_slist *hdr = NULL, *t;
 	struct reply reply = {.len = 0};
 	struct sztp_err e = {0};
-	CURL *c = hook_handle(w, h, row);
 	CURLcode res;
 	long code = 0;
 	int ok = -1, i;
+	CURL *c;
 
 	*status = 0;
 	err[0] = '\0';
-	if (!c) {
-		snprintf(err, errlen, "cannot make an HTTP handle (out of memory)");
+	if (!(c = hook_handle(w, h, row, err, errlen)))
 		return 0;
-	}
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 	if (webhook_signature(row->secret ? row->secret : "", ts, b->body, b->len, sig, &e) !=
 	    SZTP_OK) {
@@ -536,6 +577,7 @@ static struct hook *hook_find(struct webhooks *w, const char *name)
 	if (!(h = calloc(1, sizeof(*h))))
 		return NULL;
 	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->ca_fd = -1;
 	h->failing = -1;
 	h->next = w->hooks;
 	w->hooks = h;
@@ -550,8 +592,7 @@ static void hooks_sweep(struct webhooks *w, int all)
 	while ((h = *p)) {
 		if (all || !h->seen) {
 			*p = h->next;
-			if (h->curl)
-				curl_easy_cleanup(h->curl);
+			hook_reset(h);
 			free(h);
 		} else {
 			h->seen = 0;
