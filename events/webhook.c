@@ -42,7 +42,10 @@
 
 struct hook {
 	char name[REG_NAME_MAX];
-	int64_t revision; /* the configuration the handle was set up for */
+	/* the configuration the handle was set up for: url, CA certificates,
+	 * revision and creation time (a webhook removed and made again under
+	 * the same name may have the same revision) */
+	uint8_t config[CRYPTO_SHA256_LEN];
 	CURL *curl;
 	int ca_fd;   /* the webhook's CA certificates for curl (a memfd), -1: none */
 	int failing; /* logged state: -1 not known yet, 0 delivering, 1 failing */
@@ -298,18 +301,27 @@ static int ca_file(struct hook *h, const char *pem, char *path, size_t len)
 }
 
 /* The handle for this configuration of the webhook: kept while its
- * revision holds, so the connection is reused.  NULL (err says why) when
+ * configuration holds, so the connection is reused.  NULL (err says why) when
  * none can be made. */
 static CURL *hook_handle(struct webhooks *w, struct hook *h, const struct reg_webhook *row,
 			 char *err, size_t errlen)
 {
+	uint8_t config[CRYPTO_SHA256_LEN];
+	struct crypto_sha256 sh;
 	char ca[64];
 	CURL *c;
 
-	if (h->curl && h->revision == row->revision)
+	crypto_sha256_init(&sh);
+	crypto_sha256_update(&sh, row->url, strlen(row->url) + 1);
+	crypto_sha256_update(&sh, row->ca_pem ? row->ca_pem : "",
+			     row->ca_pem ? strlen(row->ca_pem) + 1 : 0);
+	crypto_sha256_update(&sh, &row->revision, sizeof(row->revision));
+	crypto_sha256_update(&sh, &row->created, sizeof(row->created));
+	crypto_sha256_final(&sh, config);
+	if (h->curl && !memcmp(h->config, config, sizeof(config)))
 		return h->curl;
 	hook_reset(h);
-	h->revision = row->revision;
+	memcpy(h->config, config, sizeof(config));
 	if (row->ca_pem && row->ca_pem[0] && ca_file(h, row->ca_pem, ca, sizeof(ca)) != 0) {
 		snprintf(err, errlen, "cannot hold its CA certificates for curl: %s",
 			 strerror(errno));
@@ -433,7 +445,8 @@ out:
 
 static void log_state(struct hook *h, const struct reg_webhook *row, int ok, const char *err)
 {
-	if (ok && h->failing == 1)
+	/* failing == -1: sztpd restarted meanwhile */
+	if (ok && (h->failing == 1 || (h->failing == -1 && row->attempts > 0)))
 		log_info("webhook %s: delivering again after %d failed attempt(s)", row->name,
 			 row->attempts);
 	else if (!ok && h->failing != 1)

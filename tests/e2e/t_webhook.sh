@@ -159,6 +159,8 @@ check "every event reaches the receiver that refused 3 deliveries" \
 check_eq "... ids: exactly the outbox's" "$(got_ids "$TMP/r1.jsonl")" "$(db_ids)"
 check "... each device's events in order" in_order "$TMP/r1.jsonl"
 check_eq "... 3 deliveries refused" "$(grep -c 'answered 503: refused on purpose' "$TMP/r1.log")" 3
+check "the receiver saw X-SZTP-Webhook and User-Agent" \
+	grep -Eq 'webhook nms \(sztpd/[0-9.]+\): [0-9]+ events' "$TMP/r1.log"
 check_eq "nms: failed attempts counted" "$(hook nms failed)" 3
 check_eq "nms: delivered" "$(hook nms delivered)" 13
 check_eq "nms: attempts reset, last status, no error" \

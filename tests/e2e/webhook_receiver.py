@@ -54,9 +54,9 @@ class Receiver(BaseHTTPRequestHandler):
         srv.out.flush()
         os.fsync(srv.out.fileno())  # stored before it is acknowledged
         srv.repeats += len(events) - len(new)
-        self.log_message("webhook %s: %d events, %d new, %d repeats dropped so far",
-                         self.headers.get("X-SZTP-Webhook"), len(events), len(new),
-                         srv.repeats)
+        self.log_message("webhook %s (%s): %d events, %d new, %d repeats dropped so far",
+                         self.headers.get("X-SZTP-Webhook"), self.headers.get("User-Agent"),
+                         len(events), len(new), srv.repeats)
         self.answer(204)
 
     def answer(self, status, text=""):
