@@ -10,9 +10,10 @@
 #     state change, not per retry;
 #  B. the receiver stopped, reports stored meanwhile, receiver restarted:
 #     everything arrives;
-#  C. sztpd SIGKILLed while reports stream in and deliveries go out,
+#  C. sztpd SIGKILLed while requests stream in and deliveries go out,
 #     restarted: after dropping repeats by id the receiver holds exactly
-#     the outbox, which holds every acknowledged report;
+#     the outbox, which holds the events of every acknowledged request
+#     (get-bootstrapping-data 200, report 204);
 #  D. a receiver whose certificate the webhook's CA (or the system store)
 #     does not trust gets nothing; last_error says why;
 #  E. webhook-max-age: undeliverable events become dead letters, later
@@ -20,6 +21,8 @@
 #     old events every consumer is done with and keeps the others.
 # Webhooks are created with sqlite3 on the registry (the admin API's
 # routes are another change); their state is read back the same way.
+# Admin changes' events (2xx) are not among the requests here: they are
+# written by the admin API (another change) into the same outbox.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init t_webhook
 for tool in sqlite3 jq python3 curl; do
@@ -119,6 +122,14 @@ in_order() {
 }
 
 RP=https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:report-progress
+GBD=https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
+# gbd SN: the HTTP status of one get-bootstrapping-data
+gbd() {
+	curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/owner/ca.pem" \
+		--cert "$PKI/devices/$1/chain.pem" --key "$PKI/devices/$1/idevid.key" \
+		-H 'Content-Type: application/yang-data+json' \
+		-d '{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}' "$GBD"
+}
 # report SN TYPE MESSAGE: the HTTP status of one progress report
 report() {
 	curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/owner/ca.pem" \
@@ -148,12 +159,13 @@ check "webhook terminal (two types)" hook_add terminal "$P3" "$TMP/secret" "$TMP
 	device.completed,device.failed
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
+check_eq "SN-1 gets its bootstrapping data" "$(gbd SN-1)" 200
 check "SN-1 reports, to bootstrap-complete" reports SN-1 bootstrap-initiated:a1 informational:a2 \
 	bootstrap-complete:a3
 check "SN-2 reports, to config-error" reports SN-2 bootstrap-initiated:b1 config-error:b2
 check "SN-3 reports 6 times" reports SN-3 bootstrap-initiated:c1 informational:c2 \
 	informational:c3 informational:c4 informational:c5 informational:c6
-check_eq "the outbox: 11 reports, 2 terminal events" "$(SQL 'select count(*) from events')" 13
+check_eq "the outbox: 1 served, 11 reports, 2 terminal events" "$(SQL 'select count(*) from events')" 14
 check "every event reaches the receiver that refused 3 deliveries" \
 	wait_for 30 'same_ids "$TMP/r1.jsonl"'
 check_eq "... ids: exactly the outbox's" "$(got_ids "$TMP/r1.jsonl")" "$(db_ids)"
@@ -162,7 +174,7 @@ check_eq "... 3 deliveries refused" "$(grep -c 'answered 503: refused on purpose
 check "the receiver saw X-SZTP-Webhook and User-Agent" \
 	grep -Eq 'webhook nms \(sztpd/[0-9.]+\): [0-9]+ events' "$TMP/r1.log"
 check_eq "nms: failed attempts counted" "$(hook nms failed)" 3
-check_eq "nms: delivered" "$(hook nms delivered)" 13
+check_eq "nms: delivered" "$(hook nms delivered)" 14
 check_eq "nms: attempts reset, last status, no error" \
 	"$(hook nms "attempts || ' ' || last_status || ' ' || coalesce(last_error, '-')")" "0 204 -"
 check_eq "nms: cursor at the newest event" "$(hook nms cursor)" "$(max_id)"
@@ -174,6 +186,8 @@ jq -r '"\(.id) \(.type) \(.serial) \(.data["progress-type"]) \(.data.message)"' 
 	>"$TMP/r1.txt"
 check_contains "an envelope: progress.reported with its data" "$TMP/r1.txt" \
 	"progress.reported SN-1 bootstrap-initiated a1"
+check_contains "an envelope: bootstrap.served" <(jq -r 'select(.type == "bootstrap.served")
+	| "\(.serial) \(.data.status) \(.data.profile)"' "$TMP/r1.jsonl") "SN-1 200 onb"
 check_contains "an envelope: device.completed" "$TMP/r1.txt" "device.completed SN-1 bootstrap-complete a3"
 check_contains "an envelope: device.failed" "$TMP/r1.txt" "device.failed SN-2 config-error b2"
 check "envelopes carry time and peer" eval "jq -s 'all(.[]; (.time | test(\"^20[0-9-]+T[0-9:]+Z\$\"))
@@ -203,7 +217,7 @@ print(hmac.new(open(sys.argv[1],"rb").read().strip(), sys.stdin.buffer.read(), h
 st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/nms/ca.pem" -H "X-SZTP-Timestamp: $ts" \
 	-H "X-SZTP-Signature: sha256=$sig" -d "$body" "https://localhost:$P1/events")
 check_eq "a signed repeat is acknowledged" "$st" 204
-check_eq "... and dropped" "$(wc -l <"$TMP/r1.jsonl")" 13
+check_eq "... and dropped" "$(wc -l <"$TMP/r1.jsonl")" 14
 check_not_contains "the forged event was not kept" "$TMP/r1.jsonl" 999999
 
 # ---- B: receiver stopped, then restarted ------------------------------------------
@@ -222,6 +236,7 @@ check_eq "nms: delivering again" "$(hook nms attempts)" 0
 # ---- C: sztpd SIGKILLed while reports stream in ---------------------------------
 (i=0; while [ ! -e "$TMP/stop" ] && [ "$i" -lt 3000 ]; do
 	i=$((i + 1))
+	echo "gbd $(gbd SN-4)"
 	echo "$i $(report SN-4 informational "k$i")"
 done) >"$TMP/kill.txt" 2>&1 &
 LOOP=$!
@@ -231,9 +246,9 @@ forget_pid "$SZTPD"
 sleep 0.3
 touch "$TMP/stop"
 wait "$LOOP"
-acked=$(awk '$2 == 204 {print "k" $1}' "$TMP/kill.txt" | sort)
+acked=$(awk '$1 != "gbd" && $2 == 204 {print "k" $1}' "$TMP/kill.txt" | sort)
 check "some reports were acknowledged before the kill" test -n "$acked"
-check "some were not (sztpd was down)" grep -qv ' 204$' "$TMP/kill.txt"
+check "some were not (sztpd was down)" grep -Eqv ' (200|204)$' "$TMP/kill.txt"
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd2.log"
 SZTPD=$E2E_LAST_PID
 check "after the restart the receiver holds exactly the outbox" \
@@ -243,6 +258,10 @@ missing=$(comm -23 <(printf '%s\n' "$acked") \
 	<(jq -r 'select(.type == "progress.reported" and .serial == "SN-4") | .data.message' \
 		"$TMP/r1.jsonl" | sort))
 check_eq "every acknowledged report's event arrived" "$missing" ""
+served=$(jq -r 'select(.type == "bootstrap.served" and .serial == "SN-4") | .id' "$TMP/r1.jsonl" | wc -l)
+check "every acknowledged get-bootstrapping-data's event arrived" \
+	test "$served" -ge "$(grep -c '^gbd 200$' "$TMP/kill.txt")" -a "$served" -ge 1
+check "... and none of a request never made" test "$served" -le "$(grep -c '^gbd' "$TMP/kill.txt")"
 echo "t_webhook: SIGKILL: $(echo "$acked" | wc -l) acknowledged, receiver: $(grep -o '[0-9]* repeats dropped' "$TMP/r1b.log" | tail -n 1)"
 
 # ---- D: a receiver with a certificate the webhook does not trust ----------------------
