@@ -1,13 +1,24 @@
-/* Unit tests for events/webhook.c's pieces and crypto_hmac_sha256:
- * HMAC-SHA256 against RFC 4231's vectors and GnuTLS's own HMAC, the
- * signature header's exact form, and the backoff's bounds (exponential,
- * capped, jitter in [0.5, 1.5) of the base, no overflow). */
+/* Unit tests for events/webhook.c and crypto_hmac_sha256: HMAC-SHA256
+ * against RFC 4231's vectors and GnuTLS's own HMAC, the signature
+ * header's exact form, the backoff's bounds (exponential, capped, jitter
+ * in [0.5, 1.5) of the base, no overflow), and the worker on a real
+ * registry: a refused connection is a recorded failed attempt with its
+ * backoff, and webhooks_stop abandons an attempt hanging on a silent
+ * receiver at once, without recording it.  (Deliveries to a real
+ * receiver: tests/e2e/t_webhook.sh.) */
+#include <arpa/inet.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <netinet/in.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "unit.h"
+#include "config.h"
 #include "crypto.h"
+#include "registry.h"
 #include "webhook.h"
 
 static void unhex(const char *s, uint8_t *out, size_t len)
@@ -125,10 +136,135 @@ static void test_backoff(void)
 	CHECK(bad == 0);
 }
 
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A loopback TCP socket: listening (connections complete, nobody
+ * answers) or closed again (connections refused).  Its port in *port. */
+static int tcp_socket(int listening, int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) != 0 || (listening && listen(fd, 8) != 0)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	if (!listening) {
+		close(fd);
+		fd = -2;
+	}
+	return fd;
+}
+
+static void hook_add(struct reg *r, const char *name, int port)
+{
+	struct reg_webhook w;
+	char url[64];
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/events", port);
+	w.url = url;
+	w.types = "";
+	w.secret = "0123456789abcdef0123";
+	w.enabled = 1;
+	CHECK_RC(reg_webhook_add(r, &w, NULL), SZTP_OK);
+}
+
+static void test_worker(void)
+{
+	char dir[] = "/tmp/sztp-test_webhook-XXXXXX", path[128];
+	struct reg_event ev = {0};
+	struct reg_webhook w;
+	struct webhooks *hooks = NULL;
+	struct config cfg;
+	struct reg *r = NULL;
+	int silent, closed_port = 0, silent_port = 0, i, conn = -1;
+	int64_t t0, t1;
+
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/reg.db", dir);
+	CHECK_RC(reg_open(path, &r, NULL), SZTP_OK);
+	silent = tcp_socket(1, &silent_port);
+	CHECK(silent >= 0 && tcp_socket(0, &closed_port) == -2);
+	if (!r || silent < 0)
+		goto out;
+	/* "a-refused" is tried first (by name), then "b-silent" hangs */
+	hook_add(r, "a-refused", closed_port);
+	hook_add(r, "b-silent", silent_port);
+	config_defaults(&cfg);
+	free(cfg.database);
+	cfg.database = strdup(path);
+	cfg.webhook_timeout = 60;
+	cfg.webhook_backoff_max = 1;
+	t0 = ms_now();
+	CHECK_RC(webhooks_start(&cfg, &hooks, NULL), SZTP_OK);
+	snprintf(ev.type, sizeof(ev.type), "progress.reported");
+	snprintf(ev.serial, sizeof(ev.serial), "SN-1");
+	ev.data = "{\"progress-type\":\"informational\"}";
+	CHECK_RC(reg_event_add(r, &ev, NULL, NULL), SZTP_OK);
+	memset(&w, 0, sizeof(w));
+	for (i = 0; i < 100; i++) {
+		if (reg_webhook_get(r, "a-refused", &w, NULL) == SZTP_OK && w.attempts >= 1)
+			break;
+		reg_webhook_clear(&w);
+		usleep(50 * 1000);
+	}
+	CHECK(w.attempts == 1 && w.failed == 1 && w.delivered == 0 && w.cursor == 0);
+	CHECK(w.last_status == 0 && w.last_error && strstr(w.last_error, "onnect"));
+	/* the next attempt: 1 s (the first backoff) times [0.5, 1.5) */
+	t1 = ms_now();
+	CHECK(w.next_attempt_ms >= t0 + 500 && w.next_attempt_ms < t1 + 1500);
+	reg_webhook_clear(&w);
+	/* the worker is in b-silent's attempt now: connected, waiting */
+	for (i = 0, conn = -1; i < 100 && conn < 0; i++) {
+		usleep(20 * 1000);
+		conn = accept4(silent, NULL, NULL, SOCK_NONBLOCK);
+	}
+	CHECK(conn >= 0);
+	usleep(100 * 1000);
+	t1 = ms_now();
+	webhooks_stop(hooks);
+	t1 = ms_now() - t1;
+	CHECK(t1 < 3000); /* not webhook-timeout */
+	if (t1 >= 3000)
+		fprintf(stderr, "webhooks_stop took %lld ms\n", (long long)t1);
+	CHECK_RC(reg_webhook_get(r, "b-silent", &w, NULL), SZTP_OK);
+	CHECK(w.attempts == 0 && w.failed == 0 && w.cursor == 0); /* abandoned, not recorded */
+	reg_webhook_clear(&w);
+	config_free(&cfg);
+out:
+	if (conn >= 0)
+		close(conn);
+	if (silent >= 0)
+		close(silent);
+	reg_close(r);
+	{
+		char cmd[160];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		CHECK(system(cmd) == 0);
+	}
+}
+
 int main(void)
 {
 	test_hmac_rfc4231();
 	test_signature();
 	test_backoff();
+	test_worker();
 	return unit_report("test_webhook");
 }
