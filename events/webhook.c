@@ -455,6 +455,25 @@ static void log_state(struct hook *h, const struct reg_webhook *row, int ok, con
 	h->failing = !ok;
 }
 
+/* One attempt's record, committed without waiting for the disk: a power
+ * cut may lose the last records, which only sends those events again
+ * (the cursor, the dead letters and the replays go back together); a
+ * crash of the process loses nothing.  The device path's commits are not
+ * slowed by the worker's. */
+static sztp_rc result_write(struct webhooks *w, const char *name,
+			    const struct reg_webhook_result *res, struct sztp_err *e)
+{
+	sztp_rc rc = reg_begin_nosync(w->reg, e);
+
+	if (rc != SZTP_OK)
+		return rc;
+	rc = reg_webhook_result(w->reg, name, res, e);
+	if (rc == SZTP_OK)
+		return reg_commit(w->reg, e);
+	reg_rollback(w->reg);
+	return rc;
+}
+
 static double jitter(void)
 {
 	uint32_t r = 0;
@@ -507,7 +526,7 @@ static void record(struct webhooks *w, const struct reg_webhook *row, const stru
 	}
 	if (res.cursor < row->cursor)
 		res.cursor = row->cursor;
-	if (reg_webhook_result(w->reg, row->name, &res, &e) != SZTP_OK && e.rc != SZTP_E_NOT_FOUND)
+	if (result_write(w, row->name, &res, &e) != SZTP_OK && e.rc != SZTP_E_NOT_FOUND)
 		log_err("webhook %s: cannot record a delivery attempt: %s", row->name, e.msg);
 }
 
@@ -521,7 +540,7 @@ static void record_skipped(struct webhooks *w, const struct reg_webhook *row, in
 	res.ok = 1;
 	res.status = row->last_status;
 	res.cursor = cursor;
-	if (reg_webhook_result(w->reg, row->name, &res, &e) != SZTP_OK && e.rc != SZTP_E_NOT_FOUND)
+	if (result_write(w, row->name, &res, &e) != SZTP_OK && e.rc != SZTP_E_NOT_FOUND)
 		log_err("webhook %s: cannot move its cursor: %s", row->name, e.msg);
 }
 
