@@ -1,10 +1,11 @@
 /*
  * webhook.c - the webhook delivery worker (see webhook.h): one thread,
  * its own registry handle (never the device path's), one libcurl easy
- * handle per webhook kept between attempts (keep-alive).  Each attempt is
- * recorded with reg_webhook_result in one transaction: the cursor, the
- * attempt counters, the dead letters it made and the replays it delivered.
- * A failure is logged when a webhook starts failing, not on every retry;
+ * handle per webhook kept between attempts (keep-alive; the webhook's CA
+ * certificates in a memfd that handle reads).  Each attempt is recorded
+ * with reg_webhook_result in one transaction: the cursor, the attempt
+ * counters, the dead letters it made and the replays it delivered.  A
+ * failure is logged when a webhook starts failing, not on every retry;
  * its recovery is logged too.  The only user of libcurl in sztpd.
  */
 #include <curl/curl.h>
@@ -530,7 +531,8 @@ static void record(struct webhooks *w, const struct reg_webhook *row, const stru
 		log_err("webhook %s: cannot record a delivery attempt: %s", row->name, e.msg);
 }
 
-/* The cursor moves past events the type list skips, with no POST. */
+/* The cursor moves past events the type list skips, with no POST (the
+ * webhook is not failing: its state stays that of a success). */
 static void record_skipped(struct webhooks *w, const struct reg_webhook *row, int64_t cursor)
 {
 	struct reg_webhook_result res;
@@ -580,9 +582,13 @@ static int deliver(struct webhooks *w, struct hook *h, const struct reg_webhook 
 		goto out;
 	}
 	if (b.n == 0) {
-		if (b.last > row->cursor)
+		/* only skipped events: the cursor moves on its own while the
+		 * webhook is healthy; while it is failing (its batch just went
+		 * to the dead letters) its state is left as it is, and the next
+		 * batch moves the cursor past these too */
+		more = b.last > row->cursor && row->attempts == 0;
+		if (more)
 			record_skipped(w, row, b.last);
-		more = b.last > row->cursor;
 		goto out;
 	}
 	batch_close(&b);
