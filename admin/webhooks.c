@@ -295,13 +295,12 @@ static int read_ca(struct admin_call *c, struct conf *f)
 	return 0;
 }
 
-/* with_name: POST (name in the body); nulls: PATCH (ca-certificates
- * null removes it). */
-static int read_conf(struct admin_call *c, struct conf *f, int with_name, int nulls)
+/* with_name: POST (name in the body).  "ca-certificates": null is the
+ * system's trust store, as when it is left out (PATCH: removes it). */
+static int read_conf(struct admin_call *c, struct conf *f, int with_name)
 {
 	static const char *const members[] = {
 	    "name", "url", "types", "secret", "ca-certificates", "enabled", NULL};
-	json_t *ca;
 	int enabled = -1;
 
 	memset(f, 0, sizeof(*f));
@@ -315,11 +314,6 @@ static int read_conf(struct admin_call *c, struct conf *f, int with_name, int nu
 	    admin_json_str(c, c->body, "", "secret", 0, SECRET_MAX, &f->secret) < 0 ||
 	    read_types(c, f) < 0 || admin_json_bool(c, c->body, "", "enabled", &enabled) < 0)
 		return -1;
-	ca = json_object_get(c->body, "ca-certificates");
-	if (ca && json_is_null(ca) && !nulls)
-		return admin_problem(c, 400, "invalid-field", "/ca-certificates",
-				     "'ca-certificates' must be PEM text (leave it out for the "
-				     "system's trust store)");
 	if (read_ca(c, f) < 0)
 		return -1;
 	if (f->secret && strlen(f->secret) < SECRET_MIN)
@@ -422,7 +416,7 @@ void admin_webhooks_create(struct admin_call *c)
 	struct conf f;
 
 	memset(&w, 0, sizeof(w));
-	if (admin_query_only(c, none) < 0 || read_conf(c, &f, 1, 0) < 0 || conf_complete(c, &f) < 0)
+	if (admin_query_only(c, none) < 0 || read_conf(c, &f, 1) < 0 || conf_complete(c, &f) < 0)
 		goto out;
 	snprintf(w.name, sizeof(w.name), "%s", f.name);
 	w.created = c->now;
@@ -449,7 +443,7 @@ void admin_webhook_put(struct admin_call *c)
 
 	memset(&w, 0, sizeof(w));
 	if (admin_query_only(c, none) < 0 ||
-	    admin_check_name(c, "webhook", c->param[0], NULL) < 0 || read_conf(c, &f, 0, 0) < 0 ||
+	    admin_check_name(c, "webhook", c->param[0], NULL) < 0 || read_conf(c, &f, 0) < 0 ||
 	    admin_begin(c) < 0)
 		goto out;
 	rc = reg_webhook_get(c->ctx->reg, c->param[0], &w, &e);
@@ -488,7 +482,7 @@ void admin_webhook_patch(struct admin_call *c)
 	int64_t before;
 
 	memset(&w, 0, sizeof(w));
-	if (admin_query_only(c, none) < 0 || read_conf(c, &f, 0, 1) < 0)
+	if (admin_query_only(c, none) < 0 || read_conf(c, &f, 0) < 0)
 		goto out;
 	if (!f.url && !f.secret && !f.has_types && !f.ca && !f.ca_null && f.enabled < 0) {
 		admin_problem(c, 400, "missing-field", NULL,
