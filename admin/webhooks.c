@@ -220,7 +220,7 @@ static int check_url(struct admin_call *c, const char *url)
 	const char *auth = url + 8;
 	size_t alen = strcspn(auth, "/?#");
 
-	if (strncasecmp(url, "https://", 8))
+	if (strncmp(url, "https://", 8))
 		return admin_problem(c, 400, "invalid-field", "/url",
 				     "'url' must be an https:// URL (events are delivered over "
 				     "TLS only), not '%s'",
