@@ -830,7 +830,8 @@ def live_routes(a):
     for m, p, op in ops:
         by_path.setdefault(p, []).append(m)
     for m, p, op in ops:
-        path = p.replace("{serial}", "no-such-serial").replace("{name}", "no-such-name")
+        path = p.replace("{serial}", "no-such-serial").replace("{name}", "no-such-name") \
+            .replace("{id}", "999999")
         kind = openapi_check.body_kind(op)
         body = b"{}" if kind != "none" else None
         r = w.call(m, path, body, raw_path=True)
@@ -848,8 +849,12 @@ def live_routes(a):
         c.eq("GET %s (undocumented): 404" % path, r.status, 404)
         c.ok(str(j.get("detail", "")).startswith("no such route"),
              "... from the router", repr(r))
-    for p, methods in by_path.items():
-        path = p.replace("{serial}", "x").replace("{name}", "x")
+    for p, _ in by_path.items():
+        path = p.replace("{serial}", "x").replace("{name}", "x").replace("{id}", "x")
+        # every template the path falls under routes it (".../dead-letters/replay" is
+        # also ".../dead-letters/{id}")
+        methods = sorted({m for rx, t in spec.templates if rx.match(path)
+                          for m in by_path.get(t, [])})
         for m in ("GET", "PUT", "POST", "PATCH", "DELETE"):
             if m in methods:
                 continue
