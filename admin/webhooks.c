@@ -217,14 +217,16 @@ struct conf {
 /* https://AUTHORITY[/...]: a host, no user information, no spaces. */
 static int check_url(struct admin_call *c, const char *url)
 {
-	const char *auth = url + 8;
-	size_t alen = strcspn(auth, "/?#");
+	const char *auth;
+	size_t alen;
 
 	if (strncmp(url, "https://", 8))
 		return admin_problem(c, 400, "invalid-field", "/url",
 				     "'url' must be an https:// URL (events are delivered over "
 				     "TLS only), not '%s'",
 				     url);
+	auth = url + 8; /* within url: it begins with those 8 bytes */
+	alen = strcspn(auth, "/?#");
 	if (alen == 0 || auth[0] == ':')
 		return admin_problem(c, 400, "invalid-field", "/url", "'url' %s names no host",
 				     url);

@@ -230,6 +230,8 @@ static void test_webhook_validation(void)
 	    {HOOK ", \"url\": \"x\"}", "malformed-json", NULL},
 	    {"{\"name\": \"a\", \"url\": \"http://nms.example/\", \"secret\": \"" SECRET "\"}",
 	     "invalid-field", "/url"},
+	    {"{\"name\": \"a\", \"url\": \"ht\", \"secret\": \"" SECRET "\"}", "invalid-field",
+	     "/url"}, /* shorter than "https://" (found by fuzz_admin_handle) */
 	    {"{\"name\": \"a\", \"url\": \"HTTPS://nms.example/\", \"secret\": \"" SECRET "\"}",
 	     "invalid-field", "/url"},
 	    {"{\"name\": \"a\", \"url\": \"https:///x\", \"secret\": \"" SECRET "\"}",
