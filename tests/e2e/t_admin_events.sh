@@ -47,6 +47,19 @@ check_eq "events --limit 2: the newest two" "$(jq -r '[.[].id] | join(",")' "$TM
 check_eq "events --type nope fails" "$?" 1
 check_contains "... naming the types" "$TMP/nope.out" "device.enrolled"
 
+# a voucher attached and detached: their events, after the enrolment's
+"$CTL" "${R[@]}" device add SN-1 >/dev/null &&
+	"$CTL" "${R[@]}" voucher attach SN-1 "$PKI/devices/SN-1/voucher.vcj" \
+		--masa-ca "$PKI/manufacturer/root.pem" >/dev/null 2>"$TMP/va.err" &&
+	"$CTL" "${R[@]}" voucher detach SN-1 >/dev/null
+check_eq "SN-1 enrolled, its voucher attached and detached" "$?" 0
+"$CTL" "${R[@]}" events --serial SN-1 --json >"$TMP/sn1.json"
+check_eq "... their events" "$(jq -r '[.[].type] | join(",")' "$TMP/sn1.json")" \
+	"device.enrolled,voucher.attached,voucher.detached"
+check_eq "... the attachment's revision is the device's then" \
+	"$(jq -r '.[1].data.action + " " + (.[1].data.revision | length | tostring)' "$TMP/sn1.json")" \
+	"voucher.attach 16"
+
 # a change through sztpctl on the registry file: its event has no peer
 N0=$("$CTL" "${R[@]}" events --json | jq length)
 "$CTL" -d "$DB" device add LOC-1 >/dev/null
