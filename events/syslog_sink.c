@@ -197,7 +197,9 @@ static void sd_data(struct sbuf *b, json_t *data)
 		} else if (json_is_boolean(v)) {
 			sd_param(b, name, json_is_true(v) ? "true" : "false");
 		} else if ((text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY))) {
-			sd_param(b, name, text); /* reals, objects, arrays */
+			/* reals, objects, arrays; JSON cut short says nothing: left out */
+			if (json_is_real(v) || strlen(text) <= SYSLOG_VALUE_MAX)
+				sd_param(b, name, text);
 			free(text);
 		} else {
 			b->oom = 1;
@@ -627,10 +629,12 @@ static void state_down(struct syslog_sink *s, const char *why)
 
 static void state_up(struct syslog_sink *s)
 {
+	const char *what = s->t.proto == CONFIG_SYSLOG_UDP ? "sending" : "connected";
+
 	if (s->down)
-		log_info("syslog %s: connected again", s->target);
+		log_info("syslog %s: %s again", s->target, what);
 	else
-		log_info("syslog %s: connected", s->target);
+		log_info("syslog %s: %s", s->target, what);
 	s->down = 0;
 	s->why[0] = '\0';
 }
@@ -772,7 +776,7 @@ static void *run(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&s->stopping)) {
-		memset(&q, 0, sizeof(q));
+		q = (struct reg_query)REG_QUERY_INIT;
 		q.after_id = atomic_load(&s->cursor);
 		q.limit = BATCH;
 		if (reg_event_query(s->reg, &q, collect, b, &e) != SZTP_OK || b->oom) {

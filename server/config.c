@@ -90,7 +90,7 @@ static const struct conf_key keys[] = {
     {"admin-threads", CONF_INT, OFF(admin_threads), 0, 1, 64, "2", NULL, 0, NULL},
     {"masa-ca", CONF_PATH, OFF(masa_ca), 0, 0, 0, NULL, NULL, 0, NULL},
     {"admin-openapi", CONF_PATH, OFF(admin_openapi), 0, 0, 0, NULL, NULL, 0, NULL},
-    /* events as syslog messages (issue 12, events/syslog.c); syslog-target unset: none */
+    /* events as syslog messages (issue 12, events/syslog_sink.c); syslog-target unset: none */
     {"syslog-target", CONF_STR, OFF(syslog_target), 0, 0, 0, NULL, NULL, 0, syslog_target_check},
     {"syslog-ca", CONF_PATH, OFF(syslog_ca), 0, 0, 0, NULL, NULL, 0, NULL},
     {"syslog-cert", CONF_PATH, OFF(syslog_cert), 0, 0, 0, NULL, NULL, 0, NULL},
