@@ -152,10 +152,13 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 static void sd_param(struct sbuf *b, const char *name, const char *value)
 {
 	char cut[SYSLOG_VALUE_MAX + 1], esc[2 * SYSLOG_VALUE_MAX + 1];
-	size_t n = syslog_utf8_cut(value, strlen(value), SYSLOG_VALUE_MAX);
+	size_t n = syslog_utf8_cut(value, strlen(value), SYSLOG_VALUE_MAX), i;
 
 	memcpy(cut, value, n);
 	cut[n] = '\0';
+	for (i = 0; i < n; i++) /* one line for every collector, whatever its framing */
+		if ((unsigned char)cut[i] < 0x20 || cut[i] == 0x7f)
+			cut[i] = ' ';
 	syslog_sd_escape(cut, esc, sizeof(esc));
 	sb_printf(b, " %s=\"", name);
 	sb_str(b, esc);
@@ -372,6 +375,7 @@ struct syslog_sink {
 	int down;	       /* a failure is logged and not yet recovered */
 	char why[SZTP_ERR_MSG_MAX];
 	int db_down;
+	int64_t udp_refused_ms; /* last ICMP port unreachable seen (monotonic) */
 	int backoff_ms;
 	int64_t next_try_ms; /* monotonic */
 	pthread_t thread;
@@ -583,6 +587,8 @@ static sztp_rc conn_write(struct syslog_sink *s, const char *p, size_t len, stru
 	ssize_t n;
 	int w;
 
+	int refused = 0;
+
 	while (len) {
 		if (s->tls) {
 			n = gnutls_record_send(s->tls, p, len);
@@ -600,6 +606,18 @@ static sztp_rc conn_write(struct syslog_sink *s, const char *p, size_t len, stru
 						    gnutls_strerror((int)n));
 		} else {
 			n = send(s->fd, p, len, MSG_NOSIGNAL);
+			/* UDP: an ICMP port unreachable for an earlier datagram (it is
+			 * lost: that is UDP); this one is sent again once, and the
+			 * log says so at most once a minute */
+			if (n < 0 && errno == ECONNREFUSED && s->t.proto == CONFIG_SYSLOG_UDP &&
+			    !refused++) {
+				if (mono_ms() - s->udp_refused_ms > 60000 || !s->udp_refused_ms)
+					log_warn("syslog %s: nothing listens there (ICMP port "
+						 "unreachable): messages are being lost",
+						 s->target);
+				s->udp_refused_ms = mono_ms();
+				continue;
+			}
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 				w = wait_fd(s, s->fd, POLLOUT, deadline);
 				if (w <= 0)

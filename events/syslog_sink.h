@@ -18,11 +18,10 @@
  * PRI = facility * 8 + severity (warning: bootstrap.refused,
  * device.failed; info: progress.reported; notice: the others); MSGID =
  * the event type; the event's data members follow as SD-PARAMs (strings as
- * they are, cut at SYSLOG_VALUE_MAX bytes; numbers and booleans as JSON
- * text; objects and arrays as compact JSON when it fits SYSLOG_VALUE_MAX,
- * else left out, as null is: the whole event is the webhooks' and the
- * admin API's);
- * MSG a short sentence in UTF-8 without BOM.
+ * they are, control characters as spaces, cut at SYSLOG_VALUE_MAX bytes; numbers and booleans as
+ * JSON text; objects and arrays as compact JSON when it fits SYSLOG_VALUE_MAX, else left out, as
+ * null is: the whole event is the webhooks' and the admin API's); MSG a short sentence in UTF-8
+ * without BOM.
  */
 #ifndef SZTP_EVENTS_SYSLOG_SINK_H
 #define SZTP_EVENTS_SYSLOG_SINK_H
