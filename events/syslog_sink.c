@@ -28,15 +28,16 @@
 #include "pki.h"
 #include "syslog_sink.h"
 
-#define CURSOR_NAME	"syslog"
-#define BATCH		100
-#define IDLE_MS		100   /* poll of the outbox when there is nothing to send */
-#define BACKOFF_MIN_MS	500   /* reconnect backoff: doubles up to the max */
-#define BACKOFF_MAX_MS	10000 /* (a collector back up is found within 10 s) */
-#define IO_TIMEOUT_MS	10000 /* connect, handshake, one message's write */
-#define SEVERITY_WARN	4
-#define SEVERITY_NOTICE 5
-#define SEVERITY_INFO	6
+#define CURSOR_NAME	 "syslog"
+#define BATCH		 100
+#define IDLE_MS		 100   /* poll of the outbox when there is nothing to send */
+#define BACKOFF_MIN_MS	 500   /* reconnect backoff: doubles up to the max */
+#define BACKOFF_MAX_MS	 10000 /* (a collector back up is found within 10 s) */
+#define IO_TIMEOUT_MS	 10000 /* connect, handshake, one message's write */
+#define TLS13_VERDICT_MS 500   /* after a TLS 1.3 handshake: the collector's verdict */
+#define SEVERITY_WARN	 4
+#define SEVERITY_NOTICE	 5
+#define SEVERITY_INFO	 6
 
 /* ---- the formatter --------------------------------------------------------- */
 
@@ -375,6 +376,7 @@ struct syslog_sink {
 	int down;	       /* a failure is logged and not yet recovered */
 	char why[SZTP_ERR_MSG_MAX];
 	int db_down;
+	int has_cert;		/* syslog-cert is set */
 	int64_t udp_refused_ms; /* last ICMP port unreachable seen (monotonic) */
 	int backoff_ms;
 	int64_t next_try_ms; /* monotonic */
@@ -445,6 +447,8 @@ static void conn_close(struct syslog_sink *s)
 	s->fd = -1;
 }
 
+static sztp_rc conn_alive(struct syslog_sink *s, struct sztp_err *e);
+
 static sztp_rc tls_handshake(struct syslog_sink *s, struct sztp_err *e)
 {
 	struct in6_addr a;
@@ -465,7 +469,7 @@ static sztp_rc tls_handshake(struct syslog_sink *s, struct sztp_err *e)
 	for (;;) {
 		r = gnutls_handshake(s->tls);
 		if (r >= 0)
-			return SZTP_OK;
+			break;
 		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
 			break;
 		w = wait_fd(s, s->fd, gnutls_record_get_direction(s->tls) ? POLLOUT : POLLIN,
@@ -474,6 +478,29 @@ static sztp_rc tls_handshake(struct syslog_sink *s, struct sztp_err *e)
 			return sztp_err_set(e, SZTP_E_IO, "TLS handshake: %s",
 					    w < 0 ? "stopping" : "timed out");
 	}
+	if (r >= 0 && gnutls_protocol_get_version(s->tls) == GNUTLS_TLS1_3) {
+		/* TLS 1.3: the collector judges our certificate (or its absence)
+		 * after our side of the handshake is done; a message written now
+		 * into a session it then refuses would be lost.  Its verdict: an
+		 * alert, or a session ticket (accepted), or silence. */
+		w = wait_fd(s, s->fd, POLLIN, mono_ms() + TLS13_VERDICT_MS);
+		if (w < 0)
+			return sztp_err_set(e, SZTP_E_IO, "TLS handshake: stopping");
+		if (w > 0 && conn_alive(s, e) != SZTP_OK) {
+			char msg[SZTP_ERR_MSG_MAX];
+			snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+			return sztp_err_set(e, SZTP_E_IO,
+					    "the collector ended the TLS session after the "
+					    "handshake: %s%s",
+					    msg,
+					    s->has_cert ? ""
+							: " (does it want a client certificate? "
+							  "syslog-cert)");
+		}
+		return SZTP_OK;
+	}
+	if (r >= 0)
+		return SZTP_OK;
 	if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 		status = gnutls_session_get_verify_cert_status(s->tls);
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt,
@@ -574,6 +601,9 @@ static sztp_rc conn_alive(struct syslog_sink *s, struct sztp_err *e)
 			return sztp_err_set(e, SZTP_E_IO, "the collector closed the connection");
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			return SZTP_OK;
+		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			return sztp_err_set(e, SZTP_E_IO, "alert %s",
+					    gnutls_alert_get_name(gnutls_alert_get(s->tls)));
 		if (n < 0 && gnutls_error_is_fatal((int)n))
 			return sztp_err_set(e, SZTP_E_IO, "connection: %s",
 					    gnutls_strerror((int)n));
@@ -938,6 +968,7 @@ sztp_rc syslog_sink_start(const struct config *cfg, struct syslog_sink **out, st
 	snprintf(s->target, sizeof(s->target), "%s", cfg->syslog_target);
 	s->facility = config_syslog_facility_code(cfg->syslog_facility);
 	s->max_age = cfg->syslog_max_age;
+	s->has_cert = cfg->syslog_cert != NULL;
 	s->max = s->t.proto == CONFIG_SYSLOG_UDP ? SYSLOG_UDP_MAX : SYSLOG_TCP_MAX;
 	s->pid = (long)getpid();
 	s->backoff_ms = BACKOFF_MIN_MS;

@@ -3,14 +3,16 @@
 # (Debian rsyslog + rsyslog-gnutls) that this test starts with its own
 # configuration, work directory and pid file in $TMP, on free ports
 # (imudp; imtcp; imtcp with the gtls driver, StreamDriver.Mode 1, and a
-# certificate of a test CA), never touching a system rsyslog.  rsyslogd
+# certificate of a test CA; the same asking for a client certificate),
+# never touching a system rsyslog.  rsyslogd
 # parses what it receives and writes, per input, PRI, facility, severity,
 # APP-NAME, PROCID, MSGID, STRUCTURED-DATA and MSG, which the test checks
 # against the registry's events table: UDP, TCP (octet counting) and TLS
 # (the collector's certificate and name verified); the collector stopped
 # and started again (TCP, TLS): nothing lost, in order; the cursor kept
 # across sztpd restarts (no event twice between transports); an untrusted
-# certificate or a wrong name: nothing sent, the reason logged; sztpd -n
+# certificate or a wrong name: nothing sent, the reason logged; a client
+# certificate (syslog-cert, syslog-key) where the collector wants one; sztpd -n
 # refuses bad syslog-* settings.
 . "$(dirname "$0")/lib.sh"
 e2e_init t_syslog
@@ -41,7 +43,7 @@ mkdir -p "$SL" "$TMP/rs"
 	cd "$SL" || exit 1
 	umask 077
 	ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-	ec ca.key && ec bad.key && ec srv.key || exit 1
+	ec ca.key && ec bad.key && ec srv.key && ec client.key || exit 1
 	openssl req -x509 -key ca.key -subj "/CN=t_syslog collector CA" -days 2 -out ca.pem \
 		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null &&
 		openssl req -x509 -key bad.key -subj "/CN=t_syslog other CA" -days 2 -out bad.pem \
@@ -49,7 +51,11 @@ mkdir -p "$SL" "$TMP/rs"
 		openssl req -new -key srv.key -subj /CN=localhost -out srv.csr 2>/dev/null &&
 		printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >srv.ext &&
 		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-			-extfile srv.ext -out srv.pem 2>/dev/null
+			-extfile srv.ext -out srv.pem 2>/dev/null &&
+		openssl req -new -key client.key -subj /CN=sztpd-client -out client.csr 2>/dev/null &&
+		printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >client.ext &&
+		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+			-extfile client.ext -out client.pem 2>/dev/null
 ) || { fail "collector PKI"; e2e_finish; exit 1; }
 
 # ---- rsyslogd on free ports --------------------------------------------------------
@@ -64,6 +70,8 @@ UPORT=$(free_udp_port)
 TPORT=$(free_port)
 SPORT=$(free_port)
 while [ "$SPORT" = "$TPORT" ]; do SPORT=$(free_port); done
+MPORT=$(free_port) # TLS asking for a client certificate
+while [ "$MPORT" = "$TPORT" ] || [ "$MPORT" = "$SPORT" ]; do MPORT=$(free_port); done
 cat >"$TMP/rsyslog.conf" <<EOF
 global(workDirectory="$TMP/rs" maxMessageSize="64k"
        DefaultNetstreamDriverCAFile="$SL/ca.pem"
@@ -76,12 +84,15 @@ template(name="fields" type="string"
 ruleset(name="udp") { action(type="omfile" file="$TMP/udp.log" template="fields") }
 ruleset(name="tcp") { action(type="omfile" file="$TMP/tcp.log" template="fields") }
 ruleset(name="tls") { action(type="omfile" file="$TMP/tls.log" template="fields") }
+ruleset(name="mtls") { action(type="omfile" file="$TMP/mtls.log" template="fields") }
 input(type="imudp" address="127.0.0.1" port="$UPORT" ruleset="udp")
 input(type="imtcp" address="127.0.0.1" port="$TPORT" ruleset="tcp")
 input(type="imtcp" address="127.0.0.1" port="$SPORT" ruleset="tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imtcp" address="127.0.0.1" port="$MPORT" ruleset="mtls"
+      streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
 EOF
-touch "$TMP/udp.log" "$TMP/tcp.log" "$TMP/tls.log"
+touch "$TMP/udp.log" "$TMP/tcp.log" "$TMP/tls.log" "$TMP/mtls.log"
 RS=""
 rs_start() {
 	local i
@@ -89,6 +100,7 @@ rs_start() {
 	RS=$E2E_LAST_PID
 	for i in $(seq 1 100); do
 		if [ -n "$(ss -Hltn "sport = :$TPORT")" ] && [ -n "$(ss -Hltn "sport = :$SPORT")" ] &&
+			[ -n "$(ss -Hltn "sport = :$MPORT")" ] &&
 			[ -n "$(ss -Hlun "sport = :$UPORT")" ]; then
 			return 0
 		fi
@@ -174,9 +186,9 @@ check_fails "-n: syslog-ca on a udp target" conf_n "syslog-target = udp://127.0.
 	"syslog-ca = $SL/ca.pem"
 check_fails "-n: an unknown facility" conf_n "syslog-target = udp://127.0.0.1:$UPORT" \
 	"syslog-facility = local9"
-cp "$SL/srv.key" "$SL/client.key" && chmod 0644 "$SL/client.key"
+cp "$SL/client.key" "$SL/loose.key" && chmod 0644 "$SL/loose.key"
 check_fails "-n: a client key others can read" conf_n "syslog-target = tls://localhost:$SPORT" \
-	"syslog-ca = $SL/ca.pem" "syslog-cert = $SL/srv.pem" "syslog-key = $SL/client.key"
+	"syslog-ca = $SL/ca.pem" "syslog-cert = $SL/client.pem" "syslog-key = $SL/loose.key"
 check_contains "-n: ... names syslog-key and the mode" "$TMP/n.out" "syslog-key: key file"
 check "-n: a good tls setting" conf_n "syslog-target = tls://localhost:$SPORT" "syslog-ca = $SL/ca.pem"
 
@@ -257,7 +269,25 @@ expect_all "$TMP/tls.log" "$TCP_LAST"
 check_contains "tls: the outage is logged" "$TMP/sztpd.log" "syslog tls://localhost:$SPORT: connected again"
 stop
 
-# ---- 4. syslog-target removed: the cursor goes, retention is not held back -------------
+# ---- 4. a collector that asks for a client certificate: syslog-cert, syslog-key ---------
+MTLS_FROM=$(last_id)
+start "syslog-target = tls://localhost:$MPORT" "syslog-ca = $SL/ca.pem"
+report SN-1 informational
+check_eventually "mtls, no client certificate: the refusal is logged" 1 \
+	grep -c "syslog tls://localhost:$MPORT: the collector ended the TLS session after the handshake: .*syslog-cert" "$TMP/sztpd.log"
+sleep 0.5
+check_eq "mtls, no client certificate: nothing arrives" "$(msgs "$TMP/mtls.log")" 0
+check_eq "mtls, no client certificate: the cursor stays" "$(syslog_cursor)" "$MTLS_FROM"
+stop
+start "syslog-target = tls://localhost:$MPORT" "syslog-ca = $SL/ca.pem" \
+	"syslog-cert = $SL/client.pem" "syslog-key = $SL/client.key"
+report SN-2 informational
+N=$(sqlite3 "$DB" "select count(*) from events where id > $MTLS_FROM")
+check "mtls, with the client certificate: every event arrives" wait_msgs "$TMP/mtls.log" "$N"
+expect_all "$TMP/mtls.log" "$MTLS_FROM"
+stop
+
+# ---- 5. syslog-target removed: the cursor goes, retention is not held back -------------
 start
 check_eventually "no syslog-target: the cursor is dropped" "" syslog_cursor
 stop
