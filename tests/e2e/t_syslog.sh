@@ -32,9 +32,13 @@ export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/ya
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 >/dev/null ||
 	{ echo "sztp-pki init failed"; echo "t_syslog: 0 passed, 1 failed"; exit 1; }
+printf 'hostname demo\n' >"$TMP/config.txt"
 check "init" CTL init
-check "enrol SN-1" CTL device add SN-1
-check "enrol SN-2" CTL device add SN-2
+check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
+check "profile onb" CTL profile onboarding onb --config "$TMP/config.txt" --config-handling merge
+check "enrol SN-1 (profile onb, voucher)" CTL device add SN-1 --profile onb \
+	--voucher "$PKI/devices/SN-1/voucher.vcj"
+check "enrol SN-2 (no profile)" CTL device add SN-2
 
 # ---- the collector's PKI: a CA, a server certificate for "localhost"
 # only (DNS SAN), and another CA that signed nothing of it ------------------------------
@@ -126,6 +130,14 @@ report() {
 		-d "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":\"$2\",\"message\":\"step $2\"}}" "$RP")
 	check_eq "report $1 $2: 204" "$code" 204
 }
+# gbd SERIAL: get-bootstrapping-data; its HTTP status on stdout
+gbd() {
+	curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/owner/ca.pem" \
+		--cert "$PKI/devices/$1/chain.pem" --key "$PKI/devices/$1/idevid.key" \
+		-H 'Content-Type: application/yang-data+json' \
+		-d '{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}' \
+		"https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data"
+}
 last_id() { sqlite3 "$DB" "select coalesce(max(id),0) from events"; }
 syslog_cursor() { sqlite3 "$DB" "select cursor from event_cursors where name='syslog'" 2>/dev/null; }
 # msgs FILE: lines rsyslogd wrote for our SD-ID
@@ -199,6 +211,8 @@ BEFORE=$(last_id)
 start "syslog-target = udp://127.0.0.1:$UPORT"
 FACNAME=local0
 check_eventually "the first start puts the cursor at the newest event" "$BEFORE" syslog_cursor
+check_eq "SN-1 gets its data" "$(gbd SN-1)" 200
+check "SN-2 (no profile) is refused" test "$(gbd SN-2)" -ge 400
 report SN-1 bootstrap-initiated
 report SN-2 bootstrap-initiated
 report SN-1 bootstrap-complete # progress.reported + device.completed
@@ -211,6 +225,10 @@ expect_all "$TMP/udp.log" "$BEFORE"
 check_not_contains "udp: not the event from before" "$TMP/udp.log" "SN-OLD"
 check_contains "udp: escaped serial as rsyslog parsed it" "$TMP/udp.log" 'serial="S\"N\]\\1" peer="192.0.2.9" actor="local" action="device.create"]|device S"N]\1 enrolled by local'
 check_contains "udp: data members follow" "$TMP/udp.log" 'progress-type="bootstrap-complete" message="step bootstrap-complete"]|device SN-1 reported bootstrap-complete'
+check_contains "udp: served: notice, data, sentence" "$TMP/udp.log" 'serial="SN-1" peer="127.0.0.1" status="200" outcome="signed" profile="onb" kind="onboarding-information" signed="true"]|device SN-1 was served onboarding-information (profile onb), signed'
+check_contains "udp: served: local0.notice" "$TMP/udp.log" "133|local0|notice|sztpd|$SZTPD_PID|bootstrap.served|"
+check_contains "udp: refused: local0.warning" "$TMP/udp.log" "132|local0|warning|sztpd|$SZTPD_PID|bootstrap.refused|[sztp@32473 id="
+check_contains "udp: refused: the sentence" "$TMP/udp.log" "|device SN-2 was refused bootstrapping data ("
 check_contains "udp: terminal outcome, notice" "$TMP/udp.log" "133|local0|notice|sztpd|$SZTPD_PID|device.completed|"
 check_contains "udp: failure, warning" "$TMP/udp.log" "132|local0|warning|sztpd|$SZTPD_PID|device.failed|"
 check_eventually "udp: the cursor is at the last event" "$(last_id)" syslog_cursor
