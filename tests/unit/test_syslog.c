@@ -472,11 +472,12 @@ static ssize_t recv_within(int fd, char *buf, size_t cap, int ms)
 static ssize_t frame_within(int fd, char *buf, size_t cap, int ms)
 {
 	size_t len = 0, got = 0;
-	char c;
+	char one[2], c;
 
 	for (;;) {
-		if (recv_within(fd, &c, 2, ms) < 0) /* reads at most 1 */
+		if (recv_within(fd, one, sizeof(one), ms) != 1) /* reads at most 1 */
 			return -1;
+		c = one[0];
 		if (c == ' ')
 			break;
 		if (c < '0' || c > '9' || len > 100000)
