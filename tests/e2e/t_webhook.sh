@@ -13,16 +13,15 @@
 #  C. sztpd SIGKILLed while requests stream in and deliveries go out,
 #     restarted: after dropping repeats by id the receiver holds exactly
 #     the outbox, which holds the events of every acknowledged request
-#     (get-bootstrapping-data 200, report 204);
+#     (get-bootstrapping-data 200, report 204, admin enrolment 201);
 #  D. a receiver whose certificate the webhook's CA (or the system store)
 #     does not trust gets nothing; last_error says why;
 #  E. webhook-max-age: undeliverable events become dead letters, later
 #     events still flow, a replay delivers the dead ones; retention deletes
 #     old events every consumer is done with and keeps the others.
-# Webhooks are created with sqlite3 on the registry (the admin API's
-# routes are another change); their state is read back the same way.
-# Admin changes' events (2xx) are not among the requests here: they are
-# written by the admin API (another change) into the same outbox.
+# Webhooks are managed with sztpctl (the admin API in-process); their
+# delivery state is read back with sqlite3.  Admin changes are made
+# through sztpd's admin listener (device enrolments, 201).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init t_webhook
 for tool in sqlite3 jq python3 curl; do
@@ -62,25 +61,27 @@ done
 (umask 077 && printf 'nms-webhook-secret-0123456789' >"$TMP/secret" &&
 	printf 'not-the-right-secret-0123456789' >"$TMP/secret2")
 
-PORT=$(free_port)
+check "admin token" ctl_token "$DB" nms write "$TMP/token"
+admin_ports
 P1=$(free_port); P2=$(free_port); P3=$(free_port); P4=$(free_port)
-sztpd_conf "threads = 2" "reports-per-device-per-hour = 0" "webhook-batch = 5" "webhook-backoff-max = 1" "webhook-timeout = 5" \
+ADMIN="admin-listen-address = 127.0.0.1
+admin-port = $APORT"
+sztpd_conf "threads = 2" "$ADMIN" "reports-per-device-per-hour = 0" "webhook-batch = 5" "webhook-backoff-max = 1" "webhook-timeout = 5" \
 	"webhook-max-age = 3600" >"$TMP/sztpd.conf"
-sztpd_conf "threads = 2" "reports-per-device-per-hour = 0" "webhook-batch = 5" "webhook-backoff-max = 1" "webhook-timeout = 5" \
+sztpd_conf "threads = 2" "$ADMIN" "reports-per-device-per-hour = 0" "webhook-batch = 5" "webhook-backoff-max = 1" "webhook-timeout = 5" \
 	"webhook-max-age = 2" "event-retention-days = 7" >"$TMP/sztpd-age.conf"
 check "sztpd -n accepts the webhook keys" "$BIN/sztpd" -n -c "$TMP/sztpd.conf"
 sztpd_conf "webhook-batch = 0" >"$TMP/bad.conf"
 check_fails "sztpd -n refuses webhook-batch = 0" "$BIN/sztpd" -n -c "$TMP/bad.conf"
 check_contains "... naming the key" "$TMP/.check.out" "webhook-batch"
 
-# hook_add NAME PORT SECRET-FILE [CA-FILE|-] [TYPES]: a subscription whose
-# cursor starts at the newest event, as the admin API makes them
+# hook_add NAME PORT SECRET-FILE [CA-FILE|-] [TYPES]: a subscription (its
+# cursor starts at the newest event)
 hook_add() {
-	local ca="NULL"
-	[ "${4:--}" != - ] && ca="cast(readfile('$4') as text)"
-	SQL "insert into webhooks(name, url, types, secret, ca_pem, created, revision, cursor)
-	     values('$1', 'https://localhost:$2/events', '${5:-}', cast(readfile('$3') as text),
-	            $ca, strftime('%s', 'now'), 1, (select coalesce(max(id), 0) from events))"
+	local args=(--url "https://localhost:$2/events" --secret-file "$3")
+	[ "${4:--}" != - ] && args+=(--ca-cert "$4")
+	[ -n "${5:-}" ] && args+=(--types "$5")
+	CTL webhook add "$1" "${args[@]}"
 }
 # hook NAME COLUMN: a webhook's state column
 hook() { SQL "select coalesce($2, 'NULL') from webhooks where name = '$1'"; }
@@ -104,7 +105,7 @@ receiver() {
 }
 # the ids a receiver kept / the outbox holds (one line, sorted)
 got_ids() { [ -s "$1" ] && jq -r .id "$1" | sort -n | paste -sd, -; }
-db_ids() { SQL "select id from events where id > 0 ${1:-} order by id" | paste -sd, -; }
+db_ids() { SQL "select id from events where id > $BASE ${1:-} order by id" | paste -sd, -; }
 # wait_for SECONDS 'SHELL TEXT': until it succeeds (evaluated anew each time)
 wait_for() {
 	local n=$(($1 * 10)) i
@@ -138,6 +139,16 @@ report() {
 		-d "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":\"$2\",\"message\":\"$3\"}}" \
 		"$RP"
 }
+# enrol SN [status]: a device enrolled through the admin listener (201),
+# or with "status" its HTTP status printed
+enrol() {
+	local st
+	st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/owner/ca.pem" \
+		-H "Authorization: Bearer $(cat "$TMP/token")" -H 'Content-Type: application/json' \
+		-d "{\"serial\":\"$1\"}" "https://localhost:$APORT/api/v1/devices")
+	[ -n "${2:-}" ] && echo "$st"
+	[ "$st" = 201 ]
+}
 # reports SN TYPE:MESSAGE...: all must be answered 204
 reports() {
 	local sn=$1 t st bad=0
@@ -150,6 +161,7 @@ reports() {
 }
 
 # ---- A: refused first, then accepted; signatures; type lists ----------------------
+BASE=$(SQL 'select coalesce(max(id), 0) from events') # enrolments before the webhooks
 receiver "$TMP/r1.log" "$P1" "$TMP/r1.jsonl" --refuse 3 || { fail "receiver 1"; e2e_finish; exit 1; }
 R1=$RPID
 receiver "$TMP/r3.log" "$P3" "$TMP/r3.jsonl" || { fail "receiver 3"; e2e_finish; exit 1; }
@@ -159,13 +171,16 @@ check "webhook terminal (two types)" hook_add terminal "$P3" "$TMP/secret" "$TMP
 	device.completed,device.failed
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
+wait_https "$APORT" || fail "the admin listener did not start"
 check_eq "SN-1 gets its bootstrapping data" "$(gbd SN-1)" 200
 check "SN-1 reports, to bootstrap-complete" reports SN-1 bootstrap-initiated:a1 informational:a2 \
 	bootstrap-complete:a3
 check "SN-2 reports, to config-error" reports SN-2 bootstrap-initiated:b1 config-error:b2
 check "SN-3 reports 6 times" reports SN-3 bootstrap-initiated:c1 informational:c2 \
 	informational:c3 informational:c4 informational:c5 informational:c6
-check_eq "the outbox: 1 served, 11 reports, 2 terminal events" "$(SQL 'select count(*) from events')" 14
+check "an enrolment through the admin API" enrol SN-5
+check_eq "the outbox: 1 served, 11 reports, 2 terminal events, 1 enrolment" \
+	"$(SQL "select count(*) from events where id > $BASE")" 15
 check "every event reaches the receiver that refused 3 deliveries" \
 	wait_for 30 'same_ids "$TMP/r1.jsonl"'
 check_eq "... ids: exactly the outbox's" "$(got_ids "$TMP/r1.jsonl")" "$(db_ids)"
@@ -174,7 +189,7 @@ check_eq "... 3 deliveries refused" "$(grep -c 'answered 503: refused on purpose
 check "the receiver saw X-SZTP-Webhook and User-Agent" \
 	grep -Eq 'webhook nms \(sztpd/[0-9.]+\): [0-9]+ events' "$TMP/r1.log"
 check_eq "nms: failed attempts counted" "$(hook nms failed)" 3
-check_eq "nms: delivered" "$(hook nms delivered)" 14
+check_eq "nms: delivered" "$(hook nms delivered)" 15
 check_eq "nms: attempts reset, last status, no error" \
 	"$(hook nms "attempts || ' ' || last_status || ' ' || coalesce(last_error, '-')")" "0 204 -"
 check_eq "nms: cursor at the newest event" "$(hook nms cursor)" "$(max_id)"
@@ -188,6 +203,8 @@ check_contains "an envelope: progress.reported with its data" "$TMP/r1.txt" \
 	"progress.reported SN-1 bootstrap-initiated a1"
 check_contains "an envelope: bootstrap.served" <(jq -r 'select(.type == "bootstrap.served")
 	| "\(.serial) \(.data.status) \(.data.profile)"' "$TMP/r1.jsonl") "SN-1 200 onb"
+check_contains "an envelope: device.enrolled, by the token" <(jq -r 'select(.type == "device.enrolled")
+	| "\(.serial) \(.data.actor) \(.peer)"' "$TMP/r1.jsonl") "SN-5 token:nms 127.0.0.1"
 check_contains "an envelope: device.completed" "$TMP/r1.txt" "device.completed SN-1 bootstrap-complete a3"
 check_contains "an envelope: device.failed" "$TMP/r1.txt" "device.failed SN-2 config-error b2"
 check "envelopes carry time and peer" eval "jq -s 'all(.[]; (.time | test(\"^20[0-9-]+T[0-9:]+Z\$\"))
@@ -195,11 +212,11 @@ check "envelopes carry time and peer" eval "jq -s 'all(.[]; (.time | test(\"^20[
 check "wrongkey: the receiver refuses its signature (401)" \
 	wait_for 10 'test "$(hook wrongkey last_status)" = 401'
 check_eq "wrongkey: nothing delivered, cursor unmoved" \
-	"$(hook wrongkey "delivered || ' ' || cursor")" "0 0"
+	"$(hook wrongkey "delivered || ' ' || cursor")" "0 $BASE"
 check_contains "wrongkey: last_error has the receiver's answer" <(hook wrongkey last_error) \
 	"HTTP 401: bad signature"
 check_contains "the receiver logged the bad signatures" "$TMP/r1.log" "answered 401: bad signature"
-SQL "update webhooks set enabled = 0 where name = 'wrongkey'"
+check "wrongkey disabled" CTL webhook set wrongkey --disable
 check "terminal: its two events arrive" wait_for 10 'same_ids "$TMP/r3.jsonl" "$TERMINAL"'
 check_eq "terminal: only device.completed and device.failed" \
 	"$(jq -r .type "$TMP/r3.jsonl" | sort | paste -sd, -)" "device.completed,device.failed"
@@ -217,7 +234,7 @@ print(hmac.new(open(sys.argv[1],"rb").read().strip(), sys.stdin.buffer.read(), h
 st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/nms/ca.pem" -H "X-SZTP-Timestamp: $ts" \
 	-H "X-SZTP-Signature: sha256=$sig" -d "$body" "https://localhost:$P1/events")
 check_eq "a signed repeat is acknowledged" "$st" 204
-check_eq "... and dropped" "$(wc -l <"$TMP/r1.jsonl")" 14
+check_eq "... and dropped" "$(wc -l <"$TMP/r1.jsonl")" 15
 check_not_contains "the forged event was not kept" "$TMP/r1.jsonl" 999999
 
 # ---- B: receiver stopped, then restarted ------------------------------------------
@@ -238,6 +255,7 @@ check_eq "nms: delivering again" "$(hook nms attempts)" 0
 	i=$((i + 1))
 	echo "gbd $(gbd SN-4)"
 	echo "$i $(report SN-4 informational "k$i")"
+	echo "enrol K-$i $(enrol "K-$i" status)"
 done) >"$TMP/kill.txt" 2>&1 &
 LOOP=$!
 sleep 1
@@ -246,9 +264,9 @@ forget_pid "$SZTPD"
 sleep 0.3
 touch "$TMP/stop"
 wait "$LOOP"
-acked=$(awk '$1 != "gbd" && $2 == 204 {print "k" $1}' "$TMP/kill.txt" | sort)
+acked=$(awk '$1 != "gbd" && $1 != "enrol" && $2 == 204 {print "k" $1}' "$TMP/kill.txt" | sort)
 check "some reports were acknowledged before the kill" test -n "$acked"
-check "some were not (sztpd was down)" grep -Eqv ' (200|204)$' "$TMP/kill.txt"
+check "some were not (sztpd was down)" grep -Eqv ' (200|201|204)$' "$TMP/kill.txt"
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd2.log"
 SZTPD=$E2E_LAST_PID
 check "after the restart the receiver holds exactly the outbox" \
@@ -262,6 +280,10 @@ served=$(jq -r 'select(.type == "bootstrap.served" and .serial == "SN-4") | .id'
 check "every acknowledged get-bootstrapping-data's event arrived" \
 	test "$served" -ge "$(grep -c '^gbd 200$' "$TMP/kill.txt")" -a "$served" -ge 1
 check "... and none of a request never made" test "$served" -le "$(grep -c '^gbd' "$TMP/kill.txt")"
+missing=$(comm -23 <(awk '$1 == "enrol" && $3 == 201 {print $2}' "$TMP/kill.txt" | sort) \
+	<(jq -r 'select(.type == "device.enrolled") | .serial' "$TMP/r1.jsonl" | sort))
+check "some enrolments were acknowledged" grep -q '^enrol K-[0-9]* 201$' "$TMP/kill.txt"
+check_eq "every acknowledged enrolment's event arrived" "$missing" ""
 echo "t_webhook: SIGKILL: $(echo "$acked" | wc -l) acknowledged, receiver: $(grep -o '[0-9]* repeats dropped' "$TMP/r1b.log" | tail -n 1)"
 
 # ---- D: a receiver with a certificate the webhook does not trust ----------------------
@@ -312,7 +334,12 @@ receiver "$TMP/r4.log" "$P4" "$TMP/r4.jsonl" || fail "receiver 4"
 check "SN-2 reports twice more" reports SN-2 informational:f4 informational:f5
 check "later events still flow" \
 	wait_for 15 'test "$(jq -r .data.message "$TMP/r4.jsonl" | paste -sd, -)" = f4,f5'
-SQL "update dead_letters set replay = 1 where webhook = 'dl'"
+CTL events dead-letters dl --json >"$TMP/dead.json"
+check_eq "sztpctl lists the dead letters, with why" \
+	"$(jq -r '[.[] | .event.id] | map(tostring) | join(",")' "$TMP/dead.json")" "$dead_ids"
+check "... and the error that made them" \
+	jq -e 'all(.[]; (."last-error" | test("onnect")) and .replay == false)' "$TMP/dead.json"
+check "sztpctl queues them for replay" CTL events replay dl --all
 check "a replay delivers the dead letters" wait_for 15 'test "$(wc -l <"$TMP/r4.jsonl")" = 5'
 check_eq "... the five events, once each" "$(jq -r .data.message "$TMP/r4.jsonl" | sort | paste -sd, -)" \
 	"f1,f2,f3,f4,f5"
