@@ -4,11 +4,14 @@
  * routing tables (endpoints), the status codes sztpd answers and the
  * audit outcomes, so they are few; a table that is full folds new label
  * sets into its last series, {listener="other",endpoint="other",status="0"},
- * rather than growing.  Gauges (journal,
- * registry, certificate expiry) are read when scraped, not kept.
+ * rather than growing.  Authentication failures by reason and failed TLS
+ * handshakes by listener are fixed sets of atomic counts, bumped on those
+ * failure paths only.  Gauges (journal, registry, certificate expiry) are
+ * read when scraped, not kept.
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,7 @@
 #define LABEL_MAX   40
 #define MAX_COUNTS  256
 #define MAX_HISTS   64
-#define MAX_OUTCOME 16
+#define MAX_OUTCOME 128 /* outcome x profile */
 
 /* upper bounds in microseconds (the exposition prints seconds) */
 static const int64_t bucket_us[] = {1000,   2500,   5000,   10000,   25000,   50000,
@@ -44,9 +47,26 @@ struct hist {
 };
 
 struct outcome {
-	char name[LABEL_MAX];
+	char name[LABEL_MAX], profile[LABEL_MAX];
 	uint64_t n;
 };
+
+static const char *const auth_reasons[METRICS_AUTH__COUNT] = {
+    [METRICS_AUTH_NO_CREDENTIALS] = "no-credentials",
+    [METRICS_AUTH_CERTIFICATE] = "certificate-rejected",
+    [METRICS_AUTH_BASIC_DISABLED] = "basic-disabled",
+    [METRICS_AUTH_BASIC_MALFORMED] = "basic-malformed",
+    [METRICS_AUTH_SERIAL_MISMATCH] = "serial-mismatch",
+    [METRICS_AUTH_NOT_ENROLLED] = "not-enrolled",
+    [METRICS_AUTH_PASSWORD] = "password-wrong",
+    [METRICS_AUTH_PASSWORD_BUSY] = "password-busy",
+    [METRICS_AUTH_IDEVID_PIN] = "idevid-pin",
+    [METRICS_AUTH_THROTTLED] = "throttled",
+};
+
+/* the listeners whose handshakes are counted; the last: any other */
+static const char *const tls_listeners[] = {"device", "admin", "other"};
+#define N_TLS_LISTENERS (sizeof(tls_listeners) / sizeof(tls_listeners[0]))
 
 struct metrics {
 	pthread_mutex_t mu;
@@ -57,6 +77,9 @@ struct metrics {
 	size_t n_hists;
 	struct outcome outcomes[MAX_OUTCOME];
 	size_t n_outcomes;
+	/* lock-free: failure paths only */
+	atomic_uint_fast64_t auth[METRICS_AUTH__COUNT];
+	atomic_uint_fast64_t tls_failed[N_TLS_LISTENERS];
 };
 
 sztp_rc metrics_new(struct metrics **out, struct sztp_err *e)
@@ -67,6 +90,10 @@ sztp_rc metrics_new(struct metrics **out, struct sztp_err *e)
 	if (!m)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	pthread_mutex_init(&m->mu, NULL);
+	for (size_t i = 0; i < METRICS_AUTH__COUNT; i++)
+		atomic_init(&m->auth[i], 0);
+	for (size_t i = 0; i < N_TLS_LISTENERS; i++)
+		atomic_init(&m->tls_failed[i], 0);
 	m->started = time(NULL);
 	*out = m;
 	return SZTP_OK;
@@ -146,8 +173,57 @@ static struct hist *hist_slot(struct metrics *m, const char *l, const char *ep)
 	return h;
 }
 
+const char *metrics_auth_reason(enum metrics_auth reason)
+{
+	return (unsigned)reason < METRICS_AUTH__COUNT ? auth_reasons[reason] : "other";
+}
+
+void metrics_auth_failure(struct metrics *m, enum metrics_auth reason)
+{
+	if (m && (unsigned)reason < METRICS_AUTH__COUNT)
+		atomic_fetch_add_explicit(&m->auth[reason], 1, memory_order_relaxed);
+}
+
+void metrics_tls_handshake_failed(struct metrics *m, const char *listener)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < N_TLS_LISTENERS - 1 && (!listener || strcmp(listener, tls_listeners[i]));
+	     i++)
+		;
+	atomic_fetch_add_explicit(&m->tls_failed[i], 1, memory_order_relaxed);
+}
+
+/* The outcome x profile series (m->mu held); a full table folds new pairs
+ * into its last series, {outcome="other",profile="other"}. */
+static struct outcome *outcome_slot(struct metrics *m, const char *o, const char *p)
+{
+	struct outcome *t;
+	size_t i;
+
+	for (i = 0; i < m->n_outcomes; i++) {
+		t = &m->outcomes[i];
+		if (!strcmp(t->name, o) && !strcmp(t->profile, p))
+			return t;
+	}
+	if (m->n_outcomes == MAX_OUTCOME - 1) {
+		t = &m->outcomes[MAX_OUTCOME - 1];
+		if (!t->name[0]) {
+			snprintf(t->name, sizeof(t->name), "other");
+			snprintf(t->profile, sizeof(t->profile), "other");
+		}
+		return t;
+	}
+	t = &m->outcomes[m->n_outcomes++];
+	snprintf(t->name, sizeof(t->name), "%s", o);
+	snprintf(t->profile, sizeof(t->profile), "%s", p);
+	return t;
+}
+
 void metrics_request(struct metrics *m, const char *listener, const char *endpoint, int status,
-		     const char *outcome, int64_t duration_us)
+		     const char *outcome, const char *profile, int64_t duration_us)
 {
 	const char *l = label(listener), *ep = label(endpoint);
 	struct count *c;
@@ -170,15 +246,8 @@ void metrics_request(struct metrics *m, const char *listener, const char *endpoi
 		h->sum_us += duration_us;
 	}
 	if (outcome && *outcome && status == 200 && endpoint &&
-	    !strcmp(endpoint, "get-bootstrapping-data")) {
-		const char *o = label(outcome);
-		for (i = 0; i < m->n_outcomes && strcmp(m->outcomes[i].name, o); i++)
-			;
-		if (i == m->n_outcomes && i < MAX_OUTCOME)
-			snprintf(m->outcomes[m->n_outcomes++].name, LABEL_MAX, "%s", o);
-		if (i < m->n_outcomes)
-			m->outcomes[i].n++;
-	}
+	    !strcmp(endpoint, "get-bootstrapping-data"))
+		outcome_slot(m, label(outcome), label(profile))->n++;
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -338,11 +407,30 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 	}
 	head(&b, "sztpd_bootstrap_outcomes_total", "counter",
 	     "get-bootstrapping-data answered 200, by what the device got (signed, unsigned, "
-	     "unsigned-redirect).");
-	for (i = 0; i < m->n_outcomes; i++)
-		put(&b, "sztpd_bootstrap_outcomes_total{outcome=\"%s\"} %llu\n",
-		    m->outcomes[i].name, (unsigned long long)m->outcomes[i].n);
+	     "unsigned-redirect) and the profile served.");
+	for (i = 0; i < MAX_OUTCOME; i++) {
+		const struct outcome *o = &m->outcomes[i];
+		if (i >= m->n_outcomes && !(i == MAX_OUTCOME - 1 && o->n))
+			continue;
+		put(&b, "sztpd_bootstrap_outcomes_total{outcome=\"%s\",profile=\"%s\"} %llu\n",
+		    o->name, o->profile, (unsigned long long)o->n);
+	}
 	pthread_mutex_unlock(&m->mu);
+	head(&b, "sztpd_auth_failures_total", "counter",
+	     "Device authentications refused (always the one 401 to the device), by reason.");
+	for (i = 0; i < METRICS_AUTH__COUNT; i++)
+		put(&b, "sztpd_auth_failures_total{reason=\"%s\"} %llu\n", auth_reasons[i],
+		    (unsigned long long)atomic_load_explicit(&m->auth[i], memory_order_relaxed));
+	head(&b, "sztpd_tls_handshake_failures_total", "counter",
+	     "TLS handshakes that failed (a client's alert, a protocol error, a connection "
+	     "closed during the handshake), by listener.");
+	for (i = 0; i < N_TLS_LISTENERS; i++) {
+		uint64_t n = atomic_load_explicit(&m->tls_failed[i], memory_order_relaxed);
+		if (i == N_TLS_LISTENERS - 1 && !n)
+			continue; /* "other": only once something counted there */
+		put(&b, "sztpd_tls_handshake_failures_total{listener=\"%s\"} %llu\n",
+		    tls_listeners[i], (unsigned long long)n);
+	}
 	if (b.oom) {
 		free(b.p);
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");

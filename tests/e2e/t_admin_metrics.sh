@@ -5,25 +5,39 @@
 # GET/HEAD only; the counters move exactly as the test's own requests say
 # (signed answers, 401s, reports, the histogram's count), and the expiry
 # gauges carry the certificates' real not-after times (read by openssl).
+# Issue 12: outcomes by profile; authentication failures by reason, each
+# provoked by a real request (a certificate from an unknown CA, no
+# credentials, an unknown serial, a wrong password, a malformed or
+# disagreeing Basic, a throttled serial); failed TLS handshakes (a client
+# that rejects the server's certificate, plain HTTP on the TLS port, a
+# connection closed mid-handshake) counted per listener, while complete
+# handshakes without a request are not.
 . "$(dirname "$0")/lib.sh"
 e2e_init t_admin_metrics
 
 command -v promtool >/dev/null ||
 	{ echo "promtool missing (Debian package prometheus: scripts/deps.sh)"; echo "t_admin_metrics: 0 passed, 1 failed"; exit 1; }
+command -v python3 >/dev/null ||
+	{ echo "python3 missing"; echo "t_admin_metrics: 0 passed, 1 failed"; exit 1; }
 PKI=$TMP/pki
 DB=$TMP/sztp.db
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
-"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 >/dev/null ||
+"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 --serial SN-3 >/dev/null ||
 	{ echo "sztp-pki init failed"; echo "t_admin_metrics: 0 passed, 1 failed"; exit 1; }
 check "sztpctl init" CTL init
 check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
 printf 'hostname demo\n' >"$TMP/config.txt"
 check "profile" CTL profile onboarding onb --config "$TMP/config.txt" --config-handling merge
 check "enrol SN-1" CTL device add SN-1 --profile onb --voucher "$PKI/devices/SN-1/voucher.vcj"
+check "profile dc-2" CTL profile onboarding dc-2 --config "$TMP/config.txt" --config-handling merge
+check "enrol SN-3 under dc-2" CTL device add SN-3 --profile dc-2 \
+	--voucher "$PKI/devices/SN-3/voucher.vcj"
 check "a read token for the scraper" ctl_token "$DB" prometheus read "$TMP/token"
 admin_ports
-sztpd_conf "threads = 2" "admin-port = $APORT" >"$TMP/sztpd.conf"
+# a serial's Basic failures are throttled after 3 (the "throttled" reason)
+sztpd_conf "threads = 2" "admin-port = $APORT" "password-cost = 20000" \
+	"auth-failures-per-serial-per-minute = 3" >"$TMP/sztpd.conf"
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 check "the admin port answers" wait_https "$APORT"
 
@@ -46,7 +60,7 @@ val() {
 GBD200='sztpd_requests_total{listener="device",endpoint="get-bootstrapping-data",status="200"}'
 GBD401='sztpd_requests_total{listener="device",endpoint="get-bootstrapping-data",status="401"}'
 RP204='sztpd_requests_total{listener="device",endpoint="report-progress",status="204"}'
-SIGNED='sztpd_bootstrap_outcomes_total{outcome="signed"}'
+SIGNED='sztpd_bootstrap_outcomes_total{outcome="signed",profile="onb"}'
 GBDN='sztpd_request_duration_seconds_count{listener="device",endpoint="get-bootstrapping-data"}'
 GBDINF='sztpd_request_duration_seconds_bucket{listener="device",endpoint="get-bootstrapping-data",le="+Inf"}'
 
@@ -80,7 +94,7 @@ code=$(curl -sk -o /dev/null -w '%{http_code}' --cacert "$PKI/owner/ca.pem" $(de
 	-d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-initiated"}}' "$RP")
 check_eq "a progress report stored" "$code" 204
 check "second scrape passes promtool" scrape m1
-d() { echo $(($(val "$TMP/m1.m" "$1") - $(val "$TMP/m0.m" "$1"))); }
+d() { echo $(($(val "$TMP/${2:-m1}.m" "$1") - $(val "$TMP/${3:-m0}.m" "$1"))); }
 check_eq "get-bootstrapping-data 200: +3" "$(d "$GBD200")" 3
 check_eq "signed outcomes: +3" "$(d "$SIGNED")" 3
 check_eq "get-bootstrapping-data 401: +1" "$(d "$GBD401")" 1
@@ -92,6 +106,121 @@ check_eq "one earlier scrape counted" \
 	"$(val "$TMP/m1.m" 'sztpd_requests_total{listener="admin",endpoint="metrics",status="200"}')" \
 	"$(($(val "$TMP/m0.m" 'sztpd_requests_total{listener="admin",endpoint="metrics",status="200"}') + 2))"
 check_eq "registry ok" "$(val "$TMP/m1.m" sztpd_registry_ok)" 1
+
+# ---- outcomes by profile ------------------------------------------------------------------
+# SN-3 (profile dc-2) without signed-data-preferred: unsigned
+# shellcheck disable=SC2046
+code=$(curl -sk -o /dev/null -w '%{http_code}' $(dev SN-3) -H "$JSON" \
+	-d '{"ietf-sztp-bootstrap-server:input":{}}' "$GBD")
+check_eq "SN-3: 200" "$code" 200
+check "third scrape passes promtool" scrape m2
+check_eq "unsigned outcome under dc-2: +1" \
+	"$(d 'sztpd_bootstrap_outcomes_total{outcome="unsigned",profile="dc-2"}' m2 m1)" 1
+check_eq "signed under onb: unchanged" "$(d "$SIGNED" m2 m1)" 0
+check_eq "nothing signed under dc-2" \
+	"$(val "$TMP/m2.m" 'sztpd_bootstrap_outcomes_total{outcome="signed",profile="dc-2"}')" 0
+
+# ---- authentication failures by reason ----------------------------------------------------
+A() { echo "sztpd_auth_failures_total{reason=\"$1\"}"; }
+for r in no-credentials certificate-rejected basic-disabled basic-malformed serial-mismatch \
+	not-enrolled password-wrong password-busy idevid-pin throttled; do
+	check_eq "reason $r: present from the start" "$(grep -c "^$(A "$r") " "$TMP/m0.m")" 1
+done
+check_eq "the 401 of SN-2 (not enrolled) counted" "$(d "$(A not-enrolled)" m1 m0)" 1
+# a device certificate from a CA the server does not know
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=rogue/serialNumber=SN-1" -addext "extendedKeyUsage=clientAuth" \
+	-keyout "$TMP/rogue.key" -out "$TMP/rogue.pem" 2>/dev/null
+gbd() { curl -sk -o /dev/null -w '%{http_code}' -H "$JSON" -d "$SDP" "$@" "$GBD"; }
+check_eq "unknown CA: 401" "$(gbd --cert "$TMP/rogue.pem" --key "$TMP/rogue.key")" 401
+check_eq "no credentials: 401" "$(gbd)" 401
+check_eq "no credentials again: 401" "$(gbd)" 401
+check_eq "wrong password: 401" "$(gbd -u SN-1:wrong-password)" 401
+check_eq "malformed Basic: 401" "$(gbd -H 'Authorization: Basic !!!')" 401
+# shellcheck disable=SC2046
+check_eq "certificate SN-1, Basic SN-3: 401" "$(gbd $(dev SN-1) -u SN-3:x)" 401
+# an unknown serial over Basic: refused 3 times, then throttled (429)
+for i in 1 2 3; do
+	check_eq "unknown serial $i: 401" "$(gbd -u SN-NONE:x)" 401
+done
+check_eq "unknown serial 4: throttled" "$(gbd -u SN-NONE:x)" 429
+check "fourth scrape passes promtool" scrape m3
+check_eq "certificate-rejected: +1" "$(d "$(A certificate-rejected)" m3 m2)" 1
+check_eq "no-credentials: +2" "$(d "$(A no-credentials)" m3 m2)" 2
+check_eq "password-wrong: +1" "$(d "$(A password-wrong)" m3 m2)" 1
+check_eq "basic-malformed: +1" "$(d "$(A basic-malformed)" m3 m2)" 1
+check_eq "serial-mismatch: +1" "$(d "$(A serial-mismatch)" m3 m2)" 1
+check_eq "not-enrolled: +3" "$(d "$(A not-enrolled)" m3 m2)" 3
+check_eq "throttled: +1" "$(d "$(A throttled)" m3 m2)" 1
+check_eq "nothing else: basic-disabled" "$(d "$(A basic-disabled)" m3 m2)" 0
+check_eq "nothing else: idevid-pin" "$(d "$(A idevid-pin)" m3 m2)" 0
+check_eq "nothing else: password-busy" "$(d "$(A password-busy)" m3 m2)" 0
+check_eq "401s on the wire: the same 9" "$(d "$GBD401" m3 m2)" 9
+
+# ---- TLS handshake failures ---------------------------------------------------------------
+H() { echo "sztpd_tls_handshake_failures_total{listener=\"$1\"}"; }
+check_eq "handshake failures: none so far (curl's handshakes completed)" \
+	"$(val "$TMP/m3.m" "$(H device)")" 0
+# hs_delta LISTENER: failed handshakes of LISTENER since m3 (scraped now)
+hs_delta() { scrape hs >/dev/null 2>&1 && d "$(H "$1")" hs m3; }
+# complete handshakes without a request (a certificate-expiry probe): not failures
+for p in "$PORT" "$APORT"; do
+	openssl s_client -connect "127.0.0.1:$p" -servername localhost </dev/null \
+		>"$TMP/ok.out" 2>&1
+	check_contains "s_client to $p: handshake done" "$TMP/ok.out" "Verify return code"
+done
+# a client that does not trust the server's certificate aborts the handshake
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=other" \
+	-keyout "$TMP/other.key" -out "$TMP/other.pem" 2>/dev/null
+check_fails "s_client with another CA: refused" openssl s_client -connect "127.0.0.1:$PORT" \
+	-servername localhost -CAfile "$TMP/other.pem" -verify_return_error </dev/null
+check_eventually "client aborted the handshake: device +1" 1 hs_delta device
+# plain HTTP on the TLS port
+python3 - "$PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+s.settimeout(5)
+try:
+    s.recv(100)
+except OSError:
+    pass
+s.close()
+PY
+check_eventually "plain HTTP: device +2" 2 hs_delta device
+# a ClientHello, then the connection closed mid-handshake
+python3 - "$PORT" <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
+try:
+    obj.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(out.read())
+s.settimeout(5)
+s.recv(100)
+s.close()
+PY
+check_eventually "closed mid-handshake: device +3" 3 hs_delta device
+# the admin listener counts its own
+python3 - "$APORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"\x16\x03\x01\x00\x05hello")
+s.settimeout(5)
+try:
+    s.recv(100)
+except OSError:
+    pass
+s.close()
+PY
+check_eventually "garbage on the admin port: admin +1" 1 hs_delta admin
+check_eq "device: still 3" "$(hs_delta device)" 3
 
 # ---- certificate expiry: what openssl reads -----------------------------------------------
 na() { date -u -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)" +%s; }
