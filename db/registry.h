@@ -347,7 +347,6 @@ sztp_rc reg_device_revision(struct reg *r, const char *serial, int64_t *rev, str
 sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_profile_cb cb,
 			  void *arg, struct sztp_err *e);
 
-
 /* ---- events: the outbox (issue 12, db/registry_sqlite_events.c) ---------- */
 /* An event is written in the transaction of the row it describes:
  * reg_progress_add writes "progress.reported" (and "device.completed" for
@@ -361,8 +360,8 @@ sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_p
  * cursor: the last event id they are done with. */
 #define REG_EVENT_TYPE_MAX 48
 struct reg_event {
-	int64_t id;   /* set by reg_event_add (out) and the getters */
-	int64_t time; /* unix time; 0 = now */
+	int64_t id;		       /* set by reg_event_add (out) and the getters */
+	int64_t time;		       /* unix time; 0 = now */
 	char type[REG_EVENT_TYPE_MAX]; /* "progress.reported", ... (events/event.h) */
 	char serial[PKI_SERIAL_MAX];   /* "" for an event of no device */
 	char peer[64];		       /* device's or admin client's address; "" = none */
@@ -390,10 +389,8 @@ sztp_rc reg_event_trim(struct reg *r, int64_t before, int limit, int64_t *delete
 		       struct sztp_err *e);
 /* A named consumer's cursor ("syslog"): SZTP_E_NOT_FOUND when it has none
  * (start it at reg_event_last_id, or 0 for everything kept). */
-sztp_rc reg_event_cursor_get(struct reg *r, const char *name, int64_t *cursor,
-			     struct sztp_err *e);
-sztp_rc reg_event_cursor_set(struct reg *r, const char *name, int64_t cursor,
-			     struct sztp_err *e);
+sztp_rc reg_event_cursor_get(struct reg *r, const char *name, int64_t *cursor, struct sztp_err *e);
+sztp_rc reg_event_cursor_set(struct reg *r, const char *name, int64_t cursor, struct sztp_err *e);
 /* Forget a consumer no longer configured (its cursor would hold every
  * event back from retention).  Not found is SZTP_OK. */
 sztp_rc reg_event_cursor_drop(struct reg *r, const char *name, struct sztp_err *e);
@@ -465,9 +462,8 @@ void reg_dead_letter_clear(struct reg_dead_letter *d);
 typedef int (*reg_dead_letter_cb)(const struct reg_dead_letter *d, void *arg);
 /* webhook NULL = all; replay_only: those queued for replay; ordered by
  * (webhook, event id); after_id: event id > after_id (within one webhook). */
-sztp_rc reg_dead_letter_query(struct reg *r, const char *webhook, int replay_only,
-			      int64_t after_id, int limit, reg_dead_letter_cb cb, void *arg,
-			      struct sztp_err *e);
+sztp_rc reg_dead_letter_query(struct reg *r, const char *webhook, int replay_only, int64_t after_id,
+			      int limit, reg_dead_letter_cb cb, void *arg, struct sztp_err *e);
 /* Queue for replay (event_id 0: all of that webhook's); *n optional: how
  * many.  SZTP_E_NOT_FOUND when the webhook or that dead letter is absent. */
 sztp_rc reg_dead_letter_replay(struct reg *r, const char *webhook, int64_t event_id, int64_t *n,

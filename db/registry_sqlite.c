@@ -65,6 +65,7 @@
 #include <sqlite3.h>
 
 #include "registry.h"
+#include "registry_sqlite_internal.h"
 
 /* Generated from db/migrations/ by scripts/embed-migrations.sh. */
 struct reg_migration {
@@ -77,62 +78,6 @@ extern const size_t reg_migrations_count;
 
 #define REG_BUSY_TIMEOUT_MS 5000
 #define REG_STATE_MAX	    32 /* sizeof(struct reg_device).state */
-
-enum stmt_id {
-	S_BEGIN,
-	S_BEGIN_READ,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_SAVEPOINT,
-	S_RELEASE,
-	S_ROLLBACK_TO,
-	S_SYNC_NORMAL,
-	S_SYNC_FULL,
-	S_DEV_GET,
-	S_BOOTSTRAP,
-	S_DEV_ADD,
-	S_DEV_UPDATE,
-	S_DEV_REMOVE,
-	S_DEV_SEEN,
-	S_DEV_LIST,
-	S_DEV_COUNT,
-	S_PROF_GET,
-	S_PROF_PUT,
-	S_PROF_USERS,
-	S_PROF_REMOVE,
-	S_PROF_LIST,
-	S_OWN_GET,
-	S_OWN_CERTS,
-	S_OWN_PUT,
-	S_OWN_CERTS_DEL,
-	S_OWN_CERT_ADD,
-	S_PROG_ADD,
-	S_PROG_LIST_ALL,
-	S_PROG_LIST_ONE,
-	S_LOG_ADD,
-	S_LOG_LIST_ALL,
-	S_LOG_LIST_ONE,
-	S_LOG_PRUNE,
-	S_PROG_PRUNE,
-	S_LOG_TRIM_AGE,
-	S_LOG_TRIM_ROWS,
-	S_DEV_QUERY,
-	S_DEV_REVISION,
-	S_PROF_QUERY,
-	S_PROG_QUERY_ALL,
-	S_PROG_QUERY_ONE,
-	S_LOG_QUERY_ALL,
-	S_LOG_QUERY_ONE,
-	S_TOK_ADD,
-	S_TOK_GET_HASH,
-	S_TOK_GET,
-	S_TOK_REVOKE,
-	S_TOK_LIST,
-	S_AUD_ADD,
-	S_AUD_QUERY_ALL,
-	S_AUD_QUERY_RES,
-	S__COUNT
-};
 
 #define REVISION "(random() & 9223372036854775807)"
 #define DEV_COLS                                                                                   \
@@ -269,38 +214,26 @@ static const char *const kind_names[] = {"onboarding", "redirect"};
 static const char *const sign_names[] = {"if-requested", "always", "never"};
 static const char *const report_names[] = {"minimal", "verbose"};
 
-struct reg {
-	sqlite3 *db;
-	char *path;
-	pthread_mutex_t mu; /* recursive; see the file comment */
-	int mu_ok;
-	int in_txn; /* inside reg_begin(); the owning thread holds mu */
-	int nosync; /* that transaction commits with synchronous = NORMAL */
-	int version;
-	sqlite3_stmt *st[S__COUNT];
-	sqlite3_stmt *pin_st[8]; /* IDevID pinning's own, prepared on first use */
-};
-
 /* ---- small helpers ---------------------------------------------------- */
 
-static void reg_lock(struct reg *r)
+void reg_lock(struct reg *r)
 {
 	pthread_mutex_lock(&r->mu);
 }
 
-static void reg_unlock(struct reg *r)
+void reg_unlock(struct reg *r)
 {
 	pthread_mutex_unlock(&r->mu);
 }
 
 /* Make a used statement ready for its next run. */
-static void st_done(sqlite3_stmt *s)
+void rsql_st_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 }
 
-static sztp_rc db_fail(struct reg *r, struct sztp_err *e, const char *what)
+sztp_rc rsql_db_fail(struct reg *r, struct sztp_err *e, const char *what)
 {
 	return sztp_err_set(e, SZTP_E_DB, "registry: %s failed: %s", what, sqlite3_errmsg(r->db));
 }
@@ -313,15 +246,15 @@ static sztp_rc st_run(struct reg *r, enum stmt_id id, const char *what, struct s
 	int src = sqlite3_step(s);
 
 	if (src != SQLITE_DONE && src != SQLITE_ROW)
-		rc = db_fail(r, e, what);
-	st_done(s);
+		rc = rsql_db_fail(r, e, what);
+	rsql_st_done(s);
 	return rc;
 }
 
 /* Checks a name that must be non-empty (unless allow_empty) and fit in cap
  * bytes with its NUL. */
-static sztp_rc check_str(const char *what, const char *v, size_t cap, int allow_empty,
-			 struct sztp_err *e)
+sztp_rc rsql_check_str(const char *what, const char *v, size_t cap, int allow_empty,
+		       struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 	size_t n;
@@ -342,20 +275,20 @@ out:
 	return rc;
 }
 
-static sztp_rc check_serial(const char *serial, struct sztp_err *e)
+sztp_rc rsql_check_serial(const char *serial, struct sztp_err *e)
 {
-	return check_str("device serial number", serial, PKI_SERIAL_MAX, 0, e);
+	return rsql_check_str("device serial number", serial, PKI_SERIAL_MAX, 0, e);
 }
 
-static int bind_str(sqlite3_stmt *s, int i, const char *v)
+int rsql_bind_str(sqlite3_stmt *s, int i, const char *v)
 {
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
 /* NULL and "" are stored as NULL. */
-static int bind_opt(sqlite3_stmt *s, int i, const char *v)
+int rsql_bind_opt(sqlite3_stmt *s, int i, const char *v)
 {
-	return v && *v ? bind_str(s, i, v) : sqlite3_bind_null(s, i);
+	return v && *v ? rsql_bind_str(s, i, v) : sqlite3_bind_null(s, i);
 }
 
 static int bind_bytes(sqlite3_stmt *s, int i, const sztp_bytes *b)
@@ -365,7 +298,7 @@ static int bind_bytes(sqlite3_stmt *s, int i, const sztp_bytes *b)
 	return sqlite3_bind_blob64(s, i, b->data, b->len, SQLITE_STATIC);
 }
 
-static sztp_rc col_str(sqlite3_stmt *s, int i, char *dst, size_t cap, struct sztp_err *e)
+sztp_rc rsql_col_str(sqlite3_stmt *s, int i, char *dst, size_t cap, struct sztp_err *e)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
@@ -380,7 +313,7 @@ static sztp_rc col_str(sqlite3_stmt *s, int i, char *dst, size_t cap, struct szt
 }
 
 /* NULL stays NULL. */
-static sztp_rc col_dup(sqlite3_stmt *s, int i, char **dst, struct sztp_err *e)
+sztp_rc rsql_col_dup(sqlite3_stmt *s, int i, char **dst, struct sztp_err *e)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -422,7 +355,7 @@ static sztp_rc col_enum(sqlite3_stmt *s, int i, const char *const *names, size_t
 			    sqlite3_column_name(s, i), t ? t : "(null)");
 }
 
-static int is_unique_violation(int xrc)
+int rsql_is_unique_violation(int xrc)
 {
 	return xrc == SQLITE_CONSTRAINT_PRIMARYKEY || xrc == SQLITE_CONSTRAINT_UNIQUE;
 }
@@ -430,19 +363,19 @@ static int is_unique_violation(int xrc)
 /* ---- transactions --------------------------------------------------- */
 
 /* Start the transaction of one multi-statement call. */
-static sztp_rc op_begin(struct reg *r, struct sztp_err *e)
+sztp_rc rsql_op_begin(struct reg *r, struct sztp_err *e)
 {
 	return st_run(r, r->in_txn ? S_SAVEPOINT : S_BEGIN, "starting a transaction", e);
 }
 
 /* Start a read-only snapshot of several statements (takes no write lock). */
-static sztp_rc op_begin_read(struct reg *r, struct sztp_err *e)
+sztp_rc rsql_op_begin_read(struct reg *r, struct sztp_err *e)
 {
 	return st_run(r, r->in_txn ? S_SAVEPOINT : S_BEGIN_READ, "starting a transaction", e);
 }
 
 /* Finish either: commit when rc is SZTP_OK, else undo everything it did. */
-static sztp_rc op_end(struct reg *r, sztp_rc rc, struct sztp_err *e)
+sztp_rc rsql_op_end(struct reg *r, sztp_rc rc, struct sztp_err *e)
 {
 	if (rc == SZTP_OK) {
 		rc = st_run(r, r->in_txn ? S_RELEASE : S_COMMIT, "committing", e);
@@ -545,11 +478,11 @@ static sztp_rc query_int(struct reg *r, const char *sql, int64_t *out, struct sz
 	sztp_rc rc = SZTP_E_DB;
 
 	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		db_fail(r, e, "reading the schema version");
+		rsql_db_fail(r, e, "reading the schema version");
 		goto out;
 	}
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		db_fail(r, e, "reading the schema version");
+		rsql_db_fail(r, e, "reading the schema version");
 		goto out;
 	}
 	*out = sqlite3_column_int64(s, 0);
@@ -582,10 +515,10 @@ static sztp_rc record_version(struct reg *r, const struct reg_migration *m, stru
 	if (sqlite3_prepare_v2(
 		r->db, "INSERT INTO schema_version (version, name, applied) VALUES (?1, ?2, ?3)",
 		-1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 1, m->version) != SQLITE_OK || bind_str(s, 2, m->name) ||
+	    sqlite3_bind_int(s, 1, m->version) != SQLITE_OK || rsql_bind_str(s, 2, m->name) ||
 	    sqlite3_bind_int64(s, 3, (int64_t)time(NULL)) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE) {
-		db_fail(r, e, "recording the schema version");
+		rsql_db_fail(r, e, "recording the schema version");
 		goto out;
 	}
 	rc = SZTP_OK;
@@ -638,7 +571,7 @@ static sztp_rc migrate(struct reg *r, const char *path, struct sztp_err *e)
 					  path, (long long)v, max);
 		if (rc == SZTP_OK && i < reg_migrations_count && v < reg_migrations[i].version)
 			rc = apply_migration(r, &reg_migrations[i], e);
-		rc = op_end(r, rc, e);
+		rc = rsql_op_end(r, rc, e);
 		if (rc != SZTP_OK || i >= reg_migrations_count)
 			break;
 	}
@@ -903,6 +836,7 @@ void reg_close(struct reg *r)
 			sqlite3_finalize(r->st[i]);
 		for (i = 0; i < (int)(sizeof(r->pin_st) / sizeof(r->pin_st[0])); i++)
 			sqlite3_finalize(r->pin_st[i]);
+		rsql_events_finalize(r);
 		sqlite3_exec(r->db, "PRAGMA optimize", NULL, NULL, NULL);
 		sqlite3_close(r->db);
 	}
@@ -976,15 +910,15 @@ static sztp_rc row_device(sqlite3_stmt *s, struct reg_device *d, struct sztp_err
 	sztp_rc rc;
 
 	memset(d, 0, sizeof(*d));
-	rc = col_str(s, 0, d->serial, sizeof(d->serial), e);
+	rc = rsql_col_str(s, 0, d->serial, sizeof(d->serial), e);
 	if (rc == SZTP_OK)
-		rc = col_dup(s, 1, &d->password_hash, e);
+		rc = rsql_col_dup(s, 1, &d->password_hash, e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 2, d->profile, sizeof(d->profile), e);
+		rc = rsql_col_str(s, 2, d->profile, sizeof(d->profile), e);
 	if (rc == SZTP_OK)
 		rc = col_bytes(s, 3, &d->voucher, e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 4, d->state, sizeof(d->state), e);
+		rc = rsql_col_str(s, 4, d->state, sizeof(d->state), e);
 	d->created = sqlite3_column_int64(s, 5);
 	d->first_seen = sqlite3_column_int64(s, 6);
 	d->last_seen = sqlite3_column_int64(s, 7);
@@ -998,11 +932,11 @@ static sztp_rc row_device(sqlite3_stmt *s, struct reg_device *d, struct sztp_err
 
 /* Binds serial to ?1 of s and steps it: SZTP_OK with the device's row
  * ready to read, SZTP_E_NOT_FOUND when it is not enrolled.  The caller
- * resets s (st_done) after reading the row. */
+ * resets s (rsql_st_done) after reading the row. */
 static sztp_rc device_step(struct reg *r, sqlite3_stmt *s, const char *serial, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_DB;
-	int src = bind_str(s, 1, serial);
+	int src = rsql_bind_str(s, 1, serial);
 
 	if (src == SQLITE_OK)
 		src = sqlite3_step(s);
@@ -1011,7 +945,7 @@ static sztp_rc device_step(struct reg *r, sqlite3_stmt *s, const char *serial, s
 	else if (src == SQLITE_DONE)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
 	else
-		rc = db_fail(r, e, "reading a device");
+		rc = rsql_db_fail(r, e, "reading a device");
 	return rc;
 }
 
@@ -1022,14 +956,14 @@ sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = check_serial(serial, e);
+	rc = rsql_check_serial(serial, e);
 	if (rc != SZTP_OK)
 		goto out;
 	reg_lock(r);
 	rc = device_step(r, s, serial, e);
 	if (rc == SZTP_OK)
 		rc = row_device(s, out, e);
-	st_done(s);
+	rsql_st_done(s);
 	reg_unlock(r);
 out:
 	if (rc != SZTP_OK)
@@ -1039,12 +973,12 @@ out:
 
 static sztp_rc check_device(const struct reg_device *d, struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(d->serial, e);
+	sztp_rc rc = rsql_check_serial(d->serial, e);
 
 	if (rc == SZTP_OK)
-		rc = check_str("profile name", d->profile, sizeof(d->profile), 1, e);
+		rc = rsql_check_str("profile name", d->profile, sizeof(d->profile), 1, e);
 	if (rc == SZTP_OK)
-		rc = check_str("device state", d->state, sizeof(d->state), 1, e);
+		rc = rsql_check_str("device state", d->state, sizeof(d->state), 1, e);
 	return rc;
 }
 
@@ -1053,14 +987,14 @@ static sztp_rc device_write_fail(struct reg *r, const struct reg_device *d, stru
 {
 	int x = sqlite3_extended_errcode(r->db);
 
-	if (is_unique_violation(x))
+	if (rsql_is_unique_violation(x))
 		return sztp_err_set(e, SZTP_E_EXISTS, "device %s is already enrolled", d->serial);
 	if (x == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", d->profile);
 	if (x == SQLITE_CONSTRAINT_CHECK)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "device %s: %s", d->serial,
 				    sqlite3_errmsg(r->db));
-	return db_fail(r, e, "writing a device");
+	return rsql_db_fail(r, e, "writing a device");
 }
 
 static sztp_rc device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e)
@@ -1068,14 +1002,14 @@ static sztp_rc device_add(struct reg *r, const struct reg_device *d, struct sztp
 	sqlite3_stmt *s = r->st[S_DEV_ADD];
 	sztp_rc rc = SZTP_E_DB;
 
-	if (bind_str(s, 1, d->serial) || bind_opt(s, 2, d->password_hash) ||
-	    bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher) ||
-	    bind_str(s, 5, d->state[0] ? d->state : "enrolled") ||
+	if (rsql_bind_str(s, 1, d->serial) || rsql_bind_opt(s, 2, d->password_hash) ||
+	    rsql_bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher) ||
+	    rsql_bind_str(s, 5, d->state[0] ? d->state : "enrolled") ||
 	    sqlite3_bind_int64(s, 6, d->created ? d->created : (int64_t)time(NULL)) ||
 	    sqlite3_bind_int64(s, 7, d->first_seen) || sqlite3_bind_int64(s, 8, d->last_seen) ||
 	    sqlite3_bind_int64(s, 9, d->voucher_created) ||
 	    sqlite3_bind_int64(s, 10, d->voucher_expires)) {
-		rc = db_fail(r, e, "adding a device");
+		rc = rsql_db_fail(r, e, "adding a device");
 		goto out;
 	}
 	if (sqlite3_step(s) != SQLITE_DONE)
@@ -1083,7 +1017,7 @@ static sztp_rc device_add(struct reg *r, const struct reg_device *d, struct sztp
 	else
 		rc = SZTP_OK;
 out:
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1104,11 +1038,11 @@ static sztp_rc device_update(struct reg *r, const struct reg_device *d, struct s
 	sqlite3_stmt *s = r->st[S_DEV_UPDATE];
 	sztp_rc rc = SZTP_E_DB;
 
-	if (bind_str(s, 1, d->serial) || bind_opt(s, 2, d->password_hash) ||
-	    bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher) ||
+	if (rsql_bind_str(s, 1, d->serial) || rsql_bind_opt(s, 2, d->password_hash) ||
+	    rsql_bind_opt(s, 3, d->profile) || bind_bytes(s, 4, &d->voucher) ||
 	    sqlite3_bind_int64(s, 5, d->voucher_created) ||
 	    sqlite3_bind_int64(s, 6, d->voucher_expires)) {
-		rc = db_fail(r, e, "updating a device");
+		rc = rsql_db_fail(r, e, "updating a device");
 		goto out;
 	}
 	if (sqlite3_step(s) != SQLITE_DONE)
@@ -1118,7 +1052,7 @@ static sztp_rc device_update(struct reg *r, const struct reg_device *d, struct s
 	else
 		rc = SZTP_OK;
 out:
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1142,19 +1076,19 @@ static sztp_rc run_keyed(struct reg *r, enum stmt_id id, const char *key, const 
 	sqlite3_stmt *s = r->st[id];
 	sztp_rc rc = SZTP_E_DB;
 
-	if (bind_str(s, 1, key) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, what);
+	if (rsql_bind_str(s, 1, key) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = rsql_db_fail(r, e, what);
 	else if (sqlite3_changes(r->db) == 0)
 		rc = SZTP_E_NOT_FOUND;
 	else
 		rc = SZTP_OK;
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
 sztp_rc reg_device_remove(struct reg *r, const char *serial, struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(serial, e);
+	sztp_rc rc = rsql_check_serial(serial, e);
 
 	if (rc == SZTP_OK) {
 		reg_lock(r);
@@ -1172,25 +1106,26 @@ static sztp_rc device_seen(struct reg *r, const char *serial, const char *state,
 	sqlite3_stmt *s = r->st[S_DEV_SEEN];
 	sztp_rc rc = SZTP_E_DB;
 
-	if (bind_str(s, 1, serial) || sqlite3_bind_int64(s, 2, now ? now : (int64_t)time(NULL)) ||
-	    (state ? bind_str(s, 3, state) : sqlite3_bind_null(s, 3)) ||
+	if (rsql_bind_str(s, 1, serial) ||
+	    sqlite3_bind_int64(s, 2, now ? now : (int64_t)time(NULL)) ||
+	    (state ? rsql_bind_str(s, 3, state) : sqlite3_bind_null(s, 3)) ||
 	    sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "recording a device contact");
+		rc = rsql_db_fail(r, e, "recording a device contact");
 	else if (sqlite3_changes(r->db) == 0)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
 	else
 		rc = SZTP_OK;
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
 sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state, int64_t now,
 			struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(serial, e);
+	sztp_rc rc = rsql_check_serial(serial, e);
 
 	if (rc == SZTP_OK && state)
-		rc = check_str("device state", state, REG_STATE_MAX, 0, e);
+		rc = rsql_check_str("device state", state, REG_STATE_MAX, 0, e);
 	if (rc == SZTP_OK) {
 		reg_lock(r);
 		rc = device_seen(r, serial, state, now, e);
@@ -1215,8 +1150,8 @@ static sztp_rc device_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_device
 		reg_device_clear(&d);
 	}
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing devices");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "listing devices");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1247,9 +1182,9 @@ sztp_rc reg_device_count(struct reg *r, int64_t *n, struct sztp_err *e)
 		*n = sqlite3_column_int64(s, 0);
 		rc = SZTP_OK;
 	} else {
-		rc = db_fail(r, e, "counting devices");
+		rc = rsql_db_fail(r, e, "counting devices");
 	}
-	st_done(s);
+	rsql_st_done(s);
 	reg_unlock(r);
 	return rc;
 }
@@ -1263,17 +1198,17 @@ static sztp_rc row_profile(sqlite3_stmt *s, int b, struct reg_profile *p, struct
 	sztp_rc rc;
 
 	memset(p, 0, sizeof(*p));
-	rc = col_str(s, b, p->name, sizeof(p->name), e);
+	rc = rsql_col_str(s, b, p->name, sizeof(p->name), e);
 	if (rc == SZTP_OK)
 		rc = col_enum(s, b + 1, kind_names, 2, &kind, e);
 	if (rc == SZTP_OK)
-		rc = col_dup(s, b + 2, &p->conveyed_json, e);
+		rc = rsql_col_dup(s, b + 2, &p->conveyed_json, e);
 	if (rc == SZTP_OK)
 		rc = col_enum(s, b + 3, sign_names, 3, &sign, e);
 	if (rc == SZTP_OK)
 		rc = col_enum(s, b + 4, report_names, 2, &rep, e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, b + 5, p->owner, sizeof(p->owner), e);
+		rc = rsql_col_str(s, b + 5, p->owner, sizeof(p->owner), e);
 	p->kind = (enum reg_kind)kind;
 	p->sign = (enum reg_sign)sign;
 	p->reporting = (enum reg_reporting)rep;
@@ -1290,7 +1225,7 @@ static sztp_rc profile_get(struct reg *r, const char *name, struct reg_profile *
 	sztp_rc rc = SZTP_E_DB;
 	int src;
 
-	src = bind_str(s, 1, name);
+	src = rsql_bind_str(s, 1, name);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(s);
 	if (src == SQLITE_ROW)
@@ -1298,8 +1233,8 @@ static sztp_rc profile_get(struct reg *r, const char *name, struct reg_profile *
 	else if (src == SQLITE_DONE)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
 	else
-		rc = db_fail(r, e, "reading a profile");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "reading a profile");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1309,7 +1244,7 @@ sztp_rc reg_profile_get(struct reg *r, const char *name, struct reg_profile *out
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+	rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
 	if (rc != SZTP_OK)
 		goto out;
 	reg_lock(r);
@@ -1323,10 +1258,10 @@ out:
 
 static sztp_rc check_profile(const struct reg_profile *p, struct sztp_err *e)
 {
-	sztp_rc rc = check_str("profile name", p->name, sizeof(p->name), 0, e);
+	sztp_rc rc = rsql_check_str("profile name", p->name, sizeof(p->name), 0, e);
 
 	if (rc == SZTP_OK)
-		rc = check_str("profile owner", p->owner, sizeof(p->owner), 0, e);
+		rc = rsql_check_str("profile owner", p->owner, sizeof(p->owner), 0, e);
 	if (rc == SZTP_OK && (unsigned)p->kind > REG_KIND_REDIRECT)
 		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': kind %d is unknown",
 				  p->name, (int)p->kind);
@@ -1344,14 +1279,15 @@ static sztp_rc profile_put(struct reg *r, const struct reg_profile *p, struct sz
 	sqlite3_stmt *s = r->st[S_PROF_PUT];
 	sztp_rc rc = SZTP_E_DB;
 
-	if (bind_str(s, 1, p->name) || bind_str(s, 2, kind_names[p->kind]) ||
-	    (p->conveyed_json ? bind_str(s, 3, p->conveyed_json) : sqlite3_bind_null(s, 3)) ||
-	    bind_str(s, 4, sign_names[p->sign]) || bind_str(s, 5, report_names[p->reporting]) ||
-	    bind_str(s, 6, p->owner) || sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "writing a profile");
+	if (rsql_bind_str(s, 1, p->name) || rsql_bind_str(s, 2, kind_names[p->kind]) ||
+	    (p->conveyed_json ? rsql_bind_str(s, 3, p->conveyed_json) : sqlite3_bind_null(s, 3)) ||
+	    rsql_bind_str(s, 4, sign_names[p->sign]) ||
+	    rsql_bind_str(s, 5, report_names[p->reporting]) || rsql_bind_str(s, 6, p->owner) ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = rsql_db_fail(r, e, "writing a profile");
 	else
 		rc = SZTP_OK;
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1374,13 +1310,13 @@ static sztp_rc profile_remove(struct reg *r, const char *name, struct sztp_err *
 	sztp_rc rc = SZTP_E_DB;
 	int64_t users = 0;
 
-	if (bind_str(s, 1, name) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
-		rc = db_fail(r, e, "counting the devices of a profile");
-		st_done(s);
+	if (rsql_bind_str(s, 1, name) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		rc = rsql_db_fail(r, e, "counting the devices of a profile");
+		rsql_st_done(s);
 		goto out;
 	}
 	users = sqlite3_column_int64(s, 0);
-	st_done(s);
+	rsql_st_done(s);
 	if (users > 0) {
 		rc = sztp_err_set(e, SZTP_E_EXISTS, "profile '%s' is used by %lld device%s", name,
 				  (long long)users, users == 1 ? "" : "s");
@@ -1395,13 +1331,13 @@ out:
 
 sztp_rc reg_profile_remove(struct reg *r, const char *name, struct sztp_err *e)
 {
-	sztp_rc rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
 
 	if (rc == SZTP_OK) {
 		reg_lock(r);
-		rc = op_begin(r, e);
+		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
-			rc = op_end(r, profile_remove(r, name, e), e);
+			rc = rsql_op_end(r, profile_remove(r, name, e), e);
 		reg_unlock(r);
 	}
 	return rc;
@@ -1422,8 +1358,8 @@ static sztp_rc profile_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_profi
 		reg_profile_clear(&p);
 	}
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing profiles");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "listing profiles");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1450,7 +1386,7 @@ static sztp_rc owner_certs(struct reg *r, struct reg_owner *o, struct sztp_err *
 	sqlite3_stmt *s = r->st[S_OWN_CERTS];
 	sztp_rc rc = SZTP_OK;
 	sztp_bytes *grown;
-	int src = bind_str(s, 1, o->name);
+	int src = rsql_bind_str(s, 1, o->name);
 
 	while (rc == SZTP_OK && src == SQLITE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
 		grown = realloc(o->chain, (o->n_chain + 1) * sizeof(*grown));
@@ -1465,8 +1401,8 @@ static sztp_rc owner_certs(struct reg *r, struct reg_owner *o, struct sztp_err *
 		src = SQLITE_OK;
 	}
 	if (rc == SZTP_OK && src != SQLITE_DONE)
-		rc = db_fail(r, e, "reading an owner certificate chain");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "reading an owner certificate chain");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1474,21 +1410,21 @@ static sztp_rc owner_get(struct reg *r, const char *name, struct reg_owner *o, s
 {
 	sqlite3_stmt *s = r->st[S_OWN_GET];
 	sztp_rc rc = SZTP_E_DB;
-	int src = bind_str(s, 1, name);
+	int src = rsql_bind_str(s, 1, name);
 
 	if (src == SQLITE_OK)
 		src = sqlite3_step(s);
 	if (src == SQLITE_ROW) {
-		rc = col_str(s, 0, o->name, sizeof(o->name), e);
+		rc = rsql_col_str(s, 0, o->name, sizeof(o->name), e);
 		if (rc == SZTP_OK)
-			rc = col_dup(s, 1, &o->key_path, e);
+			rc = rsql_col_dup(s, 1, &o->key_path, e);
 		o->revision = sqlite3_column_int64(s, 2);
 	} else if (src == SQLITE_DONE) {
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "owner identity '%s' does not exist", name);
 	} else {
-		rc = db_fail(r, e, "reading an owner identity");
+		rc = rsql_db_fail(r, e, "reading an owner identity");
 	}
-	st_done(s);
+	rsql_st_done(s);
 	if (rc == SZTP_OK)
 		rc = owner_certs(r, o, e);
 	if (rc != SZTP_OK)
@@ -1501,14 +1437,14 @@ sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out, st
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = check_str("owner name", name, REG_NAME_MAX, 0, e);
+	rc = rsql_check_str("owner name", name, REG_NAME_MAX, 0, e);
 	if (rc != SZTP_OK)
 		goto out;
 	reg_lock(r);
 	/* one read transaction: the row and its chain from the same snapshot */
-	rc = op_begin_read(r, e);
+	rc = rsql_op_begin_read(r, e);
 	if (rc == SZTP_OK)
-		rc = op_end(r, owner_get(r, name, out, e), e);
+		rc = rsql_op_end(r, owner_get(r, name, out, e), e);
 	reg_unlock(r);
 out:
 	/* also when owner_get succeeded and the COMMIT then failed */
@@ -1523,22 +1459,22 @@ static sztp_rc owner_put(struct reg *r, const struct reg_owner *o, struct sztp_e
 	sztp_rc rc = SZTP_E_DB;
 	size_t i;
 
-	if (bind_str(s, 1, o->name) || bind_opt(s, 2, o->key_path) ||
+	if (rsql_bind_str(s, 1, o->name) || rsql_bind_opt(s, 2, o->key_path) ||
 	    sqlite3_step(s) != SQLITE_DONE) {
-		rc = db_fail(r, e, "writing an owner identity");
-		st_done(s);
+		rc = rsql_db_fail(r, e, "writing an owner identity");
+		rsql_st_done(s);
 		goto out;
 	}
-	st_done(s);
+	rsql_st_done(s);
 	rc = run_keyed(r, S_OWN_CERTS_DEL, o->name, "replacing an owner chain", e);
 	if (rc == SZTP_E_NOT_FOUND) /* there was no chain before */
 		rc = SZTP_OK;
 	for (i = 0; rc == SZTP_OK && i < o->n_chain; i++) {
 		s = r->st[S_OWN_CERT_ADD];
-		if (bind_str(s, 1, o->name) || sqlite3_bind_int64(s, 2, (int64_t)i) ||
+		if (rsql_bind_str(s, 1, o->name) || sqlite3_bind_int64(s, 2, (int64_t)i) ||
 		    bind_bytes(s, 3, &o->chain[i]) || sqlite3_step(s) != SQLITE_DONE)
-			rc = db_fail(r, e, "storing an owner certificate");
-		st_done(s);
+			rc = rsql_db_fail(r, e, "storing an owner certificate");
+		rsql_st_done(s);
 	}
 out:
 	return rc;
@@ -1546,7 +1482,7 @@ out:
 
 sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e)
 {
-	sztp_rc rc = check_str("owner name", o->name, sizeof(o->name), 0, e);
+	sztp_rc rc = rsql_check_str("owner name", o->name, sizeof(o->name), 0, e);
 	size_t i;
 
 	for (i = 0; rc == SZTP_OK && i < o->n_chain; i++) {
@@ -1557,9 +1493,9 @@ sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err 
 	}
 	if (rc == SZTP_OK) {
 		reg_lock(r);
-		rc = op_begin(r, e);
+		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
-			rc = op_end(r, owner_put(r, o, e), e);
+			rc = rsql_op_end(r, owner_put(r, o, e), e);
 		reg_unlock(r);
 	}
 	return rc;
@@ -1597,7 +1533,7 @@ sztp_rc reg_bootstrap_get(struct reg *r, const char *serial, struct reg_bootstra
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = check_serial(serial, e);
+	rc = rsql_check_serial(serial, e);
 	if (rc != SZTP_OK)
 		goto out;
 	reg_lock(r);
@@ -1605,7 +1541,7 @@ sztp_rc reg_bootstrap_get(struct reg *r, const char *serial, struct reg_bootstra
 	rc = device_step(r, s, serial, e);
 	if (rc == SZTP_OK)
 		rc = row_bootstrap(s, out, e);
-	st_done(s);
+	rsql_st_done(s);
 	reg_unlock(r);
 out:
 	if (rc != SZTP_OK)
@@ -1620,18 +1556,18 @@ static sztp_rc row_progress(sqlite3_stmt *s, struct reg_progress *p, struct sztp
 	sztp_rc rc;
 
 	memset(p, 0, sizeof(*p));
-	rc = col_str(s, 0, p->serial, sizeof(p->serial), e);
+	rc = rsql_col_str(s, 0, p->serial, sizeof(p->serial), e);
 	p->time = sqlite3_column_int64(s, 1);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 2, p->peer, sizeof(p->peer), e);
+		rc = rsql_col_str(s, 2, p->peer, sizeof(p->peer), e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 3, p->type, sizeof(p->type), e);
+		rc = rsql_col_str(s, 3, p->type, sizeof(p->type), e);
 	if (rc == SZTP_OK)
-		rc = col_dup(s, 4, &p->message, e);
+		rc = rsql_col_dup(s, 4, &p->message, e);
 	if (rc == SZTP_OK)
-		rc = col_dup(s, 5, &p->ssh_host_keys, e);
+		rc = rsql_col_dup(s, 5, &p->ssh_host_keys, e);
 	if (rc == SZTP_OK)
-		rc = col_dup(s, 6, &p->trust_anchors, e);
+		rc = rsql_col_dup(s, 6, &p->trust_anchors, e);
 	p->id = sqlite3_column_int64(s, PROG_ID_COL);
 	if (rc != SZTP_OK)
 		reg_progress_clear(p);
@@ -1640,12 +1576,12 @@ static sztp_rc row_progress(sqlite3_stmt *s, struct reg_progress *p, struct sztp
 
 static sztp_rc check_progress(const struct reg_progress *p, struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(p->serial, e);
+	sztp_rc rc = rsql_check_serial(p->serial, e);
 
 	if (rc == SZTP_OK) /* the type becomes the device state */
-		rc = check_str("progress type", p->type, REG_STATE_MAX, 0, e);
+		rc = rsql_check_str("progress type", p->type, REG_STATE_MAX, 0, e);
 	if (rc == SZTP_OK)
-		rc = check_str("peer address", p->peer, sizeof(p->peer), 1, e);
+		rc = rsql_check_str("peer address", p->peer, sizeof(p->peer), 1, e);
 	return rc;
 }
 
@@ -1658,12 +1594,15 @@ static sztp_rc progress_add(struct reg *r, const struct reg_progress *p, int64_t
 
 	if (rc != SZTP_OK)
 		goto out;
-	if (bind_str(s, 1, p->serial) || sqlite3_bind_int64(s, 2, t) || bind_str(s, 3, p->peer) ||
-	    bind_str(s, 4, p->type) || bind_opt(s, 5, p->message) ||
-	    bind_opt(s, 6, p->ssh_host_keys) || bind_opt(s, 7, p->trust_anchors) ||
-	    sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "storing a progress report");
-	st_done(s);
+	if (rsql_bind_str(s, 1, p->serial) || sqlite3_bind_int64(s, 2, t) ||
+	    rsql_bind_str(s, 3, p->peer) || rsql_bind_str(s, 4, p->type) ||
+	    rsql_bind_opt(s, 5, p->message) || rsql_bind_opt(s, 6, p->ssh_host_keys) ||
+	    rsql_bind_opt(s, 7, p->trust_anchors) || sqlite3_step(s) != SQLITE_DONE)
+		rc = rsql_db_fail(r, e, "storing a progress report");
+	rsql_st_done(s);
+	/* its events commit with it (or neither does: the caller's op_end) */
+	if (rc == SZTP_OK)
+		rc = rsql_progress_events(r, p, t, e);
 out:
 	return rc;
 }
@@ -1675,9 +1614,9 @@ sztp_rc reg_progress_add(struct reg *r, const struct reg_progress *p, struct szt
 
 	if (rc == SZTP_OK) {
 		reg_lock(r);
-		rc = op_begin(r, e);
+		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
-			rc = op_end(r, progress_add(r, p, t, e), e);
+			rc = rsql_op_end(r, progress_add(r, p, t, e), e);
 		reg_unlock(r);
 	}
 	return rc;
@@ -1690,7 +1629,7 @@ static sqlite3_stmt *list_stmt(struct reg *r, enum stmt_id all, enum stmt_id one
 	sqlite3_stmt *s = r->st[serial ? one : all];
 
 	if (sqlite3_bind_int(s, 1, limit > 0 ? limit : -1) != SQLITE_OK ||
-	    (serial && bind_str(s, 2, serial) != SQLITE_OK))
+	    (serial && rsql_bind_str(s, 2, serial) != SQLITE_OK))
 		return NULL;
 	return s;
 }
@@ -1711,8 +1650,8 @@ static sztp_rc progress_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_prog
 		reg_progress_clear(&p);
 	}
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing progress reports");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "listing progress reports");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1728,7 +1667,7 @@ static sztp_rc progress_list(struct reg *r, const char *serial, int limit, reg_p
 sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
 			  void *arg, struct sztp_err *e)
 {
-	sztp_rc rc = serial ? check_serial(serial, e) : SZTP_OK;
+	sztp_rc rc = serial ? rsql_check_serial(serial, e) : SZTP_OK;
 
 	if (rc == SZTP_OK) {
 		reg_lock(r);
@@ -1742,14 +1681,14 @@ sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit, reg_prog
 
 static sztp_rc check_log(const struct reg_log *l, struct sztp_err *e)
 {
-	sztp_rc rc = check_str("device serial number", l->serial, sizeof(l->serial), 1, e);
+	sztp_rc rc = rsql_check_str("device serial number", l->serial, sizeof(l->serial), 1, e);
 
 	if (rc == SZTP_OK)
-		rc = check_str("peer address", l->peer, sizeof(l->peer), 1, e);
+		rc = rsql_check_str("peer address", l->peer, sizeof(l->peer), 1, e);
 	if (rc == SZTP_OK)
-		rc = check_str("endpoint", l->endpoint, sizeof(l->endpoint), 1, e);
+		rc = rsql_check_str("endpoint", l->endpoint, sizeof(l->endpoint), 1, e);
 	if (rc == SZTP_OK)
-		rc = check_str("result", l->result, sizeof(l->result), 1, e);
+		rc = rsql_check_str("result", l->result, sizeof(l->result), 1, e);
 	return rc;
 }
 
@@ -1758,13 +1697,13 @@ static sztp_rc log_add(struct reg *r, const struct reg_log *l, struct sztp_err *
 	sqlite3_stmt *s = r->st[S_LOG_ADD];
 	sztp_rc rc = SZTP_OK;
 
-	if (bind_str(s, 1, l->serial) ||
+	if (rsql_bind_str(s, 1, l->serial) ||
 	    sqlite3_bind_int64(s, 2, l->time ? l->time : (int64_t)time(NULL)) ||
-	    bind_str(s, 3, l->peer) || bind_str(s, 4, l->endpoint) || bind_str(s, 5, l->result) ||
-	    sqlite3_bind_int(s, 6, l->status) || sqlite3_bind_int64(s, 7, l->duration_us) ||
-	    sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "writing the bootstrap log");
-	st_done(s);
+	    rsql_bind_str(s, 3, l->peer) || rsql_bind_str(s, 4, l->endpoint) ||
+	    rsql_bind_str(s, 5, l->result) || sqlite3_bind_int(s, 6, l->status) ||
+	    sqlite3_bind_int64(s, 7, l->duration_us) || sqlite3_step(s) != SQLITE_DONE)
+		rc = rsql_db_fail(r, e, "writing the bootstrap log");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1774,10 +1713,10 @@ static sztp_rc prune(struct reg *r, int stmt, int64_t before, int64_t *deleted, 
 	sztp_rc rc = SZTP_OK;
 
 	if (sqlite3_bind_int64(s, 1, before) || sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "pruning old rows");
+		rc = rsql_db_fail(r, e, "pruning old rows");
 	else
 		*deleted += sqlite3_changes(r->db);
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1788,12 +1727,12 @@ sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *
 	sztp_rc rc = SZTP_E_DB;
 
 	reg_lock(r);
-	rc = op_begin(r, e);
+	rc = rsql_op_begin(r, e);
 	if (rc == SZTP_OK) {
 		rc = prune(r, S_LOG_PRUNE, before, &nlog, e);
 		if (rc == SZTP_OK)
 			rc = prune(r, S_PROG_PRUNE, before, &nprog, e);
-		rc = op_end(r, rc, e);
+		rc = rsql_op_end(r, rc, e);
 	}
 	reg_unlock(r);
 	/* rolled back on failure: nothing was deleted */
@@ -1813,10 +1752,10 @@ static sztp_rc trim_step(struct reg *r, enum stmt_id id, int64_t bound, int limi
 
 	if (sqlite3_bind_int64(s, 1, bound) || sqlite3_bind_int(s, 2, limit) ||
 	    sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "trimming the bootstrap log");
+		rc = rsql_db_fail(r, e, "trimming the bootstrap log");
 	else
 		*n += sqlite3_changes(r->db);
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1880,14 +1819,14 @@ static sztp_rc row_log(sqlite3_stmt *s, struct reg_log *l, struct sztp_err *e)
 	sztp_rc rc;
 
 	memset(l, 0, sizeof(*l));
-	rc = col_str(s, 0, l->serial, sizeof(l->serial), e);
+	rc = rsql_col_str(s, 0, l->serial, sizeof(l->serial), e);
 	l->time = sqlite3_column_int64(s, 1);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 2, l->peer, sizeof(l->peer), e);
+		rc = rsql_col_str(s, 2, l->peer, sizeof(l->peer), e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 3, l->endpoint, sizeof(l->endpoint), e);
+		rc = rsql_col_str(s, 3, l->endpoint, sizeof(l->endpoint), e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 4, l->result, sizeof(l->result), e);
+		rc = rsql_col_str(s, 4, l->result, sizeof(l->result), e);
 	l->status = sqlite3_column_int(s, 5);
 	l->duration_us = sqlite3_column_int64(s, 6);
 	l->id = sqlite3_column_int64(s, LOG_ID_COL);
@@ -1910,8 +1849,8 @@ static sztp_rc log_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_log_cb cb
 			stop = cb(&l, arg);
 	}
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing the bootstrap log");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "listing the bootstrap log");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -1929,7 +1868,7 @@ sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb
 		     struct sztp_err *e)
 {
 	sztp_rc rc =
-	    serial ? check_str("device serial number", serial, PKI_SERIAL_MAX, 1, e) : SZTP_OK;
+	    serial ? rsql_check_str("device serial number", serial, PKI_SERIAL_MAX, 1, e) : SZTP_OK;
 
 	if (rc == SZTP_OK) {
 		reg_lock(r);
@@ -2017,20 +1956,20 @@ sztp_rc reg_device_auth_get(struct reg *r, const char *serial, struct reg_device
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = check_serial(serial, e);
+	rc = rsql_check_serial(serial, e);
 	if (rc != SZTP_OK)
 		goto out;
 	reg_lock(r);
 	s = pin_stmt(r, P_AUTH, e);
 	rc = s ? device_step(r, s, serial, e) : SZTP_E_INTERNAL;
 	if (rc == SZTP_OK)
-		rc = col_dup(s, 0, &out->password_hash, e);
+		rc = rsql_col_dup(s, 0, &out->password_hash, e);
 	if (rc == SZTP_OK) {
 		out->pin_required = sqlite3_column_int(s, 1) != 0;
 		rc = col_pin(s, 2, &out->has_pin, out->pin, e);
 	}
 	if (s)
-		st_done(s);
+		rsql_st_done(s);
 	reg_unlock(r);
 out:
 	if (rc != SZTP_OK)
@@ -2050,14 +1989,14 @@ static sztp_rc pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[
 	if (rc == SZTP_OK)
 		rc = col_pin(s, 0, has, pin, e);
 	if (s)
-		st_done(s);
+		rsql_st_done(s);
 	return rc;
 }
 
 sztp_rc reg_device_pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[REG_PIN_LEN],
 			   struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(serial, e);
+	sztp_rc rc = rsql_check_serial(serial, e);
 
 	*has = 0;
 	memset(pin, 0, REG_PIN_LEN);
@@ -2085,7 +2024,7 @@ static sztp_rc pin_update(struct reg *r, enum pin_stmt_id id, const char *key, c
 	*changed = 0;
 	if (!s)
 		return SZTP_E_INTERNAL;
-	src = bind_str(s, 1, key);
+	src = rsql_bind_str(s, 1, key);
 	if (src == SQLITE_OK)
 		src = id == P_PROF_PIN_SET ? sqlite3_bind_int(s, 2, value)
 		      : pin ? sqlite3_bind_blob(s, 2, pin, REG_PIN_LEN, SQLITE_STATIC)
@@ -2094,9 +2033,9 @@ static sztp_rc pin_update(struct reg *r, enum pin_stmt_id id, const char *key, c
 		*changed = sqlite3_changes(r->db);
 		rc = SZTP_OK;
 	} else {
-		rc = db_fail(r, e, "writing an IDevID pin setting");
+		rc = rsql_db_fail(r, e, "writing an IDevID pin setting");
 	}
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -2125,14 +2064,14 @@ static sztp_rc pin_record(struct reg *r, const char *serial, const uint8_t pin[R
 sztp_rc reg_device_pin_record(struct reg *r, const char *serial, const uint8_t pin[REG_PIN_LEN],
 			      int *recorded, struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(serial, e);
+	sztp_rc rc = rsql_check_serial(serial, e);
 
 	*recorded = 0;
 	if (rc == SZTP_OK) {
 		reg_lock(r);
-		rc = op_begin(r, e);
+		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
-			rc = op_end(r, pin_record(r, serial, pin, recorded, e), e);
+			rc = rsql_op_end(r, pin_record(r, serial, pin, recorded, e), e);
 		reg_unlock(r);
 	}
 	if (rc != SZTP_OK)
@@ -2143,7 +2082,7 @@ sztp_rc reg_device_pin_record(struct reg *r, const char *serial, const uint8_t p
 sztp_rc reg_device_pin_set(struct reg *r, const char *serial, const uint8_t *pin,
 			   struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(serial, e);
+	sztp_rc rc = rsql_check_serial(serial, e);
 	int changed = 0;
 
 	if (rc == SZTP_OK) {
@@ -2158,7 +2097,7 @@ sztp_rc reg_device_pin_set(struct reg *r, const char *serial, const uint8_t *pin
 
 sztp_rc reg_profile_pin_set(struct reg *r, const char *name, int on, struct sztp_err *e)
 {
-	sztp_rc rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
 	int changed = 0;
 
 	if (rc == SZTP_OK) {
@@ -2173,7 +2112,7 @@ sztp_rc reg_profile_pin_set(struct reg *r, const char *name, int on, struct sztp
 
 sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct sztp_err *e)
 {
-	sztp_rc rc = check_str("profile name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
 	sqlite3_stmt *s;
 	int src;
 
@@ -2185,7 +2124,7 @@ sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct szt
 	if (!s) {
 		rc = SZTP_E_INTERNAL;
 	} else {
-		src = bind_str(s, 1, name);
+		src = rsql_bind_str(s, 1, name);
 		if (src == SQLITE_OK)
 			src = sqlite3_step(s);
 		if (src == SQLITE_ROW)
@@ -2193,8 +2132,8 @@ sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct szt
 		else if (src == SQLITE_DONE)
 			rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
 		else
-			rc = db_fail(r, e, "reading a profile");
-		st_done(s);
+			rc = rsql_db_fail(r, e, "reading a profile");
+		rsql_st_done(s);
 	}
 	reg_unlock(r);
 	return rc;
@@ -2215,9 +2154,9 @@ sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_er
 		stop = cb(t ? (const char *)t : "", arg);
 	}
 	if (s && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing owner identities");
+		rc = rsql_db_fail(r, e, "listing owner identities");
 	if (s)
-		st_done(s);
+		rsql_st_done(s);
 	reg_unlock(r);
 	return rc;
 }
@@ -2238,7 +2177,7 @@ static const struct reg_query no_query = REG_QUERY_INIT;
 /* A NULL stays SQL NULL (a "no condition"); "" is a value. */
 static int bind_filter(sqlite3_stmt *s, int i, const char *v)
 {
-	return v ? bind_str(s, i, v) : sqlite3_bind_null(s, i);
+	return v ? rsql_bind_str(s, i, v) : sqlite3_bind_null(s, i);
 }
 
 static int bind_limit(sqlite3_stmt *s, int i, int limit)
@@ -2270,7 +2209,7 @@ static int prefix_upper(const char *prefix, char *buf, size_t cap)
  * blob, which SQLite orders after every text value. */
 static int bind_upper(sqlite3_stmt *s, int i, const char *upper)
 {
-	return upper ? bind_str(s, i, upper) : sqlite3_bind_zeroblob(s, i, 0);
+	return upper ? rsql_bind_str(s, i, upper) : sqlite3_bind_zeroblob(s, i, 0);
 }
 
 /* The serial range [*lo, *hi) of a device query (*hi NULL: no end):
@@ -2303,11 +2242,11 @@ static sztp_rc check_device_query(const struct reg_query *q, struct sztp_err *e)
 	sztp_rc rc = SZTP_OK;
 
 	if (q->serial)
-		rc = check_serial(q->serial, e);
+		rc = rsql_check_serial(q->serial, e);
 	if (rc == SZTP_OK && q->serial_prefix)
-		rc = check_str("serial prefix", q->serial_prefix, PKI_SERIAL_MAX, 1, e);
+		rc = rsql_check_str("serial prefix", q->serial_prefix, PKI_SERIAL_MAX, 1, e);
 	if (rc == SZTP_OK && q->after_key)
-		rc = check_str("cursor serial", q->after_key, PKI_SERIAL_MAX, 1, e);
+		rc = rsql_check_str("cursor serial", q->after_key, PKI_SERIAL_MAX, 1, e);
 	return rc;
 }
 
@@ -2328,7 +2267,7 @@ sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb
 	reg_lock(r);
 	s = r->st[S_DEV_QUERY];
 	bound =
-	    bind_str(s, 1, lo) == SQLITE_OK && bind_upper(s, 10, hi) == SQLITE_OK &&
+	    rsql_bind_str(s, 1, lo) == SQLITE_OK && bind_upper(s, 10, hi) == SQLITE_OK &&
 	    bind_filter(s, 2, q->after_key) == SQLITE_OK &&
 	    bind_filter(s, 3, q->serial) == SQLITE_OK &&
 	    bind_filter(s, 4, q->profile) == SQLITE_OK &&
@@ -2359,15 +2298,15 @@ static sqlite3_stmt *id_query_stmt(struct reg *r, enum stmt_id all, enum stmt_id
 {
 	sqlite3_stmt *s = r->st[q->serial ? one : all];
 
-	*bound =
-	    bind_id_query(s, q, what) && (!q->serial || bind_str(s, 6, q->serial) == SQLITE_OK);
+	*bound = bind_id_query(s, q, what) &&
+		 (!q->serial || rsql_bind_str(s, 6, q->serial) == SQLITE_OK);
 	return s;
 }
 
 static sztp_rc check_id_query(const struct reg_query *q, struct sztp_err *e)
 {
 	/* "" is a serial too: the log's unauthenticated requests */
-	return q->serial ? check_str("device serial number", q->serial, PKI_SERIAL_MAX, 1, e)
+	return q->serial ? rsql_check_str("device serial number", q->serial, PKI_SERIAL_MAX, 1, e)
 			 : SZTP_OK;
 }
 
@@ -2416,7 +2355,7 @@ static sztp_rc keyed_int(struct reg *r, enum stmt_id id, const char *key, int64_
 {
 	sqlite3_stmt *s = r->st[id];
 	sztp_rc rc = SZTP_E_DB;
-	int src = bind_str(s, 1, key);
+	int src = rsql_bind_str(s, 1, key);
 
 	*n = 0;
 	if (src == SQLITE_OK)
@@ -2427,15 +2366,15 @@ static sztp_rc keyed_int(struct reg *r, enum stmt_id id, const char *key, int64_
 	} else if (src == SQLITE_DONE) {
 		rc = SZTP_E_NOT_FOUND;
 	} else {
-		rc = db_fail(r, e, what);
+		rc = rsql_db_fail(r, e, what);
 	}
-	st_done(s);
+	rsql_st_done(s);
 	return rc;
 }
 
 sztp_rc reg_profile_device_count(struct reg *r, const char *profile, int64_t *n, struct sztp_err *e)
 {
-	sztp_rc rc = check_str("profile name", profile, REG_NAME_MAX, 0, e);
+	sztp_rc rc = rsql_check_str("profile name", profile, REG_NAME_MAX, 0, e);
 
 	*n = 0;
 	if (rc == SZTP_OK) {
@@ -2450,7 +2389,7 @@ sztp_rc reg_profile_device_count(struct reg *r, const char *profile, int64_t *n,
 
 sztp_rc reg_device_revision(struct reg *r, const char *serial, int64_t *rev, struct sztp_err *e)
 {
-	sztp_rc rc = check_serial(serial, e);
+	sztp_rc rc = rsql_check_serial(serial, e);
 
 	*rev = 0;
 	if (rc == SZTP_OK) {
@@ -2469,7 +2408,7 @@ sztp_rc reg_device_revision(struct reg *r, const char *serial, int64_t *rev, str
  * so "" starts at the first. */
 static int bind_name_page(sqlite3_stmt *s, const char *after_key, int limit)
 {
-	return bind_str(s, 1, after_key ? after_key : "") == SQLITE_OK &&
+	return rsql_bind_str(s, 1, after_key ? after_key : "") == SQLITE_OK &&
 	       bind_limit(s, 2, limit) == SQLITE_OK;
 }
 
@@ -2477,7 +2416,8 @@ sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_p
 			  void *arg, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = after_key ? check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
+	sztp_rc rc =
+	    after_key ? rsql_check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
 
 	if (rc == SZTP_OK) {
 		reg_lock(r);
@@ -2499,7 +2439,7 @@ static sztp_rc row_token(sqlite3_stmt *s, struct reg_token *t, struct sztp_err *
 	sztp_rc rc;
 
 	memset(t, 0, sizeof(*t));
-	rc = col_str(s, 0, t->name, sizeof(t->name), e);
+	rc = rsql_col_str(s, 0, t->name, sizeof(t->name), e);
 	h = sqlite3_column_blob(s, 1);
 	if (rc == SZTP_OK && (!h || sqlite3_column_bytes(s, 1) != REG_TOKEN_HASH_LEN))
 		rc = sztp_err_set(e, SZTP_E_DB, "registry: stored hash of token '%s' is malformed",
@@ -2520,7 +2460,7 @@ static sztp_rc row_token(sqlite3_stmt *s, struct reg_token *t, struct sztp_err *
 sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_str("token name", t->name, sizeof(t->name), 0, e);
+	sztp_rc rc = rsql_check_str("token name", t->name, sizeof(t->name), 0, e);
 	int x;
 
 	if (rc == SZTP_OK && t->scope != REG_TOKEN_READ && t->scope != REG_TOKEN_WRITE)
@@ -2530,12 +2470,12 @@ sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err 
 		goto out;
 	reg_lock(r);
 	s = r->st[S_TOK_ADD];
-	if (bind_str(s, 1, t->name) ||
+	if (rsql_bind_str(s, 1, t->name) ||
 	    sqlite3_bind_blob(s, 2, t->hash, REG_TOKEN_HASH_LEN, SQLITE_STATIC) ||
-	    bind_str(s, 3, scope_names[t->scope - 1]) ||
+	    rsql_bind_str(s, 3, scope_names[t->scope - 1]) ||
 	    sqlite3_bind_int64(s, 4, t->created ? t->created : (int64_t)time(NULL)) ||
 	    sqlite3_bind_int64(s, 5, t->expires) || sqlite3_bind_int64(s, 6, t->revoked)) {
-		rc = db_fail(r, e, "adding a token");
+		rc = rsql_db_fail(r, e, "adding a token");
 	} else if (sqlite3_step(s) != SQLITE_DONE) {
 		x = sqlite3_extended_errcode(r->db);
 		if (x == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -2547,11 +2487,11 @@ sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err 
 			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "token '%s': %s", t->name,
 					  sqlite3_errmsg(r->db));
 		else
-			rc = db_fail(r, e, "adding a token");
+			rc = rsql_db_fail(r, e, "adding a token");
 	} else {
 		rc = SZTP_OK;
 	}
-	st_done(s);
+	rsql_st_done(s);
 	reg_unlock(r);
 out:
 	return rc;
@@ -2569,8 +2509,8 @@ static sztp_rc token_get(struct reg *r, sqlite3_stmt *s, int bound, struct reg_t
 	else if (src == SQLITE_DONE)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "%s", missing);
 	else
-		rc = db_fail(r, e, "reading a token");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "reading a token");
+	rsql_st_done(s);
 	return rc;
 }
 
@@ -2599,13 +2539,13 @@ sztp_rc reg_token_get(struct reg *r, const char *name, struct reg_token *out, st
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = check_str("token name", name, REG_NAME_MAX, 0, e);
+	rc = rsql_check_str("token name", name, REG_NAME_MAX, 0, e);
 	if (rc != SZTP_OK)
 		goto out;
 	snprintf(missing, sizeof(missing), "token '%s' does not exist", name);
 	reg_lock(r);
 	s = r->st[S_TOK_GET];
-	rc = token_get(r, s, bind_str(s, 1, name) == SQLITE_OK, out, missing, e);
+	rc = token_get(r, s, rsql_bind_str(s, 1, name) == SQLITE_OK, out, missing, e);
 	reg_unlock(r);
 out:
 	if (rc != SZTP_OK)
@@ -2616,18 +2556,19 @@ out:
 sztp_rc reg_token_revoke(struct reg *r, const char *name, int64_t now, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_str("token name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = rsql_check_str("token name", name, REG_NAME_MAX, 0, e);
 
 	if (rc != SZTP_OK)
 		goto out;
 	reg_lock(r);
 	s = r->st[S_TOK_REVOKE];
-	if (bind_str(s, 1, name) || sqlite3_bind_int64(s, 2, now ? now : (int64_t)time(NULL)) ||
+	if (rsql_bind_str(s, 1, name) ||
+	    sqlite3_bind_int64(s, 2, now ? now : (int64_t)time(NULL)) ||
 	    sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "revoking a token");
+		rc = rsql_db_fail(r, e, "revoking a token");
 	else if (sqlite3_changes(r->db) == 0)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "token '%s' does not exist", name);
-	st_done(s);
+	rsql_st_done(s);
 	reg_unlock(r);
 out:
 	return rc;
@@ -2638,7 +2579,8 @@ sztp_rc reg_token_list(struct reg *r, const char *after_key, int limit, reg_toke
 {
 	struct reg_token t;
 	sqlite3_stmt *s;
-	sztp_rc rc = after_key ? check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
+	sztp_rc rc =
+	    after_key ? rsql_check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
 	int src = SQLITE_ERROR, stop = 0, bound;
 
 	if (rc != SZTP_OK)
@@ -2652,8 +2594,8 @@ sztp_rc reg_token_list(struct reg *r, const char *after_key, int limit, reg_toke
 			stop = cb(&t, arg);
 	}
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing tokens");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "listing tokens");
+	rsql_st_done(s);
 	reg_unlock(r);
 out:
 	return rc;
@@ -2677,22 +2619,23 @@ static int bind_rev(sqlite3_stmt *s, int i, int64_t rev)
 sztp_rc reg_audit_add(struct reg *r, const struct reg_audit *a, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_str("audit actor", a->actor, sizeof(a->actor), 0, e);
+	sztp_rc rc = rsql_check_str("audit actor", a->actor, sizeof(a->actor), 0, e);
 
 	if (rc == SZTP_OK)
-		rc = check_str("audit action", a->action, sizeof(a->action), 0, e);
+		rc = rsql_check_str("audit action", a->action, sizeof(a->action), 0, e);
 	if (rc == SZTP_OK)
-		rc = check_str("audit resource", a->resource, sizeof(a->resource), 1, e);
+		rc = rsql_check_str("audit resource", a->resource, sizeof(a->resource), 1, e);
 	if (rc != SZTP_OK)
 		goto out;
 	reg_lock(r);
 	s = r->st[S_AUD_ADD];
 	if (sqlite3_bind_int64(s, 1, a->time ? a->time : (int64_t)time(NULL)) ||
-	    bind_str(s, 2, a->actor) || bind_str(s, 3, a->action) || bind_str(s, 4, a->resource) ||
-	    bind_rev(s, 5, a->rev_before) || bind_rev(s, 6, a->rev_after) ||
-	    bind_filter(s, 7, a->detail) || sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(r, e, "writing the audit trail");
-	st_done(s);
+	    rsql_bind_str(s, 2, a->actor) || rsql_bind_str(s, 3, a->action) ||
+	    rsql_bind_str(s, 4, a->resource) || bind_rev(s, 5, a->rev_before) ||
+	    bind_rev(s, 6, a->rev_after) || bind_filter(s, 7, a->detail) ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = rsql_db_fail(r, e, "writing the audit trail");
+	rsql_st_done(s);
 	reg_unlock(r);
 out:
 	return rc;
@@ -2704,15 +2647,15 @@ static sztp_rc row_audit(sqlite3_stmt *s, struct reg_audit *a, struct sztp_err *
 
 	memset(a, 0, sizeof(*a));
 	a->time = sqlite3_column_int64(s, 0);
-	rc = col_str(s, 1, a->actor, sizeof(a->actor), e);
+	rc = rsql_col_str(s, 1, a->actor, sizeof(a->actor), e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 2, a->action, sizeof(a->action), e);
+		rc = rsql_col_str(s, 2, a->action, sizeof(a->action), e);
 	if (rc == SZTP_OK)
-		rc = col_str(s, 3, a->resource, sizeof(a->resource), e);
+		rc = rsql_col_str(s, 3, a->resource, sizeof(a->resource), e);
 	a->rev_before = sqlite3_column_int64(s, 4); /* NULL reads as 0 */
 	a->rev_after = sqlite3_column_int64(s, 5);
 	if (rc == SZTP_OK)
-		rc = col_dup(s, 6, &a->detail, e);
+		rc = rsql_col_dup(s, 6, &a->detail, e);
 	a->id = sqlite3_column_int64(s, 7);
 	if (rc != SZTP_OK)
 		reg_audit_clear(a);
@@ -2732,7 +2675,7 @@ sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb c
 		q = &no_query;
 	by_res = q->resource && *q->resource;
 	if (by_res &&
-	    (rc = check_str("audit resource", q->resource, sizeof(upper), 1, e)) != SZTP_OK)
+	    (rc = rsql_check_str("audit resource", q->resource, sizeof(upper), 1, e)) != SZTP_OK)
 		goto out;
 	rc = SZTP_OK;
 	reg_lock(r);
@@ -2740,7 +2683,7 @@ sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb c
 	bound =
 	    bind_id_query(s, q, q->actor) &&
 	    (!by_res ||
-	     (bind_str(s, 6, q->resource) == SQLITE_OK &&
+	     (rsql_bind_str(s, 6, q->resource) == SQLITE_OK &&
 	      bind_upper(s, 7, prefix_upper(q->resource, upper, sizeof(upper)) ? upper : NULL) ==
 		  SQLITE_OK));
 	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2750,8 +2693,8 @@ sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb c
 		reg_audit_clear(&a);
 	}
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
-		rc = db_fail(r, e, "listing the audit trail");
-	st_done(s);
+		rc = rsql_db_fail(r, e, "listing the audit trail");
+	rsql_st_done(s);
 	reg_unlock(r);
 out:
 	return rc;

@@ -56,9 +56,9 @@ struct event_bootstrap {
 	int status;	     /* HTTP status sent */
 	const char *outcome; /* the audit line's result ("signed", "unsigned", "not-enrolled"...) */
 	const char *profile; /* NULL/"" when none (refused before one was known) */
-	const char *kind;    /* "onboarding-information" | "redirect-information"; NULL when refused */
-	int signed_data;     /* served signed (owner certificate and voucher sent) */
-	const char *reason;  /* refused: the error message the device was sent */
+	const char *kind; /* "onboarding-information" | "redirect-information"; NULL when refused */
+	int signed_data;  /* served signed (owner certificate and voucher sent) */
+	const char *reason; /* refused: the error message the device was sent */
 };
 /* JSON object text (malloc'd; NULL when out of memory):
  * served:  {"status":200,"outcome":..,"profile":..,"kind":..,"signed":true}
