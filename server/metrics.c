@@ -339,6 +339,148 @@ static void certificates(struct buf *b, struct server *s, struct reg *reg)
 	}
 }
 
+/* ---- the outbox: read from the registry when scraped --------------------- */
+
+/* A label value that comes from data (a webhook's name), escaped as the
+ * text format wants (backslash, double quote, line feed): names are
+ * unique, so folding them would merge two subscriptions' series. */
+static const char *escape(const char *v, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *v && o + 3 < len; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n')
+			out[o++] = '\\';
+		out[o++] = *v == '\n' ? 'n' : *v;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* One consumer of the outbox as scraped. */
+struct consumer {
+	char label[2 * REG_NAME_MAX + 16]; /* "webhook:NAME" escaped, or "syslog" */
+	char name[2 * REG_NAME_MAX + 2];   /* the webhook's name escaped; "" for syslog */
+	int64_t cursor, backlog, oldest;
+	int64_t delivered, failed, dead, last_success;
+	int attempts, enabled;
+};
+
+struct consumers {
+	struct consumer *v;
+	size_t n, cap;
+	int oom;
+};
+
+static struct consumer *consumer_add(struct consumers *c)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		struct consumer *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->oom = 1;
+			return NULL;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[0]));
+	return &c->v[c->n++];
+}
+
+static int webhook_row(const struct reg_webhook *w, void *arg)
+{
+	struct consumer *k = consumer_add(arg);
+	char esc[2 * REG_NAME_MAX + 2];
+
+	if (!k)
+		return 1; /* stop */
+	escape(w->name, esc, sizeof(esc));
+	snprintf(k->name, sizeof(k->name), "%s", esc);
+	snprintf(k->label, sizeof(k->label), "webhook:%s", esc);
+	k->cursor = w->cursor;
+	k->delivered = w->delivered;
+	k->failed = w->failed;
+	k->dead = w->dead;
+	k->last_success = w->last_success;
+	k->attempts = w->attempts;
+	k->enabled = w->enabled;
+	return 0;
+}
+
+/* Every consumer's backlog (events after its cursor) and the age of the
+ * oldest of them; each webhook's delivery counts, kept in its row, so
+ * they survive restarts.  A registry that cannot be read now leaves the
+ * families without samples. */
+static void outbox(struct buf *b, struct reg *reg)
+{
+	struct consumers c = {0};
+	struct sztp_err e = {0};
+	struct consumer *k;
+	int64_t cursor = 0, now = (int64_t)time(NULL);
+	size_t i, hooks;
+
+	if (reg_webhook_list(reg, webhook_row, &c, &e) != SZTP_OK || c.oom)
+		c.n = 0;
+	hooks = c.n;
+	if (reg_event_cursor_get(reg, "syslog", &cursor, &e) == SZTP_OK &&
+	    (k = consumer_add(&c)) != NULL) {
+		snprintf(k->label, sizeof(k->label), "syslog");
+		k->cursor = cursor;
+	}
+	for (i = 0; i < c.n; i++)
+		if (reg_event_backlog(reg, c.v[i].cursor, &c.v[i].backlog, &c.v[i].oldest, &e) !=
+		    SZTP_OK)
+			c.v[i].backlog = -1; /* unknown: no sample */
+	head(b, "sztpd_outbox_events", "gauge",
+	     "Events a consumer of the outbox is not done with yet (not delivered, skipped or "
+	     "dead-lettered), by consumer (webhook:NAME, syslog).");
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].backlog >= 0)
+			put(b, "sztpd_outbox_events{consumer=\"%s\"} %lld\n", c.v[i].label,
+			    (long long)c.v[i].backlog);
+	head(b, "sztpd_outbox_oldest_age_seconds", "gauge",
+	     "Age of the oldest event a consumer is not done with (0 when none), by consumer.");
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].backlog >= 0)
+			put(b, "sztpd_outbox_oldest_age_seconds{consumer=\"%s\"} %lld\n",
+			    c.v[i].label,
+			    (long long)(c.v[i].backlog && c.v[i].oldest && now > c.v[i].oldest
+					    ? now - c.v[i].oldest
+					    : 0));
+	head(b, "sztpd_webhook_deliveries_total", "counter",
+	     "Events a webhook's receiver accepted (2xx), replays included, by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_deliveries_total{webhook=\"%s\"} %lld\n", c.v[i].name,
+		    (long long)c.v[i].delivered);
+	head(b, "sztpd_webhook_failures_total", "counter",
+	     "Delivery attempts that failed (not 2xx, or a transport error), by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_failures_total{webhook=\"%s\"} %lld\n", c.v[i].name,
+		    (long long)c.v[i].failed);
+	head(b, "sztpd_webhook_dead_letters_total", "counter",
+	     "Events sent to a webhook's dead-letter list (undeliverable within webhook-max-age), "
+	     "by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_dead_letters_total{webhook=\"%s\"} %lld\n", c.v[i].name,
+		    (long long)c.v[i].dead);
+	head(b, "sztpd_webhook_consecutive_failures", "gauge",
+	     "Failed attempts since a webhook's last success (0: delivering), by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_consecutive_failures{webhook=\"%s\"} %d\n", c.v[i].name,
+		    c.v[i].attempts);
+	head(b, "sztpd_webhook_last_success_timestamp_seconds", "gauge",
+	     "When a webhook's receiver last accepted a batch (Unix time; 0: never), by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_last_success_timestamp_seconds{webhook=\"%s\"} %lld\n",
+		    c.v[i].name, (long long)c.v[i].last_success);
+	head(b, "sztpd_webhook_enabled", "gauge", "1 while a webhook is enabled, by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_enabled{webhook=\"%s\"} %d\n", c.v[i].name,
+		    c.v[i].enabled ? 1 : 0);
+	free(c.v);
+}
+
 sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, char **out,
 		       size_t *len, struct sztp_err *e)
 {
@@ -367,6 +509,8 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 		put(&b, "sztpd_journal_dropped_total %llu\n", (unsigned long long)dropped);
 		certificates(&b, s, reg);
 	}
+	if (reg) /* the outbox, read through the caller's handle */
+		outbox(&b, reg);
 
 	pthread_mutex_lock(&m->mu);
 	head(&b, "sztpd_requests_total", "counter",

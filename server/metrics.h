@@ -56,8 +56,11 @@ void metrics_auth_failure(struct metrics *m, enum metrics_auth reason);
 void metrics_tls_handshake_failed(struct metrics *m, const char *listener);
 
 /* The exposition text (version 0.0.4) into *out (malloc'd), with the
- * gauges read now from s; the owner certificate through reg (the
- * caller's registry handle).  s NULL: the counters alone. */
+ * gauges read now from s; through reg (the caller's registry handle, never
+ * the device path's) the owner certificate and the outbox: each consumer's
+ * backlog and oldest age, each webhook's delivery counts (its registry
+ * row's, so they survive restarts).  s NULL: no server gauges; reg NULL:
+ * no outbox. */
 sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, char **out,
 		       size_t *len, struct sztp_err *e);
 

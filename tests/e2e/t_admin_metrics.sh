@@ -11,7 +11,10 @@
 # disagreeing Basic, a throttled serial); failed TLS handshakes (a client
 # that rejects the server's certificate, plain HTTP on the TLS port, a
 # connection closed mid-handshake) counted per listener, while complete
-# handshakes without a request are not.
+# handshakes without a request are not; the outbox: each webhook's backlog
+# follows the events the registry holds past its cursor (progress reports
+# add theirs), its counts follow its row, a name that needs escaping is
+# escaped (promtool reads it).
 . "$(dirname "$0")/lib.sh"
 e2e_init t_admin_metrics
 
@@ -53,10 +56,13 @@ scrape() {
 	curl -sfk -H "Authorization: Bearer $(cat "$TMP/token")" -o "$TMP/$1.m" "$AU/metrics" &&
 		promtool check metrics <"$TMP/$1.m"
 }
-# val FILE SERIES: the value of one exact series (0 when absent)
+# val FILE SERIES: the value of one exact series (0 when absent); the series
+# through the environment, as awk -v would undo its backslashes
 val() {
-	awk -v s="$2" '$1 == s { v = $2 } END { print v == "" ? 0 : v }' "$1"
+	S=$2 awk '$1 == ENVIRON["S"] { v = $2 } END { print v == "" ? 0 : v }' "$1"
 }
+# has FILE SERIES: the series is there
+has() { S=$2 awk '$1 == ENVIRON["S"] { f = 1 } END { exit !f }' "$1"; }
 GBD200='sztpd_requests_total{listener="device",endpoint="get-bootstrapping-data",status="200"}'
 GBD401='sztpd_requests_total{listener="device",endpoint="get-bootstrapping-data",status="401"}'
 RP204='sztpd_requests_total{listener="device",endpoint="report-progress",status="204"}'
@@ -221,6 +227,57 @@ s.close()
 PY
 check_eventually "garbage on the admin port: admin +1" 1 hs_delta admin
 check_eq "device: still 3" "$(hs_delta device)" 3
+
+# ---- the outbox ---------------------------------------------------------------------------
+command -v sqlite3 >/dev/null || fail "sqlite3 missing"
+Q() { sqlite3 "$DB" "$1"; }
+# two subscriptions written into the registry as the admin API would: nms
+# behind from the first event on, q"uote at the newest event
+check "webhook rows" Q "insert into webhooks(name, url, secret, cursor, delivered, failed, dead,
+	attempts, last_success, created, revision) values
+	('nms', 'https://nms.example/h', '0123456789abcdef', 0, 7, 3, 1, 2, 1700000000, 0, 1),
+	('q\"uote', 'https://nms.example/h', '0123456789abcdef',
+	 (select coalesce(max(id), 0) from events), 0, 0, 0, 0, 0, 0, 1)"
+check "scrape with webhooks passes promtool" scrape w0
+OB='sztpd_outbox_events{consumer="webhook:nms"}'
+OBQ='sztpd_outbox_events{consumer="webhook:q\"uote"}'
+check_eq "nms: every event pending" "$(val "$TMP/w0.m" "$OB")" "$(Q 'select count(*) from events')"
+check "nms: some are pending (the progress report's)" test "$(val "$TMP/w0.m" "$OB")" -ge 1
+age=$(val "$TMP/w0.m" 'sztpd_outbox_oldest_age_seconds{consumer="webhook:nms"}')
+want=$(($(date +%s) - $(Q 'select min(time) from events')))
+check "nms: oldest age is the first event's" test "$age" -ge $((want - 2)) -a "$age" -le "$want"
+check "q\"uote: its series, label escaped" has "$TMP/w0.m" "$OBQ"
+check_eq "q\"uote: nothing pending" "$(val "$TMP/w0.m" "$OBQ")" 0
+check_eq "nms deliveries from its row" \
+	"$(val "$TMP/w0.m" 'sztpd_webhook_deliveries_total{webhook="nms"}')" 7
+check_eq "nms failures from its row" \
+	"$(val "$TMP/w0.m" 'sztpd_webhook_failures_total{webhook="nms"}')" 3
+check_eq "nms dead letters from its row" \
+	"$(val "$TMP/w0.m" 'sztpd_webhook_dead_letters_total{webhook="nms"}')" 1
+check_eq "nms consecutive failures" \
+	"$(val "$TMP/w0.m" 'sztpd_webhook_consecutive_failures{webhook="nms"}')" 2
+check_eq "nms last success" \
+	"$(val "$TMP/w0.m" 'sztpd_webhook_last_success_timestamp_seconds{webhook="nms"}')" 1700000000
+check_eq "no syslog consumer configured: no series" \
+	"$(grep -c 'consumer="syslog"' "$TMP/w0.m")" 0
+# a progress report stored: its event is pending for both
+# shellcheck disable=SC2046
+code=$(curl -sk -o /dev/null -w '%{http_code}' $(dev SN-1) -H "$JSON" \
+	-d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-complete"}}' "$RP")
+check_eq "bootstrap-complete stored" "$code" 204
+new=$(Q "select count(*) from events where id > (select cursor from webhooks where name = 'q\"uote')")
+check "the report wrote its events (progress.reported, device.completed)" test "$new" -ge 2
+check "scrape after the report passes promtool" scrape w1
+check_eq "q\"uote: the report's events pending" "$(val "$TMP/w1.m" "$OBQ")" "$new"
+check_eq "nms: the same events more" "$(d "$OB" w1 w0)" "$new"
+# the worker (not running here) would move the cursor: the backlog follows it
+check "nms caught up" Q "update webhooks set cursor = (select max(id) from events),
+	delivered = delivered + 5 where name = 'nms'"
+check "scrape after nms caught up" scrape w2
+check_eq "nms: nothing pending" "$(val "$TMP/w2.m" "$OB")" 0
+check_eq "nms: oldest age 0" \
+	"$(val "$TMP/w2.m" 'sztpd_outbox_oldest_age_seconds{consumer="webhook:nms"}')" 0
+check_eq "nms deliveries: +5" "$(d 'sztpd_webhook_deliveries_total{webhook="nms"}' w2 w1)" 5
 
 # ---- certificate expiry: what openssl reads -----------------------------------------------
 na() { date -u -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)" +%s; }

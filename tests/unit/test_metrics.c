@@ -7,11 +7,17 @@
  * a full table folds new label sets into its last series instead of
  * growing, authentication failures count by their fixed reasons and TLS
  * handshake failures by listener (every series present from zero), and
- * concurrent updates lose nothing.
+ * concurrent updates lose nothing.  The outbox series are read from a
+ * real registry: each consumer's backlog and oldest age follow its cursor,
+ * each webhook's counts follow its recorded results, a webhook name that
+ * needs escaping is escaped (never folded: two names, two series).
  */
 #include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "metrics.h"
+#include "registry.h"
 #include "unit.h"
 
 /* The value of one exact series in text, or -1. */
@@ -37,6 +43,141 @@ static char *render(struct metrics *m)
 	CHECK_RC(metrics_render(m, NULL, NULL, &t, &len, &e), SZTP_OK);
 	CHECK(t && strlen(t) == len);
 	return t;
+}
+
+static char *render_reg(struct metrics *m, struct reg *r)
+{
+	struct sztp_err e = {0};
+	char *t = NULL;
+	size_t len = 0;
+
+	CHECK_RC(metrics_render(m, NULL, r, &t, &len, &e), SZTP_OK);
+	CHECK(t && strlen(t) == len);
+	return t;
+}
+
+static int64_t event_at(struct reg *r, const char *serial, int64_t t)
+{
+	struct reg_event ev;
+	int64_t id = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.type, sizeof(ev.type), "device.enrolled");
+	snprintf(ev.serial, sizeof(ev.serial), "%s", serial);
+	ev.time = t;
+	CHECK_RC(reg_event_add(r, &ev, &id, NULL), SZTP_OK);
+	return id;
+}
+
+static void webhook(struct reg *r, const char *name)
+{
+	struct reg_webhook w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	w.url = "https://nms.example/hook";
+	w.types = "";
+	w.secret = "0123456789abcdef";
+	w.enabled = 1;
+	CHECK_RC(reg_webhook_add(r, &w, NULL), SZTP_OK);
+}
+
+#define OB_EVENTS(c) "sztpd_outbox_events{consumer=\"" c "\"}"
+#define OB_AGE(c)    "sztpd_outbox_oldest_age_seconds{consumer=\"" c "\"}"
+
+static void test_outbox(struct metrics *m)
+{
+	char dir[] = "/tmp/test_metrics.XXXXXX", path[300], *txt;
+	struct reg_webhook_result res;
+	struct reg *r = NULL;
+	int64_t now = (int64_t)time(NULL), first, dead[1];
+	long long age;
+
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/reg.db", dir);
+	CHECK_RC(reg_open(path, &r, NULL), SZTP_OK);
+	if (!r)
+		goto out;
+	/* no consumer: the families, no samples */
+	txt = render_reg(m, r);
+	CHECK(strstr(txt, "# TYPE sztpd_outbox_events gauge\n"));
+	CHECK(strstr(txt, "# TYPE sztpd_webhook_deliveries_total counter\n"));
+	CHECK(!strstr(txt, "sztpd_outbox_events{"));
+	CHECK(!strstr(txt, "sztpd_webhook_deliveries_total{"));
+	free(txt);
+
+	/* a webhook starts at the newest event: nothing pending */
+	event_at(r, "SN0", now - 500);
+	webhook(r, "nms");
+	webhook(r, "odd\"name\\x");
+	txt = render_reg(m, r);
+	CHECK(value(txt, OB_EVENTS("webhook:nms")) == 0);
+	CHECK(value(txt, OB_AGE("webhook:nms")) == 0);
+	CHECK(value(txt, "sztpd_webhook_deliveries_total{webhook=\"nms\"}") == 0);
+	CHECK(value(txt, "sztpd_webhook_enabled{webhook=\"nms\"}") == 1);
+	/* escaped per the text format, not folded into "other" */
+	CHECK(value(txt, OB_EVENTS("webhook:odd\\\"name\\\\x")) == 0);
+	CHECK(value(txt, "sztpd_webhook_failures_total{webhook=\"odd\\\"name\\\\x\"}") == 0);
+	CHECK(!strstr(txt, "consumer=\"syslog\"")); /* no syslog cursor: no syslog consumer */
+	free(txt);
+
+	/* three events: pending for both, the oldest 100 s old */
+	first = event_at(r, "SN1", now - 100);
+	event_at(r, "SN1", now - 50);
+	event_at(r, "SN2", now - 10);
+	CHECK_RC(reg_event_cursor_set(r, "syslog", first, NULL), SZTP_OK);
+	txt = render_reg(m, r);
+	CHECK(value(txt, OB_EVENTS("webhook:nms")) == 3);
+	age = value(txt, OB_AGE("webhook:nms"));
+	CHECK(age >= 100 && age <= 110);
+	CHECK(value(txt, OB_EVENTS("syslog")) == 2);
+	age = value(txt, OB_AGE("syslog"));
+	CHECK(age >= 50 && age <= 60);
+	free(txt);
+
+	/* nms: a failed attempt dead-letters the first, then a success */
+	memset(&res, 0, sizeof(res));
+	dead[0] = first;
+	res.status = 503;
+	res.error = "HTTP 503";
+	res.cursor = first;
+	res.attempts = 2;
+	res.dead = dead;
+	res.n_dead = 1;
+	CHECK_RC(reg_webhook_result(r, "nms", &res, NULL), SZTP_OK);
+	txt = render_reg(m, r);
+	CHECK(value(txt, OB_EVENTS("webhook:nms")) == 2);
+	CHECK(value(txt, "sztpd_webhook_failures_total{webhook=\"nms\"}") == 1);
+	CHECK(value(txt, "sztpd_webhook_dead_letters_total{webhook=\"nms\"}") == 1);
+	CHECK(value(txt, "sztpd_webhook_consecutive_failures{webhook=\"nms\"}") == 2);
+	CHECK(value(txt, "sztpd_webhook_last_success_timestamp_seconds{webhook=\"nms\"}") == 0);
+	free(txt);
+	memset(&res, 0, sizeof(res));
+	res.ok = 1;
+	res.status = 200;
+	res.cursor = first + 2;
+	res.delivered = 2;
+	CHECK_RC(reg_webhook_result(r, "nms", &res, NULL), SZTP_OK);
+	txt = render_reg(m, r);
+	CHECK(value(txt, OB_EVENTS("webhook:nms")) == 0);
+	CHECK(value(txt, OB_AGE("webhook:nms")) == 0);
+	CHECK(value(txt, "sztpd_webhook_deliveries_total{webhook=\"nms\"}") == 2);
+	CHECK(value(txt, "sztpd_webhook_failures_total{webhook=\"nms\"}") == 1);
+	CHECK(value(txt, "sztpd_webhook_consecutive_failures{webhook=\"nms\"}") == 0);
+	CHECK(value(txt, "sztpd_webhook_last_success_timestamp_seconds{webhook=\"nms\"}") >= now);
+	CHECK(value(txt, OB_EVENTS("webhook:odd\\\"name\\\\x")) == 3); /* its own cursor */
+	free(txt);
+	reg_close(r);
+out:
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/reg.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/reg.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void *hammer(void *arg)
@@ -73,7 +214,7 @@ int main(void)
 	}
 	CHECK(value(txt, "sztpd_tls_handshake_failures_total{listener=\"device\"}") == 0);
 	CHECK(value(txt, "sztpd_tls_handshake_failures_total{listener=\"admin\"}") == 0);
-	CHECK(!strstr(txt, "listener=\"other\"}")); /* other: only once counted */
+	CHECK(!strstr(txt, "listener=\"other\"}"));		/* other: only once counted */
 	CHECK(!strstr(txt, "sztpd_bootstrap_outcomes_total{")); /* no outcome yet */
 	free(txt);
 	CHECK(!strcmp(metrics_auth_reason(METRICS_AUTH_NOT_ENROLLED), "not-enrolled"));
@@ -179,6 +320,8 @@ int main(void)
 	CHECK(value(txt, "sztpd_bootstrap_outcomes_total{outcome=\"other\",profile=\"other\"}") ==
 	      200 - (128 - 1 - 5));
 	free(txt);
+
+	test_outbox(m);
 
 	/* concurrent updates lose nothing */
 	metrics_free(m);
