@@ -96,6 +96,10 @@ struct agent_dev {
 	int reboots;
 	unsigned tmp_seq;
 	double ms[PH__COUNT];
+	/* what servers acknowledged (fleet: compared with the server's
+	 * events): get-bootstrapping-data answered 200 / refused (4xx, 5xx),
+	 * reports answered 204, of which *-error and bootstrap-complete */
+	unsigned acked_data, refused_data, acked_reports, acked_errors, acked_complete;
 };
 
 /* ---- device set-up and run (main.c uses, fleet.c too) ------------------ */

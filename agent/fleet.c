@@ -21,6 +21,7 @@
 struct fleet_dev {
 	char serial[PKI_SERIAL_MAX];
 	double ms[PH__COUNT];
+	unsigned acked[5]; /* agent_dev's acked_data .. acked_complete */
 	int code;
 	char error[SZTP_ERR_MSG_MAX];
 };
@@ -79,6 +80,11 @@ static void run_one(struct fleet *f, struct fleet_dev *fd, size_t idx)
 	fd->code = agent_run(&d);
 	for (i = 0; i < PH__COUNT; i++)
 		fd->ms[i] = d.ms[i];
+	fd->acked[0] = d.acked_data;
+	fd->acked[1] = d.refused_data;
+	fd->acked[2] = d.acked_reports;
+	fd->acked[3] = d.acked_errors;
+	fd->acked[4] = d.acked_complete;
 	if (fd->code)
 		snprintf(fd->error, sizeof(fd->error), "%s", d.error);
 	if (dev_path(&d, "var/lib/sztp/result.json", root, sizeof(root), &e) == SZTP_OK)
@@ -216,6 +222,20 @@ static int report(struct fleet *f, double wall_ms, size_t conc, const char *json
 	json_object_set_new(j, "devices-per-second",
 			    json_real(wall_ms > 0 ? (double)f->n * 1000.0 / wall_ms : 0.0));
 	json_object_set_new(j, "latency-ms", ph);
+	{
+		/* what the servers acknowledged, summed over the devices */
+		static const char *const names[5] = {"bootstrapping-data", "refused", "reports",
+						     "error-reports", "complete-reports"};
+		json_t *ack = json_object();
+		size_t a;
+		for (a = 0; a < 5; a++) {
+			json_int_t sum = 0;
+			for (i = 0; i < f->n; i++)
+				sum += f->devs[i].acked[a];
+			json_object_set_new(ack, names[a], json_integer(sum));
+		}
+		json_object_set_new(j, "acknowledged", ack);
+	}
 	json_object_set_new(j, "failures", fails);
 	if (json_path && json_dump_file(j, json_path, JSON_INDENT(2)))
 		fprintf(stderr, "sztp-agent fleet: cannot write %s\n", json_path);

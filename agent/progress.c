@@ -99,6 +99,11 @@ sztp_rc progress_send(struct progress *p, const char *type, const char *msg, str
 				  type, st);
 		goto out;
 	}
+	p->d->acked_reports++;
+	if (!strcmp(type, "bootstrap-complete"))
+		p->d->acked_complete++;
+	else if (strlen(type) > 6 && !strcmp(type + strlen(type) - 6, "-error"))
+		p->d->acked_errors++;
 	agent_log(p->d, LOG_LVL_DEBUG, "progress", "reported %s", type);
 out:
 	sztp_bytes_free(&resp);

@@ -143,6 +143,10 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 				  body ? e.msg : "no memory");
 			continue;
 		}
+		if (st == 200)
+			d->acked_data++;
+		else if (st >= 400)
+			d->refused_data++;
 		if (st != 200 || received_from_output(&resp, &a, &e)) {
 			if (st != 200)
 				snprintf(e.msg, sizeof(e.msg),

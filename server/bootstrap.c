@@ -10,6 +10,13 @@
  *    manufacturer supplied it;
  *  - unsigned: conveyed information alone.
  * The CMS comes prepared from artifacts.c; nothing is signed here.
+ *
+ * Its event (issue 12): a 200 is sent once its bootstrap.served event (and
+ * log row) is committed, by the journal's next batch (no wait for the
+ * disk: a crash of sztpd loses nothing committed), so every answer a
+ * device got has its event; the worker serves other connections
+ * meanwhile.  Refusals are write-behind (http.c's audit), bounded like
+ * their log rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +24,7 @@
 #include <time.h>
 
 #include "artifacts.h"
+#include "event.h"
 #include "handlers.h"
 #include "identity.h"
 #include "journal.h"
@@ -91,6 +99,111 @@ static sztp_rc window(void *arg, const struct reg_device *d, time_t *created_on,
 	return artifacts_voucher_window(((struct server *)arg)->art, d, created_on, expires_on, e);
 }
 
+static int64_t elapsed_us(int64_t start_us)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 - start_us;
+}
+
+/* An answer waiting for its event's commit. */
+struct pending_answer {
+	struct journal_report jr;
+	struct request *r;
+};
+
+static void pending_free(void *arg)
+{
+	struct pending_answer *pa = arg;
+
+	free(pa->jr.ev.data);
+	free(pa);
+}
+
+static void answer_failed(struct result *res, sztp_rc rc, const struct sztp_err *e)
+{
+	res->err = *e;
+	free(res->body);
+	res->body = NULL;
+	res->len = 0;
+	result_outcome(res, "event-not-stored");
+	result_fail(res, rc,
+		    rc == SZTP_E_UNAVAILABLE ? "the bootstrap server cannot serve now; retry later"
+					     : "the bootstrap server could not record the answer");
+	if (rc == SZTP_E_UNAVAILABLE)
+		res->retry_after = SERVER_RETRY_AFTER_S;
+}
+
+/* journal thread, after the commit */
+static void committed(struct journal_report *jr)
+{
+	struct pending_answer *pa = jr->arg;
+
+	if (jr->rc != SZTP_OK)
+		answer_failed(&pa->r->res, jr->rc, &jr->e);
+	pa->r->answer_later(pa->r);
+}
+
+/* The served event (and the log row, which audit then leaves out); the
+ * answer waits for their commit when the HTTP layer can set the
+ * connection aside, else they are stored now. */
+static enum answer record(struct server *s, struct request *r, const struct reg_bootstrap *b,
+			  const struct signing_decision *d)
+{
+	struct event_bootstrap eb = {0};
+	struct pending_answer *pa = calloc(1, sizeof(*pa));
+	struct sztp_err e = {0};
+	sztp_rc rc;
+
+	eb.status = 200;
+	eb.outcome = d->outcome;
+	eb.profile = b->prof.name;
+	eb.kind =
+	    b->prof.kind == REG_KIND_REDIRECT ? "redirect-information" : "onboarding-information";
+	eb.signed_data = d->sign;
+	if (!pa || !(pa->jr.ev.data = event_bootstrap_data(&eb))) {
+		free(pa);
+		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
+		answer_failed(&r->res, rc, &e);
+		return ANSWER_NOW;
+	}
+	pa->r = r;
+	r->pending = pa; /* freed when the request ends */
+	r->pending_free = pending_free;
+	pa->jr.answer = 1;
+	pa->jr.write_log = s->cfg.bootstrap_log;
+	pa->jr.log.time = pa->jr.ev.time = time(NULL);
+	snprintf(pa->jr.log.serial, sizeof(pa->jr.log.serial), "%s", r->serial);
+	snprintf(pa->jr.log.peer, sizeof(pa->jr.log.peer), "%s", r->peer);
+	snprintf(pa->jr.log.endpoint, sizeof(pa->jr.log.endpoint), "%s", r->endpoint);
+	snprintf(pa->jr.log.result, sizeof(pa->jr.log.result), "%s", d->outcome);
+	pa->jr.log.status = 200;
+	pa->jr.log.duration_us = elapsed_us(r->start_us);
+	snprintf(pa->jr.ev.type, sizeof(pa->jr.ev.type), "%s", EV_BOOTSTRAP_SERVED);
+	snprintf(pa->jr.ev.serial, sizeof(pa->jr.ev.serial), "%s", r->serial);
+	snprintf(pa->jr.ev.peer, sizeof(pa->jr.ev.peer), "%s", r->peer);
+	r->res.record = 0; /* written here */
+	pa->jr.done = committed;
+	pa->jr.arg = pa;
+	if (r->defer && r->defer(r)) {
+		if (journal_submit(s->journal, &pa->jr))
+			return ANSWER_LATER;
+		/* queue full or stopping: stored by this thread */
+		pa->jr.done = NULL;
+		rc = journal_answer(s->journal, &pa->jr, &e);
+		if (rc != SZTP_OK)
+			answer_failed(&r->res, rc, &e);
+		r->answer_later(r);
+		return ANSWER_LATER;
+	}
+	pa->jr.done = NULL; /* answered now: the journal's waiting path */
+	rc = journal_answer(s->journal, &pa->jr, &e);
+	if (rc != SZTP_OK)
+		answer_failed(&r->res, rc, &e);
+	return ANSWER_NOW;
+}
+
 /* Sign or not (RFC 8572 s3.3), given what the device asked: the same
  * decision `sztpctl dns` makes for an untrusted device (lib/signing.c). */
 static sztp_rc decide(struct server *s, const struct reg_bootstrap *b, int untrusted,
@@ -113,6 +226,7 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 	struct sztp_err *e = &res->err;
 	char *voucher_b64 = NULL, *body = NULL;
 	int verbose;
+	enum answer a = ANSWER_NOW;
 	size_t len = 0;
 	/* a registry that is gone serves nothing: its data may be stale */
 	sztp_rc rc = server_check_ready(s, &res->retry_after, e);
@@ -145,6 +259,7 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 	result_outcome(res, d.outcome);
 	snprintf(res->profile, sizeof(res->profile), "%s", b.prof.name); /* metrics label */
 	result_ok(res, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
+	a = record(s, r, &b, &d);
 	goto out;
 fail:
 	if (rc == SZTP_E_THROTTLED)
@@ -157,5 +272,5 @@ out:
 	conveyed_out_clear(&co);
 	yang_input_clear(&in);
 	reg_bootstrap_clear(&b);
-	return ANSWER_NOW;
+	return a;
 }

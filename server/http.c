@@ -47,6 +47,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "registry.h"
+#include "event.h"
 #include "journal.h"
 #include "restconf.h"
 #include "server.h"
@@ -630,9 +631,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return answer_now(x, NULL);
 }
 
+/* A refused get-bootstrapping-data's event, with its log row l (written
+ * when bootstrap-log is on): the reason is what the device was told. */
+static void refused_event(struct server *s, struct ctx *x, const struct reg_log *l)
+{
+	const struct result *res = &x->r.res;
+	struct event_bootstrap eb = {0};
+	struct reg_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	eb.status = x->r.status;
+	eb.outcome = l->result;
+	eb.reason = x->r.status >= 500 ? res->public_msg : res->err.msg;
+	ev.time = l->time;
+	snprintf(ev.type, sizeof(ev.type), "%s", EV_BOOTSTRAP_REFUSED);
+	snprintf(ev.serial, sizeof(ev.serial), "%s", l->serial);
+	snprintf(ev.peer, sizeof(ev.peer), "%s", l->peer);
+	ev.data = event_bootstrap_data(&eb);
+	journal_log_event(s->journal, l, s->cfg.bootstrap_log, ev.data ? &ev : NULL);
+}
+
 static void audit(struct server *s, struct ctx *x)
 {
 	const struct result *res = &x->r.res;
+	int refused;
 	char q1[160], q2[SZTP_ERR_MSG_MAX + 8], q3[64];
 	int64_t dur = now_us() - x->r.start_us;
 
@@ -645,8 +667,12 @@ static void audit(struct server *s, struct ctx *x)
 		 res->err.msg[0] ? log_kv_quote(res->err.msg, q2, sizeof(q2)) : "");
 	metrics_request(s->metrics, "device", x->r.endpoint, x->r.status, res->outcome,
 			res->profile, dur);
-	/* the bootstrapping log: as the handler's result says */
-	if (s->cfg.bootstrap_log && res->record) {
+	/* the bootstrapping log: as the handler's result says; a refused
+	 * get-bootstrapping-data has its event too (a served one was
+	 * recorded by its handler before the answer: bootstrap.c) */
+	refused = x->r.status >= 400 && x->r.endpoint &&
+		  strcmp(x->r.endpoint, "get-bootstrapping-data") == 0;
+	if ((s->cfg.bootstrap_log || refused) && res->record) {
 		struct reg_log l;
 		memset(&l, 0, sizeof(l));
 		snprintf(l.serial, sizeof(l.serial), "%s", x->r.serial);
@@ -656,7 +682,10 @@ static void audit(struct server *s, struct ctx *x)
 		snprintf(l.result, sizeof(l.result), "%s", res->outcome[0] ? res->outcome : "-");
 		l.status = x->r.status;
 		l.duration_us = dur;
-		journal_log(s->journal, &l);
+		if (refused)
+			refused_event(s, x, &l);
+		else
+			journal_log(s->journal, &l);
 	}
 }
 

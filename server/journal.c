@@ -37,6 +37,8 @@ enum wstate { W_BUSY, W_IDLE, W_LINGER };
 struct jent {
 	enum jkind kind;
 	struct reg_log log;	   /* J_SEEN uses serial and time only */
+	int write_log;		   /* J_LOG: write log (else only the event) */
+	struct reg_event ev;	   /* J_LOG: its event when ev.type is set (data owned) */
 	struct journal_report *jr; /* J_PROGRESS */
 	int callback;		   /* jr->done is set: jr is not ours after calling it */
 };
@@ -96,19 +98,52 @@ static void apply_failed(struct jent *batch, size_t n, sztp_rc rc, const char *w
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (batch[i].kind == J_PROGRESS)
 			batch[i].jr->rc = sztp_err_set(&batch[i].jr->e, rc, "%s", why);
+		free(batch[i].ev.data); /* J_LOG's event: lost with its row */
+		batch[i].ev.data = NULL;
+	}
 }
 
+/* Reports must survive a power cut; answers' events a crash only. */
 static int has_reports(const struct jent *batch, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (batch[i].kind == J_PROGRESS)
+		if (batch[i].kind == J_PROGRESS && !batch[i].jr->answer)
 			return 1;
 	return 0;
+}
+
+/* A get-bootstrapping-data answer waiting for its event: the log row
+ * (when asked) and the event, both or neither (a savepoint of its own is
+ * not needed: a failed event fails the answer, and the row of a request
+ * answered 500 is right to keep). */
+static sztp_rc apply_answer(struct journal *j, struct journal_report *jr)
+{
+	sztp_rc rc = SZTP_OK;
+
+	if (jr->write_log)
+		rc = reg_log_add(j->reg, &jr->log, &jr->e);
+	if (rc == SZTP_OK && jr->ev.type[0])
+		rc = reg_event_add(j->reg, &jr->ev, NULL, &jr->e);
+	return rc;
+}
+
+/* A bookkeeping row and its event. */
+static void apply_log(struct journal *j, struct jent *ent)
+{
+	struct sztp_err e = {0};
+	sztp_rc rc;
+
+	if (ent->write_log && (rc = reg_log_add(j->reg, &ent->log, &e)) != SZTP_OK)
+		log_warn("journal: %s", e.msg);
+	if (ent->ev.type[0] && (rc = reg_event_add(j->reg, &ent->ev, NULL, &e)) != SZTP_OK)
+		log_warn("journal: %s", e.msg);
+	free(ent->ev.data);
+	ent->ev.data = NULL;
 }
 
 /* Commit the batch unless the registry file went away meanwhile (checked
@@ -156,12 +191,15 @@ static void apply(struct journal *j, struct jent *batch, size_t n)
 		if (batch[i].kind == J_PROGRESS) {
 			struct journal_report *jr = batch[i].jr;
 			/* a failed add rolls back to its own savepoint only */
-			jr->rc = reg_progress_add(j->reg, &jr->p, &jr->e);
+			jr->rc = jr->answer ? apply_answer(j, jr)
+					    : reg_progress_add(j->reg, &jr->p, &jr->e);
 			continue;
 		}
-		rc = batch[i].kind == J_LOG ? reg_log_add(j->reg, &batch[i].log, &e)
-					    : reg_device_seen(j->reg, batch[i].log.serial, NULL,
-							      batch[i].log.time, &e);
+		if (batch[i].kind == J_LOG) {
+			apply_log(j, &batch[i]);
+			continue;
+		}
+		rc = reg_device_seen(j->reg, batch[i].log.serial, NULL, batch[i].log.time, &e);
 		/* a device removed meanwhile is not an error worth a rollback */
 		if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND)
 			log_warn("journal: %s", e.msg);
@@ -180,6 +218,7 @@ static void emit_summary(const struct reg_log *row, void *arg)
 
 	memset(&ent, 0, sizeof(ent));
 	ent.kind = J_LOG;
+	ent.write_log = 1;
 	ent.log = *row;
 	enqueue(arg, &ent);
 }
@@ -389,6 +428,7 @@ static void enqueue(struct journal *j, const struct jent *ent)
 	pthread_mutex_lock(&j->mu);
 	if (!enqueue_locked(j, ent)) {
 		time_t now = time(NULL);
+		free(ent->ev.data); /* the queue did not take it */
 		j->dropped++;
 		if (now != j->last_drop_warning) {
 			j->last_drop_warning = now;
@@ -438,17 +478,76 @@ sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct
 	return jr.rc;
 }
 
-void journal_log(struct journal *j, const struct reg_log *l)
+/* An answer's event and row in a transaction of their own (the queue is
+ * full or stopping). */
+static sztp_rc answer_direct(struct journal *j, struct journal_report *jr)
+{
+	sztp_rc rc = reg_begin_nosync(j->reg, &jr->e);
+
+	if (rc != SZTP_OK)
+		return rc;
+	rc = apply_answer(j, jr);
+	if (rc == SZTP_OK && reg_check_file(j->reg, &jr->e) != SZTP_OK)
+		rc = SZTP_E_UNAVAILABLE;
+	if (rc == SZTP_OK)
+		return reg_commit(j->reg, &jr->e);
+	reg_rollback(j->reg);
+	return rc;
+}
+
+sztp_rc journal_answer(struct journal *j, struct journal_report *jr, struct sztp_err *e)
+{
+	struct jent ent;
+
+	memset(&ent, 0, sizeof(ent));
+	ent.kind = J_PROGRESS;
+	ent.jr = jr;
+	jr->answer = 1;
+	jr->done = NULL;
+	jr->finished = 0;
+	jr->rc = SZTP_OK;
+	pthread_mutex_lock(&j->mu);
+	if (!enqueue_locked(j, &ent)) {
+		pthread_mutex_unlock(&j->mu);
+		jr->rc = answer_direct(j, jr);
+	} else {
+		while (!jr->finished)
+			pthread_cond_wait(&j->done, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+	}
+	if (jr->rc != SZTP_OK && e)
+		*e = jr->e;
+	return jr->rc;
+}
+
+void journal_log_event(struct journal *j, const struct reg_log *l, int write_log,
+		       struct reg_event *ev)
 {
 	struct jent ent;
 
 	/* failed requests: a bounded number of rows per address and minute */
-	if (l->status >= 400 && !logfilter_admit(j->filter, l, throttle_now_ms(), emit_summary, j))
+	if (l->status >= 400 &&
+	    !logfilter_admit(j->filter, l, throttle_now_ms(), emit_summary, j)) {
+		if (ev) {
+			free(ev->data);
+			ev->data = NULL;
+		}
 		return;
+	}
 	memset(&ent, 0, sizeof(ent));
 	ent.kind = J_LOG;
+	ent.write_log = write_log;
 	ent.log = *l;
+	if (ev) {
+		ent.ev = *ev; /* the data is the queue's now */
+		ev->data = NULL;
+	}
 	enqueue(j, &ent);
+}
+
+void journal_log(struct journal *j, const struct reg_log *l)
+{
+	journal_log_event(j, l, 1, NULL);
 }
 
 void journal_seen(struct journal *j, const char *serial, int64_t now)

@@ -1,6 +1,8 @@
 /*
  * journal.h - sztpd's write-behind of bookkeeping rows: the bootstrapping
- * log (one row per RPC) and device first/last-seen times.  Requests hand
+ * log (one row per RPC), device first/last-seen times, and the events of
+ * get-bootstrapping-data answers (issue 12: written with their log row; a
+ * 200 waits for its event's commit, as a report's 204 does).  Requests hand
  * them over without touching the database; one writer thread commits them
  * in batches, one transaction per batch, so the request path does not pay
  * a write transaction for each.  Progress reports go through the same
@@ -50,12 +52,26 @@ void journal_stop(struct journal *j);
  * counted (logged once per second at most): bookkeeping never blocks a
  * device. */
 void journal_log(struct journal *j, const struct reg_log *l);
+/* The same with an event (issue 12): ev's data (malloc'd) is taken and
+ * freed by the journal whatever happens; the row is written only when
+ * write_log; both pass the log filter (a failed request's event is
+ * bounded like its row) and are dropped together when the queue is full. */
+void journal_log_event(struct journal *j, const struct reg_log *l, int write_log,
+		       struct reg_event *ev);
 /* A progress report handed over without waiting.  The caller fills p and
  * done (and arg), and keeps the whole struct alive until done(jr) has run:
  * it is called on the journal's thread after the commit, with rc and e set
  * to reg_progress_add's result.  done must not call back into the journal. */
 struct journal_report {
 	struct reg_progress p;
+	/* answer = 1: instead of a report, a get-bootstrapping-data answer's
+	 * event (ev; its data is the submitter's) and, when write_log, its
+	 * log row; committed without waiting for the disk (a crash of the
+	 * process loses nothing committed), its device answered after. */
+	int answer;
+	int write_log;
+	struct reg_log log;
+	struct reg_event ev;
 	void (*done)(struct journal_report *jr);
 	void *arg;
 	sztp_rc rc;
@@ -69,6 +85,11 @@ int journal_submit(struct journal *j, struct journal_report *jr);
 /* Store a progress report in the next batch and wait for its commit;
  * returns reg_progress_add's result.  p is only read during the call. */
 sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct sztp_err *e);
+/* A get-bootstrapping-data answer's event and row (jr->answer = 1,
+ * jr->done NULL): in the next batch, waiting for the commit; stored by
+ * the calling thread when the queue is full or stopping.  Returns what
+ * storing them gave (SZTP_E_UNAVAILABLE while the registry file is gone). */
+sztp_rc journal_answer(struct journal *j, struct journal_report *jr, struct sztp_err *e);
 /* Queue "device serial made contact at now". */
 void journal_seen(struct journal *j, const char *serial, int64_t now);
 /* Block until everything queued before the call is committed (tests, stop). */
