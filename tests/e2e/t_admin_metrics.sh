@@ -8,7 +8,7 @@
 # Issue 12: outcomes by profile; authentication failures by reason, each
 # provoked by a real request (a certificate from an unknown CA, no
 # credentials, an unknown serial, a wrong password, a malformed or
-# disagreeing Basic, a throttled serial); failed TLS handshakes (a client
+# disagreeing Basic, a key other than the pinned one, a throttled serial); failed TLS handshakes (a client
 # that rejects the server's certificate, plain HTTP on the TLS port, a
 # connection closed mid-handshake) counted per listener, while complete
 # handshakes without a request are not; the outbox: each webhook's backlog
@@ -26,7 +26,7 @@ PKI=$TMP/pki
 DB=$TMP/sztp.db
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
-"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 --serial SN-3 >/dev/null ||
+"$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 --serial SN-3 --serial SN-4 >/dev/null ||
 	{ echo "sztp-pki init failed"; echo "t_admin_metrics: 0 passed, 1 failed"; exit 1; }
 check "sztpctl init" CTL init
 check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
@@ -36,6 +36,11 @@ check "enrol SN-1" CTL device add SN-1 --profile onb --voucher "$PKI/devices/SN-
 check "profile dc-2" CTL profile onboarding dc-2 --config "$TMP/config.txt" --config-handling merge
 check "enrol SN-3 under dc-2" CTL device add SN-3 --profile dc-2 \
 	--voucher "$PKI/devices/SN-3/voucher.vcj"
+# SN-4 pinned to its first IDevID, then given another key (same serial and CA)
+check "profile pinned" CTL profile onboarding pinned --config "$TMP/config.txt" \
+	--config-handling merge --pin-idevid
+check "enrol SN-4 pinned" CTL device add SN-4 --profile pinned --idevid "$PKI/devices/SN-4/chain.pem"
+check "SN-4: another key" "$BIN/sztp-pki" device --pki "$PKI" --serial SN-4 --no-voucher --force
 check "a read token for the scraper" ctl_token "$DB" prometheus read "$TMP/token"
 admin_ports
 # a serial's Basic failures are throttled after 3 (the "throttled" reason)
@@ -145,6 +150,8 @@ check_eq "wrong password: 401" "$(gbd -u SN-1:wrong-password)" 401
 check_eq "malformed Basic: 401" "$(gbd -H 'Authorization: Basic !!!')" 401
 # shellcheck disable=SC2046
 check_eq "certificate SN-1, Basic SN-3: 401" "$(gbd $(dev SN-1) -u SN-3:x)" 401
+# shellcheck disable=SC2046
+check_eq "SN-4 with a key other than the pinned one: 401" "$(gbd $(dev SN-4))" 401
 # an unknown serial over Basic: refused 3 times, then throttled (429)
 for i in 1 2 3; do
 	check_eq "unknown serial $i: 401" "$(gbd -u SN-NONE:x)" 401
@@ -159,9 +166,9 @@ check_eq "serial-mismatch: +1" "$(d "$(A serial-mismatch)" m3 m2)" 1
 check_eq "not-enrolled: +3" "$(d "$(A not-enrolled)" m3 m2)" 3
 check_eq "throttled: +1" "$(d "$(A throttled)" m3 m2)" 1
 check_eq "nothing else: basic-disabled" "$(d "$(A basic-disabled)" m3 m2)" 0
-check_eq "nothing else: idevid-pin" "$(d "$(A idevid-pin)" m3 m2)" 0
+check_eq "idevid-pin: +1" "$(d "$(A idevid-pin)" m3 m2)" 1
 check_eq "nothing else: password-busy" "$(d "$(A password-busy)" m3 m2)" 0
-check_eq "401s on the wire: the same 9" "$(d "$GBD401" m3 m2)" 9
+check_eq "401s on the wire: the same 10" "$(d "$GBD401" m3 m2)" 10
 
 # ---- TLS handshake failures ---------------------------------------------------------------
 H() { echo "sztpd_tls_handshake_failures_total{listener=\"$1\"}"; }
