@@ -15,6 +15,7 @@
 
 #include "admin_internal.h"
 #include "crypto.h"
+#include "event.h"
 #include "log.h"
 #include "util.h"
 
@@ -54,6 +55,21 @@ static const struct admin_route routes[] = {
     {"POST", "/tokens", ADMIN_SCOPE_WRITE, ADMIN_BODY_JSON, admin_tokens_create},
     {"DELETE", "/tokens/{name}", ADMIN_SCOPE_WRITE, ADMIN_BODY_NONE, admin_token_revoke},
     {"GET", "/dns-records", ADMIN_SCOPE_READ, ADMIN_BODY_NONE, admin_dns_records},
+    {"GET", "/events", ADMIN_SCOPE_READ, ADMIN_BODY_NONE, admin_events_list},
+    {"GET", "/webhooks", ADMIN_SCOPE_READ, ADMIN_BODY_NONE, admin_webhooks_list},
+    {"POST", "/webhooks", ADMIN_SCOPE_WRITE, ADMIN_BODY_JSON, admin_webhooks_create},
+    {"GET", "/webhooks/{name}", ADMIN_SCOPE_READ, ADMIN_BODY_NONE, admin_webhook_get},
+    {"PUT", "/webhooks/{name}", ADMIN_SCOPE_WRITE, ADMIN_BODY_JSON, admin_webhook_put},
+    {"PATCH", "/webhooks/{name}", ADMIN_SCOPE_WRITE, ADMIN_BODY_JSON, admin_webhook_patch},
+    {"DELETE", "/webhooks/{name}", ADMIN_SCOPE_WRITE, ADMIN_BODY_NONE, admin_webhook_delete},
+    {"GET", "/webhooks/{name}/dead-letters", ADMIN_SCOPE_READ, ADMIN_BODY_NONE,
+     admin_dead_letters_list},
+    {"DELETE", "/webhooks/{name}/dead-letters", ADMIN_SCOPE_WRITE, ADMIN_BODY_NONE,
+     admin_dead_letters_delete},
+    {"POST", "/webhooks/{name}/dead-letters/replay", ADMIN_SCOPE_WRITE, ADMIN_BODY_JSON,
+     admin_dead_letters_replay},
+    {"DELETE", "/webhooks/{name}/dead-letters/{id}", ADMIN_SCOPE_WRITE, ADMIN_BODY_NONE,
+     admin_dead_letter_delete},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -954,12 +970,89 @@ void admin_rollback(struct admin_call *c)
 	c->in_tx = 0;
 }
 
+/* The event of each audited action that is one (lib/event.h); the
+ * others (owners, tokens, prune, webhooks) are not events. */
+static const struct {
+	const char *action, *type, *kind; /* kind: what the resource's name is */
+} audit_events[] = {
+    {"device.create", EV_DEVICE_ENROLLED, "devices/"},
+    {"device.update", EV_DEVICE_CHANGED, "devices/"},
+    {"device.delete", EV_DEVICE_DELETED, "devices/"},
+    {"voucher.attach", EV_VOUCHER_ATTACHED, "devices/"},
+    {"voucher.detach", EV_VOUCHER_DETACHED, "devices/"},
+    {"profile.put", EV_PROFILE_CHANGED, "profiles/"},
+    {"profile.delete", EV_PROFILE_DELETED, "profiles/"},
+};
+
+int admin_event(struct admin_call *c, const char *type, const char *serial, const char *action,
+		int64_t revision, json_t *detail)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+	struct reg_event ev;
+	json_t *data;
+	sztp_rc rc;
+	int ret = -1;
+
+	memset(&ev, 0, sizeof(ev));
+	data =
+	    json_pack("{s:s, s:s, s:o}", "actor", c->req->actor ? c->req->actor->who : "", "action",
+		      action, "revision", revision ? admin_rev_json(revision) : json_null());
+	if (!data || (detail && json_object_update_missing(data, detail)) ||
+	    !(ev.data = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+		admin_problem(c, 500, "internal", NULL, "out of memory");
+		goto out;
+	}
+	ev.time = c->now;
+	snprintf(ev.type, sizeof(ev.type), "%s", type);
+	snprintf(ev.serial, sizeof(ev.serial), "%s", serial ? serial : "");
+	snprintf(ev.peer, sizeof(ev.peer), "%s", c->req->peer ? c->req->peer : "");
+	if ((rc = reg_event_add(c->ctx->reg, &ev, NULL, &e)) != SZTP_OK) {
+		admin_problem_rc(c, rc, NULL, &e);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(ev.data);
+	json_decref(data);
+	return ret;
+}
+
+/* The event of an audited change, if its action is one: a device's
+ * serial is the event's; a profile's name goes in its data. */
+static int audit_event(struct admin_call *c, const char *action, const char *resource,
+		       int64_t rev_after, json_t *detail)
+{
+	json_t *d = NULL;
+	const char *name;
+	size_t i, klen;
+	int rc;
+
+	for (i = 0; i < sizeof(audit_events) / sizeof(audit_events[0]); i++)
+		if (!strcmp(audit_events[i].action, action))
+			break;
+	if (i == sizeof(audit_events) / sizeof(audit_events[0]))
+		return 0;
+	klen = strlen(audit_events[i].kind);
+	name = strncmp(resource, audit_events[i].kind, klen) ? resource : resource + klen;
+	if (!strcmp(audit_events[i].kind, "devices/"))
+		return admin_event(c, audit_events[i].type, name, action, rev_after, detail);
+	if (!(d = json_pack("{s:s}", "profile", name)) ||
+	    (json_is_object(detail) && json_object_update_missing(d, detail))) {
+		json_decref(d);
+		return admin_problem(c, 500, "internal", NULL, "out of memory");
+	}
+	rc = admin_event(c, audit_events[i].type, "", action, rev_after, d);
+	json_decref(d);
+	return rc;
+}
+
 int admin_audit(struct admin_call *c, const char *action, const char *resource, int64_t rev_before,
 		int64_t rev_after, json_t *detail)
 {
 	struct sztp_err e = {SZTP_OK, ""};
 	struct reg_audit a;
 	sztp_rc rc;
+	int ret = -1;
 
 	memset(&a, 0, sizeof(a));
 	a.time = c->now;
@@ -969,12 +1062,18 @@ int admin_audit(struct admin_call *c, const char *action, const char *resource, 
 	a.rev_before = rev_before;
 	a.rev_after = rev_after;
 	a.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(detail);
-	rc = reg_audit_add(c->ctx->reg, &a, &e);
+	if ((rc = reg_audit_add(c->ctx->reg, &a, &e)) != SZTP_OK) {
+		admin_problem_rc(c, rc, NULL, &e);
+		goto out;
+	}
+	/* the event, in the same transaction: committed with the change or not at all */
+	if (audit_event(c, action, resource, rev_after, json_is_object(detail) ? detail : NULL) < 0)
+		goto out;
+	ret = 0;
+out:
 	free(a.detail);
-	if (rc != SZTP_OK)
-		return admin_problem_rc(c, rc, NULL, &e);
-	return 0;
+	json_decref(detail);
+	return ret;
 }
 
 /* ---- the OpenAPI document -------------------------------------------------------------- */

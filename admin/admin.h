@@ -63,6 +63,7 @@ struct admin_request {
 	const uint8_t *body;
 	size_t body_len;
 	const struct admin_actor *actor; /* authenticated (scope NONE: only public routes) */
+	const char *peer; /* the client's address (the events of its changes); NULL: none */
 };
 
 struct admin_response {

@@ -155,6 +155,14 @@ void admin_rollback(struct admin_call *c);
  * the request; detail may be NULL (stolen). */
 int admin_audit(struct admin_call *c, const char *action, const char *resource, int64_t rev_before,
 		int64_t rev_after, json_t *detail);
+/* The event (lib/event.h) of this call's change, in its transaction:
+ * type, serial ("" or NULL: none), data {"actor", "action", "revision"
+ * (hex, null for 0)} plus the members of detail (borrowed; may be NULL).
+ * admin_audit writes the event of the actions that are one itself
+ * (device.create -> device.enrolled ...); a bulk create calls this once
+ * per device. */
+int admin_event(struct admin_call *c, const char *type, const char *serial, const char *action,
+		int64_t revision, json_t *detail);
 
 /* ---- devices.c and vouchers.c: what the device routes share ------------------ */
 struct voucher;
@@ -327,6 +335,24 @@ void admin_tokens_create(struct admin_call *c);
 void admin_token_revoke(struct admin_call *c);
 /* audit.c */
 void admin_audit_list(struct admin_call *c);
+/* events.c */
+void admin_events_list(struct admin_call *c);
+/* An event as the API shows it: event_envelope's JSON (NULL: out of
+ * memory, or data that is not an object). */
+json_t *admin_event_json(const struct reg_event *ev);
+/* Every event type, ", "-separated, into buf (for messages). */
+const char *admin_event_types(char *buf, size_t len);
+/* webhooks.c */
+void admin_webhooks_list(struct admin_call *c);
+void admin_webhooks_create(struct admin_call *c);
+void admin_webhook_get(struct admin_call *c);
+void admin_webhook_put(struct admin_call *c);
+void admin_webhook_patch(struct admin_call *c);
+void admin_webhook_delete(struct admin_call *c);
+void admin_dead_letters_list(struct admin_call *c);
+void admin_dead_letters_replay(struct admin_call *c);
+void admin_dead_letters_delete(struct admin_call *c);
+void admin_dead_letter_delete(struct admin_call *c);
 /* dns.c */
 void admin_dns_records(struct admin_call *c);
 

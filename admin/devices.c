@@ -17,6 +17,7 @@
 
 #include "admin_internal.h"
 #include "crypto.h"
+#include "event.h"
 #include "passwd.h"
 #include "voucher.h"
 
@@ -387,6 +388,36 @@ static int item_store(struct admin_call *c, struct item *it, struct admin_vcache
 	return 0;
 }
 
+/* What the audit row and the event of a created device say of it. */
+static json_t *create_detail(const struct item *it)
+{
+	return json_pack("{s:o, s:b, s:b, s:b}", "profile",
+			 it->d.profile[0] ? json_string(it->d.profile) : json_null(), "password",
+			 it->password != NULL, "voucher", it->d.voucher.len > 0, "idevid-pin",
+			 it->has_pin);
+}
+
+/* A device of a bulk request stored: its device.enrolled event, in the
+ * request's transaction (the audit row is one for the whole request). */
+static int bulk_event(struct admin_call *c, const struct item *it)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+	json_t *detail = create_detail(it);
+	int64_t rev = 0;
+	sztp_rc rc = reg_device_revision(c->ctx->reg, it->d.serial, &rev, &e);
+	int ret;
+
+	if (rc != SZTP_OK) {
+		json_decref(detail);
+		return admin_problem_rc(c, rc, NULL, &e);
+	}
+	if (!detail)
+		return admin_problem(c, 500, "internal", NULL, "out of memory");
+	ret = admin_event(c, EV_DEVICE_ENROLLED, it->d.serial, "bulk.devices", rev, detail);
+	json_decref(detail);
+	return ret;
+}
+
 static void with_warnings(json_t *o, json_t *warnings)
 {
 	if (o && json_array_size(warnings))
@@ -408,11 +439,7 @@ void admin_devices_create(struct admin_call *c)
 	if (admin_query_only(c, none) < 0 || item_read(c, c->body, &it, &a, NULL, 1) < 0 ||
 	    items_crypto(c, &it, 1, &bad) < 0 || admin_begin(c) < 0 ||
 	    item_store(c, &it, &vc, warnings) < 0 ||
-	    admin_device_commit(c, &it.d, "device.create", 0,
-				json_pack("{s:o, s:b, s:b, s:b}", "profile",
-					  it.d.profile[0] ? json_string(it.d.profile) : json_null(),
-					  "password", it.password != NULL, "voucher",
-					  it.d.voucher.len > 0, "idevid-pin", it.has_pin)) < 0)
+	    admin_device_commit(c, &it.d, "device.create", 0, create_detail(&it)) < 0)
 		goto out;
 	if (!(o = device_json(c, &it.d, ADMIN_EXPIRING_DAYS))) {
 		admin_problem(c, 500, "internal", NULL, "out of memory");
@@ -505,7 +532,7 @@ void admin_devices_bulk(struct admin_call *c)
 	if (admin_begin(c) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (item_store(c, &items[i], &vc, warnings) < 0 ||
+		if (item_store(c, &items[i], &vc, warnings) < 0 || bulk_event(c, &items[i]) < 0 ||
 		    json_array_append_new(serials, json_string(items[i].d.serial)) < 0)
 			goto blame;
 	if (admin_audit(c, "bulk.devices", "devices", 0, 0,

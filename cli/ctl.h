@@ -246,6 +246,16 @@ sztp_rc cmd_token_list(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_token_revoke(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_audit(struct ctl *c, struct sztp_err *e);
 
+/* ---- ctl_webhook.c, ctl_events.c: webhooks and the events outbox ---------- */
+sztp_rc cmd_webhook_add(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_webhook_list(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_webhook_show(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_webhook_set(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_webhook_remove(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_events(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_events_dead_letters(struct ctl *c, struct sztp_err *e);
+sztp_rc cmd_events_replay(struct ctl *c, struct sztp_err *e);
+
 /* ---- ctl_dns.c ----------------------------------------------------------- */
 sztp_rc cmd_dns(struct ctl *c, struct sztp_err *e);
 

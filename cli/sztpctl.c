@@ -55,6 +55,13 @@ static sztp_rc cmd_init(struct ctl *c, struct sztp_err *e);
 
 /* Every option of `opts` appears in `usage` (tests/unit/test_ctl_usage.c). */
 #define PW_OPTS "password= password-file= password-generate "
+#define EV_OPTS "serial= type= since= before= after-id= limit= json"
+#define EV_USAGE                                                                                   \
+	"[--serial SN] [--type TYPE] [--since TIME] [--before TIME] [--after-id ID] [--limit N] "  \
+	"[--json]"
+#define WH_OPTS                                                                                    \
+	"url= types= all-types secret-file= secret-generate ca-cert= no-ca-cert enable disable "   \
+	"json"
 static const struct cmd cmds[] = {
     {"init", 0, 0, "", CMD_INIT, cmd_init, "",
      "create a new, empty registry (the only command that creates one; refused when the "
@@ -145,6 +152,29 @@ static const struct cmd cmds[] = {
     {"audit", 0, 0, "actor= resource= since= limit= json", CMD_API, cmd_audit,
      "[--actor A] [--resource R] [--since TIME] [--limit N] [--json]",
      "show the audit trail of admin changes (--resource: a prefix; --limit: the newest N)"},
+    {"events", 0, 0, EV_OPTS, CMD_API, cmd_events, EV_USAGE,
+     "show the events told to webhooks and syslog, oldest first (--limit: the newest N)"},
+    {"events list", 0, 0, EV_OPTS, CMD_API, cmd_events, EV_USAGE, "the same as 'events'"},
+    {"events dead-letters", 0, 1, "json", CMD_API, cmd_events_dead_letters, "[WEBHOOK] [--json]",
+     "the events a webhook's receiver did not take within webhook-max-age (of every webhook "
+     "without WEBHOOK)"},
+    {"events replay", 1, 2, "all", CMD_API, cmd_events_replay, "WEBHOOK (EVENT-ID | --all)",
+     "queue dead letters for delivery again (before new events)"},
+    {"webhook add", 1, 1, WH_OPTS, CMD_API, cmd_webhook_add,
+     "NAME --url https://... (--secret-file F | --secret-generate) [--types T,T... | "
+     "--all-types] [--ca-cert CA.pem | --no-ca-cert] [--enable | --disable] [--json]",
+     "subscribe a receiver to events (signed with HMAC-SHA256 of the secret; "
+     "--secret-generate prints the new secret once)"},
+    {"webhook list", 0, 0, "json", CMD_API, cmd_webhook_list, "[--json]",
+     "list the webhooks and their delivery state (never their secret)"},
+    {"webhook show", 1, 1, "json", CMD_API, cmd_webhook_show, "NAME [--json]",
+     "show a webhook and its delivery state"},
+    {"webhook set", 1, 1, WH_OPTS, CMD_API, cmd_webhook_set,
+     "NAME [--url https://...] [--types T,T... | --all-types] [--secret-file F | "
+     "--secret-generate] [--ca-cert CA.pem | --no-ca-cert] [--enable | --disable] [--json]",
+     "change a webhook (what is not given is kept)"},
+    {"webhook remove", 1, 1, "", CMD_API, cmd_webhook_remove, "NAME",
+     "remove a webhook and its dead letters"},
     {"expiring", 0, 0, "expiring-within= json", CMD_API, cmd_expiring,
      "[--expiring-within DAYS] [--json]",
      "list vouchers and owner certificates expired or expiring within DAYS (default 30); "

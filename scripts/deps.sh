@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config
  libmicrohttpd-dev libgnutls28-dev nettle-dev libtasn1-6-dev libtasn1-bin
  libjansson-dev libsqlite3-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
- curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog python3 bind9
+ curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog rsyslog-gnutls python3 bind9
  bind9-utils bind9-dnsutils
  clang-14 libclang-rt-14-dev
  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server isc-dhcp-client dnsmasq-base busybox

@@ -400,6 +400,7 @@ static void admin_serve(struct server *s, struct request *r)
 	req.if_match = r->field(r, "If-Match");
 	req.if_none_match = r->field(r, "If-None-Match");
 	req.actor = &st->actor;
+	req.peer = r->peer;
 	if (r->body_too_big) { /* never stored: admin_handle answers 413 */
 		req.body = NULL;
 		req.body_len = too_big_len(r, a->ctx.max_body);

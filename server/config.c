@@ -5,6 +5,7 @@
  * paths are taken relative to the config file's directory, so a config
  * and its PKI can be moved together.
  */
+#include <arpa/inet.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stddef.h>
@@ -21,6 +22,12 @@
 static const char *const log_levels[] = {"err", "warn", "info", "debug", NULL};
 static const char *const log_targets[] = {"stderr", "syslog", NULL};
 static const char *const scopes[] = {"read", "write", NULL}; /* CONFIG_SCOPE_* */
+/* RFC 5424 s6.2.1 facilities 0..11 by their syslog(3) names, then local0..local7 (16..23) */
+const char *const config_syslog_facilities[] = {
+    "kern",   "user",	"mail",	  "daemon",   "auth",	"syslog", "lpr",
+    "news",   "uucp",	"cron",	  "authpriv", "ftp",	"local0", "local1",
+    "local2", "local3", "local4", "local5",   "local6", "local7", NULL};
+static const char *syslog_target_check(const char *value);
 
 #define OFF(f) offsetof(struct config, f)
 #define REQ    CONF_REQUIRED
@@ -83,6 +90,14 @@ static const struct conf_key keys[] = {
     {"admin-threads", CONF_INT, OFF(admin_threads), 0, 1, 64, "2", NULL, 0, NULL},
     {"masa-ca", CONF_PATH, OFF(masa_ca), 0, 0, 0, NULL, NULL, 0, NULL},
     {"admin-openapi", CONF_PATH, OFF(admin_openapi), 0, 0, 0, NULL, NULL, 0, NULL},
+    /* events as syslog messages (issue 12, events/syslog_sink.c); syslog-target unset: none */
+    {"syslog-target", CONF_STR, OFF(syslog_target), 0, 0, 0, NULL, NULL, 0, syslog_target_check},
+    {"syslog-ca", CONF_PATH, OFF(syslog_ca), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"syslog-cert", CONF_PATH, OFF(syslog_cert), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"syslog-key", CONF_PATH, OFF(syslog_key), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"syslog-facility", CONF_ENUM_STR, OFF(syslog_facility), 0, 0, 0, "local0",
+     config_syslog_facilities, 0, NULL},
+    {"syslog-max-age", CONF_INT, OFF(syslog_max_age), 0, 0, 365 * 86400, "86400", NULL, 0, NULL},
 };
 static const struct conf_table table = CONF_TABLE(keys);
 _Static_assert(PASSWD_COST_DEFAULT == 600000, "password-cost default in the table");
@@ -132,4 +147,81 @@ sztp_rc config_load(const char *path, struct config *cfg, struct sztp_err *e)
 	if ((rc = yang_dir_default(cfg, e)) != SZTP_OK)
 		config_free(cfg);
 	return rc;
+}
+
+int config_syslog_facility_code(const char *name)
+{
+	int i;
+
+	for (i = 0; name && config_syslog_facilities[i]; i++)
+		if (!strcmp(name, config_syslog_facilities[i]))
+			return i < 12 ? i : i + 4; /* local0 = 16 */
+	return -1;
+}
+
+const char *config_syslog_target_parse(const char *value, struct config_syslog_target *out)
+{
+	static const char *const schemes[] = {"udp://", "tcp://", "tls://"};
+	const char *why = "not udp://, tcp:// or tls://HOST:PORT";
+	const char *p = value, *host, *end, *port;
+	struct in6_addr a6;
+	size_t hlen, i;
+	long n;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < 3 && value; i++)
+		if (!strncmp(value, schemes[i], 6))
+			out->proto = CONFIG_SYSLOG_UDP + (int)i;
+	if (!out->proto)
+		goto bad;
+	p = value + 6;
+	if (*p == '[') { /* IPv6 literal */
+		host = p + 1;
+		if (!(end = strchr(host, ']')) || end[1] != ':')
+			goto bad;
+		port = end + 2;
+	} else {
+		host = p;
+		if (!(end = strchr(host, ':')))
+			goto bad;
+		port = end + 1;
+	}
+	hlen = (size_t)(end - host);
+	if (!hlen || hlen >= sizeof(out->host)) {
+		why = "not udp://, tcp:// or tls://HOST:PORT (no host, or a host too long)";
+		goto bad;
+	}
+	memcpy(out->host, host, hlen);
+	if (*p == '[') {
+		if (inet_pton(AF_INET6, out->host, &a6) != 1) {
+			why = "not an IPv6 address in brackets";
+			goto bad;
+		}
+	} else {
+		for (i = 0; i < hlen; i++)
+			if (!strchr(
+				"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_",
+				out->host[i])) {
+				why = "not udp://, tcp:// or tls://HOST:PORT (a host name or IP "
+				      "address; IPv6 in brackets)";
+				goto bad;
+			}
+	}
+	if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
+	    (n = strtol(port, NULL, 10)) < 1 || n > 65535) {
+		why = "not udp://, tcp:// or tls://HOST:PORT (PORT 1..65535)";
+		goto bad;
+	}
+	snprintf(out->port, sizeof(out->port), "%ld", n);
+	return NULL;
+bad:
+	memset(out, 0, sizeof(*out));
+	return why;
+}
+
+static const char *syslog_target_check(const char *value)
+{
+	struct config_syslog_target t;
+
+	return config_syslog_target_parse(value, &t);
 }

@@ -69,6 +69,13 @@ struct config {
 	int admin_threads;	    /* admin-threads */
 	char *masa_ca;		    /* masa-ca: default voucher anchor of the API; NULL = none */
 	char *admin_openapi;	    /* admin-openapi: NULL = config_openapi_default() */
+	/* events as RFC 5424 syslog messages (issue 12, events/syslog.c) */
+	char *syslog_target;   /* syslog-target: udp|tcp|tls://HOST:PORT; NULL = none */
+	char *syslog_ca;       /* syslog-ca: anchors of the collector's certificate (tls) */
+	char *syslog_cert;     /* syslog-cert: client certificate chain (tls, optional) */
+	char *syslog_key;      /* syslog-key: its key */
+	char *syslog_facility; /* syslog-facility: one of config_syslog_facilities */
+	int syslog_max_age;    /* syslog-max-age: s; older unsent events are skipped; 0 = never */
 };
 
 enum { CONFIG_SCOPE_READ = 0, CONFIG_SCOPE_WRITE = 1 }; /* admin-client-scope */
@@ -86,5 +93,22 @@ void config_free(struct config *cfg);
  * as yang-dir's default is), or docs/openapi.json of the source tree
  * sztpd runs from. */
 void config_openapi_default(char *out, size_t len);
+
+/* syslog-target (issue 12): "udp://HOST:PORT", "tcp://..." or
+ * "tls://..." (RFC 5426, 6587 octet counting, 5425); HOST a name or an IP
+ * address, IPv6 in brackets.  NULL and *out filled, or why value is
+ * refused (then *out is zeroed).  The one parser of the key: the config
+ * check and events/syslog.c. */
+enum { CONFIG_SYSLOG_UDP = 1, CONFIG_SYSLOG_TCP, CONFIG_SYSLOG_TLS };
+struct config_syslog_target {
+	int proto;	/* CONFIG_SYSLOG_* */
+	char host[256]; /* without brackets */
+	char port[6];
+};
+const char *config_syslog_target_parse(const char *value, struct config_syslog_target *out);
+/* syslog-facility's names, NULL-terminated ("kern" .. "local7"), and the
+ * facility number of one (-1: not a name of the list). */
+extern const char *const config_syslog_facilities[];
+int config_syslog_facility_code(const char *name);
 
 #endif

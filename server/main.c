@@ -36,6 +36,7 @@
 #include "log.h"
 #include "privs.h"
 #include "server.h"
+#include "syslog_sink.h"
 #include "throttle.h"
 #include "util.h"
 
@@ -57,6 +58,7 @@ static void usage(FILE *f)
 
 static void server_close(struct server *s)
 {
+	syslog_sink_stop(s->syslog);   /* its own registry handle; stores its cursor */
 	admin_listener_free(s->admin); /* its registry handle; shares the YANG context */
 	if (s->admin_listen_fd >= 0)
 		close(s->admin_listen_fd);
@@ -182,6 +184,9 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	rc = admin_listener_open(s, check, &s->admin, e); /* nothing when admin-port is 0 */
 	if (rc != SZTP_OK)
 		return rc;
+	/* syslog-*: the start loads the same files again (syslog_sink_start) */
+	if (check && (rc = syslog_sink_check(&s->cfg, e)) != SZTP_OK)
+		return rc;
 	/* the same file for the TLS layer (the CAs a client is asked for),
 	 * read now: http_start runs after root is dropped */
 	if (!check &&
@@ -202,6 +207,9 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 		return rc;
 	rc = journal_start(s->reg, &s->cfg, &s->journal, e);
 	if (rc != SZTP_OK)
+		return rc;
+	/* events to syslog-target on a thread and registry handle of its own */
+	if (!check && (rc = syslog_sink_start(&s->cfg, &s->syslog, e)) != SZTP_OK)
 		return rc;
 	rc = metrics_new(&s->metrics, e);
 	if (rc != SZTP_OK)

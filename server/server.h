@@ -16,6 +16,7 @@ struct artifacts;
 struct identity_cache;
 struct journal;
 struct metrics;
+struct syslog_sink;
 struct throttle;
 
 struct server {
@@ -40,6 +41,8 @@ struct server {
 	struct admin_listener *admin;
 	int admin_listen_fd;
 	struct metrics *metrics; /* /metrics on the admin listener (issue 12) */
+	/* events to syslog-target (events/syslog_sink.h); NULL: none */
+	struct syslog_sink *syslog;
 };
 
 /* Whether sztpd can serve and store now (what a /readyz would answer):

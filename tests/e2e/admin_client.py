@@ -817,6 +817,168 @@ class Scenario:
         print("admin_client: %d passed, %d failed" % (self.c.passed, self.c.failed))
         return 0 if self.c.failed == 0 else 1
 
+class EventsScenario(Scenario):
+    """t_admin_events: the events of admin changes (exactly theirs, with the
+    client's address; none for a refused change), GET /events's filters,
+    webhook subscriptions (CRUD, every validation error, the secret never
+    shown, audited but not events) and their dead letters; every answer
+    checked against docs/openapi.json."""
+
+    def __init__(self, a):
+        Scenario.__init__(self, a)
+        self.ca_pem = open(a.ca_pem).read()
+
+    def last_id(self):
+        r = self.w.call("GET", "/events?limit=1000")
+        items, cur = (r.json() or {}).get("items", []), (r.json() or {}).get("next-cursor")
+        while cur:
+            r = self.w.call("GET", "/events?limit=1000&cursor=" + cur)
+            items += (r.json() or {}).get("items", [])
+            cur = (r.json() or {}).get("next-cursor")
+        return items[-1]["id"] if items else 0
+
+    def since(self, after):
+        items, _ = self.list_all("/events?after-id=%d" % after)
+        return items
+
+    def admin_events(self):
+        c, w = self.c, self.w
+        before = self.last_id()
+        r = w.call("POST", "/devices", {"serial": "EV-1"})
+        self.status(r, 201, "enrol EV-1")
+        rev = (r.json() or {}).get("revision")
+        self.status(w.call("PUT", "/profiles/ev", {"kind": "redirect", "bootstrap-server": [
+            {"address": "b.example"}], "sign": "never"}), 201, "profile ev")
+        self.status(w.call("PATCH", "/devices/EV-1", {"profile": "ev"}), 200, "EV-1 to ev")
+        self.status(w.call("POST", "/bulk/devices", {"devices": [{"serial": "EV-2"},
+                                                                 {"serial": "EV-3"}]}),
+                    201, "bulk EV-2, EV-3")
+        self.status(w.call("DELETE", "/devices/EV-3"), 204, "delete EV-3")
+        evs = self.since(before)
+        c.eq("the admin changes' events, in order", [(e["type"], e["serial"]) for e in evs],
+             [("device.enrolled", "EV-1"), ("profile.changed", ""),
+              ("device.changed", "EV-1"), ("device.enrolled", "EV-2"),
+              ("device.enrolled", "EV-3"), ("device.deleted", "EV-3")])
+        c.ok(all(e["peer"] == "127.0.0.1" for e in evs), "each names the client's address",
+             repr([e["peer"] for e in evs]))
+        c.ok(all(e["data"].get("actor") == "token:nms" for e in evs), "... and the actor")
+        c.eq("the enrolment's revision", evs[0]["data"].get("revision") if evs else None, rev)
+        c.eq("the profile event names it", evs[1]["data"].get("profile") if evs else None, "ev")
+        c.eq("a bulk enrolment's action", evs[3]["data"].get("action") if len(evs) > 3
+             else None, "bulk.devices")
+        c.ok(bool(evs) and [e["id"] for e in evs] == sorted(e["id"] for e in evs), "by id")
+        # refused changes write no event
+        before = self.last_id()
+        self.problem(w.call("POST", "/devices", {"serial": "EV-1"}), 409, "exists",
+                     "enrol EV-1 again")
+        self.problem(w.call("POST", "/bulk/devices", {"devices": [{"serial": "EV-4"},
+                                                                  {"serial": "EV-1"}]}),
+                     409, "exists", "a bulk with a taken serial")
+        self.problem(w.call("PATCH", "/devices/EV-1", {"profile": "nope"}), 400,
+                     "invalid-field", "a profile that does not exist")
+        self.problem(w.call("PATCH", "/devices/EV-1", {"profile": "ev"},
+                            headers={"If-Match": '"0000000000000000"'}), 412,
+                     "precondition-failed", "a stale If-Match")
+        self.problem(w.call("DELETE", "/profiles/ev"), 409, "in-use", "a profile in use")
+        c.eq("no event for a refused change", self.since(before), [])
+        # filters
+        r = w.call("GET", "/events?serial=EV-1")
+        c.eq("serial filter", [e["type"] for e in (r.json() or {}).get("items", [])],
+             ["device.enrolled", "device.changed"])
+        r = w.call("GET", "/events?type=device.deleted&serial=EV-3")
+        c.eq("type filter", len((r.json() or {}).get("items", [])), 1)
+        self.problem(w.call("GET", "/events?type=nope"), 400, "invalid-parameter",
+                     "an unknown type", parameter="type")
+        self.problem(w.call("GET", "/events?after-id=x"), 400, "invalid-parameter",
+                     "a bad after-id", parameter="after-id")
+
+    def webhooks(self):
+        c, w = self.c, self.w
+        before = self.last_id()
+        secret = "s3cret-s3cret-s3cret"
+        good = {"name": "nms", "url": "https://127.0.0.1:9/events", "secret": secret,
+                "types": ["device.enrolled", "device.completed"], "enabled": False}
+        for desc, change, field in [
+                ("an http url", {"url": "http://127.0.0.1/"}, "/url"),
+                ("a url with user information", {"url": "https://a:b@127.0.0.1/"}, "/url"),
+                ("a url without host", {"url": "https:///x"}, "/url"),
+                ("an unknown type", {"types": ["device.exploded"]}, "/types"),
+                ("a repeated type", {"types": ["device.enrolled", "device.enrolled"]},
+                 "/types"),
+                ("a short secret", {"secret": "0123456789abcde"}, "/secret"),
+                ("a CA that is no PEM", {"ca-certificates": "hello"}, "/ca-certificates"),
+                ("a bad name", {"name": "a/b"}, "/name")]:
+            self.problem(w.call("POST", "/webhooks", dict(good, **change)), 400,
+                         "invalid-field", desc, field=field)
+        for m in ("secret", "url", "name"):
+            body = {k: v for k, v in good.items() if k != m}
+            self.problem(w.call("POST", "/webhooks", body), 400, "missing-field",
+                         "no " + m, field="/" + m)
+        self.problem(self.rd.call("POST", "/webhooks", good), 403, "forbidden",
+                     "read scope cannot subscribe")
+        self.absent("/webhooks/nms", "refused subscriptions")
+        r = w.call("POST", "/webhooks", dict(good, **{"ca-certificates": self.ca_pem}))
+        self.status(r, 201, "subscribe nms")
+        c.eq("its Location", r.headers.get("location"), "/api/v1/webhooks/nms")
+        c.ok(secret.encode() not in r.body and b'"secret"' not in r.body,
+             "the answer has no secret")
+        j = r.json() or {}
+        c.eq("its types", j.get("types"), ["device.enrolled", "device.completed"])
+        c.eq("its CA", j.get("ca-certificates"), self.ca_pem)
+        c.eq("its cursor: the newest event", j.get("state", {}).get("cursor"), before)
+        self.problem(w.call("POST", "/webhooks", good), 409, "exists", "nms again",
+                     field="/name")
+        etag = r.etag()
+        r = w.call("PATCH", "/webhooks/nms", {"types": []}, headers={"If-Match": etag})
+        self.status(r, 200, "PATCH with its ETag")
+        c.eq("every type now", (r.json() or {}).get("types"), [])
+        self.problem(w.call("PATCH", "/webhooks/nms", {"enabled": False},
+                            headers={"If-Match": etag}), 412, "precondition-failed",
+                     "PATCH with the old ETag")
+        self.status(w.call("PUT", "/webhooks/second", {"url": "https://127.0.0.1:9/b",
+                                                       "secret": secret, "enabled": False}),
+                    201, "PUT creates second")
+        self.problem(w.call("PUT", "/webhooks/third", {"url": "https://127.0.0.1:9/c"}),
+                     400, "missing-field", "PUT creating without secret", field="/secret")
+        items, _ = self.list_all("/webhooks")
+        c.eq("listed", [x["name"] for x in items], ["nms", "second"])
+        r = self.rd.call("GET", "/webhooks")
+        c.ok(r.status == 200 and secret.encode() not in r.body, "read scope lists, no secret")
+        c.eq("webhook changes are no events", self.since(before), [])
+        rows, _ = self.list_all("/audit?resource=webhooks/")
+        c.eq("... but audited", [a["action"] for a in rows],
+             ["webhook.create", "webhook.update", "webhook.create"])
+        # dead letters (none yet): list, replay, drop
+        r = w.call("GET", "/webhooks/nms/dead-letters")
+        c.eq("no dead letters", (r.json() or {}).get("items"), [])
+        r = w.call("POST", "/webhooks/nms/dead-letters/replay", {})
+        self.status(r, 202, "replay all of none")
+        c.eq("queued none", (r.json() or {}).get("queued"), 0)
+        self.problem(w.call("POST", "/webhooks/nms/dead-letters/replay", {"event-id": 1}),
+                     404, "not-found", "replay a dead letter that is none")
+        self.problem(w.call("DELETE", "/webhooks/nms/dead-letters/1"), 404, "not-found",
+                     "drop a dead letter that is none")
+        self.status(w.call("DELETE", "/webhooks/nms/dead-letters"), 204, "drop none")
+        self.problem(w.call("GET", "/webhooks/nope/dead-letters"), 404, "not-found",
+                     "dead letters of no webhook")
+        self.status(w.call("DELETE", "/webhooks/second"), 204, "remove second")
+        self.absent("/webhooks/second", "removed")
+
+    def run(self):
+        r = self.w.call("POST", "/tokens", {"name": "ev-read", "scope": "read"})
+        self.rd = self.client((r.json() or {}).get("token", "x"))
+        for s in (self.admin_events, self.webhooks):
+            try:
+                s()
+            except Exception as e:
+                import traceback
+                traceback.print_exc()
+                self.c.ok(False, "step %s raised %s: %s" % (s.__name__, type(e).__name__, e))
+        for cl in (self.w, self.anon, self.rd):
+            cl.close()
+        print("admin_events: %d passed, %d failed" % (self.c.passed, self.c.failed))
+        return 0 if self.c.failed == 0 else 1
+
 
 def live_routes(a):
     """t_admin_openapi (b), (c): the running server and the document, both ways."""
@@ -830,7 +992,8 @@ def live_routes(a):
     for m, p, op in ops:
         by_path.setdefault(p, []).append(m)
     for m, p, op in ops:
-        path = p.replace("{serial}", "no-such-serial").replace("{name}", "no-such-name")
+        path = p.replace("{serial}", "no-such-serial").replace("{name}", "no-such-name") \
+            .replace("{id}", "999999")
         kind = openapi_check.body_kind(op)
         body = b"{}" if kind != "none" else None
         r = w.call(m, path, body, raw_path=True)
@@ -848,8 +1011,12 @@ def live_routes(a):
         c.eq("GET %s (undocumented): 404" % path, r.status, 404)
         c.ok(str(j.get("detail", "")).startswith("no such route"),
              "... from the router", repr(r))
-    for p, methods in by_path.items():
-        path = p.replace("{serial}", "x").replace("{name}", "x")
+    for p, _ in by_path.items():
+        path = p.replace("{serial}", "x").replace("{name}", "x").replace("{id}", "x")
+        # every template the path falls under routes it (".../dead-letters/replay" is
+        # also ".../dead-letters/{id}")
+        methods = sorted({m for rx, t in spec.templates if rx.match(path)
+                          for m in by_path.get(t, [])})
         for m in ("GET", "PUT", "POST", "PATCH", "DELETE"):
             if m in methods:
                 continue
@@ -963,7 +1130,7 @@ def main(argv):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     parsers = {}
-    for cmd in ("routes", "scenario", "concurrent"):
+    for cmd in ("routes", "scenario", "concurrent", "events"):
         s = parsers[cmd] = sub.add_parser(cmd)
         for opt in ("--base", "--cacert", "--token-file", "--doc"):
             s.add_argument(opt, required=True)
@@ -978,7 +1145,12 @@ def main(argv):
     s.add_argument("--sztpctl", required=True)
     s.add_argument("--db", required=True)
     s.add_argument("--rounds", type=int, default=25)
+    s = parsers["events"]
+    s.add_argument("--pki", required=True)
+    s.add_argument("--ca-pem", required=True, help="a PEM certificate for ca-certificates")
     a = ap.parse_args(argv[1:])
+    if a.cmd == "events":
+        return EventsScenario(a).run()
     if a.cmd == "routes":
         return live_routes(a)
     if a.cmd == "concurrent":

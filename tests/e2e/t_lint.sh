@@ -73,7 +73,7 @@ bad glob-is-anchored lib/cryptox.c '#include <gnutls/gnutls.h>' 'lib/cryptox.c:1
 bad jansson-in-yang-header lib/yang.h '#include <jansson.h>' 'lib/yang.h:1: <jansson.h>: jansson'
 bad jansson-in-server server/progress.c '#include <jansson.h>' 'server/progress.c:1: <jansson.h>'
 bad quoted-spaced db/other.c '#  include "sqlite3.h"' \
-	'db/other.c:1: <sqlite3.h>: sqlite3 may be included only by db/registry_sqlite.c'
+	'db/other.c:1: <sqlite3.h>: sqlite3 may be included only by db/registry_sqlite*.c db/registry_sqlite_internal.h'
 bad mhd-in-cli cli/ctl_device.c '#include <microhttpd.h>' 'cli/ctl_device.c:1: <microhttpd.h>'
 bad curl-in-certs certs/main.c '#include <curl/curl.h>' 'certs/main.c:1: <curl/curl.h>: curl'
 bad libyang-in-cms lib/cms.c '#include <libyang/libyang.h>' 'lib/cms.c:3: <libyang/libyang.h>'
