@@ -22,6 +22,7 @@
 #include "pki.h"
 #include "registry.h"
 #include "server.h"
+#include "syslog_sink.h"
 
 #define LABEL_MAX   40
 #define MAX_COUNTS  256
@@ -410,9 +411,10 @@ static int webhook_row(const struct reg_webhook *w, void *arg)
 
 /* Every consumer's backlog (events after its cursor) and the age of the
  * oldest of them; each webhook's delivery counts, kept in its row, so
- * they survive restarts.  A registry that cannot be read now leaves the
- * families without samples. */
-static void outbox(struct buf *b, struct reg *reg)
+ * they survive restarts.  syslog_cursor: the running sender's (fresher
+ * than the one it stores per batch), or < 0 for the registry's.  A
+ * registry that cannot be read now leaves the families without samples. */
+static void outbox(struct buf *b, struct reg *reg, int64_t syslog_cursor)
 {
 	struct consumers c = {0};
 	struct sztp_err e = {0};
@@ -423,7 +425,9 @@ static void outbox(struct buf *b, struct reg *reg)
 	if (reg_webhook_list(reg, webhook_row, &c, &e) != SZTP_OK || c.oom)
 		c.n = 0;
 	hooks = c.n;
-	if (reg_event_cursor_get(reg, "syslog", &cursor, &e) == SZTP_OK &&
+	if (syslog_cursor >= 0)
+		cursor = syslog_cursor;
+	if ((syslog_cursor >= 0 || reg_event_cursor_get(reg, "syslog", &cursor, &e) == SZTP_OK) &&
 	    (k = consumer_add(&c)) != NULL) {
 		snprintf(k->label, sizeof(k->label), "syslog");
 		k->cursor = cursor;
@@ -486,7 +490,8 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 {
 	struct buf b = {0};
 	size_t i, k, waiting = 0;
-	uint64_t cum, committed = 0, dropped = 0;
+	uint64_t cum, committed = 0, dropped = 0, sent = 0, expired = 0;
+	int64_t syslog_cursor = -1;
 
 	*out = NULL;
 	*len = 0;
@@ -508,9 +513,20 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 		     "Bootstrapping-log rows dropped because the journal was full.");
 		put(&b, "sztpd_journal_dropped_total %llu\n", (unsigned long long)dropped);
 		certificates(&b, s, reg);
+		if (s->syslog) { /* syslog-target set */
+			syslog_sink_stats(s->syslog, &sent, &expired, &syslog_cursor);
+			head(&b, "sztpd_syslog_messages_total", "counter",
+			     "Events of the outbox for syslog-target: written to the collector "
+			     "(sent), or given up as older than syslog-max-age when their turn "
+			     "came (expired).  Since sztpd started.");
+			put(&b, "sztpd_syslog_messages_total{result=\"sent\"} %llu\n",
+			    (unsigned long long)sent);
+			put(&b, "sztpd_syslog_messages_total{result=\"expired\"} %llu\n",
+			    (unsigned long long)expired);
+		}
 	}
 	if (reg) /* the outbox, read through the caller's handle */
-		outbox(&b, reg);
+		outbox(&b, reg, syslog_cursor);
 
 	pthread_mutex_lock(&m->mu);
 	head(&b, "sztpd_requests_total", "counter",

@@ -59,8 +59,8 @@ void metrics_tls_handshake_failed(struct metrics *m, const char *listener);
  * gauges read now from s; through reg (the caller's registry handle, never
  * the device path's) the owner certificate and the outbox: each consumer's
  * backlog and oldest age, each webhook's delivery counts (its registry
- * row's, so they survive restarts).  s NULL: no server gauges; reg NULL:
- * no outbox. */
+ * row's, so they survive restarts); the syslog sender's counts (s->syslog).
+ * s NULL: no server gauges; reg NULL: no outbox. */
 sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, char **out,
 		       size_t *len, struct sztp_err *e);
 

@@ -14,7 +14,8 @@
 # handshakes without a request are not; the outbox: each webhook's backlog
 # follows the events the registry holds past its cursor (progress reports
 # add theirs), its counts follow its row, a name that needs escaping is
-# escaped (promtool reads it).
+# escaped (promtool reads it); the syslog sender's messages sent equal the
+# datagrams a UDP collector received, its backlog drains to 0.
 . "$(dirname "$0")/lib.sh"
 e2e_init t_admin_metrics
 
@@ -43,9 +44,26 @@ check "enrol SN-4 pinned" CTL device add SN-4 --profile pinned --idevid "$PKI/de
 check "SN-4: another key" "$BIN/sztp-pki" device --pki "$PKI" --serial SN-4 --no-voucher --force
 check "a read token for the scraper" ctl_token "$DB" prometheus read "$TMP/token"
 admin_ports
+# a UDP syslog collector: one line per datagram
+SPORT=$(free_port)
+e2e_bg "$TMP/collector.log" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        d, _ = s.recvfrom(65535)
+        f.write(d.replace(b"\n", b" ") + b"\n")
+' "$SPORT" "$TMP/syslog.txt"
+: >"$TMP/syslog.txt"
+for i in $(seq 1 50); do
+	[ -n "$(ss -Hunl "sport = :$SPORT" 2>/dev/null)" ] && break
+	sleep 0.1
+done
 # a serial's Basic failures are throttled after 3 (the "throttled" reason)
 sztpd_conf "threads = 2" "admin-port = $APORT" "password-cost = 20000" \
-	"auth-failures-per-serial-per-minute = 3" >"$TMP/sztpd.conf"
+	"auth-failures-per-serial-per-minute = 3" "syslog-target = udp://127.0.0.1:$SPORT" \
+	>"$TMP/sztpd.conf"
 start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 check "the admin port answers" wait_https "$APORT"
 
@@ -237,13 +255,18 @@ check_eq "device: still 3" "$(hs_delta device)" 3
 
 # ---- the outbox ---------------------------------------------------------------------------
 command -v sqlite3 >/dev/null || fail "sqlite3 missing"
-Q() { sqlite3 "$DB" "$1"; }
-# two subscriptions written into the registry as the admin API would: nms
-# behind from the first event on, q"uote at the newest event
-check "webhook rows" Q "insert into webhooks(name, url, secret, cursor, delivered, failed, dead,
-	attempts, last_success, created, revision) values
-	('nms', 'https://nms.example/h', '0123456789abcdef', 0, 7, 3, 1, 2, 1700000000, 0, 1),
-	('q\"uote', 'https://nms.example/h', '0123456789abcdef',
+# the registry is busy with sztpd's writers: wait for the lock as sztpd does
+Q() { sqlite3 -cmd ".timeout 5000" "$DB" "$1"; }
+# the refusals' events are written behind: wait until the journal is empty
+drained() { scrape jd >/dev/null 2>&1 && val "$TMP/jd.m" sztpd_journal_waiting; }
+check_eventually "the journal has written everything" 0 drained
+# two subscriptions with their delivery state written into the registry
+# (disabled: no delivery worker touches them): nms behind from the first
+# event on, q"uote (a name the API would refuse) at the newest event
+check "webhook rows" Q "insert into webhooks(name, url, secret, enabled, cursor, delivered,
+	failed, dead, attempts, last_success, created, revision) values
+	('nms', 'https://nms.example/h', '0123456789abcdef', 0, 0, 7, 3, 1, 2, 1700000000, 0, 1),
+	('q\"uote', 'https://nms.example/h', '0123456789abcdef', 0,
 	 (select coalesce(max(id), 0) from events), 0, 0, 0, 0, 0, 0, 1)"
 check "scrape with webhooks passes promtool" scrape w0
 OB='sztpd_outbox_events{consumer="webhook:nms"}'
@@ -263,10 +286,10 @@ check_eq "nms dead letters from its row" \
 	"$(val "$TMP/w0.m" 'sztpd_webhook_dead_letters_total{webhook="nms"}')" 1
 check_eq "nms consecutive failures" \
 	"$(val "$TMP/w0.m" 'sztpd_webhook_consecutive_failures{webhook="nms"}')" 2
+check_eq "nms disabled" "$(val "$TMP/w0.m" 'sztpd_webhook_enabled{webhook="nms"}')" 0
 check_eq "nms last success" \
 	"$(val "$TMP/w0.m" 'sztpd_webhook_last_success_timestamp_seconds{webhook="nms"}')" 1700000000
-check_eq "no syslog consumer configured: no series" \
-	"$(grep -c 'consumer="syslog"' "$TMP/w0.m")" 0
+check "the syslog sender is a consumer" has "$TMP/w0.m" 'sztpd_outbox_events{consumer="syslog"}'
 # a progress report stored: its event is pending for both
 # shellcheck disable=SC2046
 code=$(curl -sk -o /dev/null -w '%{http_code}' $(dev SN-1) -H "$JSON" \
@@ -285,6 +308,20 @@ check_eq "nms: nothing pending" "$(val "$TMP/w2.m" "$OB")" 0
 check_eq "nms: oldest age 0" \
 	"$(val "$TMP/w2.m" 'sztpd_outbox_oldest_age_seconds{consumer="webhook:nms"}')" 0
 check_eq "nms deliveries: +5" "$(d 'sztpd_webhook_deliveries_total{webhook="nms"}' w2 w1)" 5
+
+# ---- syslog -------------------------------------------------------------------------------
+SENT='sztpd_syslog_messages_total{result="sent"}'
+# sent_matches: the sender has caught up and counted exactly what the collector got
+sent_matches() {
+	scrape sl >/dev/null 2>&1 || return 1
+	[ "$(val "$TMP/sl.m" 'sztpd_outbox_events{consumer="syslog"}')" = 0 ] &&
+		[ "$(val "$TMP/sl.m" "$SENT")" = "$(wc -l <"$TMP/syslog.txt")" ] && echo yes
+}
+check_eventually "messages sent = datagrams received, nothing pending" yes sent_matches
+check "some were sent (this test's events)" test "$(val "$TMP/sl.m" "$SENT")" -ge 10
+check_eq "none expired" "$(val "$TMP/sl.m" 'sztpd_syslog_messages_total{result="expired"}')" 0
+check_contains "the collector got the bootstrap-complete report" "$TMP/syslog.txt" \
+	'type="device.completed"'
 
 # ---- certificate expiry: what openssl reads -----------------------------------------------
 na() { date -u -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)" +%s; }
