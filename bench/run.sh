@@ -3,7 +3,8 @@
 # bootstraps, against the TLS ceiling of its own stack (bench/ceiling.c) and
 # Debian's nginx, and how that changes with the number of enrolled devices;
 # and sztpd again with its admin listener enabled and an NMS polling it
-# (issue 10: the device path must not slow down).
+# (issue 10: the device path must not slow down), and with a webhook and
+# remote syslog taking every event (issue 12: within 5 %).
 # Prints figures; it is not a pass/fail test.  Every file lives in a mktemp
 # directory (removed on exit unless BENCH_KEEP=1); only processes started
 # here are stopped.  Results (markdown table, per-run JSON) go to BENCH_OUT.
@@ -217,6 +218,68 @@ nms_stop() {
 		awk -v r="$RUN_N" '{ print r "\t" $2 "\t" $1 }' >>"$OUT/nms.tsv"
 }
 
+# The events run (issue 12): the same sztpd with a webhook (the Python
+# receiver of docs/nms-integration.md, HTTPS, HMAC checked, fsync before
+# each 204) and remote syslog (rsyslogd over TCP, octet counting), both on
+# loopback and started once.  The webhook exists only around these runs
+# (added before, so its cursor starts at the newest event; removed after,
+# so the other runs deliver nothing); the other runs have no syslog-target.
+# events.tsv: run, events of the run, seconds after the run until both
+# consumers had all of them.
+PORT_W=$(free_port)
+PORT_Y=$(free_port)
+while [ "$PORT_Y" = "$PORT_W" ]; do PORT_Y=$(free_port); done
+RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
+EVENTS=
+: >"$OUT/events.tsv"
+if [ -x "$RSYSLOGD" ] && [ -f "$TOP/tests/e2e/webhook_receiver.py" ]; then
+	EVENTS=1
+	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/hook.secret")
+	e2e_bg "$TMP/receiver.log" python3 "$TOP/tests/e2e/webhook_receiver.py" --port "$PORT_W" \
+		--cert "$PKI/server/chain.pem" --key "$PKI/server/key.pem" \
+		--secret-file "$TMP/hook.secret" --out "$TMP/hook.jsonl"
+	RECV=$E2E_LAST_PID
+	mkdir -p "$TMP/rs"
+	cat >"$TMP/rsyslog.conf" <<RS
+global(workDirectory="$TMP/rs" maxMessageSize="64k")
+module(load="imtcp")
+template(name="line" type="string" string="%msgid% %structured-data%\n")
+ruleset(name="tcp") { action(type="omfile" file="$TMP/syslog.log" template="line") }
+input(type="imtcp" address="127.0.0.1" port="$PORT_Y" ruleset="tcp")
+RS
+	e2e_bg "$TMP/rsyslogd.log" "$RSYSLOGD" -n -f "$TMP/rsyslog.conf" -i "$TMP/rs/pid"
+	RSYS=$E2E_LAST_PID
+	{
+		cat "$TMP/sztpd.conf"
+		echo "syslog-target = tcp://127.0.0.1:$PORT_Y"
+	} >"$TMP/sztpd-events.conf"
+else
+	say "no rsyslogd or webhook receiver: the sztpd+events row is skipped"
+fi
+events_start() {
+	CTL webhook remove bench >/dev/null 2>&1
+	CTL webhook add bench --url "https://localhost:$PORT_W/sztp" --secret-file "$TMP/hook.secret" \
+		--ca-cert "$PKI/owner/ca.pem" >/dev/null 2>&1 || die "webhook add failed"
+	EV_FROM=$(sqlite3 "$DB" "select coalesce(max(id), 0) from events")
+}
+# events_stop: after the run, until the webhook's and syslog's cursors
+# reach the newest event (60 s at most), then the webhook goes
+events_stop() {
+	local t0 last i
+	t0=$(date +%s.%N)
+	last=$(sqlite3 "$DB" "select coalesce(max(id), 0) from events")
+	for i in $(seq 1 600); do
+		[ "$(sqlite3 "$DB" "select (select cursor from webhooks where name = 'bench') >= $last and
+			(select cursor from event_cursors where name = 'syslog') >= $last")" = 1 ] && break
+		sleep 0.1
+	done
+	printf '%s\t%s\t%s\n' "$RUN_N" $((last - EV_FROM)) \
+		"$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" >>"$OUT/events.tsv"
+	stop_pid "$SZTPD"
+	SZTPD=
+	CTL webhook remove bench >/dev/null 2>&1
+}
+
 # start_sztpd [SIZE|admin]: a new sztpd on the growing registry, on the
 # copy made at SIZE enrolled devices, or with the admin listener.  Every sztpd run starts a new process: the
 # devices of a run are then new to it, as a fleet's are (no verified chain
@@ -330,7 +393,16 @@ for r in $(seq 1 "$R"); do
 	nms_start
 	load sztpd+nms "$PORT_S" "$SZTPD" cmp "$C"
 	nms_stop
+	if [ -n "$EVENTS" ]; then
+		events_start
+		start_sztpd events
+		load sztpd+events "$PORT_S" "$SZTPD" cmp "$C"
+		events_stop
+	fi
 done
+[ -n "$EVENTS" ] && stop_pid "$RECV" && stop_pid "$RSYS"
+EVENTS_HOOK=$([ -f "$TMP/hook.jsonl" ] && wc -l <"$TMP/hook.jsonl" || echo 0)
+EVENTS_SYSLOG=$([ -f "$TMP/syslog.log" ] && wc -l <"$TMP/syslog.log" || echo 0)
 if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 	say "perf record on sztpd during one extra run"
 	start_sztpd
@@ -398,12 +470,13 @@ stop_pid "$SZTPD"
 	echo
 	echo "| server | devices/s | requests/s | request p50 ms | p95 ms | p99 ms | device p50 ms | device p99 ms | server CPU ms/device | peak RSS MiB | failed requests | other load % |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-	for s in ceiling ceil+vfy nginx sztpd sztpd+nms; do
+	for s in ceiling ceil+vfy nginx sztpd sztpd+nms sztpd+events; do
 		grep -q "^$s	cmp	" "$OUT/runs.tsv" || continue
 		case $s in
 		ceiling) hwm=$CEIL_HWM ;; ceil+vfy) hwm=$CEILV_HWM ;; nginx) hwm=$NGX_HWM ;;
 		sztpd) hwm=$(maxcol sztpd cmp 12) ;;
 		sztpd+nms) hwm=$(maxcol sztpd+nms cmp 12) ;;
+		sztpd+events) hwm=$(maxcol sztpd+events cmp 12) ;;
 		esac
 		echo "| $s | $(st3 $s cmp 3) | $(st3 $s cmp 4) | $(st3 $s cmp 5 %.2f) | $(st3 $s cmp 6 %.2f) | $(st3 $s cmp 7 %.2f) | $(st3 $s cmp 8 %.1f) | $(st3 $s cmp 10 %.1f) | $(st3 $s cmp 11 %.2f) | $(mib "${hwm:-0}") | $(sumcol $s cmp 14) | $(st3 $s cmp 18 %.0f) |"
 	done
@@ -428,6 +501,12 @@ stop_pid "$SZTPD"
 		printf "sztpd+nms: sztpd with admin-port set and an NMS (one curl, one kept-alive connection, admin client certificate) asking GET /api/v1/devices?limit=100 and GET /api/v1/progress every 100 ms during each run; answers: "
 		s = ""; for (k in n) { printf "%s%s %d", s, k, n[k]; s = ", " }
 		printf " (%d in all).\n", t }' "$OUT/nms.tsv"
+	if [ -s "$OUT/events.tsv" ]; then
+		awk -v a="$(med sztpd cmp 3)" -v b="$(med sztpd+events cmp 3)" -v ca="$(med sztpd cmp 11)" -v cb="$(med sztpd+events cmp 11)" 'BEGIN {
+			printf "Events: **sztpd+events/sztpd = %.2f** of median devices/s (goal: >= 0.95), server CPU per device %.2f / %.2f ms.\n", (a > 0 ? b / a : 0), cb, ca }'
+		awk -F'\t' -v h="$EVENTS_HOOK" -v y="$EVENTS_SYSLOG" '{ n += $2; if ($3 > m) m = $3 } END {
+			printf "sztpd+events: a webhook (Python HTTPS receiver, HMAC checked, fsync per delivery) and syslog over TCP to rsyslogd; %d events in the runs, the receiver stored %d, rsyslog wrote %d; both consumers had every event at most %.1f s after a run ended.\n", n, h, y, m }' "$OUT/events.tsv"
+	fi
 	echo
 	echo "ceiling: the MHD+GnuTLS stack with sztpd's TLS settings answering the fixed body (the"
 	echo "handshake proves possession of the IDevID key; no chain check).  ceil+vfy: the same, also"

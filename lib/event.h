@@ -23,7 +23,7 @@
 /* a progress report stored; a device's terminal outcome (with the report) */
 #define EV_PROGRESS	    "progress.reported"
 #define EV_DEVICE_COMPLETED "device.completed" /* bootstrap-complete */
-#define EV_DEVICE_FAILED    "device.failed"    /* a *-error report (bootstrap-error, config-error, ...) */
+#define EV_DEVICE_FAILED    "device.failed"    /* a *-error report (config-error, ...) */
 /* admin changes (the admin API and sztpctl alike) */
 #define EV_DEVICE_ENROLLED  "device.enrolled"
 #define EV_DEVICE_CHANGED   "device.changed"

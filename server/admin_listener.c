@@ -420,7 +420,7 @@ static void admin_audit_line(struct server *s, struct request *r, int64_t durati
 	const char *who = st && st->actor.who[0] ? st->actor.who : "-";
 	const char *reason = st ? st->reason : "";
 
-	metrics_request(s->metrics, "admin", r->endpoint, r->status, NULL, duration_us);
+	metrics_request(s->metrics, "admin", r->endpoint, r->status, NULL, NULL, duration_us);
 	/* a load balancer probing every second would drown the audit trail */
 	if (r->endpoint && !strcmp(r->endpoint, "health") && r->status == 200)
 		return;

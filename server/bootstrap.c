@@ -29,10 +29,14 @@
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "signing.h"
 #include "throttle.h"
 #include "util.h"
+
+/* the profile's name fits whole: a truncated one would be another label */
+_Static_assert(sizeof(((struct result *)0)->profile) >= REG_NAME_MAX, "result.profile too short");
 
 #define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
 
@@ -76,8 +80,10 @@ static sztp_rc read_device(struct server *s, struct request *r, struct reg_boots
 	struct sztp_err le = {0};
 	sztp_rc rc = reg_bootstrap_get(s->reg, r->serial, b, &le);
 
-	if (rc == SZTP_E_NOT_FOUND)
+	if (rc == SZTP_E_NOT_FOUND) {
+		metrics_auth_failure(s->metrics, METRICS_AUTH_NOT_ENROLLED);
 		return identity_refuse(r->peer, r->serial, "removed while authenticating", e);
+	}
 	if (rc != SZTP_OK)
 		return sztp_err_set(e, rc, "reading device %s: %s", r->serial, le.msg);
 	if (!b->has_profile)
@@ -251,6 +257,7 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 		goto fail;
 	}
 	result_outcome(res, d.outcome);
+	snprintf(res->profile, sizeof(res->profile), "%s", b.prof.name); /* metrics label */
 	result_ok(res, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
 	a = record(s, r, &b, &d);
 	goto out;

@@ -36,6 +36,7 @@
 #include "crypto.h"
 #include "identity.h"
 #include "log.h"
+#include "metrics.h"
 #include "passwd.h"
 #include "server.h"
 #include "throttle.h"
@@ -275,31 +276,37 @@ out:
 }
 
 /* The credentials r presents: the serial they name (cert and Basic must
- * agree, RFC 8572 s5.3) and the Basic password if any.  why gets the reason of a failure. */
+ * agree, RFC 8572 s5.3) and the Basic password if any.  why and reason
+ * (metrics.h) get the reason of a failure. */
 static sztp_rc credentials(struct server *s, const struct request *r, char *serial, struct basic *b,
-			   int *have_basic, struct sztp_err *why)
+			   int *have_basic, struct sztp_err *why, enum metrics_auth *reason)
 {
 	char cert_sn[PKI_SERIAL_MAX] = "";
 	sztp_rc rc = SZTP_E_AUTH;
 
 	*have_basic = 0;
+	*reason = METRICS_AUTH_CERTIFICATE;
 	if (r->n_peer_certs && cert_serial(s, r, cert_sn, why) != SZTP_OK)
 		goto out;
 	if (r->authorization) {
+		*reason = METRICS_AUTH_BASIC_DISABLED;
 		if (!s->cfg.basic_auth) {
 			sztp_err_set(why, rc, "HTTP authentication is disabled");
 			goto out;
 		}
+		*reason = METRICS_AUTH_BASIC_MALFORMED;
 		if (parse_basic(r->authorization, b, why) != SZTP_OK)
 			goto out;
 		*have_basic = 1;
 	}
 	if (!r->n_peer_certs && !*have_basic) {
+		*reason = METRICS_AUTH_NO_CREDENTIALS;
 		sztp_err_set(why, rc, "no client certificate or HTTP credentials");
 		goto out;
 	}
 	snprintf(serial, PKI_SERIAL_MAX, "%s", r->n_peer_certs ? cert_sn : b->user);
 	if (r->n_peer_certs && *have_basic && strcmp(cert_sn, b->user)) {
+		*reason = METRICS_AUTH_SERIAL_MISMATCH;
 		sztp_err_set(why, rc,
 			     "client certificate and HTTP credentials name different serial "
 			     "numbers");
@@ -322,10 +329,13 @@ sztp_rc identity_refuse(const char *peer, const char *serial, const char *why, s
 
 /* identity_refuse, and the failure counts towards the throttles
  * (throttle.h): the address always, the serial when guessable Basic
- * credentials (no client certificate) claimed it. */
+ * credentials (no client certificate) claimed it; and in the metrics by
+ * reason. */
 static sztp_rc refuse_counted(struct server *s, const struct request *r, const char *serial,
-			      int basic_only, const char *why, struct sztp_err *e)
+			      int basic_only, enum metrics_auth reason, const char *why,
+			      struct sztp_err *e)
 {
+	metrics_auth_failure(s->metrics, reason);
 	throttle_auth_failed(s, r, basic_only && serial[0] ? serial : NULL);
 	return identity_refuse(r->peer, serial, why, e);
 }
@@ -383,9 +393,9 @@ static int hash_limit(const struct server *s)
 /* 1 when pass is the password of serial (stored: its hash, NULL when the
  * serial is unknown or has none: the same work, then 0).  A match within
  * IDENTITY_CACHE_TTL of the last one costs two SHA-256 instead of the
- * hash.  why says what went wrong otherwise. */
+ * hash.  why and reason say what went wrong otherwise. */
 static int password_ok(struct server *s, const char *serial, const char *pass, const char *stored,
-		       struct sztp_err *why)
+		       struct sztp_err *why, enum metrics_auth *reason)
 {
 	struct identity_cache *c = s->idcache;
 	struct pwcache_ent *slot = NULL;
@@ -407,6 +417,7 @@ static int password_ok(struct server *s, const char *serial, const char *pass, c
 		if (atomic_fetch_add(&c->hashing, 1) >= limit) {
 			atomic_fetch_sub(&c->hashing, 1);
 			atomic_fetch_add(&c->pw_busy, 1);
+			*reason = METRICS_AUTH_PASSWORD_BUSY;
 			sztp_err_set(why, SZTP_E_AUTH,
 				     "password not checked: %d password hash(es) already running "
 				     "(password-hash-concurrency)",
@@ -418,6 +429,7 @@ static int password_ok(struct server *s, const char *serial, const char *pass, c
 	if (c)
 		atomic_fetch_sub(&c->hashing, 1);
 	if (!ok) {
+		*reason = METRICS_AUTH_PASSWORD;
 		sztp_err_set(why, SZTP_E_AUTH, "wrong or unset password");
 		goto out;
 	}
@@ -443,10 +455,11 @@ static void hex(const uint8_t *in, size_t n, char *out)
 }
 
 /* The device's profile pins its IDevID: check the key against the pin,
- * or record it on first use.  SZTP_E_AUTH (why set) for a refusal, the
- * registry's rc for a registry failure. */
+ * or record it on first use.  SZTP_E_AUTH (why and reason set) for a
+ * refusal, the registry's rc for a registry failure. */
 static sztp_rc pin_check(struct server *s, const struct request *r, const char *serial,
-			 const struct reg_device_auth *a, struct sztp_err *why)
+			 const struct reg_device_auth *a, struct sztp_err *why,
+			 enum metrics_auth *reason)
 {
 	struct sztp_err le = {0}, ve = {0};
 	char have[65], want[65];
@@ -454,6 +467,7 @@ static sztp_rc pin_check(struct server *s, const struct request *r, const char *
 	int recorded = 0;
 	sztp_rc rc = SZTP_E_AUTH;
 
+	*reason = METRICS_AUTH_IDEVID_PIN;
 	if (!r->n_peer_certs) {
 		if (!a->has_pin)
 			return SZTP_OK; /* nothing to pin yet: HTTP Basic only */
@@ -463,6 +477,7 @@ static sztp_rc pin_check(struct server *s, const struct request *r, const char *
 	}
 	/* only pinning profiles pay for parsing the leaf again */
 	if (pki_cert_spki_sha256(&r->peer_certs[0], spki, &ve) != SZTP_OK) {
+		*reason = METRICS_AUTH_CERTIFICATE;
 		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
 		return rc;
 	}
@@ -495,6 +510,7 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 			      char serial[PKI_SERIAL_MAX], struct sztp_err *e)
 {
 	struct sztp_err why = {0}, le = {0};
+	enum metrics_auth reason = METRICS_AUTH_PASSWORD;
 	struct reg_device_auth a;
 	struct basic b;
 	int have_basic = 0, basic_only, known;
@@ -506,14 +522,14 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 	/* too many failures from here: refused before any check (a client
 	 * certificate is always checked) */
 	if ((rc = throttle_auth_gate(s, r, NULL, e)) != SZTP_OK)
-		goto out;
-	if (credentials(s, r, serial, &b, &have_basic, &why) != SZTP_OK) {
-		rc = refuse_counted(s, r, serial, 0, why.msg, e);
+		goto throttled;
+	if (credentials(s, r, serial, &b, &have_basic, &why, &reason) != SZTP_OK) {
+		rc = refuse_counted(s, r, serial, 0, reason, why.msg, e);
 		goto out;
 	}
 	basic_only = have_basic && !r->n_peer_certs;
 	if (basic_only && (rc = throttle_auth_gate(s, r, serial, e)) != SZTP_OK)
-		goto out;
+		goto throttled;
 	rc = reg_device_auth_get(s->reg, serial, &a, &le);
 	known = rc == SZTP_OK;
 	if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND) {
@@ -522,19 +538,22 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 		goto out;
 	}
 	/* an unknown serial pays the same hash as a known one (s9.6) */
-	if (have_basic && !password_ok(s, serial, b.pass, known ? a.password_hash : NULL, &why)) {
+	if (have_basic &&
+	    !password_ok(s, serial, b.pass, known ? a.password_hash : NULL, &why, &reason)) {
 		rc = refuse_counted(s, r, serial, basic_only,
+				    known ? reason : METRICS_AUTH_NOT_ENROLLED,
 				    known ? why.msg : "serial is not enrolled", e);
 		goto out;
 	}
 	if (!known) {
-		rc = refuse_counted(s, r, serial, basic_only, "serial is not enrolled", e);
+		rc = refuse_counted(s, r, serial, basic_only, METRICS_AUTH_NOT_ENROLLED,
+				    "serial is not enrolled", e);
 		goto out;
 	}
 	if (a.pin_required) {
-		rc = pin_check(s, r, serial, &a, &why);
+		rc = pin_check(s, r, serial, &a, &why, &reason);
 		if (rc == SZTP_E_AUTH) {
-			rc = refuse_counted(s, r, serial, basic_only, why.msg, e);
+			rc = refuse_counted(s, r, serial, basic_only, reason, why.msg, e);
 			goto out;
 		}
 		if (rc != SZTP_OK) {
@@ -543,6 +562,10 @@ sztp_rc identity_authenticate(struct server *s, const struct request *r,
 		}
 	}
 	rc = SZTP_OK;
+	goto out;
+throttled: /* refused before anything was checked (429 when SZTP_E_THROTTLED) */
+	if (rc == SZTP_E_THROTTLED)
+		metrics_auth_failure(s->metrics, METRICS_AUTH_THROTTLED);
 out:
 	reg_device_auth_clear(&a);
 	explicit_bzero(b.pass, sizeof(b.pass));

@@ -4,11 +4,14 @@
  * routing tables (endpoints), the status codes sztpd answers and the
  * audit outcomes, so they are few; a table that is full folds new label
  * sets into its last series, {listener="other",endpoint="other",status="0"},
- * rather than growing.  Gauges (journal,
- * registry, certificate expiry) are read when scraped, not kept.
+ * rather than growing.  Authentication failures by reason and failed TLS
+ * handshakes by listener are fixed sets of atomic counts, bumped on those
+ * failure paths only.  Gauges (journal, registry, certificate expiry) are
+ * read when scraped, not kept.
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +22,12 @@
 #include "pki.h"
 #include "registry.h"
 #include "server.h"
+#include "syslog_sink.h"
 
 #define LABEL_MAX   40
 #define MAX_COUNTS  256
 #define MAX_HISTS   64
-#define MAX_OUTCOME 16
+#define MAX_OUTCOME 128 /* outcome x profile */
 
 /* upper bounds in microseconds (the exposition prints seconds) */
 static const int64_t bucket_us[] = {1000,   2500,   5000,   10000,   25000,   50000,
@@ -44,9 +48,26 @@ struct hist {
 };
 
 struct outcome {
-	char name[LABEL_MAX];
+	char name[LABEL_MAX], profile[LABEL_MAX];
 	uint64_t n;
 };
+
+static const char *const auth_reasons[METRICS_AUTH__COUNT] = {
+    [METRICS_AUTH_NO_CREDENTIALS] = "no-credentials",
+    [METRICS_AUTH_CERTIFICATE] = "certificate-rejected",
+    [METRICS_AUTH_BASIC_DISABLED] = "basic-disabled",
+    [METRICS_AUTH_BASIC_MALFORMED] = "basic-malformed",
+    [METRICS_AUTH_SERIAL_MISMATCH] = "serial-mismatch",
+    [METRICS_AUTH_NOT_ENROLLED] = "not-enrolled",
+    [METRICS_AUTH_PASSWORD] = "password-wrong",
+    [METRICS_AUTH_PASSWORD_BUSY] = "password-busy",
+    [METRICS_AUTH_IDEVID_PIN] = "idevid-pin",
+    [METRICS_AUTH_THROTTLED] = "throttled",
+};
+
+/* the listeners whose handshakes are counted; the last: any other */
+static const char *const tls_listeners[] = {"device", "admin", "other"};
+#define N_TLS_LISTENERS (sizeof(tls_listeners) / sizeof(tls_listeners[0]))
 
 struct metrics {
 	pthread_mutex_t mu;
@@ -57,6 +78,9 @@ struct metrics {
 	size_t n_hists;
 	struct outcome outcomes[MAX_OUTCOME];
 	size_t n_outcomes;
+	/* lock-free: failure paths only */
+	atomic_uint_fast64_t auth[METRICS_AUTH__COUNT];
+	atomic_uint_fast64_t tls_failed[N_TLS_LISTENERS];
 };
 
 sztp_rc metrics_new(struct metrics **out, struct sztp_err *e)
@@ -67,6 +91,10 @@ sztp_rc metrics_new(struct metrics **out, struct sztp_err *e)
 	if (!m)
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	pthread_mutex_init(&m->mu, NULL);
+	for (size_t i = 0; i < METRICS_AUTH__COUNT; i++)
+		atomic_init(&m->auth[i], 0);
+	for (size_t i = 0; i < N_TLS_LISTENERS; i++)
+		atomic_init(&m->tls_failed[i], 0);
 	m->started = time(NULL);
 	*out = m;
 	return SZTP_OK;
@@ -146,8 +174,57 @@ static struct hist *hist_slot(struct metrics *m, const char *l, const char *ep)
 	return h;
 }
 
+const char *metrics_auth_reason(enum metrics_auth reason)
+{
+	return (unsigned)reason < METRICS_AUTH__COUNT ? auth_reasons[reason] : "other";
+}
+
+void metrics_auth_failure(struct metrics *m, enum metrics_auth reason)
+{
+	if (m && (unsigned)reason < METRICS_AUTH__COUNT)
+		atomic_fetch_add_explicit(&m->auth[reason], 1, memory_order_relaxed);
+}
+
+void metrics_tls_handshake_failed(struct metrics *m, const char *listener)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < N_TLS_LISTENERS - 1 && (!listener || strcmp(listener, tls_listeners[i]));
+	     i++)
+		;
+	atomic_fetch_add_explicit(&m->tls_failed[i], 1, memory_order_relaxed);
+}
+
+/* The outcome x profile series (m->mu held); a full table folds new pairs
+ * into its last series, {outcome="other",profile="other"}. */
+static struct outcome *outcome_slot(struct metrics *m, const char *o, const char *p)
+{
+	struct outcome *t;
+	size_t i;
+
+	for (i = 0; i < m->n_outcomes; i++) {
+		t = &m->outcomes[i];
+		if (!strcmp(t->name, o) && !strcmp(t->profile, p))
+			return t;
+	}
+	if (m->n_outcomes == MAX_OUTCOME - 1) {
+		t = &m->outcomes[MAX_OUTCOME - 1];
+		if (!t->name[0]) {
+			snprintf(t->name, sizeof(t->name), "other");
+			snprintf(t->profile, sizeof(t->profile), "other");
+		}
+		return t;
+	}
+	t = &m->outcomes[m->n_outcomes++];
+	snprintf(t->name, sizeof(t->name), "%s", o);
+	snprintf(t->profile, sizeof(t->profile), "%s", p);
+	return t;
+}
+
 void metrics_request(struct metrics *m, const char *listener, const char *endpoint, int status,
-		     const char *outcome, int64_t duration_us)
+		     const char *outcome, const char *profile, int64_t duration_us)
 {
 	const char *l = label(listener), *ep = label(endpoint);
 	struct count *c;
@@ -170,15 +247,8 @@ void metrics_request(struct metrics *m, const char *listener, const char *endpoi
 		h->sum_us += duration_us;
 	}
 	if (outcome && *outcome && status == 200 && endpoint &&
-	    !strcmp(endpoint, "get-bootstrapping-data")) {
-		const char *o = label(outcome);
-		for (i = 0; i < m->n_outcomes && strcmp(m->outcomes[i].name, o); i++)
-			;
-		if (i == m->n_outcomes && i < MAX_OUTCOME)
-			snprintf(m->outcomes[m->n_outcomes++].name, LABEL_MAX, "%s", o);
-		if (i < m->n_outcomes)
-			m->outcomes[i].n++;
-	}
+	    !strcmp(endpoint, "get-bootstrapping-data"))
+		outcome_slot(m, label(outcome), label(profile))->n++;
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -270,12 +340,158 @@ static void certificates(struct buf *b, struct server *s, struct reg *reg)
 	}
 }
 
+/* ---- the outbox: read from the registry when scraped --------------------- */
+
+/* A label value that comes from data (a webhook's name), escaped as the
+ * text format wants (backslash, double quote, line feed): names are
+ * unique, so folding them would merge two subscriptions' series. */
+static const char *escape(const char *v, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *v && o + 3 < len; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n')
+			out[o++] = '\\';
+		out[o++] = *v == '\n' ? 'n' : *v;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* One consumer of the outbox as scraped. */
+struct consumer {
+	char label[2 * REG_NAME_MAX + 16]; /* "webhook:NAME" escaped, or "syslog" */
+	char name[2 * REG_NAME_MAX + 2];   /* the webhook's name escaped; "" for syslog */
+	int64_t cursor, backlog, oldest;
+	int64_t delivered, failed, dead, last_success;
+	int attempts, enabled;
+};
+
+struct consumers {
+	struct consumer *v;
+	size_t n, cap;
+	int oom;
+};
+
+static struct consumer *consumer_add(struct consumers *c)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		struct consumer *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->oom = 1;
+			return NULL;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[0]));
+	return &c->v[c->n++];
+}
+
+static int webhook_row(const struct reg_webhook *w, void *arg)
+{
+	struct consumer *k = consumer_add(arg);
+	char esc[2 * REG_NAME_MAX + 2];
+
+	if (!k)
+		return 1; /* stop */
+	escape(w->name, esc, sizeof(esc));
+	snprintf(k->name, sizeof(k->name), "%s", esc);
+	snprintf(k->label, sizeof(k->label), "webhook:%s", esc);
+	k->cursor = w->cursor;
+	k->delivered = w->delivered;
+	k->failed = w->failed;
+	k->dead = w->dead;
+	k->last_success = w->last_success;
+	k->attempts = w->attempts;
+	k->enabled = w->enabled;
+	return 0;
+}
+
+/* Every consumer's backlog (events after its cursor) and the age of the
+ * oldest of them; each webhook's delivery counts, kept in its row, so
+ * they survive restarts.  syslog_cursor: the running sender's (fresher
+ * than the one it stores per batch), or < 0 for the registry's.  A
+ * registry that cannot be read now leaves the families without samples. */
+static void outbox(struct buf *b, struct reg *reg, int64_t syslog_cursor)
+{
+	struct consumers c = {0};
+	struct sztp_err e = {0};
+	struct consumer *k;
+	int64_t cursor = 0, now = (int64_t)time(NULL);
+	size_t i, hooks;
+
+	if (reg_webhook_list(reg, webhook_row, &c, &e) != SZTP_OK || c.oom)
+		c.n = 0;
+	hooks = c.n;
+	if (syslog_cursor >= 0)
+		cursor = syslog_cursor;
+	if ((syslog_cursor >= 0 || reg_event_cursor_get(reg, "syslog", &cursor, &e) == SZTP_OK) &&
+	    (k = consumer_add(&c)) != NULL) {
+		snprintf(k->label, sizeof(k->label), "syslog");
+		k->cursor = cursor;
+	}
+	for (i = 0; i < c.n; i++)
+		if (reg_event_backlog(reg, c.v[i].cursor, &c.v[i].backlog, &c.v[i].oldest, &e) !=
+		    SZTP_OK)
+			c.v[i].backlog = -1; /* unknown: no sample */
+	head(b, "sztpd_outbox_events", "gauge",
+	     "Events a consumer of the outbox is not done with yet (not delivered, skipped or "
+	     "dead-lettered), by consumer (webhook:NAME, syslog).");
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].backlog >= 0)
+			put(b, "sztpd_outbox_events{consumer=\"%s\"} %lld\n", c.v[i].label,
+			    (long long)c.v[i].backlog);
+	head(b, "sztpd_outbox_oldest_age_seconds", "gauge",
+	     "Age of the oldest event a consumer is not done with (0 when none), by consumer.");
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].backlog >= 0)
+			put(b, "sztpd_outbox_oldest_age_seconds{consumer=\"%s\"} %lld\n",
+			    c.v[i].label,
+			    (long long)(c.v[i].backlog && c.v[i].oldest && now > c.v[i].oldest
+					    ? now - c.v[i].oldest
+					    : 0));
+	head(b, "sztpd_webhook_deliveries_total", "counter",
+	     "Events a webhook's receiver accepted (2xx), replays included, by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_deliveries_total{webhook=\"%s\"} %lld\n", c.v[i].name,
+		    (long long)c.v[i].delivered);
+	head(b, "sztpd_webhook_failures_total", "counter",
+	     "Delivery attempts that failed (not 2xx, or a transport error), by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_failures_total{webhook=\"%s\"} %lld\n", c.v[i].name,
+		    (long long)c.v[i].failed);
+	head(b, "sztpd_webhook_dead_letters_total", "counter",
+	     "Events sent to a webhook's dead-letter list (undeliverable within webhook-max-age), "
+	     "by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_dead_letters_total{webhook=\"%s\"} %lld\n", c.v[i].name,
+		    (long long)c.v[i].dead);
+	head(b, "sztpd_webhook_consecutive_failures", "gauge",
+	     "Failed attempts since a webhook's last success (0: delivering), by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_consecutive_failures{webhook=\"%s\"} %d\n", c.v[i].name,
+		    c.v[i].attempts);
+	head(b, "sztpd_webhook_last_success_timestamp_seconds", "gauge",
+	     "When a webhook's receiver last accepted a batch (Unix time; 0: never), by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_last_success_timestamp_seconds{webhook=\"%s\"} %lld\n",
+		    c.v[i].name, (long long)c.v[i].last_success);
+	head(b, "sztpd_webhook_enabled", "gauge", "1 while a webhook is enabled, by webhook.");
+	for (i = 0; i < hooks; i++)
+		put(b, "sztpd_webhook_enabled{webhook=\"%s\"} %d\n", c.v[i].name,
+		    c.v[i].enabled ? 1 : 0);
+	free(c.v);
+}
+
 sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, char **out,
 		       size_t *len, struct sztp_err *e)
 {
 	struct buf b = {0};
 	size_t i, k, waiting = 0;
-	uint64_t cum, committed = 0, dropped = 0;
+	uint64_t cum, committed = 0, dropped = 0, sent = 0, expired = 0;
+	int64_t syslog_cursor = -1;
 
 	*out = NULL;
 	*len = 0;
@@ -297,7 +513,20 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 		     "Bootstrapping-log rows dropped because the journal was full.");
 		put(&b, "sztpd_journal_dropped_total %llu\n", (unsigned long long)dropped);
 		certificates(&b, s, reg);
+		if (s->syslog) { /* syslog-target set */
+			syslog_sink_stats(s->syslog, &sent, &expired, &syslog_cursor);
+			head(&b, "sztpd_syslog_messages_total", "counter",
+			     "Events of the outbox for syslog-target: written to the collector "
+			     "(sent), or given up as older than syslog-max-age when their turn "
+			     "came (expired).  Since sztpd started.");
+			put(&b, "sztpd_syslog_messages_total{result=\"sent\"} %llu\n",
+			    (unsigned long long)sent);
+			put(&b, "sztpd_syslog_messages_total{result=\"expired\"} %llu\n",
+			    (unsigned long long)expired);
+		}
 	}
+	if (reg) /* the outbox, read through the caller's handle */
+		outbox(&b, reg, syslog_cursor);
 
 	pthread_mutex_lock(&m->mu);
 	head(&b, "sztpd_requests_total", "counter",
@@ -338,11 +567,30 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 	}
 	head(&b, "sztpd_bootstrap_outcomes_total", "counter",
 	     "get-bootstrapping-data answered 200, by what the device got (signed, unsigned, "
-	     "unsigned-redirect).");
-	for (i = 0; i < m->n_outcomes; i++)
-		put(&b, "sztpd_bootstrap_outcomes_total{outcome=\"%s\"} %llu\n",
-		    m->outcomes[i].name, (unsigned long long)m->outcomes[i].n);
+	     "unsigned-redirect) and the profile served.");
+	for (i = 0; i < MAX_OUTCOME; i++) {
+		const struct outcome *o = &m->outcomes[i];
+		if (i >= m->n_outcomes && !(i == MAX_OUTCOME - 1 && o->n))
+			continue;
+		put(&b, "sztpd_bootstrap_outcomes_total{outcome=\"%s\",profile=\"%s\"} %llu\n",
+		    o->name, o->profile, (unsigned long long)o->n);
+	}
 	pthread_mutex_unlock(&m->mu);
+	head(&b, "sztpd_auth_failures_total", "counter",
+	     "Device authentications refused (always the one 401 to the device), by reason.");
+	for (i = 0; i < METRICS_AUTH__COUNT; i++)
+		put(&b, "sztpd_auth_failures_total{reason=\"%s\"} %llu\n", auth_reasons[i],
+		    (unsigned long long)atomic_load_explicit(&m->auth[i], memory_order_relaxed));
+	head(&b, "sztpd_tls_handshake_failures_total", "counter",
+	     "TLS handshakes that failed (a client's alert, a protocol error, a connection "
+	     "closed during the handshake), by listener.");
+	for (i = 0; i < N_TLS_LISTENERS; i++) {
+		uint64_t n = atomic_load_explicit(&m->tls_failed[i], memory_order_relaxed);
+		if (i == N_TLS_LISTENERS - 1 && !n)
+			continue; /* "other": only once something counted there */
+		put(&b, "sztpd_tls_handshake_failures_total{listener=\"%s\"} %llu\n",
+		    tls_listeners[i], (unsigned long long)n);
+	}
 	if (b.oom) {
 		free(b.p);
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");

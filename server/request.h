@@ -26,6 +26,7 @@ struct result {
 	char *body;		/* success: malloc'd, owned */
 	size_t len;
 	char outcome[40]; /* the audit line's result=: "signed", "unsigned", ... */
+	char profile[64]; /* get-bootstrapping-data: the profile served (a metrics label) */
 	int record;	  /* write a row to the bootstrapping log (the route's
 			   * default; a handler clears it when its data is its
 			   * own record, as a stored progress report is) */
