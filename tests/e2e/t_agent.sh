@@ -31,7 +31,12 @@ for s in $SERIALS; do args+=(--serial "$s"); done
 mkdir -p "$TMP/www"
 head -c 200000 /dev/urandom >"$TMP/www/image-2.0.img"
 cp "$TMP/www/image-2.0.img" "$TMP/www/tampered.img"
-printf 'X' | dd of="$TMP/www/tampered.img" bs=1 seek=1000 conv=notrunc 2>/dev/null
+# one byte changed for sure (writing a fixed 'X' left the random image
+# unchanged once in 256 runs: the byte was an 'X' already)
+b=$(od -An -tu1 -j 1000 -N 1 "$TMP/www/image-2.0.img" | tr -d ' ')
+printf "\\$(printf '%03o' $(((b + 1) % 256)))" |
+	dd of="$TMP/www/tampered.img" bs=1 seek=1000 conv=notrunc 2>/dev/null
+cmp -s "$TMP/www/image-2.0.img" "$TMP/www/tampered.img" && { echo "the image was not tampered"; exit 1; }
 printf 'hostname dev\nntp 192.0.2.1\n' >"$TMP/config.txt"
 printf '#!/bin/sh\necho "pre ran in $PWD"\ntouch pre-ran\n' >"$TMP/pre.sh"
 printf '#!/bin/sh\necho post ran\n' >"$TMP/post.sh"

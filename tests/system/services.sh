@@ -159,7 +159,10 @@ svc_content() {
 	mkdir -p "$SVC_WWW" "$TMP/content" || return 1
 	head -c 300000 /dev/urandom >"$SVC_IMAGE" || return 1
 	cp "$SVC_IMAGE" "$SVC_IMAGE_BAD"
-	printf 'X' | dd of="$SVC_IMAGE_BAD" bs=1 seek=1000 conv=notrunc 2>/dev/null
+	# the byte plus one: a fixed 'X' would equal it once in 256 runs
+	b=$(od -An -tu1 -j 1000 -N 1 "$SVC_IMAGE" | tr -d ' ')
+	printf "\\$(printf '%03o' $(((b + 1) % 256)))" |
+		dd of="$SVC_IMAGE_BAD" bs=1 seek=1000 conv=notrunc 2>/dev/null
 	cmp -s "$SVC_IMAGE" "$SVC_IMAGE_BAD" && { svc_err "tampered image equals the image"; return 1; }
 	printf 'hostname sztp-sys-device\nlogging host syslog.sztp.test\nntp server 10.143.0.3\n' \
 		>"$SVC_CONFIG"
