@@ -1802,6 +1802,30 @@ sztp_rc reg_check_file(struct reg *r, struct sztp_err *e)
 	return rc;
 }
 
+sztp_rc reg_write_probe(struct reg *r, struct sztp_err *e)
+{
+	struct sztp_err ce = {SZTP_OK, ""};
+	char *msg = NULL;
+	sztp_rc rc = begin(r, 1, e);
+
+	if (rc != SZTP_OK)
+		return rc;
+	/* a new value (SQLite writes nothing for a row left as it was): its
+	 * page goes to the WAL at the commit */
+	if (sqlite3_exec(r->db, "UPDATE write_probe SET probes = probes + 1 WHERE id = 1", NULL,
+			 NULL, &msg) != SQLITE_OK) {
+		rc = sztp_err_set(e, SZTP_E_DB, "registry %s: a test write failed: %s", r->path,
+				  msg ? msg : sqlite3_errmsg(r->db));
+		sqlite3_free(msg);
+		reg_rollback(r);
+		return rc;
+	}
+	rc = reg_commit(r, &ce); /* where a full disk shows */
+	if (rc != SZTP_OK)
+		sztp_err_set(e, rc, "registry %s: a test write failed: %s", r->path, ce.msg);
+	return rc;
+}
+
 sztp_rc reg_log_add(struct reg *r, const struct reg_log *l, struct sztp_err *e)
 {
 	sztp_rc rc = check_log(l, e);

@@ -255,7 +255,7 @@ static void check_add(char *buf, size_t len, size_t *o, int *ok, const char *nam
 		*ok = 0;
 }
 
-/* GET /readyz: the registry is in place and answers, the owner identity
+/* GET /readyz: the registry is in place, answers and takes a write, the owner identity
  * ("default") is there with a usable key file, the device port's server
  * certificate has not expired.  200 or 503, with each check's outcome. */
 static void readyz(struct admin_listener *a, struct request *r)
@@ -277,8 +277,12 @@ static void readyz(struct admin_listener *a, struct request *r)
 	if (!server_ready(a->s, why, sizeof(why))) {
 		log_warn("admin: /readyz: registry: %s", why);
 		reg_why = "the registry file was deleted or replaced under sztpd";
-	} else if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND)
+	} else if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND) {
 		reg_why = "the registry does not answer";
+	} else if (reg_write_probe(a->reg, &e) != SZTP_OK) {
+		log_warn("admin: /readyz: registry: %s", e.msg);
+		reg_why = "the registry cannot be written";
+	}
 	check_add(checks, sizeof(checks), &n, &ok, "registry", reg_why);
 	if (rc == SZTP_E_NOT_FOUND)
 		owner_why = "no owner identity is set";

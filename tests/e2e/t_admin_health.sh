@@ -3,8 +3,8 @@
 # probes of load balancers and orchestrators (issue 12): answered without
 # credentials, GET and HEAD only, no query; /readyz says 503 with the
 # failing check while the owner identity is missing, after the registry
-# file is deleted and once the device port's certificate has expired, 200
-# otherwise; successful probes stay out of the admin audit trail; the
+# file is deleted, once the device port's certificate has expired and
+# while the registry's file system is full (root: a tmpfs), 200 otherwise; successful probes stay out of the admin audit trail; the
 # device port serves neither.
 . "$(dirname "$0")/lib.sh"
 e2e_init t_admin_health
@@ -111,4 +111,43 @@ done
 check_eq "/readyz once the certificate expired: 503" "$code" 503
 check_eq "/readyz: the certificate check says why" \
 	"$(jq -r .checks.certificate "$TMP/expired.b")" "the server certificate has expired"
+stop_pid "$E2E_LAST_PID"
+
+# ---- 5. the registry's file system fills up: not writable, then writable again --------
+# A small tmpfs of the test's own (root only: mount); the registry lives
+# there, a filler file takes the rest of the space.
+if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=4m tmpfs "$TMP/small"; then
+	trap 'umount -l "$TMP/small" 2>/dev/null; e2e_cleanup' EXIT
+	DB=$TMP/small/sztp.db
+	export SZTP_DB=$DB
+	check "sztpctl init (registry on a 4 MiB tmpfs)" CTL init
+	check "owner set there" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
+	conf | sed "s|^database = .*|database = $DB|" >"$TMP/small.conf"
+	start_sztpd "$TMP/small.conf" "$TMP/small.log"
+	probe ready3 /readyz
+	check_eq "/readyz with room on the disk: 200" "$code" 200
+	# until ENOSPC, to the last page (tmpfs counts 4 KiB pages)
+	dd if=/dev/zero of="$TMP/small/filler" bs=64k 2>/dev/null
+	dd if=/dev/zero of="$TMP/small/filler2" bs=4k 2>/dev/null
+	# a probe that still fits in the write-ahead log's own space is right
+	# to pass: a write can be committed; the next ones cannot
+	for i in $(seq 1 20); do
+		probe full /readyz
+		[ "$code" = 503 ] && break
+	done
+	check_eq "/readyz on a full file system: 503" "$code" 503
+	check_eq "/readyz: the registry check says why" "$(jq -r .checks.registry "$TMP/full.b")" \
+		"the registry cannot be written"
+	check "/readyz: no path in the answer" test "$(grep -c "$TMP" "$TMP/full.b")" = 0
+	check_contains "/readyz: the log has SQLite's reason" "$TMP/small.log" "a test write failed: registry: committing failed: database or disk is full"
+	probe alive3 /healthz
+	check_eq "/healthz: still alive" "$code" 200
+	rm -f "$TMP/small/filler" "$TMP/small/filler2"
+	probe ready4 /readyz
+	check_eq "/readyz once there is room again: 200" "$code" 200
+	stop_pid "$E2E_LAST_PID"
+	umount "$TMP/small"
+else
+	echo "t_admin_health: not root (or no tmpfs): the full-disk case is skipped"
+fi
 e2e_finish
