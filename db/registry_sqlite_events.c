@@ -22,6 +22,9 @@
 
 #define REVISION "(random() & 9223372036854775807)"
 #define EV_COLS	 "id, time, type, serial, peer, data"
+#define DL_COLS                                                                                    \
+	"d.webhook, d.time, d.attempts, d.last_error, d.replay, e.id, e.time, e.type, e.serial, "  \
+	"e.peer, e.data"
 #define WH_COLS                                                                                    \
 	"name, url, types, secret, ca_pem, enabled, cursor, attempts, next_attempt, "              \
 	"last_status, last_error, last_success, delivered, failed, dead, created, revision"
@@ -56,7 +59,8 @@ enum ev_stmt_id {
 	D_DEL_ALL,
 	D_REPLAY,
 	D_REPLAY_ALL,
-	D_QUERY,
+	D_QUERY_ONE,
+	D_QUERY_ALL,
 	E__COUNT
 };
 _Static_assert(E__COUNT <= sizeof(((struct reg *)0)->ev_st) / sizeof(sqlite3_stmt *),
@@ -102,11 +106,14 @@ static const char *const ev_sql[E__COUNT] = {
     [D_DEL_ALL] = "DELETE FROM dead_letters WHERE webhook = ?1",
     [D_REPLAY] = "UPDATE dead_letters SET replay = 1 WHERE webhook = ?1 AND event_id = ?2",
     [D_REPLAY_ALL] = "UPDATE dead_letters SET replay = 1 WHERE webhook = ?1",
-    [D_QUERY] = "SELECT d.webhook, d.time, d.attempts, d.last_error, d.replay, e.id, e.time, "
-		"e.type, e.serial, e.peer, e.data FROM dead_letters d JOIN events e "
-		"ON e.id = d.event_id WHERE (?1 IS NULL OR d.webhook = ?1) "
-		"AND (?2 = 0 OR d.replay = 1) AND d.event_id > ?3 "
-		"ORDER BY d.webhook, d.event_id LIMIT ?4",
+    /* dead_letters drives (CROSS JOIN): the planner would otherwise walk
+     * the whole events table for the id range */
+    [D_QUERY_ONE] = "SELECT " DL_COLS " FROM dead_letters d CROSS JOIN events e "
+		    "ON e.id = d.event_id WHERE d.webhook = ?1 AND (?2 = 0 OR d.replay = 1) "
+		    "AND d.event_id > ?3 ORDER BY d.event_id LIMIT ?4",
+    [D_QUERY_ALL] = "SELECT " DL_COLS " FROM dead_letters d CROSS JOIN events e "
+		    "ON e.id = d.event_id WHERE (?2 = 0 OR d.replay = 1) AND d.event_id > ?3 "
+		    "ORDER BY d.webhook, d.event_id LIMIT ?4",
 };
 
 static sqlite3_stmt *ev_stmt(struct reg *r, enum ev_stmt_id id, struct sztp_err *e)
@@ -720,12 +727,12 @@ sztp_rc reg_dead_letter_query(struct reg *r, const char *webhook, int replay_onl
 	    (rc = rsql_check_str("webhook name", webhook, REG_NAME_MAX, 0, e)) != SZTP_OK)
 		return rc;
 	reg_lock(r);
-	s = ev_stmt(r, D_QUERY, e);
+	s = ev_stmt(r, webhook ? D_QUERY_ONE : D_QUERY_ALL, e);
 	if (!s) {
 		rc = SZTP_E_DB;
 		goto out;
 	}
-	bound = (webhook ? rsql_bind_str(s, 1, webhook) : sqlite3_bind_null(s, 1)) == SQLITE_OK &&
+	bound = (!webhook || rsql_bind_str(s, 1, webhook) == SQLITE_OK) &&
 		sqlite3_bind_int(s, 2, replay_only ? 1 : 0) == SQLITE_OK &&
 		sqlite3_bind_int64(s, 3, after_id) == SQLITE_OK && bind_limit(s, 4, limit) == 0;
 	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {

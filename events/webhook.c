@@ -357,6 +357,19 @@ static CURL *hook_handle(struct webhooks *w, struct hook *h, const struct reg_we
 }
 
 /* Text of a receiver's answer fit for last_error: printable ASCII, one line. */
+/* A transfer that failed on a reused connection before any answer: the
+ * receiver had closed it (keep-alive timeout) as the request went out. */
+static int stale_connection(CURL *c, CURLcode res)
+{
+	long fresh = 1, code = 0;
+
+	if (res != CURLE_SEND_ERROR && res != CURLE_RECV_ERROR && res != CURLE_GOT_NOTHING)
+		return 0;
+	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &fresh);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	return fresh == 0 && code == 0;
+}
+
 static void reply_excerpt(const struct reply *r, char *out, size_t len)
 {
 	size_t i, o = 0;
@@ -420,6 +433,16 @@ static int post(struct webhooks *w, struct hook *h, const struct reg_webhook *ro
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	res = curl_easy_perform(c);
+	if (stale_connection(c, res) && !atomic_load(&w->stopping)) {
+		/* the receiver closed the kept-alive connection as we sent on it
+		 * (an idle timeout): once more on a new one, not a failed attempt
+		 * (a repeat is harmless: receivers drop ids they have) */
+		reply.len = 0;
+		cerr[0] = '\0';
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+		res = curl_easy_perform(c);
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 0L);
+	}
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	if (res == CURLE_ABORTED_BY_CALLBACK && atomic_load(&w->stopping))
@@ -789,6 +812,7 @@ sztp_rc webhooks_start(const struct config *cfg, struct webhooks **out, struct s
 		rc = sztp_err_set(e, SZTP_E_INTERNAL, "webhooks: cannot start a thread");
 		goto out;
 	}
+	pthread_setname_np(w->thread, "sztpd-webhook"); /* top -H, perf: which thread costs what */
 	*out = w;
 	w = NULL;
 	rc = SZTP_OK;

@@ -21,14 +21,19 @@ import json
 import os
 import ssl
 import sys
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 64 * 1024 * 1024  # sztpd's batches are far smaller
 MAX_SKEW = 300  # seconds between sztpd's clock and this one
 
 
 class Receiver(BaseHTTPRequestHandler):
+    # HTTP/1.1: sztpd keeps its connection (and TLS session) for the next
+    # delivery instead of a new handshake per batch
+    protocol_version = "HTTP/1.1"
+
     def do_POST(self):
         srv = self.server
         length = int(self.headers.get("Content-Length") or 0)
@@ -43,17 +48,18 @@ class Receiver(BaseHTTPRequestHandler):
             return self.answer(401, "bad signature")
         if not ts.isdigit() or abs(time.time() - int(ts)) > MAX_SKEW:
             return self.answer(401, "stale timestamp")
-        if srv.refuse > 0:
-            srv.refuse -= 1
-            return self.answer(503, "refused on purpose")
         events = json.loads(body)["events"]
-        new = [ev for ev in events if ev["id"] not in srv.seen]
-        for ev in new:
-            srv.out.write(json.dumps(ev, sort_keys=True) + "\n")
-            srv.seen.add(ev["id"])
-        srv.out.flush()
-        os.fsync(srv.out.fileno())  # stored before it is acknowledged
-        srv.repeats += len(events) - len(new)
+        with srv.lock:  # one delivery at a time stores (connections are threads)
+            if srv.refuse > 0:
+                srv.refuse -= 1
+                return self.answer(503, "refused on purpose")
+            new = [ev for ev in events if ev["id"] not in srv.seen]
+            for ev in new:
+                srv.out.write(json.dumps(ev, sort_keys=True) + "\n")
+                srv.seen.add(ev["id"])
+            srv.out.flush()
+            os.fsync(srv.out.fileno())  # stored before it is acknowledged
+            srv.repeats += len(events) - len(new)
         self.log_message("webhook %s (%s): %d events, %d new, %d repeats dropped so far",
                          self.headers.get("X-SZTP-Webhook"), self.headers.get("User-Agent"),
                          len(events), len(new), srv.repeats)
@@ -63,6 +69,9 @@ class Receiver(BaseHTTPRequestHandler):
         if status != 204:
             self.log_message("answered %d: %s", status, text)
         self.send_response(status)
+        if status >= 300:
+            self.close_connection = True  # a body may be left unread
+            self.send_header("Connection", "close")
         if status != 204:
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(text)))
@@ -82,7 +91,8 @@ def main():
     ap.add_argument("--refuse", type=int, default=0, help="503 to the first N deliveries")
     a = ap.parse_args()
 
-    srv = HTTPServer((a.address, a.port), Receiver)
+    srv = ThreadingHTTPServer((a.address, a.port), Receiver)
+    srv.lock = threading.Lock()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
