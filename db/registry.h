@@ -122,9 +122,9 @@ sztp_rc reg_create(const char *path, struct reg **out, struct sztp_err *e);
  * safe to call often. */
 sztp_rc reg_check_file(struct reg *r, struct sztp_err *e);
 /* Whether a write can be committed now: one row (write_probe, migration
- * 007) given a new value, in a transaction that does not wait for the disk.  SZTP_E_DB with SQLite's
- * reason (disk full, read-only file system, the lock not granted within
- * the busy timeout).  /readyz's "database writable". */
+ * 007) given a new value, in a transaction that does not wait for the disk.  SZTP_E_DB with
+ * SQLite's reason (disk full, read-only file system, the lock not granted within the busy timeout).
+ * /readyz's "database writable". */
 sztp_rc reg_write_probe(struct reg *r, struct sztp_err *e);
 void reg_close(struct reg *r);
 /* The schema version the handle was migrated to (0 for NULL). */
