@@ -721,7 +721,38 @@ static void batch_clear(struct batch *b)
 }
 
 /* One message: formatted, framed (streams), written. */
-static sztp_rc send_event(struct syslog_sink *s, const struct reg_event *ev, struct sztp_err *e)
+/* Messages formatted but not yet written (TCP and TLS): a batch goes out
+ * in one write, so a collector takes a few large segments instead of one
+ * per event; the cursor moves past them only once the write succeeded. */
+struct pending {
+	char *buf;
+	size_t len, cap;
+	size_t n;	 /* messages in buf */
+	int64_t last_id; /* the last of them */
+};
+
+static sztp_rc pending_add(struct pending *p, const char *msg, size_t len, struct sztp_err *e)
+{
+	if (p->len + len > p->cap) {
+		size_t cap = p->cap ? p->cap : 16384;
+		char *nb;
+		while (cap < p->len + len)
+			cap *= 2;
+		if (!(nb = realloc(p->buf, cap)))
+			return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		p->buf = nb;
+		p->cap = cap;
+	}
+	memcpy(p->buf + p->len, msg, len);
+	p->len += len;
+	p->n++;
+	return SZTP_OK;
+}
+
+/* One event: UDP sends its datagram now; TCP and TLS frame it (RFC 6587
+ * octet counting) into p. */
+static sztp_rc send_event(struct syslog_sink *s, const struct reg_event *ev, struct pending *p,
+			  struct sztp_err *e)
 {
 	char *msg = NULL, *framed = NULL;
 	size_t len = 0, flen = 0;
@@ -730,17 +761,32 @@ static sztp_rc send_event(struct syslog_sink *s, const struct reg_event *ev, str
 	if (rc != SZTP_OK)
 		goto out;
 	if (s->t.proto != CONFIG_SYSLOG_UDP) {
-		if ((rc = syslog_frame(msg, len, &framed, &flen, e)) != SZTP_OK)
-			goto out;
-		if ((rc = conn_alive(s, e)) != SZTP_OK)
-			goto out;
-		rc = conn_write(s, framed, flen, e);
+		if ((rc = syslog_frame(msg, len, &framed, &flen, e)) == SZTP_OK &&
+		    (rc = pending_add(p, framed, flen, e)) == SZTP_OK)
+			p->last_id = ev->id;
 	} else {
 		rc = conn_write(s, msg, len, e);
 	}
 out:
 	free(msg);
 	free(framed);
+	return rc;
+}
+
+/* Write what p holds (the collector checked first: a closed connection
+ * is found before, not after, the write); then the cursor moves. */
+static sztp_rc pending_flush(struct syslog_sink *s, struct pending *p, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+
+	if (!p->n)
+		return SZTP_OK;
+	if ((rc = conn_alive(s, e)) == SZTP_OK &&
+	    (rc = conn_write(s, p->buf, p->len, e)) == SZTP_OK) {
+		atomic_fetch_add(&s->sent, p->n);
+		atomic_store(&s->cursor, p->last_id);
+	}
+	p->len = p->n = 0;
 	return rc;
 }
 
@@ -766,12 +812,19 @@ static void cursor_store(struct syslog_sink *s)
 static void send_batch(struct syslog_sink *s, struct batch *b)
 {
 	struct sztp_err e = {0};
+	struct pending p = {0};
 	int64_t now = (int64_t)time(NULL), first_old = 0, last_old = 0, old = 0;
+	int failed = 0;
 	size_t i;
 
 	for (i = 0; i < b->n && !atomic_load(&s->stopping); i++) {
 		const struct reg_event *ev = &b->ev[i];
 		if (s->max_age && ev->time && ev->time < now - s->max_age) {
+			/* the cursor passes it: what is formatted before it goes first */
+			if (pending_flush(s, &p, &e) != SZTP_OK) {
+				failed = 1;
+				break;
+			}
 			if (!old++)
 				first_old = ev->id;
 			last_old = ev->id;
@@ -793,16 +846,24 @@ static void send_batch(struct syslog_sink *s, struct batch *b)
 			s->backoff_ms = BACKOFF_MIN_MS;
 			state_up(s);
 		}
-		if (send_event(s, ev, &e) != SZTP_OK) {
-			conn_close(s); /* reconnect now; then with backoff */
-			s->next_try_ms = mono_ms();
-			if (!atomic_load(&s->stopping))
-				state_down(s, e.msg);
+		if (send_event(s, ev, &p, &e) != SZTP_OK) {
+			failed = 1;
 			break;
 		}
-		atomic_fetch_add(&s->sent, 1);
-		atomic_store(&s->cursor, ev->id);
+		if (s->t.proto == CONFIG_SYSLOG_UDP) {
+			atomic_fetch_add(&s->sent, 1);
+			atomic_store(&s->cursor, ev->id);
+		}
 	}
+	if (!failed && !atomic_load(&s->stopping) && pending_flush(s, &p, &e) != SZTP_OK)
+		failed = 1;
+	if (failed) {
+		conn_close(s); /* reconnect now; then with backoff */
+		s->next_try_ms = mono_ms();
+		if (!atomic_load(&s->stopping))
+			state_down(s, e.msg);
+	}
+	free(p.buf);
 	if (old)
 		log_warn("syslog %s: %lld event(s) older than syslog-max-age (%d s) not sent "
 			 "(ids %lld..%lld)",
