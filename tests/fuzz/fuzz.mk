@@ -28,7 +28,7 @@ SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit
 CFLAGS_SRC := -std=c11 -D_GNU_SOURCE -g -O1 $(SAN) -fsanitize=fuzzer-no-link \
 	-Wall -Wextra -Wno-unused-parameter \
 	-DSZTP_YANG_DIR='"$(CURDIR)/yang"' \
-	-Ilib -Idb -Iadmin -Iserver -I$(GEN) $(shell pkg-config --cflags $(PKGS))
+	-Ilib -Idb -Iadmin -Iserver -Ievents -I$(GEN) $(shell pkg-config --cflags $(PKGS))
 # harnesses: ours, so warnings are errors
 CFLAGS_FUZZ := $(CFLAGS_SRC) -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-DFUZZ_TOP='"$(CURDIR)"' -Itests/fuzz
@@ -42,7 +42,9 @@ SRV_OBJ := $(B)/server/config.o $(B)/server/restconf.o $(B)/server/discovery.o \
            $(B)/server/http_parse.o
 # the admin API whole (fuzz_admin_handle)
 SRV_OBJ += $(patsubst %.c,$(B)/%.o,$(wildcard admin/*.c))
-HDRS    := $(wildcard lib/*.h db/*.h admin/*.h server/*.h tests/fuzz/*.h)
+# the RFC 5424 formatter (fuzz_event)
+SRV_OBJ += $(B)/events/syslog_sink.o
+HDRS    := $(wildcard lib/*.h db/*.h admin/*.h server/*.h events/*.h tests/fuzz/*.h)
 
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 BINS    := $(addprefix $(B)/fuzz_,$(TARGETS))
