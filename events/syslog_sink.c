@@ -31,6 +31,7 @@
 #define CURSOR_NAME	 "syslog"
 #define BATCH		 100
 #define IDLE_MS		 100   /* poll of the outbox when there is nothing to send */
+#define CURSOR_EVERY_MS	 1000  /* the cursor's store while events flow */
 #define BACKOFF_MIN_MS	 500   /* reconnect backoff: doubles up to the max */
 #define BACKOFF_MAX_MS	 10000 /* (a collector back up is found within 10 s) */
 #define IO_TIMEOUT_MS	 10000 /* connect, handshake, one message's write */
@@ -373,6 +374,7 @@ struct syslog_sink {
 	gnutls_session_t tls;  /* tls:// once connected */
 	struct reg *reg;       /* our own handle */
 	int64_t stored_cursor; /* what the registry holds */
+	int64_t stored_ms;     /* when it was stored (monotonic) */
 	int down;	       /* a failure is logged and not yet recovered */
 	char why[SZTP_ERR_MSG_MAX];
 	int db_down;
@@ -790,13 +792,18 @@ static sztp_rc pending_flush(struct syslog_sink *s, struct pending *p, struct sz
 	return rc;
 }
 
-static void cursor_store(struct syslog_sink *s)
+/* The cursor into the registry: at most once a second while events flow
+ * (a write transaction each time: the journal's commits must not queue
+ * behind them), at once when idle or stopping (force).  A crash resends
+ * at most that second's events: at least once, receivers drop ids. */
+static void cursor_store(struct syslog_sink *s, int force)
 {
 	struct sztp_err e = {0};
 	int64_t c = atomic_load(&s->cursor);
 
-	if (c == s->stored_cursor)
+	if (c == s->stored_cursor || (!force && mono_ms() - s->stored_ms < CURSOR_EVERY_MS))
 		return;
+	s->stored_ms = mono_ms();
 	if (reg_event_cursor_set(s->reg, CURSOR_NAME, c, &e) != SZTP_OK) {
 		if (!s->db_down)
 			log_err("syslog: cannot store the cursor (event %lld): %s", (long long)c,
@@ -869,7 +876,7 @@ static void send_batch(struct syslog_sink *s, struct batch *b)
 			 "(ids %lld..%lld)",
 			 s->target, (long long)old, s->max_age, (long long)first_old,
 			 (long long)last_old);
-	cursor_store(s);
+	cursor_store(s, 0);
 }
 
 static void *run(void *arg)
@@ -899,6 +906,7 @@ static void *run(void *arg)
 		}
 		s->db_down = 0;
 		if (!b->n) {
+			cursor_store(s, 1);
 			nap(s, IDLE_MS);
 			continue;
 		}
@@ -910,7 +918,7 @@ static void *run(void *arg)
 				   ? (int)(s->next_try_ms - mono_ms())
 				   : IDLE_MS);
 	}
-	cursor_store(s);
+	cursor_store(s, 1);
 	conn_close(s);
 	free(b);
 	return NULL;
