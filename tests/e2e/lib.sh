@@ -105,6 +105,17 @@ free_port() {
 	done
 }
 
+# free_port_tu: a port free for both TCP and UDP (named, syslog collectors
+# listen on both; free_port looks at TCP only)
+free_port_tu() {
+	local p
+	while :; do
+		p=$(free_port)
+		[ -z "$(ss -Huan "sport = :$p" 2>/dev/null)" ] && break
+	done
+	echo "$p"
+}
+
 # e2e_bg LOGFILE COMMAND...: start in background, remember the PID in E2E_LAST_PID.
 e2e_bg() {
 	local log=$1

@@ -27,16 +27,6 @@ AGENT=$BIN/sztp-agent
 OWNER_CT=1.2.840.113549.1.9.16.1.43
 export SZTP_YANG_DIR=$TOP/yang SZTP_MASA_CA=$PKI/manufacturer/root.pem
 
-# a port free for both TCP and UDP (named listens on both)
-free_port_tu() {
-	local p
-	while :; do
-		p=$(free_port)
-		[ -z "$(ss -Huan "sport = :$p" 2>/dev/null)" ] && break
-	done
-	echo "$p"
-}
-
 # ---- PKI, sztpd ------------------------------------------------------------------
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-D1 --serial SN-D2 --serial SN-D3 \
 	--serial SN-D4 --serial SN-D5 --serial SN-D7 >/dev/null || { echo "sztp-pki init failed"; exit 1; }

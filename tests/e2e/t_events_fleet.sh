@@ -137,6 +137,24 @@ check_eq "webhook: refused devices have no other event" \
 	"$(jq -rs '[.[] | select(.type == "bootstrap.refused") | .serial] as $r |
 		[.[] | select((.serial as $s | $r | index($s)) and .type != "bootstrap.refused")] | length' \
 		"$TMP/events.jsonl")" 0
+# every delivery holds to the contract the OpenAPI document's webhooks
+# section gives receivers (components/schemas/Event, per type)
+check_eq "webhook: every event matches docs/openapi.json's Event schema" "$(python3 - \
+	"$TOP/tests/e2e" "$TOP/docs/openapi.json" "$TMP/events.jsonl" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from openapi_check import Spec
+spec = Spec(sys.argv[2])
+bad = 0
+for line in open(sys.argv[3]):
+    errors = spec.schema_errors({"$ref": "#/components/schemas/Event"}, json.loads(line))
+    if errors:
+        bad += 1
+        if bad <= 3:
+            print(errors, file=sys.stderr)
+print(bad)
+PY
+)" 0
 check_eq "webhook state: nothing failed, nothing dead" \
 	"$(Q "select failed || ',' || dead from webhooks where name = 'nms'")" "0,0"
 check "sztpd stops cleanly" stop_clean "$SZTPD"

@@ -108,7 +108,7 @@ onboard.sztp.test.	600	IN	A	127.0.0.1
 EOF
 check "named-checkzone loads the fragment" named-checkzone -k fail -i local "$ZONE" \
 	"$TMP/sztp.test.zone"
-NPORT=$(free_port)
+NPORT=$(free_port_tu) # named listens on TCP and UDP
 mkdir -p "$TMP/named"
 cat >"$TMP/named.conf" <<EOF
 options {

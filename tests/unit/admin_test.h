@@ -58,9 +58,11 @@ static void at_close(void)
 }
 
 /* method target (path with an optional ?query), a JSON body or NULL, as
- * who: the status; *out the JSON answer (NULL when none), to decref. */
-static int at_call(const char *method, const char *target, const char *body,
-		   const struct admin_actor *who, json_t **out)
+ * who from peer (NULL: none, as sztpctl in-process): the status; *out the
+ * JSON answer (NULL when none), to decref; raw (optional) its text. */
+static int at_call_full(const char *method, const char *target, const char *body,
+			const struct admin_actor *who, const char *peer, json_t **out, char *raw,
+			size_t rawlen)
 {
 	char path[1024];
 	const char *q = strchr(target, '?');
@@ -76,14 +78,24 @@ static int at_call(const char *method, const char *target, const char *body,
 		req.body_len = strlen(body);
 	}
 	req.actor = who;
+	req.peer = peer;
 	admin_handle(&at_ctx, &req, &resp);
 	status = resp.status;
 	snprintf(at_etag, sizeof(at_etag), "%s", resp.etag);
 	snprintf(at_location, sizeof(at_location), "%s", resp.location);
 	if (out)
 		*out = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+	if (raw)
+		snprintf(raw, rawlen, "%.*s", (int)resp.body_len, resp.body ? resp.body : "");
 	admin_response_clear(&resp);
 	return status;
+}
+
+/* The same without a peer or the raw text. */
+static int at_call(const char *method, const char *target, const char *body,
+		   const struct admin_actor *who, json_t **out)
+{
+	return at_call_full(method, target, body, who, NULL, out, NULL, 0);
 }
 
 static const char *at_str(json_t *j, const char *member)

@@ -18,37 +18,6 @@
 #define SECRET	 "0123456789abcdef-secret"
 #define REDIRECT "{\"kind\": \"redirect\", \"bootstrap-server\": [{\"address\": \"a.example\"}]}"
 
-/* at_call with the client's address. */
-static int call_peer(const char *method, const char *target, const char *body,
-		     const struct admin_actor *who, const char *peer, json_t **out, char *raw,
-		     size_t rawlen)
-{
-	char path[1024];
-	const char *q = strchr(target, '?');
-	struct admin_request req = {.method = method, .path = path, .query = q ? q + 1 : NULL};
-	struct admin_response resp;
-	int status;
-
-	snprintf(path, sizeof(path), "%.*s", (int)(q ? (size_t)(q - target) : strlen(target)),
-		 target);
-	if (body) {
-		req.content_type = "application/json";
-		req.body = (const uint8_t *)body;
-		req.body_len = strlen(body);
-	}
-	req.actor = who;
-	req.peer = peer;
-	admin_handle(&at_ctx, &req, &resp);
-	status = resp.status;
-	snprintf(at_etag, sizeof(at_etag), "%s", resp.etag);
-	if (out)
-		*out = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
-	if (raw)
-		snprintf(raw, rawlen, "%.*s", (int)resp.body_len, resp.body ? resp.body : "");
-	admin_response_clear(&resp);
-	return status;
-}
-
 static int64_t last_event_id(void)
 {
 	int64_t id = -1;
@@ -109,7 +78,7 @@ static void test_admin_change_events(void)
 
 	/* device.create -> device.enrolled, with actor, action, revision, peer */
 	before = last_event_id();
-	CHECK_RC(call_peer("POST", "/api/v1/devices", "{\"serial\": \"SN-1\"}", &at_writer, PEER,
+	CHECK_RC(at_call_full("POST", "/api/v1/devices", "{\"serial\": \"SN-1\"}", &at_writer, PEER,
 			   &j, NULL, 0),
 		 201);
 	snprintf(rev, sizeof(rev), "%s", at_str(j, "revision"));
@@ -139,7 +108,7 @@ static void test_admin_change_events(void)
 	want_events("refused changes", before, "");
 
 	/* profile put / delete (no serial; the name in data), device patch, delete */
-	CHECK_RC(call_peer("PUT", "/api/v1/profiles/rd", REDIRECT, &at_writer, NULL, NULL, NULL, 0),
+	CHECK_RC(at_call_full("PUT", "/api/v1/profiles/rd", REDIRECT, &at_writer, NULL, NULL, NULL, 0),
 		 201);
 	ev = newest_event();
 	d = json_object_get(ev, "data");
@@ -279,7 +248,7 @@ static void test_webhook_crud(const char *ca_pem)
 	int64_t before = last_event_id();
 
 	memset(&w, 0, sizeof(w));
-	CHECK_RC(call_peer("POST", "/api/v1/webhooks",
+	CHECK_RC(at_call_full("POST", "/api/v1/webhooks",
 			   HOOK ", \"types\": [\"device.enrolled\", \"progress.reported\"]}",
 			   &at_writer, PEER, &j, raw, sizeof(raw)),
 		 201);
