@@ -154,6 +154,19 @@ static sztp_rc answered(struct ctl *c, struct ctl_resp *r, const char *what, con
 	return rc;
 }
 
+/* add and set: the name checked, the options into body (NULL: out of
+ * memory) */
+static sztp_rc body_start(struct ctl *c, json_t *body, char *generated, struct sztp_err *e)
+{
+	sztp_rc rc;
+
+	if (!body)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if ((rc = ctl_check_name("webhook", c->pos[0], e)) != SZTP_OK)
+		return rc;
+	return body_opts(c, body, generated, e);
+}
+
 /* webhook add NAME --url URL (--secret-file F | --secret-generate)
  * [--types T,T] [--ca-cert CA.pem] [--disable] */
 sztp_rc cmd_webhook_add(struct ctl *c, struct sztp_err *e)
@@ -164,12 +177,7 @@ sztp_rc cmd_webhook_add(struct ctl *c, struct sztp_err *e)
 	sztp_rc rc;
 
 	memset(&r, 0, sizeof(r));
-	if (!body) {
-		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = ctl_check_name("webhook", c->pos[0], e)) != SZTP_OK ||
-	    (rc = body_opts(c, body, generated, e)) != SZTP_OK)
+	if ((rc = body_start(c, body, generated, e)) != SZTP_OK)
 		goto out;
 	if (!opt_get(c, "url") || (!opt_has(c, "secret-file") && !opt_has(c, "secret-generate"))) {
 		rc = sztp_err_set(e, SZTP_E_MISSING_ELEMENT,
@@ -201,12 +209,7 @@ sztp_rc cmd_webhook_set(struct ctl *c, struct sztp_err *e)
 	sztp_rc rc;
 
 	memset(&r, 0, sizeof(r));
-	if (!body) {
-		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = ctl_check_name("webhook", c->pos[0], e)) != SZTP_OK ||
-	    (rc = body_opts(c, body, generated, e)) != SZTP_OK)
+	if ((rc = body_start(c, body, generated, e)) != SZTP_OK)
 		goto out;
 	if (json_object_size(body) == 0) {
 		rc = sztp_err_set(e, SZTP_E_MISSING_ELEMENT,

@@ -456,29 +456,6 @@ int journal_submit(struct journal *j, struct journal_report *jr)
 	return ok;
 }
 
-sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct sztp_err *e)
-{
-	struct journal_report jr;
-	struct jent ent;
-
-	memset(&jr, 0, sizeof(jr));
-	memset(&ent, 0, sizeof(ent));
-	jr.p = *p; /* borrowed strings: only read while we wait */
-	ent.kind = J_PROGRESS;
-	ent.jr = &jr;
-	pthread_mutex_lock(&j->mu);
-	if (!enqueue_locked(j, &ent)) {
-		pthread_mutex_unlock(&j->mu);
-		return reg_progress_add(j->reg, p, e); /* never drop a report */
-	}
-	while (!jr.finished)
-		pthread_cond_wait(&j->done, &j->mu);
-	pthread_mutex_unlock(&j->mu);
-	if (jr.rc != SZTP_OK && e)
-		*e = jr.e;
-	return jr.rc;
-}
-
 /* An answer's event and row in a transaction of their own (the queue is
  * full or stopping). */
 static sztp_rc answer_direct(struct journal *j, struct journal_report *jr)
@@ -496,21 +473,24 @@ static sztp_rc answer_direct(struct journal *j, struct journal_report *jr)
 	return rc;
 }
 
-sztp_rc journal_answer(struct journal *j, struct journal_report *jr, struct sztp_err *e)
+/* jr (a report or an answer, no callback) in the next batch, waiting for
+ * its commit; stored by this thread when the queue is full or stopping:
+ * nothing acknowledged is ever dropped. */
+static sztp_rc submit_wait(struct journal *j, struct journal_report *jr, struct sztp_err *e)
 {
 	struct jent ent;
 
 	memset(&ent, 0, sizeof(ent));
 	ent.kind = J_PROGRESS;
 	ent.jr = jr;
-	jr->answer = 1;
 	jr->done = NULL;
 	jr->finished = 0;
 	jr->rc = SZTP_OK;
 	pthread_mutex_lock(&j->mu);
 	if (!enqueue_locked(j, &ent)) {
 		pthread_mutex_unlock(&j->mu);
-		jr->rc = answer_direct(j, jr);
+		jr->rc =
+		    jr->answer ? answer_direct(j, jr) : reg_progress_add(j->reg, &jr->p, &jr->e);
 	} else {
 		while (!jr->finished)
 			pthread_cond_wait(&j->done, &j->mu);
@@ -519,6 +499,21 @@ sztp_rc journal_answer(struct journal *j, struct journal_report *jr, struct sztp
 	if (jr->rc != SZTP_OK && e)
 		*e = jr->e;
 	return jr->rc;
+}
+
+sztp_rc journal_progress(struct journal *j, const struct reg_progress *p, struct sztp_err *e)
+{
+	struct journal_report jr;
+
+	memset(&jr, 0, sizeof(jr));
+	jr.p = *p; /* borrowed strings: only read while we wait */
+	return submit_wait(j, &jr, e);
+}
+
+sztp_rc journal_answer(struct journal *j, struct journal_report *jr, struct sztp_err *e)
+{
+	jr->answer = 1;
+	return submit_wait(j, jr, e);
 }
 
 void journal_log_event(struct journal *j, const struct reg_log *l, int write_log,

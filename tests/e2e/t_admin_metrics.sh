@@ -206,11 +206,13 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 check_fails "s_client with another CA: refused" openssl s_client -connect "127.0.0.1:$PORT" \
 	-servername localhost -CAfile "$TMP/other.pem" -verify_return_error </dev/null
 check_eventually "client aborted the handshake: device +1" 1 hs_delta device
-# plain HTTP on the TLS port
-python3 - "$PORT" <<'PY'
+# send_close PORT TEXT: TEXT (printf escapes) to the port, wait for its
+# answer or close (5 s at most), close
+send_close() {
+	python3 - "$1" "$(printf "$2" | od -An -tx1 | tr -d ' \n')" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+s.sendall(bytes.fromhex(sys.argv[2]))
 s.settimeout(5)
 try:
     s.recv(100)
@@ -218,6 +220,9 @@ except OSError:
     pass
 s.close()
 PY
+}
+# plain HTTP on the TLS port
+send_close "$PORT" 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
 check_eventually "plain HTTP: device +2" 2 hs_delta device
 # a ClientHello, then the connection closed mid-handshake
 python3 - "$PORT" <<'PY'
@@ -239,17 +244,7 @@ s.close()
 PY
 check_eventually "closed mid-handshake: device +3" 3 hs_delta device
 # the admin listener counts its own
-python3 - "$APORT" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"\x16\x03\x01\x00\x05hello")
-s.settimeout(5)
-try:
-    s.recv(100)
-except OSError:
-    pass
-s.close()
-PY
+send_close "$APORT" '\026\003\001\000\005hello'
 check_eventually "garbage on the admin port: admin +1" 1 hs_delta admin
 check_eq "device: still 3" "$(hs_delta device)" 3
 
