@@ -38,6 +38,16 @@ enum reg_sign {
 	REG_SIGN_NEVER = 2	   /* never (unsigned redirect only to untrusted devices) */
 };
 enum reg_reporting { REG_REPORT_MINIMAL = 0, REG_REPORT_VERBOSE = 1 };
+/* What a profile tolerates of its devices' clients (issue 13; none by
+ * default: strict RFC 8572).  One bit each; names as the admin API and
+ * sztpctl give them. */
+enum reg_lenient {
+	REG_LENIENT_EMPTY_NONCE = 1u << 0,    /* "empty-nonce": "nonce":"" is taken as absent */
+	REG_LENIENT_OMIT_OS_FIELDS = 1u << 1, /* "omit-os-fields": no boot-image os-name and
+					       * os-version in the conveyed information */
+};
+#define REG_LENIENT_ALL	     3u
+#define REG_LENIENT_LIST_MAX 64 /* "empty-nonce,omit-os-fields" and its NUL fit */
 
 struct reg_profile {
 	char name[REG_NAME_MAX];
@@ -47,6 +57,7 @@ struct reg_profile {
 	enum reg_reporting reporting;
 	char owner[REG_NAME_MAX]; /* owner identity name, "default" */
 	int64_t revision;	  /* changes on every update of this row */
+	unsigned lenient;	  /* enum reg_lenient bits; 0 = strict */
 };
 
 struct reg_owner {
@@ -96,6 +107,16 @@ struct reg_log {
 /* Free what a getter allocated and zero the struct; NULL or an already
  * zeroed struct is a no-op. */
 void reg_profile_clear(struct reg_profile *p);
+
+/* The name of one reg_lenient bit; NULL when bit is not exactly one known bit. */
+const char *reg_lenient_name(unsigned bit);
+/* A comma-separated list of names ("" = none; no spaces, no repeats) as
+ * bits.  SZTP_E_INVALID_VALUE naming the first unknown or repeated name;
+ * *bits is 0 on failure. */
+sztp_rc reg_lenient_parse(const char *list, unsigned *bits, struct sztp_err *e);
+/* bits as a comma-separated list in bit order ("" for 0; unknown bits
+ * left out) into buf of size (REG_LENIENT_LIST_MAX fits every list). */
+void reg_lenient_format(unsigned bits, char *buf, size_t size);
 void reg_owner_clear(struct reg_owner *o);
 void reg_device_clear(struct reg_device *d);
 void reg_progress_clear(struct reg_progress *p);
@@ -150,7 +171,7 @@ sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out
  * dev: serial, profile, voucher (bytes as supplied) and its window,
  * state, created/first/last seen, revision; password_hash stays NULL.
  * has_profile: the device names a profile (it exists: foreign key);
- * prof then holds name, kind, sign, reporting, owner, revision, and
+ * prof then holds name, kind, sign, reporting, owner, revision, lenient, and
  * conveyed_json stays NULL (not read: the caller's prepared artifacts
  * are keyed on the revision).  has_owner: that owner identity exists,
  * owner_revision its revision.

@@ -84,7 +84,7 @@ extern const size_t reg_migrations_count;
 	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, "         \
 	"revision, "                                                                               \
 	"voucher_created, voucher_expires"
-#define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision"
+#define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision, lenient"
 #define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
 #define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
 /* What row_progress / row_log read: the columns above, then the id. */
@@ -112,13 +112,15 @@ extern const size_t reg_migrations_count;
  * PROF_COLS order from column BOOT_PROF, then whether the profile's owner
  * exists and its revision.  NULL stands in for the two columns
  * get-bootstrapping-data does not read (password_hash, conveyed_json), so
- * row_device and row_profile read the row unchanged.  Three primary-key
+ * row_device and row_profile read the row unchanged (BOOT_OWNER: the
+ * column after the profile's).  Three primary-key
  * lookups. */
-#define BOOT_PROF 11
+#define BOOT_PROF  11
+#define BOOT_OWNER (BOOT_PROF + 8)
 #define BOOT_COLS                                                                                  \
 	"d.serial, NULL, d.profile, d.voucher, d.state, d.created, d.first_seen, d.last_seen, "    \
 	"d.revision, d.voucher_created, d.voucher_expires, "                                       \
-	"p.name, p.kind, NULL, p.sign, p.reporting, p.owner, p.revision, "                         \
+	"p.name, p.kind, NULL, p.sign, p.reporting, p.owner, p.revision, p.lenient, "              \
 	"o.name IS NOT NULL, o.revision"
 
 /* Every statement the registry runs, prepared once per handle. */
@@ -148,9 +150,10 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_DEV_COUNT] = "SELECT count(*) FROM devices",
     [S_PROF_GET] = "SELECT " PROF_COLS " FROM profiles WHERE name = ?1",
     [S_PROF_PUT] = "INSERT INTO profiles (" PROF_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, " REVISION
-		   ") ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, conveyed_json = "
+		   ", ?7) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, conveyed_json = "
 		   "excluded.conveyed_json, sign = excluded.sign, reporting = excluded.reporting, "
-		   "owner = excluded.owner, revision = excluded.revision",
+		   "owner = excluded.owner, revision = excluded.revision, "
+		   "lenient = excluded.lenient",
     [S_PROF_USERS] = "SELECT count(*) FROM devices WHERE profile = ?1",
     [S_PROF_REMOVE] = "DELETE FROM profiles WHERE name = ?1",
     [S_PROF_LIST] = "SELECT " PROF_COLS " FROM profiles ORDER BY name",
@@ -213,6 +216,78 @@ static const char *const stmt_sql[S__COUNT] = {
 static const char *const kind_names[] = {"onboarding", "redirect"};
 static const char *const sign_names[] = {"if-requested", "always", "never"};
 static const char *const report_names[] = {"minimal", "verbose"};
+/* enum reg_lenient, in bit order */
+static const char *const lenient_names[] = {"empty-nonce", "omit-os-fields"};
+#define LENIENT_N (sizeof(lenient_names) / sizeof(lenient_names[0]))
+_Static_assert(REG_LENIENT_ALL == (1u << LENIENT_N) - 1, "a name for every lenient bit");
+
+const char *reg_lenient_name(unsigned bit)
+{
+	for (size_t i = 0; i < LENIENT_N; i++)
+		if (bit == 1u << i)
+			return lenient_names[i];
+	return NULL;
+}
+
+sztp_rc reg_lenient_parse(const char *list, unsigned *bits, struct sztp_err *e)
+{
+	const char *p = list, *end;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	size_t n, i;
+
+	*bits = 0;
+	while (*p) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < LENIENT_N; i++)
+			if (strlen(lenient_names[i]) == n && !memcmp(p, lenient_names[i], n))
+				break;
+		if (i == LENIENT_N) {
+			sztp_err_set(e, rc,
+				     "leniency '%.*s' is unknown (known: empty-nonce, "
+				     "omit-os-fields)",
+				     (int)(n > 64 ? 64 : n), p);
+			goto fail;
+		}
+		if (*bits & (1u << i)) {
+			sztp_err_set(e, rc, "leniency '%s' is given twice", lenient_names[i]);
+			goto fail;
+		}
+		*bits |= 1u << i;
+		if (!end)
+			break;
+		p = end + 1;
+		if (!*p) {
+			sztp_err_set(e, rc, "leniency list '%s' ends with a comma", list);
+			goto fail;
+		}
+	}
+	return SZTP_OK;
+fail:
+	*bits = 0;
+	return rc;
+}
+
+void reg_lenient_format(unsigned bits, char *buf, size_t size)
+{
+	size_t len = 0, i;
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < LENIENT_N; i++) {
+		int n;
+
+		if (!(bits & (1u << i)))
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", lenient_names[i]);
+		if (n < 0 || (size_t)n >= size - len) {
+			buf[len] = '\0'; /* whole names only */
+			return;
+		}
+		len += (size_t)n;
+	}
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -1213,6 +1288,16 @@ static sztp_rc row_profile(sqlite3_stmt *s, int b, struct reg_profile *p, struct
 	p->sign = (enum reg_sign)sign;
 	p->reporting = (enum reg_reporting)rep;
 	p->revision = sqlite3_column_int64(s, b + 6);
+	if (rc == SZTP_OK) {
+		sqlite3_int64 bits = sqlite3_column_int64(s, b + 7);
+
+		if (bits & ~(sqlite3_int64)REG_LENIENT_ALL)
+			rc = sztp_err_set(e, SZTP_E_DB,
+					  "profile '%s': lenient bits %#llx are unknown to this "
+					  "version",
+					  p->name, (unsigned long long)bits);
+		p->lenient = (unsigned)bits & REG_LENIENT_ALL;
+	}
 	if (rc != SZTP_OK)
 		reg_profile_clear(p);
 	return rc;
@@ -1271,6 +1356,10 @@ static sztp_rc check_profile(const struct reg_profile *p, struct sztp_err *e)
 	if (rc == SZTP_OK && (unsigned)p->reporting > REG_REPORT_VERBOSE)
 		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': reporting %d is unknown",
 				  p->name, (int)p->reporting);
+	if (rc == SZTP_OK && (p->lenient & ~REG_LENIENT_ALL))
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "profile '%s': lenient bits %#x are unknown", p->name,
+				  p->lenient & ~REG_LENIENT_ALL);
 	return rc;
 }
 
@@ -1283,7 +1372,7 @@ static sztp_rc profile_put(struct reg *r, const struct reg_profile *p, struct sz
 	    (p->conveyed_json ? rsql_bind_str(s, 3, p->conveyed_json) : sqlite3_bind_null(s, 3)) ||
 	    rsql_bind_str(s, 4, sign_names[p->sign]) ||
 	    rsql_bind_str(s, 5, report_names[p->reporting]) || rsql_bind_str(s, 6, p->owner) ||
-	    sqlite3_step(s) != SQLITE_DONE)
+	    sqlite3_bind_int64(s, 7, (sqlite3_int64)p->lenient) || sqlite3_step(s) != SQLITE_DONE)
 		rc = rsql_db_fail(r, e, "writing a profile");
 	else
 		rc = SZTP_OK;
@@ -1518,9 +1607,9 @@ static sztp_rc row_bootstrap(sqlite3_stmt *s, struct reg_bootstrap *b, struct sz
 		if (rc != SZTP_OK)
 			goto out;
 	}
-	if (sqlite3_column_int(s, BOOT_PROF + 7)) {
+	if (sqlite3_column_int(s, BOOT_OWNER)) {
 		b->has_owner = 1;
-		b->owner_revision = sqlite3_column_int64(s, BOOT_PROF + 8);
+		b->owner_revision = sqlite3_column_int64(s, BOOT_OWNER + 1);
 	}
 out:
 	return rc;

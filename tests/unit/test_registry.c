@@ -644,6 +644,97 @@ static void test_owners(struct reg *r)
 	reg_owner_clear(&g);
 }
 
+/* ---- leniency (issue 13) ----------------------------------------------------- */
+
+static void test_lenient_names(void)
+{
+	struct sztp_err e = {0};
+	unsigned bits = 99;
+	char buf[REG_LENIENT_LIST_MAX];
+
+	CHECK(strcmp(reg_lenient_name(REG_LENIENT_EMPTY_NONCE), "empty-nonce") == 0);
+	CHECK(strcmp(reg_lenient_name(REG_LENIENT_OMIT_OS_FIELDS), "omit-os-fields") == 0);
+	CHECK(reg_lenient_name(0) == NULL && reg_lenient_name(REG_LENIENT_ALL) == NULL &&
+	      reg_lenient_name(1u << 5) == NULL);
+	CHECK_RC(reg_lenient_parse("", &bits, &e), SZTP_OK);
+	CHECK(bits == 0);
+	CHECK_RC(reg_lenient_parse("omit-os-fields,empty-nonce", &bits, &e), SZTP_OK);
+	CHECK(bits == REG_LENIENT_ALL);
+	CHECK_RC(reg_lenient_parse("empty-nonce", &bits, &e), SZTP_OK);
+	CHECK(bits == REG_LENIENT_EMPTY_NONCE);
+	CHECK_RC(reg_lenient_parse("empty-nonce,bogus", &bits, &e), SZTP_E_INVALID_VALUE);
+	CHECK(bits == 0 && strstr(e.msg, "leniency 'bogus' is unknown") != NULL);
+	CHECK_RC(reg_lenient_parse("empty-nonce,empty-nonce", &bits, &e), SZTP_E_INVALID_VALUE);
+	CHECK(strstr(e.msg, "'empty-nonce' is given twice") != NULL);
+	CHECK_RC(reg_lenient_parse("empty-nonce,", &bits, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(reg_lenient_parse(",empty-nonce", &bits, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(reg_lenient_parse("empty-nonce ", &bits, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(reg_lenient_parse("Empty-Nonce", &bits, &e), SZTP_E_INVALID_VALUE);
+	reg_lenient_format(0, buf, sizeof(buf));
+	CHECK(strcmp(buf, "") == 0);
+	reg_lenient_format(REG_LENIENT_ALL, buf, sizeof(buf));
+	CHECK(strcmp(buf, "empty-nonce,omit-os-fields") == 0);
+	reg_lenient_format(REG_LENIENT_OMIT_OS_FIELDS | 1u << 7, buf, sizeof(buf));
+	CHECK(strcmp(buf, "omit-os-fields") == 0);
+	reg_lenient_format(REG_LENIENT_ALL, buf, 5); /* truncated at a name, never mid-name */
+	CHECK(strcmp(buf, "") == 0);
+}
+
+/* Stored with the profile, read back by both getters; a change makes a
+ * new revision (the artifacts cache's key); bits this version does not
+ * know are refused both ways. */
+static void test_lenient_profile(struct reg *r)
+{
+	struct sztp_err e = {0};
+	struct reg_profile p, g;
+	struct reg_device d;
+	struct reg_bootstrap b;
+	sqlite3 *c = NULL;
+	int64_t rev;
+
+	mkprofile(&p, "len-1");
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	CHECK_RC(reg_profile_get(r, "len-1", &g, &e), SZTP_OK);
+	CHECK(g.lenient == 0); /* strict unless asked */
+	rev = g.revision;
+	reg_profile_clear(&g);
+	p.lenient = REG_LENIENT_ALL;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	CHECK_RC(reg_profile_get(r, "len-1", &g, &e), SZTP_OK);
+	CHECK(g.lenient == REG_LENIENT_ALL && g.revision != rev);
+	reg_profile_clear(&g);
+	mkdev(&d, "LEN-DEV", "len-1");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK_RC(reg_bootstrap_get(r, "LEN-DEV", &b, &e), SZTP_OK);
+	CHECK(b.has_profile && b.prof.lenient == REG_LENIENT_ALL);
+	reg_bootstrap_clear(&b);
+	p.lenient = REG_LENIENT_OMIT_OS_FIELDS;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	CHECK_RC(reg_bootstrap_get(r, "LEN-DEV", &b, &e), SZTP_OK);
+	CHECK(b.prof.lenient == REG_LENIENT_OMIT_OS_FIELDS);
+	reg_bootstrap_clear(&b);
+
+	p.lenient = 1u << 4;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_E_INVALID_VALUE);
+	CHECK(strstr(e.msg, "lenient bits 0x10 are unknown") != NULL);
+	/* a bit written by some newer version: refused, not dropped */
+	if (sqlite3_open(dbpath, &c) == SQLITE_OK) {
+		sqlite3_busy_timeout(c, 5000);
+		CHECK(sqlite3_exec(c, "UPDATE profiles SET lenient = 6 WHERE name = 'len-1'", NULL,
+				   NULL, NULL) == SQLITE_OK);
+		CHECK(sqlite3_exec(c, "UPDATE profiles SET lenient = -1 WHERE name = 'len-1'", NULL,
+				   NULL, NULL) != SQLITE_OK); /* the CHECK */
+	}
+	sqlite3_close(c);
+	CHECK_RC(reg_profile_get(r, "len-1", &g, &e), SZTP_E_DB);
+	CHECK(strstr(e.msg, "are unknown to this version") != NULL && g.lenient == 0);
+	CHECK_RC(reg_bootstrap_get(r, "LEN-DEV", &b, &e), SZTP_E_DB);
+	p.lenient = 0;
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "LEN-DEV", &e), SZTP_OK);
+	CHECK_RC(reg_profile_remove(r, "len-1", &e), SZTP_OK);
+}
+
 /* ---- get-bootstrapping-data's read --------------------------------------- */
 
 /* reg_bootstrap_get against the three separate getters. */
@@ -2245,6 +2336,7 @@ int main(void)
 	}
 	path_in_tmp(dbpath, sizeof(dbpath), "reg.db");
 	test_open();
+	test_lenient_names();
 	test_open_modes();
 	test_durability();
 	test_file_check();
@@ -2256,6 +2348,7 @@ int main(void)
 	if (r) {
 		test_devices(r);
 		test_profiles(r);
+		test_lenient_profile(r);
 		test_owners(r);
 		test_bootstrap(r);
 		test_getter_failures(r);
