@@ -29,7 +29,15 @@
  * validated once.  A bounded direct-mapped table keeps the last valid
  * inputs of up to MEMO_MAX_BODY bytes; a hit needs the same RPC, encoding
  * and exact bytes (compared in full, not by hash) and returns a copy of
- * the validated result.  Invalid input is never remembered.
+ * the validated result.  Invalid input is never remembered.  A result
+ * that took a leniency remembers it and serves only callers that allow it
+ * (a strict caller gets the strict error for the same bytes).
+ *
+ * Leniency (yang_rpc_input_lenient, issue 13): an empty nonce is taken
+ * out of the document before anything validates it, JSON ("nonce":"") in
+ * jansson's tree, XML (<nonce/>, <nonce></nonce>) as a span of the
+ * checked text, so libyang validates exactly what a strict client would
+ * have sent without the member.
  *
  * Parser differential: libyang is given jansson's re-serialisation of the
  * JSON we checked, never the original bytes, so the guard and libyang see
@@ -74,8 +82,9 @@ struct memo {
 	enum yang_rpc rpc;
 	enum yang_enc enc;
 	size_t len;
-	char *body;    /* NULL: empty slot */
-	json_t *input; /* the validated result */
+	char *body;	  /* NULL: empty slot */
+	json_t *input;	  /* the validated result */
+	unsigned applied; /* YANG_LENIENT_* bits the result needed */
 };
 
 struct sztp_yang {
@@ -703,9 +712,24 @@ static const char *rpc_name(enum yang_rpc rpc)
 	return rpc == YANG_RPC_REPORT_PROGRESS ? "report-progress" : "get-bootstrapping-data";
 }
 
+/* YANG_LENIENT_EMPTY_NONCE on a JSON input object: one nonce member
+ * (plain or module-qualified: RFC 7951 s4 allows both) holding "" goes. */
+static unsigned json_empty_nonce(json_t *inner, unsigned allow)
+{
+	json_t *plain = json_object_get(inner, "nonce");
+	json_t *qual = json_object_get(inner, BS_MOD ":nonce");
+	json_t *v = plain ? plain : qual;
+
+	if (!(allow & YANG_LENIENT_EMPTY_NONCE) || (plain && qual) || !json_is_string(v) ||
+	    json_string_length(v) != 0)
+		return 0;
+	json_object_del(inner, plain ? "nonce" : BS_MOD ":nonce");
+	return YANG_LENIENT_EMPTY_NONCE;
+}
+
 /* {"ietf-sztp-bootstrap-server:input":{..}} -> {"<mod>:<rpc>":{..}} text. */
 static sztp_rc rpc_wrap_json(const char *what, enum yang_rpc rpc, const char *body, size_t len,
-			     char **out, struct sztp_err *e)
+			     unsigned allow, unsigned *applied, char **out, struct sztp_err *e)
 {
 	json_t *doc = NULL, *inner, *wrapped = NULL;
 	const char *name;
@@ -724,6 +748,7 @@ static sztp_rc rpc_wrap_json(const char *what, enum yang_rpc rpc, const char *bo
 				  what);
 		goto out;
 	}
+	*applied |= json_empty_nonce(inner, allow);
 	snprintf(key, sizeof(key), BS_MOD ":%s", rpc_name(rpc));
 	rc = SZTP_E_NOMEM;
 	wrapped = json_object();
@@ -739,13 +764,87 @@ out:
 	return rc;
 }
 
+static int blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!xs_space(s[i]))
+			return 0;
+	return 1;
+}
+
+/* YANG_LENIENT_EMPTY_NONCE in XML: the span of the root's one child
+ * named nonce when it is exactly <nonce/> or <nonce></nonce> (whitespace
+ * inside the tags allowed, no prefix, no attributes: so under the root's
+ * default namespace, which the caller checked is ours).  s was checked by
+ * xml_find_root.  0 when there is no such child, or a second one of that
+ * local name (libyang then refuses the document as it would anyway). */
+static int xml_empty_nonce(const char *s, size_t len, const struct xml_root *r, size_t *off,
+			   size_t *n)
+{
+	struct xml_scan x = {r->attrs + r->attrs_len + 1, s + len};
+	struct xml_root tag;
+	const char *start, *local;
+	size_t local_len, pfx_len;
+	int depth = 1, empty, count = 0, found = 0;
+
+	if (!r->end_name)
+		return 0; /* <input/> has no children */
+	while (depth > 0) {
+		while (x.p < x.end && *x.p != '<')
+			x.p++;
+		if (x.p >= x.end)
+			return 0;
+		if (xs_is(&x, "<!--") || xs_is(&x, "<?") || xs_is(&x, "<![CDATA[")) {
+			const char *close = x.p[1] == '?' ? "?>" : x.p[2] == '-' ? "-->" : "]]>";
+
+			if (!xs_skip_to(&x, close))
+				return 0;
+			continue;
+		}
+		if (xs_is(&x, "</")) {
+			x.p += 2;
+			depth--;
+			continue;
+		}
+		start = x.p;
+		if (!xs_start_tag(&x, &tag, &empty))
+			return 0;
+		if (depth == 1) {
+			xml_root_local(&tag, &local, &local_len, &pfx_len);
+			if (local_len == 5 && !memcmp(local, "nonce", 5) && ++count == 1 &&
+			    !pfx_len && blank(tag.attrs, tag.attrs_len)) {
+				struct xml_scan y = x;
+
+				if (!empty) { /* directly "</nonce" ws* ">" */
+					if (!xs_is(&y, "</nonce"))
+						goto next;
+					y.p += 7;
+					while (y.p < y.end && xs_space(*y.p))
+						y.p++;
+					if (y.p >= y.end || *y.p != '>')
+						goto next;
+					x.p = y.p + 1;
+					empty = 1; /* closed here */
+				}
+				*off = (size_t)(start - s);
+				*n = (size_t)(x.p - start);
+				found = 1;
+			}
+		}
+	next:
+		if (!empty)
+			depth++;
+	}
+	return found && count == 1;
+}
+
 /* <input xmlns="..bootstrap-server">..</input> -> <get-bootstrapping-data ..>. */
 static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *body, size_t len,
-			    char **out, struct sztp_err *e)
+			    unsigned allow, unsigned *applied, char **out, struct sztp_err *e)
 {
 	struct xml_root r;
 	const char *local, *nm = rpc_name(rpc);
-	size_t local_len, pfx_len, nm_len = strlen(nm), size, pos;
+	size_t local_len, pfx_len, nm_len = strlen(nm), size = 0, pos = 0;
 	char *s = NULL;
 	sztp_rc rc;
 
@@ -758,6 +857,16 @@ static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *bod
 		goto out;
 	}
 	xml_root_local(&r, &local, &local_len, &pfx_len);
+	if ((allow & YANG_LENIENT_EMPTY_NONCE) && !pfx_len &&
+	    xml_empty_nonce(s, len, &r, &pos, &size)) {
+		memmove(s + pos, s + pos + size, len - pos - size);
+		len -= size;
+		s[len] = '\0';
+		if ((rc = xml_find_root(what, s, len, &r, e)) != SZTP_OK)
+			goto out; /* cannot happen: an element less */
+		*applied |= YANG_LENIENT_EMPTY_NONCE;
+		xml_root_local(&r, &local, &local_len, &pfx_len);
+	}
 	size = len + 2 * nm_len + 1;
 	rc = SZTP_E_NOMEM;
 	if (!(*out = malloc(size))) {
@@ -842,14 +951,6 @@ out:
 	return rc;
 }
 
-static int blank(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!xs_space(s[i]))
-			return 0;
-	return 1;
-}
-
 static uint64_t fnv1a(const char *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -863,21 +964,23 @@ static uint64_t fnv1a(const char *p, size_t n)
 
 /* A copy of the remembered result for exactly this input, or NULL. */
 static json_t *memo_get(struct sztp_yang *y, uint64_t h, enum yang_rpc rpc, enum yang_enc enc,
-			const char *body, size_t len)
+			const char *body, size_t len, unsigned allow, unsigned *applied)
 {
 	struct memo *m = &y->memo[h % MEMO_SLOTS];
 	json_t *copy = NULL;
 
 	pthread_mutex_lock(&y->memo_mu);
 	if (m->body && m->hash == h && m->rpc == rpc && m->enc == enc && m->len == len &&
-	    !memcmp(m->body, body, len))
+	    !(m->applied & ~allow) && !memcmp(m->body, body, len)) {
 		copy = json_deep_copy(m->input);
+		*applied = copy ? m->applied : 0;
+	}
 	pthread_mutex_unlock(&y->memo_mu);
 	return copy;
 }
 
 static void memo_put(struct sztp_yang *y, uint64_t h, enum yang_rpc rpc, enum yang_enc enc,
-		     const char *body, size_t len, const json_t *input)
+		     const char *body, size_t len, const json_t *input, unsigned applied)
 {
 	struct memo *m = &y->memo[h % MEMO_SLOTS];
 	char *b = malloc(len ? len : 1);
@@ -898,28 +1001,44 @@ static void memo_put(struct sztp_yang *y, uint64_t h, enum yang_rpc rpc, enum ya
 	m->len = len;
 	m->body = b;
 	m->input = in;
+	m->applied = applied;
 	pthread_mutex_unlock(&y->memo_mu);
 }
 
 static sztp_rc rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
-			 const char *body, size_t len, json_t **input, struct sztp_err *e);
+			 const char *body, size_t len, unsigned allow, unsigned *applied,
+			 json_t **input, struct sztp_err *e);
 
-sztp_rc yang_rpc_input_json(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
-			    const char *body, size_t len, json_t **input, struct sztp_err *e)
+/* yang_rpc_input_json with leniency: *applied the allowed ones the body
+ * needed (0 on failure). */
+static sztp_rc input_json(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
+			  const char *body, size_t len, unsigned allow, unsigned *applied,
+			  json_t **input, struct sztp_err *e)
 {
 	uint64_t h;
 	sztp_rc rc;
 
+	*applied = 0;
+	if (rpc != YANG_RPC_GET_BOOTSTRAPPING_DATA)
+		allow = 0; /* every leniency is about that input */
 	if (!body || len > MEMO_MAX_BODY)
-		return rpc_input(y, rpc, enc, body, len, input, e);
+		return rpc_input(y, rpc, enc, body, len, allow, applied, input, e);
 	h = fnv1a(body, len);
-	*input = memo_get(y, h, rpc, enc, body, len);
+	*input = memo_get(y, h, rpc, enc, body, len, allow, applied);
 	if (*input)
 		return SZTP_OK;
-	rc = rpc_input(y, rpc, enc, body, len, input, e);
+	rc = rpc_input(y, rpc, enc, body, len, allow, applied, input, e);
 	if (rc == SZTP_OK)
-		memo_put(y, h, rpc, enc, body, len, *input);
+		memo_put(y, h, rpc, enc, body, len, *input, *applied);
 	return rc;
+}
+
+sztp_rc yang_rpc_input_json(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
+			    const char *body, size_t len, json_t **input, struct sztp_err *e)
+{
+	unsigned applied;
+
+	return input_json(y, rpc, enc, body, len, 0, &applied, input, e);
 }
 
 void yang_input_clear(struct yang_input *in)
@@ -958,11 +1077,20 @@ static int take_json(json_t *in, const char *name, char **out)
 sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc, const char *body,
 		       size_t len, struct yang_input *out, struct sztp_err *e)
 {
+	unsigned applied;
+
+	return yang_rpc_input_lenient(y, rpc, enc, body, len, 0, &applied, out, e);
+}
+
+sztp_rc yang_rpc_input_lenient(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
+			       const char *body, size_t len, unsigned allow, unsigned *applied,
+			       struct yang_input *out, struct sztp_err *e)
+{
 	json_t *in = NULL;
 	sztp_rc rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = yang_rpc_input_json(y, rpc, enc, body, len, &in, e);
+	rc = input_json(y, rpc, enc, body, len, allow, applied, &in, e);
 	if (rc != SZTP_OK)
 		goto out;
 	out->signed_data_preferred = json_object_get(in, "signed-data-preferred") != NULL;
@@ -977,6 +1105,7 @@ sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory copying the %s input",
 				  rpc_name(rpc));
 		yang_input_clear(out);
+		*applied = 0;
 	}
 out:
 	json_decref(in);
@@ -984,7 +1113,8 @@ out:
 }
 
 static sztp_rc rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
-			 const char *body, size_t len, json_t **input, struct sztp_err *e)
+			 const char *body, size_t len, unsigned allow, unsigned *applied,
+			 json_t **input, struct sztp_err *e)
 {
 	struct yctx *c = NULL;
 	struct ly_in *in = NULL;
@@ -1002,8 +1132,8 @@ static sztp_rc rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc e
 		*input = json_object();
 		return *input ? SZTP_OK : sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	}
-	rc = enc == YANG_ENC_XML ? rpc_wrap_xml(what, rpc, body, len, &text, e)
-				 : rpc_wrap_json(what, rpc, body, len, &text, e);
+	rc = enc == YANG_ENC_XML ? rpc_wrap_xml(what, rpc, body, len, allow, applied, &text, e)
+				 : rpc_wrap_json(what, rpc, body, len, allow, applied, &text, e);
 	if (rc || (rc = take(y, &c, e)))
 		goto out;
 	rc = SZTP_E_NOMEM;
@@ -1025,6 +1155,8 @@ static sztp_rc rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc e
 	}
 	rc = validated_input(op, rpc, input, e);
 out:
+	if (rc != SZTP_OK)
+		*applied = 0;
 	lyd_free_all(tree);
 	ly_in_free(in, 0);
 	put(y, c);

@@ -144,7 +144,7 @@ static void test_gbd_invalid(void)
 		static const char b[] = "{\"" BS "input\":{}}\0{}";
 
 		CHECK(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, b,
-				     sizeof(b) - 1, &in, &e) != SZTP_OK);
+					  sizeof(b) - 1, &in, &e) != SZTP_OK);
 		CHECK(in == NULL);
 	}
 	/* deep nesting refused */
@@ -534,16 +534,16 @@ static void test_truncated(void)
 	full = strlen(xml_in) - 1; /* the final newline is optional */
 	for (n = 1; n < full; n++) {
 		in = NULL;
-		if (yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, n, &in,
-				   &e) == SZTP_OK ||
+		if (yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, xml_in, n,
+					&in, &e) == SZTP_OK ||
 		    in)
 			bad++, fprintf(stderr, "  XML prefix %zu accepted\n", n);
 		json_decref(in);
 	}
 	for (n = 1; n < strlen(json_in); n++) {
 		in = NULL;
-		if (yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, json_in, n,
-				   &in, &e) == SZTP_OK ||
+		if (yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, json_in,
+					n, &in, &e) == SZTP_OK ||
 		    in)
 			bad++, fprintf(stderr, "  JSON prefix %zu accepted\n", n);
 		json_decref(in);
@@ -591,9 +591,9 @@ static void test_mutations(void)
 			buf[(seed >> 33) % len] = alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
 		}
 		if (i % 4 < 2)
-			rc =
-			    yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA,
-					   i % 4 ? YANG_ENC_JSON : YANG_ENC_XML, buf, len, &in, &e);
+			rc = yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA,
+						 i % 4 ? YANG_ENC_JSON : YANG_ENC_XML, buf, len,
+						 &in, &e);
 		else
 			rc = yang_conveyed_validate(Y, i % 4 == 2 ? YANG_ENC_XML : YANG_ENC_JSON,
 						    buf, len, &e);
@@ -688,13 +688,13 @@ static void test_xml_encoding(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sztp_err e = {0};
-		CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, bad[i],
-					strlen(bad[i]), &in, &e),
+		CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML,
+					     bad[i], strlen(bad[i]), &in, &e),
 			 SZTP_E_MALFORMED);
 		CHECK(strstr(e.msg, "UTF-8") != NULL);
 	}
 	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, good,
-				strlen(good), &in, NULL),
+				     strlen(good), &in, NULL),
 		 SZTP_OK);
 	CHECK(in && !strcmp(json_string_value(json_object_get(in, "os-name")),
 			    "caf\xc3\xa9 \xf0\x9f\x9a\x80"));
@@ -723,10 +723,12 @@ static void test_memo(void)
 	char body[256];
 	int i, ok = 1;
 
-	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &a, &e),
-		 SZTP_OK);
-	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &b, &e),
-		 SZTP_OK);
+	CHECK_RC(
+	    yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &a, &e),
+	    SZTP_OK);
+	CHECK_RC(
+	    yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, rp, strlen(rp), &b, &e),
+	    SZTP_OK);
 	CHECK(a && b && a != b && json_equal(a, b));
 	json_object_set_new(a, "progress-type", json_string("changed")); /* a copy each */
 	CHECK(
@@ -734,22 +736,22 @@ static void test_memo(void)
 	json_decref(a);
 	json_decref(b);
 	/* valid as get-bootstrapping-data input, remembered as such ... */
-	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, gbd, strlen(gbd),
-				&a, &e),
+	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, gbd,
+				     strlen(gbd), &a, &e),
 		 SZTP_OK);
 	json_decref(a);
 	/* ... but the same bytes are still no report, nor XML */
-	CHECK_RC(
-	    yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, gbd, strlen(gbd), &a, &e),
-	    SZTP_E_UNKNOWN_ELEMENT);
+	CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, gbd, strlen(gbd),
+				     &a, &e),
+		 SZTP_E_UNKNOWN_ELEMENT);
 	CHECK(a == NULL);
-	CHECK(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, gbd, strlen(gbd), &a,
-			     &e) != SZTP_OK);
+	CHECK(yang_rpc_input_json(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_XML, gbd,
+				  strlen(gbd), &a, &e) != SZTP_OK);
 	CHECK(a == NULL);
 	for (i = 0; i < 2; i++) {
 		memset(&e, 0, sizeof(e));
 		CHECK_RC(yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, bad,
-					strlen(bad), &a, &e),
+					     strlen(bad), &a, &e),
 			 SZTP_E_INVALID_VALUE);
 		CHECK(a == NULL && strstr(e.msg, "progress-type"));
 	}
@@ -759,8 +761,8 @@ static void test_memo(void)
 			 "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":"
 			 "\"informational\",\"message\":\"m%d\"}}",
 			 i % 200);
-		if (yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, body, strlen(body),
-				   &a, &e) != SZTP_OK)
+		if (yang_rpc_input_json(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, body,
+					strlen(body), &a, &e) != SZTP_OK)
 			ok = 0;
 		else {
 			char want[16];
@@ -771,6 +773,139 @@ static void test_memo(void)
 		}
 	}
 	CHECK(ok);
+}
+
+/* yang_rpc_input_lenient: an empty nonce taken as absent, only when
+ * allowed, only when empty, in JSON and XML; the memo never lends a
+ * lenient result to a strict caller. */
+static int lenient(enum yang_enc enc, const char *body, unsigned allow, unsigned *applied,
+		   struct yang_input *in, struct sztp_err *e)
+{
+	memset(e, 0, sizeof(*e));
+	return yang_rpc_input_lenient(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, enc, body, strlen(body),
+				      allow, applied, in, e);
+}
+
+static void test_lenient(void)
+{
+	static const char opi[] = IN("\"hw-model\":\"m\",\"os-name\":\"Debian\",\"os-version\":"
+				     "\"12\",\"nonce\":\"\"");
+	static const char *const json_refused[] = {IN("\"nonce\":\"" N15 "\""),
+						   IN("\"nonce\":\"" N33 "\""),
+						   IN("\"nonce\":\" \""),
+						   IN("\"nonce\":\"=\""),
+						   IN("\"nonce\":null"),
+						   IN("\"nonce\":[]"),
+						   IN("\"nonce\":0"),
+						   IN("\"nonce\":\"\",\"bogus\":1"),
+						   IN("\"nonce\":\"\",\"" BS "nonce\":\"\""),
+						   IN("\"nonce\":\"\",\"hw-model\":7")};
+	static const char *const xml_ok[] = {
+	    "<input xmlns=\"" XNS "\"><nonce/></input>",
+	    "<input xmlns=\"" XNS "\"><hw-model>m</hw-model><nonce></nonce></input>",
+	    "<input xmlns=\"" XNS "\">\n  <nonce />\n  <os-name>D</os-name>\n</input>",
+	    "<input xmlns=\"" XNS "\"><nonce ></nonce ><!-- <nonce/> --></input>"};
+	static const char *const xml_refused[] = {
+	    "<input xmlns=\"" XNS "\"><nonce> </nonce></input>",
+	    "<input xmlns=\"" XNS "\"><nonce><!-- x --></nonce></input>",
+	    "<input xmlns=\"" XNS "\"><nonce>" N15 "</nonce></input>",
+	    "<input xmlns=\"" XNS "\"><nonce/><nonce/></input>",
+	    "<input xmlns=\"" XNS "\"><nonce/><nonce>" N16 "</nonce></input>",
+	    "<input xmlns=\"" XNS "\"><nonce xmlns=\"urn:x\"/></input>",
+	    "<input xmlns=\"" XNS "\"><x:nonce xmlns:x=\"urn:x\"/></input>",
+	    "<s:input xmlns:s=\"" XNS "\"><nonce/></s:input>",
+	    "<s:input xmlns:s=\"" XNS "\"><s:nonce/></s:input>",
+	    "<input xmlns=\"" XNS "\"><hw-model><nonce/></hw-model></input>",
+	    "<input xmlns=\"" XNS
+	    "\"><hw-model><![CDATA[<nonce/>]]></hw-model><nonce/><bogus/></input>"};
+	struct yang_input in;
+	struct sztp_err e, strict;
+	unsigned applied = 99;
+	size_t i;
+
+	/* strict: today's exact error, whatever the memo holds */
+	CHECK_RC(lenient(YANG_ENC_JSON, opi, 0, &applied, &in, &strict), SZTP_E_INVALID_VALUE);
+	CHECK(applied == 0 && in.hw_model == NULL);
+	CHECK(has(&strict, "get-bootstrapping-data input: /" BS
+			   "get-bootstrapping-data/nonce: Unsatisfied length"));
+	CHECK_RC(lenient(YANG_ENC_JSON, opi, YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e), SZTP_OK);
+	CHECK(applied == YANG_LENIENT_EMPTY_NONCE && in.nonce == NULL);
+	CHECK(in.hw_model && !strcmp(in.hw_model, "m") && in.os_name &&
+	      !strcmp(in.os_name, "Debian"));
+	yang_input_clear(&in);
+	/* a memo hit keeps what it needed: lenient again, then strict again */
+	CHECK_RC(lenient(YANG_ENC_JSON, opi, YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e), SZTP_OK);
+	CHECK(applied == YANG_LENIENT_EMPTY_NONCE && in.nonce == NULL);
+	yang_input_clear(&in);
+	CHECK_RC(lenient(YANG_ENC_JSON, opi, 0, &applied, &in, &e), SZTP_E_INVALID_VALUE);
+	CHECK(applied == 0 && !strcmp(e.msg, strict.msg));
+	CHECK_RC(yang_rpc_input(Y, YANG_RPC_GET_BOOTSTRAPPING_DATA, YANG_ENC_JSON, opi, strlen(opi),
+				&in, &e),
+		 SZTP_E_INVALID_VALUE);
+	/* a strict client on a lenient profile: nothing applied, its nonce kept */
+	CHECK_RC(lenient(YANG_ENC_JSON, IN("\"nonce\":\"" N16 "\""), YANG_LENIENT_EMPTY_NONCE,
+			 &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == 0 && in.nonce && !strcmp(in.nonce, N16));
+	yang_input_clear(&in);
+	CHECK_RC(lenient(YANG_ENC_JSON, IN(""), YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == 0);
+	yang_input_clear(&in);
+	/* the module-qualified member name (RFC 7951 s4) */
+	CHECK_RC(lenient(YANG_ENC_JSON, IN("\"" BS "nonce\":\"\""), YANG_LENIENT_EMPTY_NONCE,
+			 &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == YANG_LENIENT_EMPTY_NONCE && in.nonce == NULL);
+	yang_input_clear(&in);
+	/* any other bad nonce (or other fault) stays refused */
+	for (i = 0; i < sizeof(json_refused) / sizeof(json_refused[0]); i++) {
+		applied = 99;
+		if (lenient(YANG_ENC_JSON, json_refused[i], YANG_LENIENT_EMPTY_NONCE, &applied, &in,
+			    &e) == SZTP_OK ||
+		    applied != 0) {
+			fprintf(stderr, "  accepted: %s\n", json_refused[i]);
+			CHECK(0);
+		}
+	}
+	/* not for report-progress */
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(
+	    yang_rpc_input_lenient(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON,
+				   IN("\"progress-type\":\"informational\",\"nonce\":\"\""),
+				   strlen(IN("\"progress-type\":\"informational\",\"nonce\":\"\"")),
+				   YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e),
+	    SZTP_E_UNKNOWN_ELEMENT);
+	for (i = 0; i < sizeof(xml_ok) / sizeof(xml_ok[0]); i++) {
+		CHECK_RC(lenient(YANG_ENC_XML, xml_ok[i], 0, &applied, &in, &e),
+			 SZTP_E_INVALID_VALUE);
+		CHECK(has(&e, "nonce"));
+		if (lenient(YANG_ENC_XML, xml_ok[i], YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e) !=
+			SZTP_OK ||
+		    applied != YANG_LENIENT_EMPTY_NONCE || in.nonce) {
+			fprintf(stderr, "  refused: %s: %s\n", xml_ok[i], e.msg);
+			CHECK(0);
+		}
+		yang_input_clear(&in);
+	}
+	CHECK_RC(lenient(YANG_ENC_XML, xml_ok[1], YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(in.hw_model && !strcmp(in.hw_model, "m"));
+	yang_input_clear(&in);
+	for (i = 0; i < sizeof(xml_refused) / sizeof(xml_refused[0]); i++) {
+		applied = 99;
+		if (lenient(YANG_ENC_XML, xml_refused[i], YANG_LENIENT_EMPTY_NONCE, &applied, &in,
+			    &e) == SZTP_OK ||
+		    applied != 0) {
+			fprintf(stderr, "  accepted: %s\n", xml_refused[i]);
+			CHECK(0);
+		}
+	}
+	CHECK_RC(lenient(YANG_ENC_XML, "<input xmlns=\"" XNS "\"><nonce>" N16 "</nonce></input>",
+			 YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == 0 && in.nonce && !strcmp(in.nonce, N16));
+	yang_input_clear(&in);
 }
 
 int main(void)
@@ -797,6 +932,7 @@ int main(void)
 	test_truncated();
 	test_mutations();
 	test_memo();
+	test_lenient();
 	run_threads(1, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(2, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(4, 1000);
