@@ -142,6 +142,26 @@ out:
 	return out;
 }
 
+/* "a,b" as ["a","b"] (NULL when out of memory). */
+static json_t *names_array(const char *list)
+{
+	json_t *arr = json_array();
+	const char *p = list, *end;
+
+	while (arr && *p) {
+		end = strchr(p, ',');
+		if (json_array_append_new(arr,
+					  json_stringn(p, end ? (size_t)(end - p) : strlen(p)))) {
+			json_decref(arr);
+			return NULL;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return arr;
+}
+
 char *event_bootstrap_data(const struct event_bootstrap *b)
 {
 	json_t *o = json_object();
@@ -158,6 +178,8 @@ char *event_bootstrap_data(const struct event_bootstrap *b)
 		bad = bad || json_object_set_new(o, "signed", json_boolean(b->signed_data));
 	if (b->reason && *b->reason)
 		bad = bad || json_object_set_new(o, "reason", jstr(b->reason));
+	if (b->lenient && *b->lenient)
+		bad = bad || json_object_set_new(o, "lenient", names_array(b->lenient));
 	if (!bad)
 		out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);

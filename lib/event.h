@@ -58,10 +58,13 @@ struct event_bootstrap {
 	const char *profile; /* NULL/"" when none (refused before one was known) */
 	const char *kind; /* "onboarding-information" | "redirect-information"; NULL when refused */
 	int signed_data;  /* served signed (owner certificate and voucher sent) */
-	const char *reason; /* refused: the error message the device was sent */
+	const char *reason;  /* refused: the error message the device was sent */
+	const char *lenient; /* served: the profile's leniencies the answer needed, comma-separated
+			      * (reg_lenient_format); NULL/"" when none */
 };
 /* JSON object text (malloc'd; NULL when out of memory):
  * served:  {"status":200,"outcome":..,"profile":..,"kind":..,"signed":true}
+ *          (and "lenient":["empty-nonce",..] when a leniency was needed)
  * refused: {"status":404,"outcome":..,"reason":..} */
 char *event_bootstrap_data(const struct event_bootstrap *b);
 

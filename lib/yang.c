@@ -1335,6 +1335,30 @@ sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len, 
 	return rc;
 }
 
+sztp_rc yang_conveyed_omit_os_fields(const char *json, char **out, struct sztp_err *e)
+{
+	json_t *doc = NULL, *img;
+	const char *name;
+	sztp_rc rc;
+
+	*out = NULL;
+	rc = json_parse_object("conveyed information", json, strlen(json), &doc, e);
+	if (rc != SZTP_OK)
+		goto out;
+	img = json_object_get(json_only_member(doc, &name), "boot-image");
+	if (!name || strcmp(name, CI_ONBOARD) || !json_is_object(img) ||
+	    (!json_object_get(img, "os-name") && !json_object_get(img, "os-version")))
+		goto out; /* nothing to leave out */
+	json_object_del(img, "os-name");
+	json_object_del(img, "os-version");
+	*out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!*out)
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory serialising JSON");
+out:
+	json_decref(doc);
+	return rc;
+}
+
 sztp_rc yang_voucher_validate(struct sztp_yang *y, const char *json, size_t len, struct sztp_err *e)
 {
 	struct yctx *c = NULL;

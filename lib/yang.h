@@ -74,6 +74,14 @@ sztp_rc yang_conveyed_validate(struct sztp_yang *y, enum yang_enc enc, const cha
 sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len, char **xml,
 			     struct sztp_err *e);
 
+/* A profile's conveyed-information JSON document without boot-image
+ * os-name and os-version (the omit-os-fields leniency, issue 13: a client
+ * whose strict decoder refuses them), compact, members otherwise in their
+ * order: *out a new string; NULL when there is nothing to leave out (then
+ * json is served as it is).  The result stays valid: both leaves are
+ * optional (RFC 8572 s6.3). */
+sztp_rc yang_conveyed_omit_os_fields(const char *json, char **out, struct sztp_err *e);
+
 /* Validate a voucher JSON document ({"ietf-voucher:voucher":{...}}). */
 sztp_rc yang_voucher_validate(struct sztp_yang *y, const char *json, size_t len,
 			      struct sztp_err *e);

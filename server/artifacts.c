@@ -4,8 +4,11 @@
  * information as a bare ContentInfo (unsigned) or as SignedData by the
  * owner's key (signed, s3.1), eContentType .43 for JSON and .42 for XML,
  * and the owner-certificate as a degenerate certs-only SignedData
- * (s3.2).  Entries are keyed by profile name, encoding and signing, and
- * are rebuilt when the profile's or the owner's revision changes.  The
+ * (s3.2).  Entries are keyed by profile name, encoding, signing and the
+ * profile's omit-os-fields leniency (issue 13: boot-image os-name and
+ * os-version left out of the document before it is encoded and signed),
+ * and are rebuilt when the profile's or the owner's revision changes (a
+ * profile's revision changes with its leniency too: registry.h).  The
  * owner's private key is loaded (permissions checked) only when its
  * revision changes, and never leaves the pki signer object.
  */
@@ -25,6 +28,8 @@ struct entry {
 	char profile[REG_NAME_MAX];
 	enum yang_enc enc;
 	int sign;
+	int omit;    /* REG_LENIENT_OMIT_OS_FIELDS: built without os-name/os-version */
+	int omitted; /* and the document had one of them to leave out */
 	int64_t profile_rev;
 	int64_t owner_rev;
 	char *ci_b64;
@@ -101,6 +106,7 @@ void conveyed_out_clear(struct conveyed_out *o)
 	free(o->ci_b64);
 	free(o->oc_b64);
 	o->ci_b64 = o->oc_b64 = NULL;
+	o->os_fields_omitted = 0;
 }
 
 /* Load the owner signer for owner o (called with a->mu held). */
@@ -131,8 +137,17 @@ static sztp_rc build(struct artifacts *a, const struct reg_profile *p, struct en
 		     struct sztp_err *e)
 {
 	sztp_bytes cms = {0};
-	sztp_rc rc = bootdata_conveyed(a->s->yang, p->conveyed_json, ent->enc,
-				       ent->sign ? a->signer.id.signer : NULL, &cms, e);
+	char *trimmed = NULL;
+	sztp_rc rc = SZTP_OK;
+
+	ent->omitted = 0;
+	if (ent->omit && p->conveyed_json &&
+	    (rc = yang_conveyed_omit_os_fields(p->conveyed_json, &trimmed, e)) != SZTP_OK)
+		return rc;
+	ent->omitted = trimmed != NULL;
+	rc = bootdata_conveyed(a->s->yang, trimmed ? trimmed : p->conveyed_json, ent->enc,
+			       ent->sign ? a->signer.id.signer : NULL, &cms, e);
+	free(trimmed);
 
 	if (rc == SZTP_OK)
 		rc = b64_encode(cms.data, cms.len, &ent->ci_b64, e);
@@ -145,12 +160,14 @@ static sztp_rc build(struct artifacts *a, const struct reg_profile *p, struct en
 	return rc;
 }
 
-static struct entry *slot(struct artifacts *a, const char *name, enum yang_enc enc, int sign)
+static struct entry *slot(struct artifacts *a, const char *name, enum yang_enc enc, int sign,
+			  int omit)
 {
 	size_t i;
 
 	for (i = 0; i < a->n; i++)
-		if (a->v[i].enc == enc && a->v[i].sign == sign && !strcmp(a->v[i].profile, name))
+		if (a->v[i].enc == enc && a->v[i].sign == sign && a->v[i].omit == omit &&
+		    !strcmp(a->v[i].profile, name))
 			return &a->v[i];
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 16;
@@ -164,6 +181,7 @@ static struct entry *slot(struct artifacts *a, const char *name, enum yang_enc e
 	snprintf(a->v[a->n].profile, sizeof(a->v[0].profile), "%s", name);
 	a->v[a->n].enc = enc;
 	a->v[a->n].sign = sign;
+	a->v[a->n].omit = omit;
 	a->v[a->n].profile_rev = -1;
 	return &a->v[a->n++];
 }
@@ -175,6 +193,7 @@ static sztp_rc copy_out(const struct entry *ent, struct conveyed_out *out, struc
 
 	out->ci_b64 = strdup(ent->ci_b64);
 	out->oc_b64 = ent->oc_b64 ? strdup(ent->oc_b64) : NULL;
+	out->os_fields_omitted = ent->omitted;
 	if (!out->ci_b64 || (ent->oc_b64 && !out->oc_b64)) {
 		conveyed_out_clear(out);
 		sztp_err_set(e, rc, "out of memory");
@@ -239,7 +258,7 @@ sztp_rc artifacts_get(struct artifacts *a, const struct reg_profile *p, int64_t 
 	if (!sign)
 		owner_rev = 0;
 	pthread_mutex_lock(&a->mu);
-	ent = slot(a, p->name, enc, sign);
+	ent = slot(a, p->name, enc, sign, (p->lenient & REG_LENIENT_OMIT_OS_FIELDS) != 0);
 	if (!ent) {
 		sztp_err_set(e, rc, "out of memory");
 		goto out;

@@ -14,15 +14,18 @@ struct artifacts;
 struct server;
 
 struct conveyed_out {
-	char *ci_b64; /* conveyed-information CMS, base64 */
-	char *oc_b64; /* owner-certificate CMS, base64; NULL when unsigned */
+	char *ci_b64;	       /* conveyed-information CMS, base64 */
+	char *oc_b64;	       /* owner-certificate CMS, base64; NULL when unsigned */
+	int os_fields_omitted; /* p's omit-os-fields left boot-image os-name/os-version out */
 };
 
 sztp_rc artifacts_new(struct server *s, struct artifacts **out, struct sztp_err *e);
 void artifacts_free(struct artifacts *a);
 
 /* Copy out the prepared artifacts for profile p, as read with the device
- * (reg_bootstrap_get: name and revision; its document is not needed) and
+ * (reg_bootstrap_get: name, revision and lenient, whose
+ * REG_LENIENT_OMIT_OS_FIELDS selects the document without boot-image
+ * os-name/os-version; its document is not needed) and
  * owner_rev, the revision of p's owner identity (ignored unless sign).
  * Nothing is read from the registry while the prepared entry matches
  * both revisions; otherwise the profile and owner identity are read in

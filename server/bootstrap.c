@@ -11,6 +11,16 @@
  *  - unsigned: conveyed information alone.
  * The CMS comes prepared from artifacts.c; nothing is signed here.
  *
+ * Leniency (issue 13): the device's profile may tolerate what one client
+ * class gets wrong (registry.h enum reg_lenient), so the device is read
+ * before its input is judged; the answers keep today's precedence (a bad
+ * body is refused before what the read found: gone since authenticating,
+ * no profile, a registry failure), and a device without a profile is held
+ * to the strict input.  An answer that needed a leniency says so in the
+ * audit line (lenient=), its bootstrap.served event and
+ * sztpd_lenient_applied_total; one that did not is byte for byte what a
+ * strict profile serves.
+ *
  * Its event (issue 12): a 200 is sent once its bootstrap.served event (and
  * log row) is committed, by the journal's next batch (no wait for the
  * disk: a crash of sztpd loses nothing committed), so every answer a
@@ -37,6 +47,8 @@
 
 /* the profile's name fits whole: a truncated one would be another label */
 _Static_assert(sizeof(((struct result *)0)->profile) >= REG_NAME_MAX, "result.profile too short");
+_Static_assert(sizeof(((struct result *)0)->lenient) >= REG_LENIENT_LIST_MAX,
+	       "result.lenient too short");
 
 #define NS_SVR "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
 
@@ -72,20 +84,18 @@ static char *output_body(enum yang_enc enc, const struct conveyed_out *co, const
 	return n < 0 ? NULL : body;
 }
 
-/* The device with its profile, as one read; the device may have been
- * removed since it authenticated (then: the same 401). */
-static sztp_rc read_device(struct server *s, struct request *r, struct reg_bootstrap *b,
-			   struct sztp_err *e)
+/* What the device's one read (reg_bootstrap_get: rc, le) means for the
+ * answer, once its input is valid; the device may have been removed
+ * since it authenticated (then: the same 401). */
+static sztp_rc device_checked(struct request *r, struct server *s, const struct reg_bootstrap *b,
+			      sztp_rc rc, const struct sztp_err *le, struct sztp_err *e)
 {
-	struct sztp_err le = {0};
-	sztp_rc rc = reg_bootstrap_get(s->reg, r->serial, b, &le);
-
 	if (rc == SZTP_E_NOT_FOUND) {
 		metrics_auth_failure(s->metrics, METRICS_AUTH_NOT_ENROLLED);
 		return identity_refuse(r->peer, r->serial, "removed while authenticating", e);
 	}
 	if (rc != SZTP_OK)
-		return sztp_err_set(e, rc, "reading device %s: %s", r->serial, le.msg);
+		return sztp_err_set(e, rc, "reading device %s: %s", r->serial, le->msg);
 	if (!b->has_profile)
 		return sztp_err_set(e, SZTP_E_NOT_FOUND,
 				    "no bootstrapping data is configured for this device");
@@ -149,7 +159,7 @@ static void committed(struct journal_report *jr)
  * answer waits for their commit when the HTTP layer can set the
  * connection aside, else they are stored now. */
 static enum answer record(struct server *s, struct request *r, const struct reg_bootstrap *b,
-			  const struct signing_decision *d)
+			  const struct signing_decision *d, const char *lenient)
 {
 	struct event_bootstrap eb = {0};
 	struct pending_answer *pa = calloc(1, sizeof(*pa));
@@ -162,6 +172,7 @@ static enum answer record(struct server *s, struct request *r, const struct reg_
 	eb.kind =
 	    b->prof.kind == REG_KIND_REDIRECT ? "redirect-information" : "onboarding-information";
 	eb.signed_data = d->sign;
+	eb.lenient = lenient;
 	if (!pa || !(pa->jr.ev.data = event_bootstrap_data(&eb))) {
 		free(pa);
 		rc = sztp_err_set(&e, SZTP_E_NOMEM, "out of memory");
@@ -223,22 +234,27 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 	struct yang_input in = {0};
 	struct conveyed_out co = {0};
 	struct signing_decision d = {0};
-	struct sztp_err *e = &res->err;
+	struct sztp_err *e = &res->err, le = {0};
 	char *voucher_b64 = NULL, *body = NULL;
 	int verbose;
 	enum answer a = ANSWER_NOW;
 	size_t len = 0;
+	unsigned allow = 0, applied = 0;
 	/* a registry that is gone serves nothing: its data may be stale */
-	sztp_rc rc = server_check_ready(s, &res->retry_after, e);
+	sztp_rc rc = server_check_ready(s, &res->retry_after, e), read_rc;
 
 	if (rc != SZTP_OK || (rc = identity_authenticate(s, r, r->serial, e)) != SZTP_OK)
 		goto fail;
-	rc = yang_rpc_input(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, r->in_enc, r->body,
-			    r->body_len, &in, e);
+	/* the device first: its profile says how strictly its input is read */
+	read_rc = reg_bootstrap_get(s->reg, r->serial, &b, &le);
+	if (read_rc == SZTP_OK && b.has_profile && (b.prof.lenient & REG_LENIENT_EMPTY_NONCE))
+		allow |= YANG_LENIENT_EMPTY_NONCE;
+	rc = yang_rpc_input_lenient(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, r->in_enc, r->body,
+				    r->body_len, allow, &applied, &in, e);
 	if (rc != SZTP_OK)
 		goto fail;
 	journal_seen(s->journal, r->serial, time(NULL));
-	if ((rc = read_device(s, r, &b, e)) != SZTP_OK ||
+	if ((rc = device_checked(r, s, &b, read_rc, &le, e)) != SZTP_OK ||
 	    (rc = decide(s, &b, in.signed_data_preferred, &d, e)) != SZTP_OK ||
 	    (rc = artifacts_get(s->art, &b.prof, b.owner_revision, r->enc, d.sign, &co, e)) !=
 		SZTP_OK)
@@ -258,8 +274,12 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 	}
 	result_outcome(res, d.outcome);
 	snprintf(res->profile, sizeof(res->profile), "%s", b.prof.name); /* metrics label */
+	applied = (applied & YANG_LENIENT_EMPTY_NONCE ? REG_LENIENT_EMPTY_NONCE : 0) |
+		  (co.os_fields_omitted ? REG_LENIENT_OMIT_OS_FIELDS : 0);
+	reg_lenient_format(applied, res->lenient, sizeof(res->lenient));
+	metrics_lenient_applied(s->metrics, applied);
 	result_ok(res, 200, r->enc == YANG_ENC_XML ? MT_XML : MT_JSON, body, len);
-	a = record(s, r, &b, &d);
+	a = record(s, r, &b, &d, res->lenient);
 	goto out;
 fail:
 	if (rc == SZTP_E_THROTTLED)

@@ -659,10 +659,11 @@ static void audit(struct server *s, struct ctx *x)
 	int64_t dur = now_us() - x->r.start_us;
 
 	log_info("audit serial=%s peer=%s method=%s endpoint=%s result=%s status=%d "
-		 "duration_us=%lld%s%s",
+		 "duration_us=%lld%s%s%s%s",
 		 x->r.serial[0] ? log_kv_quote(x->r.serial, q1, sizeof(q1)) : "-", x->r.peer,
 		 log_kv_quote(x->r.method, q3, sizeof(q3)), x->r.endpoint ? x->r.endpoint : "-",
 		 res->outcome[0] ? res->outcome : "-", x->r.status, (long long)dur,
+		 res->lenient[0] ? " lenient=" : "", res->lenient, /* fixed names: no quoting */
 		 res->err.msg[0] ? " reason=" : "",
 		 res->err.msg[0] ? log_kv_quote(res->err.msg, q2, sizeof(q2)) : "");
 	metrics_request(s->metrics, "device", x->r.endpoint, x->r.status, res->outcome,

@@ -68,6 +68,8 @@ static const char *const auth_reasons[METRICS_AUTH__COUNT] = {
 /* the listeners whose handshakes are counted; the last: any other */
 static const char *const tls_listeners[] = {"device", "admin", "other"};
 #define N_TLS_LISTENERS (sizeof(tls_listeners) / sizeof(tls_listeners[0]))
+#define LENIENT_BITS	2 /* enum reg_lenient */
+_Static_assert(REG_LENIENT_ALL == (1u << LENIENT_BITS) - 1, "a series for every leniency");
 
 struct metrics {
 	pthread_mutex_t mu;
@@ -81,6 +83,7 @@ struct metrics {
 	/* lock-free: failure paths only */
 	atomic_uint_fast64_t auth[METRICS_AUTH__COUNT];
 	atomic_uint_fast64_t tls_failed[N_TLS_LISTENERS];
+	atomic_uint_fast64_t lenient[LENIENT_BITS]; /* by enum reg_lenient bit */
 };
 
 sztp_rc metrics_new(struct metrics **out, struct sztp_err *e)
@@ -95,6 +98,8 @@ sztp_rc metrics_new(struct metrics **out, struct sztp_err *e)
 		atomic_init(&m->auth[i], 0);
 	for (size_t i = 0; i < N_TLS_LISTENERS; i++)
 		atomic_init(&m->tls_failed[i], 0);
+	for (size_t i = 0; i < LENIENT_BITS; i++)
+		atomic_init(&m->lenient[i], 0);
 	m->started = time(NULL);
 	*out = m;
 	return SZTP_OK;
@@ -183,6 +188,13 @@ void metrics_auth_failure(struct metrics *m, enum metrics_auth reason)
 {
 	if (m && (unsigned)reason < METRICS_AUTH__COUNT)
 		atomic_fetch_add_explicit(&m->auth[reason], 1, memory_order_relaxed);
+}
+
+void metrics_lenient_applied(struct metrics *m, unsigned bits)
+{
+	for (size_t i = 0; m && i < LENIENT_BITS; i++)
+		if (bits & (1u << i))
+			atomic_fetch_add_explicit(&m->lenient[i], 1, memory_order_relaxed);
 }
 
 void metrics_tls_handshake_failed(struct metrics *m, const char *listener)
@@ -581,6 +593,13 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 	for (i = 0; i < METRICS_AUTH__COUNT; i++)
 		put(&b, "sztpd_auth_failures_total{reason=\"%s\"} %llu\n", auth_reasons[i],
 		    (unsigned long long)atomic_load_explicit(&m->auth[i], memory_order_relaxed));
+	head(&b, "sztpd_lenient_applied_total", "counter",
+	     "get-bootstrapping-data answers that needed a profile's leniency (an empty nonce "
+	     "taken as absent; os-name/os-version left out), by leniency.");
+	for (i = 0; i < LENIENT_BITS; i++)
+		put(&b, "sztpd_lenient_applied_total{lenient=\"%s\"} %llu\n",
+		    reg_lenient_name(1u << i),
+		    (unsigned long long)atomic_load_explicit(&m->lenient[i], memory_order_relaxed));
 	head(&b, "sztpd_tls_handshake_failures_total", "counter",
 	     "TLS handshakes that failed (a client's alert, a protocol error, a connection "
 	     "closed during the handshake), by listener.");

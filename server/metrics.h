@@ -51,6 +51,10 @@ const char *metrics_auth_reason(enum metrics_auth reason);
 /* One failed authentication (an atomic add, no lock).  NULL m: nothing. */
 void metrics_auth_failure(struct metrics *m, enum metrics_auth reason);
 
+/* One get-bootstrapping-data answer that needed the enum reg_lenient
+ * bits (an atomic add each).  NULL m: nothing. */
+void metrics_lenient_applied(struct metrics *m, unsigned bits);
+
 /* One TLS handshake that failed on listener ("device", "admin"; else
  * counted as "other"): an atomic add.  NULL m: nothing. */
 void metrics_tls_handshake_failed(struct metrics *m, const char *listener);

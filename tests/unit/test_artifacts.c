@@ -156,6 +156,82 @@ int main(void)
 	sztp_bytes_free(&content);
 	conveyed_out_clear(&co);
 
+	/* omit-os-fields (issue 13): os-name/os-version left out of every
+	 * form, the rest byte for byte; keyed apart from the full document, and
+	 * the profile's revision changes with its leniency */
+	{
+		static const char img[] =
+		    "{\"ietf-sztp-conveyed-info:onboarding-information\":{\"boot-image\":{"
+		    "\"os-name\":\"demo-os\",\"os-version\":\"2.0\",\"download-uri\":["
+		    "\"https://f.example/i.img\"]},\"configuration-handling\":\"merge\","
+		    "\"configuration\":\"aG9zdG5hbWUgeAo=\"}}";
+		static const char trimmed[] =
+		    "{\"ietf-sztp-conveyed-info:onboarding-information\":{\"boot-image\":{"
+		    "\"download-uri\":[\"https://f.example/i.img\"]},\"configuration-handling\":"
+		    "\"merge\",\"configuration\":\"aG9zdG5hbWUgeAo=\"}}";
+		struct reg_profile got = {0};
+		int64_t rev;
+		int i;
+
+		p.conveyed_json = (char *)img;
+		p.kind = REG_KIND_ONBOARDING;
+		p.lenient = 0;
+		CHECK_RC(reg_profile_put(srv.reg, &p, NULL), SZTP_OK);
+		CHECK_RC(reg_profile_get(srv.reg, "p1", &got, NULL), SZTP_OK);
+		rev = got.revision;
+		reg_profile_clear(&got);
+		get("p1", YANG_ENC_JSON, 0, &co, SZTP_OK);
+		CHECK(!co.os_fields_omitted);
+		p.lenient = REG_LENIENT_OMIT_OS_FIELDS;
+		CHECK_RC(reg_profile_put(srv.reg, &p, NULL), SZTP_OK);
+		CHECK_RC(reg_profile_get(srv.reg, "p1", &got, NULL), SZTP_OK);
+		CHECK(got.revision != rev);
+		reg_profile_clear(&got);
+		get("p1", YANG_ENC_JSON, 0, &co2, SZTP_OK);
+		CHECK(co2.os_fields_omitted && strcmp(co.ci_b64, co2.ci_b64) != 0);
+		decode(co2.ci_b64, &der);
+		CHECK_RC(
+		    cms_content_info_parse(der.data, der.len, oid, sizeof(oid), &content, NULL),
+		    SZTP_OK);
+		CHECK(content.len == strlen(trimmed) &&
+		      !memcmp(content.data, trimmed, content.len));
+		CHECK_RC(yang_conveyed_validate(srv.yang, YANG_ENC_JSON, (const char *)content.data,
+						content.len, NULL),
+			 SZTP_OK);
+		sztp_bytes_free(&der);
+		sztp_bytes_free(&content);
+		conveyed_out_clear(&co2);
+		/* XML and signed: the same document, no os leaves */
+		for (i = 0; i < 2; i++) {
+			get("p1", i ? YANG_ENC_XML : YANG_ENC_JSON, 1, &co2, SZTP_OK);
+			CHECK(co2.os_fields_omitted);
+			decode(co2.ci_b64, &der);
+			CHECK_RC(cms_signed_parse(der.data, der.len, &sd, NULL), SZTP_OK);
+			CHECK(sd && sd->content.len &&
+			      !memmem(sd->content.data, sd->content.len, "os-", 3) &&
+			      memmem(sd->content.data, sd->content.len, "download-uri", 12));
+			cms_signed_free(sd);
+			sd = NULL;
+			sztp_bytes_free(&der);
+			conveyed_out_clear(&co2);
+		}
+		/* a document without them: served as stored, nothing applied */
+		p.conveyed_json = (char *)DOC;
+		CHECK_RC(reg_profile_put(srv.reg, &p, NULL), SZTP_OK);
+		get("p1", YANG_ENC_JSON, 0, &co2, SZTP_OK);
+		CHECK(!co2.os_fields_omitted);
+		decode(co2.ci_b64, &der);
+		CHECK_RC(
+		    cms_content_info_parse(der.data, der.len, oid, sizeof(oid), &content, NULL),
+		    SZTP_OK);
+		CHECK(content.len == strlen(DOC) && !memcmp(content.data, DOC, content.len));
+		sztp_bytes_free(&der);
+		sztp_bytes_free(&content);
+		conveyed_out_clear(&co2);
+		conveyed_out_clear(&co);
+		p.lenient = 0;
+	}
+
 	/* the owner key must not be readable by others */
 	snprintf(loose, sizeof(loose), "%s/loose.key", dir);
 	snprintf(cmd, sizeof(cmd), "cp '%s/ec.key' '%s' && chmod 644 '%s'", dir, loose, loose);

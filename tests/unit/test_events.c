@@ -350,12 +350,24 @@ static void test_types_and_envelope(void)
 	ev.data = "[]";
 	CHECK(event_envelope(&ev) == NULL);
 	{
-		struct event_bootstrap b = {200, "signed", "p1", "onboarding-information", 1, NULL};
+		struct event_bootstrap b = {200, "signed", "p1", "onboarding-information",
+					    1,	 NULL,	   NULL};
 		s = event_bootstrap_data(&b);
 		CHECK(s && strcmp(s, "{\"status\":200,\"outcome\":\"signed\",\"profile\":\"p1\","
 				     "\"kind\":\"onboarding-information\",\"signed\":true}") == 0);
 		free(s);
-		b = (struct event_bootstrap){404, "not-found", NULL, NULL, 0, "no such \xff"};
+		/* a served answer that needed leniencies names them (issue 13) */
+		b.lenient = "empty-nonce,omit-os-fields";
+		s = event_bootstrap_data(&b);
+		CHECK(s && strcmp(s, "{\"status\":200,\"outcome\":\"signed\",\"profile\":\"p1\","
+				     "\"kind\":\"onboarding-information\",\"signed\":true,"
+				     "\"lenient\":[\"empty-nonce\",\"omit-os-fields\"]}") == 0);
+		free(s);
+		b.lenient = "";
+		s = event_bootstrap_data(&b);
+		CHECK(s && !strstr(s, "lenient"));
+		free(s);
+		b = (struct event_bootstrap){404, "not-found", NULL, NULL, 0, "no such \xff", NULL};
 		s = event_bootstrap_data(&b);
 		CHECK(s && strcmp(s, "{\"status\":404,\"outcome\":\"not-found\",\"reason\":\"no "
 				     "such ?\"}") == 0);
