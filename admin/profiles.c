@@ -1,7 +1,7 @@
 /*
  * profiles.c - admin API: onboarding and redirect profiles (RFC 8572 s2.2,
  * s6.3).  PUT takes the profile's policy (kind, sign, reporting, owner,
- * pin-idevid) and the members of its conveyed information as RFC 8572
+ * pin-idevid, lenient) and the members of its conveyed information as RFC 8572
  * names them: a boot image with its download URIs and the sha-256 the
  * caller computed (the server never fetches an image), configuration and
  * its handling, scripts; or bootstrap servers with trust anchors, given as
@@ -42,6 +42,7 @@ static const char *const body_members[] = {"kind",
 					   "reporting",
 					   "owner",
 					   "pin-idevid",
+					   "lenient",
 					   "boot-image",
 					   "configuration-handling",
 					   "pre-configuration-script",
@@ -95,14 +96,29 @@ int admin_put_preconditions(struct admin_call *c, int exists, const char *etag)
 
 /* ---- representation ----------------------------------------------------------- */
 
-/* name, kind, sign, reporting, owner, pin-idevid, devices, revision: the
- * list's summary (pin-idevid and devices filled by profile_counts). */
+/* The leniency names of bits, in bit order (NULL when out of memory). */
+static json_t *lenient_json(unsigned bits)
+{
+	json_t *a = json_array();
+
+	for (unsigned bit = 1; a && bit & REG_LENIENT_ALL; bit <<= 1)
+		if ((bits & bit) && json_array_append_new(a, json_string(reg_lenient_name(bit)))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* name, kind, sign, reporting, owner, pin-idevid, lenient, devices,
+ * revision: the list's summary (pin-idevid and devices filled by
+ * profile_counts). */
 static json_t *profile_head(const struct reg_profile *p)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o}", "name", p->name, "kind",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*, s:i, s:o}", "name", p->name, "kind",
 			 kind_names[p->kind == REG_KIND_REDIRECT], "sign", sign_names[p->sign % 3],
 			 "reporting", report_names[p->reporting % 2], "owner", p->owner,
-			 "pin-idevid", 0, "devices", 0, "revision", admin_rev_json(p->revision));
+			 "pin-idevid", 0, "lenient", lenient_json(p->lenient), "devices", 0,
+			 "revision", admin_rev_json(p->revision));
 }
 
 static int profile_counts(struct admin_call *c, json_t *o)
@@ -237,10 +253,48 @@ static int enum_member(struct admin_call *c, json_t *obj, const char *ptr, const
 			     all);
 }
 
+/* "lenient": an array of known names, each once, into *bits; *given 0
+ * when absent (the stored list stays). */
+static int lenient_in(struct admin_call *c, unsigned *bits, int *given)
+{
+	json_t *v = json_object_get(c->body, "lenient"), *x;
+	char where[64];
+	const char *name;
+	unsigned bit;
+	size_t i;
+
+	*bits = 0;
+	*given = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return admin_problem(c, 400, "invalid-field", "/lenient",
+				     "'lenient' must be an array of names (empty-nonce, "
+				     "omit-os-fields); [] for none");
+	json_array_foreach(v, i, x)
+	{
+		snprintf(where, sizeof(where), "/lenient/%zu", i);
+		name = json_string_value(x);
+		for (bit = 1; name && bit & REG_LENIENT_ALL; bit <<= 1)
+			if (!strcmp(name, reg_lenient_name(bit)))
+				break;
+		if (!name || !(bit & REG_LENIENT_ALL))
+			return admin_problem(c, 400, "invalid-field", where,
+					     "'lenient': '%.64s' is not one of empty-nonce|"
+					     "omit-os-fields",
+					     name ? name : "(not a string)");
+		if (*bits & bit)
+			return admin_problem(c, 400, "invalid-field", where,
+					     "'lenient': '%s' is given twice", name);
+		*bits |= bit;
+	}
+	return 0;
+}
+
 /* The policy members into p (and *pin, -1 when absent: the stored setting
- * stays); refuses read-only and unknown members and those of the other
- * kind. */
-static int policy_in(struct admin_call *c, struct reg_profile *p, int *pin)
+ * stays; *lenient_given 0 when "lenient" is absent, the same); refuses
+ * read-only and unknown members and those of the other kind. */
+static int policy_in(struct admin_call *c, struct reg_profile *p, int *pin, int *lenient_given)
 {
 	const char *const *other;
 	const char *key, *owner = NULL;
@@ -262,7 +316,8 @@ static int policy_in(struct admin_call *c, struct reg_profile *p, int *pin)
 	    enum_member(c, c->body, "", "reporting", report_names, 0, &rep) < 0 ||
 	    admin_json_str(c, c->body, "", "owner", 0, 4 * REG_NAME_MAX, &owner) < 0 ||
 	    (owner && admin_check_name(c, "owner", owner, "/owner") < 0) ||
-	    admin_json_bool(c, c->body, "", "pin-idevid", pin) < 0)
+	    admin_json_bool(c, c->body, "", "pin-idevid", pin) < 0 ||
+	    lenient_in(c, &p->lenient, lenient_given) < 0)
 		return -1;
 	other = kind == REG_KIND_REDIRECT ? onboarding_members : redirect_members;
 	for (; *other; other++) {
@@ -738,9 +793,10 @@ static int profile_write(struct admin_call *c, const struct reg_profile *p, int 
 		return admin_problem_rc(c, rc, NULL, &e);
 	snprintf(res, sizeof(res), "profiles/%s", p->name);
 	return admin_audit(c, "profile.put", res, rev_before, now->revision,
-			   json_pack("{s:s, s:s, s:i}", "kind",
+			   json_pack("{s:s, s:s, s:i, s:o*}", "kind",
 				     kind_names[p->kind == REG_KIND_REDIRECT], "owner", p->owner,
-				     "bytes", (int)strlen(p->conveyed_json)));
+				     "bytes", (int)strlen(p->conveyed_json), "lenient",
+				     lenient_json(p->lenient)));
 }
 
 void admin_profile_put(struct admin_call *c)
@@ -750,7 +806,7 @@ void admin_profile_put(struct admin_call *c)
 	char etag[ADMIN_ETAG_MAX];
 	struct reg_profile p, old, now;
 	json_t *warnings = json_array(), *o = NULL;
-	int pin = -1, existed;
+	int pin = -1, existed, lenient_given = 0;
 	sztp_rc rc;
 
 	memset(&p, 0, sizeof(p));
@@ -761,7 +817,8 @@ void admin_profile_put(struct admin_call *c)
 		goto out;
 	}
 	if (admin_query_only(c, none) < 0 ||
-	    admin_check_name(c, "profile", c->param[0], NULL) < 0 || policy_in(c, &p, &pin) < 0 ||
+	    admin_check_name(c, "profile", c->param[0], NULL) < 0 ||
+	    policy_in(c, &p, &pin, &lenient_given) < 0 ||
 	    conveyed_in(c, p.kind, &p.conveyed_json) < 0 ||
 	    conveyed_valid(c, p.name, p.conveyed_json) < 0 || admin_begin(c) < 0)
 		goto out;
@@ -771,6 +828,8 @@ void admin_profile_put(struct admin_call *c)
 		goto out;
 	}
 	existed = rc == SZTP_OK;
+	if (!lenient_given)
+		p.lenient = old.lenient; /* 0 when new: strict */
 	admin_etag_rev(old.revision, etag);
 	if (admin_put_preconditions(c, existed, etag) < 0 ||
 	    put_checks(c, &p, &old, existed, warnings) < 0 ||

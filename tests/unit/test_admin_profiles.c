@@ -281,16 +281,17 @@ static void test_owners(void)
 	reg_audit_clear(&a.last);
 
 	/* GET: the same, flagged when expiring within the days asked */
-	CHECK_RC(call("GET", "/api/v1/owners/default", "expiring-within=400", NULL, &reader, &r, &j),
-		 200);
+	CHECK_RC(
+	    call("GET", "/api/v1/owners/default", "expiring-within=400", NULL, &reader, &r, &j),
+	    200);
 	CHECK(!strcmp(r.etag, want));
 	c0 = json_array_get(json_object_get(j, "chain"), 0);
 	CHECK(!strcmp(jstr(c0, "expiry"), "expiring"));
 	CHECK(!json_object_get(j, "warnings"));
 	json_decref(j);
 	admin_response_clear(&r);
-	refused("GET", "/api/v1/owners/default", "expiring-within=-1", NULL, 400, "invalid-parameter",
-		NULL, NULL);
+	refused("GET", "/api/v1/owners/default", "expiring-within=-1", NULL, 400,
+		"invalid-parameter", NULL, NULL);
 	refused("GET", "/api/v1/owners/default", "limit=1", NULL, 400, "unknown-parameter", NULL,
 		NULL);
 
@@ -855,6 +856,100 @@ static int setup(void)
 	return root_pem ? 0 : -1;
 }
 
+/* lenient (issue 13): none by default, names in and out, kept when a PUT
+ * leaves it out, [] clears it; a change is a new revision with its audit
+ * row; unknown, repeated, mistyped names refused naming the entry. */
+static void test_profile_lenient(void)
+{
+	struct admin_response r;
+	struct reg_profile p;
+	struct audit_count a;
+	json_t *j, *l;
+	char rev[64];
+
+	CHECK_RC(call("PUT", "/api/v1/profiles/len", NULL, ONB, &writer, &r, &j), 201);
+	CHECK(json_is_array(json_object_get(j, "lenient")) &&
+	      json_array_size(json_object_get(j, "lenient")) == 0);
+	snprintf(rev, sizeof(rev), "%s", jstr(j, "revision"));
+	json_decref(j);
+	admin_response_clear(&r);
+	CHECK_RC(call("PUT", "/api/v1/profiles/len", NULL,
+		      "{\"kind\": \"onboarding\", \"configuration-handling\": \"merge\", "
+		      "\"configuration\": \"eA==\", \"lenient\": [\"omit-os-fields\", "
+		      "\"empty-nonce\"]}",
+		      &writer, &r, &j),
+		 200);
+	l = json_object_get(j, "lenient"); /* in bit order */
+	CHECK(json_array_size(l) == 2 &&
+	      !strcmp(json_string_value(json_array_get(l, 0)), "empty-nonce") &&
+	      !strcmp(json_string_value(json_array_get(l, 1)), "omit-os-fields"));
+	CHECK(strcmp(rev, jstr(j, "revision")) != 0);
+	json_decref(j);
+	admin_response_clear(&r);
+	memset(&p, 0, sizeof(p));
+	CHECK_RC(reg_profile_get(ctx.reg, "len", &p, NULL), SZTP_OK);
+	CHECK(p.lenient == REG_LENIENT_ALL);
+	reg_profile_clear(&p);
+	a = audits("profiles/len", "profile.put");
+	CHECK(a.n == 2 && a.last.detail &&
+	      strstr(a.last.detail, "\"lenient\":[\"empty-nonce\",\"omit-os-fields\"]"));
+	reg_audit_clear(&a.last);
+	/* GET and the list carry it */
+	CHECK_RC(call("GET", "/api/v1/profiles/len", NULL, NULL, &reader, &r, &j), 200);
+	CHECK(json_array_size(json_object_get(j, "lenient")) == 2);
+	json_decref(j);
+	admin_response_clear(&r);
+	CHECK_RC(call("GET", "/api/v1/profiles", "limit=1000", NULL, &reader, &r, &j), 200);
+	{
+		size_t i;
+		json_t *x;
+		int seen = 0;
+
+		json_array_foreach(json_object_get(j, "items"), i, x)
+		{
+			CHECK(json_is_array(json_object_get(x, "lenient")));
+			if (!strcmp(jstr(x, "name"), "len"))
+				seen = json_array_size(json_object_get(x, "lenient")) == 2;
+		}
+		CHECK(seen);
+	}
+	json_decref(j);
+	admin_response_clear(&r);
+	/* absent: kept */
+	CHECK_RC(call("PUT", "/api/v1/profiles/len", NULL, ONB, &writer, &r, &j), 200);
+	CHECK(json_array_size(json_object_get(j, "lenient")) == 2);
+	json_decref(j);
+	admin_response_clear(&r);
+	/* refused, nothing changed */
+	refused("PUT", "/api/v1/profiles/len", NULL,
+		"{\"kind\": \"onboarding\", \"lenient\": [\"empty-nonce\", \"bogus\"]}", 400,
+		"invalid-field", "/lenient/1", "'bogus' is not one of empty-nonce|omit-os-fields");
+	refused("PUT", "/api/v1/profiles/len", NULL,
+		"{\"kind\": \"onboarding\", \"lenient\": [\"empty-nonce\", \"empty-nonce\"]}", 400,
+		"invalid-field", "/lenient/1", "'empty-nonce' is given twice");
+	refused("PUT", "/api/v1/profiles/len", NULL, "{\"kind\": \"onboarding\", \"lenient\": [7]}",
+		400, "invalid-field", "/lenient/0", "not a string");
+	refused("PUT", "/api/v1/profiles/len", NULL,
+		"{\"kind\": \"onboarding\", \"lenient\": \"empty-nonce\"}", 400, "invalid-field",
+		"/lenient", "must be an array");
+	refused("PUT", "/api/v1/profiles/len2", NULL,
+		"{\"kind\": \"onboarding\", \"lenient\": [\"Empty-Nonce\"]}", 400, "invalid-field",
+		"/lenient/0", "'Empty-Nonce' is not one of");
+	/* []: strict again */
+	CHECK_RC(call("PUT", "/api/v1/profiles/len", NULL,
+		      "{\"kind\": \"onboarding\", \"configuration-handling\": \"merge\", "
+		      "\"configuration\": \"eA==\", \"lenient\": []}",
+		      &writer, &r, &j),
+		 200);
+	CHECK(json_array_size(json_object_get(j, "lenient")) == 0);
+	json_decref(j);
+	admin_response_clear(&r);
+	CHECK_RC(reg_profile_get(ctx.reg, "len", &p, NULL), SZTP_OK);
+	CHECK(p.lenient == 0);
+	reg_profile_clear(&p);
+	CHECK_RC(status_of("DELETE", "/api/v1/profiles/len", NULL, NULL), 204);
+}
+
 int main(void)
 {
 	if (setup() != 0) {
@@ -866,6 +961,7 @@ int main(void)
 	test_owners();
 	test_profile_onboarding();
 	test_profile_refusals();
+	test_profile_lenient();
 	test_profile_redirect();
 	test_in_use_and_owner_moves();
 	test_pagination();
