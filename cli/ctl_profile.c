@@ -33,8 +33,56 @@ static sztp_rc set_text(json_t *obj, const char *name, const char *v, const char
 	return SZTP_OK;
 }
 
+/* --lenient NAME,... (checked here, sent in bit order) or --strict (the
+ * same as --lenient ''): without either the profile keeps its list (none
+ * for a new one: strict). */
+static sztp_rc lenient_opts(struct ctl *c, json_t *body, struct sztp_err *e)
+{
+	const char *list = opt_get(c, "lenient");
+	struct sztp_err le = {SZTP_OK, ""};
+	json_t *arr;
+	unsigned bits, bit;
+	sztp_rc rc;
+
+	if (list && opt_has(c, "strict"))
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "give --lenient or --strict, not both");
+	if (!list && !opt_has(c, "strict"))
+		return SZTP_OK;
+	if ((rc = reg_lenient_parse(list ? list : "", &bits, &le)) != SZTP_OK)
+		return sztp_err_set(e, rc, "--lenient: %s", le.msg);
+	if (!(arr = json_array()))
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	for (bit = 1; bit & REG_LENIENT_ALL; bit <<= 1)
+		if ((bits & bit) && json_array_append_new(arr, json_string(reg_lenient_name(bit))))
+			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if (rc == SZTP_OK && json_object_set_new(body, "lenient", arr))
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if (rc != SZTP_OK)
+		json_decref(arr);
+	return rc;
+}
+
+/* A profile answer's lenient list as "a,b" in buf ("" for none). */
+static void lenient_text(json_t *profile, char *buf, size_t size)
+{
+	json_t *x;
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(profile, "lenient"), i, x)
+	{
+		int n = snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+				 json_string_value(x) ? json_string_value(x) : "?");
+		if (n < 0 || (size_t)n >= size - len)
+			return;
+		len += (size_t)n;
+	}
+}
+
 /* kind, and --sign, --reporting, --owner, --pin-idevid / --no-pin-idevid
- * (without either the profile keeps its setting, off for a new one). */
+ * (without either the profile keeps its setting, off for a new one),
+ * --lenient / --strict. */
 static sztp_rc policy_opts(struct ctl *c, const char *kind, json_t *body, struct sztp_err *e)
 {
 	static const char *const opts[] = {"sign", "reporting", "owner"};
@@ -55,6 +103,8 @@ static sztp_rc policy_opts(struct ctl *c, const char *kind, json_t *body, struct
 			rc = set_text(body, opts[i], opt_get(c, opts[i]), opts[i], e);
 	if (rc == SZTP_OK && (yes || no))
 		json_object_set_new(body, "pin-idevid", json_boolean(yes));
+	if (rc == SZTP_OK)
+		rc = lenient_opts(c, body, e);
 	return rc;
 }
 
@@ -146,7 +196,7 @@ static sztp_rc profile_put(struct ctl *c, json_t *body, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct ctl_resp r;
-	char *doc;
+	char *doc, len[REG_LENIENT_LIST_MAX];
 
 	if ((rc = profile_call(c, "PUT", body, &r, e)) != SZTP_OK)
 		return rc;
@@ -156,11 +206,13 @@ static sztp_rc profile_put(struct ctl *c, json_t *body, struct sztp_err *e)
 	} else {
 		doc = json_dumps(json_object_get(r.json, "conveyed-information"),
 				 JSON_COMPACT | JSON_PRESERVE_ORDER);
-		ctl_done(c, "profile %s %s (%s, %zu bytes of conveyed information%s)", c->pos[0],
-			 r.status == 201 ? "created" : "replaced",
+		lenient_text(r.json, len, sizeof(len));
+		ctl_done(c, "profile %s %s (%s, %zu bytes of conveyed information%s%s%s)",
+			 c->pos[0], r.status == 201 ? "created" : "replaced",
 			 json_string_value(json_object_get(r.json, "kind")), doc ? strlen(doc) : 0,
 			 json_is_true(json_object_get(r.json, "pin-idevid")) ? ", IDevID pinned"
-									     : "");
+									     : "",
+			 len[0] ? ", lenient: " : "", len);
 		free(doc);
 	}
 	ctl_resp_clear(&r);
@@ -356,6 +408,7 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e)
 {
 	sztp_rc rc;
 	struct ctl_resp r;
+	char len[REG_LENIENT_LIST_MAX];
 
 	if ((rc = profile_call(c, "GET", NULL, &r, e)) != SZTP_OK)
 		return rc;
@@ -363,11 +416,13 @@ sztp_rc cmd_profile_show(struct ctl *c, struct sztp_err *e)
 		rc = ctl_print_json(r.json, e);
 	} else if ((rc = ctl_print_json(json_object_get(r.json, "conveyed-information"), e)) ==
 		   SZTP_OK) {
-		fprintf(stderr, "profile %s: %s, sign %s, reporting %s, owner %s%s\n",
+		lenient_text(r.json, len, sizeof(len));
+		fprintf(stderr, "profile %s: %s, sign %s, reporting %s, owner %s%s, lenient %s\n",
 			str_of(r.json, "name"), str_of(r.json, "kind"), str_of(r.json, "sign"),
 			str_of(r.json, "reporting"), str_of(r.json, "owner"),
 			json_is_true(json_object_get(r.json, "pin-idevid")) ? ", IDevID pinned"
-									    : "");
+									    : "",
+			len[0] ? len : "none (strict)");
 	}
 	ctl_resp_clear(&r);
 	return rc;

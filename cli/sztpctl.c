@@ -113,17 +113,21 @@ static const struct cmd cmds[] = {
      "they sign"},
     {"profile onboarding", 1, 1,
      "image-name= image-version= image-file= image-uri= config= config-handling= "
-     "pre-script= post-script= sign= reporting= owner= pin-idevid no-pin-idevid json",
+     "pre-script= post-script= sign= reporting= owner= pin-idevid no-pin-idevid lenient= "
+     "strict json",
      CMD_API, cmd_profile_onboarding,
      "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
      "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
      "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME] "
-     "[--pin-idevid | --no-pin-idevid] [--json]",
+     "[--pin-idevid | --no-pin-idevid] [--lenient empty-nonce,omit-os-fields | --strict] "
+     "[--json]",
      "create or replace an onboarding profile (--image-file is hashed here, not sent)"},
-    {"profile redirect", 1, 1, "server= sign= reporting= owner= pin-idevid no-pin-idevid json",
-     CMD_API, cmd_profile_redirect,
+    {"profile redirect", 1, 1,
+     "server= sign= reporting= owner= pin-idevid no-pin-idevid lenient= strict json", CMD_API,
+     cmd_profile_redirect,
      "NAME --server HOST[:PORT][,TRUST_ANCHOR.pem] ... [--sign ...] [--reporting ...] "
-     "[--owner NAME] [--pin-idevid | --no-pin-idevid] [--json]",
+     "[--owner NAME] [--pin-idevid | --no-pin-idevid] [--lenient NAME,... | --strict] "
+     "[--json]",
      "create or replace a redirect profile"},
     {"profile list", 0, 0, "json", CMD_API, cmd_profile_list, "[--json]", "list profiles"},
     {"profile show", 1, 1, "json", CMD_API, cmd_profile_show, "NAME [--json]",
