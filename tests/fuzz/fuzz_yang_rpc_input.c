@@ -2,9 +2,13 @@
  * fuzz_yang_rpc_input.c - lib/yang.c RESTCONF RPC input validation (RFC
  * 8572 s7, RFC 8040 s3.6) of both RPCs in JSON and XML.  Input: the first
  * byte picks the RPC (bit 0: report-progress) and the encoding (bit 1:
- * XML); the rest is the request body.  The YANG context is opened once
- * from the repo's yang/.  Promise checked: *input is set exactly on
- * success, and only with a client-error result otherwise.
+ * XML), bit 2 also runs yang_rpc_input_lenient with the empty-nonce
+ * leniency; the rest is the request body.  The YANG context is opened once
+ * from the repo's yang/.  Promises checked: *input is set exactly on
+ * success, and only with a client-error result otherwise; leniency only
+ * widens: what the strict call takes the lenient one takes with nothing
+ * applied, and a leniency applied means a get-bootstrapping-data input
+ * the strict call refused, now without a nonce.
  */
 #include "fuzz.h"
 #include "yang_json.h"
@@ -44,5 +48,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(json_is_string(json_object_get(in, "progress-type")));
 	}
 	json_decref(in);
+	if (data[0] & 4) {
+		struct yang_input li;
+		struct sztp_err le = {0};
+		unsigned applied = 99;
+		sztp_rc lrc = yang_rpc_input_lenient(Y, rpc, enc, (const char *)data + 1, size - 1,
+						     YANG_LENIENT_EMPTY_NONCE, &applied, &li, &le);
+
+		fuzz_err_ok(&le, lrc);
+		fuzz_client_rc(lrc, &le);
+		FUZZ_CHECK(applied == 0 || applied == YANG_LENIENT_EMPTY_NONCE);
+		if (rc == SZTP_OK)
+			FUZZ_CHECK(lrc == SZTP_OK && applied == 0);
+		if (applied)
+			FUZZ_CHECK(lrc == SZTP_OK && rc != SZTP_OK &&
+				   rpc == YANG_RPC_GET_BOOTSTRAPPING_DATA && li.nonce == NULL);
+		yang_input_clear(&li);
+	}
 	return 0;
 }

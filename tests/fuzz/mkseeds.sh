@@ -131,6 +131,9 @@ printf '\001{"%s:input":{"progress-type":"config-error","message":"bad"}}' "$BS"
 printf '\002<?xml version="1.0"?>\n<input xmlns="%s"><signed-data-preferred/><hw-model>m&amp;x</hw-model><nonce>%s</nonce></input>\n' "$XNS" "$N16" > "$d/gbd-xml"
 printf "\\002<!-- c --><s:input xmlns:s='%s'><s:os-name><![CDATA[a<b>]]></s:os-name></s:input >" "$XNS" > "$d/gbd-xml-prefix"
 printf '\003<input xmlns="%s"><progress-type>bootstrap-complete</progress-type><ssh-host-keys><ssh-host-key><algorithm>ssh-rsa</algorithm><key-data>AAAA</key-data></ssh-host-key></ssh-host-keys><trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert></trust-anchor-certs></input>' "$XNS" > "$d/rp-xml"
+# bit 2: also with the empty-nonce leniency (the Go agent's body; XML <nonce/> among others)
+printf '\004{"%s:input":{"hw-model":"Example-DPU","os-name":"Debian","os-version":"12","nonce":""}}' "$BS" > "$d/gbd-json-empty-nonce"
+printf '\006<input xmlns="%s">\n <hw-model>m</hw-model><nonce/><!-- <nonce/> --><os-name><![CDATA[<nonce></nonce>]]></os-name><nonce ></nonce ></input>' "$XNS" > "$d/gbd-xml-empty-nonce"
 d=$C/yang_conveyed_validate
 printf '\000%s' "$redirect" > "$d/redirect-json"
 printf '\000%s' "$onboard" > "$d/onboard-json"
