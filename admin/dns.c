@@ -158,6 +158,7 @@ static struct prof_slot *prof_slot(struct dns_run *r, const char *name, struct o
 	struct reg_profile p = {0};
 	struct sztp_err e = {SZTP_OK, ""};
 	struct prof_slot *s;
+	char *trimmed = NULL;
 	size_t i;
 	void *nv;
 	int sign = owner != NULL;
@@ -173,11 +174,15 @@ static struct prof_slot *prof_slot(struct dns_run *r, const char *name, struct o
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->sign = sign;
 	s->rc = reg_profile_get(r->c->ctx->reg, name, &p, &e);
+	/* what sztpd serves the profile's devices (server/artifacts.c) */
+	if (s->rc == SZTP_OK && (p.lenient & REG_LENIENT_OMIT_OS_FIELDS) && p.conveyed_json)
+		s->rc = yang_conveyed_omit_os_fields(p.conveyed_json, &trimmed, &e);
 	if (s->rc == SZTP_OK)
-		s->rc = bootdata_conveyed(NULL, p.conveyed_json, YANG_ENC_JSON,
+		s->rc = bootdata_conveyed(NULL, trimmed ? trimmed : p.conveyed_json, YANG_ENC_JSON,
 					  sign ? owner->id.signer : NULL, &s->ci, &e);
 	if (s->rc != SZTP_OK)
 		snprintf(s->why, sizeof(s->why), "profile '%s': %s", name, e.msg);
+	free(trimmed);
 	reg_profile_clear(&p);
 	return s;
 }

@@ -12,6 +12,8 @@
 #  - a strict client (16-byte nonce) on the lenient profiles gets what the
 #    strict profile serves, byte for byte (but the os fields under
 #    omit-os-fields), and nothing is logged as lenient;
+#  - omit-os-fields on signed data (openssl cms -verify), and `sztpctl
+#    dns` publishing the very document sztpd serves;
 #  - XML <nonce/>; the list changed on a running sztpd (strict again, then
 #    lenient: the prepared artifacts follow); unknown and no-profile
 #    devices answered exactly as before; its report-progress forms.
@@ -20,10 +22,10 @@ e2e_init t_lenient
 
 PKI=$TMP/pki
 DB=$TMP/sztp.db
-export SZTP_DB=$DB SZTP_YANG_DIR=$TOP/yang
+export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-OPI --serial SN-STRICT --serial SN-NONCE \
-	--serial SN-NP >/dev/null || { echo "sztp-pki init failed"; echo "t_lenient: 0 passed, 1 failed"; exit 1; }
+	--serial SN-NP --serial SN-DNS >/dev/null || { echo "sztp-pki init failed"; echo "t_lenient: 0 passed, 1 failed"; exit 1; }
 "$BIN/sztp-pki" device --pki "$PKI" --serial SN-NOBODY --no-voucher >/dev/null # never enrolled
 check "sztpctl init" CTL init
 check "owner set" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"
@@ -52,6 +54,11 @@ check "enrol SN-OPI" CTL device add SN-OPI --profile opi --password pw-opi
 check "enrol SN-STRICT" CTL device add SN-STRICT --profile strict --password pw-strict
 check "enrol SN-NONCE" CTL device add SN-NONCE --profile nonce --password pw-nonce
 check "enrol SN-NP (no profile)" CTL device add SN-NP --password pw-np
+# signed data (a voucher, the owner's key) on an omit-os-fields profile
+check "profile signed-omit" CTL profile onboarding signed-omit --image-name demo-os \
+	--image-version 2.0 --image-file "$TMP/image.img" --image-uri https://files.example.net/image.img \
+	--lenient omit-os-fields
+check "enrol SN-DNS" CTL device add SN-DNS --profile signed-omit --voucher "$PKI/devices/SN-DNS/voucher.vcj"
 
 PORT=$(free_port)
 sztpd_conf "threads = 2" "password-cost = 1000" "log-level = info" >"$TMP/sztpd.conf"
@@ -173,6 +180,25 @@ check_not_contains "without os-name" "$TMP/x1.der" "os-name"
 check_not_contains "without os-version" "$TMP/x1.der" "os-version"
 check_eq "XML <nonce/> on the strict profile: 400" "$(xml SN-STRICT pw-strict "$TMP/x2")" 400
 check_contains "with the YANG error" "$TMP/x2" "get-bootstrapping-data/nonce: Unsatisfied length"
+
+# ---- signed, and what `sztpctl dns` publishes: the same document ----------------------------
+curl -s -o "$TMP/d1" --cacert "$PKI/owner/ca.pem" --cert "$PKI/devices/SN-DNS/chain.pem" \
+	--key "$PKI/devices/SN-DNS/idevid.key" -H 'Content-Type: application/yang-data+json' \
+	-d '{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}' "$GBD"
+check_eq "signed answer on the omit-os-fields profile carries the owner certificate" \
+	"$(jq -c '.["ietf-sztp-bootstrap-server:output"] | keys' "$TMP/d1")" \
+	'["conveyed-information","owner-certificate","ownership-voucher"]'
+jq -r '.["ietf-sztp-bootstrap-server:output"]["conveyed-information"]' "$TMP/d1" | base64 -d >"$TMP/d1.der"
+check "its signed conveyed information verifies (openssl cms)" openssl cms -verify -inform DER \
+	-in "$TMP/d1.der" -binary -certfile "$PKI/owner/chain.pem" -CAfile "$PKI/owner/ca.pem" -purpose any -out "$TMP/d1.json"
+check_eq "signed: boot-image without os-name and os-version" \
+	"$(jq -c '.["ietf-sztp-conveyed-info:onboarding-information"]["boot-image"] | keys' "$TMP/d1.json")" \
+	'["download-uri","image-verification"]'
+check "sztpctl dns" sh -c "'$BIN/sztpctl' -d '$DB' dns sztp.test --server https://b.sztp.test --json >'$TMP/dns.json' 2>/dev/null"
+jq -r '.records[] | select(.serial == "SN-DNS" and .key == "ci") | .data' "$TMP/dns.json" | base64 -d >"$TMP/dns-ci.der"
+check "DNS: its ci verifies (openssl cms)" openssl cms -verify -inform DER -in "$TMP/dns-ci.der" \
+	-binary -certfile "$PKI/owner/chain.pem" -CAfile "$PKI/owner/ca.pem" -purpose any -out "$TMP/dns-ci.json"
+check "DNS publishes the document sztpd serves" cmp "$TMP/d1.json" "$TMP/dns-ci.json"
 
 # ---- the list changed on a running sztpd -----------------------------------------------------
 check "opi made strict (--strict)" onb opi --strict
