@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "pki.h"
 #include "result.h"
 
@@ -49,12 +51,23 @@ struct agent_config {
 	long http_timeout;
 	char *ssh_host_keys[AGENT_MAX_LIST]; /* OpenSSH .pub files */
 	size_t n_ssh_host_keys;
-	char *syslog_server; /* host[:port], "" = none */
-	char *result_file;   /* "" = <device-root>/var/lib/sztp/result.json */
-	char *yang_dir;	     /* "" = default */
-	int log_level;	     /* enum log_level */
-	int reboot_exit;     /* 1 = exit after installing an image */
+	char *syslog_server;		      /* host[:port], "" = none */
+	char *result_file;		      /* "" = <device-root>/var/lib/sztp/result.json */
+	char *yang_dir;			      /* "" = default */
+	int log_level;			      /* enum log_level */
+	int reboot_exit;		      /* 1 = exit after installing an image */
+	char *password_file;		      /* HTTP Basic password (RFC 8572 s5.3), "" = none */
+	int encoding;			      /* enum agent_enc: request body, Accept */
+	char *report_anchors[AGENT_MAX_LIST]; /* PEM chains, sent with bootstrap-complete */
+	size_t n_report_anchors;
+	char *crl_files[AGENT_MAX_LIST]; /* local CRLs for revocation checks */
+	size_t n_crl_files;
 };
+
+enum agent_enc { AGENT_ENC_JSON, AGENT_ENC_XML };
+
+/* Longest password a password-file may hold (RFC 7617 user-pass). */
+#define AGENT_PASSWORD_MAX 256
 
 /* Parse a config file; unknown key, duplicate or bad value -> error with
  * file:line.  `fleet` skips the per-device required keys. */
@@ -84,6 +97,7 @@ struct agent_dev {
 	char root[1024];		    /* device root, absolute */
 	char os_name[128], os_version[128]; /* running image */
 	int quiet;			    /* fleet: log errors only */
+	char password[AGENT_PASSWORD_MAX];  /* "" = none; sent to trusted servers only */
 	int syslog_fd;			    /* -1 = none */
 	struct sockaddr_storage syslog_addr;
 	socklen_t syslog_len;
@@ -155,6 +169,18 @@ sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, st
 /* Split https://host[:port][/path] into host (brackets removed) and port. */
 sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path, size_t plen,
 		  struct sztp_err *e);
+
+/* ---- the RESTCONF encoding (encoding.c) ------------------------------------ */
+/* An RPC input body for the members of `in` (borrowed), in the configured
+ * encoding; new string, NULL when out of memory. */
+char *agent_input_body(const struct agent_dev *d, json_t *in);
+/* application/yang-data+json or +xml: Content-Type and Accept. */
+const char *agent_media_type(const struct agent_dev *d);
+struct received;
+/* A get-bootstrapping-data output body in the configured encoding (XML
+ * validated with libyang) into a; a is zeroed on failure. */
+sztp_rc agent_output_parse(struct agent_dev *d, const sztp_bytes *body, struct received *a,
+			   struct sztp_err *e);
 
 /* ---- what the device received, and its verification (verify.c, s5.4) ---- */
 /* The RFC 8572 s3 artifacts as one bootstrap server response (or the

@@ -167,8 +167,12 @@ static sztp_rc perform(struct bsclient *c, const char *url, const char *body, lo
 	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &s);
 	if (body) {
-		hdr = curl_slist_append(hdr, "Content-Type: application/yang-data+json");
-		hdr = curl_slist_append(hdr, "Accept: application/yang-data+json");
+		char ct[64], ac[64];
+
+		snprintf(ct, sizeof(ct), "Content-Type: %s", agent_media_type(c->d));
+		snprintf(ac, sizeof(ac), "Accept: %s", agent_media_type(c->d));
+		hdr = curl_slist_append(hdr, ct);
+		hdr = curl_slist_append(hdr, ac);
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	} else {
@@ -302,6 +306,17 @@ sztp_rc bsclient_open(struct agent_dev *d, const char *host, unsigned port, cons
 	curl_easy_setopt(c->h, CURLOPT_SSLCERT, cfg->idevid_chain);
 	curl_easy_setopt(c->h, CURLOPT_SSLCERTTYPE, "PEM");
 	curl_easy_setopt(c->h, CURLOPT_SSLKEY, cfg->idevid_key);
+	/* HTTP Basic (RFC 8572 s5.3) to a trusted server only: a server the
+	 * device cannot authenticate could be anyone's, and a password sent
+	 * there is a password given away (s9.6; docs/agent.md) */
+	if (d->password[0] && c->trusted) {
+		curl_easy_setopt(c->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c->h, CURLOPT_USERNAME, d->serial);
+		curl_easy_setopt(c->h, CURLOPT_PASSWORD, d->password);
+	} else if (d->password[0]) {
+		agent_log(d, LOG_LVL_INFO, "connect",
+			  "%s is not trusted: HTTP Basic password withheld", c->base);
+	}
 	if ((rc = discover(c, e)) != SZTP_OK)
 		goto out;
 	*out = c;
