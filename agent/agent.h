@@ -166,6 +166,11 @@ sztp_rc bsclient_post(struct bsclient *c, const char *rpc, const char *body, lon
 void bsclient_close(struct bsclient *c);
 /* Fetch an https URL into path (image download; size capped). */
 sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, struct sztp_err *e);
+/* GET an https URL into out (at most max bytes, 4 MiB at most; status 200
+ * only).  The server is not authenticated: what is fetched must carry its
+ * own proof (a CRL its issuer's signature). */
+sztp_rc http_fetch(struct agent_dev *d, const char *url, size_t max, sztp_bytes *out,
+		   struct sztp_err *e);
 /* Split https://host[:port][/path] into host (brackets removed) and port. */
 sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path, size_t plen,
 		  struct sztp_err *e);
@@ -200,6 +205,16 @@ sztp_rc received_from_output(const sztp_bytes *body, struct received *a, struct 
  * validated against ietf-sztp-conveyed-info. */
 sztp_rc verify_received(struct agent_dev *d, const struct received *a, const sztp_bytes *nonce,
 			char **json, int *is_signed, struct sztp_err *e);
+
+/* ---- revocation (revoke.c; RFC 8366 s5.3, RFC 8572 s5.4) ------------------ */
+/* The voucher asked for domain-cert-revocation-checks: the status of every
+ * certificate on the path from the owner certificate `owner` (found in
+ * bag, n certificates) up to, not including, the pinned-domain-cert, each
+ * in a current CRL its issuer signed, from the crl-file CRLs or the
+ * certificate's CRL distribution points (https).  A revoked certificate or
+ * a status that cannot be obtained is SZTP_E_VERIFY (fail closed). */
+sztp_rc revocation_check(struct agent_dev *d, const sztp_bytes *pinned, const sztp_bytes *owner,
+			 const sztp_bytes *bag, size_t n, struct sztp_err *e);
 
 /* ---- progress (progress.c) ----------------------------------------------- */
 struct progress {

@@ -404,3 +404,46 @@ out:
 		curl_easy_cleanup(h);
 	return rc;
 }
+
+sztp_rc http_fetch(struct agent_dev *d, const char *url, size_t max, sztp_bytes *out,
+		   struct sztp_err *e)
+{
+	struct sink s = {.b = out};
+	sztp_rc rc = SZTP_E_IO;
+	CURLcode cc;
+	long st = 0;
+	CURL *h = NULL;
+
+	out->data = NULL;
+	out->len = 0;
+	/* the https-only client (CURLOPT_PROTOCOLS_STR) refuses anything else
+	 * too; said here in words */
+	if (strncasecmp(url, "https://", 8))
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED, "%s: not an https URL", url);
+	if (!(h = handle_new(d, NULL)))
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	cc = curl_easy_perform(h);
+	if (s.over || out->len > max) {
+		sztp_err_set(e, SZTP_E_TOO_BIG, "%s: larger than %zu bytes", url,
+			     max < BODY_MAX ? max : (size_t)BODY_MAX);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		sztp_err_set(e, rc, "%s: %s", url, curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+	if (st != 200) {
+		sztp_err_set(e, rc, "%s: HTTP status %ld", url, st);
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	if (rc)
+		sztp_bytes_free(out);
+	curl_easy_cleanup(h);
+	return rc;
+}

@@ -7,10 +7,11 @@
  * voucher's pinned-domain-cert, (8) the conveyed-information signature
  * with the owner key, signed attributes required and the eContentType
  * naming the encoding (.43 JSON, .42 XML).  Any failure rejects the whole
- * response.  Unsigned conveyed information is a bare ContentInfo.  The
- * document is then validated against ietf-sztp-conveyed-info (s6.3); XML
- * is read by libyang into the same JSON form as the JSON encoding.
- * Encrypted artifacts (s3.4) are not supported and are refused.
+ * response.  With domain-cert-revocation-checks the owner chain's
+ * revocation status is obtained (revoke.c).  Unsigned conveyed information is a bare ContentInfo.
+ * The document is then validated against ietf-sztp-conveyed-info (s6.3); XML is read by libyang
+ * into the same JSON form as the JSON encoding. Encrypted artifacts (s3.4) are not supported and
+ * are refused.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -121,20 +122,15 @@ static sztp_rc check_voucher(struct agent_dev *d, const sztp_bytes *ov, const sz
 			    e, SZTP_E_MISMATCH,
 			    "voucher nonce does not match the nonce this device sent");
 	}
-	/* RFC 8572 s5.4 step 7 (RFC 8366 s5.3): with domain-cert-revocation-
-	 * checks the revocation status MUST be obtained, else the owner
-	 * certificate is rejected; this agent has no CRL/OCSP client */
-	if (v->domain_cert_revocation_checks)
-		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				    "voucher requires domain-cert-revocation-checks, and this "
-				    "agent cannot obtain revocation status");
+	/* domain-cert-revocation-checks: check_owner, once the owner
+	 * certificate's path is known */
 	return SZTP_OK;
 }
 
 /* s5.4 steps 7-8: an owner certificate of `oc` that path-validates to the
  * pinned-domain-cert and whose key verifies the conveyed information. */
-static sztp_rc check_owner(const struct voucher *v, const sztp_bytes *oc, const sztp_bytes *ci,
-			   struct sztp_err *e)
+static sztp_rc check_owner(struct agent_dev *d, const struct voucher *v, const sztp_bytes *oc,
+			   const sztp_bytes *ci, struct sztp_err *e)
 {
 	struct pki_trust *pinned = NULL;
 	sztp_bytes *certs = NULL, *chain = NULL;
@@ -165,7 +161,12 @@ static sztp_rc check_owner(const struct voucher *v, const sztp_bytes *oc, const 
 			continue;
 		chained++;
 		if (cms_signed_verify_cert(ci->data, ci->len, &certs[i], &tmp) == SZTP_OK) {
-			rc = SZTP_OK;
+			/* s5.4 step 7 (RFC 8366 s5.3): the status MUST be obtained,
+			 * else the owner certificate is not valid */
+			rc = v->domain_cert_revocation_checks
+				 ? revocation_check(d, &v->pinned_domain_cert, &certs[i], certs, n,
+						    e)
+				 : SZTP_OK;
 			goto out;
 		}
 	}
@@ -219,7 +220,7 @@ static sztp_rc signed_ci(struct agent_dev *d, const struct received *a, const sz
 					       : "has no signed attributes");
 		goto out;
 	}
-	if ((rc = check_owner(&v, &a->oc, &a->ci, e)) != SZTP_OK)
+	if ((rc = check_owner(d, &v, &a->oc, &a->ci, e)) != SZTP_OK)
 		goto out;
 	rc = sztp_bytes_dup(content, s->content.data, s->content.len);
 out:

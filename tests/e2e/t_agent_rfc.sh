@@ -235,7 +235,206 @@ agent_conf enc SN-XR "encoding = yaml"
 check_eq "encoding = yaml: config error" "$?" 1
 check_contains "encoding = yaml: named" "$TMP/enc.out" "encoding"
 
-#REVOCATION#
+# ---- 4. revocation: domain-cert-revocation-checks -----------------------------------
+# An owner chain minted with openssl: root (pinned in the vouchers) ->
+# intermediate (CRL DP: root.crl) -> signer (CRL DP: int.crl); CRLs from
+# `openssl ca -gencrl`, served by nginx over HTTPS.
+NGPORT=$(free_port)
+while [ "$NGPORT" = "$PA" ]; do NGPORT=$(free_port); done
+RV=$TMP/rev
+mkdir -p "$RV" "$TMP/www"
+cat >"$RV/ext.cnf" <<EXT
+[root]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[int]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:https://127.0.0.1:$NGPORT/root.crl
+[signer]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:https://127.0.0.1:$NGPORT/int.crl
+EXT
+eckey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$RV/$1.key" 2>/dev/null; chmod 600 "$RV/$1.key"; }
+eckey root
+openssl req -new -x509 -key "$RV/root.key" -subj "/O=Rev Owner/CN=Rev Owner Root" -days 365 \
+	-config "$RV/ext.cnf" -extensions root -out "$RV/root.pem" 2>/dev/null
+issue() { # NAME SUBJECT ISSUER SECTION
+	eckey "$1"
+	openssl req -new -key "$RV/$1.key" -subj "$2" -out "$RV/$1.csr" 2>/dev/null
+	openssl x509 -req -in "$RV/$1.csr" -CA "$RV/$3.pem" -CAkey "$RV/$3.key" -CAcreateserial -days 365 \
+		-sha256 -extfile "$RV/ext.cnf" -extensions "$4" -out "$RV/$1.pem" 2>/dev/null
+}
+issue int "/O=Rev Owner/CN=Rev Owner Intermediate" root int
+issue signer "/O=Rev Owner/CN=Rev Owner Signer" int signer
+cat "$RV/signer.pem" "$RV/int.pem" >"$RV/chain.pem"
+check "revocation: openssl built the owner chain" openssl verify -CAfile "$RV/root.pem" -untrusted "$RV/int.pem" "$RV/signer.pem"
+check_contains "revocation: the signer names its CRL" <(openssl x509 -in "$RV/signer.pem" -noout -ext crlDistributionPoints) \
+	"https://127.0.0.1:$NGPORT/int.crl"
+cadb() { # NAME: a fresh openssl ca database for CA NAME
+	rm -rf "$RV/db-$1"
+	mkdir "$RV/db-$1"
+	: >"$RV/db-$1/index.txt"
+	echo 01 >"$RV/db-$1/crlnumber"
+	printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\ndefault_crl_days = 7\n' \
+		"$RV/db-$1/index.txt" "$RV/db-$1/crlnumber" >"$RV/db-$1/ca.cnf"
+}
+ca() { # NAME ARGS...: openssl ca as CA NAME
+	local n=$1
+	shift
+	openssl ca -config "$RV/db-$n/ca.cnf" -keyfile "$RV/$n.key" -cert "$RV/$n.pem" "$@" 2>/dev/null
+}
+cadb int
+ca int -gencrl -out "$RV/int-good.crl"
+ca int -gencrl -crl_lastupdate 20200101000000Z -crl_nextupdate 20200201000000Z -out "$RV/int-stale.crl"
+ca int -revoke "$RV/signer.pem"
+ca int -gencrl -out "$RV/int-revoked.crl"
+cadb root
+ca root -gencrl -out "$RV/root-good.crl"
+ca root -revoke "$RV/int.pem"
+ca root -gencrl -out "$RV/root-revoked.crl"
+# a look-alike intermediate (same name, its own key) whose CRL revokes nothing
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$RV/fake.key" 2>/dev/null
+openssl req -new -x509 -key "$RV/fake.key" -subj "/O=Rev Owner/CN=Rev Owner Intermediate" -days 30 \
+	-config "$RV/ext.cnf" -extensions root -out "$RV/fake.pem" 2>/dev/null
+cadb fake
+ca fake -gencrl -out "$RV/int-fake.crl"
+for f in int-good int-revoked int-stale root-good root-revoked int-fake; do
+	check "revocation: openssl made $f.crl" test -s "$RV/$f.crl"
+done
+check_contains "revocation: int-revoked.crl lists the signer" <(openssl crl -in "$RV/int-revoked.crl" -noout -text) \
+	"$(openssl x509 -in "$RV/signer.pem" -noout -serial | cut -d= -f2)"
+serve() { cp "$RV/$1.crl" "$TMP/www/int.crl" && cp "$RV/$2.crl" "$TMP/www/root.crl"; }
+serve int-good root-good
+
+mkdir -p "$TMP/ng/logs"
+cat >"$TMP/ng/nginx.conf" <<NGX
+user root;
+worker_processes 1;
+pid $TMP/ng/nginx.pid;
+error_log $TMP/ng/error.log;
+events { worker_connections 64; }
+http {
+  access_log $TMP/ng/access.log;
+  client_body_temp_path $TMP/ng/body;
+  proxy_temp_path $TMP/ng/proxy;
+  fastcgi_temp_path $TMP/ng/fastcgi;
+  uwsgi_temp_path $TMP/ng/uwsgi;
+  scgi_temp_path $TMP/ng/scgi;
+  server {
+    listen 127.0.0.1:$NGPORT ssl;
+    ssl_certificate $PKI/server/chain.pem;
+    ssl_certificate_key $PKI/server/key.pem;
+    root $TMP/www;
+  }
+}
+NGX
+e2e_bg "$TMP/ng/stdout.log" /usr/sbin/nginx -p "$TMP/ng" -c "$TMP/ng/nginx.conf" -e "$TMP/ng/error.log" -g 'daemon off;'
+NGINX=$E2E_LAST_PID
+wait_https "$NGPORT" || true
+check "nginx serves the CRL over HTTPS" curl -sfk -o /dev/null "https://127.0.0.1:$NGPORT/int.crl"
+
+# the owner identity and a profile signed by it; vouchers pinning its root,
+# re-signed by the manufacturer with domain-cert-revocation-checks true
+check "revocation: owner rev" CTL owner set --name rev --chain "$RV/chain.pem" --key "$RV/signer.key"
+check "revocation: profile" CTL profile onboarding revp --config "$TMP/config.txt" --config-handling replace \
+	--sign always --owner rev --reporting verbose
+rvoucher() { # SERIAL FLAG OUT
+	"$BIN/sztp-pki" voucher --pki "$PKI" --serial "$1" --pinned "$RV/root.pem" --out "$3.plain" >/dev/null
+	openssl cms -verify -inform DER -binary -in "$3.plain" -noverify -out "$3.json" 2>/dev/null
+	jq -c ".\"ietf-voucher:voucher\".\"domain-cert-revocation-checks\" = $2" "$3.json" >"$3.flag.json"
+	openssl cms -sign -binary -nodetach -in "$3.flag.json" -econtent_type "$CT_VOUCHER" \
+		-signer "$PKI/manufacturer/voucher-signer.pem" -inkey "$PKI/manufacturer/voucher-signer.key" \
+		-certfile "$PKI/manufacturer/root.pem" -outform DER -out "$3" 2>/dev/null
+}
+for s in SN-RG SN-RV SN-RD SN-RL; do
+	rvoucher "$s" true "$RV/$s.vcj"
+	check "revocation: $s voucher verifies with openssl" openssl cms -verify -inform DER -binary -in "$RV/$s.vcj" \
+		-CAfile "$PKI/manufacturer/root.pem" -purpose any -out "$RV/$s.check.json"
+	check_eq "revocation: $s voucher asks for revocation checks" \
+		"$(jq -r '."ietf-voucher:voucher"."domain-cert-revocation-checks"' "$RV/$s.check.json")" true
+	check "revocation: enrol $s" CTL device add "$s" --profile revp --voucher "$RV/$s.vcj"
+done
+rvoucher SN-RS false "$RV/SN-RS.vcj"
+check "revocation: enrol SN-RS (no checks asked)" CTL device add SN-RS --profile revp --voucher "$RV/SN-RS.vcj"
+crl_gets() { grep -c 'GET /[a-z]*\.crl' "$TMP/ng/access.log" 2>/dev/null; }
+bserr() { sqlite3 "$TMP/a.db" "select count(*) from progress where serial='$1' and type='bootstrap-error'"; }
+
+agent_conf rg SN-RG "$TRUST" "$WK"
+run rg
+check_eq "revocation good: exit 0" "$EXIT" 0
+check "revocation good: config applied" applied rg
+check_contains "revocation good: the signer checked with int.crl" "$TMP/rg.out" \
+	"\"CN=Rev Owner Signer,O=Rev Owner\" not revoked (CRL https://127.0.0.1:$NGPORT/int.crl)"
+check_contains "revocation good: the intermediate checked with root.crl" "$TMP/rg.out" \
+	"\"CN=Rev Owner Intermediate,O=Rev Owner\" not revoked (CRL https://127.0.0.1:$NGPORT/root.crl)"
+check_contains "revocation good: nginx served int.crl" "$TMP/ng/access.log" "GET /int.crl"
+check_contains "revocation good: nginx served root.crl" "$TMP/ng/access.log" "GET /root.crl"
+# a voucher without the flag: no CRL fetched, nothing else changes
+n0=$(crl_gets)
+agent_conf rs SN-RS "$TRUST" "$WK"
+run rs
+check_eq "no revocation checks asked: exit 0" "$EXIT" 0
+check_eq "no revocation checks asked: no CRL fetched" "$(crl_gets)" "$n0"
+check_not_contains "no revocation checks asked: nothing checked" "$TMP/rs.out" "revocation"
+# revoked signer: refused, bootstrap-error to the trusted server, nothing applied
+rvfail() { # NAME SERIAL REASON [extra conf]
+	local name=$1 sn=$2 why=$3 before
+	shift 3
+	before=$(bserr "$sn")
+	agent_conf "$name" "$sn" "$TRUST" "$WK" "$@"
+	run "$name"
+	check_eq "$name: exit 2" "$EXIT" 2
+	jq -r .error "$R" >"$TMP/$name.err" 2>/dev/null
+	check_contains "$name: reason" "$TMP/$name.err" "$why"
+	check_fails "$name: nothing applied" applied "$name"
+	check_eq "$name: bootstrap-error reported" "$(bserr "$sn")" $((before + 1))
+}
+serve int-revoked root-good
+rvfail rv-signer SN-RV "\"CN=Rev Owner Signer,O=Rev Owner\" is revoked (CRL https://127.0.0.1:$NGPORT/int.crl)"
+check_contains "revoked: the report names the certificate" \
+	<(sqlite3 "$TMP/a.db" "select message from progress where serial='SN-RV' and type='bootstrap-error'") \
+	"CN=Rev Owner Signer,O=Rev Owner\" is revoked"
+serve int-good root-revoked
+rvfail rv-int SN-RV "\"CN=Rev Owner Intermediate,O=Rev Owner\" is revoked (CRL https://127.0.0.1:$NGPORT/root.crl)"
+serve int-stale root-good
+rvfail rv-stale SN-RV "past its nextUpdate"
+serve int-fake root-good
+rvfail rv-fake SN-RV "signature does not verify with the issuer's key"
+rm -f "$TMP/www/int.crl"
+rvfail rv-404 SN-RV "int.crl: HTTP status 404"
+serve int-good root-good
+# local crl-file: used first, no download; a revoking one refuses offline
+n0=$(crl_gets)
+agent_conf rl SN-RL "$TRUST" "$WK" "crl-file = $RV/int-good.crl" "crl-file = $RV/root-good.crl"
+run rl
+check_eq "crl-file: exit 0" "$EXIT" 0
+check_contains "crl-file: used" "$TMP/rl.out" "not revoked (CRL crl-file)"
+check_eq "crl-file: nothing downloaded" "$(crl_gets)" "$n0"
+stop_pid "$NGINX"
+# the CRL server down: status unobtainable, refused (fail closed)
+rvfail rv-down SN-RD "revocation status of \"CN=Rev Owner Signer,O=Rev Owner\" cannot be obtained"
+check_contains "CRL server down: the URL and the failure named" "$TMP/rv-down.err" \
+	"https://127.0.0.1:$NGPORT/int.crl: Couldn't connect to server"
+# crl-file covers the signer only: the intermediate's status is unobtainable
+rvfail rv-partial SN-RL "\"CN=Rev Owner Intermediate,O=Rev Owner\" cannot be obtained" "crl-file = $RV/int-good.crl"
+rvfail rv-local SN-RL "CN=Rev Owner Signer,O=Rev Owner\" is revoked (CRL crl-file)" "crl-file = $RV/int-revoked.crl" \
+	"crl-file = $RV/root-good.crl"
+agent_conf rl2 SN-RL "$TRUST" "$WK" "crl-file = $RV/int-good.crl" "crl-file = $RV/root-good.crl"
+run rl2
+check_eq "crl-file, CRL server down: exit 0" "$EXIT" 0
+# a stale local CRL is refused with a trusted clock, used with clock-trusted = no
+rvfail rv-local-stale SN-RL "past its nextUpdate" "crl-file = $RV/int-stale.crl" "crl-file = $RV/root-good.crl"
+agent_conf rl3 SN-RL "$TRUST" "$WK" "crl-file = $RV/int-stale.crl" "crl-file = $RV/root-good.crl" "clock-trusted = no"
+run rl3
+check_eq "stale crl-file, clock not trusted: exit 0 (nothing revoked)" "$EXIT" 0
+check_contains "clock not trusted: said so" "$TMP/rl3.out" "CRL thisUpdate/nextUpdate not checked"
 
 check "sztpd still running" kill -0 "$SZTPD"
 e2e_finish
