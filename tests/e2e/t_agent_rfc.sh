@@ -153,7 +153,9 @@ done
 
 # ---- 3. encoding = xml -----------------------------------------------------------------
 # trusted, unsigned XML (.42), reports (with trust anchors) in XML too
-agent_conf xt SN-XT "$TRUST" "$WK" "encoding = xml" "report-trust-anchors = $PKI/owner/ca.pem"
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB1Ll/Dr4jV0j8r2/qrJaDCTFcCVAM0Dkwl3eCpHFRSD root@dev" >"$TMP/hostkey.pub"
+agent_conf xt SN-XT "$TRUST" "$WK" "encoding = xml" "report-trust-anchors = $PKI/owner/ca.pem" \
+	"ssh-host-key = $TMP/hostkey.pub"
 run xt
 check_eq "xml trusted: exit 0" "$EXIT" 0
 check "xml trusted: config applied" applied xt
@@ -161,6 +163,8 @@ check_contains "xml trusted: the conveyed information was XML" "$TMP/xt.out" "co
 check_contains "xml trusted: unsigned" "$TMP/xt.out" "unsigned conveyed information accepted"
 check_eq "xml trusted: XML reports stored, trust anchor included" \
 	"$(sqlite3 "$TMP/a.db" "select json_array_length(trust_anchors, '\$.trust-anchor-cert') from progress where serial='SN-XT' and type='bootstrap-complete'")" 1
+check_eq "xml trusted: ssh host key in the XML report" \
+	"$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='SN-XT' and type='bootstrap-complete' and ssh_host_keys like '%ssh-ed25519%AAAAC3NzaC1lZDI1NTE5AAAAIB1Ll%'")" 1
 # the same request with curl, as the agent makes it: XML output, .42 inside
 curl_xml() { # SERIAL BODY OUT
 	curl -s --cacert "$PKI/owner/ca.pem" --cert "$PKI/devices/$1/chain.pem" --key "$PKI/devices/$1/idevid.key" \
