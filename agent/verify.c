@@ -8,10 +8,11 @@
  * with the owner key, signed attributes required and the eContentType
  * naming the encoding (.43 JSON, .42 XML).  Any failure rejects the whole
  * response.  With domain-cert-revocation-checks the owner chain's
- * revocation status is obtained (revoke.c).  Unsigned conveyed information is a bare ContentInfo.
- * The document is then validated against ietf-sztp-conveyed-info (s6.3); XML is read by libyang
- * into the same JSON form as the JSON encoding. Encrypted artifacts (s3.4) are not supported and
- * are refused.
+ * revocation status is obtained (revoke.c).  Unsigned conveyed
+ * information is a bare ContentInfo.  The document is then validated
+ * against ietf-sztp-conveyed-info (s6.3); XML is read by libyang into the
+ * same JSON form as the JSON encoding.  Encrypted artifacts (s3.4) are
+ * not supported and are refused.
  */
 #include <jansson.h>
 #include <stdlib.h>
