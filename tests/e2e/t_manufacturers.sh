@@ -57,6 +57,16 @@ for s in FOC1 FOC1B FOC2; do
 	check "enrol $s (the second maker, no voucher)" CTL device add "$s" --profile onb
 done
 check "a read token for /metrics" ctl_token "$DB" prometheus read "$TMP/token"
+# the admin API reads a SUDI IDevID's serial from its SN: token (pinning)
+check "profile pinned" CTL profile onboarding pinned --config "$TMP/config.txt" \
+	--config-handling merge --pin-idevid
+check "sztp-pki: FOC9 in SUDI form" "$BIN/sztp-pki" device --pki "$PKI" --serial FOC9 \
+	--subject-serial 'PID:C9300-24T SN:FOC9'
+check "enrol FOC9 pinned with its SUDI IDevID" CTL device add FOC9 --profile pinned \
+	--idevid "$PKI/devices/FOC9/chain.pem"
+CTL device add FOC8 --profile pinned --idevid "$PKI/devices/FOC9/chain.pem" >"$TMP/pin8.out" 2>&1
+check_eq "...another serial with that IDevID: refused" "$?" 1
+check_contains "...naming the certificate's serial" "$TMP/pin8.out" "names serial number 'PID:C9300-24T SN:FOC9'"
 
 # conf LINES...: a config with the server's certificate and these lines
 conf() {
@@ -133,6 +143,11 @@ check_contains "...the one 401 body" "$TMP/gbd.out" "authentication failed"
 check_contains "...the log says why" "$TMP/sudi.log" \
 	"client certificate refused by anchor=root.pem serial-rule=sudi: serialNumber 'PID:C9300-24T' has no SN: token"
 check_eq "a plain serialNumber (SN-1) under serial=sudi: 401" "$(dev SN-1)" 401
+check_eq "the pinned SUDI device FOC9: 200" "$(dev FOC9)" 200
+check "sztp-pki: FOC9 gets another key" "$BIN/sztp-pki" device --pki "$PKI" --serial FOC9 \
+	--subject-serial 'PID:C9300-24T SN:FOC9' --no-voucher --force
+check_eq "...refused by its pin: 401" "$(dev FOC9)" 401
+check_contains "...the log says why" "$TMP/sudi.log" "IDevID key differs from the pinned one"
 check "sztpd stops with status 0" stop_clean "$SZTPD"
 
 # ---- the same certificate under a plain anchor (client-ca) -----------------------
