@@ -2056,14 +2056,15 @@ static sztp_rc leaf_info_fill(gnutls_x509_crt_t leaf, const struct pki_trust_set
 	return rc;
 }
 
-/* Group g's path for the intermediate alone (counted as a path verify). */
+/* The intermediate alone verifies, and its first accepting group is g
+ * (so a leaf it issued gets, from the cache, the rules the whole path
+ * would give it). */
 static int group_path_ok(struct pki_trust *t, struct pki_trust_set *s, size_t g,
 			 gnutls_x509_crt_t *crts, size_t n, const char *purpose_oid)
 {
-	unsigned st = 1;
+	size_t got = 0;
 
-	atomic_fetch_add_explicit(&t->n_path_verifies, 1, memory_order_relaxed);
-	return group_verify(s, g, crts, n, purpose_oid, 0, &st, NULL) == SZTP_OK && !st;
+	return path_verify(t, s, crts, n, purpose_oid, 0, &got, NULL) == SZTP_OK && got == g;
 }
 
 static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
@@ -2106,7 +2107,16 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 		if (rc == SZTP_OK)
 			rc = leaf_info_fill(crts[0], s, g, li, e);
 		got = 2;
-		goto out;
+		/* with several groups a later one may accept what the cached
+		 * issuer's refuses (a SHA-1 leaf under allow=sha1): the path
+		 * decides, as without the cache */
+		if (rc != SZTP_E_VERIFY || s->n_groups < 2)
+			goto out;
+		for (i = 0; i < got; i++)
+			if (crts[i])
+				gnutls_x509_crt_deinit(crts[i]);
+		memset(crts, 0, sizeof(crts));
+		got = 0;
 	}
 	for (got = 0; got < n; got++) {
 		rc = crt_import(&chain[got], &crts[got], e);

@@ -8,6 +8,7 @@
 #               b-int2.pem (SHA-256)  b-s2.pem      "PID:C9300-48P SN:FOC2"
 #                                     b-nosn.pem    "PID:C9300-48P"
 #                                     b-twosn.pem   "PID:X SN:FOC3 SN:FOC4"
+#                                     b-s3.pem      "PID:X SN:FOC5" (SHA-1)
 set -eu
 d=$1
 mkdir -p "$d"
@@ -49,3 +50,4 @@ issue b-int2 "/CN=Maker B Intermediate" b-root sha256 ca
 issue b-s2 "/CN=FOC2/serialNumber=PID:C9300-48P SN:FOC2" b-int2 sha256 client
 issue b-nosn "/CN=nosn/serialNumber=PID:C9300-48P" b-int2 sha256 client
 issue b-twosn "/CN=twosn/serialNumber=PID:X SN:FOC3 SN:FOC4" b-int2 sha256 client
+issue b-s3 "/CN=FOC5/serialNumber=PID:X SN:FOC5" b-int2 sha1 client

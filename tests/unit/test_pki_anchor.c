@@ -6,6 +6,7 @@
  * The PKIs are minted with openssl (tests/unit/mkanchors.sh). */
 #include <unistd.h>
 
+#include "config.h"
 #include "pki.h"
 #include "unit.h"
 
@@ -153,12 +154,61 @@ static void test_order(void)
 	struct pki_device_id id;
 	struct sztp_err e = {0};
 
+	struct pki_trust_stats s0, s1;
+
 	CHECK_RC(pki_trust_load_groups(g, 2, NULL, 0, &t, &e), SZTP_OK);
+	/* a SHA-1 leaf under the SHA-256 intermediate: group 1; the
+	 * intermediate alone verifies under group 0, so it is not cached as
+	 * group 1's */
+	CHECK_RC(verify(t, "b-s3 b-int2", &id, &e), SZTP_OK);
+	CHECK(id.group == 1 && !strcmp(id.serial, "FOC5"));
+	pki_trust_stats(t, &s0);
+	CHECK(s0.issuers_stored == 0);
 	CHECK_RC(verify(t, "b-s2 b-int2", &id, &e), SZTP_OK);
 	CHECK(id.group == 0 && !strcmp(id.serial, "PID:C9300-48P SN:FOC2"));
+	pki_trust_stats(t, &s0);
+	CHECK(s0.issuers_stored == 1);
+	/* now cached as group 0's, whose refusal of the SHA-1 leaf is not
+	 * the last word: the path gives group 1, as without the cache */
+	CHECK_RC(verify(t, "b-s3 b-int2", &id, &e), SZTP_OK);
+	CHECK(id.group == 1 && !strcmp(id.serial, "FOC5"));
+	pki_trust_stats(t, &s1);
+	CHECK(s1.issuer_hits == s0.issuer_hits + 1);
+	CHECK_RC(verify(t, "b-s2 b-int2", &id, &e), SZTP_OK);
+	CHECK(id.group == 0 && !strcmp(id.serial, "PID:C9300-48P SN:FOC2"));
+	/* the SHA-1 intermediate verifies under group 1 only: cached as its */
 	CHECK_RC(verify(t, "b-s1 b-int1", &id, &e), SZTP_OK);
 	CHECK(id.group == 1 && !strcmp(id.serial, "FOC1"));
+	pki_trust_stats(t, &s0);
+	CHECK_RC(verify(t, "b-s1b b-int1", &id, &e), SZTP_OK);
+	CHECK(id.group == 1 && !strcmp(id.serial, "FOC1B"));
+	pki_trust_stats(t, &s1);
+	CHECK(s1.issuer_hits == s0.issuer_hits + 1 && s1.path_verifies == s0.path_verifies);
 	pki_trust_free(t);
+}
+
+/* sztpd's manufacturer-ca value (server/config.c) */
+static void test_config_value(void)
+{
+	struct config_mfr m;
+
+	CHECK(config_manufacturer_ca_parse("/a/b.pem serial=sudi allow=sha1", &m) == NULL);
+	CHECK(!strcmp(m.path, "/a/b.pem") && m.serial_sudi && m.allow_sha1);
+	free(m.path);
+	CHECK(config_manufacturer_ca_parse("b.pem\tallow=sha1  serial=subject", &m) == NULL);
+	CHECK(!strcmp(m.path, "b.pem") && !m.serial_sudi && m.allow_sha1);
+	free(m.path);
+	CHECK(config_manufacturer_ca_parse("b.pem", &m) == NULL);
+	CHECK(!strcmp(m.path, "b.pem") && !m.serial_sudi && !m.allow_sha1);
+	free(m.path);
+	CHECK(strstr(config_manufacturer_ca_parse("b.pem allow=md5", &m),
+		     "unknown option 'allow=md5'") != NULL);
+	CHECK(m.path == NULL);
+	CHECK(strstr(config_manufacturer_ca_parse("b.pem serial=subject serial=sudi", &m),
+		     "given twice") != NULL);
+	CHECK(strstr(config_manufacturer_ca_parse("b.pem Serial=sudi", &m), "unknown option") !=
+	      NULL);
+	CHECK(config_manufacturer_ca_parse("", &m) != NULL && m.path == NULL);
 }
 
 static void test_load_errors(void)
@@ -203,6 +253,7 @@ int main(void)
 	test_two_groups();
 	test_sha1_refused();
 	test_order();
+	test_config_value();
 	test_load_errors();
 	test_policy();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
