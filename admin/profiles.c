@@ -270,7 +270,7 @@ static int lenient_in(struct admin_call *c, unsigned *bits, int *given)
 	if (!json_is_array(v))
 		return admin_problem(c, 400, "invalid-field", "/lenient",
 				     "'lenient' must be an array of names (empty-nonce, "
-				     "omit-os-fields); [] for none");
+				     "omit-os-fields, empty-report-members); [] for none");
 	json_array_foreach(v, i, x)
 	{
 		snprintf(where, sizeof(where), "/lenient/%zu", i);
@@ -281,7 +281,7 @@ static int lenient_in(struct admin_call *c, unsigned *bits, int *given)
 		if (!name || !(bit & REG_LENIENT_ALL))
 			return admin_problem(c, 400, "invalid-field", where,
 					     "'lenient': '%.64s' is not one of empty-nonce|"
-					     "omit-os-fields",
+					     "omit-os-fields|empty-report-members",
 					     name ? name : "(not a string)");
 		if (*bits & bit)
 			return admin_problem(c, 400, "invalid-field", where,

@@ -119,7 +119,8 @@ static const struct cmd cmds[] = {
      "NAME [--image-name N --image-version V --image-file F --image-uri URI ...] "
      "[--config F --config-handling merge|replace] [--pre-script F] [--post-script F] "
      "[--sign if-requested|always|never] [--reporting minimal|verbose] [--owner NAME] "
-     "[--pin-idevid | --no-pin-idevid] [--lenient empty-nonce,omit-os-fields | --strict] "
+     "[--pin-idevid | --no-pin-idevid] "
+     "[--lenient empty-nonce,omit-os-fields,empty-report-members | --strict] "
      "[--json]",
      "create or replace an onboarding profile (--image-file is hashed here, not sent)"},
     {"profile redirect", 1, 1,

@@ -45,9 +45,14 @@ enum reg_lenient {
 	REG_LENIENT_EMPTY_NONCE = 1u << 0,    /* "empty-nonce": "nonce":"" is taken as absent */
 	REG_LENIENT_OMIT_OS_FIELDS = 1u << 1, /* "omit-os-fields": no boot-image os-name and
 					       * os-version in the conveyed information */
+	REG_LENIENT_EMPTY_REPORT_MEMBERS = 1u << 2, /* "empty-report-members": an empty
+						     * ssh-host-keys / trust-anchor-certs
+						     * the YANG forbids in a report-progress
+						     * input is taken as absent */
 };
-#define REG_LENIENT_ALL	     3u
-#define REG_LENIENT_LIST_MAX 64 /* "empty-nonce,omit-os-fields" and its NUL fit */
+#define REG_LENIENT_ALL 7u
+/* "empty-nonce,omit-os-fields,empty-report-members" and its NUL fit */
+#define REG_LENIENT_LIST_MAX 64
 
 struct reg_profile {
 	char name[REG_NAME_MAX];

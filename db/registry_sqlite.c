@@ -217,7 +217,8 @@ static const char *const kind_names[] = {"onboarding", "redirect"};
 static const char *const sign_names[] = {"if-requested", "always", "never"};
 static const char *const report_names[] = {"minimal", "verbose"};
 /* enum reg_lenient, in bit order */
-static const char *const lenient_names[] = {"empty-nonce", "omit-os-fields"};
+static const char *const lenient_names[] = {"empty-nonce", "omit-os-fields",
+					    "empty-report-members"};
 #define LENIENT_N (sizeof(lenient_names) / sizeof(lenient_names[0]))
 _Static_assert(REG_LENIENT_ALL == (1u << LENIENT_N) - 1, "a name for every lenient bit");
 
@@ -245,7 +246,7 @@ sztp_rc reg_lenient_parse(const char *list, unsigned *bits, struct sztp_err *e)
 		if (i == LENIENT_N) {
 			sztp_err_set(e, rc,
 				     "leniency '%.*s' is unknown (known: empty-nonce, "
-				     "omit-os-fields)",
+				     "omit-os-fields, empty-report-members)",
 				     (int)(n > 64 ? 64 : n), p);
 			goto fail;
 		}

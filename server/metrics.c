@@ -69,7 +69,7 @@ static const char *const auth_reasons[METRICS_AUTH__COUNT] = {
 /* the listeners whose handshakes are counted; the last: any other */
 static const char *const tls_listeners[] = {"device", "admin", "other"};
 #define N_TLS_LISTENERS (sizeof(tls_listeners) / sizeof(tls_listeners[0]))
-#define LENIENT_BITS	2 /* enum reg_lenient */
+#define LENIENT_BITS	3 /* enum reg_lenient */
 _Static_assert(REG_LENIENT_ALL == (1u << LENIENT_BITS) - 1, "a series for every leniency");
 
 struct metrics {
@@ -595,8 +595,9 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 		put(&b, "sztpd_auth_failures_total{reason=\"%s\"} %llu\n", auth_reasons[i],
 		    (unsigned long long)atomic_load_explicit(&m->auth[i], memory_order_relaxed));
 	head(&b, "sztpd_lenient_applied_total", "counter",
-	     "get-bootstrapping-data answers that needed a profile's leniency (an empty nonce "
-	     "taken as absent; os-name/os-version left out), by leniency.");
+	     "Answers that needed a profile's leniency (get-bootstrapping-data: an empty nonce "
+	     "taken as absent, os-name/os-version left out; report-progress: empty ssh-host-keys "
+	     "or trust-anchor-certs taken as absent), by leniency.");
 	for (i = 0; i < LENIENT_BITS; i++)
 		put(&b, "sztpd_lenient_applied_total{lenient=\"%s\"} %llu\n",
 		    reg_lenient_name(1u << i),

@@ -52,8 +52,8 @@ const char *metrics_auth_reason(enum metrics_auth reason);
 /* One failed authentication (an atomic add, no lock).  NULL m: nothing. */
 void metrics_auth_failure(struct metrics *m, enum metrics_auth reason);
 
-/* One get-bootstrapping-data answer that needed the enum reg_lenient
- * bits (an atomic add each).  NULL m: nothing. */
+/* One answer (get-bootstrapping-data, report-progress) that needed the
+ * enum reg_lenient bits (an atomic add each).  NULL m: nothing. */
 void metrics_lenient_applied(struct metrics *m, unsigned bits);
 
 /* One TLS handshake that failed on listener ("device", "admin"; else

@@ -654,16 +654,22 @@ static void test_lenient_names(void)
 
 	CHECK(strcmp(reg_lenient_name(REG_LENIENT_EMPTY_NONCE), "empty-nonce") == 0);
 	CHECK(strcmp(reg_lenient_name(REG_LENIENT_OMIT_OS_FIELDS), "omit-os-fields") == 0);
+	CHECK(strcmp(reg_lenient_name(REG_LENIENT_EMPTY_REPORT_MEMBERS), "empty-report-members") ==
+	      0);
 	CHECK(reg_lenient_name(0) == NULL && reg_lenient_name(REG_LENIENT_ALL) == NULL &&
 	      reg_lenient_name(1u << 5) == NULL);
 	CHECK_RC(reg_lenient_parse("", &bits, &e), SZTP_OK);
 	CHECK(bits == 0);
 	CHECK_RC(reg_lenient_parse("omit-os-fields,empty-nonce", &bits, &e), SZTP_OK);
+	CHECK(bits == (REG_LENIENT_EMPTY_NONCE | REG_LENIENT_OMIT_OS_FIELDS));
+	CHECK_RC(reg_lenient_parse("empty-report-members,omit-os-fields,empty-nonce", &bits, &e),
+		 SZTP_OK);
 	CHECK(bits == REG_LENIENT_ALL);
 	CHECK_RC(reg_lenient_parse("empty-nonce", &bits, &e), SZTP_OK);
 	CHECK(bits == REG_LENIENT_EMPTY_NONCE);
 	CHECK_RC(reg_lenient_parse("empty-nonce,bogus", &bits, &e), SZTP_E_INVALID_VALUE);
-	CHECK(bits == 0 && strstr(e.msg, "leniency 'bogus' is unknown") != NULL);
+	CHECK(bits == 0 && strstr(e.msg, "leniency 'bogus' is unknown") != NULL &&
+	      strstr(e.msg, "empty-report-members") != NULL);
 	CHECK_RC(reg_lenient_parse("empty-nonce,empty-nonce", &bits, &e), SZTP_E_INVALID_VALUE);
 	CHECK(strstr(e.msg, "'empty-nonce' is given twice") != NULL);
 	CHECK_RC(reg_lenient_parse("empty-nonce,", &bits, &e), SZTP_E_INVALID_VALUE);
@@ -673,7 +679,9 @@ static void test_lenient_names(void)
 	reg_lenient_format(0, buf, sizeof(buf));
 	CHECK(strcmp(buf, "") == 0);
 	reg_lenient_format(REG_LENIENT_ALL, buf, sizeof(buf));
-	CHECK(strcmp(buf, "empty-nonce,omit-os-fields") == 0);
+	CHECK(strcmp(buf, "empty-nonce,omit-os-fields,empty-report-members") == 0);
+	reg_lenient_format(REG_LENIENT_EMPTY_REPORT_MEMBERS, buf, sizeof(buf));
+	CHECK(strcmp(buf, "empty-report-members") == 0);
 	reg_lenient_format(REG_LENIENT_OMIT_OS_FIELDS | 1u << 7, buf, sizeof(buf));
 	CHECK(strcmp(buf, "omit-os-fields") == 0);
 	reg_lenient_format(REG_LENIENT_ALL, buf, 5); /* truncated at a name, never mid-name */
@@ -720,7 +728,7 @@ static void test_lenient_profile(struct reg *r)
 	/* a bit written by some newer version: refused, not dropped */
 	if (sqlite3_open(dbpath, &c) == SQLITE_OK) {
 		sqlite3_busy_timeout(c, 5000);
-		CHECK(sqlite3_exec(c, "UPDATE profiles SET lenient = 6 WHERE name = 'len-1'", NULL,
+		CHECK(sqlite3_exec(c, "UPDATE profiles SET lenient = 10 WHERE name = 'len-1'", NULL,
 				   NULL, NULL) == SQLITE_OK);
 		CHECK(sqlite3_exec(c, "UPDATE profiles SET lenient = -1 WHERE name = 'len-1'", NULL,
 				   NULL, NULL) != SQLITE_OK); /* the CHECK */
