@@ -37,7 +37,11 @@
  * out of the document before anything validates it, JSON ("nonce":"") in
  * jansson's tree, XML (<nonce/>, <nonce></nonce>) as a span of the
  * checked text, so libyang validates exactly what a strict client would
- * have sent without the member.
+ * have sent without the member.  Empty report members (ssh-host-keys,
+ * trust-anchor-certs) are taken out of libyang's parsed tree, between
+ * parsing and validation, in either encoding, and only where their own
+ * `when` (evaluated by libyang from the schema, as validation would) is
+ * false.
  *
  * Parser differential: libyang is given jansson's re-serialisation of the
  * JSON we checked, never the original bytes, so the guard and libyang see
@@ -1029,8 +1033,9 @@ static sztp_rc input_json(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc 
 	sztp_rc rc;
 
 	*applied = 0;
-	if (rpc != YANG_RPC_GET_BOOTSTRAPPING_DATA)
-		allow = 0; /* every leniency is about that input */
+	/* each leniency is about one RPC's input */
+	allow &= rpc == YANG_RPC_GET_BOOTSTRAPPING_DATA ? YANG_LENIENT_EMPTY_NONCE
+							: YANG_LENIENT_EMPTY_REPORT_MEMBERS;
 	if (!body || len > MEMO_MAX_BODY)
 		return rpc_input(y, rpc, enc, body, len, allow, applied, input, e);
 	h = fnv1a(body, len);
@@ -1122,6 +1127,67 @@ out:
 	return rc;
 }
 
+/* n's `when` conditions (the schema's, as libyang's validation evaluates
+ * them) are known and one is false: 0 when n has none, or one cannot be
+ * evaluated here. */
+static int when_false(const struct lyd_node *n)
+{
+	struct lysc_when **w = lysc_node_when(n->schema);
+	const struct lyd_node *ctx;
+	LY_ARRAY_COUNT_TYPE u;
+	ly_bool ok;
+
+	if (!w || !LY_ARRAY_COUNT(w))
+		return 0;
+	LY_ARRAY_FOR(w, u)
+	{
+		ctx = w[u]->context == n->schema				? n
+		      : lyd_parent(n) && w[u]->context == lyd_parent(n)->schema ? lyd_parent(n)
+										: NULL;
+		ok = 1;
+		if (!ctx || lyd_eval_xpath3(ctx, n->schema->module, lyxp_get_expr(w[u]->cond),
+					    LY_VALUE_SCHEMA_RESOLVED, w[u]->prefixes, NULL,
+					    &ok) != LY_SUCCESS)
+			return 0;
+		if (!ok)
+			return 1;
+	}
+	return 0;
+}
+
+/* YANG_LENIENT_EMPTY_REPORT_MEMBERS on a parsed, not yet validated
+ * report-progress op: its child ssh-host-keys / trust-anchor-certs (of
+ * our module) without children or metadata, the only one of its name,
+ * whose `when` is false, is freed; a second one, a non-empty one or a
+ * true `when` leaves the tree as it is (validation judges it as always). */
+static unsigned empty_report_members(struct lyd_node *op, unsigned allow)
+{
+	static const char *const names[] = {"ssh-host-keys", "trust-anchor-certs"};
+	struct lyd_node *n, *found;
+	unsigned applied = 0;
+	int count;
+
+	if (!(allow & YANG_LENIENT_EMPTY_REPORT_MEMBERS) || !op)
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		found = NULL;
+		count = 0;
+		LY_LIST_FOR(lyd_child(op), n)
+		{
+			if (n->schema && !strcmp(n->schema->name, names[i]) &&
+			    !strcmp(n->schema->module->name, BS_MOD)) {
+				found = n;
+				count++;
+			}
+		}
+		if (count != 1 || lyd_child(found) || found->meta || !when_false(found))
+			continue;
+		lyd_free_tree(found);
+		applied |= YANG_LENIENT_EMPTY_REPORT_MEMBERS;
+	}
+	return applied;
+}
+
 static sztp_rc rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
 			 const char *body, size_t len, unsigned allow, unsigned *applied,
 			 json_t **input, struct sztp_err *e)
@@ -1153,7 +1219,8 @@ static sztp_rc rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc e
 	}
 	if (lyd_parse_op(c->ctx, NULL, in, enc == YANG_ENC_XML ? LYD_XML : LYD_JSON,
 			 LYD_TYPE_RPC_YANG, &tree, &op) ||
-	    lyd_validate_op(tree, NULL, LYD_TYPE_RPC_YANG, NULL)) {
+	    ((*applied |= empty_report_members(op, allow)),
+	     lyd_validate_op(tree, NULL, LYD_TYPE_RPC_YANG, NULL))) {
 		/* `when` on ssh-host-keys / trust-anchor-certs is enforced here
 		 * (checked: libyang 2.1.30 evaluates `when` in RPC input) */
 		rc = ly_fail(c, what, e);

@@ -52,15 +52,21 @@ void yang_input_clear(struct yang_input *in);
 sztp_rc yang_rpc_input(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc, const char *body,
 		       size_t len, struct yang_input *out, struct sztp_err *e);
 
-/* Leniencies a caller may allow in get-bootstrapping-data input (a
- * profile's, issue 13; each breaks RFC 8572 for one client class).
- * YANG_LENIENT_EMPTY_NONCE: a nonce that is empty (JSON "nonce":"", XML
- * <nonce/> or <nonce></nonce>, unprefixed, no attributes) is taken as
- * absent; any other bad nonce is refused as always. */
-#define YANG_LENIENT_EMPTY_NONCE 0x1u
+/* Leniencies a caller may allow in RPC input (a profile's, issue 13; each
+ * breaks RFC 8572 for one client class, and each applies to one RPC).
+ * YANG_LENIENT_EMPTY_NONCE (get-bootstrapping-data): a nonce that is
+ * empty (JSON "nonce":"", XML <nonce/> or <nonce></nonce>, unprefixed, no
+ * attributes) is taken as absent; any other bad nonce is refused as always.
+ * YANG_LENIENT_EMPTY_REPORT_MEMBERS (report-progress): an ssh-host-keys or
+ * trust-anchor-certs container without content (JSON {}, XML
+ * <ssh-host-keys/>), the only one of its name, whose YANG `when` is false
+ * (any progress-type but bootstrap-complete) is taken as absent; a
+ * non-empty one is refused as always. */
+#define YANG_LENIENT_EMPTY_NONCE	  0x1u
+#define YANG_LENIENT_EMPTY_REPORT_MEMBERS 0x2u
 
-/* yang_rpc_input, allowing the leniencies in allow (ignored for
- * report-progress); *applied the ones this body needed (0 when it was
+/* yang_rpc_input, allowing the leniencies in allow (those of the other
+ * RPC are ignored); *applied the ones this body needed (0 when it was
  * valid as it was, and on failure).  allow 0 is yang_rpc_input. */
 sztp_rc yang_rpc_input_lenient(struct sztp_yang *y, enum yang_rpc rpc, enum yang_enc enc,
 			       const char *body, size_t len, unsigned allow, unsigned *applied,

@@ -2,13 +2,15 @@
  * fuzz_yang_rpc_input.c - lib/yang.c RESTCONF RPC input validation (RFC
  * 8572 s7, RFC 8040 s3.6) of both RPCs in JSON and XML.  Input: the first
  * byte picks the RPC (bit 0: report-progress) and the encoding (bit 1:
- * XML), bit 2 also runs yang_rpc_input_lenient with the empty-nonce
- * leniency; the rest is the request body.  The YANG context is opened once
- * from the repo's yang/.  Promises checked: *input is set exactly on
- * success, and only with a client-error result otherwise; leniency only
- * widens: what the strict call takes the lenient one takes with nothing
- * applied, and a leniency applied means a get-bootstrapping-data input
- * the strict call refused, now without a nonce.
+ * XML), bit 2 also runs yang_rpc_input_lenient with every leniency
+ * allowed (empty-nonce, empty-report-members); the rest is the request
+ * body.  The YANG context is opened once from the repo's yang/.  Promises
+ * checked: *input is set exactly on success, and only with a client-error
+ * result otherwise; leniency only widens: what the strict call takes the
+ * lenient one takes with nothing applied, and a leniency applied means an
+ * input the strict call refused, now valid, with only its own RPC's
+ * leniency: a get-bootstrapping-data input without a nonce, or a report
+ * (not bootstrap-complete) missing ssh-host-keys or trust-anchor-certs.
  */
 #include "fuzz.h"
 #include "yang_json.h"
@@ -53,16 +55,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sztp_err le = {0};
 		unsigned applied = 99;
 		sztp_rc lrc = yang_rpc_input_lenient(Y, rpc, enc, (const char *)data + 1, size - 1,
-						     YANG_LENIENT_EMPTY_NONCE, &applied, &li, &le);
+						     YANG_LENIENT_EMPTY_NONCE |
+							 YANG_LENIENT_EMPTY_REPORT_MEMBERS,
+						     &applied, &li, &le);
 
 		fuzz_err_ok(&le, lrc);
 		fuzz_client_rc(lrc, &le);
-		FUZZ_CHECK(applied == 0 || applied == YANG_LENIENT_EMPTY_NONCE);
+		FUZZ_CHECK(applied == 0 || applied == (rpc == YANG_RPC_REPORT_PROGRESS
+							   ? YANG_LENIENT_EMPTY_REPORT_MEMBERS
+							   : YANG_LENIENT_EMPTY_NONCE));
 		if (rc == SZTP_OK)
 			FUZZ_CHECK(lrc == SZTP_OK && applied == 0);
 		if (applied)
-			FUZZ_CHECK(lrc == SZTP_OK && rc != SZTP_OK &&
-				   rpc == YANG_RPC_GET_BOOTSTRAPPING_DATA && li.nonce == NULL);
+			FUZZ_CHECK(lrc == SZTP_OK && rc != SZTP_OK);
+		if (applied && rpc == YANG_RPC_GET_BOOTSTRAPPING_DATA)
+			FUZZ_CHECK(li.nonce == NULL);
+		if (applied && rpc == YANG_RPC_REPORT_PROGRESS)
+			FUZZ_CHECK((!li.ssh_host_keys || !li.trust_anchor_certs) &&
+				   li.progress_type &&
+				   strcmp(li.progress_type, "bootstrap-complete") != 0);
 		yang_input_clear(&li);
 	}
 	return 0;

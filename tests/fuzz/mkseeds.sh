@@ -134,6 +134,9 @@ printf '\003<input xmlns="%s"><progress-type>bootstrap-complete</progress-type><
 # bit 2: also with the empty-nonce leniency (the Go agent's body; XML <nonce/> among others)
 printf '\004{"%s:input":{"hw-model":"Example-DPU","os-name":"Debian","os-version":"12","nonce":""}}' "$BS" > "$d/gbd-json-empty-nonce"
 printf '\006<input xmlns="%s">\n <hw-model>m</hw-model><nonce/><!-- <nonce/> --><os-name><![CDATA[<nonce></nonce>]]></os-name><nonce ></nonce ></input>' "$XNS" > "$d/gbd-xml-empty-nonce"
+# bit 2 on report-progress: the empty-report-members leniency (the Go agent's report)
+printf '\005{"%s:input":{"progress-type":"bootstrap-initiated","message":"starting","ssh-host-keys":{},"trust-anchor-certs":{}}}' "$BS" > "$d/rp-json-empty-members"
+printf '\007<input xmlns="%s"><progress-type>informational</progress-type><ssh-host-keys/><trust-anchor-certs>\n</trust-anchor-certs></input>' "$XNS" > "$d/rp-xml-empty-members"
 d=$C/yang_conveyed_validate
 printf '\000%s' "$redirect" > "$d/redirect-json"
 printf '\000%s' "$onboard" > "$d/onboard-json"

@@ -908,6 +908,169 @@ static void test_lenient(void)
 	yang_input_clear(&in);
 }
 
+/* yang_rpc_input_lenient on report-progress: an empty ssh-host-keys /
+ * trust-anchor-certs where the YANG `when` forbids it taken as absent (the
+ * OPI sztp-agent sends both, empty, in every report), only when allowed,
+ * only when empty and alone of its name, in JSON and XML; the memo never
+ * lends the lenient result to a strict caller. */
+static int rlenient(enum yang_enc enc, const char *body, unsigned allow, unsigned *applied,
+		    struct yang_input *in, struct sztp_err *e)
+{
+	memset(e, 0, sizeof(*e));
+	*applied = 99;
+	return yang_rpc_input_lenient(Y, YANG_RPC_REPORT_PROGRESS, enc, body, strlen(body), allow,
+				      applied, in, e);
+}
+
+#define ERM YANG_LENIENT_EMPTY_REPORT_MEMBERS
+
+static void test_lenient_reports(void)
+{
+	static const char opi[] = IN("\"progress-type\":\"bootstrap-initiated\",\"message\":"
+				     "\"starting\",\"ssh-host-keys\":{},\"trust-anchor-certs\":{}");
+	static const char *const json_ok[] = {
+	    IN("\"progress-type\":\"informational\",\"ssh-host-keys\":{}"),
+	    IN("\"progress-type\":\"parsing-error\",\"trust-anchor-certs\":{}"),
+	    IN("\"" BS "progress-type\":\"bootstrap-error\",\"" BS "ssh-host-keys\":{},\"" BS
+	       "trust-anchor-certs\":{}"),
+	    IN("\"trust-anchor-certs\":{},\"ssh-host-keys\":{},\"progress-type\":\"boot-image-"
+	       "installed-rebooting\""),
+	    /* no content once parsed: a list with no entries is no entry */
+	    IN("\"progress-type\":\"informational\",\"ssh-host-keys\":{\"ssh-host-key\":[]}")};
+	static const char *const json_refused[] = {
+	    IN("\"progress-type\":\"bootstrap-initiated\"," SSH_KEYS),
+	    IN("\"progress-type\":\"bootstrap-initiated\",\"ssh-host-keys\":{}," TA_CERTS),
+	    IN("\"progress-type\":\"informational\",\"trust-anchor-certs\":{\"trust-anchor-cert\":"
+	       "[\"MIIB\"]},\"ssh-host-keys\":{}"),
+	    IN("\"progress-type\":\"informational\",\"ssh-host-keys\":[]"),
+	    IN("\"progress-type\":\"informational\",\"ssh-host-keys\":null"),
+	    IN("\"progress-type\":\"informational\",\"ssh-host-keys\":\"\""),
+	    IN("\"progress-type\":\"informational\",\"ssh-host-keys\":{},\"bogus\":1"),
+	    IN("\"progress-type\":\"informational\",\"ssh-host-keys\":{},\"" BS
+	       "ssh-host-keys\":{}"),
+	    IN("\"progress-type\":\"bootstrap-done\",\"ssh-host-keys\":{}"),
+	    IN("\"message\":\"no type\",\"ssh-host-keys\":{},\"trust-anchor-certs\":{}")};
+	static const char *const xml_ok[] = {
+	    "<input xmlns=\"" XNS "\"><progress-type>bootstrap-initiated</progress-type>"
+	    "<ssh-host-keys/><trust-anchor-certs/></input>",
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<message>m</message><ssh-host-keys></ssh-host-keys></input>",
+	    "<input xmlns=\"" XNS "\">\n <trust-anchor-certs>\n </trust-anchor-certs>\n "
+	    "<progress-type>config-error</progress-type>\n</input>",
+	    "<s:input xmlns:s=\"" XNS "\"><s:progress-type>informational</s:progress-type>"
+	    "<s:ssh-host-keys/></s:input>",
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<ssh-host-keys><!-- none --></ssh-host-keys></input>"};
+	static const char *const xml_refused[] = {
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<ssh-host-keys><ssh-host-key><algorithm>ssh-ed25519</algorithm><key-data>AAAA"
+	    "</key-data></ssh-host-key></ssh-host-keys></input>",
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<ssh-host-keys/><ssh-host-keys/></input>",
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<trust-anchor-certs><trust-anchor-cert>MIIB</trust-anchor-cert>"
+	    "</trust-anchor-certs></input>",
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<ssh-host-keys xmlns=\"urn:x\"/></input>",
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<ssh-host-keys>x</ssh-host-keys></input>",
+	    "<input xmlns=\"" XNS "\"><progress-type>informational</progress-type>"
+	    "<ssh-host-keys a=\"b\"/></input>",
+	    "<input xmlns=\"" XNS "\"><ssh-host-keys/></input>"};
+	struct yang_input in;
+	struct sztp_err e, strict;
+	unsigned applied;
+	size_t i;
+
+	/* strict: today's exact error, whatever the memo holds */
+	CHECK_RC(rlenient(YANG_ENC_JSON, opi, 0, &applied, &in, &strict), SZTP_E_INVALID_VALUE);
+	CHECK(applied == 0 && in.progress_type == NULL);
+	CHECK(has(&strict, "trust-anchor-certs: When condition"));
+	CHECK_RC(rlenient(YANG_ENC_JSON, opi, ERM, &applied, &in, &e), SZTP_OK);
+	CHECK(applied == ERM && in.ssh_host_keys == NULL && in.trust_anchor_certs == NULL);
+	CHECK(in.progress_type && !strcmp(in.progress_type, "bootstrap-initiated") && in.message &&
+	      !strcmp(in.message, "starting"));
+	yang_input_clear(&in);
+	/* a memo hit keeps what it needed: lenient again, then strict again */
+	CHECK_RC(rlenient(YANG_ENC_JSON, opi, ERM | YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == ERM && in.ssh_host_keys == NULL);
+	yang_input_clear(&in);
+	CHECK_RC(rlenient(YANG_ENC_JSON, opi, 0, &applied, &in, &e), SZTP_E_INVALID_VALUE);
+	CHECK(applied == 0 && !strcmp(e.msg, strict.msg));
+	CHECK_RC(rlenient(YANG_ENC_JSON, opi, YANG_LENIENT_EMPTY_NONCE, &applied, &in, &e),
+		 SZTP_E_INVALID_VALUE); /* the other RPC's leniency does nothing here */
+	CHECK(applied == 0 && !strcmp(e.msg, strict.msg));
+	CHECK_RC(
+	    yang_rpc_input(Y, YANG_RPC_REPORT_PROGRESS, YANG_ENC_JSON, opi, strlen(opi), &in, &e),
+	    SZTP_E_INVALID_VALUE);
+	/* nor this one on get-bootstrapping-data (an unknown member there) */
+	CHECK_RC(lenient(YANG_ENC_JSON, IN("\"ssh-host-keys\":{}"), ERM, &applied, &in, &e),
+		 SZTP_E_UNKNOWN_ELEMENT);
+	CHECK(applied == 0);
+	/* bootstrap-complete allows them: nothing to tolerate, kept as sent */
+	CHECK_RC(rlenient(YANG_ENC_JSON,
+			  IN("\"progress-type\":\"bootstrap-complete\"," SSH_KEYS "," TA_CERTS),
+			  ERM, &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == 0 && in.ssh_host_keys && strstr(in.ssh_host_keys, "ssh-ed25519") &&
+	      in.trust_anchor_certs && strstr(in.trust_anchor_certs, "MIIB"));
+	yang_input_clear(&in);
+	CHECK_RC(rlenient(YANG_ENC_JSON,
+			  IN("\"progress-type\":\"bootstrap-complete\",\"ssh-host-keys\":{},"
+			     "\"trust-anchor-certs\":{}"),
+			  ERM, &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == 0);
+	yang_input_clear(&in);
+	/* a strict client on a lenient profile: nothing applied */
+	CHECK_RC(rlenient(YANG_ENC_JSON, IN("\"progress-type\":\"bootstrap-initiated\""), ERM,
+			  &applied, &in, &e),
+		 SZTP_OK);
+	CHECK(applied == 0 && in.ssh_host_keys == NULL);
+	yang_input_clear(&in);
+	for (i = 0; i < sizeof(json_ok) / sizeof(json_ok[0]); i++) {
+		CHECK_RC(rlenient(YANG_ENC_JSON, json_ok[i], 0, &applied, &in, &e),
+			 SZTP_E_INVALID_VALUE);
+		CHECK(has(&e, "When"));
+		if (rlenient(YANG_ENC_JSON, json_ok[i], ERM, &applied, &in, &e) != SZTP_OK ||
+		    applied != ERM || in.ssh_host_keys || in.trust_anchor_certs ||
+		    !in.progress_type) {
+			fprintf(stderr, "  refused: %s: %s\n", json_ok[i], e.msg);
+			CHECK(0);
+		}
+		yang_input_clear(&in);
+	}
+	/* anything else stays refused, with the strict call's error */
+	for (i = 0; i < sizeof(json_refused) / sizeof(json_refused[0]); i++) {
+		sztp_rc want = rlenient(YANG_ENC_JSON, json_refused[i], 0, &applied, &in, &strict);
+
+		if (rlenient(YANG_ENC_JSON, json_refused[i], ERM, &applied, &in, &e) == SZTP_OK ||
+		    applied != 0 || want == SZTP_OK) {
+			fprintf(stderr, "  accepted: %s\n", json_refused[i]);
+			CHECK(0);
+		}
+	}
+	for (i = 0; i < sizeof(xml_ok) / sizeof(xml_ok[0]); i++) {
+		CHECK_RC(rlenient(YANG_ENC_XML, xml_ok[i], 0, &applied, &in, &e),
+			 SZTP_E_INVALID_VALUE);
+		CHECK(has(&e, "When"));
+		if (rlenient(YANG_ENC_XML, xml_ok[i], ERM, &applied, &in, &e) != SZTP_OK ||
+		    applied != ERM || in.ssh_host_keys || in.trust_anchor_certs) {
+			fprintf(stderr, "  refused: %s: %s\n", xml_ok[i], e.msg);
+			CHECK(0);
+		}
+		yang_input_clear(&in);
+	}
+	for (i = 0; i < sizeof(xml_refused) / sizeof(xml_refused[0]); i++) {
+		if (rlenient(YANG_ENC_XML, xml_refused[i], ERM, &applied, &in, &e) == SZTP_OK ||
+		    applied != 0) {
+			fprintf(stderr, "  accepted: %s\n", xml_refused[i]);
+			CHECK(0);
+		}
+	}
+}
+
 int main(void)
 {
 	struct sztp_err e = {0};
@@ -933,6 +1096,7 @@ int main(void)
 	test_mutations();
 	test_memo();
 	test_lenient();
+	test_lenient_reports();
 	run_threads(1, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(2, getenv("SZTP_BENCH") ? 100000 : 4000);
 	run_threads(4, 1000);
