@@ -96,6 +96,8 @@ struct reg_progress {
 	char *message;	     /* may be NULL */
 	char *ssh_host_keys; /* JSON array text or NULL */
 	char *trust_anchors; /* JSON array text (base64 CMS) or NULL */
+	unsigned lenient;    /* enum reg_lenient bits storing it needed: in its events' data
+			      * ("lenient":[..]) only, not a column (getters leave 0) */
 };
 
 struct reg_log {

@@ -14,6 +14,7 @@
  * data is built by SQLite's JSON functions, so the registry needs no JSON
  * library: json_patch('{}', ...) drops the members that are NULL.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,7 +36,8 @@
 #define PROGRESS_DATA                                                                              \
 	"json_patch('{}', json_object('progress-type', ?5, 'message', ?6, 'ssh-host-keys', "       \
 	"CASE WHEN json_valid(?7) THEN json(?7) END, 'trust-anchor-certs', "                       \
-	"CASE WHEN json_valid(?8) THEN json(?8) END))"
+	"CASE WHEN json_valid(?8) THEN json(?8) END, 'lenient', "                                  \
+	"CASE WHEN json_valid(?9) THEN json(?9) END))"
 
 enum ev_stmt_id {
 	E_ADD,
@@ -202,15 +204,39 @@ sztp_rc reg_event_add(struct reg *r, const struct reg_event *ev, int64_t *id, st
 	return rc;
 }
 
+/* enum reg_lenient bits as a JSON array of their names into buf ("" for
+ * none: the member is then left out). */
+static void lenient_array(unsigned bits, char *buf, size_t size)
+{
+	size_t n = 0;
+	int k;
+
+	buf[0] = '\0';
+	for (unsigned bit = 1; bit & REG_LENIENT_ALL; bit <<= 1) {
+		if (!(bits & bit))
+			continue;
+		k = snprintf(buf + n, size - n, "%s\"%s\"", n ? "," : "[", reg_lenient_name(bit));
+		if (k < 0 || (size_t)k >= size - n)
+			goto none;
+		n += (size_t)k;
+	}
+	if (n && snprintf(buf + n, size - n, "]") == 1)
+		return;
+none:
+	buf[0] = '\0';
+}
+
 /* One event of a progress report (r->mu held, inside its transaction). */
 static sztp_rc progress_event(struct reg *r, const char *type, const struct reg_progress *p,
 			      int64_t t, struct sztp_err *e)
 {
 	sqlite3_stmt *s = ev_stmt(r, E_PROGRESS, e);
+	char lenient[REG_LENIENT_LIST_MAX + 16];
 	int bound;
 
 	if (!s)
 		return SZTP_E_DB;
+	lenient_array(p->lenient, lenient, sizeof(lenient));
 	bound = sqlite3_bind_int64(s, 1, t) == SQLITE_OK &&
 		rsql_bind_str(s, 2, type) == SQLITE_OK &&
 		rsql_bind_str(s, 3, p->serial) == SQLITE_OK &&
@@ -218,7 +244,8 @@ static sztp_rc progress_event(struct reg *r, const char *type, const struct reg_
 		rsql_bind_str(s, 5, p->type) == SQLITE_OK &&
 		rsql_bind_opt(s, 6, p->message) == SQLITE_OK &&
 		rsql_bind_opt(s, 7, p->ssh_host_keys) == SQLITE_OK &&
-		rsql_bind_opt(s, 8, p->trust_anchors) == SQLITE_OK;
+		rsql_bind_opt(s, 8, p->trust_anchors) == SQLITE_OK &&
+		rsql_bind_opt(s, 9, lenient[0] ? lenient : NULL) == SQLITE_OK;
 	return run(r, s, bound, "storing a progress report's event", e);
 }
 

@@ -11,6 +11,18 @@
  * reports (429 with Retry-After).  While the registry file is gone
  * (journal.h) every report gets 503: nothing is acknowledged into a
  * file that will not be there after a restart.
+ *
+ * Leniency (issue 13): the device's profile may tolerate empty
+ * ssh-host-keys / trust-anchor-certs where the YANG forbids them
+ * (empty-report-members: the OPI sztp-agent sends both in every report).
+ * The report is judged strictly first; only one the strict rules refuse
+ * makes the device's profile be read, and is judged again with the
+ * profile's leniency.  So a valid report costs what it did, and every
+ * refusal is today's exact error: a device without a profile (or gone
+ * since authenticating, or a registry that cannot be read) keeps it, as
+ * does a report the leniency does not save.  A report stored thanks to a
+ * leniency says so in the audit line (lenient=), its progress.reported
+ * event's data and sztpd_lenient_applied_total; 204 still means stored.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +32,7 @@
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "throttle.h"
 
@@ -133,18 +146,52 @@ static void report_fill(struct reg_progress *p, const struct request *r, struct 
 	in->message = in->ssh_host_keys = in->trust_anchor_certs = NULL;
 }
 
+/* A report the strict rules refused, judged again with the leniency of
+ * the device's profile when it has one that could save it: SZTP_OK and
+ * *in filled (*applied: the enum reg_lenient bits it needed), else
+ * nothing changes (the caller keeps the strict error). */
+static sztp_rc lenient_retry(struct server *s, const struct request *r, struct yang_input *in,
+			     unsigned *applied)
+{
+	struct reg_bootstrap b = {0};
+	struct sztp_err le = {0};
+	unsigned got = 0;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	*applied = 0;
+	if (reg_bootstrap_get(s->reg, r->serial, &b, &le) != SZTP_OK || !b.has_profile ||
+	    !(b.prof.lenient & REG_LENIENT_EMPTY_REPORT_MEMBERS))
+		goto out;
+	rc = yang_rpc_input_lenient(s->yang, YANG_RPC_REPORT_PROGRESS, r->in_enc, r->body,
+				    r->body_len, YANG_LENIENT_EMPTY_REPORT_MEMBERS, &got, in, &le);
+	if (rc == SZTP_OK && (got & YANG_LENIENT_EMPTY_REPORT_MEMBERS))
+		*applied = REG_LENIENT_EMPTY_REPORT_MEMBERS;
+	else if (rc == SZTP_OK) /* cannot happen: the strict call refused these bytes */
+		rc = SZTP_E_INTERNAL;
+out:
+	if (rc != SZTP_OK)
+		yang_input_clear(in);
+	reg_bootstrap_clear(&b);
+	return rc;
+}
+
 enum answer handle_report_progress(struct server *s, struct request *r, struct result *res)
 {
 	struct pending_report *pr;
 	struct yang_input in = {0};
 	struct sztp_err *e = &res->err;
 	enum answer a = ANSWER_NOW;
+	unsigned applied = 0;
 	sztp_rc rc = server_check_ready(s, &res->retry_after, e);
 
 	if (rc != SZTP_OK || (rc = identity_authenticate(s, r, r->serial, e)) != SZTP_OK)
 		goto fail;
 	rc = yang_rpc_input(s->yang, YANG_RPC_REPORT_PROGRESS, r->in_enc, r->body, r->body_len, &in,
 			    e);
+	if (rc != SZTP_OK && lenient_retry(s, r, &in, &applied) == SZTP_OK) {
+		rc = SZTP_OK; /* the strict error is not the answer */
+		memset(e, 0, sizeof(*e));
+	}
 	if (rc != SZTP_OK)
 		goto fail;
 	if (!in.progress_type) {
@@ -161,6 +208,11 @@ enum answer handle_report_progress(struct server *s, struct request *r, struct r
 	r->pending = pr; /* freed when the request ends */
 	r->pending_free = pending_free;
 	report_fill(&pr->jr.p, r, &in);
+	pr->jr.p.lenient = applied;
+	if (applied) {
+		reg_lenient_format(applied, res->lenient, sizeof(res->lenient));
+		metrics_lenient_applied(s->metrics, applied);
+	}
 	a = store(s, r, pr);
 	goto out;
 fail:

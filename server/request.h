@@ -27,8 +27,9 @@ struct result {
 	size_t len;
 	char outcome[40]; /* the audit line's result=: "signed", "unsigned", ... */
 	char profile[64]; /* get-bootstrapping-data: the profile served (a metrics label) */
-	char lenient[64]; /* get-bootstrapping-data: the profile's leniencies the answer
-			   * needed ("empty-nonce,omit-os-fields"; "" none): the audit line's */
+	char lenient[64]; /* get-bootstrapping-data, report-progress: the profile's
+			   * leniencies the answer needed ("empty-nonce,omit-os-fields";
+			   * "" none): the audit line's */
 	int record;	  /* write a row to the bootstrapping log (the route's
 			   * default; a handler clears it when its data is its
 			   * own record, as a stored progress report is) */

@@ -123,6 +123,28 @@ static void test_progress_events(struct reg *r)
 	CHECK(c.n == 2);
 	query(r, "SN2", NULL, 0, 0, &c);
 	CHECK(c.n == 0);
+	/* a report stored thanks to a leniency names it (issue 13) */
+	{
+		struct reg_progress p;
+		int64_t last = 0;
+
+		CHECK_RC(reg_event_last_id(r, &last, NULL), SZTP_OK);
+		memset(&p, 0, sizeof(p));
+		snprintf(p.serial, sizeof(p.serial), "SN1");
+		snprintf(p.type, sizeof(p.type), "informational");
+		p.lenient = REG_LENIENT_EMPTY_REPORT_MEMBERS;
+		CHECK_RC(reg_progress_add(r, &p, NULL), SZTP_OK);
+		query(r, NULL, NULL, last, 0, &c);
+		CHECK(c.n == 1 &&
+		      strcmp(c.data[0], "{\"progress-type\":\"informational\","
+					"\"lenient\":[\"empty-report-members\"]}") == 0);
+		p.lenient = REG_LENIENT_ALL;
+		CHECK_RC(reg_progress_add(r, &p, NULL), SZTP_OK);
+		query(r, NULL, NULL, last + 1, 0, &c);
+		j = c.n == 1 ? json_loads(c.data[0], 0, NULL) : NULL;
+		CHECK(j && json_array_size(json_object_get(j, "lenient")) == 3);
+		json_decref(j);
+	}
 	collect_free(&c);
 }
 
