@@ -16,13 +16,14 @@
  * ssh-host-keys / trust-anchor-certs where the YANG forbids them
  * (empty-report-members: the OPI sztp-agent sends both in every report).
  * The report is judged strictly first; only one the strict rules refuse
- * makes the device's profile be read, and is judged again with the
- * profile's leniency.  So a valid report costs what it did, and every
- * refusal is today's exact error: a device without a profile (or gone
- * since authenticating, or a registry that cannot be read) keeps it, as
- * does a report the leniency does not save.  A report stored thanks to a
- * leniency says so in the audit line (lenient=), its progress.reported
- * event's data and sztpd_lenient_applied_total; 204 still means stored.
+ * as an invalid value (what a `when` gives) makes the device's profile be
+ * read, and is judged again with the profile's leniency.  So a valid
+ * report costs what it did, and every refusal is today's exact error: a
+ * device without a profile (or gone since authenticating, or a registry
+ * that cannot be read) keeps it, as does a report the leniency does not
+ * save.  A report stored thanks to a leniency says so in the audit line
+ * (lenient=), its progress.reported event's data and
+ * sztpd_lenient_applied_total; 204 still means stored.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -188,7 +189,8 @@ enum answer handle_report_progress(struct server *s, struct request *r, struct r
 		goto fail;
 	rc = yang_rpc_input(s->yang, YANG_RPC_REPORT_PROGRESS, r->in_enc, r->body, r->body_len, &in,
 			    e);
-	if (rc != SZTP_OK && lenient_retry(s, r, &in, &applied) == SZTP_OK) {
+	/* a `when` refused is an invalid-value: the one error a leniency may undo */
+	if (rc == SZTP_E_INVALID_VALUE && lenient_retry(s, r, &in, &applied) == SZTP_OK) {
 		rc = SZTP_OK; /* the strict error is not the answer */
 		memset(e, 0, sizeof(*e));
 	}
