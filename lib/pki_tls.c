@@ -57,15 +57,43 @@ size_t pki_tls_peer_chain(void *gnutls_session, sztp_bytes *out, size_t max)
  * Each listener (the device port, the admin API: issue 10) serves its own
  * object.  GnuTLS's retrieve function gets the session only, nothing of
  * ours, so there is one function per slot, each serving the object its
- * slot holds. */
+ * slot holds.
+ *
+ * Two pairs (issue 13: NAME-alt-cert and NAME-alt-key, one ECDSA and one
+ * RSA key, for clients that take only RSA).  GnuTLS 3.7 calls the
+ * retrieve function once per handshake, at the first cipher suite that
+ * needs a certificate, keeps what it returns for every other suite, and
+ * tells it nothing of the client (a server's gnutls_cert_retr_st has no
+ * algorithms).  So the choice is made here from what the session knows:
+ * the client's signature_algorithms (gnutls_sign_algorithm_get_requested)
+ * and, under TLS 1.2, the cipher suites of its ClientHello, which only a
+ * handshake hook sees (pki_tls_session_watch: the hook and the retrieve
+ * function run in one gnutls_handshake call, on one thread).  The ECDSA
+ * pair when the client takes an ECDSA signature that tls-priority enables
+ * (on the key's curve where the scheme names one; TLS 1.3's all do) and,
+ * under TLS 1.2, offers an ECDHE-ECDSA suite tls-priority enables; the
+ * RSA pair otherwise.  With one pair none of this runs. */
 
-struct tls_gen {
-	gnutls_pcert_st *pcert; /* chain, leaf first */
+enum { TLS_KEY_OTHER, TLS_KEY_ECDSA, TLS_KEY_RSA, TLS_KEY_KINDS };
+static const char *const tls_key_names[TLS_KEY_KINDS] = {"other", "ecdsa", "rsa"};
+
+struct tls_pair {
+	gnutls_pcert_st *pcert; /* chain, leaf first; NULL: no such pair */
 	unsigned n;
 	gnutls_privkey_t key;
-	struct pki_tls_info info;
-	struct tls_gen *older; /* retired generations, newest first */
+	struct pki_tls_pair_info info;
+	int kind;		  /* TLS_KEY_* */
+	gnutls_ecc_curve_t curve; /* of an ECDSA key */
 };
+
+struct tls_gen {
+	struct tls_pair pair[2]; /* NAME-cert/-key, NAME-alt-cert/-key */
+	unsigned ecdsa;		 /* two pairs: the index of the ECDSA one */
+	struct tls_gen *older;	 /* retired generations, newest first */
+};
+
+#define TLS_SIGNS_MAX  64
+#define TLS_SUITES_MAX 64
 
 struct pki_tls_creds {
 	pthread_mutex_t mu; /* guards cur and retired */
@@ -73,21 +101,34 @@ struct pki_tls_creds {
 	struct tls_gen *retired;
 	unsigned generation;
 	char name[16]; /* its configuration keys: NAME-cert, NAME-key */
+	/* two pairs: what tls-priority enables (read once, at load) */
+	gnutls_sign_algorithm_t signs[TLS_SIGNS_MAX];
+	size_t n_signs;
+	uint8_t ecdsa_suites[TLS_SUITES_MAX][2];
+	size_t n_ecdsa_suites;
+	atomic_ulong served[TLS_KEY_KINDS]; /* handshakes given each kind of key */
 };
 
 /* The credentials each slot's callback serves (pki_tls_creds_callback). */
 static struct pki_tls_creds *_Atomic tls_served[PKI_TLS_SLOTS];
 
-static void tls_gen_free(struct tls_gen *g)
+static void tls_pair_clear(struct tls_pair *p)
 {
 	unsigned i;
 
+	for (i = 0; p->pcert && i < p->n; i++)
+		gnutls_pcert_deinit(&p->pcert[i]);
+	free(p->pcert);
+	gnutls_privkey_deinit(p->key);
+	memset(p, 0, sizeof(*p));
+}
+
+static void tls_gen_free(struct tls_gen *g)
+{
 	if (!g)
 		return;
-	for (i = 0; g->pcert && i < g->n; i++)
-		gnutls_pcert_deinit(&g->pcert[i]);
-	free(g->pcert);
-	gnutls_privkey_deinit(g->key);
+	tls_pair_clear(&g->pair[0]);
+	tls_pair_clear(&g->pair[1]);
 	free(g);
 }
 
@@ -158,29 +199,45 @@ out:
 	return rc;
 }
 
-static void tls_info_fill(gnutls_x509_crt_t leaf, const sztp_bytes *der, struct pki_tls_info *in)
+/* The key's kind (and an ECDSA key's curve), from the leaf's public key. */
+static void tls_pair_kind(struct tls_pair *p)
 {
-	time_t na = gnutls_x509_crt_get_expiration_time(leaf);
+	gnutls_pubkey_t pub = p->pcert[0].pubkey;
+	int alg = gnutls_pubkey_get_pk_algorithm(pub, NULL);
+	const char *name = NULL;
 
-	crt_subject(leaf, in->subject, sizeof(in->subject));
-	crypto_sha256(der->data, der->len, in->sha256);
-	in->not_after = na == (time_t)-1 ? 0 : na;
+	p->kind = alg == GNUTLS_PK_ECDSA ? TLS_KEY_ECDSA
+		  : alg == GNUTLS_PK_RSA ? TLS_KEY_RSA
+					 : TLS_KEY_OTHER;
+	p->curve = GNUTLS_ECC_CURVE_INVALID;
+	if (p->kind == TLS_KEY_ECDSA &&
+	    gnutls_pubkey_export_ecc_raw2(pub, &p->curve, NULL, NULL, 0) < 0)
+		p->curve = GNUTLS_ECC_CURVE_INVALID;
+	if (p->kind == TLS_KEY_OTHER)
+		name = gnutls_pk_get_name((gnutls_pk_algorithm_t)alg);
+	snprintf(p->info.key, sizeof(p->info.key), "%s",
+		 p->kind != TLS_KEY_OTHER   ? tls_key_names[p->kind]
+		 : alg == GNUTLS_PK_RSA_PSS ? "rsa-pss"
+		 : alg == GNUTLS_PK_EDDSA_ED25519 || alg == GNUTLS_PK_EDDSA_ED448 ? "eddsa"
+		 : name								  ? name
+										  : "other");
 }
 
-/* One generation from the files, every check done. */
-static sztp_rc tls_gen_load(const char *name, const char *cert_path, const char *key_path,
-			    struct tls_gen **out, struct sztp_err *e)
+/* One pair from its files, every check done; name: its configuration
+ * keys are NAME-cert and NAME-key. */
+static sztp_rc tls_pair_load(const char *name, const char *cert_path, const char *key_path,
+			     struct tls_pair *p, struct sztp_err *e)
 {
 	gnutls_x509_privkey_t xk = NULL;
 	gnutls_x509_crt_t leaf = NULL;
 	sztp_bytes *chain = NULL;
-	struct tls_gen *g = NULL;
 	struct sztp_err me = {0};
 	size_t n = 0, i;
+	time_t na;
 	sztp_rc rc;
 	int r;
 
-	*out = NULL;
+	memset(p, 0, sizeof(*p));
 	rc = tls_chain_read(name, cert_path, &chain, &n, e);
 	if (rc != SZTP_OK)
 		goto out;
@@ -197,41 +254,103 @@ static sztp_rc tls_gen_load(const char *name, const char *cert_path, const char 
 		goto out;
 	}
 	rc = SZTP_E_NOMEM;
-	g = calloc(1, sizeof(*g));
-	if (!g || !(g->pcert = calloc(n, sizeof(*g->pcert)))) {
+	if (!(p->pcert = calloc(n, sizeof(*p->pcert)))) {
 		sztp_err_set(e, rc, "out of memory");
 		goto out;
 	}
 	rc = SZTP_E_CRYPTO;
 	for (i = 0; i < n; i++) {
 		gnutls_datum_t d = {chain[i].data, (unsigned)chain[i].len};
-		r = gnutls_pcert_import_x509_raw(&g->pcert[i], &d, GNUTLS_X509_FMT_DER, 0);
+		r = gnutls_pcert_import_x509_raw(&p->pcert[i], &d, GNUTLS_X509_FMT_DER, 0);
 		if (r < 0) {
 			sztp_err_set(e, rc, "%s-cert %s: certificate #%zu: %s", name, cert_path,
 				     i + 1, gnutls_strerror(r));
 			goto out;
 		}
-		g->n = (unsigned)i + 1;
+		p->n = (unsigned)i + 1;
 	}
-	if (gnutls_privkey_init(&g->key) < 0) {
+	if (gnutls_privkey_init(&p->key) < 0) {
 		sztp_err_set(e, rc, "cannot create a private key object");
 		goto out;
 	}
-	r = gnutls_privkey_import_x509(g->key, xk, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+	r = gnutls_privkey_import_x509(p->key, xk, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
 	if (r < 0) {
 		sztp_err_set(e, rc, "%s-key %s: %s", name, key_path, gnutls_strerror(r));
 		goto out;
 	}
-	xk = NULL; /* owned by g->key */
-	tls_info_fill(leaf, &chain[0], &g->info);
-	*out = g;
-	g = NULL;
+	xk = NULL; /* owned by p->key */
+	crt_subject(leaf, p->info.subject, sizeof(p->info.subject));
+	crypto_sha256(chain[0].data, chain[0].len, p->info.sha256);
+	na = gnutls_x509_crt_get_expiration_time(leaf);
+	p->info.not_after = na == (time_t)-1 ? 0 : na;
+	tls_pair_kind(p);
 	rc = SZTP_OK;
 out:
 	gnutls_x509_privkey_deinit(xk);
 	gnutls_x509_crt_deinit(leaf);
 	pki_certs_free(chain, n);
-	tls_gen_free(g);
+	if (rc != SZTP_OK)
+		tls_pair_clear(p);
+	return rc;
+}
+
+/* The kinds two pairs must have: one ECDSA, one RSA. */
+static sztp_rc tls_kinds_check(const char *name, const struct pki_tls_files *f,
+			       const struct tls_gen *g, struct sztp_err *e)
+{
+	const struct tls_pair *a = &g->pair[0], *b = &g->pair[1];
+	const char *ka = a->info.key, *kb = b->info.key;
+
+	if (a->kind == TLS_KEY_OTHER)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "%s-cert %s has a key of type %s: with %s-alt-cert the two "
+				    "server certificates must be one ECDSA and one RSA",
+				    name, f->cert, ka, name);
+	if (b->kind == TLS_KEY_OTHER)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "%s-alt-cert %s has a key of type %s: the two server "
+				    "certificates must be one ECDSA and one RSA",
+				    name, f->alt_cert, kb);
+	if (a->kind == b->kind)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "%s-alt-cert %s has an %s key like %s-cert %s: the second "
+				    "server certificate must have the other key type (one ECDSA, "
+				    "one RSA)",
+				    name, f->alt_cert, a->kind == TLS_KEY_RSA ? "RSA" : "ECDSA",
+				    name, f->cert);
+	return SZTP_OK;
+}
+
+/* One generation from the files, every check done. */
+static sztp_rc tls_gen_load(const char *name, const struct pki_tls_files *f, struct tls_gen **out,
+			    struct sztp_err *e)
+{
+	struct tls_gen *g = NULL;
+	char alt[32];
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	*out = NULL;
+	if (!f->alt_cert != !f->alt_key)
+		return sztp_err_set(e, rc,
+				    "%s-alt-%s is set but %s-alt-%s is not: a second server "
+				    "certificate needs both (or neither)",
+				    name, f->alt_cert ? "cert" : "key", name,
+				    f->alt_cert ? "key" : "cert");
+	if (!(g = calloc(1, sizeof(*g))))
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	rc = tls_pair_load(name, f->cert, f->key, &g->pair[0], e);
+	if (rc != SZTP_OK || !f->alt_cert)
+		goto out;
+	snprintf(alt, sizeof(alt), "%s-alt", name);
+	rc = tls_pair_load(alt, f->alt_cert, f->alt_key, &g->pair[1], e);
+	if (rc == SZTP_OK)
+		rc = tls_kinds_check(name, f, g, e);
+	g->ecdsa = g->pair[1].kind == TLS_KEY_ECDSA;
+out:
+	if (rc == SZTP_OK)
+		*out = g;
+	else
+		tls_gen_free(g);
 	return rc;
 }
 
@@ -266,20 +385,92 @@ out:
 	return rc;
 }
 
-sztp_rc pki_tls_check(const char *cert_path, const char *key_path, const char *priority,
-		      struct sztp_err *e)
+/* Two pairs: the signature algorithms and the ECDHE-ECDSA suites that
+ * the priority string (NULL: GnuTLS's NORMAL) enables, for tls_pick. */
+static sztp_rc tls_priority_read(struct pki_tls_creds *c, const char *priority, struct sztp_err *e)
 {
-	struct tls_gen *g = NULL;
-	sztp_rc rc = tls_gen_load("tls", cert_path, key_path, &g, e);
+	gnutls_priority_t p = NULL;
+	const unsigned *list = NULL;
+	unsigned i, sidx;
+	int n, r;
+	sztp_rc rc = pki_tls_priority_check(priority ? priority : "NORMAL", e);
 
-	tls_gen_free(g);
-	if (rc == SZTP_OK)
-		rc = pki_tls_priority_check(priority, e);
+	if (rc != SZTP_OK)
+		return rc;
+	rc = SZTP_E_CRYPTO;
+	if (gnutls_priority_init(&p, priority ? priority : "NORMAL", NULL) < 0) {
+		sztp_err_set(e, rc, "tls-priority: GnuTLS refuses it");
+		goto out;
+	}
+	n = gnutls_priority_sign_list(p, &list);
+	for (i = 0; n > 0 && i < (unsigned)n && c->n_signs < TLS_SIGNS_MAX; i++)
+		c->signs[c->n_signs++] = (gnutls_sign_algorithm_t)list[i];
+	for (i = 0; c->n_ecdsa_suites < TLS_SUITES_MAX; i++) {
+		unsigned char id[2];
+		gnutls_kx_algorithm_t kx = GNUTLS_KX_UNKNOWN;
+		r = gnutls_priority_get_cipher_suite_index(p, i, &sidx);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (r < 0 || !gnutls_cipher_suite_info(sidx, id, &kx, NULL, NULL, NULL))
+			continue;
+		if (kx == GNUTLS_KX_ECDHE_ECDSA)
+			memcpy(c->ecdsa_suites[c->n_ecdsa_suites++], id, 2);
+	}
+	rc = SZTP_OK;
+out:
+	if (p)
+		gnutls_priority_deinit(p);
 	return rc;
 }
 
-sztp_rc pki_tls_creds_load_named(const char *name, const char *cert_path, const char *key_path,
-				 struct pki_tls_creds **out, struct sztp_err *e)
+static void tls_info_fill(struct pki_tls_creds *c, const struct tls_gen *g,
+			  struct pki_tls_info *out)
+{
+	const struct pki_tls_pair_info *a = &g->pair[0].info;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->subject, a->subject, sizeof(out->subject));
+	memcpy(out->sha256, a->sha256, sizeof(out->sha256));
+	out->not_after = a->not_after;
+	memcpy(out->key, a->key, sizeof(out->key));
+	if (g->pair[1].pcert)
+		out->alt = g->pair[1].info;
+	if (c) {
+		out->generation = c->generation;
+		out->served_ecdsa = atomic_load(&c->served[TLS_KEY_ECDSA]);
+		out->served_rsa = atomic_load(&c->served[TLS_KEY_RSA]);
+	}
+}
+
+sztp_rc pki_tls_check_files(const struct pki_tls_files *f, struct pki_tls_info *out,
+			    struct sztp_err *e)
+{
+	struct tls_gen *g = NULL;
+	sztp_rc rc = tls_gen_load("tls", f, &g, e);
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (rc == SZTP_OK && f->priority)
+		rc = pki_tls_priority_check(f->priority, e);
+	if (rc == SZTP_OK && out)
+		tls_info_fill(NULL, g, out);
+	tls_gen_free(g);
+	return rc;
+}
+
+sztp_rc pki_tls_check(const char *cert_path, const char *key_path, const char *priority,
+		      struct sztp_err *e)
+{
+	struct pki_tls_files f = {cert_path, key_path, NULL, NULL, priority};
+	sztp_rc rc = pki_tls_check_files(&f, NULL, e);
+
+	if (rc == SZTP_OK && !priority)
+		rc = pki_tls_priority_check(priority, e); /* "tls-priority is empty" */
+	return rc;
+}
+
+sztp_rc pki_tls_creds_open(const char *name, const struct pki_tls_files *f,
+			   struct pki_tls_creds **out, struct sztp_err *e)
 {
 	struct pki_tls_creds *c = NULL;
 	sztp_rc rc = SZTP_E_NOMEM;
@@ -290,7 +481,9 @@ sztp_rc pki_tls_creds_load_named(const char *name, const char *cert_path, const 
 		return sztp_err_set(e, rc, "out of memory");
 	pthread_mutex_init(&c->mu, NULL);
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	rc = tls_gen_load(c->name, cert_path, key_path, &c->cur, e);
+	rc = tls_gen_load(c->name, f, &c->cur, e);
+	if (rc == SZTP_OK && c->cur->pair[1].pcert)
+		rc = tls_priority_read(c, f->priority, e);
 	if (rc != SZTP_OK) {
 		pki_tls_creds_free(c);
 		return rc;
@@ -300,21 +493,37 @@ sztp_rc pki_tls_creds_load_named(const char *name, const char *cert_path, const 
 	return SZTP_OK;
 }
 
+sztp_rc pki_tls_creds_load_named(const char *name, const char *cert_path, const char *key_path,
+				 struct pki_tls_creds **out, struct sztp_err *e)
+{
+	struct pki_tls_files f = {cert_path, key_path, NULL, NULL, NULL};
+
+	return pki_tls_creds_open(name, &f, out, e);
+}
+
 sztp_rc pki_tls_creds_load(const char *cert_path, const char *key_path, struct pki_tls_creds **out,
 			   struct sztp_err *e)
 {
 	return pki_tls_creds_load_named("tls", cert_path, key_path, out, e);
 }
 
-sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, const char *key_path,
-			     struct sztp_err *e)
+sztp_rc pki_tls_creds_reload_files(struct pki_tls_creds *c, const struct pki_tls_files *f,
+				   struct sztp_err *e)
 {
 	struct tls_gen *g = NULL;
-	sztp_rc rc = tls_gen_load(c->name, cert_path, key_path, &g, e);
+	sztp_rc rc = tls_gen_load(c->name, f, &g, e);
 
 	if (rc != SZTP_OK)
 		return rc; /* the current generation stays */
 	pthread_mutex_lock(&c->mu);
+	if (!g->pair[1].pcert != !c->cur->pair[1].pcert) {
+		pthread_mutex_unlock(&c->mu);
+		tls_gen_free(g);
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				    "%s-alt-cert: a reload cannot add or remove the second server "
+				    "certificate (restart sztpd)",
+				    c->name);
+	}
 	c->cur->older = c->retired;
 	c->retired = c->cur;
 	c->cur = g;
@@ -323,15 +532,34 @@ sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, con
 	return SZTP_OK;
 }
 
+sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, const char *key_path,
+			     struct sztp_err *e)
+{
+	struct pki_tls_files f = {cert_path, key_path, NULL, NULL, NULL};
+
+	return pki_tls_creds_reload_files(c, &f, e);
+}
+
 void pki_tls_creds_info(struct pki_tls_creds *c, struct pki_tls_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->mu);
-	*out = c->cur->info;
-	out->generation = c->generation;
+	tls_info_fill(c, c->cur, out);
 	pthread_mutex_unlock(&c->mu);
+}
+
+int pki_tls_creds_pairs(struct pki_tls_creds *c)
+{
+	int n;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	n = c->cur->pair[1].pcert ? 2 : 1;
+	pthread_mutex_unlock(&c->mu);
+	return n;
 }
 
 void pki_tls_creds_free(struct pki_tls_creds *c)
@@ -354,20 +582,151 @@ void pki_tls_creds_free(struct pki_tls_creds *c)
 	free(c);
 }
 
+/* ---- choosing one of two pairs (issue 13) --------------------------------- */
+
+/* The cipher suites of the ClientHello the hook saw last on this thread,
+ * for the retrieve function of the same handshake (session: whose). */
+struct tls_hello {
+	void *session;
+	unsigned n; /* suites in cs */
+	uint8_t cs[2 * 128];
+};
+static _Thread_local struct tls_hello tls_hello;
+
+/* gnutls_handshake_hook_func on an incoming ClientHello (RFC 8446 s4.1.2,
+ * RFC 5246 s7.4.1.2: version, random, session id, cipher suites...):
+ * keep its cipher suites.  A hello too short to hold them is GnuTLS's to
+ * refuse; then nothing is kept. */
+static int tls_hello_hook(gnutls_session_t session, unsigned htype, unsigned when,
+			  unsigned incoming, const gnutls_datum_t *msg)
+{
+	const uint8_t *d = msg ? msg->data : NULL;
+	size_t len = msg ? msg->size : 0, off = 2 + 32, cl;
+
+	(void)when;
+	tls_hello.session = NULL;
+	if (!incoming || htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || !d || len < off + 1)
+		return 0;
+	off += 1 + (size_t)d[off]; /* session id */
+	if (len < off + 2)
+		return 0;
+	cl = (size_t)d[off] << 8 | d[off + 1];
+	off += 2;
+	if (cl % 2 || len < off + cl)
+		return 0;
+	if (cl > sizeof(tls_hello.cs))
+		cl = sizeof(tls_hello.cs); /* GnuTLS reads as many suites at most */
+	memcpy(tls_hello.cs, d + off, cl);
+	tls_hello.n = (unsigned)(cl / 2);
+	tls_hello.session = session;
+	return 0;
+}
+
+void pki_tls_session_watch(void *gnutls_session)
+{
+	if (gnutls_session)
+		gnutls_handshake_set_hook_function(gnutls_session, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+						   GNUTLS_HOOK_PRE, tls_hello_hook);
+}
+
+/* The curve a signature scheme names (TLS 1.3's ECDSA schemes do). */
+static gnutls_ecc_curve_t tls_sign_curve(gnutls_sign_algorithm_t s)
+{
+	switch (s) {
+	case GNUTLS_SIGN_ECDSA_SECP256R1_SHA256:
+		return GNUTLS_ECC_CURVE_SECP256R1;
+	case GNUTLS_SIGN_ECDSA_SECP384R1_SHA384:
+		return GNUTLS_ECC_CURVE_SECP384R1;
+	case GNUTLS_SIGN_ECDSA_SECP521R1_SHA512:
+		return GNUTLS_ECC_CURVE_SECP521R1;
+	default:
+		return GNUTLS_ECC_CURVE_INVALID;
+	}
+}
+
+static int tls_sign_enabled(const struct pki_tls_creds *c, gnutls_sign_algorithm_t s)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_signs; i++)
+		if (c->signs[i] == s)
+			return 1;
+	return 0;
+}
+
+/* The client takes an ECDSA signature of this key that we may make.
+ * Without signature_algorithms (TLS 1.2) GnuTLS signs with SHA-1 (RFC
+ * 5246 s7.4.1.4.1). */
+static int tls_ecdsa_sig_ok(const struct pki_tls_creds *c, const struct tls_pair *ec,
+			    gnutls_session_t session, int tls13)
+{
+	gnutls_sign_algorithm_t s = GNUTLS_SIGN_UNKNOWN;
+	size_t i = 0;
+	int r = gnutls_sign_algorithm_get_requested(session, 0, &s);
+
+	if (r < 0)
+		return !tls13 && tls_sign_enabled(c, GNUTLS_SIGN_ECDSA_SHA1);
+	for (; r >= 0; r = gnutls_sign_algorithm_get_requested(session, ++i, &s)) {
+		gnutls_ecc_curve_t curve = tls_sign_curve(s);
+		if (gnutls_sign_get_pk_algorithm(s) != GNUTLS_PK_ECDSA || !tls_sign_enabled(c, s))
+			continue;
+		if (curve != GNUTLS_ECC_CURVE_INVALID ? curve != ec->curve : tls13)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* TLS 1.2: the client offers an ECDHE-ECDSA suite we enable.  Unknown
+ * (no hook saw this handshake's hello): assumed. */
+static int tls_ecdsa_suite_ok(const struct pki_tls_creds *c, gnutls_session_t session)
+{
+	unsigned i;
+	size_t j;
+
+	if (tls_hello.session != session)
+		return 1;
+	for (i = 0; i < tls_hello.n; i++)
+		for (j = 0; j < c->n_ecdsa_suites; j++)
+			if (!memcmp(&tls_hello.cs[2 * i], c->ecdsa_suites[j], 2))
+				return 1;
+	return 0;
+}
+
+/* Which of two pairs this handshake gets: the ECDSA one when the client
+ * takes it, else the RSA one. */
+static unsigned tls_pick(const struct pki_tls_creds *c, const struct tls_gen *g,
+			 gnutls_session_t session)
+{
+	int tls13 = gnutls_protocol_get_version(session) == GNUTLS_TLS1_3;
+	int ok = tls_ecdsa_sig_ok(c, &g->pair[g->ecdsa], session, tls13) &&
+		 (tls13 || tls_ecdsa_suite_ok(c, session));
+
+	if (tls_hello.session == session)
+		tls_hello.session = NULL; /* used: a later session at this address starts afresh */
+	return ok ? g->ecdsa : !g->ecdsa;
+}
+
 /* gnutls_certificate_retrieve_function2 of one slot: the current
- * generation, for every handshake; GnuTLS does not free what it gets. */
-static int tls_retrieve(unsigned slot, gnutls_pcert_st **pcert, unsigned int *pcert_length,
-			gnutls_privkey_t *privkey)
+ * generation, for every handshake; GnuTLS does not free what it gets.
+ * Generations are freed only with the object, so g stays valid. */
+static int tls_retrieve(unsigned slot, gnutls_session_t session, gnutls_pcert_st **pcert,
+			unsigned int *pcert_length, gnutls_privkey_t *privkey)
 {
 	struct pki_tls_creds *c = atomic_load(&tls_served[slot]);
+	const struct tls_pair *p;
+	struct tls_gen *g;
 
 	if (!c)
 		return -1;
 	pthread_mutex_lock(&c->mu);
-	*pcert = c->cur->pcert;
-	*pcert_length = c->cur->n;
-	*privkey = c->cur->key;
+	g = c->cur;
 	pthread_mutex_unlock(&c->mu);
+	p = &g->pair[g->pair[1].pcert ? tls_pick(c, g, session) : 0];
+	*pcert = p->pcert;
+	*pcert_length = p->n;
+	*privkey = p->key;
+	atomic_fetch_add_explicit(&c->served[p->kind], 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -377,12 +736,11 @@ static int tls_retrieve(unsigned slot, gnutls_pcert_st **pcert, unsigned int *pc
 				    int pk_algos_length, gnutls_pcert_st **pcert,                  \
 				    unsigned int *pcert_length, gnutls_privkey_t *privkey)         \
 	{                                                                                          \
-		(void)session;                                                                     \
 		(void)req_ca_dn;                                                                   \
 		(void)nreqs;                                                                       \
 		(void)pk_algos;                                                                    \
 		(void)pk_algos_length;                                                             \
-		return tls_retrieve(i, pcert, pcert_length, privkey);                              \
+		return tls_retrieve(i, session, pcert, pcert_length, privkey);                     \
 	}
 TLS_RETRIEVE_SLOT(0)
 TLS_RETRIEVE_SLOT(1)
