@@ -722,7 +722,7 @@ static int tls_retrieve(unsigned slot, gnutls_session_t session, gnutls_pcert_st
 	pthread_mutex_lock(&c->mu);
 	g = c->cur;
 	pthread_mutex_unlock(&c->mu);
-	p = &g->pair[g->pair[1].pcert ? tls_pick(c, g, session) : 0];
+	p = &g->pair[g->pair[1].pcert && session ? tls_pick(c, g, session) : 0];
 	*pcert = p->pcert;
 	*pcert_length = p->n;
 	*privkey = p->key;
