@@ -84,7 +84,10 @@ struct tls_pair {
 	struct pki_tls_pair_info info;
 	int kind;		  /* TLS_KEY_* */
 	gnutls_ecc_curve_t curve; /* of an ECDSA key */
+	unsigned bits;		  /* the key's size */
 };
+
+#define TLS_ALT_RSA_MIN_BITS 2048
 
 struct tls_gen {
 	struct tls_pair pair[2]; /* NAME-cert/-key, NAME-alt-cert/-key */
@@ -203,7 +206,7 @@ out:
 static void tls_pair_kind(struct tls_pair *p)
 {
 	gnutls_pubkey_t pub = p->pcert[0].pubkey;
-	int alg = gnutls_pubkey_get_pk_algorithm(pub, NULL);
+	int alg = gnutls_pubkey_get_pk_algorithm(pub, &p->bits);
 	const char *name = NULL;
 
 	p->kind = alg == GNUTLS_PK_ECDSA ? TLS_KEY_ECDSA
@@ -311,6 +314,16 @@ static sztp_rc tls_kinds_check(const char *name, const struct pki_tls_files *f,
 				    "%s-alt-cert %s has a key of type %s: the two server "
 				    "certificates must be one ECDSA and one RSA",
 				    name, f->alt_cert, kb);
+	if (a->kind == TLS_KEY_RSA && a->bits < TLS_ALT_RSA_MIN_BITS)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "%s-cert %s has an RSA key of %u bits: with two server "
+				    "certificates the RSA one needs at least %d",
+				    name, f->cert, a->bits, TLS_ALT_RSA_MIN_BITS);
+	if (b->kind == TLS_KEY_RSA && b->bits < TLS_ALT_RSA_MIN_BITS)
+		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
+				    "%s-alt-cert %s has an RSA key of %u bits: with two server "
+				    "certificates the RSA one needs at least %d",
+				    name, f->alt_cert, b->bits, TLS_ALT_RSA_MIN_BITS);
 	if (a->kind == b->kind)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
 				    "%s-alt-cert %s has an %s key like %s-cert %s: the second "

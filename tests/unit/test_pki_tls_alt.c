@@ -26,7 +26,7 @@
 /* The fixture's files, copied once (P() reuses its buffers, and a
  * struct pki_tls_files keeps the pointers). */
 static char srv_pem[256], srv_key[256], rsa_pem[256], rsa_key[256], ec_pem[256], ec_key[256],
-    ed_pem[256], ed_key[256], nope_key[256];
+    ed_pem[256], ed_key[256], nope_key[256], rsa1k_pem[256], rsa1k_key[256];
 
 static void paths(void)
 {
@@ -39,6 +39,8 @@ static void paths(void)
 	snprintf(ed_pem, sizeof(ed_pem), "%s", P("ed.pem"));
 	snprintf(ed_key, sizeof(ed_key), "%s", P("ed.key"));
 	snprintf(nope_key, sizeof(nope_key), "%s", P("nope.key"));
+	snprintf(rsa1k_pem, sizeof(rsa1k_pem), "%s", P("rsa1k.pem"));
+	snprintf(rsa1k_key, sizeof(rsa1k_key), "%s", P("rsa1k.key"));
 }
 
 static void fails(const char *what, const struct pki_tls_files *f, sztp_rc want, const char *msg)
@@ -92,6 +94,14 @@ static void config_errors(void)
 		 "one ECDSA and one RSA",
 		 ed_pem);
 	fails("Ed25519 as the second", &f, SZTP_E_UNSUPPORTED, m);
+	/* an RSA key under 2048 bits (openssl) */
+	f.alt_cert = rsa1k_pem;
+	f.alt_key = rsa1k_key;
+	snprintf(m, sizeof(m),
+		 "tls-alt-cert %s has an RSA key of 1024 bits: with two server certificates the "
+		 "RSA one needs at least 2048",
+		 rsa1k_pem);
+	fails("RSA-1024", &f, SZTP_E_UNSUPPORTED, m);
 	/* RSA first, RSA second */
 	f.cert = rsa_pem;
 	f.key = rsa_key;
@@ -306,6 +316,10 @@ int main(void)
 	CHECK(system("cd \"$D\" && openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null && "
 		     "chmod 600 ed.key && openssl req -new -x509 -key ed.key -subj /CN=ed "
 		     "-days 30 -out ed.pem 2>/dev/null") == 0);
+	/* an RSA-1024 pair (openssl), for the size check */
+	CHECK(system("cd \"$D\" && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 "
+		     "-out rsa1k.key 2>/dev/null && chmod 600 rsa1k.key && openssl req -new -x509 "
+		     "-key rsa1k.key -subj /CN=rsa1k -days 30 -out rsa1k.pem 2>/dev/null") == 0);
 	paths();
 	config_errors();
 	choose(0);
