@@ -221,4 +221,22 @@ check_eq "after a bad reload: rsa2 still served" "$(fpr "$TMP/h2.sc")" "$(fpr "$
 sc h2e -tls1_2
 leaf_is h2e ec
 check "sztpd stops cleanly" stop_clean "$SZTPD"
+
+# ---- an expired RSA pair: -n warns, /readyz says so -------------------------------
+check "sztp-pki: an expired RSA server certificate" "$BIN/sztp-pki" leaf --ca "$PKI/owner" \
+	--out "$TMP/etc/old" --serial OLD --server --rsa --san DNS:localhost \
+	--not-before 2020-01-01T00:00:00Z --not-after 2021-01-01T00:00:00Z
+conf "tls-alt-cert = $TMP/etc/old-chain.pem" "tls-alt-key = $TMP/etc/old.key" \
+	"admin-port = $APORT" >"$TMP/old.conf"
+check "sztpd -n: an expired second certificate still loads" \
+	sh -c "'$BIN/sztpd' -n -c '$TMP/old.conf' >'$TMP/old.n' 2>&1"
+check_contains "-n warns" "$TMP/old.n" "server certificate serialNumber=OLD,CN=OLD,O=Demo Owner (tls-alt-cert) has expired"
+check_contains "  ... and shows its notAfter" "$TMP/old.n" "not after 2021-01-01T00:00:00Z"
+start_sztpd "$TMP/old.conf" "$TMP/old.log"
+check "the admin port answers" wait_https "$APORT"
+code=$(curl -sk -o "$TMP/ready.b" -w '%{http_code}' "$AU/readyz")
+check_eq "/readyz with tls-alt-cert expired: 503" "$code" 503
+check_eq "/readyz: the certificate check says which" "$(jq -r .checks.certificate "$TMP/ready.b")" \
+	"the second server certificate (tls-alt-cert) has expired"
+stop_pid "$E2E_LAST_PID"
 e2e_finish
