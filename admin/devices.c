@@ -163,12 +163,14 @@ static int check_password(struct admin_call *c, const char *ptr, const char *ser
 }
 
 /* idevid (PEM): the SHA-256 of its first certificate's public key, what
- * sztpd pins; a certificate naming another serial is refused. */
+ * sztpd pins; a certificate naming another serial is refused (a SUDI
+ * serialNumber "PID:... SN:<serial>" names the serial of its SN: token,
+ * as sztpd reads it under manufacturer-ca serial=sudi). */
 static int idevid_pin(struct admin_call *c, const char *field, const char *serial, const char *pem,
 		      uint8_t pin[REG_PIN_LEN])
 {
 	struct sztp_err e = {SZTP_OK, ""};
-	char sn[PKI_SERIAL_MAX];
+	char sn[PKI_SERIAL_MAX], sudi[PKI_SERIAL_MAX];
 	sztp_bytes *certs = NULL;
 	size_t n = 0;
 	int rc = -1;
@@ -176,7 +178,8 @@ static int idevid_pin(struct admin_call *c, const char *field, const char *seria
 	if (admin_pem_certs(c, field, "idevid", pem, &certs, &n) < 0)
 		goto out;
 	if (pki_cert_serial_number(&certs[0], sn, sizeof(sn), NULL) == SZTP_OK &&
-	    strcmp(sn, serial) != 0) {
+	    strcmp(sn, serial) != 0 &&
+	    (pki_serial_sudi(sn, sudi, sizeof(sudi), NULL) != SZTP_OK || strcmp(sudi, serial))) {
 		admin_problem(c, 400, "invalid-field", field,
 			      "the idevid certificate names serial number '%s', not '%s'", sn,
 			      serial);

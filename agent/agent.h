@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "pki.h"
 #include "result.h"
 
@@ -49,12 +51,23 @@ struct agent_config {
 	long http_timeout;
 	char *ssh_host_keys[AGENT_MAX_LIST]; /* OpenSSH .pub files */
 	size_t n_ssh_host_keys;
-	char *syslog_server; /* host[:port], "" = none */
-	char *result_file;   /* "" = <device-root>/var/lib/sztp/result.json */
-	char *yang_dir;	     /* "" = default */
-	int log_level;	     /* enum log_level */
-	int reboot_exit;     /* 1 = exit after installing an image */
+	char *syslog_server;		      /* host[:port], "" = none */
+	char *result_file;		      /* "" = <device-root>/var/lib/sztp/result.json */
+	char *yang_dir;			      /* "" = default */
+	int log_level;			      /* enum log_level */
+	int reboot_exit;		      /* 1 = exit after installing an image */
+	char *password_file;		      /* HTTP Basic password (RFC 8572 s5.3), "" = none */
+	int encoding;			      /* enum agent_enc: request body, Accept */
+	char *report_anchors[AGENT_MAX_LIST]; /* PEM chains, sent with bootstrap-complete */
+	size_t n_report_anchors;
+	char *crl_files[AGENT_MAX_LIST]; /* local CRLs for revocation checks */
+	size_t n_crl_files;
 };
+
+enum agent_enc { AGENT_ENC_JSON, AGENT_ENC_XML };
+
+/* Longest password a password-file may hold (RFC 7617 user-pass). */
+#define AGENT_PASSWORD_MAX 256
 
 /* Parse a config file; unknown key, duplicate or bad value -> error with
  * file:line.  `fleet` skips the per-device required keys. */
@@ -84,6 +97,7 @@ struct agent_dev {
 	char root[1024];		    /* device root, absolute */
 	char os_name[128], os_version[128]; /* running image */
 	int quiet;			    /* fleet: log errors only */
+	char password[AGENT_PASSWORD_MAX];  /* "" = none; sent to trusted servers only */
 	int syslog_fd;			    /* -1 = none */
 	struct sockaddr_storage syslog_addr;
 	socklen_t syslog_len;
@@ -152,9 +166,26 @@ sztp_rc bsclient_post(struct bsclient *c, const char *rpc, const char *body, lon
 void bsclient_close(struct bsclient *c);
 /* Fetch an https URL into path (image download; size capped). */
 sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, struct sztp_err *e);
+/* GET an https URL into out (at most max bytes, 4 MiB at most; status 200
+ * only).  The server is not authenticated: what is fetched must carry its
+ * own proof (a CRL its issuer's signature). */
+sztp_rc http_fetch(struct agent_dev *d, const char *url, size_t max, sztp_bytes *out,
+		   struct sztp_err *e);
 /* Split https://host[:port][/path] into host (brackets removed) and port. */
 sztp_rc url_split(const char *url, char *host, size_t hlen, unsigned *port, char *path, size_t plen,
 		  struct sztp_err *e);
+
+/* ---- the RESTCONF encoding (encoding.c) ------------------------------------ */
+/* An RPC input body for the members of `in` (borrowed), in the configured
+ * encoding; new string, NULL when out of memory. */
+char *agent_input_body(const struct agent_dev *d, json_t *in);
+/* application/yang-data+json or +xml: Content-Type and Accept. */
+const char *agent_media_type(const struct agent_dev *d);
+struct received;
+/* A get-bootstrapping-data output body in the configured encoding (XML
+ * validated with libyang) into a; a is zeroed on failure. */
+sztp_rc agent_output_parse(struct agent_dev *d, const sztp_bytes *body, struct received *a,
+			   struct sztp_err *e);
 
 /* ---- what the device received, and its verification (verify.c, s5.4) ---- */
 /* The RFC 8572 s3 artifacts as one bootstrap server response (or the
@@ -174,6 +205,16 @@ sztp_rc received_from_output(const sztp_bytes *body, struct received *a, struct 
  * validated against ietf-sztp-conveyed-info. */
 sztp_rc verify_received(struct agent_dev *d, const struct received *a, const sztp_bytes *nonce,
 			char **json, int *is_signed, struct sztp_err *e);
+
+/* ---- revocation (revoke.c; RFC 8366 s5.3, RFC 8572 s5.4) ------------------ */
+/* The voucher asked for domain-cert-revocation-checks: the status of every
+ * certificate on the path from the owner certificate `owner` (found in
+ * bag, n certificates) up to, not including, the pinned-domain-cert, each
+ * in a current CRL its issuer signed, from the crl-file CRLs or the
+ * certificate's CRL distribution points (https).  A revoked certificate or
+ * a status that cannot be obtained is SZTP_E_VERIFY (fail closed). */
+sztp_rc revocation_check(struct agent_dev *d, const sztp_bytes *pinned, const sztp_bytes *owner,
+			 const sztp_bytes *bag, size_t n, struct sztp_err *e);
 
 /* ---- progress (progress.c) ----------------------------------------------- */
 struct progress {

@@ -14,6 +14,7 @@
 
 static const char *const levels[] = {"err", "warn", "info", "debug", NULL};
 static const char *const reboots[] = {"restart", "exit", NULL};
+static const char *const encodings[] = {"json", "xml", NULL};
 
 /* Keys every single device needs; fleet mode sets them per device. */
 #define PER_DEVICE (CONF_REQUIRED | CONF_GROUP(0))
@@ -80,6 +81,11 @@ static const struct conf_key keys[] = {
     {"yang-dir", CONF_PATH, OFF(yang_dir), 0, 0, 0, "", NULL, E, NULL},
     {"log-level", CONF_ENUM, OFF(log_level), 0, 0, 0, "info", levels, 0, NULL},
     {"reboot", CONF_ENUM, OFF(reboot_exit), 0, 0, 0, "restart", reboots, 0, NULL},
+    {"password-file", CONF_PATH, OFF(password_file), 0, 0, 0, "", NULL, E, NULL},
+    {"encoding", CONF_ENUM, OFF(encoding), 0, 0, 0, "json", encodings, 0, NULL},
+    {"report-trust-anchors", CONF_PATHLIST, OFF(report_anchors), OFF(n_report_anchors), 0, L, NULL,
+     NULL, 0, NULL},
+    {"crl-file", CONF_PATHLIST, OFF(crl_files), OFF(n_crl_files), 0, L, NULL, NULL, 0, NULL},
 };
 static const struct conf_table table = CONF_TABLE(keys);
 

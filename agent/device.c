@@ -62,6 +62,49 @@ static void boot_promote(struct agent_dev *d)
 	sztp_bytes_free(&b);
 }
 
+/* The HTTP Basic password: the first line of password-file (mode 0600 or
+ * stricter, as a key), without its line end; printable characters only.
+ * The user is the serial number, which RFC 7617 forbids to hold ':'. */
+static sztp_rc password_load(struct agent_dev *d, const char *path, struct sztp_err *e)
+{
+	sztp_bytes f = {0};
+	size_t n, i;
+	sztp_rc rc;
+
+	if ((rc = pki_key_file_check(path, e)) != SZTP_OK)
+		return sztp_err_set(e, rc, "password-file: %s", e->msg);
+	if ((rc = file_read(path, 4096, &f, e)) != SZTP_OK)
+		return rc;
+	rc = SZTP_E_INVALID_VALUE;
+	n = f.data ? strcspn((const char *)f.data, "\r\n") : 0;
+	if (n == 0 || n >= sizeof(d->password)) {
+		sztp_err_set(e, rc, "password-file %s: the first line must hold 1..%zu characters",
+			     path, sizeof(d->password) - 1);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (f.data[i] < 0x20 || f.data[i] == 0x7f) {
+			sztp_err_set(e, rc, "password-file %s: control character in the password",
+				     path);
+			goto out;
+		}
+	if (strchr(d->serial, ':')) {
+		sztp_err_set(e, rc,
+			     "password-file: serial number \"%s\" holds ':', which an HTTP Basic "
+			     "user cannot (RFC 7617)",
+			     d->serial);
+		goto out;
+	}
+	memcpy(d->password, f.data, n);
+	d->password[n] = '\0';
+	rc = SZTP_OK;
+out:
+	if (f.data)
+		explicit_bzero(f.data, f.len);
+	sztp_bytes_free(&f);
+	return rc;
+}
+
 sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c, struct sztp_yang *y,
 		       struct pki_trust *masa, struct sztp_err *e)
 {
@@ -91,6 +134,8 @@ sztp_rc agent_dev_init(struct agent_dev *d, const struct agent_config *c, struct
 	if (!*c->serial &&
 	    (rc = pki_cert_serial_number(&d->idevid, d->serial, sizeof(d->serial), e)) != SZTP_OK)
 		goto out;
+	if (*c->password_file && (rc = password_load(d, c->password_file, e)) != SZTP_OK)
+		goto out;
 	if ((rc = mkdir_p(c->device_root, e)) != SZTP_OK)
 		goto out;
 	if (!realpath(c->device_root, real) || strlen(real) >= sizeof(d->root) - 200) {
@@ -114,6 +159,7 @@ void agent_dev_free(struct agent_dev *d)
 	if (!d)
 		return;
 	sztp_bytes_free(&d->idevid);
+	explicit_bzero(d->password, sizeof(d->password));
 	if (d->syslog_fd >= 0)
 		close(d->syslog_fd);
 	d->syslog_fd = -1;

@@ -5,13 +5,16 @@
  * *-error types, boot-image-installed-rebooting and bootstrap-complete go
  * out; verbose adds every *-initiated, *-warning and *-complete.
  * bootstrap-complete carries the device's SSH host keys when configured
- * (RFC 4253 s6.6 key-data, from OpenSSH .pub files).
+ * (RFC 4253 s6.6 key-data, from OpenSSH .pub files) and its trust anchors
+ * (trust-anchor-certs: one certs-only CMS per report-trust-anchors file,
+ * the chain as the file holds it).
  */
 #include <ctype.h>
 #include <jansson.h>
 #include <string.h>
 
 #include "agent.h"
+#include "cms.h"
 #include "log.h"
 #include "util.h"
 
@@ -68,9 +71,44 @@ static sztp_rc host_keys(struct agent_dev *d, json_t *in, struct sztp_err *e)
 	return rc;
 }
 
+/* trust-anchor-certs: each report-trust-anchors file (PEM) as one
+ * degenerate certs-only SignedData, base64 (RFC 8572 s7.3). */
+static sztp_rc trust_anchors(struct agent_dev *d, json_t *in, struct sztp_err *e)
+{
+	const struct agent_config *c = d->cfg;
+	sztp_bytes *certs = NULL, cms = {0};
+	size_t n = 0, i;
+	char *b64 = NULL;
+	json_t *list;
+	sztp_rc rc = SZTP_OK;
+
+	if (!c->n_report_anchors)
+		return SZTP_OK;
+	list = json_array();
+	json_object_set_new(in, "trust-anchor-certs",
+			    json_pack("{s:o}", "trust-anchor-cert", list));
+	for (i = 0; i < c->n_report_anchors && rc == SZTP_OK; i++) {
+		if ((rc = pki_pem_certs_read(c->report_anchors[i], &certs, &n, e)) != SZTP_OK)
+			break;
+		if (n == 0)
+			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "%s holds no certificate",
+					  c->report_anchors[i]);
+		if (rc == SZTP_OK && (rc = cms_certs_only(certs, n, &cms, e)) == SZTP_OK &&
+		    (rc = b64_encode(cms.data, cms.len, &b64, e)) == SZTP_OK)
+			json_array_append_new(list, json_string(b64));
+		free(b64);
+		b64 = NULL;
+		sztp_bytes_free(&cms);
+		pki_certs_free(certs, n);
+		certs = NULL;
+		n = 0;
+	}
+	return rc;
+}
+
 sztp_rc progress_send(struct progress *p, const char *type, const char *msg, struct sztp_err *e)
 {
-	json_t *body = NULL, *in;
+	json_t *in;
 	sztp_bytes resp = {0};
 	char *text = NULL;
 	long st = 0;
@@ -83,12 +121,15 @@ sztp_rc progress_send(struct progress *p, const char *type, const char *msg, str
 	in = json_pack("{s:s}", "progress-type", type);
 	if (msg && *msg)
 		json_object_set_new(in, "message", json_string(msg));
-	body = json_pack("{s:o}", "ietf-sztp-bootstrap-server:input", in);
 	if (!strcmp(type, "bootstrap-complete") && (rc = host_keys(p->d, in, e)) != SZTP_OK) {
 		agent_log(p->d, LOG_LVL_WARN, "progress", "ssh host keys not sent: %s", e->msg);
 		json_object_del(in, "ssh-host-keys");
 	}
-	if (!(text = json_dumps(body, JSON_COMPACT))) {
+	if (!strcmp(type, "bootstrap-complete") && (rc = trust_anchors(p->d, in, e)) != SZTP_OK) {
+		agent_log(p->d, LOG_LVL_WARN, "progress", "trust anchors not sent: %s", e->msg);
+		json_object_del(in, "trust-anchor-certs");
+	}
+	if (!(text = agent_input_body(p->d, in))) {
 		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -108,6 +149,6 @@ sztp_rc progress_send(struct progress *p, const char *type, const char *msg, str
 out:
 	sztp_bytes_free(&resp);
 	free(text);
-	json_decref(body);
+	json_decref(in);
 	return rc;
 }

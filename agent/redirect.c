@@ -29,7 +29,7 @@
 static char *request_body(struct agent_dev *d, int trusted, const sztp_bytes *nonce)
 {
 	const struct agent_config *c = d->cfg;
-	json_t *in = json_object(), *body;
+	json_t *in = json_object();
 	char *b64 = NULL, *text;
 
 	if (!trusted) { /* only this (and a nonce) to an untrusted server */
@@ -45,9 +45,8 @@ static char *request_body(struct agent_dev *d, int trusted, const sztp_bytes *no
 	if (nonce->len && b64_encode(nonce->data, nonce->len, &b64, NULL) == SZTP_OK)
 		json_object_set_new(in, "nonce", json_string(b64));
 	free(b64);
-	body = json_pack("{s:o}", "ietf-sztp-bootstrap-server:input", in);
-	text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
+	text = agent_input_body(d, in);
+	json_decref(in);
 	return text;
 }
 
@@ -147,7 +146,7 @@ enum agent_out server_process(struct agent_dev *d, const char *host, unsigned po
 			d->acked_data++;
 		else if (st >= 400)
 			d->refused_data++;
-		if (st != 200 || received_from_output(&resp, &a, &e)) {
+		if (st != 200 || agent_output_parse(d, &resp, &a, &e)) {
 			if (st != 200)
 				snprintf(e.msg, sizeof(e.msg),
 					 "get-bootstrapping-data: status %ld: %.200s", st,

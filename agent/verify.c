@@ -6,10 +6,13 @@
  * when one was sent (RFC 8366), (7) the owner certificate's path to the
  * voucher's pinned-domain-cert, (8) the conveyed-information signature
  * with the owner key, signed attributes required and the eContentType
- * matching the encoding (.43 for JSON).  Any failure rejects the whole
- * response.  Unsigned conveyed information is a bare ContentInfo.  The
- * document is then validated against ietf-sztp-conveyed-info (s6.3).
- * Encrypted artifacts (s3.4) are not supported and are refused.
+ * naming the encoding (.43 JSON, .42 XML).  Any failure rejects the whole
+ * response.  With domain-cert-revocation-checks the owner chain's
+ * revocation status is obtained (revoke.c).  Unsigned conveyed
+ * information is a bare ContentInfo.  The document is then validated
+ * against ietf-sztp-conveyed-info (s6.3); XML is read by libyang into the
+ * same JSON form as the JSON encoding.  Encrypted artifacts (s3.4) are
+ * not supported and are refused.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -120,20 +123,15 @@ static sztp_rc check_voucher(struct agent_dev *d, const sztp_bytes *ov, const sz
 			    e, SZTP_E_MISMATCH,
 			    "voucher nonce does not match the nonce this device sent");
 	}
-	/* RFC 8572 s5.4 step 7 (RFC 8366 s5.3): with domain-cert-revocation-
-	 * checks the revocation status MUST be obtained, else the owner
-	 * certificate is rejected; this agent has no CRL/OCSP client */
-	if (v->domain_cert_revocation_checks)
-		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				    "voucher requires domain-cert-revocation-checks, and this "
-				    "agent cannot obtain revocation status");
+	/* domain-cert-revocation-checks: check_owner, once the owner
+	 * certificate's path is known */
 	return SZTP_OK;
 }
 
 /* s5.4 steps 7-8: an owner certificate of `oc` that path-validates to the
  * pinned-domain-cert and whose key verifies the conveyed information. */
-static sztp_rc check_owner(const struct voucher *v, const sztp_bytes *oc, const sztp_bytes *ci,
-			   struct sztp_err *e)
+static sztp_rc check_owner(struct agent_dev *d, const struct voucher *v, const sztp_bytes *oc,
+			   const sztp_bytes *ci, struct sztp_err *e)
 {
 	struct pki_trust *pinned = NULL;
 	sztp_bytes *certs = NULL, *chain = NULL;
@@ -164,7 +162,12 @@ static sztp_rc check_owner(const struct voucher *v, const sztp_bytes *oc, const 
 			continue;
 		chained++;
 		if (cms_signed_verify_cert(ci->data, ci->len, &certs[i], &tmp) == SZTP_OK) {
-			rc = SZTP_OK;
+			/* s5.4 step 7 (RFC 8366 s5.3): the status MUST be obtained,
+			 * else the owner certificate is not valid */
+			rc = v->domain_cert_revocation_checks
+				 ? revocation_check(d, &v->pinned_domain_cert, &certs[i], certs, n,
+						    e)
+				 : SZTP_OK;
 			goto out;
 		}
 	}
@@ -187,7 +190,7 @@ out:
 }
 
 static sztp_rc signed_ci(struct agent_dev *d, const struct received *a, const sztp_bytes *nonce,
-			 sztp_bytes *content, struct sztp_err *e)
+			 sztp_bytes *content, int *xml, struct sztp_err *e)
 {
 	struct cms_signed *s = NULL;
 	struct voucher v = {0};
@@ -204,19 +207,21 @@ static sztp_rc signed_ci(struct agent_dev *d, const struct received *a, const sz
 	if ((rc = cms_signed_parse(a->ci.data, a->ci.len, &s, e)) != SZTP_OK)
 		goto out;
 	rc = SZTP_E_VERIFY;
-	if (strcmp(s->econtent_oid, CMS_OID_CI_JSON)) {
+	if (strcmp(s->econtent_oid, CMS_OID_CI_JSON) && strcmp(s->econtent_oid, CMS_OID_CI_XML)) {
 		sztp_err_set(e, rc,
-			     "signed conveyed information has eContentType %s, not %s (JSON)",
-			     s->econtent_oid, CMS_OID_CI_JSON);
+			     "signed conveyed information has eContentType %s, not %s (JSON) or "
+			     "%s (XML)",
+			     s->econtent_oid, CMS_OID_CI_JSON, CMS_OID_CI_XML);
 		goto out;
 	}
+	*xml = !strcmp(s->econtent_oid, CMS_OID_CI_XML);
 	if (!s->has_signed_attrs || s->n_signers != 1) {
 		sztp_err_set(e, rc, "signed conveyed information %s",
 			     s->n_signers != 1 ? "must have exactly one signer"
 					       : "has no signed attributes");
 		goto out;
 	}
-	if ((rc = check_owner(&v, &a->oc, &a->ci, e)) != SZTP_OK)
+	if ((rc = check_owner(d, &v, &a->oc, &a->ci, e)) != SZTP_OK)
 		goto out;
 	rc = sztp_bytes_dup(content, s->content.data, s->content.len);
 out:
@@ -231,6 +236,7 @@ sztp_rc verify_received(struct agent_dev *d, const struct received *a, const szt
 	sztp_bytes content = {0};
 	char oid[64];
 	double t0 = agent_now_ms();
+	int xml = 0;
 	sztp_rc rc;
 
 	*json = NULL;
@@ -238,18 +244,27 @@ sztp_rc verify_received(struct agent_dev *d, const struct received *a, const szt
 	if ((rc = cms_outer_type(a->ci.data, a->ci.len, oid, sizeof(oid), e)) != SZTP_OK)
 		goto out;
 	if (!strcmp(oid, CMS_OID_SIGNED_DATA)) {
-		if ((rc = signed_ci(d, a, nonce, &content, e)) != SZTP_OK)
+		if ((rc = signed_ci(d, a, nonce, &content, &xml, e)) != SZTP_OK)
 			goto out;
 		*is_signed = 1;
-	} else if (!strcmp(oid, CMS_OID_CI_JSON)) {
+	} else if (!strcmp(oid, CMS_OID_CI_JSON) || !strcmp(oid, CMS_OID_CI_XML)) {
 		rc = cms_content_info_parse(a->ci.data, a->ci.len, oid, sizeof(oid), &content, e);
 		if (rc)
 			goto out;
+		xml = !strcmp(oid, CMS_OID_CI_XML);
 	} else {
 		rc = sztp_err_set(e, SZTP_E_UNSUPPORTED,
 				  "conveyed information of content type %s is not supported "
-				  "(signed or unsigned JSON only; no encryption)",
+				  "(signed or unsigned, JSON or XML; no encryption)",
 				  oid);
+		goto out;
+	}
+	if (xml) { /* validated and read by libyang, processed as its JSON */
+		rc = yang_conveyed_to_json(d->y, YANG_ENC_XML, (const char *)content.data,
+					   content.len, json, e);
+		if (rc == SZTP_OK)
+			agent_log(d, LOG_LVL_INFO, "verify", "conveyed information is XML (%s)",
+				  CMS_OID_CI_XML);
 		goto out;
 	}
 	if ((rc = yang_conveyed_validate(d->y, YANG_ENC_JSON, (const char *)content.data,

@@ -39,6 +39,7 @@ struct cmd_opts {
 	long days;	   /* leaf validity, default CMD_LEAF_DAYS */
 	long voucher_days; /* default CMD_VOUCHER_DAYS */
 	int rsa, force, no_serial_attr, no_voucher, no_expiry, client, server;
+	const char *subject_serial; /* --subject-serial: the serialNumber, else the serial */
 	time_t not_before, not_after, created_on, expires_on; /* 0 = default */
 	/* crl */
 	const char *issuer;	   /* --issuer intermediate|root */

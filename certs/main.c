@@ -40,6 +40,7 @@ enum opt_id {
 	O_RSA,
 	O_FORCE,
 	O_NO_SERIAL_ATTR,
+	O_SUBJECT_SERIAL,
 	O_NO_VOUCHER,
 	O_NO_EXPIRY,
 	O_CLIENT,
@@ -81,6 +82,7 @@ static const struct option device_opts[] = {
     {"rsa", no_argument, NULL, O_RSA},
     {"force", no_argument, NULL, O_FORCE},
     {"no-serial-attr", no_argument, NULL, O_NO_SERIAL_ATTR},
+    {"subject-serial", required_argument, NULL, O_SUBJECT_SERIAL},
     {"no-voucher", no_argument, NULL, O_NO_VOUCHER},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
@@ -156,8 +158,11 @@ static const struct command commands[] = {
      "    mint a complete PKI (manufacturer, owner, server, devices + vouchers)"},
     {"device", device_opts, cmd_device,
      "device --pki DIR --serial SN [--model NAME|OID] [--rsa] [--not-before T]\n"
-     "       [--not-after T] [--days N] [--no-serial-attr] [--no-voucher] [--force]\n"
-     "    add one IDevID (and its voucher) to an existing PKI"},
+     "       [--not-after T] [--days N] [--no-serial-attr | --subject-serial TEXT]\n"
+     "       [--no-voucher] [--force]\n"
+     "    add one IDevID (and its voucher) to an existing PKI; --subject-serial puts\n"
+     "    TEXT in the certificate's serialNumber instead of SN (e.g. a Cisco SUDI's\n"
+     "    'PID:C9300-24T SN:FOC2233X0AB'; the voucher keeps SN)"},
     {"voucher", voucher_opts, cmd_voucher,
      "voucher --pki DIR --serial SN [--out FILE] [--created-on T]\n"
      "       [--expires-on T | --no-expiry | --voucher-days N] [--nonce B64]\n"
@@ -325,6 +330,9 @@ static int apply_opt(const char *cmd, int id, const char *arg, struct cmd_opts *
 	case O_NO_SERIAL_ATTR:
 		o->no_serial_attr = 1;
 		break;
+	case O_SUBJECT_SERIAL:
+		o->subject_serial = arg;
+		break;
 	case O_NO_VOUCHER:
 		o->no_voucher = 1;
 		break;
@@ -358,6 +366,20 @@ static int apply_opt(const char *cmd, int id, const char *arg, struct cmd_opts *
 		return usage_err(cmd, "internal: unhandled option");
 	}
 	return 0;
+}
+
+/* A serialNumber attribute's text (ub-serial-number): 1..64 printable
+ * ASCII characters. */
+static int subject_serial_ok(const char *s)
+{
+	size_t len = strlen(s), i;
+
+	if (len < 1 || len > CMD_SERIAL_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return 1;
 }
 
 /* Checks that need several options together. */
@@ -396,6 +418,13 @@ static int check_opts(const struct command *c, struct cmd_opts *o)
 		return usage_err(n, "bad serial number \"%s\": 1..127 characters", o->serials[0]);
 	if (o->prefix && !cmd_serial_ok(o->prefix))
 		return usage_err(n, "bad --prefix \"%s\"", o->prefix);
+	if (o->subject_serial && o->no_serial_attr)
+		return usage_err(n, "--subject-serial and --no-serial-attr exclude each other");
+	if (o->subject_serial && !subject_serial_ok(o->subject_serial))
+		return usage_err(n,
+				 "bad --subject-serial \"%s\": 1..64 printable ASCII characters "
+				 "(space included)",
+				 o->subject_serial);
 	if (o->client && o->server)
 		return usage_err(n, "--client and --server exclude each other");
 	if (o->no_expiry && (o->expires_on || o->voucher_days))

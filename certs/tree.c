@@ -37,6 +37,7 @@ struct tree {
 /* One device to mint. */
 struct dev_spec {
 	const char *serial;
+	const char *subject_serial; /* the serialNumber when not serial (SUDI form) */
 	int rsa, serial_attr, voucher, force;
 	const char *hw_type; /* hardwareModuleName hwType, NULL = none */
 	time_t nb, na;	     /* certificate validity */
@@ -144,7 +145,8 @@ static sztp_rc device_mint(const struct tree *t, const struct dev_spec *d, struc
 	memset(&p, 0, sizeof(p));
 	p.cn = d->serial;
 	p.org = MFG_ORG;
-	p.serial_attr = d->serial_attr ? d->serial : NULL; /* RFC 8572 s5.3 */
+	/* RFC 8572 s5.3; or another text holding it (sztpd's serial=sudi) */
+	p.serial_attr = !d->serial_attr ? NULL : d->subject_serial ? d->subject_serial : d->serial;
 	p.key_usage = PKI_KU_DIGITAL_SIGNATURE;
 	p.eku = PKI_OID_KP_CLIENT_AUTH;
 	p.hw_type = d->hw_type;
@@ -398,6 +400,7 @@ sztp_rc cmd_device(const struct cmd_opts *o, struct sztp_err *e)
 	d.serial = o->serials[0];
 	d.rsa = o->rsa;
 	d.serial_attr = !o->no_serial_attr;
+	d.subject_serial = o->subject_serial;
 	d.voucher = !o->no_voucher;
 	d.force = o->force;
 	d.v_created = now;

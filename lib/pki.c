@@ -853,8 +853,9 @@ static void set_free(struct pki_trust_set *s)
 
 	if (!s)
 		return;
-	if (s->tl)
-		gnutls_x509_trust_list_deinit(s->tl, 1);
+	for (i = 0; i < s->n_groups; i++)
+		if (s->groups[i].tl)
+			gnutls_x509_trust_list_deinit(s->groups[i].tl, 1);
 	for (i = 0; i < s->n_crls; i++)
 		crl_clear(&s->crls[i]);
 	free(s->crls);
@@ -1123,22 +1124,51 @@ out:
 	return rc;
 }
 
-/* A new set: anchors (DER) and the CRLs of n_crls files. */
-static sztp_rc set_new(const sztp_bytes *certs, size_t n, const char *const *crls, size_t n_crls,
+/* One group's anchors as read (DER) with its rules. */
+struct group_in {
+	sztp_bytes *certs;
+	size_t n;
+	const char *path; /* NULL: from memory */
+	enum pki_serial_rule serial_rule;
+	unsigned allow;
+};
+
+static void group_name(const char *path, char out[PKI_ANCHOR_NAME_MAX])
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	snprintf(out, PKI_ANCHOR_NAME_MAX, "%s", !path ? "anchors" : slash ? slash + 1 : path);
+}
+
+/* A new set: the anchor groups (DER) and the CRLs of n_crls files; the
+ * CRLs apply to the anchors of every group. */
+static sztp_rc set_new(const struct group_in *gi, size_t ng, const char *const *crls, size_t n_crls,
 		       struct pki_trust_set **out, struct sztp_err *e)
 {
 	gnutls_x509_crt_t *crts = NULL;
 	struct pki_trust_set *s = NULL;
 	sztp_rc rc = SZTP_E_NOMEM;
-	size_t i, got = 0;
+	size_t i, g, total = 0, got = 0, first = 0;
 	int r;
 
 	*out = NULL;
-	if (!n || n > PEM_CERTS_MAX)
-		return sztp_err_set(e, SZTP_E_MALFORMED, "trust anchors: need 1..%d certificates",
-				    PEM_CERTS_MAX);
+	if (!ng || ng > PKI_ANCHOR_GROUPS_MAX)
+		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "trust anchors: need 1..%d files",
+				    PKI_ANCHOR_GROUPS_MAX);
+	for (g = 0; g < ng; g++) {
+		if (!gi[g].n || gi[g].n > PEM_CERTS_MAX) {
+			if (gi[g].path && ng > 1)
+				return sztp_err_set(e, SZTP_E_MALFORMED,
+						    "%s: trust anchors: need 1..%d certificates",
+						    gi[g].path, PEM_CERTS_MAX);
+			return sztp_err_set(e, SZTP_E_MALFORMED,
+					    "trust anchors: need 1..%d certificates",
+					    PEM_CERTS_MAX);
+		}
+		total += gi[g].n;
+	}
 	s = calloc(1, sizeof(*s));
-	crts = calloc(n, sizeof(*crts));
+	crts = calloc(total, sizeof(*crts));
 	if (!s || !crts) {
 		free(s);
 		s = NULL;
@@ -1147,31 +1177,42 @@ static sztp_rc set_new(const sztp_bytes *certs, size_t n, const char *const *crl
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	atomic_init(&s->refs, 1);
-	if (gnutls_x509_trust_list_init(&s->tl, 0) < 0) {
-		sztp_err_set(e, rc, "cannot create a trust list");
-		goto out;
-	}
-	for (got = 0; got < n; got++) {
-		rc = crt_import(&certs[got], &crts[got], e);
-		if (rc != SZTP_OK)
+	for (g = 0; g < ng; g++) {
+		struct pki_trust_group *grp = &s->groups[g];
+		if (gnutls_x509_trust_list_init(&grp->tl, 0) < 0) {
+			sztp_err_set(e, rc, "cannot create a trust list");
 			goto out;
+		}
+		s->n_groups++;
+		grp->serial_rule = gi[g].serial_rule;
+		grp->allow = gi[g].allow;
+		grp->vflags = gi[g].allow & PKI_ALLOW_SHA1 ? GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 : 0;
+		group_name(gi[g].path, grp->name);
+		for (i = 0; i < gi[g].n; i++, got++) {
+			rc = crt_import(&gi[g].certs[i], &crts[got], e);
+			if (rc != SZTP_OK)
+				goto out;
+		}
 	}
 	for (i = 0; i < n_crls; i++)
-		if ((rc = crls_add(s, crls[i], crts, n, e)) != SZTP_OK)
+		if ((rc = crls_add(s, crls[i], crts, total, e)) != SZTP_OK)
 			goto out;
-	r = gnutls_x509_trust_list_add_cas(s->tl, crts, (unsigned)n, 0);
-	if (r < 0) {
-		rc = sztp_err_set(e, SZTP_E_CRYPTO, "cannot add trust anchors: %s",
-				  gnutls_strerror(r));
-		goto out;
+	for (g = 0; g < ng; g++) {
+		r = gnutls_x509_trust_list_add_cas(s->groups[g].tl, crts + first, (unsigned)gi[g].n,
+						   0);
+		if (r < 0) {
+			rc = sztp_err_set(e, SZTP_E_CRYPTO, "cannot add trust anchors: %s",
+					  gnutls_strerror(r));
+			goto out;
+		}
+		first += gi[g].n; /* the trust list owns them now */
+		s->groups[g].n_anchors = (size_t)r;
 	}
-	got = 0; /* the trust list owns them now */
-	s->n_anchors = (size_t)r;
 	*out = s;
 	s = NULL;
 	rc = SZTP_OK;
 out:
-	for (i = 0; i < got; i++)
+	for (i = first; i < got; i++)
 		gnutls_x509_crt_deinit(crts[i]);
 	free(crts);
 	set_free(s);
@@ -1200,28 +1241,65 @@ sztp_rc pki_trust_from_der(const sztp_bytes *certs, size_t n, struct pki_trust *
 	struct pki_trust_set *s = NULL;
 	sztp_rc rc;
 
+	struct group_in gi = {(sztp_bytes *)certs, n, NULL, PKI_SERIAL_SUBJECT, 0};
+
 	*out = NULL;
-	if ((rc = set_new(certs, n, NULL, 0, &s, e)) != SZTP_OK)
+	if ((rc = set_new(&gi, 1, NULL, 0, &s, e)) != SZTP_OK)
 		return rc;
 	return trust_new(s, out, e);
+}
+
+sztp_rc pki_trust_load_groups(const struct pki_anchor_spec *g, size_t n, const char *const *crls,
+			      size_t n_crls, struct pki_trust **out, struct sztp_err *e)
+{
+	struct group_in gi[PKI_ANCHOR_GROUPS_MAX];
+	struct pki_trust_set *s = NULL;
+	int sha1_allowed = -1;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	size_t i, read = 0;
+
+	*out = NULL;
+	memset(gi, 0, sizeof(gi));
+	if (!n || n > PKI_ANCHOR_GROUPS_MAX) {
+		sztp_err_set(e, rc, "trust anchors: need 1..%d files", PKI_ANCHOR_GROUPS_MAX);
+		goto out;
+	}
+	for (read = 0; read < n; read++) {
+		gi[read].path = g[read].path;
+		gi[read].serial_rule = g[read].serial_rule;
+		gi[read].allow = g[read].allow;
+		if (g[read].allow & PKI_ALLOW_SHA1) {
+			if (sha1_allowed < 0)
+				pki_sha1_policy(NULL, &sha1_allowed);
+			if (!sha1_allowed) {
+				rc = sztp_err_set(
+				    e, SZTP_E_UNSUPPORTED,
+				    "%s: allow=sha1: this system's GnuTLS policy refuses SHA-1 "
+				    "certificate signatures even when allowed (see "
+				    "min-verification-profile in /etc/gnutls/config)",
+				    g[read].path);
+				goto out;
+			}
+		}
+		rc = pki_pem_certs_read(g[read].path, &gi[read].certs, &gi[read].n, e);
+		if (rc != SZTP_OK)
+			goto out;
+	}
+	rc = set_new(gi, n, crls, n_crls, &s, e);
+	if (rc == SZTP_OK)
+		rc = trust_new(s, out, e);
+out:
+	for (i = 0; i < read; i++)
+		pki_certs_free(gi[i].certs, gi[i].n);
+	return rc;
 }
 
 sztp_rc pki_trust_load2(const char *anchors, const char *const *crls, size_t n_crls,
 			struct pki_trust **out, struct sztp_err *e)
 {
-	struct pki_trust_set *s = NULL;
-	sztp_bytes *certs = NULL;
-	size_t n = 0;
-	sztp_rc rc;
+	struct pki_anchor_spec g = {anchors, PKI_SERIAL_SUBJECT, 0};
 
-	*out = NULL;
-	rc = pki_pem_certs_read(anchors, &certs, &n, e);
-	if (rc == SZTP_OK)
-		rc = set_new(certs, n, crls, n_crls, &s, e);
-	pki_certs_free(certs, n);
-	if (rc == SZTP_OK)
-		rc = trust_new(s, out, e);
-	return rc;
+	return pki_trust_load_groups(&g, 1, crls, n_crls, out, e);
 }
 
 sztp_rc pki_trust_load(const char *pem_path, struct pki_trust **out, struct sztp_err *e)
@@ -1261,15 +1339,46 @@ unsigned long pki_trust_generation(const struct pki_trust *t)
 	return t ? atomic_load_explicit(&t->generation, memory_order_acquire) : 0;
 }
 
-/* Translate GnuTLS verification status bits into a result and reason. */
-static sztp_rc status_err(unsigned st, gnutls_x509_crt_t leaf, struct sztp_err *e)
+/* The first certificate of crts signed with an algorithm GnuTLS does not
+ * call secure for certificates (SHA-1...): for the reason of a refusal. */
+static void insecure_sig(gnutls_x509_crt_t *crts, size_t n, char *out, size_t len)
+{
+	char subj[160];
+	size_t i;
+	int sig;
+
+	snprintf(out, len, "insecure signature algorithm");
+	for (i = 0; i < n; i++) {
+		sig = gnutls_x509_crt_get_signature_algorithm(crts[i]);
+		if (sig >= 0 && gnutls_sign_is_secure2((gnutls_sign_algorithm_t)sig,
+						       GNUTLS_SIGN_FLAG_SECURE_FOR_CERTS))
+			continue;
+		crt_subject(crts[i], subj, sizeof(subj));
+		snprintf(out, len,
+			 "certificate %s is signed with %s, an insecure signature algorithm "
+			 "(not allowed under this anchor%s)",
+			 subj,
+			 sig >= 0 ? gnutls_sign_get_name((gnutls_sign_algorithm_t)sig)
+				  : "an unknown "
+				    "algorithm",
+			 sig >= 0 && gnutls_sign_get_hash_algorithm((gnutls_sign_algorithm_t)sig) ==
+					 GNUTLS_DIG_SHA1
+			     ? "; manufacturer-ca ... allow=sha1 allows SHA-1"
+			     : "");
+		return;
+	}
+}
+
+/* Translate GnuTLS verification status bits of the chain crts (leaf
+ * first) into a result and reason. */
+static sztp_rc status_err(unsigned st, gnutls_x509_crt_t *crts, size_t n, struct sztp_err *e)
 {
 	gnutls_datum_t txt = {NULL, 0};
 	const char *why = NULL;
 	sztp_rc rc = SZTP_E_VERIFY;
-	char subj[160];
+	char subj[160], alg[400];
 
-	crt_subject(leaf, subj, sizeof(subj));
+	crt_subject(crts[0], subj, sizeof(subj));
 	if (st & GNUTLS_CERT_SIGNER_NOT_FOUND)
 		why = "issuer is unknown";
 	else if (st & GNUTLS_CERT_SIGNATURE_FAILURE)
@@ -1278,9 +1387,10 @@ static sztp_rc status_err(unsigned st, gnutls_x509_crt_t leaf, struct sztp_err *
 		why = "issuer is not a CA";
 	else if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
 		why = "key purpose mismatch";
-	else if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
-		why = "insecure signature algorithm";
-	else if (st & GNUTLS_CERT_REVOKED)
+	else if (st & GNUTLS_CERT_INSECURE_ALGORITHM) {
+		insecure_sig(crts, n, alg, sizeof(alg));
+		why = alg;
+	} else if (st & GNUTLS_CERT_REVOKED)
 		why = "certificate revoked";
 	else if (st & GNUTLS_CERT_EXPIRED) {
 		why = "certificate expired";
@@ -1421,7 +1531,7 @@ static gnutls_x509_crt_t signed_by(gnutls_x509_crt_t cur, gnutls_x509_crt_t *crt
 
 /* Every certificate on the verified path leaf -> anchor against its
  * issuer's CRLs (nothing to do without CRLs). */
-static sztp_rc revocation_path(struct pki_trust *t, struct pki_trust_set *s,
+static sztp_rc revocation_path(struct pki_trust *t, struct pki_trust_set *s, size_t g,
 			       gnutls_x509_crt_t *crts, size_t n, struct sztp_err *e)
 {
 	gnutls_x509_crt_t cur = crts[0], next, anchor;
@@ -1435,7 +1545,8 @@ static sztp_rc revocation_path(struct pki_trust *t, struct pki_trust_set *s,
 		if (gnutls_x509_crt_check_issuer(cur, cur))
 			break; /* an anchor itself */
 		anchor = NULL;
-		if (gnutls_x509_trust_list_get_issuer(s->tl, cur, &anchor, 0) >= 0 && anchor)
+		if (gnutls_x509_trust_list_get_issuer(s->groups[g].tl, cur, &anchor, 0) >= 0 &&
+		    anchor)
 			return revocation_check(t, s, cur, anchor, 1, e);
 		if (!(next = signed_by(cur, crts, n))) {
 			crt_subject(cur, subj, sizeof(subj));
@@ -1576,8 +1687,9 @@ static gnutls_x509_crt_t issuer_parsed(const sztp_bytes *der, const uint8_t h[32
 	return crt;
 }
 
+/* 1 when der is a remembered issuer; *group: the group it verified to. */
 static int issuer_cached(struct pki_trust_set *t, const sztp_bytes *der, const char *purpose,
-			 uint8_t h[32])
+			 uint8_t h[32], size_t *group)
 {
 	char p[64];
 	time_t now = time(NULL);
@@ -1586,15 +1698,18 @@ static int issuer_cached(struct pki_trust_set *t, const sztp_bytes *der, const c
 
 	issuer_key(der, purpose, h, p);
 	pthread_mutex_lock(&t->mu);
-	for (i = 0; i < t->n_issuers && !hit; i++)
+	for (i = 0; i < t->n_issuers && !hit; i++) {
 		hit = !memcmp(t->issuers[i].hash, h, 32) && !strcmp(t->issuers[i].purpose, p) &&
 		      now <= t->issuers[i].not_after;
+		if (hit)
+			*group = t->issuers[i].group;
+	}
 	pthread_mutex_unlock(&t->mu);
 	return hit;
 }
 
 static void issuer_remember(struct pki_trust *mt, struct pki_trust_set *t, const sztp_bytes *der,
-			    const char *purpose, time_t not_after)
+			    const char *purpose, time_t not_after, size_t group)
 {
 	struct pki_issuer *slot;
 
@@ -1606,6 +1721,7 @@ static void issuer_remember(struct pki_trust *mt, struct pki_trust_set *t, const
 		t->n_issuers++;
 	issuer_key(der, purpose, slot->hash, slot->purpose);
 	slot->not_after = not_after;
+	slot->group = (unsigned)group;
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -1634,18 +1750,18 @@ static int purpose_ok(gnutls_x509_crt_t c, const char *purpose)
 
 /* Leaf against an intermediate already verified to the anchors. */
 static sztp_rc verify_by_issuer(gnutls_x509_crt_t leaf, gnutls_x509_crt_t issuer,
-				const char *purpose_oid, struct sztp_err *e)
+				const char *purpose_oid, unsigned vflags, struct sztp_err *e)
 {
 	unsigned st = 0;
 	char subj[160];
 	int r;
 
-	r = gnutls_x509_crt_verify(leaf, &issuer, 1, 0, &st);
+	r = gnutls_x509_crt_verify(leaf, &issuer, 1, vflags, &st);
 	if (r < 0)
 		return sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
 				    gnutls_strerror(r));
 	if (st)
-		return status_err(st, leaf, e);
+		return status_err(st, &leaf, 1, e);
 	if (!purpose_ok(leaf, purpose_oid)) {
 		crt_subject(leaf, subj, sizeof(subj));
 		return sztp_err_set(e, SZTP_E_VERIFY,
@@ -1654,25 +1770,55 @@ static sztp_rc verify_by_issuer(gnutls_x509_crt_t leaf, gnutls_x509_crt_t issuer
 	return SZTP_OK;
 }
 
-/* The whole path crts[0] -> anchor through the trust list (one signature
- * check per certificate on it); counted in the trust list's statistics. */
-static sztp_rc path_verify(struct pki_trust *t, struct pki_trust_set *s, gnutls_x509_crt_t *crts,
-			   size_t n, const char *purpose_oid, unsigned flags, struct sztp_err *e)
+/* The whole path crts[0] -> anchor through group g's trust list (one
+ * signature check per certificate on it), with the group's flags; *st
+ * gets GnuTLS's status (0: verified). */
+static sztp_rc group_verify(struct pki_trust_set *s, size_t g, gnutls_x509_crt_t *crts, size_t n,
+			    const char *purpose_oid, unsigned flags, unsigned *st,
+			    struct sztp_err *e)
 {
 	gnutls_typed_vdata_st vd;
-	unsigned st = 0;
 	int r;
 
-	atomic_fetch_add_explicit(&t->n_path_verifies, 1, memory_order_relaxed);
+	*st = 0;
 	memset(&vd, 0, sizeof(vd));
 	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
 	vd.data = (unsigned char *)purpose_oid;
-	r = gnutls_x509_trust_list_verify_crt2(s->tl, crts, (unsigned)n, &vd, purpose_oid ? 1 : 0,
-					       flags, &st, NULL);
+	r = gnutls_x509_trust_list_verify_crt2(s->groups[g].tl, crts, (unsigned)n, &vd,
+					       purpose_oid ? 1 : 0, flags | s->groups[g].vflags, st,
+					       NULL);
 	if (r < 0)
 		return sztp_err_set(e, SZTP_E_VERIFY, "certificate verification error: %s",
 				    gnutls_strerror(r));
-	return st ? status_err(st, crts[0], e) : SZTP_OK;
+	return SZTP_OK;
+}
+
+/* The whole path crts[0] -> anchor: the groups in order, the first that
+ * verifies it wins (*group).  A group that does not know the issuer
+ * passes it on; the reason given is the first other failure (a group
+ * that knows the anchor and refuses, e.g. a SHA-1 signature), else
+ * "issuer is unknown".  Counted once in the trust list's statistics. */
+static sztp_rc path_verify(struct pki_trust *t, struct pki_trust_set *s, gnutls_x509_crt_t *crts,
+			   size_t n, const char *purpose_oid, unsigned flags, size_t *group,
+			   struct sztp_err *e)
+{
+	unsigned st = 0, first = 0;
+	size_t g;
+	sztp_rc rc = SZTP_OK;
+
+	atomic_fetch_add_explicit(&t->n_path_verifies, 1, memory_order_relaxed);
+	*group = 0;
+	for (g = 0; g < s->n_groups; g++) {
+		if ((rc = group_verify(s, g, crts, n, purpose_oid, flags, &st, e)) != SZTP_OK)
+			return rc;
+		if (!st) {
+			*group = g;
+			return SZTP_OK;
+		}
+		if (!first && !(st & GNUTLS_CERT_SIGNER_NOT_FOUND))
+			first = st;
+	}
+	return status_err(first ? first : st, crts, n, e);
 }
 
 void pki_trust_stats(const struct pki_trust *t, struct pki_trust_stats *out)
@@ -1701,11 +1847,12 @@ void pki_trust_stats(const struct pki_trust *t, struct pki_trust_stats *out)
 	set_put(s);
 }
 
-/* What pki_trust_verify_identity takes from the verified leaf. */
+/* What pki_trust_verify_identity / _device take from the verified leaf. */
 struct leaf_info {
 	char *serial;
 	size_t serial_len;
 	time_t *not_after;
+	struct pki_device_id *id; /* NULL: subject serial, no group */
 };
 
 static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
@@ -1722,22 +1869,201 @@ sztp_rc pki_trust_verify_identity(const struct pki_trust *t, const sztp_bytes *c
 				  const char *purpose_oid, char *serial, size_t serial_len,
 				  time_t *not_after, struct sztp_err *e)
 {
-	struct leaf_info li = {serial, serial_len, not_after};
+	struct leaf_info li = {serial, serial_len, not_after, NULL};
 
 	if (serial_len)
 		serial[0] = '\0';
 	return verify(t, chain, n, purpose_oid, 0, &li, e);
 }
 
-/* Fill li from the parsed, verified leaf. */
-static sztp_rc leaf_info_fill(gnutls_x509_crt_t leaf, const struct leaf_info *li,
-			      struct sztp_err *e)
+sztp_rc pki_trust_verify_device(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+				const char *purpose_oid, struct pki_device_id *id,
+				struct sztp_err *e)
 {
+	struct leaf_info li = {id->serial, sizeof(id->serial), &id->not_after, id};
+
+	id->serial[0] = '\0';
+	id->not_after = 0;
+	id->group = 0;
+	id->serial_rule = PKI_SERIAL_SUBJECT;
+	id->allow = 0;
+	id->anchor[0] = '\0';
+	id->serial_rule_failed = 0;
+	return verify(t, chain, n, purpose_oid, 0, &li, e);
+}
+
+sztp_rc pki_serial_sudi(const char *subject_serial, char *out, size_t outlen, struct sztp_err *e)
+{
+	const char *p = subject_serial, *tok, *sn = NULL;
+	size_t len, sn_len = 0;
+	int found = 0;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
+
+	if (outlen)
+		out[0] = '\0';
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		tok = p;
+		while (*p && *p != ' ')
+			p++;
+		len = (size_t)(p - tok);
+		if (len >= 3 && !strncmp(tok, "SN:", 3)) {
+			found++;
+			sn = tok + 3;
+			sn_len = len - 3;
+		}
+	}
+	if (found != 1) {
+		sztp_err_set(e, rc,
+			     "serialNumber '%s' %s (serial=sudi takes the serial from the one "
+			     "\"SN:\" token of \"PID:<pid> SN:<serial>\")",
+			     subject_serial,
+			     found ? "has more than one SN: token" : "has no SN: token");
+		goto out;
+	}
+	if (!sn_len) {
+		sztp_err_set(e, rc, "serialNumber '%s' has an empty SN: token (serial=sudi)",
+			     subject_serial);
+		goto out;
+	}
+	if (sn_len >= outlen) {
+		sztp_err_set(e, rc, "the SN: token of serialNumber '%s' is too long",
+			     subject_serial);
+		goto out;
+	}
+	memcpy(out, sn, sn_len);
+	out[sn_len] = '\0';
+	if ((rc = pki_serial_check(out, e)) != SZTP_OK)
+		out[0] = '\0';
+out:
+	return rc;
+}
+
+/* SHA-1 and this system's policy.  GnuTLS 3.7.9 refuses SHA-1
+ * certificate signatures unless the verification allows them
+ * (GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1); its system file (/etc/gnutls/config,
+ * absent on Debian 12, or GNUTLS_SYSTEM_PRIORITY_FILE) can change that
+ * either way: min-verification-profile refuses SHA-1 even when allowed,
+ * an allow-list policy could accept it without being asked.  Probed once
+ * on this built-in chain (a P-256 root, a leaf it signed with
+ * ecdsa-with-SHA1; validity not checked), so allow=sha1 is refused where
+ * it could not work. */
+static const char sha1_probe_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBqDCCAU2gAwIBAgIUVIhc0ECySw2esZLhs2v7b/0mGccwCgYIKoZIzj0EAwIw\n"
+    "IDEeMBwGA1UEAwwVc3p0cCBTSEEtMSBwcm9iZSByb290MCAXDTI2MTIwMTAwMjEw\n"
+    "MVoYDzIxMjYxMTA3MDAyMTAxWjAgMR4wHAYDVQQDDBVzenRwIFNIQS0xIHByb2Jl\n"
+    "IHJvb3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASL3ZZyoPK/zxD6jO03itR5\n"
+    "hWGjNJxO4+KAFDcb5nb0MOfNi7cUU2NAFHYnvJ5fyeEOWw7DjHKvaTKMzTJlLNdg\n"
+    "o2MwYTAdBgNVHQ4EFgQUUEXzZJAwoGbzsqfn/M8LWVpbx1UwHwYDVR0jBBgwFoAU\n"
+    "UEXzZJAwoGbzsqfn/M8LWVpbx1UwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8E\n"
+    "BAMCAgQwCgYIKoZIzj0EAwIDSQAwRgIhAPVmzU1xNOmWTVLL1uSMkd5NGVfSj4vg\n"
+    "fgYT83OEWb83AiEAsXFZ9gZiOxySJorkggh1PryufSN4GHvwhugDFZkVGiM=\n"
+    "-----END CERTIFICATE-----\n"
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBJjCBzwIBAjAJBgcqhkjOPQQBMCAxHjAcBgNVBAMMFXN6dHAgU0hBLTEgcHJv\n"
+    "YmUgcm9vdDAgFw0yNjEyMDEwMDIxMDFaGA8yMTI2MTEwNzAwMjEwMVowIDEeMBwG\n"
+    "A1UEAwwVc3p0cCBTSEEtMSBwcm9iZSBsZWFmMFkwEwYHKoZIzj0CAQYIKoZIzj0D\n"
+    "AQcDQgAEqbwUVqTzRKy+sa+fAzCaIIyRToFfjhQQ687GI1r3xpT3wdhdL9dI2AAZ\n"
+    "EpVIDMcK0Lobv15dMSEBcp42FaZPYjAJBgcqhkjOPQQBA0cAMEQCIEikAMJhZIXu\n"
+    "OlGMvN2QkeR1M6i2M4xcd1sqMq1WDbuBAiB7xUfL3rFte5cjDI6mykXJGZl0PeTK\n"
+    "cQR1mZhyLY4wDQ==\n"
+    "-----END CERTIFICATE-----\n";
+
+static int sha1_by_default, sha1_when_allowed;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static int sha1_probe_verifies(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t leaf, unsigned flags)
+{
+	unsigned st = 1;
+
+	return gnutls_x509_trust_list_verify_crt2(tl, &leaf, 1, NULL, 0,
+						  flags | GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+						      GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+						  &st, NULL) >= 0 &&
+	       st == 0;
+}
+
+static void sha1_probe(void)
+{
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t root = NULL;
+	sztp_bytes *certs = NULL;
+	size_t n = 0;
+	gnutls_x509_crt_t leaf = NULL;
+
+	if (pki_pem_certs_parse(sha1_probe_pem, sizeof(sha1_probe_pem) - 1, &certs, &n, NULL) !=
+		SZTP_OK ||
+	    n != 2 || gnutls_x509_trust_list_init(&tl, 0) < 0)
+		goto out;
+	if (crt_import(&certs[0], &root, NULL) != SZTP_OK ||
+	    crt_import(&certs[1], &leaf, NULL) != SZTP_OK)
+		goto out;
+	if (gnutls_x509_trust_list_add_cas(tl, &root, 1, 0) < 0)
+		goto out;
+	root = NULL; /* the trust list's now */
+	sha1_by_default = sha1_probe_verifies(tl, leaf, 0);
+	sha1_when_allowed = sha1_probe_verifies(tl, leaf, GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1);
+out:
+	if (root)
+		gnutls_x509_crt_deinit(root);
+	if (leaf)
+		gnutls_x509_crt_deinit(leaf);
+	if (tl)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	pki_certs_free(certs, n);
+}
+
+void pki_sha1_policy(int *by_default, int *when_allowed)
+{
+	pthread_once(&sha1_once, sha1_probe);
+	if (by_default)
+		*by_default = sha1_by_default;
+	if (when_allowed)
+		*when_allowed = sha1_when_allowed;
+}
+
+/* Fill li from the parsed, verified leaf, by the rules of group gi. */
+static sztp_rc leaf_info_fill(gnutls_x509_crt_t leaf, const struct pki_trust_set *s, size_t gi,
+			      const struct leaf_info *li, struct sztp_err *e)
+{
+	const struct pki_trust_group *g = &s->groups[gi];
+	char subject_serial[PKI_SERIAL_MAX];
+	struct pki_device_id *id;
+	sztp_rc rc;
+
 	if (!li)
 		return SZTP_OK;
 	if (li->not_after)
 		*li->not_after = gnutls_x509_crt_get_expiration_time(leaf);
-	return crt_serial_number(leaf, li->serial, li->serial_len, e);
+	if (!(id = li->id) || g->serial_rule == PKI_SERIAL_SUBJECT) {
+		rc = crt_serial_number(leaf, li->serial, li->serial_len, e);
+	} else {
+		rc = crt_serial_number(leaf, subject_serial, sizeof(subject_serial), e);
+		if (rc == SZTP_OK && (rc = pki_serial_sudi(subject_serial, li->serial,
+							   li->serial_len, e)) != SZTP_OK)
+			id->serial_rule_failed = 1;
+	}
+	if (id) {
+		id->group = (unsigned)gi;
+		id->serial_rule = g->serial_rule;
+		id->allow = g->allow;
+		if (g->serial_rule != PKI_SERIAL_SUBJECT || g->allow)
+			memcpy(id->anchor, g->name, sizeof(id->anchor));
+	}
+	return rc;
+}
+
+/* The intermediate alone verifies, and its first accepting group is g
+ * (so a leaf it issued gets, from the cache, the rules the whole path
+ * would give it). */
+static int group_path_ok(struct pki_trust *t, struct pki_trust_set *s, size_t g,
+			 gnutls_x509_crt_t *crts, size_t n, const char *purpose_oid)
+{
+	size_t got = 0;
+
+	return path_verify(t, s, crts, n, purpose_oid, 0, &got, NULL) == SZTP_OK && got == g;
 }
 
 static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
@@ -1750,9 +2076,9 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 	gnutls_x509_crt_t crts[CHAIN_MAX] = {NULL};
 	uint8_t ih[32];
 	sztp_rc rc = SZTP_E_MALFORMED;
-	size_t i, got = 0;
+	size_t i, got = 0, g = 0;
 
-	if (!t || !(s = set_get(t)) || !s->tl) {
+	if (!t || !(s = set_get(t)) || !s->n_groups) {
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "no trust anchors configured");
 		goto out;
 	}
@@ -1762,8 +2088,9 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 		goto out;
 	}
 	/* fast path: the leaf's sender-supplied issuer is a known-good CA
-	 * (verified, revocation included, against this same set) */
-	if (!now && n >= 2 && issuer_cached(s, &chain[1], purpose_oid, ih)) {
+	 * (verified, revocation included, against this same set; its group's
+	 * rules apply) */
+	if (!now && n >= 2 && issuer_cached(s, &chain[1], purpose_oid, ih, &g)) {
 		gnutls_x509_crt_t issuer = issuer_parsed(&chain[1], ih);
 
 		atomic_fetch_add_explicit(&mt->n_issuer_hits, 1, memory_order_relaxed);
@@ -1773,13 +2100,22 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 			issuer = crts[1]; /* ours: freed below */
 		}
 		if (rc == SZTP_OK)
-			rc = verify_by_issuer(crts[0], issuer, purpose_oid, e);
+			rc = verify_by_issuer(crts[0], issuer, purpose_oid, s->groups[g].vflags, e);
 		if (rc == SZTP_OK && s->n_crls)
 			rc = revocation_check(mt, s, crts[0], issuer, 0, e);
 		if (rc == SZTP_OK)
-			rc = leaf_info_fill(crts[0], li, e);
+			rc = leaf_info_fill(crts[0], s, g, li, e);
 		got = 2;
-		goto out;
+		/* with several groups a later one may accept what the cached
+		 * issuer's refuses (a SHA-1 leaf under allow=sha1): the path
+		 * decides, as without the cache */
+		if (rc != SZTP_E_VERIFY || s->n_groups < 2)
+			goto out;
+		for (i = 0; i < got; i++)
+			if (crts[i])
+				gnutls_x509_crt_deinit(crts[i]);
+		memset(crts, 0, sizeof(crts));
+		got = 0;
 	}
 	for (got = 0; got < n; got++) {
 		rc = crt_import(&chain[got], &crts[got], e);
@@ -1790,25 +2126,25 @@ static sztp_rc verify(const struct pki_trust *t, const sztp_bytes *chain, size_t
 		rc = path_verify(mt, s, crts, n, purpose_oid,
 				 GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 				     GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
-				 e);
+				 &g, e);
 		if (rc == SZTP_OK)
-			rc = time_check_path(s->tl, crts, n, now, e);
+			rc = time_check_path(s->groups[g].tl, crts, n, now, e);
 		if (rc == SZTP_OK)
-			rc = revocation_path(mt, s, crts, n, e);
+			rc = revocation_path(mt, s, g, crts, n, e);
 		goto out;
 	}
-	rc = path_verify(mt, s, crts, n, purpose_oid, 0, e);
+	rc = path_verify(mt, s, crts, n, purpose_oid, 0, &g, e);
 	if (rc == SZTP_OK)
-		rc = revocation_path(mt, s, crts, n, e);
-	/* remember chain[1] only when it verifies to the anchors by itself,
-	 * is not revoked, and actually issued the leaf */
+		rc = revocation_path(mt, s, g, crts, n, e);
+	/* remember chain[1] only when it verifies to the same group's anchors
+	 * by itself, is not revoked, and actually issued the leaf */
 	if (rc == SZTP_OK && n >= 2 && gnutls_x509_crt_check_issuer(crts[0], crts[1]) &&
-	    path_verify(mt, s, crts + 1, n - 1, purpose_oid, 0, NULL) == SZTP_OK &&
-	    revocation_path(mt, s, crts + 1, n - 1, NULL) == SZTP_OK)
+	    group_path_ok(mt, s, g, crts + 1, n - 1, purpose_oid) &&
+	    revocation_path(mt, s, g, crts + 1, n - 1, NULL) == SZTP_OK)
 		issuer_remember(mt, s, &chain[1], purpose_oid,
-				gnutls_x509_crt_get_expiration_time(crts[1]));
+				gnutls_x509_crt_get_expiration_time(crts[1]), g);
 	if (rc == SZTP_OK)
-		rc = leaf_info_fill(crts[0], li, e);
+		rc = leaf_info_fill(crts[0], s, g, li, e);
 out:
 	for (i = 0; i < got; i++)
 		if (crts[i])

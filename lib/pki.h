@@ -163,6 +163,70 @@ sztp_rc pki_trust_verify_identity(const struct pki_trust *t, const sztp_bytes *c
 				  const char *purpose_oid, char *serial, size_t serial_len,
 				  time_t *not_after, struct sztp_err *e);
 
+/* ---- anchor groups: manufacturer anchors with their own rules (issue 13) --
+ * A trust object may hold several groups of anchors, each from one file
+ * (client-ca, each manufacturer-ca line) with the rules of the chains
+ * that verify to it.  Groups are tried in order; the first whose anchors
+ * verify a chain decides how its serial is read and which signature
+ * algorithms its certificates may use.  CRLs apply to every group. */
+
+/* How the device serial number is read from a verified leaf. */
+enum pki_serial_rule {
+	PKI_SERIAL_SUBJECT = 0, /* serial=subject: the subject serialNumber as is */
+	PKI_SERIAL_SUDI = 1,	/* serial=sudi: the SN: token of "PID:<pid> SN:<serial>" */
+};
+/* What a group's certificates may do beyond the defaults. */
+#define PKI_ALLOW_SHA1	      0x1u /* allow=sha1: RSA-SHA1 / ECDSA-SHA1 signatures */
+#define PKI_ANCHOR_GROUPS_MAX 17   /* client-ca and 16 manufacturer-ca lines */
+#define PKI_ANCHOR_NAME_MAX   64
+
+struct pki_anchor_spec {
+	const char *path; /* PEM anchors */
+	enum pki_serial_rule serial_rule;
+	unsigned allow; /* PKI_ALLOW_* */
+};
+
+/* Cisco SUDI serialNumber ("PID:C9300-24T SN:FOC2233X0AB"): the value of
+ * its one space-separated token starting "SN:", which must then pass
+ * pki_serial_check.  No such token, two of them or an empty one:
+ * SZTP_E_INVALID_VALUE saying so; out is "" on failure. */
+sztp_rc pki_serial_sudi(const char *subject_serial, char *out, size_t outlen, struct sztp_err *e);
+
+/* pki_trust_load2 with n groups (1..PKI_ANCHOR_GROUPS_MAX), in order.
+ * Messages name the file.  allow=sha1 is refused when this system's
+ * GnuTLS policy would refuse SHA-1 signatures anyway (checked once per
+ * process, on a built-in SHA-1 chain). */
+sztp_rc pki_trust_load_groups(const struct pki_anchor_spec *g, size_t n, const char *const *crls,
+			      size_t n_crls, struct pki_trust **out, struct sztp_err *e);
+
+/* A device chain verified, and what its anchor group says of it. */
+struct pki_device_id {
+	char serial[PKI_SERIAL_MAX]; /* by the group's serial rule */
+	time_t not_after;	     /* the leaf's */
+	unsigned group;		     /* index of the group that verified it */
+	enum pki_serial_rule serial_rule;
+	unsigned allow;
+	/* the group's file base name, filled only when its rules are not
+	 * the defaults (no copying for the common case) */
+	char anchor[PKI_ANCHOR_NAME_MAX];
+	/* the failure was the serial rule (the chain did verify) */
+	int serial_rule_failed;
+};
+
+/* pki_trust_verify_identity for the device path: the chain verified at
+ * the current time to the first group that accepts it, the serial read by
+ * that group's rule.  On failure id->serial is "" and e says why; a SHA-1
+ * signature under a group without allow=sha1 is named as such. */
+sztp_rc pki_trust_verify_device(const struct pki_trust *t, const sztp_bytes *chain, size_t n,
+				const char *purpose_oid, struct pki_device_id *id,
+				struct sztp_err *e);
+
+/* Whether this process's GnuTLS policy (/etc/gnutls/config, or the file
+ * GNUTLS_SYSTEM_PRIORITY_FILE names) accepts SHA-1 certificate signatures
+ * by default (*by_default) and when allowed per call (*when_allowed),
+ * probed once on a built-in chain. */
+void pki_sha1_policy(int *by_default, int *when_allowed);
+
 /* What a trust list has done since it was loaded; the issuer cache is
  * working when a fleet's chains turn into issuer_hits instead of
  * path_verifies. */

@@ -24,6 +24,7 @@ struct pki_issuer {
 	uint8_t hash[32]; /* SHA-256 of its DER */
 	char purpose[64]; /* "" = none */
 	time_t not_after; /* re-verify past this */
+	unsigned group;	  /* the anchor group it verified to: its rules apply */
 };
 
 /* A CRL (RFC 5280 s5) reduced to what revocation checks read: plain
@@ -55,16 +56,29 @@ struct pki_crl_check {
 #define PKI_CRL_FILE_MAX    (64 * 1024 * 1024)
 #define PKI_CRL_ENTRIES_MAX (4 * 1024 * 1024)
 
-/* What one load verifies against: anchors, CRLs, and the caches built
- * on them (so a reload drops every cached verification).  Refcounted:
- * each verification holds a reference for its whole run. */
-struct pki_trust_set {
-	atomic_uint refs;
-	/* Read-only after load: GnuTLS verifies against one trust list from
-	 * many sessions at once (shared certificate credentials), so
-	 * concurrent gnutls_x509_trust_list_verify_crt2 calls are safe. */
+/* The anchors of one configuration line (client-ca, or one
+ * manufacturer-ca) and the rules of the chains that verify to them.
+ * Read-only after load: GnuTLS verifies against one trust list from
+ * many sessions at once (shared certificate credentials), so concurrent
+ * gnutls_x509_trust_list_verify_crt2 calls are safe. */
+struct pki_trust_group {
 	gnutls_x509_trust_list_t tl;
 	size_t n_anchors;
+	unsigned vflags;		  /* GnuTLS verification flags (allow=sha1) */
+	enum pki_serial_rule serial_rule; /* how the serial is read from the leaf */
+	unsigned allow;			  /* PKI_ALLOW_* */
+	char name[64];			  /* for logs: the file's base name */
+};
+
+/* What one load verifies against: anchor groups, CRLs, and the caches
+ * built on them (so a reload drops every cached verification).
+ * Refcounted: each verification holds a reference for its whole run. */
+struct pki_trust_set {
+	atomic_uint refs;
+	/* tried in order; the first whose anchors verify a chain decides its
+	 * rules (a set from pki_trust_load* has one group, with the defaults) */
+	struct pki_trust_group groups[PKI_ANCHOR_GROUPS_MAX];
+	size_t n_groups;
 	struct pki_crl *crls;
 	size_t n_crls;
 	pthread_mutex_t mu; /* guards issuers and checks */

@@ -739,9 +739,10 @@ out:
 	return rc;
 }
 
-/* <input xmlns="..bootstrap-server">..</input> -> <get-bootstrapping-data ..>. */
-static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *body, size_t len,
-			    char **out, struct sztp_err *e)
+/* <input xmlns="..bootstrap-server">..</input> -> <get-bootstrapping-data ..>
+ * (from: "input", or "output" for a reply). */
+static sztp_rc rpc_wrap_xml_from(const char *what, const char *from, enum yang_rpc rpc,
+				 const char *body, size_t len, char **out, struct sztp_err *e)
 {
 	struct xml_root r;
 	const char *local, *nm = rpc_name(rpc);
@@ -753,8 +754,9 @@ static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *bod
 	if ((rc = text_copy(what, body, len, &s, e)) || (rc = xml_find_root(what, s, len, &r, e)))
 		goto out;
 	rc = SZTP_E_MALFORMED;
-	if (!xml_local_is(&r, "input") || !xml_root_ns_is(&r, BS_NS)) {
-		sztp_err_set(e, rc, "%s: root element must be \"input\" in namespace " BS_NS, what);
+	if (!xml_local_is(&r, from) || !xml_root_ns_is(&r, BS_NS)) {
+		sztp_err_set(e, rc, "%s: root element must be \"%s\" in namespace " BS_NS, what,
+			     from);
 		goto out;
 	}
 	xml_root_local(&r, &local, &local_len, &pfx_len);
@@ -787,6 +789,12 @@ static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *bod
 out:
 	free(s);
 	return rc;
+}
+
+static sztp_rc rpc_wrap_xml(const char *what, enum yang_rpc rpc, const char *body, size_t len,
+			    char **out, struct sztp_err *e)
+{
+	return rpc_wrap_xml_from(what, "input", rpc, body, len, out, e);
 }
 
 /* New object with obj's members, the module prefix dropped from names. */
@@ -1232,5 +1240,88 @@ out:
 	put(y, c);
 	free(text);
 	json_decref(j);
+	return rc;
+}
+
+sztp_rc yang_conveyed_to_json(struct sztp_yang *y, enum yang_enc enc, const char *doc, size_t len,
+			      char **json, struct sztp_err *e)
+{
+	struct yctx *c = NULL;
+	struct lyd_node *tree = NULL;
+	sztp_rc rc;
+
+	*json = NULL;
+	if (!doc)
+		return sztp_err_set(e, SZTP_E_MALFORMED, "conveyed information is empty");
+	rc = take(y, &c, e);
+	if (!rc)
+		rc = conveyed_parse(c, enc, doc, len, &tree, e);
+	if (!rc &&
+	    (lyd_print_mem(json, tree, LYD_JSON, LYD_PRINT_SHRINK) != LY_SUCCESS || !*json)) {
+		free(*json);
+		*json = NULL;
+		rc = sztp_err_set(e, SZTP_E_INTERNAL, "cannot print conveyed information as JSON");
+	}
+	lyd_free_all(tree);
+	put(y, c);
+	return rc;
+}
+
+sztp_rc yang_bootstrap_output_json(struct sztp_yang *y, const char *xml, size_t len, char **json,
+				   struct sztp_err *e)
+{
+	static const char what[] = "get-bootstrapping-data output";
+	struct yctx *c = NULL;
+	struct ly_in *in = NULL;
+	struct lyd_node *tree = NULL, *op = NULL;
+	char *text = NULL, *printed = NULL, key[80];
+	json_t *doc = NULL, *inner, *wrapped = NULL;
+	sztp_rc rc;
+
+	*json = NULL;
+	if (!xml || blank(xml, len))
+		return sztp_err_set(e, SZTP_E_MALFORMED, "%s is empty", what);
+	if ((rc = rpc_wrap_xml_from(what, "output", YANG_RPC_GET_BOOTSTRAPPING_DATA, xml, len,
+				    &text, e)) ||
+	    (rc = take(y, &c, e)))
+		goto out;
+	rc = SZTP_E_NOMEM;
+	if (ly_in_new_memory(text, &in) != LY_SUCCESS) {
+		sztp_err_set(e, rc, "out of memory reading %s", what);
+		goto out;
+	}
+	if (lyd_parse_op(c->ctx, NULL, in, LYD_XML, LYD_TYPE_REPLY_YANG, &tree, &op) ||
+	    lyd_validate_op(tree, NULL, LYD_TYPE_REPLY_YANG, NULL)) {
+		rc = ly_fail(c, what, e);
+		goto out;
+	}
+	rc = SZTP_E_INTERNAL;
+	if (!op || lyd_print_mem(&printed, op, LYD_JSON, LYD_PRINT_SHRINK) != LY_SUCCESS ||
+	    !printed) {
+		sztp_err_set(e, rc, "cannot print the validated %s", what);
+		goto out;
+	}
+	snprintf(key, sizeof(key), BS_MOD ":%s", rpc_name(YANG_RPC_GET_BOOTSTRAPPING_DATA));
+	doc = json_loads(printed, 0, NULL);
+	inner = doc ? json_object_get(doc, key) : NULL;
+	if (!json_is_object(inner)) {
+		sztp_err_set(e, rc, "libyang printed unexpected JSON for the %s", what);
+		goto out;
+	}
+	/* the JSON encoding of the same output (RFC 8040 s3.6.2) */
+	if (!(wrapped = json_object()) ||
+	    json_object_set_new(wrapped, BS_MOD ":output", strip_prefixes(inner))) {
+		rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = json_text(wrapped, json, e);
+out:
+	json_decref(wrapped);
+	json_decref(doc);
+	free(printed);
+	lyd_free_all(tree);
+	ly_in_free(in, 0);
+	put(y, c);
+	free(text);
 	return rc;
 }

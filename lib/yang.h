@@ -60,6 +60,17 @@ sztp_rc yang_conveyed_validate(struct sztp_yang *y, enum yang_enc enc, const cha
 sztp_rc yang_conveyed_to_xml(struct sztp_yang *y, const char *json, size_t len, char **xml,
 			     struct sztp_err *e);
 
+/* Validate a conveyed-information document in either encoding and print
+ * it as RFC 7951 JSON (new string; the device reads XML conveyed
+ * information, id-ct-sztpConveyedInfoXML, through it). */
+sztp_rc yang_conveyed_to_json(struct sztp_yang *y, enum yang_enc enc, const char *doc, size_t len,
+			      char **json, struct sztp_err *e);
+/* Validate a get-bootstrapping-data output in XML (<output xmlns=
+ * "..ietf-sztp-bootstrap-server">, RFC 8040 s3.6.2) and give its JSON
+ * encoding {"ietf-sztp-bootstrap-server:output":{...}} (new string). */
+sztp_rc yang_bootstrap_output_json(struct sztp_yang *y, const char *xml, size_t len, char **json,
+				   struct sztp_err *e);
+
 /* Validate a voucher JSON document ({"ietf-voucher:voucher":{...}}). */
 sztp_rc yang_voucher_validate(struct sztp_yang *y, const char *json, size_t len,
 			      struct sztp_err *e);

@@ -28,6 +28,8 @@ const char *const config_syslog_facilities[] = {
     "news",   "uucp",	"cron",	  "authpriv", "ftp",	"local0", "local1",
     "local2", "local3", "local4", "local5",   "local6", "local7", NULL};
 static const char *syslog_target_check(const char *value);
+static const char *manufacturer_ca_check(const char *value);
+static sztp_rc manufacturer_ca_absolute(struct config *cfg, const char *path, struct sztp_err *e);
 
 #define OFF(f) offsetof(struct config, f)
 #define REQ    CONF_REQUIRED
@@ -41,7 +43,10 @@ static const struct conf_key keys[] = {
     /* a second server certificate, ECDSA next to RSA (issue 13); both or neither */
     {"tls-alt-cert", CONF_PATH, OFF(tls_alt_cert), 0, 0, 0, NULL, NULL, 0, NULL},
     {"tls-alt-key", CONF_PATH, OFF(tls_alt_key), 0, 0, 0, NULL, NULL, 0, NULL},
-    {"client-ca", CONF_PATH, OFF(client_ca), 0, 0, 0, NULL, NULL, REQ, NULL},
+    /* client-ca or manufacturer-ca: at least one (config_load) */
+    {"client-ca", CONF_PATH, OFF(client_ca), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"manufacturer-ca", CONF_LIST, OFF(manufacturer_ca), OFF(n_manufacturer_ca), 0, CONFIG_MFR_MAX,
+     NULL, NULL, 0, manufacturer_ca_check},
     {"client-crl", CONF_PATHLIST, OFF(client_crl), OFF(n_client_crl), 0, CONFIG_CRL_MAX, NULL, NULL,
      0, NULL},
     {"database", CONF_PATH, OFF(database), 0, 0, 0, "/var/lib/sztp/sztp.db", NULL, 0, NULL},
@@ -153,8 +158,102 @@ sztp_rc config_load(const char *path, struct config *cfg, struct sztp_err *e)
 	memset(cfg, 0, sizeof(*cfg));
 	if ((rc = conf_load(&table, path, 0, cfg, e)) != SZTP_OK)
 		return rc;
-	if ((rc = yang_dir_default(cfg, e)) != SZTP_OK)
+	if (!cfg->client_ca && !cfg->n_manufacturer_ca)
+		rc = sztp_err_set(e, SZTP_E_IO, "%s: 'client-ca' or 'manufacturer-ca' is required",
+				  path);
+	if (rc == SZTP_OK)
+		rc = manufacturer_ca_absolute(cfg, path, e);
+	if (rc == SZTP_OK)
+		rc = yang_dir_default(cfg, e);
+	if (rc != SZTP_OK)
 		config_free(cfg);
+	return rc;
+}
+
+const char *config_manufacturer_ca_parse(const char *value, struct config_mfr *out)
+{
+	static __thread char why[200];
+	const char *p = value, *tok;
+	size_t len, plen;
+	int seen_serial = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (*p == ' ' || *p == '\t')
+		p++;
+	plen = strcspn(p, " \t");
+	if (!plen)
+		return "not 'PATH [serial=subject|sudi] [allow=sha1]'";
+	if (!(out->path = strndup(p, plen)))
+		return "out of memory";
+	for (p += plen; *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		tok = p;
+		len = strcspn(p, " \t");
+		p += len;
+		if ((len == 14 && !strncmp(tok, "serial=subject", len)) ||
+		    (len == 11 && !strncmp(tok, "serial=sudi", len))) {
+			if (seen_serial++)
+				goto twice;
+			out->serial_sudi = len == 11;
+		} else if (len == 10 && !strncmp(tok, "allow=sha1", len)) {
+			if (out->allow_sha1++)
+				goto twice;
+		} else {
+			snprintf(why, sizeof(why),
+				 "refused: unknown option '%.*s' (options: serial=subject, "
+				 "serial=sudi, allow=sha1)",
+				 (int)(len > 64 ? 64 : len), tok);
+			goto bad;
+		}
+		continue;
+	twice:
+		snprintf(why, sizeof(why), "refused: option '%.*s' given twice",
+			 (int)(len > 64 ? 64 : len), tok);
+		goto bad;
+	}
+	return NULL;
+bad:
+	free(out->path);
+	memset(out, 0, sizeof(*out));
+	return why;
+}
+
+static const char *manufacturer_ca_check(const char *value)
+{
+	struct config_mfr m;
+	const char *why = config_manufacturer_ca_parse(value, &m);
+
+	free(m.path);
+	return why;
+}
+
+/* manufacturer-ca's PATH relative to the file's directory, as CONF_PATH's. */
+static sztp_rc manufacturer_ca_absolute(struct config *cfg, const char *path, struct sztp_err *e)
+{
+	char base[PATH_MAX], *copy, *nv;
+	size_t i, lead;
+	sztp_rc rc = SZTP_OK;
+
+	for (i = 0; i < cfg->n_manufacturer_ca && rc == SZTP_OK; i++) {
+		const char *v = cfg->manufacturer_ca[i];
+		lead = strspn(v, " \t");
+		if (v[lead] == '/')
+			continue;
+		if (!(copy = strdup(path)))
+			return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		if (!realpath(dirname(copy), base))
+			rc = sztp_err_set(e, SZTP_E_IO, "%s: cannot resolve its directory", path);
+		free(copy);
+		if (rc != SZTP_OK)
+			break;
+		if (asprintf(&nv, "%s/%s", base, v + lead) < 0)
+			return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		free(cfg->manufacturer_ca[i]);
+		cfg->manufacturer_ca[i] = nv;
+	}
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "result.h"
 
 #define CONFIG_CRL_MAX 64 /* client-crl lines */
+#define CONFIG_MFR_MAX 16 /* manufacturer-ca lines */
 
 struct config {
 	char *listen_address;	/* listen-address */
@@ -23,7 +24,7 @@ struct config {
 	char *tls_priority;	/* tls-priority: GnuTLS priority string */
 	char *tls_alt_cert;	/* tls-alt-cert: a second chain, the other key type; NULL = none */
 	char *tls_alt_key;	/* tls-alt-key: its key */
-	char *client_ca;	/* client-ca: manufacturer IDevID anchors (PEM) */
+	char *client_ca;	/* client-ca: manufacturer IDevID anchors (PEM); NULL = none */
 	char *database;		/* database: SQLite file */
 	char *yang_dir;		/* yang-dir */
 	int threads;		/* threads: 0 = one per core */
@@ -49,9 +50,13 @@ struct config {
 	int max_connections_per_address; /* 0 = no limit */
 	int request_timeout;		 /* s for a whole request, head and body */
 
-	/* client-crl: CRL files for the CAs under client-ca (repeatable) */
+	/* client-crl: CRL files for the CAs under every anchor (repeatable) */
 	char *client_crl[CONFIG_CRL_MAX];
 	size_t n_client_crl;
+	/* manufacturer-ca (issue 13): "PATH [serial=subject|sudi] [allow=sha1]"
+	 * lines as written, PATH made absolute; config_manufacturer_ca_parse */
+	char *manufacturer_ca[CONFIG_MFR_MAX];
+	size_t n_manufacturer_ca;
 	/* privileges (issue 9) */
 	char *user;	/* user: drop to it after binding; NULL = none */
 	char *group;	/* group: instead of user's primary group; NULL = none */
@@ -101,6 +106,17 @@ void config_free(struct config *cfg);
  * as yang-dir's default is), or docs/openapi.json of the source tree
  * sztpd runs from. */
 void config_openapi_default(char *out, size_t len);
+
+/* One manufacturer-ca value: "PATH [serial=subject|sudi] [allow=sha1]"
+ * (PATH without whitespace, options separated by whitespace, each at
+ * most once).  NULL and *out filled (path: a copy of PATH, malloc'd), or
+ * why the value is refused, naming the option (*out then zeroed). */
+struct config_mfr {
+	char *path;
+	int serial_sudi; /* serial=sudi */
+	int allow_sha1;	 /* allow=sha1 */
+};
+const char *config_manufacturer_ca_parse(const char *value, struct config_mfr *out);
 
 /* syslog-target (issue 12): "udp://HOST:PORT", "tcp://..." or
  * "tls://..." (RFC 5426, 6587 octet counting, 5425); HOST a name or an IP

@@ -247,27 +247,46 @@ static void cache_put(struct identity_cache *c, const uint8_t h[32], const struc
  * identity_trust_set gave, else the server's) and take its serial number;
  * the reason of a failure goes to why (logged, never sent). */
 static sztp_rc cert_serial(struct server *s, const struct request *r, char *serial,
-			   struct sztp_err *why)
+			   struct sztp_err *why, enum metrics_auth *reason)
 {
 	struct sztp_err ve = {0};
-	time_t na = 0, until = time(NULL) + IDENTITY_CACHE_TTL;
+	time_t until = time(NULL) + IDENTITY_CACHE_TTL;
+	struct pki_device_id id;
 	struct trust_use u = {0};
+	char q[2 * PKI_SERIAL_MAX + 8];
 	uint8_t h[32];
 	sztp_rc rc = SZTP_OK;
 
 	chain_hash(r, h);
 	trust_enter(s, &u);
+	/* a hit keeps the serial its anchor's rule gave (the anchor set is
+	 * the one it was verified under: trust_use) */
 	if (cache_get(s->idcache, h, &u, serial))
 		goto out;
 	rc = SZTP_E_AUTH;
-	if (pki_trust_verify_identity(u.t, r->peer_certs, r->n_peer_certs, PKI_OID_KP_CLIENT_AUTH,
-				      serial, PKI_SERIAL_MAX, &na, &ve) != SZTP_OK) {
+	if (pki_trust_verify_device(u.t, r->peer_certs, r->n_peer_certs, PKI_OID_KP_CLIENT_AUTH,
+				    &id, &ve) != SZTP_OK) {
 		serial[0] = '\0';
-		sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
+		if (id.serial_rule_failed) {
+			*reason = METRICS_AUTH_SERIAL_RULE;
+			sztp_err_set(why, rc,
+				     "client certificate refused by anchor=%s serial-rule=sudi: %s",
+				     id.anchor, ve.msg);
+		} else {
+			sztp_err_set(why, rc, "client certificate rejected: %s", ve.msg);
+		}
 		goto out;
 	}
-	if (na > 0 && na < until)
-		until = na;
+	memcpy(serial, id.serial, PKI_SERIAL_MAX);
+	/* a non-default rule is said once per verification (a cache miss):
+	 * nothing is built for the default rule */
+	if (id.anchor[0])
+		log_info("auth: serial %s: IDevID verified under anchor=%s serial-rule=%s%s",
+			 log_kv_quote(serial, q, sizeof(q)), id.anchor,
+			 id.serial_rule == PKI_SERIAL_SUDI ? "sudi" : "subject",
+			 id.allow & PKI_ALLOW_SHA1 ? " allow=sha1" : "");
+	if (id.not_after > 0 && id.not_after < until)
+		until = id.not_after;
 	cache_put(s->idcache, h, &u, serial, until);
 	rc = SZTP_OK;
 out:
@@ -286,7 +305,7 @@ static sztp_rc credentials(struct server *s, const struct request *r, char *seri
 
 	*have_basic = 0;
 	*reason = METRICS_AUTH_CERTIFICATE;
-	if (r->n_peer_certs && cert_serial(s, r, cert_sn, why) != SZTP_OK)
+	if (r->n_peer_certs && cert_serial(s, r, cert_sn, why, reason) != SZTP_OK)
 		goto out;
 	if (r->authorization) {
 		*reason = METRICS_AUTH_BASIC_DISABLED;

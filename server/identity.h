@@ -1,8 +1,9 @@
 /*
  * identity.h - who is asking: device authentication for RFC 8572 s5.3 and
  * s9.6.  IDevID chain to the manufacturer anchors, serial number from the
- * subject serialNumber, HTTP Basic against the device's salted hash, both
- * naming the same serial when both are sent.
+ * subject serialNumber by the rule of the anchor that verified it
+ * (client-ca: as is; manufacturer-ca serial=sudi: its SN: token), HTTP Basic against the device's
+ * salted hash, both naming the same serial when both are sent.
  */
 #ifndef SZTPD_IDENTITY_H
 #define SZTPD_IDENTITY_H

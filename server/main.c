@@ -53,9 +53,9 @@ static void usage(FILE *f)
 		   "  -n          check the configuration and the files it names, then exit\n"
 		   "  -V          print the version\n"
 		   "  -h, --help  print this help\n"
-		   "signals: SIGHUP reloads tls-cert, tls-key, tls-alt-cert, tls-alt-key and\n"
-		   "         client-ca (and admin-cert, admin-key, admin-client-ca, masa-ca);\n"
-		   "         SIGTERM, SIGINT stop\n");
+		   "signals: SIGHUP reloads tls-cert, tls-key, tls-alt-cert, tls-alt-key,\n"
+		   "         client-ca, manufacturer-ca (and admin-cert, admin-key,\n"
+		   "         admin-client-ca, masa-ca); SIGTERM, SIGINT stop\n");
 }
 
 static void server_close(struct server *s)
@@ -79,28 +79,100 @@ static void server_close(struct server *s)
 	config_free(&s->cfg);
 }
 
-/* The manufacturer anchors from client-ca: the one place start-up,
- * sztpd -n and SIGHUP build them. */
+/* The manufacturer anchors: client-ca (the default rules) first, then
+ * each manufacturer-ca line with its own (issue 13), with the CRLs of
+ * client-crl for all of them: the one place start-up, sztpd -n and SIGHUP
+ * build them. */
 static sztp_rc load_anchors(const struct config *cfg, struct pki_trust **out, struct sztp_err *e)
 {
-	/* the anchors with the CRLs of the manufacturer CAs (client-crl):
-	 * start-up, -n and SIGHUP all load them here */
-	sztp_rc rc = pki_trust_load2(cfg->client_ca, (const char *const *)cfg->client_crl,
-				     cfg->n_client_crl, out, e);
+	struct pki_anchor_spec g[PKI_ANCHOR_GROUPS_MAX];
+	struct config_mfr m[CONFIG_MFR_MAX];
 	struct pki_trust_stats st;
+	const char *why;
+	size_t i, n = 0, nm = 0;
+	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
+	*out = NULL;
+	memset(m, 0, sizeof(m));
+	if (cfg->client_ca)
+		g[n++] = (struct pki_anchor_spec){cfg->client_ca, PKI_SERIAL_SUBJECT, 0};
+	for (nm = 0; nm < cfg->n_manufacturer_ca; nm++) {
+		if ((why = config_manufacturer_ca_parse(cfg->manufacturer_ca[nm], &m[nm]))) {
+			sztp_err_set(e, rc, "manufacturer-ca: '%s' is %s", cfg->manufacturer_ca[nm],
+				     why);
+			goto out;
+		}
+		g[n++] = (struct pki_anchor_spec){
+		    m[nm].path, m[nm].serial_sudi ? PKI_SERIAL_SUDI : PKI_SERIAL_SUBJECT,
+		    m[nm].allow_sha1 ? PKI_ALLOW_SHA1 : 0};
+	}
+	rc = pki_trust_load_groups(g, n, (const char *const *)cfg->client_crl, cfg->n_client_crl,
+				   out, e);
 	if (rc != SZTP_OK && e) {
 		char msg[SZTP_ERR_MSG_MAX];
 		snprintf(msg, sizeof(msg), "%s", e->msg);
-		sztp_err_set(e, rc, "%s: %s",
-			     cfg->n_client_crl ? "client-ca/client-crl" : "client-ca", msg);
+		sztp_err_set(e, rc, "%s%s: %s",
+			     cfg->n_manufacturer_ca ? (cfg->client_ca ? "client-ca/manufacturer-ca"
+								      : "manufacturer-ca")
+						    : "client-ca",
+			     cfg->n_client_crl ? "/client-crl" : "", msg);
 	}
 	if (rc == SZTP_OK) {
 		pki_trust_stats(*out, &st);
 		if (st.crls_stale)
 			log_warn("client-crl: %lu CRL(s) past their nextUpdate (still applied)",
 				 st.crls_stale);
+		for (i = 0; i < nm; i++)
+			log_info("manufacturer-ca %s: serial=%s%s", m[i].path,
+				 m[i].serial_sudi ? "sudi" : "subject",
+				 m[i].allow_sha1 ? " allow=sha1" : "");
 	}
+out:
+	for (i = 0; i < nm; i++)
+		free(m[i].path);
+	return rc;
+}
+
+/* Every anchor file's PEM text, client-ca's first: the CA names the TLS
+ * layer asks clients for, and /metrics' anchor expiry (read before the
+ * privilege drop). */
+static sztp_rc read_anchor_pem(const struct config *cfg, sztp_bytes *out, struct sztp_err *e)
+{
+	struct config_mfr m;
+	sztp_bytes f = {NULL, 0};
+	uint8_t *nb;
+	const char *why;
+	size_t i;
+	sztp_rc rc = SZTP_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (cfg->client_ca && (rc = file_read(cfg->client_ca, 1024 * 1024, out, e)) != SZTP_OK)
+		return rc;
+	for (i = 0; i < cfg->n_manufacturer_ca && rc == SZTP_OK; i++) {
+		if ((why = config_manufacturer_ca_parse(cfg->manufacturer_ca[i], &m))) {
+			rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "manufacturer-ca: %s", why);
+			break;
+		}
+		rc = file_read(m.path, 1024 * 1024, &f, e);
+		free(m.path);
+		if (rc != SZTP_OK)
+			break;
+		/* one text, NUL-terminated (file_read's convention), a newline
+		 * between files */
+		if (!(nb = realloc(out->data, out->len + f.len + 2))) {
+			rc = sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+		} else {
+			out->data = nb;
+			if (out->len)
+				out->data[out->len++] = '\n';
+			memcpy(out->data + out->len, f.data, f.len);
+			out->len += f.len;
+			out->data[out->len] = '\0';
+		}
+		sztp_bytes_free(&f);
+	}
+	if (rc != SZTP_OK)
+		sztp_bytes_free(out);
 	return rc;
 }
 
@@ -243,8 +315,7 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 		return rc;
 	/* the same file for the TLS layer (the CAs a client is asked for),
 	 * read now: http_start runs after root is dropped */
-	if (!check &&
-	    (rc = file_read(s->cfg.client_ca, 1024 * 1024, &s->client_ca_pem, e)) != SZTP_OK)
+	if (!check && (rc = read_anchor_pem(&s->cfg, &s->client_ca_pem, e)) != SZTP_OK)
 		return rc;
 	rc = yang_open(s->cfg.yang_dir, &s->yang, e);
 	if (rc != SZTP_OK)
@@ -401,7 +472,8 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 	const char *reload_files[10] = {s->cfg.tls_cert, s->cfg.tls_key, s->cfg.client_ca};
 	struct owner_check oc = {s, e, SZTP_OK};
 	const char *who = p->drop ? p->user : "this user";
-	size_t i, n = 3;
+	struct config_mfr m;
+	size_t i, n = s->cfg.client_ca ? 3 : 2;
 	sztp_rc rc;
 
 	if (s->reg && !db_pending && access(s->cfg.database, R_OK | W_OK) != 0)
@@ -429,6 +501,14 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 		if (access(reload_files[i], R_OK) != 0)
 			log_warn("%s is not readable by %s: SIGHUP will not be able to reload it",
 				 reload_files[i], who);
+	for (i = 0; p->drop && i < s->cfg.n_manufacturer_ca; i++) {
+		if (config_manufacturer_ca_parse(s->cfg.manufacturer_ca[i], &m))
+			continue;
+		if (access(m.path, R_OK) != 0)
+			log_warn("%s is not readable by %s: SIGHUP will not be able to reload it",
+				 m.path, who);
+		free(m.path);
+	}
 	return SZTP_OK;
 }
 
@@ -441,7 +521,7 @@ static void reload(struct server *s)
 	struct pki_tls_info in;
 	struct sztp_err e = {0};
 
-	log_info("SIGHUP: reloading tls-cert, tls-key%s and client-ca",
+	log_info("SIGHUP: reloading tls-cert, tls-key%s, client-ca and manufacturer-ca",
 		 s->cfg.tls_alt_cert ? ", tls-alt-cert, tls-alt-key" : "");
 	tls_files(&s->cfg, &f);
 	if (pki_tls_creds_reload_files(s->tls, &f, &e) != SZTP_OK) {
@@ -455,7 +535,9 @@ static void reload(struct server *s)
 		log_err("reload: keeping the manufacturer anchors in use: %s", e.msg);
 	} else {
 		identity_trust_set(s->idcache, t);
-		log_info("reload: manufacturer anchors from %s", s->cfg.client_ca);
+		log_info("reload: manufacturer anchors from %s%s%zu manufacturer-ca file(s)",
+			 s->cfg.client_ca ? s->cfg.client_ca : "", s->cfg.client_ca ? " and " : "",
+			 s->cfg.n_manufacturer_ca);
 	}
 	admin_listener_reload(s->admin); /* NULL: none */
 }

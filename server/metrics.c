@@ -63,6 +63,7 @@ static const char *const auth_reasons[METRICS_AUTH__COUNT] = {
     [METRICS_AUTH_PASSWORD_BUSY] = "password-busy",
     [METRICS_AUTH_IDEVID_PIN] = "idevid-pin",
     [METRICS_AUTH_THROTTLED] = "throttled",
+    [METRICS_AUTH_SERIAL_RULE] = "serial-rule",
 };
 
 /* the listeners whose handshakes are counted; the last: any other */

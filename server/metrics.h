@@ -45,6 +45,7 @@ enum metrics_auth {
 	METRICS_AUTH_PASSWORD_BUSY,   /* "password-busy": password-hash-concurrency reached */
 	METRICS_AUTH_IDEVID_PIN,      /* "idevid-pin": key differs from the pin, or no cert */
 	METRICS_AUTH_THROTTLED,	      /* "throttled": too many failures, refused unchecked */
+	METRICS_AUTH_SERIAL_RULE,     /* "serial-rule": the anchor's serial rule finds none */
 	METRICS_AUTH__COUNT
 };
 const char *metrics_auth_reason(enum metrics_auth reason);

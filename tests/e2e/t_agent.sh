@@ -352,7 +352,8 @@ echo "clock-trusted = no" >>"$TMP/usb-expired.conf"
 rm -rf "$TMP/dev/usb-expired"
 run usb-expired
 check_eq "expired voucher, clock not trusted: accepted" "$EXIT" 0
-# a voucher that demands revocation checks the agent cannot make (RFC 8572 s5.4 step 7)
+# a voucher that demands revocation checks, an owner chain without CRL distribution points
+# and no crl-file: the status cannot be obtained, refused (RFC 8572 s5.4 step 7; t_agent_rfc)
 openssl cms -verify -inform DER -binary -in "$PKI/devices/SN-RS/voucher.vcj" -noverify -out "$TMP/rv.json" 2>/dev/null
 jq -c '."ietf-voucher:voucher"."domain-cert-revocation-checks" = true' "$TMP/rv.json" >"$TMP/rv2.json"
 openssl cms -sign -binary -nodetach -in "$TMP/rv2.json" -econtent_type 1.2.840.113549.1.9.16.1.40 \
