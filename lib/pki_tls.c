@@ -207,7 +207,7 @@ static void tls_pair_kind(struct tls_pair *p)
 {
 	gnutls_pubkey_t pub = p->pcert[0].pubkey;
 	int alg = gnutls_pubkey_get_pk_algorithm(pub, &p->bits);
-	const char *name = NULL;
+	const char *kn;
 
 	p->kind = alg == GNUTLS_PK_ECDSA ? TLS_KEY_ECDSA
 		  : alg == GNUTLS_PK_RSA ? TLS_KEY_RSA
@@ -216,14 +216,14 @@ static void tls_pair_kind(struct tls_pair *p)
 	if (p->kind == TLS_KEY_ECDSA &&
 	    gnutls_pubkey_export_ecc_raw2(pub, &p->curve, NULL, NULL, 0) < 0)
 		p->curve = GNUTLS_ECC_CURVE_INVALID;
-	if (p->kind == TLS_KEY_OTHER)
-		name = gnutls_pk_get_name((gnutls_pk_algorithm_t)alg);
-	snprintf(p->info.key, sizeof(p->info.key), "%s",
-		 p->kind != TLS_KEY_OTHER   ? tls_key_names[p->kind]
-		 : alg == GNUTLS_PK_RSA_PSS ? "rsa-pss"
-		 : alg == GNUTLS_PK_EDDSA_ED25519 || alg == GNUTLS_PK_EDDSA_ED448 ? "eddsa"
-		 : name								  ? name
-										  : "other");
+	kn = tls_key_names[p->kind];
+	if (alg == GNUTLS_PK_RSA_PSS)
+		kn = "rsa-pss";
+	else if (alg == GNUTLS_PK_EDDSA_ED25519 || alg == GNUTLS_PK_EDDSA_ED448)
+		kn = "eddsa";
+	else if (alg == GNUTLS_PK_DSA)
+		kn = "dsa";
+	snprintf(p->info.key, sizeof(p->info.key), "%s", kn);
 }
 
 /* One pair from its files, every check done; name: its configuration
@@ -302,36 +302,40 @@ static sztp_rc tls_kinds_check(const char *name, const struct pki_tls_files *f,
 			       const struct tls_gen *g, struct sztp_err *e)
 {
 	const struct tls_pair *a = &g->pair[0], *b = &g->pair[1];
-	const char *ka = a->info.key, *kb = b->info.key;
+	sztp_rc rc = SZTP_E_UNSUPPORTED;
 
 	if (a->kind == TLS_KEY_OTHER)
-		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				    "%s-cert %s has a key of type %s: with %s-alt-cert the two "
-				    "server certificates must be one ECDSA and one RSA",
-				    name, f->cert, ka, name);
-	if (b->kind == TLS_KEY_OTHER)
-		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				    "%s-alt-cert %s has a key of type %s: the two server "
-				    "certificates must be one ECDSA and one RSA",
-				    name, f->alt_cert, kb);
-	if (a->kind == TLS_KEY_RSA && a->bits < TLS_ALT_RSA_MIN_BITS)
-		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				    "%s-cert %s has an RSA key of %u bits: with two server "
-				    "certificates the RSA one needs at least %d",
-				    name, f->cert, a->bits, TLS_ALT_RSA_MIN_BITS);
-	if (b->kind == TLS_KEY_RSA && b->bits < TLS_ALT_RSA_MIN_BITS)
-		return sztp_err_set(e, SZTP_E_UNSUPPORTED,
-				    "%s-alt-cert %s has an RSA key of %u bits: with two server "
-				    "certificates the RSA one needs at least %d",
-				    name, f->alt_cert, b->bits, TLS_ALT_RSA_MIN_BITS);
-	if (a->kind == b->kind)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "%s-alt-cert %s has an %s key like %s-cert %s: the second "
-				    "server certificate must have the other key type (one ECDSA, "
-				    "one RSA)",
-				    name, f->alt_cert, a->kind == TLS_KEY_RSA ? "RSA" : "ECDSA",
-				    name, f->cert);
-	return SZTP_OK;
+		sztp_err_set(e, rc,
+			     "%s-cert %s has a key of type %s: with %s-alt-cert the two server "
+			     "certificates must be one ECDSA and one RSA",
+			     name, f->cert, a->info.key, name);
+	else if (b->kind == TLS_KEY_OTHER)
+		sztp_err_set(
+		    e, rc,
+		    "%s-alt-cert %s has a key of type %s: the two server certificates must "
+		    "be one ECDSA and one RSA",
+		    name, f->alt_cert, b->info.key);
+	else if (a->kind == TLS_KEY_RSA && a->bits < TLS_ALT_RSA_MIN_BITS)
+		sztp_err_set(
+		    e, rc,
+		    "%s-cert %s has an RSA key of %u bits: with two server certificates the "
+		    "RSA one needs at least %d",
+		    name, f->cert, a->bits, TLS_ALT_RSA_MIN_BITS);
+	else if (b->kind == TLS_KEY_RSA && b->bits < TLS_ALT_RSA_MIN_BITS)
+		sztp_err_set(
+		    e, rc,
+		    "%s-alt-cert %s has an RSA key of %u bits: with two server certificates "
+		    "the RSA one needs at least %d",
+		    name, f->alt_cert, b->bits, TLS_ALT_RSA_MIN_BITS);
+	else if (a->kind == b->kind)
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "%s-alt-cert %s has an %s key like %s-cert %s: the second server "
+				  "certificate must have the other key type (one ECDSA, one RSA)",
+				  name, f->alt_cert, a->kind == TLS_KEY_RSA ? "RSA" : "ECDSA", name,
+				  f->cert);
+	else
+		rc = SZTP_OK;
+	return rc;
 }
 
 /* One generation from the files, every check done. */
@@ -343,14 +347,19 @@ static sztp_rc tls_gen_load(const char *name, const struct pki_tls_files *f, str
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	*out = NULL;
-	if (!f->alt_cert != !f->alt_key)
-		return sztp_err_set(e, rc,
-				    "%s-alt-%s is set but %s-alt-%s is not: a second server "
-				    "certificate needs both (or neither)",
-				    name, f->alt_cert ? "cert" : "key", name,
-				    f->alt_cert ? "key" : "cert");
-	if (!(g = calloc(1, sizeof(*g))))
-		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
+	if (!f->alt_cert != !f->alt_key) {
+		sztp_err_set(e, rc,
+			     "%s-alt-%s is set but %s-alt-%s is not: a second server certificate "
+			     "needs both (or neither)",
+			     name, f->alt_cert ? "cert" : "key", name,
+			     f->alt_cert ? "key" : "cert");
+		goto out;
+	}
+	rc = SZTP_E_NOMEM;
+	if (!(g = calloc(1, sizeof(*g)))) {
+		sztp_err_set(e, rc, "out of memory");
+		goto out;
+	}
 	rc = tls_pair_load(name, f->cert, f->key, &g->pair[0], e);
 	if (rc != SZTP_OK || !f->alt_cert)
 		goto out;
@@ -409,7 +418,7 @@ static sztp_rc tls_priority_read(struct pki_tls_creds *c, const char *priority, 
 	sztp_rc rc = pki_tls_priority_check(priority ? priority : "NORMAL", e);
 
 	if (rc != SZTP_OK)
-		return rc;
+		goto out;
 	rc = SZTP_E_CRYPTO;
 	if (gnutls_priority_init(&p, priority ? priority : "NORMAL", NULL) < 0) {
 		sztp_err_set(e, rc, "tls-priority: GnuTLS refuses it");
@@ -527,22 +536,24 @@ sztp_rc pki_tls_creds_reload_files(struct pki_tls_creds *c, const struct pki_tls
 	sztp_rc rc = tls_gen_load(c->name, f, &g, e);
 
 	if (rc != SZTP_OK)
-		return rc; /* the current generation stays */
+		goto out; /* the current generation stays */
 	pthread_mutex_lock(&c->mu);
 	if (!g->pair[1].pcert != !c->cur->pair[1].pcert) {
-		pthread_mutex_unlock(&c->mu);
-		tls_gen_free(g);
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "%s-alt-cert: a reload cannot add or remove the second server "
-				    "certificate (restart sztpd)",
-				    c->name);
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
+				  "%s-alt-cert: a reload cannot add or remove the second server "
+				  "certificate (restart sztpd)",
+				  c->name);
+	} else {
+		c->cur->older = c->retired;
+		c->retired = c->cur;
+		c->cur = g;
+		c->generation++;
+		g = NULL; /* served now */
 	}
-	c->cur->older = c->retired;
-	c->retired = c->cur;
-	c->cur = g;
-	c->generation++;
 	pthread_mutex_unlock(&c->mu);
-	return SZTP_OK;
+out:
+	tls_gen_free(g);
+	return rc;
 }
 
 sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, const char *key_path,

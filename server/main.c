@@ -224,10 +224,11 @@ static void tls_pair_show(int check, const char *key, const char *path,
 	hex_colon(p->sha256, sizeof(p->sha256), fp);
 	if (p->not_after && gmtime_r(&p->not_after, &tm))
 		strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (check)
+	if (check) { /* flushed: an error later on stderr comes after it */
 		printf("sztpd: %s %s: %s key, subject %s, not after %s, sha256 %s\n", key, path,
 		       p->key, p->subject, na, fp);
-	else if (generation > 1)
+		fflush(stdout);
+	} else if (generation > 1)
 		log_info("reload: server certificate %s, %s key, sha256 %s (generation %u)",
 			 p->subject, p->key, fp, generation);
 	else
