@@ -260,12 +260,37 @@ size_t pki_tls_peer_chain(void *gnutls_session, sztp_bytes *out, size_t max);
 
 /* ---- TLS server credentials (sztpd's listener) ------------------------ */
 
-/* What pki_tls_creds_info reports of the credentials being served. */
+/* One server certificate and key of a listener (issue 13: a listener may
+ * serve two, one ECDSA and one RSA). */
+struct pki_tls_pair_info {
+	char subject[160];  /* of the leaf; "" = no such pair */
+	uint8_t sha256[32]; /* SHA-256 of the leaf's DER (its fingerprint) */
+	time_t not_after;   /* of the leaf; 0 = unknown */
+	char key[8];	    /* the key's type: "ecdsa", "rsa", "rsa-pss", "eddsa", ... */
+};
+
+/* What pki_tls_creds_info reports of the credentials being served: the
+ * first pair (NAME-cert) in the top-level fields, the second
+ * (NAME-alt-cert) in alt. */
 struct pki_tls_info {
-	char subject[160];   /* of the leaf */
-	uint8_t sha256[32];  /* SHA-256 of the leaf's DER (its fingerprint) */
-	time_t not_after;    /* of the leaf; 0 = unknown */
-	unsigned generation; /* 1 at load, +1 per successful reload */
+	char subject[160];	      /* of the leaf */
+	uint8_t sha256[32];	      /* SHA-256 of the leaf's DER (its fingerprint) */
+	time_t not_after;	      /* of the leaf; 0 = unknown */
+	unsigned generation;	      /* 1 at load, +1 per successful reload */
+	char key[8];		      /* the first pair's key type, as pki_tls_pair_info's */
+	struct pki_tls_pair_info alt; /* alt.subject "" = one pair */
+	/* handshakes given the ECDSA / the RSA pair since load (every
+	 * listener serving the object counts) */
+	unsigned long served_ecdsa, served_rsa;
+};
+
+/* The files of a listener's credentials.  NAME-alt-cert and
+ * NAME-alt-key: a second chain and key, both or neither; with them the
+ * two keys must be one ECDSA and one RSA. */
+struct pki_tls_files {
+	const char *cert, *key;		/* NAME-cert, NAME-key */
+	const char *alt_cert, *alt_key; /* NAME-alt-cert, NAME-alt-key; NULL: one pair */
+	const char *priority;		/* tls-priority; NULL: not checked (GnuTLS's NORMAL) */
 };
 
 /* Everything the listener will use, checked as it uses it (sztpd -n and
@@ -277,6 +302,12 @@ struct pki_tls_info {
  * tls-priority) and the file. */
 sztp_rc pki_tls_check(const char *cert_path, const char *key_path, const char *priority,
 		      struct sztp_err *e);
+/* The same for one or two pairs (messages name tls-alt-cert and
+ * tls-alt-key for the second; a half pair, two keys of one type or a key
+ * neither ECDSA nor RSA next to a second pair are refused), and what
+ * would be served into out (may be NULL; served_* and generation 0). */
+sztp_rc pki_tls_check_files(const struct pki_tls_files *f, struct pki_tls_info *out,
+			    struct sztp_err *e);
 /* The tls-priority part of pki_tls_check alone. */
 sztp_rc pki_tls_priority_check(const char *priority, struct sztp_err *e);
 
@@ -297,7 +328,27 @@ sztp_rc pki_tls_creds_load_named(const char *name, const char *cert_path, const 
  * and e says why.  Safe while handshakes run on other threads. */
 sztp_rc pki_tls_creds_reload(struct pki_tls_creds *c, const char *cert_path, const char *key_path,
 			     struct sztp_err *e);
+/* One or two pairs (pki_tls_check_files' checks, messages naming NAME-cert,
+ * NAME-alt-cert...).  With two, each handshake gets the ECDSA pair when
+ * the client takes it - an ECDSA signature scheme that f->priority
+ * enables among its signature_algorithms (on the key's curve where the
+ * scheme names one) and, under TLS 1.2, an ECDHE-ECDSA cipher suite that
+ * f->priority enables - and the RSA pair otherwise.  The TLS 1.2 part
+ * needs each session watched (pki_tls_session_watch); unwatched, the
+ * client is assumed to offer such a suite. */
+sztp_rc pki_tls_creds_open(const char *name, const struct pki_tls_files *f,
+			   struct pki_tls_creds **out, struct sztp_err *e);
+/* pki_tls_creds_reload for one or two pairs; the number of pairs cannot
+ * change (SZTP_E_INVALID_VALUE). */
+sztp_rc pki_tls_creds_reload_files(struct pki_tls_creds *c, const struct pki_tls_files *f,
+				   struct sztp_err *e);
 void pki_tls_creds_info(struct pki_tls_creds *c, struct pki_tls_info *out);
+/* 2 when c serves two pairs, 1 for one (0: c NULL). */
+int pki_tls_creds_pairs(struct pki_tls_creds *c);
+/* Before the handshake of a session (a gnutls_session_t) served by an
+ * object with two pairs: a ClientHello hook that lets the choice see the
+ * cipher suites the client offers.  One pair: not needed. */
+void pki_tls_session_watch(void *gnutls_session);
 /* Replaced generations are kept until here (a handshake in progress may
  * still use one).  Only after every listener serving c has stopped; frees
  * c's callback slot. */

@@ -106,4 +106,13 @@ struct pki_signer {
 	int is_rsa;
 };
 
+/* pki.c's certificate and key helpers that pki_tls.c (the TLS server
+ * credentials) uses too. */
+sztp_rc crt_import(const sztp_bytes *der, gnutls_x509_crt_t *out, struct sztp_err *e);
+void crt_subject(gnutls_x509_crt_t crt, char *out, size_t outlen);
+sztp_rc xkey_import(const uint8_t *key, size_t len, gnutls_x509_privkey_t *out, struct sztp_err *e);
+sztp_rc xkey_match(gnutls_x509_privkey_t xk, gnutls_x509_crt_t crt, struct sztp_err *e);
+/* Read a key file after checking its permissions (pki_key_file_check). */
+sztp_rc key_file_read(const char *path, sztp_bytes *key, struct sztp_err *e);
+
 #endif

@@ -292,10 +292,12 @@ static void readyz(struct admin_listener *a, struct request *r)
 		owner_why = "its key file cannot be used";
 	check_add(checks, sizeof(checks), &n, &ok, "owner", owner_why);
 	reg_owner_clear(&o);
-	pki_tls_creds_info(a->s->tls, &ti); /* the device port's */
+	pki_tls_creds_info(a->s->tls, &ti); /* the device port's (both, with tls-alt-cert) */
 	check_add(checks, sizeof(checks), &n, &ok, "certificate",
 		  ti.not_after && ti.not_after <= time(NULL) ? "the server certificate has expired"
-							     : NULL);
+		  : ti.alt.not_after && ti.alt.not_after <= time(NULL)
+		      ? "the second server certificate (tls-alt-cert) has expired"
+		      : NULL);
 	if (n < sizeof(checks) - 1) {
 		checks[n++] = '}';
 		checks[n] = '\0';

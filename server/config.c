@@ -40,6 +40,9 @@ static const struct conf_key keys[] = {
     {"tls-key", CONF_PATH, OFF(tls_key), 0, 0, 0, NULL, NULL, REQ, NULL},
     {"tls-priority", CONF_STR, OFF(tls_priority), 0, 0, 0,
      "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL, 0, NULL},
+    /* a second server certificate, ECDSA next to RSA (issue 13); both or neither */
+    {"tls-alt-cert", CONF_PATH, OFF(tls_alt_cert), 0, 0, 0, NULL, NULL, 0, NULL},
+    {"tls-alt-key", CONF_PATH, OFF(tls_alt_key), 0, 0, 0, NULL, NULL, 0, NULL},
     /* client-ca or manufacturer-ca: at least one (config_load) */
     {"client-ca", CONF_PATH, OFF(client_ca), 0, 0, 0, NULL, NULL, 0, NULL},
     {"manufacturer-ca", CONF_LIST, OFF(manufacturer_ca), OFF(n_manufacturer_ca), 0, CONFIG_MFR_MAX,

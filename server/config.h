@@ -22,6 +22,8 @@ struct config {
 	char *tls_cert;		/* tls-cert: PEM chain, leaf first */
 	char *tls_key;		/* tls-key */
 	char *tls_priority;	/* tls-priority: GnuTLS priority string */
+	char *tls_alt_cert;	/* tls-alt-cert: a second chain, the other key type; NULL = none */
+	char *tls_alt_key;	/* tls-alt-key: its key */
 	char *client_ca;	/* client-ca: manufacturer IDevID anchors (PEM); NULL = none */
 	char *database;		/* database: SQLite file */
 	char *yang_dir;		/* yang-dir */

@@ -106,6 +106,7 @@ struct http {
 	int64_t cut_logged_us;
 	atomic_int stopping; /* answers say Connection: close */
 	int closing;	     /* no request is handled any more */
+	int tls_watch;	     /* two server certificates: each handshake's hello is watched */
 };
 
 struct ctx {
@@ -275,6 +276,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		free(k);
 		*socket_context = NULL;
 		return;
+	}
+	if (h->tls_watch) { /* before its handshake: which certificate the client takes */
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ci)
+			pki_tls_session_watch(ci->tls_session);
 	}
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	k = calloc(1, sizeof(*k));
@@ -871,6 +877,7 @@ static sztp_rc daemon_start(struct http *h, struct sztp_err *e)
 			}
 			opt[n++] =
 			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)cb};
+			h->tls_watch = pki_tls_creds_pairs(l->tls_creds) == 2;
 		} else {
 			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
 							   (void *)l->tls_key};

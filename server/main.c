@@ -53,9 +53,9 @@ static void usage(FILE *f)
 		   "  -n          check the configuration and the files it names, then exit\n"
 		   "  -V          print the version\n"
 		   "  -h, --help  print this help\n"
-		   "signals: SIGHUP reloads tls-cert, tls-key, client-ca, manufacturer-ca (and "
-		   "admin-cert,\n"
-		   "         admin-key, admin-client-ca, masa-ca); SIGTERM, SIGINT stop\n");
+		   "signals: SIGHUP reloads tls-cert, tls-key, tls-alt-cert, tls-alt-key,\n"
+		   "         client-ca, manufacturer-ca (and admin-cert, admin-key,\n"
+		   "         admin-client-ca, masa-ca); SIGTERM, SIGINT stop\n");
 }
 
 static void server_close(struct server *s)
@@ -202,26 +202,79 @@ static sztp_rc check_new_registry(const char *path, const struct privs *p, struc
 	return SZTP_OK;
 }
 
-/* The server certificate and key, and the priority string: loaded to
- * serve them (start), or loaded and dropped (check). */
+/* tls-cert/tls-key and, when set, tls-alt-cert/tls-alt-key (issue 13). */
+static void tls_files(const struct config *cfg, struct pki_tls_files *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->cert = cfg->tls_cert;
+	f->key = cfg->tls_key;
+	f->alt_cert = cfg->tls_alt_cert;
+	f->alt_key = cfg->tls_alt_key;
+	f->priority = cfg->tls_priority;
+}
+
+/* One served pair, on the log (start, reload) or stdout (-n): key names
+ * which ("tls-cert", "tls-alt-cert"). */
+static void tls_pair_show(int check, const char *key, const char *path,
+			  const struct pki_tls_pair_info *p, unsigned generation)
+{
+	char fp[32 * 3], na[32] = "unknown";
+	struct tm tm;
+
+	hex_colon(p->sha256, sizeof(p->sha256), fp);
+	if (p->not_after && gmtime_r(&p->not_after, &tm))
+		strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (check) { /* flushed: an error later on stderr comes after it */
+		printf("sztpd: %s %s: %s key, subject %s, not after %s, sha256 %s\n", key, path,
+		       p->key, p->subject, na, fp);
+		fflush(stdout);
+	} else if (generation > 1)
+		log_info("reload: server certificate %s, %s key, sha256 %s (generation %u)",
+			 p->subject, p->key, fp, generation);
+	else
+		log_info("server certificate %s, %s key, sha256 %s", p->subject, p->key, fp);
+	if (p->not_after && p->not_after < time(NULL))
+		log_warn("server certificate %s (%s) has expired: devices will refuse it",
+			 p->subject, key);
+}
+
+/* Both pairs of an info (the second when there is one). */
+static void tls_show(int check, const struct config *cfg, const struct pki_tls_info *in)
+{
+	struct pki_tls_pair_info first;
+
+	memset(&first, 0, sizeof(first));
+	memcpy(first.subject, in->subject, sizeof(first.subject));
+	memcpy(first.sha256, in->sha256, sizeof(first.sha256));
+	first.not_after = in->not_after;
+	memcpy(first.key, in->key, sizeof(first.key));
+	tls_pair_show(check, "tls-cert", cfg->tls_cert, &first, in->generation);
+	if (in->alt.subject[0])
+		tls_pair_show(check, "tls-alt-cert", cfg->tls_alt_cert, &in->alt, in->generation);
+}
+
+/* The server certificate(s) and key(s), and the priority string: loaded
+ * to serve them (start), or loaded and dropped (check). */
 static sztp_rc load_tls(struct server *s, int check, struct sztp_err *e)
 {
+	struct pki_tls_files f;
 	struct pki_tls_info in;
-	char fp[32 * 3];
 	sztp_rc rc;
 
-	if (check)
-		return pki_tls_check(s->cfg.tls_cert, s->cfg.tls_key, s->cfg.tls_priority, e);
-	rc = pki_tls_creds_load(s->cfg.tls_cert, s->cfg.tls_key, &s->tls, e);
+	tls_files(&s->cfg, &f);
+	if (check) {
+		rc = pki_tls_check_files(&f, &in, e);
+		if (rc == SZTP_OK)
+			tls_show(1, &s->cfg, &in);
+		return rc;
+	}
+	rc = pki_tls_creds_open("tls", &f, &s->tls, e);
 	if (rc == SZTP_OK)
 		rc = pki_tls_priority_check(s->cfg.tls_priority, e);
 	if (rc != SZTP_OK)
 		return rc;
 	pki_tls_creds_info(s->tls, &in);
-	hex_colon(in.sha256, sizeof(in.sha256), fp);
-	log_info("server certificate %s, sha256 %s", in.subject, fp);
-	if (in.not_after && in.not_after < time(NULL))
-		log_warn("server certificate %s has expired: devices will refuse it", in.subject);
+	tls_show(0, &s->cfg, &in);
 	return SZTP_OK;
 }
 
@@ -417,7 +470,7 @@ static sztp_rc listen_all(struct server *s, struct sztp_err *e)
 static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pending,
 			     struct sztp_err *e)
 {
-	const char *reload_files[8] = {s->cfg.tls_cert, s->cfg.tls_key, s->cfg.client_ca};
+	const char *reload_files[10] = {s->cfg.tls_cert, s->cfg.tls_key, s->cfg.client_ca};
 	struct owner_check oc = {s, e, SZTP_OK};
 	const char *who = p->drop ? p->user : "this user";
 	struct config_mfr m;
@@ -439,8 +492,12 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 		log_warn("the directory of %s is not writable by %s: SQLite cannot create or "
 			 "remove its -wal and -shm files there (give the directory to %s)",
 			 s->cfg.database, who, who);
+	if (s->cfg.tls_alt_cert) {
+		reload_files[n++] = s->cfg.tls_alt_cert;
+		reload_files[n++] = s->cfg.tls_alt_key;
+	}
 	if (s->admin)
-		n += admin_listener_files(s->admin, reload_files + n, 8 - n);
+		n += admin_listener_files(s->admin, reload_files + n, 10 - n);
 	for (i = 0; p->drop && i < n; i++)
 		if (access(reload_files[i], R_OK) != 0)
 			log_warn("%s is not readable by %s: SIGHUP will not be able to reload it",
@@ -461,18 +518,19 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 static void reload(struct server *s)
 {
 	struct pki_trust *t = NULL;
+	struct pki_tls_files f;
 	struct pki_tls_info in;
 	struct sztp_err e = {0};
-	char fp[32 * 3];
 
-	log_info("SIGHUP: reloading tls-cert, tls-key, client-ca and manufacturer-ca");
-	if (pki_tls_creds_reload(s->tls, s->cfg.tls_cert, s->cfg.tls_key, &e) != SZTP_OK) {
-		log_err("reload: keeping the server certificate in use: %s", e.msg);
+	log_info("SIGHUP: reloading tls-cert, tls-key%s, client-ca and manufacturer-ca",
+		 s->cfg.tls_alt_cert ? ", tls-alt-cert, tls-alt-key" : "");
+	tls_files(&s->cfg, &f);
+	if (pki_tls_creds_reload_files(s->tls, &f, &e) != SZTP_OK) {
+		log_err("reload: keeping the server certificate%s in use: %s",
+			s->cfg.tls_alt_cert ? "s" : "", e.msg);
 	} else {
 		pki_tls_creds_info(s->tls, &in);
-		hex_colon(in.sha256, sizeof(in.sha256), fp);
-		log_info("reload: server certificate %s, sha256 %s (generation %u)", in.subject, fp,
-			 in.generation);
+		tls_show(0, &s->cfg, &in);
 	}
 	if (load_anchors(&s->cfg, &t, &e) != SZTP_OK) {
 		log_err("reload: keeping the manufacturer anchors in use: %s", e.msg);

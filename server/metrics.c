@@ -330,8 +330,8 @@ static void certificates(struct buf *b, struct server *s, struct reg *reg)
 	size_t n = 0, i;
 
 	head(b, "sztpd_certificate_expiry_timestamp_seconds", "gauge",
-	     "Not-after time of the device port's server certificate, the owner certificate "
-	     "and each manufacturer anchor of client-ca (Unix time).");
+	     "Not-after time of the device port's server certificate (index 1: tls-alt-cert's), "
+	     "the owner certificate and each manufacturer anchor of client-ca (Unix time).");
 	pki_tls_creds_info(s->tls, &ti);
 	if (ti.not_after)
 		put(b,
@@ -339,6 +339,17 @@ static void certificates(struct buf *b, struct server *s, struct reg *reg)
 		    " "
 		    "%lld\n",
 		    (long long)ti.not_after);
+	if (ti.alt.subject[0] && ti.alt.not_after)
+		put(b,
+		    "sztpd_certificate_expiry_timestamp_seconds{certificate=\"server\",index=\"1\"}"
+		    " %lld\n",
+		    (long long)ti.alt.not_after);
+	head(b, "sztpd_tls_server_cert_total", "counter",
+	     "TLS handshakes given the device port's ECDSA or RSA server certificate (tls-cert, "
+	     "tls-alt-cert), by key type; the admin listener's count here too when it serves "
+	     "tls-cert (no admin-cert).");
+	put(b, "sztpd_tls_server_cert_total{key=\"ecdsa\"} %lu\n", ti.served_ecdsa);
+	put(b, "sztpd_tls_server_cert_total{key=\"rsa\"} %lu\n", ti.served_rsa);
 	if (reg_owner_get(reg, "default", &o, &e) == SZTP_OK && o.n_chain)
 		expiry(b, "owner", 0, &o.chain[0]);
 	reg_owner_clear(&o);
