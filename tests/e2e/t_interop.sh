@@ -67,7 +67,7 @@ IMG=(--image-name c9300 --image-version 17.06.01 --image-file "$TMP/img.bin"
 check "profile ios (always signs)" CTL profile onboarding ios "${IMG[@]}" --config "$TMP/cfg.txt" \
 	--config-handling merge --sign always
 check "profile opi (never signs, lenient)" CTL profile onboarding opi "${IMG[@]}" --config "$TMP/cfg.txt" \
-	--config-handling merge --sign never --lenient empty-nonce,omit-os-fields
+	--config-handling merge --sign never --lenient empty-nonce,omit-os-fields,empty-report-members
 check "profile opi-strict (never signs, strict)" CTL profile onboarding opi-strict "${IMG[@]}" \
 	--config "$TMP/cfg.txt" --config-handling merge --sign never
 check "profile rfc" CTL profile onboarding rfc "${IMG[@]}" --config "$TMP/cfg.txt" --config-handling merge
@@ -171,8 +171,15 @@ check_eq "OPI: boot-image without os-name/os-version" \
 check_eq "OPI: the image is still there" \
 	"$(jq -r '."ietf-sztp-conveyed-info:onboarding-information"."boot-image"."download-uri"[0]' "$TMP/opi1.json")" \
 	"https://files.example.net/c9300.bin"
-opi "$TMP/opi1r" OPI-1 "$TMP/pw1" "$RP" '{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-initiated","message":"opi"}}'
-check_eq "OPI: report-progress without Accept: 204" "$STATUS" 204
+# its reports carry empty ssh-host-keys / trust-anchor-certs whatever the type
+OPI_REPORT='{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-initiated","message":"opi","ssh-host-keys":{},"trust-anchor-certs":{}}}'
+opi "$TMP/opi1r" OPI-1 "$TMP/pw1" "$RP" "$OPI_REPORT"
+check_eq "OPI: its report-progress (no Accept, empty members) on the lenient profile: 204" "$STATUS" 204
+check_eq "OPI: the report is stored" \
+	"$(CTL --json progress OPI-1 | jq -r '[.[] | select(.message == "opi")] | length')" 1
+opi "$TMP/opi2r" OPI-2 "$TMP/pw2" "$RP" "$OPI_REPORT"
+check_eq "OPI: the same report on a strict profile: 400" "$STATUS" 400
+check_contains "strict: the YANG when error" "$TMP/opi2r" "When condition \\\"../progress-type = 'bootstrap-complete'\\\" not satisfied."
 opi "$TMP/opi2" OPI-2 "$TMP/pw2" "$GBD" "$OPI_BODY"
 check_eq "OPI agent on a strict profile: 400" "$STATUS" 400
 check_eq "strict: error-tag invalid-value" \
