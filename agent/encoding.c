@@ -12,65 +12,32 @@
 #include <string.h>
 
 #include "agent.h"
+#include "strbuf.h"
 #include "yang.h"
 
 #define BS_MOD "ietf-sztp-bootstrap-server"
 #define BS_NS  "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
 
-struct xbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void put(struct xbuf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t nc;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		nc = b->cap ? b->cap : 256;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		if (!(np = realloc(b->p, nc))) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct xbuf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
 /* Character data: & < > escaped (XML 1.0 s2.4). */
-static void put_text(struct xbuf *b, const char *s)
+static void put_text(struct strbuf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '&')
-			puts_(b, "&amp;");
+			strbuf_puts(b, "&amp;");
 		else if (*s == '<')
-			puts_(b, "&lt;");
+			strbuf_puts(b, "&lt;");
 		else if (*s == '>')
-			puts_(b, "&gt;");
+			strbuf_puts(b, "&gt;");
 		else
-			put(b, s, 1);
+			strbuf_add(b, s, 1);
 	}
 }
 
-static void put_value(struct xbuf *b, const char *name, json_t *v);
+static void put_value(struct strbuf *b, const char *name, json_t *v);
 
 /* One member: an array is a leaf-list or list (one element per entry),
  * [null] an empty leaf, an object a container. */
-static void put_member(struct xbuf *b, const char *name, json_t *v)
+static void put_member(struct strbuf *b, const char *name, json_t *v)
 {
 	size_t i;
 	json_t *x;
@@ -82,37 +49,37 @@ static void put_member(struct xbuf *b, const char *name, json_t *v)
 	put_value(b, name, v);
 }
 
-static void put_value(struct xbuf *b, const char *name, json_t *v)
+static void put_value(struct strbuf *b, const char *name, json_t *v)
 {
 	const char *k;
 	json_t *x;
 	char num[32];
 
-	puts_(b, "<");
-	puts_(b, name);
+	strbuf_puts(b, "<");
+	strbuf_puts(b, name);
 	if (json_is_null(v)) {
-		puts_(b, "/>");
+		strbuf_puts(b, "/>");
 		return;
 	}
-	puts_(b, ">");
+	strbuf_puts(b, ">");
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, x) put_member(b, k, x);
 	} else if (json_is_string(v)) {
 		put_text(b, json_string_value(v));
 	} else if (json_is_integer(v)) {
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-		puts_(b, num);
+		strbuf_puts(b, num);
 	} else if (json_is_boolean(v)) {
-		puts_(b, json_is_true(v) ? "true" : "false");
+		strbuf_puts(b, json_is_true(v) ? "true" : "false");
 	}
-	puts_(b, "</");
-	puts_(b, name);
-	puts_(b, ">");
+	strbuf_puts(b, "</");
+	strbuf_puts(b, name);
+	strbuf_puts(b, ">");
 }
 
 char *agent_input_body(const struct agent_dev *d, json_t *in)
 {
-	struct xbuf b = {0};
+	struct strbuf b = {0};
 	json_t *doc;
 	const char *k;
 	json_t *x;
@@ -125,14 +92,10 @@ char *agent_input_body(const struct agent_dev *d, json_t *in)
 		json_decref(doc);
 		return text;
 	}
-	puts_(&b, "<input xmlns=\"" BS_NS "\">");
+	strbuf_puts(&b, "<input xmlns=\"" BS_NS "\">");
 	json_object_foreach(in, k, x) put_member(&b, k, x);
-	puts_(&b, "</input>");
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	strbuf_puts(&b, "</input>");
+	return strbuf_take(&b);
 }
 
 const char *agent_media_type(const struct agent_dev *d)

@@ -26,6 +26,7 @@
 #include "event.h"
 #include "log.h"
 #include "pki.h"
+#include "strbuf.h"
 #include "syslog_sink.h"
 
 #define CURSOR_NAME	 "syslog"
@@ -101,43 +102,10 @@ size_t syslog_utf8_cut(const char *s, size_t len, size_t max)
 	return n;
 }
 
-/* A growing text buffer; oom sticks. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t nc;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		nc = b->cap ? b->cap : 512;
-		while (b->len + n + 1 > nc)
-			nc *= 2;
-		if (!(np = realloc(b->p, nc))) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+/* printf into b, each call's text cut at 511 bytes (a longer piece of the
+ * sentence is cut there, before the message as a whole is cut at max). */
+static void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct strbuf *b, const char *fmt, ...)
 {
 	char tmp[512];
 	va_list ap;
@@ -147,11 +115,11 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+		strbuf_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* SP NAME="VALUE" with the value cut at SYSLOG_VALUE_MAX and escaped */
-static void sd_param(struct sbuf *b, const char *name, const char *value)
+static void sd_param(struct strbuf *b, const char *name, const char *value)
 {
 	char cut[SYSLOG_VALUE_MAX + 1], esc[2 * SYSLOG_VALUE_MAX + 1];
 	size_t n = syslog_utf8_cut(value, strlen(value), SYSLOG_VALUE_MAX), i;
@@ -163,8 +131,8 @@ static void sd_param(struct sbuf *b, const char *name, const char *value)
 			cut[i] = ' ';
 	syslog_sd_escape(cut, esc, sizeof(esc));
 	sb_printf(b, " %s=\"", name);
-	sb_str(b, esc);
-	sb_str(b, "\"");
+	strbuf_puts(b, esc);
+	strbuf_puts(b, "\"");
 }
 
 /* An SD-NAME (RFC 5424 s6.3.3: 1..32 printable US-ASCII but '=', SP, ']',
@@ -184,7 +152,7 @@ static int sd_name(const char *key, char out[33])
 }
 
 /* The data members as SD-PARAMs, in their order. */
-static void sd_data(struct sbuf *b, json_t *data)
+static void sd_data(struct strbuf *b, json_t *data)
 {
 	const char *key;
 	json_t *v;
@@ -219,7 +187,7 @@ static const char *dstr(json_t *data, const char *key)
 }
 
 /* MSG: one sentence an operator reads in a log viewer. */
-static void sentence(struct sbuf *b, const struct reg_event *ev, json_t *data)
+static void sentence(struct strbuf *b, const struct reg_event *ev, json_t *data)
 {
 	char dev[PKI_SERIAL_MAX + 16];
 	const char *t = ev->type, *s, *actor = dstr(data, "actor");
@@ -236,7 +204,7 @@ static void sentence(struct sbuf *b, const struct reg_event *ev, json_t *data)
 		if ((s = dstr(data, "profile")) && *s)
 			sb_printf(b, " (profile %s)", s);
 		if (json_is_true(json_object_get(data, "signed")))
-			sb_str(b, ", signed");
+			strbuf_puts(b, ", signed");
 	} else if (!strcmp(t, EV_BOOTSTRAP_REFUSED)) {
 		st = json_object_get(data, "status");
 		sb_printf(b, "%s was refused bootstrapping data", dev);
@@ -287,7 +255,7 @@ static const char *hostname_or_nil(const char *h)
 sztp_rc syslog_format(const struct reg_event *ev, int facility, const char *hostname, long procid,
 		      size_t max, char **out, size_t *len, struct sztp_err *e)
 {
-	struct sbuf b = {0};
+	struct strbuf b = {0};
 	json_t *data = NULL;
 	char ts[32] = "-", msgid[33];
 	time_t t = ev->time ? (time_t)ev->time : time(NULL);
@@ -326,7 +294,7 @@ sztp_rc syslog_format(const struct reg_event *ev, int facility, const char *host
 	sd_param(&b, "peer", ev->peer);
 	if (data)
 		sd_data(&b, data);
-	sb_str(&b, "] ");
+	strbuf_puts(&b, "] ");
 	sentence(&b, ev, data);
 	if (b.oom) {
 		sztp_err_set(e, rc, "out of memory formatting a syslog message");
@@ -334,12 +302,11 @@ sztp_rc syslog_format(const struct reg_event *ev, int facility, const char *host
 	}
 	b.len = syslog_utf8_cut(b.p, b.len, max);
 	b.p[b.len] = '\0';
-	*out = b.p;
 	*len = b.len;
-	b.p = NULL;
+	*out = strbuf_take(&b); /* not out of memory: the text */
 	rc = SZTP_OK;
 out:
-	free(b.p);
+	strbuf_free(&b);
 	json_decref(data);
 	return rc;
 }
@@ -727,26 +694,16 @@ static void batch_clear(struct batch *b)
  * in one write, so a collector takes a few large segments instead of one
  * per event; the cursor moves past them only once the write succeeded. */
 struct pending {
-	char *buf;
-	size_t len, cap;
-	size_t n;	 /* messages in buf */
-	int64_t last_id; /* the last of them */
+	struct strbuf buf; /* the framed messages */
+	size_t n;	   /* messages in buf */
+	int64_t last_id;   /* the last of them */
 };
 
 static sztp_rc pending_add(struct pending *p, const char *msg, size_t len, struct sztp_err *e)
 {
-	if (p->len + len > p->cap) {
-		size_t cap = p->cap ? p->cap : 16384;
-		char *nb;
-		while (cap < p->len + len)
-			cap *= 2;
-		if (!(nb = realloc(p->buf, cap)))
-			return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
-		p->buf = nb;
-		p->cap = cap;
-	}
-	memcpy(p->buf + p->len, msg, len);
-	p->len += len;
+	strbuf_add(&p->buf, msg, len);
+	if (p->buf.oom)
+		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
 	p->n++;
 	return SZTP_OK;
 }
@@ -784,11 +741,12 @@ static sztp_rc pending_flush(struct syslog_sink *s, struct pending *p, struct sz
 	if (!p->n)
 		return SZTP_OK;
 	if ((rc = conn_alive(s, e)) == SZTP_OK &&
-	    (rc = conn_write(s, p->buf, p->len, e)) == SZTP_OK) {
+	    (rc = conn_write(s, p->buf.p, p->buf.len, e)) == SZTP_OK) {
 		atomic_fetch_add(&s->sent, p->n);
 		atomic_store(&s->cursor, p->last_id);
 	}
-	p->len = p->n = 0;
+	strbuf_reset(&p->buf);
+	p->n = 0;
 	return rc;
 }
 
@@ -870,7 +828,7 @@ static void send_batch(struct syslog_sink *s, struct batch *b)
 		if (!atomic_load(&s->stopping))
 			state_down(s, e.msg);
 	}
-	free(p.buf);
+	strbuf_free(&p.buf);
 	if (old)
 		log_warn("syslog %s: %lld event(s) older than syslog-max-age (%d s) not sent "
 			 "(ids %lld..%lld)",

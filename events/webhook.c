@@ -25,6 +25,7 @@
 #include "event.h"
 #include "log.h"
 #include "registry.h"
+#include "strbuf.h"
 #include "webhook.h"
 
 #ifndef SZTP_VERSION
@@ -70,10 +71,9 @@ struct webhooks {
 
 /* One batch as sent: its body and, per event, id and time. */
 struct batch {
-	const char *types; /* the webhook's type list ("" = every type) */
-	size_t limit;	   /* events per batch */
-	char *body;
-	size_t len, cap;
+	const char *types;  /* the webhook's type list ("" = every type) */
+	size_t limit;	    /* events per batch */
+	struct strbuf body; /* at most BODY_MAX bytes with its NUL */
 	int64_t *ids, *times;
 	size_t n, ncap;
 	int64_t last; /* the last event id examined (delivered or skipped) */
@@ -140,25 +140,15 @@ out:
 
 static void batch_free(struct batch *b)
 {
-	free(b->body);
+	strbuf_free(&b->body);
 	free(b->ids);
 	free(b->times);
 	memset(b, 0, sizeof(*b));
 }
 
-static int batch_grow(struct batch *b, size_t more)
+/* Room for one more event's id and time. */
+static int batch_grow(struct batch *b)
 {
-	if (b->len + more + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + more + 1)
-			cap *= 2;
-		if (cap > BODY_MAX || !(p = realloc(b->body, cap)))
-			return -1;
-		b->body = p;
-		b->cap = cap;
-	}
 	if (b->n == b->ncap) {
 		size_t ncap = b->ncap ? 2 * b->ncap : 64;
 		int64_t *ids = realloc(b->ids, ncap * sizeof(*ids));
@@ -189,33 +179,31 @@ static int batch_add(struct batch *b, const struct reg_event *ev)
 		return 0;
 	}
 	el = strlen(env);
-	if (batch_grow(b, el + 16) != 0) {
+	/* room for the event, a separator or the head, the closing "]}" and NUL */
+	if (b->body.len + el + 16 + 1 > BODY_MAX || batch_grow(b) != 0) {
 		free(env);
 		if (b->n == 0)
 			b->oom = 1;
 		return -1;
 	}
-	if (b->len == 0) {
-		memcpy(b->body, "{\"events\":[", 11);
-		b->len = 11;
-	} else {
-		b->body[b->len++] = ',';
+	strbuf_puts(&b->body, b->body.len ? "," : "{\"events\":[");
+	strbuf_add(&b->body, env, el);
+	free(env);
+	if (b->body.oom) { /* the body so far is cut short: none of it is sent */
+		b->oom = 1;
+		return -1;
 	}
-	memcpy(b->body + b->len, env, el);
-	b->len += el;
-	b->body[b->len] = '\0';
 	b->ids[b->n] = ev->id;
 	b->times[b->n] = ev->time;
 	b->n++;
-	free(env);
 	return 0;
 }
 
-static void batch_close(struct batch *b)
+/* 0, or -1 when out of memory */
+static int batch_close(struct batch *b)
 {
-	/* batch_grow left room for the closing "]}" and NUL */
-	memcpy(b->body + b->len, "]}", 3);
-	b->len += 2;
+	strbuf_puts(&b->body, "]}");
+	return b->body.oom ? -1 : 0;
 }
 
 static int on_event(const struct reg_event *ev, void *arg)
@@ -401,8 +389,8 @@ static int post(struct webhooks *w, struct hook *h, const struct reg_webhook *ro
 	if (!(c = hook_handle(w, h, row, err, errlen)))
 		return 0;
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	if (webhook_signature(row->secret ? row->secret : "", ts, b->body, b->len, sig, &e) !=
-	    SZTP_OK) {
+	if (webhook_signature(row->secret ? row->secret : "", ts, b->body.p, b->body.len, sig,
+			      &e) != SZTP_OK) {
 		snprintf(err, errlen, "%s", e.msg);
 		return 0;
 	}
@@ -428,8 +416,8 @@ static int post(struct webhooks *w, struct hook *h, const struct reg_webhook *ro
 	}
 	cerr[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, b->body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, b->body.p);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	res = curl_easy_perform(c);
@@ -614,7 +602,10 @@ static int deliver(struct webhooks *w, struct hook *h, const struct reg_webhook 
 			record_skipped(w, row, b.last);
 		goto out;
 	}
-	batch_close(&b);
+	if (batch_close(&b) != 0) {
+		log_err("webhook %s: out of memory building a batch", row->name);
+		goto out;
+	}
 	ok = post(w, h, row, &b, &status, err, sizeof(err));
 	if (ok < 0)
 		goto out;

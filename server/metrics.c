@@ -10,7 +10,6 @@
  * read when scraped, not kept.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "pki.h"
 #include "registry.h"
 #include "server.h"
+#include "strbuf.h"
 #include "syslog_sink.h"
 
 #define LABEL_MAX   40
@@ -267,61 +267,25 @@ void metrics_request(struct metrics *m, const char *listener, const char *endpoi
 
 /* ---- rendering ------------------------------------------------------------ */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buf *b, const char *fmt, ...)
+static void head(struct strbuf *b, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap * 2 : 8192) + (size_t)n;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
+	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void head(struct buf *b, const char *name, const char *type, const char *help)
-{
-	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void expiry(struct buf *b, const char *which, int index, const sztp_bytes *cert)
+static void expiry(struct strbuf *b, const char *which, int index, const sztp_bytes *cert)
 {
 	time_t nb = 0, na = 0;
 	struct sztp_err e = {0};
 
 	if (pki_cert_validity(cert, &nb, &na, &e) == SZTP_OK && na)
-		put(b,
+		strbuf_printf(
+		    b,
 		    "sztpd_certificate_expiry_timestamp_seconds{certificate=\"%s\",index=\"%d\"} "
 		    "%lld\n",
 		    which, index, (long long)na);
 }
 
-static void certificates(struct buf *b, struct server *s, struct reg *reg)
+static void certificates(struct strbuf *b, struct server *s, struct reg *reg)
 {
 	struct pki_tls_info ti;
 	struct reg_owner o = {0};
@@ -334,13 +298,15 @@ static void certificates(struct buf *b, struct server *s, struct reg *reg)
 	     "the owner certificate and each manufacturer anchor of client-ca (Unix time).");
 	pki_tls_creds_info(s->tls, &ti);
 	if (ti.not_after)
-		put(b,
+		strbuf_printf(
+		    b,
 		    "sztpd_certificate_expiry_timestamp_seconds{certificate=\"server\",index=\"0\"}"
 		    " "
 		    "%lld\n",
 		    (long long)ti.not_after);
 	if (ti.alt.subject[0] && ti.alt.not_after)
-		put(b,
+		strbuf_printf(
+		    b,
 		    "sztpd_certificate_expiry_timestamp_seconds{certificate=\"server\",index=\"1\"}"
 		    " %lld\n",
 		    (long long)ti.alt.not_after);
@@ -348,8 +314,8 @@ static void certificates(struct buf *b, struct server *s, struct reg *reg)
 	     "TLS handshakes given the device port's ECDSA or RSA server certificate (tls-cert, "
 	     "tls-alt-cert), by key type; the admin listener's count here too when it serves "
 	     "tls-cert (no admin-cert).");
-	put(b, "sztpd_tls_server_cert_total{key=\"ecdsa\"} %lu\n", ti.served_ecdsa);
-	put(b, "sztpd_tls_server_cert_total{key=\"rsa\"} %lu\n", ti.served_rsa);
+	strbuf_printf(b, "sztpd_tls_server_cert_total{key=\"ecdsa\"} %lu\n", ti.served_ecdsa);
+	strbuf_printf(b, "sztpd_tls_server_cert_total{key=\"rsa\"} %lu\n", ti.served_rsa);
 	if (reg_owner_get(reg, "default", &o, &e) == SZTP_OK && o.n_chain)
 		expiry(b, "owner", 0, &o.chain[0]);
 	reg_owner_clear(&o);
@@ -438,7 +404,7 @@ static int webhook_row(const struct reg_webhook *w, void *arg)
  * they survive restarts.  syslog_cursor: the running sender's (fresher
  * than the one it stores per batch), or < 0 for the registry's.  A
  * registry that cannot be read now leaves the families without samples. */
-static void outbox(struct buf *b, struct reg *reg, int64_t syslog_cursor)
+static void outbox(struct strbuf *b, struct reg *reg, int64_t syslog_cursor)
 {
 	struct consumers c = {0};
 	struct sztp_err e = {0};
@@ -465,13 +431,14 @@ static void outbox(struct buf *b, struct reg *reg, int64_t syslog_cursor)
 	     "dead-lettered), by consumer (webhook:NAME, syslog).");
 	for (i = 0; i < c.n; i++)
 		if (c.v[i].backlog >= 0)
-			put(b, "sztpd_outbox_events{consumer=\"%s\"} %lld\n", c.v[i].label,
-			    (long long)c.v[i].backlog);
+			strbuf_printf(b, "sztpd_outbox_events{consumer=\"%s\"} %lld\n",
+				      c.v[i].label, (long long)c.v[i].backlog);
 	head(b, "sztpd_outbox_oldest_age_seconds", "gauge",
 	     "Age of the oldest event a consumer is not done with (0 when none), by consumer.");
 	for (i = 0; i < c.n; i++)
 		if (c.v[i].backlog >= 0)
-			put(b, "sztpd_outbox_oldest_age_seconds{consumer=\"%s\"} %lld\n",
+			strbuf_printf(
+			    b, "sztpd_outbox_oldest_age_seconds{consumer=\"%s\"} %lld\n",
 			    c.v[i].label,
 			    (long long)(c.v[i].backlog && c.v[i].oldest && now > c.v[i].oldest
 					    ? now - c.v[i].oldest
@@ -479,63 +446,66 @@ static void outbox(struct buf *b, struct reg *reg, int64_t syslog_cursor)
 	head(b, "sztpd_webhook_deliveries_total", "counter",
 	     "Events a webhook's receiver accepted (2xx), replays included, by webhook.");
 	for (i = 0; i < hooks; i++)
-		put(b, "sztpd_webhook_deliveries_total{webhook=\"%s\"} %lld\n", c.v[i].name,
-		    (long long)c.v[i].delivered);
+		strbuf_printf(b, "sztpd_webhook_deliveries_total{webhook=\"%s\"} %lld\n",
+			      c.v[i].name, (long long)c.v[i].delivered);
 	head(b, "sztpd_webhook_failures_total", "counter",
 	     "Delivery attempts that failed (not 2xx, or a transport error), by webhook.");
 	for (i = 0; i < hooks; i++)
-		put(b, "sztpd_webhook_failures_total{webhook=\"%s\"} %lld\n", c.v[i].name,
-		    (long long)c.v[i].failed);
+		strbuf_printf(b, "sztpd_webhook_failures_total{webhook=\"%s\"} %lld\n", c.v[i].name,
+			      (long long)c.v[i].failed);
 	head(b, "sztpd_webhook_dead_letters_total", "counter",
 	     "Events sent to a webhook's dead-letter list (undeliverable within webhook-max-age), "
 	     "by webhook.");
 	for (i = 0; i < hooks; i++)
-		put(b, "sztpd_webhook_dead_letters_total{webhook=\"%s\"} %lld\n", c.v[i].name,
-		    (long long)c.v[i].dead);
+		strbuf_printf(b, "sztpd_webhook_dead_letters_total{webhook=\"%s\"} %lld\n",
+			      c.v[i].name, (long long)c.v[i].dead);
 	head(b, "sztpd_webhook_consecutive_failures", "gauge",
 	     "Failed attempts since a webhook's last success (0: delivering), by webhook.");
 	for (i = 0; i < hooks; i++)
-		put(b, "sztpd_webhook_consecutive_failures{webhook=\"%s\"} %d\n", c.v[i].name,
-		    c.v[i].attempts);
+		strbuf_printf(b, "sztpd_webhook_consecutive_failures{webhook=\"%s\"} %d\n",
+			      c.v[i].name, c.v[i].attempts);
 	head(b, "sztpd_webhook_last_success_timestamp_seconds", "gauge",
 	     "When a webhook's receiver last accepted a batch (Unix time; 0: never), by webhook.");
 	for (i = 0; i < hooks; i++)
-		put(b, "sztpd_webhook_last_success_timestamp_seconds{webhook=\"%s\"} %lld\n",
-		    c.v[i].name, (long long)c.v[i].last_success);
+		strbuf_printf(b,
+			      "sztpd_webhook_last_success_timestamp_seconds{webhook=\"%s\"} %lld\n",
+			      c.v[i].name, (long long)c.v[i].last_success);
 	head(b, "sztpd_webhook_enabled", "gauge", "1 while a webhook is enabled, by webhook.");
 	for (i = 0; i < hooks; i++)
-		put(b, "sztpd_webhook_enabled{webhook=\"%s\"} %d\n", c.v[i].name,
-		    c.v[i].enabled ? 1 : 0);
+		strbuf_printf(b, "sztpd_webhook_enabled{webhook=\"%s\"} %d\n", c.v[i].name,
+			      c.v[i].enabled ? 1 : 0);
 	free(c.v);
 }
 
 sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, char **out,
 		       size_t *len, struct sztp_err *e)
 {
-	struct buf b = {0};
-	size_t i, k, waiting = 0;
+	struct strbuf b = {0};
+	size_t i, k, blen, waiting = 0;
 	uint64_t cum, committed = 0, dropped = 0, sent = 0, expired = 0;
 	int64_t syslog_cursor = -1;
 
 	*out = NULL;
 	*len = 0;
 	head(&b, "sztpd_up", "gauge", "1 while sztpd answers.");
-	put(&b, "sztpd_up 1\n");
+	strbuf_printf(&b, "sztpd_up 1\n");
 	head(&b, "sztpd_start_time_seconds", "gauge", "When sztpd started (Unix time).");
-	put(&b, "sztpd_start_time_seconds %lld\n", (long long)m->started);
+	strbuf_printf(&b, "sztpd_start_time_seconds %lld\n", (long long)m->started);
 	if (s) { /* the gauges (NULL: the counters alone, for tests) */
 		head(&b, "sztpd_registry_ok", "gauge",
 		     "1 while the registry file is the one sztpd opened, else 0 (see /readyz).");
-		put(&b, "sztpd_registry_ok %d\n", server_ready(s, NULL, 0));
+		strbuf_printf(&b, "sztpd_registry_ok %d\n", server_ready(s, NULL, 0));
 		journal_stats(s->journal, &waiting, &committed, &dropped);
 		head(&b, "sztpd_journal_waiting", "gauge",
 		     "Entries (reports, contacts, log rows) waiting for the journal's writer.");
-		put(&b, "sztpd_journal_waiting %zu\n", waiting);
+		strbuf_printf(&b, "sztpd_journal_waiting %zu\n", waiting);
 		head(&b, "sztpd_journal_committed_total", "counter", "Journal entries committed.");
-		put(&b, "sztpd_journal_committed_total %llu\n", (unsigned long long)committed);
+		strbuf_printf(&b, "sztpd_journal_committed_total %llu\n",
+			      (unsigned long long)committed);
 		head(&b, "sztpd_journal_dropped_total", "counter",
 		     "Bootstrapping-log rows dropped because the journal was full.");
-		put(&b, "sztpd_journal_dropped_total %llu\n", (unsigned long long)dropped);
+		strbuf_printf(&b, "sztpd_journal_dropped_total %llu\n",
+			      (unsigned long long)dropped);
 		certificates(&b, s, reg);
 		if (s->syslog) { /* syslog-target set */
 			syslog_sink_stats(s->syslog, &sent, &expired, &syslog_cursor);
@@ -543,10 +513,10 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 			     "Events of the outbox for syslog-target: written to the collector "
 			     "(sent), or given up as older than syslog-max-age when their turn "
 			     "came (expired).  Since sztpd started.");
-			put(&b, "sztpd_syslog_messages_total{result=\"sent\"} %llu\n",
-			    (unsigned long long)sent);
-			put(&b, "sztpd_syslog_messages_total{result=\"expired\"} %llu\n",
-			    (unsigned long long)expired);
+			strbuf_printf(&b, "sztpd_syslog_messages_total{result=\"sent\"} %llu\n",
+				      (unsigned long long)sent);
+			strbuf_printf(&b, "sztpd_syslog_messages_total{result=\"expired\"} %llu\n",
+				      (unsigned long long)expired);
 		}
 	}
 	if (reg) /* the outbox, read through the caller's handle */
@@ -558,7 +528,8 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 	for (i = 0; i < MAX_COUNTS; i++) {
 		if (i >= m->n_counts && !(i == MAX_COUNTS - 1 && m->counts[i].n))
 			continue;
-		put(&b,
+		strbuf_printf(
+		    &b,
 		    "sztpd_requests_total{listener=\"%s\",endpoint=\"%s\",status=\"%d\"} %llu\n",
 		    m->counts[i].listener, m->counts[i].endpoint, m->counts[i].status,
 		    (unsigned long long)m->counts[i].n);
@@ -571,21 +542,25 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 			continue;
 		for (k = 0, cum = 0; k < N_BUCKETS; k++) {
 			cum += h->bucket[k];
-			put(&b,
+			strbuf_printf(
+			    &b,
 			    "sztpd_request_duration_seconds_bucket{listener=\"%s\",endpoint=\"%s\","
 			    "le=\"%g\"} %llu\n",
 			    h->listener, h->endpoint, (double)bucket_us[k] / 1e6,
 			    (unsigned long long)cum);
 		}
-		put(&b,
+		strbuf_printf(
+		    &b,
 		    "sztpd_request_duration_seconds_bucket{listener=\"%s\",endpoint=\"%s\",le=\"+"
 		    "Inf\"} "
 		    "%llu\n",
 		    h->listener, h->endpoint, (unsigned long long)h->n);
-		put(&b,
+		strbuf_printf(
+		    &b,
 		    "sztpd_request_duration_seconds_sum{listener=\"%s\",endpoint=\"%s\"} %.6f\n",
 		    h->listener, h->endpoint, (double)h->sum_us / 1e6);
-		put(&b,
+		strbuf_printf(
+		    &b,
 		    "sztpd_request_duration_seconds_count{listener=\"%s\",endpoint=\"%s\"} %llu\n",
 		    h->listener, h->endpoint, (unsigned long long)h->n);
 	}
@@ -596,21 +571,24 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 		const struct outcome *o = &m->outcomes[i];
 		if (i >= m->n_outcomes && !(i == MAX_OUTCOME - 1 && o->n))
 			continue;
-		put(&b, "sztpd_bootstrap_outcomes_total{outcome=\"%s\",profile=\"%s\"} %llu\n",
+		strbuf_printf(
+		    &b, "sztpd_bootstrap_outcomes_total{outcome=\"%s\",profile=\"%s\"} %llu\n",
 		    o->name, o->profile, (unsigned long long)o->n);
 	}
 	pthread_mutex_unlock(&m->mu);
 	head(&b, "sztpd_auth_failures_total", "counter",
 	     "Device authentications refused (always the one 401 to the device), by reason.");
 	for (i = 0; i < METRICS_AUTH__COUNT; i++)
-		put(&b, "sztpd_auth_failures_total{reason=\"%s\"} %llu\n", auth_reasons[i],
+		strbuf_printf(
+		    &b, "sztpd_auth_failures_total{reason=\"%s\"} %llu\n", auth_reasons[i],
 		    (unsigned long long)atomic_load_explicit(&m->auth[i], memory_order_relaxed));
 	head(&b, "sztpd_lenient_applied_total", "counter",
 	     "Answers that needed a profile's leniency (get-bootstrapping-data: an empty nonce "
 	     "taken as absent, os-name/os-version left out; report-progress: empty ssh-host-keys "
 	     "or trust-anchor-certs taken as absent), by leniency.");
 	for (i = 0; i < LENIENT_BITS; i++)
-		put(&b, "sztpd_lenient_applied_total{lenient=\"%s\"} %llu\n",
+		strbuf_printf(
+		    &b, "sztpd_lenient_applied_total{lenient=\"%s\"} %llu\n",
 		    reg_lenient_name(1u << i),
 		    (unsigned long long)atomic_load_explicit(&m->lenient[i], memory_order_relaxed));
 	head(&b, "sztpd_tls_handshake_failures_total", "counter",
@@ -620,14 +598,12 @@ sztp_rc metrics_render(struct metrics *m, struct server *s, struct reg *reg, cha
 		uint64_t n = atomic_load_explicit(&m->tls_failed[i], memory_order_relaxed);
 		if (i == N_TLS_LISTENERS - 1 && !n)
 			continue; /* "other": only once something counted there */
-		put(&b, "sztpd_tls_handshake_failures_total{listener=\"%s\"} %llu\n",
-		    tls_listeners[i], (unsigned long long)n);
+		strbuf_printf(&b, "sztpd_tls_handshake_failures_total{listener=\"%s\"} %llu\n",
+			      tls_listeners[i], (unsigned long long)n);
 	}
-	if (b.oom) {
-		free(b.p);
+	blen = b.len;
+	if (!(*out = strbuf_take(&b)))
 		return sztp_err_set(e, SZTP_E_NOMEM, "out of memory");
-	}
-	*out = b.p;
-	*len = b.len;
+	*len = blen;
 	return SZTP_OK;
 }
