@@ -360,12 +360,39 @@ void bsclient_close(struct bsclient *c)
 	free(c);
 }
 
+/* The tail of a plain GET (http_download, http_fetch): perform h, whose
+ * body goes to s; then a body over limit bytes ("<url>: <what>larger than
+ * <limit> bytes"), curl's error, an HTTP status other than 200. */
+static sztp_rc get_perform(CURL *h, const char *url, struct sink *s, const char *what,
+			   unsigned long long limit, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_E_IO;
+	CURLcode cc = curl_easy_perform(h);
+	long st = 0;
+
+	if (s->over || (s->b && s->b->len > limit)) {
+		rc = sztp_err_set(e, SZTP_E_TOO_BIG, "%s: %slarger than %llu bytes", url, what,
+				  limit);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		sztp_err_set(e, rc, "%s: %s", url, curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+	if (st != 200) {
+		sztp_err_set(e, rc, "%s: HTTP status %ld", url, st);
+		goto out;
+	}
+	rc = SZTP_OK;
+out:
+	return rc;
+}
+
 sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, struct sztp_err *e)
 {
 	struct sink s = {.max = IMAGE_MAX};
 	sztp_rc rc = SZTP_E_IO;
-	CURLcode cc;
-	long st = 0;
 	CURL *h = NULL;
 
 	/* RFC 8572 s6.3: the image is verified by its hash, so the download
@@ -382,21 +409,7 @@ sztp_rc http_download(struct agent_dev *d, const char *url, const char *path, st
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 0L);
-	cc = curl_easy_perform(h);
-	if (s.over) {
-		sztp_err_set(e, SZTP_E_TOO_BIG, "%s: image larger than %llu bytes", url, s.max);
-		goto out;
-	}
-	if (cc != CURLE_OK) {
-		sztp_err_set(e, rc, "%s: %s", url, curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-	if (st != 200) {
-		sztp_err_set(e, rc, "%s: HTTP status %ld", url, st);
-		goto out;
-	}
-	rc = SZTP_OK;
+	rc = get_perform(h, url, &s, "image ", s.max, e);
 out:
 	if (s.f && fclose(s.f) && rc == SZTP_OK)
 		rc = sztp_err_set(e, SZTP_E_IO, "cannot write %s: %s", path, strerror(errno));
@@ -410,8 +423,6 @@ sztp_rc http_fetch(struct agent_dev *d, const char *url, size_t max, sztp_bytes 
 {
 	struct sink s = {.b = out};
 	sztp_rc rc = SZTP_E_IO;
-	CURLcode cc;
-	long st = 0;
 	CURL *h = NULL;
 
 	out->data = NULL;
@@ -425,23 +436,8 @@ sztp_rc http_fetch(struct agent_dev *d, const char *url, size_t max, sztp_bytes 
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-	cc = curl_easy_perform(h);
-	if (s.over || out->len > max) {
-		sztp_err_set(e, SZTP_E_TOO_BIG, "%s: larger than %zu bytes", url,
-			     max < BODY_MAX ? max : (size_t)BODY_MAX);
-		goto out;
-	}
-	if (cc != CURLE_OK) {
-		sztp_err_set(e, rc, "%s: %s", url, curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-	if (st != 200) {
-		sztp_err_set(e, rc, "%s: HTTP status %ld", url, st);
-		goto out;
-	}
-	rc = SZTP_OK;
-out:
+	/* the bound named: max, or BODY_MAX where the sink stops short of it */
+	rc = get_perform(h, url, &s, "", max < BODY_MAX ? max : (unsigned long long)BODY_MAX, e);
 	if (rc)
 		sztp_bytes_free(out);
 	curl_easy_cleanup(h);
