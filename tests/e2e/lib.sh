@@ -212,3 +212,49 @@ start_sztpd() {
 	e2e_bg "$2" "$BIN/sztpd" -c "$1"
 	wait_https "$PORT" || { cat "$2"; echo "sztpd did not start"; exit 1; }
 }
+
+# start_nginx_https DIR PORT CERT KEY ROOT: nginx in the background
+# (E2E_LAST_PID) serving ROOT over HTTPS on 127.0.0.1:PORT with CERT (a
+# chain) and KEY; its configuration, pid, temp directories and logs
+# (access.log, error.log, stdout.log) under DIR.  Does not wait: wait_https
+# PORT does.
+start_nginx_https() {
+	local d=$1 port=$2 cert=$3 key=$4 root=$5
+	mkdir -p "$d/logs"
+	cat >"$d/nginx.conf" <<NGX
+user root;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+  access_log $d/access.log;
+  client_body_temp_path $d/body;
+  proxy_temp_path $d/proxy;
+  fastcgi_temp_path $d/fastcgi;
+  uwsgi_temp_path $d/uwsgi;
+  scgi_temp_path $d/scgi;
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $cert;
+    ssl_certificate_key $key;
+    root $root;
+  }
+}
+NGX
+	e2e_bg "$d/stdout.log" /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" \
+		-g 'daemon off;'
+}
+
+# agent_conf_file NAME SERIAL [LINE]...: $TMP/NAME.conf, an sztp-agent
+# configuration for device SERIAL of the test's $PKI (its IDevID key and
+# chain, the manufacturer's root as voucher trust anchor) with device-root
+# $TMP/dev/NAME, followed by LINEs ("key = value").
+agent_conf_file() {
+	local name=$1 sn=$2
+	shift 2
+	printf '%s\n' "idevid-key = $PKI/devices/$sn/idevid.key" \
+		"idevid-chain = $PKI/devices/$sn/chain.pem" \
+		"voucher-trust-anchors = $PKI/manufacturer/root.pem" \
+		"device-root = $TMP/dev/$name" "$@" >"$TMP/$name.conf"
+}

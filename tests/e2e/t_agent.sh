@@ -44,29 +44,7 @@ printf 'hostname second-server\n' >"$TMP/config-b.txt"
 
 # ---- nginx over HTTPS for images ---------------------------------------------
 NGPORT=$(free_port)
-mkdir -p "$TMP/ng/logs"
-cat >"$TMP/ng/nginx.conf" <<NGX
-user root;
-worker_processes 1;
-pid $TMP/ng/nginx.pid;
-error_log $TMP/ng/error.log;
-events { worker_connections 64; }
-http {
-  access_log $TMP/ng/access.log;
-  client_body_temp_path $TMP/ng/body;
-  proxy_temp_path $TMP/ng/proxy;
-  fastcgi_temp_path $TMP/ng/fastcgi;
-  uwsgi_temp_path $TMP/ng/uwsgi;
-  scgi_temp_path $TMP/ng/scgi;
-  server {
-    listen 127.0.0.1:$NGPORT ssl;
-    ssl_certificate $PKI/server/chain.pem;
-    ssl_certificate_key $PKI/server/key.pem;
-    root $TMP/www;
-  }
-}
-NGX
-e2e_bg "$TMP/ng/stdout.log" /usr/sbin/nginx -p "$TMP/ng" -c "$TMP/ng/nginx.conf" -e "$TMP/ng/error.log" -g 'daemon off;'
+start_nginx_https "$TMP/ng" "$NGPORT" "$PKI/server/chain.pem" "$PKI/server/key.pem" "$TMP/www"
 NGINX=$E2E_LAST_PID
 IMGURL=https://127.0.0.1:$NGPORT
 
@@ -159,21 +137,8 @@ done
 
 # agent_conf NAME SERIAL [extra lines...]: a device config
 agent_conf() {
-	local name=$1 sn=$2
-	shift 2
-	{
-		echo "idevid-key = $PKI/devices/$sn/idevid.key"
-		echo "idevid-chain = $PKI/devices/$sn/chain.pem"
-		echo "voucher-trust-anchors = $PKI/manufacturer/root.pem"
-		echo "device-root = $TMP/dev/$name"
-		echo "os-name = demo-os"
-		echo "os-version = 1.0"
-		echo "hw-model = sim-1"
-		echo "http-timeout = 10"
-		echo "script-timeout = 10"
-		echo "yang-dir = $TOP/yang"
-		for l in "$@"; do echo "$l"; done
-	} >"$TMP/$name.conf"
+	agent_conf_file "$1" "$2" "os-name = demo-os" "os-version = 1.0" "hw-model = sim-1" \
+		"http-timeout = 10" "script-timeout = 10" "yang-dir = $TOP/yang" "${@:3}"
 }
 TRUST="server-trust-anchors = $PKI/owner/ca.pem"
 # run NAME: run the agent, EXIT = its status, R = result.json

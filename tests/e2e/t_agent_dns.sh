@@ -156,17 +156,7 @@ check_contains "named running" "$NS/named.log" "running"
 # ---- the device -----------------------------------------------------------------------
 # agent_conf NAME SERIAL [extra lines...]
 agent_conf() {
-	local name=$1 sn=$2
-	shift 2
-	{
-		echo "idevid-key = $PKI/devices/$sn/idevid.key"
-		echo "idevid-chain = $PKI/devices/$sn/chain.pem"
-		echo "voucher-trust-anchors = $PKI/manufacturer/root.pem"
-		echo "device-root = $TMP/dev/$name"
-		echo "http-timeout = 5"
-		echo "yang-dir = $TOP/yang"
-		for l in "$@"; do echo "$l"; done
-	} >"$TMP/$name.conf"
+	agent_conf_file "$1" "$2" "http-timeout = 5" "yang-dir = $TOP/yang" "${@:3}"
 }
 DNS4="dns-server = 127.0.0.1:$DNSPORT"
 URL="bootstrap-url = https://localhost:$PORT"
