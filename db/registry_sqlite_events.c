@@ -81,7 +81,7 @@ static const char *const ev_sql[E__COUNT] = {
     [E_BACKLOG] = "SELECT count(*), COALESCE(MIN(time), 0) FROM events WHERE id > ?1",
     [E_TRIM] = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ?1 AND "
 	       "id <= " MIN_CURSOR " AND id NOT IN (SELECT event_id FROM dead_letters) "
-	       "ORDER BY id LIMIT ?2)",
+	       "ORDER BY time LIMIT ?2)", /* events_time: not a walk of every event */
     [E_CUR_GET] = "SELECT cursor FROM event_cursors WHERE name = ?1",
     [E_CUR_SET] = "INSERT INTO event_cursors(name, cursor) VALUES (?1, ?2) "
 		  "ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor",
