@@ -316,10 +316,18 @@ grow_to() {
 	RATE=-
 	[ "$1" -gt "$ENROLLED" ] || return 0
 	n=$(($1 - ENROLLED))
-	echo "serial,profile,password,voucher" >"$TMP/fill.csv"
-	awk -v a="$filler" -v n="$n" 'BEGIN { for (i = a + 1; i <= a + n; i++) printf "BF-%08d,onb,,\n", i }' >>"$TMP/fill.csv"
 	t0=$(date +%s.%N)
-	CTL device import "$TMP/fill.csv" >"$TMP/import.out" 2>&1 || { cat "$TMP/import.out"; die "filler import failed"; }
+	# `sztpctl device import` takes at most 100,000 devices a call (the
+	# admin API's bulk limit): a million goes in ten calls
+	local done=0 k
+	while [ "$done" -lt "$n" ]; do
+		k=$((n - done))
+		[ "$k" -le 100000 ] || k=100000
+		echo "serial,profile,password,voucher" >"$TMP/fill.csv"
+		awk -v a="$((filler + done))" -v n="$k" 'BEGIN { for (i = a + 1; i <= a + n; i++) printf "BF-%08d,onb,,\n", i }' >>"$TMP/fill.csv"
+		CTL device import "$TMP/fill.csv" >"$TMP/import.out" 2>&1 || { cat "$TMP/import.out"; die "filler import failed"; }
+		done=$((done + k))
+	done
 	RATE=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$n" 'BEGIN { printf "%.0f", n / (b - a) }')
 	filler=$((filler + n))
 	ENROLLED=$1
