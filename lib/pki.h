@@ -349,6 +349,12 @@ int pki_tls_creds_pairs(struct pki_tls_creds *c);
  * object with two pairs: a ClientHello hook that lets the choice see the
  * cipher suites the client offers.  One pair: not needed. */
 void pki_tls_session_watch(void *gnutls_session);
+/* The cipher suites of a ClientHello body (RFC 5246 s7.4.1.2, RFC 8446
+ * s4.1.2: version, random, session id, then the suites), as the hook sees
+ * it from the device segment: copies at most max suites (2 bytes each)
+ * into cs and returns how many; 0 when the body is too short, the list's
+ * length is odd or runs past the end, or it is empty. */
+size_t pki_tls_hello_suites(const uint8_t *d, size_t len, uint8_t *cs, size_t max);
 /* Replaced generations are kept until here (a handshake in progress may
  * still use one).  Only after every listener serving c has stopped; frees
  * c's callback slot. */

@@ -617,19 +617,11 @@ struct tls_hello {
 };
 static _Thread_local struct tls_hello tls_hello;
 
-/* gnutls_handshake_hook_func on an incoming ClientHello (RFC 8446 s4.1.2,
- * RFC 5246 s7.4.1.2: version, random, session id, cipher suites...):
- * keep its cipher suites.  A hello too short to hold them is GnuTLS's to
- * refuse; then nothing is kept. */
-static int tls_hello_hook(gnutls_session_t session, unsigned htype, unsigned when,
-			  unsigned incoming, const gnutls_datum_t *msg)
+size_t pki_tls_hello_suites(const uint8_t *d, size_t len, uint8_t *cs, size_t max)
 {
-	const uint8_t *d = msg ? msg->data : NULL;
-	size_t len = msg ? msg->size : 0, off = 2 + 32, cl;
+	size_t off = 2 + 32, cl; /* legacy_version, random */
 
-	(void)when;
-	tls_hello.session = NULL;
-	if (!incoming || htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || !d || len < off + 1)
+	if (!d || len < off + 1)
 		return 0;
 	off += 1 + (size_t)d[off]; /* session id */
 	if (len < off + 2)
@@ -638,11 +630,29 @@ static int tls_hello_hook(gnutls_session_t session, unsigned htype, unsigned whe
 	off += 2;
 	if (cl % 2 || len < off + cl)
 		return 0;
-	if (cl > sizeof(tls_hello.cs))
-		cl = sizeof(tls_hello.cs); /* GnuTLS reads as many suites at most */
-	memcpy(tls_hello.cs, d + off, cl);
-	tls_hello.n = (unsigned)(cl / 2);
-	tls_hello.session = session;
+	if (cl > 2 * max)
+		cl = 2 * max; /* GnuTLS reads as many suites at most */
+	memcpy(cs, d + off, cl);
+	return cl / 2;
+}
+
+/* gnutls_handshake_hook_func on an incoming ClientHello: keep its cipher
+ * suites for the retrieve function of the same handshake.  A hello too
+ * short to hold them is GnuTLS's to refuse; then nothing is kept. */
+static int tls_hello_hook(gnutls_session_t session, unsigned htype, unsigned when,
+			  unsigned incoming, const gnutls_datum_t *msg)
+{
+	size_t n;
+
+	(void)when;
+	tls_hello.session = NULL;
+	if (!incoming || htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || !msg)
+		return 0;
+	n = pki_tls_hello_suites(msg->data, msg->size, tls_hello.cs, sizeof(tls_hello.cs) / 2);
+	if (n) {
+		tls_hello.n = (unsigned)n;
+		tls_hello.session = session;
+	}
 	return 0;
 }
 

@@ -224,6 +224,29 @@ for k, v in seeds.items():
     open(d + "/" + k, "wb").write(v)
 PY
 
+# tls_hello: ClientHello bodies (RFC 5246 s7.4.1.2) as a TLS 1.2 client
+# offering only ECDHE-RSA sends them, one offering ECDSA too, and broken ones
+mkdir -p "$C/tls_hello"
+python3 - "$C/tls_hello" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+def hello(suites, sid=b"\x11" * 32, ext=b""):
+    cs = b"".join(struct.pack(">H", x) for x in suites)
+    body = b"\x03\x03" + bytes(range(32)) + bytes([len(sid)]) + sid
+    body += struct.pack(">H", len(cs)) + cs + b"\x01\x00"
+    return body + struct.pack(">H", len(ext)) + ext
+sigalgs = struct.pack(">HHH", 13, 4, 2) + struct.pack(">H", 0x0401)
+seeds = {
+    "rsa-only": hello([0xC02F, 0xC030], ext=sigalgs),
+    "ecdsa-and-rsa": hello([0x1301, 0x1302, 0xC02B, 0xC02C, 0xC02F, 0xC030, 0x009E]),
+    "no-session-id": hello([0xC02B], sid=b""),
+    "odd-length": hello([0xC02B])[:35 + 33] + b"\x00\x03\xc0\x2b\x00",
+    "truncated": hello([0xC02B, 0xC02F])[:72],
+}
+for k, v in seeds.items():
+    open(d + "/" + k, "wb").write(v)
+PY
+
 for t in "$C"/*; do
 	printf '%-28s %3d files %6d bytes\n' "$(basename "$t")" "$(ls "$t" | wc -l)" \
 		"$(cat "$t"/* | wc -c)"
