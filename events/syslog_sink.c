@@ -103,11 +103,14 @@ size_t syslog_utf8_cut(const char *s, size_t len, size_t max)
 }
 
 /* printf into b, each call's text cut at 511 bytes (a longer piece of the
- * sentence is cut there, before the message as a whole is cut at max). */
+ * sentence is cut there, before the message as a whole is cut at max), on
+ * a UTF-8 character boundary: the byte after the cut is kept in tmp to
+ * tell whether the cut splits a character. */
+#define SB_PIECE_MAX 511
 static void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_printf(struct strbuf *b, const char *fmt, ...)
 {
-	char tmp[512];
+	char tmp[SB_PIECE_MAX + 2];
 	va_list ap;
 	int n;
 
@@ -115,7 +118,10 @@ static void sb_printf(struct strbuf *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		strbuf_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+		strbuf_add(b, tmp,
+			   syslog_utf8_cut(tmp,
+					   (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1,
+					   SB_PIECE_MAX));
 }
 
 /* SP NAME="VALUE" with the value cut at SYSLOG_VALUE_MAX and escaped */

@@ -151,6 +151,29 @@ static void test_format(void)
 			     "\"device\""));
 	free(m);
 
+	/* a long piece of the MSG is cut at 511 bytes on a character boundary:
+	 * ": " and 508 bytes of reason, then "\xc3\xa9" across bytes 510-511 */
+	{
+		char data[1024];
+		const char *p;
+		size_t k, o;
+
+		o = (size_t)snprintf(data, sizeof(data), "{\"status\":401,\"reason\":\"");
+		for (k = 0; k < 508; k++)
+			data[o++] = 'r';
+		snprintf(data + o, sizeof(data) - o, "\xc3\xa9tail\"}");
+		ev = mkev(46, EV_BOOTSTRAP_REFUSED, "", "", data);
+		m = fmt(&ev, SYSLOG_TCP_MAX, NULL);
+		p = m ? strstr(m, "] a device was refused bootstrapping data (401): ") : NULL;
+		CHECK(p != NULL);
+		if (p) {
+			p += strlen("] a device was refused bootstrapping data (401)");
+			CHECK(strlen(p) == 510); /* ": " and the 508 bytes, not half a character */
+			CHECK(!strchr(p, '\xc3'));
+		}
+		free(m);
+	}
+
 	/* progress: info; a control character becomes a space (SD value and MSG);
 	 * a large array is left out, a small one kept; null left out; members
 	 * named like the fixed params are not repeated */
