@@ -295,7 +295,8 @@ static void certificates(struct strbuf *b, struct server *s, struct reg *reg)
 
 	head(b, "sztpd_certificate_expiry_timestamp_seconds", "gauge",
 	     "Not-after time of the device port's server certificate (index 1: tls-alt-cert's), "
-	     "the owner certificate and each manufacturer anchor of client-ca (Unix time).");
+	     "the owner certificate and each manufacturer anchor (label client-ca: client-ca, then "
+	     "the manufacturer-ca files) (Unix time).");
 	pki_tls_creds_info(s->tls, &ti);
 	if (ti.not_after)
 		strbuf_printf(
