@@ -20,14 +20,31 @@
 #include "yang.h"
 
 static struct admin_ctx ctx;
+static char dir[] = "/tmp/sztp-fuzz-adminXXXXXX";
+
+/* libFuzzer ends with exit(): the registry and its folder go with it */
+static void cleanup(void)
+{
+	static const char *const files[] = {"registry.db", "registry.db-wal", "registry.db-shm"};
+	char path[64];
+	size_t i;
+
+	reg_close(ctx.reg);
+	ctx.reg = NULL;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/sztp-fuzz-adminXXXXXX";
 	char path[64];
 
 	if (!mkdtemp(dir))
 		abort();
+	atexit(cleanup);
 	snprintf(path, sizeof(path), "%s/registry.db", dir);
 	if (reg_create(path, &ctx.reg, NULL) != SZTP_OK || yang_open(SZTP_YANG_DIR, &ctx.y, NULL))
 		abort();
