@@ -16,7 +16,7 @@
 BUILD   ?= build
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := gnutls libmicrohttpd jansson sqlite3 libyang libtasn1 nettle hogweed
+PKGS    := gnutls libmicrohttpd jansson sqlite3 libpq libyang libtasn1 nettle hogweed
 SAN     ?=
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -59,9 +59,10 @@ $(GEN)/cms_asn1_tab.c: lib/cms.asn
 	@mkdir -p $(GEN)
 	asn1Parser -o $@ -n cms_asn1_tab $<
 
-$(GEN)/migrations.c: $(sort $(wildcard db/migrations/*.sql)) scripts/embed-migrations.sh
+$(GEN)/migrations.c: $(sort $(wildcard db/migrations/*.sql db/migrations/pg/*.sql)) scripts/embed-migrations.sh
 	@mkdir -p $(GEN)
-	sh scripts/embed-migrations.sh $(sort $(wildcard db/migrations/*.sql)) > $@
+	sh scripts/embed-migrations.sh $(sort $(wildcard db/migrations/*.sql)) -- \
+		$(sort $(wildcard db/migrations/pg/*.sql)) > $@.tmp && mv $@.tmp $@
 
 $(GEN)/%.o: $(GEN)/%.c
 	$(CC) $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) -c -o $@ $<

@@ -1,14 +1,24 @@
 /*
  * registry.h - the device registry, the only interface to stored state.
- * SQLite is the one backend: db/registry_sqlite.c, the only includer of
- * sqlite3.h, with its schema and numbered migrations in
- * db/migrations/NNN_*.sql.  The header is kept narrow (plain structs, no
- * SQL, no sqlite3 type) so that another backend could be added behind it
- * without touching sztpd or sztpctl; none exists.
+ * Two backends behind it (db/registry.c dispatches, registry_backend.h):
+ * SQLite, the embedded default (db/registry_sqlite*.c, the only includers
+ * of sqlite3.h), and PostgreSQL for several sztpd instances on one
+ * registry (db/registry_pg*.c, the only includers of libpq-fe.h).  Each has
+ * its schema as one numbered list of migrations, db/migrations/NNN_*.sql
+ * and db/migrations/pg/NNN_*.sql, applied in order at open.  The header is
+ * kept narrow (plain structs, no SQL, no library type); sztpd, sztpctl and
+ * the admin API do not know which backend they use, except where a file
+ * is meant (reg_is_postgresql).
  *
  * All functions are safe to call from several threads on one handle.
  * Every admin change runs in one transaction: either inside an explicit
  * reg_begin()/reg_commit() pair, or its own.
+ *
+ * PostgreSQL: a lost connection (the server restarted, a failover under
+ * way, a standby that is read-only) makes calls fail with
+ * SZTP_E_UNAVAILABLE, never with a wrong answer; reg_check_file()
+ * reconnects, so the handle serves again once a read-write server answers
+ * (libpq's multi-host URIs with target_session_attrs=read-write).
  *
  * Getters: every function that fills an output (reg_*_get,
  * reg_device_auth_get, reg_bootstrap_get, reg_device_count, reg_prune's
@@ -128,31 +138,46 @@ void reg_owner_clear(struct reg_owner *o);
 void reg_device_clear(struct reg_device *d);
 void reg_progress_clear(struct reg_progress *p);
 
-/* Open (creating if missing) and migrate to the latest schema.  WAL mode,
- * foreign keys on, every commit synchronous (it survives a power cut)
- * unless begun with reg_begin_nosync.  *out is NULL on failure.  sztpd
- * opens its registry so (a first start creates it). */
+/* Whether database names a PostgreSQL registry: a libpq connection URI,
+ * "postgresql://..." or "postgres://..." (everything else is a SQLite file
+ * path).  The checks that concern a file (permissions, ownership, its
+ * directory) apply only when this is 0. */
+int reg_is_postgresql(const char *database);
+
+/* Open (creating if missing) and migrate to the latest schema.  SQLite:
+ * WAL mode, foreign keys on, every commit synchronous (it survives a power
+ * cut) unless begun with reg_begin_nosync.  PostgreSQL: path is the
+ * connection URI; the database must exist, its tables are created by the
+ * migrations (several processes migrating at once wait for each other);
+ * commits wait for the server's synchronous_commit.  *out is NULL on
+ * failure.  sztpd opens its registry so (a first start creates it). */
 sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e);
 /* The same, for a registry that must exist already: SZTP_E_NOT_FOUND
  * naming path when there is no such file, SZTP_E_INVALID_VALUE when the
  * file is not an sztp registry (another database, an empty file: left
- * unchanged).  sztpctl opens so, so a mistyped path creates nothing. */
+ * unchanged; PostgreSQL: a database without the registry's tables).
+ * sztpctl opens so, so a mistyped path creates nothing. */
 sztp_rc reg_open_existing(const char *path, struct reg **out, struct sztp_err *e);
 /* Create a new registry at path and migrate it: SZTP_E_EXISTS when path
  * exists, or when a -wal/-shm/-journal file of an earlier registry is
  * still there (SQLite would replay it into the new file).  A registry it
- * could not finish is removed again.  (sztpctl init) */
+ * could not finish is removed again.  PostgreSQL: SZTP_E_EXISTS when the
+ * database holds a registry already.  (sztpctl init) */
 sztp_rc reg_create(const char *path, struct reg **out, struct sztp_err *e);
 /* SZTP_OK while path still names the file the handle has open;
  * SZTP_E_UNAVAILABLE (e names the path) once it was deleted, renamed
  * away or replaced by another file: every write from then on would go
  * into a file that is gone at the next start.  One stat(2) of the path;
- * safe to call often. */
+ * safe to call often.  PostgreSQL: SZTP_OK while the connection is up
+ * (and, after a failover, reconnected to a read-write server: this call
+ * reconnects at most once a second); SZTP_E_UNAVAILABLE naming the
+ * server's reason while none answers. */
 sztp_rc reg_check_file(struct reg *r, struct sztp_err *e);
 /* Whether a write can be committed now: one row (write_probe, migration
  * 007) given a new value, in a transaction that does not wait for the disk.  SZTP_E_DB with
- * SQLite's reason (disk full, read-only file system, the lock not granted within the busy timeout).
- * /readyz's "database writable". */
+ * SQLite's reason (disk full, read-only file system, the lock not granted within the busy timeout);
+ * PostgreSQL: the commit waits (a hung synchronous standby shows), SZTP_E_UNAVAILABLE on a
+ * read-only server or a lost connection.  /readyz's "database writable". */
 sztp_rc reg_write_probe(struct reg *r, struct sztp_err *e);
 void reg_close(struct reg *r);
 /* The schema version the handle was migrated to (0 for NULL). */

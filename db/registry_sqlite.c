@@ -67,17 +67,7 @@
 #include "registry.h"
 #include "registry_sqlite_internal.h"
 
-/* Generated from db/migrations/ by scripts/embed-migrations.sh. */
-struct reg_migration {
-	int version;
-	const char *name;
-	const char *sql;
-};
-extern const struct reg_migration reg_migrations[];
-extern const size_t reg_migrations_count;
-
 #define REG_BUSY_TIMEOUT_MS 5000
-#define REG_STATE_MAX	    32 /* sizeof(struct reg_device).state */
 
 #define REVISION "(random() & 9223372036854775807)"
 #define DEV_COLS                                                                                   \
@@ -213,91 +203,14 @@ static const char *const stmt_sql[S__COUNT] = {
 			"resource < ?7 AND " ID_QUERY_WHERE("actor") " ORDER BY id LIMIT ?5",
 };
 
-static const char *const kind_names[] = {"onboarding", "redirect"};
-static const char *const sign_names[] = {"if-requested", "always", "never"};
-static const char *const report_names[] = {"minimal", "verbose"};
-/* enum reg_lenient, in bit order */
-static const char *const lenient_names[] = {"empty-nonce", "omit-os-fields",
-					    "empty-report-members"};
-#define LENIENT_N (sizeof(lenient_names) / sizeof(lenient_names[0]))
-_Static_assert(REG_LENIENT_ALL == (1u << LENIENT_N) - 1, "a name for every lenient bit");
-
-const char *reg_lenient_name(unsigned bit)
-{
-	for (size_t i = 0; i < LENIENT_N; i++)
-		if (bit == 1u << i)
-			return lenient_names[i];
-	return NULL;
-}
-
-sztp_rc reg_lenient_parse(const char *list, unsigned *bits, struct sztp_err *e)
-{
-	const char *p = list, *end;
-	sztp_rc rc = SZTP_E_INVALID_VALUE;
-	size_t n, i;
-
-	*bits = 0;
-	while (*p) {
-		end = strchr(p, ',');
-		n = end ? (size_t)(end - p) : strlen(p);
-		for (i = 0; i < LENIENT_N; i++)
-			if (strlen(lenient_names[i]) == n && !memcmp(p, lenient_names[i], n))
-				break;
-		if (i == LENIENT_N) {
-			sztp_err_set(e, rc,
-				     "leniency '%.*s' is unknown (known: empty-nonce, "
-				     "omit-os-fields, empty-report-members)",
-				     (int)(n > 64 ? 64 : n), p);
-			goto fail;
-		}
-		if (*bits & (1u << i)) {
-			sztp_err_set(e, rc, "leniency '%s' is given twice", lenient_names[i]);
-			goto fail;
-		}
-		*bits |= 1u << i;
-		if (!end)
-			break;
-		p = end + 1;
-		if (!*p) {
-			sztp_err_set(e, rc, "leniency list '%s' ends with a comma", list);
-			goto fail;
-		}
-	}
-	return SZTP_OK;
-fail:
-	*bits = 0;
-	return rc;
-}
-
-void reg_lenient_format(unsigned bits, char *buf, size_t size)
-{
-	size_t len = 0, i;
-
-	if (!size)
-		return;
-	buf[0] = '\0';
-	for (i = 0; i < LENIENT_N; i++) {
-		int n;
-
-		if (!(bits & (1u << i)))
-			continue;
-		n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", lenient_names[i]);
-		if (n < 0 || (size_t)n >= size - len) {
-			buf[len] = '\0'; /* whole names only */
-			return;
-		}
-		len += (size_t)n;
-	}
-}
-
 /* ---- small helpers ---------------------------------------------------- */
 
-void reg_lock(struct reg *r)
+void rsql_lock(struct reg_sqlite *r)
 {
 	pthread_mutex_lock(&r->mu);
 }
 
-void reg_unlock(struct reg *r)
+void rsql_unlock(struct reg_sqlite *r)
 {
 	pthread_mutex_unlock(&r->mu);
 }
@@ -309,13 +222,13 @@ void rsql_st_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
-sztp_rc rsql_db_fail(struct reg *r, struct sztp_err *e, const char *what)
+sztp_rc rsql_db_fail(struct reg_sqlite *r, struct sztp_err *e, const char *what)
 {
 	return sztp_err_set(e, SZTP_E_DB, "registry: %s failed: %s", what, sqlite3_errmsg(r->db));
 }
 
 /* Run a statement that returns nothing of interest. */
-static sztp_rc st_run(struct reg *r, enum stmt_id id, const char *what, struct sztp_err *e)
+static sztp_rc st_run(struct reg_sqlite *r, enum stmt_id id, const char *what, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[id];
 	sztp_rc rc = SZTP_OK;
@@ -325,35 +238,6 @@ static sztp_rc st_run(struct reg *r, enum stmt_id id, const char *what, struct s
 		rc = rsql_db_fail(r, e, what);
 	rsql_st_done(s);
 	return rc;
-}
-
-/* Checks a name that must be non-empty (unless allow_empty) and fit in cap
- * bytes with its NUL. */
-sztp_rc rsql_check_str(const char *what, const char *v, size_t cap, int allow_empty,
-		       struct sztp_err *e)
-{
-	sztp_rc rc = SZTP_E_INVALID_VALUE;
-	size_t n;
-
-	if (!v) {
-		sztp_err_set(e, rc, "%s is missing", what);
-		goto out;
-	}
-	n = strnlen(v, cap);
-	if (n == 0 && !allow_empty)
-		sztp_err_set(e, rc, "%s is empty", what);
-	else if (n >= cap)
-		sztp_err_set(e, rc, "%s '%.40s...' is too long (at most %zu characters)", what, v,
-			     cap - 1);
-	else
-		rc = SZTP_OK;
-out:
-	return rc;
-}
-
-sztp_rc rsql_check_serial(const char *serial, struct sztp_err *e)
-{
-	return rsql_check_str("device serial number", serial, PKI_SERIAL_MAX, 0, e);
 }
 
 int rsql_bind_str(sqlite3_stmt *s, int i, const char *v)
@@ -439,19 +323,19 @@ int rsql_is_unique_violation(int xrc)
 /* ---- transactions --------------------------------------------------- */
 
 /* Start the transaction of one multi-statement call. */
-sztp_rc rsql_op_begin(struct reg *r, struct sztp_err *e)
+sztp_rc rsql_op_begin(struct reg_sqlite *r, struct sztp_err *e)
 {
 	return st_run(r, r->in_txn ? S_SAVEPOINT : S_BEGIN, "starting a transaction", e);
 }
 
 /* Start a read-only snapshot of several statements (takes no write lock). */
-sztp_rc rsql_op_begin_read(struct reg *r, struct sztp_err *e)
+sztp_rc rsql_op_begin_read(struct reg_sqlite *r, struct sztp_err *e)
 {
 	return st_run(r, r->in_txn ? S_SAVEPOINT : S_BEGIN_READ, "starting a transaction", e);
 }
 
 /* Finish either: commit when rc is SZTP_OK, else undo everything it did. */
-sztp_rc rsql_op_end(struct reg *r, sztp_rc rc, struct sztp_err *e)
+sztp_rc rsql_op_end(struct reg_sqlite *r, sztp_rc rc, struct sztp_err *e)
 {
 	if (rc == SZTP_OK) {
 		rc = st_run(r, r->in_txn ? S_RELEASE : S_COMMIT, "committing", e);
@@ -467,11 +351,11 @@ sztp_rc rsql_op_end(struct reg *r, sztp_rc rc, struct sztp_err *e)
 	return rc;
 }
 
-static sztp_rc begin(struct reg *r, int nosync, struct sztp_err *e)
+static sztp_rc begin(struct reg_sqlite *r, int nosync, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
-	reg_lock(r);
+	rsql_lock(r);
 	if (r->in_txn) {
 		sztp_err_set(e, rc, "registry: a transaction is already open (reg_begin nested)");
 		goto out;
@@ -486,38 +370,38 @@ static sztp_rc begin(struct reg *r, int nosync, struct sztp_err *e)
 	}
 	r->in_txn = 1;
 	r->nosync = nosync;
-	reg_lock(r); /* held until reg_commit / reg_rollback */
+	rsql_lock(r); /* held until reg_commit / reg_rollback */
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_begin(struct reg *r, struct sztp_err *e)
+sztp_rc rsq_begin(struct reg_sqlite *r, struct sztp_err *e)
 {
 	return begin(r, 0, e);
 }
 
-sztp_rc reg_begin_nosync(struct reg *r, struct sztp_err *e)
+sztp_rc rsq_begin_nosync(struct reg_sqlite *r, struct sztp_err *e)
 {
 	return begin(r, 1, e);
 }
 
 /* Ends the explicit transaction and releases the lock reg_begin kept;
  * the next commit waits for the disk again. */
-static void txn_finish(struct reg *r)
+static void txn_finish(struct reg_sqlite *r)
 {
 	if (r->nosync)
 		st_run(r, S_SYNC_FULL, "restoring synchronous", NULL);
 	r->nosync = 0;
 	r->in_txn = 0;
-	reg_unlock(r);
+	rsql_unlock(r);
 }
 
-sztp_rc reg_commit(struct reg *r, struct sztp_err *e)
+sztp_rc rsq_commit(struct reg_sqlite *r, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
-	reg_lock(r);
+	rsql_lock(r);
 	if (!r->in_txn) {
 		sztp_err_set(e, rc,
 			     "registry: commit without a transaction (call reg_begin first)");
@@ -528,27 +412,27 @@ sztp_rc reg_commit(struct reg *r, struct sztp_err *e)
 		st_run(r, S_ROLLBACK, "rollback", NULL);
 	txn_finish(r);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-void reg_rollback(struct reg *r)
+void rsq_rollback(struct reg_sqlite *r)
 {
 	if (!r)
 		return;
-	reg_lock(r);
+	rsql_lock(r);
 	if (r->in_txn) {
 		if (!sqlite3_get_autocommit(r->db))
 			st_run(r, S_ROLLBACK, "rollback", NULL);
 		txn_finish(r);
 	}
-	reg_unlock(r);
+	rsql_unlock(r);
 }
 
 /* ---- open, migrate, close ------------------------------------------- */
 
 /* One-off query at open returning an integer. */
-static sztp_rc query_int(struct reg *r, const char *sql, int64_t *out, struct sztp_err *e)
+static sztp_rc query_int(struct reg_sqlite *r, const char *sql, int64_t *out, struct sztp_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	sztp_rc rc = SZTP_E_DB;
@@ -568,7 +452,7 @@ out:
 	return rc;
 }
 
-static sztp_rc schema_version(struct reg *r, int64_t *v, struct sztp_err *e)
+static sztp_rc schema_version(struct reg_sqlite *r, int64_t *v, struct sztp_err *e)
 {
 	int64_t has = 0;
 	sztp_rc rc;
@@ -583,7 +467,8 @@ static sztp_rc schema_version(struct reg *r, int64_t *v, struct sztp_err *e)
 	return rc;
 }
 
-static sztp_rc record_version(struct reg *r, const struct reg_migration *m, struct sztp_err *e)
+static sztp_rc record_version(struct reg_sqlite *r, const struct reg_migration *m,
+			      struct sztp_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	sztp_rc rc = SZTP_E_DB;
@@ -603,7 +488,8 @@ out:
 	return rc;
 }
 
-static sztp_rc apply_migration(struct reg *r, const struct reg_migration *m, struct sztp_err *e)
+static sztp_rc apply_migration(struct reg_sqlite *r, const struct reg_migration *m,
+			       struct sztp_err *e)
 {
 	char *msg = NULL;
 	sztp_rc rc = SZTP_E_DB;
@@ -622,7 +508,7 @@ out:
 /* Brings the schema up to the newest embedded migration, one transaction
  * per migration; re-reads the version inside each transaction so two
  * processes opening a new file at once do not both apply it. */
-static sztp_rc migrate(struct reg *r, const char *path, struct sztp_err *e)
+static sztp_rc migrate(struct reg_sqlite *r, const char *path, struct sztp_err *e)
 {
 	int max = reg_migrations_count ? reg_migrations[reg_migrations_count - 1].version : 0;
 	sztp_rc rc = SZTP_E_INTERNAL;
@@ -659,7 +545,7 @@ out:
 }
 
 /* Connection settings; the first statement also tells a non-database file. */
-static sztp_rc configure(struct reg *r, const char *path, struct sztp_err *e)
+static sztp_rc configure(struct reg_sqlite *r, const char *path, struct sztp_err *e)
 {
 	static const char *const pragmas[] = {
 	    "PRAGMA foreign_keys = ON",
@@ -714,7 +600,7 @@ out:
 }
 
 /* Prepares statements [from, to). */
-static sztp_rc prepare_range(struct reg *r, int from, int to, struct sztp_err *e)
+static sztp_rc prepare_range(struct reg_sqlite *r, int from, int to, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_OK;
 	int i;
@@ -741,13 +627,6 @@ static void remove_registry_files(const char *path)
 	snprintf(side, sizeof(side), "%s-shm", path);
 	unlink(side);
 }
-
-/* How open_registry treats the file at path. */
-enum open_how {
-	OPEN_CREATE,   /* create when missing (reg_open) */
-	OPEN_EXISTING, /* only an existing registry (reg_open_existing) */
-	OPEN_NEW,      /* only a new file (reg_create) */
-};
 
 static int is_memory(const char *path)
 {
@@ -776,19 +655,19 @@ static sztp_rc create_private(const char *path, int excl, struct sztp_err *e)
 	return SZTP_OK; /* without excl, SQLite's open reports a failure */
 }
 
-/* Before opening: the file is there (OPEN_EXISTING), or is not and
+/* Before opening: the file is there (REG_OPEN_EXISTING), or is not and
  * leaves no WAL of an earlier registry behind that SQLite would replay
- * into the new one (OPEN_NEW). */
-static sztp_rc check_path(const char *path, enum open_how how, struct sztp_err *e)
+ * into the new one (REG_OPEN_NEW). */
+static sztp_rc check_path(const char *path, enum reg_open_how how, struct sztp_err *e)
 {
 	static const char *const leftovers[] = {"-wal", "-shm", "-journal"};
 	char side[4096];
 	struct stat st;
 	size_t i;
 
-	if (is_memory(path) || how == OPEN_CREATE)
+	if (is_memory(path) || how == REG_OPEN_CREATE)
 		return SZTP_OK;
-	if (how == OPEN_EXISTING) {
+	if (how == REG_OPEN_EXISTING) {
 		if (stat(path, &st) != 0)
 			return sztp_err_set(e, errno == ENOENT ? SZTP_E_NOT_FOUND : SZTP_E_IO,
 					    "registry %s: %s", path, strerror(errno));
@@ -809,9 +688,9 @@ static sztp_rc check_path(const char *path, enum open_how how, struct sztp_err *
 	return SZTP_OK;
 }
 
-/* OPEN_EXISTING: the file must already hold a registry (a schema
+/* REG_OPEN_EXISTING: the file must already hold a registry (a schema
  * version), or it is some other file that must not be migrated into. */
-static sztp_rc check_is_registry(struct reg *r, const char *path, struct sztp_err *e)
+static sztp_rc check_is_registry(struct reg_sqlite *r, const char *path, struct sztp_err *e)
 {
 	int64_t v = 0;
 	sztp_rc rc = schema_version(r, &v, e);
@@ -822,11 +701,11 @@ static sztp_rc check_is_registry(struct reg *r, const char *path, struct sztp_er
 	return rc;
 }
 
-static sztp_rc open_registry(const char *path, enum open_how how, struct reg **out,
+static sztp_rc open_registry(const char *path, enum reg_open_how how, struct reg_sqlite **out,
 			     struct sztp_err *e)
 {
 	pthread_mutexattr_t ma;
-	struct reg *r = NULL;
+	struct reg_sqlite *r = NULL;
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 	int src, created = 0;
 
@@ -852,12 +731,13 @@ static sztp_rc open_registry(const char *path, enum open_how how, struct reg **o
 		sztp_err_set(e, rc, "registry: cannot create a mutex");
 		goto out;
 	}
-	if (how != OPEN_EXISTING && (rc = create_private(path, how == OPEN_NEW, e)) != SZTP_OK)
+	if (how != REG_OPEN_EXISTING &&
+	    (rc = create_private(path, how == REG_OPEN_NEW, e)) != SZTP_OK)
 		goto out;
-	created = how == OPEN_NEW;
+	created = how == REG_OPEN_NEW;
 	src = sqlite3_open_v2(path, &r->db,
 			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-				  (how == OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE),
+				  (how == REG_OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE),
 			      NULL);
 	if (src != SQLITE_OK) {
 		rc = sztp_err_set(e, SZTP_E_DB, "registry: cannot open %s: %s", path,
@@ -867,7 +747,7 @@ static sztp_rc open_registry(const char *path, enum open_how how, struct reg **o
 	/* before configure() switches the file to WAL: another program's
 	 * database is left as it was */
 	sqlite3_busy_timeout(r->db, REG_BUSY_TIMEOUT_MS);
-	if (how == OPEN_EXISTING && (rc = check_is_registry(r, path, e)) != SZTP_OK)
+	if (how == REG_OPEN_EXISTING && (rc = check_is_registry(r, path, e)) != SZTP_OK)
 		goto out;
 	rc = configure(r, path, e);
 	if (rc == SZTP_OK) /* transaction control first: the migration uses it */
@@ -878,7 +758,7 @@ static sztp_rc open_registry(const char *path, enum open_how how, struct reg **o
 		rc = prepare_range(r, S_DEV_GET, S__COUNT, e);
 out:
 	if (rc != SZTP_OK) {
-		reg_close(r);
+		rsq_close(r);
 		r = NULL;
 		if (created) /* ours, and nothing in it: do not leave a half registry */
 			remove_registry_files(path);
@@ -887,22 +767,15 @@ out:
 	return rc;
 }
 
-sztp_rc reg_open(const char *path, struct reg **out, struct sztp_err *e)
+/* How: create when missing (reg_open), only an existing registry
+ * (reg_open_existing), only a new file (reg_create). */
+sztp_rc rsq_open(const char *path, enum reg_open_how how, struct reg_sqlite **out,
+		 struct sztp_err *e)
 {
-	return open_registry(path, OPEN_CREATE, out, e);
+	return open_registry(path, how, out, e);
 }
 
-sztp_rc reg_open_existing(const char *path, struct reg **out, struct sztp_err *e)
-{
-	return open_registry(path, OPEN_EXISTING, out, e);
-}
-
-sztp_rc reg_create(const char *path, struct reg **out, struct sztp_err *e)
-{
-	return open_registry(path, OPEN_NEW, out, e);
-}
-
-void reg_close(struct reg *r)
+void rsq_close(struct reg_sqlite *r)
 {
 	int i;
 
@@ -928,61 +801,12 @@ void reg_close(struct reg *r)
 	free(r);
 }
 
-int reg_schema_version(struct reg *r)
+int rsq_schema_version(struct reg_sqlite *r)
 {
 	return r ? r->version : 0;
 }
 
 /* ---- clearing ----------------------------------------------------------- */
-
-void reg_profile_clear(struct reg_profile *p)
-{
-	if (!p)
-		return;
-	free(p->conveyed_json);
-	memset(p, 0, sizeof(*p));
-}
-
-void reg_owner_clear(struct reg_owner *o)
-{
-	size_t i;
-
-	if (!o)
-		return;
-	for (i = 0; o->chain && i < o->n_chain; i++)
-		sztp_bytes_free(&o->chain[i]);
-	free(o->chain);
-	free(o->key_path);
-	memset(o, 0, sizeof(*o));
-}
-
-void reg_device_clear(struct reg_device *d)
-{
-	if (!d)
-		return;
-	free(d->password_hash);
-	sztp_bytes_free(&d->voucher);
-	memset(d, 0, sizeof(*d));
-}
-
-void reg_progress_clear(struct reg_progress *p)
-{
-	if (!p)
-		return;
-	free(p->message);
-	free(p->ssh_host_keys);
-	free(p->trust_anchors);
-	memset(p, 0, sizeof(*p));
-}
-
-void reg_bootstrap_clear(struct reg_bootstrap *b)
-{
-	if (!b)
-		return;
-	reg_device_clear(&b->dev);
-	reg_profile_clear(&b->prof);
-	memset(b, 0, sizeof(*b));
-}
 
 /* ---- devices ------------------------------------------------------------ */
 
@@ -1015,7 +839,8 @@ static sztp_rc row_device(sqlite3_stmt *s, struct reg_device *d, struct sztp_err
 /* Binds serial to ?1 of s and steps it: SZTP_OK with the device's row
  * ready to read, SZTP_E_NOT_FOUND when it is not enrolled.  The caller
  * resets s (rsql_st_done) after reading the row. */
-static sztp_rc device_step(struct reg *r, sqlite3_stmt *s, const char *serial, struct sztp_err *e)
+static sztp_rc device_step(struct reg_sqlite *r, sqlite3_stmt *s, const char *serial,
+			   struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_DB;
 	int src = rsql_bind_str(s, 1, serial);
@@ -1031,41 +856,31 @@ static sztp_rc device_step(struct reg *r, sqlite3_stmt *s, const char *serial, s
 	return rc;
 }
 
-sztp_rc reg_device_get(struct reg *r, const char *serial, struct reg_device *out,
+sztp_rc rsq_device_get(struct reg_sqlite *r, const char *serial, struct reg_device *out,
 		       struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_DEV_GET];
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = rsql_check_serial(serial, e);
+	rc = reg_valid_serial(serial, e);
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	rc = device_step(r, s, serial, e);
 	if (rc == SZTP_OK)
 		rc = row_device(s, out, e);
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	if (rc != SZTP_OK)
 		reg_device_clear(out);
 	return rc;
 }
 
-static sztp_rc check_device(const struct reg_device *d, struct sztp_err *e)
-{
-	sztp_rc rc = rsql_check_serial(d->serial, e);
-
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("profile name", d->profile, sizeof(d->profile), 1, e);
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("device state", d->state, sizeof(d->state), 1, e);
-	return rc;
-}
-
 /* Maps the failure of a device insert/update. */
-static sztp_rc device_write_fail(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+static sztp_rc device_write_fail(struct reg_sqlite *r, const struct reg_device *d,
+				 struct sztp_err *e)
 {
 	int x = sqlite3_extended_errcode(r->db);
 
@@ -1079,7 +894,7 @@ static sztp_rc device_write_fail(struct reg *r, const struct reg_device *d, stru
 	return rsql_db_fail(r, e, "writing a device");
 }
 
-static sztp_rc device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+static sztp_rc device_add(struct reg_sqlite *r, const struct reg_device *d, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_DEV_ADD];
 	sztp_rc rc = SZTP_E_DB;
@@ -1103,19 +918,19 @@ out:
 	return rc;
 }
 
-sztp_rc reg_device_add(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+sztp_rc rsq_device_add(struct reg_sqlite *r, const struct reg_device *d, struct sztp_err *e)
 {
-	sztp_rc rc = check_device(d, e);
+	sztp_rc rc = reg_valid_device(d, e);
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = device_add(r, d, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
-static sztp_rc device_update(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+static sztp_rc device_update(struct reg_sqlite *r, const struct reg_device *d, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_DEV_UPDATE];
 	sztp_rc rc = SZTP_E_DB;
@@ -1138,21 +953,21 @@ out:
 	return rc;
 }
 
-sztp_rc reg_device_update(struct reg *r, const struct reg_device *d, struct sztp_err *e)
+sztp_rc rsq_device_update(struct reg_sqlite *r, const struct reg_device *d, struct sztp_err *e)
 {
-	sztp_rc rc = check_device(d, e);
+	sztp_rc rc = reg_valid_device(d, e);
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = device_update(r, d, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
 /* Runs a statement keyed by ?1 = key; SZTP_E_NOT_FOUND (message left to
  * the caller) when it touched no row. */
-static sztp_rc run_keyed(struct reg *r, enum stmt_id id, const char *key, const char *what,
+static sztp_rc run_keyed(struct reg_sqlite *r, enum stmt_id id, const char *key, const char *what,
 			 struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[id];
@@ -1168,21 +983,21 @@ static sztp_rc run_keyed(struct reg *r, enum stmt_id id, const char *key, const 
 	return rc;
 }
 
-sztp_rc reg_device_remove(struct reg *r, const char *serial, struct sztp_err *e)
+sztp_rc rsq_device_remove(struct reg_sqlite *r, const char *serial, struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_serial(serial, e);
+	sztp_rc rc = reg_valid_serial(serial, e);
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = run_keyed(r, S_DEV_REMOVE, serial, "removing a device", e);
 		if (rc == SZTP_E_NOT_FOUND)
 			sztp_err_set(e, rc, "device %s is not enrolled", serial);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
-static sztp_rc device_seen(struct reg *r, const char *serial, const char *state, int64_t now,
+static sztp_rc device_seen(struct reg_sqlite *r, const char *serial, const char *state, int64_t now,
 			   struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_DEV_SEEN];
@@ -1201,25 +1016,25 @@ static sztp_rc device_seen(struct reg *r, const char *serial, const char *state,
 	return rc;
 }
 
-sztp_rc reg_device_seen(struct reg *r, const char *serial, const char *state, int64_t now,
+sztp_rc rsq_device_seen(struct reg_sqlite *r, const char *serial, const char *state, int64_t now,
 			struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_serial(serial, e);
+	sztp_rc rc = reg_valid_serial(serial, e);
 
 	if (rc == SZTP_OK && state)
-		rc = rsql_check_str("device state", state, REG_STATE_MAX, 0, e);
+		rc = reg_valid_str("device state", state, REG_STATE_MAX, 0, e);
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = device_seen(r, serial, state, now, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
 /* Runs s, bound (bound = 0: binding failed), passing each row of
  * DEV_COLS to cb; resets s. */
-static sztp_rc device_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_device_cb cb, void *arg,
-			   struct sztp_err *e)
+static sztp_rc device_rows(struct reg_sqlite *r, sqlite3_stmt *s, int bound, reg_device_cb cb,
+			   void *arg, struct sztp_err *e)
 {
 	struct reg_device d;
 	sztp_rc rc = SZTP_OK;
@@ -1237,28 +1052,28 @@ static sztp_rc device_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_device
 	return rc;
 }
 
-static sztp_rc device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e)
+static sztp_rc device_list(struct reg_sqlite *r, reg_device_cb cb, void *arg, struct sztp_err *e)
 {
 	return device_rows(r, r->st[S_DEV_LIST], 1, cb, arg, e);
 }
 
-sztp_rc reg_device_list(struct reg *r, reg_device_cb cb, void *arg, struct sztp_err *e)
+sztp_rc rsq_device_list(struct reg_sqlite *r, reg_device_cb cb, void *arg, struct sztp_err *e)
 {
 	sztp_rc rc;
 
-	reg_lock(r);
+	rsql_lock(r);
 	rc = device_list(r, cb, arg, e);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_device_count(struct reg *r, int64_t *n, struct sztp_err *e)
+sztp_rc rsq_device_count(struct reg_sqlite *r, int64_t *n, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_E_DB;
 
 	*n = 0;
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_DEV_COUNT];
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*n = sqlite3_column_int64(s, 0);
@@ -1267,7 +1082,7 @@ sztp_rc reg_device_count(struct reg *r, int64_t *n, struct sztp_err *e)
 		rc = rsql_db_fail(r, e, "counting devices");
 	}
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
@@ -1282,13 +1097,13 @@ static sztp_rc row_profile(sqlite3_stmt *s, int b, struct reg_profile *p, struct
 	memset(p, 0, sizeof(*p));
 	rc = rsql_col_str(s, b, p->name, sizeof(p->name), e);
 	if (rc == SZTP_OK)
-		rc = col_enum(s, b + 1, kind_names, 2, &kind, e);
+		rc = col_enum(s, b + 1, reg_kind_names, 2, &kind, e);
 	if (rc == SZTP_OK)
 		rc = rsql_col_dup(s, b + 2, &p->conveyed_json, e);
 	if (rc == SZTP_OK)
-		rc = col_enum(s, b + 3, sign_names, 3, &sign, e);
+		rc = col_enum(s, b + 3, reg_sign_names, 3, &sign, e);
 	if (rc == SZTP_OK)
-		rc = col_enum(s, b + 4, report_names, 2, &rep, e);
+		rc = col_enum(s, b + 4, reg_report_names, 2, &rep, e);
 	if (rc == SZTP_OK)
 		rc = rsql_col_str(s, b + 5, p->owner, sizeof(p->owner), e);
 	p->kind = (enum reg_kind)kind;
@@ -1310,7 +1125,7 @@ static sztp_rc row_profile(sqlite3_stmt *s, int b, struct reg_profile *p, struct
 	return rc;
 }
 
-static sztp_rc profile_get(struct reg *r, const char *name, struct reg_profile *out,
+static sztp_rc profile_get(struct reg_sqlite *r, const char *name, struct reg_profile *out,
 			   struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_PROF_GET];
@@ -1330,55 +1145,33 @@ static sztp_rc profile_get(struct reg *r, const char *name, struct reg_profile *
 	return rc;
 }
 
-sztp_rc reg_profile_get(struct reg *r, const char *name, struct reg_profile *out,
+sztp_rc rsq_profile_get(struct reg_sqlite *r, const char *name, struct reg_profile *out,
 			struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
+	rc = reg_valid_str("profile name", name, REG_NAME_MAX, 0, e);
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	rc = profile_get(r, name, out, e);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	if (rc != SZTP_OK)
 		reg_profile_clear(out);
 	return rc;
 }
 
-static sztp_rc check_profile(const struct reg_profile *p, struct sztp_err *e)
-{
-	sztp_rc rc = rsql_check_str("profile name", p->name, sizeof(p->name), 0, e);
-
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("profile owner", p->owner, sizeof(p->owner), 0, e);
-	if (rc == SZTP_OK && (unsigned)p->kind > REG_KIND_REDIRECT)
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': kind %d is unknown",
-				  p->name, (int)p->kind);
-	if (rc == SZTP_OK && (unsigned)p->sign > REG_SIGN_NEVER)
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': sign %d is unknown",
-				  p->name, (int)p->sign);
-	if (rc == SZTP_OK && (unsigned)p->reporting > REG_REPORT_VERBOSE)
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "profile '%s': reporting %d is unknown",
-				  p->name, (int)p->reporting);
-	if (rc == SZTP_OK && (p->lenient & ~REG_LENIENT_ALL))
-		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				  "profile '%s': lenient bits %#x are unknown", p->name,
-				  p->lenient & ~REG_LENIENT_ALL);
-	return rc;
-}
-
-static sztp_rc profile_put(struct reg *r, const struct reg_profile *p, struct sztp_err *e)
+static sztp_rc profile_put(struct reg_sqlite *r, const struct reg_profile *p, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_PROF_PUT];
 	sztp_rc rc = SZTP_E_DB;
 
-	if (rsql_bind_str(s, 1, p->name) || rsql_bind_str(s, 2, kind_names[p->kind]) ||
+	if (rsql_bind_str(s, 1, p->name) || rsql_bind_str(s, 2, reg_kind_names[p->kind]) ||
 	    (p->conveyed_json ? rsql_bind_str(s, 3, p->conveyed_json) : sqlite3_bind_null(s, 3)) ||
-	    rsql_bind_str(s, 4, sign_names[p->sign]) ||
-	    rsql_bind_str(s, 5, report_names[p->reporting]) || rsql_bind_str(s, 6, p->owner) ||
+	    rsql_bind_str(s, 4, reg_sign_names[p->sign]) ||
+	    rsql_bind_str(s, 5, reg_report_names[p->reporting]) || rsql_bind_str(s, 6, p->owner) ||
 	    sqlite3_bind_int64(s, 7, (sqlite3_int64)p->lenient) || sqlite3_step(s) != SQLITE_DONE)
 		rc = rsql_db_fail(r, e, "writing a profile");
 	else
@@ -1387,20 +1180,20 @@ static sztp_rc profile_put(struct reg *r, const struct reg_profile *p, struct sz
 	return rc;
 }
 
-sztp_rc reg_profile_put(struct reg *r, const struct reg_profile *p, struct sztp_err *e)
+sztp_rc rsq_profile_put(struct reg_sqlite *r, const struct reg_profile *p, struct sztp_err *e)
 {
-	sztp_rc rc = check_profile(p, e);
+	sztp_rc rc = reg_valid_profile(p, e);
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = profile_put(r, p, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
 /* Counts the devices using a profile, then removes it. */
-static sztp_rc profile_remove(struct reg *r, const char *name, struct sztp_err *e)
+static sztp_rc profile_remove(struct reg_sqlite *r, const char *name, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_PROF_USERS];
 	sztp_rc rc = SZTP_E_DB;
@@ -1425,23 +1218,23 @@ out:
 	return rc;
 }
 
-sztp_rc reg_profile_remove(struct reg *r, const char *name, struct sztp_err *e)
+sztp_rc rsq_profile_remove(struct reg_sqlite *r, const char *name, struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("profile name", name, REG_NAME_MAX, 0, e);
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
 			rc = rsql_op_end(r, profile_remove(r, name, e), e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
 /* As device_rows, for rows of PROF_COLS. */
-static sztp_rc profile_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_profile_cb cb, void *arg,
-			    struct sztp_err *e)
+static sztp_rc profile_rows(struct reg_sqlite *r, sqlite3_stmt *s, int bound, reg_profile_cb cb,
+			    void *arg, struct sztp_err *e)
 {
 	struct reg_profile p;
 	sztp_rc rc = SZTP_OK;
@@ -1459,25 +1252,25 @@ static sztp_rc profile_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_profi
 	return rc;
 }
 
-static sztp_rc profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
+static sztp_rc profile_list(struct reg_sqlite *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
 {
 	return profile_rows(r, r->st[S_PROF_LIST], 1, cb, arg, e);
 }
 
-sztp_rc reg_profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
+sztp_rc rsq_profile_list(struct reg_sqlite *r, reg_profile_cb cb, void *arg, struct sztp_err *e)
 {
 	sztp_rc rc;
 
-	reg_lock(r);
+	rsql_lock(r);
 	rc = profile_list(r, cb, arg, e);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
 /* ---- owner identity ----------------------------------------------------- */
 
 /* Appends the chain, in stored order, to o. */
-static sztp_rc owner_certs(struct reg *r, struct reg_owner *o, struct sztp_err *e)
+static sztp_rc owner_certs(struct reg_sqlite *r, struct reg_owner *o, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_OWN_CERTS];
 	sztp_rc rc = SZTP_OK;
@@ -1502,7 +1295,8 @@ static sztp_rc owner_certs(struct reg *r, struct reg_owner *o, struct sztp_err *
 	return rc;
 }
 
-static sztp_rc owner_get(struct reg *r, const char *name, struct reg_owner *o, struct sztp_err *e)
+static sztp_rc owner_get(struct reg_sqlite *r, const char *name, struct reg_owner *o,
+			 struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_OWN_GET];
 	sztp_rc rc = SZTP_E_DB;
@@ -1528,20 +1322,21 @@ static sztp_rc owner_get(struct reg *r, const char *name, struct reg_owner *o, s
 	return rc;
 }
 
-sztp_rc reg_owner_get(struct reg *r, const char *name, struct reg_owner *out, struct sztp_err *e)
+sztp_rc rsq_owner_get(struct reg_sqlite *r, const char *name, struct reg_owner *out,
+		      struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = rsql_check_str("owner name", name, REG_NAME_MAX, 0, e);
+	rc = reg_valid_str("owner name", name, REG_NAME_MAX, 0, e);
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	/* one read transaction: the row and its chain from the same snapshot */
 	rc = rsql_op_begin_read(r, e);
 	if (rc == SZTP_OK)
 		rc = rsql_op_end(r, owner_get(r, name, out, e), e);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	/* also when owner_get succeeded and the COMMIT then failed */
 	if (rc != SZTP_OK)
@@ -1549,7 +1344,7 @@ out:
 	return rc;
 }
 
-static sztp_rc owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e)
+static sztp_rc owner_put(struct reg_sqlite *r, const struct reg_owner *o, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_OWN_PUT];
 	sztp_rc rc = SZTP_E_DB;
@@ -1576,9 +1371,9 @@ out:
 	return rc;
 }
 
-sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err *e)
+sztp_rc rsq_owner_put(struct reg_sqlite *r, const struct reg_owner *o, struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_str("owner name", o->name, sizeof(o->name), 0, e);
+	sztp_rc rc = reg_valid_str("owner name", o->name, sizeof(o->name), 0, e);
 	size_t i;
 
 	for (i = 0; rc == SZTP_OK && i < o->n_chain; i++) {
@@ -1588,11 +1383,11 @@ sztp_rc reg_owner_put(struct reg *r, const struct reg_owner *o, struct sztp_err 
 					  o->name, i + 1);
 	}
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
 			rc = rsql_op_end(r, owner_put(r, o, e), e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
@@ -1622,23 +1417,23 @@ out:
 	return rc;
 }
 
-sztp_rc reg_bootstrap_get(struct reg *r, const char *serial, struct reg_bootstrap *out,
+sztp_rc rsq_bootstrap_get(struct reg_sqlite *r, const char *serial, struct reg_bootstrap *out,
 			  struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_BOOTSTRAP];
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = rsql_check_serial(serial, e);
+	rc = reg_valid_serial(serial, e);
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	/* one statement: device, profile and owner from one snapshot */
 	rc = device_step(r, s, serial, e);
 	if (rc == SZTP_OK)
 		rc = row_bootstrap(s, out, e);
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	if (rc != SZTP_OK)
 		reg_bootstrap_clear(out);
@@ -1670,19 +1465,8 @@ static sztp_rc row_progress(sqlite3_stmt *s, struct reg_progress *p, struct sztp
 	return rc;
 }
 
-static sztp_rc check_progress(const struct reg_progress *p, struct sztp_err *e)
-{
-	sztp_rc rc = rsql_check_serial(p->serial, e);
-
-	if (rc == SZTP_OK) /* the type becomes the device state */
-		rc = rsql_check_str("progress type", p->type, REG_STATE_MAX, 0, e);
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("peer address", p->peer, sizeof(p->peer), 1, e);
-	return rc;
-}
-
 /* Sets the device state (NOT_FOUND for an unknown device), then stores. */
-static sztp_rc progress_add(struct reg *r, const struct reg_progress *p, int64_t t,
+static sztp_rc progress_add(struct reg_sqlite *r, const struct reg_progress *p, int64_t t,
 			    struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_PROG_ADD];
@@ -1703,23 +1487,23 @@ out:
 	return rc;
 }
 
-sztp_rc reg_progress_add(struct reg *r, const struct reg_progress *p, struct sztp_err *e)
+sztp_rc rsq_progress_add(struct reg_sqlite *r, const struct reg_progress *p, struct sztp_err *e)
 {
-	sztp_rc rc = check_progress(p, e);
+	sztp_rc rc = reg_valid_progress(p, e);
 	int64_t t = p->time ? p->time : (int64_t)time(NULL);
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
 			rc = rsql_op_end(r, progress_add(r, p, t, e), e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
 /* Binds (limit, serial) of a *_LIST_ALL / *_LIST_ONE pair and picks one. */
-static sqlite3_stmt *list_stmt(struct reg *r, enum stmt_id all, enum stmt_id one,
+static sqlite3_stmt *list_stmt(struct reg_sqlite *r, enum stmt_id all, enum stmt_id one,
 			       const char *serial, int limit)
 {
 	sqlite3_stmt *s = r->st[serial ? one : all];
@@ -1732,7 +1516,7 @@ static sqlite3_stmt *list_stmt(struct reg *r, enum stmt_id all, enum stmt_id one
 
 /* Runs s, bound (bound = 0: binding failed), passing each row to cb;
  * resets s. */
-static sztp_rc progress_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_progress_cb cb,
+static sztp_rc progress_rows(struct reg_sqlite *r, sqlite3_stmt *s, int bound, reg_progress_cb cb,
 			     void *arg, struct sztp_err *e)
 {
 	struct reg_progress p;
@@ -1751,8 +1535,8 @@ static sztp_rc progress_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_prog
 	return rc;
 }
 
-static sztp_rc progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
-			     void *arg, struct sztp_err *e)
+static sztp_rc progress_list(struct reg_sqlite *r, const char *serial, int limit,
+			     reg_progress_cb cb, void *arg, struct sztp_err *e)
 {
 	sqlite3_stmt *s = list_stmt(r, S_PROG_LIST_ALL, S_PROG_LIST_ONE, serial, limit);
 
@@ -1760,35 +1544,22 @@ static sztp_rc progress_list(struct reg *r, const char *serial, int limit, reg_p
 			     s != NULL, cb, arg, e);
 }
 
-sztp_rc reg_progress_list(struct reg *r, const char *serial, int limit, reg_progress_cb cb,
+sztp_rc rsq_progress_list(struct reg_sqlite *r, const char *serial, int limit, reg_progress_cb cb,
 			  void *arg, struct sztp_err *e)
 {
-	sztp_rc rc = serial ? rsql_check_serial(serial, e) : SZTP_OK;
+	sztp_rc rc = serial ? reg_valid_serial(serial, e) : SZTP_OK;
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = progress_list(r, serial, limit, cb, arg, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
 
 /* ---- bootstrapping log -------------------------------------------------- */
 
-static sztp_rc check_log(const struct reg_log *l, struct sztp_err *e)
-{
-	sztp_rc rc = rsql_check_str("device serial number", l->serial, sizeof(l->serial), 1, e);
-
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("peer address", l->peer, sizeof(l->peer), 1, e);
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("endpoint", l->endpoint, sizeof(l->endpoint), 1, e);
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("result", l->result, sizeof(l->result), 1, e);
-	return rc;
-}
-
-static sztp_rc log_add(struct reg *r, const struct reg_log *l, struct sztp_err *e)
+static sztp_rc log_add(struct reg_sqlite *r, const struct reg_log *l, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[S_LOG_ADD];
 	sztp_rc rc = SZTP_OK;
@@ -1803,7 +1574,8 @@ static sztp_rc log_add(struct reg *r, const struct reg_log *l, struct sztp_err *
 	return rc;
 }
 
-static sztp_rc prune(struct reg *r, int stmt, int64_t before, int64_t *deleted, struct sztp_err *e)
+static sztp_rc prune(struct reg_sqlite *r, int stmt, int64_t before, int64_t *deleted,
+		     struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[stmt];
 	sztp_rc rc = SZTP_OK;
@@ -1816,13 +1588,13 @@ static sztp_rc prune(struct reg *r, int stmt, int64_t before, int64_t *deleted, 
 	return rc;
 }
 
-sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *progress_deleted,
-		  struct sztp_err *e)
+sztp_rc rsq_prune(struct reg_sqlite *r, int64_t before, int64_t *log_deleted,
+		  int64_t *progress_deleted, struct sztp_err *e)
 {
 	int64_t nlog = 0, nprog = 0;
 	sztp_rc rc = SZTP_E_DB;
 
-	reg_lock(r);
+	rsql_lock(r);
 	rc = rsql_op_begin(r, e);
 	if (rc == SZTP_OK) {
 		rc = prune(r, S_LOG_PRUNE, before, &nlog, e);
@@ -1830,7 +1602,7 @@ sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *
 			rc = prune(r, S_PROG_PRUNE, before, &nprog, e);
 		rc = rsql_op_end(r, rc, e);
 	}
-	reg_unlock(r);
+	rsql_unlock(r);
 	/* rolled back on failure: nothing was deleted */
 	if (log_deleted)
 		*log_deleted = rc == SZTP_OK ? nlog : 0;
@@ -1840,8 +1612,8 @@ sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *
 }
 
 /* One statement of reg_log_trim: ?1 its bound, ?2 the rows it may take. */
-static sztp_rc trim_step(struct reg *r, enum stmt_id id, int64_t bound, int limit, int64_t *n,
-			 struct sztp_err *e)
+static sztp_rc trim_step(struct reg_sqlite *r, enum stmt_id id, int64_t bound, int limit,
+			 int64_t *n, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[id];
 	sztp_rc rc = SZTP_OK;
@@ -1855,8 +1627,8 @@ static sztp_rc trim_step(struct reg *r, enum stmt_id id, int64_t bound, int limi
 	return rc;
 }
 
-sztp_rc reg_log_trim(struct reg *r, int64_t before, int64_t keep, int limit, int64_t *deleted,
-		     struct sztp_err *e)
+sztp_rc rsq_log_trim(struct reg_sqlite *r, int64_t before, int64_t keep, int limit,
+		     int64_t *deleted, struct sztp_err *e)
 {
 	int64_t n = 0;
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
@@ -1872,21 +1644,21 @@ sztp_rc reg_log_trim(struct reg *r, int64_t before, int64_t keep, int limit, int
 	if (rc == SZTP_OK && keep > 0 && n < limit)
 		rc = trim_step(r, S_LOG_TRIM_ROWS, keep, limit - (int)n, &n, e);
 	if (rc == SZTP_OK)
-		rc = reg_commit(r, e);
+		rc = rsq_commit(r, e);
 	else
-		reg_rollback(r);
+		rsq_rollback(r);
 out:
 	if (deleted)
 		*deleted = rc == SZTP_OK ? n : 0;
 	return rc;
 }
 
-sztp_rc reg_check_file(struct reg *r, struct sztp_err *e)
+sztp_rc rsq_check_file(struct reg_sqlite *r, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_OK;
 	int moved = 0;
 
-	reg_lock(r);
+	rsql_lock(r);
 	/* SQLITE_NOTFOUND: a VFS without files (":memory:") */
 	if (sqlite3_file_control(r->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
 	    moved)
@@ -1894,11 +1666,11 @@ sztp_rc reg_check_file(struct reg *r, struct sztp_err *e)
 				  "registry %s was deleted or replaced while in use: the path no "
 				  "longer names the open database file",
 				  r->path);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_write_probe(struct reg *r, struct sztp_err *e)
+sztp_rc rsq_write_probe(struct reg_sqlite *r, struct sztp_err *e)
 {
 	struct sztp_err ce = {SZTP_OK, ""};
 	char *msg = NULL;
@@ -1913,23 +1685,23 @@ sztp_rc reg_write_probe(struct reg *r, struct sztp_err *e)
 		rc = sztp_err_set(e, SZTP_E_DB, "registry %s: a test write failed: %s", r->path,
 				  msg ? msg : sqlite3_errmsg(r->db));
 		sqlite3_free(msg);
-		reg_rollback(r);
+		rsq_rollback(r);
 		return rc;
 	}
-	rc = reg_commit(r, &ce); /* where a full disk shows */
+	rc = rsq_commit(r, &ce); /* where a full disk shows */
 	if (rc != SZTP_OK)
 		sztp_err_set(e, rc, "registry %s: a test write failed: %s", r->path, ce.msg);
 	return rc;
 }
 
-sztp_rc reg_log_add(struct reg *r, const struct reg_log *l, struct sztp_err *e)
+sztp_rc rsq_log_add(struct reg_sqlite *r, const struct reg_log *l, struct sztp_err *e)
 {
-	sztp_rc rc = check_log(l, e);
+	sztp_rc rc = reg_valid_log(l, e);
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = log_add(r, l, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
@@ -1956,7 +1728,7 @@ static sztp_rc row_log(sqlite3_stmt *s, struct reg_log *l, struct sztp_err *e)
 }
 
 /* As progress_rows, for the bootstrap log. */
-static sztp_rc log_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_log_cb cb, void *arg,
+static sztp_rc log_rows(struct reg_sqlite *r, sqlite3_stmt *s, int bound, reg_log_cb cb, void *arg,
 			struct sztp_err *e)
 {
 	struct reg_log l;
@@ -1974,8 +1746,8 @@ static sztp_rc log_rows(struct reg *r, sqlite3_stmt *s, int bound, reg_log_cb cb
 	return rc;
 }
 
-static sztp_rc log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb, void *arg,
-			struct sztp_err *e)
+static sztp_rc log_list(struct reg_sqlite *r, const char *serial, int limit, reg_log_cb cb,
+			void *arg, struct sztp_err *e)
 {
 	sqlite3_stmt *s = list_stmt(r, S_LOG_LIST_ALL, S_LOG_LIST_ONE, serial, limit);
 
@@ -1984,16 +1756,16 @@ static sztp_rc log_list(struct reg *r, const char *serial, int limit, reg_log_cb
 }
 
 /* serial "" lists the unauthenticated requests. */
-sztp_rc reg_log_list(struct reg *r, const char *serial, int limit, reg_log_cb cb, void *arg,
+sztp_rc rsq_log_list(struct reg_sqlite *r, const char *serial, int limit, reg_log_cb cb, void *arg,
 		     struct sztp_err *e)
 {
 	sztp_rc rc =
-	    serial ? rsql_check_str("device serial number", serial, PKI_SERIAL_MAX, 1, e) : SZTP_OK;
+	    serial ? reg_valid_str("device serial number", serial, PKI_SERIAL_MAX, 1, e) : SZTP_OK;
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = log_list(r, serial, limit, cb, arg, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
@@ -2012,7 +1784,7 @@ enum pin_stmt_id {
 	P_OWNER_NAMES,
 	P__COUNT
 };
-_Static_assert(P__COUNT <= sizeof(((struct reg *)0)->pin_st) / sizeof(sqlite3_stmt *),
+_Static_assert(P__COUNT <= sizeof(((struct reg_sqlite *)0)->pin_st) / sizeof(sqlite3_stmt *),
 	       "pin_st is large enough");
 
 static const char *const pin_sql[P__COUNT] = {
@@ -2031,7 +1803,7 @@ static const char *const pin_sql[P__COUNT] = {
 
 /* The statement, prepared on first use (called with r->mu held); NULL
  * with e set when it cannot be prepared. */
-static sqlite3_stmt *pin_stmt(struct reg *r, enum pin_stmt_id id, struct sztp_err *e)
+static sqlite3_stmt *pin_stmt(struct reg_sqlite *r, enum pin_stmt_id id, struct sztp_err *e)
 {
 	if (!r->pin_st[id] && sqlite3_prepare_v3(r->db, pin_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 						 &r->pin_st[id], NULL) != SQLITE_OK) {
@@ -2041,14 +1813,6 @@ static sqlite3_stmt *pin_stmt(struct reg *r, enum pin_stmt_id id, struct sztp_er
 		return NULL;
 	}
 	return r->pin_st[id];
-}
-
-void reg_device_auth_clear(struct reg_device_auth *a)
-{
-	if (!a)
-		return;
-	free(a->password_hash);
-	memset(a, 0, sizeof(*a));
 }
 
 /* A pin column: 32 bytes or NULL. */
@@ -2069,17 +1833,17 @@ static sztp_rc col_pin(sqlite3_stmt *s, int i, int *has, uint8_t pin[REG_PIN_LEN
 	return SZTP_OK;
 }
 
-sztp_rc reg_device_auth_get(struct reg *r, const char *serial, struct reg_device_auth *out,
+sztp_rc rsq_device_auth_get(struct reg_sqlite *r, const char *serial, struct reg_device_auth *out,
 			    struct sztp_err *e)
 {
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = rsql_check_serial(serial, e);
+	rc = reg_valid_serial(serial, e);
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	s = pin_stmt(r, P_AUTH, e);
 	rc = s ? device_step(r, s, serial, e) : SZTP_E_INTERNAL;
 	if (rc == SZTP_OK)
@@ -2090,7 +1854,7 @@ sztp_rc reg_device_auth_get(struct reg *r, const char *serial, struct reg_device
 	}
 	if (s)
 		rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	if (rc != SZTP_OK)
 		reg_device_auth_clear(out);
@@ -2098,7 +1862,7 @@ out:
 }
 
 /* The device's pin (has = 0 when none); NOT_FOUND when not enrolled. */
-static sztp_rc pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[REG_PIN_LEN],
+static sztp_rc pin_get(struct reg_sqlite *r, const char *serial, int *has, uint8_t pin[REG_PIN_LEN],
 		       struct sztp_err *e)
 {
 	sqlite3_stmt *s = pin_stmt(r, P_PIN_GET, e);
@@ -2113,17 +1877,17 @@ static sztp_rc pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[
 	return rc;
 }
 
-sztp_rc reg_device_pin_get(struct reg *r, const char *serial, int *has, uint8_t pin[REG_PIN_LEN],
-			   struct sztp_err *e)
+sztp_rc rsq_device_pin_get(struct reg_sqlite *r, const char *serial, int *has,
+			   uint8_t pin[REG_PIN_LEN], struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_serial(serial, e);
+	sztp_rc rc = reg_valid_serial(serial, e);
 
 	*has = 0;
 	memset(pin, 0, REG_PIN_LEN);
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = pin_get(r, serial, has, pin, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	if (rc != SZTP_OK) {
 		*has = 0;
@@ -2134,8 +1898,8 @@ sztp_rc reg_device_pin_get(struct reg *r, const char *serial, int *has, uint8_t 
 
 /* Runs an UPDATE of pin_sql keyed by ?1 = key with ?2 = pin (NULL: SQL
  * NULL) or ?2 = an integer; *changed = rows changed. */
-static sztp_rc pin_update(struct reg *r, enum pin_stmt_id id, const char *key, const uint8_t *pin,
-			  int value, int *changed, struct sztp_err *e)
+static sztp_rc pin_update(struct reg_sqlite *r, enum pin_stmt_id id, const char *key,
+			  const uint8_t *pin, int value, int *changed, struct sztp_err *e)
 {
 	sqlite3_stmt *s = pin_stmt(r, id, e);
 	sztp_rc rc = SZTP_E_DB;
@@ -2159,7 +1923,7 @@ static sztp_rc pin_update(struct reg *r, enum pin_stmt_id id, const char *key, c
 	return rc;
 }
 
-static sztp_rc pin_record(struct reg *r, const char *serial, const uint8_t pin[REG_PIN_LEN],
+static sztp_rc pin_record(struct reg_sqlite *r, const char *serial, const uint8_t pin[REG_PIN_LEN],
 			  int *recorded, struct sztp_err *e)
 {
 	uint8_t have[REG_PIN_LEN];
@@ -2181,65 +1945,65 @@ static sztp_rc pin_record(struct reg *r, const char *serial, const uint8_t pin[R
 	return rc;
 }
 
-sztp_rc reg_device_pin_record(struct reg *r, const char *serial, const uint8_t pin[REG_PIN_LEN],
-			      int *recorded, struct sztp_err *e)
+sztp_rc rsq_device_pin_record(struct reg_sqlite *r, const char *serial,
+			      const uint8_t pin[REG_PIN_LEN], int *recorded, struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_serial(serial, e);
+	sztp_rc rc = reg_valid_serial(serial, e);
 
 	*recorded = 0;
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = rsql_op_begin(r, e);
 		if (rc == SZTP_OK)
 			rc = rsql_op_end(r, pin_record(r, serial, pin, recorded, e), e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	if (rc != SZTP_OK)
 		*recorded = 0;
 	return rc;
 }
 
-sztp_rc reg_device_pin_set(struct reg *r, const char *serial, const uint8_t *pin,
+sztp_rc rsq_device_pin_set(struct reg_sqlite *r, const char *serial, const uint8_t *pin,
 			   struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_serial(serial, e);
+	sztp_rc rc = reg_valid_serial(serial, e);
 	int changed = 0;
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = pin_update(r, P_PIN_SET, serial, pin, 0, &changed, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	if (rc == SZTP_OK && !changed)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
 	return rc;
 }
 
-sztp_rc reg_profile_pin_set(struct reg *r, const char *name, int on, struct sztp_err *e)
+sztp_rc rsq_profile_pin_set(struct reg_sqlite *r, const char *name, int on, struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("profile name", name, REG_NAME_MAX, 0, e);
 	int changed = 0;
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = pin_update(r, P_PROF_PIN_SET, name, NULL, on ? 1 : 0, &changed, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	if (rc == SZTP_OK && !changed)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
 	return rc;
 }
 
-sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct sztp_err *e)
+sztp_rc rsq_profile_pin_get(struct reg_sqlite *r, const char *name, int *on, struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_str("profile name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("profile name", name, REG_NAME_MAX, 0, e);
 	sqlite3_stmt *s;
 	int src;
 
 	*on = 0;
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = pin_stmt(r, P_PROF_PIN_GET, e);
 	if (!s) {
 		rc = SZTP_E_INTERNAL;
@@ -2255,17 +2019,17 @@ sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct szt
 			rc = rsql_db_fail(r, e, "reading a profile");
 		rsql_st_done(s);
 	}
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_err *e)
+sztp_rc rsq_owner_names(struct reg_sqlite *r, reg_name_cb cb, void *arg, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_OK;
 	int src = SQLITE_DONE, stop = 0;
 
-	reg_lock(r);
+	rsql_lock(r);
 	s = pin_stmt(r, P_OWNER_NAMES, e);
 	if (!s)
 		rc = SZTP_E_INTERNAL;
@@ -2277,7 +2041,7 @@ sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_er
 		rc = rsql_db_fail(r, e, "listing owner identities");
 	if (s)
 		rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
@@ -2357,21 +2121,8 @@ static void device_range(const struct reg_query *q, const char **lo, const char 
 		*lo = q->after_key;
 }
 
-static sztp_rc check_device_query(const struct reg_query *q, struct sztp_err *e)
-{
-	sztp_rc rc = SZTP_OK;
-
-	if (q->serial)
-		rc = rsql_check_serial(q->serial, e);
-	if (rc == SZTP_OK && q->serial_prefix)
-		rc = rsql_check_str("serial prefix", q->serial_prefix, PKI_SERIAL_MAX, 1, e);
-	if (rc == SZTP_OK && q->after_key)
-		rc = rsql_check_str("cursor serial", q->after_key, PKI_SERIAL_MAX, 1, e);
-	return rc;
-}
-
-sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb cb, void *arg,
-			 struct sztp_err *e)
+sztp_rc rsq_device_query(struct reg_sqlite *r, const struct reg_query *q, reg_device_cb cb,
+			 void *arg, struct sztp_err *e)
 {
 	char up_serial[PKI_SERIAL_MAX], up_prefix[PKI_SERIAL_MAX];
 	const char *lo = NULL, *hi = NULL;
@@ -2381,10 +2132,10 @@ sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb
 
 	if (!q)
 		q = &no_query;
-	if ((rc = check_device_query(q, e)) != SZTP_OK)
+	if ((rc = reg_valid_device_query(q, e)) != SZTP_OK)
 		goto out;
 	device_range(q, &lo, &hi, up_serial, up_prefix);
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_DEV_QUERY];
 	bound =
 	    rsql_bind_str(s, 1, lo) == SQLITE_OK && bind_upper(s, 10, hi) == SQLITE_OK &&
@@ -2397,7 +2148,7 @@ sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb
 	    sqlite3_bind_int64(s, 8, q->before) == SQLITE_OK &&
 	    bind_limit(s, 9, q->limit) == SQLITE_OK;
 	rc = device_rows(r, s, bound, cb, arg, e);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }
@@ -2413,7 +2164,7 @@ static int bind_id_query(sqlite3_stmt *s, const struct reg_query *q, const char 
 }
 
 /* The statement of an id-ordered query: by serial (?6) when one is asked. */
-static sqlite3_stmt *id_query_stmt(struct reg *r, enum stmt_id all, enum stmt_id one,
+static sqlite3_stmt *id_query_stmt(struct reg_sqlite *r, enum stmt_id all, enum stmt_id one,
 				   const struct reg_query *q, const char *what, int *bound)
 {
 	sqlite3_stmt *s = r->st[q->serial ? one : all];
@@ -2423,15 +2174,8 @@ static sqlite3_stmt *id_query_stmt(struct reg *r, enum stmt_id all, enum stmt_id
 	return s;
 }
 
-static sztp_rc check_id_query(const struct reg_query *q, struct sztp_err *e)
-{
-	/* "" is a serial too: the log's unauthenticated requests */
-	return q->serial ? rsql_check_str("device serial number", q->serial, PKI_SERIAL_MAX, 1, e)
-			 : SZTP_OK;
-}
-
-sztp_rc reg_progress_query(struct reg *r, const struct reg_query *q, reg_progress_cb cb, void *arg,
-			   struct sztp_err *e)
+sztp_rc rsq_progress_query(struct reg_sqlite *r, const struct reg_query *q, reg_progress_cb cb,
+			   void *arg, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
@@ -2439,17 +2183,17 @@ sztp_rc reg_progress_query(struct reg *r, const struct reg_query *q, reg_progres
 
 	if (!q)
 		q = &no_query;
-	if ((rc = check_id_query(q, e)) != SZTP_OK)
+	if ((rc = reg_valid_id_query(q, e)) != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	s = id_query_stmt(r, S_PROG_QUERY_ALL, S_PROG_QUERY_ONE, q, q->type, &bound);
 	rc = progress_rows(r, s, bound, cb, arg, e);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }
 
-sztp_rc reg_log_query(struct reg *r, const struct reg_query *q, reg_log_cb cb, void *arg,
+sztp_rc rsq_log_query(struct reg_sqlite *r, const struct reg_query *q, reg_log_cb cb, void *arg,
 		      struct sztp_err *e)
 {
 	sqlite3_stmt *s;
@@ -2458,19 +2202,19 @@ sztp_rc reg_log_query(struct reg *r, const struct reg_query *q, reg_log_cb cb, v
 
 	if (!q)
 		q = &no_query;
-	if ((rc = check_id_query(q, e)) != SZTP_OK)
+	if ((rc = reg_valid_id_query(q, e)) != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	s = id_query_stmt(r, S_LOG_QUERY_ALL, S_LOG_QUERY_ONE, q, q->type, &bound);
 	rc = log_rows(r, s, bound, cb, arg, e);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }
 
 /* Runs a statement returning one integer, ?1 = key; SZTP_E_NOT_FOUND
  * (message left to the caller) when it returns no row.  *n = 0 then. */
-static sztp_rc keyed_int(struct reg *r, enum stmt_id id, const char *key, int64_t *n,
+static sztp_rc keyed_int(struct reg_sqlite *r, enum stmt_id id, const char *key, int64_t *n,
 			 const char *what, struct sztp_err *e)
 {
 	sqlite3_stmt *s = r->st[id];
@@ -2492,32 +2236,34 @@ static sztp_rc keyed_int(struct reg *r, enum stmt_id id, const char *key, int64_
 	return rc;
 }
 
-sztp_rc reg_profile_device_count(struct reg *r, const char *profile, int64_t *n, struct sztp_err *e)
+sztp_rc rsq_profile_device_count(struct reg_sqlite *r, const char *profile, int64_t *n,
+				 struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_str("profile name", profile, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("profile name", profile, REG_NAME_MAX, 0, e);
 
 	*n = 0;
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = keyed_int(r, S_PROF_USERS, profile, n, "counting the devices of a profile", e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	if (rc != SZTP_OK)
 		*n = 0;
 	return rc;
 }
 
-sztp_rc reg_device_revision(struct reg *r, const char *serial, int64_t *rev, struct sztp_err *e)
+sztp_rc rsq_device_revision(struct reg_sqlite *r, const char *serial, int64_t *rev,
+			    struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_serial(serial, e);
+	sztp_rc rc = reg_valid_serial(serial, e);
 
 	*rev = 0;
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		rc = keyed_int(r, S_DEV_REVISION, serial, rev, "reading a device revision", e);
 		if (rc == SZTP_E_NOT_FOUND)
 			sztp_err_set(e, rc, "device %s is not enrolled", serial);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	if (rc != SZTP_OK)
 		*rev = 0;
@@ -2532,18 +2278,18 @@ static int bind_name_page(sqlite3_stmt *s, const char *after_key, int limit)
 	       bind_limit(s, 2, limit) == SQLITE_OK;
 }
 
-sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_profile_cb cb,
+sztp_rc rsq_profile_query(struct reg_sqlite *r, const char *after_key, int limit, reg_profile_cb cb,
 			  void *arg, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
 	sztp_rc rc =
-	    after_key ? rsql_check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
+	    after_key ? reg_valid_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
 
 	if (rc == SZTP_OK) {
-		reg_lock(r);
+		rsql_lock(r);
 		s = r->st[S_PROF_QUERY];
 		rc = profile_rows(r, s, bind_name_page(s, after_key, limit), cb, arg, e);
-		reg_unlock(r);
+		rsql_unlock(r);
 	}
 	return rc;
 }
@@ -2577,10 +2323,10 @@ static sztp_rc row_token(sqlite3_stmt *s, struct reg_token *t, struct sztp_err *
 	return rc;
 }
 
-sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err *e)
+sztp_rc rsq_token_add(struct reg_sqlite *r, const struct reg_token *t, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = rsql_check_str("token name", t->name, sizeof(t->name), 0, e);
+	sztp_rc rc = reg_valid_str("token name", t->name, sizeof(t->name), 0, e);
 	int x;
 
 	if (rc == SZTP_OK && t->scope != REG_TOKEN_READ && t->scope != REG_TOKEN_WRITE)
@@ -2588,7 +2334,7 @@ sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err 
 				  t->name, (int)t->scope);
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_TOK_ADD];
 	if (rsql_bind_str(s, 1, t->name) ||
 	    sqlite3_bind_blob(s, 2, t->hash, REG_TOKEN_HASH_LEN, SQLITE_STATIC) ||
@@ -2612,13 +2358,13 @@ sztp_rc reg_token_add(struct reg *r, const struct reg_token *t, struct sztp_err 
 		rc = SZTP_OK;
 	}
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }
 
 /* Steps s (bound by the caller) for one token row; resets s. */
-static sztp_rc token_get(struct reg *r, sqlite3_stmt *s, int bound, struct reg_token *out,
+static sztp_rc token_get(struct reg_sqlite *r, sqlite3_stmt *s, int bound, struct reg_token *out,
 			 const char *missing, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_DB;
@@ -2634,53 +2380,54 @@ static sztp_rc token_get(struct reg *r, sqlite3_stmt *s, int bound, struct reg_t
 	return rc;
 }
 
-sztp_rc reg_token_get_by_hash(struct reg *r, const uint8_t hash[REG_TOKEN_HASH_LEN],
+sztp_rc rsq_token_get_by_hash(struct reg_sqlite *r, const uint8_t hash[REG_TOKEN_HASH_LEN],
 			      struct reg_token *out, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_E_DB;
 
 	memset(out, 0, sizeof(*out));
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_TOK_GET_HASH]; /* the UNIQUE index on hash */
 	rc = token_get(
 	    r, s, sqlite3_bind_blob(s, 1, hash, REG_TOKEN_HASH_LEN, SQLITE_STATIC) == SQLITE_OK,
 	    out, "no such token", e);
-	reg_unlock(r);
+	rsql_unlock(r);
 	if (rc != SZTP_OK)
 		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
-sztp_rc reg_token_get(struct reg *r, const char *name, struct reg_token *out, struct sztp_err *e)
+sztp_rc rsq_token_get(struct reg_sqlite *r, const char *name, struct reg_token *out,
+		      struct sztp_err *e)
 {
 	char missing[REG_NAME_MAX + 32];
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
 
 	memset(out, 0, sizeof(*out));
-	rc = rsql_check_str("token name", name, REG_NAME_MAX, 0, e);
+	rc = reg_valid_str("token name", name, REG_NAME_MAX, 0, e);
 	if (rc != SZTP_OK)
 		goto out;
 	snprintf(missing, sizeof(missing), "token '%s' does not exist", name);
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_TOK_GET];
 	rc = token_get(r, s, rsql_bind_str(s, 1, name) == SQLITE_OK, out, missing, e);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	if (rc != SZTP_OK)
 		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
-sztp_rc reg_token_revoke(struct reg *r, const char *name, int64_t now, struct sztp_err *e)
+sztp_rc rsq_token_revoke(struct reg_sqlite *r, const char *name, int64_t now, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = rsql_check_str("token name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("token name", name, REG_NAME_MAX, 0, e);
 
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_TOK_REVOKE];
 	if (rsql_bind_str(s, 1, name) ||
 	    sqlite3_bind_int64(s, 2, now ? now : (int64_t)time(NULL)) ||
@@ -2689,23 +2436,23 @@ sztp_rc reg_token_revoke(struct reg *r, const char *name, int64_t now, struct sz
 	else if (sqlite3_changes(r->db) == 0)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "token '%s' does not exist", name);
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }
 
-sztp_rc reg_token_list(struct reg *r, const char *after_key, int limit, reg_token_cb cb, void *arg,
-		       struct sztp_err *e)
+sztp_rc rsq_token_list(struct reg_sqlite *r, const char *after_key, int limit, reg_token_cb cb,
+		       void *arg, struct sztp_err *e)
 {
 	struct reg_token t;
 	sqlite3_stmt *s;
 	sztp_rc rc =
-	    after_key ? rsql_check_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
+	    after_key ? reg_valid_str("cursor name", after_key, REG_NAME_MAX, 1, e) : SZTP_OK;
 	int src = SQLITE_ERROR, stop = 0, bound;
 
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_TOK_LIST];
 	bound = bind_name_page(s, after_key, limit);
 	while (bound && rc == SZTP_OK && !stop && (src = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2716,38 +2463,30 @@ sztp_rc reg_token_list(struct reg *r, const char *after_key, int limit, reg_toke
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
 		rc = rsql_db_fail(r, e, "listing tokens");
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }
 
 /* ---- audit ---------------------------------------------------------------- */
 
-void reg_audit_clear(struct reg_audit *a)
-{
-	if (!a)
-		return;
-	free(a->detail);
-	memset(a, 0, sizeof(*a));
-}
-
 static int bind_rev(sqlite3_stmt *s, int i, int64_t rev)
 {
 	return rev ? sqlite3_bind_int64(s, i, rev) : sqlite3_bind_null(s, i);
 }
 
-sztp_rc reg_audit_add(struct reg *r, const struct reg_audit *a, struct sztp_err *e)
+sztp_rc rsq_audit_add(struct reg_sqlite *r, const struct reg_audit *a, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = rsql_check_str("audit actor", a->actor, sizeof(a->actor), 0, e);
+	sztp_rc rc = reg_valid_str("audit actor", a->actor, sizeof(a->actor), 0, e);
 
 	if (rc == SZTP_OK)
-		rc = rsql_check_str("audit action", a->action, sizeof(a->action), 0, e);
+		rc = reg_valid_str("audit action", a->action, sizeof(a->action), 0, e);
 	if (rc == SZTP_OK)
-		rc = rsql_check_str("audit resource", a->resource, sizeof(a->resource), 1, e);
+		rc = reg_valid_str("audit resource", a->resource, sizeof(a->resource), 1, e);
 	if (rc != SZTP_OK)
 		goto out;
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[S_AUD_ADD];
 	if (sqlite3_bind_int64(s, 1, a->time ? a->time : (int64_t)time(NULL)) ||
 	    rsql_bind_str(s, 2, a->actor) || rsql_bind_str(s, 3, a->action) ||
@@ -2756,7 +2495,7 @@ sztp_rc reg_audit_add(struct reg *r, const struct reg_audit *a, struct sztp_err 
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = rsql_db_fail(r, e, "writing the audit trail");
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }
@@ -2782,7 +2521,7 @@ static sztp_rc row_audit(sqlite3_stmt *s, struct reg_audit *a, struct sztp_err *
 	return rc;
 }
 
-sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb cb, void *arg,
+sztp_rc rsq_audit_query(struct reg_sqlite *r, const struct reg_query *q, reg_audit_cb cb, void *arg,
 			struct sztp_err *e)
 {
 	char upper[sizeof(((struct reg_audit *)0)->resource)];
@@ -2795,10 +2534,10 @@ sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb c
 		q = &no_query;
 	by_res = q->resource && *q->resource;
 	if (by_res &&
-	    (rc = rsql_check_str("audit resource", q->resource, sizeof(upper), 1, e)) != SZTP_OK)
+	    (rc = reg_valid_str("audit resource", q->resource, sizeof(upper), 1, e)) != SZTP_OK)
 		goto out;
 	rc = SZTP_OK;
-	reg_lock(r);
+	rsql_lock(r);
 	s = r->st[by_res ? S_AUD_QUERY_RES : S_AUD_QUERY_ALL];
 	bound =
 	    bind_id_query(s, q, q->actor) &&
@@ -2815,7 +2554,7 @@ sztp_rc reg_audit_query(struct reg *r, const struct reg_query *q, reg_audit_cb c
 	if (rc == SZTP_OK && !stop && src != SQLITE_DONE)
 		rc = rsql_db_fail(r, e, "listing the audit trail");
 	rsql_st_done(s);
-	reg_unlock(r);
+	rsql_unlock(r);
 out:
 	return rc;
 }

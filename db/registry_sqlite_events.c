@@ -65,7 +65,7 @@ enum ev_stmt_id {
 	D_QUERY_ALL,
 	E__COUNT
 };
-_Static_assert(E__COUNT <= sizeof(((struct reg *)0)->ev_st) / sizeof(sqlite3_stmt *),
+_Static_assert(E__COUNT <= sizeof(((struct reg_sqlite *)0)->ev_st) / sizeof(sqlite3_stmt *),
 	       "ev_st is large enough");
 
 static const char *const ev_sql[E__COUNT] = {
@@ -118,7 +118,7 @@ static const char *const ev_sql[E__COUNT] = {
 		    "ORDER BY d.webhook, d.event_id LIMIT ?4",
 };
 
-static sqlite3_stmt *ev_stmt(struct reg *r, enum ev_stmt_id id, struct sztp_err *e)
+static sqlite3_stmt *ev_stmt(struct reg_sqlite *r, enum ev_stmt_id id, struct sztp_err *e)
 {
 	if (!r->ev_st[id] && sqlite3_prepare_v3(r->db, ev_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 						&r->ev_st[id], NULL) != SQLITE_OK) {
@@ -128,7 +128,7 @@ static sqlite3_stmt *ev_stmt(struct reg *r, enum ev_stmt_id id, struct sztp_err 
 	return r->ev_st[id];
 }
 
-void rsql_events_finalize(struct reg *r)
+void rsql_events_finalize(struct reg_sqlite *r)
 {
 	size_t i;
 
@@ -139,7 +139,8 @@ void rsql_events_finalize(struct reg *r)
 }
 
 /* Run s (bound: binding succeeded) to its end; resets it. */
-static sztp_rc run(struct reg *r, sqlite3_stmt *s, int bound, const char *what, struct sztp_err *e)
+static sztp_rc run(struct reg_sqlite *r, sqlite3_stmt *s, int bound, const char *what,
+		   struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_OK;
 	int src = bound ? sqlite3_step(s) : SQLITE_ERROR;
@@ -157,35 +158,17 @@ static int bind_limit(sqlite3_stmt *s, int i, int limit)
 
 /* ---- events -------------------------------------------------------------- */
 
-void reg_event_clear(struct reg_event *ev)
-{
-	if (!ev)
-		return;
-	free(ev->data);
-	memset(ev, 0, sizeof(*ev));
-}
-
-static sztp_rc check_event(const struct reg_event *ev, struct sztp_err *e)
-{
-	sztp_rc rc = rsql_check_str("event type", ev->type, sizeof(ev->type), 0, e);
-
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("event serial", ev->serial, sizeof(ev->serial), 1, e);
-	if (rc == SZTP_OK)
-		rc = rsql_check_str("event peer", ev->peer, sizeof(ev->peer), 1, e);
-	return rc;
-}
-
-sztp_rc reg_event_add(struct reg *r, const struct reg_event *ev, int64_t *id, struct sztp_err *e)
+sztp_rc rsq_event_add(struct reg_sqlite *r, const struct reg_event *ev, int64_t *id,
+		      struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_event(ev, e);
+	sztp_rc rc = reg_valid_event(ev, e);
 
 	if (id)
 		*id = 0;
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, E_ADD, e);
 	if (!s) {
 		rc = SZTP_E_DB;
@@ -200,7 +183,7 @@ sztp_rc reg_event_add(struct reg *r, const struct reg_event *ev, int64_t *id, st
 		if (rc == SZTP_OK && id)
 			*id = sqlite3_last_insert_rowid(r->db);
 	}
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
@@ -227,7 +210,7 @@ none:
 }
 
 /* One event of a progress report (r->mu held, inside its transaction). */
-static sztp_rc progress_event(struct reg *r, const char *type, const struct reg_progress *p,
+static sztp_rc progress_event(struct reg_sqlite *r, const char *type, const struct reg_progress *p,
 			      int64_t t, struct sztp_err *e)
 {
 	sqlite3_stmt *s = ev_stmt(r, E_PROGRESS, e);
@@ -256,7 +239,7 @@ static int ends_with(const char *s, const char *tail)
 	return n >= m && strcmp(s + n - m, tail) == 0;
 }
 
-sztp_rc rsql_progress_events(struct reg *r, const struct reg_progress *p, int64_t t,
+sztp_rc rsql_progress_events(struct reg_sqlite *r, const struct reg_progress *p, int64_t t,
 			     struct sztp_err *e)
 {
 	sztp_rc rc = progress_event(r, "progress.reported", p, t, e);
@@ -287,7 +270,7 @@ static sztp_rc row_event(sqlite3_stmt *s, int c, struct reg_event *ev, struct sz
 	return rc;
 }
 
-sztp_rc reg_event_query(struct reg *r, const struct reg_query *q, reg_event_cb cb, void *arg,
+sztp_rc rsq_event_query(struct reg_sqlite *r, const struct reg_query *q, reg_event_cb cb, void *arg,
 			struct sztp_err *e)
 {
 	struct reg_event ev;
@@ -295,10 +278,10 @@ sztp_rc reg_event_query(struct reg *r, const struct reg_query *q, reg_event_cb c
 	sztp_rc rc = SZTP_OK;
 	int src = SQLITE_ERROR, stop = 0, bound;
 
-	if (q->serial && (rc = rsql_check_str("device serial number", q->serial, PKI_SERIAL_MAX, 1,
-					      e)) != SZTP_OK)
+	if (q->serial && (rc = reg_valid_str("device serial number", q->serial, PKI_SERIAL_MAX, 1,
+					     e)) != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, q->serial ? E_QUERY_ONE : E_QUERY_ALL, e);
 	if (!s) {
 		rc = SZTP_E_DB;
@@ -320,13 +303,13 @@ sztp_rc reg_event_query(struct reg *r, const struct reg_query *q, reg_event_cb c
 		rc = rsql_db_fail(r, e, "listing events");
 	rsql_st_done(s);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
 /* A one-row read of up to two integers. */
-static sztp_rc read_ints(struct reg *r, enum ev_stmt_id id, int64_t bind1, int64_t *a, int64_t *b,
-			 const char *what, struct sztp_err *e)
+static sztp_rc read_ints(struct reg_sqlite *r, enum ev_stmt_id id, int64_t bind1, int64_t *a,
+			 int64_t *b, const char *what, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_E_DB;
@@ -334,7 +317,7 @@ static sztp_rc read_ints(struct reg *r, enum ev_stmt_id id, int64_t bind1, int64
 	*a = 0;
 	if (b)
 		*b = 0;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, id, e);
 	if (!s)
 		goto out;
@@ -349,22 +332,22 @@ static sztp_rc read_ints(struct reg *r, enum ev_stmt_id id, int64_t bind1, int64
 	}
 	rsql_st_done(s);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_event_last_id(struct reg *r, int64_t *id, struct sztp_err *e)
+sztp_rc rsq_event_last_id(struct reg_sqlite *r, int64_t *id, struct sztp_err *e)
 {
 	return read_ints(r, E_LAST, 0, id, NULL, "reading the newest event", e);
 }
 
-sztp_rc reg_event_backlog(struct reg *r, int64_t after_id, int64_t *count, int64_t *oldest_time,
-			  struct sztp_err *e)
+sztp_rc rsq_event_backlog(struct reg_sqlite *r, int64_t after_id, int64_t *count,
+			  int64_t *oldest_time, struct sztp_err *e)
 {
 	return read_ints(r, E_BACKLOG, after_id, count, oldest_time, "counting pending events", e);
 }
 
-sztp_rc reg_event_trim(struct reg *r, int64_t before, int limit, int64_t *deleted,
+sztp_rc rsq_event_trim(struct reg_sqlite *r, int64_t before, int limit, int64_t *deleted,
 		       struct sztp_err *e)
 {
 	sqlite3_stmt *s;
@@ -372,7 +355,7 @@ sztp_rc reg_event_trim(struct reg *r, int64_t before, int limit, int64_t *delete
 
 	if (deleted)
 		*deleted = 0;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, E_TRIM, e);
 	if (s) {
 		int bound = sqlite3_bind_int64(s, 1, before) == SQLITE_OK &&
@@ -381,25 +364,21 @@ sztp_rc reg_event_trim(struct reg *r, int64_t before, int limit, int64_t *delete
 		if (rc == SZTP_OK && deleted)
 			*deleted = sqlite3_changes(r->db);
 	}
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-static sztp_rc check_cursor_name(const char *name, struct sztp_err *e)
-{
-	return rsql_check_str("event consumer name", name, REG_NAME_MAX, 0, e);
-}
-
-sztp_rc reg_event_cursor_get(struct reg *r, const char *name, int64_t *cursor, struct sztp_err *e)
+sztp_rc rsq_event_cursor_get(struct reg_sqlite *r, const char *name, int64_t *cursor,
+			     struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_cursor_name(name, e);
+	sztp_rc rc = reg_valid_cursor_name(name, e);
 	int src;
 
 	*cursor = 0;
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, E_CUR_GET, e);
 	if (!s) {
 		rc = SZTP_E_DB;
@@ -414,74 +393,45 @@ sztp_rc reg_event_cursor_get(struct reg *r, const char *name, int64_t *cursor, s
 		rc = rsql_db_fail(r, e, "reading an event cursor");
 	rsql_st_done(s);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_event_cursor_set(struct reg *r, const char *name, int64_t cursor, struct sztp_err *e)
+sztp_rc rsq_event_cursor_set(struct reg_sqlite *r, const char *name, int64_t cursor,
+			     struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_cursor_name(name, e);
+	sztp_rc rc = reg_valid_cursor_name(name, e);
 
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, E_CUR_SET, e);
 	rc = s ? run(r, s,
 		     rsql_bind_str(s, 1, name) == SQLITE_OK &&
 			 sqlite3_bind_int64(s, 2, cursor) == SQLITE_OK,
 		     "storing an event cursor", e)
 	       : SZTP_E_DB;
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_event_cursor_drop(struct reg *r, const char *name, struct sztp_err *e)
+sztp_rc rsq_event_cursor_drop(struct reg_sqlite *r, const char *name, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_cursor_name(name, e);
+	sztp_rc rc = reg_valid_cursor_name(name, e);
 
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, E_CUR_DROP, e);
 	rc = s ? run(r, s, rsql_bind_str(s, 1, name) == SQLITE_OK, "removing an event cursor", e)
 	       : SZTP_E_DB;
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
 /* ---- webhooks ------------------------------------------------------------ */
-
-void reg_webhook_clear(struct reg_webhook *w)
-{
-	if (!w)
-		return;
-	free(w->url);
-	free(w->types);
-	if (w->secret) {
-		explicit_bzero(w->secret, strlen(w->secret));
-		free(w->secret);
-	}
-	free(w->ca_pem);
-	free(w->last_error);
-	memset(w, 0, sizeof(*w));
-}
-
-static sztp_rc check_webhook(const struct reg_webhook *w, int need_secret, struct sztp_err *e)
-{
-	sztp_rc rc = rsql_check_str("webhook name", w->name, sizeof(w->name), 0, e);
-
-	if (rc != SZTP_OK)
-		return rc;
-	if (!w->url || strncmp(w->url, "https://", 8) != 0)
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE,
-				    "webhook '%s': the url must be https://", w->name);
-	if ((need_secret || w->secret) && (!w->secret || !*w->secret))
-		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "webhook '%s': the secret is empty",
-				    w->name);
-	return SZTP_OK;
-}
 
 static int bind_webhook(sqlite3_stmt *s, const struct reg_webhook *w)
 {
@@ -494,14 +444,14 @@ static int bind_webhook(sqlite3_stmt *s, const struct reg_webhook *w)
 	       sqlite3_bind_int(s, 6, w->enabled ? 1 : 0) == SQLITE_OK;
 }
 
-sztp_rc reg_webhook_add(struct reg *r, const struct reg_webhook *w, struct sztp_err *e)
+sztp_rc rsq_webhook_add(struct reg_sqlite *r, const struct reg_webhook *w, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_webhook(w, 1, e);
+	sztp_rc rc = reg_valid_webhook(w, 1, e);
 
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, W_ADD, e);
 	if (!s) {
 		rc = SZTP_E_DB;
@@ -518,45 +468,45 @@ sztp_rc reg_webhook_add(struct reg *r, const struct reg_webhook *w, struct sztp_
 	} else {
 		rsql_st_done(s);
 	}
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_webhook_update(struct reg *r, const struct reg_webhook *w, struct sztp_err *e)
+sztp_rc rsq_webhook_update(struct reg_sqlite *r, const struct reg_webhook *w, struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = check_webhook(w, 0, e);
+	sztp_rc rc = reg_valid_webhook(w, 0, e);
 
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, W_UPDATE, e);
 	rc = s ? run(r, s, bind_webhook(s, w), "changing a webhook", e) : SZTP_E_DB;
 	if (rc == SZTP_OK && sqlite3_changes(r->db) == 0)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "no webhook '%s'", w->name);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
 /* A write keyed on one name: NOT_FOUND when it touched no row. */
-static sztp_rc keyed(struct reg *r, enum ev_stmt_id id, const char *name, const char *what,
+static sztp_rc keyed(struct reg_sqlite *r, enum ev_stmt_id id, const char *name, const char *what,
 		     struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = rsql_check_str("webhook name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("webhook name", name, REG_NAME_MAX, 0, e);
 
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, id, e);
 	rc = s ? run(r, s, rsql_bind_str(s, 1, name) == SQLITE_OK, what, e) : SZTP_E_DB;
 	if (rc == SZTP_OK && sqlite3_changes(r->db) == 0)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "no webhook '%s'", name);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_webhook_remove(struct reg *r, const char *name, struct sztp_err *e)
+sztp_rc rsq_webhook_remove(struct reg_sqlite *r, const char *name, struct sztp_err *e)
 {
 	return keyed(r, W_REMOVE, name, "removing a webhook", e);
 }
@@ -595,17 +545,17 @@ static sztp_rc row_webhook(sqlite3_stmt *s, struct reg_webhook *w, struct sztp_e
 	return rc;
 }
 
-sztp_rc reg_webhook_get(struct reg *r, const char *name, struct reg_webhook *out,
+sztp_rc rsq_webhook_get(struct reg_sqlite *r, const char *name, struct reg_webhook *out,
 			struct sztp_err *e)
 {
 	sqlite3_stmt *s;
-	sztp_rc rc = rsql_check_str("webhook name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("webhook name", name, REG_NAME_MAX, 0, e);
 	int src;
 
 	memset(out, 0, sizeof(*out));
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, W_GET, e);
 	if (!s) {
 		rc = SZTP_E_DB;
@@ -620,18 +570,18 @@ sztp_rc reg_webhook_get(struct reg *r, const char *name, struct reg_webhook *out
 		rc = rsql_db_fail(r, e, "reading a webhook");
 	rsql_st_done(s);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_webhook_list(struct reg *r, reg_webhook_cb cb, void *arg, struct sztp_err *e)
+sztp_rc rsq_webhook_list(struct reg_sqlite *r, reg_webhook_cb cb, void *arg, struct sztp_err *e)
 {
 	struct reg_webhook w;
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_OK;
 	int src = SQLITE_ERROR, stop = 0;
 
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, W_LIST, e);
 	if (!s) {
 		rc = SZTP_E_DB;
@@ -647,13 +597,13 @@ sztp_rc reg_webhook_list(struct reg *r, reg_webhook_cb cb, void *arg, struct szt
 		rc = rsql_db_fail(r, e, "listing webhooks");
 	rsql_st_done(s);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
 /* The writes of one result (r->mu held, inside its transaction). */
-static sztp_rc result_write(struct reg *r, const char *name, const struct reg_webhook_result *res,
-			    int64_t now, struct sztp_err *e)
+static sztp_rc result_write(struct reg_sqlite *r, const char *name,
+			    const struct reg_webhook_result *res, int64_t now, struct sztp_err *e)
 {
 	sqlite3_stmt *s = ev_stmt(r, W_RESULT, e);
 	sztp_rc rc;
@@ -698,31 +648,22 @@ static sztp_rc result_write(struct reg *r, const char *name, const struct reg_we
 	return rc;
 }
 
-sztp_rc reg_webhook_result(struct reg *r, const char *name, const struct reg_webhook_result *res,
-			   struct sztp_err *e)
+sztp_rc rsq_webhook_result(struct reg_sqlite *r, const char *name,
+			   const struct reg_webhook_result *res, struct sztp_err *e)
 {
-	sztp_rc rc = rsql_check_str("webhook name", name, REG_NAME_MAX, 0, e);
+	sztp_rc rc = reg_valid_str("webhook name", name, REG_NAME_MAX, 0, e);
 
 	if (rc != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	rc = rsql_op_begin(r, e);
 	if (rc == SZTP_OK)
 		rc = rsql_op_end(r, result_write(r, name, res, (int64_t)time(NULL), e), e);
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
 /* ---- dead letters --------------------------------------------------------- */
-
-void reg_dead_letter_clear(struct reg_dead_letter *d)
-{
-	if (!d)
-		return;
-	reg_event_clear(&d->ev);
-	free(d->last_error);
-	memset(d, 0, sizeof(*d));
-}
 
 static sztp_rc row_dead(sqlite3_stmt *s, struct reg_dead_letter *d, struct sztp_err *e)
 {
@@ -742,18 +683,18 @@ static sztp_rc row_dead(sqlite3_stmt *s, struct reg_dead_letter *d, struct sztp_
 	return rc;
 }
 
-sztp_rc reg_dead_letter_query(struct reg *r, const char *webhook, int replay_only, int64_t after_id,
-			      int limit, reg_dead_letter_cb cb, void *arg, struct sztp_err *e)
+sztp_rc rsq_dead_letter_query(struct reg_sqlite *r, const char *webhook, int replay_only,
+			      int64_t after_id, int limit, reg_dead_letter_cb cb, void *arg,
+			      struct sztp_err *e)
 {
 	struct reg_dead_letter d;
 	sqlite3_stmt *s;
 	sztp_rc rc = SZTP_OK;
 	int src = SQLITE_ERROR, stop = 0, bound;
 
-	if (webhook &&
-	    (rc = rsql_check_str("webhook name", webhook, REG_NAME_MAX, 0, e)) != SZTP_OK)
+	if (webhook && (rc = reg_valid_str("webhook name", webhook, REG_NAME_MAX, 0, e)) != SZTP_OK)
 		return rc;
-	reg_lock(r);
+	rsql_lock(r);
 	s = ev_stmt(r, webhook ? D_QUERY_ONE : D_QUERY_ALL, e);
 	if (!s) {
 		rc = SZTP_E_DB;
@@ -772,12 +713,12 @@ sztp_rc reg_dead_letter_query(struct reg *r, const char *webhook, int replay_onl
 		rc = rsql_db_fail(r, e, "listing dead letters");
 	rsql_st_done(s);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
 /* Replay or remove one dead letter (event_id) or all of a webhook's. */
-static sztp_rc dead_change(struct reg *r, enum ev_stmt_id one, enum ev_stmt_id all,
+static sztp_rc dead_change(struct reg_sqlite *r, enum ev_stmt_id one, enum ev_stmt_id all,
 			   const char *webhook, int64_t event_id, int64_t *n, const char *what,
 			   struct sztp_err *e)
 {
@@ -787,8 +728,8 @@ static sztp_rc dead_change(struct reg *r, enum ev_stmt_id one, enum ev_stmt_id a
 
 	if (n)
 		*n = 0;
-	reg_lock(r);
-	rc = reg_webhook_get(r, webhook, &w, e); /* NOT_FOUND names the webhook */
+	rsql_lock(r);
+	rc = rsq_webhook_get(r, webhook, &w, e); /* NOT_FOUND names the webhook */
 	reg_webhook_clear(&w);
 	if (rc != SZTP_OK)
 		goto out;
@@ -808,19 +749,19 @@ static sztp_rc dead_change(struct reg *r, enum ev_stmt_id one, enum ev_stmt_id a
 				  "webhook '%s' has no dead letter of event %lld", webhook,
 				  (long long)event_id);
 out:
-	reg_unlock(r);
+	rsql_unlock(r);
 	return rc;
 }
 
-sztp_rc reg_dead_letter_replay(struct reg *r, const char *webhook, int64_t event_id, int64_t *n,
-			       struct sztp_err *e)
+sztp_rc rsq_dead_letter_replay(struct reg_sqlite *r, const char *webhook, int64_t event_id,
+			       int64_t *n, struct sztp_err *e)
 {
 	return dead_change(r, D_REPLAY, D_REPLAY_ALL, webhook, event_id, n,
 			   "queueing dead letters for replay", e);
 }
 
-sztp_rc reg_dead_letter_remove(struct reg *r, const char *webhook, int64_t event_id, int64_t *n,
-			       struct sztp_err *e)
+sztp_rc rsq_dead_letter_remove(struct reg_sqlite *r, const char *webhook, int64_t event_id,
+			       int64_t *n, struct sztp_err *e)
 {
 	return dead_change(r, D_DEL, D_DEL_ALL, webhook, event_id, n, "removing dead letters", e);
 }

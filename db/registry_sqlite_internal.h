@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "registry.h"
+#include "registry_backend.h"
 
 enum stmt_id {
 	S_BEGIN,
@@ -70,7 +71,7 @@ enum stmt_id {
 	S__COUNT
 };
 
-struct reg {
+struct reg_sqlite {
 	sqlite3 *db;
 	char *path;
 	pthread_mutex_t mu; /* recursive; see the file comment */
@@ -83,17 +84,12 @@ struct reg {
 	sqlite3_stmt *ev_st[32]; /* the events part's own (registry_sqlite_events.c) */
 };
 
-void reg_lock(struct reg *r);
-void reg_unlock(struct reg *r);
+void rsql_lock(struct reg_sqlite *r);
+void rsql_unlock(struct reg_sqlite *r);
 /* Make a used statement ready for its next run. */
 void rsql_st_done(sqlite3_stmt *s);
 /* SZTP_E_DB with SQLite's message: "registry: WHAT failed: ..." */
-sztp_rc rsql_db_fail(struct reg *r, struct sztp_err *e, const char *what);
-/* A string that must be non-empty (unless allow_empty) and fit in cap
- * bytes with its NUL. */
-sztp_rc rsql_check_str(const char *what, const char *v, size_t cap, int allow_empty,
-		       struct sztp_err *e);
-sztp_rc rsql_check_serial(const char *serial, struct sztp_err *e);
+sztp_rc rsql_db_fail(struct reg_sqlite *r, struct sztp_err *e, const char *what);
 int rsql_bind_str(sqlite3_stmt *s, int i, const char *v);
 /* NULL and "" are bound as NULL. */
 int rsql_bind_opt(sqlite3_stmt *s, int i, const char *v);
@@ -103,14 +99,14 @@ sztp_rc rsql_col_dup(sqlite3_stmt *s, int i, char **dst, struct sztp_err *e);
 int rsql_is_unique_violation(int xrc);
 /* The transaction of one multi-statement call (a SAVEPOINT inside
  * reg_begin), and its end: commit when rc is SZTP_OK, else undo. */
-sztp_rc rsql_op_begin(struct reg *r, struct sztp_err *e);
-sztp_rc rsql_op_begin_read(struct reg *r, struct sztp_err *e);
-sztp_rc rsql_op_end(struct reg *r, sztp_rc rc, struct sztp_err *e);
+sztp_rc rsql_op_begin(struct reg_sqlite *r, struct sztp_err *e);
+sztp_rc rsql_op_begin_read(struct reg_sqlite *r, struct sztp_err *e);
+sztp_rc rsql_op_end(struct reg_sqlite *r, sztp_rc rc, struct sztp_err *e);
 
 /* registry_sqlite_events.c: the events of a stored progress report
  * (inside progress_add's transaction), and its statements at close. */
-sztp_rc rsql_progress_events(struct reg *r, const struct reg_progress *p, int64_t t,
+sztp_rc rsql_progress_events(struct reg_sqlite *r, const struct reg_progress *p, int64_t t,
 			     struct sztp_err *e);
-void rsql_events_finalize(struct reg *r);
+void rsql_events_finalize(struct reg_sqlite *r);
 
 #endif

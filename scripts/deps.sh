@@ -4,12 +4,13 @@
 set -eu
 PKGS="build-essential pkg-config
  libmicrohttpd-dev libgnutls28-dev nettle-dev libtasn1-6-dev libtasn1-bin
- libjansson-dev libsqlite3-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
+ libjansson-dev libsqlite3-dev libpq-dev libyang2-dev libyang2-tools libcurl4-gnutls-dev
  curl openssl sqlite3 jq iproute2 procps ca-certificates nginx-light rsyslog rsyslog-gnutls python3 bind9
  bind9-utils bind9-dnsutils
  clang-14 libclang-rt-14-dev
  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server isc-dhcp-client dnsmasq-base busybox
- isc-dhcp-relay util-linux mount prometheus"
+ isc-dhcp-relay util-linux mount prometheus
+ postgresql-15 postgresql-client-15 haproxy"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
