@@ -11,6 +11,27 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export SZTP_TOP="$top" SZTP_BUILD="$top/$BUILD"
 passed=0; failed=0; broken=""
 log=$(mktemp)
+# One throw-away PostgreSQL for the whole run (tests/pg.sh): the tests
+# that run on both registry backends create their databases on it
+# (SZTP_TEST_PG).  Not reachable = those tests fail, they do not skip.
+pgdir=""
+if [ "$what" != system ]; then
+	pgdir=$(mktemp -d /tmp/sztp-test-pg.XXXXXX)
+	if pguri=$(sh "$top/tests/pg.sh" start "$pgdir/pg"); then
+		export SZTP_TEST_PG="${pguri%/*}"
+	else
+		echo "** tests/pg.sh could not start PostgreSQL"
+		export SZTP_TEST_PG="postgresql://sztp@127.0.0.1:1"
+	fi
+fi
+stop_pg() {
+	[ -n "$pgdir" ] || return 0
+	sh "$top/tests/pg.sh" stop "$pgdir/pg" || true
+	rm -rf "$pgdir"
+	pgdir=""
+}
+trap 'stop_pg; rm -f "$log"' EXIT
+trap 'exit 130' INT TERM
 run_one() {
 	name=$1; shift
 	"$@" >"$log" 2>&1
@@ -49,6 +70,7 @@ if [ "$what" = system ]; then
 		echo "($(basename "$t" .sh): $(($(date +%s) - start)) s)"
 	done
 fi
+stop_pg
 rm -f "$log"
 [ -n "$broken" ] && echo "failing:$broken"
 echo "$passed passed, $failed failed"
