@@ -39,6 +39,45 @@ int reg_is_postgresql(const char *database)
 	       (!strncmp(database, "postgresql://", 13) || !strncmp(database, "postgres://", 11));
 }
 
+/* Appends n bytes of s to out (cap bytes, always terminated). */
+static void put(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (*len + 1 >= cap)
+		return;
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
+}
+
+void reg_redact(const char *uri, char *out, size_t cap)
+{
+	const char *p = uri, *auth = strstr(uri, "://"), *end, *at, *colon, *pw;
+	size_t len = 0;
+
+	if (!cap)
+		return;
+	out[0] = '\0';
+	if (auth) {
+		auth += 3;
+		end = auth + strcspn(auth, "/?");
+		at = memchr(auth, '@', (size_t)(end - auth));
+		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			put(out, cap, &len, p, (size_t)(colon - p) + 1);
+			put(out, cap, &len, "***", 3);
+			p = at;
+		}
+	}
+	while ((pw = strstr(p, "password=")) != NULL) {
+		put(out, cap, &len, p, (size_t)(pw - p) + 9);
+		put(out, cap, &len, "***", 3);
+		p = pw + 9 + strcspn(pw + 9, "& ");
+	}
+	put(out, cap, &len, p, strlen(p));
+}
+
 /* ---- open and close ------------------------------------------------------ */
 
 static sztp_rc open_how(const char *database, enum reg_open_how how, struct reg **out,

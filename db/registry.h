@@ -143,6 +143,10 @@ void reg_progress_clear(struct reg_progress *p);
  * path).  The checks that concern a file (permissions, ownership, its
  * directory) apply only when this is 0. */
 int reg_is_postgresql(const char *database);
+/* database as it may be shown (messages, logs, sztpd -n): a URI's
+ * password (user:PASSWORD@ and password=...) replaced by "***"; a path as
+ * it is.  Cut to cap bytes, always terminated. */
+void reg_redact(const char *database, char *out, size_t cap);
 
 /* Open (creating if missing) and migrate to the latest schema.  SQLite:
  * WAL mode, foreign keys on, every commit synchronous (it survives a power

@@ -73,47 +73,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Appends n bytes of s to out (cap bytes, always terminated). */
-static void put(char *out, size_t cap, size_t *len, const char *s, size_t n)
-{
-	if (*len + 1 >= cap)
-		return;
-	if (n > cap - 1 - *len)
-		n = cap - 1 - *len;
-	memcpy(out + *len, s, n);
-	*len += n;
-	out[*len] = '\0';
-}
-
-/* The URI with its password (user:PASSWORD@ and password=...) replaced by
- * "***", for messages. */
-static void redact(const char *uri, char *out, size_t cap)
-{
-	const char *p = uri, *auth = strstr(uri, "://"), *end, *at, *colon, *pw;
-	size_t len = 0;
-
-	if (!cap)
-		return;
-	out[0] = '\0';
-	if (auth) {
-		auth += 3;
-		end = auth + strcspn(auth, "/?");
-		at = memchr(auth, '@', (size_t)(end - auth));
-		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-		if (colon) {
-			put(out, cap, &len, p, (size_t)(colon - p) + 1);
-			put(out, cap, &len, "***", 3);
-			p = at;
-		}
-	}
-	while ((pw = strstr(p, "password=")) != NULL) {
-		put(out, cap, &len, p, (size_t)(pw - p) + 9);
-		put(out, cap, &len, "***", 3);
-		p = pw + 9 + strcspn(pw + 9, "& ");
-	}
-	put(out, cap, &len, p, strlen(p));
-}
-
 void rpg_arg_str(struct rpg_args *a, const char *v)
 {
 	if (a->n >= RPG_MAX_PARAMS)
@@ -197,7 +156,7 @@ static sztp_rc connect_now(struct reg_pg *r, struct sztp_err *e)
 		n = strlen(msg);
 		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 			msg[--n] = '\0';
-		redact(r->conninfo, where, sizeof(where));
+		reg_redact(r->conninfo, where, sizeof(where));
 		snprintf(r->down_reason, sizeof(r->down_reason), "cannot connect to %s: %s", where,
 			 msg);
 		r->broken = 1;
@@ -773,7 +732,7 @@ sztp_rc rpg_open(const char *conninfo, enum reg_open_how how, struct reg_pg **ou
 	}
 	if ((rc = connect_now(r, e)) != SZTP_OK)
 		goto out;
-	redact(conninfo, where, sizeof(where));
+	reg_redact(conninfo, where, sizeof(where));
 	rc = migrate(r, where, how, e);
 out:
 	if (rc != SZTP_OK) {
