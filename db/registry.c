@@ -315,6 +315,36 @@ sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_er
 	return DISPATCH(owner_names, cb, arg, e);
 }
 
+static sztp_rc reg_valid_lease(const char *name, const char *holder, struct sztp_err *e)
+{
+	sztp_rc rc = reg_valid_str("lease name", name, REG_LEASE_MAX, 0, e);
+
+	return rc == SZTP_OK ? reg_valid_str("lease holder", holder, REG_LEASE_MAX, 0, e) : rc;
+}
+
+sztp_rc reg_lease(struct reg *r, const char *name, const char *holder, int64_t ttl_ms, int *held,
+		  struct sztp_err *e)
+{
+	sztp_rc rc = reg_valid_lease(name, holder, e);
+
+	*held = 0;
+	if (rc == SZTP_OK && (ttl_ms < 1 || ttl_ms > 86400000))
+		rc = sztp_err_set(e, SZTP_E_INVALID_VALUE, "lease time %lld ms is out of range",
+				  (long long)ttl_ms);
+	if (rc == SZTP_OK)
+		rc = DISPATCH(lease, name, holder, ttl_ms, held, e);
+	if (rc != SZTP_OK)
+		*held = 0;
+	return rc;
+}
+
+sztp_rc reg_lease_release(struct reg *r, const char *name, const char *holder, struct sztp_err *e)
+{
+	sztp_rc rc = reg_valid_lease(name, holder, e);
+
+	return rc == SZTP_OK ? DISPATCH(lease_release, name, holder, e) : rc;
+}
+
 sztp_rc reg_device_query(struct reg *r, const struct reg_query *q, reg_device_cb cb, void *arg,
 			 struct sztp_err *e)
 {

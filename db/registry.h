@@ -323,6 +323,21 @@ sztp_rc reg_profile_pin_get(struct reg *r, const char *name, int *on, struct szt
 typedef int (*reg_name_cb)(const char *name, void *arg);
 sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_err *e);
 
+/* ---- leases: once across instances (issue 14) ---------------------------- */
+/* A holder (unique per process: "hostname:pid:random") holds the lease
+ * called name for ttl_ms from now by the database's clock; *held = 1 when
+ * it holds it now (it did already, or the lease was free or expired), 0
+ * while another holder's lease runs.  Renew by calling again before ttl_ms
+ * passes.  SQLite: the same table (several processes on one file; the
+ * clock is that machine's).  name and holder: non-empty, shorter than
+ * REG_LEASE_MAX; ttl_ms 1 ms .. 1 day.  *held is 0 on failure. */
+#define REG_LEASE_MAX 256
+sztp_rc reg_lease(struct reg *r, const char *name, const char *holder, int64_t ttl_ms, int *held,
+		  struct sztp_err *e);
+/* Gives the lease up when holder holds it (else nothing happens): another
+ * holder may take it at once. */
+sztp_rc reg_lease_release(struct reg *r, const char *name, const char *holder, struct sztp_err *e);
+
 /* ---- admin API queries (issue 10) ---------------------------------------- */
 /* A filtered, paginated read.  Every member is optional (NULL / 0 / -1:
  * no condition).  Devices come ordered by serial (byte order), the

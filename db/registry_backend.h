@@ -119,6 +119,11 @@ sztp_rc rsq_device_pin_get(struct reg_sqlite *r, const char *serial, int *has,
 sztp_rc rsq_profile_pin_set(struct reg_sqlite *r, const char *name, int on, struct sztp_err *e);
 sztp_rc rsq_profile_pin_get(struct reg_sqlite *r, const char *name, int *on, struct sztp_err *e);
 sztp_rc rsq_owner_names(struct reg_sqlite *r, reg_name_cb cb, void *arg, struct sztp_err *e);
+/* db/registry_sqlite_lease.c */
+sztp_rc rsq_lease(struct reg_sqlite *r, const char *name, const char *holder, int64_t ttl_ms,
+		  int *held, struct sztp_err *e);
+sztp_rc rsq_lease_release(struct reg_sqlite *r, const char *name, const char *holder,
+			  struct sztp_err *e);
 sztp_rc rsq_device_query(struct reg_sqlite *r, const struct reg_query *q, reg_device_cb cb,
 			 void *arg, struct sztp_err *e);
 sztp_rc rsq_progress_query(struct reg_sqlite *r, const struct reg_query *q, reg_progress_cb cb,
@@ -224,6 +229,11 @@ sztp_rc rpg_device_pin_get(struct reg_pg *r, const char *serial, int *has, uint8
 sztp_rc rpg_profile_pin_set(struct reg_pg *r, const char *name, int on, struct sztp_err *e);
 sztp_rc rpg_profile_pin_get(struct reg_pg *r, const char *name, int *on, struct sztp_err *e);
 sztp_rc rpg_owner_names(struct reg_pg *r, reg_name_cb cb, void *arg, struct sztp_err *e);
+/* db/registry_pg_lease.c */
+sztp_rc rpg_lease(struct reg_pg *r, const char *name, const char *holder, int64_t ttl_ms, int *held,
+		  struct sztp_err *e);
+sztp_rc rpg_lease_release(struct reg_pg *r, const char *name, const char *holder,
+			  struct sztp_err *e);
 sztp_rc rpg_device_query(struct reg_pg *r, const struct reg_query *q, reg_device_cb cb, void *arg,
 			 struct sztp_err *e);
 sztp_rc rpg_progress_query(struct reg_pg *r, const struct reg_query *q, reg_progress_cb cb,

@@ -792,6 +792,7 @@ void rsq_close(struct reg_sqlite *r)
 		for (i = 0; i < (int)(sizeof(r->pin_st) / sizeof(r->pin_st[0])); i++)
 			sqlite3_finalize(r->pin_st[i]);
 		rsql_events_finalize(r);
+		rsql_lease_finalize(r);
 		sqlite3_exec(r->db, "PRAGMA optimize", NULL, NULL, NULL);
 		sqlite3_close(r->db);
 	}

@@ -80,8 +80,9 @@ struct reg_sqlite {
 	int nosync; /* that transaction commits with synchronous = NORMAL */
 	int version;
 	sqlite3_stmt *st[S__COUNT];
-	sqlite3_stmt *pin_st[8]; /* IDevID pinning's own, prepared on first use */
-	sqlite3_stmt *ev_st[32]; /* the events part's own (registry_sqlite_events.c) */
+	sqlite3_stmt *pin_st[8];   /* IDevID pinning's own, prepared on first use */
+	sqlite3_stmt *ev_st[32];   /* the events part's own (registry_sqlite_events.c) */
+	sqlite3_stmt *lease_st[2]; /* the leases' own (registry_sqlite_lease.c) */
 };
 
 void rsql_lock(struct reg_sqlite *r);
@@ -108,5 +109,7 @@ sztp_rc rsql_op_end(struct reg_sqlite *r, sztp_rc rc, struct sztp_err *e);
 sztp_rc rsql_progress_events(struct reg_sqlite *r, const struct reg_progress *p, int64_t t,
 			     struct sztp_err *e);
 void rsql_events_finalize(struct reg_sqlite *r);
+/* registry_sqlite_lease.c: its statements at close. */
+void rsql_lease_finalize(struct reg_sqlite *r);
 
 #endif
