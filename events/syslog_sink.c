@@ -24,6 +24,7 @@
 
 #include "../server/config.h" /* sztpd's configuration: events/ is part of sztpd */
 #include "event.h"
+#include "lease_keeper.h"
 #include "log.h"
 #include "pki.h"
 #include "strbuf.h"
@@ -361,6 +362,11 @@ struct syslog_sink {
 	atomic_int stopping;
 	_Atomic uint64_t sent, failed;
 	_Atomic int64_t cursor;
+	/* one instance of several on one registry sends: the holder of this
+	 * lease; active: this one sends, from the cursor it read when it
+	 * took the lease */
+	struct lease_keeper lease;
+	int active;
 };
 
 static int64_t mono_ms(void)
@@ -843,6 +849,22 @@ static void send_batch(struct syslog_sink *s, struct batch *b)
 	cursor_store(s, 0);
 }
 
+/* Taking the lease: go on from where the last holder stopped (another
+ * instance may have moved the cursor since this one last sent). */
+static sztp_rc cursor_reload(struct syslog_sink *s, struct sztp_err *e)
+{
+	int64_t c = 0;
+	sztp_rc rc = reg_event_cursor_get(s->reg, CURSOR_NAME, &c, e);
+
+	if (rc == SZTP_E_NOT_FOUND)
+		return SZTP_OK; /* dropped meanwhile: ours stands, stored again */
+	if (rc != SZTP_OK)
+		return rc;
+	atomic_store(&s->cursor, c);
+	s->stored_cursor = c;
+	return SZTP_OK;
+}
+
 static void *run(void *arg)
 {
 	struct syslog_sink *s = arg;
@@ -856,6 +878,23 @@ static void *run(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&s->stopping)) {
+		if (!lease_keeper_hold(&s->lease, s->reg)) {
+			/* another instance sends (or this one lost the registry):
+			 * stand by; its cursor is not ours to store */
+			if (s->active)
+				conn_close(s);
+			s->active = 0;
+			nap(s, IDLE_MS);
+			continue;
+		}
+		if (!s->active) {
+			if (cursor_reload(s, &e) != SZTP_OK) {
+				log_err("syslog: cannot read the cursor: %s", e.msg);
+				nap(s, 1000);
+				continue;
+			}
+			s->active = 1;
+		}
 		q = (struct reg_query)REG_QUERY_INIT;
 		q.after_id = atomic_load(&s->cursor);
 		q.limit = BATCH;
@@ -882,8 +921,10 @@ static void *run(void *arg)
 				   ? (int)(s->next_try_ms - mono_ms())
 				   : IDLE_MS);
 	}
-	cursor_store(s, 1);
+	if (s->active)
+		cursor_store(s, 1);
 	conn_close(s);
+	lease_keeper_release(&s->lease, s->reg);
 	free(b);
 	return NULL;
 }
@@ -1005,6 +1046,7 @@ sztp_rc syslog_sink_start(const struct config *cfg, struct syslog_sink **out, st
 	s->max = s->t.proto == CONFIG_SYSLOG_UDP ? SYSLOG_UDP_MAX : SYSLOG_TCP_MAX;
 	s->pid = (long)getpid();
 	s->backoff_ms = BACKOFF_MIN_MS;
+	lease_keeper_init(&s->lease, "syslog");
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) != 0)
 		s->hostname[0] = '\0';
 	pthread_mutex_init(&s->mu, NULL);

@@ -23,6 +23,7 @@
 #include "../server/config.h"
 #include "crypto.h"
 #include "event.h"
+#include "lease_keeper.h"
 #include "log.h"
 #include "registry.h"
 #include "strbuf.h"
@@ -67,6 +68,9 @@ struct webhooks {
 	/* the worker's own */
 	struct hook *hooks;
 	int64_t next_trim_ms;
+	/* delivery and the events' retention run on one instance of several
+	 * on one registry: the holder of this lease */
+	struct lease_keeper lease;
 };
 
 /* One batch as sent: its body and, per event, id and time. */
@@ -747,8 +751,11 @@ static void *worker(void *arg)
 	int more;
 
 	while (!atomic_load(&w->stopping)) {
-		more = tick(w);
-		trim(w);
+		more = 0;
+		if (lease_keeper_hold(&w->lease, w->reg)) {
+			more = tick(w);
+			trim(w);
+		}
 		if (more)
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &until);
@@ -763,6 +770,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&w->mu);
 	}
 	hooks_sweep(w, 1);
+	lease_keeper_release(&w->lease, w->reg);
 	return NULL;
 }
 
@@ -784,6 +792,7 @@ sztp_rc webhooks_start(const struct config *cfg, struct webhooks **out, struct s
 	w->max_age = cfg->webhook_max_age > 0 ? cfg->webhook_max_age : 86400;
 	w->retention_s = (int64_t)cfg->event_retention_days * 86400;
 	w->next_trim_ms = now_ms() + TRIM_FIRST_MS;
+	lease_keeper_init(&w->lease, "webhooks");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		rc = sztp_err_set(e, SZTP_E_INTERNAL, "webhooks: libcurl cannot start");
 		goto out;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "journal.h"
+#include "lease_keeper.h"
 #include "log.h"
 #include "server.h"
 #include "throttle.h"
@@ -66,6 +67,8 @@ struct journal {
 	/* the writer's own */
 	int64_t next_upkeep_ms, next_trim_ms;
 	int trimming; /* the last retention batch was full */
+	/* retention runs on one instance of several on one registry */
+	struct lease_keeper lease;
 	/* the registry file: lost while its path names another file or none */
 	atomic_int lost;
 	char lost_why[SZTP_ERR_MSG_MAX]; /* under mu */
@@ -249,8 +252,12 @@ static void upkeep(struct journal *j)
 		if (!file_ok(j))
 			return;
 	}
-	if ((j->retention_s || j->max_rows) && now >= j->next_trim_ms && !atomic_load(&j->lost))
-		trim(j, now);
+	if ((j->retention_s || j->max_rows) && now >= j->next_trim_ms && !atomic_load(&j->lost)) {
+		if (lease_keeper_hold(&j->lease, j->reg))
+			trim(j, now);
+		else /* another instance trims */
+			j->next_trim_ms = now + TRIM_EVERY_MS;
+	}
 }
 
 /* How long the idle writer may sleep before its next upkeep. */
@@ -360,6 +367,7 @@ static void *writer(void *arg)
 		pthread_mutex_lock(&j->mu);
 	}
 	pthread_mutex_unlock(&j->mu);
+	lease_keeper_release(&j->lease, j->reg);
 	return NULL;
 }
 
@@ -389,6 +397,7 @@ sztp_rc journal_start(struct reg *r, const struct config *cfg, struct journal **
 	}
 	j->next_upkeep_ms = j->next_trim_ms = throttle_now_ms();
 	j->reg = r;
+	lease_keeper_init(&j->lease, "log-retention");
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->more, NULL);
 	pthread_cond_init(&j->done, NULL);
