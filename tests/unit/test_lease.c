@@ -18,6 +18,7 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "pgtest.h"
 #pragma GCC diagnostic pop
+#include "lease_keeper.h"
 #include "registry.h"
 #include "unit.h"
 
@@ -156,6 +157,27 @@ static void test_race(const char *db)
 	CHECK(winners == 1);
 }
 
+/* sztpd's keepers (events/lease_keeper.c): one of two holds; the other
+ * takes over when the first gives up. */
+static void test_keepers(struct reg *a, struct reg *b)
+{
+	struct lease_keeper k1, k2;
+
+	lease_keeper_init(&k1, "keeper");
+	lease_keeper_init(&k2, "keeper");
+	CHECK(strcmp(k1.holder, k2.holder) != 0); /* random part: two keepers of one pid */
+	CHECK(lease_keeper_hold(&k1, a) == 1);
+	CHECK(lease_keeper_hold(&k2, b) == 0);
+	CHECK(lease_keeper_hold(&k1, a) == 1); /* between renewals: no registry call */
+	lease_keeper_release(&k1, a);
+	CHECK(lease_keeper_hold(&k1, a) == 0);
+	k2.next_try_ms = 0; /* its next try is due */
+	CHECK(lease_keeper_hold(&k2, b) == 1);
+	k1.next_try_ms = 0;
+	CHECK(lease_keeper_hold(&k1, a) == 0);
+	lease_keeper_release(&k2, b);
+}
+
 static void run_all(const char *db)
 {
 	struct reg *a = NULL, *b = NULL;
@@ -167,6 +189,7 @@ static void run_all(const char *db)
 		test_take_refuse_expire(a, b);
 		test_release(a, b);
 		test_invalid(a);
+		test_keepers(a, b);
 	}
 	reg_close(a);
 	reg_close(b);
