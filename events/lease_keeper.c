@@ -35,6 +35,22 @@ void lease_keeper_init(struct lease_keeper *k, const char *name)
 	snprintf(k->holder, sizeof(k->holder), "%s:%ld:%s", host, (long)getpid(), hex);
 }
 
+/* Bookkeeping, not worth a disk flush: a lease lost in a crash of the
+ * database only lets another instance take over early (at-least-once). */
+static sztp_rc take(struct reg *r, struct lease_keeper *k, int *held, struct sztp_err *e)
+{
+	sztp_rc rc = reg_begin_nosync(r, e);
+
+	if (rc != SZTP_OK)
+		return rc;
+	rc = reg_lease(r, k->name, k->holder, LEASE_TTL_MS, held, e);
+	if (rc == SZTP_OK && (rc = reg_commit(r, e)) == SZTP_OK)
+		return rc;
+	reg_rollback(r);
+	*held = 0;
+	return rc;
+}
+
 int lease_keeper_hold(struct lease_keeper *k, struct reg *r)
 {
 	struct sztp_err e = {0};
@@ -43,7 +59,7 @@ int lease_keeper_hold(struct lease_keeper *k, struct reg *r)
 
 	if (start < k->next_try_ms)
 		return k->held && start < k->act_until_ms;
-	if (reg_lease(r, k->name, k->holder, LEASE_TTL_MS, &held, &e) != SZTP_OK) {
+	if (take(r, k, &held, &e) != SZTP_OK) {
 		/* unreachable: keep acting until the lease may have run out */
 		k->next_try_ms = start + LEASE_RETRY_MS;
 		if (strncmp(k->err, e.msg, sizeof(k->err) - 1) != 0) {

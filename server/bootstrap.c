@@ -247,6 +247,12 @@ enum answer handle_get_bootstrapping_data(struct server *s, struct request *r, s
 		goto fail;
 	/* the device first: its profile says how strictly its input is read */
 	read_rc = reg_bootstrap_get(s->reg, r->serial, &b, &le);
+	/* the registry failed (503 when it went away): not the input's fault,
+	 * so before the input is read with the profile's leniency unknown */
+	if (read_rc != SZTP_OK && read_rc != SZTP_E_NOT_FOUND) {
+		rc = device_checked(r, s, &b, read_rc, &le, e);
+		goto fail;
+	}
 	if (read_rc == SZTP_OK && b.has_profile && (b.prof.lenient & REG_LENIENT_EMPTY_NONCE))
 		allow |= YANG_LENIENT_EMPTY_NONCE;
 	rc = yang_rpc_input_lenient(s->yang, YANG_RPC_GET_BOOTSTRAPPING_DATA, r->in_enc, r->body,

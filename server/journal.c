@@ -154,6 +154,7 @@ static void apply_log(struct journal *j, struct jent *ent)
 static void commit(struct journal *j, struct jent *batch, size_t n)
 {
 	struct sztp_err e = {0};
+	sztp_rc rc;
 	size_t i;
 
 	if (!file_ok(j)) {
@@ -161,14 +162,19 @@ static void commit(struct journal *j, struct jent *batch, size_t n)
 		apply_failed(batch, n, SZTP_E_UNAVAILABLE, "the registry file is gone");
 		return;
 	}
-	if (reg_commit(j->reg, &e) == SZTP_OK)
+	if ((rc = reg_commit(j->reg, &e)) == SZTP_OK)
 		return;
 	log_err("journal: commit failed, %zu rows lost: %s", n, e.msg);
 	reg_rollback(j->reg);
+	/* none of the batch is acknowledged; a registry that went away
+	 * (SZTP_E_UNAVAILABLE: PostgreSQL lost, a failover) answers 503 and
+	 * the devices send again; else 500 */
+	if (rc != SZTP_E_UNAVAILABLE)
+		rc = SZTP_E_DB;
 	for (i = 0; i < n; i++)
 		if (batch[i].kind == J_PROGRESS && batch[i].jr->rc == SZTP_OK)
 			batch[i].jr->rc =
-			    sztp_err_set(&batch[i].jr->e, SZTP_E_DB, "commit failed: %s", e.msg);
+			    sztp_err_set(&batch[i].jr->e, rc, "commit failed: %s", e.msg);
 }
 
 /* One transaction for the batch.  A batch with progress reports commits
@@ -178,19 +184,20 @@ static void apply(struct journal *j, struct jent *batch, size_t n)
 {
 	struct sztp_err e = {0};
 	int reports = has_reports(batch, n);
+	sztp_rc rc;
 	size_t i;
 
 	if (!file_ok(j)) {
 		apply_failed(batch, n, SZTP_E_UNAVAILABLE, "the registry file is gone");
 		return;
 	}
-	if ((reports ? reg_begin(j->reg, &e) : reg_begin_nosync(j->reg, &e)) != SZTP_OK) {
+	if ((rc = reports ? reg_begin(j->reg, &e) : reg_begin_nosync(j->reg, &e)) != SZTP_OK) {
 		log_err("journal: cannot begin a transaction: %s", e.msg);
-		apply_failed(batch, n, SZTP_E_DB, "cannot begin a transaction");
+		apply_failed(batch, n, rc == SZTP_E_UNAVAILABLE ? rc : SZTP_E_DB,
+			     "cannot begin a transaction");
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		sztp_rc rc;
 		if (batch[i].kind == J_PROGRESS) {
 			struct journal_report *jr = batch[i].jr;
 			/* a failed add rolls back to its own savepoint only */
