@@ -366,7 +366,7 @@ struct syslog_sink {
 	 * lease; active: this one sends, from the cursor it read when it
 	 * took the lease */
 	struct lease_keeper lease;
-	int active;
+	atomic_int active;
 };
 
 static int64_t mono_ms(void)
@@ -881,19 +881,19 @@ static void *run(void *arg)
 		if (!lease_keeper_hold(&s->lease, s->reg)) {
 			/* another instance sends (or this one lost the registry):
 			 * stand by; its cursor is not ours to store */
-			if (s->active)
+			if (atomic_load(&s->active))
 				conn_close(s);
-			s->active = 0;
+			atomic_store(&s->active, 0);
 			nap(s, IDLE_MS);
 			continue;
 		}
-		if (!s->active) {
+		if (!atomic_load(&s->active)) {
 			if (cursor_reload(s, &e) != SZTP_OK) {
 				log_err("syslog: cannot read the cursor: %s", e.msg);
 				nap(s, 1000);
 				continue;
 			}
-			s->active = 1;
+			atomic_store(&s->active, 1);
 		}
 		q = (struct reg_query)REG_QUERY_INIT;
 		q.after_id = atomic_load(&s->cursor);
@@ -921,7 +921,7 @@ static void *run(void *arg)
 				   ? (int)(s->next_try_ms - mono_ms())
 				   : IDLE_MS);
 	}
-	if (s->active)
+	if (atomic_load(&s->active))
 		cursor_store(s, 1);
 	conn_close(s);
 	lease_keeper_release(&s->lease, s->reg);
@@ -1111,6 +1111,7 @@ void syslog_sink_stats(struct syslog_sink *s, uint64_t *sent, uint64_t *failed, 
 		*sent = s ? atomic_load(&s->sent) : 0;
 	if (failed)
 		*failed = s ? atomic_load(&s->failed) : 0;
+	/* a standby instance's cursor is old: the registry's is the one */
 	if (cursor)
-		*cursor = s ? atomic_load(&s->cursor) : -1;
+		*cursor = s && atomic_load(&s->active) ? atomic_load(&s->cursor) : -1;
 }
