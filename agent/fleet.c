@@ -5,6 +5,13 @@
  * limit).  Every device does the whole RFC 8572 s5 flow on its own new
  * TLS connections.  Prints devices/s, per-phase latency percentiles
  * (p50/p95/p99) and failures grouped by cause, optionally as JSON.
+ *
+ * --attempts N (issue 14: servers going away mid-run): a device whose run
+ * fails starts over, as RFC 8572 s5.1 devices do after a pause, from a
+ * fresh device root (DIR/SERIAL.N), at most N runs; what the servers
+ * acknowledged is summed over its runs.  --acked FILE: one line per
+ * device, "SERIAL DATA REFUSED REPORTS ERRORS COMPLETE RUNS", for a test
+ * to compare with what the registry holds.
  */
 #include <dirent.h>
 #include <jansson.h>
@@ -12,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 #include "log.h"
@@ -23,6 +31,7 @@ struct fleet_dev {
 	double ms[PH__COUNT];
 	unsigned acked[5]; /* agent_dev's acked_data .. acked_complete */
 	int code;
+	unsigned runs;
 	char error[SZTP_ERR_MSG_MAX];
 };
 
@@ -33,6 +42,7 @@ struct fleet {
 	struct pki_trust *masa;
 	struct fleet_dev *devs;
 	size_t n;
+	unsigned attempts; /* runs per device at most (>= 1) */
 	size_t next;
 	pthread_mutex_t mu;
 };
@@ -59,7 +69,11 @@ static void run_one(struct fleet *f, struct fleet_dev *fd, size_t idx)
 
 	snprintf(key, sizeof(key), "%s/devices/%s/idevid.key", f->pki, fd->serial);
 	snprintf(chain, sizeof(chain), "%s/devices/%s/chain.pem", f->pki, fd->serial);
-	snprintf(root, sizeof(root), "%s/%s", f->work, fd->serial);
+	if (fd->runs)
+		snprintf(root, sizeof(root), "%s/%s.%u", f->work, fd->serial, fd->runs);
+	else
+		snprintf(root, sizeof(root), "%s/%s", f->work, fd->serial);
+	fd->runs++;
 	c.idevid_key = key;
 	c.idevid_chain = chain;
 	c.idevid_cert = "";
@@ -80,11 +94,11 @@ static void run_one(struct fleet *f, struct fleet_dev *fd, size_t idx)
 	fd->code = agent_run(&d);
 	for (i = 0; i < PH__COUNT; i++)
 		fd->ms[i] = d.ms[i];
-	fd->acked[0] = d.acked_data;
-	fd->acked[1] = d.refused_data;
-	fd->acked[2] = d.acked_reports;
-	fd->acked[3] = d.acked_errors;
-	fd->acked[4] = d.acked_complete;
+	fd->acked[0] += d.acked_data;
+	fd->acked[1] += d.refused_data;
+	fd->acked[2] += d.acked_reports;
+	fd->acked[3] += d.acked_errors;
+	fd->acked[4] += d.acked_complete;
 	if (fd->code)
 		snprintf(fd->error, sizeof(fd->error), "%s", d.error);
 	if (dev_path(&d, "var/lib/sztp/result.json", root, sizeof(root), &e) == SZTP_OK)
@@ -104,6 +118,13 @@ static void *worker(void *arg)
 		if (i >= f->n)
 			return NULL;
 		run_one(f, &f->devs[i], i);
+		/* failed (not a refusal by the server): again after a pause */
+		while (f->devs[i].code && f->devs[i].runs < f->attempts) {
+			struct timespec t = {
+			    0, 250000000L * (long)(f->devs[i].runs < 4 ? f->devs[i].runs : 4)};
+			nanosleep(&t, NULL);
+			run_one(f, &f->devs[i], i);
+		}
 	}
 }
 
@@ -237,6 +258,12 @@ static int report(struct fleet *f, double wall_ms, size_t conc, const char *json
 		json_object_set_new(j, "acknowledged", ack);
 	}
 	json_object_set_new(j, "failures", fails);
+	{
+		json_int_t runs = 0;
+		for (i = 0; i < f->n; i++)
+			runs += f->devs[i].runs;
+		json_object_set_new(j, "runs", json_integer(runs));
+	}
 	if (json_path && json_dump_file(j, json_path, JSON_INDENT(2)))
 		fprintf(stderr, "sztp-agent fleet: cannot write %s\n", json_path);
 	json_decref(j);
@@ -249,7 +276,7 @@ int fleet_main(int argc, char **argv)
 	struct agent_config c;
 	struct fleet f = {0};
 	struct sztp_err e = {0};
-	const char *conf = NULL, *prefix = "", *json_path = NULL, *work = "fleet";
+	const char *conf = NULL, *prefix = "", *json_path = NULL, *work = "fleet", *acked = NULL;
 	char masa_path[1200], workabs[4096];
 	size_t count = (size_t)-1, conc = 16, i, started = 0;
 	pthread_t *th = NULL;
@@ -275,11 +302,17 @@ int fleet_main(int argc, char **argv)
 			work = v;
 		else if (!strcmp(a, "--json"))
 			json_path = v;
+		else if (!strcmp(a, "--attempts"))
+			f.attempts = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--acked"))
+			acked = v;
 		else
 			goto usage;
 		i++;
 	}
-	if (!conf || !f.pki || conc < 1 || conc > 1024 || count == 0)
+	if (!f.attempts)
+		f.attempts = 1;
+	if (!conf || !f.pki || conc < 1 || conc > 1024 || count == 0 || f.attempts > 100)
 		goto usage;
 	if (agent_config_load(conf, 1, &c, &e))
 		goto out;
@@ -316,6 +349,17 @@ int fleet_main(int argc, char **argv)
 		goto out;
 	}
 	code = report(&f, agent_now_ms() - t0, started, json_path);
+	if (acked) {
+		FILE *fp = fopen(acked, "w");
+		for (i = 0; fp && i < f.n; i++)
+			fprintf(fp, "%s %u %u %u %u %u %u\n", f.devs[i].serial, f.devs[i].acked[0],
+				f.devs[i].acked[1], f.devs[i].acked[2], f.devs[i].acked[3],
+				f.devs[i].acked[4], f.devs[i].runs);
+		if (!fp || fclose(fp) != 0) {
+			fprintf(stderr, "sztp-agent fleet: cannot write %s\n", acked);
+			code = 1;
+		}
+	}
 	pthread_mutex_destroy(&f.mu);
 	bsclient_global_cleanup();
 out:
@@ -331,6 +375,7 @@ out:
 usage:
 	fprintf(stderr,
 		"usage: sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
-		"           [--concurrency N] [--work-dir DIR] [--json FILE]\n");
+		"           [--concurrency N] [--work-dir DIR] [--json FILE]\n"
+		"           [--attempts N] [--acked FILE]\n");
 	return 1;
 }
