@@ -11,7 +11,16 @@
  * 005): filtered, cursor-paginated queries with their query plans, the
  * tokens, the audit trail in the caller's transaction, revisions.
  *
- * REG_BENCH_DEVICES=N changes the bulk import size (default 100000).
+ * Both backends: the cases that hold for any registry (run_common) run on
+ * a SQLite file and then on a fresh PostgreSQL database (tests/unit/
+ * pgtest.h; SZTP_TEST_PG, set by make test); what only one has stays its
+ * own: the file, its modes and the fault-injecting sqlite3_step for
+ * SQLite; reg_create/reg_open_existing on databases, unreachable servers,
+ * concurrent migration, text that is not UTF-8, a terminated session for
+ * PostgreSQL.
+ *
+ * REG_BENCH_DEVICES=N changes the bulk import size (default 100000 on
+ * SQLite, 20000 on PostgreSQL).
  */
 #include <dlfcn.h>
 #include <pthread.h>
