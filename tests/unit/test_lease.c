@@ -13,11 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* pgtest.h's DROP DATABASE text: gcc sees a name longer than it can be */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "pgtest.h"
-#pragma GCC diagnostic pop
 #include "lease_keeper.h"
 #include "registry.h"
 #include "unit.h"
