@@ -276,7 +276,9 @@ static void readyz(struct admin_listener *a, struct request *r)
 	 * has the detail (docs/security.md) */
 	if (!server_ready(a->s, why, sizeof(why))) {
 		log_warn("admin: /readyz: registry: %s", why);
-		reg_why = "the registry file was deleted or replaced under sztpd";
+		reg_why = reg_is_postgresql(a->s->cfg.database)
+			      ? "the registry does not answer"
+			      : "the registry file was deleted or replaced under sztpd";
 	} else if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND) {
 		reg_why = "the registry does not answer";
 	} else if (reg_write_probe(a->reg, &e) != SZTP_OK) {

@@ -72,6 +72,9 @@ struct journal {
 	/* the registry file: lost while its path names another file or none */
 	atomic_int lost;
 	char lost_why[SZTP_ERR_MSG_MAX]; /* under mu */
+	/* PostgreSQL: "lost" is a server that does not answer (a failover)
+	 * until reg_check_file reconnects, not a file */
+	int pg;
 };
 
 /* The writer's view of the registry file: on each change, one loud line.
@@ -87,14 +90,25 @@ static int file_ok(struct journal *j)
 	snprintf(j->lost_why, sizeof(j->lost_why), "%s", ok ? "" : e.msg);
 	pthread_mutex_unlock(&j->mu);
 	atomic_store(&j->lost, !ok);
-	if (!ok)
+	if (!ok && j->pg)
+		log_err("REGISTRY UNAVAILABLE: %s.  Reports and get-bootstrapping-data are "
+			"answered 503 and readiness fails until a read-write server answers "
+			"(reconnecting)",
+			e.msg);
+	else if (!ok)
 		log_err("REGISTRY LOST: %s.  Nothing is stored from now on: reports and "
 			"get-bootstrapping-data are answered 503 and readiness fails until the "
 			"file is back or sztpd is restarted with the registry restored",
 			e.msg);
 	else
-		log_warn("registry file is in place again: storing resumes");
+		log_warn("%s: storing resumes",
+			 j->pg ? "the registry answers again" : "registry file is in place again");
 	return ok;
+}
+
+static const char *gone(const struct journal *j)
+{
+	return j->pg ? "the registry does not answer" : "the registry file is gone";
 }
 
 static void apply_failed(struct jent *batch, size_t n, sztp_rc rc, const char *why)
@@ -159,7 +173,7 @@ static void commit(struct journal *j, struct jent *batch, size_t n)
 
 	if (!file_ok(j)) {
 		reg_rollback(j->reg);
-		apply_failed(batch, n, SZTP_E_UNAVAILABLE, "the registry file is gone");
+		apply_failed(batch, n, SZTP_E_UNAVAILABLE, gone(j));
 		return;
 	}
 	if ((rc = reg_commit(j->reg, &e)) == SZTP_OK)
@@ -188,7 +202,7 @@ static void apply(struct journal *j, struct jent *batch, size_t n)
 	size_t i;
 
 	if (!file_ok(j)) {
-		apply_failed(batch, n, SZTP_E_UNAVAILABLE, "the registry file is gone");
+		apply_failed(batch, n, SZTP_E_UNAVAILABLE, gone(j));
 		return;
 	}
 	if ((rc = reports ? reg_begin(j->reg, &e) : reg_begin_nosync(j->reg, &e)) != SZTP_OK) {
@@ -399,6 +413,7 @@ sztp_rc journal_start(struct reg *r, const struct config *cfg, struct journal **
 		return e ? e->rc : SZTP_E_NOMEM;
 	}
 	if (cfg) {
+		j->pg = cfg->database && reg_is_postgresql(cfg->database);
 		j->retention_s = (int64_t)cfg->log_retention_days * 86400;
 		j->max_rows = cfg->log_max_rows;
 	}

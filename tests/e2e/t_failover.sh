@@ -169,7 +169,9 @@ missing=$(join -a 1 -e 0 -o 1.1,1.4,1.6,2.2,2.3 "$TMP/acked.sorted" "$TMP/stored
 check_eq "every acknowledged report is on the promoted server (devices short of one)" "$missing" 0
 head -5 "$TMP/missing.txt"
 echo "reports: $(awk '{s += $4} END {print s}' "$TMP/acked.txt") acknowledged, $(awk '{s += $2} END {print s}' "$TMP/stored.txt") stored"
-check_contains "sztpd logged the lost registry" "$TMP/sztpd.log" "registry"
+check_contains "sztpd logged the outage" "$TMP/sztpd.log" "REGISTRY UNAVAILABLE"
+check_contains "sztpd logged the recovery" "$TMP/sztpd.log" "the registry answers again: storing resumes"
+check_not_contains "no 500 while down" "$TMP/sztpd.log" "status=500"
 check "sztpd stops cleanly" stop_clean "$SZTPD"
 echo "t_failover: $(($(date +%s) - t0)) s"
 e2e_finish
