@@ -19,6 +19,7 @@
 #include "crypto.h"
 #include "fixture.h"
 #include "passwd.h"
+#include "pgtest.h"
 #include "unit.h"
 #include "util.h"
 #include "voucher.h"
@@ -289,7 +290,7 @@ static int setup(struct sztp_yang **y)
 	if (fixture_setup("adev") != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/yang", top ? top : ".");
-	if (yang_open(path, y, &e) != SZTP_OK || reg_create(P("reg.db"), &reg, &e) != SZTP_OK ||
+	if (yang_open(path, y, &e) != SZTP_OK ||
 	    pki_trust_load(P("masa.pem"), &masa, &e) != SZTP_OK ||
 	    pki_signer_load(P("masasig.key"), P("masasig-chain.pem"), &masa_signer, &e) !=
 		SZTP_OK ||
@@ -303,17 +304,29 @@ static int setup(struct sztp_yang **y)
 	masa_pem = read_text(P("masa.pem"));
 	evil_pem = read_text(P("evil.pem"));
 	idevid_pem = read_text(P("idevid.pem"));
-	ctx.reg = reg;
 	ctx.y = *y;
 	ctx.masa = masa;
 	snprintf(ctx.masa_name, sizeof(ctx.masa_name), "masa.pem");
 	ctx.password_cost = PASSWD_COST_MIN; /* quick hashes; the cost is checked below */
+	return masa_pem && evil_pem && idevid_pem ? 0 : -1;
+}
+
+/* A new registry for one run of the cases: the SQLite file reg.db in the
+ * fixture, or the PostgreSQL database at uri; 0 on success. */
+static int open_registry(const char *uri)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+
+	if (reg_create(uri ? uri : P("reg.db"), &reg, &e) != SZTP_OK) {
+		fprintf(stderr, "reg_create: %s\n", e.msg);
+		return -1;
+	}
+	ctx.reg = reg;
 	/* the owner identity "default" is the owner root's chain; "other" is
 	 * another CA's, which the test vouchers do not pin */
 	if (put_owner("default", "ec.pem", "int.pem") < 0 ||
 	    put_owner("other", "evilleaf.pem", "evil.pem") < 0 ||
-	    put_profile("p1", "default") < 0 || put_profile("p2", "other") < 0 || !masa_pem ||
-	    !evil_pem || !idevid_pem)
+	    put_profile("p1", "default") < 0 || put_profile("p2", "other") < 0)
 		return -1;
 	return 0;
 }
@@ -974,15 +987,8 @@ static void test_bulk(void)
 	reg_device_clear(&d);
 }
 
-int main(void)
+static void cases(void)
 {
-	struct sztp_yang *y = NULL;
-
-	if (setup(&y) != 0) {
-		fprintf(stderr, "setup failed\n");
-		CHECK(0);
-		return unit_report("test_admin_devices");
-	}
 	test_create();
 	test_create_refused();
 	test_get();
@@ -992,7 +998,41 @@ int main(void)
 	test_list();
 	test_bulk_refused();
 	test_bulk();
+}
+
+/* The cases on SQLite, then again on a fresh PostgreSQL database. */
+static void both_backends(void)
+{
+	char uri[512];
+
+	CHECK(open_registry(NULL) == 0);
+	if (ctx.reg)
+		cases();
 	reg_close(reg);
+	reg = ctx.reg = NULL;
+	if (!pgtest_server()) {
+		printf("test_admin_devices: the PostgreSQL half did not run (SZTP_TEST_PG is "
+		       "unset)\n");
+		return;
+	}
+	CHECK(pgtest_fresh("adev", uri, sizeof(uri)) != NULL);
+	CHECK(open_registry(uri) == 0);
+	if (ctx.reg)
+		cases();
+	reg_close(reg);
+	reg = ctx.reg = NULL;
+}
+
+int main(void)
+{
+	struct sztp_yang *y = NULL;
+
+	if (setup(&y) != 0) {
+		fprintf(stderr, "setup failed\n");
+		CHECK(0);
+		return unit_report("test_admin_devices");
+	}
+	both_backends();
 	yang_close(y);
 	pki_trust_free(masa);
 	pki_signer_free(masa_signer);
