@@ -12,6 +12,10 @@
  * text as SQLite's json_patch('{}', json_object(...)) (members in order,
  * NULL members left out, no spaces), and sztp_json_or_null (migration 006)
  * stands in for SQLite's CASE WHEN json_valid(x) THEN json(x) END.
+ * Two differences in bytes, not in meaning: escapes inside the embedded
+ * JSON members are written out ("\u0041\/" becomes "A/"; SQLite keeps
+ * them as sent), and null members of objects inside arrays are dropped
+ * too.  sztpd's own reports carry neither.
  *
  * Identity columns never give an id back: an event id taken by a rolled
  * back transaction is skipped (SQLite's AUTOINCREMENT takes it again).
