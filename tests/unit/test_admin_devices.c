@@ -987,6 +987,47 @@ static void test_bulk(void)
 	reg_device_clear(&d);
 }
 
+static int count_device(const struct reg_device *d, void *arg)
+{
+	(void)d;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A serial prefix whose last character is U+00FF (C3 BF): the range's end
+ * is the next character, U+0100 (C4 80), on both backends (one more than
+ * the last byte would not be UTF-8, which PostgreSQL refuses as text). */
+static void test_prefix_utf8(void)
+{
+	const char *const serials[] = {"U\xc3\xbf", "U\xc3\xbf-2", "U\xc4\x80"};
+	struct reg_query q = REG_QUERY_INIT;
+	struct reg_device d;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < 3; i++) {
+		memset(&d, 0, sizeof(d));
+		snprintf(d.serial, sizeof(d.serial), "%s", serials[i]);
+		CHECK_RC(reg_device_add(reg, &d, NULL), SZTP_OK);
+	}
+	q.serial_prefix = "U\xc3\xbf";
+	CHECK_RC(reg_device_query(reg, &q, count_device, &n, NULL), SZTP_OK);
+	CHECK(n == 2);
+	q.serial_prefix = NULL;
+	q.serial = "U\xc3\xbf";
+	n = 0;
+	CHECK_RC(reg_device_query(reg, &q, count_device, &n, NULL), SZTP_OK);
+	CHECK(n == 1);
+	q.serial = NULL;
+	q.serial_prefix = "U";
+	q.after_key = "U\xc3\xbf-2";
+	n = 0;
+	CHECK_RC(reg_device_query(reg, &q, count_device, &n, NULL), SZTP_OK);
+	CHECK(n == 1);
+	for (i = 0; i < 3; i++)
+		CHECK_RC(reg_device_remove(reg, serials[i], NULL), SZTP_OK);
+}
+
 static void cases(void)
 {
 	test_create();
@@ -996,6 +1037,7 @@ static void cases(void)
 	test_delete();
 	test_voucher();
 	test_list();
+	test_prefix_utf8();
 	test_bulk_refused();
 	test_bulk();
 }
