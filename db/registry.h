@@ -349,7 +349,10 @@ sztp_rc reg_lease_release(struct reg *r, const char *name, const char *holder, s
 /* A filtered, paginated read.  Every member is optional (NULL / 0 / -1:
  * no condition).  Devices come ordered by serial (byte order), the
  * id-ordered tables by id ascending; the callback sees at most `limit`
- * rows (limit <= 0: no limit) and returns non-zero to stop. */
+ * rows (limit <= 0: no limit) and returns non-zero to stop.
+ * PostgreSQL stores text as UTF-8: a filter or cursor that is not valid
+ * UTF-8 is refused there (SZTP_E_INVALID_VALUE), where SQLite compares its
+ * bytes and finds nothing. */
 struct reg_query {
 	const char *serial;	   /* exact serial */
 	const char *serial_prefix; /* devices: serial starts with (byte-wise, not LIKE) */
@@ -440,7 +443,9 @@ sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_p
  * journal's batch, the admin change's reg_begin/reg_commit).  Ids come
  * from AUTOINCREMENT: ascending in commit order of one writer, never
  * reused, so "id > the last one seen" is a cursor and receivers drop
- * repeats by id.  Consumers (webhooks, the syslog sender) each keep a
+ * repeats by id.  PostgreSQL: an identity column, never reused either, but
+ * an id a rolled-back or failed insert took is skipped (SQLite takes it
+ * again), so ids may have gaps.  Consumers (webhooks, the syslog sender) each keep a
  * cursor: the last event id they are done with. */
 #define REG_EVENT_TYPE_MAX 48
 struct reg_event {
