@@ -174,6 +174,77 @@ static void test_keepers(struct reg *a, struct reg *b)
 	lease_keeper_release(&k2, b);
 }
 
+/* Events commit in id order with several writers (migration 009 on
+ * PostgreSQL; SQLite has one writer at a time): while A's transaction
+ * holds an event, B's event waits, and then gets the greater id, so a
+ * reader never sees B's without A's. */
+struct late_writer {
+	const char *db;
+	int64_t id;
+	int done; /* under mu */
+	pthread_mutex_t mu;
+	int rc;
+};
+
+static void *late_write(void *arg)
+{
+	struct late_writer *w = arg;
+	struct reg_event ev = {0};
+	struct reg *r = NULL;
+	struct sztp_err e = {0};
+	int64_t id = 0;
+
+	snprintf(ev.type, sizeof(ev.type), "profile.changed");
+	ev.data = "{}";
+	w->rc = reg_open_existing(w->db, &r, &e);
+	if (w->rc == SZTP_OK)
+		w->rc = reg_event_add(r, &ev, &id, &e);
+	if (w->rc != SZTP_OK)
+		fprintf(stderr, "late writer: %s\n", e.msg);
+	reg_close(r);
+	pthread_mutex_lock(&w->mu);
+	w->id = id;
+	w->done = 1;
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int late_done(struct late_writer *w)
+{
+	int d;
+
+	pthread_mutex_lock(&w->mu);
+	d = w->done;
+	pthread_mutex_unlock(&w->mu);
+	return d;
+}
+
+static void test_event_order(struct reg *a, const char *db)
+{
+	struct late_writer w = {.db = db};
+	struct reg_event ev = {0};
+	struct sztp_err e = {0};
+	pthread_t t;
+	int64_t id = 0;
+	int i;
+
+	pthread_mutex_init(&w.mu, NULL);
+	snprintf(ev.type, sizeof(ev.type), "profile.changed");
+	ev.data = "{}";
+	CHECK_RC(reg_begin(a, &e), SZTP_OK);
+	CHECK_RC(reg_event_add(a, &ev, &id, &e), SZTP_OK);
+	pthread_create(&t, NULL, late_write, &w);
+	nap_ms(400);
+	CHECK(!late_done(&w)); /* waits for A's commit */
+	CHECK_RC(reg_commit(a, &e), SZTP_OK);
+	for (i = 0; i < 100 && !late_done(&w); i++)
+		nap_ms(20);
+	pthread_join(t, NULL);
+	CHECK_RC(w.rc, SZTP_OK);
+	CHECK(w.id > id && id > 0);
+	pthread_mutex_destroy(&w.mu);
+}
+
 static void run_all(const char *db)
 {
 	struct reg *a = NULL, *b = NULL;
@@ -186,6 +257,7 @@ static void run_all(const char *db)
 		test_release(a, b);
 		test_invalid(a);
 		test_keepers(a, b);
+		test_event_order(a, db);
 	}
 	reg_close(a);
 	reg_close(b);
