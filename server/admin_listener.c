@@ -60,6 +60,7 @@ struct admin_listener {
 struct admin_req {
 	struct admin_actor actor;
 	char reason[REASON_MAX]; /* why nobody: for the audit line */
+	int unavailable;	 /* the token could not be looked up: 503, not 401 */
 	struct admin_response resp;
 	const char *fields[12];
 };
@@ -99,12 +100,15 @@ static void authenticate(struct admin_listener *a, const struct request *r, stru
 {
 	struct sztp_err e = {SZTP_OK, ""};
 	struct admin_actor actor;
+	sztp_rc rc;
 
 	if (auth_cert(a, r, st) || !r->authorization)
 		return;
 	memset(&actor, 0, sizeof(actor));
-	if (admin_auth_bearer(&a->ctx, r->authorization, &actor, &e) == SZTP_OK &&
-	    actor.scope != ADMIN_SCOPE_NONE) {
+	rc = admin_auth_bearer(&a->ctx, r->authorization, &actor, &e);
+	/* the registry, not the token (a failover under way) */
+	st->unavailable = rc == SZTP_E_UNAVAILABLE;
+	if (rc == SZTP_OK && actor.scope != ADMIN_SCOPE_NONE) {
 		st->actor = actor;
 		st->reason[0] = '\0';
 		return;
@@ -388,6 +392,14 @@ static void admin_serve(struct server *s, struct request *r)
 	}
 	if (r->raw_path && !strcmp(r->raw_path, "/metrics")) {
 		metrics(a, r, st);
+		return;
+	}
+	if (st->unavailable) {
+		log_err("admin: %s %s refused: the bearer token cannot be checked: %s", r->method,
+			r->raw_path, st->reason);
+		problem(r, 503, "unavailable", "Service Unavailable",
+			"the registry cannot be used now");
+		r->res.retry_after = SERVER_RETRY_AFTER_S;
 		return;
 	}
 	/* a write into a registry file that is gone would be lost */
