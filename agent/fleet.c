@@ -118,10 +118,10 @@ static void *worker(void *arg)
 		if (i >= f->n)
 			return NULL;
 		run_one(f, &f->devs[i], i);
-		/* failed (not a refusal by the server): again after a pause */
+		/* failed: again after a pause (250 ms more each time, at most 1 s) */
 		while (f->devs[i].code && f->devs[i].runs < f->attempts) {
-			struct timespec t = {
-			    0, 250000000L * (long)(f->devs[i].runs < 4 ? f->devs[i].runs : 4)};
+			long ms = 250L * (long)(f->devs[i].runs < 4 ? f->devs[i].runs : 4);
+			struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
 			nanosleep(&t, NULL);
 			run_one(f, &f->devs[i], i);
 		}
