@@ -72,6 +72,7 @@ check "profile fleet" CTL profile onboarding fleet --config "$TMP/config.txt" \
 	done
 } >"$TMP/fleet.csv"
 check "import $N devices" CTL device import "$TMP/fleet.csv"
+ctl_token "$DB" ops read "$TMP/read.token" || fail "token create"
 
 admin_ports
 sztpd_conf "threads = 2" "admin-port = $APORT" \
@@ -82,6 +83,12 @@ start_sztpd "$TMP/sztpd.conf" "$TMP/sztpd.log"
 SZTPD=$E2E_LAST_PID
 readyz() { curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$APORT/readyz"; }
 check_eq "/readyz: ready on the primary" "$(readyz)" 200
+# api: the admin API with a bearer token (looked up in the registry)
+api() {
+	curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$TMP/read.token")" \
+		"https://127.0.0.1:$APORT/api/v1/devices?limit=1"
+}
+check_eq "admin API with a token: 200" "$(api)" 200
 
 GBD=restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data
 # gbd SERIAL: the status of one get-bootstrapping-data (body in $TMP/gbd)
@@ -136,6 +143,7 @@ echo "while down (get-bootstrapping-data/report-progress):$codes"
 check_eq "while down: every request 503" "$(echo $codes | tr ' /' '\n\n' | sort -u | tr '\n' ' ')" "503 "
 check_contains "503: the device is told to retry" "$TMP/gbd" "retry later"
 check_eq "/readyz while down: 503" "$(readyz)" 503
+check_eq "admin API with a token while down: 503 (not 401)" "$(api)" 503
 check "sztpd still runs" kill -0 "$SZTPD"
 
 # ---- the standby promoted: served again, no restart ------------------------------------------
@@ -150,6 +158,7 @@ done
 echo "down for $(((tp - td) / 1000000)) ms until the promotion; served again $(( ($(date +%s%N) - tp) / 1000000 )) ms after it"
 check_eq "after the promotion: get-bootstrapping-data 200 (same sztpd)" "$st" 200
 check_eq "/readyz after the promotion: 200" "$(readyz)" 200
+check_eq "admin API with a token after the promotion: 200" "$(api)" 200
 wait "$FLEET"
 forget_pid "$FLEET"
 echo "fleet: $(($(date +%s) - tf)) s"
