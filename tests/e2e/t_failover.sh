@@ -157,6 +157,13 @@ for i in $(seq 1 100); do
 done
 echo "down for $(((tp - td) / 1000000)) ms until the promotion; served again $(( ($(date +%s%N) - tp) / 1000000 )) ms after it"
 check_eq "after the promotion: get-bootstrapping-data 200 (same sztpd)" "$st" 200
+# each registry handle (device path, admin listener) reconnects on its own,
+# at most every 500 ms: within a second of each other
+for i in $(seq 1 30); do
+	[ "$(readyz)" = 200 ] && [ "$(api)" = 200 ] && break
+	sleep 0.1
+done
+echo "admin listener ready again $(( ($(date +%s%N) - tp) / 1000000 )) ms after the promotion"
 check_eq "/readyz after the promotion: 200" "$(readyz)" 200
 check_eq "admin API with a token after the promotion: 200" "$(api)" 200
 wait "$FLEET"
