@@ -10,6 +10,7 @@
 # admin API is served at once by the other two (the stated bound: the next
 # request after the commit); the webhook receiver got every event exactly
 # once (one webhook worker delivers, the holder of the "webhooks" lease),
+# and so did the syslog collector (rsyslogd over TCP, the "syslog" lease),
 # and when that holder is killed another instance takes the lease over and
 # delivers within LEASE_TTL_MS + LEASE_RENEW_MS (13 s).
 # SZTP_SCALEOUT_DB=sqlite runs the same on one SQLite file (WAL).  Runs
@@ -22,6 +23,8 @@ N=${SZTP_SCALEOUT_N:-1000}
 BACKEND=${SZTP_SCALEOUT_DB:-postgresql}
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 [ -x "$HAPROXY" ] || { fail "haproxy is not installed (scripts/deps.sh)"; e2e_finish; exit 1; }
+RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
+[ -x "$RSYSLOGD" ] || { fail "rsyslogd is not installed (scripts/deps.sh)"; e2e_finish; exit 1; }
 PKI=$TMP/pki
 t0=$(date +%s)
 PGDIR=""
@@ -81,6 +84,23 @@ port_new() {
 		return
 	done
 }
+# the syslog collector
+TPORT=$(port_new)
+mkdir -p "$TMP/rs"
+cat >"$TMP/rsyslog.conf" <<EOF
+global(workDirectory="$TMP/rs" maxMessageSize="64k")
+module(load="imtcp" MaxSessions="20")
+template(name="fields" type="string" string="%msgid%|%structured-data%\n")
+ruleset(name="tcp") { action(type="omfile" file="$TMP/syslog.log" template="fields") }
+input(type="imtcp" address="127.0.0.1" port="$TPORT" ruleset="tcp")
+EOF
+touch "$TMP/syslog.log"
+e2e_bg "$TMP/rsyslogd.out" "$RSYSLOGD" -n -f "$TMP/rsyslog.conf" -i "$TMP/rs/rsyslogd.pid"
+for i in $(seq 1 100); do
+	[ -n "$(ss -Hltn "sport = :$TPORT")" ] && break
+	sleep 0.1
+done
+check "rsyslogd listens" test -n "$(ss -Hltn "sport = :$TPORT")"
 for i in 0 1 2; do
 	PORTS[i]=$(port_new)
 	APORTS[i]=$(port_new)
@@ -88,7 +108,7 @@ for i in 0 1 2; do
 	sztpd_conf "threads = 2" "admin-port = ${APORTS[i]}" \
 		"admin-cert = $PKI/server/chain.pem" "admin-key = $PKI/server/key.pem" \
 		"log-failures-per-address-per-minute = 0" "auth-failures-per-address-per-minute = 0" \
-		>"$TMP/sztpd$i.conf"
+		"syslog-target = tcp://127.0.0.1:$TPORT" >"$TMP/sztpd$i.conf"
 	start_sztpd "$TMP/sztpd$i.conf" "$TMP/sztpd$i.log"
 	PIDS[i]=$E2E_LAST_PID
 done
@@ -160,17 +180,25 @@ os-name = demo-os
 os-version = 1.0
 yang-dir = $TOP/yang
 CONF
-# the victim: not the webhook worker (its delivery stays exactly-once)
-holder_pid() { Q "select holder from leases where name = 'webhooks'" | cut -d: -f2; }
+# the victim: not the webhook worker (its delivery stays exactly-once), and
+# not the syslog sender when another one is neither
+holder_pid() { Q "select holder from leases where name = '${1:-webhooks}'" | cut -d: -f2; }
 for i in $(seq 1 50); do
-	[ -n "$(holder_pid)" ] && break
+	[ -n "$(holder_pid)" ] && [ -n "$(holder_pid syslog)" ] && break
 	sleep 0.1
 done
 HOLDER=$(holder_pid)
+SHOLDER=$(holder_pid syslog)
 check "one instance holds the webhook lease" \
 	test "$HOLDER" = "${PIDS[0]}" -o "$HOLDER" = "${PIDS[1]}" -o "$HOLDER" = "${PIDS[2]}"
+check "one instance holds the syslog lease" \
+	test "$SHOLDER" = "${PIDS[0]}" -o "$SHOLDER" = "${PIDS[1]}" -o "$SHOLDER" = "${PIDS[2]}"
 V=0
-while [ "${PIDS[V]}" = "$HOLDER" ]; do V=$((V + 1)); done
+while [ "${PIDS[V]}" = "$HOLDER" ] || { [ "${PIDS[V]}" = "$SHOLDER" ] && [ "$HOLDER" != "$SHOLDER" ]; }; do
+	V=$((V + 1))
+done
+SYSLOG_ONCE=1
+[ "${PIDS[V]}" = "$SHOLDER" ] && SYSLOG_ONCE=0 # it moves mid-run: at least once
 tf=$(date +%s)
 "$BIN/sztp-agent" fleet -c "$TMP/agent.conf" --pki "$PKI" --prefix SN-S- --count "$N" \
 	--concurrency 16 --attempts 5 --work-dir "$TMP/fleet" --json "$TMP/fleet.json" \
@@ -246,9 +274,21 @@ for i in $(seq 1 300); do
 	[ "$(got_hook)" = "$TOTAL" ] && break
 	sleep 0.1
 done
+syslog_ids() { grep -o 'sztp@32473 id="[0-9]*"' "$TMP/syslog.log" | grep -o '[0-9]*"$' | tr -d '"'; }
+got_syslog() { syslog_ids | awk -v l="$L" '$1 > l' | sort -u | wc -l; }
+for i in $(seq 1 300); do
+	[ "$(got_hook)" = "$TOTAL" ] && [ "$(got_syslog)" = "$TOTAL" ] && break
+	sleep 0.1
+done
 check_eq "webhook: every event arrived" "$(got_hook)" "$TOTAL"
 check_eq "webhook: no event twice (one instance delivers)" \
 	"$(jq -r .id "$TMP/events.jsonl" | sort | uniq -d | wc -l)" 0
+check_eq "syslog: every event arrived" "$(got_syslog)" "$TOTAL"
+if [ "$SYSLOG_ONCE" = 1 ]; then
+	check_eq "syslog: no event twice (one instance sends)" "$(syslog_ids | sort | uniq -d | wc -l)" 0
+else
+	echo "syslog: the killed sztpd was the sender: $(syslog_ids | sort | uniq -d | wc -l) events twice"
+fi
 echo "killing the webhook worker's sztpd (pid $HOLDER) with SIGKILL"
 kill -KILL "$HOLDER"
 wait "$HOLDER" 2>/dev/null
@@ -267,6 +307,11 @@ for i in $(seq 1 200); do
 done
 check "webhook: that event arrived (another instance took over within 20 s)" \
 	jq -e "select(.id == $LAST)" "$TMP/events.jsonl"
+for i in $(seq 1 100); do
+	syslog_ids | grep -qx "$LAST" && break
+	sleep 0.1
+done
+check "syslog: that event was sent too" test "$(syslog_ids | grep -cx "$LAST")" -ge 1
 echo "webhook takeover: $(($(date +%s) - tk)) s"
 check_eq "the webhook lease is the survivor's" "$(holder_pid)" "${PIDS[S]}"
 check_contains "the survivor logged the takeover" "$TMP/sztpd$S.log" "webhooks: this instance took the lease over"
