@@ -430,7 +430,10 @@ sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_p
  * reused, so "id > the last one seen" is a cursor and receivers drop
  * repeats by id.  PostgreSQL: an identity column, never reused either, but
  * an id a rolled-back or failed insert took is skipped (SQLite takes it
- * again), so ids may have gaps.  Consumers (webhooks, the syslog sender) each keep a
+ * again), so ids may have gaps; with several instances writing, the
+ * transactions that write events commit one after the other in id order
+ * (an advisory lock, registry_pg_internal.h), so the cursor rule holds
+ * across instances too.  Consumers (webhooks, the syslog sender) each keep a
  * cursor: the last event id they are done with. */
 #define REG_EVENT_TYPE_MAX 48
 struct reg_event {
