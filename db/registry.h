@@ -445,11 +445,11 @@ sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_p
  * reused, so "id > the last one seen" is a cursor and receivers drop
  * repeats by id.  PostgreSQL: an identity column, never reused either, but
  * an id a rolled-back or failed insert took is skipped (SQLite takes it
- * again), so ids may have gaps.  Several writers (sztpd instances,
- * sztpctl) commit events in id order all the same: an insert into events
- * takes a transaction advisory lock first (migration 009), so "id > the
- * cursor" never passes an event committed later.  Consumers (webhooks, the
- * syslog sender) each keep a cursor: the last event id they are done with. */
+ * again), so ids may have gaps; with several instances writing, the
+ * transactions that write events commit one after the other in id order
+ * (an advisory lock, registry_pg_internal.h), so the cursor rule holds
+ * across instances too.  Consumers (webhooks, the syslog sender) each keep a
+ * cursor: the last event id they are done with. */
 #define REG_EVENT_TYPE_MAX 48
 struct reg_event {
 	int64_t id;		       /* set by reg_event_add (out) and the getters */

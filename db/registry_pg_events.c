@@ -78,10 +78,10 @@ enum ev_stmt_id {
 
 /* Every statement of this file (prepared on first use, keyed by address). */
 static const char *const ev_sql[E__COUNT] = {
-    [E_ADD] = "INSERT INTO events(time, type, serial, peer, data) VALUES ($1, $2, $3, $4, $5) "
-	      "RETURNING id",
-    [E_PROGRESS] = "INSERT INTO events(time, type, serial, peer, data) "
-		   "VALUES ($1, $2, $3, $4, " PROGRESS_DATA ")",
+    [E_ADD] = "INSERT INTO events(time, type, serial, peer, data) SELECT $1::bigint, $2::text, "
+	      "$3::text, $4::text, $5::text FROM " RPG_EVENTS_ORDER " RETURNING id",
+    [E_PROGRESS] = "INSERT INTO events(time, type, serial, peer, data) SELECT $1::bigint, "
+		   "$2::text, $3::text, $4::text, " PROGRESS_DATA " FROM " RPG_EVENTS_ORDER,
     [E_QUERY_ALL] = "SELECT " EV_COLS " FROM events WHERE id > $1 AND ($2::text IS NULL OR "
 		    "type = $2) AND ($3::bigint = 0 OR time >= $3) AND ($4::bigint = 0 OR "
 		    "time < $4) ORDER BY id LIMIT $5",

@@ -6,6 +6,7 @@
  * keeps what a consumer still needs; lib/event.c's type lists and
  * envelope (hostile bytes do not stop an event).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +421,63 @@ static void test_registry(struct reg *r)
 	test_webhooks(r);
 }
 
+struct adder {
+	const char *uri;
+	volatile int done;
+	int64_t id;
+	sztp_rc rc;
+};
+
+static void *add_from_second_instance(void *arg)
+{
+	struct adder *a = arg;
+	struct reg_event ev = {0};
+	struct reg *r = NULL;
+
+	snprintf(ev.type, sizeof(ev.type), "device.enrolled");
+	snprintf(ev.serial, sizeof(ev.serial), "ORDER-B");
+	ev.data = (char *)"{}";
+	a->rc = reg_open_existing(a->uri, &r, NULL);
+	if (a->rc == SZTP_OK)
+		a->rc = reg_event_add(r, &ev, &a->id, NULL);
+	reg_close(r);
+	a->done = 1;
+	return NULL;
+}
+
+/* PostgreSQL: event ids in commit order across instances (a consumer's
+ * "id > cursor" never skips an event committed late).  Instance A takes
+ * an id inside an open transaction; instance B's event waits for A's
+ * commit and gets the next id after it. */
+static void test_pg_event_order(const char *uri)
+{
+	struct reg_event ev = {0};
+	struct adder b = {uri, 0, 0, SZTP_E_INTERNAL};
+	struct reg *a = NULL;
+	pthread_t th;
+	int64_t ida = 0;
+	int waited = 0;
+
+	CHECK_RC(reg_open_existing(uri, &a, NULL), SZTP_OK);
+	if (!a)
+		return;
+	snprintf(ev.type, sizeof(ev.type), "device.enrolled");
+	snprintf(ev.serial, sizeof(ev.serial), "ORDER-A");
+	ev.data = (char *)"{}";
+	CHECK_RC(reg_begin(a, NULL), SZTP_OK);
+	CHECK_RC(reg_event_add(a, &ev, &ida, NULL), SZTP_OK);
+	CHECK(pthread_create(&th, NULL, add_from_second_instance, &b) == 0);
+	/* B cannot finish while A's transaction is open */
+	for (waited = 0; waited < 30 && !b.done; waited++)
+		usleep(10000);
+	CHECK(!b.done);
+	CHECK_RC(reg_commit(a, NULL), SZTP_OK);
+	pthread_join(th, NULL);
+	CHECK_RC(b.rc, SZTP_OK);
+	CHECK(ida > 0 && b.id > ida);
+	reg_close(a);
+}
+
 /* The same cases again on a fresh PostgreSQL database (pgtest.h). */
 static void test_postgresql(void)
 {
@@ -442,6 +500,7 @@ static void test_postgresql(void)
 	}
 	test_registry(r);
 	reg_close(r);
+	test_pg_event_order(uri);
 }
 
 int main(void)
