@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		"           print the URIs of an SZTP redirect option (hex or raw bytes)\n"
 		"       sztp-agent fleet -c BASE.conf --pki DIR [--prefix SN-] [--count N]\n"
 		"           [--concurrency N] [--work-dir DIR] [--json FILE]\n"
+		"           [--attempts N] [--acked FILE]\n"
 		"           bootstrap many simulated devices in one process\n");
 }
 
