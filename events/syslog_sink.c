@@ -3,6 +3,9 @@
  * (RFC 6587 octet counting) or TLS (RFC 5425) to one collector
  * (syslog_sink.h).  GnuTLS is used here directly for the TLS client
  * (scripts/include-owners): lib/pki.c's TLS code is the server side.
+ * Several sztpd on one registry (issue 14): only the holder of the
+ * "syslog" lease sends; another instance that takes the lease over goes on
+ * from the stored cursor (at most a second behind: a few messages twice).
  */
 #include <errno.h>
 #include <netdb.h>

@@ -7,6 +7,10 @@
  * counters, the dead letters it made and the replays it delivered.  A
  * failure is logged when a webhook starts failing, not on every retry;
  * its recovery is logged too.  The only user of libcurl in sztpd.
+ * Several sztpd on one registry (issue 14): only the holder of the
+ * "webhooks" lease delivers and runs the events' retention
+ * (lease_keeper.h); the others stand by and take over from the stored
+ * cursors when its lease runs out.
  */
 #include <curl/curl.h>
 #include <errno.h>

@@ -3,7 +3,8 @@
  * times (see journal.h).  A bounded ring of copied rows, one writer thread,
  * one registry transaction per batch; between batches, at most once per
  * JOURNAL_TICK_MS, the writer's upkeep: is the registry file still there,
- * the log filter's due summaries, the log's retention.
+ * the log filter's due summaries, the log's retention (on one instance of
+ * several on one registry: the holder of the "log-retention" lease).
  */
 #include <pthread.h>
 #include <stdatomic.h>
