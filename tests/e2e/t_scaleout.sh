@@ -228,6 +228,16 @@ cat "$TMP/stat.txt"
 check_eq "haproxy: each sztpd served" "$(awk '$2 > 0' "$TMP/stat.txt" | wc -l)" 3
 check_eq "haproxy: the killed one is down" "$(awk -v s="s$V" '$1 == s {print $3}' "$TMP/stat.txt" | cut -c1-4)" DOWN
 
+# the health checks (HTTPS to the admin ports, every 500 ms) are no failed handshakes
+for i in 0 1 2; do
+	[ "$i" = "$V" ] && continue
+	curl -sk -H "Authorization: Bearer $(cat "$TMP/write.token")" \
+		"https://127.0.0.1:${APORTS[i]}/metrics" >"$TMP/metrics$i.txt"
+	check_eq "sztpd $i: no failed TLS handshake (device and admin ports)" \
+		"$(awk '/^sztpd_tls_handshake_failures_total/ {s += $2} END {print s + 0}' "$TMP/metrics$i.txt")" 0
+	check_contains "sztpd $i: its metrics were read" "$TMP/metrics$i.txt" 'sztpd_tls_handshake_failures_total{listener="device"}'
+done
+
 # ---- nothing acknowledged is missing -------------------------------------------------------
 # per device: the registry's reports >= the acknowledged ones, bootstrap-complete too
 Q "select serial, count(*), sum(case when type = 'bootstrap-complete' then 1 else 0 end)
