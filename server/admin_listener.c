@@ -390,16 +390,16 @@ static void admin_serve(struct server *s, struct request *r)
 		problem(r, 500, "internal", "Internal Server Error", "out of memory");
 		return;
 	}
-	if (r->raw_path && !strcmp(r->raw_path, "/metrics")) {
-		metrics(a, r, st);
-		return;
-	}
 	if (st->unavailable) {
 		log_err("admin: %s %s refused: the bearer token cannot be checked: %s", r->method,
 			r->raw_path, st->reason);
 		problem(r, 503, "unavailable", "Service Unavailable",
 			"the registry cannot be used now");
 		r->res.retry_after = SERVER_RETRY_AFTER_S;
+		return;
+	}
+	if (r->raw_path && !strcmp(r->raw_path, "/metrics")) {
+		metrics(a, r, st);
 		return;
 	}
 	/* a write into a registry file that is gone would be lost */
