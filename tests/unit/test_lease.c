@@ -6,7 +6,11 @@
  * connection, as another process would).  The same cases on SQLite and
  * on a fresh PostgreSQL database (pgtest.h).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +18,10 @@
 #include <unistd.h>
 
 #include "pgtest.h"
+#include "config.h"
 #include "lease_keeper.h"
 #include "registry.h"
+#include "syslog_sink.h"
 #include "unit.h"
 
 #define RACERS 8
@@ -245,6 +251,94 @@ static void test_event_order(struct reg *a, const char *db)
 	pthread_mutex_destroy(&w.mu);
 }
 
+/* ---- two syslog sinks on one registry: one sends, the other takes over ---- */
+
+static int udp_collector(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* The event id of the next datagram within ms, 0 when none came. */
+static int64_t next_id(int fd, int ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	char buf[4096], *id;
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1 || (n = recv(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	id = strstr(buf, " id=\"");
+	return id ? strtoll(id + 5, NULL, 10) : -1;
+}
+
+static int64_t event(struct reg *r, const char *serial)
+{
+	struct reg_event ev = {0};
+	int64_t id = 0;
+
+	snprintf(ev.type, sizeof(ev.type), "progress.reported");
+	snprintf(ev.serial, sizeof(ev.serial), "%s", serial);
+	ev.data = "{\"progress-type\":\"informational\"}";
+	CHECK_RC(reg_event_add(r, &ev, &id, NULL), SZTP_OK);
+	return id;
+}
+
+static void test_syslog_once(struct reg *r, const char *db)
+{
+	struct syslog_sink *a = NULL, *b = NULL;
+	struct config c;
+	struct sztp_err e = {0};
+	char target[64];
+	int64_t ids[5], cur = -1;
+	int port = 0, fd = udp_collector(&port), i;
+
+	CHECK(fd >= 0);
+	config_defaults(&c);
+	free(c.database);
+	c.database = strdup(db);
+	snprintf(target, sizeof(target), "udp://127.0.0.1:%d", port);
+	c.syslog_target = strdup(target);
+	CHECK_RC(syslog_sink_start(&c, &a, &e), SZTP_OK);
+	for (i = 0; i < 100 && cur < 0; i++) { /* A holds the lease and sends */
+		nap_ms(20);
+		syslog_sink_stats(a, NULL, NULL, &cur);
+	}
+	CHECK(cur >= 0);
+	CHECK_RC(syslog_sink_start(&c, &b, &e), SZTP_OK);
+	for (i = 0; i < 3; i++)
+		ids[i] = event(r, "ONCE");
+	for (i = 0; i < 3; i++)
+		CHECK(next_id(fd, 3000) == ids[i]);
+	CHECK(next_id(fd, 500) == 0); /* B stands by: nothing twice */
+	syslog_sink_stats(b, NULL, NULL, &cur);
+	CHECK(cur == -1);    /* a standby has no cursor of its own */
+	syslog_sink_stop(a); /* gives the lease up, the cursor stored */
+	ids[3] = event(r, "ONCE");
+	ids[4] = event(r, "ONCE");
+	/* B's next try (LEASE_RENEW_MS) takes the lease: from the stored cursor */
+	CHECK(next_id(fd, LEASE_RENEW_MS + 2000) == ids[3]);
+	CHECK(next_id(fd, 1000) == ids[4]);
+	CHECK(next_id(fd, 300) == 0);
+	syslog_sink_stop(b);
+	config_free(&c);
+	close(fd);
+}
+
 static void run_all(const char *db)
 {
 	struct reg *a = NULL, *b = NULL;
@@ -258,6 +352,7 @@ static void run_all(const char *db)
 		test_invalid(a);
 		test_keepers(a, b);
 		test_event_order(a, db);
+		test_syslog_once(a, db);
 	}
 	reg_close(a);
 	reg_close(b);
