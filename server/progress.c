@@ -150,18 +150,24 @@ static void report_fill(struct reg_progress *p, const struct request *r, struct 
 /* A report the strict rules refused, judged again with the leniency of
  * the device's profile when it has one that could save it: SZTP_OK and
  * *in filled (*applied: the enum reg_lenient bits it needed), else
- * nothing changes (the caller keeps the strict error). */
+ * nothing changes (the caller keeps the strict error), unless the
+ * registry could not be read (SZTP_E_UNAVAILABLE in a failover, with e
+ * set): then the report is not judged at all (503, not the strict 400). */
 static sztp_rc lenient_retry(struct server *s, const struct request *r, struct yang_input *in,
-			     unsigned *applied)
+			     unsigned *applied, struct sztp_err *e)
 {
 	struct reg_bootstrap b = {0};
 	struct sztp_err le = {0};
 	unsigned got = 0;
-	sztp_rc rc = SZTP_E_INVALID_VALUE;
+	sztp_rc rc = reg_bootstrap_get(s->reg, r->serial, &b, &le);
 
 	*applied = 0;
-	if (reg_bootstrap_get(s->reg, r->serial, &b, &le) != SZTP_OK || !b.has_profile ||
-	    !(b.prof.lenient & REG_LENIENT_EMPTY_REPORT_MEMBERS))
+	if (rc != SZTP_OK && rc != SZTP_E_NOT_FOUND) {
+		sztp_err_set(e, rc, "reading device %s: %s", r->serial, le.msg);
+		goto out;
+	}
+	rc = SZTP_E_INVALID_VALUE;
+	if (!b.has_profile || !(b.prof.lenient & REG_LENIENT_EMPTY_REPORT_MEMBERS))
 		goto out;
 	rc = yang_rpc_input_lenient(s->yang, YANG_RPC_REPORT_PROGRESS, r->in_enc, r->body,
 				    r->body_len, YANG_LENIENT_EMPTY_REPORT_MEMBERS, &got, in, &le);
@@ -190,9 +196,15 @@ enum answer handle_report_progress(struct server *s, struct request *r, struct r
 	rc = yang_rpc_input(s->yang, YANG_RPC_REPORT_PROGRESS, r->in_enc, r->body, r->body_len, &in,
 			    e);
 	/* a `when` refused is an invalid-value: the one error a leniency may undo */
-	if (rc == SZTP_E_INVALID_VALUE && lenient_retry(s, r, &in, &applied) == SZTP_OK) {
-		rc = SZTP_OK; /* the strict error is not the answer */
-		memset(e, 0, sizeof(*e));
+	if (rc == SZTP_E_INVALID_VALUE) {
+		struct sztp_err re = {0};
+		if (lenient_retry(s, r, &in, &applied, &re) == SZTP_OK) {
+			rc = SZTP_OK; /* the strict error is not the answer */
+			memset(e, 0, sizeof(*e));
+		} else if (re.rc != SZTP_OK) {
+			rc = re.rc; /* the registry's failure is the answer */
+			*e = re;
+		}
 	}
 	if (rc != SZTP_OK)
 		goto fail;
