@@ -20,20 +20,20 @@
 #     events still flow, a replay delivers the dead ones; retention deletes
 #     old events every consumer is done with and keeps the others.
 # Webhooks are managed with sztpctl (the admin API in-process); their
-# delivery state is read back with sqlite3.  Admin changes are made
+# delivery state is read back with sqlite3 or psql.  Admin changes are made
 # through sztpd's admin listener (device enrolments, 201).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init t_webhook
-for tool in sqlite3 jq python3 curl; do
+for tool in jq python3 curl; do
 	command -v "$tool" >/dev/null || { fail "needs $tool"; e2e_finish; exit 1; }
 done
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 RECV=$TOP/tests/e2e/webhook_receiver.py
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
-SQL() { sqlite3 -batch "$DB" "$@"; }
+SQL() { db_q "$@"; }
 
 # ---- the receiver is the document's example -------------------------------------
 awk '/^```python webhook_receiver.py$/ {on = 1; next} on && /^```$/ {exit} on' \
