@@ -339,6 +339,7 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 		reg_redact(s->cfg.database, shown, sizeof(shown));
 		printf("sztpd: database %s: PostgreSQL, schema version %d\n", shown,
 		       reg_schema_version(s->reg));
+		fflush(stdout); /* before a later error on stderr */
 	}
 	rc = journal_start(s->reg, &s->cfg, &s->journal, e);
 	if (rc != SZTP_OK)

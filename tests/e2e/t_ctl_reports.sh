@@ -18,7 +18,7 @@ CTL() { "$BIN/sztpctl" "$@"; }
 # ids of a --json listing, one line
 ids() { jq -r '[.[].id] | map(tostring) | join(",")' "$TMP/out.json"; }
 # ids from the registry's own tool (sqlite3, psql): the newest N of a query's rows, oldest first
-newest() { db_q "select id from ($1) order by id desc limit $2" | sort -n | paste -sd, -; }
+newest() { db_q "select id from ($1) as q order by id desc limit $2" | sort -n | paste -sd, -; }
 # a long id list in short: count, first, last and a hash
 brief() { printf '%s' "$1" | awk -F, '{ printf "%d rows %s..%s ", NF, $1, $NF }'; printf '%s' "$1" | sha256sum | cut -c1-16; }
 

@@ -84,7 +84,7 @@ hook_add() {
 	CTL webhook add "$1" "${args[@]}"
 }
 # hook NAME COLUMN: a webhook's state column
-hook() { SQL "select coalesce($2, 'NULL') from webhooks where name = '$1'"; }
+hook() { SQL "select coalesce(cast($2 as text), 'NULL') from webhooks where name = '$1'"; }
 dead_count() { SQL "select count(*) from dead_letters where webhook = '$1'"; }
 event_count() { SQL "select count(*) from events where id = $1"; }
 max_id() { SQL 'select max(id) from events'; }
@@ -311,7 +311,8 @@ check "sztpd stops cleanly" stop_clean "$SZTPD"
 # an old event everyone is done with (below every cursor), and an old one
 # the failing webhooks have not passed: retention deletes the first only
 now=$(date +%s)
-SQL "insert into events(id, time, type, serial, peer, data)
+# (PostgreSQL: the id is an identity column, set here on purpose)
+SQL "insert into events(id, time, type, serial, peer, data) $(e2e_pg && echo overriding system value)
      values(-5, $((now - 30 * 86400)), 'progress.reported', 'SN-OLD', '', '{}')"
 SQL "insert into events(time, type, serial, peer, data)
      values($((now - 30 * 86400)), 'progress.reported', 'SN-OLD2', '', '{}')"
