@@ -279,9 +279,11 @@ for i in $(seq 1 200); do
 	ls "$TMP" | grep -q 'killed.db.migrate-' && break
 	sleep 0.02
 done
-sleep 0.2
+sleep 0.1
 kill -KILL "$KPID" 2>/dev/null
 wait "$KPID" 2>/dev/null
+check "killed (to SQLite): it was under way (its FILE.migrate-PID is left)" \
+	test -n "$(ls "$TMP" | grep 'killed.db.migrate-')"
 check "killed (to SQLite): no registry file" test ! -e "$TMP/killed.db"
 rm -f "$TMP"/killed.db.migrate-*
 check "killed (to SQLite): a new run makes it" MIGRATE --from "$K" --to "sqlite:$TMP/killed.db"
