@@ -323,7 +323,7 @@ pg_bench_start() {
 	PG_URI=$(sh "$TOP/tests/pg.sh" start "$PGB") || die "tests/pg.sh start failed"
 	sh "$TOP/tests/pg.sh" stop "$PGB" || die "tests/pg.sh stop failed"
 	as_pg "$PGBIN/pg_ctl" -D "$PGB/data" -l "$PGB/server.log" -w -t 60 \
-		-o "-p $(cat "$PGB/port") -k $PGB -c listen_addresses=127.0.0.1 -c fsync=on -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" \
+		-o "-p $(cat "$PGB/port") -k $PGB -c listen_addresses=127.0.0.1 -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
 		start >/dev/null || { cat "$PGB/server.log" >&2; die "PostgreSQL did not restart"; }
 	PG_ADMIN=${PG_URI%/*}/postgres
 	psql -XAtq "$PG_ADMIN" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" ||
