@@ -332,6 +332,11 @@ pg_bench_start() {
 }
 e2e_cleanup_pg() { sh "$TOP/tests/pg.sh" stop "$PGB" >/dev/null 2>&1; }
 pg_bench_stop() {
+	# what sztpd ran, over all its runs: the statements by calls
+	[ -n "$PG_URI" ] && psql -XAtq -F ' | ' "$PG_ADMIN" -c "select calls, rows,
+		round(total_exec_time::numeric / calls * 1000) || ' us', left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = 'sztp'
+		order by calls desc limit 25" >"$OUT/pg-statements.txt" 2>&1
 	[ -n "$PG_URI" ] && sh "$TOP/tests/pg.sh" stop "$PGB" >/dev/null 2>&1
 	PG_URI=
 }
@@ -705,4 +710,4 @@ stop_pid "$SZTPD"
 echo
 cat "$OUT/results.md"
 echo
-echo "(written to $OUT/results.md; per-run figures in $OUT/runs.tsv and $OUT/run-*.json)"
+echo "(written to $OUT/results.md; per-run figures in $OUT/runs.tsv and $OUT/run-*.json; PostgreSQL's statements in $OUT/pg-statements.txt)"
