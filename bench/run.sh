@@ -361,22 +361,23 @@ pg_idle() {
 	done
 }
 # pg_run: one sztpd+pg run; a line in pg.tsv: run, DB CPU ms/device,
-# statements/device, commits/device
+# statements/device, commits/device, sztpd's sessions at the end of the load
 : >"$OUT/pg.tsv"
 pg_run() {
-	local a b devs
+	local a b devs conns
 	pg_idle
 	a=$(pg_counters)
 	start_sztpd pg
 	load sztpd+pg "$PORT_S" "$SZTPD" cmp "$C"
+	conns=$(psql -XAtq "$PG_ADMIN" -c "select count(*) from pg_stat_activity where datname = 'sztp'")
 	stop_pid "$SZTPD"
 	SZTPD=
 	pg_idle
 	b=$(pg_counters)
 	devs=$(jq -r .devices_ok "$OUT/run-$RUN_N-sztpd+pg-cmp.json")
-	echo "$a $b" | awk -v r="$RUN_N" -v n="$devs" -v tck="$TCK" '{
+	echo "$a $b" | awk -v r="$RUN_N" -v n="$devs" -v tck="$TCK" -v k="$conns" '{
 		if (n <= 0) n = 1
-		printf "%s\t%.3f\t%.2f\t%.2f\n", r, ($4 - $1) / tck * 1000 / n, ($5 - $2) / n, ($6 - $3) / n }' >>"$OUT/pg.tsv"
+		printf "%s\t%.3f\t%.2f\t%.2f\t%s\n", r, ($4 - $1) / tck * 1000 / n, ($5 - $2) / n, ($6 - $3) / n, k }' >>"$OUT/pg.tsv"
 	say "$(tail -1 "$OUT/pg.tsv" | awk -F'\t' '{ printf "sztpd+pg database: %.2f ms CPU, %.1f statements, %.1f commits per device", $2, $3, $4 }')"
 }
 # pgst COL [FORMAT]: "median [min-max]" of a pg.tsv column
@@ -661,10 +662,10 @@ stop_pid "$SZTPD"
 		echo "checkpointer...); statements: pg_stat_statements calls (each one round trip);"
 		echo "commits: pg_stat_database xact_commit; per device of the run."
 		echo
-		echo "| registry | devices/s | request p99 ms | server CPU ms/device | database CPU ms/device | statements/device | commits/device |"
-		echo "|---|---|---|---|---|---|---|"
-		echo "| SQLite (in sztpd) | $(st3 sztpd cmp 3) | $(st3 sztpd cmp 7 %.2f) | $(st3 sztpd cmp 11 %.2f) | (in sztpd's) | - | - |"
-		echo "| PostgreSQL | $(st3 sztpd+pg cmp 3) | $(st3 sztpd+pg cmp 7 %.2f) | $(st3 sztpd+pg cmp 11 %.2f) | $(pgst 2) | $(pgst 3 %.1f) | $(pgst 4 %.1f) |"
+		echo "| registry | devices/s | request p99 ms | server CPU ms/device | database CPU ms/device | statements/device | commits/device | sessions |"
+		echo "|---|---|---|---|---|---|---|---|"
+		echo "| SQLite (in sztpd) | $(st3 sztpd cmp 3) | $(st3 sztpd cmp 7 %.2f) | $(st3 sztpd cmp 11 %.2f) | (in sztpd's) | - | - | - |"
+		echo "| PostgreSQL | $(st3 sztpd+pg cmp 3) | $(st3 sztpd+pg cmp 7 %.2f) | $(st3 sztpd+pg cmp 11 %.2f) | $(pgst 2) | $(pgst 3 %.1f) | $(pgst 4 %.1f) | $(pgst 5 %.0f) |"
 		echo
 		awk -v a="$(med sztpd cmp 3)" -v b="$(med sztpd+pg cmp 3)" -v s="$(med sztpd+pg cmp 11)" -v d="$(pgmed 2)" 'BEGIN {
 			printf "sztpd+pg/sztpd = %.2f of median devices/s.  ", (a > 0 ? b / a : 0)
