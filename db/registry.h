@@ -19,6 +19,10 @@
  * SZTP_E_UNAVAILABLE, never with a wrong answer; reg_check_file()
  * reconnects, so the handle serves again once a read-write server answers
  * (libpq's multi-host URIs with target_session_attrs=read-write).
+ * Its text is UTF-8: a string argument that is not (a serial number, a
+ * peer, a message from a device) is refused with SZTP_E_INVALID_VALUE,
+ * where SQLite stores the bytes as given; inside reg_begin() the refused
+ * call undoes only itself, as every failed call does on both backends.
  *
  * Getters: every function that fills an output (reg_*_get,
  * reg_device_auth_get, reg_bootstrap_get, reg_device_count, reg_prune's
@@ -245,7 +249,8 @@ sztp_rc reg_profile_get(struct reg *r, const char *name, struct reg_profile *out
 			struct sztp_err *e);
 /* Insert or replace (revision changes). */
 sztp_rc reg_profile_put(struct reg *r, const struct reg_profile *p, struct sztp_err *e);
-/* SZTP_E_EXISTS when devices still use it. */
+/* SZTP_E_EXISTS when devices still use it (PostgreSQL: also when another
+ * instance enrolls one with it while the call runs). */
 sztp_rc reg_profile_remove(struct reg *r, const char *name, struct sztp_err *e);
 typedef int (*reg_profile_cb)(const struct reg_profile *p, void *arg);
 sztp_rc reg_profile_list(struct reg *r, reg_profile_cb cb, void *arg, struct sztp_err *e);
@@ -279,7 +284,9 @@ sztp_rc reg_prune(struct reg *r, int64_t before, int64_t *log_deleted, int64_t *
  * bound), in one short transaction that does not wait for the disk (both
  * bounds use an index: the cost follows limit, not the table).
  * *deleted (optional; 0 on failure) is how many went: call again while it
- * equals limit.  Not inside reg_begin. */
+ * equals limit.  Not inside reg_begin.  PostgreSQL: ids have gaps (rolled
+ * back inserts, other instances' sequence caches), so keep may leave
+ * somewhat fewer rows than keep. */
 sztp_rc reg_log_trim(struct reg *r, int64_t before, int64_t keep, int limit, int64_t *deleted,
 		     struct sztp_err *e);
 

@@ -62,7 +62,7 @@ static inline void pgtest_drop_all(void)
 	int i;
 
 	for (i = 0; i < pgtest_n; i++) {
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)",
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%.63s\" WITH (FORCE)",
 			 pgtest_made[i]);
 		pgtest_admin(sql);
 	}

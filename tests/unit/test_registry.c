@@ -11,7 +11,16 @@
  * 005): filtered, cursor-paginated queries with their query plans, the
  * tokens, the audit trail in the caller's transaction, revisions.
  *
- * REG_BENCH_DEVICES=N changes the bulk import size (default 100000).
+ * Both backends: the cases that hold for any registry (run_common) run on
+ * a SQLite file and then on a fresh PostgreSQL database (tests/unit/
+ * pgtest.h; SZTP_TEST_PG, set by make test); what only one has stays its
+ * own: the file, its modes and the fault-injecting sqlite3_step for
+ * SQLite; reg_create/reg_open_existing on databases, unreachable servers,
+ * concurrent migration, text that is not UTF-8, a terminated session for
+ * PostgreSQL.
+ *
+ * REG_BENCH_DEVICES=N changes the bulk import size (default 100000 on
+ * SQLite, 20000 on PostgreSQL).
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -25,11 +34,16 @@
 
 #include <sqlite3.h> /* only for the fault-injecting sqlite3_step below */
 
+#include "pgtest.h"
 #include "registry.h"
 #include "unit.h"
 
 static char tmpdir[] = "/tmp/test_registry.XXXXXX";
 static char dbpath[256];
+/* The registry the backend-independent cases run on (run_common): dbpath
+ * (SQLite), then a fresh PostgreSQL database (its URI). */
+static const char *dbnow;
+static int on_pg;
 
 /* ---- fault injection ---------------------------------------------------- *
  * Errors a healthy SQLite never gives on demand (a read transaction's
@@ -131,6 +145,35 @@ static int sqlite_cli(const char *db, const char *sql, char *out, size_t cap)
 		out[0] = '\0';
 	out[strcspn(out, "\n")] = '\0';
 	return pclose(f) == 0 ? 0 : -1;
+}
+
+/* sql run on db by a connection of its own (the sqlite3 tool, or libpq):
+ * the first column of the first row in out; 0 on success. */
+static int db_sql(const char *db, const char *sql, char *out, size_t cap)
+{
+	return reg_is_postgresql(db) ? pgtest_query(db, sql, out, cap)
+				     : sqlite_cli(db, sql, out, cap);
+}
+
+/* s with each 0xff byte as U+20AC on PostgreSQL (text there is UTF-8;
+ * the euro sign sorts after ASCII as 0xff does); rotating buffers. */
+static const char *hi(const char *s)
+{
+	static char buf[4][128];
+	static int n;
+	char *o = buf[n++ % 4];
+	size_t len = 0;
+
+	for (; *s && len + 4 < sizeof(buf[0]); s++) {
+		if (on_pg && (unsigned char)*s == 0xff) {
+			memcpy(o + len, "\xe2\x82\xac", 3);
+			len += 3;
+		} else {
+			o[len++] = *s;
+		}
+	}
+	o[len] = '\0';
+	return o;
 }
 
 static double now_s(void)
@@ -356,7 +399,7 @@ static int log_count(struct reg *r)
 {
 	char out[64] = "";
 	(void)r;
-	return sqlite_cli(dbpath, "SELECT count(*) FROM bootstrap_log;", out, sizeof(out)) == 0
+	return db_sql(dbnow, "SELECT count(*) FROM bootstrap_log;", out, sizeof(out)) == 0
 		   ? atoi(out)
 		   : -1;
 }
@@ -364,8 +407,8 @@ static int log_count(struct reg *r)
 static int64_t log_min_time(void)
 {
 	char out[64] = "";
-	return sqlite_cli(dbpath, "SELECT coalesce(min(time), 0) FROM bootstrap_log;", out,
-			  sizeof(out)) == 0
+	return db_sql(dbnow, "SELECT coalesce(min(time), 0) FROM bootstrap_log;", out,
+		      sizeof(out)) == 0
 		   ? atoll(out)
 		   : -1;
 }
@@ -726,7 +769,14 @@ static void test_lenient_profile(struct reg *r)
 	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_E_INVALID_VALUE);
 	CHECK(strstr(e.msg, "lenient bits 0x10 are unknown") != NULL);
 	/* a bit written by some newer version: refused, not dropped */
-	if (sqlite3_open(dbpath, &c) == SQLITE_OK) {
+	if (on_pg) {
+		char out[64];
+
+		CHECK(db_sql(dbnow, "UPDATE profiles SET lenient = 10 WHERE name = 'len-1'", out,
+			     sizeof(out)) == 0);
+		CHECK(db_sql(dbnow, "UPDATE profiles SET lenient = -1 WHERE name = 'len-1'", out,
+			     sizeof(out)) != 0); /* the CHECK */
+	} else if (sqlite3_open(dbpath, &c) == SQLITE_OK) {
 		sqlite3_busy_timeout(c, 5000);
 		CHECK(sqlite3_exec(c, "UPDATE profiles SET lenient = 10 WHERE name = 'len-1'", NULL,
 				   NULL, NULL) == SQLITE_OK);
@@ -890,44 +940,16 @@ static void test_bootstrap(struct reg *r)
 #define SQLITE_FAULT_IOERR 10 /* SQLITE_IOERR */
 #define SQLITE_FAULT_BUSY  5  /* SQLITE_BUSY */
 
-static void test_getter_failures(struct reg *r)
+/* SQLite: reads that fail half-way (the fault-injecting sqlite3_step). */
+static void getter_faults(struct reg *r)
 {
-	static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x00};
-	sztp_bytes chain[2] = {{(uint8_t *)cert, sizeof(cert)}, {(uint8_t *)cert, 3}};
 	struct sztp_err e = {0};
 	struct reg_bootstrap b;
 	struct reg_profile p;
 	struct reg_device d;
 	struct reg_owner o;
-	struct reg_log l;
-	int64_t n, n2;
 	struct reg_device_auth au;
-
-	mkprofile(&p, "gf");
-	snprintf(p.owner, sizeof(p.owner), "gf-owner");
-	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
-	memset(&o, 0, sizeof(o));
-	snprintf(o.name, sizeof(o.name), "gf-owner");
-	o.key_path = (char *)"/nonexistent/gf.key";
-	o.chain = chain;
-	o.n_chain = 2;
-	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_OK);
-	mkdev(&d, "GF-1", "gf");
-	d.password_hash = (char *)"$pbkdf2-sha256$1000$c2FsdA$aGFzaA";
-	d.voucher.data = (uint8_t *)cert;
-	d.voucher.len = sizeof(cert);
-	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
-
-	/* not found */
-	memset(&d, 0xa5, sizeof(d));
-	CHECK_RC(reg_device_get(r, "GF-404", &d, &e), SZTP_E_NOT_FOUND);
-	CHECK(zeroed(&d, sizeof(d)));
-	memset(&p, 0xa5, sizeof(p));
-	CHECK_RC(reg_profile_get(r, "gf-404", &p, &e), SZTP_E_NOT_FOUND);
-	CHECK(zeroed(&p, sizeof(p)));
-	memset(&o, 0xa5, sizeof(o));
-	CHECK_RC(reg_owner_get(r, "gf-404", &o, &e), SZTP_E_NOT_FOUND);
-	CHECK(zeroed(&o, sizeof(o)));
+	int64_t n;
 
 	/* the getter's own read fails (as on a disk error) */
 	fault_arm("SELECT serial, password_hash, profile", SQLITE_FAULT_IOERR);
@@ -975,6 +997,47 @@ static void test_getter_failures(struct reg *r)
 	CHECK_RC(reg_owner_get(r, "gf-owner", &o, &e), SZTP_E_DB);
 	CHECK(fault_fired() && zeroed(&o, sizeof(o)));
 	reg_rollback(r);
+}
+
+static void test_getter_failures(struct reg *r)
+{
+	static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	sztp_bytes chain[2] = {{(uint8_t *)cert, sizeof(cert)}, {(uint8_t *)cert, 3}};
+	struct sztp_err e = {0};
+	struct reg_profile p;
+	struct reg_device d;
+	struct reg_owner o;
+	struct reg_log l;
+	int64_t n, n2;
+
+	mkprofile(&p, "gf");
+	snprintf(p.owner, sizeof(p.owner), "gf-owner");
+	CHECK_RC(reg_profile_put(r, &p, &e), SZTP_OK);
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "gf-owner");
+	o.key_path = (char *)"/nonexistent/gf.key";
+	o.chain = chain;
+	o.n_chain = 2;
+	CHECK_RC(reg_owner_put(r, &o, &e), SZTP_OK);
+	mkdev(&d, "GF-1", "gf");
+	d.password_hash = (char *)"$pbkdf2-sha256$1000$c2FsdA$aGFzaA";
+	d.voucher.data = (uint8_t *)cert;
+	d.voucher.len = sizeof(cert);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+
+	/* not found */
+	memset(&d, 0xa5, sizeof(d));
+	CHECK_RC(reg_device_get(r, "GF-404", &d, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&d, sizeof(d)));
+	memset(&p, 0xa5, sizeof(p));
+	CHECK_RC(reg_profile_get(r, "gf-404", &p, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&p, sizeof(p)));
+	memset(&o, 0xa5, sizeof(o));
+	CHECK_RC(reg_owner_get(r, "gf-404", &o, &e), SZTP_E_NOT_FOUND);
+	CHECK(zeroed(&o, sizeof(o)));
+
+	if (!on_pg)
+		getter_faults(r);
 
 	/* prune: its COMMIT fails, nothing is deleted and the counts say 0 */
 	memset(&l, 0, sizeof(l));
@@ -982,10 +1045,12 @@ static void test_getter_failures(struct reg *r)
 	snprintf(l.result, sizeof(l.result), "ok");
 	l.time = 1; /* older than anything */
 	CHECK_RC(reg_log_add(r, &l, &e), SZTP_OK);
-	fault_arm("COMMIT", SQLITE_FAULT_BUSY);
-	n = n2 = 7;
-	CHECK_RC(reg_prune(r, 2, &n, &n2, &e), SZTP_E_DB);
-	CHECK(fault_fired() && n == 0 && n2 == 0);
+	if (!on_pg) {
+		fault_arm("COMMIT", SQLITE_FAULT_BUSY);
+		n = n2 = 7;
+		CHECK_RC(reg_prune(r, 2, &n, &n2, &e), SZTP_E_DB);
+		CHECK(fault_fired() && n == 0 && n2 == 0);
+	}
 	CHECK_RC(reg_prune(r, 2, &n, &n2, &e), SZTP_OK); /* the row was still there */
 	CHECK(n == 1 && n2 == 0);
 
@@ -1251,7 +1316,7 @@ static void test_two_handles(struct reg *a)
 	struct reg_device d;
 	struct reg *b = NULL;
 
-	CHECK_RC(reg_open(dbpath, &b, &e), SZTP_OK);
+	CHECK_RC(reg_open(dbnow, &b, &e), SZTP_OK);
 	if (!b)
 		return;
 	CHECK_RC(reg_begin(a, &e), SZTP_OK);
@@ -1420,7 +1485,7 @@ static void test_threads(struct reg *r)
 		CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
 	}
 	CHECK_RC(reg_commit(r, &e), SZTP_OK);
-	CHECK_RC(reg_open(dbpath, &r2, &e), SZTP_OK);
+	CHECK_RC(reg_open(dbnow, &r2, &e), SZTP_OK);
 	if (!r2)
 		return;
 	memset(t, 0, sizeof(t));
@@ -1457,12 +1522,12 @@ static void test_bulk(struct reg *r)
 	struct reg_device d, g;
 	const char *env = getenv("REG_BENCH_DEVICES");
 	int64_t before = 0, after = 0;
-	int i, count = env ? atoi(env) : 100000, bad = 0;
+	int i, count = env ? atoi(env) : 0, bad = 0;
 	unsigned seed = 1;
 	double t0, t1;
 
 	if (count <= 0)
-		count = 100000;
+		count = on_pg ? 20000 : 100000; /* round trips on PostgreSQL */
 	CHECK_RC(reg_device_count(r, &before, &e), SZTP_OK);
 	mkdev(&d, "", "p1");
 	d.password_hash = (char *)"$pbkdf2-sha256$100000$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA";
@@ -1477,11 +1542,11 @@ static void test_bulk(struct reg *r)
 	CHECK(bad == 0);
 	CHECK_RC(reg_device_count(r, &after, &e), SZTP_OK);
 	CHECK(after - before == count);
-	printf("test_registry: bulk import of %d devices in one transaction: %.2f s, %.0f/s\n",
-	       count, t1 - t0, count / (t1 - t0));
+	printf("test_registry: %s: bulk import of %d devices in one transaction: %.2f s, %.0f/s\n",
+	       on_pg ? "PostgreSQL" : "SQLite", count, t1 - t0, count / (t1 - t0));
 
 	t0 = now_s();
-	for (i = 0; i < 100000; i++) {
+	for (i = 0; i < (on_pg ? 10000 : 100000); i++) {
 		snprintf(d.serial, sizeof(d.serial), "BULK-%08d", (int)(rand_r(&seed) % count));
 		if (reg_device_get(r, d.serial, &g, &e) != SZTP_OK ||
 		    strcmp(g.serial, d.serial) != 0)
@@ -1490,8 +1555,9 @@ static void test_bulk(struct reg *r)
 	}
 	t1 = now_s();
 	CHECK(bad == 0);
-	printf("test_registry: reg_device_get with %lld devices: %.0f lookups/s\n",
-	       (long long)after, 100000 / (t1 - t0));
+	printf("test_registry: %s: reg_device_get with %lld devices: %.0f lookups/s\n",
+	       on_pg ? "PostgreSQL" : "SQLite", (long long)after,
+	       (on_pg ? 10000 : 100000) / (t1 - t0));
 }
 
 /* Migration 002: the voucher validity window round-trips through add,
@@ -1677,19 +1743,21 @@ static void test_device_query(struct reg *r, const char *db)
 	add_dev(r, "AB3", NULL, 0, 0);
 	add_dev(r, "Ab", NULL, 5, 0);
 	add_dev(r, "B1", "pb", 0, 4000);
-	add_dev(r, "\xff\xff", NULL, 0, 0);
+	add_dev(r, hi("\xff\xff"), NULL, 0, 0);
 	add_dev(r,
-		"\xff"
-		"A",
+		hi("\xff"
+		   "A"),
 		NULL, 0, 0);
 	CHECK_RC(reg_device_seen(r, "B1", "bootstrap-complete", 4000, NULL), SZTP_OK);
 	/* a voucher stored as an empty blob (not by the registry): none */
-	CHECK(sqlite_cli(db, "UPDATE devices SET voucher = x'' WHERE serial = 'AB3';", out,
-			 sizeof(out)) == 0);
+	CHECK(db_sql(db,
+		     on_pg ? "UPDATE devices SET voucher = '\\x'::bytea WHERE serial = 'AB3';"
+			   : "UPDATE devices SET voucher = x'' WHERE serial = 'AB3';",
+		     out, sizeof(out)) == 0);
 
 	q = (struct reg_query)REG_QUERY_INIT;
-	CHECK(strcmp(devq(r, &q, &all), "A%%,A%1,AB3,A_2,Ab,B1,\xff"
-					"A,\xff\xff") == 0);
+	CHECK(strcmp(devq(r, &q, &all), hi("A%%,A%1,AB3,A_2,Ab,B1,\xff"
+					   "A,\xff\xff")) == 0);
 	CHECK(all.n == 8);
 	q.serial_prefix = "A%";
 	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1") == 0);
@@ -1701,11 +1769,11 @@ static void test_device_query(struct reg *r, const char *db)
 	CHECK(strcmp(devq(r, &q, &k), "") == 0);
 	q.serial_prefix = "";
 	CHECK(devq(r, &q, &k) && k.n == 8);
-	q.serial_prefix = "\xff"; /* no successor: ">= prefix" alone */
-	CHECK(strcmp(devq(r, &q, &k), "\xff"
-				      "A,\xff\xff") == 0);
-	q.serial_prefix = "\xff\xff";
-	CHECK(strcmp(devq(r, &q, &k), "\xff\xff") == 0);
+	q.serial_prefix = hi("\xff"); /* SQLite: no successor: ">= prefix" alone */
+	CHECK(strcmp(devq(r, &q, &k), hi("\xff"
+					 "A,\xff\xff")) == 0);
+	q.serial_prefix = hi("\xff\xff");
+	CHECK(strcmp(devq(r, &q, &k), hi("\xff\xff")) == 0);
 	q.serial_prefix = "B1x";
 	CHECK(strcmp(devq(r, &q, &k), "") == 0);
 
@@ -1726,8 +1794,8 @@ static void test_device_query(struct reg *r, const char *db)
 	q.profile = "pa";
 	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1") == 0);
 	q.profile = "";
-	CHECK(strcmp(devq(r, &q, &k), "AB3,Ab,\xff"
-				      "A,\xff\xff") == 0);
+	CHECK(strcmp(devq(r, &q, &k), hi("AB3,Ab,\xff"
+					 "A,\xff\xff")) == 0);
 	q.profile = "nope";
 	CHECK(strcmp(devq(r, &q, &k), "") == 0);
 	q = (struct reg_query)REG_QUERY_INIT;
@@ -1739,8 +1807,8 @@ static void test_device_query(struct reg *r, const char *db)
 	q.has_voucher = 1;
 	CHECK(strcmp(devq(r, &q, &k), "A%1,A_2,Ab") == 0);
 	q.has_voucher = 0; /* AB3's empty blob counts as none */
-	CHECK(strcmp(devq(r, &q, &k), "A%%,AB3,B1,\xff"
-				      "A,\xff\xff") == 0);
+	CHECK(strcmp(devq(r, &q, &k), hi("A%%,AB3,B1,\xff"
+					 "A,\xff\xff")) == 0);
 
 	/* last_seen in [since, before) */
 	q = (struct reg_query)REG_QUERY_INIT;
@@ -1749,8 +1817,8 @@ static void test_device_query(struct reg *r, const char *db)
 	q.before = 4000;
 	CHECK(strcmp(devq(r, &q, &k), "A%%,A_2") == 0);
 	q.since = 0;
-	CHECK(strcmp(devq(r, &q, &k), "A%%,A%1,AB3,A_2,Ab,\xff"
-				      "A,\xff\xff") == 0);
+	CHECK(strcmp(devq(r, &q, &k), hi("A%%,A%1,AB3,A_2,Ab,\xff"
+					 "A,\xff\xff")) == 0);
 	/* filters combine */
 	q = (struct reg_query)REG_QUERY_INIT;
 	q.serial_prefix = "A";
@@ -1820,12 +1888,15 @@ static void test_device_query(struct reg *r, const char *db)
 	capture_sql = "SELECT serial, password_hash";
 	devq(r, &q, &k);
 	capture_sql = NULL;
-	CHECK(strstr(captured, "serial >= ?1") != NULL);
-	query_plan(db, captured, plan, sizeof(plan));
-	CHECK(strstr(plan, "SEARCH devices USING INDEX sqlite_autoindex_devices_1 (serial>? AND "
-			   "serial<?)") != NULL);
-	if (!strstr(plan, "sqlite_autoindex_devices_1"))
-		fprintf(stderr, "device query plan: %s\n", plan);
+	if (!on_pg) {
+		CHECK(strstr(captured, "serial >= ?1") != NULL);
+		query_plan(db, captured, plan, sizeof(plan));
+		CHECK(strstr(plan,
+			     "SEARCH devices USING INDEX sqlite_autoindex_devices_1 (serial>? "
+			     "AND serial<?)") != NULL);
+		if (!strstr(plan, "sqlite_autoindex_devices_1"))
+			fprintf(stderr, "device query plan: %s\n", plan);
+	}
 
 	/* profiles by name, paged; device counts per profile */
 	memset(&k, 0, sizeof(k));
@@ -2003,15 +2074,15 @@ static void test_progress_log_query(struct reg *r, const char *db)
 	progq(r, &q, &k);
 	capture_sql = NULL;
 	query_plan(db, captured, plan, sizeof(plan));
-	CHECK(strstr(plan, "USING INDEX progress_serial (serial=? AND id>?)") != NULL);
+	CHECK(on_pg || strstr(plan, "USING INDEX progress_serial (serial=? AND id>?)") != NULL);
 	q.serial = NULL;
 	captured[0] = '\0';
 	capture_sql = "SELECT serial, time, peer, endpoint";
 	logq(r, &q, &k);
 	capture_sql = NULL;
 	query_plan(db, captured, plan, sizeof(plan));
-	CHECK(strstr(plan, "USING INTEGER PRIMARY KEY (rowid>?)") != NULL);
-	if (!strstr(plan, "rowid>?"))
+	CHECK(on_pg || strstr(plan, "USING INTEGER PRIMARY KEY (rowid>?)") != NULL);
+	if (!on_pg && !strstr(plan, "rowid>?"))
 		fprintf(stderr, "log query plan: %s\n", plan);
 }
 
@@ -2133,7 +2204,8 @@ static void test_audit(struct reg *r, const char *db)
 	audq(r, &q, &k);
 	capture_sql = NULL;
 	query_plan(db, captured, plan, sizeof(plan));
-	CHECK(strstr(plan, "USING INDEX audit_resource (resource>? AND resource<?)") != NULL);
+	CHECK(on_pg ||
+	      strstr(plan, "USING INDEX audit_resource (resource>? AND resource<?)") != NULL);
 
 	/* what does not fit or is missing */
 	mkaudit(&a, "", "device.create", "devices/x", 1);
@@ -2204,13 +2276,16 @@ static void test_tokens(struct reg *r)
 	memset(&g, 0xa5, sizeof(g));
 	CHECK_RC(reg_token_get(r, "", &g, &e), SZTP_E_INVALID_VALUE);
 	CHECK(zeroed(&g, sizeof(g)));
-	/* a database failure leaves the output zeroed */
+	/* a database failure leaves the output zeroed (SQLite: injected;
+	 * PostgreSQL: test_pg_conn_lost) */
 	memset(h, 0x22, sizeof(h));
-	memset(&g, 0xa5, sizeof(g));
-	fault_arm("SELECT name, hash", SQLITE_IOERR);
-	CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_E_DB);
-	CHECK(fault_fired());
-	CHECK(zeroed(&g, sizeof(g)));
+	if (!on_pg) {
+		memset(&g, 0xa5, sizeof(g));
+		fault_arm("SELECT name, hash", SQLITE_IOERR);
+		CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_E_DB);
+		CHECK(fault_fired());
+		CHECK(zeroed(&g, sizeof(g)));
+	}
 	CHECK_RC(reg_token_get_by_hash(r, h, &g, &e), SZTP_OK); /* and it was reset */
 
 	/* revoke: once sets the time, twice keeps it; the row stays findable */
@@ -2265,10 +2340,12 @@ static void test_revisions(struct reg *r)
 	rev2 = -1;
 	CHECK_RC(reg_device_revision(r, "", &rev2, &e), SZTP_E_INVALID_VALUE);
 	CHECK(rev2 == 0);
-	rev2 = -1;
-	fault_arm("SELECT revision FROM devices", SQLITE_IOERR);
-	CHECK_RC(reg_device_revision(r, "REV-1", &rev2, &e), SZTP_E_DB);
-	CHECK(fault_fired() && rev2 == 0);
+	if (!on_pg) {
+		rev2 = -1;
+		fault_arm("SELECT revision FROM devices", SQLITE_IOERR);
+		CHECK_RC(reg_device_revision(r, "REV-1", &rev2, &e), SZTP_E_DB);
+		CHECK(fault_fired() && rev2 == 0);
+	}
 
 	/* contacts leave it */
 	memset(pin, 0x5a, sizeof(pin));
@@ -2304,20 +2381,19 @@ static void test_revisions(struct reg *r)
 	CHECK_RC(reg_profile_pin_set(r, "nope", 1, &e), SZTP_E_NOT_FOUND);
 }
 
-/* The admin API's calls, on a registry of their own (empty tables). */
-static void test_admin(void)
+/* The admin API's calls, on a registry of their own (empty tables): p. */
+static void test_admin(const char *p)
 {
 	struct sztp_err e = {0};
 	struct reg *r = NULL;
-	char p[300], out[64];
+	char out[64];
 
-	path_in_tmp(p, sizeof(p), "admin.db");
 	CHECK_RC(reg_open(p, &r, &e), SZTP_OK);
 	if (!r)
 		return;
 	CHECK(reg_schema_version(r) >= 5);
-	CHECK(sqlite_cli(p, "SELECT name FROM schema_version WHERE version = 5;", out,
-			 sizeof(out)) == 0);
+	CHECK(db_sql(p, "SELECT name FROM schema_version WHERE version = 5;", out, sizeof(out)) ==
+	      0);
 	CHECK(strcmp(out, "005_admin") == 0);
 	test_device_query(r, p);
 	test_progress_log_query(r, p);
@@ -2327,11 +2403,295 @@ static void test_admin(void)
 	reg_close(r);
 }
 
-int main(void)
+/* ---- both backends ---------------------------------------------------------- */
+
+/* The cases that hold for every backend: db the registry (a SQLite path
+ * or a PostgreSQL URI), admin_db an empty one for the admin API's. */
+static void run_common(const char *db, const char *admin_db)
 {
 	struct sztp_err e = {0};
 	struct reg *r = NULL;
-	char cmd[300];
+
+	dbnow = db;
+	on_pg = reg_is_postgresql(db);
+	test_admin(admin_db);
+	CHECK_RC(reg_open(db, &r, &e), SZTP_OK);
+	if (!r) {
+		fprintf(stderr, "reg_open: %s\n", e.msg);
+		return;
+	}
+	test_voucher_window(r);
+	test_devices(r);
+	test_profiles(r);
+	test_lenient_profile(r);
+	test_owners(r);
+	test_bootstrap(r);
+	test_getter_failures(r);
+	test_progress(r);
+	test_transactions(r);
+	test_two_handles(r);
+	test_txn_isolation(r);
+	test_threads(r);
+	test_bulk(r);
+	test_log_trim(r);
+	reg_close(r);
+}
+
+/* ---- PostgreSQL only ----------------------------------------------------------- */
+
+/* reg_create / reg_open_existing / a newer schema on a server's databases. */
+static void test_pg_open(void)
+{
+	struct sztp_err e = {0};
+	struct reg *r = NULL;
+	char uri[512], out[256];
+
+	if (!pgtest_fresh("create", uri, sizeof(uri))) {
+		CHECK(!"pgtest_fresh");
+		return;
+	}
+	/* an empty database: not a registry, and left empty */
+	CHECK_RC(reg_open_existing(uri, &r, &e), SZTP_E_INVALID_VALUE);
+	CHECK(r == NULL && strstr(e.msg, "not an sztp registry") != NULL);
+	CHECK(pgtest_query(uri, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", out,
+			   sizeof(out)) == 0 &&
+	      strcmp(out, "0") == 0);
+	/* made and migrated once, then refused */
+	CHECK_RC(reg_create(uri, &r, &e), SZTP_OK);
+	CHECK(r && reg_schema_version(r) >= 8);
+	reg_close(r);
+	r = NULL;
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_create(uri, &r, &e), SZTP_E_EXISTS);
+	CHECK(r == NULL && strstr(e.msg, "holds an sztp registry already") != NULL);
+	CHECK_RC(reg_open_existing(uri, &r, &e), SZTP_OK);
+	reg_close(r);
+	r = NULL;
+	/* a database newer than this program is refused, clearly */
+	CHECK(pgtest_query(uri, "INSERT INTO schema_version VALUES (999, '999_future', 0)", out,
+			   sizeof(out)) == 0);
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(reg_open(uri, &r, &e), SZTP_E_UNSUPPORTED);
+	CHECK(r == NULL && strstr(e.msg, "999") != NULL && strstr(e.msg, "newer") != NULL);
+}
+
+/* No server, or a URI libpq cannot read: unavailable, the password never
+ * in the message. */
+static void test_pg_unreachable(void)
+{
+	static const char *const bad[] = {
+	    "postgresql://sztp:s3cr3t-pw@127.0.0.1:1/sztp",	     /* refused */
+	    "postgresql://sztp@127.0.0.1:1/sztp?password=s3cr3t-pw", /* refused */
+	    "postgresql://sztp:s3cr3t-pw@[::1/sztp",		     /* unparsable */
+	    "postgresql://sztp:s3cr3t-pw@127.0.0.1:1/sztp?bogus=1",  /* unknown option */
+	};
+	struct sztp_err e;
+	struct reg *r = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		CHECK_RC(reg_open(bad[i], &r, &e), SZTP_E_UNAVAILABLE);
+		CHECK(r == NULL && e.msg[0] != '\0');
+		CHECK(strstr(e.msg, "s3cr3t-pw") == NULL);
+		if (strstr(e.msg, "s3cr3t-pw"))
+			fprintf(stderr, "password in: %s\n", e.msg);
+	}
+}
+
+struct opener {
+	const char *uri;
+	sztp_rc rc;
+	int version;
+};
+
+static void *open_one(void *arg)
+{
+	struct opener *o = arg;
+	struct reg *r = NULL;
+
+	o->rc = reg_open(o->uri, &r, NULL);
+	o->version = reg_schema_version(r);
+	reg_close(r);
+	return NULL;
+}
+
+/* Several instances starting on a new database at once: every migration
+ * is applied once (the advisory lock), each of them opens. */
+static void test_pg_migrate_race(void)
+{
+	struct opener o[4];
+	pthread_t th[4];
+	char uri[512], out[64], want[16];
+	int i;
+
+	if (!pgtest_fresh("race", uri, sizeof(uri))) {
+		CHECK(!"pgtest_fresh");
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		o[i] = (struct opener){uri, SZTP_E_INTERNAL, 0};
+		CHECK(pthread_create(&th[i], NULL, open_one, &o[i]) == 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_RC(o[i].rc, SZTP_OK);
+		CHECK(o[i].version >= 8 && o[i].version == o[0].version);
+	}
+	CHECK(pgtest_query(uri, "SELECT count(*) FROM schema_version", out, sizeof(out)) == 0);
+	CHECK(pgtest_query(uri, "SELECT count(DISTINCT version) FROM schema_version", want,
+			   sizeof(want)) == 0);
+	CHECK(atoi(out) >= 7 && strcmp(out, want) == 0);
+	CHECK(pgtest_query(uri, "SELECT max(version) FROM schema_version", out, sizeof(out)) == 0);
+	CHECK(atoi(out) == o[0].version);
+}
+
+/* Text PostgreSQL cannot store (not UTF-8, NUL-free): refused as invalid,
+ * and inside reg_begin the failed call undoes only itself, as a failing
+ * constraint does: the caller's other rows commit.  Hostile but valid
+ * serials are stored as they are. */
+static void test_pg_savepoints(struct reg *r, const char *uri)
+{
+	static const char *const notutf8[] = {
+	    "\xff\xfe",		   /* never UTF-8 */
+	    "SN-\xc0\x80",	   /* an overlong NUL */
+	    "SN-\xed\xa0\x80",	   /* a surrogate */
+	    "SN-\xf4\x90\x80\x80", /* past U+10FFFF */
+	    "SN-\xe2\x82",	   /* cut short */
+	};
+	static const char *const hostile[] = {
+	    "x'); DROP TABLE devices; --",
+	    "$1",
+	    "%_\\'\"",
+	    "SN-\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e",
+	};
+	struct sztp_err e = {0};
+	struct reg_progress p;
+	struct reg_device d;
+	struct reg_log l;
+	char out[64];
+	int64_t n = 0;
+	size_t i;
+
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	mkdev(&d, "SP-1", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	for (i = 0; i < sizeof(notutf8) / sizeof(notutf8[0]); i++) {
+		mkdev(&d, notutf8[i], NULL);
+		memset(&e, 0, sizeof(e));
+		CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_INVALID_VALUE);
+		CHECK(strstr(e.msg, "UTF-8") != NULL);
+		CHECK_RC(reg_device_get(r, notutf8[i], &d, &e), SZTP_E_INVALID_VALUE);
+		CHECK(zeroed(&d, sizeof(d)));
+		CHECK_RC(reg_device_seen(r, notutf8[i], NULL, 5, &e), SZTP_E_INVALID_VALUE);
+		memset(&l, 0, sizeof(l));
+		snprintf(l.serial, sizeof(l.serial), "%s", notutf8[i]);
+		CHECK_RC(reg_log_add(r, &l, &e), SZTP_E_INVALID_VALUE);
+	}
+	memset(&p, 0, sizeof(p));
+	snprintf(p.serial, sizeof(p.serial), "SP-1");
+	snprintf(p.type, sizeof(p.type), "bootstrap-error");
+	p.message = (char *)"bad \xff byte";
+	CHECK_RC(reg_progress_add(r, &p, &e), SZTP_E_INVALID_VALUE);
+	/* the server's own refusals: duplicate, unknown profile */
+	mkdev(&d, "SP-1", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_EXISTS);
+	mkdev(&d, "SP-3", "no-such-profile");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_NOT_FOUND);
+	mkdev(&d, "SP-2", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		mkdev(&d, hostile[i], NULL);
+		CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	}
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	CHECK(pgtest_query(uri,
+			   "SELECT count(*) FROM devices WHERE serial IN ('SP-1', 'SP-2') OR "
+			   "serial LIKE 'x'')%' OR serial = '$1'",
+			   out, sizeof(out)) == 0 &&
+	      strcmp(out, "4") == 0);
+	CHECK(pgtest_query(uri, "SELECT count(*) FROM pg_tables WHERE tablename = 'devices'", out,
+			   sizeof(out)) == 0 &&
+	      strcmp(out, "1") == 0);
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		CHECK_RC(reg_device_get(r, hostile[i], &d, &e), SZTP_OK);
+		CHECK(strcmp(d.serial, hostile[i]) == 0);
+		reg_device_clear(&d);
+		CHECK_RC(reg_device_remove(r, hostile[i], &e), SZTP_OK);
+	}
+	/* outside a transaction: the same answers */
+	mkdev(&d, notutf8[0], NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_INVALID_VALUE);
+	CHECK_RC(reg_device_remove(r, "SP-1", &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "SP-2", &e), SZTP_OK);
+	CHECK_RC(reg_device_count(r, &n, &e), SZTP_OK);
+	CHECK(n >= 0);
+}
+
+/* The server ends the session (a restart, a failover): the call fails as
+ * unavailable with its output zeroed, inside a transaction the commit
+ * fails too, and the next call reconnects. */
+static void test_pg_conn_lost(struct reg *r, const char *uri)
+{
+	static const char kill[] = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+				   "WHERE datname = current_database() AND pid <> pg_backend_pid()";
+	struct sztp_err e = {0};
+	struct reg_device d;
+	struct reg_owner o;
+	char out[64];
+
+	mkdev(&d, "CL-1", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK(pgtest_query(uri, kill, out, sizeof(out)) == 0 && atoi(out) >= 1);
+	memset(&d, 0xa5, sizeof(d));
+	CHECK_RC(reg_device_get(r, "CL-1", &d, &e), SZTP_E_UNAVAILABLE);
+	CHECK(zeroed(&d, sizeof(d)));
+	CHECK_RC(reg_device_get(r, "CL-1", &d, &e), SZTP_OK); /* reconnected */
+	reg_device_clear(&d);
+	CHECK(pgtest_query(uri, kill, out, sizeof(out)) == 0 && atoi(out) >= 1);
+	memset(&o, 0xa5, sizeof(o));
+	CHECK_RC(reg_owner_get(r, "nobody", &o, &e), SZTP_E_UNAVAILABLE);
+	CHECK(zeroed(&o, sizeof(o)));
+	/* inside reg_begin: no reconnect until it ends; nothing committed */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	mkdev(&d, "CL-2", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK(pgtest_query(uri, kill, out, sizeof(out)) == 0 && atoi(out) >= 1);
+	mkdev(&d, "CL-3", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_UNAVAILABLE);
+	CHECK(reg_commit(r, &e) != SZTP_OK);
+	reg_rollback(r);
+	CHECK_RC(reg_device_get(r, "CL-2", &d, &e), SZTP_E_NOT_FOUND);
+	CHECK_RC(reg_device_remove(r, "CL-1", &e), SZTP_OK);
+}
+
+static void run_pg(void)
+{
+	struct sztp_err e = {0};
+	struct reg *r = NULL;
+	char uri[512], admin_uri[512];
+
+	fprintf(stderr, "test_registry: ---- the PostgreSQL half (%s) ----\n", pgtest_server());
+	if (!pgtest_fresh("reg", uri, sizeof(uri)) ||
+	    !pgtest_fresh("regadm", admin_uri, sizeof(admin_uri))) {
+		CHECK(!"a fresh PostgreSQL database (SZTP_TEST_PG)");
+		return;
+	}
+	run_common(uri, admin_uri);
+	test_pg_open();
+	test_pg_unreachable();
+	test_pg_migrate_race();
+	CHECK_RC(reg_open(uri, &r, &e), SZTP_OK);
+	if (r) {
+		test_pg_savepoints(r, uri);
+		test_pg_conn_lost(r, uri);
+	}
+	reg_close(r);
+}
+
+int main(void)
+{
+	char cmd[300], admin_db[300];
 
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -2343,34 +2703,19 @@ int main(void)
 		return 1;
 	}
 	path_in_tmp(dbpath, sizeof(dbpath), "reg.db");
+	/* SQLite: the file, its modes, fault injection */
 	test_open();
 	test_lenient_names();
 	test_open_modes();
 	test_durability();
 	test_file_check();
 	test_corrupt();
-	test_admin();
-	CHECK_RC(reg_open(dbpath, &r, &e), SZTP_OK);
-	if (r)
-		test_voucher_window(r);
-	if (r) {
-		test_devices(r);
-		test_profiles(r);
-		test_lenient_profile(r);
-		test_owners(r);
-		test_bootstrap(r);
-		test_getter_failures(r);
-		test_progress(r);
-		test_transactions(r);
-		test_two_handles(r);
-		test_txn_isolation(r);
-		test_threads(r);
-		test_bulk(r);
-		test_log_trim(r);
-		reg_close(r);
-	} else {
-		fprintf(stderr, "reg_open: %s\n", e.msg);
-	}
+	path_in_tmp(admin_db, sizeof(admin_db), "admin.db");
+	run_common(dbpath, admin_db);
+	if (pgtest_server())
+		run_pg();
+	else
+		printf("test_registry: SZTP_TEST_PG is not set: the PostgreSQL half did not run\n");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
