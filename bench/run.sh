@@ -340,7 +340,10 @@ pg_bench_stop() {
 	[ -n "$PG_URI" ] && sh "$TOP/tests/pg.sh" stop "$PGB" >/dev/null 2>&1
 	PG_URI=
 }
-# pg_counters: "ticks statements commits" of the cluster / database sztp now
+# pg_counters: "ticks statements commits wal-syncs" of the cluster / database
+# sztp now (WAL syncs: the flushes the commits waited for, group commit
+# merging concurrent ones; cluster-wide, reported by each process at its
+# exit or within a second)
 pg_counters() {
 	local pm t=0 p
 	pm=$(head -1 "$PGB/data/postmaster.pid")
@@ -350,7 +353,8 @@ pg_counters() {
 	done
 	echo "$t $(psql -XAtq -F ' ' "$PG_ADMIN" -c "select
 		(select coalesce(sum(calls), 0) from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = 'sztp'),
-		(select xact_commit from pg_stat_database where datname = 'sztp')")"
+		(select xact_commit from pg_stat_database where datname = 'sztp'),
+		(select wal_sync from pg_stat_wal)")"
 }
 # pg_idle: until no session is left on database sztp (10 s at most)
 pg_idle() {
@@ -361,7 +365,8 @@ pg_idle() {
 	done
 }
 # pg_run: one sztpd+pg run; a line in pg.tsv: run, DB CPU ms/device,
-# statements/device, commits/device, sztpd's sessions at the end of the load
+# statements/device, commits/device, sztpd's sessions at the end of the load,
+# WAL syncs/device
 : >"$OUT/pg.tsv"
 pg_run() {
 	local a b devs conns
@@ -373,12 +378,13 @@ pg_run() {
 	stop_pid "$SZTPD"
 	SZTPD=
 	pg_idle
+	sleep 1.2 # the WAL writer's counters
 	b=$(pg_counters)
 	devs=$(jq -r .devices_ok "$OUT/run-$RUN_N-sztpd+pg-cmp.json")
 	echo "$a $b" | awk -v r="$RUN_N" -v n="$devs" -v tck="$TCK" -v k="$conns" '{
 		if (n <= 0) n = 1
-		printf "%s\t%.3f\t%.2f\t%.2f\t%s\n", r, ($4 - $1) / tck * 1000 / n, ($5 - $2) / n, ($6 - $3) / n, k }' >>"$OUT/pg.tsv"
-	say "$(tail -1 "$OUT/pg.tsv" | awk -F'\t' '{ printf "sztpd+pg database: %.2f ms CPU, %.1f statements, %.1f commits per device", $2, $3, $4 }')"
+		printf "%s\t%.3f\t%.2f\t%.2f\t%s\t%.2f\n", r, ($5 - $1) / tck * 1000 / n, ($6 - $2) / n, ($7 - $3) / n, k, ($8 - $4) / n }' >>"$OUT/pg.tsv"
+	say "$(tail -1 "$OUT/pg.tsv" | awk -F'\t' '{ printf "sztpd+pg database: %.2f ms CPU, %.1f statements, %.1f commits, %.2f WAL syncs per device", $2, $3, $4, $6 }')"
 }
 # pgst COL [FORMAT]: "median [min-max]" of a pg.tsv column
 pgst() {
@@ -660,12 +666,13 @@ stop_pid "$SZTPD"
 		echo "\`sztpctl migrate\` copied from the SQLite file ($FIRST_SIZE enrolled, ${MIGRATE_S}s); runs interleaved"
 		echo "with the rows above.  Database CPU: every postgres process (backends, WAL writer,"
 		echo "checkpointer...); statements: pg_stat_statements calls (each one round trip);"
-		echo "commits: pg_stat_database xact_commit; per device of the run."
+		echo "commits: pg_stat_database xact_commit (read-only ones included); WAL syncs: pg_stat_wal"
+		echo "wal_sync (the flushes commits waited for); per device of the run."
 		echo
-		echo "| registry | devices/s | request p99 ms | server CPU ms/device | database CPU ms/device | statements/device | commits/device | sessions |"
-		echo "|---|---|---|---|---|---|---|---|"
-		echo "| SQLite (in sztpd) | $(st3 sztpd cmp 3) | $(st3 sztpd cmp 7 %.2f) | $(st3 sztpd cmp 11 %.2f) | (in sztpd's) | - | - | - |"
-		echo "| PostgreSQL | $(st3 sztpd+pg cmp 3) | $(st3 sztpd+pg cmp 7 %.2f) | $(st3 sztpd+pg cmp 11 %.2f) | $(pgst 2) | $(pgst 3 %.1f) | $(pgst 4 %.1f) | $(pgst 5 %.0f) |"
+		echo "| registry | devices/s | request p99 ms | server CPU ms/device | database CPU ms/device | statements/device | commits/device | WAL syncs/device | sessions |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| SQLite (in sztpd) | $(st3 sztpd cmp 3) | $(st3 sztpd cmp 7 %.2f) | $(st3 sztpd cmp 11 %.2f) | (in sztpd's) | - | - | - | - |"
+		echo "| PostgreSQL | $(st3 sztpd+pg cmp 3) | $(st3 sztpd+pg cmp 7 %.2f) | $(st3 sztpd+pg cmp 11 %.2f) | $(pgst 2) | $(pgst 3 %.1f) | $(pgst 4 %.1f) | $(pgst 6) | $(pgst 5 %.0f) |"
 		echo
 		awk -v a="$(med sztpd cmp 3)" -v b="$(med sztpd+pg cmp 3)" -v s="$(med sztpd+pg cmp 11)" -v d="$(pgmed 2)" 'BEGIN {
 			printf "sztpd+pg/sztpd = %.2f of median devices/s.  ", (a > 0 ? b / a : 0)
