@@ -69,6 +69,13 @@ sztp_rc cmd_migrate(struct ctl *c, struct sztp_err *e)
 	if ((rc = reg_open_existing(from, &src, e)) != SZTP_OK) {
 		if (rc == SZTP_E_NOT_FOUND)
 			sztp_err_set(e, rc, "no registry %s to migrate from", from_shown);
+		else if (rc == SZTP_E_DB) {
+			char why[sizeof(e->msg)];
+
+			snprintf(why, sizeof(why), "%s", e->msg);
+			sztp_err_set(e, rc, "the source %s is not an sztp registry (%s)",
+				     from_shown, why);
+		}
 		goto out;
 	}
 	if ((rc = reg_copy(src, to, rows, e)) != SZTP_OK)
