@@ -39,10 +39,17 @@
 /* registry_pg.c's advisory lock of the schema migration ("sztp") */
 #define COPY_MIGRATION_LOCK "1937011824"
 
+/* Rows sent before their results are read (libpq's pipeline mode: one
+ * round trip per batch instead of one per row). */
+#define COPY_BATCH 256
+
 struct rpg_copy {
 	PGconn *conn;
 	char where[256]; /* the URI without its password, for messages */
 	int prepared[COPY_TABLES_MAX];
+	int piped;		    /* in pipeline mode */
+	size_t pending;		    /* rows sent, results not read */
+	char keys[COPY_BATCH][112]; /* what each pending row is, for messages */
 };
 
 /* "registry: WHAT failed: <server's message>", its code by SQLSTATE. */
@@ -307,11 +314,14 @@ out:
 	return rc;
 }
 
+static sztp_rc unpipe(struct rpg_copy *c, struct sztp_err *e);
+
 static void copy_close(struct rpg_copy *c)
 {
 	if (!c)
 		return;
 	if (c->conn) {
+		unpipe(c, NULL);
 		if (PQstatus(c->conn) == CONNECTION_OK &&
 		    PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 			PQclear(PQexec(c->conn, "ROLLBACK"));
@@ -368,6 +378,58 @@ out:
 	return rc;
 }
 
+/* Reads the results of the pending rows (a sync point ends them): the
+ * first failure names its row; after it the server skips the rest of the
+ * batch (and the transaction is aborted: the copy fails as a whole). */
+static sztp_rc drain(struct rpg_copy *c, struct sztp_err *e)
+{
+	sztp_rc rc = SZTP_OK;
+	size_t k = 0, nulls = 0;
+	PGresult *res;
+
+	if (!c->piped)
+		return SZTP_OK;
+	if (PQpipelineSync(c->conn) != 1)
+		return copy_fail(c->conn, NULL, "copying (sending a batch)", e);
+	for (;;) {
+		ExecStatusType st;
+
+		if (!(res = PQgetResult(c->conn))) {
+			/* between two statements' results; a lost connection
+			 * gives nothing more */
+			if (PQstatus(c->conn) != CONNECTION_OK || ++nulls > c->pending + 2) {
+				if (rc == SZTP_OK)
+					rc = copy_fail(c->conn, NULL, "copying", e);
+				break;
+			}
+			continue;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && rc == SZTP_OK)
+			rc = copy_fail(c->conn, res, k < c->pending ? c->keys[k] : "copying", e);
+		k++;
+		PQclear(res);
+	}
+	c->pending = 0;
+	return rc;
+}
+
+/* Out of pipeline mode, every result read (before a statement that waits
+ * for its own answer). */
+static sztp_rc unpipe(struct rpg_copy *c, struct sztp_err *e)
+{
+	sztp_rc rc = drain(c, e);
+
+	if (c->piped && PQexitPipelineMode(c->conn) != 1 && rc == SZTP_OK)
+		rc = copy_fail(c->conn, NULL, "copying (leaving pipeline mode)", e);
+	c->piped = 0;
+	return rc;
+}
+
 /* INSERT INTO t (cols) [OVERRIDING SYSTEM VALUE] VALUES ($1, ...), prepared
  * once per table on the copy's connection. */
 static sztp_rc prepare_insert(struct rpg_copy *c, const struct reg_copy_table *t, char name[16],
@@ -383,6 +445,8 @@ static sztp_rc prepare_insert(struct rpg_copy *c, const struct reg_copy_table *t
 	snprintf(name, 16, "copy_%u", (unsigned)(k % COPY_TABLES_MAX));
 	if (c->prepared[k])
 		return SZTP_OK;
+	if ((rc = unpipe(c, e)) != SZTP_OK)
+		return rc;
 	rc = SZTP_E_NOMEM;
 	if (!(sql = malloc(cap)))
 		return sztp_err_set(e, rc, "registry: out of memory");
@@ -417,8 +481,7 @@ sztp_rc rpg_copy_load(struct rpg_copy *c, const struct reg_copy_table *t,
 {
 	const char *vals[REG_COPY_COLS_MAX];
 	int lens[REG_COPY_COLS_MAX], fmts[REG_COPY_COLS_MAX];
-	char nums[REG_COPY_COLS_MAX][24], name[16], what[160];
-	PGresult *res = NULL;
+	char nums[REG_COPY_COLS_MAX][24], name[16], *what;
 	sztp_rc rc;
 	size_t i;
 
@@ -447,19 +510,27 @@ sztp_rc rpg_copy_load(struct rpg_copy *c, const struct reg_copy_table *t,
 			break;
 		}
 	}
-	res = PQexecPrepared(c->conn, name, (int)t->n_cols, vals, lens, fmts, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		if (row[0].type == REG_VAL_INT)
-			snprintf(what, sizeof(what), "copying %s %s %lld", t->name, t->cols[0],
-				 (long long)row[0].i);
-		else if (row[0].type == REG_VAL_TEXT)
-			snprintf(what, sizeof(what), "copying %s %s '%.60s'", t->name, t->cols[0],
-				 (const char *)row[0].p);
-		else
-			snprintf(what, sizeof(what), "copying %s", t->name);
-		rc = copy_fail(c->conn, res, what, e);
+	what = c->keys[c->pending];
+	if (row[0].type == REG_VAL_INT)
+		snprintf(what, sizeof(c->keys[0]), "copying %s %s %lld", t->name, t->cols[0],
+			 (long long)row[0].i);
+	else if (row[0].type == REG_VAL_TEXT)
+		snprintf(what, sizeof(c->keys[0]), "copying %s %s '%.60s'", t->name, t->cols[0],
+			 (const char *)row[0].p);
+	else
+		snprintf(what, sizeof(c->keys[0]), "copying %s", t->name);
+	if (!c->piped) {
+		if (PQenterPipelineMode(c->conn) != 1)
+			return copy_fail(c->conn, NULL, "copying (entering pipeline mode)", e);
+		c->piped = 1;
 	}
-	PQclear(res);
+	if (PQsendQueryPrepared(c->conn, name, (int)t->n_cols, vals, lens, fmts, 0) != 1) {
+		rc = copy_fail(c->conn, NULL, what, e);
+		unpipe(c, NULL);
+		return rc;
+	}
+	if (++c->pending == COPY_BATCH)
+		rc = drain(c, e);
 	return rc;
 }
 
@@ -473,6 +544,8 @@ sztp_rc rpg_copy_set_id_mark(struct rpg_copy *c, const struct reg_copy_table *t,
 	PGresult *res;
 	sztp_rc rc = SZTP_OK;
 
+	if ((rc = unpipe(c, e)) != SZTP_OK)
+		return rc;
 	snprintf(num, sizeof(num), "%" PRId64, n);
 	vals[0] = t->name;
 	vals[1] = num;
@@ -490,6 +563,10 @@ sztp_rc rpg_copy_commit(struct rpg_copy *c, struct sztp_err *e)
 
 	if (!c)
 		return sztp_err_set(e, SZTP_E_INVALID_VALUE, "registry: no target");
+	if ((rc = unpipe(c, e)) != SZTP_OK) {
+		copy_close(c);
+		return rc;
+	}
 	res = PQexec(c->conn, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = copy_fail(c->conn, res, "committing the copy", e);

@@ -241,13 +241,18 @@ sqlite3 "$TMP/extra.db" "create table extra(x)"
 check_fails "a source with a table the copy does not know" MIGRATE --from "sqlite:$TMP/extra.db" --to "$E2"
 check_contains "... names it" "$TMP/.check.out" "'extra'"
 check_eq "... the target stays empty" "$(PSQL "$E2" "select to_regclass('schema_version') is null")" t
+cp "$DB" "$TMP/badtext.db"
+sqlite3 "$TMP/badtext.db" "update bootstrap_log set peer = cast(x'ff41' as text) where id = 2"
+check_fails "text PostgreSQL refuses (not UTF-8)" MIGRATE --from "sqlite:$TMP/badtext.db" --to "$E2"
+check_contains "... names the row" "$TMP/.check.out" "copying bootstrap_log id 2 failed"
+check_eq "... the target stays empty" "$(PSQL "$E2" "select to_regclass('schema_version') is null")" t
 check_fails "--from without a scheme" MIGRATE --from "$DB" --to "$E2"
 check_contains "... says what is wanted" "$TMP/.check.out" "sqlite:FILE"
 check_fails "no --to" MIGRATE --from "sqlite:$DB"
 
 # ---- SIGKILL mid-copy: the target stays as it was ------------------------------------------
 cp "$DB" "$TMP/big.db"
-sqlite3 "$TMP/big.db" "with recursive n(i) as (select 1 union all select i + 1 from n where i < 150000)
+sqlite3 "$TMP/big.db" "with recursive n(i) as (select 1 union all select i + 1 from n where i < 400000)
 	insert into bootstrap_log(serial, time, peer, endpoint, result, status, duration_us)
 	select 'SN-1', i, '192.0.2.9', 'get-bootstrapping-data', 'signed', 200, i from n"
 K=$(newdb killed)
