@@ -334,7 +334,10 @@ sztp_rc reg_owner_names(struct reg *r, reg_name_cb cb, void *arg, struct sztp_er
 /* A filtered, paginated read.  Every member is optional (NULL / 0 / -1:
  * no condition).  Devices come ordered by serial (byte order), the
  * id-ordered tables by id ascending; the callback sees at most `limit`
- * rows (limit <= 0: no limit) and returns non-zero to stop. */
+ * rows (limit <= 0: no limit) and returns non-zero to stop.
+ * PostgreSQL stores text as UTF-8: a filter or cursor that is not valid
+ * UTF-8 is refused there (SZTP_E_INVALID_VALUE), where SQLite compares its
+ * bytes and finds nothing. */
 struct reg_query {
 	const char *serial;	   /* exact serial */
 	const char *serial_prefix; /* devices: serial starts with (byte-wise, not LIKE) */
@@ -425,7 +428,12 @@ sztp_rc reg_profile_query(struct reg *r, const char *after_key, int limit, reg_p
  * journal's batch, the admin change's reg_begin/reg_commit).  Ids come
  * from AUTOINCREMENT: ascending in commit order of one writer, never
  * reused, so "id > the last one seen" is a cursor and receivers drop
- * repeats by id.  Consumers (webhooks, the syslog sender) each keep a
+ * repeats by id.  PostgreSQL: an identity column, never reused either, but
+ * an id a rolled-back or failed insert took is skipped (SQLite takes it
+ * again), so ids may have gaps; with several instances writing, the
+ * transactions that write events commit one after the other in id order
+ * (an advisory lock, registry_pg_internal.h), so the cursor rule holds
+ * across instances too.  Consumers (webhooks, the syslog sender) each keep a
  * cursor: the last event id they are done with. */
 #define REG_EVENT_TYPE_MAX 48
 struct reg_event {

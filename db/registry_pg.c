@@ -907,6 +907,7 @@ enum stmt_id {
 	S_DEV_UPDATE,
 	S_DEV_REMOVE,
 	S_DEV_SEEN,
+	S_DEV_SEEN_REPORT,
 	S_DEV_LIST,
 	S_DEV_COUNT,
 	S_PROF_GET,
@@ -953,6 +954,12 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_DEV_REMOVE] = "DELETE FROM devices WHERE serial = $1",
     [S_DEV_SEEN] = "UPDATE devices SET first_seen = CASE first_seen WHEN 0 THEN $2 ELSE first_seen "
 		   "END, last_seen = $2, state = coalesce($3, state) WHERE serial = $1",
+    /* the same, first in a progress report's transaction: the events'
+     * order lock before the device row's (registry_pg_internal.h) */
+    [S_DEV_SEEN_REPORT] =
+	"UPDATE devices SET first_seen = CASE first_seen WHEN 0 THEN $2 ELSE "
+	"first_seen END, last_seen = $2, state = coalesce($3, state) FROM " RPG_EVENTS_ORDER
+	" WHERE serial = $1",
     [S_DEV_LIST] = "SELECT " DEV_COLS " FROM devices ORDER BY serial",
     [S_DEV_COUNT] = "SELECT count(*) FROM devices",
     [S_PROF_GET] = "SELECT " PROF_COLS " FROM profiles WHERE name = $1",
@@ -1211,8 +1218,8 @@ sztp_rc rpg_device_remove(struct reg_pg *r, const char *serial, struct sztp_err 
 	return rc;
 }
 
-static sztp_rc device_seen(struct reg_pg *r, const char *serial, const char *state, int64_t now,
-			   struct sztp_err *e)
+static sztp_rc device_seen_stmt(struct reg_pg *r, enum stmt_id id, const char *serial,
+				const char *state, int64_t now, struct sztp_err *e)
 {
 	struct rpg_args a = {0};
 	sztp_rc rc = SZTP_E_DB;
@@ -1221,7 +1228,7 @@ static sztp_rc device_seen(struct reg_pg *r, const char *serial, const char *sta
 	rpg_arg_str(&a, serial);
 	rpg_arg_int(&a, now ? now : (int64_t)time(NULL));
 	rpg_arg_str(&a, state); /* NULL: the state stays */
-	res = st_write(r, S_DEV_SEEN, &a, "recording a device contact", &rc, e);
+	res = st_write(r, id, &a, "recording a device contact", &rc, e);
 	if (res && rpg_changes(res) == 0)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "device %s is not enrolled", serial);
 	PQclear(res);
@@ -1236,7 +1243,7 @@ sztp_rc rpg_device_seen(struct reg_pg *r, const char *serial, const char *state,
 	if (rc == SZTP_OK && state)
 		rc = reg_valid_str("device state", state, REG_STATE_MAX, 0, e);
 	if (rc == SZTP_OK)
-		rc = device_seen(r, serial, state, now, e);
+		rc = device_seen_stmt(r, S_DEV_SEEN, serial, state, now, e);
 	return rc;
 }
 
@@ -1612,7 +1619,7 @@ static sztp_rc progress_add(struct reg_pg *r, const struct reg_progress *p, int6
 			    struct sztp_err *e)
 {
 	struct rpg_args a = {0};
-	sztp_rc rc = device_seen(r, p->serial, p->type, t, e);
+	sztp_rc rc = device_seen_stmt(r, S_DEV_SEEN_REPORT, p->serial, p->type, t, e);
 
 	if (rc != SZTP_OK)
 		return rc;

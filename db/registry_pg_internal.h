@@ -39,6 +39,18 @@ struct reg_pg {
 	char constraint[64]; /* its constraint name, when one */
 };
 
+/* Event ids in commit order across instances.  An identity column hands
+ * out ids as inserts happen, not as transactions commit: with several
+ * sztpd writing, a transaction holding id 10 could commit after one
+ * holding id 11, and a consumer that saw 11 ("id > cursor") would never
+ * see 10.  So every statement that takes an event id (and a progress
+ * report's first write, its device row, so the lock always comes before
+ * row locks and two reports cannot deadlock on it) first takes this
+ * transaction-scoped advisory lock, in its FROM clause (no extra round
+ * trip): event-writing transactions commit one after the other, in id
+ * order.  ("sztq" in ASCII; the migration's lock is "sztp".) */
+#define RPG_EVENTS_ORDER "(SELECT pg_advisory_xact_lock(1937011825)) AS events_order"
+
 /* Parameters of one statement, all sent as text except bytea (binary). */
 #define RPG_MAX_PARAMS 16
 struct rpg_args {

@@ -1,8 +1,10 @@
 /*
  * admin_test.h - what the unit tests of the admin API's reports, tokens
- * and audit share: a fresh registry in a temporary directory, a clock the
- * test moves, and one request to admin_handle written as a request line
- * ("GET", "/api/v1/log?serial=SN-1") with its parsed JSON answer.
+ * and audit share: a fresh registry in a temporary directory (SQLite) or
+ * a fresh PostgreSQL database (pgtest.h), the cases run on each
+ * (at_both), a clock the test moves, and one request to admin_handle
+ * written as a request line ("GET", "/api/v1/log?serial=SN-1") with its
+ * parsed JSON answer.
  */
 #ifndef SZTP_ADMIN_TEST_H
 #define SZTP_ADMIN_TEST_H
@@ -13,11 +15,13 @@
 #include <string.h>
 
 #include "admin.h"
+#include "pgtest.h"
 #include "unit.h"
 
 static struct admin_ctx at_ctx;
 static int64_t at_now = 1800000000; /* 2027-01-15T08:00:00Z */
 static char at_dir[64];
+static int at_pg; /* this run's registry is a PostgreSQL database */
 static const struct admin_actor at_reader = {"token:reader", ADMIN_SCOPE_READ};
 static const struct admin_actor at_writer = {"token:writer", ADMIN_SCOPE_WRITE};
 /* the last answer's headers */
@@ -47,14 +51,62 @@ static int at_open(const char *tag)
 	return 0;
 }
 
+/* at_open on a new PostgreSQL database (dropped at exit); 0 on success. */
+static int at_open_pg(const char *tag)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+	char uri[512];
+
+	at_dir[0] = '\0';
+	memset(&at_ctx, 0, sizeof(at_ctx));
+	at_ctx.now = at_clock;
+	if (!pgtest_fresh(tag, uri, sizeof(uri)))
+		return -1;
+	if (reg_create(uri, &at_ctx.reg, &e) != SZTP_OK) {
+		fprintf(stderr, "reg_create: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void at_close(void)
 {
 	char cmd[128];
 
 	reg_close(at_ctx.reg);
+	at_ctx.reg = NULL;
+	if (!at_dir[0])
+		return;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", at_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", at_dir);
+	at_dir[0] = '\0';
+}
+
+/* Runs cases on a fresh SQLite registry, then again on a fresh PostgreSQL
+ * database with the clock back where it was (without SZTP_TEST_PG: says
+ * that half did not run).  name: the binary's, for that line. */
+static void at_both(const char *name, const char *tag, void (*cases)(void))
+{
+	int64_t now = at_now;
+
+	CHECK(at_open(tag) == 0);
+	if (at_ctx.reg) {
+		cases();
+		at_close();
+	}
+	if (!pgtest_server()) {
+		printf("%s: the PostgreSQL half did not run (SZTP_TEST_PG is unset)\n", name);
+		return;
+	}
+	at_now = now;
+	at_pg = 1;
+	CHECK(at_open_pg(tag) == 0);
+	if (at_ctx.reg) {
+		cases();
+		at_close();
+	}
+	at_pg = 0;
 }
 
 /* method target (path with an optional ?query), a JSON body or NULL, as

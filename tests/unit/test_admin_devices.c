@@ -19,6 +19,7 @@
 #include "crypto.h"
 #include "fixture.h"
 #include "passwd.h"
+#include "pgtest.h"
 #include "unit.h"
 #include "util.h"
 #include "voucher.h"
@@ -289,7 +290,7 @@ static int setup(struct sztp_yang **y)
 	if (fixture_setup("adev") != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/yang", top ? top : ".");
-	if (yang_open(path, y, &e) != SZTP_OK || reg_create(P("reg.db"), &reg, &e) != SZTP_OK ||
+	if (yang_open(path, y, &e) != SZTP_OK ||
 	    pki_trust_load(P("masa.pem"), &masa, &e) != SZTP_OK ||
 	    pki_signer_load(P("masasig.key"), P("masasig-chain.pem"), &masa_signer, &e) !=
 		SZTP_OK ||
@@ -303,17 +304,29 @@ static int setup(struct sztp_yang **y)
 	masa_pem = read_text(P("masa.pem"));
 	evil_pem = read_text(P("evil.pem"));
 	idevid_pem = read_text(P("idevid.pem"));
-	ctx.reg = reg;
 	ctx.y = *y;
 	ctx.masa = masa;
 	snprintf(ctx.masa_name, sizeof(ctx.masa_name), "masa.pem");
 	ctx.password_cost = PASSWD_COST_MIN; /* quick hashes; the cost is checked below */
+	return masa_pem && evil_pem && idevid_pem ? 0 : -1;
+}
+
+/* A new registry for one run of the cases: the SQLite file reg.db in the
+ * fixture, or the PostgreSQL database at uri; 0 on success. */
+static int open_registry(const char *uri)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+
+	if (reg_create(uri ? uri : P("reg.db"), &reg, &e) != SZTP_OK) {
+		fprintf(stderr, "reg_create: %s\n", e.msg);
+		return -1;
+	}
+	ctx.reg = reg;
 	/* the owner identity "default" is the owner root's chain; "other" is
 	 * another CA's, which the test vouchers do not pin */
 	if (put_owner("default", "ec.pem", "int.pem") < 0 ||
 	    put_owner("other", "evilleaf.pem", "evil.pem") < 0 ||
-	    put_profile("p1", "default") < 0 || put_profile("p2", "other") < 0 || !masa_pem ||
-	    !evil_pem || !idevid_pem)
+	    put_profile("p1", "default") < 0 || put_profile("p2", "other") < 0)
 		return -1;
 	return 0;
 }
@@ -974,6 +987,84 @@ static void test_bulk(void)
 	reg_device_clear(&d);
 }
 
+static int count_device(const struct reg_device *d, void *arg)
+{
+	(void)d;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A serial prefix whose last character is U+00FF (C3 BF): the range's end
+ * is the next character, U+0100 (C4 80), on both backends (one more than
+ * the last byte would not be UTF-8, which PostgreSQL refuses as text). */
+static void test_prefix_utf8(void)
+{
+	const char *const serials[] = {"U\xc3\xbf", "U\xc3\xbf-2", "U\xc4\x80"};
+	struct reg_query q = REG_QUERY_INIT;
+	struct reg_device d;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < 3; i++) {
+		memset(&d, 0, sizeof(d));
+		snprintf(d.serial, sizeof(d.serial), "%s", serials[i]);
+		CHECK_RC(reg_device_add(reg, &d, NULL), SZTP_OK);
+	}
+	q.serial_prefix = "U\xc3\xbf";
+	CHECK_RC(reg_device_query(reg, &q, count_device, &n, NULL), SZTP_OK);
+	CHECK(n == 2);
+	q.serial_prefix = NULL;
+	q.serial = "U\xc3\xbf";
+	n = 0;
+	CHECK_RC(reg_device_query(reg, &q, count_device, &n, NULL), SZTP_OK);
+	CHECK(n == 1);
+	q.serial = NULL;
+	q.serial_prefix = "U";
+	q.after_key = "U\xc3\xbf-2";
+	n = 0;
+	CHECK_RC(reg_device_query(reg, &q, count_device, &n, NULL), SZTP_OK);
+	CHECK(n == 1);
+	for (i = 0; i < 3; i++)
+		CHECK_RC(reg_device_remove(reg, serials[i], NULL), SZTP_OK);
+}
+
+static void cases(void)
+{
+	test_create();
+	test_create_refused();
+	test_get();
+	test_patch();
+	test_delete();
+	test_voucher();
+	test_list();
+	test_prefix_utf8();
+	test_bulk_refused();
+	test_bulk();
+}
+
+/* The cases on SQLite, then again on a fresh PostgreSQL database. */
+static void both_backends(void)
+{
+	char uri[512];
+
+	CHECK(open_registry(NULL) == 0);
+	if (ctx.reg)
+		cases();
+	reg_close(reg);
+	reg = ctx.reg = NULL;
+	if (!pgtest_server()) {
+		printf("test_admin_devices: the PostgreSQL half did not run (SZTP_TEST_PG is "
+		       "unset)\n");
+		return;
+	}
+	CHECK(pgtest_fresh("adev", uri, sizeof(uri)) != NULL);
+	CHECK(open_registry(uri) == 0);
+	if (ctx.reg)
+		cases();
+	reg_close(reg);
+	reg = ctx.reg = NULL;
+}
+
 int main(void)
 {
 	struct sztp_yang *y = NULL;
@@ -983,16 +1074,7 @@ int main(void)
 		CHECK(0);
 		return unit_report("test_admin_devices");
 	}
-	test_create();
-	test_create_refused();
-	test_get();
-	test_patch();
-	test_delete();
-	test_voucher();
-	test_list();
-	test_bulk_refused();
-	test_bulk();
-	reg_close(reg);
+	both_backends();
 	yang_close(y);
 	pki_trust_free(masa);
 	pki_signer_free(masa_signer);

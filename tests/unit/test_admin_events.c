@@ -79,7 +79,7 @@ static void test_admin_change_events(void)
 	/* device.create -> device.enrolled, with actor, action, revision, peer */
 	before = last_event_id();
 	CHECK_RC(at_call_full("POST", "/api/v1/devices", "{\"serial\": \"SN-1\"}", &at_writer, PEER,
-			   &j, NULL, 0),
+			      &j, NULL, 0),
 		 201);
 	snprintf(rev, sizeof(rev), "%s", at_str(j, "revision"));
 	json_decref(j);
@@ -108,8 +108,9 @@ static void test_admin_change_events(void)
 	want_events("refused changes", before, "");
 
 	/* profile put / delete (no serial; the name in data), device patch, delete */
-	CHECK_RC(at_call_full("PUT", "/api/v1/profiles/rd", REDIRECT, &at_writer, NULL, NULL, NULL, 0),
-		 201);
+	CHECK_RC(
+	    at_call_full("PUT", "/api/v1/profiles/rd", REDIRECT, &at_writer, NULL, NULL, NULL, 0),
+	    201);
 	ev = newest_event();
 	d = json_object_get(ev, "data");
 	CHECK(!strcmp(at_str(ev, "type"), EV_PROFILE_CHANGED) && !strcmp(at_str(ev, "serial"), ""));
@@ -249,8 +250,8 @@ static void test_webhook_crud(const char *ca_pem)
 
 	memset(&w, 0, sizeof(w));
 	CHECK_RC(at_call_full("POST", "/api/v1/webhooks",
-			   HOOK ", \"types\": [\"device.enrolled\", \"progress.reported\"]}",
-			   &at_writer, PEER, &j, raw, sizeof(raw)),
+			      HOOK ", \"types\": [\"device.enrolled\", \"progress.reported\"]}",
+			      &at_writer, PEER, &j, raw, sizeof(raw)),
 		 201);
 	CHECK(strstr(raw, SECRET) == NULL && strstr(raw, "secret") == NULL);
 	CHECK(!strcmp(at_str(j, "name"), "nms") && json_is_true(json_object_get(j, "enabled")));
@@ -510,28 +511,34 @@ static char *ca_json(void)
 	return out;
 }
 
-int main(void)
-{
-	const char *top = getenv("SZTP_TOP");
-	struct sztp_yang *y = NULL;
-	char yang[512], *ca;
+static struct sztp_yang *y;
+static char *ca;
 
-	snprintf(yang, sizeof(yang), "%s/yang", top ? top : ".");
-	if (at_open("adm-events") != 0 || yang_open(yang, &y, NULL) != SZTP_OK) {
-		CHECK(0);
-		return unit_report("test_admin_events");
-	}
+static void cases(void)
+{
 	at_ctx.y = y;
 	test_admin_change_events();
 	test_events_list();
 	test_webhook_validation();
+	test_webhook_crud(ca ? ca : "\"\"");
+	test_dead_letters();
+}
+
+int main(void)
+{
+	const char *top = getenv("SZTP_TOP");
+	char yang[512];
+
+	snprintf(yang, sizeof(yang), "%s/yang", top ? top : ".");
+	if (yang_open(yang, &y, NULL) != SZTP_OK) {
+		CHECK(0);
+		return unit_report("test_admin_events");
+	}
 	ca = ca_json();
 	CHECK(ca != NULL);
-	test_webhook_crud(ca ? ca : "\"\"");
-	free(ca);
 	fixture_teardown();
-	test_dead_letters();
+	at_both("test_admin_events", "adm-events", cases);
+	free(ca);
 	yang_close(y);
-	at_close();
 	return unit_report("test_admin_events");
 }

@@ -378,7 +378,8 @@ static void test_expiring(void)
 	CHECK_RC(reg_owner_put(at_ctx.reg, &o, &e), SZTP_OK);
 	at_page("/api/v1/expiring", "name", "VA,VX", NULL);
 	at_page("/api/v1/expiring?expiring-within=0", "name", "VX", NULL);
-	at_page("/api/v1/expiring?expiring-within=400", "name", "VA,VB,VX,default[0],default[1]", NULL);
+	at_page("/api/v1/expiring?expiring-within=400", "name", "VA,VB,VX,default[0],default[1]",
+		NULL);
 	CHECK_RC(at_call("GET", "/api/v1/expiring", NULL, &at_reader, &j), 200);
 	CHECK(json_integer_value(json_object_get(j, "expiring-within")) == 30);
 	it = json_array_get(json_object_get(j, "items"), 0);
@@ -418,12 +419,8 @@ static void test_expiry_helpers(void)
 	CHECK(admin_voucher_expires(&d) == 42);
 }
 
-int main(void)
+static void cases(void)
 {
-	if (fixture_setup("adminrep") != 0 || at_open("adminrep-db") != 0) {
-		fprintf(stderr, "test_admin_reports: setup failed\n");
-		return 1;
-	}
 	test_empty();
 	seed();
 	test_filters();
@@ -433,8 +430,16 @@ int main(void)
 	test_timeline();
 	test_prune();
 	test_expiring();
+}
+
+int main(void)
+{
+	if (fixture_setup("adminrep") != 0) {
+		fprintf(stderr, "test_admin_reports: setup failed\n");
+		return 1;
+	}
+	at_both("test_admin_reports", "adminrep", cases);
 	test_expiry_helpers();
-	at_close();
 	fixture_teardown();
 	return unit_report("test_admin_reports");
 }

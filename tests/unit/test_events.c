@@ -6,6 +6,7 @@
  * keeps what a consumer still needs; lib/event.c's type lists and
  * envelope (hostile bytes do not stop an event).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,13 @@
 #include <jansson.h>
 
 #include "event.h"
+#include "pgtest.h"
 #include "registry.h"
 #include "unit.h"
 
 static char tmpdir[] = "/tmp/test_events.XXXXXX";
 static char dbpath[256];
+static int on_pg; /* the registry cases run on PostgreSQL */
 
 struct collect {
 	int n;
@@ -170,8 +173,9 @@ static void test_caller_transaction(struct reg *r)
 	CHECK_RC(reg_commit(r, NULL), SZTP_OK);
 	query(r, NULL, NULL, last, 0, &c);
 	CHECK(c.n == 1 && c.ids[0] == id && strcmp(c.types[0], EV_DEVICE_ENROLLED) == 0);
-	/* a rolled-back id was never seen by anyone: it is taken again */
-	CHECK(id == last + 1);
+	/* a rolled-back id was never seen by anyone: SQLite takes it again,
+	 * a PostgreSQL identity (a sequence) never gives a value back */
+	CHECK(id == (on_pg ? last + 2 : last + 1));
 	/* data that is not a JSON object is refused by the table */
 	ev.data = "[1]";
 	CHECK_RC(reg_event_add(r, &ev, NULL, NULL), SZTP_E_DB);
@@ -197,7 +201,8 @@ static void test_webhooks(struct reg *r)
 {
 	struct reg_webhook w, got;
 	struct reg_webhook_result res;
-	int64_t last = 0, dead[2], n = 0, deleted = 0, cur = 0;
+	struct collect c = {0};
+	int64_t last = 0, base = 0, dead[2], n = 0, deleted = 0, cur = 0;
 	int count = 0;
 	struct sztp_err e = {0};
 
@@ -233,18 +238,25 @@ static void test_webhooks(struct reg *r)
 	enrol(r, "SN3");
 	CHECK_RC(report(r, "SN3", "bootstrap-initiated", NULL, NULL), SZTP_OK);
 	CHECK_RC(report(r, "SN3", "parsing-initiated", NULL, NULL), SZTP_OK);
-	dead[0] = last + 1;
+	/* the new events are base + 1, base + 2: base is last on SQLite; on
+	 * PostgreSQL an identity value a failed insert took stays taken */
+	query(r, NULL, NULL, last, 0, &c);
+	CHECK(c.n == 2 && c.ids[1] == c.ids[0] + 1);
+	base = c.n ? c.ids[0] - 1 : last;
+	CHECK(base == (on_pg ? last + 1 : last));
+	collect_free(&c);
+	dead[0] = base + 1;
 	memset(&res, 0, sizeof(res));
 	res.status = 503;
 	res.error = "HTTP 503";
-	res.cursor = last + 1;
+	res.cursor = base + 1;
 	res.attempts = 3;
 	res.next_attempt_ms = 12345;
 	res.dead = dead;
 	res.n_dead = 1;
 	CHECK_RC(reg_webhook_result(r, "nms", &res, NULL), SZTP_OK);
 	CHECK_RC(reg_webhook_get(r, "nms", &got, NULL), SZTP_OK);
-	CHECK(got.cursor == last + 1 && got.attempts == 3 && got.next_attempt_ms == 12345 &&
+	CHECK(got.cursor == base + 1 && got.attempts == 3 && got.next_attempt_ms == 12345 &&
 	      got.failed == 1 && got.dead == 1 && got.last_status == 503 && got.last_error &&
 	      strcmp(got.last_error, "HTTP 503") == 0);
 	reg_webhook_clear(&got);
@@ -253,9 +265,9 @@ static void test_webhooks(struct reg *r)
 	count = 0;
 	CHECK_RC(reg_dead_letter_query(r, "nms", 1, 0, 0, dead_cb, &count, NULL), SZTP_OK);
 	CHECK(count == 0);
-	CHECK_RC(reg_dead_letter_replay(r, "nms", last + 1, &n, NULL), SZTP_OK);
+	CHECK_RC(reg_dead_letter_replay(r, "nms", base + 1, &n, NULL), SZTP_OK);
 	CHECK(n == 1);
-	CHECK_RC(reg_dead_letter_replay(r, "nms", last + 2, &n, NULL), SZTP_E_NOT_FOUND);
+	CHECK_RC(reg_dead_letter_replay(r, "nms", base + 2, &n, NULL), SZTP_E_NOT_FOUND);
 	CHECK_RC(reg_dead_letter_replay(r, "nope", 0, &n, NULL), SZTP_E_NOT_FOUND);
 	count = 0;
 	CHECK_RC(reg_dead_letter_query(r, "nms", 1, 0, 0, dead_cb, &count, NULL), SZTP_OK);
@@ -263,23 +275,23 @@ static void test_webhooks(struct reg *r)
 	/* retention: everything old, but the dead letter and what the
 	 * cursor has not passed stay */
 	CHECK_RC(reg_event_trim(r, INT64_MAX, 0, &deleted, NULL), SZTP_OK);
-	CHECK_RC(reg_event_backlog(r, last + 1, &n, &cur, NULL), SZTP_OK);
+	CHECK_RC(reg_event_backlog(r, base + 1, &n, &cur, NULL), SZTP_OK);
 	CHECK(n == 1); /* event last+2 kept: the webhook has not passed it */
 	count = 0;
 	CHECK_RC(reg_dead_letter_query(r, NULL, 0, 0, 0, dead_cb, &count, NULL), SZTP_OK);
 	CHECK(count == 1); /* the dead letter's event kept */
 	/* a success: the replay goes, the cursor moves on */
-	dead[1] = last + 1;
+	dead[1] = base + 1;
 	memset(&res, 0, sizeof(res));
 	res.ok = 1;
 	res.status = 200;
-	res.cursor = last + 2;
+	res.cursor = base + 2;
 	res.delivered = 2;
 	res.replayed = &dead[1];
 	res.n_replayed = 1;
 	CHECK_RC(reg_webhook_result(r, "nms", &res, NULL), SZTP_OK);
 	CHECK_RC(reg_webhook_get(r, "nms", &got, NULL), SZTP_OK);
-	CHECK(got.cursor == last + 2 && got.attempts == 0 && got.last_error == NULL &&
+	CHECK(got.cursor == base + 2 && got.attempts == 0 && got.last_error == NULL &&
 	      got.delivered == 2 && got.last_success > 0 && got.failed == 1);
 	reg_webhook_clear(&got);
 	count = 0;
@@ -291,20 +303,20 @@ static void test_webhooks(struct reg *r)
 	res.n_replayed = 0;
 	CHECK_RC(reg_webhook_result(r, "nms", &res, NULL), SZTP_OK);
 	CHECK_RC(reg_webhook_get(r, "nms", &got, NULL), SZTP_OK);
-	CHECK(got.cursor == last + 2);
+	CHECK(got.cursor == base + 2);
 	reg_webhook_clear(&got);
 
 	/* named cursors hold retention back too */
 	CHECK_RC(reg_event_cursor_get(r, "syslog", &cur, NULL), SZTP_E_NOT_FOUND);
 	CHECK_RC(reg_event_cursor_set(r, "syslog", 0, NULL), SZTP_OK);
 	CHECK_RC(report(r, "SN3", "parsing-complete", NULL, NULL), SZTP_OK);
-	res.cursor = last + 3;
+	res.cursor = base + 3;
 	CHECK_RC(reg_webhook_result(r, "nms", &res, NULL), SZTP_OK);
 	CHECK_RC(reg_event_trim(r, INT64_MAX, 0, &deleted, NULL), SZTP_OK);
 	CHECK(deleted == 0);
-	CHECK_RC(reg_event_cursor_set(r, "syslog", last + 3, NULL), SZTP_OK);
+	CHECK_RC(reg_event_cursor_set(r, "syslog", base + 3, NULL), SZTP_OK);
 	CHECK_RC(reg_event_cursor_get(r, "syslog", &cur, NULL), SZTP_OK);
-	CHECK(cur == last + 3);
+	CHECK(cur == base + 3);
 	CHECK_RC(reg_event_trim(r, INT64_MAX, 0, &deleted, NULL), SZTP_OK);
 	CHECK(deleted > 0);
 	CHECK_RC(reg_event_backlog(r, 0, &n, &cur, NULL), SZTP_OK);
@@ -312,14 +324,14 @@ static void test_webhooks(struct reg *r)
 	/* ids go on after retention emptied the table */
 	CHECK_RC(report(r, "SN3", "config-initiated", NULL, NULL), SZTP_OK);
 	CHECK_RC(reg_event_last_id(r, &cur, NULL), SZTP_OK);
-	CHECK(cur == last + 4);
+	CHECK(cur == base + 4);
 	CHECK_RC(reg_event_cursor_drop(r, "syslog", NULL), SZTP_OK);
 	CHECK_RC(reg_event_cursor_drop(r, "syslog", NULL), SZTP_OK);
 
 	/* removal takes the dead letters along */
-	dead[0] = last + 4;
+	dead[0] = base + 4;
 	memset(&res, 0, sizeof(res));
-	res.cursor = last + 4;
+	res.cursor = base + 4;
 	res.dead = dead;
 	res.n_dead = 1;
 	res.error = "x";
@@ -397,6 +409,100 @@ static void test_types_and_envelope(void)
 	}
 }
 
+/* The cases that run on either backend. */
+static void test_registry(struct reg *r)
+{
+	CHECK(reg_schema_version(r) >= 7);
+	/* /readyz's test write, twice (each gives the row a new value) */
+	CHECK_RC(reg_write_probe(r, NULL), SZTP_OK);
+	CHECK_RC(reg_write_probe(r, NULL), SZTP_OK);
+	test_progress_events(r);
+	test_caller_transaction(r);
+	test_webhooks(r);
+}
+
+struct adder {
+	const char *uri;
+	volatile int done;
+	int64_t id;
+	sztp_rc rc;
+};
+
+static void *add_from_second_instance(void *arg)
+{
+	struct adder *a = arg;
+	struct reg_event ev = {0};
+	struct reg *r = NULL;
+
+	snprintf(ev.type, sizeof(ev.type), "device.enrolled");
+	snprintf(ev.serial, sizeof(ev.serial), "ORDER-B");
+	ev.data = (char *)"{}";
+	a->rc = reg_open_existing(a->uri, &r, NULL);
+	if (a->rc == SZTP_OK)
+		a->rc = reg_event_add(r, &ev, &a->id, NULL);
+	reg_close(r);
+	a->done = 1;
+	return NULL;
+}
+
+/* PostgreSQL: event ids in commit order across instances (a consumer's
+ * "id > cursor" never skips an event committed late).  Instance A takes
+ * an id inside an open transaction; instance B's event waits for A's
+ * commit and gets the next id after it. */
+static void test_pg_event_order(const char *uri)
+{
+	struct reg_event ev = {0};
+	struct adder b = {uri, 0, 0, SZTP_E_INTERNAL};
+	struct reg *a = NULL;
+	pthread_t th;
+	int64_t ida = 0;
+	int waited = 0;
+
+	CHECK_RC(reg_open_existing(uri, &a, NULL), SZTP_OK);
+	if (!a)
+		return;
+	snprintf(ev.type, sizeof(ev.type), "device.enrolled");
+	snprintf(ev.serial, sizeof(ev.serial), "ORDER-A");
+	ev.data = (char *)"{}";
+	CHECK_RC(reg_begin(a, NULL), SZTP_OK);
+	CHECK_RC(reg_event_add(a, &ev, &ida, NULL), SZTP_OK);
+	CHECK(pthread_create(&th, NULL, add_from_second_instance, &b) == 0);
+	/* B cannot finish while A's transaction is open */
+	for (waited = 0; waited < 30 && !b.done; waited++)
+		usleep(10000);
+	CHECK(!b.done);
+	CHECK_RC(reg_commit(a, NULL), SZTP_OK);
+	pthread_join(th, NULL);
+	CHECK_RC(b.rc, SZTP_OK);
+	CHECK(ida > 0 && b.id > ida);
+	reg_close(a);
+}
+
+/* The same cases again on a fresh PostgreSQL database (pgtest.h). */
+static void test_postgresql(void)
+{
+	struct sztp_err e = {SZTP_OK, ""};
+	struct reg *r = NULL;
+	char uri[512];
+
+	if (!pgtest_server()) {
+		printf("test_events: the PostgreSQL half did not run (SZTP_TEST_PG is unset)\n");
+		return;
+	}
+	CHECK(pgtest_fresh("events", uri, sizeof(uri)) != NULL);
+	if (unit_failed)
+		return;
+	on_pg = 1;
+	CHECK_RC(reg_create(uri, &r, &e), SZTP_OK);
+	if (!r) {
+		fprintf(stderr, "reg_create: %s\n", e.msg);
+		return;
+	}
+	test_registry(r);
+	reg_close(r);
+	test_pg_event_order(uri);
+}
+
 int main(void)
 {
 	struct reg *r = NULL;
@@ -406,13 +512,7 @@ int main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/reg.db", tmpdir);
 	CHECK_RC(reg_open(dbpath, &r, NULL), SZTP_OK);
 	if (r) {
-		CHECK(reg_schema_version(r) >= 7);
-		/* /readyz's test write, twice (each gives the row a new value) */
-		CHECK_RC(reg_write_probe(r, NULL), SZTP_OK);
-		CHECK_RC(reg_write_probe(r, NULL), SZTP_OK);
-		test_progress_events(r);
-		test_caller_transaction(r);
-		test_webhooks(r);
+		test_registry(r);
 		reg_close(r);
 	}
 	test_types_and_envelope();
@@ -425,5 +525,6 @@ int main(void)
 		unlink(p);
 	}
 	rmdir(tmpdir);
+	test_postgresql();
 	return unit_report("test_events");
 }
