@@ -251,8 +251,9 @@ static size_t print_help(int n, char **words)
 	printf("usage: sztpctl [-d DB] [-c CONF] [--yang-dir DIR] [--json] COMMAND ...\n"
 	       "       sztpctl --server https://HOST:PORT [--token-file FILE] [--cacert CA.pem]\n"
 	       "               [--cert CERT.pem --key KEY.pem] [--json] COMMAND ...\n"
-	       "database: -d FILE, else $SZTP_DB, else `database` in the sztpd config (-c CONF,\n"
-	       "  default " DEFAULT_CONF "), read as sztpd reads it\n"
+	       "database: -d FILE|URI (an SQLite file or a postgresql:// URI), else $SZTP_DB,\n"
+	       "  else `database` in the sztpd config (-c CONF, default " DEFAULT_CONF "),\n"
+	       "  read as sztpd reads it\n"
 	       "--server URL, else $SZTP_SERVER when no local registry is named: every command\n"
 	       "  through sztpd's admin API over HTTPS, with the same arguments and output;\n"
 	       "  init and validate stay local.  Token: first line of --token-file FILE (mode\n"
@@ -324,8 +325,10 @@ static sztp_rc cmd_version(struct ctl *c, struct sztp_err *e)
 /* run() has created the registry already. */
 static sztp_rc cmd_init(struct ctl *c, struct sztp_err *e)
 {
-	ctl_done(c, "created registry %s (schema version %d)", c->reg_path,
-		 reg_schema_version(c->reg));
+	char shown[1024];
+
+	reg_redact(c->reg_path, shown, sizeof(shown));
+	ctl_done(c, "created registry %s (schema version %d)", shown, reg_schema_version(c->reg));
 	return SZTP_OK;
 }
 
@@ -694,10 +697,11 @@ static sztp_rc conf_database(const char *conf, char **path, struct sztp_err *e)
 	*path = NULL;
 	rc = config_load(conf, &cfg, &ce);
 	if (rc == SZTP_E_IO)
-		return sztp_err_set(e, SZTP_E_NOT_FOUND,
-				    "no database: use -d FILE (or set SZTP_DB), or -c CONF naming "
-				    "sztpd's config (%s)",
-				    ce.msg);
+		return sztp_err_set(
+		    e, SZTP_E_NOT_FOUND,
+		    "no database: use -d FILE|URI (or set SZTP_DB), or -c CONF naming "
+		    "sztpd's config (%s)",
+		    ce.msg);
 	if (rc != SZTP_OK)
 		return sztp_err_set(e, rc, "%s", ce.msg);
 	*path = cfg.database; /* taken from cfg */
@@ -737,11 +741,15 @@ static sztp_rc open_db(struct ctl *c, int create, char **owned, struct sztp_err 
 		return rc;
 	}
 	rc = reg_open_existing(path, &c->reg, e);
-	if (rc == SZTP_E_NOT_FOUND)
+	if (rc == SZTP_E_NOT_FOUND) {
+		char shown[1024];
+
+		reg_redact(path, shown, sizeof(shown));
 		sztp_err_set(e, rc,
 			     "no registry %s (from %s): check the path, or create a new one with "
 			     "'sztpctl init'",
-			     path, src);
+			     shown, src);
+	}
 	return rc;
 }
 

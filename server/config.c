@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
 #include "config.h"
 #include "passwd.h"
+#include "registry.h"
 #include "util.h"
 
 static const char *const log_levels[] = {"err", "warn", "info", "debug", NULL};
@@ -30,6 +32,9 @@ const char *const config_syslog_facilities[] = {
 static const char *syslog_target_check(const char *value);
 static const char *manufacturer_ca_check(const char *value);
 static sztp_rc manufacturer_ca_absolute(struct config *cfg, const char *path, struct sztp_err *e);
+static sztp_rc database_absolute(struct config *cfg, const char *path, struct sztp_err *e);
+static sztp_rc database_secret_check(const struct config *cfg, const char *path,
+				     struct sztp_err *e);
 
 #define OFF(f) offsetof(struct config, f)
 #define REQ    CONF_REQUIRED
@@ -49,7 +54,8 @@ static const struct conf_key keys[] = {
      NULL, NULL, 0, manufacturer_ca_check},
     {"client-crl", CONF_PATHLIST, OFF(client_crl), OFF(n_client_crl), 0, CONFIG_CRL_MAX, NULL, NULL,
      0, NULL},
-    {"database", CONF_PATH, OFF(database), 0, 0, 0, "/var/lib/sztp/sztp.db", NULL, 0, NULL},
+    /* a path (made absolute in config_load) or a PostgreSQL URI */
+    {"database", CONF_STR, OFF(database), 0, 0, 0, "/var/lib/sztp/sztp.db", NULL, 0, NULL},
     {"yang-dir", CONF_PATH, OFF(yang_dir), 0, 0, 0, NULL, NULL, 0, NULL}, /* see below */
     {"threads", CONF_INT, OFF(threads), 0, 0, 256, "0", NULL, 0, NULL},
     {"max-body", CONF_INT, OFF(max_body), 0, 1024, 16 * 1024 * 1024, "262144", NULL, 0, NULL},
@@ -164,6 +170,10 @@ sztp_rc config_load(const char *path, struct config *cfg, struct sztp_err *e)
 	if (rc == SZTP_OK)
 		rc = manufacturer_ca_absolute(cfg, path, e);
 	if (rc == SZTP_OK)
+		rc = database_absolute(cfg, path, e);
+	if (rc == SZTP_OK)
+		rc = database_secret_check(cfg, path, e);
+	if (rc == SZTP_OK)
 		rc = yang_dir_default(cfg, e);
 	if (rc != SZTP_OK)
 		config_free(cfg);
@@ -255,6 +265,58 @@ static sztp_rc manufacturer_ca_absolute(struct config *cfg, const char *path, st
 		cfg->manufacturer_ca[i] = nv;
 	}
 	return rc;
+}
+
+/* database: a PostgreSQL URI as written; a path relative to the file's
+ * directory, as CONF_PATH's (the default is absolute). */
+static sztp_rc database_absolute(struct config *cfg, const char *path, struct sztp_err *e)
+{
+	char base[PATH_MAX], *copy = NULL, *nv = NULL;
+	sztp_rc rc = SZTP_E_NOMEM;
+
+	if (!cfg->database || reg_is_postgresql(cfg->database) || cfg->database[0] == '/')
+		return SZTP_OK;
+	if (!(copy = strdup(path))) {
+		sztp_err_set(e, rc, "out of memory");
+		goto out;
+	}
+	if (!realpath(dirname(copy), base)) {
+		rc = sztp_err_set(e, SZTP_E_IO, "%s: cannot resolve its directory", path);
+		goto out;
+	}
+	if (asprintf(&nv, "%s/%s", base, cfg->database) < 0) {
+		sztp_err_set(e, rc, "out of memory");
+		goto out;
+	}
+	free(cfg->database);
+	cfg->database = nv;
+	rc = SZTP_OK;
+out:
+	free(copy);
+	return rc;
+}
+
+/* A database URI with a password in it: the file must be private, as a
+ * key file (pki_key_file_check); libpq's passfile keeps it out instead. */
+static sztp_rc database_secret_check(const struct config *cfg, const char *path, struct sztp_err *e)
+{
+	char shown[4096];
+	struct stat st;
+
+	if (!cfg->database || !reg_is_postgresql(cfg->database))
+		return SZTP_OK;
+	reg_redact(cfg->database, shown, sizeof(shown));
+	if (!strcmp(shown, cfg->database))
+		return SZTP_OK; /* no password in it */
+	if (stat(path, &st) != 0)
+		return sztp_err_set(e, SZTP_E_IO, "cannot stat %s", path);
+	if (st.st_mode & 077)
+		return sztp_err_set(e, SZTP_E_PERM,
+				    "%s has mode %04o and its database URI holds a password: it "
+				    "must not be accessible by group or others (chmod 600), or "
+				    "keep the password in libpq's passfile (~/.pgpass, PGPASSFILE)",
+				    path, (unsigned)(st.st_mode & 07777));
+	return SZTP_OK;
 }
 
 int config_syslog_facility_code(const char *name)

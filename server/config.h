@@ -25,7 +25,7 @@ struct config {
 	char *tls_alt_cert;	/* tls-alt-cert: a second chain, the other key type; NULL = none */
 	char *tls_alt_key;	/* tls-alt-key: its key */
 	char *client_ca;	/* client-ca: manufacturer IDevID anchors (PEM); NULL = none */
-	char *database;		/* database: SQLite file */
+	char *database;		/* database: SQLite file or PostgreSQL URI */
 	char *yang_dir;		/* yang-dir */
 	int threads;		/* threads: 0 = one per core */
 	int max_body;		/* max-body: bytes */

@@ -286,12 +286,13 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 {
 	struct pki_trust *t = NULL;
 	sztp_rc rc;
-	int lvl;
+	int lvl, pg;
 
 	*new_db = 0;
 	rc = config_load(conf, &s->cfg, e);
 	if (rc != SZTP_OK)
 		return rc;
+	pg = reg_is_postgresql(s->cfg.database);
 	lvl = log_level_parse(s->cfg.log_level);
 	log_init("sztpd", lvl < 0 ? LOG_LVL_INFO : (enum log_level)lvl,
 		 !strcmp(s->cfg.log_target, "syslog"));
@@ -321,7 +322,8 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	rc = yang_open(s->cfg.yang_dir, &s->yang, e);
 	if (rc != SZTP_OK)
 		return rc;
-	if (check && access(s->cfg.database, F_OK) != 0) {
+	/* a PostgreSQL URI is no file: nothing to create, own or look at */
+	if (check && !pg && access(s->cfg.database, F_OK) != 0) {
 		*new_db = 1;
 		return check_new_registry(s->cfg.database, p, e);
 	}
@@ -331,6 +333,14 @@ static sztp_rc server_open(struct server *s, const char *conf, int check, struct
 	rc = reg_open(s->cfg.database, &s->reg, e);
 	if (rc != SZTP_OK)
 		return rc;
+	if (check && pg) {
+		char shown[1024];
+
+		reg_redact(s->cfg.database, shown, sizeof(shown));
+		printf("sztpd: database %s: PostgreSQL, schema version %d\n", shown,
+		       reg_schema_version(s->reg));
+		fflush(stdout); /* before a later error on stderr */
+	}
 	rc = journal_start(s->reg, &s->cfg, &s->journal, e);
 	if (rc != SZTP_OK)
 		return rc;
@@ -475,9 +485,10 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 	const char *who = p->drop ? p->user : "this user";
 	struct config_mfr m;
 	size_t i, n = s->cfg.client_ca ? 3 : 2;
+	int pg = reg_is_postgresql(s->cfg.database);
 	sztp_rc rc;
 
-	if (s->reg && !db_pending && access(s->cfg.database, R_OK | W_OK) != 0)
+	if (s->reg && !pg && !db_pending && access(s->cfg.database, R_OK | W_OK) != 0)
 		return sztp_err_set(e, SZTP_E_PERM,
 				    "database %s is not readable and writable by %s",
 				    s->cfg.database, who);
@@ -488,7 +499,7 @@ static sztp_rc check_as_user(struct server *s, const struct privs *p, int db_pen
 		if (oc.rc != SZTP_OK)
 			return oc.rc;
 	}
-	if (p->drop && s->reg && !db_dir_writable(s->cfg.database))
+	if (p->drop && s->reg && !pg && !db_dir_writable(s->cfg.database))
 		log_warn("the directory of %s is not writable by %s: SQLite cannot create or "
 			 "remove its -wal and -shm files there (give the directory to %s)",
 			 s->cfg.database, who, who);
@@ -552,6 +563,7 @@ int main(int argc, char **argv)
 	struct http *h = NULL;
 	struct webhooks *hooks = NULL; /* events to the webhooks (issue 12) */
 	int check = 0, opt, sig = 0, ret = 1, db_pending = 0, new_db = 0;
+	char shown[1024]; /* the database as logged: reg_redact */
 	sigset_t set;
 
 	/* --help first: getopt knows short options only (the value of -c is
@@ -636,7 +648,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	s.admin_listen_fd = -1;
-	log_info("sztpd %s started (database %s)", SZTP_VERSION, s.cfg.database);
+	reg_redact(s.cfg.database, shown, sizeof(shown));
+	log_info("sztpd %s started (database %s)", SZTP_VERSION, shown);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		reload(&s);
 	log_info("signal %d: stopping", sig);

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "privs.h"
+#include "registry.h"
 
 sztp_rc privs_plan(const struct config *cfg, struct privs *p, struct sztp_err *e)
 {
@@ -162,7 +163,7 @@ sztp_rc privs_prepare_db(const struct privs *p, const char *db, int check, int *
 	size_t i;
 
 	*pending = 0;
-	if (!p->drop)
+	if (!p->drop || reg_is_postgresql(db)) /* a URI: no file to own */
 		return SZTP_OK;
 	for (i = 0; i < 3 && rc == SZTP_OK; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s%s", db, suffix[i]) >= sizeof(path))

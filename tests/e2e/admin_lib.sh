@@ -10,7 +10,7 @@
 # A step that fails is a failed check (with its output) and returns 1.
 admin_sztpd() {
 	PKI=$TMP/pki
-	DB=$TMP/sztp.db
+	DB=$(e2e_db sztp) || { admin_broke "no registry" /dev/null; return 1; }
 	CA=$PKI/owner/ca.pem
 	TOKEN_FILE=$TMP/nms.token
 	MAX_BODY=2097152

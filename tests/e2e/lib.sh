@@ -9,6 +9,11 @@ case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
 E2E_PIDS=()
 E2E_PASS=0
 E2E_FAIL=0
+# The registry backend of this run (tests/run.sh's second pass sets pg):
+# sqlite = each registry is a file in $TMP; pg = each is a new database on
+# $SZTP_TEST_PG (a server tests/pg.sh started), dropped at exit.
+E2E_BACKEND=${SZTP_E2E_BACKEND:-sqlite}
+PSQL=${PSQL:-psql}
 
 e2e_cleanup() {
 	local p
@@ -18,6 +23,7 @@ e2e_cleanup() {
 	for p in "${E2E_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
+	e2e_db_drop
 	[ -n "${TMP:-}" ] && [ -z "${E2E_KEEP:-}" ] && rm -rf "$TMP"
 }
 
@@ -26,6 +32,77 @@ e2e_init() {
 	TMP=$(mktemp -d "/tmp/sztp-$E2E_NAME.XXXXXX")
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT TERM
+	if [ "$E2E_BACKEND" = pg ]; then
+		# the result line names the pass: pg:t_x
+		E2E_NAME=pg:$1
+		[ -n "${SZTP_TEST_PG:-}" ] || { echo "$E2E_NAME: SZTP_E2E_BACKEND=pg without SZTP_TEST_PG"; exit 1; }
+	fi
+}
+
+# e2e_db NAME: a new, empty registry for this script, on stdout: the file
+# $TMP/NAME.db (SQLite; not created: sztpd or sztpctl init creates it), or
+# a new database on $SZTP_TEST_PG (pg pass), its URI; dropped at exit
+# (the names are kept in $TMP/.e2e_dbs, so DB=$(e2e_db x) works).
+e2e_db() {
+	local name
+	if [ "$E2E_BACKEND" != pg ]; then
+		echo "$TMP/$1.db"
+		return 0
+	fi
+	name="e2e_${E2E_NAME#pg:}_$1_$$_$RANDOM"
+	name=$(printf '%s' "$name" | tr -c 'a-zA-Z0-9_' '_' | tr 'A-Z' 'a-z' | cut -c1-63)
+	"$PSQL" -X -qAt -d "$SZTP_TEST_PG/postgres" -c "CREATE DATABASE \"$name\"" >&2 || return 1
+	echo "$name" >>"$TMP/.e2e_dbs"
+	echo "$SZTP_TEST_PG/$name"
+}
+
+# The databases e2e_db created (pg pass), dropped even while a process we
+# did not stop still holds a connection.
+e2e_db_drop() {
+	local name
+	[ -n "${TMP:-}" ] && [ -f "$TMP/.e2e_dbs" ] || return 0
+	[ -n "${E2E_KEEP:-}" ] && return 0
+	while read -r name; do
+		"$PSQL" -X -qAt -d "$SZTP_TEST_PG/postgres" \
+			-c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1
+	done <"$TMP/.e2e_dbs"
+	rm -f "$TMP/.e2e_dbs"
+}
+
+# db_q SQL...: run SQL on the script's registry $DB and print the rows,
+# one a line, columns separated by '|' (sqlite3's and psql -At's default);
+# db_qr REG SQL...: the same on registry REG.  The registry's own tool:
+# sqlite3 (waiting up to 5 s for a lock) or psql.  SQL that differs by
+# dialect: pick it with e2e_pg (below).
+db_q() { db_qr "$DB" "$@"; }
+db_qr() {
+	local reg=$1 a args=()
+	shift
+	case $reg in
+	postgresql://* | postgres://*)
+		for a in "$@"; do args+=(-c "$a"); done
+		"$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$reg" "${args[@]}"
+		;;
+	*)
+		sqlite3 -cmd ".timeout 5000" "$reg" "$@"
+		;;
+	esac
+}
+
+# e2e_pg: true in the PostgreSQL pass (for SQL or checks that differ).
+e2e_pg() { [ "$E2E_BACKEND" = pg ]; }
+
+# db_blob FILE: FILE's bytes as an SQL expression of the run's dialect
+# (X'..' for SQLite, decode('..', 'hex') for PostgreSQL): what sqlite's
+# readfile() did, without the database server reading our files.
+db_blob() {
+	local hex
+	hex=$(od -An -v -tx1 "$1" | tr -d ' \n')
+	if e2e_pg; then
+		echo "decode('$hex', 'hex')"
+	else
+		echo "X'$hex'"
+	fi
 }
 
 e2e_finish() {

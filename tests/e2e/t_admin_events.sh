@@ -145,7 +145,7 @@ check_eq "webhook set with two secrets fails" "$?" 1
 # the delivery worker gives events up; here two rows written the way it does
 EID=$(jq -r '.[0].id' "$TMP/ev1.json")
 EID2=$(jq -r '.[1].id' "$TMP/ev1.json")
-sqlite3 "$DB" "PRAGMA busy_timeout = 5000; INSERT INTO dead_letters (webhook, event_id, time, attempts, last_error) VALUES ('hook1', $EID, 1800000000, 9, 'HTTP 503'), ('hook1', $EID2, 1800000000, 9, 'HTTP 503');" \
+db_q "INSERT INTO dead_letters (webhook, event_id, time, attempts, last_error) VALUES ('hook1', $EID, 1800000000, 9, 'HTTP 503'), ('hook1', $EID2, 1800000000, 9, 'HTTP 503');" \
 	>/dev/null 2>"$TMP/sql.err"
 check_eq "two dead letters of hook1" "$?" 0
 "$CTL" "${R[@]}" events dead-letters --json >"$TMP/dead.json"
@@ -175,7 +175,7 @@ check_contains "... naming it" "$TMP/repnope.out" "nope"
 
 "$CTL" "${R[@]}" webhook remove hook1 >"$TMP/rm.out"
 check_eq "webhook remove hook1" "$?" 0
-check_eq "... its dead letters went with it" "$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')" 0
+check_eq "... its dead letters went with it" "$(db_q 'SELECT count(*) FROM dead_letters')" 0
 "$CTL" "${R[@]}" webhook remove hook1 >/dev/null 2>&1
 check_eq "removing it again fails" "$?" 1
 "$CTL" "${R[@]}" audit --resource webhooks/ --json >"$TMP/audit.json"

@@ -24,7 +24,7 @@ command -v promtool >/dev/null ||
 command -v python3 >/dev/null ||
 	{ echo "python3 missing"; echo "t_admin_metrics: 0 passed, 1 failed"; exit 1; }
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 --serial SN-3 --serial SN-4 >/dev/null ||
@@ -249,9 +249,8 @@ check_eventually "garbage on the admin port: admin +1" 1 hs_delta admin
 check_eq "device: still 3" "$(hs_delta device)" 3
 
 # ---- the outbox ---------------------------------------------------------------------------
-command -v sqlite3 >/dev/null || fail "sqlite3 missing"
 # the registry is busy with sztpd's writers: wait for the lock as sztpd does
-Q() { sqlite3 -cmd ".timeout 5000" "$DB" "$1"; }
+Q() { db_q "$1"; }
 # the refusals' events are written behind: wait until the journal is empty
 drained() { scrape jd >/dev/null 2>&1 && val "$TMP/jd.m" sztpd_journal_waiting; }
 check_eventually "the journal has written everything" 0 drained

@@ -14,8 +14,9 @@ e2e_init t_agent
 PKI=$TMP/pki
 AGENT=$BIN/sztp-agent
 export SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
-CTLA() { "$BIN/sztpctl" -d "$TMP/a.db" "$@"; }
-CTLB() { "$BIN/sztpctl" -d "$TMP/b.db" "$@"; }
+ADB=$(e2e_db a) && BDB=$(e2e_db b) || exit 1
+CTLA() { "$BIN/sztpctl" -d "$ADB" "$@"; }
+CTLB() { "$BIN/sztpctl" -d "$BDB" "$@"; }
 OWNER_CT=1.2.840.113549.1.9.16.1.43
 
 # ---- PKI -------------------------------------------------------------------
@@ -79,14 +80,14 @@ for s_p in SN-T:img SN-U:cfg SN-R:toB SN-L:loop SN-IB:badimg SN-TV:always SN-OC:
 done
 # sztpctl refuses a voucher not anchoring the profile's owner: plant it
 check "A: enrol SN-KEY" CTLA device add SN-KEY --profile evilkey
-check "A: plant SN-KEY's voucher" sqlite3 "$TMP/a.db" "update devices set voucher=readfile('$PKI/devices/SN-KEY/voucher.vcj') where serial='SN-KEY'"
+check "A: plant SN-KEY's voucher" db_qr "$ADB" "update devices set voucher=$(db_blob "$PKI/devices/SN-KEY/voucher.vcj") where serial='SN-KEY'"
 # tampered voucher: last byte of the signature flipped (sztpd still serves it)
 python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-1]^=1; open(sys.argv[2],"wb").write(b)' \
 	"$PKI/devices/SN-TV/voucher.vcj" "$TMP/tampered.vcj"
-check "A: plant tampered voucher" sqlite3 "$TMP/a.db" "update devices set voucher=readfile('$TMP/tampered.vcj') where serial='SN-TV'"
+check "A: plant tampered voucher" db_qr "$ADB" "update devices set voucher=$(db_blob "$TMP/tampered.vcj") where serial='SN-TV'"
 # voucher pinning another CA than the one the owner certificate chains to
 "$BIN/sztp-pki" voucher --pki "$PKI" --serial SN-OC --pinned "$TMP/evil/ca.pem" --out "$TMP/pinned-evil.vcj" >/dev/null
-check "A: plant voucher pinning another CA" sqlite3 "$TMP/a.db" "update devices set voucher=readfile('$TMP/pinned-evil.vcj') where serial='SN-OC'"
+check "A: plant voucher pinning another CA" db_qr "$ADB" "update devices set voucher=$(db_blob "$TMP/pinned-evil.vcj") where serial='SN-OC'"
 {
 	echo serial,profile,password,voucher
 	for d in "$PKI"/devices/SN-F-*; do echo "$(basename "$d"),fleet,,pki/devices/$(basename "$d")/voucher.vcj"; done
@@ -109,8 +110,8 @@ log-level = warn
 allow-root = yes
 CONF
 }
-server_conf a "$PA" "$TMP/a.db"
-server_conf b "$PB" "$TMP/b.db"
+server_conf a "$PA" "$ADB"
+server_conf b "$PB" "$BDB"
 e2e_bg "$TMP/a.log" "$BIN/sztpd" -c "$TMP/a.conf"
 e2e_bg "$TMP/b.log" "$BIN/sztpd" -c "$TMP/b.conf"
 wait_https "$PA" && wait_https "$PB" || { cat "$TMP/a.log" "$TMP/b.log"; echo "sztpd did not start"; exit 1; }
@@ -189,13 +190,13 @@ for t in bootstrap-initiated boot-image-initiated boot-image-installed-rebooting
 	check_contains "trusted: report $t" "$TMP/prog-t.txt" "$t"
 done
 # strict order: boot image, then (after reboot) pre-script, config, post-script
-order=$(sqlite3 "$TMP/a.db" "select type from progress where serial='SN-T' order by rowid" | tr '\n' ' ')
+order=$(db_qr "$ADB" "select type from progress where serial='SN-T' order by id" | tr '\n' ' ')
 case "$order" in
 *boot-image-installed-rebooting*bootstrap-initiated*pre-script-initiated*pre-script-complete*config-initiated*config-complete*post-script-initiated*post-script-complete*bootstrap-complete*) pass ;;
 *) fail "trusted: report order: $order" ;;
 esac
 check_eq "trusted: ssh host key sent with bootstrap-complete" \
-	"$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='SN-T' and type='bootstrap-complete' and ssh_host_keys like '%ssh-ed25519%'")" 1
+	"$(db_qr "$ADB" "select count(*) from progress where serial='SN-T' and type='bootstrap-complete' and ssh_host_keys like '%ssh-ed25519%'")" 1
 sleep 0.2
 check_contains "syslog: RFC 5424 header" "$TMP/syslog.txt" "<30>1 "
 check_contains "syslog: app-name and serial" "$TMP/syslog.txt" "sztp-agent"
@@ -227,7 +228,7 @@ check_eq "untrusted: source dhcpv4" "$(jr .source)" dhcpv4
 check_eq "untrusted: not trusted" "$(jr .trusted)" false
 check_contains "untrusted: signed data accepted" "$TMP/u.out" "signed conveyed information accepted"
 check "untrusted: config committed" cmp "$TMP/dev/u/etc/config" "$TMP/config.txt"
-check_eq "untrusted: no progress reports sent" "$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='SN-U'")" 0
+check_eq "untrusted: no progress reports sent" "$(db_qr "$ADB" "select count(*) from progress where serial='SN-U'")" 0
 
 # ---- 3. untrusted -> signed redirect to B with trust anchor -> trusted on B ------------
 agent_conf r SN-R "bootstrap-url = https://localhost:$PA"
@@ -236,7 +237,7 @@ check_eq "redirect: exit 0" "$EXIT" 0
 check_eq "redirect: onboarded by B" "$(jr .server)" "https://localhost:$PB/restconf"
 check_eq "redirect: B trusted via the redirect's trust anchor" "$(jr .trusted)" true
 check "redirect: B's config committed" cmp "$TMP/dev/r/etc/config" "$TMP/config-b.txt"
-check_eq "redirect: no reports to A (untrusted)" "$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='SN-R'")" 0
+check_eq "redirect: no reports to A (untrusted)" "$(db_qr "$ADB" "select count(*) from progress where serial='SN-R'")" 0
 CTLB progress SN-R >"$TMP/prog-r.txt"
 check_contains "redirect: B got bootstrap-complete" "$TMP/prog-r.txt" bootstrap-complete
 check_contains "redirect: B got config-complete (verbose)" "$TMP/prog-r.txt" config-complete
@@ -247,7 +248,7 @@ run l
 check_eq "loop: exit 2" "$EXIT" 2
 check_contains "loop: limit named" "$R" "redirect limit (4) reached"
 check_eventually "loop: requests = limit + 1" 5 \
-	sqlite3 "$TMP/a.db" "select count(*) from bootstrap_log where serial='SN-L' and endpoint like '%get-bootstrapping-data%'"
+	db_qr "$ADB" "select count(*) from bootstrap_log where serial='SN-L' and endpoint like '%get-bootstrapping-data%'"
 
 # ---- 5. tampered image --------------------------------------------------------------
 agent_conf ib SN-IB "$TRUST" "well-known-server = https://localhost:$PA"
@@ -266,14 +267,14 @@ neg() {
 	run "$name-u"
 	check_eq "$name (untrusted): exit 2" "$EXIT" 2
 	check_contains "$name (untrusted): reason" "$R" "$frag"
-	check_eq "$name (untrusted): no report" "$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='$sn'")" 0
+	check_eq "$name (untrusted): no report" "$(db_qr "$ADB" "select count(*) from progress where serial='$sn'")" 0
 	check "$name (untrusted): nothing applied" nothing_applied "$name-u"
 	agent_conf "$name-t" "$sn" "$TRUST" "well-known-server = https://localhost:$PA"
 	run "$name-t"
 	check_eq "$name (trusted): exit 2" "$EXIT" 2
 	check_contains "$name (trusted): reason" "$R" "$frag"
 	check_eq "$name (trusted): bootstrap-error report" \
-		"$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='$sn' and type='bootstrap-error'")" 1
+		"$(db_qr "$ADB" "select count(*) from progress where serial='$sn' and type='bootstrap-error'")" 1
 	check "$name (trusted): nothing applied" nothing_applied "$name-t"
 }
 neg tampered-voucher SN-TV "verif"
@@ -377,7 +378,7 @@ check "fleet: p99 of total reported" jq -e '."latency-ms".total.p99 > 0' "$TMP/f
 check "fleet: devices/s reported" jq -e '."devices-per-second" > 0' "$TMP/fleet.json"
 check_eq "fleet: each device root has its config" "$(ls "$TMP"/fleet/SN-F-*/etc/config | wc -l)" 200
 check_eq "fleet: server saw 200 bootstrap-complete" \
-	"$(sqlite3 "$TMP/a.db" "select count(distinct serial) from progress where serial like 'SN-F-%' and type='bootstrap-complete'")" 200
+	"$(db_qr "$ADB" "select count(distinct serial) from progress where serial like 'SN-F-%' and type='bootstrap-complete'")" 200
 
 check "sztpd A still running" kill -0 "$(pgrep -f "sztpd -c $TMP/a.conf" | head -1)"
 stop_pid "$NGINX"

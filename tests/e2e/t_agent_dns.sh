@@ -32,7 +32,7 @@ export SZTP_YANG_DIR=$TOP/yang SZTP_MASA_CA=$PKI/manufacturer/root.pem
 	--serial SN-D4 --serial SN-D5 --serial SN-D7 >/dev/null || { echo "sztp-pki init failed"; exit 1; }
 printf 'hostname dns-device\n' >"$TMP/config.txt"
 printf 'hostname from-sztpd\n' >"$TMP/config-srv.txt"
-DB=$TMP/s.db
+DB=$(e2e_db s)
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 check "sztpctl init" CTL init
 check "owner" CTL owner set --chain "$PKI/owner/chain.pem" --key "$PKI/owner/signer.key"

@@ -15,7 +15,8 @@ e2e_init t_agent_rfc
 PKI=$TMP/pki
 AGENT=$BIN/sztp-agent
 export SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
-CTL() { "$BIN/sztpctl" -d "$TMP/a.db" "$@"; }
+DB=$(e2e_db a) || exit 1
+CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 CT_XML=1.2.840.113549.1.9.16.1.42
 CT_JSON=1.2.840.113549.1.9.16.1.43
 CT_VOUCHER=1.2.840.113549.1.9.16.1.40
@@ -48,7 +49,7 @@ port = $PA
 tls-cert = $PKI/server/chain.pem
 tls-key = $PKI/server/key.pem
 client-ca = $PKI/manufacturer/root.pem
-database = $TMP/a.db
+database = $DB
 yang-dir = $TOP/yang
 threads = 2
 log-level = info
@@ -115,10 +116,10 @@ agent_conf ta SN-TA "$TRUST" "$WK" "report-trust-anchors = $PKI/owner/chain.pem"
 	"report-trust-anchors = $PKI/manufacturer/root.pem"
 run ta
 check_eq "trust anchors: exit 0" "$EXIT" 0
-ta_json=$(sqlite3 "$TMP/a.db" "select json_extract(trust_anchors, '\$.trust-anchor-cert') from progress where serial='SN-TA' and type='bootstrap-complete'")
+ta_json=$(db_q "select trust_anchors from progress where serial='SN-TA' and type='bootstrap-complete'" | jq -c '.["trust-anchor-cert"]')
 check_eq "trust anchors: two CMS stored with bootstrap-complete" "$(echo "$ta_json" | jq length)" 2
 check_eq "trust anchors: only with bootstrap-complete" \
-	"$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='SN-TA' and trust_anchors is not null")" 1
+	"$(db_q "select count(*) from progress where serial='SN-TA' and trust_anchors is not null")" 1
 CTL --json progress SN-TA >"$TMP/ta-progress.json"
 check_eq "trust anchors: sztpctl progress shows them" \
 	"$(jq -r '[.[] | select(.type == "bootstrap-complete")][0]."trust-anchor-certs"."trust-anchor-cert" | length' "$TMP/ta-progress.json")" 2
@@ -149,9 +150,9 @@ check "xml trusted: config applied" applied xt
 check_contains "xml trusted: the conveyed information was XML" "$TMP/xt.out" "conveyed information is XML"
 check_contains "xml trusted: unsigned" "$TMP/xt.out" "unsigned conveyed information accepted"
 check_eq "xml trusted: XML reports stored, trust anchor included" \
-	"$(sqlite3 "$TMP/a.db" "select json_array_length(trust_anchors, '\$.trust-anchor-cert') from progress where serial='SN-XT' and type='bootstrap-complete'")" 1
+	"$(db_q "select trust_anchors from progress where serial='SN-XT' and type='bootstrap-complete'" | jq '.["trust-anchor-cert"] | length')" 1
 check_eq "xml trusted: ssh host key in the XML report" \
-	"$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='SN-XT' and type='bootstrap-complete' and ssh_host_keys like '%ssh-ed25519%AAAAC3NzaC1lZDI1NTE5AAAAIB1Ll%'")" 1
+	"$(db_q "select count(*) from progress where serial='SN-XT' and type='bootstrap-complete' and ssh_host_keys like '%ssh-ed25519%AAAAC3NzaC1lZDI1NTE5AAAAIB1Ll%'")" 1
 # the same request with curl, as the agent makes it: XML output, .42 inside
 curl_xml() { # SERIAL BODY OUT
 	curl -s --cacert "$PKI/owner/ca.pem" --cert "$PKI/devices/$1/chain.pem" --key "$PKI/devices/$1/idevid.key" \
@@ -188,7 +189,7 @@ run xs
 check_eq "xml trusted signed: exit 0" "$EXIT" 0
 check_contains "xml trusted signed: signed" "$TMP/xs.out" "signed conveyed information accepted"
 check_eq "xml trusted signed: verbose XML reports" \
-	"$(sqlite3 "$TMP/a.db" "select count(*) from progress where serial='SN-XS' and type in ('parsing-complete','config-complete','bootstrap-complete')")" 3
+	"$(db_q "select count(*) from progress where serial='SN-XS' and type in ('parsing-complete','config-complete','bootstrap-complete')")" 3
 # removable storage, OpenSSL-made: signed XML and a malformed XML document
 usb_xml() { # NAME SERIAL XMLFILE
 	local dir=$TMP/usb/$1
@@ -333,7 +334,7 @@ done
 rvoucher SN-RS false "$RV/SN-RS.vcj"
 check "revocation: enrol SN-RS (no checks asked)" CTL device add SN-RS --profile revp --voucher "$RV/SN-RS.vcj"
 crl_gets() { grep -c 'GET /[a-z]*\.crl' "$TMP/ng/access.log" 2>/dev/null; }
-bserr() { sqlite3 "$TMP/a.db" "select count(*) from progress where serial='$1' and type='bootstrap-error'"; }
+bserr() { db_q "select count(*) from progress where serial='$1' and type='bootstrap-error'"; }
 
 agent_conf rg SN-RG "$TRUST" "$WK"
 run rg
@@ -368,7 +369,7 @@ rvfail() { # NAME SERIAL REASON [extra conf]
 serve int-revoked root-good
 rvfail rv-signer SN-RV "\"CN=Rev Owner Signer,O=Rev Owner\" is revoked (CRL https://127.0.0.1:$NGPORT/int.crl)"
 check_contains "revoked: the report names the certificate" \
-	<(sqlite3 "$TMP/a.db" "select message from progress where serial='SN-RV' and type='bootstrap-error'") \
+	<(db_q "select message from progress where serial='SN-RV' and type='bootstrap-error'") \
 	"CN=Rev Owner Signer,O=Rev Owner\" is revoked"
 serve int-good root-revoked
 rvfail rv-int SN-RV "\"CN=Rev Owner Intermediate,O=Rev Owner\" is revoked (CRL https://127.0.0.1:$NGPORT/root.crl)"

@@ -2,22 +2,23 @@
 # t_ctl_reports.sh - sztpctl's reports, tokens and audit through the
 # admin API (in-process on the registry file): --limit N is still the
 # newest N rows although the API pages oldest first (checked against
-# sqlite3 on a log of 120,000 rows, through both of its paths), the new
+# sqlite3 / psql on a log of 120,000 rows, through both of its paths), the new
 # filters, device timeline, a token shown once and stored as its SHA-256
 # only (sha256sum, and grep of the database file), revocation, and the
 # audit trail of these changes.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init t_ctl_reports
-for tool in sqlite3 jq sha256sum; do
+for tool in jq sha256sum; do
 	command -v "$tool" >/dev/null || { fail "needs $tool"; e2e_finish; exit 1; }
 done
-export SZTP_DB=$TMP/reg.db SZTP_YANG_DIR=$TOP/yang
+DB=$(e2e_db reg) || exit 1
+export SZTP_DB=$DB SZTP_YANG_DIR=$TOP/yang
 unset SZTP_MASA_CA SZTP_TOKEN
 CTL() { "$BIN/sztpctl" "$@"; }
 # ids of a --json listing, one line
 ids() { jq -r '[.[].id] | map(tostring) | join(",")' "$TMP/out.json"; }
-# ids from sqlite3: the newest N of a query's rows, oldest first
-newest() { sqlite3 "$SZTP_DB" "select id from ($1) order by id desc limit $2" | sort -n | paste -sd, -; }
+# ids from the registry's own tool (sqlite3, psql): the newest N of a query's rows, oldest first
+newest() { db_q "select id from ($1) as q order by id desc limit $2" | sort -n | paste -sd, -; }
 # a long id list in short: count, first, last and a hash
 brief() { printf '%s' "$1" | awk -F, '{ printf "%d rows %s..%s ", NF, $1, $NF }'; printf '%s' "$1" | sha256sum | cut -c1-16; }
 
@@ -26,13 +27,13 @@ for sn in SN-1 SN-2 SN-3; do check "device add $sn" CTL device add "$sn"; done
 now=$(date +%s)
 t0=$((now - 5 * 86400))
 # 120,000 log rows: every fifth SN-2, every seventh auth-failed without a serial
-sqlite3 "$SZTP_DB" "with recursive n(i) as (select 1 union all select i + 1 from n where i < 120000)
+db_q "with recursive n(i) as (select 1 union all select i + 1 from n where i < 120000)
 	insert into bootstrap_log(serial, time, peer, endpoint, result, status, duration_us)
 	select case when i % 7 = 0 then '' when i % 5 = 0 then 'SN-2' else 'SN-1' end,
 	       $t0 + i, '192.0.2.9', 'get-bootstrapping-data',
 	       case when i % 7 = 0 then 'auth-failed' else 'signed' end,
 	       case when i % 7 = 0 then 401 else 200 end, i from n"
-sqlite3 "$SZTP_DB" "insert into progress(serial, time, peer, type, message) values
+db_q "insert into progress(serial, time, peer, type, message) values
 	('SN-1', $t0, '192.0.2.1', 'bootstrap-initiated', NULL),
 	('SN-1', $((t0 + 20)), '192.0.2.1', 'informational', 'two'),
 	('SN-2', $((t0 + 30)), '192.0.2.2', 'bootstrap-initiated', NULL),
@@ -77,9 +78,9 @@ CTL progress >"$TMP/prog.txt"
 check "progress text as before" grep -Eq '^[0-9T:Z-]+ +SN-1 +192.0.2.1 +bootstrap-complete +done$' "$TMP/prog.txt"
 
 # ---- device timeline ------------------------------------------------------------------
-sqlite3 "$SZTP_DB" "insert into bootstrap_log(serial, time, peer, endpoint, result, status, duration_us)
+db_q "insert into bootstrap_log(serial, time, peer, endpoint, result, status, duration_us)
 	values ('SN-3', $((t0 + 50)), '192.0.2.3', 'get-bootstrapping-data', 'signed', 200, 7)"
-sqlite3 "$SZTP_DB" "insert into progress(serial, time, peer, type, message) values
+db_q "insert into progress(serial, time, peer, type, message) values
 	('SN-3', $((t0 + 50)), '192.0.2.3', 'bootstrap-initiated', 'go'),
 	('SN-3', $((t0 + 10)), '192.0.2.3', 'informational', 'early')"
 check "device timeline" CTL device timeline SN-3
@@ -97,9 +98,14 @@ check_eq "token create: one line on stdout" "$(wc -l <"$TMP/tok.out")" 1
 check "token create: the token alone" grep -Eqx 'sztp_[A-Za-z0-9_-]{43}' "$TMP/tok.out"
 check_contains "token create: shown this once (stderr)" "$TMP/tok.err" "is shown this once"
 tok=$(cat "$TMP/tok.out")
-check_eq "only the SHA-256 is stored" "$(sqlite3 "$SZTP_DB" "select lower(hex(hash)) from admin_tokens where name = 'nms'")" \
+check_eq "only the SHA-256 is stored" "$(if e2e_pg; then db_q "select encode(hash, 'hex') from admin_tokens where name = 'nms'"; else db_q "select lower(hex(hash)) from admin_tokens where name = 'nms'"; fi)" \
 	"$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)"
-check_fails "the token's text is nowhere in the database" grep -qF "${tok#sztp_}" "$SZTP_DB" "$SZTP_DB-wal"
+if e2e_pg; then
+	pg_dump -d "$DB" >"$TMP/dump.sql" || fail "pg_dump"
+	check_fails "the token's text is nowhere in the database" grep -qF "${tok#sztp_}" "$TMP/dump.sql"
+else
+	check_fails "the token's text is nowhere in the database" grep -qF "${tok#sztp_}" "$SZTP_DB" "$SZTP_DB-wal"
+fi
 check "token create (write, no expiry)" CTL token create ops --scope write
 check_fails "token create: a taken name" CTL token create nms --scope read
 check_contains "...refused" "$TMP/.check.out" "token 'nms' exists"
@@ -122,14 +128,14 @@ check_fails "token revoke: no such token" CTL token revoke nosuch
 check_contains "...names it" "$TMP/.check.out" "token 'nosuch' does not exist"
 
 # ---- prune and audit ---------------------------------------------------------------------
-rows_before=$(sqlite3 "$SZTP_DB" "select count(*) from bootstrap_log")
+rows_before=$(db_q "select count(*) from bootstrap_log")
 check "prune --older-than 4" CTL prune --older-than 4
 cp "$TMP/.check.out" "$TMP/prune.txt"
-gone=$((rows_before - $(sqlite3 "$SZTP_DB" "select count(*) from bootstrap_log")))
+gone=$((rows_before - $(db_q "select count(*) from bootstrap_log")))
 check "prune removed the old rows" [ "$gone" -gt 80000 ]
 check "prune: what it removed" grep -Eq "^pruned $gone log rows and 6 progress reports from before " "$TMP/prune.txt"
 check_eq "prune: no log row older than 4 days is left" \
-	"$(sqlite3 "$SZTP_DB" "select count(*) from bootstrap_log where time < $(date +%s) - 4 * 86400 - 60")" 0
+	"$(db_q "select count(*) from bootstrap_log where time < $(date +%s) - 4 * 86400 - 60")" 0
 CTL audit --json >"$TMP/out.json"
 check_eq "audit: every change, oldest first" "$(jq -r '[.[].action] | join(",")' "$TMP/out.json")" \
 	"device.create,device.create,device.create,token.create,token.create,token.revoke,prune"

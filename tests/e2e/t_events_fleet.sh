@@ -14,10 +14,10 @@ e2e_init t_events_fleet
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 [ -x "$RSYSLOGD" ] || { fail "rsyslogd is not installed (scripts/deps.sh)"; e2e_finish; exit 1; }
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
-Q() { sqlite3 "$DB" "$1"; }
+Q() { db_q "$1"; }
 N=200 REFUSED=10 FAILING=5
 
 "$BIN/sztp-pki" init --out "$PKI" --count "$N" --prefix SN-F- >/dev/null ||

@@ -10,7 +10,7 @@
 e2e_init t_flood
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 PER_ADDR=24
 RT=3 # request-timeout, s
 IDLE=300

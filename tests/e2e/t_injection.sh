@@ -8,7 +8,7 @@
 e2e_init t_injection
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-1 >/dev/null || { echo "sztp-pki init failed"; exit 1; }
@@ -41,7 +41,7 @@ st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/owner/ca.pem" \
 	-H "$JSON" -d "$body" "$OPS:report-progress")
 check_eq "report with a newline in its message: 204" "$st" 204
 check_eventually "the failed request is in the bootstrapping log" 1 \
-	sqlite3 "$DB" "select count(*) from bootstrap_log where status = 401"
+	db_q "select count(*) from bootstrap_log where status = 401"
 
 # sztpd's log: the user name is there, escaped, on the line it belongs to
 check "the log has the user name escaped" grep -q 'serial "evil\\x0a' "$TMP/sztpd.log"
@@ -51,7 +51,7 @@ check_fails "no escape character in the log" grep -q "$ESC" "$TMP/sztpd.log"
 
 # sztpctl log: one row per request, the claimed serial escaped
 CTL log >"$TMP/log.txt" 2>&1
-rows=$(sqlite3 "$DB" "select count(*) from bootstrap_log")
+rows=$(db_q "select count(*) from bootstrap_log")
 check_eq "sztpctl log: header + one line per row" "$(wc -l <"$TMP/log.txt")" "$((rows + 1))"
 check_contains "sztpctl log: the newline shown as \\x0a" "$TMP/log.txt" 'evil\x0aFORGED'
 check_fails "sztpctl log: no escape character reaches the terminal" grep -q "$ESC" "$TMP/log.txt"

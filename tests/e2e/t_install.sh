@@ -24,7 +24,11 @@ check "licence header kept in installed YANG" grep -q "Simplified BSD License" \
 # run from the install, in a directory outside the source tree
 cd "$TMP"
 check "installed sztp-pki mints a PKI" "$P/bin/sztp-pki" init --out "$TMP/pki" --serial SN-I
-export SZTP_DB=$TMP/i.db SZTP_MASA_CA=$TMP/pki/manufacturer/root.pem
+DB=$(e2e_db i) || exit 1
+# the config names the SQLite file relative to itself (i.db), a URI as it is
+dbconf=i.db
+e2e_pg && dbconf=$DB
+export SZTP_DB=$DB SZTP_MASA_CA=$TMP/pki/manufacturer/root.pem
 unset SZTP_YANG_DIR
 check "installed sztpctl init" "$P/bin/sztpctl" init
 check "installed sztpctl enrols with its own YANG modules" \
@@ -33,7 +37,7 @@ check "installed sztpctl device add" "$P/bin/sztpctl" device add SN-I --profile 
 PORT=$(free_port)
 sed -e "s|^port = .*|port = $PORT|" -e "s|^tls-cert = .*|tls-cert = pki/server/chain.pem|" \
 	-e "s|^tls-key = .*|tls-key = pki/server/key.pem|" -e "s|^client-ca = .*|client-ca = pki/manufacturer/root.pem|" \
-	-e "s|^database = .*|database = i.db|" -e "s|^user = .*|allow-root = yes|" \
+	-e "s|^database = .*|database = $dbconf|" -e "s|^user = .*|allow-root = yes|" \
 	"$P/share/sztp/examples/sztpd.conf" >"$TMP/sztpd.conf"
 check "installed sztpd -n with the example config" "$P/sbin/sztpd" -n -c "$TMP/sztpd.conf"
 e2e_bg "$TMP/sztpd.log" "$P/sbin/sztpd" -c "$TMP/sztpd.conf"

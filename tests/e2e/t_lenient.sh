@@ -21,7 +21,7 @@
 e2e_init t_lenient
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-OPI --serial SN-STRICT --serial SN-NONCE \
@@ -49,7 +49,7 @@ check_contains "and a strict profile says so" "$TMP/show2.err" "lenient none (st
 CTL profile onboarding bad --config "$TMP/config.txt" --config-handling merge --lenient empty-nonce,bogus >"$TMP/bad.out" 2>&1
 check_eq "an unknown leniency is refused" "$?" 1
 check_contains "naming it" "$TMP/bad.out" "leniency 'bogus' is unknown"
-check_eq "the refused profile was not stored" "$(sqlite3 "$DB" "select count(*) from profiles where name='bad'")" 0
+check_eq "the refused profile was not stored" "$(db_q "select count(*) from profiles where name='bad'")" 0
 check "enrol SN-OPI" CTL device add SN-OPI --profile opi --password pw-opi
 check "enrol SN-STRICT" CTL device add SN-STRICT --profile strict --password pw-strict
 check "enrol SN-NONCE" CTL device add SN-NONCE --profile nonce --password pw-nonce
@@ -127,14 +127,14 @@ check_eventually "audit line names both leniencies" 1 \
 	grep -c 'serial=SN-OPI .*endpoint=get-bootstrapping-data .*status=200 .*lenient=empty-nonce,omit-os-fields' "$TMP/sztpd.log"
 check_eventually "bootstrap.served event data carries them" \
 	'{"status":200,"outcome":"unsigned","profile":"opi","kind":"onboarding-information","signed":false,"lenient":["empty-nonce","omit-os-fields"]}' \
-	sqlite3 "$DB" "select data from events where type='bootstrap.served' and serial='SN-OPI'"
+	db_q "select data from events where type='bootstrap.served' and serial='SN-OPI'"
 
 # ---- the same on a strict profile: today's exact error -------------------------------------
 check_eq "OPI replay on the strict profile: 400" "$(opi SN-STRICT pw-strict "$TMP/s1" "$OPI")" 400
 check_eq "with the exact YANG error" "$(cat "$TMP/s1")" "$YERR"
 check_eq "no leniency logged for the strict profile" "$(grep 'serial=SN-STRICT ' "$TMP/sztpd.log" | grep -c 'lenient=')" 0
 check_eventually "its event is a refusal" 1 \
-	sqlite3 "$DB" "select count(*) from events where type='bootstrap.refused' and serial='SN-STRICT' and data like '%Unsatisfied length%'"
+	db_q "select count(*) from events where type='bootstrap.refused' and serial='SN-STRICT' and data like '%Unsatisfied length%'"
 # any other bad nonce stays refused on the lenient profile
 BAD15='{"ietf-sztp-bootstrap-server:input":{"nonce":"QUFBQUFBQUFBQUFBQUFB"}}'
 check_eq "a 15-byte nonce on the lenient profile: 400" "$(opi SN-OPI pw-opi "$TMP/b15" "$BAD15")" 400
@@ -158,7 +158,7 @@ check_eventually "the opi profile's strict-client answer names omit-os-fields on
 check_eq "the empty-nonce profile's strict-client answer names nothing" \
 	"$(grep 'serial=SN-NONCE ' "$TMP/sztpd.log" | grep -c 'lenient=')" 0
 check_eventually "nor does its event" 1 \
-	sqlite3 "$DB" "select count(*) from events where type='bootstrap.served' and serial='SN-NONCE' and data not like '%lenient%'"
+	db_q "select count(*) from events where type='bootstrap.served' and serial='SN-NONCE' and data not like '%lenient%'"
 # the empty nonce on the empty-nonce profile: applied, and os fields kept
 check_eq "OPI replay on the empty-nonce profile: 200" "$(opi SN-NONCE pw-nonce "$TMP/n1" "$OPI")" 200
 check "its answer is the strict profile's (os fields kept)" cmp "$TMP/c1" "$TMP/n1"

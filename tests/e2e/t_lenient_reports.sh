@@ -20,7 +20,7 @@
 e2e_init t_lenient_reports
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-RPT --serial SN-STRICT --serial SN-NP >/dev/null ||
@@ -65,7 +65,7 @@ rp() {
 		--cert "$PKI/devices/$1/chain.pem" --key "$PKI/devices/$1/idevid.key" -u "$1:$2" \
 		-H 'Content-Type: application/yang-data+json' -H 'Accept:' -d "$4" "$RP" 2>"$3.head"
 }
-rows() { sqlite3 "$DB" "select count(*) from progress where serial='$1'"; }
+rows() { db_q "select count(*) from progress where serial='$1'"; }
 
 # ---- the agent's report on the lenient profile ------------------------------------------------
 check_eq "OPI report on the lenient profile: 204" "$(rp SN-RPT pw-rpt "$TMP/r1" "$OPI")" 204
@@ -78,11 +78,11 @@ check_contains "and its client certificate" "$TMP/r1.head" "TLS handshake, CERT 
 CTL progress SN-RPT >"$TMP/prog.txt" 2>&1
 check_eq "sztpctl progress shows it" "$(grep -c 'SN-RPT .*bootstrap-initiated *starting the bootstrap$' "$TMP/prog.txt")" 1
 check_eq "without the empty members (taken as absent)" \
-	"$(sqlite3 "$DB" "select coalesce(ssh_host_keys,'-') || coalesce(trust_anchors,'-') from progress where serial='SN-RPT'")" "--"
+	"$(db_q "select coalesce(ssh_host_keys,'-') || coalesce(trust_anchors,'-') from progress where serial='SN-RPT'")" "--"
 check_eventually "the audit line names the leniency" 1 \
 	grep -c 'serial=SN-RPT .*endpoint=report-progress .*status=204 .*lenient=empty-report-members' "$TMP/sztpd.log"
 check_eq "its progress.reported event names it" \
-	"$(sqlite3 "$DB" "select data from events where type='progress.reported' and serial='SN-RPT'")" \
+	"$(db_q "select data from events where type='progress.reported' and serial='SN-RPT'")" \
 	'{"progress-type":"bootstrap-initiated","message":"starting the bootstrap","lenient":["empty-report-members"]}'
 # every other type the agent sends
 for t in parsing-initiated parsing-complete informational boot-image-installed-rebooting \
@@ -92,14 +92,14 @@ for t in parsing-initiated parsing-complete informational boot-image-installed-r
 done
 check_eq "all stored" "$(rows SN-RPT)" 7
 check_eq "a *-error report's device.failed names the leniency too" \
-	"$(sqlite3 "$DB" "select count(*) from events where type='device.failed' and serial='SN-RPT' and data like '%\"lenient\":[\"empty-report-members\"]%'")" 2
+	"$(db_q "select count(*) from events where type='device.failed' and serial='SN-RPT' and data like '%\"lenient\":[\"empty-report-members\"]%'")" 2
 # bootstrap-complete allows the members: nothing to tolerate, nothing said
 DONE='{"ietf-sztp-bootstrap-server:input":{"progress-type":"bootstrap-complete","message":"done","ssh-host-keys":{},"trust-anchor-certs":{}}}'
 check_eq "OPI bootstrap-complete on the lenient profile: 204" "$(rp SN-RPT pw-rpt "$TMP/r2" "$DONE")" 204
 check_eventually "and no leniency named for it" 1 \
 	grep -c 'serial=SN-RPT .*endpoint=report-progress .*result=bootstrap-complete status=204 .*duration_us=[0-9]*$' "$TMP/sztpd.log"
 check_eq "nor in its device.completed event" \
-	"$(sqlite3 "$DB" "select count(*) from events where type='device.completed' and serial='SN-RPT' and data not like '%lenient%'")" 1
+	"$(db_q "select count(*) from events where type='device.completed' and serial='SN-RPT' and data not like '%lenient%'")" 1
 # XML: <ssh-host-keys/>
 XIN='<input xmlns="urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"><progress-type>informational</progress-type><ssh-host-keys/><trust-anchor-certs></trust-anchor-certs></input>'
 xml() {

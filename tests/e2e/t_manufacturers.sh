@@ -19,7 +19,7 @@ e2e_init t_manufacturers
 PKI=$TMP/pki
 M=$PKI/manufacturer
 B=$TMP/b
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$M/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 SUDI='PID:C9300-24T SN:FOC2233X0AB'

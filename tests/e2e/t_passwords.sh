@@ -10,7 +10,7 @@
 e2e_init t_passwords
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 CTL init >/dev/null || { echo "sztpctl init failed"; exit 1; }
@@ -25,7 +25,7 @@ check "a 24-character password is printed" bash -c "[[ '$PW' =~ ^[A-Za-z0-9]{24}
 check_eq "printed once: one line" "$(grep -c '^password: ' "$TMP/add.out")" 1
 CTL device show SN-G >"$TMP/show.out" 2>&1
 check_not_contains "device show never prints it" "$TMP/show.out" "$PW"
-HASH=$(sqlite3 "$DB" "select password_hash from devices where serial='SN-G'")
+HASH=$(db_q "select password_hash from devices where serial='SN-G'")
 check "the stored hash carries its cost (600000)" bash -c "[[ '$HASH' == '\$pbkdf2-sha256\$600000\$'* ]]"
 check_not_contains "the password is not in the database" "$DB" "$PW"
 
@@ -64,7 +64,7 @@ check_eq "the new one: 200" "$(basic "SN-G:$PW2" "$GBD" "$GIN")" 200
 # ---- cost: sztpd's password-cost, read by sztpctl from sztpd's file ----------------------------
 "$BIN/sztpctl" -c "$TMP/sztpd.conf" device add SN-C --profile onb --password 'cost-pw' >/dev/null
 check_eq "sztpctl -c: the hash carries sztpd's password-cost" \
-	"$(sqlite3 "$DB" "select password_hash from devices where serial='SN-C'" | cut -d'$' -f3)" 20000
+	"$(db_q "select password_hash from devices where serial='SN-C'" | cut -d'$' -f3)" 20000
 check_eq "that device authenticates" "$(basic 'SN-C:cost-pw' "$GBD" "$GIN")" 200
 
 # ---- an old-format hash (4096 iterations, made by Python's hashlib) still verifies -----------
@@ -74,7 +74,7 @@ salt = b'0123456789abcdef'
 dk = hashlib.pbkdf2_hmac('sha256', b'legacy-pw', salt, 4096)
 print('\$pbkdf2-sha256\$4096\$' + base64.b64encode(salt).decode() + '\$' + base64.b64encode(dk).decode())")
 check "enrol SN-OLD" CTL device add SN-OLD --profile onb
-check "plant an old-format hash" sqlite3 "$DB" "update devices set password_hash='$OLD' where serial='SN-OLD'"
+check "plant an old-format hash" db_q "update devices set password_hash='$OLD' where serial='SN-OLD'"
 check_eq "the old hash verifies" "$(basic 'SN-OLD:legacy-pw' "$GBD" "$GIN")" 200
 check_eq "and refuses a wrong password" "$(basic 'SN-OLD:legacy-pX' "$GBD" "$GIN")" 401
 check_not_contains "no password in the log" "$TMP/sztpd.log" "$PW2"

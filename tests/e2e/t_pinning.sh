@@ -11,7 +11,7 @@
 e2e_init t_pinning
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_YANG_DIR=$TOP/yang SZTP_MASA_CA=$PKI/manufacturer/root.pem
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 CTL init >/dev/null || { echo "sztpctl init failed"; exit 1; }

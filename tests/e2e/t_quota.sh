@@ -8,7 +8,7 @@
 e2e_init t_quota
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 "$BIN/sztp-pki" init --out "$PKI" --serial SN-1 --serial SN-2 >/dev/null || { echo "sztp-pki init failed"; exit 1; }
@@ -28,7 +28,7 @@ report() {
 		-H 'Content-Type: application/yang-data+json' \
 		-d "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":\"informational\",\"message\":\"$2\"}}" "$RP")
 }
-stored() { sqlite3 "$DB" "select count(*) from progress where serial='$1'"; }
+stored() { db_q "select count(*) from progress where serial='$1'"; }
 
 big=$(head -c 2001 /dev/zero | tr '\0' 'x')
 report SN-1 "$big"
@@ -51,6 +51,8 @@ check "429 carries Retry-After (about 12 minutes: 5 an hour)" \
 check_eq "the refused report is not stored" "$(stored SN-1)" 5
 report SN-2 "other device"
 check_eq "another device has its own quota" "$STATUS" 204
-check_eventually "failed reports are in the bootstrapping log" "413,429" \
-	sqlite3 "$DB" "select group_concat(status) from (select status from bootstrap_log where endpoint='report-progress' order by id)"
+failed_statuses() {
+	db_q "select status from bootstrap_log where endpoint='report-progress' order by id" | paste -sd, -
+}
+check_eventually "failed reports are in the bootstrapping log" "413,429" failed_statuses
 e2e_finish

@@ -13,7 +13,7 @@
 e2e_init t_reload
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_YANG_DIR=$TOP/yang SZTP_MASA_CA=$PKI/manufacturer/root.pem
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 CTL init >/dev/null || { echo "sztpctl init failed"; exit 1; }
@@ -118,7 +118,7 @@ check_eq "the connection opened before: still served, same socket" \
 	"$(sed 's/ peer=.*//' "$TMP/keepalive.out" 2>/dev/null)" "first=200,False second=204 same-socket=True"
 OLD_HEX=$(echo "$OLD" | tr -d ':' | tr 'A-F' 'a-f')
 check_contains "and it still speaks with the old certificate" "$TMP/keepalive.out" "peer=$OLD_HEX"
-check_eq "its report is stored" "$(sqlite3 "$DB" "select count(*) from progress where message='kept-alive'")" 1
+check_eq "its report is stored" "$(db_q "select count(*) from progress where message='kept-alive'")" 1
 
 # ---- a reload that cannot load keeps what is in use --------------------------------------
 install -m 600 "$PKI/server/key.pem" "$TMP/etc/key.pem" # the key of the other certificate
@@ -158,7 +158,7 @@ done
 wait "$PA" "$PB" "$PC"
 check_eq "every report answered 204" "$(cat "$TMP"/[abc].codes | sort | uniq -c | sed 's/^ *//')" "$((3 * N)) 204"
 check_eq "every report stored" \
-	"$(sqlite3 "$DB" "select count(*) from progress where message like 'a-%' or message like 'b-%' or message like 'c-%'")" \
+	"$(db_q "select count(*) from progress where message like 'a-%' or message like 'b-%' or message like 'c-%'")" \
 	"$((3 * N))"
 check "sztpd is the same process" kill -0 "$SZTPD"
 

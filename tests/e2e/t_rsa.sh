@@ -6,7 +6,8 @@
 e2e_init t_rsa
 
 PKI=$TMP/pki
-export SZTP_DB=$TMP/r.db SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
+DB=$(e2e_db r) || exit 1
+export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 "$BIN/sztp-pki" init --rsa --out "$PKI" --serial SN-RSA >/dev/null || { echo "pki failed"; exit 1; }
 check "server key is RSA-2048" sh -c "openssl pkey -in '$PKI/server/key.pem' -text_pub -noout | grep -q '2048 bit'"
 check "owner signer is RSA" sh -c "openssl pkey -in '$PKI/owner/signer.key' -text_pub -noout | grep -q 'Modulus'"
@@ -21,7 +22,7 @@ port = $PORT
 tls-cert = $PKI/server/chain.pem
 tls-key = $PKI/server/key.pem
 client-ca = $PKI/manufacturer/root.pem
-database = $TMP/r.db
+database = $DB
 yang-dir = $TOP/yang
 allow-root = yes
 CONF

@@ -10,7 +10,7 @@
 e2e_init t_startup
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 CTL init >/dev/null || { echo "sztpctl init failed"; exit 1; }
@@ -96,12 +96,35 @@ conf not-a-db "s|^database = .*|database = $TMP/junk.db|"
 both_fail not-a-db "$TMP/junk.db"
 check "the check changed nothing in the junk file" grep -q 'not an SQLite' "$TMP/junk.db"
 
+# ---- a database URI (PostgreSQL pass): shown without its password; one
+# with a password in a file others may read is refused as a key file is
+if e2e_pg; then
+	PWDB=$(echo "$DB" | sed 's|^postgresql://\([^@/]*\)@|postgresql://\1:s3cret-pw@|')
+	conf uri-pw "s|^database = .*|database = $PWDB|"
+	chmod 644 "$TMP/uri-pw.conf"
+	both_fail uri-pw "$TMP/uri-pw.conf has mode 0644 and its database URI holds a password"
+	check_not_contains "uri-pw: -n does not show the password" "$TMP/uri-pw.n" "s3cret-pw"
+	chmod 600 "$TMP/uri-pw.conf"
+	check "uri-pw: mode 0600: sztpd -n" "$BIN/sztpd" -n -c "$TMP/uri-pw.conf"
+	check_contains "uri-pw: -n names the database, password hidden" "$TMP/.check.out" \
+		"database ${PWDB/s3cret-pw/***}: PostgreSQL, schema version"
+	check_not_contains "uri-pw: -n does not show the password" "$TMP/.check.out" "s3cret-pw"
+	check "good: sztpd -n names the URI as it is" grep -qF "database $DB: PostgreSQL" \
+		<("$BIN/sztpd" -n -c "$TMP/good.conf" 2>&1)
+fi
+
 # ---- the owner identity key, read as the user sztpd runs as ------------------------
-cp "$DB" "$TMP/owner.db"
+if e2e_pg; then
+	ODB=$(e2e_db owner) || exit 1
+	"$BIN/sztpctl" -d "$ODB" init >/dev/null
+else
+	ODB=$TMP/owner.db
+	cp "$DB" "$ODB"
+fi
 cp "$PKI/owner/signer.key" "$TMP/owner.key" && chmod 600 "$TMP/owner.key"
-"$BIN/sztpctl" -d "$TMP/owner.db" owner set --chain "$PKI/owner/chain.pem" --key "$TMP/owner.key" >/dev/null
+"$BIN/sztpctl" -d "$ODB" owner set --chain "$PKI/owner/chain.pem" --key "$TMP/owner.key" >/dev/null
 chmod 640 "$TMP/owner.key"
-conf owner-key "s|^database = .*|database = $TMP/owner.db|"
+conf owner-key "s|^database = .*|database = $ODB|"
 both_fail owner-key "owner identity 'default': key file $TMP/owner.key has mode 0640"
 rm -f "$TMP/owner.key"
 both_fail owner-key "owner identity 'default': cannot stat key file $TMP/owner.key"

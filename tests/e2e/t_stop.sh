@@ -10,7 +10,7 @@
 e2e_init t_stop
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 NDEV=8
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
@@ -102,7 +102,7 @@ python3 "$TMP/devices.py" "$PORT" "$PKI" $NDEV "$TMP/load.out" load 2>"$TMP/load
 LOAD=$!
 # SIGTERM once the load is going (slow builds, e.g. make tsan, take longer)
 for _ in $(seq 1 400); do
-	n=$(sqlite3 "$DB" 'select count(*) from progress' 2>/dev/null || echo 0)
+	n=$(db_q 'select count(*) from progress' 2>/dev/null || echo 0)
 	[ "${n:-0}" -ge 200 ] && break
 	sleep 0.05
 done
@@ -113,7 +113,7 @@ check_eq "the devices ran" "$?" 0
 cat "$TMP/load.err" >&2
 
 awk '$2 == "204" { print $1 }' "$TMP/load.out" | sort >"$TMP/acked"
-sqlite3 "$DB" 'select message from progress' | sort >"$TMP/stored"
+db_q 'select message from progress' | sort >"$TMP/stored"
 sent=$(wc -l <"$TMP/load.out")
 acked=$(wc -l <"$TMP/acked")
 stored=$(wc -l <"$TMP/stored")
@@ -137,7 +137,7 @@ check_eq "every resent report is acknowledged" \
 	"$(awk '$2 != "204"' "$TMP/resend.out" | wc -l)" 0
 check "sztpd stops with status 0" stop_clean "$SZTPD"
 check_eq "every report sent is stored" \
-	"$(sqlite3 "$DB" 'select count(distinct message) from progress')" "$sent"
+	"$(db_q 'select count(distinct message) from progress')" "$sent"
 check_eq "and stored once: no duplicates from resends" \
-	"$(sqlite3 "$DB" 'select count(*) - count(distinct message) from progress')" 0
+	"$(db_q 'select count(*) - count(distinct message) from progress')" 0
 e2e_finish

@@ -25,7 +25,7 @@ if [ ! -x "$RSYSLOGD" ] || ! ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1
 fi
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 SL=$TMP/slog
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
@@ -137,8 +137,8 @@ gbd() {
 		-d '{"ietf-sztp-bootstrap-server:input":{"signed-data-preferred":[null]}}' \
 		"https://localhost:$PORT/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data"
 }
-last_id() { sqlite3 "$DB" "select coalesce(max(id),0) from events"; }
-syslog_cursor() { sqlite3 "$DB" "select cursor from event_cursors where name='syslog'" 2>/dev/null; }
+last_id() { db_q "select coalesce(max(id),0) from events"; }
+syslog_cursor() { db_q "select cursor from event_cursors where name='syslog'" 2>/dev/null; }
 # msgs FILE: lines rsyslogd wrote for our SD-ID
 msgs() { grep -c '\[sztp@32473 ' "$1"; }
 # expect_all FILE AFTER: every event with id > AFTER is in FILE, as RFC 5424
@@ -160,12 +160,12 @@ expect_all() {
 			fail "$f: event $id ($type $serial) not there exactly once as '$line'"
 			ok=0
 		fi
-	done < <(sqlite3 -separator '|' "$DB" "select id, type, replace(replace(replace(serial,'\\','\\\\'),'\"','\\\"'),']','\\]'), peer from events where id > $after order by id")
+	done < <(db_q "select id, type, replace(replace(replace(serial,'\\','\\\\'),'\"','\\\"'),']','\\]'), peer from events where id > $after order by id")
 	[ "$ok" = 1 ] && pass
 	check_eq "$f: as many messages as events after $after" "$(grep -c 'sztp@32473 id="' "$f")" \
-		"$(sqlite3 "$DB" "select count(*) from events where id > $after")"
+		"$(db_q "select count(*) from events where id > $after")"
 	order=$(grep -o 'sztp@32473 id="[0-9]*"' "$f" | grep -o '[0-9]*"$' | tr -d '"' | tr '\n' ' ')
-	check_eq "$f: in id order" "$order" "$(sqlite3 "$DB" "select id from events where id > $after order by id" | tr '\n' ' ')"
+	check_eq "$f: in id order" "$order" "$(db_q "select id from events where id > $after order by id" | tr '\n' ' ')"
 }
 sevname() { case $1 in 4) echo warning ;; 5) echo notice ;; 6) echo info ;; esac; }
 # wait_msgs FILE N [SECONDS]: FILE holds N of our messages
@@ -205,7 +205,7 @@ check "-n: a good tls setting" conf_n "syslog-target = tls://localhost:$SPORT" "
 
 # ---- 1. UDP: the first start begins at the newest event -------------------------------
 # an event from before syslog was configured: not sent
-sqlite3 "$DB" "insert into events(time, type, serial, peer, data) values (strftime('%s','now'), 'device.enrolled', 'SN-OLD', '', '{}')"
+db_q "insert into events(time, type, serial, peer, data) values ($(date +%s), 'device.enrolled', 'SN-OLD', '', '{}')"
 BEFORE=$(last_id)
 start "syslog-target = udp://127.0.0.1:$UPORT"
 FACNAME=local0
@@ -217,8 +217,8 @@ report SN-2 bootstrap-initiated
 report SN-1 bootstrap-complete # progress.reported + device.completed
 report SN-2 config-error # progress.reported + device.failed
 # a serial with the characters RFC 5424 escapes, straight into the outbox
-sqlite3 "$DB" "insert into events(time, type, serial, peer, data) values (strftime('%s','now'), 'device.enrolled', 'S\"N]\\1', '192.0.2.9', '{\"actor\":\"local\",\"action\":\"device.create\"}')"
-N=$(sqlite3 "$DB" "select count(*) from events where id > $BEFORE")
+db_q "insert into events(time, type, serial, peer, data) values ($(date +%s), 'device.enrolled', 'S\"N]\\1', '192.0.2.9', '{\"actor\":\"local\",\"action\":\"device.create\"}')"
+N=$(db_q "select count(*) from events where id > $BEFORE")
 check "udp: every event arrives" wait_msgs "$TMP/udp.log" "$N"
 expect_all "$TMP/udp.log" "$BEFORE"
 check_not_contains "udp: not the event from before" "$TMP/udp.log" "SN-OLD"
@@ -245,7 +245,7 @@ for i in 1 2 3; do report SN-2 informational; done
 sleep 1.5 # the sender finds the collector gone, backs off
 for i in 1 2; do report SN-1 informational; done
 check "rsyslogd starts again" rs_start
-N=$(sqlite3 "$DB" "select count(*) from events where id > $UDP_LAST")
+N=$(db_q "select count(*) from events where id > $UDP_LAST")
 check "tcp: after the collector is back, every event arrives" wait_msgs "$TMP/tcp.log" "$N" 20
 expect_all "$TMP/tcp.log" "$UDP_LAST"
 check_contains "tcp: the outage is logged" "$TMP/sztpd.log" "syslog tcp://127.0.0.1:$TPORT: "
@@ -273,14 +273,14 @@ stop
 # the right CA and name: what waited is sent now, then the collector stops and starts
 start "syslog-target = tls://localhost:$SPORT" "syslog-ca = $SL/ca.pem"
 report SN-2 informational
-N=$(sqlite3 "$DB" "select count(*) from events where id > $TCP_LAST")
+N=$(db_q "select count(*) from events where id > $TCP_LAST")
 check "tls: events arrive, those queued while it failed too" wait_msgs "$TMP/tls.log" "$N"
 rs_stop
 for i in 1 2 3; do report SN-1 informational; done
 sleep 1.5
 report SN-2 bootstrap-complete
 check "rsyslogd starts again" rs_start
-N=$(sqlite3 "$DB" "select count(*) from events where id > $TCP_LAST")
+N=$(db_q "select count(*) from events where id > $TCP_LAST")
 check "tls: after the collector is back, every event arrives" wait_msgs "$TMP/tls.log" "$N" 20
 expect_all "$TMP/tls.log" "$TCP_LAST"
 check_contains "tls: the outage is logged" "$TMP/sztpd.log" "syslog tls://localhost:$SPORT: connected again"
@@ -299,7 +299,7 @@ stop
 start "syslog-target = tls://localhost:$MPORT" "syslog-ca = $SL/ca.pem" \
 	"syslog-cert = $SL/client.pem" "syslog-key = $SL/client.key"
 report SN-2 informational
-N=$(sqlite3 "$DB" "select count(*) from events where id > $MTLS_FROM")
+N=$(db_q "select count(*) from events where id > $MTLS_FROM")
 check "mtls, with the client certificate: every event arrives" wait_msgs "$TMP/mtls.log" "$N"
 expect_all "$TMP/mtls.log" "$MTLS_FROM"
 stop

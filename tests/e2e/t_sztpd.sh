@@ -8,7 +8,7 @@
 e2e_init t_sztpd
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
 
@@ -45,7 +45,7 @@ check "enrol SN-EXP" CTL device add SN-EXP --profile onb
 check "enrol SN-4" CTL device add SN-4 --profile onb
 "$BIN/sztp-pki" voucher --pki "$PKI" --serial SN-4 --out "$TMP/expired.vcj" \
 	--created-on 2020-01-01T00:00:00Z --expires-on 2020-06-01T00:00:00Z >/dev/null
-check "plant expired voucher" sqlite3 "$DB" "update devices set voucher=readfile('$TMP/expired.vcj') where serial='SN-4'"
+check "plant expired voucher" db_q "update devices set voucher=$(db_blob "$TMP/expired.vcj") where serial='SN-4'"
 
 cat >"$TMP/sztpd.conf" <<CONF
 listen-address = ::
@@ -244,8 +244,8 @@ check "served voucher is the new one" cmp <(jq -r "$O.\"ownership-voucher\"" "$T
 # sztpctl stored the voucher's window; sztpd trusts it instead of parsing
 want_exp=$(date -u -d "$(jq -r '."ietf-voucher:voucher"."expires-on"' "$TMP/voucher.json")" +%s)
 check_eq "stored voucher_expires is the voucher's expires-on" \
-	"$(sqlite3 "$DB" "select voucher_expires from devices where serial='SN-1'")" "$want_exp"
-check "mark SN-4's stored window as past" sqlite3 "$DB" "update devices set voucher_expires=1000 where serial='SN-4'"
+	"$(db_q "select voucher_expires from devices where serial='SN-1'")" "$want_exp"
+check "mark SN-4's stored window as past" db_q "update devices set voucher_expires=1000 where serial='SN-4'"
 expect_error "sztpd uses the stored voucher window" 404 data-missing "voucher cannot be used (expired" \
 	$(DEV SN-4) -H "$JSON" -d "$SDP" "$GBD"
 check "restore SN-4's voucher" CTL voucher attach SN-4 "$PKI/devices/SN-4/voucher.vcj"
@@ -265,7 +265,7 @@ CTL progress SN-1 >"$TMP/prog.txt" 2>&1
 check_contains "progress stored: initiated" "$TMP/prog.txt" "bootstrap-initiated"
 check_contains "progress stored: message" "$TMP/prog.txt" "starting"
 check_contains "progress stored: complete" "$TMP/prog.txt" "bootstrap-complete"
-check_eq "stored ssh key" "$(sqlite3 "$DB" "select count(*) from progress where serial='SN-1' and ssh_host_keys like '%ssh-ed25519%'")" 1
+check_eq "stored ssh key" "$(db_q "select count(*) from progress where serial='SN-1' and ssh_host_keys like '%ssh-ed25519%'")" 1
 CTL device show SN-1 >"$TMP/show.txt" 2>&1
 check_contains "device state is the last progress type" "$TMP/show.txt" "informational"
 
@@ -313,7 +313,7 @@ expect_401 "report-progress: valid IDevID, serial not enrolled" "serial SN-UNKNO
 rpc "$TMP/rp-pw" -u 'SN-PW:pw-Secret-1' -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{"progress-type":"informational","message":"by-password"}}' "$RP"
 check_eq "report-progress with the right password: 204" "$STATUS" 204
 check_eq "report-progress with the right password: stored" \
-	"$(sqlite3 "$DB" "select count(*) from progress where serial='SN-PW' and message='by-password'")" 1
+	"$(db_q "select count(*) from progress where serial='SN-PW' and message='by-password'")" 1
 
 # ---- malformed input ------------------------------------------------------------
 expect_error "malformed JSON" 400 malformed-message "" $(DEV SN-1) -H "$JSON" -d '{"ietf-sztp-bootstrap-server:input":{' "$GBD"
@@ -371,26 +371,26 @@ check_not_contains "no password in the log" "$TMP/sztpd.log" "pw-Secret-1"
 CTL log SN-1 >"$TMP/blog.txt" 2>&1
 check_contains "bootstrapping log records requests" "$TMP/blog.txt" "get-bootstrapping-data"
 check_eq "stored progress reports are not duplicated in the log" \
-	"$(sqlite3 "$DB" "select count(*) from bootstrap_log where endpoint='report-progress' and status=204")" 0
+	"$(db_q "select count(*) from bootstrap_log where endpoint='report-progress' and status=204")" 0
 check_eventually "failed report-progress calls are in the log" 7 \
-	sqlite3 "$DB" "select count(*) from bootstrap_log where endpoint='report-progress' and status<>204"
+	db_q "select count(*) from bootstrap_log where endpoint='report-progress' and status<>204"
 # ---- retention ---------------------------------------------------------------
 # rows 60 days old: older than prune's 30 days, younger than sztpd's own
 # log-retention-days (90), which would otherwise race prune for them
 old=$(($(date +%s) - 60 * 86400))
-sqlite3 "$DB" "insert into bootstrap_log(serial,time,peer,endpoint,result,status,duration_us) values('SN-1',$old,'192.0.2.1','get-bootstrapping-data','signed',200,1)" \
+db_q "insert into bootstrap_log(serial,time,peer,endpoint,result,status,duration_us) values('SN-1',$old,'192.0.2.1','get-bootstrapping-data','signed',200,1)" \
 	"insert into progress(serial,time,peer,type) values('SN-1',$old,'192.0.2.1','bootstrap-initiated')"
-recent_log=$(sqlite3 "$DB" "select count(*) from bootstrap_log where time > $old")
-recent_prog=$(sqlite3 "$DB" "select count(*) from progress where time > $old")
+recent_log=$(db_q "select count(*) from bootstrap_log where time > $old")
+recent_prog=$(db_q "select count(*) from progress where time > $old")
 check_fails "prune without --older-than fails" CTL prune
 check "prune --older-than 30" CTL prune --older-than 30
 check_contains "prune reports what it removed" "$TMP/.check.out" "pruned 1 log rows and 1 progress reports"
-check_eq "old log row gone, recent kept" "$(sqlite3 "$DB" "select count(*) from bootstrap_log")" "$recent_log"
-check_eq "old progress row gone, recent kept" "$(sqlite3 "$DB" "select count(*) from progress")" "$recent_prog"
+check_eq "old log row gone, recent kept" "$(db_q "select count(*) from bootstrap_log")" "$recent_log"
+check_eq "old progress row gone, recent kept" "$(db_q "select count(*) from progress")" "$recent_prog"
 # ---- stopping while reports wait for their commit ------------------------------
 # A 204 means the report is stored: each request is set aside until the
 # journal commits it, and a stop answers (and stores) every one of them first.
-before=$(sqlite3 "$DB" "select count(*) from progress where message like 'burst-%'")
+before=$(db_q "select count(*) from progress where message like 'burst-%'")
 for i in $(seq 1 40); do
 	curl -s -o /dev/null -w '%{http_code}\n' --cacert "$PKI/owner/ca.pem" $(DEV SN-1) -H "$JSON" \
 		-d "{\"ietf-sztp-bootstrap-server:input\":{\"progress-type\":\"informational\",\"message\":\"burst-$i\"}}" \
@@ -404,12 +404,12 @@ answered=0 lost=0
 for i in $(seq 1 40); do
 	grep -q '^204$' "$TMP/burst.$i" || continue
 	answered=$((answered + 1))
-	[ "$(sqlite3 "$DB" "select count(*) from progress where message = 'burst-$i'")" = 1 ] || lost=$((lost + 1))
+	[ "$(db_q "select count(*) from progress where message = 'burst-$i'")" = 1 ] || lost=$((lost + 1))
 done
-echo "burst: answered $answered, stored $(($(sqlite3 "$DB" "select count(*) from progress where message like 'burst-%'") - before))" >&2
+echo "burst: answered $answered, stored $(($(db_q "select count(*) from progress where message like 'burst-%'") - before))" >&2
 check "some burst reports were answered before the stop" test "$answered" -gt 0
 check_eq "every 204 of the burst is a stored report" "$lost" 0
 check "the stop answered the reports it stored" test "$answered" -ge \
-	"$(($(sqlite3 "$DB" "select count(*) from progress where message like 'burst-%'") - before - 5))"
+	"$(($(db_q "select count(*) from progress where message like 'burst-%'") - before - 5))"
 check_not_contains "no MHD panic on stop" "$TMP/sztpd.log" "suspended connections"
 e2e_finish

@@ -20,20 +20,20 @@
 #     events still flow, a replay delivers the dead ones; retention deletes
 #     old events every consumer is done with and keeps the others.
 # Webhooks are managed with sztpctl (the admin API in-process); their
-# delivery state is read back with sqlite3.  Admin changes are made
+# delivery state is read back with sqlite3 or psql.  Admin changes are made
 # through sztpd's admin listener (device enrolments, 201).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init t_webhook
-for tool in sqlite3 jq python3 curl; do
+for tool in jq python3 curl; do
 	command -v "$tool" >/dev/null || { fail "needs $tool"; e2e_finish; exit 1; }
 done
 
 PKI=$TMP/pki
-DB=$TMP/sztp.db
+DB=$(e2e_db sztp)
 RECV=$TOP/tests/e2e/webhook_receiver.py
 export SZTP_DB=$DB SZTP_MASA_CA=$PKI/manufacturer/root.pem SZTP_YANG_DIR=$TOP/yang
 CTL() { "$BIN/sztpctl" -d "$DB" "$@"; }
-SQL() { sqlite3 -batch "$DB" "$@"; }
+SQL() { db_q "$@"; }
 
 # ---- the receiver is the document's example -------------------------------------
 awk '/^```python webhook_receiver.py$/ {on = 1; next} on && /^```$/ {exit} on' \
@@ -84,7 +84,7 @@ hook_add() {
 	CTL webhook add "$1" "${args[@]}"
 }
 # hook NAME COLUMN: a webhook's state column
-hook() { SQL "select coalesce($2, 'NULL') from webhooks where name = '$1'"; }
+hook() { SQL "select coalesce(cast($2 as text), 'NULL') from webhooks where name = '$1'"; }
 dead_count() { SQL "select count(*) from dead_letters where webhook = '$1'"; }
 event_count() { SQL "select count(*) from events where id = $1"; }
 max_id() { SQL 'select max(id) from events'; }
@@ -311,7 +311,8 @@ check "sztpd stops cleanly" stop_clean "$SZTPD"
 # an old event everyone is done with (below every cursor), and an old one
 # the failing webhooks have not passed: retention deletes the first only
 now=$(date +%s)
-SQL "insert into events(id, time, type, serial, peer, data)
+# (PostgreSQL: the id is an identity column, set here on purpose)
+SQL "insert into events(id, time, type, serial, peer, data) $(e2e_pg && echo overriding system value)
      values(-5, $((now - 30 * 86400)), 'progress.reported', 'SN-OLD', '', '{}')"
 SQL "insert into events(time, type, serial, peer, data)
      values($((now - 30 * 86400)), 'progress.reported', 'SN-OLD2', '', '{}')"

@@ -1,6 +1,7 @@
 /* Unit tests for server/config.c (sztpd's table for lib/conf.c, which
  * sztpctl reads too): defaults, values, bounds, relative paths, comments
  * and quotes, and errors naming file and line. */
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -73,6 +74,29 @@ int main(void)
 	CHECK(!strcmp(c.tls_priority, "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
 	CHECK(!strcmp(c.yang_dir, "/y#ang"));
 	config_free(&c);
+
+	/* a PostgreSQL URI is taken as written, never relative (issue 14) */
+	p = write_conf("good.conf", REQ "database = postgresql://sztp@db.example/sztp\n");
+	CHECK_RC(config_load(p, &c, &e), SZTP_OK);
+	CHECK(c.database && !strcmp(c.database, "postgresql://sztp@db.example/sztp"));
+	config_free(&c);
+	/* ... and one with a password: only in a file nobody else may read */
+	p = write_conf("good.conf", REQ "database = postgresql://sztp:pw@db/sztp\n");
+	CHECK(chmod(p, 0640) == 0);
+	CHECK_RC(config_load(p, &c, &e), SZTP_E_PERM);
+	CHECK(strstr(e.msg, "has mode 0640 and its database URI holds a password") != NULL);
+	CHECK(strstr(e.msg, ":pw@") == NULL);
+	CHECK(c.database == NULL);
+	config_free(&c);
+	p = write_conf("good.conf", REQ "database = postgres://db/sztp?password=pw\n");
+	CHECK(chmod(p, 0604) == 0);
+	CHECK_RC(config_load(p, &c, &e), SZTP_E_PERM);
+	config_free(&c);
+	CHECK(chmod(p, 0600) == 0);
+	CHECK_RC(config_load(p, &c, &e), SZTP_OK);
+	CHECK(c.database && !strcmp(c.database, "postgres://db/sztp?password=pw"));
+	config_free(&c);
+	CHECK(chmod(p, 0644) == 0);
 
 	expect_error(REQ "port = 0\n", "bad.conf:4: port: 0 is outside 1..65535");
 	expect_error(REQ "port = 80x\n", "bad.conf:4: port: '80x' is not a number");
