@@ -192,6 +192,11 @@ void reg_close(struct reg *r);
 int reg_schema_version(struct reg *r);
 
 /* ---- transactions (admin) ------------------------------------------- */
+/* reg_begin's transactions run one at a time across every process on the
+ * registry (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock taken at
+ * BEGIN), so what one reads (a revision for If-Match) no other changes
+ * before its commit.  A wait longer than 5 s fails (SQLite's busy timeout,
+ * PostgreSQL's lock_timeout). */
 sztp_rc reg_begin(struct reg *r, struct sztp_err *e);
 /* reg_begin for bookkeeping a power cut may lose (the bootstrapping log,
  * contact times): its commit does not wait for the disk (SQLite

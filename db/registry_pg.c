@@ -605,6 +605,17 @@ out:
 	return rc;
 }
 
+/* reg_begin's transactions one at a time across instances, as SQLite's
+ * BEGIN IMMEDIATE makes them: an admin change reads a revision (If-Match,
+ * the audit's rev_before) and then writes; under READ COMMITTED two
+ * instances (or sztpd and sztpctl) could both read the same revision and
+ * both write, the second overwriting the first unseen.  The lock is taken
+ * before anything is read and held to COMMIT; it comes before the events'
+ * order lock (registry_pg_internal.h) in every transaction that takes
+ * both, so the two cannot deadlock.  reg_begin_nosync's bookkeeping (log
+ * rows, contact times) reads nothing it then writes: no lock.  ("sztr") */
+#define RPG_BEGIN_WRITER "BEGIN; SELECT pg_advisory_xact_lock(1937011826)"
+
 static sztp_rc begin(struct reg_pg *r, int nosync, struct sztp_err *e)
 {
 	sztp_rc rc = SZTP_E_INVALID_VALUE;
@@ -614,10 +625,9 @@ static sztp_rc begin(struct reg_pg *r, int nosync, struct sztp_err *e)
 		sztp_err_set(e, rc, "registry: a transaction is already open (reg_begin nested)");
 		goto out;
 	}
-	rc = simple(r, "BEGIN", "starting a transaction", e);
-	if (rc == SZTP_OK && nosync)
-		rc = simple(r, "SET LOCAL synchronous_commit = off", "relaxing synchronous_commit",
-			    e);
+	/* one round trip each */
+	rc = simple(r, nosync ? "BEGIN; SET LOCAL synchronous_commit = off" : RPG_BEGIN_WRITER,
+		    "starting a transaction", e);
 	if (rc != SZTP_OK) {
 		rollback_now(r);
 		goto out;

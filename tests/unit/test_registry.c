@@ -2665,6 +2665,67 @@ static void test_pg_conn_lost(struct reg *r, const char *uri)
 	CHECK_RC(reg_device_remove(r, "CL-1", &e), SZTP_OK);
 }
 
+struct writer {
+	const char *uri;
+	volatile int read_done;
+	int64_t rev_seen;
+	sztp_rc rc;
+};
+
+/* A second instance's admin change: reg_begin, read the revision (as an
+ * If-Match check does), write. */
+static void *second_writer(void *arg)
+{
+	struct writer *w = arg;
+	struct reg_device d;
+	struct reg *r = NULL;
+
+	w->rc = reg_open_existing(w->uri, &r, NULL);
+	if (w->rc == SZTP_OK)
+		w->rc = reg_begin(r, NULL);
+	if (w->rc == SZTP_OK)
+		w->rc = reg_device_revision(r, "LU-1", &w->rev_seen, NULL);
+	w->read_done = 1;
+	mkdev(&d, "LU-1", NULL);
+	if (w->rc == SZTP_OK)
+		w->rc = reg_device_update(r, &d, NULL);
+	if (w->rc == SZTP_OK)
+		w->rc = reg_commit(r, NULL);
+	else
+		reg_rollback(r);
+	reg_close(r);
+	return NULL;
+}
+
+/* No lost update between instances: while one instance's reg_begin
+ * transaction has read a device's revision and not yet committed its
+ * write, another's transaction waits before its first read, and then
+ * reads the revision the first one wrote (as SQLite's BEGIN IMMEDIATE). */
+static void test_pg_lost_update(struct reg *r, const char *uri)
+{
+	struct writer w = {uri, 0, 0, SZTP_E_INTERNAL};
+	struct reg_device d;
+	int64_t before = 0, after = 0;
+	pthread_t th;
+	int i;
+
+	mkdev(&d, "LU-1", NULL);
+	CHECK_RC(reg_device_add(r, &d, NULL), SZTP_OK);
+	CHECK_RC(reg_begin(r, NULL), SZTP_OK);
+	CHECK_RC(reg_device_revision(r, "LU-1", &before, NULL), SZTP_OK);
+	CHECK(pthread_create(&th, NULL, second_writer, &w) == 0);
+	for (i = 0; i < 30 && !w.read_done; i++)
+		usleep(10000);
+	CHECK(!w.read_done); /* it waits for this transaction */
+	CHECK_RC(reg_device_update(r, &d, NULL), SZTP_OK);
+	CHECK_RC(reg_device_revision(r, "LU-1", &after, NULL), SZTP_OK);
+	CHECK_RC(reg_commit(r, NULL), SZTP_OK);
+	pthread_join(th, NULL);
+	CHECK_RC(w.rc, SZTP_OK);
+	CHECK(after != before && w.rev_seen == after);
+	CHECK_RC(reg_device_remove(r, "LU-1", NULL), SZTP_OK);
+}
+
 static void run_pg(void)
 {
 	struct sztp_err e = {0};
@@ -2684,6 +2745,7 @@ static void run_pg(void)
 	CHECK_RC(reg_open(uri, &r, &e), SZTP_OK);
 	if (r) {
 		test_pg_savepoints(r, uri);
+		test_pg_lost_update(r, uri);
 		test_pg_conn_lost(r, uri);
 	}
 	reg_close(r);
