@@ -4,7 +4,10 @@
 # Debian's nginx, and how that changes with the number of enrolled devices;
 # and sztpd again with its admin listener enabled and an NMS polling it
 # (issue 10: the device path must not slow down), and with a webhook and
-# remote syslog taking every event (issue 12: within 5 %).
+# remote syslog taking every event (issue 12: within 5 %); and sztpd on
+# PostgreSQL (issue 14: its own throw-away server, tests/pg.sh, with
+# pg_stat_statements): devices/s, server CPU, the database's CPU, its
+# statements (round trips) and commits per device.
 # Prints figures; it is not a pass/fail test.  Every file lives in a mktemp
 # directory (removed on exit unless BENCH_KEEP=1); only processes started
 # here are stopped.  Results (markdown table, per-run JSON) go to BENCH_OUT.
@@ -21,6 +24,8 @@
 #   BENCH_OUT=$BUILD/bench/out
 #   BENCH_PERF=1         also `perf record` sztpd during one run (perf.txt)
 #   BENCH_KEEP=1         keep the temp directory
+#   BENCH_PG=0           skip the sztpd-on-PostgreSQL runs (issue 14; default on
+#                        when PostgreSQL 15 is installed)
 set -u
 shopt -u patsub_replacement 2>/dev/null
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -294,6 +299,105 @@ events_stop() {
 	CTL webhook remove bench >/dev/null 2>&1
 }
 
+# sztpd on PostgreSQL (issue 14): a throw-away PostgreSQL 15 (tests/pg.sh
+# makes and starts it; it is restarted here with fsync on, as a real
+# primary runs, and pg_stat_statements loaded) holding a copy of the
+# registry made by `sztpctl migrate` once the first size is enrolled.
+# Per run (pg.tsv): the CPU of every postgres process (the postmaster's
+# own and its children's, the exited backends' included through cutime),
+# the statements sztpd ran (pg_stat_statements calls: each one round trip)
+# and the transactions it committed (pg_stat_database xact_commit), read
+# before sztpd starts and after it stopped (a backend's counters are
+# flushed at its exit).
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGB=$TMP/pg
+PG_URI=
+PGB_ON=
+if [ "${BENCH_PG:-1}" != 0 ] && [ -x "$PGBIN/pg_ctl" ] && command -v psql >/dev/null; then
+	PGB_ON=1
+else
+	say "no PostgreSQL 15 (or BENCH_PG=0): the sztpd+pg row is skipped"
+fi
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_bench_start() {
+	PG_URI=$(sh "$TOP/tests/pg.sh" start "$PGB") || die "tests/pg.sh start failed"
+	sh "$TOP/tests/pg.sh" stop "$PGB" || die "tests/pg.sh stop failed"
+	as_pg "$PGBIN/pg_ctl" -D "$PGB/data" -l "$PGB/server.log" -w -t 60 \
+		-o "-p $(cat "$PGB/port") -k $PGB -c listen_addresses=127.0.0.1 -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
+		start >/dev/null || { cat "$PGB/server.log" >&2; die "PostgreSQL did not restart"; }
+	PG_ADMIN=${PG_URI%/*}/postgres
+	psql -XAtq "$PG_ADMIN" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" ||
+		die "CREATE EXTENSION pg_stat_statements failed"
+	trap 'e2e_cleanup_pg; e2e_cleanup; rm -rf "$EV_DIR"' EXIT
+}
+e2e_cleanup_pg() { sh "$TOP/tests/pg.sh" stop "$PGB" >/dev/null 2>&1; }
+pg_bench_stop() {
+	# what sztpd ran, over all its runs: the statements by calls
+	[ -n "$PG_URI" ] && psql -XAtq -F ' | ' "$PG_ADMIN" -c "select calls, rows,
+		round(total_exec_time::numeric / calls * 1000) || ' us', left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = 'sztp'
+		order by calls desc limit 25" >"$OUT/pg-statements.txt" 2>&1
+	[ -n "$PG_URI" ] && sh "$TOP/tests/pg.sh" stop "$PGB" >/dev/null 2>&1
+	PG_URI=
+}
+# pg_counters: "ticks statements commits wal-syncs" of the cluster / database
+# sztp now (WAL syncs: the flushes the commits waited for, group commit
+# merging concurrent ones; cluster-wide, reported by each process at its
+# exit or within a second)
+pg_counters() {
+	local pm t=0 p
+	pm=$(head -1 "$PGB/data/postmaster.pid")
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+	for p in $(pgrep -P "$pm"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t $(psql -XAtq -F ' ' "$PG_ADMIN" -c "select
+		(select coalesce(sum(calls), 0) from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = 'sztp'),
+		(select xact_commit from pg_stat_database where datname = 'sztp'),
+		(select wal_sync from pg_stat_wal)")"
+}
+# pg_idle: until no session is left on database sztp (10 s at most)
+pg_idle() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(psql -XAtq "$PG_ADMIN" -c "select count(*) from pg_stat_activity where datname = 'sztp'")" = 0 ] && return 0
+		sleep 0.1
+	done
+}
+# pg_run: one sztpd+pg run; a line in pg.tsv: run, DB CPU ms/device,
+# statements/device, commits/device, sztpd's sessions at the end of the load,
+# WAL syncs/device
+: >"$OUT/pg.tsv"
+pg_run() {
+	local a b devs conns
+	pg_idle
+	a=$(pg_counters)
+	start_sztpd pg
+	load sztpd+pg "$PORT_S" "$SZTPD" cmp "$C"
+	conns=$(psql -XAtq "$PG_ADMIN" -c "select count(*) from pg_stat_activity where datname = 'sztp'")
+	stop_pid "$SZTPD"
+	SZTPD=
+	pg_idle
+	sleep 1.2 # the WAL writer's counters
+	b=$(pg_counters)
+	devs=$(jq -r .devices_ok "$OUT/run-$RUN_N-sztpd+pg-cmp.json")
+	echo "$a $b" | awk -v r="$RUN_N" -v n="$devs" -v tck="$TCK" -v k="$conns" '{
+		if (n <= 0) n = 1
+		printf "%s\t%.3f\t%.2f\t%.2f\t%s\t%.2f\n", r, ($5 - $1) / tck * 1000 / n, ($6 - $2) / n, ($7 - $3) / n, k, ($8 - $4) / n }' >>"$OUT/pg.tsv"
+	say "$(tail -1 "$OUT/pg.tsv" | awk -F'\t' '{ printf "sztpd+pg database: %.2f ms CPU, %.1f statements, %.1f commits, %.2f WAL syncs per device", $2, $3, $4, $6 }')"
+}
+# pgst COL [FORMAT]: "median [min-max]" of a pg.tsv column
+pgst() {
+	awk -F'\t' -v c="$1" '{ print $c }' "$OUT/pg.tsv" | sort -g | awk -v f="${2:-%.2f}" '{ v[NR] = $1 } END {
+		if (!NR) { print "-"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf f " [" f "–" f "]", m, v[1], v[NR] }'
+}
+pgmed() {
+	awk -F'\t' -v c="$1" '{ print $c }' "$OUT/pg.tsv" | sort -g |
+		awk '{ v[NR] = $1 } END { if (!NR) print 0; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # start_sztpd [SIZE|admin]: a new sztpd on the growing registry, on the
 # copy made at SIZE enrolled devices, or with the admin listener.  Every sztpd run starts a new process: the
 # devices of a run are then new to it, as a fleet's are (no verified chain
@@ -367,6 +471,19 @@ BODY_SIZE=$(wc -c <"$TMP/gbd.json")
 cp "$TMP/gbd.json" "$TMP/body"
 say "sztpd signed get-bootstrapping-data reply: $BODY_SIZE bytes; fixed body $(wc -c <"$TMP/body") bytes"
 
+# ---- the PostgreSQL copy ----------------------------------------------------------
+if [ -n "$PGB_ON" ]; then
+	stop_pid "$SZTPD"
+	SZTPD=
+	pg_bench_start
+	t0=$(date +%s.%N)
+	"$BIN/sztpctl" migrate --from "sqlite:$DB" --to "$PG_URI" >"$TMP/migrate.out" 2>&1 ||
+		{ cat "$TMP/migrate.out"; die "sztpctl migrate to PostgreSQL failed"; }
+	MIGRATE_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	sed "s|^database = .*|database = $PG_URI|" "$TMP/sztpd.conf" >"$TMP/sztpd-pg.conf"
+	say "registry migrated to PostgreSQL in ${MIGRATE_S}s ($(tail -1 "$TMP/migrate.out"))"
+fi
+
 # ---- ceiling and nginx ---------------------------------------------------------
 PORT_C=$(free_port)
 e2e_bg "$TMP/ceiling.log" "$CEILING" --port "$PORT_C" --cert "$PKI/server/chain.pem" \
@@ -424,7 +541,9 @@ for r in $(seq 1 "$R"); do
 	nms_start
 	load sztpd+nms "$PORT_S" "$SZTPD" cmp "$C"
 	nms_stop
+	[ -n "$PGB_ON" ] && pg_run
 done
+pg_bench_stop
 [ -n "$EVENTS" ] && stop_pid "$RECV" && stop_pid "$RSYS"
 EVENTS_HOOK=$([ -f "$EV_DIR/hook.jsonl" ] && wc -l <"$EV_DIR/hook.jsonl" || echo 0)
 EVENTS_SYSLOG=$([ -f "$EV_DIR/syslog.log" ] && wc -l <"$EV_DIR/syslog.log" || echo 0)
@@ -539,6 +658,27 @@ stop_pid "$SZTPD"
 	echo
 	echo "TLS negotiated (first connection): ceiling \`$(awk -F'\t' '$1 == "ceiling" { print $17; exit }' "$OUT/runs.tsv")\`, nginx \`$(awk -F'\t' '$1 == "nginx" { print $17; exit }' "$OUT/runs.tsv")\`, sztpd \`$(awk -F'\t' '$1 == "sztpd" { print $17; exit }' "$OUT/runs.tsv")\`."
 	echo
+	if [ -s "$OUT/pg.tsv" ]; then
+		echo "## sztpd on PostgreSQL"
+		echo
+		echo "The same $R x $D devices against sztpd on PostgreSQL 15 (this machine, its own throw-away"
+		echo "server: fsync on, synchronous_commit on, pg_stat_statements) holding the registry that"
+		echo "\`sztpctl migrate\` copied from the SQLite file ($FIRST_SIZE enrolled, ${MIGRATE_S}s); runs interleaved"
+		echo "with the rows above.  Database CPU: every postgres process (backends, WAL writer,"
+		echo "checkpointer...); statements: pg_stat_statements calls (each one round trip);"
+		echo "commits: pg_stat_database xact_commit (read-only ones included); WAL syncs: pg_stat_wal"
+		echo "wal_sync (the flushes commits waited for); per device of the run."
+		echo
+		echo "| registry | devices/s | request p99 ms | server CPU ms/device | database CPU ms/device | statements/device | commits/device | WAL syncs/device | sessions |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| SQLite (in sztpd) | $(st3 sztpd cmp 3) | $(st3 sztpd cmp 7 %.2f) | $(st3 sztpd cmp 11 %.2f) | (in sztpd's) | - | - | - | - |"
+		echo "| PostgreSQL | $(st3 sztpd+pg cmp 3) | $(st3 sztpd+pg cmp 7 %.2f) | $(st3 sztpd+pg cmp 11 %.2f) | $(pgst 2) | $(pgst 3 %.1f) | $(pgst 4 %.1f) | $(pgst 6) | $(pgst 5 %.0f) |"
+		echo
+		awk -v a="$(med sztpd cmp 3)" -v b="$(med sztpd+pg cmp 3)" -v s="$(med sztpd+pg cmp 11)" -v d="$(pgmed 2)" 'BEGIN {
+			printf "sztpd+pg/sztpd = %.2f of median devices/s.  ", (a > 0 ? b / a : 0)
+			if (s > 0 && d > 0) printf "Capacity per core (medians): one sztpd core %.0f devices/s, one PostgreSQL core %.0f devices/s: one primary core carries %.1f sztpd cores.\n", 1000 / s, 1000 / d, s / d }'
+		echo
+	fi
 	echo "## Fleet size (sztpd)"
 	echo
 	echo "Bulk enrolment of the $D load devices with ownership vouchers (each voucher verified): $ENROL_VOUCHER_RATE devices/s."
@@ -578,4 +718,4 @@ stop_pid "$SZTPD"
 echo
 cat "$OUT/results.md"
 echo
-echo "(written to $OUT/results.md; per-run figures in $OUT/runs.tsv and $OUT/run-*.json)"
+echo "(written to $OUT/results.md; per-run figures in $OUT/runs.tsv and $OUT/run-*.json; PostgreSQL's statements in $OUT/pg-statements.txt)"

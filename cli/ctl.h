@@ -168,6 +168,9 @@ sztp_rc ctl_open_db(struct ctl *c, struct sztp_err *e);
 /* ---- ctl_dhcp.c: DHCP option 143/136 and server configuration --------- */
 sztp_rc cmd_dhcp(struct ctl *c, struct sztp_err *e);
 
+/* ---- ctl_migrate.c: sztpctl migrate --from --to --------------------------- */
+sztp_rc cmd_migrate(struct ctl *c, struct sztp_err *e);
+
 /* ---- ctl_validate.c ------------------------------------------------------ */
 sztp_rc cmd_validate_conveyed(struct ctl *c, struct sztp_err *e);
 sztp_rc cmd_validate_voucher(struct ctl *c, struct sztp_err *e);

@@ -195,6 +195,10 @@ static const struct cmd cmds[] = {
     {"dhcp", 1, 32, "json", CMD_NODB, cmd_dhcp, "URI... [--json]",
      "the DHCP option 143/136 values (RFC 8572 s8) for bootstrap server URIs "
      "(https://HOST[:PORT]), and configuration for Kea, ISC dhcpd and dnsmasq"},
+    {"migrate", 0, 0, "from= to= json", CMD_NODB, cmd_migrate,
+     "--from (sqlite:FILE | postgresql://...) --to (sqlite:FILE | postgresql://...) [--json]",
+     "copy a registry into a NEW one on another backend (ids, revisions, reports, log, "
+     "events, tokens, audit), in one transaction; says what it copied"},
     {"version", 0, 0, "", CMD_NODB, cmd_version, "", "print the version"},
     {"help", 0, 2, "", CMD_NODB, cmd_help, "[COMMAND]",
      "print this table, or the commands starting with COMMAND"},

@@ -569,4 +569,67 @@ sztp_rc reg_dead_letter_replay(struct reg *r, const char *webhook, int64_t event
 sztp_rc reg_dead_letter_remove(struct reg *r, const char *webhook, int64_t event_id, int64_t *n,
 			       struct sztp_err *e);
 
+/* ---- copying a registry between backends (sztpctl migrate) ------------- */
+/* A registry moves as its tables' rows, typed values one backend dumps and
+ * the other loads; db/registry_copy.c holds the one list of the tables and
+ * their columns (in the order the migrations give them, the same on both
+ * backends), parents before children.  Not copied: schema_version and
+ * write_probe (the target's own migrations write them) and leases
+ * (held by running processes of the old deployment). */
+#define REG_COPY_COLS_MAX 24
+enum reg_value_type { REG_VAL_NULL, REG_VAL_INT, REG_VAL_TEXT, REG_VAL_BLOB };
+struct reg_value {
+	enum reg_value_type type;
+	int64_t i;     /* REG_VAL_INT */
+	const void *p; /* REG_VAL_TEXT (NUL-terminated) / REG_VAL_BLOB */
+	size_t len;    /* bytes at p (without the NUL) */
+};
+struct reg_copy_table {
+	const char *name;
+	const char *const *cols; /* column names, in the table's order */
+	size_t n_cols;
+	const char *types;  /* one letter per column: i(nteger), t(ext), b(lob) */
+	const char *select; /* SELECT * FROM name ORDER BY its key (both dialects) */
+	int has_id;	    /* column 0 is "id" (SQLite rowid, PostgreSQL identity) */
+	int autoincrement;  /* SQLite AUTOINCREMENT: ids are never reused */
+};
+extern const struct reg_copy_table reg_copy_tables[];
+extern const size_t reg_copy_tables_count;
+/* One row (t->cols values); valid during the call only. */
+typedef sztp_rc (*reg_row_cb)(void *arg, const struct reg_value *row, struct sztp_err *e);
+/* Every row of t, in key order, from one snapshot: call between
+ * reg_copy_snapshot(r, 1) and reg_copy_snapshot(r, 0).  SZTP_E_UNSUPPORTED
+ * when the table's columns are not t's (a schema this program does not
+ * copy). */
+sztp_rc reg_copy_snapshot(struct reg *r, int begin, struct sztp_err *e);
+sztp_rc reg_copy_dump(struct reg *r, const struct reg_copy_table *t, reg_row_cb cb, void *arg,
+		      struct sztp_err *e);
+/* The high-water mark of t's ids (the next id is above it): SQLite's
+ * sqlite_sequence (AUTOINCREMENT tables), PostgreSQL's identity sequence;
+ * 0 when none. */
+sztp_rc reg_copy_id_mark(struct reg *r, const struct reg_copy_table *t, int64_t *n,
+			 struct sztp_err *e);
+/* A new registry at database being filled, all in one transaction.
+ * reg_create's checks (SZTP_E_EXISTS when it holds a registry already);
+ * nothing of it is visible before reg_copy_commit, and an abort (or a
+ * killed process) leaves database as it was.  PostgreSQL: the schema and
+ * the rows in one transaction; SQLite: a file beside it
+ * (FILE.migrate-PID) renamed into place at the commit. */
+struct reg_copy_target;
+sztp_rc reg_copy_create(const char *database, struct reg_copy_target **out, struct sztp_err *e);
+/* One row of t, ids kept (PostgreSQL: OVERRIDING SYSTEM VALUE). */
+sztp_rc reg_copy_load(struct reg_copy_target *c, const struct reg_copy_table *t,
+		      const struct reg_value *row, struct sztp_err *e);
+/* After t's rows: its next id is above n (setval / sqlite_sequence). */
+sztp_rc reg_copy_set_id_mark(struct reg_copy_target *c, const struct reg_copy_table *t, int64_t n,
+			     struct sztp_err *e);
+/* Commits, closes and frees c (also on failure). */
+sztp_rc reg_copy_commit(struct reg_copy_target *c, struct sztp_err *e);
+void reg_copy_abort(struct reg_copy_target *c);
+/* The whole move: every table of from (an open registry at this
+ * program's schema version) into a new registry at to; rows[i] = rows of
+ * reg_copy_tables[i] (reg_copy_tables_count entries).  Refuses a source
+ * holding a table the list does not know. */
+sztp_rc reg_copy(struct reg *from, const char *to, int64_t *rows, struct sztp_err *e);
+
 #endif

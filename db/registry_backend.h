@@ -286,4 +286,34 @@ sztp_rc rpg_dead_letter_replay(struct reg_pg *r, const char *webhook, int64_t ev
 sztp_rc rpg_dead_letter_remove(struct reg_pg *r, const char *webhook, int64_t event_id, int64_t *n,
 			       struct sztp_err *e);
 
+/* ---- copying (registry.h reg_copy_*; db/registry_copy.c dispatches) -- */
+struct rsq_copy;
+struct rpg_copy;
+sztp_rc rsq_copy_snapshot(struct reg_sqlite *r, int begin, struct sztp_err *e);
+sztp_rc rsq_copy_tables(struct reg_sqlite *r, reg_name_cb cb, void *arg, struct sztp_err *e);
+sztp_rc rsq_copy_dump(struct reg_sqlite *r, const struct reg_copy_table *t, reg_row_cb cb,
+		      void *arg, struct sztp_err *e);
+sztp_rc rsq_copy_id_mark(struct reg_sqlite *r, const struct reg_copy_table *t, int64_t *n,
+			 struct sztp_err *e);
+sztp_rc rsq_copy_create(const char *path, struct rsq_copy **out, struct sztp_err *e);
+sztp_rc rsq_copy_load(struct rsq_copy *c, const struct reg_copy_table *t,
+		      const struct reg_value *row, struct sztp_err *e);
+sztp_rc rsq_copy_set_id_mark(struct rsq_copy *c, const struct reg_copy_table *t, int64_t n,
+			     struct sztp_err *e);
+sztp_rc rsq_copy_commit(struct rsq_copy *c, struct sztp_err *e);
+void rsq_copy_abort(struct rsq_copy *c);
+sztp_rc rpg_copy_snapshot(struct reg_pg *r, int begin, struct sztp_err *e);
+sztp_rc rpg_copy_tables(struct reg_pg *r, reg_name_cb cb, void *arg, struct sztp_err *e);
+sztp_rc rpg_copy_dump(struct reg_pg *r, const struct reg_copy_table *t, reg_row_cb cb, void *arg,
+		      struct sztp_err *e);
+sztp_rc rpg_copy_id_mark(struct reg_pg *r, const struct reg_copy_table *t, int64_t *n,
+			 struct sztp_err *e);
+sztp_rc rpg_copy_create(const char *conninfo, struct rpg_copy **out, struct sztp_err *e);
+sztp_rc rpg_copy_load(struct rpg_copy *c, const struct reg_copy_table *t,
+		      const struct reg_value *row, struct sztp_err *e);
+sztp_rc rpg_copy_set_id_mark(struct rpg_copy *c, const struct reg_copy_table *t, int64_t n,
+			     struct sztp_err *e);
+sztp_rc rpg_copy_commit(struct rpg_copy *c, struct sztp_err *e);
+void rpg_copy_abort(struct rpg_copy *c);
+
 #endif

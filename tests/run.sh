@@ -72,6 +72,7 @@ sqlite_only() {
 	t_lint) echo "no registry (source checks)" ;;
 	t_pki) echo "no registry (sztp-pki only)" ;;
 	t_sztpctl_dhcp) echo "no registry (DHCP option encoding)" ;;
+	t_migrate) echo "starts its own PostgreSQL and moves a registry from SQLite to it and back: both backends in one run" ;;
 	*) return 1 ;;
 	esac
 }

@@ -17,6 +17,7 @@ int sztpctl_main(int argc, char **argv);
 	}
 STUB(cmd_validate_conveyed)
 STUB(cmd_validate_voucher)
+STUB(cmd_migrate)
 STUB(cmd_device_add)
 STUB(cmd_device_list)
 STUB(cmd_device_show)
