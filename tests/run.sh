@@ -60,8 +60,9 @@ fi
 # The e2e scripts run twice: on SQLite (a registry file in each script's
 # temp dir), then on PostgreSQL (SZTP_E2E_BACKEND=pg: each registry a new
 # database on SZTP_TEST_PG, tests/e2e/lib.sh e2e_db), named pg:t_x.  These
-# are about the SQLite file itself and run on SQLite only:
-sqlite_only() {
+# run in the first pass only: they are about the SQLite file itself, use no
+# registry, or start their own PostgreSQL whatever the pass:
+first_pass_only() {
 	case $1 in
 	t_registry_file) echo "the registry file removed, replaced, made read-only under sztpd" ;;
 	t_diskfill) echo "a full file system under the registry file" ;;
@@ -73,6 +74,8 @@ sqlite_only() {
 	t_pki) echo "no registry (sztp-pki only)" ;;
 	t_sztpctl_dhcp) echo "no registry (DHCP option encoding)" ;;
 	t_migrate) echo "starts its own PostgreSQL and moves a registry from SQLite to it and back: both backends in one run" ;;
+	t_scaleout) echo "starts its own PostgreSQL (three sztpd behind HAProxy)" ;;
+	t_failover) echo "starts its own PostgreSQL primary and standby" ;;
 	*) return 1 ;;
 	esac
 }
@@ -84,7 +87,7 @@ e2e_pass() { # BACKEND
 		[ -f "$t" ] || continue
 		n=$(basename "$t" .sh)
 		if [ "$1" = pg ]; then
-			sqlite_only "$n" >/dev/null && continue
+			first_pass_only "$n" >/dev/null && continue
 			run_one "pg:$n" bash "$t"
 		else
 			run_one "$n" bash "$t"
@@ -96,10 +99,10 @@ e2e_pass() { # BACKEND
 if [ "$what" = e2e ] || [ "$what" = all ]; then
 	for b in ${SZTP_E2E_PASSES:-sqlite pg}; do
 		if [ "$b" = pg ]; then
-			echo "e2e on PostgreSQL: not run (SQLite only):"
+			echo "e2e on PostgreSQL: run in the first pass only:"
 			for t in "$top"/tests/e2e/t_*.sh; do
 				n=$(basename "$t" .sh)
-				why=$(sqlite_only "$n") && echo "  $n: $why"
+				why=$(first_pass_only "$n") && echo "  $n: $why"
 			done
 		fi
 		e2e_pass "$b"

@@ -10,13 +10,6 @@
 # restart; the fleet completes (devices start over: sztp-agent fleet
 # --attempts) and every progress report the fleet saw acknowledged is on
 # the promoted server.  Runs once in make test (it has its own servers).
-# It starts its own PostgreSQL whatever the pass: in make test's PostgreSQL
-# pass (SZTP_E2E_BACKEND=pg) it would only run the same a second time.
-if [ "${SZTP_E2E_BACKEND:-}" = pg ]; then
-	echo "t_failover: runs once, in the first pass (its own PostgreSQL)"
-	echo "t_failover: 0 passed, 0 failed"
-	exit 0
-fi
 . "$(dirname "$0")/lib.sh"
 e2e_init t_failover
 
