@@ -22,7 +22,7 @@ ifeq ($(strip $(FUZZ_CC)),)
 $(error make fuzz needs clang with libFuzzer: apt-get install -y clang-14 libclang-rt-14-dev)
 endif
 
-PKGS   := gnutls libmicrohttpd jansson sqlite3 libyang libtasn1 nettle hogweed
+PKGS   := gnutls libmicrohttpd jansson sqlite3 libpq libyang libtasn1 nettle hogweed
 SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # project sources: instrumented for coverage, no libFuzzer main
 CFLAGS_SRC := -std=c11 -D_GNU_SOURCE -g -O1 $(SAN) -fsanitize=fuzzer-no-link \
@@ -43,7 +43,7 @@ SRV_OBJ := $(B)/server/config.o $(B)/server/restconf.o $(B)/server/discovery.o \
 # the admin API whole (fuzz_admin_handle)
 SRV_OBJ += $(patsubst %.c,$(B)/%.o,$(wildcard admin/*.c))
 # the RFC 5424 formatter (fuzz_event)
-SRV_OBJ += $(B)/events/syslog_sink.o
+SRV_OBJ += $(B)/events/syslog_sink.o $(B)/events/lease_keeper.o
 HDRS    := $(wildcard lib/*.h db/*.h admin/*.h server/*.h events/*.h tests/fuzz/*.h)
 
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -93,9 +93,11 @@ $(GEN)/cms_asn1_tab.c: lib/cms.asn
 	@mkdir -p $(GEN)
 	asn1Parser -o $@ -n cms_asn1_tab $<
 
-$(GEN)/migrations.c: $(sort $(wildcard db/migrations/*.sql)) scripts/embed-migrations.sh
+$(GEN)/migrations.c: $(sort $(wildcard db/migrations/*.sql db/migrations/pg/*.sql)) \
+		scripts/embed-migrations.sh
 	@mkdir -p $(GEN)
-	sh scripts/embed-migrations.sh $(sort $(wildcard db/migrations/*.sql)) > $@
+	sh scripts/embed-migrations.sh $(sort $(wildcard db/migrations/*.sql)) -- \
+		$(sort $(wildcard db/migrations/pg/*.sql)) > $@.tmp && mv $@.tmp $@
 
 $(GEN)/%.o: $(GEN)/%.c | $(B)/.clang-ok
 	$(FUZZ_CC) $(CFLAGS_SRC) -Wno-missing-prototypes -c -o $@ $<
