@@ -289,27 +289,40 @@ static sztp_rc fail(struct reg_pg *r, PGresult *res, const char *what, struct sz
 	}
 }
 
-/* The name of sql's prepared statement on this connection, preparing it
- * first when needed. */
-static sztp_rc prepared_name(struct reg_pg *r, const char *sql, char name[16], const char *what,
-			     struct sztp_err *e)
+/* The slot (and name, "sztp_<slot>") of sql's prepared statement on this
+ * connection; *known = 1 when it is prepared already, else the slot is
+ * free for it. */
+static sztp_rc stmt_slot(struct reg_pg *r, const char *sql, size_t *slot, int *known, char name[16],
+			 struct sztp_err *e)
 {
 	size_t h = (size_t)(((uintptr_t)sql >> 3) % RPG_STMT_SLOTS), i;
-	PGresult *res;
-	sztp_rc rc;
 
 	for (i = 0; i < RPG_STMT_SLOTS; i++, h = (h + 1) % RPG_STMT_SLOTS) {
-		if (r->prepared[h] == sql) {
-			snprintf(name, 16, "sztp_%zu", h);
-			return SZTP_OK;
-		}
-		if (!r->prepared[h])
+		if (r->prepared[h] == sql || !r->prepared[h])
 			break;
 	}
 	if (i == RPG_STMT_SLOTS)
 		return sztp_err_set(e, SZTP_E_INTERNAL, "registry: more than %d statements",
 				    RPG_STMT_SLOTS);
+	*slot = h;
+	*known = r->prepared[h] == sql;
 	snprintf(name, 16, "sztp_%zu", h);
+	return SZTP_OK;
+}
+
+/* The name of sql's prepared statement on this connection, preparing it
+ * first when needed. */
+static sztp_rc prepared_name(struct reg_pg *r, const char *sql, char name[16], const char *what,
+			     struct sztp_err *e)
+{
+	PGresult *res;
+	size_t h;
+	int known;
+	sztp_rc rc;
+
+	if ((rc = stmt_slot(r, sql, &h, &known, name, e)) != SZTP_OK || known)
+		return rc;
+	r->round_trips++;
 	res = PQprepare(r->conn, name, sql, 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = fail(r, res, what, e);
@@ -349,6 +362,28 @@ static int utf8_valid(const unsigned char *s)
 	return 1;
 }
 
+/* Clears the last failure, then refuses text PostgreSQL would refuse
+ * (22021) before it is sent: a failed statement would abort the caller's
+ * transaction, and a read inside reg_begin runs without a savepoint of its
+ * own. */
+static sztp_rc check_args(struct reg_pg *r, const struct rpg_args *a, const char *what,
+			  struct sztp_err *e)
+{
+	int i;
+
+	r->sqlstate[0] = '\0';
+	r->constraint[0] = '\0';
+	for (i = 0; i < a->n; i++) {
+		if (a->v[i] && !a->fmt[i] && !utf8_valid((const unsigned char *)a->v[i])) {
+			snprintf(r->sqlstate, sizeof(r->sqlstate), "22021");
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "registry: %s failed: a text value is not valid UTF-8",
+					    what);
+		}
+	}
+	return SZTP_OK;
+}
+
 PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		   sztp_rc *rc, struct sztp_err *e)
 {
@@ -356,29 +391,17 @@ PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, 
 	PGresult *res = NULL;
 	char name[16];
 	ExecStatusType st;
-	int i;
 
 	if (!a)
 		a = &none;
 	rpg_lock(r);
-	r->sqlstate[0] = '\0';
-	r->constraint[0] = '\0';
-	/* text PostgreSQL would refuse (22021), refused before it is sent:
-	 * a failed statement would abort the caller's transaction, and a
-	 * read inside reg_begin runs without a savepoint of its own */
-	for (i = 0; i < a->n; i++) {
-		if (a->v[i] && !a->fmt[i] && !utf8_valid((const unsigned char *)a->v[i])) {
-			snprintf(r->sqlstate, sizeof(r->sqlstate), "22021");
-			*rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					   "registry: %s failed: a text value is not valid UTF-8",
-					   what);
-			goto out;
-		}
-	}
+	if ((*rc = check_args(r, a, what, e)) != SZTP_OK)
+		goto out;
 	if ((*rc = ensure_conn(r, e)) != SZTP_OK)
 		goto out;
 	if ((*rc = prepared_name(r, sql, name, what, e)) != SZTP_OK)
 		goto out;
+	r->round_trips++;
 	res = PQexecPrepared(r->conn, name, a->n, a->v, a->len, a->fmt, 0);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
@@ -401,6 +424,7 @@ static sztp_rc simple(struct reg_pg *r, const char *sql, const char *what, struc
 
 	if ((rc = ensure_conn(r, e)) != SZTP_OK)
 		return rc;
+	r->round_trips++;
 	res = PQexec(r->conn, sql);
 	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
 		rc = SZTP_OK;
@@ -410,32 +434,125 @@ static sztp_rc simple(struct reg_pg *r, const char *sql, const char *what, struc
 	return rc;
 }
 
+uint64_t rpg_round_trips(struct reg_pg *r)
+{
+	uint64_t n;
+
+	rpg_lock(r);
+	n = r->round_trips;
+	rpg_unlock(r);
+	return n;
+}
+
+/* Leaves pipeline mode; a connection that cannot (results still pending:
+ * it broke half-way) is closed, never left in pipeline mode. */
+static void leave_pipeline(struct reg_pg *r)
+{
+	if (PQpipelineStatus(r->conn) == PQ_PIPELINE_OFF || PQexitPipelineMode(r->conn))
+		return;
+	PQfinish(r->conn);
+	r->conn = NULL;
+	r->broken = 1;
+	if (!r->down_reason[0])
+		snprintf(r->down_reason, sizeof(r->down_reason),
+			 "the database connection was lost");
+}
+
+/* The steps of a write under its own savepoint, in the order sent. */
+enum { W_SAVEPOINT, W_PREPARE, W_STATEMENT, W_RELEASE, W_STEPS };
+
+/* A write under its own savepoint in one round trip (libpq's pipeline
+ * mode): SAVEPOINT reg_w, the statement (PREPAREd first on its first use
+ * on this connection), RELEASE reg_w, Sync.  After a failed step the
+ * server skips the rest (PGRES_PIPELINE_ABORTED) up to the Sync; the
+ * first failure is classified as rpg_exec classifies it, named as the
+ * separate statements named it ("starting a savepoint", what, "releasing
+ * a savepoint").  A failed statement is undone with ROLLBACK TO + RELEASE
+ * (a second round trip), so the caller's transaction stays usable. */
+static PGresult *write_in_savepoint(struct reg_pg *r, const char *sql, const struct rpg_args *a,
+				    const char *what, sztp_rc *rc, struct sztp_err *e)
+{
+	const char *step_what[W_STEPS] = {"starting a savepoint", what, what,
+					  "releasing a savepoint"};
+	PGresult *got[W_STEPS] = {NULL}, *res = NULL, *sync = NULL, *end;
+	int known = 0, step, failed = W_STEPS, n;
+	ExecStatusType st;
+	char name[16];
+	size_t slot;
+
+	if ((*rc = check_args(r, a, what, e)) != SZTP_OK)
+		goto out;
+	if ((*rc = ensure_conn(r, e)) != SZTP_OK)
+		goto out;
+	if ((*rc = stmt_slot(r, sql, &slot, &known, name, e)) != SZTP_OK)
+		goto out;
+	r->round_trips++;
+	if (!PQenterPipelineMode(r->conn) ||
+	    !PQsendQueryParams(r->conn, "SAVEPOINT reg_w", 0, NULL, NULL, NULL, NULL, 0) ||
+	    (!known && !PQsendPrepare(r->conn, name, sql, 0, NULL)) ||
+	    !PQsendQueryPrepared(r->conn, name, a->n, a->v, a->len, a->fmt, 0) ||
+	    !PQsendQueryParams(r->conn, "RELEASE reg_w", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(r->conn)) {
+		*rc = fail(r, NULL, step_what[W_SAVEPOINT], e);
+		goto out;
+	}
+	/* each step's result, then the NULL that ends it; then the Sync's */
+	for (step = 0; step < W_STEPS; step++) {
+		if (step == W_PREPARE && known)
+			continue;
+		if (!(got[step] = PQgetResult(r->conn)))
+			break; /* the connection broke */
+		for (n = 0; n < 4 && (end = PQgetResult(r->conn)) != NULL; n++)
+			PQclear(end);
+	}
+	if (step == W_STEPS)
+		sync = PQgetResult(r->conn);
+	for (step = 0; step < W_STEPS && failed == W_STEPS; step++) {
+		if (step == W_PREPARE && known)
+			continue;
+		st = got[step] ? PQresultStatus(got[step]) : PGRES_FATAL_ERROR;
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			failed = step;
+	}
+	if (!known && got[W_PREPARE] && PQresultStatus(got[W_PREPARE]) == PGRES_COMMAND_OK)
+		r->prepared[slot] = sql;
+	if (failed == W_STEPS && (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC))
+		failed = W_RELEASE; /* no Sync: the connection broke at the end */
+	if (failed == W_STEPS) {
+		*rc = SZTP_OK;
+		res = got[W_STATEMENT];
+		got[W_STATEMENT] = NULL;
+		goto out;
+	}
+	*rc = fail(r, got[failed], step_what[failed], e);
+	if (failed != W_PREPARE && failed != W_STATEMENT)
+		goto out;
+	/* the statement failed inside its savepoint: undo only it */
+	leave_pipeline(r);
+	if (r->conn && !r->broken) {
+		r->round_trips++;
+		PQclear(PQexec(r->conn, "ROLLBACK TO reg_w; RELEASE reg_w"));
+	}
+out:
+	if (r->conn)
+		leave_pipeline(r);
+	for (step = 0; step < W_STEPS; step++)
+		PQclear(got[step]);
+	PQclear(sync);
+	return res;
+}
+
 PGresult *rpg_write(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		    sztp_rc *rc, struct sztp_err *e)
 {
+	static const struct rpg_args none;
 	PGresult *res;
-	int own;
 
 	rpg_lock(r);
-	own = r->in_txn && !r->in_op;
-	if (own && (*rc = simple(r, "SAVEPOINT reg_w", "starting a savepoint", e)) != SZTP_OK) {
-		res = NULL;
-		goto out;
-	}
-	res = rpg_exec(r, sql, a, what, rc, e);
-	if (own) {
-		if (*rc == SZTP_OK) {
-			if ((*rc = simple(r, "RELEASE reg_w", "releasing a savepoint", e)) !=
-			    SZTP_OK) {
-				PQclear(res);
-				res = NULL;
-			}
-		} else {
-			simple(r, "ROLLBACK TO reg_w", "rollback", NULL);
-			simple(r, "RELEASE reg_w", "release", NULL);
-		}
-	}
-out:
+	if (r->in_txn && !r->in_op)
+		res = write_in_savepoint(r, sql, a ? a : &none, what, rc, e);
+	else
+		res = rpg_exec(r, sql, a, what, rc, e);
 	rpg_unlock(r);
 	return res;
 }
@@ -562,6 +679,7 @@ static sztp_rc commit_now(struct reg_pg *r, struct sztp_err *e)
 				    "transaction failed");
 	if ((rc = ensure_conn(r, e)) != SZTP_OK)
 		return rc;
+	r->round_trips++;
 	res = PQexec(r->conn, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = fail(r, res, "committing", e);
@@ -580,6 +698,7 @@ static void rollback_now(struct reg_pg *r)
 	if (!r->conn || PQtransactionStatus(r->conn) == PQTRANS_IDLE ||
 	    PQstatus(r->conn) != CONNECTION_OK)
 		return;
+	r->round_trips++;
 	res = PQexec(r->conn, "ROLLBACK");
 	PQclear(res);
 }

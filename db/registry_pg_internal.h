@@ -35,8 +35,9 @@ struct reg_pg {
 	int64_t next_connect_ms; /* no reconnect attempt before (CLOCK_MONOTONIC ms) */
 	char down_reason[512];	 /* why the last connect failed ("" = up) */
 	const char *prepared[RPG_STMT_SLOTS];
-	char sqlstate[6];    /* of the last failed statement ("" = none) */
-	char constraint[64]; /* its constraint name, when one */
+	char sqlstate[6];     /* of the last failed statement ("" = none) */
+	char constraint[64];  /* its constraint name, when one */
+	uint64_t round_trips; /* to the server since open (rpg_round_trips) */
 };
 
 /* Event ids in commit order across instances.  An identity column hands
@@ -94,12 +95,17 @@ PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, 
 /* rpg_exec for a write: inside reg_begin (and outside an rpg_op) it runs
  * under its own savepoint, so a failed write undoes only itself and the
  * caller's transaction stays usable (PostgreSQL aborts the whole
- * transaction on any error; SQLite does not). */
+ * transaction on any error; SQLite does not).  The savepoint, the
+ * statement and its release go in one round trip (libpq's pipeline
+ * mode); a failed write costs a second one to roll back to the savepoint. */
 PGresult *rpg_write(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		    sztp_rc *rc, struct sztp_err *e);
 /* Runs sql that returns nothing of interest (rpg_write when write). */
 sztp_rc rpg_run(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		int write, struct sztp_err *e);
+/* Round trips to the server the handle's statements made since it was
+ * opened (for tests: what a call costs on the network). */
+uint64_t rpg_round_trips(struct reg_pg *r);
 /* Rows a DML result touched (PQcmdTuples). */
 int64_t rpg_changes(PGresult *res);
 /* The last failure was SQLSTATE state (e.g. "23505"). */
