@@ -27,8 +27,11 @@
  * statement, where SQLite keeps it usable.  So inside reg_begin() every
  * write runs under its own savepoint (rpg_write) and every multi-statement
  * call under SAVEPOINT reg_op: a failed call undoes only itself, as the
- * journal's batches rely on.  A COMMIT of an aborted transaction is a
- * failure (PostgreSQL answers it with ROLLBACK), never a success.
+ * journal's batches rely on.  The savepoints cost no round trips of their
+ * own: a write's SAVEPOINT, statement and RELEASE, and an op's SAVEPOINT
+ * with its first statement, go to the server together (libpq's pipeline
+ * mode, pipelined()); only a failed write takes a second one to roll back.  A COMMIT of an aborted
+ * transaction is a failure (PostgreSQL answers it with ROLLBACK), never a success.
  *
  * Durability: commits wait for the server's synchronous_commit (on by
  * default: the WAL flushed, and a synchronous standby per the server's
@@ -384,6 +387,121 @@ static sztp_rc check_args(struct reg_pg *r, const struct rpg_args *a, const char
 	return SZTP_OK;
 }
 
+/* Leaves pipeline mode; a connection that cannot (results still pending:
+ * it broke half-way) is closed, never left in pipeline mode. */
+static void leave_pipeline(struct reg_pg *r)
+{
+	if (PQpipelineStatus(r->conn) == PQ_PIPELINE_OFF || PQexitPipelineMode(r->conn))
+		return;
+	PQfinish(r->conn);
+	r->conn = NULL;
+	r->broken = 1;
+	if (!r->down_reason[0])
+		snprintf(r->down_reason, sizeof(r->down_reason),
+			 "the database connection was lost");
+}
+
+/* What a statement sent in a pipeline goes with: a savepoint before it
+ * (pre, named pre_what in messages) and, for a write's own savepoint, its
+ * release after it (post). */
+struct frame {
+	const char *pre, *pre_what, *post;
+};
+/* rpg_write's own savepoint inside reg_begin */
+static const struct frame write_frame = {"SAVEPOINT reg_w", "starting a savepoint",
+					 "RELEASE reg_w"};
+/* rpg_op_begin's savepoint inside reg_begin, sent with the op's first
+ * statement (RELEASEd by rpg_op_end) */
+static const struct frame op_frame = {"SAVEPOINT reg_op", "starting a transaction", NULL};
+
+/* The steps of a pipeline, in the order sent. */
+enum { P_PRE, P_PREPARE, P_STATEMENT, P_POST, P_STEPS };
+
+/* A statement with its frame in one round trip (libpq's pipeline mode):
+ * f->pre, the statement (PREPAREd first on its first use on this
+ * connection), f->post when there is one, Sync.  After a failed step the
+ * server skips the rest (PGRES_PIPELINE_ABORTED) up to the Sync; the
+ * first failure is classified as rpg_exec classifies it, named as the
+ * separate statements named it (f->pre_what, what, "releasing a
+ * savepoint").  A write that failed inside its own savepoint is undone
+ * with ROLLBACK TO + RELEASE (a second round trip), so the caller's
+ * transaction stays usable; an op's savepoint is rpg_op_end's to undo.
+ * The connection is out of pipeline mode on return. */
+static PGresult *pipelined(struct reg_pg *r, const struct frame *f, const char *sql,
+			   const struct rpg_args *a, const char *what, sztp_rc *rc,
+			   struct sztp_err *e)
+{
+	const char *step_what[P_STEPS] = {f->pre_what, what, what, "releasing a savepoint"};
+	PGresult *got[P_STEPS] = {NULL}, *res = NULL, *sync = NULL, *end;
+	int known = 0, step, failed = P_STEPS, n;
+	ExecStatusType st;
+	char name[16];
+	size_t slot;
+
+	if ((*rc = check_args(r, a, what, e)) != SZTP_OK)
+		goto out;
+	if ((*rc = ensure_conn(r, e)) != SZTP_OK)
+		goto out;
+	if ((*rc = stmt_slot(r, sql, &slot, &known, name, e)) != SZTP_OK)
+		goto out;
+	r->round_trips++;
+	if (!PQenterPipelineMode(r->conn) ||
+	    !PQsendQueryParams(r->conn, f->pre, 0, NULL, NULL, NULL, NULL, 0) ||
+	    (!known && !PQsendPrepare(r->conn, name, sql, 0, NULL)) ||
+	    !PQsendQueryPrepared(r->conn, name, a->n, a->v, a->len, a->fmt, 0) ||
+	    (f->post && !PQsendQueryParams(r->conn, f->post, 0, NULL, NULL, NULL, NULL, 0)) ||
+	    !PQpipelineSync(r->conn)) {
+		*rc = fail(r, NULL, step_what[P_PRE], e);
+		goto out;
+	}
+	/* each step's result, then the NULL that ends it; then the Sync's */
+	for (step = 0; step < P_STEPS; step++) {
+		if ((step == P_PREPARE && known) || (step == P_POST && !f->post))
+			continue;
+		if (!(got[step] = PQgetResult(r->conn)))
+			break; /* the connection broke */
+		for (n = 0; n < 4 && (end = PQgetResult(r->conn)) != NULL; n++)
+			PQclear(end);
+	}
+	if (step == P_STEPS)
+		sync = PQgetResult(r->conn);
+	for (step = 0; step < P_STEPS && failed == P_STEPS; step++) {
+		if ((step == P_PREPARE && known) || (step == P_POST && !f->post))
+			continue;
+		st = got[step] ? PQresultStatus(got[step]) : PGRES_FATAL_ERROR;
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			failed = step;
+	}
+	if (!known && got[P_PREPARE] && PQresultStatus(got[P_PREPARE]) == PGRES_COMMAND_OK)
+		r->prepared[slot] = sql;
+	if (f == &op_frame && got[P_PRE] && PQresultStatus(got[P_PRE]) == PGRES_COMMAND_OK)
+		r->op_pending = 0; /* the op's savepoint is there now */
+	if (failed == P_STEPS && (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC))
+		failed = f->post ? P_POST : P_STATEMENT; /* no Sync: the connection broke */
+	if (failed == P_STEPS) {
+		*rc = SZTP_OK;
+		res = got[P_STATEMENT];
+		got[P_STATEMENT] = NULL;
+		goto out;
+	}
+	*rc = fail(r, got[failed], step_what[failed], e);
+	if (!f->post || (failed != P_PREPARE && failed != P_STATEMENT))
+		goto out;
+	/* the statement failed inside its savepoint: undo only it */
+	leave_pipeline(r);
+	if (r->conn && !r->broken) {
+		r->round_trips++;
+		PQclear(PQexec(r->conn, "ROLLBACK TO reg_w; RELEASE reg_w"));
+	}
+out:
+	if (r->conn)
+		leave_pipeline(r);
+	for (step = 0; step < P_STEPS; step++)
+		PQclear(got[step]);
+	PQclear(sync);
+	return res;
+}
+
 PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		   sztp_rc *rc, struct sztp_err *e)
 {
@@ -395,6 +513,10 @@ PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, 
 	if (!a)
 		a = &none;
 	rpg_lock(r);
+	if (r->op_pending) {
+		res = pipelined(r, &op_frame, sql, a, what, rc, e);
+		goto out;
+	}
 	if ((*rc = check_args(r, a, what, e)) != SZTP_OK)
 		goto out;
 	if ((*rc = ensure_conn(r, e)) != SZTP_OK)
@@ -444,104 +566,6 @@ uint64_t rpg_round_trips(struct reg_pg *r)
 	return n;
 }
 
-/* Leaves pipeline mode; a connection that cannot (results still pending:
- * it broke half-way) is closed, never left in pipeline mode. */
-static void leave_pipeline(struct reg_pg *r)
-{
-	if (PQpipelineStatus(r->conn) == PQ_PIPELINE_OFF || PQexitPipelineMode(r->conn))
-		return;
-	PQfinish(r->conn);
-	r->conn = NULL;
-	r->broken = 1;
-	if (!r->down_reason[0])
-		snprintf(r->down_reason, sizeof(r->down_reason),
-			 "the database connection was lost");
-}
-
-/* The steps of a write under its own savepoint, in the order sent. */
-enum { W_SAVEPOINT, W_PREPARE, W_STATEMENT, W_RELEASE, W_STEPS };
-
-/* A write under its own savepoint in one round trip (libpq's pipeline
- * mode): SAVEPOINT reg_w, the statement (PREPAREd first on its first use
- * on this connection), RELEASE reg_w, Sync.  After a failed step the
- * server skips the rest (PGRES_PIPELINE_ABORTED) up to the Sync; the
- * first failure is classified as rpg_exec classifies it, named as the
- * separate statements named it ("starting a savepoint", what, "releasing
- * a savepoint").  A failed statement is undone with ROLLBACK TO + RELEASE
- * (a second round trip), so the caller's transaction stays usable. */
-static PGresult *write_in_savepoint(struct reg_pg *r, const char *sql, const struct rpg_args *a,
-				    const char *what, sztp_rc *rc, struct sztp_err *e)
-{
-	const char *step_what[W_STEPS] = {"starting a savepoint", what, what,
-					  "releasing a savepoint"};
-	PGresult *got[W_STEPS] = {NULL}, *res = NULL, *sync = NULL, *end;
-	int known = 0, step, failed = W_STEPS, n;
-	ExecStatusType st;
-	char name[16];
-	size_t slot;
-
-	if ((*rc = check_args(r, a, what, e)) != SZTP_OK)
-		goto out;
-	if ((*rc = ensure_conn(r, e)) != SZTP_OK)
-		goto out;
-	if ((*rc = stmt_slot(r, sql, &slot, &known, name, e)) != SZTP_OK)
-		goto out;
-	r->round_trips++;
-	if (!PQenterPipelineMode(r->conn) ||
-	    !PQsendQueryParams(r->conn, "SAVEPOINT reg_w", 0, NULL, NULL, NULL, NULL, 0) ||
-	    (!known && !PQsendPrepare(r->conn, name, sql, 0, NULL)) ||
-	    !PQsendQueryPrepared(r->conn, name, a->n, a->v, a->len, a->fmt, 0) ||
-	    !PQsendQueryParams(r->conn, "RELEASE reg_w", 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQpipelineSync(r->conn)) {
-		*rc = fail(r, NULL, step_what[W_SAVEPOINT], e);
-		goto out;
-	}
-	/* each step's result, then the NULL that ends it; then the Sync's */
-	for (step = 0; step < W_STEPS; step++) {
-		if (step == W_PREPARE && known)
-			continue;
-		if (!(got[step] = PQgetResult(r->conn)))
-			break; /* the connection broke */
-		for (n = 0; n < 4 && (end = PQgetResult(r->conn)) != NULL; n++)
-			PQclear(end);
-	}
-	if (step == W_STEPS)
-		sync = PQgetResult(r->conn);
-	for (step = 0; step < W_STEPS && failed == W_STEPS; step++) {
-		if (step == W_PREPARE && known)
-			continue;
-		st = got[step] ? PQresultStatus(got[step]) : PGRES_FATAL_ERROR;
-		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-			failed = step;
-	}
-	if (!known && got[W_PREPARE] && PQresultStatus(got[W_PREPARE]) == PGRES_COMMAND_OK)
-		r->prepared[slot] = sql;
-	if (failed == W_STEPS && (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC))
-		failed = W_RELEASE; /* no Sync: the connection broke at the end */
-	if (failed == W_STEPS) {
-		*rc = SZTP_OK;
-		res = got[W_STATEMENT];
-		got[W_STATEMENT] = NULL;
-		goto out;
-	}
-	*rc = fail(r, got[failed], step_what[failed], e);
-	if (failed != W_PREPARE && failed != W_STATEMENT)
-		goto out;
-	/* the statement failed inside its savepoint: undo only it */
-	leave_pipeline(r);
-	if (r->conn && !r->broken) {
-		r->round_trips++;
-		PQclear(PQexec(r->conn, "ROLLBACK TO reg_w; RELEASE reg_w"));
-	}
-out:
-	if (r->conn)
-		leave_pipeline(r);
-	for (step = 0; step < W_STEPS; step++)
-		PQclear(got[step]);
-	PQclear(sync);
-	return res;
-}
-
 PGresult *rpg_write(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		    sztp_rc *rc, struct sztp_err *e)
 {
@@ -550,7 +574,7 @@ PGresult *rpg_write(struct reg_pg *r, const char *sql, const struct rpg_args *a,
 
 	rpg_lock(r);
 	if (r->in_txn && !r->in_op)
-		res = write_in_savepoint(r, sql, a ? a : &none, what, rc, e);
+		res = pipelined(r, &write_frame, sql, a ? a : &none, what, rc, e);
 	else
 		res = rpg_exec(r, sql, a, what, rc, e);
 	rpg_unlock(r);
@@ -640,14 +664,22 @@ sztp_rc rpg_col_enum(PGresult *res, int row, int col, const char *const *names, 
 
 /* ---- transactions --------------------------------------------------------- */
 
+/* Inside reg_begin the op's SAVEPOINT is not sent here: it goes with the
+ * op's first statement, in one round trip (rpg_exec, op_frame).  An op
+ * begun while another's savepoint still waits sends that one first. */
 sztp_rc rpg_op_begin(struct reg_pg *r, struct sztp_err *e)
 {
-	sztp_rc rc;
+	sztp_rc rc = SZTP_OK;
 
 	rpg_lock(r);
-	rc = simple(r, r->in_txn ? "SAVEPOINT reg_op" : "BEGIN", "starting a transaction", e);
-	if (rc == SZTP_OK)
+	if (!r->in_txn)
+		rc = simple(r, "BEGIN", "starting a transaction", e);
+	else if (r->op_pending)
+		rc = simple(r, "SAVEPOINT reg_op", "starting a transaction", e);
+	if (rc == SZTP_OK) {
 		r->in_op++;
+		r->op_pending = r->in_txn;
+	}
 	rpg_unlock(r);
 	return rc;
 }
@@ -708,6 +740,12 @@ sztp_rc rpg_op_end(struct reg_pg *r, sztp_rc rc, struct sztp_err *e)
 	rpg_lock(r);
 	if (r->in_op > 0)
 		r->in_op--;
+	if (r->op_pending) {
+		/* no statement of the op reached the server: nothing to
+		 * release or undo */
+		r->op_pending = 0;
+		goto out;
+	}
 	if (rc == SZTP_OK) {
 		rc = r->in_txn ? simple(r, "RELEASE reg_op", "committing", e) : commit_now(r, e);
 		if (rc == SZTP_OK)
@@ -776,6 +814,7 @@ static void txn_finish(struct reg_pg *r)
 {
 	r->in_txn = 0;
 	r->in_op = 0;
+	r->op_pending = 0;
 	rpg_unlock(r);
 }
 

@@ -30,6 +30,7 @@ struct reg_pg {
 	int mu_ok;
 	int in_txn;		 /* inside reg_begin(); the owning thread holds mu */
 	int in_op;		 /* inside rpg_op_begin .. rpg_op_end */
+	int op_pending;		 /* the op's SAVEPOINT waits for its first statement */
 	int broken;		 /* the connection failed: reconnect before the next call */
 	int version;		 /* schema version at open */
 	int64_t next_connect_ms; /* no reconnect attempt before (CLOCK_MONOTONIC ms) */
@@ -126,7 +127,10 @@ sztp_rc rpg_col_enum(PGresult *res, int row, int col, const char *const *names, 
 /* ---- the transaction of one multi-statement call ------------------------- */
 /* A SAVEPOINT inside reg_begin, else BEGIN (write) ... COMMIT; _read: a
  * REPEATABLE READ READ ONLY snapshot outside reg_begin.  rpg_op_end
- * commits when rc is SZTP_OK, else undoes everything since rpg_op_begin. */
+ * commits when rc is SZTP_OK, else undoes everything since rpg_op_begin.
+ * rpg_op_begin's SAVEPOINT goes with the op's first statement (one round
+ * trip, so its failure is that statement's): an op runs its statements
+ * through rpg_exec/rpg_write/rpg_run only, never libpq directly. */
 sztp_rc rpg_op_begin(struct reg_pg *r, struct sztp_err *e);
 sztp_rc rpg_op_begin_read(struct reg_pg *r, struct sztp_err *e);
 sztp_rc rpg_op_end(struct reg_pg *r, sztp_rc rc, struct sztp_err *e);

@@ -2633,7 +2633,8 @@ static void test_pg_savepoints(struct reg *r, const char *uri)
  * statement and the release pipelined), also on a connection that has not
  * prepared it yet; a failed one two (the rollback to its savepoint), with
  * today's codes and messages, and the caller's transaction stays usable
- * after a failure in the middle. */
+ * after a failure in the middle.  A multi-statement call's savepoint goes
+ * with its first statement. */
 static void test_pg_round_trips(struct reg *r, const char *uri)
 {
 	struct sztp_err e = {0};
@@ -2642,6 +2643,7 @@ static void test_pg_round_trips(struct reg *r, const char *uri)
 	char out[64];
 	uint64_t n = 0;
 
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK); /* its statements prepared */
 	CHECK_RC(reg_begin(r, &e), SZTP_OK);
 	n = rpg_round_trips(r->pg);
 	mkdev(&d, "RT-1", NULL);
@@ -2656,7 +2658,20 @@ static void test_pg_round_trips(struct reg *r, const char *uri)
 	mkdev(&d, "RT-2", NULL);
 	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
 	CHECK(rpg_round_trips(r->pg) == n + 6);
+	/* a call of several statements (reg_prune: two): its savepoint goes
+	 * with the first, so one round trip fewer than BEGIN .. COMMIT */
+	n = rpg_round_trips(r->pg);
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 3);
+	n = rpg_round_trips(r->pg);
+	mkdev(&d, "RT-2", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_EXISTS);
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 5);
 	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	n = rpg_round_trips(r->pg);
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 4);
 	CHECK(pgtest_query(uri, "SELECT count(*) FROM devices WHERE serial LIKE 'RT-%'", out,
 			   sizeof(out)) == 0 &&
 	      strcmp(out, "2") == 0);
