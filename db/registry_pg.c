@@ -27,11 +27,13 @@
  * statement, where SQLite keeps it usable.  So inside reg_begin() every
  * write runs under its own savepoint (rpg_write) and every multi-statement
  * call under SAVEPOINT reg_op: a failed call undoes only itself, as the
- * journal's batches rely on.  The savepoints cost no round trips of their
- * own: a write's SAVEPOINT, statement and RELEASE, and an op's SAVEPOINT
- * with its first statement, go to the server together (libpq's pipeline
- * mode, pipelined()); only a failed write takes a second one to roll back.  A COMMIT of an aborted
- * transaction is a failure (PostgreSQL answers it with ROLLBACK), never a success.
+ * journal's batches rely on.  A write's SAVEPOINT, statement and
+ * RELEASE go to the server together, in one round trip (libpq's pipeline
+ * mode, pipelined()), and so does an op's SAVEPOINT with its first
+ * statement (rpg_op_end's RELEASE is a round trip of its own); only a
+ * failed write takes a second one, to roll back to its savepoint.  A
+ * COMMIT of an aborted transaction is a failure (PostgreSQL answers it
+ * with ROLLBACK), never a success.
  *
  * Durability: commits wait for the server's synchronous_commit (on by
  * default: the WAL flushed, and a synchronous standby per the server's
