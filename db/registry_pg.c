@@ -27,8 +27,13 @@
  * statement, where SQLite keeps it usable.  So inside reg_begin() every
  * write runs under its own savepoint (rpg_write) and every multi-statement
  * call under SAVEPOINT reg_op: a failed call undoes only itself, as the
- * journal's batches rely on.  A COMMIT of an aborted transaction is a
- * failure (PostgreSQL answers it with ROLLBACK), never a success.
+ * journal's batches rely on.  A write's SAVEPOINT, statement and
+ * RELEASE go to the server together, in one round trip (libpq's pipeline
+ * mode, pipelined()), and so does an op's SAVEPOINT with its first
+ * statement (rpg_op_end's RELEASE is a round trip of its own); only a
+ * failed write takes a second one, to roll back to its savepoint.  A
+ * COMMIT of an aborted transaction is a failure (PostgreSQL answers it
+ * with ROLLBACK), never a success.
  *
  * Durability: commits wait for the server's synchronous_commit (on by
  * default: the WAL flushed, and a synchronous standby per the server's
@@ -289,27 +294,40 @@ static sztp_rc fail(struct reg_pg *r, PGresult *res, const char *what, struct sz
 	}
 }
 
-/* The name of sql's prepared statement on this connection, preparing it
- * first when needed. */
-static sztp_rc prepared_name(struct reg_pg *r, const char *sql, char name[16], const char *what,
-			     struct sztp_err *e)
+/* The slot (and name, "sztp_<slot>") of sql's prepared statement on this
+ * connection; *known = 1 when it is prepared already, else the slot is
+ * free for it. */
+static sztp_rc stmt_slot(struct reg_pg *r, const char *sql, size_t *slot, int *known, char name[16],
+			 struct sztp_err *e)
 {
 	size_t h = (size_t)(((uintptr_t)sql >> 3) % RPG_STMT_SLOTS), i;
-	PGresult *res;
-	sztp_rc rc;
 
 	for (i = 0; i < RPG_STMT_SLOTS; i++, h = (h + 1) % RPG_STMT_SLOTS) {
-		if (r->prepared[h] == sql) {
-			snprintf(name, 16, "sztp_%zu", h);
-			return SZTP_OK;
-		}
-		if (!r->prepared[h])
+		if (r->prepared[h] == sql || !r->prepared[h])
 			break;
 	}
 	if (i == RPG_STMT_SLOTS)
 		return sztp_err_set(e, SZTP_E_INTERNAL, "registry: more than %d statements",
 				    RPG_STMT_SLOTS);
+	*slot = h;
+	*known = r->prepared[h] == sql;
 	snprintf(name, 16, "sztp_%zu", h);
+	return SZTP_OK;
+}
+
+/* The name of sql's prepared statement on this connection, preparing it
+ * first when needed. */
+static sztp_rc prepared_name(struct reg_pg *r, const char *sql, char name[16], const char *what,
+			     struct sztp_err *e)
+{
+	PGresult *res;
+	size_t h;
+	int known;
+	sztp_rc rc;
+
+	if ((rc = stmt_slot(r, sql, &h, &known, name, e)) != SZTP_OK || known)
+		return rc;
+	r->round_trips++;
 	res = PQprepare(r->conn, name, sql, 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = fail(r, res, what, e);
@@ -349,6 +367,143 @@ static int utf8_valid(const unsigned char *s)
 	return 1;
 }
 
+/* Clears the last failure, then refuses text PostgreSQL would refuse
+ * (22021) before it is sent: a failed statement would abort the caller's
+ * transaction, and a read inside reg_begin runs without a savepoint of its
+ * own. */
+static sztp_rc check_args(struct reg_pg *r, const struct rpg_args *a, const char *what,
+			  struct sztp_err *e)
+{
+	int i;
+
+	r->sqlstate[0] = '\0';
+	r->constraint[0] = '\0';
+	for (i = 0; i < a->n; i++) {
+		if (a->v[i] && !a->fmt[i] && !utf8_valid((const unsigned char *)a->v[i])) {
+			snprintf(r->sqlstate, sizeof(r->sqlstate), "22021");
+			return sztp_err_set(e, SZTP_E_INVALID_VALUE,
+					    "registry: %s failed: a text value is not valid UTF-8",
+					    what);
+		}
+	}
+	return SZTP_OK;
+}
+
+/* Leaves pipeline mode; a connection that cannot (results still pending:
+ * it broke half-way) is closed, never left in pipeline mode. */
+static void leave_pipeline(struct reg_pg *r)
+{
+	if (PQpipelineStatus(r->conn) == PQ_PIPELINE_OFF || PQexitPipelineMode(r->conn))
+		return;
+	PQfinish(r->conn);
+	r->conn = NULL;
+	r->broken = 1;
+	if (!r->down_reason[0])
+		snprintf(r->down_reason, sizeof(r->down_reason),
+			 "the database connection was lost");
+}
+
+/* What a statement sent in a pipeline goes with: a savepoint before it
+ * (pre, named pre_what in messages) and, for a write's own savepoint, its
+ * release after it (post). */
+struct frame {
+	const char *pre, *pre_what, *post;
+};
+/* rpg_write's own savepoint inside reg_begin */
+static const struct frame write_frame = {"SAVEPOINT reg_w", "starting a savepoint",
+					 "RELEASE reg_w"};
+/* rpg_op_begin's savepoint inside reg_begin, sent with the op's first
+ * statement (RELEASEd by rpg_op_end) */
+static const struct frame op_frame = {"SAVEPOINT reg_op", "starting a transaction", NULL};
+
+/* The steps of a pipeline, in the order sent. */
+enum { P_PRE, P_PREPARE, P_STATEMENT, P_POST, P_STEPS };
+
+/* A statement with its frame in one round trip (libpq's pipeline mode):
+ * f->pre, the statement (PREPAREd first on its first use on this
+ * connection), f->post when there is one, Sync.  After a failed step the
+ * server skips the rest (PGRES_PIPELINE_ABORTED) up to the Sync; the
+ * first failure is classified as rpg_exec classifies it, named as the
+ * separate statements named it (f->pre_what, what, "releasing a
+ * savepoint").  A write that failed inside its own savepoint is undone
+ * with ROLLBACK TO + RELEASE (a second round trip), so the caller's
+ * transaction stays usable; an op's savepoint is rpg_op_end's to undo.
+ * The connection is out of pipeline mode on return. */
+static PGresult *pipelined(struct reg_pg *r, const struct frame *f, const char *sql,
+			   const struct rpg_args *a, const char *what, sztp_rc *rc,
+			   struct sztp_err *e)
+{
+	const char *step_what[P_STEPS] = {f->pre_what, what, what, "releasing a savepoint"};
+	PGresult *got[P_STEPS] = {NULL}, *res = NULL, *sync = NULL, *end;
+	int known = 0, step, failed = P_STEPS, n;
+	ExecStatusType st;
+	char name[16];
+	size_t slot;
+
+	if ((*rc = check_args(r, a, what, e)) != SZTP_OK)
+		goto out;
+	if ((*rc = ensure_conn(r, e)) != SZTP_OK)
+		goto out;
+	if ((*rc = stmt_slot(r, sql, &slot, &known, name, e)) != SZTP_OK)
+		goto out;
+	r->round_trips++;
+	if (!PQenterPipelineMode(r->conn) ||
+	    !PQsendQueryParams(r->conn, f->pre, 0, NULL, NULL, NULL, NULL, 0) ||
+	    (!known && !PQsendPrepare(r->conn, name, sql, 0, NULL)) ||
+	    !PQsendQueryPrepared(r->conn, name, a->n, a->v, a->len, a->fmt, 0) ||
+	    (f->post && !PQsendQueryParams(r->conn, f->post, 0, NULL, NULL, NULL, NULL, 0)) ||
+	    !PQpipelineSync(r->conn)) {
+		*rc = fail(r, NULL, step_what[P_PRE], e);
+		goto out;
+	}
+	/* each step's result, then the NULL that ends it; then the Sync's */
+	for (step = 0; step < P_STEPS; step++) {
+		if ((step == P_PREPARE && known) || (step == P_POST && !f->post))
+			continue;
+		if (!(got[step] = PQgetResult(r->conn)))
+			break; /* the connection broke */
+		for (n = 0; n < 4 && (end = PQgetResult(r->conn)) != NULL; n++)
+			PQclear(end);
+	}
+	if (step == P_STEPS)
+		sync = PQgetResult(r->conn);
+	for (step = 0; step < P_STEPS && failed == P_STEPS; step++) {
+		if ((step == P_PREPARE && known) || (step == P_POST && !f->post))
+			continue;
+		st = got[step] ? PQresultStatus(got[step]) : PGRES_FATAL_ERROR;
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			failed = step;
+	}
+	if (!known && got[P_PREPARE] && PQresultStatus(got[P_PREPARE]) == PGRES_COMMAND_OK)
+		r->prepared[slot] = sql;
+	if (f == &op_frame && got[P_PRE] && PQresultStatus(got[P_PRE]) == PGRES_COMMAND_OK)
+		r->op_pending = 0; /* the op's savepoint is there now */
+	if (failed == P_STEPS && (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC))
+		failed = f->post ? P_POST : P_STATEMENT; /* no Sync: the connection broke */
+	if (failed == P_STEPS) {
+		*rc = SZTP_OK;
+		res = got[P_STATEMENT];
+		got[P_STATEMENT] = NULL;
+		goto out;
+	}
+	*rc = fail(r, got[failed], step_what[failed], e);
+	if (!f->post || (failed != P_PREPARE && failed != P_STATEMENT))
+		goto out;
+	/* the statement failed inside its savepoint: undo only it */
+	leave_pipeline(r);
+	if (r->conn && !r->broken) {
+		r->round_trips++;
+		PQclear(PQexec(r->conn, "ROLLBACK TO reg_w; RELEASE reg_w"));
+	}
+out:
+	if (r->conn)
+		leave_pipeline(r);
+	for (step = 0; step < P_STEPS; step++)
+		PQclear(got[step]);
+	PQclear(sync);
+	return res;
+}
+
 PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		   sztp_rc *rc, struct sztp_err *e)
 {
@@ -356,29 +511,21 @@ PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, 
 	PGresult *res = NULL;
 	char name[16];
 	ExecStatusType st;
-	int i;
 
 	if (!a)
 		a = &none;
 	rpg_lock(r);
-	r->sqlstate[0] = '\0';
-	r->constraint[0] = '\0';
-	/* text PostgreSQL would refuse (22021), refused before it is sent:
-	 * a failed statement would abort the caller's transaction, and a
-	 * read inside reg_begin runs without a savepoint of its own */
-	for (i = 0; i < a->n; i++) {
-		if (a->v[i] && !a->fmt[i] && !utf8_valid((const unsigned char *)a->v[i])) {
-			snprintf(r->sqlstate, sizeof(r->sqlstate), "22021");
-			*rc = sztp_err_set(e, SZTP_E_INVALID_VALUE,
-					   "registry: %s failed: a text value is not valid UTF-8",
-					   what);
-			goto out;
-		}
+	if (r->op_pending) {
+		res = pipelined(r, &op_frame, sql, a, what, rc, e);
+		goto out;
 	}
+	if ((*rc = check_args(r, a, what, e)) != SZTP_OK)
+		goto out;
 	if ((*rc = ensure_conn(r, e)) != SZTP_OK)
 		goto out;
 	if ((*rc = prepared_name(r, sql, name, what, e)) != SZTP_OK)
 		goto out;
+	r->round_trips++;
 	res = PQexecPrepared(r->conn, name, a->n, a->v, a->len, a->fmt, 0);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
@@ -401,6 +548,7 @@ static sztp_rc simple(struct reg_pg *r, const char *sql, const char *what, struc
 
 	if ((rc = ensure_conn(r, e)) != SZTP_OK)
 		return rc;
+	r->round_trips++;
 	res = PQexec(r->conn, sql);
 	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
 		rc = SZTP_OK;
@@ -410,32 +558,27 @@ static sztp_rc simple(struct reg_pg *r, const char *sql, const char *what, struc
 	return rc;
 }
 
+uint64_t rpg_round_trips(struct reg_pg *r)
+{
+	uint64_t n;
+
+	rpg_lock(r);
+	n = r->round_trips;
+	rpg_unlock(r);
+	return n;
+}
+
 PGresult *rpg_write(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		    sztp_rc *rc, struct sztp_err *e)
 {
+	static const struct rpg_args none;
 	PGresult *res;
-	int own;
 
 	rpg_lock(r);
-	own = r->in_txn && !r->in_op;
-	if (own && (*rc = simple(r, "SAVEPOINT reg_w", "starting a savepoint", e)) != SZTP_OK) {
-		res = NULL;
-		goto out;
-	}
-	res = rpg_exec(r, sql, a, what, rc, e);
-	if (own) {
-		if (*rc == SZTP_OK) {
-			if ((*rc = simple(r, "RELEASE reg_w", "releasing a savepoint", e)) !=
-			    SZTP_OK) {
-				PQclear(res);
-				res = NULL;
-			}
-		} else {
-			simple(r, "ROLLBACK TO reg_w", "rollback", NULL);
-			simple(r, "RELEASE reg_w", "release", NULL);
-		}
-	}
-out:
+	if (r->in_txn && !r->in_op)
+		res = pipelined(r, &write_frame, sql, a ? a : &none, what, rc, e);
+	else
+		res = rpg_exec(r, sql, a, what, rc, e);
 	rpg_unlock(r);
 	return res;
 }
@@ -523,14 +666,22 @@ sztp_rc rpg_col_enum(PGresult *res, int row, int col, const char *const *names, 
 
 /* ---- transactions --------------------------------------------------------- */
 
+/* Inside reg_begin the op's SAVEPOINT is not sent here: it goes with the
+ * op's first statement, in one round trip (rpg_exec, op_frame).  An op
+ * begun while another's savepoint still waits sends that one first. */
 sztp_rc rpg_op_begin(struct reg_pg *r, struct sztp_err *e)
 {
-	sztp_rc rc;
+	sztp_rc rc = SZTP_OK;
 
 	rpg_lock(r);
-	rc = simple(r, r->in_txn ? "SAVEPOINT reg_op" : "BEGIN", "starting a transaction", e);
-	if (rc == SZTP_OK)
+	if (!r->in_txn)
+		rc = simple(r, "BEGIN", "starting a transaction", e);
+	else if (r->op_pending)
+		rc = simple(r, "SAVEPOINT reg_op", "starting a transaction", e);
+	if (rc == SZTP_OK) {
 		r->in_op++;
+		r->op_pending = r->in_txn;
+	}
 	rpg_unlock(r);
 	return rc;
 }
@@ -562,6 +713,7 @@ static sztp_rc commit_now(struct reg_pg *r, struct sztp_err *e)
 				    "transaction failed");
 	if ((rc = ensure_conn(r, e)) != SZTP_OK)
 		return rc;
+	r->round_trips++;
 	res = PQexec(r->conn, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = fail(r, res, "committing", e);
@@ -580,6 +732,7 @@ static void rollback_now(struct reg_pg *r)
 	if (!r->conn || PQtransactionStatus(r->conn) == PQTRANS_IDLE ||
 	    PQstatus(r->conn) != CONNECTION_OK)
 		return;
+	r->round_trips++;
 	res = PQexec(r->conn, "ROLLBACK");
 	PQclear(res);
 }
@@ -589,6 +742,12 @@ sztp_rc rpg_op_end(struct reg_pg *r, sztp_rc rc, struct sztp_err *e)
 	rpg_lock(r);
 	if (r->in_op > 0)
 		r->in_op--;
+	if (r->op_pending) {
+		/* no statement of the op reached the server: nothing to
+		 * release or undo */
+		r->op_pending = 0;
+		goto out;
+	}
 	if (rc == SZTP_OK) {
 		rc = r->in_txn ? simple(r, "RELEASE reg_op", "committing", e) : commit_now(r, e);
 		if (rc == SZTP_OK)
@@ -657,6 +816,7 @@ static void txn_finish(struct reg_pg *r)
 {
 	r->in_txn = 0;
 	r->in_op = 0;
+	r->op_pending = 0;
 	rpg_unlock(r);
 }
 

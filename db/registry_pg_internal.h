@@ -30,13 +30,15 @@ struct reg_pg {
 	int mu_ok;
 	int in_txn;		 /* inside reg_begin(); the owning thread holds mu */
 	int in_op;		 /* inside rpg_op_begin .. rpg_op_end */
+	int op_pending;		 /* the op's SAVEPOINT waits for its first statement */
 	int broken;		 /* the connection failed: reconnect before the next call */
 	int version;		 /* schema version at open */
 	int64_t next_connect_ms; /* no reconnect attempt before (CLOCK_MONOTONIC ms) */
 	char down_reason[512];	 /* why the last connect failed ("" = up) */
 	const char *prepared[RPG_STMT_SLOTS];
-	char sqlstate[6];    /* of the last failed statement ("" = none) */
-	char constraint[64]; /* its constraint name, when one */
+	char sqlstate[6];     /* of the last failed statement ("" = none) */
+	char constraint[64];  /* its constraint name, when one */
+	uint64_t round_trips; /* to the server since open (rpg_round_trips) */
 };
 
 /* Event ids in commit order across instances.  An identity column hands
@@ -94,12 +96,17 @@ PGresult *rpg_exec(struct reg_pg *r, const char *sql, const struct rpg_args *a, 
 /* rpg_exec for a write: inside reg_begin (and outside an rpg_op) it runs
  * under its own savepoint, so a failed write undoes only itself and the
  * caller's transaction stays usable (PostgreSQL aborts the whole
- * transaction on any error; SQLite does not). */
+ * transaction on any error; SQLite does not).  The savepoint, the
+ * statement and its release go in one round trip (libpq's pipeline
+ * mode); a failed write costs a second one to roll back to the savepoint. */
 PGresult *rpg_write(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		    sztp_rc *rc, struct sztp_err *e);
 /* Runs sql that returns nothing of interest (rpg_write when write). */
 sztp_rc rpg_run(struct reg_pg *r, const char *sql, const struct rpg_args *a, const char *what,
 		int write, struct sztp_err *e);
+/* Round trips to the server the handle's statements made since it was
+ * opened (for tests: what a call costs on the network). */
+uint64_t rpg_round_trips(struct reg_pg *r);
 /* Rows a DML result touched (PQcmdTuples). */
 int64_t rpg_changes(PGresult *res);
 /* The last failure was SQLSTATE state (e.g. "23505"). */
@@ -120,7 +127,10 @@ sztp_rc rpg_col_enum(PGresult *res, int row, int col, const char *const *names, 
 /* ---- the transaction of one multi-statement call ------------------------- */
 /* A SAVEPOINT inside reg_begin, else BEGIN (write) ... COMMIT; _read: a
  * REPEATABLE READ READ ONLY snapshot outside reg_begin.  rpg_op_end
- * commits when rc is SZTP_OK, else undoes everything since rpg_op_begin. */
+ * commits when rc is SZTP_OK, else undoes everything since rpg_op_begin.
+ * rpg_op_begin's SAVEPOINT goes with the op's first statement (one round
+ * trip, so its failure is that statement's): an op runs its statements
+ * through rpg_exec/rpg_write/rpg_run only, never libpq directly. */
 sztp_rc rpg_op_begin(struct reg_pg *r, struct sztp_err *e);
 sztp_rc rpg_op_begin_read(struct reg_pg *r, struct sztp_err *e);
 sztp_rc rpg_op_end(struct reg_pg *r, sztp_rc rc, struct sztp_err *e);

@@ -36,6 +36,7 @@
 
 #include "pgtest.h"
 #include "registry.h"
+#include "registry_pg_internal.h" /* rpg_round_trips */
 #include "unit.h"
 
 static char tmpdir[] = "/tmp/test_registry.XXXXXX";
@@ -2628,6 +2629,75 @@ static void test_pg_savepoints(struct reg *r, const char *uri)
 	CHECK(n >= 0);
 }
 
+/* A write inside reg_begin is one round trip (its savepoint, the
+ * statement and the release pipelined), also on a connection that has not
+ * prepared it yet; a failed one two (the rollback to its savepoint), with
+ * today's codes and messages, and the caller's transaction stays usable
+ * after a failure in the middle.  A multi-statement call's savepoint goes
+ * with its first statement. */
+static void test_pg_round_trips(struct reg *r, const char *uri)
+{
+	struct sztp_err e = {0};
+	struct reg_device d;
+	struct reg *fresh = NULL;
+	char out[64];
+	uint64_t n = 0;
+
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK); /* its statements prepared */
+	CHECK_RC(reg_begin(r, &e), SZTP_OK);
+	n = rpg_round_trips(r->pg);
+	mkdev(&d, "RT-1", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 1);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_EXISTS);
+	CHECK(strstr(e.msg, "already enrolled") != NULL);
+	CHECK(rpg_round_trips(r->pg) == n + 3);
+	mkdev(&d, "RT-2", "no-such-profile");
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_NOT_FOUND);
+	CHECK(rpg_round_trips(r->pg) == n + 5);
+	mkdev(&d, "RT-2", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 6);
+	/* a call of several statements (reg_prune: two): its savepoint goes
+	 * with the first, so one round trip fewer than BEGIN .. COMMIT */
+	n = rpg_round_trips(r->pg);
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 3);
+	n = rpg_round_trips(r->pg);
+	mkdev(&d, "RT-2", NULL);
+	CHECK_RC(reg_device_add(r, &d, &e), SZTP_E_EXISTS);
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 5);
+	CHECK_RC(reg_commit(r, &e), SZTP_OK);
+	n = rpg_round_trips(r->pg);
+	CHECK_RC(reg_prune(r, 1, NULL, NULL, &e), SZTP_OK);
+	CHECK(rpg_round_trips(r->pg) == n + 4);
+	CHECK(pgtest_query(uri, "SELECT count(*) FROM devices WHERE serial LIKE 'RT-%'", out,
+			   sizeof(out)) == 0 &&
+	      strcmp(out, "2") == 0);
+	/* a new connection: the statement is prepared inside the pipeline,
+	 * and a failure of its first use leaves it prepared */
+	CHECK_RC(reg_open_existing(uri, &fresh, &e), SZTP_OK);
+	if (fresh) {
+		CHECK_RC(reg_begin(fresh, &e), SZTP_OK);
+		n = rpg_round_trips(fresh->pg);
+		mkdev(&d, "RT-1", NULL);
+		CHECK_RC(reg_device_add(fresh, &d, &e), SZTP_E_EXISTS);
+		CHECK(rpg_round_trips(fresh->pg) == n + 2);
+		mkdev(&d, "RT-3", NULL);
+		CHECK_RC(reg_device_add(fresh, &d, &e), SZTP_OK);
+		CHECK(rpg_round_trips(fresh->pg) == n + 3);
+		CHECK_RC(reg_commit(fresh, &e), SZTP_OK);
+		reg_close(fresh);
+	}
+	CHECK(pgtest_query(uri, "SELECT count(*) FROM devices WHERE serial LIKE 'RT-%'", out,
+			   sizeof(out)) == 0 &&
+	      strcmp(out, "3") == 0);
+	CHECK_RC(reg_device_remove(r, "RT-1", &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "RT-2", &e), SZTP_OK);
+	CHECK_RC(reg_device_remove(r, "RT-3", &e), SZTP_OK);
+}
+
 /* The server ends the session (a restart, a failover): the call fails as
  * unavailable with its output zeroed, inside a transaction the commit
  * fails too, and the next call reconnects. */
@@ -2745,6 +2815,7 @@ static void run_pg(void)
 	CHECK_RC(reg_open(uri, &r, &e), SZTP_OK);
 	if (r) {
 		test_pg_savepoints(r, uri);
+		test_pg_round_trips(r, uri);
 		test_pg_lost_update(r, uri);
 		test_pg_conn_lost(r, uri);
 	}
