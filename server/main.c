@@ -649,7 +649,9 @@ int main(int argc, char **argv)
 	}
 	s.admin_listen_fd = -1;
 	reg_redact(s.cfg.database, shown, sizeof(shown));
-	log_info("sztpd %s started (database %s)", SZTP_VERSION, shown);
+	log_info("sztpd %s started (database %s: %s, schema version %d)", SZTP_VERSION, shown,
+		 reg_is_postgresql(s.cfg.database) ? "PostgreSQL" : "SQLite",
+		 reg_schema_version(s.reg));
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		reload(&s);
 	log_info("signal %d: stopping", sig);
