@@ -120,6 +120,14 @@ void rpg_arg_bytes(struct rpg_args *a, const void *p, size_t n)
 	a->n++;
 }
 
+void rpg_arg_limit(struct rpg_args *a, int limit)
+{
+	if (limit > 0)
+		rpg_arg_int(a, limit);
+	else
+		rpg_arg_null(a);
+}
+
 int64_t rpg_changes(PGresult *res)
 {
 	const char *t = res ? PQcmdTuples(res) : "";
@@ -1050,15 +1058,6 @@ sztp_rc rpg_write_probe(struct reg_pg *r, struct sztp_err *e)
  * revision: 63 random bits, never negative (random() is a double in
  * PostgreSQL); revisions only have to change. */
 #define REVISION "((random() * 2147483647)::bigint << 32 | (random() * 4294967295)::bigint)"
-#define DEV_COLS                                                                                   \
-	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, "         \
-	"revision, voucher_created, voucher_expires"
-#define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision, lenient"
-#define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
-#define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
-/* What row_progress / row_log read: the columns above, then the id. */
-#define PROG_ID_COL 7
-#define LOG_ID_COL  7
 /* S_BOOTSTRAP: as registry_sqlite.c (a device row in DEV_COLS order, its
  * profile in PROF_COLS order from BOOT_PROF, whether the owner exists and
  * its revision from BOOT_OWNER). */
@@ -1206,7 +1205,7 @@ static const char *server_words(const struct sztp_err *le)
 /* ---- devices ------------------------------------------------------------ */
 
 /* Reads a row of DEV_COLS; out is cleared on failure. */
-static sztp_rc row_device(PGresult *res, int i, struct reg_device *d, struct sztp_err *e)
+sztp_rc rpg_row_device(PGresult *res, int i, struct reg_device *d, struct sztp_err *e)
 {
 	sztp_rc rc;
 
@@ -1266,7 +1265,7 @@ sztp_rc rpg_device_get(struct reg_pg *r, const char *serial, struct reg_device *
 		goto out;
 	rc = device_one(r, S_DEV_GET, serial, &res, e);
 	if (rc == SZTP_OK)
-		rc = row_device(res, 0, out, e);
+		rc = rpg_row_device(res, 0, out, e);
 	PQclear(res);
 out:
 	if (rc != SZTP_OK)
@@ -1429,7 +1428,7 @@ sztp_rc rpg_device_list(struct reg_pg *r, reg_device_cb cb, void *arg, struct sz
 	res = st_exec(r, S_DEV_LIST, NULL, "listing devices", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && i < n; i++) {
-		rc = row_device(res, i, &d, e);
+		rc = rpg_row_device(res, i, &d, e);
 		if (rc == SZTP_OK && cb(&d, arg))
 			i = n;
 		reg_device_clear(&d);
@@ -1457,7 +1456,7 @@ sztp_rc rpg_device_count(struct reg_pg *r, int64_t *n, struct sztp_err *e)
 /* ---- profiles ----------------------------------------------------------- */
 
 /* Reads PROF_COLS starting at column b of row i; p is cleared on failure. */
-static sztp_rc row_profile(PGresult *res, int i, int b, struct reg_profile *p, struct sztp_err *e)
+sztp_rc rpg_row_profile(PGresult *res, int i, int b, struct reg_profile *p, struct sztp_err *e)
 {
 	int kind = 0, sign = 0, rep = 0;
 	sztp_rc rc;
@@ -1509,7 +1508,7 @@ sztp_rc rpg_profile_get(struct reg_pg *r, const char *name, struct reg_profile *
 	if (res && PQntuples(res) == 0)
 		rc = sztp_err_set(e, SZTP_E_NOT_FOUND, "profile '%s' does not exist", name);
 	else if (res)
-		rc = row_profile(res, 0, 0, out, e);
+		rc = rpg_row_profile(res, 0, 0, out, e);
 	PQclear(res);
 out:
 	if (rc != SZTP_OK)
@@ -1585,7 +1584,7 @@ sztp_rc rpg_profile_list(struct reg_pg *r, reg_profile_cb cb, void *arg, struct 
 	res = st_exec(r, S_PROF_LIST, NULL, "listing profiles", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && i < n; i++) {
-		rc = row_profile(res, i, 0, &p, e);
+		rc = rpg_row_profile(res, i, 0, &p, e);
 		if (rc == SZTP_OK && cb(&p, arg))
 			i = n;
 		reg_profile_clear(&p);
@@ -1721,13 +1720,13 @@ sztp_rc rpg_owner_put(struct reg_pg *r, const struct reg_owner *o, struct sztp_e
  * clears it on failure). */
 static sztp_rc row_bootstrap(PGresult *res, struct reg_bootstrap *b, struct sztp_err *e)
 {
-	sztp_rc rc = row_device(res, 0, &b->dev, e);
+	sztp_rc rc = rpg_row_device(res, 0, &b->dev, e);
 
 	if (rc != SZTP_OK)
 		return rc;
 	if (!rpg_isnull(res, 0, BOOT_PROF)) {
 		b->has_profile = 1;
-		rc = row_profile(res, 0, BOOT_PROF, &b->prof, e);
+		rc = rpg_row_profile(res, 0, BOOT_PROF, &b->prof, e);
 		if (rc != SZTP_OK)
 			return rc;
 	}
@@ -1761,7 +1760,7 @@ out:
 
 /* ---- progress reports --------------------------------------------------- */
 
-static sztp_rc row_progress(PGresult *res, int i, struct reg_progress *p, struct sztp_err *e)
+sztp_rc rpg_row_progress(PGresult *res, int i, struct reg_progress *p, struct sztp_err *e)
 {
 	sztp_rc rc;
 
@@ -1829,10 +1828,7 @@ static PGresult *list_exec(struct reg_pg *r, enum stmt_id all, enum stmt_id one,
 {
 	struct rpg_args a = {0};
 
-	if (limit > 0)
-		rpg_arg_int(&a, limit);
-	else
-		rpg_arg_null(&a);
+	rpg_arg_limit(&a, limit);
 	if (serial)
 		rpg_arg_str(&a, serial);
 	return st_exec(r, serial ? one : all, &a, what, rc, e);
@@ -1853,7 +1849,7 @@ sztp_rc rpg_progress_list(struct reg_pg *r, const char *serial, int limit, reg_p
 			"listing progress reports", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && i < n; i++) {
-		rc = row_progress(res, i, &p, e);
+		rc = rpg_row_progress(res, i, &p, e);
 		if (rc == SZTP_OK && cb(&p, arg))
 			i = n;
 		reg_progress_clear(&p);
@@ -1964,7 +1960,7 @@ out:
 	return rc;
 }
 
-static sztp_rc row_log(PGresult *res, int i, struct reg_log *l, struct sztp_err *e)
+sztp_rc rpg_row_log(PGresult *res, int i, struct reg_log *l, struct sztp_err *e)
 {
 	sztp_rc rc;
 
@@ -2002,7 +1998,7 @@ sztp_rc rpg_log_list(struct reg_pg *r, const char *serial, int limit, reg_log_cb
 			"listing the bootstrap log", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && i < n; i++) {
-		rc = row_log(res, i, &l, e);
+		rc = rpg_row_log(res, i, &l, e);
 		if (rc == SZTP_OK && cb(&l, arg))
 			i = n;
 	}

@@ -24,17 +24,8 @@
 #include "registry_backend.h"
 #include "registry_pg_internal.h"
 
-#define DEV_COLS                                                                                   \
-	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, "         \
-	"revision, voucher_created, voucher_expires"
-#define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision, lenient"
-#define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
-#define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
-/* What row_progress / row_log read: the columns above, then the id. */
-#define PROG_ID_COL 7
-#define LOG_ID_COL  7
-#define TOK_COLS    "name, hash, scope, created, expires, revoked"
-#define AUD_COLS    "time, actor, action, resource, rev_before, rev_after, detail"
+#define TOK_COLS "name, hash, scope, created, expires, revoked"
+#define AUD_COLS "time, actor, action, resource, rev_before, rev_after, detail"
 /* Devices: the serial range [$1, $10) ($10 NULL: no end), $2 the cursor's
  * serial, which the range starts at but excludes. */
 #define DEV_QUERY_WHERE                                                                            \
@@ -103,124 +94,6 @@ static const char *const adm_sql[A__COUNT] = {
 };
 
 static const struct reg_query no_query = REG_QUERY_INIT;
-
-/* LIMIT n, or NULL (no limit) when n <= 0 (SQLite: -1). */
-static void arg_limit(struct rpg_args *a, int limit)
-{
-	if (limit > 0)
-		rpg_arg_int(a, limit);
-	else
-		rpg_arg_null(a);
-}
-
-/* ---- rows ------------------------------------------------------------------ */
-
-/* Reads a row of DEV_COLS; d is cleared on failure. */
-static sztp_rc row_device(PGresult *res, int i, struct reg_device *d, struct sztp_err *e)
-{
-	sztp_rc rc;
-
-	memset(d, 0, sizeof(*d));
-	rc = rpg_col_str(res, i, 0, d->serial, sizeof(d->serial), e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_dup(res, i, 1, &d->password_hash, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 2, d->profile, sizeof(d->profile), e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_bytes(res, i, 3, &d->voucher, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 4, d->state, sizeof(d->state), e);
-	d->created = rpg_col_int(res, i, 5);
-	d->first_seen = rpg_col_int(res, i, 6);
-	d->last_seen = rpg_col_int(res, i, 7);
-	d->revision = rpg_col_int(res, i, 8);
-	d->voucher_created = rpg_col_int(res, i, 9);
-	d->voucher_expires = rpg_col_int(res, i, 10);
-	if (rc != SZTP_OK)
-		reg_device_clear(d);
-	return rc;
-}
-
-/* Reads a row of PROF_COLS; p is cleared on failure. */
-static sztp_rc row_profile(PGresult *res, int i, struct reg_profile *p, struct sztp_err *e)
-{
-	int kind = 0, sign = 0, rep = 0;
-	sztp_rc rc;
-
-	memset(p, 0, sizeof(*p));
-	rc = rpg_col_str(res, i, 0, p->name, sizeof(p->name), e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_enum(res, i, 1, reg_kind_names, 2, &kind, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_dup(res, i, 2, &p->conveyed_json, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_enum(res, i, 3, reg_sign_names, 3, &sign, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_enum(res, i, 4, reg_report_names, 2, &rep, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 5, p->owner, sizeof(p->owner), e);
-	p->kind = (enum reg_kind)kind;
-	p->sign = (enum reg_sign)sign;
-	p->reporting = (enum reg_reporting)rep;
-	p->revision = rpg_col_int(res, i, 6);
-	if (rc == SZTP_OK) {
-		int64_t bits = rpg_col_int(res, i, 7);
-
-		if (bits & ~(int64_t)REG_LENIENT_ALL)
-			rc = sztp_err_set(e, SZTP_E_DB,
-					  "profile '%s': lenient bits %#llx are unknown to this "
-					  "version",
-					  p->name, (unsigned long long)bits);
-		p->lenient = (unsigned)bits & REG_LENIENT_ALL;
-	}
-	if (rc != SZTP_OK)
-		reg_profile_clear(p);
-	return rc;
-}
-
-static sztp_rc row_progress(PGresult *res, int i, struct reg_progress *p, struct sztp_err *e)
-{
-	sztp_rc rc;
-
-	memset(p, 0, sizeof(*p));
-	rc = rpg_col_str(res, i, 0, p->serial, sizeof(p->serial), e);
-	p->time = rpg_col_int(res, i, 1);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 2, p->peer, sizeof(p->peer), e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 3, p->type, sizeof(p->type), e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_dup(res, i, 4, &p->message, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_dup(res, i, 5, &p->ssh_host_keys, e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_dup(res, i, 6, &p->trust_anchors, e);
-	p->id = rpg_col_int(res, i, PROG_ID_COL);
-	if (rc != SZTP_OK)
-		reg_progress_clear(p);
-	return rc;
-}
-
-static sztp_rc row_log(PGresult *res, int i, struct reg_log *l, struct sztp_err *e)
-{
-	sztp_rc rc;
-
-	memset(l, 0, sizeof(*l));
-	rc = rpg_col_str(res, i, 0, l->serial, sizeof(l->serial), e);
-	l->time = rpg_col_int(res, i, 1);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 2, l->peer, sizeof(l->peer), e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 3, l->endpoint, sizeof(l->endpoint), e);
-	if (rc == SZTP_OK)
-		rc = rpg_col_str(res, i, 4, l->result, sizeof(l->result), e);
-	l->status = (int)rpg_col_int(res, i, 5);
-	l->duration_us = rpg_col_int(res, i, 6);
-	l->id = rpg_col_int(res, i, LOG_ID_COL);
-	if (rc != SZTP_OK)
-		memset(l, 0, sizeof(*l));
-	return rc;
-}
 
 /* ---- admin API queries ------------------------------------------------------ */
 
@@ -332,13 +205,13 @@ sztp_rc rpg_device_query(struct reg_pg *r, const struct reg_query *q, reg_device
 	rpg_arg_int(&a, q->has_voucher < 0 ? -1 : q->has_voucher != 0);
 	rpg_arg_int(&a, q->since);
 	rpg_arg_int(&a, q->before);
-	arg_limit(&a, q->limit);
+	rpg_arg_limit(&a, q->limit);
 	rpg_arg_str(&a, hi);
 	rpg_lock(r);
 	res = rpg_exec(r, adm_sql[A_DEV_QUERY], &a, "listing devices", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && !stop && i < n; i++) {
-		rc = row_device(res, i, &d, e);
+		rc = rpg_row_device(res, i, &d, e);
 		if (rc == SZTP_OK)
 			stop = cb(&d, arg);
 		reg_device_clear(&d);
@@ -357,7 +230,7 @@ static void args_id_query(struct rpg_args *a, const struct reg_query *q, const c
 	rpg_arg_str(a, what);
 	rpg_arg_int(a, q->since);
 	rpg_arg_int(a, q->before);
-	arg_limit(a, q->limit);
+	rpg_arg_limit(a, q->limit);
 	if (q->serial)
 		rpg_arg_str(a, q->serial);
 }
@@ -381,7 +254,7 @@ sztp_rc rpg_progress_query(struct reg_pg *r, const struct reg_query *q, reg_prog
 		       "listing progress reports", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && !stop && i < n; i++) {
-		rc = row_progress(res, i, &p, e);
+		rc = rpg_row_progress(res, i, &p, e);
 		if (rc == SZTP_OK)
 			stop = cb(&p, arg);
 		reg_progress_clear(&p);
@@ -411,7 +284,7 @@ sztp_rc rpg_log_query(struct reg_pg *r, const struct reg_query *q, reg_log_cb cb
 		       "listing the bootstrap log", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && !stop && i < n; i++) {
-		rc = row_log(res, i, &l, e);
+		rc = rpg_row_log(res, i, &l, e);
 		if (rc == SZTP_OK)
 			stop = cb(&l, arg);
 	}
@@ -474,7 +347,7 @@ sztp_rc rpg_device_revision(struct reg_pg *r, const char *serial, int64_t *rev, 
 static void args_name_page(struct rpg_args *a, const char *after_key, int limit)
 {
 	rpg_arg_str(a, after_key ? after_key : "");
-	arg_limit(a, limit);
+	rpg_arg_limit(a, limit);
 }
 
 sztp_rc rpg_profile_query(struct reg_pg *r, const char *after_key, int limit, reg_profile_cb cb,
@@ -494,7 +367,7 @@ sztp_rc rpg_profile_query(struct reg_pg *r, const char *after_key, int limit, re
 	res = rpg_exec(r, adm_sql[A_PROF_QUERY], &a, "listing profiles", &rc, e);
 	n = res ? PQntuples(res) : 0;
 	for (i = 0; rc == SZTP_OK && !stop && i < n; i++) {
-		rc = row_profile(res, i, &p, e);
+		rc = rpg_row_profile(res, i, 0, &p, e);
 		if (rc == SZTP_OK)
 			stop = cb(&p, arg);
 		reg_profile_clear(&p);
@@ -739,7 +612,7 @@ sztp_rc rpg_audit_query(struct reg_pg *r, const struct reg_query *q, reg_audit_c
 	rpg_arg_str(&a, q->actor);
 	rpg_arg_int(&a, q->since);
 	rpg_arg_int(&a, q->before);
-	arg_limit(&a, q->limit);
+	rpg_arg_limit(&a, q->limit);
 	if (by_res) {
 		rpg_arg_str(&a, q->resource);
 		rpg_arg_str(&a, prefix_upper(q->resource, upper, sizeof(upper)) ? upper : NULL);

@@ -128,15 +128,6 @@ static const char *const ev_sql[E__COUNT] = {
 		    "ORDER BY d.webhook, d.event_id LIMIT $3",
 };
 
-/* LIMIT n, or NULL (no limit) when n <= 0 (SQLite: -1). */
-static void arg_limit(struct rpg_args *a, int limit)
-{
-	if (limit > 0)
-		rpg_arg_int(a, limit);
-	else
-		rpg_arg_null(a);
-}
-
 /* ---- events -------------------------------------------------------------- */
 
 sztp_rc rpg_event_add(struct reg_pg *r, const struct reg_event *ev, int64_t *id, struct sztp_err *e)
@@ -266,7 +257,7 @@ sztp_rc rpg_event_query(struct reg_pg *r, const struct reg_query *q, reg_event_c
 	rpg_arg_str(&a, q->type);
 	rpg_arg_int(&a, q->since);
 	rpg_arg_int(&a, q->before);
-	arg_limit(&a, q->limit);
+	rpg_arg_limit(&a, q->limit);
 	if (q->serial)
 		rpg_arg_str(&a, q->serial);
 	rpg_lock(r);
@@ -331,7 +322,7 @@ sztp_rc rpg_event_trim(struct reg_pg *r, int64_t before, int limit, int64_t *del
 	if (deleted)
 		*deleted = 0;
 	rpg_arg_int(&a, before);
-	arg_limit(&a, limit);
+	rpg_arg_limit(&a, limit);
 	res = rpg_write(r, ev_sql[E_TRIM], &a, "removing old events", &rc, e);
 	if (res && deleted)
 		*deleted = rpg_changes(res);
@@ -610,7 +601,7 @@ sztp_rc rpg_dead_letter_query(struct reg_pg *r, const char *webhook, int replay_
 		rpg_arg_str(&a, webhook);
 	rpg_arg_int(&a, replay_only ? 1 : 0);
 	rpg_arg_int(&a, after_id);
-	arg_limit(&a, limit);
+	rpg_arg_limit(&a, limit);
 	rpg_lock(r);
 	res = rpg_exec(r, ev_sql[webhook ? D_QUERY_ONE : D_QUERY_ALL], &a, "listing dead letters",
 		       &rc, e);

@@ -74,6 +74,9 @@ void rpg_arg_null(struct rpg_args *a);
 /* bytea; empty (or NULL data) -> NULL, as the SQLite backend stores it */
 void rpg_arg_bytes(struct rpg_args *a, const void *p, size_t n);
 
+/* LIMIT n, or NULL (no limit) when n <= 0 (SQLite binds -1). */
+void rpg_arg_limit(struct rpg_args *a, int limit);
+
 /* ---- running ------------------------------------------------------------ */
 /* Runs sql (prepared on first use on this connection) with a; what names
  * it in messages ("reading device"): "registry: WHAT failed: <server's
@@ -123,6 +126,22 @@ sztp_rc rpg_col_bytes(PGresult *res, int row, int col, sztp_bytes *dst, struct s
 /* Text column -> enum index through a name table. */
 sztp_rc rpg_col_enum(PGresult *res, int row, int col, const char *const *names, size_t n, int *out,
 		     struct sztp_err *e);
+
+/* ---- rows of the tables' columns, in these orders (registry_pg.c) -------- */
+#define DEV_COLS                                                                                   \
+	"serial, password_hash, profile, voucher, state, created, first_seen, last_seen, "         \
+	"revision, voucher_created, voucher_expires"
+#define PROF_COLS "name, kind, conveyed_json, sign, reporting, owner, revision, lenient"
+#define PROG_COLS "serial, time, peer, type, message, ssh_host_keys, trust_anchors"
+#define LOG_COLS  "serial, time, peer, endpoint, result, status, duration_us"
+/* What rpg_row_progress / rpg_row_log read: the columns above, then the id. */
+#define PROG_ID_COL 7
+#define LOG_ID_COL  7
+/* Each reads row i (a profile from column b); the output is cleared on failure. */
+sztp_rc rpg_row_device(PGresult *res, int i, struct reg_device *d, struct sztp_err *e);
+sztp_rc rpg_row_profile(PGresult *res, int i, int b, struct reg_profile *p, struct sztp_err *e);
+sztp_rc rpg_row_progress(PGresult *res, int i, struct reg_progress *p, struct sztp_err *e);
+sztp_rc rpg_row_log(PGresult *res, int i, struct reg_log *l, struct sztp_err *e);
 
 /* ---- the transaction of one multi-statement call ------------------------- */
 /* A SAVEPOINT inside reg_begin, else BEGIN (write) ... COMMIT; _read: a
