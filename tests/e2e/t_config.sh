@@ -71,7 +71,7 @@ e2e_bg "$TMP/sztpd.log" env -C "$TMP/cwd-sztpd" "$BIN/sztpd" -c ../site/etc/sztp
 SZTPD=$E2E_LAST_PID
 wait_https "$PORT" || { cat "$TMP/sztpd.log"; echo "sztpd did not start"; }
 check_contains "sztpd opened the database next to the config" "$TMP/sztpd.log" \
-	"(database $(cd "$ETC" && pwd -P)/rel.db)"
+	"(database $(cd "$ETC" && pwd -P)/rel.db: SQLite, schema version"
 check_eq "the device sztpctl enrolled gets its bootstrapping data from sztpd" "$(gbd "$PORT" SN-1)" 200
 check "the answer is signed conveyed information" \
 	jq -e '."ietf-sztp-bootstrap-server:output"."conveyed-information" and ."ietf-sztp-bootstrap-server:output"."owner-certificate"' "$TMP/gbd.out"
@@ -115,7 +115,7 @@ check "sztpctl did not touch rel.db's devices" \
 e2e_bg "$TMP/sztpd2.log" env -C "$TMP/cwd-sztpd" "$BIN/sztpd" -c "$ETC/quoted.conf"
 SZTPD2=$E2E_LAST_PID
 wait_https "$PORT2" || { cat "$TMP/sztpd2.log"; echo "sztpd did not start"; }
-check_contains "sztpd read the quoted database name" "$TMP/sztpd2.log" "db #2.db)"
+check_contains "sztpd read the quoted database name" "$TMP/sztpd2.log" "/db #2.db: SQLite"
 check_eq "sztpd serves the device sztpctl enrolled in the same database" "$(gbd "$PORT2" SN-2)" 200
 check_eq "and not the device of the other database" "$(gbd "$PORT2" SN-1)" 401
 # tls-priority without its comment: TLS 1.2 is refused
