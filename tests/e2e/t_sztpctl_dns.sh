@@ -126,7 +126,7 @@ EOF
 e2e_bg "$TMP/named.log" named -g -c "$TMP/named.conf"
 NAMED=$E2E_LAST_PID
 DIG() { dig +tcp +time=2 +tries=1 @127.0.0.1 -p "$NPORT" "$@"; }
-for i in $(seq 1 100); do
+for i in $(seq 1 300); do # named starts slowly on a loaded machine (make tsan)
 	[ "$(DIG +short SOA "$ZONE" 2>/dev/null)" ] && break
 	kill -0 "$NAMED" 2>/dev/null || break
 	sleep 0.1
